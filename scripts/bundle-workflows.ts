@@ -1,0 +1,16 @@
+/** Build step: prebundles the workflows (`bundleWorkflowCode`) so production workers start without webpack. */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+
+async function bundle(): Promise<void> {
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: undefined });
+  const out = join(__dirname, '..', 'workflow-bundle.js');
+  writeFileSync(out, code);
+  console.log(`workflow bundle: ${out} (${(code.length / 1024).toFixed(0)} KiB)`);
+}
+
+bundle().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,135 @@
+/**
+ * The model and region catalogue: what Azure's fine-tuning and deployment docs say, as data.
+ * Sources: the "Fine-Tuning Model Guidance" table (training regions per type, limits, modality) and
+ * "Deploy your fine-tuned model" (deployment types per region). Everything else in ftpipe reads this
+ * module; nothing else hard-codes a model name, a region list or a token limit.
+ */
+
+export type TrainingType = 'Standard' | 'Global' | 'Developer';
+export type DeploymentType = 'Standard' | 'GlobalStandard' | 'DeveloperTier' | 'ProvisionedManaged';
+export type FineTuningMethod = 'supervised' | 'dpo' | 'reinforcement';
+export type Modality = 'text' | 'text+vision';
+
+export interface ModelEntry {
+  /** Model id as the API takes it, without version, e.g. `gpt-4.1-mini`. */
+  id: string;
+  version: string;
+  /** Maximum tokens of one training example (prompt and completion together); null when Azure publishes none. */
+  trainingContextTokens: number | null;
+  inputTokens: number;
+  outputTokens: number | null;
+  modality: Modality;
+  methods: FineTuningMethod[];
+  /** tiktoken encoding used to count tokens. */
+  encoding: 'o200k_base';
+  preview?: boolean;
+  training: {
+    /** Regions (ARM names) with Standard (regional) training. */
+    standardRegions: string[];
+    global: boolean;
+    developer: boolean;
+  };
+  /** Regions (ARM names) per deployment type; `'*'` means every Azure OpenAI region. */
+  deployment: Partial<Record<DeploymentType, string[] | '*'>>;
+}
+
+export interface RegionEntry {
+  name: string;
+  displayName: string;
+  /** Fine-tunes Global training from resources in this region. */
+  globalTraining: boolean;
+  /** Models that this region's Global training excludes, per the docs' footnotes. */
+  globalTrainingExcludes?: { noVision?: boolean; models?: string[] };
+}
+
+export interface Catalog {
+  models: ModelEntry[];
+  regions: RegionEntry[];
+}
+
+const ALL: '*' = '*';
+
+const BUILTIN_MODELS: ModelEntry[] = [
+  {
+    id: 'gpt-4o-mini', version: '2024-07-18', trainingContextTokens: 65_536, inputTokens: 128_000, outputTokens: 16_384,
+    modality: 'text', methods: ['supervised'], encoding: 'o200k_base',
+    training: { standardRegions: ['northcentralus', 'swedencentral'], global: true, developer: true },
+    deployment: { Standard: ['eastus2', 'northcentralus'], GlobalStandard: ALL, ProvisionedManaged: ['northcentralus', 'swedencentral'] },
+  },
+  {
+    id: 'gpt-4o', version: '2024-08-06', trainingContextTokens: 65_536, inputTokens: 128_000, outputTokens: 16_384,
+    modality: 'text+vision', methods: ['supervised', 'dpo'], encoding: 'o200k_base',
+    training: { standardRegions: ['eastus2', 'northcentralus', 'swedencentral'], global: true, developer: true },
+    deployment: { Standard: ['eastus2', 'northcentralus'], GlobalStandard: ALL, ProvisionedManaged: ['northcentralus', 'swedencentral'] },
+  },
+  {
+    id: 'gpt-4.1', version: '2025-04-14', trainingContextTokens: 65_536, inputTokens: 128_000, outputTokens: 16_384,
+    modality: 'text+vision', methods: ['supervised', 'dpo'], encoding: 'o200k_base',
+    training: { standardRegions: ['northcentralus', 'swedencentral'], global: true, developer: true },
+    deployment: { Standard: ['eastus2', 'northcentralus'], GlobalStandard: ALL, DeveloperTier: ALL, ProvisionedManaged: ['northcentralus'] },
+  },
+  {
+    id: 'gpt-4.1-mini', version: '2025-04-14', trainingContextTokens: 65_536, inputTokens: 128_000, outputTokens: 16_384,
+    modality: 'text', methods: ['supervised', 'dpo'], encoding: 'o200k_base',
+    training: { standardRegions: ['northcentralus', 'swedencentral'], global: true, developer: true },
+    deployment: { Standard: ['eastus2', 'northcentralus'], GlobalStandard: ALL, DeveloperTier: ALL },
+  },
+  {
+    id: 'gpt-4.1-nano', version: '2025-04-14', trainingContextTokens: 32_768, inputTokens: 128_000, outputTokens: 16_384,
+    modality: 'text', methods: ['supervised'], encoding: 'o200k_base',
+    training: { standardRegions: ['northcentralus', 'swedencentral'], global: true, developer: true },
+    deployment: { Standard: ['eastus2', 'northcentralus'], GlobalStandard: ALL, DeveloperTier: ALL },
+  },
+  {
+    id: 'o4-mini', version: '2025-04-16', trainingContextTokens: 65_536, inputTokens: 128_000, outputTokens: 16_384,
+    modality: 'text', methods: ['reinforcement'], encoding: 'o200k_base',
+    training: { standardRegions: ['eastus2', 'swedencentral'], global: true, developer: false },
+    deployment: { Standard: ['eastus2', 'northcentralus'], GlobalStandard: ALL, DeveloperTier: ALL },
+  },
+  {
+    id: 'Ministral-3B', version: '2411', trainingContextTokens: null, inputTokens: 128_000, outputTokens: null,
+    modality: 'text', methods: ['supervised'], encoding: 'o200k_base', preview: true,
+    training: { standardRegions: [], global: true, developer: false },
+    deployment: {},
+  },
+  {
+    id: 'Qwen-32B', version: '1', trainingContextTokens: 8_192, inputTokens: 8_000, outputTokens: 32_000,
+    modality: 'text', methods: ['supervised'], encoding: 'o200k_base', preview: true,
+    training: { standardRegions: [], global: true, developer: false },
+    deployment: {},
+  },
+];
+
+const region = (name: string, displayName: string, globalTraining: boolean, globalTrainingExcludes?: RegionEntry['globalTrainingExcludes']): RegionEntry =>
+  globalTrainingExcludes ? { name, displayName, globalTraining, globalTrainingExcludes } : { name, displayName, globalTraining };
+
+const BUILTIN_REGIONS: RegionEntry[] = [
+  region('australiaeast', 'Australia East', true),
+  region('brazilsouth', 'Brazil South', true),
+  region('canadacentral', 'Canada Central', true),
+  region('canadaeast', 'Canada East', true),
+  region('eastus', 'East US', true),
+  region('eastus2', 'East US2', true),
+  region('francecentral', 'France Central', true),
+  region('germanywestcentral', 'Germany West Central', true),
+  region('italynorth', 'Italy North', true),
+  region('japaneast', 'Japan East', true, { noVision: true }),
+  region('koreacentral', 'Korea Central', true),
+  region('northcentralus', 'North Central US', true),
+  region('norwayeast', 'Norway East', true),
+  region('polandcentral', 'Poland Central', true, { models: ['gpt-4.1-nano'] }),
+  region('southeastasia', 'Southeast Asia', true),
+  region('southafricanorth', 'South Africa North', true),
+  region('southcentralus', 'South Central US', true),
+  region('southindia', 'South India', true),
+  region('spaincentral', 'Spain Central', true),
+  region('swedencentral', 'Sweden Central', true),
+  region('switzerlandwest', 'Switzerland West', true),
+  region('switzerlandnorth', 'Switzerland North', true),
+  region('uksouth', 'UK South', true),
+  region('westeurope', 'West Europe', true),
+  region('westus', 'West US', true),
+  region('westus3', 'West US3', true),
+];
+
+export const BUILTIN_CATALOG: Catalog = { models: BUILTIN_MODELS, regions: BUILTIN_REGIONS };

@@ -1,0 +1,109 @@
+/** `ftpipe dev`, `ftpipe worker`, `ftpipe demo`, `ftpipe doctor`: running ftpipe locally and in production. */
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { Command } from 'commander';
+import { loadWorkerConfig } from '../../config/worker-config';
+import { createLogger } from '../../logging';
+import { packageVersion, stateDir } from '../../paths';
+import { startLocalStack } from '../../stack/local-stack';
+import { TASK_QUEUE } from '../../temporal/constants';
+import { temporalTargetFromEnv } from '../../temporal/connection';
+import { createFtpipeWorker } from '../../../workers/worker';
+import { installRuntime } from '../../../workers/runtime';
+import type { checkWorker } from '../../../workflows';
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`not a port: ${value}`);
+  return port;
+}
+
+export function registerDevCommands(program: Command): void {
+  program
+    .command('dev')
+    .description('Start a local Temporal dev server with its Web UI, and an ftpipe worker; Ctrl-C stops everything')
+    .option('--port <port>', 'Temporal gRPC port', parsePort, 7233)
+    .option('--ui-port <port>', 'Web UI port', parsePort, 8233)
+    .option('--config <file>', 'worker configuration (profiles); default $FTPIPE_CONFIG')
+    .action(async (opts: { port: number; uiPort: number; config?: string }) => {
+      const home = join(stateDir(), 'dev');
+      const stack = await startLocalStack({ home, config: loadWorkerConfig(opts.config), persistent: true, port: opts.port, uiPort: opts.uiPort });
+      const ui = stack.server.uiUrl ?? '';
+      console.log(`ftpipe dev: Temporal ${stack.server.address} (namespace ${stack.server.namespace}), worker on task queue "${TASK_QUEUE}"`);
+      console.log(`  Web UI:       ${ui}`);
+      console.log(`  ftpipe runs:  ${ui}/namespaces/${stack.server.namespace}/workflows?query=${encodeURIComponent(`TaskQueue="${TASK_QUEUE}"`)}`);
+      console.log(`  state:        ${home} (database temporal.sqlite, logs worker.log and temporal.log)`);
+      console.log('  Ctrl-C stops the worker, then the server.');
+      await stack.runUntilShutdown();
+      console.log('ftpipe dev: stopped');
+    });
+
+  program
+    .command('worker')
+    .description('Run an ftpipe worker against any Temporal (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*)')
+    .option('--config <file>', 'worker configuration (profiles); default $FTPIPE_CONFIG')
+    .option('--address <host:port>', 'Temporal frontend address (default $TEMPORAL_ADDRESS or 127.0.0.1:7233)')
+    .option('--namespace <ns>', 'Temporal namespace (default $TEMPORAL_NAMESPACE or default)')
+    .option('--task-queue <name>', 'task queue', TASK_QUEUE)
+    .option('--metrics <host:port>', 'serve Prometheus metrics at this address (e.g. 0.0.0.0:9464)')
+    .option('--shutdown-grace <duration>', 'how long in-flight activities may finish after SIGTERM/SIGINT', '30s')
+    .action(async (opts: { config?: string; address?: string; namespace?: string; taskQueue: string; metrics?: string; shutdownGrace: string }) => {
+      const logger = createLogger();
+      const config = loadWorkerConfig(opts.config);
+      const target = temporalTargetFromEnv(process.env, { ...(opts.address ? { address: opts.address } : {}), ...(opts.namespace ? { namespace: opts.namespace } : {}) });
+      installRuntime({ logger, ...(opts.metrics ? { metricsAddress: opts.metrics } : {}) });
+      const connection = await NativeConnection.connect(target.connectionOptions);
+      const worker = await createFtpipeWorker({
+        connection,
+        namespace: target.namespace,
+        taskQueue: opts.taskQueue,
+        deps: { config, logger, version: packageVersion() },
+        shutdownGraceTime: opts.shutdownGrace,
+      });
+      logger.info({ address: target.address, namespace: target.namespace, taskQueue: opts.taskQueue, profiles: config.profiles.map((p) => p.name), metrics: opts.metrics ?? null }, 'ftpipe worker started');
+      try {
+        await worker.run();
+      } finally {
+        await connection.close();
+        logger.info('ftpipe worker stopped');
+        logger.flush();
+      }
+    });
+
+  program
+    .command('doctor')
+    .description('Check that an ftpipe worker serves the task queue, by running a one-activity workflow')
+    .option('--address <host:port>', 'Temporal frontend address (default $TEMPORAL_ADDRESS or 127.0.0.1:7233)')
+    .option('--namespace <ns>', 'Temporal namespace')
+    .option('--timeout <seconds>', 'give up after this many seconds', Number, 30)
+    .action(async (opts: { address?: string; namespace?: string; timeout: number }) => {
+      const target = temporalTargetFromEnv(process.env, { ...(opts.address ? { address: opts.address } : {}), ...(opts.namespace ? { namespace: opts.namespace } : {}) });
+      const connection = await Connection.connect(target.connectionOptions);
+      try {
+        const client = new Client({ connection, namespace: target.namespace });
+        const { worker } = await client.workflow.execute<typeof checkWorker>('checkWorker', {
+          taskQueue: TASK_QUEUE,
+          workflowId: `ftpipe-doctor-${Date.now()}`,
+          args: [{ note: 'ftpipe doctor' }],
+          workflowExecutionTimeout: `${opts.timeout}s`,
+        });
+        console.log(`ok: a worker (ftpipe ${worker.ftpipeVersion}, Node ${worker.nodeVersion}) serves "${worker.taskQueue}" on ${target.address}/${target.namespace}; profiles: ${worker.profiles.join(', ') || '(none)'}`);
+      } finally {
+        await connection.close();
+      }
+    });
+
+  program
+    .command('demo')
+    .description('Run the demo end to end on an embedded Temporal dev server; exits 0 when it succeeded')
+    .action(async () => {
+      const home = join(stateDir(), 'demo');
+      const stack = await startLocalStack({ home, config: loadWorkerConfig(), persistent: false });
+      console.log(`demo: Temporal dev server on ${stack.server.address}; worker on "${TASK_QUEUE}" (logs in ${home})`);
+      const { worker } = await stack.runWith(() =>
+        stack.client.workflow.execute<typeof checkWorker>('checkWorker', { taskQueue: TASK_QUEUE, workflowId: `ftpipe-demo-${Date.now()}`, args: [{ note: 'demo' }] }),
+      );
+      console.log(`demo: succeeded: workflow round trip through ftpipe ${worker.ftpipeVersion} on Node ${worker.nodeVersion}`);
+    });
+}

@@ -1,0 +1,21 @@
+/**
+ * ftpipe's custom search attributes, so users filter runs in the Web UI and `ftpipe list`.
+ * Workflow-safe. The dev server registers them at start (see src/devserver); on a cluster, register them once with
+ * `temporal operator search-attribute create --name <name> --type Keyword` (the README lists them).
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const RUN_NAME = defineSearchAttributeKey('FtpipeRunName', SearchAttributeType.KEYWORD);
+export const STAGE = defineSearchAttributeKey('FtpipeStage', SearchAttributeType.KEYWORD);
+export const BASE_MODEL = defineSearchAttributeKey('FtpipeBaseModel', SearchAttributeType.KEYWORD);
+export const JOB_ID = defineSearchAttributeKey('FtpipeJobId', SearchAttributeType.KEYWORD);
+export const FINE_TUNED_MODEL = defineSearchAttributeKey('FtpipeFineTunedModel', SearchAttributeType.KEYWORD);
+export const PROFILE = defineSearchAttributeKey('FtpipeProfile', SearchAttributeType.KEYWORD);
+export const LINEAGE = defineSearchAttributeKey('FtpipeLineage', SearchAttributeType.KEYWORD);
+
+export const SEARCH_ATTRIBUTES = [RUN_NAME, STAGE, BASE_MODEL, JOB_ID, FINE_TUNED_MODEL, PROFILE, LINEAGE] as const;
+
+/** `Name=Type` pairs as `temporal server start-dev --search-attribute` takes them. */
+export function searchAttributeFlags(): string[] {
+  return SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]);
+}

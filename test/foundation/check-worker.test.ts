@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { temporal } from '@temporalio/proto';
+import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
+import type { CheckWorkerResult } from '../../workflows';
+import { useTemporal } from '../helpers/temporal';
+
+describe('skeleton workflow on the real dev server', () => {
+  const env = useTemporal();
+
+  it('runs checkWorker round trip through its activity', async () => {
+    const taskQueue = env.taskQueue();
+    const worker = await env.createWorker({ taskQueue, config: { profiles: [] } });
+    const result = await worker.runUntil(
+      env.client.workflow.execute('checkWorker', { taskQueue, workflowId: `check-${taskQueue}`, args: [{ note: 'hello' }] }),
+    ) as CheckWorkerResult;
+    assert.equal(result.note, 'hello');
+    assert.equal(result.workflowId, `check-${taskQueue}`);
+    assert.equal(result.worker.taskQueue, taskQueue);
+    assert.equal(result.worker.nodeVersion, process.version);
+    assert.deepEqual(result.worker.profiles, []);
+
+    const history = await env.client.workflow.getHandle(`check-${taskQueue}`).fetchHistory();
+    const scheduled = history.events?.filter((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) ?? [];
+    assert.equal(scheduled.length, 1, 'exactly one activity ran');
+    assert.equal(scheduled[0]?.activityTaskScheduledEventAttributes?.activityType?.name, 'describeWorker');
+  });
+
+  it('registers ftpipe\'s search attributes as Keyword', async () => {
+    const response = await env.connection.operatorService.listSearchAttributes({ namespace: env.server.namespace });
+    for (const key of SEARCH_ATTRIBUTES) {
+      assert.equal(response.customAttributes?.[key.name], temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD, key.name);
+    }
+  });
+});

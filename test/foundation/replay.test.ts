@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { DefaultLogger, Runtime, Worker, type ReplayResult } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { SCENARIOS } from '../histories/scenarios';
+
+const HISTORIES = join(__dirname, '..', 'histories');
+
+function loadHistory(file: string) {
+  return historyFromJSON(JSON.parse(readFileSync(join(HISTORIES, file), 'utf8')));
+}
+
+describe('recorded workflow histories replay on the current workflow code', () => {
+  const files = readdirSync(HISTORIES).filter((f) => f.endsWith('.json')).sort();
+
+  it('has a recorded history for every scenario', () => {
+    assert.deepEqual(files, SCENARIOS.map((s) => `${s.name}.json`).sort());
+  });
+
+  it('replays each history without nondeterminism', async () => {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    const histories = files.map((file) => ({ workflowId: file, history: loadHistory(file) }));
+    const results: ReplayResult[] = [];
+    for await (const result of Worker.runReplayHistories({ workflowsPath: require.resolve('../../workflows') }, histories)) {
+      results.push(result);
+    }
+    assert.equal(results.length, files.length);
+    for (const result of results) assert.equal(result.error, undefined, `${result.workflowId}: ${String(result.error)}`);
+  });
+
+  it('fails replay when the workflow code changed incompatibly', async () => {
+    const changed = require.resolve('../fixtures/changed-workflows');
+    await assert.rejects(
+      Worker.runReplayHistory({ workflowsPath: changed }, loadHistory('check-worker.json'), 'check-worker'),
+      DeterminismViolationError,
+    );
+  });
+});
