@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.tools/', '.ftpipe/', 'test-artifacts/', 'bench/out/', 'bin/'] },
+  { ignores: ['node_modules/', 'dist/', '.tools/', '.ftpipe/', 'test-artifacts/', 'bench/out/', 'bin/', 'test/fixtures/lint/'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

@@ -1,0 +1,25 @@
+# The ftpipe worker image: compiled code and the prebuilt workflow bundle, production dependencies only.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY workflows ./workflows
+COPY activities ./activities
+COPY workers ./workers
+COPY scripts ./scripts
+RUN npm run build
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production FTPIPE_HOME=/var/lib/ftpipe
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+COPY --from=build /app/dist ./dist
+COPY bin ./bin
+RUN mkdir -p /var/lib/ftpipe && chown node:node /var/lib/ftpipe
+USER node
+EXPOSE 9464
+ENTRYPOINT ["node", "bin/ftpipe.js"]
+CMD ["worker"]

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { freePort } from '../../src/devserver/free-port';
+import { TASK_QUEUE } from '../../src/temporal/constants';
+import { ROOT, runCli, spawnCli } from '../helpers/cli';
+import { useTemporal } from '../helpers/temporal';
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function childPidsOf(pid: number): number[] {
+  const path = `/proc/${pid}/task/${pid}/children`;
+  return existsSync(path) ? readFileSync(path, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number) : [];
+}
+
+describe('ftpipe dev', () => {
+  it('serves the Web UI and a worker, persists to .ftpipe/dev, and stops everything on Ctrl-C', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'ftpipe-home-'));
+    const [port, uiPort] = [await freePort(), await freePort()];
+    const dev = spawnCli(['dev', '--port', String(port), '--ui-port', String(uiPort)], { FTPIPE_HOME: home });
+    await dev.waitFor(/Ctrl-C stops/);
+    assert.match(dev.output(), new RegExp(`Web UI: +http://127\\.0\\.0\\.1:${uiPort}`));
+    assert.ok(dev.output().includes(encodeURIComponent(`TaskQueue="${TASK_QUEUE}"`)), 'prints the runs list filtered to ftpipe');
+    const ui = await fetch(`http://127.0.0.1:${uiPort}/`);
+    assert.equal(ui.status, 200);
+
+    const doctor = await runCli(['doctor', '--address', `127.0.0.1:${port}`]);
+    assert.equal(doctor.code, 0, doctor.output);
+    assert.match(doctor.output, /^ok: a worker \(ftpipe \d+\.\d+\.\d+, Node v20/m);
+    assert.ok(existsSync(join(home, 'dev', 'temporal.sqlite')), 'the dev server keeps state in .ftpipe/dev/temporal.sqlite');
+
+    const serverPids = childPidsOf(dev.child.pid!);
+    assert.equal(serverPids.length, 1, 'one child process: the Temporal dev server');
+    dev.child.kill('SIGINT');
+    const { code } = await dev.exited;
+    assert.equal(code, 0, dev.output());
+    assert.match(dev.output(), /ftpipe dev: stopped/);
+    assert.ok(!processAlive(serverPids[0]!), 'the dev server process is gone');
+  });
+});
+
+describe('ftpipe worker', () => {
+  const env = useTemporal();
+
+  it('serves the fine-tuning queue of any Temporal address, exposes Prometheus metrics, logs JSON, stops on SIGTERM', async () => {
+    const metricsPort = await freePort();
+    const worker = spawnCli(['worker', '--address', env.server.address, '--metrics', `127.0.0.1:${metricsPort}`]);
+    await worker.waitFor(/"msg":"ftpipe worker started"/);
+
+    const result = await env.client.workflow.execute('checkWorker', { taskQueue: TASK_QUEUE, workflowId: `worker-cli-${metricsPort}`, args: [{}] });
+    assert.equal((result as { worker: { taskQueue: string } }).worker.taskQueue, TASK_QUEUE);
+
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    assert.match(metrics, /temporal_workflow_completed/);
+
+    worker.child.kill('SIGTERM');
+    const { code } = await worker.exited;
+    assert.equal(code, 0, worker.output());
+    const lines = worker.output().split('\n').filter((l) => l.startsWith('{'));
+    assert.ok(lines.length > 0 && lines.every((l) => typeof (JSON.parse(l) as { level: unknown }).level === 'string'), 'structured JSON logs');
+    assert.match(worker.output(), /"msg":"ftpipe worker stopped"/);
+  });
+});
+
+describe('the built package', () => {
+  it('runs the demo from dist/ with the prebuilt workflow bundle (npm install builds it)', async () => {
+    const compiledWorker = join(ROOT, 'dist', 'workers', 'worker.js');
+    assert.ok(existsSync(compiledWorker), 'dist/ is missing: npm install (prepare) runs the build');
+    const { builtWorkflowBundlePath } = (await import(compiledWorker)) as typeof import('../../workers/worker');
+    assert.ok(builtWorkflowBundlePath()?.endsWith(join('dist', 'workflow-bundle.js')));
+
+    const home = mkdtempSync(join(tmpdir(), 'ftpipe-demo-'));
+    const demo = spawn(process.execPath, [join(ROOT, 'bin', 'ftpipe.js'), 'demo'], { env: { ...process.env, FTPIPE_HOME: home } });
+    let output = '';
+    demo.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    demo.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const code = await new Promise<number | null>((resolve) => demo.once('exit', resolve));
+    assert.equal(code, 0, output);
+    assert.match(output, /demo: succeeded/);
+  });
+});

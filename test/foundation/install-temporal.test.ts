@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { temporalCliPath } from '../../src/devserver/temporal-cli';
+
+const run = promisify(execFile);
+const SCRIPT = join(__dirname, '..', '..', 'scripts', 'install-temporal');
+
+/** A throwaway project folder holding only the installer, so the tests never touch the real .tools/. */
+function scratchProject(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ftpipe-install-'));
+  mkdirSync(join(dir, 'scripts'));
+  copyFileSync(SCRIPT, join(dir, 'scripts', 'install-temporal'));
+  return dir;
+}
+
+describe('scripts/install-temporal', () => {
+  const realCli = realpathSync(temporalCliPath());
+  const scratch: string[] = [];
+  after(() => scratch.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+  it('uses an explicit TEMPORAL_CLI, prints the route and version, and is fast the second time', async () => {
+    const project = scratchProject();
+    scratch.push(project);
+    const first = await run('bash', [join(project, 'scripts', 'install-temporal')], { env: { ...process.env, TEMPORAL_CLI: realCli } });
+    assert.match(first.stdout, /installed via TEMPORAL_CLI: temporal version 1\.5\.1/);
+    assert.equal(readlinkSync(join(project, '.tools', 'bin', 'temporal')), realCli);
+
+    const started = Date.now();
+    const { TEMPORAL_CLI: _unset, ...envWithoutCli } = process.env;
+    const second = await run('bash', [join(project, 'scripts', 'install-temporal')], { env: envWithoutCli });
+    assert.match(second.stdout, /already installed via TEMPORAL_CLI: temporal version 1\.5\.1/);
+    assert.ok(Date.now() - started < 2_000, 'the idempotent path must not reinstall');
+  });
+
+  it('falls back to a temporal found on PATH', async () => {
+    const project = scratchProject();
+    const pathDir = join(project, 'path-bin');
+    scratch.push(project);
+    mkdirSync(pathDir);
+    symlinkSync(realCli, join(pathDir, 'temporal'));
+    const { TEMPORAL_CLI: _unset, ...env } = process.env;
+    const { stdout } = await run('bash', [join(project, 'scripts', 'install-temporal')], { env: { ...env, PATH: `${pathDir}:${process.env.PATH ?? ''}` } });
+    assert.match(stdout, /installed via PATH: temporal version 1\.5\.1/);
+  });
+
+  it('refuses a TEMPORAL_CLI that is not an executable', async () => {
+    const project = scratchProject();
+    scratch.push(project);
+    await assert.rejects(
+      run('bash', [join(project, 'scripts', 'install-temporal')], { env: { ...process.env, TEMPORAL_CLI: join(project, 'missing') } }),
+      (err: { code: number; stderr: string }) => err.code === 1 && /is not an executable file/.test(err.stderr),
+    );
+  });
+});
