@@ -47,7 +47,7 @@ export interface Catalog {
   regions: RegionEntry[];
 }
 
-const ALL: '*' = '*';
+const ALL = '*' as const;
 
 const BUILTIN_MODELS: ModelEntry[] = [
   {
