@@ -2,6 +2,7 @@
 import { BUILTIN_CATALOG, type Catalog, type DeploymentType, type ModelEntry, type RegionEntry, type TrainingType } from './models';
 
 export * from './models';
+export * from './config';
 
 const FINE_TUNED_SUFFIX = /\.ft-[0-9a-f]{32}(?:[-_A-Za-z0-9]*)?(?::ckpt-step-\d+)?$/;
 

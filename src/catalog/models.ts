@@ -9,6 +9,9 @@ export type TrainingType = 'Standard' | 'Global' | 'Developer';
 export type DeploymentType = 'Standard' | 'GlobalStandard' | 'DeveloperTier' | 'ProvisionedManaged';
 export type FineTuningMethod = 'supervised' | 'dpo' | 'reinforcement';
 export type Modality = 'text' | 'text+vision';
+/** tiktoken encodings ftpipe can count with. */
+export const TOKEN_ENCODINGS = ['o200k_base', 'cl100k_base'] as const;
+export type TokenEncoding = (typeof TOKEN_ENCODINGS)[number];
 
 export interface ModelEntry {
   /** Model id as the API takes it, without version, e.g. `gpt-4.1-mini`. */
@@ -21,7 +24,9 @@ export interface ModelEntry {
   modality: Modality;
   methods: FineTuningMethod[];
   /** tiktoken encoding used to count tokens. */
-  encoding: 'o200k_base';
+  encoding: TokenEncoding;
+  /** The model's own tokenizer is not a tiktoken encoding (non-OpenAI models): `encoding` only approximates its counts. */
+  approximateTokenCounts?: boolean;
   preview?: boolean;
   training: {
     /** Regions (ARM names) with Standard (regional) training. */
@@ -88,13 +93,14 @@ const BUILTIN_MODELS: ModelEntry[] = [
   },
   {
     id: 'Ministral-3B', version: '2411', trainingContextTokens: null, inputTokens: 128_000, outputTokens: null,
-    modality: 'text', methods: ['supervised'], encoding: 'o200k_base', preview: true,
+    modality: 'text', methods: ['supervised'], encoding: 'o200k_base', approximateTokenCounts: true, preview: true,
     training: { standardRegions: [], global: true, developer: false },
     deployment: {},
   },
   {
+    // The model table publishes no version for Qwen-32B; '1' is ftpipe's placeholder so versioned ids stay well formed.
     id: 'Qwen-32B', version: '1', trainingContextTokens: 8_192, inputTokens: 8_000, outputTokens: 32_000,
-    modality: 'text', methods: ['supervised'], encoding: 'o200k_base', preview: true,
+    modality: 'text', methods: ['supervised'], encoding: 'o200k_base', approximateTokenCounts: true, preview: true,
     training: { standardRegions: [], global: true, developer: false },
     deployment: {},
   },

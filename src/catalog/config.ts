@@ -1,0 +1,129 @@
+/**
+ * User extension of the catalogue without code changes (new models appear often): a YAML or JSON file, named by
+ * `loadCatalog({ extraModelsFile })` or the FTPIPE_CATALOG environment variable, whose `models` add entries or
+ * override fields of built-in ones (matched by `id`), and whose `regions` do the same by `name`. Example:
+ *
+ *   models:
+ *     - id: gpt-4.1-mini          # override: only the fields given change
+ *       trainingContextTokens: 131072
+ *     - id: gpt-5-mini            # new: every field is required except preview and encoding
+ *       version: 2025-08-07
+ *       ...
+ */
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { BUILTIN_CATALOG, TOKEN_ENCODINGS, type Catalog, type ModelEntry, type RegionEntry } from './models';
+
+export const CATALOG_ENV = 'FTPIPE_CATALOG';
+
+/** The catalogue file is unreadable or its content does not fit the schema; the message names the file and field. */
+export class CatalogConfigError extends Error {
+  override readonly name = 'CatalogConfigError';
+}
+
+const regionList = z.union([z.literal('*'), z.array(z.string().min(1))]);
+const version = z.union([z.string().min(1), z.number()]).transform(String);
+
+const modelSchema = z.strictObject({
+  id: z.string().min(1),
+  version,
+  trainingContextTokens: z.number().int().positive().nullable(),
+  inputTokens: z.number().int().positive(),
+  outputTokens: z.number().int().positive().nullable(),
+  modality: z.enum(['text', 'text+vision']),
+  methods: z.array(z.enum(['supervised', 'dpo', 'reinforcement'])).min(1),
+  encoding: z.enum(TOKEN_ENCODINGS).default('o200k_base'),
+  approximateTokenCounts: z.boolean().optional(),
+  preview: z.boolean().optional(),
+  training: z.strictObject({ standardRegions: z.array(z.string()), global: z.boolean(), developer: z.boolean() }),
+  deployment: z.strictObject({
+    Standard: regionList.optional(),
+    GlobalStandard: regionList.optional(),
+    DeveloperTier: regionList.optional(),
+    ProvisionedManaged: regionList.optional(),
+  }),
+});
+
+const regionSchema = z.strictObject({
+  name: z.string().min(1),
+  displayName: z.string().min(1),
+  globalTraining: z.boolean(),
+  globalTrainingExcludes: z.strictObject({ noVision: z.boolean().optional(), models: z.array(z.string()).optional() }).optional(),
+});
+
+const fileSchema = z.strictObject({
+  models: z.array(z.looseObject({ id: z.string().min(1) })).default([]),
+  regions: z.array(z.looseObject({ name: z.string().min(1) })).default([]),
+});
+
+function describe(error: z.ZodError, prefix: string): string {
+  return error.issues.map((issue) => `${[prefix, ...issue.path.map(String)].filter(Boolean).join('.')}: ${issue.message}`).join('; ');
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Built-in fields under the user's: nested objects (`training`, `deployment`) merge one level deep. */
+function overlay(base: object, patch: Record<string, unknown>): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(patch)) {
+    const current = merged[key];
+    merged[key] = isPlainObject(current) && isPlainObject(value) ? { ...current, ...value } : value;
+  }
+  return merged;
+}
+
+/** Applies an extension (the parsed content of a catalogue file) to `base`; `source` names it in error messages. */
+export function extendCatalog(base: Catalog, extension: unknown, source: string): Catalog {
+  const file = fileSchema.safeParse(extension ?? {});
+  if (!file.success) throw new CatalogConfigError(`${source}: ${describe(file.error, '')}`);
+
+  const models = [...base.models];
+  file.data.models.forEach((patch, i) => {
+    const at = models.findIndex((m) => m.id === patch.id);
+    const entry = modelSchema.safeParse(at >= 0 ? overlay(models[at]!, patch) : patch);
+    if (!entry.success) throw new CatalogConfigError(`${source}: ${describe(entry.error, `models[${i}] (${patch.id})`)}`);
+    const model: ModelEntry = entry.data;
+    if (at >= 0) models[at] = model;
+    else models.push(model);
+  });
+
+  const regions = [...base.regions];
+  file.data.regions.forEach((patch, i) => {
+    const at = regions.findIndex((r) => r.name === patch.name);
+    const entry = regionSchema.safeParse(at >= 0 ? overlay(regions[at]!, patch) : patch);
+    if (!entry.success) throw new CatalogConfigError(`${source}: ${describe(entry.error, `regions[${i}] (${patch.name})`)}`);
+    const region: RegionEntry = entry.data;
+    if (at >= 0) regions[at] = region;
+    else regions.push(region);
+  });
+  return { models, regions };
+}
+
+export interface LoadCatalogOptions {
+  /** YAML or JSON file of extra and overriding entries; defaults to $FTPIPE_CATALOG. */
+  extraModelsFile?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The built-in catalogue, extended by the user's catalogue file when one is named. */
+export async function loadCatalog(options: LoadCatalogOptions = {}): Promise<Catalog> {
+  const path = options.extraModelsFile ?? (options.env ?? process.env)[CATALOG_ENV];
+  if (!path) return BUILTIN_CATALOG;
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new CatalogConfigError(`cannot read catalogue file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  let content: unknown;
+  try {
+    // YAML is a superset of JSON, so one parser reads both.
+    content = parseYaml(text);
+  } catch (error) {
+    throw new CatalogConfigError(`${path}: not valid YAML or JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return extendCatalog(BUILTIN_CATALOG, content, path);
+}

@@ -1,0 +1,47 @@
+/** `ftpipe validate`: checks a fine-tuning dataset before anything is uploaded. Exit 0 valid, 1 invalid, 2 bad usage. */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { CatalogConfigError, loadCatalog } from '../../catalog';
+import { DatasetUsageError, formatSummary, validateDataset } from '../../dataset';
+
+interface ValidateFlags {
+  validation?: string;
+  model: string;
+  method: 'supervised' | 'dpo' | 'reinforcement';
+  nEpochs?: number;
+  json?: boolean;
+  maxIssues: number;
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+export function registerValidateCommand(program: Command): void {
+  program
+    .command('validate')
+    .description('Validate a JSONL fine-tuning dataset: format, encoding, limits, duplicates, exact token counts')
+    .argument('<file>', 'training file (JSONL)')
+    .option('--validation <file>', 'validation file (JSONL)')
+    .requiredOption('--model <id>', 'base model, e.g. gpt-4.1-mini (see the catalogue; FTPIPE_CATALOG adds models)')
+    .addOption(new Option('--method <method>', 'fine-tuning method').choices(['supervised', 'dpo', 'reinforcement']).default('supervised'))
+    .option('--n-epochs <n>', 'epochs the job will run (default: the service\'s automatic rule)', positiveInteger)
+    .option('--max-issues <n>', 'errors and warnings to list (the rest are counted)', positiveInteger, 20)
+    .option('--json', 'print one JSON report instead of the summary')
+    .action(async (file: string, flags: ValidateFlags) => {
+      try {
+        const catalog = await loadCatalog();
+        const report = await validateDataset({
+          trainingFile: file, validationFile: flags.validation, model: flags.model, method: flags.method,
+          nEpochs: flags.nEpochs, catalog, maxIssues: flags.maxIssues,
+        });
+        process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatSummary(report)}\n`);
+        process.exitCode = report.valid ? 0 : 1;
+      } catch (error) {
+        if (!(error instanceof DatasetUsageError || error instanceof CatalogConfigError)) throw error;
+        process.stderr.write(`ftpipe validate: ${error.message}\n`);
+        process.exitCode = 2;
+      }
+    });
+}

@@ -1,0 +1,32 @@
+/**
+ * Every limit the validator enforces, in one place. Per-model limits (training context length, modality, methods)
+ * live in the catalogue (src/catalog); these are the service-wide ones.
+ */
+
+/** Azure: "Each file must be less than 512 MB in size" (how-to/fine-tuning, REST). Checked on the bytes uploaded, BOM included. */
+export const MAX_FILE_BYTES = 512 * 1024 * 1024;
+
+/** Azure: "Fine-tuning jobs won't proceed without at least 10 training examples". */
+export const MIN_TRAINING_EXAMPLES = 10;
+
+/** Below this, warn: Azure's docs say 10 examples "isn't enough to noticeably influence model responses" and advise hundreds. */
+export const RECOMMENDED_TRAINING_EXAMPLES = 100;
+
+/** The UTF-8 byte-order mark Azure requires at the start of each training and validation file. */
+export const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/**
+ * The automatic n_epochs rule of the fine-tuning service, as OpenAI publishes it in its cookbook
+ * (examples/Chat_finetuning_data_prep.ipynb, "Pricing and default n_epochs estimate"): 3 epochs, raised so that
+ * small datasets see at least 100 examples in total, lowered so that large ones see at most 25,000, within 1..25.
+ */
+export const AUTO_EPOCHS = {
+  target: 3,
+  minTargetExamples: 100,
+  maxTargetExamples: 25_000,
+  minEpochs: 1,
+  maxEpochs: 25,
+} as const;
+
+/** Default number of errors and of warnings kept in a report (the rest are counted), so it stays small in Temporal history. */
+export const DEFAULT_MAX_ISSUES = 20;

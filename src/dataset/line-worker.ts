@@ -1,0 +1,38 @@
+/**
+ * Worker thread entry: checks and tokenizes batches of lines sent by the validator (see pool.ts), so tokenizing,
+ * the dominant cost, runs on every core.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { TiktokenEncoding } from 'tiktoken';
+import type { FineTuningMethod } from '../catalog';
+import { checkLines, type BatchResult } from './lines';
+import { createTokenCounter } from './tokens';
+
+export interface LineWorkerData {
+  method: FineTuningMethod;
+  model: string;
+  allowImages: boolean;
+  encoding: TiktokenEncoding;
+  maxIssues: number;
+}
+
+export interface BatchRequest {
+  batch: number;
+  data: Uint8Array<ArrayBuffer>;
+}
+
+export interface BatchResponse {
+  batch: number;
+  result: BatchResult;
+}
+
+const config = workerData as LineWorkerData;
+const tokens = createTokenCounter(config.encoding);
+const options = { method: config.method, model: config.model, allowImages: config.allowImages, tokens };
+
+parentPort?.on('message', ({ batch, data }: BatchRequest) => {
+  const result = checkLines(data, options, config.maxIssues);
+  const response: BatchResponse = { batch, result };
+  const { kinds, wellFormed, tokens: counts, contextTokens, trainableTokens, hashes } = result;
+  parentPort?.postMessage(response, [kinds.buffer, wellFormed.buffer, counts.buffer, contextTokens.buffer, trainableTokens.buffer, hashes.buffer]);
+});

@@ -1,0 +1,146 @@
+/**
+ * Checks a batch of whole JSONL lines: UTF-8, blank lines, JSON syntax, the example format and its tokens, and a
+ * hash of each line for duplicate detection. Runs inside the worker threads (see line-worker.ts); pure otherwise.
+ */
+import { hash } from 'node:crypto';
+import { checkExample, type ExampleOptions } from './examples';
+import { severityOf, type IssueCode, type LineIssue } from './issues';
+
+export interface BatchIssue extends LineIssue {
+  /** 0-based line index within the batch. */
+  index: number;
+}
+
+export interface BatchResult {
+  lineCount: number;
+  /** Per line: LINE_BLANK, LINE_INVALID (not a parsable JSON value) or LINE_EXAMPLE. */
+  kinds: Uint8Array<ArrayBuffer>;
+  /** Per line: 1 when the example has no error. */
+  wellFormed: Uint8Array<ArrayBuffer>;
+  tokens: Uint32Array<ArrayBuffer>;
+  contextTokens: Uint32Array<ArrayBuffer>;
+  trainableTokens: Uint32Array<ArrayBuffer>;
+  /** Per line: the first 8 bytes of the SHA-1 of the line's bytes (two uint32s), for duplicate detection. */
+  hashes: Uint32Array<ArrayBuffer>;
+  imageParts: number;
+  /** The first `maxIssues` errors and the first `maxIssues` warnings, in line order; the rest are only counted. */
+  issues: BatchIssue[];
+  errorCount: number;
+  warningCount: number;
+}
+
+export const LINE_BLANK = 0;
+export const LINE_INVALID = 1;
+export const LINE_EXAMPLE = 2;
+
+const NEWLINE = 0x0a;
+const fatalDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Byte offset of the first invalid UTF-8 sequence in `bytes` (called only after a decode failed). */
+function firstInvalidUtf8Offset(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    const length = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    if (length === 0 || i + length > bytes.length) return i;
+    const chunk = bytes.subarray(i, i + length);
+    try {
+      fatalDecoder.decode(chunk);
+    } catch {
+      return i;
+    }
+    i += length;
+  }
+  return i;
+}
+
+/** JSON.parse's message without the excerpt of the line that V8 quotes (training content stays out of reports). */
+export function describeJsonError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const withoutExcerpt = message.replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '');
+  return withoutExcerpt.replace(/ in JSON at position (\d+)(?: \(line \d+ column \d+\))?/, (_m, position: string) => ` at character ${Number(position) + 1}`);
+}
+
+function isBlank(bytes: Uint8Array): boolean {
+  for (const b of bytes) if (b !== 0x20 && b !== 0x09 && b !== 0x0d) return false;
+  return true;
+}
+
+export function checkLines(data: Uint8Array, options: ExampleOptions, maxIssues: number): BatchResult {
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  for (let start = 0; start < buffer.length; ) {
+    const newline = buffer.indexOf(NEWLINE, start);
+    const end = newline === -1 ? buffer.length : newline;
+    starts.push(start);
+    ends.push(end > start && buffer[end - 1] === 0x0d ? end - 1 : end);
+    start = end + 1;
+  }
+  const lineCount = starts.length;
+  const out: BatchResult = {
+    lineCount,
+    kinds: new Uint8Array(lineCount),
+    wellFormed: new Uint8Array(lineCount),
+    tokens: new Uint32Array(lineCount),
+    contextTokens: new Uint32Array(lineCount),
+    trainableTokens: new Uint32Array(lineCount),
+    hashes: new Uint32Array(lineCount * 2),
+    imageParts: 0,
+    issues: [],
+    errorCount: 0,
+    warningCount: 0,
+  };
+  const report = (index: number, path: string | null, code: IssueCode, message: string): void => {
+    const severity = severityOf(code);
+    const seen = severity === 'error' ? out.errorCount++ : out.warningCount++;
+    if (seen < maxIssues) out.issues.push({ index, path, code, message });
+  };
+
+  // One decode for the whole batch is much faster than one per line; only a batch with invalid bytes is decoded line by line.
+  let texts: string[] | undefined;
+  try {
+    texts = fatalDecoder.decode(data).split('\n');
+  } catch {
+    texts = undefined;
+  }
+
+  for (let i = 0; i < lineCount; i++) {
+    const bytes = data.subarray(starts[i], ends[i]);
+    if (isBlank(bytes)) {
+      out.kinds[i] = LINE_BLANK;
+      report(i, null, 'BLANK_LINE', 'blank line; every line must hold one JSON example');
+      continue;
+    }
+    const digest = hash('sha1', bytes, 'buffer');
+    out.hashes[2 * i] = digest.readUInt32LE(0);
+    out.hashes[2 * i + 1] = digest.readUInt32LE(4);
+    let text = texts?.[i];
+    if (text === undefined) {
+      try {
+        text = fatalDecoder.decode(bytes);
+      } catch {
+        out.kinds[i] = LINE_INVALID;
+        report(i, null, 'INVALID_UTF8', `invalid UTF-8 byte sequence at byte ${firstInvalidUtf8Offset(bytes) + 1} of the line; save the file as UTF-8`);
+        continue;
+      }
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      out.kinds[i] = LINE_INVALID;
+      report(i, null, 'INVALID_JSON', `invalid JSON: ${describeJsonError(error)}`);
+      continue;
+    }
+    out.kinds[i] = LINE_EXAMPLE;
+    const checked = checkExample(value, options);
+    for (const issue of checked.issues) report(i, issue.path, issue.code, issue.message);
+    out.wellFormed[i] = checked.wellFormed ? 1 : 0;
+    out.tokens[i] = checked.tokens;
+    out.contextTokens[i] = checked.contextTokens;
+    out.trainableTokens[i] = checked.trainableTokens;
+    out.imageParts += checked.imageParts;
+  }
+  return out;
+}

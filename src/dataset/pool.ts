@@ -1,0 +1,74 @@
+/** A fixed pool of line-checking worker threads, one per core by default. */
+import { availableParallelism } from 'node:os';
+import { extname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { BatchRequest, BatchResponse, LineWorkerData } from './line-worker';
+import type { BatchResult } from './lines';
+
+interface Pending {
+  resolve: (result: BatchResult) => void;
+  reject: (error: Error) => void;
+}
+
+interface PoolWorker {
+  worker: Worker;
+  pending: Map<number, Pending>;
+}
+
+/**
+ * Starts the worker from the same kind of file as this module: compiled .js normally; under tsx (tests, benchmarks)
+ * the .ts source, through tsx's CommonJS hook, which worker threads do not inherit from the parent's loader flags.
+ */
+function startWorker(config: LineWorkerData): Worker {
+  const script = join(__dirname, `line-worker${extname(__filename)}`);
+  if (extname(__filename) !== '.ts') return new Worker(script, { workerData: config });
+  const bootstrap = `require('tsx/cjs'); require(${JSON.stringify(script)});`;
+  return new Worker(bootstrap, { eval: true, workerData: config });
+}
+
+export class LinePool {
+  private readonly workers: PoolWorker[];
+  private nextBatch = 0;
+  private failure: Error | undefined;
+
+  constructor(config: LineWorkerData, threads = availableParallelism()) {
+    this.workers = Array.from({ length: Math.max(1, threads) }, () => {
+      const entry: PoolWorker = { worker: startWorker(config), pending: new Map() };
+      entry.worker.on('message', ({ batch, result }: BatchResponse) => {
+        const pending = entry.pending.get(batch);
+        entry.pending.delete(batch);
+        pending?.resolve(result);
+      });
+      const fail = (error: Error): void => {
+        this.failure ??= error;
+        for (const pending of entry.pending.values()) pending.reject(error);
+        entry.pending.clear();
+      };
+      entry.worker.on('error', fail);
+      entry.worker.on('exit', (code) => {
+        if (entry.pending.size > 0) fail(new Error(`dataset worker exited with code ${code}`));
+      });
+      return entry;
+    });
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** Sends a batch (its buffer is transferred, not copied) to the least busy worker. */
+  check(data: Uint8Array<ArrayBuffer>): Promise<BatchResult> {
+    if (this.failure) return Promise.reject(this.failure);
+    const entry = this.workers.reduce((best, w) => (w.pending.size < best.pending.size ? w : best));
+    const batch = this.nextBatch++;
+    return new Promise<BatchResult>((resolve, reject) => {
+      entry.pending.set(batch, { resolve, reject });
+      const request: BatchRequest = { batch, data };
+      entry.worker.postMessage(request, [data.buffer]);
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+  }
+}

@@ -1,0 +1,323 @@
+/**
+ * Validates a fine-tuning dataset before upload: streams each file once, hashing its upload bytes on the way,
+ * while worker threads check and tokenize the lines; results are folded back in line order.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { BUILTIN_CATALOG, resolveModel, type Catalog, type FineTuningMethod, type ModelEntry } from '../catalog';
+import { LineHashIndex } from './hash-index';
+import { severityOf, type Issue, type IssueCode } from './issues';
+import { DEFAULT_MAX_ISSUES, MAX_FILE_BYTES, MIN_TRAINING_EXAMPLES, RECOMMENDED_TRAINING_EXAMPLES, UTF8_BOM } from './limits';
+import { LINE_BLANK, LINE_EXAMPLE, type BatchResult } from './lines';
+import { LinePool } from './pool';
+import { autoEpochs, CountList, type TokenDistribution } from './statistics';
+
+export interface ValidateDatasetOptions {
+  trainingFile: string;
+  validationFile?: string;
+  /** Base model as the fine-tuning API takes it (`gpt-4.1-mini`, `gpt-4.1-mini-2025-04-14`, or a `.ft-` model). */
+  model: string;
+  method?: FineTuningMethod;
+  /** Explicit `n_epochs`; when absent the service's automatic rule applies. */
+  nEpochs?: number;
+  catalog?: Catalog;
+  /** How many errors, and how many warnings, the report lists; the rest are counted. */
+  maxIssues?: number;
+  /** Worker threads; one per core by default. */
+  threads?: number;
+}
+
+export type FileRole = 'training' | 'validation';
+
+export interface TokenStatistics extends Partial<TokenDistribution> {
+  /** Well-formed examples whose tokens were counted. */
+  countedExamples: number;
+  totalTokens: number;
+  /** Tokens of assistant messages with weight 1 (supervised) or of both outputs (DPO). */
+  trainableTokens: number;
+  /** Image parts, which are billed by image size rather than as text tokens, so are not in the totals. */
+  imageParts: number;
+}
+
+export interface FileReport {
+  role: FileRole;
+  path: string;
+  /** Size on disk. */
+  bytes: number;
+  hasBom: boolean;
+  /** Size of what the upload step sends (the file, with a BOM in front if it lacked one). */
+  uploadBytes: number;
+  /** SHA-256 (hex) of exactly those upload bytes: a content key for deduplicating uploads. */
+  uploadSha256: string;
+  lines: number;
+  /** Non-blank lines. */
+  examples: number;
+  blankLines: number;
+  duplicateExamples: number;
+  errorCount: number;
+  warningCount: number;
+  tokens: TokenStatistics;
+}
+
+export interface ValidationReport {
+  valid: boolean;
+  /** The resolved catalogue model, e.g. `gpt-4.1-mini-2025-04-14`. */
+  model: string;
+  method: FineTuningMethod;
+  trainingContextTokens: number | null;
+  /** False for models whose tokenizer is not a tiktoken encoding (catalogue `approximateTokenCounts`). */
+  exactTokenCounts: boolean;
+  files: FileReport[];
+  errorCount: number;
+  warningCount: number;
+  /** The first `maxIssues` errors in file and line order; `errorCount - errors.length` more were counted. */
+  errors: Issue[];
+  warnings: Issue[];
+  epochs: { count: number; source: 'explicit' | 'auto' };
+  /** Training tokens times epochs (each example capped at the context length); null for reinforcement, billed by training time. */
+  billedTokensEstimate: number | null;
+}
+
+/** Bad arguments rather than bad data: unknown model, method the model lacks, missing file. The CLI exits 2. */
+export class DatasetUsageError extends Error {
+  override readonly name = 'DatasetUsageError';
+}
+
+/** Collects issues in order, keeping the first `max` errors and `max` warnings and counting all. */
+class IssueList {
+  readonly errors: Issue[] = [];
+  readonly warnings: Issue[] = [];
+  errorCount = 0;
+  warningCount = 0;
+
+  constructor(private readonly max: number) {}
+
+  add(issue: Issue): void {
+    if (severityOf(issue.code) === 'error') {
+      if (this.errorCount++ < this.max) this.errors.push(issue);
+    } else if (this.warningCount++ < this.max) this.warnings.push(issue);
+  }
+
+  /** Counts issues a worker found but did not send (beyond its own cap). */
+  addUnsent(errors: number, warnings: number): void {
+    this.errorCount += errors;
+    this.warningCount += warnings;
+  }
+}
+
+const READ_CHUNK_BYTES = 1 << 20;
+
+interface FileScanContext {
+  model: ModelEntry;
+  pool: LinePool;
+  issues: IssueList;
+  trainingHashes: LineHashIndex | undefined;
+}
+
+interface FileScan {
+  report: FileReport;
+  hashes: LineHashIndex;
+  /** Sum over well-formed examples of their tokens, each capped at the training context length. */
+  billableTokens: number;
+}
+
+async function scanFile(path: string, role: FileRole, context: FileScanContext): Promise<FileScan> {
+  const { model, pool, trainingHashes } = context;
+  const issues = context.issues;
+  const errorsBefore = issues.errorCount;
+  const warningsBefore = issues.warningCount;
+  const bytes = (await stat(path)).size;
+  const sha256 = createHash('sha256');
+  const hashes = new LineHashIndex();
+  const counts = new CountList();
+  const limit = model.trainingContextTokens;
+  const report: FileReport = {
+    role, path, bytes, hasBom: false, uploadBytes: bytes, uploadSha256: '', lines: 0, examples: 0, blankLines: 0, duplicateExamples: 0,
+    errorCount: 0, warningCount: 0, tokens: { countedExamples: 0, totalTokens: 0, trainableTokens: 0, imageParts: 0 },
+  };
+  let billableTokens = 0;
+  let nextLine = 1;
+
+  const fold = (batch: BatchResult): void => {
+    const firstLine = nextLine;
+    nextLine += batch.lineCount;
+    const found: Issue[] = batch.issues.map(({ index, path: keyPath, code, message }) => ({ file: path, line: firstLine + index, path: keyPath, code, message }));
+    const sentErrors = batch.issues.filter((i) => severityOf(i.code) === 'error').length;
+    issues.addUnsent(batch.errorCount - sentErrors, batch.warningCount - (batch.issues.length - sentErrors));
+    const add = (line: number, code: IssueCode, message: string): void => {
+      found.push({ file: path, line, path: null, code, message });
+    };
+    for (let i = 0; i < batch.lineCount; i++) {
+      const line = firstLine + i;
+      if (batch.kinds[i] === LINE_BLANK) {
+        report.blankLines++;
+        continue;
+      }
+      report.examples++;
+      if (batch.kinds[i] !== LINE_EXAMPLE) continue;
+      const high = batch.hashes[2 * i]!;
+      const low = batch.hashes[2 * i + 1]!;
+      const earlier = hashes.add(high, low, line);
+      if (earlier !== 0) {
+        report.duplicateExamples++;
+        add(line, 'DUPLICATE_EXAMPLE', `same example as line ${earlier}`);
+      }
+      const inTraining = trainingHashes?.get(high, low) ?? 0;
+      if (inTraining !== 0) add(line, 'IN_TRAINING_AND_VALIDATION', `same example as line ${inTraining} of the training file`);
+      if (batch.wellFormed[i] !== 1) continue;
+      const tokens = batch.tokens[i]!;
+      const contextTokens = batch.contextTokens[i]!;
+      if (limit !== null && contextTokens > limit) {
+        add(line, 'EXAMPLE_TOO_LONG', `example has ${contextTokens.toLocaleString('en-US')} tokens; ${model.id} trains on at most ${limit.toLocaleString('en-US')} per example`);
+      }
+      counts.push(tokens);
+      report.tokens.totalTokens += tokens;
+      report.tokens.trainableTokens += batch.trainableTokens[i]!;
+      billableTokens += limit === null ? tokens : Math.min(tokens, limit);
+    }
+    report.tokens.imageParts += batch.imageParts;
+    found.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+    for (const issue of found) issues.add(issue);
+  };
+
+  const inFlight: Promise<BatchResult>[] = [];
+  const submit = async (data: Uint8Array<ArrayBuffer>): Promise<void> => {
+    inFlight.push(pool.check(data));
+    if (inFlight.length >= pool.size * 2) fold(await inFlight.shift()!);
+  };
+
+  // Bytes after the last newline seen, waiting for the rest of their line.
+  let carry: Buffer[] = [];
+  let carryBytes = 0;
+  let head: Buffer | undefined = Buffer.alloc(0);
+  const stream = createReadStream(path, { highWaterMark: READ_CHUNK_BYTES });
+  try {
+    for await (const read of stream) {
+      let chunk = read as Buffer;
+      if (head) {
+        // The BOM decision needs the first three bytes, which a tiny first read might not hold.
+        head = Buffer.concat([head, chunk]);
+        if (head.length < UTF8_BOM.length) continue;
+        chunk = head;
+        head = undefined;
+        report.hasBom = chunk.subarray(0, UTF8_BOM.length).equals(UTF8_BOM);
+        if (!report.hasBom) sha256.update(UTF8_BOM);
+        sha256.update(chunk);
+        if (report.hasBom) chunk = chunk.subarray(UTF8_BOM.length);
+      } else {
+        sha256.update(chunk);
+      }
+      const lastNewline = chunk.lastIndexOf(0x0a);
+      if (lastNewline === -1) {
+        carry.push(chunk);
+        carryBytes += chunk.length;
+        continue;
+      }
+      const batch = new Uint8Array(carryBytes + lastNewline + 1);
+      let offset = 0;
+      for (const part of carry) {
+        batch.set(part, offset);
+        offset += part.length;
+      }
+      batch.set(chunk.subarray(0, lastNewline + 1), offset);
+      carry = [chunk.subarray(lastNewline + 1)];
+      carryBytes = carry[0]!.length;
+      await submit(batch);
+    }
+    if (head && head.length > 0) {
+      // A file shorter than a BOM.
+      sha256.update(UTF8_BOM);
+      sha256.update(head);
+      carry = [head];
+      carryBytes = head.length;
+    } else if (head) {
+      sha256.update(UTF8_BOM);
+    }
+    if (carryBytes > 0) await submit(new Uint8Array(Buffer.concat(carry, carryBytes)));
+    while (inFlight.length > 0) fold(await inFlight.shift()!);
+  } finally {
+    stream.destroy();
+    // A failed batch must not leave its siblings' rejections unhandled.
+    for (const pending of inFlight) pending.catch(() => undefined);
+  }
+
+  report.lines = nextLine - 1;
+  report.uploadBytes = bytes + (report.hasBom ? 0 : UTF8_BOM.length);
+  report.uploadSha256 = sha256.digest('hex');
+  const distribution = counts.distribution();
+  report.tokens.countedExamples = counts.length;
+  if (distribution) Object.assign(report.tokens, distribution);
+
+  const fileIssue = (code: IssueCode, message: string): void => issues.add({ file: path, line: null, path: null, code, message });
+  if (!report.hasBom) fileIssue('BOM_MISSING', 'no UTF-8 byte-order mark; Azure requires one, and the upload step adds it');
+  if (report.uploadBytes >= MAX_FILE_BYTES) {
+    fileIssue('FILE_TOO_LARGE', `the upload is ${report.uploadBytes.toLocaleString('en-US')} bytes; Azure takes files under ${MAX_FILE_BYTES.toLocaleString('en-US')} bytes (512 MiB); split it or import it from Blob Storage`);
+  }
+  if (report.examples === 0) fileIssue('EMPTY_FILE', 'the file holds no examples');
+  else if (role === 'training' && report.examples < MIN_TRAINING_EXAMPLES) {
+    fileIssue('TOO_FEW_EXAMPLES', `${report.examples} examples; fine-tuning jobs need at least ${MIN_TRAINING_EXAMPLES}`);
+  } else if (role === 'training' && report.examples < RECOMMENDED_TRAINING_EXAMPLES) {
+    fileIssue('FEW_EXAMPLES', `${report.examples} examples; Azure's docs say so few examples aren't enough to noticeably influence the model, and advise hundreds or thousands`);
+  }
+  report.errorCount = issues.errorCount - errorsBefore;
+  report.warningCount = issues.warningCount - warningsBefore;
+  return { report, hashes, billableTokens };
+}
+
+async function requireFile(path: string, role: FileRole): Promise<void> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info) throw new DatasetUsageError(`${role} file not found: ${path}`);
+  if (!info.isFile()) throw new DatasetUsageError(`${role} file is not a regular file: ${path}`);
+}
+
+/** Validates the training (and validation) file for fine-tuning `model` with `method`; never uploads or changes anything. */
+export async function validateDataset(options: ValidateDatasetOptions): Promise<ValidationReport> {
+  const catalog = options.catalog ?? BUILTIN_CATALOG;
+  const method = options.method ?? 'supervised';
+  const resolved = resolveModel(options.model, catalog);
+  if (!resolved) throw new DatasetUsageError(`unknown model '${options.model}'; known: ${catalog.models.map((m) => m.id).join(', ')}`);
+  const model = resolved.entry;
+  if (!model.methods.includes(method)) {
+    throw new DatasetUsageError(`${model.id} does not support ${method} fine-tuning; it supports ${model.methods.join(', ')}`);
+  }
+  if (options.nEpochs !== undefined && (!Number.isInteger(options.nEpochs) || options.nEpochs < 1)) {
+    throw new DatasetUsageError(`n_epochs must be a positive integer, got ${options.nEpochs}`);
+  }
+  await requireFile(options.trainingFile, 'training');
+  if (options.validationFile !== undefined) await requireFile(options.validationFile, 'validation');
+
+  const issues = new IssueList(options.maxIssues ?? DEFAULT_MAX_ISSUES);
+  if (method === 'reinforcement' && options.validationFile === undefined) {
+    issues.add({ file: options.trainingFile, line: null, path: null, code: 'VALIDATION_FILE_REQUIRED', message: 'reinforcement fine-tuning needs a validation file too' });
+  }
+  const pool = new LinePool(
+    { method, model: model.id, allowImages: model.modality === 'text+vision', encoding: model.encoding, maxIssues: options.maxIssues ?? DEFAULT_MAX_ISSUES },
+    options.threads,
+  );
+  try {
+    const training = await scanFile(options.trainingFile, 'training', { model, pool, issues, trainingHashes: undefined });
+    const validation = options.validationFile === undefined
+      ? undefined
+      : await scanFile(options.validationFile, 'validation', { model, pool, issues, trainingHashes: training.hashes });
+    const epochs = options.nEpochs === undefined
+      ? { count: autoEpochs(training.report.examples), source: 'auto' as const }
+      : { count: options.nEpochs, source: 'explicit' as const };
+    return {
+      valid: issues.errorCount === 0,
+      model: `${model.id}-${model.version}`,
+      method,
+      trainingContextTokens: model.trainingContextTokens,
+      exactTokenCounts: !model.approximateTokenCounts,
+      files: validation ? [training.report, validation.report] : [training.report],
+      errorCount: issues.errorCount,
+      warningCount: issues.warningCount,
+      errors: issues.errors,
+      warnings: issues.warnings,
+      epochs,
+      billedTokensEstimate: method === 'reinforcement' ? null : training.billableTokens * epochs.count,
+    };
+  } finally {
+    await pool.close();
+  }
+}
