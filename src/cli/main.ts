@@ -1,6 +1,7 @@
 /** The `ftpipe` command line. Each command lives in its own module under ./commands and registers itself here. */
 import { Command, CommanderError } from 'commander';
 import { registerDevCommands } from './commands/dev';
+import { registerValidateCommand } from './commands/validate';
 import { packageVersion } from '../paths';
 
 export function buildProgram(): Command {
@@ -9,6 +10,7 @@ export function buildProgram(): Command {
     .version(packageVersion())
     .showHelpAfterError();
   registerDevCommands(program);
+  registerValidateCommand(program);
   return program;
 }
 
