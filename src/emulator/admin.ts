@@ -1,0 +1,163 @@
+/**
+ * Control and inspection: the clock, faults, the request log and a state dump, in-process (`EmulatorControl`)
+ * and over HTTP under `/admin/...` on the data-plane port (no auth: the emulator listens on loopback).
+ */
+import type { EmulatedClock } from './clock';
+import type { DeploymentService } from './deployments';
+import type { ActiveFault, FaultInjector, FaultRule } from './faults';
+import type { FileService } from './files';
+import type { JobService } from './jobs';
+import type { Dispatcher, RequestLogEntry } from './server';
+import { ApiError, checkpointJson, fileJson, jobJson } from './shapes';
+import type { EmulatorState } from './state';
+
+export interface RequestLogFilter {
+  /** Route name or glob, e.g. `jobs.create`, `arm.*`. */
+  route?: string;
+  method?: string;
+  account?: string;
+  status?: number;
+}
+
+export interface EmulatorControl {
+  /** Emulated now. */
+  now(): Date;
+  clockScale(): number;
+  setClockScale(scale: number): void;
+  /** Moves emulated time forward; everything time-driven (files, jobs, deployments, copies) follows. */
+  advanceClock(seconds: number): void;
+  addFault(rule: FaultRule): ActiveFault;
+  removeFault(id: string): boolean;
+  clearFaults(): void;
+  faults(): ActiveFault[];
+  requests(filter?: RequestLogFilter): RequestLogEntry[];
+  clearRequests(): void;
+  /** Files (without content), jobs, deployments, operations and copies, advanced to emulated now. */
+  dumpState(): StateDump;
+}
+
+export interface StateDump {
+  now: string;
+  clockScale: number;
+  accounts: { name: string; region: string; armId: string }[];
+  files: Record<string, unknown>[];
+  jobs: Record<string, unknown>[];
+  deployments: Record<string, unknown>[];
+  operations: Record<string, unknown>[];
+  copies: Record<string, unknown>[];
+}
+
+export interface ControlDeps {
+  state: EmulatorState;
+  clock: EmulatedClock;
+  faults: FaultInjector;
+  dispatcher: Dispatcher;
+  files: FileService;
+  jobs: JobService;
+  deployments: DeploymentService;
+}
+
+export function createControl(deps: ControlDeps): EmulatorControl {
+  const { state, clock, faults, dispatcher } = deps;
+  return {
+    now: () => new Date(clock.now()),
+    clockScale: () => clock.currentScale,
+    setClockScale: (scale) => clock.setScale(scale),
+    advanceClock: (seconds) => clock.advance(seconds),
+    addFault: (rule) => faults.add(rule),
+    removeFault: (id) => faults.remove(id),
+    clearFaults: () => faults.clear(),
+    faults: () => faults.list(),
+    requests: (filter = {}) => {
+      const route = filter.route === undefined ? undefined : new RegExp(`^${filter.route.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+      return dispatcher
+        .requestLog()
+        .filter(
+          (e) =>
+            (!route || route.test(e.route)) &&
+            (!filter.method || e.method === filter.method.toUpperCase()) &&
+            (!filter.account || e.account === filter.account) &&
+            (filter.status === undefined || e.status === filter.status),
+        );
+    },
+    clearRequests: () => dispatcher.clearRequestLog(),
+    dumpState: () => {
+      const now = clock.now();
+      for (const account of state.accounts.values()) deps.deployments.refresh(account.name, now);
+      for (const job of state.jobs.values()) deps.jobs.refresh(job, now);
+      return {
+        now: new Date(now).toISOString(),
+        clockScale: clock.currentScale,
+        accounts: [...state.accounts.values()].map((a) => ({ name: a.name, region: a.region, armId: a.armId })),
+        files: [...state.files.values()].map((f) => ({ account: f.account, ...fileJson(f, deps.files.status(f, now)) })),
+        jobs: [...state.jobs.values()].map((j) => ({
+          account: j.account,
+          ...jobJson(j),
+          steps_done: j.stepsDone,
+          total_steps: j.plan.totalSteps,
+          checkpoints: j.checkpoints.map(checkpointJson),
+        })),
+        deployments: [...state.deployments.values()].map((d) => ({
+          account: d.account,
+          name: d.name,
+          sku: d.sku,
+          model: d.model,
+          state: d.state,
+          succeededAt: d.succeededAt === null ? null : new Date(d.succeededAt).toISOString(),
+          skill: d.served?.skill ?? null,
+        })),
+        operations: [...state.operations.values()].map((o) => ({ id: o.id, account: o.account, deployment: o.deployment, kind: o.kind, status: o.status })),
+        copies: [...state.copies.values()].map((c) => ({ ...c })),
+      };
+    },
+  };
+}
+
+export function registerAdminRoutes(d: Dispatcher, control: EmulatorControl): void {
+  const ok = (json: unknown): { status: number; json: unknown } => ({ status: 200, json });
+  const clock = (): unknown => ({ now: control.now().toISOString(), scale: control.clockScale() });
+  d.admin('admin.clock.get', 'GET', '/clock', () => ok(clock()));
+  d.admin('admin.clock.set', 'PUT', '/clock', async (ctx) => {
+    const { scale } = await ctx.json();
+    if (typeof scale !== 'number' || scale < 0) throw new ApiError(400, 'invalidPayload', "'scale' must be a number >= 0.", 'scale');
+    control.setClockScale(scale);
+    return ok(clock());
+  });
+  d.admin('admin.clock.advance', 'POST', '/clock/advance', async (ctx) => {
+    const { seconds } = await ctx.json();
+    if (typeof seconds !== 'number' || seconds < 0) throw new ApiError(400, 'invalidPayload', "'seconds' must be a number >= 0.", 'seconds');
+    control.advanceClock(seconds);
+    return ok(clock());
+  });
+  d.admin('admin.faults.list', 'GET', '/faults', () => ok({ data: control.faults() }));
+  d.admin('admin.faults.add', 'POST', '/faults', async (ctx) => {
+    const body = await ctx.json();
+    try {
+      return { status: 201, json: control.addFault(body as FaultRule) };
+    } catch (err) {
+      throw new ApiError(400, 'invalidPayload', err instanceof Error ? err.message : String(err));
+    }
+  });
+  d.admin('admin.faults.clear', 'DELETE', '/faults', () => {
+    control.clearFaults();
+    return { status: 204 };
+  });
+  d.admin('admin.faults.remove', 'DELETE', '/faults/:faultId', (ctx) => {
+    if (!control.removeFault(ctx.params.faultId!)) throw new ApiError(404, 'notFound', `No fault '${ctx.params.faultId ?? ''}'.`);
+    return { status: 204 };
+  });
+  d.admin('admin.requests.list', 'GET', '/requests', (ctx) => {
+    const q = ctx.query;
+    const filter: RequestLogFilter = {};
+    if (q.get('route')) filter.route = q.get('route')!;
+    if (q.get('method')) filter.method = q.get('method')!;
+    if (q.get('account')) filter.account = q.get('account')!;
+    if (q.get('status')) filter.status = Number(q.get('status'));
+    return ok({ data: control.requests(filter) });
+  });
+  d.admin('admin.requests.clear', 'DELETE', '/requests', () => {
+    control.clearRequests();
+    return { status: 204 };
+  });
+  d.admin('admin.state', 'GET', '/state', () => ok(control.dumpState()));
+}

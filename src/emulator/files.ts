@@ -1,0 +1,309 @@
+/**
+ * Files: multipart upload, import from a URL (file:// or http), get, list, content, delete, on both URL families.
+ * A fine-tune file is validated when its content arrives and reports `pending` until the emulated processing
+ * time has passed, then `processed` or `error` (with the problem, naming the line, in `status_details`).
+ */
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import busboy from 'busboy';
+import type { EmulatedClock } from './clock';
+import type { Timings } from './config';
+import { createdReply, pageAfter, type Dispatcher, type RequestContext, type Reply } from './server';
+import { ApiError, estimateTokens, fileDeletedJson, fileJson, invalidPayload, listJson, newFileId, notFound, unexpectedEntityState } from './shapes';
+import type { Account, EmulatorState, ExampleFormat, FileRecord, FileValidation } from './state';
+
+const UPLOAD_PURPOSES = new Set(['fine-tune', 'assistants', 'batch', 'evals', 'user_data', 'vision']);
+const MAX_FILE_BYTES = 512 * 1024 * 1024;
+export const MIN_TRAINING_EXAMPLES = 10;
+
+export type FileStatus = 'pending' | 'processed' | 'error';
+
+export class FileService {
+  /** Derived from content, so not persisted: rebuilt on first use after a restart. */
+  private readonly validations = new Map<string, FileValidation>();
+
+  constructor(
+    private readonly state: EmulatorState,
+    private readonly clock: EmulatedClock,
+    private readonly timings: Timings,
+  ) {}
+
+  register(d: Dispatcher): void {
+    d.data('files.upload', 'POST', '/files', ['dated', 'v1'], (ctx) => this.upload(ctx));
+    d.data('files.import', 'POST', '/files/import', ['dated'], (ctx) => this.importFromUrl(ctx));
+    d.data('files.list', 'GET', '/files', ['dated', 'v1'], (ctx) => this.list(ctx));
+    d.data('files.get', 'GET', '/files/:fileId', ['dated', 'v1'], (ctx) => this.get(ctx));
+    d.data('files.content', 'GET', '/files/:fileId/content', ['dated', 'v1'], (ctx) => this.content(ctx));
+    d.data('files.delete', 'DELETE', '/files/:fileId', ['dated', 'v1'], (ctx) => this.remove(ctx));
+  }
+
+  status(file: FileRecord, now: number): FileStatus {
+    if (file.content === null) return file.problem ? 'error' : 'pending';
+    if (now < file.readyAt) return 'pending';
+    if (file.purpose !== 'fine-tune') return 'processed';
+    return this.validation(file).ok ? 'processed' : 'error';
+  }
+
+  validation(file: FileRecord): FileValidation {
+    let v = this.validations.get(file.id);
+    if (!v) {
+      v = validateTrainingJsonl(file.content ?? Buffer.alloc(0));
+      this.validations.set(file.id, v);
+    }
+    return v;
+  }
+
+  /** A file of this account, or a 404 naming it. */
+  find(account: Account, id: string): FileRecord {
+    const file = this.state.files.get(id);
+    if (!file || file.account !== account.name) throw notFound(`File with id '${id}' not found.`);
+    return file;
+  }
+
+  /** A `fine-tune` file ready for training, or the 400 Azure gives for the field `param`. */
+  requireTrainingFile(account: Account, id: unknown, param: string, now: number): { file: FileRecord; validation: FileValidation } {
+    if (typeof id !== 'string' || id.length === 0) throw invalidPayload(`${param} is required and must be a file id.`, param);
+    const file = this.state.files.get(id);
+    if (!file || file.account !== account.name) throw invalidPayload(`The file '${id}' given as ${param} was not found.`, param);
+    if (file.purpose !== 'fine-tune') throw invalidPayload(`The file '${id}' has purpose '${file.purpose}'; ${param} needs purpose 'fine-tune'.`, param);
+    const status = this.status(file, now);
+    if (status === 'pending') throw invalidPayload(`The file '${id}' is not processed yet (status: pending). Wait until its status is 'processed'.`, param);
+    const validation = this.validation(file);
+    if (status === 'error') throw new ApiError(400, 'jsonlValidationFailed', `The file '${id}' failed validation: ${file.problem ?? validation.problem ?? 'invalid'}`, param);
+    return { file, validation };
+  }
+
+  addResultFile(account: string, filename: string, content: string, now: number): FileRecord {
+    const buffer = Buffer.from(content, 'utf8');
+    const file: FileRecord = { id: newFileId(), account, filename, purpose: 'fine-tune-results', bytes: buffer.length, createdAt: now, readyAt: now, content: buffer };
+    this.state.files.set(file.id, file);
+    this.state.markDirty();
+    return file;
+  }
+
+  private async upload(ctx: RequestContext): Promise<Reply> {
+    const account = ctx.account!;
+    const form = await readMultipart(ctx);
+    const purpose = form.fields.get('purpose');
+    if (!purpose) throw invalidPayload("'purpose' is a required form field.", 'purpose');
+    if (!UPLOAD_PURPOSES.has(purpose)) throw invalidPayload(`'${purpose}' is not a supported purpose. Supported: ${[...UPLOAD_PURPOSES].join(', ')}.`, 'purpose');
+    if (!form.file) throw invalidPayload("'file' is a required form field.", 'file');
+    const file = this.store(account, form.file.filename, purpose, form.file.content, ctx.now);
+    const seconds = form.fields.get('expires_after[seconds]');
+    if (seconds !== undefined) {
+      const n = Number(seconds);
+      if (!Number.isInteger(n) || n < 1_209_600 || n > 2_592_000) throw invalidPayload('expires_after[seconds] must be between 1209600 and 2592000.', 'expires_after');
+      file.expiresAt = ctx.now + n * 1000;
+    }
+    return createdReply(ctx, fileJson(file, this.status(file, ctx.now)), `/files/${file.id}`);
+  }
+
+  private async importFromUrl(ctx: RequestContext): Promise<Reply> {
+    const account = ctx.account!;
+    const body = await ctx.json();
+    const { purpose, filename, content_url: contentUrl } = body;
+    if (typeof purpose !== 'string' || !UPLOAD_PURPOSES.has(purpose)) throw invalidPayload("'purpose' must be one of the supported purposes.", 'purpose');
+    if (typeof filename !== 'string' || filename.length === 0) throw invalidPayload("'filename' is required.", 'filename');
+    if (typeof contentUrl !== 'string' || !/^(file|https?):/i.test(contentUrl)) throw invalidPayload("'content_url' must be a file://, http:// or https:// URL.", 'content_url');
+    const file: FileRecord = { id: newFileId(), account: account.name, filename, purpose, bytes: 0, createdAt: ctx.now, readyAt: ctx.now, content: null };
+    this.state.files.set(file.id, file);
+    this.state.markDirty();
+    void download(contentUrl).then(
+      (content) => {
+        if (!this.state.files.has(file.id)) return;
+        if (content.length > MAX_FILE_BYTES) {
+          file.problem = `fileImportFailed: the content at the URL is larger than ${MAX_FILE_BYTES} bytes.`;
+        } else {
+          file.content = content;
+          file.bytes = content.length;
+          file.readyAt = this.clock.now() + this.timings.fileProcessingSeconds * 1000;
+          this.noteValidationProblem(file);
+        }
+        this.state.markDirty();
+      },
+      (err: unknown) => {
+        file.problem = `fileImportFailed: ${err instanceof Error ? err.message : String(err)}`;
+        this.state.markDirty();
+      },
+    );
+    return createdReply(ctx, fileJson(file, 'pending'), `/files/${file.id}`);
+  }
+
+  private list(ctx: RequestContext): Reply {
+    const account = ctx.account!;
+    const purpose = ctx.query.get('purpose');
+    const order = ctx.query.get('order') ?? 'desc';
+    const files = [...this.state.files.values()].filter((f) => f.account === account.name && (!purpose || f.purpose === purpose));
+    files.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+    if (order !== 'asc') files.reverse();
+    const { data, hasMore } = pageAfter(files, ctx.query, 10_000, 10_000);
+    return { status: 200, json: listJson(ctx.family!, data.map((f) => fileJson(f, this.status(f, ctx.now)) as { id: string }), hasMore, false) };
+  }
+
+  private get(ctx: RequestContext): Reply {
+    const file = this.find(ctx.account!, ctx.params.fileId!);
+    return { status: 200, json: fileJson(file, this.status(file, ctx.now)) };
+  }
+
+  private content(ctx: RequestContext): Reply {
+    const file = this.find(ctx.account!, ctx.params.fileId!);
+    if (file.content === null) throw unexpectedEntityState(`The file '${file.id}' has no content yet (its import has not finished).`);
+    return { status: 200, raw: file.content, contentType: 'application/octet-stream' };
+  }
+
+  private remove(ctx: RequestContext): Reply {
+    const file = this.find(ctx.account!, ctx.params.fileId!);
+    this.state.files.delete(file.id);
+    this.validations.delete(file.id);
+    this.state.markDirty();
+    return { status: 200, json: fileDeletedJson(file.id) };
+  }
+
+  private store(account: Account, filename: string, purpose: string, content: Buffer, now: number): FileRecord {
+    const file: FileRecord = {
+      id: newFileId(),
+      account: account.name,
+      filename,
+      purpose,
+      bytes: content.length,
+      createdAt: now,
+      readyAt: now + this.timings.fileProcessingSeconds * 1000,
+      content,
+    };
+    this.state.files.set(file.id, file);
+    this.noteValidationProblem(file);
+    this.state.markDirty();
+    return file;
+  }
+
+  private noteValidationProblem(file: FileRecord): void {
+    if (file.purpose !== 'fine-tune') return;
+    const v = this.validation(file);
+    if (!v.ok) file.problem = v.problem;
+  }
+}
+
+async function readMultipart(ctx: RequestContext): Promise<{ fields: Map<string, string>; file?: { filename: string; content: Buffer } }> {
+  const type = ctx.req.headers['content-type'] ?? '';
+  if (!type.toLowerCase().startsWith('multipart/form-data')) throw invalidPayload('The request must be multipart/form-data with fields file and purpose.');
+  return new Promise((resolve, reject) => {
+    const fields = new Map<string, string>();
+    let file: { filename: string; content: Buffer } | undefined;
+    let tooLarge = false;
+    const parser = busboy({ headers: ctx.req.headers, limits: { fileSize: MAX_FILE_BYTES } });
+    parser.on('field', (name, value) => fields.set(name, value));
+    parser.on('file', (name, stream, info) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('limit', () => (tooLarge = true));
+      stream.on('end', () => {
+        if (name === 'file') file = { filename: info.filename ?? 'file', content: Buffer.concat(chunks) };
+      });
+    });
+    parser.on('close', () => {
+      if (tooLarge) reject(invalidPayload(`The file is larger than ${MAX_FILE_BYTES} bytes; import large files from a URL.`, 'file'));
+      else resolve(file ? { fields, file } : { fields });
+    });
+    parser.on('error', () => reject(invalidPayload('The multipart body is malformed.')));
+    ctx.req.pipe(parser);
+  });
+}
+
+async function download(url: string): Promise<Buffer> {
+  if (url.toLowerCase().startsWith('file:')) return readFile(fileURLToPath(url));
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`GET ${url} answered ${response.status}`);
+  return Buffer.from(await response.arrayBuffer());
+}
+
+/**
+ * Validates fine-tuning JSONL the way the service does (a UTF-8 BOM is allowed): every line one JSON object in a
+ * single format (chat `messages` with an assistant turn, DPO `input`/`preferred_output`/`non_preferred_output`,
+ * or RFT `messages` ending with a user turn), and at least ten examples.
+ */
+export function validateTrainingJsonl(content: Buffer): FileValidation {
+  const text = content.toString('utf8').replace(/^\uFEFF/, '');
+  const references: Record<string, string> = {};
+  let format: ExampleFormat | null = null;
+  let examples = 0;
+  let tokens = 0;
+  const fail = (problem: string): FileValidation => ({ ok: false, problem, format, examples, tokens, references });
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line.length === 0) continue;
+    const lineNo = i + 1;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      return fail(`line ${lineNo}: not valid JSON.`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return fail(`line ${lineNo}: each line must be a JSON object.`);
+    const example = exampleOf(parsed as Record<string, unknown>);
+    if (typeof example === 'string') return fail(`line ${lineNo}: ${example}`);
+    if (format !== null && example.format !== format) return fail(`line ${lineNo}: the example is in ${example.format} format but earlier lines are in ${format} format.`);
+    format = example.format;
+    examples++;
+    tokens += estimateTokens(line);
+    if (example.prompt !== undefined && example.answer !== undefined) references[example.prompt] = example.answer;
+  }
+  if (examples < MIN_TRAINING_EXAMPLES) return fail(`the file has ${examples} examples; fine-tuning needs at least ${MIN_TRAINING_EXAMPLES}.`);
+  return { ok: true, format, examples, tokens, references };
+}
+
+interface Example {
+  format: ExampleFormat;
+  prompt?: string;
+  answer?: string;
+}
+
+const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool']);
+
+function exampleOf(line: Record<string, unknown>): Example | string {
+  if ('input' in line || 'preferred_output' in line) {
+    const input = line.input as { messages?: unknown } | undefined;
+    const messages = checkMessages(input?.messages, 'input.messages');
+    if (typeof messages === 'string') return messages;
+    const preferred = checkMessages(line.preferred_output, 'preferred_output');
+    if (typeof preferred === 'string') return preferred;
+    const nonPreferred = checkMessages(line.non_preferred_output, 'non_preferred_output');
+    if (typeof nonPreferred === 'string') return nonPreferred;
+    return { format: 'preference', prompt: lastContent(messages, 'user'), answer: lastContent(preferred, 'assistant') };
+  }
+  const messages = checkMessages(line.messages, 'messages');
+  if (typeof messages === 'string') return messages;
+  const last = messages[messages.length - 1]!;
+  if (last.role === 'user') return { format: 'reinforcement' };
+  if (!messages.some((m) => m.role === 'assistant')) return "'messages' needs at least one assistant message.";
+  const lastAssistant = messages.map((m) => m.role).lastIndexOf('assistant');
+  return { format: 'chat', prompt: lastContent(messages.slice(0, lastAssistant), 'user'), answer: lastContent(messages, 'assistant') };
+}
+
+type Message = { role: string; content: unknown };
+
+function checkMessages(value: unknown, field: string): Message[] | string {
+  if (!Array.isArray(value) || value.length === 0) return `'${field}' must be a non-empty array of messages.`;
+  for (const [i, m] of value.entries()) {
+    if (typeof m !== 'object' || m === null) return `'${field}[${i}]' must be an object.`;
+    const { role, content } = m as Message;
+    if (typeof role !== 'string' || !ROLES.has(role)) return `'${field}[${i}].role' must be one of ${[...ROLES].join(', ')}.`;
+    if (content !== undefined && content !== null && typeof content !== 'string' && !Array.isArray(content)) return `'${field}[${i}].content' must be a string or an array of parts.`;
+  }
+  return value as Message[];
+}
+
+export function messageText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) {
+    return content
+      .map((part: unknown) => (typeof part === 'object' && part !== null && typeof (part as { text?: unknown }).text === 'string' ? (part as { text: string }).text : ''))
+      .join('');
+  }
+  return '';
+}
+
+function lastContent(messages: Message[], role: string): string | undefined {
+  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]!.role === role) return messageText(messages[i]!.content).trim();
+  return undefined;
+}

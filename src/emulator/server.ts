@@ -1,0 +1,330 @@
+/**
+ * HTTP plumbing shared by the data plane (plain http, per-account path prefix `/<account>/openai/...`, plus the
+ * `/admin/...` control API) and ARM (https, `/subscriptions/...`): routing, auth, faults, the request log and
+ * writing replies. Handlers return a `Reply` or throw an `ApiError`; they never touch the response object.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import FindMyWay from 'find-my-way';
+import type { HTTPMethod } from 'find-my-way';
+import type { EmulatedClock } from './clock';
+import type { FaultInjector } from './faults';
+import { ApiError, armErrorBody, dataPlaneErrorBody, unauthorizedArm, unauthorizedDataPlane, type Family } from './shapes';
+import type { Account, EmulatorState } from './state';
+
+export type Plane = 'data' | 'arm' | 'admin';
+
+export interface RequestContext {
+  readonly req: IncomingMessage;
+  readonly method: string;
+  readonly path: string;
+  readonly query: URLSearchParams;
+  readonly params: Record<string, string | undefined>;
+  /** Data-plane URL family; null on ARM and admin routes. */
+  readonly family: Family | null;
+  /** The account addressed by the URL (data plane: path prefix; ARM: the account segment), if any. */
+  readonly account: Account | undefined;
+  /** Emulated time when the request arrived. */
+  readonly now: number;
+  body(): Promise<Buffer>;
+  /** The JSON body as an object; a missing or malformed body is a 400 in the plane's shape. */
+  json(): Promise<Record<string, unknown>>;
+}
+
+export interface Reply {
+  status: number;
+  json?: unknown;
+  raw?: string | Buffer;
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
+export type Handler = (ctx: RequestContext) => Reply | Promise<Reply>;
+
+interface RouteStore {
+  name: string;
+  plane: Plane;
+  family: Family | null;
+  handler: Handler;
+}
+
+export interface RequestLogEntry {
+  seq: number;
+  /** Real time, ISO 8601. */
+  time: string;
+  /** Emulated time, ISO 8601. */
+  emulatedTime: string;
+  method: string;
+  path: string;
+  route: string;
+  /** 0 when the connection was dropped without an answer. */
+  status: number;
+  account: string | null;
+  family: Family | null;
+  /** Set when an injected fault shaped the answer. */
+  fault?: string;
+}
+
+const MAX_LOG_ENTRIES = 50_000;
+
+export interface DispatcherDeps {
+  state: EmulatorState;
+  clock: EmulatedClock;
+  faults: FaultInjector;
+  acceptedTokens: ReadonlySet<string>;
+}
+
+const V1_API_VERSIONS = new Set(['v1', 'preview', 'latest']);
+const NOT_FOUND = new ApiError(404, '404', 'Resource not found');
+
+export class Dispatcher {
+  private readonly dataRouter = FindMyWay({ ignoreTrailingSlash: true });
+  private readonly armRouter = FindMyWay({ ignoreTrailingSlash: true, caseSensitive: false });
+  private readonly log: RequestLogEntry[] = [];
+  private seq = 0;
+  private requestCounter = 0;
+
+  constructor(private readonly deps: DispatcherDeps) {}
+
+  /** Registers a data-plane route under `/<account>/openai` (dated) and/or `/<account>/openai/v1` (v1). */
+  data(name: string, method: HTTPMethod, subpath: string, families: readonly Family[], handler: Handler): void {
+    for (const family of families) {
+      const prefix = family === 'v1' ? '/:account/openai/v1' : '/:account/openai';
+      this.dataRouter.on(method, prefix + subpath, noop, { name, plane: 'data', family, handler } satisfies RouteStore);
+    }
+  }
+
+  arm(name: string, method: HTTPMethod, path: string, handler: Handler): void {
+    this.armRouter.on(method, path, noop, { name, plane: 'arm', family: null, handler } satisfies RouteStore);
+  }
+
+  admin(name: string, method: HTTPMethod, subpath: string, handler: Handler): void {
+    this.dataRouter.on(method, `/admin${subpath}`, noop, { name, plane: 'admin', family: null, handler } satisfies RouteStore);
+  }
+
+  requestLog(): RequestLogEntry[] {
+    return this.log.slice();
+  }
+
+  clearRequestLog(): void {
+    this.log.length = 0;
+  }
+
+  handleData = (req: IncomingMessage, res: ServerResponse): void => {
+    void this.handle(this.dataRouter, 'data', req, res);
+  };
+
+  handleArm = (req: IncomingMessage, res: ServerResponse): void => {
+    void this.handle(this.armRouter, 'arm', req, res);
+  };
+
+  private async handle(router: typeof this.dataRouter, server: 'data' | 'arm', req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const query = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
+    const method = req.method ?? 'GET';
+    const now = this.deps.clock.now();
+    const match = router.find(method as HTTPMethod, path);
+    const store = match?.store as RouteStore | undefined;
+    const plane: Plane = store?.plane ?? server;
+    const entry: RequestLogEntry = {
+      seq: ++this.seq,
+      time: new Date().toISOString(),
+      emulatedTime: new Date(now).toISOString(),
+      method,
+      path,
+      route: store?.name ?? 'unmatched',
+      status: 0,
+      account: null,
+      family: store?.family ?? null,
+    };
+    this.record(entry);
+
+    let account: Account | undefined;
+    let reply: Reply;
+    try {
+      if (!match || !store) throw server === 'arm' ? armNotFound(path) : NOT_FOUND;
+      const accountName = store.plane === 'data' ? match.params.account : store.plane === 'arm' ? match.params.accountName : undefined;
+      if (accountName !== undefined) {
+        account = this.deps.state.accounts.get(accountName.toLowerCase());
+        if (!account) throw store.plane === 'arm' ? armNotFound(path) : NOT_FOUND;
+        entry.account = account.name;
+      }
+      if (store.plane === 'data') this.checkDataPlane(req, query, store.family, account);
+      if (store.plane === 'arm') this.checkArm(req, query);
+
+      const decision = this.deps.faults.decide(store.name, method, account?.name, store.plane === 'arm' ? 'arm' : 'data');
+      if (decision.latencyMs > 0) await sleep(decision.latencyMs);
+      const outcome = decision.outcome;
+      if (outcome.kind === 'drop') {
+        entry.fault = 'drop';
+        req.socket.destroy();
+        return;
+      }
+      if (outcome.kind === 'error') {
+        entry.fault = `error ${outcome.error.status}`;
+        throw outcome.error;
+      }
+      const ctx = makeContext(req, method, path, query, match.params, store, account, now, plane);
+      reply = await store.handler(ctx);
+      if (outcome.kind === 'lostConnection') {
+        entry.fault = 'lostConnection';
+        req.socket.destroy();
+        return;
+      }
+      if (outcome.kind === 'lostResponse') {
+        entry.fault = `lostResponse ${outcome.error.status}`;
+        throw outcome.error;
+      }
+    } catch (err) {
+      reply = errorReply(err, plane);
+    }
+    entry.status = reply.status;
+    this.write(res, reply, server);
+  }
+
+  private checkDataPlane(req: IncomingMessage, query: URLSearchParams, family: Family | null, account: Account | undefined): void {
+    const apiVersion = query.get('api-version');
+    if (family === 'dated' && !apiVersion) throw NOT_FOUND;
+    if (family === 'v1' && apiVersion !== null && !V1_API_VERSIONS.has(apiVersion)) {
+      throw new ApiError(400, 'BadRequest', `API version not supported: ${apiVersion}. The v1 API accepts api-version v1 or preview, or none.`);
+    }
+    const key = req.headers['api-key'];
+    if (typeof key === 'string') {
+      if (account && key === account.apiKey) return;
+      throw unauthorizedDataPlane();
+    }
+    const token = bearer(req);
+    // The v1 family also takes the account key as a bearer token (the plain OpenAI client sends it that way).
+    if (token !== undefined && (this.deps.acceptedTokens.has(token) || token === account?.apiKey)) return;
+    throw unauthorizedDataPlane();
+  }
+
+  private checkArm(req: IncomingMessage, query: URLSearchParams): void {
+    const token = bearer(req);
+    if (token === undefined) throw unauthorizedArm(true);
+    if (!this.deps.acceptedTokens.has(token)) throw unauthorizedArm(false);
+    if (!query.get('api-version')) {
+      throw new ApiError(400, 'MissingApiVersionParameter', "The api-version query parameter (?api-version=) is required for all requests.");
+    }
+  }
+
+  private write(res: ServerResponse, reply: Reply, server: 'data' | 'arm'): void {
+    const headers: Record<string, string | number> = { ...reply.headers };
+    headers[server === 'arm' ? 'x-ms-request-id' : 'apim-request-id'] = `emu-${(++this.requestCounter).toString(16)}`;
+    let payload: string | Buffer | undefined;
+    if (reply.json !== undefined) {
+      payload = JSON.stringify(reply.json);
+      headers['content-type'] = 'application/json';
+    } else if (reply.raw !== undefined) {
+      payload = reply.raw;
+      headers['content-type'] = reply.contentType ?? 'application/octet-stream';
+    }
+    if (payload !== undefined) headers['content-length'] = Buffer.byteLength(payload);
+    else if (reply.status !== 204) headers['content-length'] = 0;
+    res.writeHead(reply.status, headers);
+    res.end(payload);
+  }
+
+  private record(entry: RequestLogEntry): void {
+    if (this.log.length >= MAX_LOG_ENTRIES) this.log.splice(0, MAX_LOG_ENTRIES / 2);
+    this.log.push(entry);
+  }
+}
+
+function makeContext(
+  req: IncomingMessage,
+  method: string,
+  path: string,
+  query: URLSearchParams,
+  params: Record<string, string | undefined>,
+  store: RouteStore,
+  account: Account | undefined,
+  now: number,
+  plane: Plane,
+): RequestContext {
+  let bodyPromise: Promise<Buffer> | undefined;
+  const body = (): Promise<Buffer> => (bodyPromise ??= readBody(req));
+  return {
+    req,
+    method,
+    path,
+    query,
+    params,
+    family: store.family,
+    account,
+    now,
+    body,
+    async json() {
+      const buf = await body();
+      const bad = (message: string): ApiError =>
+        plane === 'arm' ? new ApiError(400, 'InvalidRequestContent', message) : new ApiError(400, 'invalidPayload', message);
+      if (buf.length === 0) throw bad('The request body is required.');
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(buf.toString('utf8'));
+      } catch {
+        throw bad('The request body is not valid JSON.');
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw bad('The request body must be a JSON object.');
+      return parsed as Record<string, unknown>;
+    },
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function bearer(req: IncomingMessage): string | undefined {
+  const header = req.headers.authorization;
+  if (!header) return undefined;
+  const m = /^Bearer\s+(.+)$/i.exec(header);
+  return m?.[1]?.trim() ?? '';
+}
+
+function armNotFound(path: string): ApiError {
+  return new ApiError(404, 'ResourceNotFound', `The resource '${path}' was not found.`);
+}
+
+function errorReply(err: unknown, plane: Plane): Reply {
+  if (err instanceof ApiError) {
+    return { status: err.status, json: plane === 'arm' ? armErrorBody(err) : dataPlaneErrorBody(err), headers: err.headers };
+  }
+  console.error('ftpipe emulator: internal error:', err);
+  const internal = new ApiError(500, 'InternalServerError', 'The emulator failed while processing the request.');
+  return { status: 500, json: plane === 'arm' ? armErrorBody(internal) : dataPlaneErrorBody(internal) };
+}
+
+const noop = (): void => undefined;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A create's answer: the dated family says 201 with a Location header, the v1 family 200. */
+export function createdReply(ctx: RequestContext, json: unknown, resourceSubpath: string): Reply {
+  if (ctx.family !== 'dated') return { status: 200, json };
+  const apiVersion = ctx.query.get('api-version') ?? '';
+  const location = `http://${ctx.req.headers.host ?? 'localhost'}/${ctx.account?.name ?? ''}/openai${resourceSubpath}?api-version=${encodeURIComponent(apiVersion)}`;
+  return { status: 201, json, headers: { location } };
+}
+
+/** Cursor paging as the OpenAI-style lists do it: items after the one with id `after`, at most `limit`. */
+export function pageAfter<T extends { id: string }>(items: T[], query: URLSearchParams, defaultLimit: number, maxLimit: number): { data: T[]; hasMore: boolean } {
+  const rawLimit = query.get('limit');
+  const limit = rawLimit === null ? defaultLimit : Number(rawLimit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > maxLimit) {
+    throw new ApiError(400, 'invalidPayload', `limit must be an integer between 1 and ${maxLimit}.`, 'limit');
+  }
+  const after = query.get('after');
+  let start = 0;
+  if (after) {
+    const index = items.findIndex((i) => i.id === after);
+    start = index === -1 ? items.length : index + 1;
+  }
+  const data = items.slice(start, start + limit);
+  return { data, hasMore: start + limit < items.length };
+}

@@ -1,0 +1,274 @@
+/**
+ * The emulator's records and their persistence. Records hold emulated timestamps (ms); statuses that move with
+ * time are advanced lazily when a record is read (see jobs.ts, files.ts, deployments.ts), so no timers run.
+ * The optional state file is written debounced after changes, never on the request path.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { DeploymentType } from '../catalog';
+import type { AccountConfig } from './config';
+import type { TrainingPlan, StepMetrics } from './training';
+
+export interface Account extends AccountConfig {
+  /** `/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.CognitiveServices/accounts/{name}` */
+  armId: string;
+}
+
+export type ExampleFormat = 'chat' | 'preference' | 'reinforcement';
+
+export interface FileValidation {
+  ok: boolean;
+  /** What is wrong, naming the line, when `ok` is false. */
+  problem?: string;
+  format: ExampleFormat | null;
+  examples: number;
+  tokens: number;
+  /** Last user message -> reference (last assistant) answer, for the inference model of checkpoint quality. */
+  references: Record<string, string>;
+}
+
+export interface FileRecord {
+  id: string;
+  account: string;
+  filename: string;
+  purpose: string;
+  bytes: number;
+  createdAt: number;
+  /** When processing (validation) finishes. */
+  readyAt: number;
+  /** Null while an import is still downloading. */
+  content: Buffer | null;
+  /** Why the file is in `error` (failed import or validation). */
+  problem?: string;
+  expiresAt?: number;
+}
+
+export interface JobEventRecord {
+  id: string;
+  createdAt: number;
+  level: 'info' | 'warn' | 'error';
+  message: string;
+  type: 'message' | 'metrics';
+  data?: Record<string, unknown>;
+}
+
+export interface CheckpointRecord {
+  id: string;
+  jobId: string;
+  account: string;
+  createdAt: number;
+  step: number;
+  /** `<fine-tuned model>:ckpt-step-<n>` */
+  modelName: string;
+  metrics: StepMetrics;
+}
+
+export type JobStatus = 'pending' | 'queued' | 'running' | 'pausing' | 'paused' | 'resuming' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface JobRecord {
+  id: string;
+  account: string;
+  createdAt: number;
+  status: JobStatus;
+  /** As requested: a base model or an earlier fine-tuned model / checkpoint. */
+  model: string;
+  /** Catalogue id of the base model, e.g. `gpt-4.1-mini`. */
+  baseModel: string;
+  /** The name the model gets on success: `<versioned base>.ft-<job hex>[-suffix]`. */
+  plannedModelName: string;
+  fineTunedModel: string | null;
+  finishedAt: number | null;
+  estimatedFinish: number | null;
+  trainingFile: string;
+  validationFile: string | null;
+  resultFiles: string[];
+  trainedTokens: number | null;
+  seed: number;
+  hyperparameters: { batch_size: number; learning_rate_multiplier: number; n_epochs: number; prompt_loss_weight?: number };
+  method: 'supervised' | 'dpo' | 'reinforcement';
+  trainingType: string;
+  suffix: string | null;
+  metadata: Record<string, string> | null;
+  error: { code: string; message: string; param: string | null } | null;
+  plan: TrainingPlan;
+  /** Start of the current status (ms) and steps done when it began: running progress is linear from there. */
+  phaseStartedAt: number;
+  stepsAtPhaseStart: number;
+  stepsDone: number;
+  events: JobEventRecord[];
+  /** Deployable checkpoints still kept (the newest three), oldest first. */
+  checkpoints: CheckpointRecord[];
+  /** Prompt -> reference answer the job's lineage was trained or validated on. */
+  knowledge: Record<string, string>;
+}
+
+/** Something deployable or fine-tunable in an account: a fine-tuned model, a checkpoint, or a copied checkpoint. */
+export interface ModelRecord {
+  name: string;
+  account: string;
+  baseModel: string;
+  jobId: string;
+  /** Fraction of known eval items the model answers correctly, derived from its validation loss. */
+  skill: number;
+  /** Epochs trained along the lineage, so that continuous fine-tuning continues the loss curve. */
+  epochsTrained: number;
+  knowledge: Record<string, string>;
+}
+
+export interface DeploymentRecord {
+  name: string;
+  account: string;
+  sku: { name: DeploymentType; capacity: number };
+  model: { format: string; name: string; version: string; source?: string };
+  /** What the deployment serves; null for a base model. */
+  served: ModelRecord | null;
+  createdAt: number;
+  modifiedAt: number;
+  etag: string;
+  state: 'Creating' | 'Succeeded' | 'Deleting';
+  succeededAt: number | null;
+}
+
+export interface OperationRecord {
+  id: string;
+  account: string;
+  deployment: string;
+  kind: 'create' | 'update' | 'delete';
+  startedAt: number;
+  endsAt: number;
+  status: 'InProgress' | 'Succeeded' | 'Failed';
+  /** The deployment as it will be when a create/update finishes. */
+  pending?: DeploymentRecord;
+}
+
+export interface CopyDestination {
+  destinationResourceId: string;
+  region: string;
+  account: string;
+  startedAt: number;
+  completesAt: number;
+  /** Decided when the copy was requested (prerequisites), revealed when it completes. */
+  succeeds: boolean;
+}
+
+export interface CopyRecord {
+  jobId: string;
+  checkpointId: string;
+  checkpointedModelName: string;
+  destinations: CopyDestination[];
+}
+
+/** Everything the emulator knows; maps are keyed by id (files, jobs) or `account/name`. */
+export class EmulatorState {
+  readonly files = new Map<string, FileRecord>();
+  readonly jobs = new Map<string, JobRecord>();
+  /** `account/modelName` -> model. */
+  readonly models = new Map<string, ModelRecord>();
+  /** `account/deploymentName` -> deployment. */
+  readonly deployments = new Map<string, DeploymentRecord>();
+  readonly operations = new Map<string, OperationRecord>();
+  /** `jobId/checkpointId` -> copy. */
+  readonly copies = new Map<string, CopyRecord>();
+  private dirtyListener: (() => void) | undefined;
+
+  constructor(readonly accounts: Map<string, Account>) {}
+
+  onDirty(listener: () => void): void {
+    this.dirtyListener = listener;
+  }
+
+  markDirty(): void {
+    this.dirtyListener?.();
+  }
+
+  findAccountByArmId(armId: string): Account | undefined {
+    const wanted = armId.toLowerCase().replace(/\/$/, '');
+    for (const account of this.accounts.values()) if (account.armId.toLowerCase() === wanted) return account;
+    return undefined;
+  }
+
+  model(account: string, name: string): ModelRecord | undefined {
+    return this.models.get(`${account}/${name}`);
+  }
+
+  addModel(model: ModelRecord, ...names: string[]): void {
+    for (const name of [model.name, ...names]) this.models.set(`${model.account}/${name}`, model);
+  }
+
+  removeModel(account: string, ...names: string[]): void {
+    for (const name of names) this.models.delete(`${account}/${name}`);
+  }
+
+  toJSON(clockNow: number): SerializedState {
+    return {
+      version: 1,
+      clockNow,
+      files: [...this.files.values()].map((f) => ({ ...f, content: f.content === null ? null : f.content.toString('base64') })),
+      jobs: [...this.jobs.values()],
+      models: [...this.models.entries()],
+      deployments: [...this.deployments.values()],
+      operations: [...this.operations.values()],
+      copies: [...this.copies.values()],
+    };
+  }
+
+  load(serialized: SerializedState): void {
+    for (const f of serialized.files) this.files.set(f.id, { ...f, content: f.content === null ? null : Buffer.from(f.content, 'base64') });
+    for (const j of serialized.jobs) this.jobs.set(j.id, j);
+    for (const [key, m] of serialized.models) this.models.set(key, m);
+    for (const d of serialized.deployments) this.deployments.set(`${d.account}/${d.name}`, d);
+    for (const o of serialized.operations) this.operations.set(o.id, o);
+    for (const c of serialized.copies) this.copies.set(`${c.jobId}/${c.checkpointId}`, c);
+  }
+}
+
+export interface SerializedState {
+  version: 1;
+  clockNow: number;
+  files: (Omit<FileRecord, 'content'> & { content: string | null })[];
+  jobs: JobRecord[];
+  models: [string, ModelRecord][];
+  deployments: DeploymentRecord[];
+  operations: OperationRecord[];
+  copies: CopyRecord[];
+}
+
+export function readStateFile(path: string): SerializedState | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const parsed = JSON.parse(text) as SerializedState;
+  if (parsed.version !== 1) throw new Error(`emulator state file ${path}: unsupported version ${String(parsed.version)}`);
+  return parsed;
+}
+
+/** Writes the state file at most every `delayMs`, atomically (temp file + rename). */
+export class StateFileWriter {
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly path: string,
+    private readonly snapshot: () => SerializedState,
+    private readonly delayMs = 200,
+  ) {
+    mkdirSync(dirname(path), { recursive: true });
+  }
+
+  schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => this.flush(), this.delayMs);
+    this.timer.unref();
+  }
+
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const tmp = `${this.path}.tmp`;
+    writeFileSync(tmp, JSON.stringify(this.snapshot()));
+    renameSync(tmp, this.path);
+  }
+}
