@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { AuthenticationError, NotFoundError } from 'openai';
+import { createOpenAIClient } from '../../src/azure/clients';
+import { chatJsonl, startTestEmulator, type TestEmulator } from './helpers';
+
+const ACCOUNT = 'ftpipe-swc';
+
+describe('emulator files', () => {
+  let t: TestEmulator;
+  let contentServer: Server;
+  let contentUrl: string;
+
+  before(async () => {
+    t = await startTestEmulator();
+    contentServer = createServer((req, res) => {
+      if (req.url === '/train.jsonl') res.end(chatJsonl(12, 'http'));
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => contentServer.listen(0, '127.0.0.1', r));
+    contentUrl = `http://127.0.0.1:${(contentServer.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    await t.emu.stop();
+    await new Promise((r) => contentServer.close(r));
+  });
+
+  it('uploads on the dated family: 201 + Location, pending, then processed; content round-trips; delete', async () => {
+    const client = t.openai(ACCOUNT);
+    const content = chatJsonl(10);
+    const { data: file, response } = await client.files.create({ file: new File([content], 'train.jsonl'), purpose: 'fine-tune' }).withResponse();
+    assert.equal(response.status, 201);
+    assert.match(response.headers.get('location') ?? '', new RegExp(`/${ACCOUNT}/openai/files/${file.id}\\?api-version=`));
+    assert.match(file.id, /^file-[0-9a-f]{32}$/);
+    assert.equal(file.object, 'file');
+    assert.equal(file.status, 'pending');
+    assert.equal(file.bytes, Buffer.byteLength(content));
+    assert.equal(file.filename, 'train.jsonl');
+
+    t.emu.control.advanceClock(29);
+    assert.equal((await client.files.retrieve(file.id)).status, 'pending');
+    t.emu.control.advanceClock(2);
+    assert.equal((await client.files.retrieve(file.id)).status, 'processed');
+
+    const downloaded = await client.files.content(file.id);
+    assert.deepEqual(Buffer.from(await downloaded.arrayBuffer()), Buffer.from(content));
+
+    const deleted = await client.files.delete(file.id);
+    assert.deepEqual(deleted, { id: file.id, object: 'file', deleted: true });
+    await assert.rejects(client.files.retrieve(file.id), NotFoundError);
+  });
+
+  it('uploads on the v1 family with 200, and lists with v1 paging fields', async () => {
+    const v1 = t.v1('ftpipe-ncus');
+    const { data: file, response } = await v1.files.create({ file: new File([chatJsonl(10)], 'v1.jsonl'), purpose: 'fine-tune' }).withResponse();
+    assert.equal(response.status, 200);
+    await v1.files.create({ file: new File([chatJsonl(10)], 'v1b.jsonl'), purpose: 'fine-tune' });
+    const page = await v1.files.list({ limit: 1 });
+    assert.equal(page.data.length, 1);
+    assert.equal(page.has_more, true);
+    assert.ok(page.hasNextPage());
+    const raw = await v1.get<Record<string, unknown>>('/files', { query: { limit: 1 } });
+    assert.deepEqual(Object.keys(raw).sort(), ['data', 'first_id', 'has_more', 'last_id', 'object']);
+    assert.equal(raw.first_id, page.data[0]!.id);
+    const all: string[] = [];
+    for await (const f of v1.files.list({ limit: 1 })) all.push(f.id);
+    assert.equal(all.length, 2);
+    assert.ok(all.includes(file.id));
+  });
+
+  it('pages the dated list (newest first) with after/limit, filtered by purpose; the dated envelope has no has_more', async () => {
+    const client = t.openai('ftpipe-eus2');
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      ids.push((await client.files.create({ file: new File([chatJsonl(10)], `f${i}.jsonl`), purpose: 'fine-tune' })).id);
+      t.emu.control.advanceClock(1);
+    }
+    await client.files.create({ file: new File(['{}'], 'batch.jsonl'), purpose: 'batch' });
+    const raw = await client.get<Record<string, unknown>>('/files', { query: { limit: 2, purpose: 'fine-tune' } });
+    assert.deepEqual(Object.keys(raw).sort(), ['data', 'object']);
+    const seen: string[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await client.files.list({ limit: 2, purpose: 'fine-tune', ...(after ? { after } : {}) });
+      if (page.data.length === 0) break;
+      seen.push(...page.data.map((f) => f.id));
+      after = page.data[page.data.length - 1]!.id;
+    }
+    assert.deepEqual(seen, [...ids].reverse());
+  });
+
+  it('marks invalid JSONL as error, naming the line, and refuses it for training', async () => {
+    const client = t.openai(ACCOUNT);
+    const bad = chatJsonl(10, 'x', false).split('\n');
+    bad[3] = '{"messages": [{"role": "user", "content": "no answer"}], ';
+    const file = await client.files.create({ file: new File([bad.join('\n')], 'bad.jsonl'), purpose: 'fine-tune' });
+    const few = await client.files.create({ file: new File([chatJsonl(3)], 'few.jsonl'), purpose: 'fine-tune' });
+    t.emu.control.advanceClock(60);
+    const got = (await client.files.retrieve(file.id)) as unknown as Record<string, unknown>;
+    assert.equal(got.status, 'error');
+    assert.match(String(got.status_details), /line 4: not valid JSON/);
+    const gotFew = (await client.files.retrieve(few.id)) as unknown as Record<string, unknown>;
+    assert.match(String(gotFew.status_details), /3 examples; fine-tuning needs at least 10/);
+    await assert.rejects(client.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: file.id }), (err: { status?: number; code?: string; param?: string }) => {
+      assert.equal(err.status, 400);
+      assert.equal(err.code, 'jsonlValidationFailed');
+      assert.equal(err.param, 'training_file');
+      return true;
+    });
+  });
+
+  it('imports from a file:// URL and from a local http URL; a failing URL ends in error', async () => {
+    const client = t.openai(ACCOUNT);
+    const dir = mkdtempSync(join(tmpdir(), 'emu-import-'));
+    const path = join(dir, 'train.jsonl');
+    writeFileSync(path, chatJsonl(11, 'file'));
+    const importFile = async (url: string, filename: string): Promise<{ id: string; status: string }> => {
+      const { data, response } = await client
+        .post<{ id: string; status: string }>('/files/import', { body: { purpose: 'fine-tune', filename, content_url: url } })
+        .withResponse();
+      assert.equal(response.status, 201);
+      return data;
+    };
+    const fromFile = await importFile(pathToFileURL(path).href, 'from-file.jsonl');
+    const fromHttp = await importFile(`${contentUrl}/train.jsonl`, 'from-http.jsonl');
+    const missing = await importFile(`${contentUrl}/missing.jsonl`, 'missing.jsonl');
+    assert.equal(fromFile.status, 'pending');
+    // Downloads finish in real time; processing then takes emulated time.
+    await new Promise((r) => setTimeout(r, 200));
+    t.emu.control.advanceClock(60);
+    const a = await client.files.retrieve(fromFile.id);
+    const b = await client.files.retrieve(fromHttp.id);
+    const c = (await client.files.retrieve(missing.id)) as unknown as Record<string, unknown>;
+    assert.equal(a.status, 'processed');
+    assert.equal(a.bytes, Buffer.byteLength(chatJsonl(11, 'file')));
+    assert.equal(b.status, 'processed');
+    assert.equal(c.status, 'error');
+    assert.match(String(c.status_details), /fileImportFailed: GET .* answered 404/);
+  });
+
+  it('answers 401 in Azure shape for a wrong or another account's api key, and accepts a bearer token', async () => {
+    const wrong = createOpenAIClient(t.profile(ACCOUNT), { ...t.env, EMU_KEY_FTPIPE_SWC: 'nope' }, { maxRetries: 0 });
+    await assert.rejects(wrong.files.list(), (err: unknown) => {
+      assert.ok(err instanceof AuthenticationError);
+      assert.equal(err.status, 401);
+      assert.equal(err.code, '401');
+      assert.match(err.message, /Access denied due to invalid subscription key/);
+      return true;
+    });
+    // The key of another account is wrong here too.
+    const otherKey = createOpenAIClient(t.profile(ACCOUNT), { ...t.env, EMU_KEY_FTPIPE_SWC: t.emu.account('ftpipe-ncus').apiKey }, { maxRetries: 0 });
+    await assert.rejects(otherKey.files.list(), AuthenticationError);
+    // A bearer token that the emulator accepts works on the data plane.
+    const tokenProfile = { ...t.profile(ACCOUNT), auth: { type: 'token' as const, tokenEnv: 'EMU_ARM_TOKEN' } };
+    const viaToken = createOpenAIClient(tokenProfile, t.env, { maxRetries: 0 });
+    assert.ok(Array.isArray((await viaToken.files.list()).data));
+  });
+});
