@@ -144,7 +144,7 @@ describe('emulator files', () => {
     assert.match(String(c.status_details), /fileImportFailed: GET .* answered 404/);
   });
 
-  it('answers 401 in Azure shape for a wrong or another account's api key, and accepts a bearer token', async () => {
+  it('answers 401 in Azure shape for a wrong or another account\'s api key, and accepts a bearer token', async () => {
     const wrong = createOpenAIClient(t.profile(ACCOUNT), { ...t.env, EMU_KEY_FTPIPE_SWC: 'nope' }, { maxRetries: 0 });
     await assert.rejects(wrong.files.list(), (err: unknown) => {
       assert.ok(err instanceof AuthenticationError);
