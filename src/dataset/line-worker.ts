@@ -3,8 +3,7 @@
  * the dominant cost, runs on every core.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { TiktokenEncoding } from 'tiktoken';
-import type { FineTuningMethod } from '../catalog';
+import type { FineTuningMethod, TokenEncoding } from '../catalog';
 import { checkLines, type BatchResult } from './lines';
 import { createTokenCounter } from './tokens';
 
@@ -12,7 +11,7 @@ export interface LineWorkerData {
   method: FineTuningMethod;
   model: string;
   allowImages: boolean;
-  encoding: TiktokenEncoding;
+  encoding: TokenEncoding;
   maxIssues: number;
 }
 
