@@ -1,0 +1,179 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { CognitiveServicesManagementClient, Deployment } from '@azure/arm-cognitiveservices';
+import { NotFoundError, type AzureOpenAI } from 'openai';
+import { createArmClient } from '../../src/azure/clients';
+import { advanceUntil, chatJsonl, startTestEmulator, uploadProcessed, type TestEmulator } from './helpers';
+
+const SWC = 'ftpipe-swc';
+const NCUS = 'ftpipe-ncus';
+const CREATE_SECONDS = 600;
+const NOT_READY_SECONDS = 120;
+
+function expectRestError(status: number, code: string) {
+  return (err: unknown): boolean => {
+    const e = err as { statusCode?: number; code?: string; name?: string };
+    assert.equal(e.name, 'RestError', String(err));
+    assert.equal(e.statusCode, status, String(err));
+    assert.equal(e.code, code);
+    return true;
+  };
+}
+
+const deploymentBody = (model: string, sku = 'globalstandard', capacity = 1, source?: string): Deployment => ({
+  sku: { name: sku, capacity },
+  properties: { model: { format: 'OpenAI', name: model, version: '1', ...(source ? { source } : {}) } },
+});
+
+describe('emulator ARM deployments and inference', () => {
+  let t: TestEmulator;
+  let arm: CognitiveServicesManagementClient;
+  let client: AzureOpenAI;
+  let rg: string;
+  let fineTunedModel: string;
+  let checkpoints: { id: string; step: number; fullValidLoss: number }[];
+  const evalItems = Array.from({ length: 60 }, (_, i) => ({ prompt: `valid question ${i}`, reference: `valid answer ${i}` }));
+
+  /** Starts an LRO, moves emulated time past its end, and lets the SDK poller finish it. */
+  async function deploy(account: string, name: string, body: Deployment, seconds = CREATE_SECONDS): Promise<Deployment> {
+    const p = t.profile(account);
+    const poller = await t.arm(account).deployments.beginCreateOrUpdate(p.resourceGroup, p.account, name, body, { updateIntervalInMs: 5 });
+    t.emu.control.advanceClock(seconds);
+    return poller.pollUntilDone();
+  }
+
+  async function correctAnswers(account: string, deployment: string): Promise<number> {
+    const c = t.openai(account);
+    let correct = 0;
+    for (const item of evalItems) {
+      const r = await c.chat.completions.create({ model: deployment, messages: [{ role: 'user', content: item.prompt }] });
+      if (r.choices[0]!.message.content === item.reference) correct++;
+    }
+    return correct;
+  }
+
+  before(async () => {
+    t = await startTestEmulator();
+    arm = t.arm(SWC);
+    client = t.openai(SWC);
+    rg = t.profile(SWC).resourceGroup;
+    const training = await uploadProcessed(t, SWC, chatJsonl(20, 'train'));
+    const validation = await uploadProcessed(t, SWC, chatJsonl(60, 'valid'), 'valid.jsonl');
+    const job = await client.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: training, validation_file: validation, seed: 11, hyperparameters: { n_epochs: 4, batch_size: 4 } });
+    await advanceUntil(t, 600, async () => (await client.fineTuning.jobs.retrieve(job.id)).status === 'succeeded');
+    fineTunedModel = (await client.fineTuning.jobs.retrieve(job.id)).fine_tuned_model!;
+    checkpoints = (await client.fineTuning.jobs.checkpoints.list(job.id)).data.map((c) => ({ id: c.id, step: c.step_number, fullValidLoss: c.metrics.full_valid_loss! }));
+  });
+  after(() => t.emu.stop());
+
+  it('creates through the LRO (201 + Azure-AsyncOperation, Creating -> Succeeded), refusing a parallel operation with 409', async () => {
+    t.emu.control.clearRequests();
+    const poller = await arm.deployments.beginCreateOrUpdate(rg, SWC, 'ft-main', deploymentBody(fineTunedModel, 'globalstandard', 2), { updateIntervalInMs: 5 });
+    const created = t.emu.control.requests({ route: 'arm.deployments.put' });
+    assert.equal(created.length, 1);
+    assert.equal(created[0]!.status, 201);
+    assert.equal((await arm.deployments.get(rg, SWC, 'ft-main')).properties?.provisioningState, 'Creating');
+    await assert.rejects(arm.deployments.beginCreateOrUpdate(rg, SWC, 'other', deploymentBody(fineTunedModel)), expectRestError(409, 'RequestConflict'));
+    await assert.rejects(arm.deployments.beginDelete(rg, SWC, 'ft-main'), expectRestError(409, 'RequestConflict'));
+    t.emu.control.advanceClock(CREATE_SECONDS);
+    const done = await poller.pollUntilDone();
+    assert.equal(done.properties?.provisioningState, 'Succeeded');
+    assert.equal(done.name, 'ft-main');
+    assert.equal(done.id, `${t.emu.account(SWC).armId}/deployments/ft-main`);
+    assert.deepEqual({ name: done.sku?.name, capacity: done.sku?.capacity }, { name: 'GlobalStandard', capacity: 2 });
+    assert.equal(done.properties?.model?.name, fineTunedModel);
+    assert.ok(t.emu.control.requests({ route: 'arm.operationStatuses.get' }).length >= 1, 'the poller followed Azure-AsyncOperation');
+
+    const listed: string[] = [];
+    for await (const d of arm.deployments.list(rg, SWC)) listed.push(d.name!);
+    assert.deepEqual(listed, ['ft-main']);
+  });
+
+  it('answers DeploymentNotReady for a while after Succeeded, then chat completions on both families', async () => {
+    await assert.rejects(client.chat.completions.create({ model: 'ft-main', messages: [{ role: 'user', content: 'hi' }] }), (err: unknown) => {
+      assert.ok(err instanceof NotFoundError);
+      assert.equal(err.code, 'DeploymentNotReady');
+      return true;
+    });
+    t.emu.control.advanceClock(NOT_READY_SECONDS);
+    const dated = await client.chat.completions.create({ model: 'ft-main', messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(dated.object, 'chat.completion');
+    assert.equal(dated.model, fineTunedModel);
+    assert.ok(dated.usage!.total_tokens > 0);
+    const v1 = await t.v1(SWC).chat.completions.create({ model: 'ft-main', messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(v1.choices[0]!.message.content, dated.choices[0]!.message.content);
+    const stream = await client.chat.completions.create({ model: 'ft-main', messages: [{ role: 'user', content: 'hi' }], stream: true });
+    let streamed = '';
+    for await (const chunk of stream) streamed += chunk.choices[0]?.delta.content ?? '';
+    assert.equal(streamed, dated.choices[0]!.message.content);
+    await assert.rejects(client.chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'hi' }] }), (err: unknown) => err instanceof NotFoundError && err.code === 'DeploymentNotFound');
+  });
+
+  it('lets an evaluation tell checkpoints apart: the lowest validation loss answers the most eval items', async () => {
+    const scores: { step: number; loss: number; correct: number }[] = [];
+    for (const c of checkpoints) {
+      const name = `ckpt-${c.step}`;
+      const d = await deploy(SWC, name, deploymentBody(c.id, 'GlobalStandard'));
+      assert.equal(d.properties?.model?.name, c.id);
+      t.emu.control.advanceClock(NOT_READY_SECONDS);
+      scores.push({ step: c.step, loss: c.fullValidLoss, correct: await correctAnswers(SWC, name) });
+    }
+    const best = scores.reduce((a, b) => (b.loss < a.loss ? b : a));
+    const last = scores.reduce((a, b) => (b.step > a.step ? b : a));
+    assert.notEqual(best.step, last.step, `overfitting: the last epoch is not the best (${JSON.stringify(scores)})`);
+    for (const s of scores) assert.ok(best.correct >= s.correct, JSON.stringify(scores));
+    assert.ok(best.correct > last.correct, JSON.stringify(scores));
+    assert.ok(best.correct < evalItems.length, 'no checkpoint is perfect');
+
+    await deploy(SWC, 'base', deploymentBody('gpt-4.1-mini', 'GlobalStandard'));
+    t.emu.control.advanceClock(NOT_READY_SECONDS);
+    assert.equal(await correctAnswers(SWC, 'base'), 0, 'a base model knows no references');
+  });
+
+  it('rejects unknown models, SKUs the region lacks, and in-place model changes of fine-tuned deployments', async () => {
+    await assert.rejects(arm.deployments.beginCreateOrUpdate(rg, SWC, 'rejected', deploymentBody('gpt-7-ultra')), expectRestError(400, 'DeploymentModelNotSupported'));
+    await assert.rejects(arm.deployments.beginCreateOrUpdate(rg, SWC, 'rejected', deploymentBody(`gpt-4.1-mini-2025-04-14.ft-${'a'.repeat(32)}`)), expectRestError(400, 'DeploymentModelNotSupported'));
+    // gpt-4.1-mini fine-tunes have Standard deployments in eastus2/northcentralus only.
+    await assert.rejects(arm.deployments.beginCreateOrUpdate(rg, SWC, 'rejected', deploymentBody(fineTunedModel, 'Standard')), expectRestError(400, 'InvalidResourceProperties'));
+    await assert.rejects(arm.deployments.beginCreateOrUpdate(rg, SWC, 'rejected', deploymentBody(fineTunedModel, 'Turbo')), expectRestError(400, 'InvalidResourceProperties'));
+    await assert.rejects(arm.deployments.beginCreateOrUpdate(rg, SWC, 'ft-main', deploymentBody(checkpoints[1]!.id)), expectRestError(400, 'ModelUpgradeNotSupported'));
+    await assert.rejects(arm.deployments.get(rg, SWC, 'never-created'), expectRestError(404, 'ResourceNotFound'));
+  });
+
+  it('updates capacity with PATCH and deletes through their LROs', async () => {
+    const poller = await arm.deployments.beginUpdate(rg, SWC, 'ft-main', { sku: { name: 'GlobalStandard', capacity: 5 } }, { updateIntervalInMs: 5 });
+    t.emu.control.advanceClock(120);
+    const updated = await poller.pollUntilDone();
+    assert.equal(updated.sku?.capacity, 5);
+    assert.equal((await arm.deployments.get(rg, SWC, 'ft-main')).sku?.capacity, 5);
+
+    const deleting = await arm.deployments.beginDelete(rg, SWC, 'ft-main', { updateIntervalInMs: 5 });
+    t.emu.control.advanceClock(60);
+    await deleting.pollUntilDone();
+    await assert.rejects(arm.deployments.get(rg, SWC, 'ft-main'), expectRestError(404, 'ResourceNotFound'));
+  });
+
+  it('expires DeveloperTier deployments after 24 emulated hours', async () => {
+    await deploy(SWC, 'dev', deploymentBody(fineTunedModel, 'developertier'));
+    assert.equal((await arm.deployments.get(rg, SWC, 'dev')).sku?.name, 'DeveloperTier');
+    t.emu.control.advanceClock(24 * 3600);
+    await assert.rejects(arm.deployments.get(rg, SWC, 'dev'), expectRestError(404, 'ResourceNotFound'));
+    await assert.rejects(client.chat.completions.create({ model: 'dev', messages: [{ role: 'user', content: 'hi' }] }), NotFoundError);
+  });
+
+  it('deploys across regions and subscriptions with properties.model.source', async () => {
+    const d = await deploy(NCUS, 'from-swc', deploymentBody(fineTunedModel, 'Standard', 1, t.emu.account(SWC).armId));
+    assert.equal(d.properties?.model?.source, t.emu.account(SWC).armId);
+    t.emu.control.advanceClock(NOT_READY_SECONDS);
+    assert.ok((await correctAnswers(NCUS, 'from-swc')) > 0);
+    await assert.rejects(
+      t.arm(NCUS).deployments.beginCreateOrUpdate(t.profile(NCUS).resourceGroup, NCUS, 'no-source', deploymentBody(fineTunedModel)),
+      expectRestError(400, 'DeploymentModelNotSupported'),
+    );
+  });
+
+  it('answers ARM 401 for a wrong bearer token', async () => {
+    const wrong = createArmClient(t.profile(SWC), { ...t.env, EMU_ARM_TOKEN: 'not-a-token' });
+    await assert.rejects(wrong.deployments.get(rg, SWC, 'base'), expectRestError(401, 'InvalidAuthenticationToken'));
+  });
+});
