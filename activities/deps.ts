@@ -1,9 +1,22 @@
+import type { AzureOpenAI } from 'openai';
+import type { Catalog } from '../src/catalog';
+import type { AzureProfile } from '../src/config/profile';
 import type { Logger } from '../src/logging';
 import type { WorkerConfig } from '../src/config/worker-config';
 
-/** What activities get from the worker that hosts them: configuration (profiles), logging, identity. */
+/** What activities get from the worker that hosts them: configuration (profiles), the catalogue, logging, identity. */
 export interface ActivityDeps {
   config: WorkerConfig;
   logger: Logger;
   version: string;
+  /** The model catalogue (built in, plus the user's extension); the built-in one when omitted. */
+  catalog?: Catalog;
+  /** Environment the credentials are read from; process.env when omitted. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The Azure side of the deps: profiles by name and one data-plane client per profile, built on first use. */
+export interface AzureAccess {
+  profile(name: string): AzureProfile;
+  openai(profileName: string): AzureOpenAI;
 }

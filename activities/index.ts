@@ -1,13 +1,23 @@
 /** All activities, built from the worker's dependencies. Workflows import this module by type only. */
+import { azureAccess } from './azure-access';
+import { datasetActivities } from './dataset';
 import type { ActivityDeps } from './deps';
+import { fileActivities } from './files';
+import { jobActivities } from './jobs';
+import { preflightActivities } from './preflight';
 import { workerInfoActivities } from './worker-info';
 
 export type { ActivityDeps } from './deps';
 export type { WorkerDescription } from './worker-info';
 
 export function createActivities(deps: ActivityDeps) {
+  const azure = azureAccess(deps);
   return {
     ...workerInfoActivities(deps),
+    ...preflightActivities(deps, azure),
+    ...datasetActivities(deps),
+    ...fileActivities(azure),
+    ...jobActivities(azure),
   };
 }
 

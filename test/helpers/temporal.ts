@@ -18,6 +18,8 @@ function quietRuntime(): void {
   if (!process.env.FTPIPE_TEST_LOGS) Runtime.install({ logger: new DefaultLogger('WARN') });
 }
 
+export type WorkerCreateOptions = { taskQueue: string; config?: WorkerConfig; env?: NodeJS.ProcessEnv } & Partial<Omit<FtpipeWorkerOptions, 'connection' | 'namespace' | 'deps'>>;
+
 export interface TemporalTestEnv {
   server: DevServer;
   client: Client;
@@ -25,7 +27,7 @@ export interface TemporalTestEnv {
   nativeConnection: NativeConnection;
   /** A task queue unique to one test, so tests in a file never steal each other's tasks. */
   taskQueue(): string;
-  createWorker(options: { taskQueue: string; config?: WorkerConfig } & Partial<Omit<FtpipeWorkerOptions, 'connection' | 'namespace' | 'deps'>>): Promise<Worker>;
+  createWorker(options: WorkerCreateOptions): Promise<Worker>;
 }
 
 /**
@@ -40,7 +42,7 @@ export function useTemporal(options: DevServerOptions = {}): TemporalTestEnv {
     env.nativeConnection = await NativeConnection.connect({ address: env.server.address });
     env.client = new Client({ connection: env.connection, namespace: env.server.namespace });
     env.taskQueue = () => `test-${randomUUID()}`;
-    env.createWorker = async ({ taskQueue, config, ...rest }) =>
+    env.createWorker = async ({ taskQueue, config, env: processEnv, ...rest }) =>
       createFtpipeWorker({
         connection: env.nativeConnection,
         namespace: env.server.namespace,
@@ -49,6 +51,7 @@ export function useTemporal(options: DevServerOptions = {}): TemporalTestEnv {
           config: config ?? { profiles: [] },
           logger: createLogger({ level: process.env.FTPIPE_TEST_LOGS ? 'debug' : 'silent', destination: pino.destination(2) }),
           version: 'test',
+          ...(processEnv ? { env: processEnv } : {}),
         },
         workflowSource: { workflowsPath: require.resolve('../../workflows') },
         shutdownGraceTime: '1s',

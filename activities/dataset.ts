@@ -1,0 +1,76 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { BUILTIN_CATALOG } from '../src/catalog';
+import { validateDataset, type Issue, type ValidationReport } from '../src/dataset';
+import type { Method } from '../src/pipeline/input';
+import type { ValidationSummary } from '../src/pipeline/types';
+import type { ActivityDeps } from './deps';
+
+export interface ValidateTrainingDataInput {
+  trainingPath: string;
+  validationPath?: string;
+  model: string;
+  method: Method['type'];
+  nEpochs?: number;
+}
+
+/** Issues shown in history, status and failure messages: enough to fix the first lines, small enough for history. */
+const SHOWN_ISSUES = 10;
+
+function formatIssue(issue: Issue): string {
+  return `${issue.file}${issue.line !== null ? `:${issue.line}` : ''}: ${issue.path ? `${issue.path}: ` : ''}${issue.message} [${issue.code}]`;
+}
+
+export function summarizeReport(report: ValidationReport): ValidationSummary {
+  const training = report.files.find((f) => f.role === 'training');
+  const validation = report.files.find((f) => f.role === 'validation');
+  return {
+    valid: report.valid,
+    model: report.model,
+    examples: { training: training?.examples ?? 0, validation: validation?.examples ?? null },
+    errorCount: report.errorCount,
+    warningCount: report.warningCount,
+    errors: report.errors.slice(0, SHOWN_ISSUES).map(formatIssue),
+    warnings: report.warnings.slice(0, SHOWN_ISSUES).map(formatIssue),
+    tokens: { training: training?.tokens.totalTokens ?? 0, trainable: training?.tokens.trainableTokens ?? 0, validation: validation?.tokens.totalTokens ?? null },
+    epochs: report.epochs,
+    billedTokensEstimate: report.billedTokensEstimate,
+    files: report.files.map((f) => ({ role: f.role, path: f.path, uploadSha256: f.uploadSha256, uploadBytes: f.uploadBytes, hasBom: f.hasBom })),
+  };
+}
+
+export function datasetActivities(deps: ActivityDeps) {
+  return {
+    /** Validates local dataset files; an invalid dataset fails the run at once (nothing is uploaded). */
+    async validateTrainingData(input: ValidateTrainingDataInput): Promise<ValidationSummary> {
+      const heartbeat = setInterval(() => Context.current().heartbeat(), 5_000);
+      let report: ValidationReport;
+      try {
+        report = await validateDataset({
+          trainingFile: input.trainingPath,
+          ...(input.validationPath ? { validationFile: input.validationPath } : {}),
+          model: input.model,
+          method: input.method,
+          ...(input.nEpochs !== undefined ? { nEpochs: input.nEpochs } : {}),
+          catalog: deps.catalog ?? BUILTIN_CATALOG,
+          maxIssues: SHOWN_ISSUES,
+        });
+      } catch (err) {
+        throw ApplicationFailure.nonRetryable(`dataset validation could not run: ${(err as Error).message}`, 'DatasetUnreadable');
+      } finally {
+        clearInterval(heartbeat);
+      }
+      const summary = summarizeReport(report);
+      if (!summary.valid) {
+        const more = summary.errorCount - summary.errors.length;
+        throw ApplicationFailure.create({
+          message: `the dataset is invalid (${summary.errorCount} error${summary.errorCount === 1 ? '' : 's'}); nothing was uploaded:\n${summary.errors.join('\n')}${more > 0 ? `\n... and ${more} more` : ''}`,
+          type: 'InvalidDataset',
+          nonRetryable: true,
+          details: [summary],
+        });
+      }
+      return summary;
+    },
+  };
+}

@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { toStreamingFile } from 'openai';
+import type { FileObject } from 'openai/resources/files';
+import { callAzure, isAzureNotFound, azureFailure } from '../src/azure/errors';
+import { contentAddressedFilename, fileImportBody } from '../src/azure/requests';
+import { openUploadStream } from '../src/dataset';
+import type { FileRole, UploadedFile } from '../src/pipeline/types';
+import type { AzureAccess } from './deps';
+
+export interface UploadFileInput {
+  profile: string;
+  role: FileRole;
+  path: string;
+  /** From the validation report: the hash and size of exactly the bytes to send (BOM included). */
+  uploadSha256: string;
+  uploadBytes: number;
+}
+
+export interface ImportFileInput {
+  profile: string;
+  role: FileRole;
+  url: string;
+}
+
+export interface FileRefInput {
+  profile: string;
+  role: FileRole;
+  fileId: string;
+}
+
+const UNUSABLE_FILE_STATUSES = new Set(['error', 'deleted', 'deleting']);
+
+function describe(file: FileObject, role: FileRole, origin: UploadedFile['origin'], sha256: string | null): UploadedFile {
+  return { role, fileId: file.id, filename: file.filename, bytes: file.bytes ?? null, sha256, origin, status: file.status };
+}
+
+export function fileActivities(azure: AzureAccess) {
+  /** A usable file of this name on the account: the content key of an earlier upload of the same bytes. */
+  async function findByFilename(profile: string, filename: string): Promise<FileObject | undefined> {
+    return callAzure('list files', async () => {
+      for await (const file of azure.openai(profile).files.list({ purpose: 'fine-tune' })) {
+        if (file.filename === filename && !UNUSABLE_FILE_STATUSES.has(file.status)) return file;
+      }
+      return undefined;
+    });
+  }
+
+  return {
+    /**
+     * Uploads a dataset file, streamed (constant memory at any size), with the BOM Azure requires. Idempotent: the
+     * filename carries the content hash, so a retry after a lost response, or a later run with the same data, finds
+     * the file already on the account and reuses it.
+     */
+    async uploadFile(input: UploadFileInput): Promise<UploadedFile> {
+      const filename = contentAddressedFilename(basename(input.path), input.uploadSha256);
+      const existing = await findByFilename(input.profile, filename);
+      if (existing) return describe(existing, input.role, 'reused', input.uploadSha256);
+
+      const heartbeat = setInterval(() => Context.current().heartbeat(), 5_000);
+      try {
+        const stream = await openUploadStream(input.path);
+        const created = await callAzure(`upload ${input.role} file ${basename(input.path)}`, () =>
+          azure.openai(input.profile).files.create({ file: toStreamingFile(stream, filename, { type: 'application/jsonl' }), purpose: 'fine-tune' }),
+        );
+        return describe(created, input.role, 'uploaded', input.uploadSha256);
+      } finally {
+        clearInterval(heartbeat);
+      }
+    },
+
+    /** Asks Azure to import a file from a URL (Azure's files/import), once per URL. */
+    async importFile(input: ImportFileInput): Promise<UploadedFile> {
+      const urlHash = createHash('sha256').update(input.url).digest('hex');
+      const filename = contentAddressedFilename(`import-${input.role}`, urlHash);
+      const existing = await findByFilename(input.profile, filename);
+      if (existing) return describe(existing, input.role, 'reused', null);
+      const created = await callAzure(`import ${input.role} file from URL`, () =>
+        azure.openai(input.profile).post<FileObject>('/files/import', { body: fileImportBody(input.url, filename) }),
+      );
+      return describe(created, input.role, 'imported', null);
+    },
+
+    /** Looks up a file given by id; it must exist on the account. */
+    async describeFile(input: FileRefInput): Promise<UploadedFile> {
+      const file = await callAzure(`get ${input.role} file ${input.fileId}`, () => azure.openai(input.profile).files.retrieve(input.fileId));
+      return describe(file, input.role, 'given', null);
+    },
+
+    /** Waits until Azure has processed a file; fails with Azure's reason when it could not. Heartbeats while it waits. */
+    async awaitFileProcessed(input: FileRefInput & { intervalSeconds: number }): Promise<UploadedFile> {
+      for (;;) {
+        const file = await callAzure(`get ${input.role} file ${input.fileId}`, () => azure.openai(input.profile).files.retrieve(input.fileId));
+        if (file.status === 'processed') return describe(file, input.role, 'given', null);
+        if (UNUSABLE_FILE_STATUSES.has(file.status)) {
+          const reason = (file as FileObject & { status_details?: string | null }).status_details ?? 'no reason given';
+          throw ApplicationFailure.nonRetryable(`Azure could not process the ${input.role} file ${file.id} (${file.filename}): status ${file.status}: ${reason}`, 'FileProcessingFailed');
+        }
+        Context.current().heartbeat({ status: file.status });
+        await sleep(input.intervalSeconds * 1000, undefined, { signal: Context.current().cancellationSignal });
+      }
+    },
+
+    /** Deletes files; ones already gone count as deleted. Returns the ids deleted now or before. */
+    async deleteFiles(input: { profile: string; fileIds: string[] }): Promise<string[]> {
+      const deleted: string[] = [];
+      for (const fileId of input.fileIds) {
+        try {
+          await azure.openai(input.profile).files.delete(fileId);
+        } catch (err) {
+          if (!isAzureNotFound(err)) throw azureFailure(err, `delete file ${fileId}`);
+        }
+        deleted.push(fileId);
+      }
+      return deleted;
+    },
+  };
+}

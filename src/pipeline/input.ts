@@ -1,0 +1,122 @@
+/**
+ * The pipeline's input: one JSON object (the Web UI's Start Workflow form sends exactly this), validated by one schema
+ * on the client, in the CLI and again in the workflow. Workflow-safe: zod only, no I/O.
+ * It holds names and references (a profile name, file paths, ids), never credentials and never training content.
+ */
+import { z } from 'zod';
+
+export const SUFFIX_PATTERN = /^[A-Za-z0-9_-]{1,40}$/;
+export const RUN_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+export const DataSourceSchema = z.union([
+  z.object({ path: z.string().min(1).describe('a JSONL file on the worker\'s disk; validated, then uploaded') }).strict(),
+  z.object({ url: z.url().describe('a URL Azure imports the file from (files/import), e.g. a Blob Storage SAS URL') }).strict(),
+  z.object({ fileId: z.string().regex(/^file-[A-Za-z0-9]+$/, 'must be an Azure file id like file-abc123').describe('a file already uploaded to the account') }).strict(),
+]);
+export type DataSource = z.infer<typeof DataSourceSchema>;
+
+const autoOr = <T extends z.ZodType>(schema: T) => z.union([z.literal('auto'), schema]);
+
+export const HyperparametersSchema = z
+  .object({
+    nEpochs: autoOr(z.int().min(1).max(50)).optional(),
+    batchSize: autoOr(z.int().min(1).max(256)).optional(),
+    learningRateMultiplier: autoOr(z.number().positive().max(10)).optional(),
+    /** Azure-only: weight of prompt tokens in the loss. */
+    promptLossWeight: z.number().min(0).max(1).optional(),
+    /** DPO only. */
+    beta: autoOr(z.number().positive().max(2)).optional(),
+  })
+  .strict();
+export type Hyperparameters = z.infer<typeof HyperparametersSchema>;
+
+export const MethodSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('supervised') }).strict(),
+  z.object({ type: z.literal('dpo') }).strict(),
+  z
+    .object({
+      type: z.literal('reinforcement'),
+      /** The RFT grader exactly as Azure takes it (string_check, text_similarity, score_model, multi). */
+      grader: z.object({ type: z.enum(['string_check', 'text_similarity', 'score_model', 'multi', 'python']) }).loose(),
+    })
+    .strict(),
+]);
+export type Method = z.infer<typeof MethodSchema>;
+
+export const TrainingTypeSchema = z.enum(['Standard', 'Global', 'Developer']);
+
+export const PollingSchema = z
+  .object({
+    /** Seconds between polls while the job waits (pending, validating_files, queued). */
+    queuedIntervalSeconds: z.number().min(0.1).max(3600).default(300),
+    /** Seconds between polls while it trains. */
+    runningIntervalSeconds: z.number().min(0.1).max(3600).default(60),
+    /** Seconds between polls once the estimated finish is within two running intervals. */
+    nearFinishIntervalSeconds: z.number().min(0.1).max(3600).default(15),
+    /** Seconds between checks while an uploaded file is being processed. */
+    fileIntervalSeconds: z.number().min(0.1).max(600).default(10),
+  })
+  .strict();
+export type Polling = z.infer<typeof PollingSchema>;
+
+export const CleanupSchema = z
+  .object({
+    /** Files this run uploaded (never reused or pre-existing ones): delete them when the run fails or is cancelled, always, or never. */
+    uploadedFiles: z.enum(['onFailure', 'always', 'never']).default('onFailure'),
+  })
+  .strict();
+
+export const PipelineInputSchema = z
+  .object({
+    runName: z.string().regex(RUN_NAME_PATTERN, 'letters, digits, ".", "_" or "-", starting with a letter or digit, at most 100'),
+    /** A profile of the worker's configuration: which Azure OpenAI account, and how to authenticate. */
+    profile: z.string().min(1),
+    /** A base model (`gpt-4.1-mini`, `gpt-4.1-mini-2025-04-14`) or an earlier fine-tuned model (continuous fine-tuning). */
+    baseModel: z.string().min(1),
+    training: DataSourceSchema,
+    validation: DataSourceSchema.optional(),
+    method: MethodSchema.default({ type: 'supervised' }),
+    hyperparameters: HyperparametersSchema.default({}),
+    seed: z.int().min(0).max(2_147_483_647).optional(),
+    suffix: z.string().regex(SUFFIX_PATTERN, 'at most 40 characters of A-Z, a-z, 0-9, "-" and "_"').optional(),
+    trainingType: TrainingTypeSchema.default('Standard'),
+    /** Extra metadata on the Azure job (ftpipe adds its own `ftpipe_*` keys; Azure allows 16 pairs in all). */
+    metadata: z.record(z.string().regex(/^(?!ftpipe_)[A-Za-z0-9_.-]{1,64}$/, 'keys of at most 64 characters, not starting with ftpipe_'), z.string().max(512)).default({}),
+    polling: PollingSchema.default(PollingSchema.parse({})),
+    cleanup: CleanupSchema.default(CleanupSchema.parse({})),
+  })
+  .strict()
+  .superRefine((input, ctx) => {
+    if (Object.keys(input.metadata).length > 13) {
+      ctx.addIssue({ code: 'custom', path: ['metadata'], message: 'at most 13 pairs (Azure allows 16; ftpipe uses 3)' });
+    }
+    if (input.method.type === 'reinforcement' && !input.validation) {
+      ctx.addIssue({ code: 'custom', path: ['validation'], message: 'reinforcement fine-tuning requires a validation file' });
+    }
+    if (input.hyperparameters.beta !== undefined && input.method.type !== 'dpo') {
+      ctx.addIssue({ code: 'custom', path: ['hyperparameters', 'beta'], message: 'beta applies to the dpo method only' });
+    }
+  });
+
+/** What a caller writes (defaults optional). */
+export type PipelineInputDraft = z.input<typeof PipelineInputSchema>;
+/** What the workflow works with (defaults applied). */
+export type PipelineInput = z.output<typeof PipelineInputSchema>;
+
+/** Formats schema issues as `field.path: message`, so an error names the field at fault. */
+export function describeIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(input)'}: ${issue.message}`);
+}
+
+export class PipelineInputError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`invalid pipeline input: ${issues.join('; ')}`);
+    this.name = 'PipelineInputError';
+  }
+}
+
+export function parsePipelineInput(raw: unknown): PipelineInput {
+  const parsed = PipelineInputSchema.safeParse(raw);
+  if (!parsed.success) throw new PipelineInputError(describeIssues(parsed.error));
+  return parsed.data;
+}

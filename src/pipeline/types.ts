@@ -1,0 +1,175 @@
+/**
+ * What the pipeline's activities return and what its `status` query and result show. Plain data, workflow-safe.
+ * Nothing here holds training content or secrets: ids, names, hashes, counts, statuses and Azure's own messages.
+ */
+
+export const STAGES = [
+  'preflight',
+  'validate',
+  'upload',
+  'create_job',
+  'train',
+  'collect',
+  'cleanup',
+  'completed',
+  'failed',
+  'cancelled',
+] as const;
+export type Stage = (typeof STAGES)[number];
+
+export const TERMINAL_JOB_STATUSES = ['succeeded', 'failed', 'cancelled'] as const;
+/** Job statuses while Azure has not started training (polled slowly). */
+export const WAITING_JOB_STATUSES = ['pending', 'validating_files', 'queued'] as const;
+
+export type JobStatus =
+  | 'pending' | 'validating_files' | 'queued' | 'running' | 'pausing' | 'paused' | 'resuming' | 'succeeded' | 'failed' | 'cancelled';
+
+export function isTerminalJobStatus(status: string): boolean {
+  return (TERMINAL_JOB_STATUSES as readonly string[]).includes(status);
+}
+
+export interface PreflightResult {
+  region: string;
+  accountResourceId: string;
+  /** The catalogue's versioned id of the base model, e.g. `gpt-4.1-mini-2025-04-14`. */
+  catalogModel: string;
+  continuousFineTuning: boolean;
+}
+
+export interface ValidationSummary {
+  valid: boolean;
+  model: string;
+  examples: { training: number; validation: number | null };
+  errorCount: number;
+  warningCount: number;
+  /** The first errors and warnings as `file:line: path: message`. */
+  errors: string[];
+  warnings: string[];
+  tokens: { training: number; trainable: number; validation: number | null };
+  epochs: { count: number; source: 'explicit' | 'auto' };
+  billedTokensEstimate: number | null;
+  files: { role: 'training' | 'validation'; path: string; uploadSha256: string; uploadBytes: number; hasBom: boolean }[];
+}
+
+export type FileRole = 'training' | 'validation';
+
+export interface UploadedFile {
+  role: FileRole;
+  fileId: string;
+  filename: string;
+  bytes: number | null;
+  /** SHA-256 of the bytes sent, when ftpipe uploaded them. */
+  sha256: string | null;
+  /** How the file got there: uploaded by this run, reused (same content already on the account), imported, or given by id. */
+  origin: 'uploaded' | 'reused' | 'imported' | 'given';
+  status: string;
+}
+
+export interface JobError {
+  code: string | null;
+  message: string;
+  param: string | null;
+}
+
+export interface JobSnapshot {
+  id: string;
+  status: JobStatus;
+  model: string;
+  fineTunedModel: string | null;
+  createdAt: number;
+  finishedAt: number | null;
+  /** Unix seconds, when Azure gives an estimate. */
+  estimatedFinish: number | null;
+  trainedTokens: number | null;
+  resultFiles: string[];
+  error: JobError | null;
+}
+
+export interface TrainingMetrics {
+  step: number;
+  trainLoss: number | null;
+  trainMeanTokenAccuracy: number | null;
+  validLoss: number | null;
+  validMeanTokenAccuracy: number | null;
+  fullValidLoss: number | null;
+  fullValidMeanTokenAccuracy: number | null;
+}
+
+export interface JobEventSummary {
+  id: string;
+  createdAt: number;
+  level: string;
+  message: string;
+}
+
+export interface JobPoll {
+  job: JobSnapshot;
+  /** Events newer than the caller's last seen one, oldest first (at most a page). */
+  newEvents: JobEventSummary[];
+  latestMetrics: TrainingMetrics | null;
+  /** Step count of the whole job, when Azure reports it. */
+  totalSteps: number | null;
+}
+
+export interface CheckpointSummary {
+  id: string;
+  /** The deployable model name, `<base>.ft-<hex>:ckpt-step-N`. */
+  model: string;
+  step: number;
+  metrics: TrainingMetrics;
+}
+
+export interface JobResults {
+  fineTunedModel: string;
+  trainedTokens: number | null;
+  resultFileId: string | null;
+  checkpoints: CheckpointSummary[];
+}
+
+export type ControlKind = 'pause' | 'resume';
+
+export interface ControlRequest {
+  kind: ControlKind;
+  via: 'signal' | 'update';
+  requestedAt: string;
+  state: 'pending' | 'done' | 'refused';
+  reason?: string;
+  by?: string;
+}
+
+export interface StageChange {
+  stage: Stage;
+  at: string;
+}
+
+export interface PipelineStatus {
+  runName: string;
+  profile: string;
+  baseModel: string;
+  stage: Stage;
+  job: JobSnapshot | null;
+  progress: { step: number | null; totalSteps: number | null; percent: number | null; etaSeconds: number | null };
+  latestMetrics: TrainingMetrics | null;
+  recentEvents: JobEventSummary[];
+  files: UploadedFile[];
+  validation: ValidationSummary | null;
+  timeline: StageChange[];
+  requests: ControlRequest[];
+  errors: { at: string; stage: Stage; message: string }[];
+  /** How many times the run continued as new to keep its history small. */
+  continuations: number;
+}
+
+export interface PipelineResult {
+  outcome: 'succeeded' | 'cancelled_in_azure';
+  runName: string;
+  jobId: string;
+  fineTunedModel: string | null;
+  trainedTokens: number | null;
+  resultFileId: string | null;
+  checkpoints: CheckpointSummary[];
+  files: UploadedFile[];
+  validation: ValidationSummary | null;
+  timeline: StageChange[];
+  deletedFiles: string[];
+}

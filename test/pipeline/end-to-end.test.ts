@@ -1,0 +1,29 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { PipelineResult } from '../../src/pipeline/types';
+import { usePipelineStack } from '../helpers/pipeline';
+
+describe('fineTunePipeline end to end on the emulator', () => {
+  const env = usePipelineStack();
+
+  it('validates, uploads, trains and reports the fine-tuned model with its checkpoints', async () => {
+    const taskQueue = env.temporal.taskQueue();
+    const worker = await env.createWorker(taskQueue);
+    const input = env.input({ suffix: 'bikes' });
+    const result: PipelineResult = await worker.runUntil(async () => {
+      const handle = await env.start(taskQueue, input);
+      return handle.result();
+    });
+    assert.equal(result.outcome, 'succeeded');
+    assert.match(result.fineTunedModel ?? '', /^gpt-4\.1-mini-2025-04-14\.ft-[0-9a-f]{32}-bikes$/);
+    assert.equal(result.checkpoints.length, 3);
+    assert.ok(result.checkpoints.every((c) => c.metrics.fullValidLoss !== null));
+    assert.match(result.resultFileId ?? '', /^file-/);
+    assert.ok((result.trainedTokens ?? 0) > 0);
+    assert.deepEqual(result.files.map((f) => [f.role, f.origin]), [['training', 'uploaded'], ['validation', 'uploaded']]);
+    assert.deepEqual(result.timeline.map((t) => t.stage), ['preflight', 'validate', 'upload', 'create_job', 'train', 'collect', 'completed']);
+
+    const creates = env.emulator.control.requests().filter((r) => r.method === 'POST' && /\/fine_tuning\/jobs$/.test(r.path.split('?')[0]!));
+    assert.equal(creates.length, 1, 'exactly one job create');
+  });
+});
