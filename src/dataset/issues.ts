@@ -5,6 +5,7 @@
 
 export const ERROR_CODES = [
   'FILE_TOO_LARGE',
+  'LINE_TOO_LONG',
   'INVALID_UTF8',
   'BLANK_LINE',
   'INVALID_JSON',

@@ -6,6 +6,12 @@
 /** Azure: "Each file must be less than 512 MB in size" (how-to/fine-tuning, REST). Checked on the bytes uploaded, BOM included. */
 export const MAX_FILE_BYTES = 512 * 1024 * 1024;
 
+/**
+ * ftpipe's own guard: a longer line is reported and skipped rather than buffered, so no input can exhaust memory.
+ * Far above any trainable example (the longest training context is 65,536 tokens; images are limited to 10 MB each).
+ */
+export const MAX_LINE_BYTES = 128 * 1024 * 1024;
+
 /** Azure: "Fine-tuning jobs won't proceed without at least 10 training examples". */
 export const MIN_TRAINING_EXAMPLES = 10;
 

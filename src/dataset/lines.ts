@@ -34,6 +34,16 @@ export const LINE_INVALID = 1;
 export const LINE_EXAMPLE = 2;
 
 const NEWLINE = 0x0a;
+
+/** The result for one line the reader skipped because it exceeds MAX_LINE_BYTES (see validate.ts). */
+export function oversizedLine(bytes: number, maxBytes: number): BatchResult {
+  return {
+    lineCount: 1, kinds: new Uint8Array([LINE_INVALID]), wellFormed: new Uint8Array(1), tokens: new Uint32Array(1),
+    contextTokens: new Uint32Array(1), trainableTokens: new Uint32Array(1), hashes: new Uint32Array(2), imageParts: 0,
+    issues: [{ index: 0, path: null, code: 'LINE_TOO_LONG', message: `line of more than ${bytes.toLocaleString('en-US')} bytes; ftpipe reads lines of at most ${maxBytes.toLocaleString('en-US')}` }],
+    errorCount: 1, warningCount: 0,
+  };
+}
 const fatalDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Byte offset of the first invalid UTF-8 sequence in `bytes` (called only after a decode failed). */

@@ -8,8 +8,8 @@ import { stat } from 'node:fs/promises';
 import { BUILTIN_CATALOG, resolveModel, type Catalog, type FineTuningMethod, type ModelEntry } from '../catalog';
 import { LineHashIndex } from './hash-index';
 import { severityOf, type Issue, type IssueCode } from './issues';
-import { DEFAULT_MAX_ISSUES, MAX_FILE_BYTES, MIN_TRAINING_EXAMPLES, RECOMMENDED_TRAINING_EXAMPLES, UTF8_BOM } from './limits';
-import { LINE_BLANK, LINE_EXAMPLE, type BatchResult } from './lines';
+import { DEFAULT_MAX_ISSUES, MAX_FILE_BYTES, MAX_LINE_BYTES, MIN_TRAINING_EXAMPLES, RECOMMENDED_TRAINING_EXAMPLES, UTF8_BOM } from './limits';
+import { LINE_BLANK, LINE_EXAMPLE, oversizedLine, type BatchResult } from './lines';
 import { LinePool } from './pool';
 import { autoEpochs, CountList, type TokenDistribution } from './statistics';
 
@@ -143,8 +143,6 @@ async function scanFile(path: string, role: FileRole, context: FileScanContext):
     const firstLine = nextLine;
     nextLine += batch.lineCount;
     const found: Issue[] = batch.issues.map(({ index, path: keyPath, code, message }) => ({ file: path, line: firstLine + index, path: keyPath, code, message }));
-    const sentErrors = batch.issues.filter((i) => severityOf(i.code) === 'error').length;
-    issues.addUnsent(batch.errorCount - sentErrors, batch.warningCount - (batch.issues.length - sentErrors));
     const add = (line: number, code: IssueCode, message: string): void => {
       found.push({ file: path, line, path: null, code, message });
     };
@@ -179,17 +177,23 @@ async function scanFile(path: string, role: FileRole, context: FileScanContext):
     report.tokens.imageParts += batch.imageParts;
     found.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
     for (const issue of found) issues.add(issue);
+    // Counted after the listed ones, so that they are not mistaken for the overflow.
+    const sentErrors = batch.issues.filter((i) => severityOf(i.code) === 'error').length;
+    issues.addUnsent(batch.errorCount - sentErrors, batch.warningCount - (batch.issues.length - sentErrors));
   };
 
   const inFlight: Promise<BatchResult>[] = [];
-  const submit = async (data: Uint8Array<ArrayBuffer>): Promise<void> => {
-    inFlight.push(pool.check(data));
+  const enqueue = async (result: Promise<BatchResult>): Promise<void> => {
+    inFlight.push(result);
     if (inFlight.length >= pool.size * 2) fold(await inFlight.shift()!);
   };
+  const submit = (data: Uint8Array<ArrayBuffer>): Promise<void> => enqueue(pool.check(data));
 
   // Bytes after the last newline seen, waiting for the rest of their line.
   let carry: Buffer[] = [];
   let carryBytes = 0;
+  // Length so far of a line over MAX_LINE_BYTES being skipped; 0 when not skipping.
+  let skippedBytes = 0;
   let head: Buffer | undefined = Buffer.alloc(0);
   const stream = createReadStream(path, { highWaterMark: READ_CHUNK_BYTES });
   try {
@@ -208,10 +212,25 @@ async function scanFile(path: string, role: FileRole, context: FileScanContext):
       } else {
         sha256.update(chunk);
       }
+      if (skippedBytes > 0) {
+        const newline = chunk.indexOf(0x0a);
+        if (newline === -1) {
+          skippedBytes += chunk.length;
+          continue;
+        }
+        await enqueue(Promise.resolve(oversizedLine(skippedBytes + newline, MAX_LINE_BYTES)));
+        skippedBytes = 0;
+        chunk = chunk.subarray(newline + 1);
+      }
       const lastNewline = chunk.lastIndexOf(0x0a);
       if (lastNewline === -1) {
         carry.push(chunk);
         carryBytes += chunk.length;
+        if (carryBytes > MAX_LINE_BYTES) {
+          skippedBytes = carryBytes;
+          carry = [];
+          carryBytes = 0;
+        }
         continue;
       }
       const batch = new Uint8Array(carryBytes + lastNewline + 1);
@@ -234,7 +253,8 @@ async function scanFile(path: string, role: FileRole, context: FileScanContext):
     } else if (head) {
       sha256.update(UTF8_BOM);
     }
-    if (carryBytes > 0) await submit(new Uint8Array(Buffer.concat(carry, carryBytes)));
+    if (skippedBytes > 0) await enqueue(Promise.resolve(oversizedLine(skippedBytes, MAX_LINE_BYTES)));
+    else if (carryBytes > 0) await submit(new Uint8Array(Buffer.concat(carry, carryBytes)));
     while (inFlight.length > 0) fold(await inFlight.shift()!);
   } finally {
     stream.destroy();
