@@ -1,6 +1,7 @@
 /** The `ftpipe` command line. Each command lives in its own module under ./commands and registers itself here. */
 import { Command, CommanderError } from 'commander';
 import { registerDevCommands } from './commands/dev';
+import { registerEmulatorCommand } from './commands/emulator';
 import { registerValidateCommand } from './commands/validate';
 import { packageVersion } from '../paths';
 
@@ -10,6 +11,7 @@ export function buildProgram(): Command {
     .version(packageVersion())
     .showHelpAfterError();
   registerDevCommands(program);
+  registerEmulatorCommand(program);
   registerValidateCommand(program);
   return program;
 }
