@@ -29,6 +29,8 @@ export function registerValidateCommand(program: Command): void {
     .option('--n-epochs <n>', 'epochs the job will run (default: the service\'s automatic rule)', positiveInteger)
     .option('--max-issues <n>', 'errors and warnings to list (the rest are counted)', positiveInteger, 20)
     .option('--json', 'print one JSON report instead of the summary')
+    // Parse errors throw to main(), which exits 2 (bad usage); subcommands added before the program's own exitOverride() do not inherit it.
+    .exitOverride()
     .action(async (file: string, flags: ValidateFlags) => {
       try {
         const catalog = await loadCatalog();
