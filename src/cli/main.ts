@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerDevCommands } from './commands/dev';
 import { registerEmulatorCommand } from './commands/emulator';
+import { registerRunCommands } from './commands/runs';
 import { registerValidateCommand } from './commands/validate';
 import { packageVersion } from '../paths';
 
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerDevCommands(program);
   registerEmulatorCommand(program);
+  registerRunCommands(program);
   registerValidateCommand(program);
   return program;
 }

@@ -5,13 +5,16 @@ import { NativeConnection } from '@temporalio/worker';
 import type { Command } from 'commander';
 import { loadWorkerConfig } from '../../config/worker-config';
 import { createLogger } from '../../logging';
-import { packageVersion, stateDir } from '../../paths';
+import { packageRoot, packageVersion, stateDir } from '../../paths';
 import { startLocalStack } from '../../stack/local-stack';
 import { TASK_QUEUE } from '../../temporal/constants';
 import { temporalTargetFromEnv } from '../../temporal/connection';
 import { createFtpipeWorker } from '../../../workers/worker';
 import { installRuntime } from '../../../workers/runtime';
 import type { checkWorker } from '../../../workflows';
+import { loadCatalog } from '../../catalog';
+import { defaultWorkflowId, FtpipeClient } from '../../client';
+import { formatResult, readPipelineFile } from './runs';
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -26,15 +29,29 @@ export function registerDevCommands(program: Command): void {
     .option('--port <port>', 'Temporal gRPC port', parsePort, 7233)
     .option('--ui-port <port>', 'Web UI port', parsePort, 8233)
     .option('--config <file>', 'worker configuration (profiles); default $FTPIPE_CONFIG')
-    .action(async (opts: { port: number; uiPort: number; config?: string }) => {
+    .option('--no-emulator', 'do not start the embedded Azure emulator')
+    .option('--clock-scale <n>', 'emulated seconds per real second in the emulator', Number, 100)
+    .action(async (opts: { port: number; uiPort: number; config?: string; emulator: boolean; clockScale: number }) => {
       const home = join(stateDir(), 'dev');
-      const stack = await startLocalStack({ home, config: loadWorkerConfig(opts.config), persistent: true, port: opts.port, uiPort: opts.uiPort });
+      const stack = await startLocalStack({
+        home,
+        config: loadWorkerConfig(opts.config),
+        persistent: true,
+        port: opts.port,
+        uiPort: opts.uiPort,
+        emulator: opts.emulator ? { clockScale: opts.clockScale } : false,
+      });
       const ui = stack.server.uiUrl ?? '';
-      console.log(`ftpipe dev: Temporal ${stack.server.address} (namespace ${stack.server.namespace}), worker on task queue "${TASK_QUEUE}"`);
+      const ns = stack.server.namespace;
+      console.log(`ftpipe dev: Temporal ${stack.server.address} (namespace ${ns}), worker on task queue "${TASK_QUEUE}"`);
       console.log(`  Web UI:       ${ui}`);
-      console.log(`  ftpipe runs:  ${ui}/namespaces/${stack.server.namespace}/workflows?query=${encodeURIComponent(`TaskQueue="${TASK_QUEUE}"`)}`);
+      console.log(`  ftpipe runs:  ${ui}/namespaces/${ns}/workflows?query=${encodeURIComponent(`TaskQueue="${TASK_QUEUE}"`)}`);
+      console.log(`  start a run:  ${ui}/namespaces/${ns}/workflows/start-workflow?workflowType=fineTunePipeline&taskQueue=${TASK_QUEUE}`);
+      if (stack.emulator) {
+        console.log(`  emulator:     ${stack.emulator.dataPlaneUrl} (ARM ${stack.emulator.armEndpoint}), clock x${opts.clockScale}; profiles: ${stack.config.profiles.map((p) => p.name).join(', ')}`);
+      }
       console.log(`  state:        ${home} (database temporal.sqlite, logs worker.log and temporal.log)`);
-      console.log('  Ctrl-C stops the worker, then the server.');
+      console.log('  Ctrl-C stops the worker, then the server and the emulator.');
       await stack.runUntilShutdown();
       console.log('ftpipe dev: stopped');
     });
@@ -51,6 +68,7 @@ export function registerDevCommands(program: Command): void {
     .action(async (opts: { config?: string; address?: string; namespace?: string; taskQueue: string; metrics?: string; shutdownGrace: string }) => {
       const logger = createLogger();
       const config = loadWorkerConfig(opts.config);
+      const catalog = await loadCatalog();
       const target = temporalTargetFromEnv(process.env, { ...(opts.address ? { address: opts.address } : {}), ...(opts.namespace ? { namespace: opts.namespace } : {}) });
       installRuntime({ logger, ...(opts.metrics ? { metricsAddress: opts.metrics } : {}) });
       const connection = await NativeConnection.connect(target.connectionOptions);
@@ -58,7 +76,7 @@ export function registerDevCommands(program: Command): void {
         connection,
         namespace: target.namespace,
         taskQueue: opts.taskQueue,
-        deps: { config, logger, version: packageVersion() },
+        deps: { config, logger, version: packageVersion(), catalog },
         shutdownGraceTime: opts.shutdownGrace,
       });
       logger.info({ address: target.address, namespace: target.namespace, taskQueue: opts.taskQueue, profiles: config.profiles.map((p) => p.name), metrics: opts.metrics ?? null }, 'ftpipe worker started');
@@ -96,14 +114,29 @@ export function registerDevCommands(program: Command): void {
 
   program
     .command('demo')
-    .description('Run the demo end to end on an embedded Temporal dev server; exits 0 when it succeeded')
-    .action(async () => {
+    .description('Run the demo pipeline end to end on an embedded Temporal dev server and Azure emulator; exits 0 when it succeeded')
+    .option('--pipeline <file>', 'the pipeline file to run', join(packageRoot(), 'examples', 'demo-pipeline.yaml'))
+    .option('--clock-scale <n>', 'emulated seconds per real second in the emulator', Number, 200)
+    .action(async (opts: { pipeline: string; clockScale: number }) => {
       const home = join(stateDir(), 'demo');
-      const stack = await startLocalStack({ home, config: loadWorkerConfig(), persistent: false });
-      console.log(`demo: Temporal dev server on ${stack.server.address}; worker on "${TASK_QUEUE}" (logs in ${home})`);
-      const { worker } = await stack.runWith(() =>
-        stack.client.workflow.execute<typeof checkWorker>('checkWorker', { taskQueue: TASK_QUEUE, workflowId: `ftpipe-demo-${Date.now()}`, args: [{ note: 'demo' }] }),
-      );
-      console.log(`demo: succeeded: workflow round trip through ftpipe ${worker.ftpipeVersion} on Node ${worker.nodeVersion}`);
+      const input = readPipelineFile(opts.pipeline);
+      const stack = await startLocalStack({ home, config: loadWorkerConfig(), persistent: false, emulator: { clockScale: opts.clockScale } });
+      console.log(`demo: Temporal dev server ${stack.server.address}, Azure emulator ${stack.emulator?.dataPlaneUrl ?? ''} (clock x${opts.clockScale}), worker on "${TASK_QUEUE}"; logs in ${home}`);
+      const client = new FtpipeClient(stack.client);
+      const result = await stack.runWith(async () => {
+        const run = await client.startPipeline(input, { workflowId: `${defaultWorkflowId(String(input.runName))}-${Date.now()}` });
+        console.log(`demo: started ${run.workflowId}`);
+        let lastStage = '';
+        for await (const status of run.watch({ intervalMs: 500 })) {
+          const progress = status.progress.totalSteps ? ` step ${status.progress.step ?? 0}/${status.progress.totalSteps}` : '';
+          const line = `${status.stage}${status.job ? ` (job ${status.job.status})` : ''}${progress}`;
+          if (line !== lastStage) console.log(`demo: ${line}`);
+          lastStage = line;
+        }
+        return run.result();
+      });
+      console.log(formatResult(result));
+      if (result.outcome !== 'succeeded') throw new Error('the demo run did not succeed');
+      console.log('demo: succeeded');
     });
 }

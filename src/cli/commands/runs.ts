@@ -1,0 +1,228 @@
+/** `ftpipe run`, `status`, `pause`, `resume`, `cancel`, `list`: starting and steering pipeline runs. */
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { SingleBar } from 'cli-progress';
+import type { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { defaultWorkflowId, FtpipeClient, PipelineAlreadyRunningError, type PipelineHandle, type PipelineResult, type PipelineStatus } from '../../client';
+import { PipelineInputError, type DataSource, type PipelineInputDraft } from '../../pipeline/input';
+
+interface ConnectionFlags {
+  address?: string;
+  namespace?: string;
+}
+
+function withConnectionFlags(command: Command): Command {
+  return command
+    .option('--address <host:port>', 'Temporal frontend address (default $TEMPORAL_ADDRESS or 127.0.0.1:7233)')
+    .option('--namespace <ns>', 'Temporal namespace (default $TEMPORAL_NAMESPACE or default)');
+}
+
+async function connect(flags: ConnectionFlags): Promise<FtpipeClient> {
+  return FtpipeClient.connect({ ...(flags.address ? { address: flags.address } : {}), ...(flags.namespace ? { namespace: flags.namespace } : {}) });
+}
+
+/** Reads a pipeline file (YAML or JSON); relative dataset paths are taken relative to the file. */
+export function readPipelineFile(path: string): PipelineInputDraft {
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid YAML/JSON: ${(err as Error).message}`}`);
+  }
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`${path}: a pipeline file holds one object (the workflow input)`);
+  const input = raw as PipelineInputDraft & Record<string, unknown>;
+  const base = dirname(resolve(path));
+  const absolute = (source: DataSource | undefined): DataSource | undefined =>
+    source && typeof source === 'object' && 'path' in source && typeof source.path === 'string' && !isAbsolute(source.path) ? { path: resolve(base, source.path) } : source;
+  const training = absolute(input.training);
+  const validation = absolute(input.validation);
+  return { ...input, ...(training ? { training } : {}), ...(validation ? { validation } : {}) };
+}
+
+/** Accepts a workflow id or a run name. */
+async function findRun(client: FtpipeClient, idOrName: string): Promise<PipelineHandle> {
+  for (const id of [idOrName, defaultWorkflowId(idOrName)]) {
+    const handle = client.getPipeline(id);
+    try {
+      await handle.workflow.describe();
+      return handle;
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
+  }
+  throw new Error(`no run with workflow id or run name "${idOrName}"`);
+}
+
+function fmt(value: number | null | undefined, digits = 4): string {
+  return value === null || value === undefined ? '-' : value.toFixed(digits);
+}
+
+function formatDuration(seconds: number | null): string {
+  if (seconds === null) return '-';
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = Math.floor(seconds % 60);
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(s).padStart(2, '0')}s` : `${s}s`;
+}
+
+export function formatStatus(status: PipelineStatus): string {
+  const lines = [
+    `run ${status.runName} (profile ${status.profile}, base ${status.baseModel})`,
+    `  stage: ${status.stage}${status.continuations ? ` (continued ${status.continuations}x)` : ''}`,
+  ];
+  if (status.job) {
+    const p = status.progress;
+    lines.push(`  job: ${status.job.id} ${status.job.status}${status.job.fineTunedModel ? ` -> ${status.job.fineTunedModel}` : ''}`);
+    lines.push(`  progress: step ${p.step ?? '-'}/${p.totalSteps ?? '-'}${p.percent !== null ? ` (${p.percent}%)` : ''}, ETA ${formatDuration(p.etaSeconds)}`);
+    if (status.job.error) lines.push(`  Azure error: ${status.job.error.code ?? ''} ${status.job.error.message}`);
+  }
+  if (status.latestMetrics) {
+    const m = status.latestMetrics;
+    lines.push(`  metrics @${m.step}: train loss ${fmt(m.trainLoss)}, accuracy ${fmt(m.trainMeanTokenAccuracy)}, valid loss ${fmt(m.validLoss ?? m.fullValidLoss)}`);
+  }
+  for (const file of status.files) lines.push(`  ${file.role} file: ${file.fileId} (${file.origin}, ${file.status})`);
+  for (const request of status.requests.slice(-5)) lines.push(`  ${request.kind} (${request.via}${request.by ? ` by ${request.by}` : ''}): ${request.state}${request.reason ? `: ${request.reason}` : ''}`);
+  for (const error of status.errors.slice(-3)) lines.push(`  error in ${error.stage}: ${error.message}`);
+  for (const event of status.recentEvents.slice(-3)) lines.push(`  event: ${event.message}`);
+  return lines.join('\n');
+}
+
+export function formatResult(result: PipelineResult): string {
+  const lines = [`${result.outcome === 'succeeded' ? 'succeeded' : 'ended: the job was cancelled in Azure'}: run ${result.runName}, job ${result.jobId}`];
+  if (result.fineTunedModel) lines.push(`  fine-tuned model: ${result.fineTunedModel}`);
+  if (result.trainedTokens !== null) lines.push(`  trained tokens: ${result.trainedTokens}`);
+  for (const c of result.checkpoints) lines.push(`  checkpoint step ${c.step}: ${c.model} (full valid loss ${fmt(c.metrics.fullValidLoss)}, train loss ${fmt(c.metrics.trainLoss)})`);
+  if (result.resultFileId) lines.push(`  results.csv: file ${result.resultFileId}`);
+  return lines.join('\n');
+}
+
+/** Follows a run to its end: a progress bar on a terminal, a line per change otherwise. */
+async function follow(handle: PipelineHandle): Promise<void> {
+  const interactive = process.stdout.isTTY === true;
+  const bar = new SingleBar({
+    format: '{stage} |{bar}| {value}/{total} steps | loss {loss} | ETA {eta_text}',
+    hideCursor: true,
+    clearOnComplete: false,
+  });
+  let started = false;
+  for await (const status of handle.watch({ intervalMs: 1_000 })) {
+    const payload = { stage: status.stage.padEnd(10), loss: fmt(status.latestMetrics?.trainLoss), eta_text: formatDuration(status.progress.etaSeconds) };
+    if (interactive) {
+      const total = status.progress.totalSteps ?? 1;
+      if (!started) {
+        bar.start(total, 0, payload);
+        started = true;
+      }
+      bar.setTotal(total);
+      bar.update(status.progress.step ?? 0, payload);
+    } else {
+      console.log(`${status.stage} ${status.job?.status ?? ''} step ${status.progress.step ?? '-'}/${status.progress.totalSteps ?? '-'} loss ${payload.loss} ETA ${payload.eta_text}`.replace(/\s+/g, ' '));
+    }
+  }
+  if (started) bar.stop();
+}
+
+function failureMessage(err: unknown): string {
+  if (err instanceof WorkflowFailedError) {
+    const cause = err.cause as (Error & { cause?: Error }) | undefined;
+    return `run failed: ${cause?.cause?.message ?? cause?.message ?? err.message}`;
+  }
+  if (err instanceof WorkflowUpdateFailedError) return `refused: ${(err.cause)?.message ?? err.message}`;
+  return (err as Error).message;
+}
+
+export function registerRunCommands(program: Command): void {
+  withConnectionFlags(program.command('run <pipeline-file>'))
+    .description('Start a pipeline run from a YAML or JSON file holding the workflow input')
+    .option('--wait', 'follow the run with a progress bar, then print its summary')
+    .option('--workflow-id <id>', 'workflow id (default ftpipe-<runName>)')
+    .option('--join', 'if a run with this id is open, follow it instead of refusing')
+    .action(async (file: string, opts: ConnectionFlags & { wait?: boolean; workflowId?: string; join?: boolean }) => {
+      const input = readPipelineFile(file);
+      const client = await connect(opts);
+      try {
+        const handle = await client.startPipeline(input, { ...(opts.workflowId ? { workflowId: opts.workflowId } : {}), ifRunning: opts.join ? 'join' : 'fail' });
+        console.log(`started ${handle.workflowId}`);
+        if (!opts.wait) return;
+        await follow(handle);
+        console.log(formatResult(await handle.result()));
+      } catch (err) {
+        if (err instanceof PipelineInputError) {
+          process.exitCode = 2;
+          throw new Error(`${file}: ${err.issues.join('; ')}`);
+        }
+        if (err instanceof PipelineAlreadyRunningError) throw err;
+        throw new Error(failureMessage(err));
+      } finally {
+        await client.close();
+      }
+    });
+
+  withConnectionFlags(program.command('status <run>'))
+    .description('Show a run\'s stage, job, progress, metrics and events (run = workflow id or run name)')
+    .option('--json', 'print the status as JSON')
+    .action(async (run: string, opts: ConnectionFlags & { json?: boolean }) => {
+      const client = await connect(opts);
+      try {
+        const status = await (await findRun(client, run)).status();
+        console.log(opts.json ? JSON.stringify(status, null, 2) : formatStatus(status));
+      } finally {
+        await client.close();
+      }
+    });
+
+  for (const kind of ['pause', 'resume'] as const) {
+    withConnectionFlags(program.command(`${kind} <run>`))
+      .description(kind === 'pause' ? 'Pause the run\'s Azure job (it must be running and have trained a step)' : 'Resume the run\'s paused Azure job')
+      .option('--by <name>', 'who asks, for the record')
+      .action(async (run: string, opts: ConnectionFlags & { by?: string }) => {
+        const client = await connect(opts);
+        try {
+          const handle = await findRun(client, run);
+          const outcome = await (kind === 'pause' ? handle.pause(opts.by ? { by: opts.by } : {}) : handle.resume(opts.by ? { by: opts.by } : {}));
+          console.log(outcome.message);
+        } catch (err) {
+          throw new Error(failureMessage(err));
+        } finally {
+          await client.close();
+        }
+      });
+  }
+
+  withConnectionFlags(program.command('cancel <run>'))
+    .description('Cancel a run: its Azure job is cancelled and the files it uploaded are cleaned up')
+    .action(async (run: string, opts: ConnectionFlags) => {
+      const client = await connect(opts);
+      try {
+        const handle = await findRun(client, run);
+        await handle.cancel();
+        console.log(`cancellation requested for ${handle.workflowId}`);
+      } finally {
+        await client.close();
+      }
+    });
+
+  withConnectionFlags(program.command('list'))
+    .description('List recent runs from Temporal\'s visibility store')
+    .option('--query <filter>', 'extra visibility filter, e.g. "FtpipeStage = \'train\'" or "ExecutionStatus = \'Running\'"')
+    .option('--limit <n>', 'at most this many runs', Number, 20)
+    .option('--json', 'print JSON')
+    .action(async (opts: ConnectionFlags & { query?: string; limit: number; json?: boolean }) => {
+      const client = await connect(opts);
+      try {
+        const runs = await client.listPipelines({ ...(opts.query ? { query: opts.query } : {}), limit: opts.limit });
+        if (opts.json) {
+          console.log(JSON.stringify(runs, null, 2));
+          return;
+        }
+        if (runs.length === 0) console.log('no runs');
+        for (const r of runs) {
+          console.log(`${r.startTime.toISOString()}  ${r.status.padEnd(10)} ${(r.stage ?? '-').padEnd(10)} ${(r.baseModel ?? '-').padEnd(16)} ${r.workflowId}`);
+        }
+      } finally {
+        await client.close();
+      }
+    });
+}

@@ -1,0 +1,179 @@
+/**
+ * The typed client for backend services: start, watch and steer fine-tuning runs.
+ *
+ *   const ftpipe = await FtpipeClient.connect();              // TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, ...
+ *   const run = await ftpipe.startPipeline({ runName: 'support-v7', profile: 'prod-swc', baseModel: 'gpt-4.1-mini',
+ *                                            training: { path: '/data/train.jsonl' } });
+ *   for await (const status of run.watch()) console.log(status.stage, status.progress.percent);
+ *   const result = await run.result();
+ *
+ * A run's workflow id is `ftpipe-<runName>` unless given. While a run with that id is open, starting it again is
+ * refused (`PipelineAlreadyRunningError`), or joined with `ifRunning: 'join'`; once it has closed, the name may be used
+ * for a new run (the new run gets its own Azure job: jobs are keyed by the run's first run id).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { parsePipelineInput, type PipelineInputDraft } from '../pipeline/input';
+import type { PipelineResult, PipelineStatus } from '../pipeline/types';
+import { TASK_QUEUE } from '../temporal/constants';
+import { temporalTargetFromEnv, type TemporalTargetOverrides } from '../temporal/connection';
+import { BASE_MODEL, PROFILE, RUN_NAME, STAGE } from '../temporal/search-attributes';
+import type { ControlInput, ControlOutcome, fineTunePipeline } from '../../workflows';
+
+export type { PipelineInputDraft as PipelineInput } from '../pipeline/input';
+export type { PipelineResult, PipelineStatus } from '../pipeline/types';
+export type { ControlOutcome } from '../../workflows';
+
+export const PIPELINE_WORKFLOW_TYPE = 'fineTunePipeline';
+
+export function defaultWorkflowId(runName: string): string {
+  return `ftpipe-${runName}`;
+}
+
+export class PipelineAlreadyRunningError extends Error {
+  constructor(readonly workflowId: string) {
+    super(`a run with workflow id "${workflowId}" is already open; wait for it, cancel it, or join it (ifRunning: 'join')`);
+    this.name = 'PipelineAlreadyRunningError';
+  }
+}
+
+export interface StartPipelineOptions {
+  workflowId?: string;
+  /** What to do when a run with this workflow id is open: refuse (default) or return a handle to it. */
+  ifRunning?: 'fail' | 'join';
+  taskQueue?: string;
+}
+
+export interface PipelineSummary {
+  workflowId: string;
+  runId: string;
+  status: string;
+  runName: string | undefined;
+  stage: string | undefined;
+  baseModel: string | undefined;
+  startTime: Date;
+  closeTime: Date | undefined;
+}
+
+export class PipelineHandle {
+  constructor(readonly workflow: WorkflowHandle<typeof fineTunePipeline>) {}
+
+  get workflowId(): string {
+    return this.workflow.workflowId;
+  }
+
+  status(): Promise<PipelineStatus> {
+    return this.workflow.query<PipelineStatus, [Record<string, never>]>('status', {});
+  }
+
+  /** Pauses the Azure job now; refused (WorkflowUpdateFailedError) with the reason when Azure would not allow it. */
+  pause(request: ControlInput = {}): Promise<ControlOutcome> {
+    return this.workflow.executeUpdate<ControlOutcome, [ControlInput]>('pauseRun', { args: [request] });
+  }
+
+  resume(request: ControlInput = {}): Promise<ControlOutcome> {
+    return this.workflow.executeUpdate<ControlOutcome, [ControlInput]>('resumeRun', { args: [request] });
+  }
+
+  /** Cancels the run: the Azure job is cancelled and what the run created is cleaned up. */
+  async cancel(): Promise<void> {
+    await this.workflow.cancel();
+  }
+
+  result(): Promise<PipelineResult> {
+    return this.workflow.result();
+  }
+
+  /** Yields the status each time it changes, until the run closes (the last status is yielded too). */
+  async *watch(options: { intervalMs?: number } = {}): AsyncGenerator<PipelineStatus> {
+    const intervalMs = options.intervalMs ?? 2_000;
+    let previous = '';
+    for (;;) {
+      const status = await this.status();
+      const serialized = JSON.stringify(status);
+      if (serialized !== previous) {
+        previous = serialized;
+        yield status;
+      }
+      const { status: execution } = await this.workflow.describe();
+      if (execution.name !== 'RUNNING') {
+        const final = await this.status();
+        if (JSON.stringify(final) !== previous) yield final;
+        return;
+      }
+      await sleep(intervalMs);
+    }
+  }
+}
+
+export class FtpipeClient {
+  constructor(
+    readonly client: Client,
+    private readonly defaults: { taskQueue: string } = { taskQueue: TASK_QUEUE },
+    private readonly ownedConnection?: Connection,
+  ) {}
+
+  /** Connects with the TEMPORAL_* environment (see the README), overridable per call. */
+  static async connect(overrides: TemporalTargetOverrides & { taskQueue?: string } = {}, env: NodeJS.ProcessEnv = process.env): Promise<FtpipeClient> {
+    const target = temporalTargetFromEnv(env, overrides);
+    const connection = await Connection.connect(target.connectionOptions);
+    return new FtpipeClient(new Client({ connection, namespace: target.namespace }), { taskQueue: overrides.taskQueue ?? TASK_QUEUE }, connection);
+  }
+
+  /** Validates the input (errors name the field), then starts the run. */
+  async startPipeline(input: PipelineInputDraft, options: StartPipelineOptions = {}): Promise<PipelineHandle> {
+    const parsed = parsePipelineInput(input);
+    const workflowId = options.workflowId ?? defaultWorkflowId(parsed.runName);
+    const source = (s: typeof parsed.training): string => ('path' in s ? s.path : 'url' in s ? 'a URL' : s.fileId);
+    try {
+      const handle = await this.client.workflow.start<typeof fineTunePipeline>(PIPELINE_WORKFLOW_TYPE, {
+        taskQueue: options.taskQueue ?? this.defaults.taskQueue,
+        workflowId,
+        args: [input],
+        workflowIdConflictPolicy: options.ifRunning === 'join' ? 'USE_EXISTING' : 'FAIL',
+        typedSearchAttributes: [
+          { key: RUN_NAME, value: parsed.runName },
+          { key: STAGE, value: 'preflight' },
+          { key: BASE_MODEL, value: parsed.baseModel },
+          { key: PROFILE, value: parsed.profile },
+        ],
+        staticSummary: `Fine-tune ${parsed.baseModel} on ${source(parsed.training)} (profile ${parsed.profile})`,
+        staticDetails: `ftpipe run "${parsed.runName}": ${parsed.method.type} fine-tuning of ${parsed.baseModel}, ${parsed.trainingType} training, profile ${parsed.profile}.`,
+      });
+      return new PipelineHandle(handle);
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new PipelineAlreadyRunningError(workflowId);
+      throw err;
+    }
+  }
+
+  getPipeline(workflowId: string): PipelineHandle {
+    return new PipelineHandle(this.client.workflow.getHandle<typeof fineTunePipeline>(workflowId));
+  }
+
+  /** Recent runs from Temporal's visibility store, newest first; `query` adds a visibility filter. */
+  async listPipelines(options: { query?: string; limit?: number } = {}): Promise<PipelineSummary[]> {
+    const filter = `WorkflowType = '${PIPELINE_WORKFLOW_TYPE}'${options.query ? ` AND (${options.query})` : ''}`;
+    const runs: PipelineSummary[] = [];
+    for await (const run of this.client.workflow.list({ query: filter })) {
+      const attrs = run.typedSearchAttributes;
+      runs.push({
+        workflowId: run.workflowId,
+        runId: run.runId,
+        status: run.status.name,
+        runName: attrs.get(RUN_NAME),
+        stage: attrs.get(STAGE),
+        baseModel: attrs.get(BASE_MODEL),
+        startTime: run.startTime,
+        closeTime: run.closeTime,
+      });
+      if (runs.length >= (options.limit ?? 20)) break;
+    }
+    return runs;
+  }
+
+  async close(): Promise<void> {
+    await this.ownedConnection?.close();
+  }
+}
