@@ -212,25 +212,23 @@ async function scanFile(path: string, role: FileRole, context: FileScanContext):
       } else {
         sha256.update(chunk);
       }
-      if (skippedBytes > 0) {
+      if (skippedBytes > 0 || carryBytes > 0) {
         const newline = chunk.indexOf(0x0a);
-        if (newline === -1) {
-          skippedBytes += chunk.length;
-          continue;
+        const lineBytes = skippedBytes + carryBytes + (newline === -1 ? chunk.length : newline);
+        if (lineBytes > MAX_LINE_BYTES) {
+          carry = [];
+          carryBytes = 0;
+          skippedBytes = lineBytes;
+          if (newline === -1) continue;
+          await enqueue(Promise.resolve(oversizedLine(lineBytes, MAX_LINE_BYTES)));
+          skippedBytes = 0;
+          chunk = chunk.subarray(newline + 1);
         }
-        await enqueue(Promise.resolve(oversizedLine(skippedBytes + newline, MAX_LINE_BYTES)));
-        skippedBytes = 0;
-        chunk = chunk.subarray(newline + 1);
       }
       const lastNewline = chunk.lastIndexOf(0x0a);
       if (lastNewline === -1) {
         carry.push(chunk);
         carryBytes += chunk.length;
-        if (carryBytes > MAX_LINE_BYTES) {
-          skippedBytes = carryBytes;
-          carry = [];
-          carryBytes = 0;
-        }
         continue;
       }
       const batch = new Uint8Array(carryBytes + lastNewline + 1);

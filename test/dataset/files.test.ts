@@ -1,0 +1,88 @@
+/** File-level behaviour: upload bytes and their hash, size and line-length limits, and the statistics helpers. */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { limits, openUploadStream, validateDataset, type Issue } from '../../src/dataset';
+import { LineHashIndex } from '../../src/dataset/hash-index';
+import { autoEpochs, CountList } from '../../src/dataset/statistics';
+
+const dir = mkdtempSync(join(tmpdir(), 'ftpipe-dataset-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const fixture = (name: string): string => join(__dirname, 'fixtures', name);
+const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+const exampleLines = (n: number): string =>
+  Array.from({ length: n }, (_, i) => JSON.stringify({ messages: [{ role: 'user', content: `q${i}` }, { role: 'assistant', content: `a${i}` }] })).join('\n') + '\n';
+const codes = (issues: Issue[]): Array<[number | null, string]> => issues.map((i) => [i.line, i.code]);
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+describe('upload bytes', () => {
+  for (const name of ['supervised/bom-missing.jsonl', 'supervised/few-examples.jsonl']) {
+    it(`hashes exactly what openUploadStream sends: ${name}`, async () => {
+      const original = readFileSync(fixture(name));
+      const sent = await readAll(await openUploadStream(fixture(name)));
+      const withBom = original.subarray(0, 3).equals(limits.UTF8_BOM) ? original : Buffer.concat([limits.UTF8_BOM, original]);
+      assert.ok(sent.equals(withBom), 'the upload is the file with a BOM in front, nothing else changed');
+      const report = await validateDataset({ trainingFile: fixture(name), model: 'gpt-4.1-mini', threads: 1 });
+      const file = report.files[0]!;
+      assert.equal(file.bytes, original.length);
+      assert.equal(file.uploadBytes, sent.length);
+      assert.equal(file.uploadSha256, sha256(sent));
+      assert.ok(readFileSync(fixture(name)).equals(original), 'validation never changes the file');
+    });
+  }
+});
+
+describe('size limits', () => {
+  it('reports and skips a line longer than MAX_LINE_BYTES, and carries on with the next', async () => {
+    const path = join(dir, 'long-line.jsonl');
+    writeFileSync(path, Buffer.concat([limits.UTF8_BOM, Buffer.from(exampleLines(1))]));
+    truncateSync(path, 3 + exampleLines(1).length + limits.MAX_LINE_BYTES + 10);
+    appendFileSync(path, '\n' + exampleLines(11));
+    const report = await validateDataset({ trainingFile: path, model: 'gpt-4.1-mini' });
+    assert.deepEqual(codes(report.errors), [[2, 'LINE_TOO_LONG']]);
+    assert.equal(report.files[0]!.lines, 13);
+    assert.equal(report.files[0]!.tokens.countedExamples, 12);
+  });
+
+  it('rejects a file whose upload would reach 512 MiB', async () => {
+    const path = join(dir, 'too-large.jsonl');
+    writeFileSync(path, exampleLines(12));
+    // Without a BOM the upload gains three bytes: this file is two bytes short of the limit on disk.
+    truncateSync(path, limits.MAX_FILE_BYTES - 2);
+    const report = await validateDataset({ trainingFile: path, model: 'gpt-4.1-mini' });
+    assert.deepEqual(codes(report.errors), [[13, 'LINE_TOO_LONG'], [null, 'FILE_TOO_LARGE']]);
+    assert.equal(report.files[0]!.uploadBytes, limits.MAX_FILE_BYTES + 1);
+  });
+});
+
+describe('statistics', () => {
+  it('follows the automatic n_epochs rule', () => {
+    const cases: Array<[number, number]> = [[1, 25], [3, 25], [10, 10], [20, 5], [33, 3], [34, 3], [1000, 3], [8333, 3], [8334, 2], [12_501, 1], [100_000, 1]];
+    for (const [examples, epochs] of cases) assert.equal(autoEpochs(examples), epochs, `${examples} examples`);
+  });
+
+  it('reports min, median, p90 and max with linear interpolation', () => {
+    const list = new CountList();
+    for (const n of [5, 1, 3, 2, 4]) list.push(n);
+    assert.deepEqual(list.distribution(), { min: 1, median: 3, p90: 4.6, max: 5 });
+    assert.equal(new CountList().distribution(), null);
+  });
+
+  it('indexes line hashes compactly and returns the first line seen', () => {
+    const index = new LineHashIndex(4);
+    for (let i = 1; i <= 10_000; i++) assert.equal(index.add(i * 2654435761, i, i), 0);
+    assert.equal(index.add(2 * 2654435761, 2, 99), 2);
+    assert.equal(index.get(10_000 * 2654435761, 10_000), 10_000);
+    assert.equal(index.get(1, 1), 0);
+    assert.equal(index.size, 10_000);
+  });
+});
