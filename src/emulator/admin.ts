@@ -62,8 +62,15 @@ export function createControl(deps: ControlDeps): EmulatorControl {
   return {
     now: () => new Date(clock.now()),
     clockScale: () => clock.currentScale,
-    setClockScale: (scale) => clock.setScale(scale),
-    advanceClock: (seconds) => clock.advance(seconds),
+    // Clock changes are state changes: a restart resumes from the persisted emulated time.
+    setClockScale: (scale) => {
+      clock.setScale(scale);
+      state.markDirty();
+    },
+    advanceClock: (seconds) => {
+      clock.advance(seconds);
+      state.markDirty();
+    },
     addFault: (rule) => faults.add(rule),
     removeFault: (id) => faults.remove(id),
     clearFaults: () => faults.clear(),

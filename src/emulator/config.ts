@@ -39,6 +39,8 @@ export const TimingsSchema = z
     /** After ARM reports Succeeded, inference answers DeploymentNotReady for this long. */
     deploymentNotReadySeconds: z.number().nonnegative().default(120),
     developerDeploymentLifetimeSeconds: z.number().positive().default(24 * 3600),
+    /** A fine-tuned deployment with no inference for this long is deleted (Azure: 15 days). */
+    inactiveDeploymentLifetimeSeconds: z.number().positive().default(15 * 24 * 3600),
   })
   .strict();
 export type Timings = z.infer<typeof TimingsSchema>;

@@ -2,7 +2,8 @@
  * ARM deployments under `/subscriptions/.../accounts/{account}/deployments/{name}`: PUT, GET, PATCH, DELETE, list,
  * as long-running operations the SDK poller follows (201/200/202 + `Azure-AsyncOperation`, an operation status
  * resource, a `Location` result for PATCH and DELETE). One operation at a time per account (else 409
- * RequestConflict). Operations complete, DeveloperTier deployments expire, lazily on read.
+ * RequestConflict). Operations complete, DeveloperTier deployments expire after 24 h and fine-tuned deployments
+ * after 15 days without inference, lazily on read.
  */
 import { randomBytes } from 'node:crypto';
 import { deploymentTypesFor, resolveModel, type DeploymentType, type ModelEntry } from '../catalog';
@@ -54,10 +55,12 @@ export class DeploymentService {
     if (now < deployment.succeededAt + this.timings.deploymentNotReadySeconds * 1000) {
       throw new ApiError(404, 'DeploymentNotReady', 'The API deployment for this resource is not ready yet. Please wait a moment and try again.');
     }
+    deployment.lastUsedAt = now;
+    this.state.markDirty();
     return deployment;
   }
 
-  /** Completes due operations and removes expired DeveloperTier deployments of `account`. */
+  /** Completes due operations and removes expired (DeveloperTier) and inactive (fine-tuned) deployments of `account`. */
   refresh(account: string, now: number): void {
     let changed = false;
     for (const op of this.state.operations.values()) {
@@ -68,9 +71,13 @@ export class DeploymentService {
       op.status = 'Succeeded';
       changed = true;
     }
-    const lifetimeMs = this.timings.developerDeploymentLifetimeSeconds * 1000;
+    const developerMs = this.timings.developerDeploymentLifetimeSeconds * 1000;
+    const inactiveMs = this.timings.inactiveDeploymentLifetimeSeconds * 1000;
     for (const [key, deployment] of this.state.deployments) {
-      if (deployment.account === account && deployment.sku.name === 'DeveloperTier' && deployment.succeededAt !== null && now >= deployment.succeededAt + lifetimeMs) {
+      if (deployment.account !== account || deployment.succeededAt === null) continue;
+      const expired = deployment.sku.name === 'DeveloperTier' && now >= deployment.succeededAt + developerMs;
+      const inactive = deployment.served !== null && now >= Math.max(deployment.succeededAt, deployment.lastUsedAt ?? 0) + inactiveMs;
+      if (expired || inactive) {
         this.state.deployments.delete(key);
         changed = true;
       }

@@ -127,6 +127,8 @@ export interface DeploymentRecord {
   etag: string;
   state: 'Creating' | 'Succeeded' | 'Deleting';
   succeededAt: number | null;
+  /** Last chat completion served, for Azure's deletion of fine-tuned deployments inactive for 15 days. */
+  lastUsedAt?: number;
 }
 
 export interface OperationRecord {

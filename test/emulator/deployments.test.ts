@@ -172,6 +172,19 @@ describe('emulator ARM deployments and inference', () => {
     );
   });
 
+  it('deletes a fine-tuned deployment after 15 days without inference; each call restarts the period', async () => {
+    const ncus = t.arm(NCUS);
+    const ncusRg = t.profile(NCUS).resourceGroup;
+    const day = 24 * 3600;
+    t.emu.control.advanceClock(14 * day);
+    assert.equal((await ncus.deployments.get(ncusRg, NCUS, 'from-swc')).properties?.provisioningState, 'Succeeded');
+    await t.openai(NCUS).chat.completions.create({ model: 'from-swc', messages: [{ role: 'user', content: 'still there?' }] });
+    t.emu.control.advanceClock(14 * day);
+    assert.equal((await ncus.deployments.get(ncusRg, NCUS, 'from-swc')).name, 'from-swc');
+    t.emu.control.advanceClock(day);
+    await assert.rejects(ncus.deployments.get(ncusRg, NCUS, 'from-swc'), expectRestError(404, 'ResourceNotFound'));
+  });
+
   it('answers ARM 401 for a wrong bearer token', async () => {
     const wrong = createArmClient(t.profile(SWC), { ...t.env, EMU_ARM_TOKEN: 'not-a-token' });
     await assert.rejects(wrong.deployments.get(rg, SWC, 'base'), expectRestError(401, 'InvalidAuthenticationToken'));
