@@ -88,16 +88,16 @@ const supervised: Case[] = [
   { file: 'supervised/empty-file.jsonl', errors: [[null, null, 'EMPTY_FILE']], warnings: [] },
 ];
 
-const dpo: Case[] = [
+const dpo: Case[] = ([
   { file: 'dpo/valid.jsonl', errors: [] },
   { file: 'dpo/missing-preferred.jsonl', errors: [[2, 'preferred_output', 'MISSING_KEY']] },
   { file: 'dpo/wrong-output-role.jsonl', errors: [[3, 'non_preferred_output[0].role', 'INVALID_ROLE']] },
   { file: 'dpo/weight-not-allowed.jsonl', errors: [[4, 'preferred_output[0].weight', 'UNKNOWN_KEY']] },
   { file: 'dpo/input-not-object.jsonl', errors: [[5, 'input', 'WRONG_TYPE']] },
   { file: 'dpo/supervised-line.jsonl', errors: [[6, 'messages', 'UNKNOWN_KEY'], [6, 'input', 'MISSING_KEY'], [6, 'preferred_output', 'MISSING_KEY'], [6, 'non_preferred_output', 'MISSING_KEY']] },
-].map((c) => ({ ...c, method: 'dpo' as const }));
+] satisfies Case[]).map((c): Case => ({ ...c, method: 'dpo' }));
 
-const reinforcement: Case[] = [
+const reinforcement: Case[] = ([
   { file: 'reinforcement/train.jsonl', validation: 'reinforcement/valid.jsonl', errors: [] },
   { file: 'reinforcement/train.jsonl', errors: [[null, null, 'VALIDATION_FILE_REQUIRED']] },
   { file: 'reinforcement/last-not-user.jsonl', validation: 'reinforcement/valid.jsonl', errors: [[3, 'messages[1]', 'LAST_MESSAGE_NOT_USER']] },
@@ -105,18 +105,24 @@ const reinforcement: Case[] = [
     file: 'reinforcement/weight-not-allowed.jsonl', validation: 'reinforcement/valid.jsonl',
     errors: [[4, 'messages[0].weight', 'UNKNOWN_KEY']],
   },
-].map((c) => ({ ...c, method: 'reinforcement' as const, model: 'o4-mini' }));
+] satisfies Case[]).map((c): Case => ({ ...c, method: 'reinforcement', model: 'o4-mini' }));
 
 describe('dataset rules: supervised', () => {
-  for (const c of supervised) it(c.file, () => check(c));
+  for (const c of supervised) it(c.file, async () => {
+    await check(c);
+  });
 });
 
 describe('dataset rules: DPO', () => {
-  for (const c of dpo) it(c.file, () => check(c));
+  for (const c of dpo) it(c.file, async () => {
+    await check(c);
+  });
 });
 
 describe('dataset rules: reinforcement', () => {
-  for (const c of reinforcement) it(`${c.file}${c.validation ? ` + ${c.validation}` : ''}`, () => check(c));
+  for (const c of reinforcement) it(`${c.file}${c.validation ? ` + ${c.validation}` : ''}`, async () => {
+    await check(c);
+  });
 });
 
 describe('dataset rules: across files and limits', () => {
