@@ -30,6 +30,8 @@ export interface EmulatorControl {
   removeFault(id: string): boolean;
   clearFaults(): void;
   faults(): ActiveFault[];
+  /** Fails a running (or pending/queued/paused) job with `error: {code, message}`. */
+  failJob(jobId: string, error?: { code?: string; message?: string }): void;
   requests(filter?: RequestLogFilter): RequestLogEntry[];
   clearRequests(): void;
   /** Files (without content), jobs, deployments, operations and copies, advanced to emulated now. */
@@ -74,6 +76,9 @@ export function createControl(deps: ControlDeps): EmulatorControl {
     addFault: (rule) => faults.add(rule),
     removeFault: (id) => faults.remove(id),
     clearFaults: () => faults.clear(),
+    failJob: (jobId, error = {}) => {
+      deps.jobs.fail(jobId, clock.now(), error.code ?? 'internal_error', error.message ?? 'The fine-tuning job failed due to an internal error.');
+    },
     faults: () => faults.list(),
     requests: (filter = {}) => {
       const route = filter.route === undefined ? undefined : new RegExp(`^${filter.route.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
@@ -151,6 +156,14 @@ export function registerAdminRoutes(d: Dispatcher, control: EmulatorControl): vo
   });
   d.admin('admin.faults.remove', 'DELETE', '/faults/:faultId', (ctx) => {
     if (!control.removeFault(ctx.params.faultId!)) throw new ApiError(404, 'notFound', `No fault '${ctx.params.faultId ?? ''}'.`);
+    return { status: 204 };
+  });
+  d.admin('admin.jobs.fail', 'POST', '/jobs/:jobId/fail', async (ctx) => {
+    const body = (await ctx.body()).length === 0 ? {} : await ctx.json();
+    const error: { code?: string; message?: string } = {};
+    if (typeof body.code === 'string') error.code = body.code;
+    if (typeof body.message === 'string') error.message = body.message;
+    control.failJob(ctx.params.jobId!, error);
     return { status: 204 };
   });
   d.admin('admin.requests.list', 'GET', '/requests', (ctx) => {

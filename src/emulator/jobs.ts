@@ -79,6 +79,20 @@ export class JobService {
     return this.state.model(account, name);
   }
 
+  /** Fails a job as the service would (control API): for tests of how a pipeline handles a failed job. */
+  fail(jobId: string, now: number, code: string, message: string): JobRecord {
+    const job = this.state.jobs.get(jobId);
+    if (!job) throw notFound(`Fine-tuning job '${jobId}' was not found.`);
+    this.refresh(job, now);
+    if (TERMINAL.has(job.status)) throw unexpectedEntityState(`Job '${job.id}' is already ${job.status}.`);
+    this.enter(job, 'failed', now);
+    job.finishedAt = now;
+    job.error = { code, message, param: null };
+    job.events.push({ id: newEventId(), createdAt: now, level: 'error', message, type: 'message' });
+    this.state.markDirty();
+    return job;
+  }
+
   /** Advances a job to emulated `now`. */
   refresh(job: JobRecord, now: number): void {
     const before = `${job.status}/${job.stepsDone}`;

@@ -132,11 +132,15 @@ describe('emulator faults and control API', () => {
     assert.equal(creates.length, 1);
     assert.ok(creates.every((r) => r.method === 'POST' && r.account === ACCOUNT));
 
+    const running = await t.openai(ACCOUNT).fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: trainingFile });
+    await json(`/jobs/${running.id}/fail`, { method: 'POST', body: JSON.stringify({ code: 'quotaExceeded', message: 'No capacity.' }) });
+    assert.deepEqual((await t.openai(ACCOUNT).fineTuning.jobs.retrieve(running.id)).error, { code: 'quotaExceeded', message: 'No capacity.', param: null });
+
     const state = await json('/state');
     assert.equal((state.accounts as unknown[]).length, 3);
     const jobs = state.jobs as { id: string; status: string; account: string }[];
     assert.ok(jobs.length >= 2);
-    assert.ok(jobs.every((j) => j.status === 'succeeded'), 'the dump advances jobs to emulated now');
+    assert.ok(jobs.every((j) => j.status === 'succeeded' || j.id === running.id), 'the dump advances jobs to emulated now');
     await json('/requests', { method: 'DELETE' });
     assert.deepEqual(((await json('/requests?route=jobs.*')).data as unknown[]).length, 0);
   });

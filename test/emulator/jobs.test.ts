@@ -180,6 +180,20 @@ describe('emulator fine-tuning jobs', () => {
     await assert.rejects(client.fineTuning.jobs.retrieve(job.id), NotFoundError);
   });
 
+  it('reports a job failed through the control API with its error, and keeps it failed', async () => {
+    const job = await client.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: trainingFile });
+    t.emu.control.advanceClock(DEFAULT_TIMINGS.validation + DEFAULT_TIMINGS.queue + 30);
+    t.emu.control.failJob(job.id, { code: 'TrainingFailed', message: 'The training run hit an internal error.' });
+    t.emu.control.advanceClock(24 * 3600);
+    const failed = await client.fineTuning.jobs.retrieve(job.id);
+    assert.equal(failed.status, 'failed');
+    assert.deepEqual(failed.error, { code: 'TrainingFailed', message: 'The training run hit an internal error.', param: null });
+    assert.equal(failed.fine_tuned_model, null);
+    const events = await client.fineTuning.jobs.listEvents(job.id, { limit: 1 });
+    assert.equal(events.data[0]!.level, 'error');
+    assert.throws(() => t.emu.control.failJob(job.id), /already failed/);
+  });
+
   it('rejects invalid creates with Azure codes and params', async () => {
     const create = (body: Record<string, unknown>, account = ACCOUNT) =>
       t.openai(account).post('/fine_tuning/jobs', { body: { model: 'gpt-4.1-mini', training_file: trainingFile, ...body } });
