@@ -64,7 +64,9 @@ export function fileActivities(azure: AzureAccess) {
       try {
         const stream = await openUploadStream(input.path);
         const created = await callAzure(`upload ${input.role} file ${basename(input.path)}`, () =>
-          azure.openai(input.profile).files.create({ file: toStreamingFile(stream, filename, { type: 'application/jsonl' }), purpose: 'fine-tune' }),
+          // No SDK retry (a stream cannot be replayed, and a blind re-POST could upload twice): the activity's retry
+          // looks for the file by its content-addressed name first.
+          azure.openai(input.profile).files.create({ file: toStreamingFile(stream, filename, { type: 'application/jsonl' }), purpose: 'fine-tune' }, { maxRetries: 0 }),
         );
         return describe(created, input.role, 'uploaded', input.uploadSha256);
       } finally {
@@ -79,7 +81,7 @@ export function fileActivities(azure: AzureAccess) {
       const existing = await findByFilename(input.profile, filename);
       if (existing) return describe(existing, input.role, 'reused', null);
       const created = await callAzure(`import ${input.role} file from URL`, () =>
-        azure.openai(input.profile).post<FileObject>('/files/import', { body: fileImportBody(input.url, filename) }),
+        azure.openai(input.profile).post<FileObject>('/files/import', { body: fileImportBody(input.url, filename), maxRetries: 0 }),
       );
       return describe(created, input.role, 'imported', null);
     },

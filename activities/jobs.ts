@@ -89,7 +89,9 @@ export function jobActivities(azure: AzureAccess) {
       if (existing) return snapshot(existing);
       const created = await callAzure('create the fine-tuning job', () =>
         // Azure's `trainingType` and DPO/RFT shapes are not in the OpenAI SDK's types; the SDK sends the body as given.
-        client.fineTuning.jobs.create(input.body as unknown as JobCreateParams),
+        // No SDK retry: a blind re-POST after a lost response would create a second job. The activity's retry
+        // searches for the job first.
+        client.fineTuning.jobs.create(input.body as unknown as JobCreateParams, { maxRetries: 0 }),
       );
       return snapshot(created);
     },

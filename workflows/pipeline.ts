@@ -10,6 +10,7 @@
  * cancellation that cancels the Azure job and cleans up what this run created, even while being cancelled.
  */
 import {
+  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   ContinueAsNew,
@@ -121,6 +122,18 @@ function describeFailure(err: unknown): string {
     return cause instanceof Error ? `${err.message}: ${cause.message}` : err.message;
   }
   return String(err);
+}
+
+/**
+ * The failure the run ends with: an activity's own failure (Azure's error, the dataset report) lifted out of its
+ * ActivityFailure wrapper, so the Web UI and clients show the reason in plain words, not "Activity task failed".
+ */
+function runFailure(err: unknown): unknown {
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
+    const cause = err.cause;
+    return ApplicationFailure.create({ message: cause.message, type: cause.type, nonRetryable: true, details: cause.details ?? [] });
+  }
+  return err;
 }
 
 export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<PipelineResult> {
@@ -397,6 +410,6 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     }
     recordError(describeFailure(err));
     await CancellationScope.nonCancellable(() => compensate('failed'));
-    throw err;
+    throw runFailure(err);
   }
 }

@@ -15,7 +15,7 @@ let runtimeInstalled = false;
 function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  if (!process.env.FTPIPE_TEST_LOGS) Runtime.install({ logger: new DefaultLogger('WARN') });
+  if (!process.env.FTPIPE_TEST_LOGS) Runtime.install({ logger: new DefaultLogger('ERROR') });
 }
 
 export type WorkerCreateOptions = { taskQueue: string; config?: WorkerConfig; env?: NodeJS.ProcessEnv } & Partial<Omit<FtpipeWorkerOptions, 'connection' | 'namespace' | 'deps'>>;

@@ -1,0 +1,29 @@
+/** Reading the emulator's state in tests: what exists on the emulated Azure accounts. */
+import type { RunningEmulator } from '../../src/emulator';
+
+export interface EmulatedJob {
+  id: string;
+  status: string;
+  account: string;
+  metadata?: Record<string, string> | null;
+  fine_tuned_model?: string | null;
+}
+
+export interface EmulatedFile {
+  id: string;
+  filename: string;
+  status: string;
+  account: string;
+}
+
+export function jobsOfRun(emulator: RunningEmulator, workflowId: string): EmulatedJob[] {
+  return (emulator.control.dumpState().jobs as unknown as EmulatedJob[]).filter((j) => j.metadata?.ftpipe_workflow_id === workflowId);
+}
+
+export function liveFiles(emulator: RunningEmulator, ids: string[]): EmulatedFile[] {
+  return (emulator.control.dumpState().files as unknown as EmulatedFile[]).filter((f) => ids.includes(f.id) && f.status !== 'deleted');
+}
+
+export function countRequests(emulator: RunningEmulator, route: string): number {
+  return emulator.control.requests().filter((r) => r.route === route).length;
+}

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
+import type { ControlOutcome } from '../../workflows';
+import { SAMPLE_TRAINING, SAMPLE_VALIDATION, usePipelineStack } from '../helpers/pipeline';
+import { jobsOfRun, liveFiles } from '../helpers/emulator-state';
+
+// A slower emulated clock than the other pipeline tests, so that a job trains long enough to be paused by hand.
+describe('steering a run: pause, resume, cancel', () => {
+  const env = usePipelineStack({ clockScale: 200 });
+  const twoEpochs = { hyperparameters: { nEpochs: 2 } };
+
+  it('pauses and resumes through validated updates, and Azure sees both', async () => {
+    const taskQueue = env.temporal.taskQueue();
+    const worker = await env.createWorker(taskQueue);
+    await worker.runUntil(async () => {
+      const handle = await env.start(taskQueue, env.input(twoEpochs));
+      await assert.rejects(
+        handle.executeUpdate<ControlOutcome, [object]>('pauseRun', { args: [{}] }),
+        (err: Error) => err instanceof WorkflowUpdateFailedError && /cannot pause: there is no Azure job yet|Azure pauses only running jobs/.test((err.cause as Error).message),
+      );
+      await env.waitForStatus(handle, (s) => s.job?.status === 'running' && (s.progress.step ?? 0) >= 1);
+      const paused = await handle.executeUpdate<ControlOutcome, [object]>('pauseRun', { args: [{ by: 'alice' }] });
+      assert.ok(['pausing', 'paused'].includes(paused.jobStatus), paused.jobStatus);
+      const whilePaused = await env.waitForStatus(handle, (s) => s.job?.status === 'paused');
+      assert.deepEqual(whilePaused.requests.map((r) => [r.kind, r.via, r.state, r.by]), [['pause', 'update', 'done', 'alice']]);
+
+      const resumed = await handle.executeUpdate<ControlOutcome, [object]>('resumeRun', { args: [{}] });
+      assert.ok(['resuming', 'running'].includes(resumed.jobStatus), resumed.jobStatus);
+      const result = await handle.result();
+      assert.equal(result.outcome, 'succeeded');
+      const routes = env.emulator.control.requests().filter((r) => r.route === 'jobs.pause' || r.route === 'jobs.resume').map((r) => `${r.route} ${r.status}`);
+      assert.deepEqual(routes, ['jobs.pause 200', 'jobs.resume 200']);
+    });
+  });
+
+  it('records a pause signal that Azure would refuse, with the reason, and carries on', async () => {
+    const taskQueue = env.temporal.taskQueue();
+    const worker = await env.createWorker(taskQueue);
+    await worker.runUntil(async () => {
+      const handle = await env.start(taskQueue, env.input());
+      await env.waitForStatus(handle, (s) => s.job !== null && ['pending', 'validating_files', 'queued'].includes(s.job.status));
+      await handle.signal('pause', { by: 'ui' });
+      const status = await env.waitForStatus(handle, (s) => s.requests.some((r) => r.state !== 'pending'));
+      const [request] = status.requests;
+      assert.equal(request?.state, 'refused');
+      assert.match(request?.reason ?? '', /Azure pauses only running jobs; job ftjob-\w+ is (pending|validating_files|queued)/);
+      await env.waitForStatus(handle, (s) => s.job?.status === 'running');
+      await handle.cancel();
+    });
+  });
+
+  it('pauses through the signal once Azure allows it', async () => {
+    const taskQueue = env.temporal.taskQueue();
+    const worker = await env.createWorker(taskQueue);
+    await worker.runUntil(async () => {
+      const handle = await env.start(taskQueue, env.input(twoEpochs));
+      await env.waitForStatus(handle, (s) => s.job?.status === 'running' && (s.progress.step ?? 0) >= 1);
+      await handle.signal('pause', {});
+      await env.waitForStatus(handle, (s) => s.job?.status === 'paused' && s.requests[0]?.state === 'done');
+      await handle.signal('resume', {});
+      assert.equal((await handle.result()).outcome, 'succeeded');
+    });
+  });
+
+  it('cancelling mid-training cancels the Azure job and deletes the files the run uploaded', async () => {
+    const taskQueue = env.temporal.taskQueue();
+    const worker = await env.createWorker(taskQueue);
+    await worker.runUntil(async () => {
+      // Content of its own, so the run uploads it rather than reusing an earlier test's upload.
+      const dir = mkdtempSync(join(tmpdir(), 'ftpipe-cancel-'));
+      writeFileSync(join(dir, 'train.jsonl'), `${readFileSync(SAMPLE_TRAINING, 'utf8')}${readFileSync(SAMPLE_VALIDATION, 'utf8')}`);
+      const handle = await env.start(taskQueue, env.input({ training: { path: join(dir, 'train.jsonl') }, validation: undefined }));
+      const running = await env.waitForStatus(handle, (s) => s.job?.status === 'running');
+      const uploaded = running.files.filter((f) => f.origin === 'uploaded').map((f) => f.fileId);
+      assert.equal(uploaded.length, 1);
+      assert.equal(liveFiles(env.emulator, uploaded).length, 1);
+      await handle.cancel();
+      await assert.rejects(handle.result(), (err: Error) => err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure);
+      const [job] = jobsOfRun(env.emulator, handle.workflowId);
+      assert.equal(job?.status, 'cancelled');
+      assert.deepEqual(liveFiles(env.emulator, uploaded), [], 'no uploaded file is left behind');
+      const final = await handle.query<{ stage: string; timeline: { stage: string }[] }, []>('status');
+      assert.equal(final.stage, 'cancelled');
+      assert.deepEqual(final.timeline.slice(-2).map((t) => t.stage), ['cleanup', 'cancelled']);
+    });
+  });
+});
