@@ -53,6 +53,8 @@ export const EmulatorOptionsSchema = z
     host: z.string().min(1).optional(),
     /** Data-plane (plain http) port; 0 picks a free one. */
     port: z.number().int().min(0).max(65535).optional(),
+    /** Serve the data plane (and control API) over https too, with the ARM certificate, as Azure does. */
+    dataPlaneHttps: z.boolean().optional(),
     /** ARM (https) port; 0 picks a free one. */
     armPort: z.number().int().min(0).max(65535).optional(),
     /** Emulated seconds per real second. */
@@ -87,6 +89,7 @@ export interface ResolvedOptions {
   acceptedTokens: string[];
   host: string;
   port: number;
+  dataPlaneHttps: boolean;
   armPort: number;
   clockScale: number;
   stateFile: string | undefined;
@@ -112,6 +115,7 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
     acceptedTokens: o.acceptedTokens ?? [DEFAULT_TOKEN],
     host: o.host ?? '127.0.0.1',
     port: o.port ?? 0,
+    dataPlaneHttps: o.dataPlaneHttps ?? false,
     armPort: o.armPort ?? 0,
     clockScale: o.clockScale ?? 1,
     stateFile: o.stateFile,

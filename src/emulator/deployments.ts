@@ -10,7 +10,7 @@ import { deploymentTypesFor, resolveModel, type DeploymentType, type ModelEntry 
 import type { Timings } from './config';
 import type { JobService } from './jobs';
 import type { Dispatcher, RequestContext, Reply } from './server';
-import { ApiError, armOperationJson, deploymentJson } from './shapes';
+import { ApiError, armOperationJson, deploymentJson, newOperationId } from './shapes';
 import type { Account, DeploymentRecord, EmulatorState, ModelRecord, OperationRecord } from './state';
 
 const SKUS: Record<string, DeploymentType> = {
@@ -222,7 +222,7 @@ export class DeploymentService {
 
   private startOperation(account: Account, deployment: string, kind: OperationRecord['kind'], now: number, pending?: DeploymentRecord): OperationRecord {
     const seconds = kind === 'create' ? this.timings.deploymentCreateSeconds : kind === 'update' ? this.timings.deploymentUpdateSeconds : this.timings.deploymentDeleteSeconds;
-    const op: OperationRecord = { id: randomBytes(16).toString('hex'), account: account.name, deployment, kind, startedAt: now, endsAt: now + seconds * 1000, status: 'InProgress' };
+    const op: OperationRecord = { id: newOperationId(), account: account.name, deployment, kind, startedAt: now, endsAt: now + seconds * 1000, status: 'InProgress' };
     if (pending) op.pending = pending;
     this.state.operations.set(op.id, op);
     this.state.markDirty();

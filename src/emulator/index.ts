@@ -77,7 +77,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   registerAdminRoutes(dispatcher, control);
 
   const certificate = await loadOrCreateCertificate(o.certDir);
-  const dataServer = createHttpServer({ keepAliveTimeout: 30_000 }, dispatcher.handleData);
+  const dataServer = o.dataPlaneHttps
+    ? createHttpsServer({ cert: certificate.cert, key: certificate.key, keepAliveTimeout: 30_000 }, dispatcher.handleData)
+    : createHttpServer({ keepAliveTimeout: 30_000 }, dispatcher.handleData);
   const armServer = createHttpsServer({ cert: certificate.cert, key: certificate.key, keepAliveTimeout: 30_000 }, dispatcher.handleArm);
   const dataPort = await listen(dataServer, o.port, o.host);
   let armPort: number;
@@ -89,7 +91,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   }
 
   const urlHost = o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host.includes(':') ? `[${o.host}]` : o.host;
-  const dataPlaneUrl = `http://${urlHost}:${dataPort}`;
+  const dataPlaneUrl = `${o.dataPlaneHttps ? 'https' : 'http'}://${urlHost}:${dataPort}`;
   const emulated: EmulatedAccount[] = [...accounts.values()].map((a) => ({ ...a, endpoint: `${dataPlaneUrl}/${a.name}` }));
   const account = (name: string): EmulatedAccount => {
     const found = emulated.find((a) => a.name.toLowerCase() === name.toLowerCase());

@@ -26,7 +26,6 @@ import {
   AUTO_EPOCHS,
   AUTO_LEARNING_RATE_MULTIPLIER,
   autoBatchSize,
-  epochsTrained,
   isEpochEnd,
   metricsAt,
   planTraining,
@@ -163,7 +162,7 @@ export class JobService {
       epochs: hyper.n_epochs,
       learningRateMultiplier: hyper.learning_rate_multiplier,
       seed,
-      lineageEpochs: base.parent ? CONTINUATION_HEAD_START_EPOCHS : 0,
+      headStartEpochs: base.parent ? CONTINUATION_HEAD_START_EPOCHS : 0,
       hasValidation: validation !== undefined,
       timings: this.timings,
     });
@@ -398,7 +397,6 @@ export class JobService {
       baseModel: job.baseModel,
       jobId: job.id,
       skill: skillAt(job.plan, step),
-      epochsTrained: epochsTrained(job.plan, step),
       knowledge: job.knowledge,
     };
   }

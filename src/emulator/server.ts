@@ -308,7 +308,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 export function createdReply(ctx: RequestContext, json: unknown, resourceSubpath: string): Reply {
   if (ctx.family !== 'dated') return { status: 200, json };
   const apiVersion = ctx.query.get('api-version') ?? '';
-  const location = `http://${ctx.req.headers.host ?? 'localhost'}/${ctx.account?.name ?? ''}/openai${resourceSubpath}?api-version=${encodeURIComponent(apiVersion)}`;
+  const scheme = (ctx.req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  const location = `${scheme}://${ctx.req.headers.host ?? 'localhost'}/${ctx.account?.name ?? ''}/openai${resourceSubpath}?api-version=${encodeURIComponent(apiVersion)}`;
   return { status: 201, json, headers: { location } };
 }
 

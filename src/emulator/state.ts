@@ -110,8 +110,6 @@ export interface ModelRecord {
   jobId: string;
   /** Fraction of known eval items the model answers correctly, derived from its validation loss. */
   skill: number;
-  /** Epochs trained along the lineage, so that continuous fine-tuning continues the loss curve. */
-  epochsTrained: number;
   knowledge: Record<string, string>;
 }
 
@@ -215,7 +213,12 @@ export class EmulatorState {
   }
 
   load(serialized: SerializedState): void {
-    for (const f of serialized.files) this.files.set(f.id, { ...f, content: f.content === null ? null : Buffer.from(f.content, 'base64') });
+    for (const f of serialized.files) {
+      const file: FileRecord = { ...f, content: f.content === null ? null : Buffer.from(f.content, 'base64') };
+      // An import still downloading when the emulator stopped will never finish.
+      if (file.content === null && !file.problem) file.problem = 'fileImportFailed: the emulator restarted during the import.';
+      this.files.set(file.id, file);
+    }
     for (const j of serialized.jobs) this.jobs.set(j.id, j);
     for (const [key, m] of serialized.models) this.models.set(key, m);
     for (const d of serialized.deployments) this.deployments.set(`${d.account}/${d.name}`, d);

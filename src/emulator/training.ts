@@ -15,8 +15,8 @@ export interface TrainingPlan {
   stepsPerEpoch: number;
   totalSteps: number;
   stepMs: number;
-  /** Epochs already trained along the lineage (continuous fine-tuning continues the curve). */
-  lineageEpochs: number;
+  /** Where on the curve training starts, in epochs: a job continuing a fine-tuned model starts part-way. */
+  headStartEpochs: number;
   learningRateMultiplier: number;
   hasValidation: boolean;
   curve: LossCurve;
@@ -69,7 +69,7 @@ export interface PlanInput {
   epochs: number;
   learningRateMultiplier: number;
   seed: number;
-  lineageEpochs: number;
+  headStartEpochs: number;
   hasValidation: boolean;
   timings: Timings;
 }
@@ -86,20 +86,16 @@ export function planTraining(input: PlanInput): TrainingPlan {
     stepsPerEpoch,
     totalSteps: stepsPerEpoch * input.epochs,
     stepMs: Math.round(stepSeconds * 1000),
-    lineageEpochs: input.lineageEpochs,
+    headStartEpochs: input.headStartEpochs,
     learningRateMultiplier: input.learningRateMultiplier,
     hasValidation: input.hasValidation,
     curve: lossCurve(input.seed),
   };
 }
 
-/** Effective epochs after `step` steps: lineage epochs plus this job's, scaled by the learning rate. */
+/** Effective epochs after `step` steps: the head start plus this job's epochs, scaled by the learning rate. */
 export function effectiveEpochs(plan: TrainingPlan, step: number): number {
-  return plan.lineageEpochs + (step / plan.stepsPerEpoch) * Math.sqrt(plan.learningRateMultiplier);
-}
-
-export function epochsTrained(plan: TrainingPlan, step: number): number {
-  return plan.lineageEpochs + step / plan.stepsPerEpoch;
+  return plan.headStartEpochs + (step / plan.stepsPerEpoch) * Math.sqrt(plan.learningRateMultiplier);
 }
 
 export function validationLoss(curve: LossCurve, x: number): number {
