@@ -422,9 +422,8 @@ function requireCopyHeader(ctx: RequestContext): void {
 }
 
 function findCheckpoint(job: JobRecord, idOrName: string): JobRecord['checkpoints'][number] {
-  const wanted = decodeURIComponent(idOrName);
-  const checkpoint = job.checkpoints.find((c) => c.id === wanted || c.modelName === wanted);
-  if (!checkpoint) throw notFound(`Checkpoint '${wanted}' of job '${job.id}' was not found.`);
+  const checkpoint = job.checkpoints.find((c) => c.id === idOrName || c.modelName === idOrName);
+  if (!checkpoint) throw notFound(`Checkpoint '${idOrName}' of job '${job.id}' was not found.`);
   return checkpoint;
 }
 

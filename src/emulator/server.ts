@@ -110,11 +110,11 @@ export class Dispatcher {
   }
 
   handleData = (req: IncomingMessage, res: ServerResponse): void => {
-    void this.handle(this.dataRouter, 'data', req, res);
+    this.handle(this.dataRouter, 'data', req, res).catch((err: unknown) => abort(res, err));
   };
 
   handleArm = (req: IncomingMessage, res: ServerResponse): void => {
-    void this.handle(this.armRouter, 'arm', req, res);
+    this.handle(this.armRouter, 'arm', req, res).catch((err: unknown) => abort(res, err));
   };
 
   private async handle(router: typeof this.dataRouter, server: 'data' | 'arm', req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -299,6 +299,12 @@ function errorReply(err: unknown, plane: Plane): Reply {
   console.error('ftpipe emulator: internal error:', err);
   const internal = new ApiError(500, 'InternalServerError', 'The emulator failed while processing the request.');
   return { status: 500, json: plane === 'arm' ? armErrorBody(internal) : dataPlaneErrorBody(internal) };
+}
+
+/** Last resort when writing an answer itself failed: log it and close the connection. */
+function abort(res: ServerResponse, err: unknown): void {
+  console.error('ftpipe emulator: failed to answer a request:', err);
+  res.destroy();
 }
 
 const noop = (): void => undefined;
