@@ -5,7 +5,7 @@
  * across restarts, so a trust setting made once keeps working.
  */
 import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
@@ -15,6 +15,8 @@ export interface EmulatorCertificate {
   key: string;
   /** The PEM clients must trust. */
   certPath: string;
+  /** Removes the certificate files when they were generated into a temporary directory. */
+  dispose(): void;
 }
 
 const CERT_FILE = 'emulator-cert.pem';
@@ -23,12 +25,13 @@ const RENEW_BEFORE_MS = 7 * 24 * 3600 * 1000;
 
 export async function loadOrCreateCertificate(dir?: string): Promise<EmulatorCertificate> {
   const certDir = dir ?? mkdtempSync(join(tmpdir(), 'ftpipe-emulator-'));
+  const dispose = dir ? () => undefined : () => rmSync(certDir, { recursive: true, force: true });
   mkdirSync(certDir, { recursive: true });
   const certPath = join(certDir, CERT_FILE);
   const keyPath = join(certDir, KEY_FILE);
   if (existsSync(certPath) && existsSync(keyPath)) {
     const cert = readFileSync(certPath, 'utf8');
-    if (Date.parse(new X509Certificate(cert).validTo) - Date.now() > RENEW_BEFORE_MS) return { cert, key: readFileSync(keyPath, 'utf8'), certPath };
+    if (Date.parse(new X509Certificate(cert).validTo) - Date.now() > RENEW_BEFORE_MS) return { cert, key: readFileSync(keyPath, 'utf8'), certPath, dispose };
   }
   const notBeforeDate = new Date(Date.now() - 3600 * 1000);
   const pems = await generate([{ name: 'commonName', value: 'ftpipe Azure emulator' }], {
@@ -47,5 +50,5 @@ export async function loadOrCreateCertificate(dir?: string): Promise<EmulatorCer
   });
   writeFileSync(certPath, pems.cert);
   writeFileSync(keyPath, pems.private, { mode: 0o600 });
-  return { cert: pems.cert, key: pems.private, certPath };
+  return { cert: pems.cert, key: pems.private, certPath, dispose };
 }

@@ -36,7 +36,7 @@ export interface RunningEmulator {
   dataPlaneUrl: string;
   /** ARM endpoint (https), to give the ARM client as `endpoint`. */
   armEndpoint: string;
-  /** PEM of the certificate ARM is served with; clients must trust it. */
+  /** PEM of the certificate ARM is served with; clients must trust it. Without `certDir` it is removed by `stop()`. */
   caCertPath: string;
   adminUrl: string;
   accounts: EmulatedAccount[];
@@ -81,12 +81,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     ? createHttpsServer({ cert: certificate.cert, key: certificate.key, keepAliveTimeout: 30_000 }, dispatcher.handleData)
     : createHttpServer({ keepAliveTimeout: 30_000 }, dispatcher.handleData);
   const armServer = createHttpsServer({ cert: certificate.cert, key: certificate.key, keepAliveTimeout: 30_000 }, dispatcher.handleArm);
-  const dataPort = await listen(dataServer, o.port, o.host);
+  let dataPort: number;
   let armPort: number;
   try {
+    dataPort = await listen(dataServer, o.port, o.host);
     armPort = await listen(armServer, o.armPort, o.host);
   } catch (err) {
-    await close(dataServer);
+    await Promise.all([close(dataServer), close(armServer)]);
+    certificate.dispose();
     throw err;
   }
 
@@ -111,6 +113,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     async stop() {
       writer?.flush();
       await Promise.all([close(dataServer), close(armServer)]);
+      certificate.dispose();
     },
   };
 }
