@@ -46,6 +46,7 @@ const TRAINING_TYPES: Record<string, TrainingType> = {
 /** A continued model starts its new curve half an epoch in: it already knows the task's format. */
 const CONTINUATION_HEAD_START_EPOCHS = 0.5;
 const COPY_HEADER = 'aoai-copy-ft-checkpoints';
+const GRADER_TYPES = new Set(['string_check', 'text_similarity', 'score_model', 'multi', 'python']);
 
 export class JobService {
   constructor(
@@ -151,7 +152,7 @@ export class JobService {
     const seed = resolveSeed(body.seed);
     const suffix = resolveSuffix(body.suffix);
     const metadata = resolveMetadata(body.metadata);
-    const methodHyper = (body.method as { [k: string]: { hyperparameters?: unknown } } | undefined)?.[method]?.hyperparameters;
+    const { hyperparameters: methodHyper, ...methodSettings } = (body.method as Record<string, Record<string, unknown> | undefined> | undefined)?.[method] ?? {};
     const hyper = resolveHyperparameters(methodHyper ?? body.hyperparameters, training.validation.examples);
 
     const id = newJobId();
@@ -184,6 +185,7 @@ export class JobService {
       seed,
       hyperparameters: hyper,
       method,
+      methodSettings,
       trainingType,
       suffix,
       metadata,
@@ -452,6 +454,10 @@ function resolveMethod(entry: ModelEntry, method: unknown): JobRecord['method'] 
   const type = (method as { type?: unknown }).type;
   if (type !== 'supervised' && type !== 'dpo' && type !== 'reinforcement') throw invalidPayload("'method.type' must be supervised, dpo or reinforcement.", 'method');
   if (!entry.methods.includes(type)) throw invalidPayload(`The model '${entry.id}' does not support ${type} fine-tuning.`, 'method');
+  const grader = (method as { reinforcement?: { grader?: { type?: unknown } } }).reinforcement?.grader;
+  if (type === 'reinforcement' && !GRADER_TYPES.has(String(grader?.type))) {
+    throw invalidPayload(`Reinforcement fine-tuning needs 'method.reinforcement.grader' with a type among ${[...GRADER_TYPES].join(', ')}.`, 'method.reinforcement.grader');
+  }
   return type;
 }
 
@@ -490,14 +496,14 @@ function resolveHyperparameters(raw: unknown, examples: number): JobRecord['hype
     return v;
   };
   const result: JobRecord['hyperparameters'] = {
+    ...h,
     batch_size: pick('batch_size', autoBatchSize(examples), (n) => Number.isInteger(n) && n >= 1 && n <= 256, 'an integer from 1 to 256'),
     learning_rate_multiplier: pick('learning_rate_multiplier', AUTO_LEARNING_RATE_MULTIPLIER, (n) => n > 0 && n <= 10, 'a number above 0 and at most 10'),
     n_epochs: pick('n_epochs', AUTO_EPOCHS, (n) => Number.isInteger(n) && n >= 1 && n <= 50, 'an integer from 1 to 50'),
   };
-  if (h.prompt_loss_weight !== undefined) {
-    const w = h.prompt_loss_weight;
-    if (typeof w !== 'number' || w < 0 || w > 1) throw invalidPayload("'hyperparameters.prompt_loss_weight' must be a number from 0 to 1.", 'hyperparameters.prompt_loss_weight');
-    result.prompt_loss_weight = w;
+  const w = h.prompt_loss_weight;
+  if (w !== undefined && (typeof w !== 'number' || w < 0 || w > 1)) {
+    throw invalidPayload("'hyperparameters.prompt_loss_weight' must be a number from 0 to 1.", 'hyperparameters.prompt_loss_weight');
   }
   return result;
 }

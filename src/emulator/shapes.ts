@@ -95,7 +95,7 @@ export function jobJson(job: JobRecord): Record<string, unknown> {
     trained_tokens: job.trainedTokens,
     seed: job.seed,
     hyperparameters: job.hyperparameters,
-    method: { type: job.method, [job.method]: { hyperparameters: job.hyperparameters } },
+    method: { type: job.method, [job.method]: { ...job.methodSettings, hyperparameters: job.hyperparameters } },
     trainingType: job.trainingType,
     error: job.error,
     suffix: job.suffix,

@@ -84,8 +84,11 @@ export interface JobRecord {
   resultFiles: string[];
   trainedTokens: number | null;
   seed: number;
-  hyperparameters: { batch_size: number; learning_rate_multiplier: number; n_epochs: number; prompt_loss_weight?: number };
+  /** Resolved `batch_size`, `learning_rate_multiplier`, `n_epochs`, plus method-specific ones (e.g. DPO `beta`) as given. */
+  hyperparameters: { batch_size: number; learning_rate_multiplier: number; n_epochs: number; [methodSpecific: string]: unknown };
   method: 'supervised' | 'dpo' | 'reinforcement';
+  /** `method.<type>` as given, without hyperparameters (e.g. the RFT grader), echoed back. */
+  methodSettings: Record<string, unknown>;
   trainingType: string;
   suffix: string | null;
   metadata: Record<string, string> | null;

@@ -222,6 +222,37 @@ describe('emulator fine-tuning jobs', () => {
     assert.equal((developer as { status: string }).status, 'pending');
   });
 
+  it('takes DPO and reinforcement jobs with files in their formats', async () => {
+    const dpoLines = Array.from({ length: 10 }, (_, i) =>
+      JSON.stringify({
+        input: { messages: [{ role: 'user', content: `dpo question ${i}` }] },
+        preferred_output: [{ role: 'assistant', content: `good answer ${i}` }],
+        non_preferred_output: [{ role: 'assistant', content: `bad answer ${i}` }],
+      }),
+    );
+    const dpoFile = await uploadProcessed(t, ACCOUNT, dpoLines.join('\n'), 'dpo.jsonl');
+    const dpo = await client.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: dpoFile, method: { type: 'dpo', dpo: { hyperparameters: { n_epochs: 2, beta: 0.1 } } } });
+    assert.equal(dpo.method?.type, 'dpo');
+    assert.deepEqual(dpo.method?.dpo?.hyperparameters, { n_epochs: 2, beta: 0.1, batch_size: 1, learning_rate_multiplier: 1 });
+    await assert.rejects(
+      client.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: dpoFile }),
+      expectApiError(400, 'invalidPayload', 'training_file'),
+    );
+
+    const rftLines = Array.from({ length: 10 }, (_, i) => JSON.stringify({ messages: [{ role: 'user', content: `rft question ${i}` }], reference_answer: `${i}` }));
+    const rftFile = await uploadProcessed(t, ACCOUNT, rftLines.join('\n'), 'rft.jsonl');
+    const grader = { type: 'string_check', name: 'exact', input: '{{sample.output_text}}', reference: '{{item.reference_answer}}', operation: 'eq' } as const;
+    const rft = await client.fineTuning.jobs.create({ model: 'o4-mini', training_file: rftFile, method: { type: 'reinforcement', reinforcement: { grader } } });
+    assert.equal(rft.method?.type, 'reinforcement');
+    assert.deepEqual(rft.method?.reinforcement?.grader, grader);
+    await assert.rejects(
+      client.post('/fine_tuning/jobs', { body: { model: 'o4-mini', training_file: rftFile, method: { type: 'reinforcement', reinforcement: {} } } }),
+      expectApiError(400, 'invalidPayload', 'method.reinforcement.grader'),
+    );
+    await client.fineTuning.jobs.cancel(dpo.id);
+    await client.fineTuning.jobs.cancel(rft.id);
+  });
+
   it('serves the v1 family: create answers 200, lists carry first_id/last_id/has_more', async () => {
     const v1 = t.v1(ACCOUNT);
     const { data: job, response } = await v1.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: trainingFile }).withResponse();
