@@ -153,7 +153,8 @@ export class JobService {
     const suffix = resolveSuffix(body.suffix);
     const metadata = resolveMetadata(body.metadata);
     const { hyperparameters: methodHyper, ...methodSettings } = (body.method as Record<string, Record<string, unknown> | undefined> | undefined)?.[method] ?? {};
-    const hyper = resolveHyperparameters(methodHyper ?? body.hyperparameters, training.validation.examples);
+    // Top-level hyperparameters (where Azure documents prompt_loss_weight) merged under the method's own.
+    const hyper = resolveHyperparameters(mergeObjects(body.hyperparameters, methodHyper), training.validation.examples);
 
     const id = newJobId();
     const plan = planTraining({
@@ -484,6 +485,12 @@ function resolveMetadata(metadata: unknown): Record<string, string> | null {
     if (k.length > 64 || typeof v !== 'string' || v.length > 512) throw invalidPayload(`'metadata.${k}' must be a string of at most 512 characters, with a key of at most 64.`, 'metadata');
   }
   return metadata as Record<string, string>;
+}
+
+function mergeObjects(base: unknown, override: unknown): unknown {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (isObject(base) && isObject(override)) return { ...base, ...override };
+  return override ?? base;
 }
 
 function resolveHyperparameters(raw: unknown, examples: number): JobRecord['hyperparameters'] {

@@ -231,9 +231,14 @@ describe('emulator fine-tuning jobs', () => {
       }),
     );
     const dpoFile = await uploadProcessed(t, ACCOUNT, dpoLines.join('\n'), 'dpo.jsonl');
-    const dpo = await client.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: dpoFile, method: { type: 'dpo', dpo: { hyperparameters: { n_epochs: 2, beta: 0.1 } } } });
+    const dpo = await client.fineTuning.jobs.create({
+      model: 'gpt-4.1-mini',
+      training_file: dpoFile,
+      hyperparameters: { n_epochs: 5, prompt_loss_weight: 0.1 } as Record<string, number>,
+      method: { type: 'dpo', dpo: { hyperparameters: { n_epochs: 2, beta: 0.1 } } },
+    });
     assert.equal(dpo.method?.type, 'dpo');
-    assert.deepEqual(dpo.method?.dpo?.hyperparameters, { n_epochs: 2, beta: 0.1, batch_size: 1, learning_rate_multiplier: 1 });
+    assert.deepEqual(dpo.method?.dpo?.hyperparameters, { n_epochs: 2, beta: 0.1, prompt_loss_weight: 0.1, batch_size: 1, learning_rate_multiplier: 1 });
     await assert.rejects(
       client.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: dpoFile }),
       expectApiError(400, 'invalidPayload', 'training_file'),
