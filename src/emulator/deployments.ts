@@ -55,8 +55,8 @@ export class DeploymentService {
     if (now < deployment.succeededAt + this.timings.deploymentNotReadySeconds * 1000) {
       throw new ApiError(404, 'DeploymentNotReady', 'The API deployment for this resource is not ready yet. Please wait a moment and try again.');
     }
+    // Not worth a state-file write per completion: saved with the next change.
     deployment.lastUsedAt = now;
-    this.state.markDirty();
     return deployment;
   }
 
