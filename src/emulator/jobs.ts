@@ -46,7 +46,7 @@ const TRAINING_TYPES: Record<string, TrainingType> = {
 /** A continued model starts its new curve half an epoch in: it already knows the task's format. */
 const CONTINUATION_HEAD_START_EPOCHS = 0.5;
 const COPY_HEADER = 'aoai-copy-ft-checkpoints';
-const GRADER_TYPES = new Set(['string_check', 'text_similarity', 'score_model', 'multi', 'python']);
+const GRADER_TYPES = new Set(['string_check', 'text_similarity', 'score_model', 'multi']);
 
 export class JobService {
   constructor(

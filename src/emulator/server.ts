@@ -195,7 +195,7 @@ export class Dispatcher {
       throw unauthorizedDataPlane();
     }
     const token = bearer(req);
-    // The v1 family also takes the account key as a bearer token (the plain OpenAI client sends it that way).
+    // The account key is also taken as a bearer token: the plain OpenAI client on the v1 family sends it that way.
     if (token !== undefined && (this.deps.acceptedTokens.has(token) || token === account?.apiKey)) return;
     throw unauthorizedDataPlane();
   }
