@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   const { getEncoding } = await import('js-tiktoken');
   const jsTiktoken = getEncoding('o200k_base');
   const wasmTiktoken = get_encoding('o200k_base');
-  const ftpipe = createTokenCounter('o200k_base');
+  const ftpipe = await createTokenCounter('o200k_base');
   const noSpecial = { disallowedSpecial: new Set<string>() };
   const candidates: Array<{ name: string; count: (text: string) => number }> = [
     { name: 'gpt-tokenizer countTokens', count: (t) => countTokens(t, noSpecial) },

@@ -143,16 +143,18 @@ class CorpusWriter {
   }
 }
 
-/** Writes about `sizeBytes` of JSONL (with a UTF-8 BOM, as Azure wants) to `path`. */
+/** Writes JSONL (with a UTF-8 BOM, as Azure wants) to `path`, as many lines as fit in `sizeBytes`. */
 export async function writeChatCorpus(path: string, sizeBytes: number, seed = 42): Promise<void> {
   const writer = new CorpusWriter(seed);
   const out = createWriteStream(path);
-  let written = 0;
   let chunk = '\uFEFF';
-  while (written < sizeBytes) {
+  let written = 3;
+  for (;;) {
     const line = writer.line() + '\n';
+    const lineBytes = Buffer.byteLength(line);
+    if (written + lineBytes > sizeBytes) break;
     chunk += line;
-    written += Buffer.byteLength(line);
+    written += lineBytes;
     if (chunk.length > 1 << 20) {
       if (!out.write(chunk)) await once(out, 'drain');
       chunk = '';

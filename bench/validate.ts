@@ -3,7 +3,7 @@
  * runs, each in its own child process, the validator through the CLI and the floor (a bare line split and JSON.parse
  * of the same file), and prints MB/s and peak RSS of both.
  *
- *   npx tsx bench/validate.ts --size-mb 512 [--model gpt-4.1-mini] [--regenerate]
+ *   npx tsx bench/validate.ts --size-mb 512 [--model gpt-4.1-mini] [--reuse (keep an earlier generated file)]
  *
  * The timings include each child's start-up (well under a second).
  */
@@ -79,7 +79,7 @@ async function parent(): Promise<void> {
   const outDir = join(__dirname, 'out');
   mkdirSync(outDir, { recursive: true });
   const path = join(outDir, `chat-${sizeMb}mb.jsonl`);
-  if (!existsSync(path) || process.argv.includes('--regenerate')) {
+  if (!existsSync(path) || !process.argv.includes('--reuse')) {
     const started = Date.now();
     await writeChatCorpus(path, sizeMb * MIB);
     console.log(`generated ${path} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -90,7 +90,7 @@ async function parent(): Promise<void> {
   compileCli();
   const floor = runChild('floor', FLOOR_PROGRAM, [path]);
   const validator = runChild('ftpipe validate', CLI_PROGRAM, [path, '--model', model, '--json']);
-  if (validator.status !== 0) throw new Error(`the benchmark corpus should be valid; ftpipe validate exited ${validator.status}`);
+  if (validator.status !== 0) throw new Error(`the benchmark corpus should be valid; ftpipe validate exited ${validator.status}: ${validator.stdout.slice(0, 2000)}`);
   const report = JSON.parse(validator.stdout) as { files: Array<{ examples: number; tokens: { totalTokens: number } }> };
   const training = report.files[0]!;
 

@@ -4,8 +4,9 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { FineTuningMethod, TokenEncoding } from '../catalog';
-import { checkLines, type BatchResult } from './lines';
-import { createTokenCounter } from './tokens';
+import type { BatchResult } from './batch';
+import { checkLines } from './lines';
+import { createTokenCounter, type CompiledTokenizer } from './tokens';
 
 export interface LineWorkerData {
   method: FineTuningMethod;
@@ -13,6 +14,8 @@ export interface LineWorkerData {
   allowImages: boolean;
   encoding: TokenEncoding;
   maxIssues: number;
+  /** tiktoken's compiled WebAssembly, shared by all workers (see compileTokenizer). */
+  tokenizer: CompiledTokenizer;
 }
 
 export interface BatchRequest {
@@ -26,12 +29,16 @@ export interface BatchResponse {
 }
 
 const config = workerData as LineWorkerData;
-const tokens = createTokenCounter(config.encoding);
-const options = { method: config.method, model: config.model, allowImages: config.allowImages, tokens };
+// Batches that arrive while the tokenizer loads wait on this promise, and run in arrival order.
+const ready = createTokenCounter(config.encoding, config.tokenizer).then((tokens) => ({
+  method: config.method, model: config.model, allowImages: config.allowImages, tokens,
+}));
 
 parentPort?.on('message', ({ batch, data }: BatchRequest) => {
-  const result = checkLines(data, options, config.maxIssues);
-  const response: BatchResponse = { batch, result };
-  const { kinds, wellFormed, tokens: counts, contextTokens, trainableTokens, hashes } = result;
-  parentPort?.postMessage(response, [kinds.buffer, wellFormed.buffer, counts.buffer, contextTokens.buffer, trainableTokens.buffer, hashes.buffer]);
+  void ready.then((options) => {
+    const result = checkLines(data, options, config.maxIssues);
+    const response: BatchResponse = { batch, result };
+    const { kinds, wellFormed, tokens: counts, contextTokens, trainableTokens, hashes } = result;
+    parentPort?.postMessage(response, [kinds.buffer, wellFormed.buffer, counts.buffer, contextTokens.buffer, trainableTokens.buffer, hashes.buffer]);
+  });
 });

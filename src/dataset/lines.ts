@@ -4,46 +4,11 @@
  */
 import { hash } from 'node:crypto';
 import { checkExample, type ExampleOptions } from './examples';
-import { severityOf, type IssueCode, type LineIssue } from './issues';
-
-export interface BatchIssue extends LineIssue {
-  /** 0-based line index within the batch. */
-  index: number;
-}
-
-export interface BatchResult {
-  lineCount: number;
-  /** Per line: LINE_BLANK, LINE_INVALID (not a parsable JSON value) or LINE_EXAMPLE. */
-  kinds: Uint8Array<ArrayBuffer>;
-  /** Per line: 1 when the example has no error. */
-  wellFormed: Uint8Array<ArrayBuffer>;
-  tokens: Uint32Array<ArrayBuffer>;
-  contextTokens: Uint32Array<ArrayBuffer>;
-  trainableTokens: Uint32Array<ArrayBuffer>;
-  /** Per line: the first 8 bytes of the SHA-1 of the line's bytes (two uint32s), for duplicate detection. */
-  hashes: Uint32Array<ArrayBuffer>;
-  imageParts: number;
-  /** The first `maxIssues` errors and the first `maxIssues` warnings, in line order; the rest are only counted. */
-  issues: BatchIssue[];
-  errorCount: number;
-  warningCount: number;
-}
-
-export const LINE_BLANK = 0;
-export const LINE_INVALID = 1;
-export const LINE_EXAMPLE = 2;
+import { LINE_BLANK, LINE_EXAMPLE, LINE_INVALID, type BatchResult } from './batch';
+import { severityOf, type IssueCode } from './issues';
 
 const NEWLINE = 0x0a;
 
-/** The result for one line the reader skipped because it exceeds MAX_LINE_BYTES (see validate.ts). */
-export function oversizedLine(bytes: number, maxBytes: number): BatchResult {
-  return {
-    lineCount: 1, kinds: new Uint8Array([LINE_INVALID]), wellFormed: new Uint8Array(1), tokens: new Uint32Array(1),
-    contextTokens: new Uint32Array(1), trainableTokens: new Uint32Array(1), hashes: new Uint32Array(2), imageParts: 0,
-    issues: [{ index: 0, path: null, code: 'LINE_TOO_LONG', message: `line of more than ${bytes.toLocaleString('en-US')} bytes; ftpipe reads lines of at most ${maxBytes.toLocaleString('en-US')}` }],
-    errorCount: 1, warningCount: 0,
-  };
-}
 const fatalDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Byte offset of the first invalid UTF-8 sequence in `bytes` (called only after a decode failed). */
@@ -107,14 +72,6 @@ export function checkLines(data: Uint8Array, options: ExampleOptions, maxIssues:
     if (seen < maxIssues) out.issues.push({ index, path, code, message });
   };
 
-  // One decode for the whole batch is much faster than one per line; only a batch with invalid bytes is decoded line by line.
-  let texts: string[] | undefined;
-  try {
-    texts = fatalDecoder.decode(data).split('\n');
-  } catch {
-    texts = undefined;
-  }
-
   for (let i = 0; i < lineCount; i++) {
     const bytes = data.subarray(starts[i], ends[i]);
     if (isBlank(bytes)) {
@@ -125,15 +82,14 @@ export function checkLines(data: Uint8Array, options: ExampleOptions, maxIssues:
     const digest = hash('sha1', bytes, 'buffer');
     out.hashes[2 * i] = digest.readUInt32LE(0);
     out.hashes[2 * i + 1] = digest.readUInt32LE(4);
-    let text = texts?.[i];
-    if (text === undefined) {
-      try {
-        text = fatalDecoder.decode(bytes);
-      } catch {
-        out.kinds[i] = LINE_INVALID;
-        report(i, null, 'INVALID_UTF8', `invalid UTF-8 byte sequence at byte ${firstInvalidUtf8Offset(bytes) + 1} of the line; save the file as UTF-8`);
-        continue;
-      }
+    // Decoded line by line, not per batch, so that each line's strings die young (a small heap per worker).
+    let text: string;
+    try {
+      text = fatalDecoder.decode(bytes);
+    } catch {
+      out.kinds[i] = LINE_INVALID;
+      report(i, null, 'INVALID_UTF8', `invalid UTF-8 byte sequence at byte ${firstInvalidUtf8Offset(bytes) + 1} of the line; save the file as UTF-8`);
+      continue;
     }
     let value: unknown;
     try {

@@ -3,7 +3,8 @@ import { availableParallelism } from 'node:os';
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { BatchRequest, BatchResponse, LineWorkerData } from './line-worker';
-import type { BatchResult } from './lines';
+import type { BatchResult } from './batch';
+import { compileTokenizer } from './tokens';
 
 interface Pending {
   resolve: (result: BatchResult) => void;
@@ -38,7 +39,12 @@ export class LinePool {
   private nextBatch = 0;
   private failure: Error | undefined;
 
-  constructor(config: LineWorkerData, threads = availableParallelism()) {
+  /** Starts `threads` workers (one per core by default), all sharing one compiled tokenizer. */
+  static async start(config: Omit<LineWorkerData, 'tokenizer'>, threads = availableParallelism()): Promise<LinePool> {
+    return new LinePool({ ...config, tokenizer: await compileTokenizer() }, threads);
+  }
+
+  private constructor(config: LineWorkerData, threads: number) {
     this.workers = Array.from({ length: Math.max(1, threads) }, () => {
       const entry: PoolWorker = { worker: startWorker(config), pending: new Map() };
       entry.worker.on('message', ({ batch, result }: BatchResponse) => {

@@ -10,8 +10,8 @@
  * example's `tools`/`functions` definitions. `weight` is a training flag, not text, and is not counted. Image parts are
  * billed by image size, which is unknown offline, so they are counted separately rather than as tokens.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
-import { get_encoding, type Tiktoken } from 'tiktoken';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { get_encoding, init, type Tiktoken } from 'tiktoken/init';
 import type { TokenEncoding } from '../catalog';
 
 /** `<|im_start|>`, the role and its separator, `<|im_end|>`: three tokens around every message. */
@@ -47,6 +47,27 @@ export function splitPattern(patStr: string): RegExp {
   return new RegExp(caseless.replace(/\\s/g, '\\p{White_Space}').replace(/\\S/g, '\\P{White_Space}'), 'gu');
 }
 
+/** A compiled WebAssembly module (opaque here: the project's TypeScript libs do not declare WebAssembly). */
+export interface CompiledTokenizer {
+  readonly compiledWasm: never;
+}
+
+/** The part of the WebAssembly global this module uses. */
+const wasmApi = (globalThis as unknown as {
+  WebAssembly: {
+    compile(bytes: Uint8Array): Promise<CompiledTokenizer>;
+    instantiate(module: CompiledTokenizer, imports: unknown): Promise<unknown>;
+  };
+}).WebAssembly;
+
+/**
+ * tiktoken's WebAssembly, compiled once by the main thread and handed to every worker: V8 shares the compiled code
+ * between threads, which saves each worker its own copy (about 20 MB).
+ */
+export function compileTokenizer(): Promise<CompiledTokenizer> {
+  return wasmApi.compile(readFileSync(require.resolve('tiktoken/tiktoken_bg.wasm')));
+}
+
 /** The encoding's `pat_str` from tiktoken's data file, read from its head rather than parsing megabytes of ranks. */
 function readPatStr(encodingName: TokenEncoding): string {
   const file = openSync(require.resolve(`tiktoken/encoders/${encodingName}.json`), 'r');
@@ -68,7 +89,10 @@ function readPatStr(encodingName: TokenEncoding): string {
  * `encode_ordinary` never treats text as special tokens, so no input can make it throw. bench/tokenizers.ts checks
  * these counts against tiktoken, js-tiktoken and gpt-tokenizer on the whole benchmark corpus.
  */
-export function createTokenCounter(encodingName: TokenEncoding): TokenCounter {
+export async function createTokenCounter(encodingName: TokenEncoding, compiled?: CompiledTokenizer): Promise<TokenCounter> {
+  const module = compiled ?? (await compileTokenizer());
+  // Once per thread: later calls reuse the instance.
+  await init((imports) => wasmApi.instantiate(module, imports) as ReturnType<Parameters<typeof init>[0]>);
   const encoding: Tiktoken = get_encoding(encodingName);
   const pattern = splitPattern(readPatStr(encodingName));
   let pieces = new Map<string, number>();

@@ -9,7 +9,7 @@ import { BUILTIN_CATALOG, resolveModel, type Catalog, type FineTuningMethod, typ
 import { LineHashIndex } from './hash-index';
 import { severityOf, type Issue, type IssueCode } from './issues';
 import { DEFAULT_MAX_ISSUES, MAX_FILE_BYTES, MAX_LINE_BYTES, MIN_TRAINING_EXAMPLES, RECOMMENDED_TRAINING_EXAMPLES, UTF8_BOM } from './limits';
-import { LINE_BLANK, LINE_EXAMPLE, oversizedLine, type BatchResult } from './lines';
+import { LINE_BLANK, LINE_EXAMPLE, oversizedLine, type BatchResult } from './batch';
 import { LinePool } from './pool';
 import { autoEpochs, CountList, type TokenDistribution } from './statistics';
 
@@ -106,7 +106,8 @@ class IssueList {
   }
 }
 
-const READ_CHUNK_BYTES = 1 << 20;
+/** Read size, and so about the size of a batch of lines sent to a worker. */
+const READ_CHUNK_BYTES = 256 * 1024;
 
 interface FileScanContext {
   model: ModelEntry;
@@ -309,7 +310,7 @@ export async function validateDataset(options: ValidateDatasetOptions): Promise<
   if (method === 'reinforcement' && options.validationFile === undefined) {
     issues.add({ file: options.trainingFile, line: null, path: null, code: 'VALIDATION_FILE_REQUIRED', message: 'reinforcement fine-tuning needs a validation file too' });
   }
-  const pool = new LinePool(
+  const pool = await LinePool.start(
     { method, model: model.id, allowImages: model.modality === 'text+vision', encoding: model.encoding, maxIssues: options.maxIssues ?? DEFAULT_MAX_ISSUES },
     options.threads,
   );

@@ -3,14 +3,17 @@
  * random strings, plus counts hard-coded from it; and the chat framing formula on whole examples.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { get_encoding } from 'tiktoken';
-import { checkExample } from '../../src/dataset/examples';
-import { createTokenCounter, REPLY_PRIMING_TOKENS, TOKENS_PER_MESSAGE, TOKENS_PER_NAME } from '../../src/dataset/tokens';
+import { checkExample, type ExampleOptions } from '../../src/dataset/examples';
+import { createTokenCounter, REPLY_PRIMING_TOKENS, TOKENS_PER_MESSAGE, TOKENS_PER_NAME, type TokenCounter } from '../../src/dataset/tokens';
 
 const reference = get_encoding('o200k_base');
 const referenceCount = (text: string): number => reference.encode_ordinary(text).length;
-const counter = createTokenCounter('o200k_base');
+let counter: TokenCounter;
+before(async () => {
+  counter = await createTokenCounter('o200k_base');
+});
 
 const VARIED_TEXT = [
   'hello world',
@@ -71,8 +74,8 @@ describe('token counting (o200k_base)', () => {
     }
   });
 
-  it('gives the same counts from the piece cache as on first sight', () => {
-    const fresh = createTokenCounter('o200k_base');
+  it('gives the same counts from the piece cache as on first sight', async () => {
+    const fresh = await createTokenCounter('o200k_base');
     const first = VARIED_TEXT.map((t) => fresh.count(t));
     assert.deepEqual(VARIED_TEXT.map((t) => fresh.count(t)), first);
     assert.deepEqual(VARIED_TEXT.map((t) => fresh.countRepeated(t)), first);
@@ -91,7 +94,7 @@ describe('token counting (o200k_base)', () => {
 });
 
 describe('example token formula', () => {
-  const options = { method: 'supervised' as const, model: 'gpt-4.1-mini', allowImages: false, tokens: counter };
+  const options = (): ExampleOptions => ({ method: 'supervised', model: 'gpt-4.1-mini', allowImages: false, tokens: counter });
 
   it('adds the chat framing per message, per name and per example', () => {
     const messages = [
@@ -101,7 +104,7 @@ describe('example token formula', () => {
       { role: 'user', content: 'Und auf Deutsch?' },
       { role: 'assistant', content: 'Oslo, die Hauptstadt Norwegens.' },
     ];
-    const result = checkExample({ messages }, options);
+    const result = checkExample({ messages }, options());
     assert.deepEqual(result.issues, []);
     const expected = messages.reduce(
       (sum, m) => sum + TOKENS_PER_MESSAGE + referenceCount(m.role) + referenceCount(m.content) + (m.name ? referenceCount(m.name) + TOKENS_PER_NAME : 0),
@@ -123,7 +126,7 @@ describe('example token formula', () => {
         { role: 'assistant', content: 'It is 3°.' },
       ],
     };
-    const result = checkExample(example, options);
+    const result = checkExample(example, options());
     assert.deepEqual(result.issues, []);
     const frame = (role: string): number => TOKENS_PER_MESSAGE + referenceCount(role);
     const expected = referenceCount(JSON.stringify(tools)) + REPLY_PRIMING_TOKENS
@@ -141,7 +144,7 @@ describe('example token formula', () => {
       preferred_output: [{ role: 'assistant', content: 'Hello there, friend!' }],
       non_preferred_output: [{ role: 'assistant', content: 'No.' }],
     };
-    const result = checkExample(example, { ...options, method: 'dpo' });
+    const result = checkExample(example, { ...options(), method: 'dpo' });
     assert.deepEqual(result.issues, []);
     const input = TOKENS_PER_MESSAGE + referenceCount('user') + referenceCount('Greet me.') + REPLY_PRIMING_TOKENS;
     const preferred = TOKENS_PER_MESSAGE + referenceCount('assistant') + referenceCount('Hello there, friend!');
