@@ -11,7 +11,7 @@ import type { Timings } from './config';
 import type { JobService } from './jobs';
 import type { Dispatcher, RequestContext, Reply } from './server';
 import { ApiError, armOperationJson, deploymentJson, newOperationId } from './shapes';
-import type { Account, DeploymentRecord, EmulatorState, ModelRecord, OperationRecord } from './state';
+import { deploymentKey, type Account, type DeploymentRecord, type EmulatorState, type ModelRecord, type OperationRecord } from './state';
 
 const SKUS: Record<string, DeploymentType> = {
   standard: 'Standard',
@@ -48,7 +48,7 @@ export class DeploymentService {
    */
   serving(account: Account, name: string, now: number): DeploymentRecord {
     this.refresh(account.name, now);
-    const deployment = this.state.deployments.get(`${account.name}/${name}`);
+    const deployment = this.state.deployments.get(deploymentKey(account.name, name));
     if (!deployment || deployment.succeededAt === null) {
       throw new ApiError(404, 'DeploymentNotFound', 'The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.');
     }
@@ -65,7 +65,7 @@ export class DeploymentService {
     let changed = false;
     for (const op of this.state.operations.values()) {
       if (op.account !== account || op.status !== 'InProgress' || now < op.endsAt) continue;
-      const key = `${account}/${op.deployment}`;
+      const key = deploymentKey(account, op.deployment);
       if (op.kind === 'delete') this.state.deployments.delete(key);
       else if (op.pending) this.state.deployments.set(key, { ...op.pending, state: 'Succeeded', succeededAt: op.endsAt, modifiedAt: op.endsAt });
       op.status = 'Succeeded';
@@ -96,7 +96,7 @@ export class DeploymentService {
 
   private find(ctx: RequestContext, account: Account): DeploymentRecord {
     const name = ctx.params.deploymentName!;
-    const deployment = this.state.deployments.get(`${account.name}/${name}`);
+    const deployment = this.state.deployments.get(deploymentKey(account.name, name));
     if (!deployment) {
       throw new ApiError(404, 'ResourceNotFound', `The Resource 'Microsoft.CognitiveServices/accounts/${account.name}/deployments/${name}' under resource group '${account.resourceGroup}' was not found.`);
     }
@@ -123,13 +123,13 @@ export class DeploymentService {
     const model = parseModel(body.properties);
     const { entry, served } = this.resolveDeployable(account, model, ctx.now);
     checkSkuOffered(entry, account, sku.name, model.name);
-    const existing = this.state.deployments.get(`${account.name}/${name}`);
+    const existing = this.state.deployments.get(deploymentKey(account.name, name));
     if (existing?.served && existing.model.name !== model.name) {
       throw new ApiError(400, 'ModelUpgradeNotSupported', `The deployment '${name}' serves the fine-tuned model '${existing.model.name}' and cannot be changed in place to '${model.name}'. Delete it and create a new deployment.`);
     }
     this.requireIdle(account);
     const record: DeploymentRecord = {
-      name,
+      name: existing?.name ?? name,
       account: account.name,
       sku,
       model,
@@ -140,8 +140,8 @@ export class DeploymentService {
       state: 'Creating',
       succeededAt: null,
     };
-    if (!existing) this.state.deployments.set(`${account.name}/${name}`, record);
-    const op = this.startOperation(account, name, existing ? 'update' : 'create', ctx.now, record);
+    if (!existing) this.state.deployments.set(deploymentKey(account.name, name), record);
+    const op = this.startOperation(account, record.name, existing ? 'update' : 'create', ctx.now, record);
     return { status: existing ? 200 : 201, json: deploymentJson(record, account.armId, 'Accepted'), headers: this.operationHeaders(ctx, account, op, false) };
   }
 
@@ -163,7 +163,7 @@ export class DeploymentService {
 
   private remove(ctx: RequestContext): Reply {
     const account = this.account(ctx);
-    const existing = this.state.deployments.get(`${account.name}/${ctx.params.deploymentName!}`);
+    const existing = this.state.deployments.get(deploymentKey(account.name, ctx.params.deploymentName!));
     if (!existing) return { status: 204 };
     this.requireIdle(account);
     existing.state = 'Deleting';
@@ -182,7 +182,7 @@ export class DeploymentService {
     if (op.status === 'InProgress') return { status: 202, headers: { location: this.operationUrl(ctx, op, 'operationResults') } };
     if (op.kind === 'delete') return { status: 204 };
     const account = this.state.accounts.get(op.account)!;
-    const deployment = this.state.deployments.get(`${op.account}/${op.deployment}`);
+    const deployment = this.state.deployments.get(deploymentKey(op.account, op.deployment));
     return deployment ? { status: 200, json: this.json(account, deployment) } : { status: 204 };
   }
 
@@ -242,7 +242,7 @@ export class DeploymentService {
 
   private json(account: Account, deployment: DeploymentRecord): unknown {
     let state: string = deployment.state;
-    const running = [...this.state.operations.values()].find((op) => op.account === account.name && op.deployment === deployment.name && op.status === 'InProgress');
+    const running = [...this.state.operations.values()].find((op) => op.account === account.name && op.deployment.toLowerCase() === deployment.name.toLowerCase() && op.status === 'InProgress');
     if (running && running.kind !== 'delete') state = 'Creating';
     return deploymentJson(deployment, account.armId, state);
   }

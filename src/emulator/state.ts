@@ -167,7 +167,7 @@ export class EmulatorState {
   readonly jobs = new Map<string, JobRecord>();
   /** `account/modelName` -> model. */
   readonly models = new Map<string, ModelRecord>();
-  /** `account/deploymentName` -> deployment. */
+  /** `deploymentKey(account, name)` -> deployment. */
   readonly deployments = new Map<string, DeploymentRecord>();
   readonly operations = new Map<string, OperationRecord>();
   /** `jobId/checkpointId` -> copy. */
@@ -224,10 +224,15 @@ export class EmulatorState {
     }
     for (const j of serialized.jobs) this.jobs.set(j.id, j);
     for (const [key, m] of serialized.models) this.models.set(key, m);
-    for (const d of serialized.deployments) this.deployments.set(`${d.account}/${d.name}`, d);
+    for (const d of serialized.deployments) this.deployments.set(deploymentKey(d.account, d.name), d);
     for (const o of serialized.operations) this.operations.set(o.id, o);
     for (const c of serialized.copies) this.copies.set(`${c.jobId}/${c.checkpointId}`, c);
   }
+}
+
+/** Deployment names are case-insensitive, like every ARM resource name. */
+export function deploymentKey(account: string, name: string): string {
+  return `${account}/${name.toLowerCase()}`;
 }
 
 export interface SerializedState {

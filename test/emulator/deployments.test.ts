@@ -82,6 +82,7 @@ describe('emulator ARM deployments and inference', () => {
     assert.equal(done.id, `${t.emu.account(SWC).armId}/deployments/ft-main`);
     assert.deepEqual({ name: done.sku?.name, capacity: done.sku?.capacity }, { name: 'GlobalStandard', capacity: 2 });
     assert.equal(done.properties?.model?.name, fineTunedModel);
+    assert.equal((await arm.deployments.get(rg, SWC.toUpperCase(), 'FT-Main')).name, 'ft-main', 'ARM names are case-insensitive');
     assert.ok(t.emu.control.requests({ route: 'arm.operationStatuses.get' }).length >= 1, 'the poller followed Azure-AsyncOperation');
 
     const listed: string[] = [];
