@@ -47,7 +47,7 @@ export interface FaultDecision {
   outcome: FaultOutcome;
 }
 
-const NO_FAULT: FaultDecision = { latencyMs: 0, outcome: { kind: 'none' } };
+export const NO_FAULT: FaultDecision = { latencyMs: 0, outcome: { kind: 'none' } };
 
 export class FaultInjector {
   private rules: ActiveFault[] = [];

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import FindMyWay from 'find-my-way';
 import type { HTTPMethod } from 'find-my-way';
 import type { EmulatedClock } from './clock';
-import type { FaultInjector } from './faults';
+import { NO_FAULT, type FaultInjector } from './faults';
 import { ApiError, armErrorBody, dataPlaneErrorBody, unauthorizedArm, unauthorizedDataPlane, type Family } from './shapes';
 import type { Account, EmulatorState } from './state';
 
@@ -153,7 +153,8 @@ export class Dispatcher {
       if (store.plane === 'data') this.checkDataPlane(req, query, store.family, account);
       if (store.plane === 'arm') this.checkArm(req, query);
 
-      const decision = this.deps.faults.decide(store.name, method, account?.name, store.plane === 'arm' ? 'arm' : 'data');
+      // The control API is never faulted, so that faults can always be cleared.
+      const decision = store.plane === 'admin' ? NO_FAULT : this.deps.faults.decide(store.name, method, account?.name, store.plane);
       if (decision.latencyMs > 0) await sleep(decision.latencyMs);
       const outcome = decision.outcome;
       if (outcome.kind === 'drop') {

@@ -122,6 +122,9 @@ describe('emulator faults and control API', () => {
 
     const fault = await json('/faults', { method: 'POST', body: JSON.stringify({ route: 'jobs.get', action: 'error', status: 500, times: 1 }) });
     assert.match(fault.id as string, /^fault-/);
+    await json('/faults', { method: 'POST', body: JSON.stringify({ action: 'drop' }) });
+    assert.equal(((await json('/faults')).data as unknown[]).length, 2, 'a catch-all fault does not touch the control API');
+    await json(`/faults/${fault.id as string}`, { method: 'DELETE' });
     assert.equal(((await json('/faults')).data as unknown[]).length, 1);
     const bad = await fetch(`${admin}/faults`, { method: 'POST', body: JSON.stringify({ action: 'explode' }) });
     assert.equal(bad.status, 400);
