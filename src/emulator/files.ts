@@ -14,7 +14,7 @@ import type { Account, EmulatorState, ExampleFormat, FileRecord, FileValidation 
 
 const UPLOAD_PURPOSES = new Set(['fine-tune', 'assistants', 'batch', 'evals', 'user_data', 'vision']);
 const MAX_FILE_BYTES = 512 * 1024 * 1024;
-export const MIN_TRAINING_EXAMPLES = 10;
+const MIN_TRAINING_EXAMPLES = 10;
 
 export type FileStatus = 'pending' | 'processed' | 'error';
 
@@ -70,6 +70,9 @@ export class FileService {
     if (status === 'pending') throw invalidPayload(`The file '${id}' is not processed yet (status: pending). Wait until its status is 'processed'.`, param);
     const validation = this.validation(file);
     if (status === 'error') throw new ApiError(400, 'jsonlValidationFailed', `The file '${id}' failed validation: ${file.problem ?? validation.problem ?? 'invalid'}`, param);
+    if (param === 'training_file' && validation.examples < MIN_TRAINING_EXAMPLES) {
+      throw invalidPayload(`The training file '${id}' has ${validation.examples} examples; fine-tuning needs at least ${MIN_TRAINING_EXAMPLES}.`, param);
+    }
     return { file, validation };
   }
 
@@ -219,7 +222,8 @@ async function download(url: string): Promise<Buffer> {
 /**
  * Validates fine-tuning JSONL the way the service does (a UTF-8 BOM is allowed): every line one JSON object in a
  * single format (chat `messages` with an assistant turn, DPO `input`/`preferred_output`/`non_preferred_output`,
- * or RFT `messages` ending with a user turn), and at least ten examples.
+ * or RFT `messages` ending with a user turn). The minimum of ten examples applies to a job's training file, so it is
+ * checked when a job is created, not here (a small validation file is fine).
  */
 export function validateTrainingJsonl(content: Buffer): FileValidation {
   const text = content.toString('utf8').replace(/^\uFEFF/, '');
@@ -248,7 +252,7 @@ export function validateTrainingJsonl(content: Buffer): FileValidation {
     tokens += estimateTokens(line);
     if (example.prompt !== undefined && example.answer !== undefined) references[example.prompt] = example.answer;
   }
-  if (examples < MIN_TRAINING_EXAMPLES) return fail(`the file has ${examples} examples; fine-tuning needs at least ${MIN_TRAINING_EXAMPLES}.`);
+  if (examples === 0) return fail('the file has no examples.');
   return { ok: true, format, examples, tokens, references };
 }
 

@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { AuthenticationError, NotFoundError } from 'openai';
 import { createOpenAIClient } from '../../src/azure/clients';
-import { chatJsonl, startTestEmulator, type TestEmulator } from './helpers';
+import { chatJsonl, startTestEmulator, uploadProcessed, type TestEmulator } from './helpers';
 
 const ACCOUNT = 'ftpipe-swc';
 
@@ -105,8 +105,17 @@ describe('emulator files', () => {
     const got = (await client.files.retrieve(file.id)) as unknown as Record<string, unknown>;
     assert.equal(got.status, 'error');
     assert.match(String(got.status_details), /line 4: not valid JSON/);
-    const gotFew = (await client.files.retrieve(few.id)) as unknown as Record<string, unknown>;
-    assert.match(String(gotFew.status_details), /3 examples; fine-tuning needs at least 10/);
+    const empty = await client.files.create({ file: new File(['\n'], 'empty.jsonl'), purpose: 'fine-tune' });
+    t.emu.control.advanceClock(60);
+    assert.match(String(((await client.files.retrieve(empty.id)) as unknown as Record<string, unknown>).status_details), /no examples/);
+    // Three examples make a valid file (a validation file may be small) but not a training file.
+    assert.equal((await client.files.retrieve(few.id)).status, 'processed');
+    await assert.rejects(
+      client.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: few.id }),
+      (err: Error & { status?: number; param?: string }) => err.status === 400 && err.param === 'training_file' && /3 examples; fine-tuning needs at least 10/.test(err.message),
+    );
+    const small = await client.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: (await uploadProcessed(t, ACCOUNT, chatJsonl(10))), validation_file: few.id });
+    assert.equal(small.validation_file, few.id);
     await assert.rejects(client.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: file.id }), (err: { status?: number; code?: string; param?: string }) => {
       assert.equal(err.status, 400);
       assert.equal(err.code, 'jsonlValidationFailed');
