@@ -66,6 +66,8 @@ export const EmulatorOptionsSchema = z
     /** Seed of the fault dice, so that a rate-based fault run is reproducible. */
     faultSeed: z.number().int().optional(),
     timings: TimingsSchema.partial().optional(),
+    /** Shorthand for `timings.deploymentNotReadySeconds`, which it overrides. */
+    deploymentNotReadySeconds: z.number().nonnegative().optional(),
   })
   .strict();
 export type EmulatorOptions = z.input<typeof EmulatorOptionsSchema>;
@@ -122,7 +124,10 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
     certDir: o.certDir,
     faults: o.faults ?? [],
     faultSeed: o.faultSeed ?? 1,
-    timings: TimingsSchema.parse(o.timings ?? {}),
+    timings: TimingsSchema.parse({
+      ...o.timings,
+      ...(o.deploymentNotReadySeconds !== undefined ? { deploymentNotReadySeconds: o.deploymentNotReadySeconds } : {}),
+    }),
   };
 }
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadEmulatorConfig, startEmulator } from '../../src/emulator';
+import { resolveOptions } from '../../src/emulator/config';
 import { chatJsonl, startTestEmulator, uploadProcessed } from './helpers';
 
 describe('emulator state file, certificate reuse and config', () => {
@@ -59,7 +60,8 @@ describe('emulator state file, certificate reuse and config', () => {
         '  - { name: team-b, subscriptionId: sub-b, resourceGroup: rg-b, region: eastus2, apiKey: key-b }',
         'acceptedTokens: [token-1]',
         'clockScale: 60',
-        'timings: { deploymentNotReadySeconds: 5 }',
+        'timings: { deploymentNotReadySeconds: 5, copySeconds: 10 }',
+        'deploymentNotReadySeconds: 0',
         'faults:',
         '  - { route: jobs.create, action: error, status: 503, rate: 0.1 }',
       ].join('\n'),
@@ -78,6 +80,8 @@ describe('emulator state file, certificate reuse and config', () => {
       assert.deepEqual(emu.acceptedTokens, ['token-1']);
       assert.equal(emu.control.clockScale(), 60);
       assert.equal(emu.control.faults().length, 1);
+      const timings = resolveOptions(options).timings;
+      assert.deepEqual([timings.deploymentNotReadySeconds, timings.copySeconds, timings.jobQueueSeconds], [0, 10, 300]);
     } finally {
       await emu.stop();
     }
