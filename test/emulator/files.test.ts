@@ -141,8 +141,13 @@ describe('emulator files', () => {
     const missing = await importFile(`${contentUrl}/missing.jsonl`, 'missing.jsonl');
     assert.equal(fromFile.status, 'pending');
     // Downloads finish in real time; processing then takes emulated time.
-    await new Promise((r) => setTimeout(r, 200));
-    t.emu.control.advanceClock(60);
+    const ids = [fromFile.id, fromHttp.id, missing.id];
+    for (let waited = 0; waited < 5000; waited += 20) {
+      t.emu.control.advanceClock(60);
+      const statuses = await Promise.all(ids.map(async (id) => (await client.files.retrieve(id)).status));
+      if (!statuses.includes('pending')) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
     const a = await client.files.retrieve(fromFile.id);
     const b = await client.files.retrieve(fromHttp.id);
     const c = (await client.files.retrieve(missing.id)) as unknown as Record<string, unknown>;
