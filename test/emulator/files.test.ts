@@ -144,7 +144,7 @@ describe('emulator files', () => {
     const ids = [fromFile.id, fromHttp.id, missing.id];
     for (let waited = 0; waited < 5000; waited += 20) {
       t.emu.control.advanceClock(60);
-      const statuses = await Promise.all(ids.map(async (id) => (await client.files.retrieve(id)).status));
+      const statuses: string[] = await Promise.all(ids.map(async (id) => (await client.files.retrieve(id)).status));
       if (!statuses.includes('pending')) break;
       await new Promise((r) => setTimeout(r, 20));
     }
