@@ -9,7 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeChatCorpus } from './validate-corpus';
 
@@ -31,7 +31,10 @@ function compileCli(): void {
 }
 
 /** Child programs, plain JavaScript run by `node -e` so that no TypeScript loader adds to their time or memory. */
-const REPORT_PEAK_RSS = `process.on('exit', () => process.stderr.write('\\npeak-rss-kb=' + process.resourceUsage().maxRSS + '\\n'));`;
+const REPORT_PEAK_RSS = `process.on('exit', () => {
+  const usage = process.resourceUsage();
+  process.stderr.write('\\npeak-rss-kb=' + usage.maxRSS + ' cpu-us=' + (usage.userCPUTime + usage.systemCPUTime) + '\\n');
+});`;
 
 /** The floor: stream the file, split lines, JSON.parse each; the least any validator must do. */
 const FLOOR_PROGRAM = `${REPORT_PEAK_RSS}
@@ -57,6 +60,8 @@ void require(${JSON.stringify(COMPILED_CLI)}).main(['node', 'ftpipe', 'validate'
 
 interface ChildRun {
   seconds: number;
+  /** User and system CPU time of all the child's threads: with `seconds`, how many cores it kept busy. */
+  cpuSeconds: number;
   peakRssMb: number;
   stdout: string;
   status: number | null;
@@ -68,9 +73,9 @@ function runChild(name: string, program: string, args: string[]): ChildRun {
     cwd: resolve(__dirname, '..'), encoding: 'utf8', maxBuffer: 64 * MIB, stdio: ['ignore', 'pipe', 'pipe'],
   });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const rss = /peak-rss-kb=(\d+)/.exec(child.stderr);
-  if (!rss) throw new Error(`${name} run failed (status ${child.status}): ${child.stderr.slice(-2000)}`);
-  return { seconds, peakRssMb: Number(rss[1]) / 1024, stdout: child.stdout, status: child.status };
+  const usage = /peak-rss-kb=(\d+) cpu-us=(\d+)/.exec(child.stderr);
+  if (!usage) throw new Error(`${name} run failed (status ${child.status}): ${child.stderr.slice(-2000)}`);
+  return { seconds, peakRssMb: Number(usage[1]) / 1024, cpuSeconds: Number(usage[2]) / 1e6, stdout: child.stdout, status: child.status };
 }
 
 async function parent(): Promise<void> {
@@ -88,6 +93,8 @@ async function parent(): Promise<void> {
   const megabytes = bytes / MIB;
 
   compileCli();
+  // Other work on the machine slows both runs; the load average says how busy it was.
+  const loadBefore = loadavg().map((n) => n.toFixed(2)).join(' ');
   const floor = runChild('floor', FLOOR_PROGRAM, [path]);
   const validator = runChild('ftpipe validate', CLI_PROGRAM, [path, '--model', model, '--json']);
   if (validator.status !== 0) throw new Error(`the benchmark corpus should be valid; ftpipe validate exited ${validator.status}: ${validator.stdout.slice(0, 2000)}`);
@@ -95,10 +102,10 @@ async function parent(): Promise<void> {
   const training = report.files[0]!;
 
   const cpuModel = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown';
-  console.log(`machine: ${cpus().length} cores (${cpuModel}), Node ${process.version}`);
+  console.log(`machine: ${cpus().length} cores (${cpuModel}), Node ${process.version}, load average before the runs ${loadBefore}`);
   console.log(`file: ${megabytes.toFixed(1)} MiB, ${training.examples.toLocaleString('en-US')} examples, ${training.tokens.totalTokens.toLocaleString('en-US')} tokens`);
   const row = (name: string, run: ChildRun): string =>
-    `${name.padEnd(34)} ${run.seconds.toFixed(1).padStart(6)} s ${(megabytes / run.seconds).toFixed(1).padStart(7)} MiB/s   peak RSS ${run.peakRssMb.toFixed(0).padStart(4)} MiB`;
+    `${name.padEnd(34)} ${run.seconds.toFixed(1).padStart(6)} s ${(megabytes / run.seconds).toFixed(1).padStart(7)} MiB/s   peak RSS ${run.peakRssMb.toFixed(0).padStart(4)} MiB   CPU ${run.cpuSeconds.toFixed(1)} s`;
   console.log(row('ftpipe validate (exact tokens)', validator));
   console.log(row('floor: line split + JSON.parse', floor));
 }
