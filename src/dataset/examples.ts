@@ -57,6 +57,11 @@ function typeName(value: unknown): string {
   return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
 }
 
+/** "a user", "an assistant": for messages. */
+function aRole(role: Role): string {
+  return role === 'assistant' ? `an ${role}` : `a ${role}`;
+}
+
 function join(path: string, key: string | number): string {
   if (typeof key === 'number') return `${path}[${key}]`;
   return path ? `${path}.${key}` : key;
@@ -248,8 +253,8 @@ class ExampleChecker {
         if (!rules.weights) this.report(join(path, key), 'UNKNOWN_KEY', `'weight' applies to supervised fine-tuning only`);
         continue;
       }
-      if (MESSAGE_KEYS.has(key)) this.report(join(path, key), 'KEY_NOT_ALLOWED_FOR_ROLE', `'${key}' is not allowed on a ${role} message`);
-      else this.report(join(path, key), 'UNKNOWN_KEY', `unknown key ${quoteIdentifier(key)} in a ${role} message`);
+      if (MESSAGE_KEYS.has(key)) this.report(join(path, key), 'KEY_NOT_ALLOWED_FOR_ROLE', `'${key}' is not allowed on ${aRole(role)} message`);
+      else this.report(join(path, key), 'UNKNOWN_KEY', `unknown key ${quoteIdentifier(key)} in ${aRole(role)} message`);
     }
 
     let bodyTokens = 0;
@@ -291,7 +296,7 @@ class ExampleChecker {
     const content = message.content;
     const at = join(path, 'content');
     if (content === undefined || (content === null && optional)) {
-      if (!optional) this.report(at, 'MISSING_KEY', `'content' is required on a ${role} message`);
+      if (!optional) this.report(at, 'MISSING_KEY', `'content' is required on ${aRole(role)} message`);
       return 0;
     }
     if (typeof content === 'string') {
@@ -329,7 +334,7 @@ class ExampleChecker {
       return;
     }
     if (role !== 'user') {
-      this.report(join(path, 'type'), 'IMAGE_NOT_SUPPORTED', `images are allowed in user messages only, not in a ${role} message`);
+      this.report(join(path, 'type'), 'IMAGE_NOT_SUPPORTED', `images are allowed in user messages only, not in ${aRole(role)} message`);
       return;
     }
     this.checkKeys(part, path, ['type', 'image_url'], 'an image part');
