@@ -196,6 +196,8 @@ async function scanFile(path: string, role: FileRole, context: FileScanContext):
   // Length so far of a line over MAX_LINE_BYTES being skipped; 0 when not skipping.
   let skippedBytes = 0;
   let head: Buffer | undefined = Buffer.alloc(0);
+  // A UTF-16 byte-order mark: every line would fail, so say once what is wrong with the whole file.
+  let utf16 = false;
   const stream = createReadStream(path, { highWaterMark: READ_CHUNK_BYTES });
   try {
     for await (const read of stream) {
@@ -207,6 +209,7 @@ async function scanFile(path: string, role: FileRole, context: FileScanContext):
         chunk = head;
         head = undefined;
         report.hasBom = chunk.subarray(0, UTF8_BOM.length).equals(UTF8_BOM);
+        utf16 = (chunk[0] === 0xff && chunk[1] === 0xfe) || (chunk[0] === 0xfe && chunk[1] === 0xff);
         if (!report.hasBom) sha256.update(UTF8_BOM);
         sha256.update(chunk);
         if (report.hasBom) chunk = chunk.subarray(UTF8_BOM.length);
@@ -269,7 +272,8 @@ async function scanFile(path: string, role: FileRole, context: FileScanContext):
   if (distribution) Object.assign(report.tokens, distribution);
 
   const fileIssue = (code: IssueCode, message: string): void => issues.add({ file: path, line: null, path: null, code, message });
-  if (!report.hasBom) fileIssue('BOM_MISSING', 'no UTF-8 byte-order mark; Azure requires one, and the upload step adds it');
+  if (utf16) fileIssue('INVALID_UTF8', 'the file starts with a UTF-16 byte-order mark; save it as UTF-8 (with BOM)');
+  if (!report.hasBom && !utf16) fileIssue('BOM_MISSING', 'no UTF-8 byte-order mark; Azure requires one, and the upload step adds it');
   if (report.uploadBytes >= MAX_FILE_BYTES) {
     fileIssue('FILE_TOO_LARGE', `the upload is ${report.uploadBytes.toLocaleString('en-US')} bytes; Azure takes files under ${MAX_FILE_BYTES.toLocaleString('en-US')} bytes (512 MiB); split it or import it from Blob Storage`);
   }

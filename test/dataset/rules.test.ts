@@ -48,6 +48,11 @@ const supervised: Case[] = [
   { file: 'supervised/crlf-no-final-newline.jsonl', errors: [] },
   { file: 'supervised/bom-missing.jsonl', errors: [], warnings: [[null, null, 'BOM_MISSING'], FEW] },
   { file: 'supervised/invalid-utf8.jsonl', errors: [[3, null, 'INVALID_UTF8']] },
+  {
+    file: 'supervised/utf16.jsonl', warnings: [FEW],
+    // Line 1 starts with the UTF-16 mark (FF FE); the NUL after the last newline makes a 13th line.
+    errors: [[1, null, 'INVALID_UTF8'], ...Array.from({ length: 12 }, (_, i): Found => [i + 2, null, 'INVALID_JSON']), [null, null, 'INVALID_UTF8']],
+  },
   { file: 'supervised/blank-line.jsonl', errors: [[5, null, 'BLANK_LINE']] },
   { file: 'supervised/invalid-json.jsonl', errors: [[2, null, 'INVALID_JSON']] },
   { file: 'supervised/not-an-object.jsonl', errors: [[2, null, 'NOT_AN_OBJECT']] },
@@ -155,6 +160,11 @@ describe('dataset rules: across files and limits', () => {
     assert.equal(report.errorCount, 5);
     assert.deepEqual(found(report.errors), [[2, null, 'INVALID_JSON'], [5, 'messages[0].weight', 'KEY_NOT_ALLOWED_FOR_ROLE']]);
     assert.equal(report.files[0]!.errorCount, 5);
+  });
+
+  it('gives the byte of an invalid UTF-8 sequence within its line', async () => {
+    const report = await check({ file: 'supervised/invalid-utf8.jsonl', errors: [[3, null, 'INVALID_UTF8']] });
+    assert.equal(report.errors[0]!.message, 'invalid UTF-8 byte sequence at byte 109 of the line; save the file as UTF-8');
   });
 
   it('never puts training content in messages', async () => {
