@@ -1,9 +1,7 @@
 /**
- * Validates a fine-tuning dataset before upload: streams each file once, hashing its upload bytes on the way,
- * while worker threads check and tokenize the lines; results are folded back in line order.
+ * Validates a fine-tuning dataset before upload: reads each file once (reader.ts), worker threads check and tokenize
+ * the lines (pool.ts, lines.ts), and the results are folded back here in line order.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { BUILTIN_CATALOG, resolveModel, type Catalog, type FineTuningMethod, type ModelEntry } from '../catalog';
 import { LineHashIndex } from './hash-index';
@@ -11,6 +9,7 @@ import { severityOf, type Issue, type IssueCode } from './issues';
 import { DEFAULT_MAX_ISSUES, MAX_FILE_BYTES, MAX_LINE_BYTES, MIN_TRAINING_EXAMPLES, RECOMMENDED_TRAINING_EXAMPLES, UTF8_BOM } from './limits';
 import { LINE_BLANK, LINE_EXAMPLE, oversizedLine, type BatchResult } from './batch';
 import { LinePool } from './pool';
+import { readLineBatches, type FileFacts } from './reader';
 import { autoEpochs, CountList, type TokenDistribution } from './statistics';
 
 export interface ValidateDatasetOptions {
@@ -106,9 +105,6 @@ class IssueList {
   }
 }
 
-/** Read size, and so about the size of a batch of lines sent to a worker. */
-const READ_CHUNK_BYTES = 256 * 1024;
-
 interface FileScanContext {
   model: ModelEntry;
   pool: LinePool;
@@ -129,7 +125,6 @@ async function scanFile(path: string, role: FileRole, context: FileScanContext):
   const errorsBefore = issues.errorCount;
   const warningsBefore = issues.warningCount;
   const bytes = (await stat(path)).size;
-  const sha256 = createHash('sha256');
   const hashes = new LineHashIndex();
   const counts = new CountList();
   const limit = model.trainingContextTokens;
@@ -183,97 +178,31 @@ async function scanFile(path: string, role: FileRole, context: FileScanContext):
     issues.addUnsent(batch.errorCount - sentErrors, batch.warningCount - (batch.issues.length - sentErrors));
   };
 
+  // Batches in reading order; folding the oldest when enough are in flight keeps both the workers and memory bounded.
   const inFlight: Promise<BatchResult>[] = [];
-  const enqueue = async (result: Promise<BatchResult>): Promise<void> => {
-    inFlight.push(result);
-    if (inFlight.length >= pool.size * 2) fold(await inFlight.shift()!);
-  };
-  const submit = (data: Uint8Array<ArrayBuffer>): Promise<void> => enqueue(pool.check(data));
-
-  // Bytes after the last newline seen, waiting for the rest of their line.
-  let carry: Buffer[] = [];
-  let carryBytes = 0;
-  // Length so far of a line over MAX_LINE_BYTES being skipped; 0 when not skipping.
-  let skippedBytes = 0;
-  let head: Buffer | undefined = Buffer.alloc(0);
-  // A UTF-16 byte-order mark: every line would fail, so say once what is wrong with the whole file.
-  let utf16 = false;
-  const stream = createReadStream(path, { highWaterMark: READ_CHUNK_BYTES });
+  const facts: FileFacts = { hasBom: false, utf16: false, uploadSha256: '' };
   try {
-    for await (const read of stream) {
-      let chunk = read as Buffer;
-      if (head) {
-        // The BOM decision needs the first three bytes, which a tiny first read might not hold.
-        head = Buffer.concat([head, chunk]);
-        if (head.length < UTF8_BOM.length) continue;
-        chunk = head;
-        head = undefined;
-        report.hasBom = chunk.subarray(0, UTF8_BOM.length).equals(UTF8_BOM);
-        utf16 = (chunk[0] === 0xff && chunk[1] === 0xfe) || (chunk[0] === 0xfe && chunk[1] === 0xff);
-        if (!report.hasBom) sha256.update(UTF8_BOM);
-        sha256.update(chunk);
-        if (report.hasBom) chunk = chunk.subarray(UTF8_BOM.length);
-      } else {
-        sha256.update(chunk);
-      }
-      if (skippedBytes > 0 || carryBytes > 0) {
-        const newline = chunk.indexOf(0x0a);
-        const lineBytes = skippedBytes + carryBytes + (newline === -1 ? chunk.length : newline);
-        if (lineBytes > MAX_LINE_BYTES) {
-          carry = [];
-          carryBytes = 0;
-          skippedBytes = lineBytes;
-          if (newline === -1) continue;
-          await enqueue(Promise.resolve(oversizedLine(lineBytes, MAX_LINE_BYTES)));
-          skippedBytes = 0;
-          chunk = chunk.subarray(newline + 1);
-        }
-      }
-      const lastNewline = chunk.lastIndexOf(0x0a);
-      if (lastNewline === -1) {
-        carry.push(chunk);
-        carryBytes += chunk.length;
-        continue;
-      }
-      const batch = new Uint8Array(carryBytes + lastNewline + 1);
-      let offset = 0;
-      for (const part of carry) {
-        batch.set(part, offset);
-        offset += part.length;
-      }
-      batch.set(chunk.subarray(0, lastNewline + 1), offset);
-      carry = [chunk.subarray(lastNewline + 1)];
-      carryBytes = carry[0]!.length;
-      await submit(batch);
+    for await (const batch of readLineBatches(path, facts)) {
+      inFlight.push('lines' in batch ? pool.check(batch.lines) : Promise.resolve(oversizedLine(batch.oversizedLineBytes, MAX_LINE_BYTES)));
+      if (inFlight.length >= pool.size * 2) fold(await inFlight.shift()!);
     }
-    if (head && head.length > 0) {
-      // A file shorter than a BOM.
-      sha256.update(UTF8_BOM);
-      sha256.update(head);
-      carry = [head];
-      carryBytes = head.length;
-    } else if (head) {
-      sha256.update(UTF8_BOM);
-    }
-    if (skippedBytes > 0) await enqueue(Promise.resolve(oversizedLine(skippedBytes, MAX_LINE_BYTES)));
-    else if (carryBytes > 0) await submit(new Uint8Array(Buffer.concat(carry, carryBytes)));
     while (inFlight.length > 0) fold(await inFlight.shift()!);
   } finally {
-    stream.destroy();
     // A failed batch must not leave its siblings' rejections unhandled.
     for (const pending of inFlight) pending.catch(() => undefined);
   }
 
   report.lines = nextLine - 1;
-  report.uploadBytes = bytes + (report.hasBom ? 0 : UTF8_BOM.length);
-  report.uploadSha256 = sha256.digest('hex');
+  report.hasBom = facts.hasBom;
+  report.uploadBytes = bytes + (facts.hasBom ? 0 : UTF8_BOM.length);
+  report.uploadSha256 = facts.uploadSha256;
   const distribution = counts.distribution();
   report.tokens.countedExamples = counts.length;
   if (distribution) Object.assign(report.tokens, distribution);
 
   const fileIssue = (code: IssueCode, message: string): void => issues.add({ file: path, line: null, path: null, code, message });
-  if (utf16) fileIssue('INVALID_UTF8', 'the file starts with a UTF-16 byte-order mark; save it as UTF-8 (with BOM)');
-  if (!report.hasBom && !utf16) fileIssue('BOM_MISSING', 'no UTF-8 byte-order mark; Azure requires one, and the upload step adds it');
+  if (facts.utf16) fileIssue('INVALID_UTF8', 'the file starts with a UTF-16 byte-order mark; save it as UTF-8 (with BOM)');
+  else if (!facts.hasBom) fileIssue('BOM_MISSING', 'no UTF-8 byte-order mark; Azure requires one, and the upload step adds it');
   if (report.uploadBytes >= MAX_FILE_BYTES) {
     fileIssue('FILE_TOO_LARGE', `the upload is ${report.uploadBytes.toLocaleString('en-US')} bytes; Azure takes files under ${MAX_FILE_BYTES.toLocaleString('en-US')} bytes (512 MiB); split it or import it from Blob Storage`);
   }
