@@ -5,7 +5,7 @@
  * reference fields the grader reads).
  */
 import type { FineTuningMethod } from '../catalog';
-import { quoteIdentifier, type IssueCode, type LineIssue } from './issues';
+import { quoteIdentifier, severityOf, type IssueCode, type LineIssue } from './issues';
 import { REPLY_PRIMING_TOKENS, TOKENS_PER_MESSAGE, TOKENS_PER_NAME, type TokenCounter } from './tokens';
 
 export interface ExampleOptions {
@@ -98,8 +98,8 @@ class ExampleChecker {
     return this.errors === 0;
   }
 
-  report(path: string | null, code: IssueCode, message: string, warning = false): void {
-    if (!warning) this.errors++;
+  report(path: string | null, code: IssueCode, message: string): void {
+    if (severityOf(code) === 'error') this.errors++;
     this.issues.push({ path, code, message });
   }
 
@@ -300,14 +300,14 @@ class ExampleChecker {
       return 0;
     }
     if (typeof content === 'string') {
-      if (content.length === 0 && !optional) this.report(at, 'EMPTY_CONTENT', `'content' is empty`, true);
+      if (content.length === 0 && !optional) this.report(at, 'EMPTY_CONTENT', `'content' is empty`);
       return role === 'system' || role === 'developer' ? this.countRepeated(content) : this.count(content);
     }
     if (!Array.isArray(content)) {
       this.report(at, 'WRONG_TYPE', `'content' must be a string or an array of content parts, got ${typeName(content)}`);
       return 0;
     }
-    if (content.length === 0 && !optional) this.report(at, 'EMPTY_CONTENT', `'content' has no parts`, true);
+    if (content.length === 0 && !optional) this.report(at, 'EMPTY_CONTENT', `'content' has no parts`);
     let tokens = 0;
     content.forEach((part, i) => {
       const partPath = join(at, i);
@@ -389,14 +389,14 @@ class ExampleChecker {
     const name = this.requireString(fn, 'name', path);
     if (name !== undefined && !this.declaredTools?.has(name)) {
       const declared = this.declaredTools ? 'is not declared in the example\'s tools' : 'is called but the example declares no tools';
-      this.report(join(path, 'name'), 'TOOL_NOT_DECLARED', `function ${quoteIdentifier(name)} ${declared}`, true);
+      this.report(join(path, 'name'), 'TOOL_NOT_DECLARED', `function ${quoteIdentifier(name)} ${declared}`);
     }
     const args = this.requireString(fn, 'arguments', path);
     if (args !== undefined) {
       try {
         JSON.parse(args);
       } catch {
-        this.report(join(path, 'arguments'), 'INVALID_TOOL_ARGUMENTS', `'arguments' is not valid JSON`, true);
+        this.report(join(path, 'arguments'), 'INVALID_TOOL_ARGUMENTS', `'arguments' is not valid JSON`);
       }
     }
   }
