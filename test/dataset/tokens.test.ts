@@ -31,6 +31,7 @@ const VARIED_TEXT = [
   'e\u0301 combining acute, Zalgo: Z\u0351\u0352a\u0353l\u0354g\u0355o',
   '<|endoftext|> <|im_start|>user<|im_sep|> <|endofprompt|><|fim_prefix|><|fim_middle|><|fim_suffix|>',
   'byte order mark inside: a\uFEFFb, no-break space: c\u00A0d, line separator: e\u2028f, ideographic space: g\u3000h',
+  'next line (U+0085, white space to Rust, not to JavaScript\'s \\s): a\u0085  \u0085b',
   'tabs\tand\r\nwindows\r\nnewlines\n\n\n   trailing spaces   ',
   'export function add(a: number, b: number): number {\n  return a + b; // sum\n}\n',
   'def f(x):\n    return [y ** 2 for y in range(x) if y % 3 == 0]\n',
