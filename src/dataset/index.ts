@@ -3,7 +3,7 @@
  * No Temporal imports: reports are plain JSON, small, and free of training content.
  */
 export { validateDataset, DatasetUsageError } from './validate';
-export type { ValidateDatasetOptions, ValidationReport, FileReport, FileRole, TokenStatistics } from './validate';
+export type { ValidateDatasetOptions, ValidationProgress, ValidationReport, FileReport, FileRole, TokenStatistics } from './validate';
 export { openUploadStream, startsWithBom } from './upload';
 export { formatSummary } from './summary';
 export { ERROR_CODES, WARNING_CODES, severityOf } from './issues';

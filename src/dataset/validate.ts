@@ -25,6 +25,16 @@ export interface ValidateDatasetOptions {
   maxIssues?: number;
   /** Worker threads; one per core by default. */
   threads?: number;
+  /** Called after each batch of lines is read (about every 256 KiB): an activity heartbeats from here. */
+  onProgress?: (progress: ValidationProgress) => void;
+  /** Stops validation between batches (the promise rejects with the signal's reason); workers are shut down. */
+  signal?: AbortSignal;
+}
+
+export interface ValidationProgress {
+  file: FileRole;
+  bytesRead: number;
+  bytes: number;
 }
 
 export type FileRole = 'training' | 'validation';
@@ -110,6 +120,8 @@ interface FileScanContext {
   pool: LinePool;
   issues: IssueList;
   trainingHashes: LineHashIndex | undefined;
+  onProgress: ValidateDatasetOptions['onProgress'];
+  signal: AbortSignal | undefined;
 }
 
 interface FileScan {
@@ -182,9 +194,18 @@ async function scanFile(path: string, role: FileRole, context: FileScanContext):
   const inFlight: Promise<BatchResult>[] = [];
   const facts: FileFacts = { hasBom: false, utf16: false, uploadSha256: '' };
   try {
+    let bytesRead = 0;
     for await (const batch of readLineBatches(path, facts)) {
-      inFlight.push('lines' in batch ? pool.check(batch.lines) : Promise.resolve(oversizedLine(batch.oversizedLineBytes, MAX_LINE_BYTES)));
+      context.signal?.throwIfAborted();
+      if ('lines' in batch) {
+        bytesRead += batch.lines.length;
+        inFlight.push(pool.check(batch.lines));
+      } else {
+        bytesRead += batch.oversizedLineBytes;
+        inFlight.push(Promise.resolve(oversizedLine(batch.oversizedLineBytes, MAX_LINE_BYTES)));
+      }
       if (inFlight.length >= pool.size * 2) fold(await inFlight.shift()!);
+      context.onProgress?.({ file: role, bytesRead, bytes });
     }
     while (inFlight.length > 0) fold(await inFlight.shift()!);
   } finally {
@@ -236,6 +257,7 @@ export async function validateDataset(options: ValidateDatasetOptions): Promise<
   if (options.nEpochs !== undefined && (!Number.isInteger(options.nEpochs) || options.nEpochs < 1)) {
     throw new DatasetUsageError(`n_epochs must be a positive integer, got ${options.nEpochs}`);
   }
+  options.signal?.throwIfAborted();
   await requireFile(options.trainingFile, 'training');
   if (options.validationFile !== undefined) await requireFile(options.validationFile, 'validation');
 
@@ -248,10 +270,11 @@ export async function validateDataset(options: ValidateDatasetOptions): Promise<
     options.threads,
   );
   try {
-    const training = await scanFile(options.trainingFile, 'training', { model, pool, issues, trainingHashes: undefined });
+    const scan = { model, pool, issues, onProgress: options.onProgress, signal: options.signal };
+    const training = await scanFile(options.trainingFile, 'training', { ...scan, trainingHashes: undefined });
     const validation = options.validationFile === undefined
       ? undefined
-      : await scanFile(options.validationFile, 'validation', { model, pool, issues, trainingHashes: training.hashes });
+      : await scanFile(options.validationFile, 'validation', { ...scan, trainingHashes: training.hashes });
     const epochs = options.nEpochs === undefined
       ? { count: autoEpochs(training.report.examples), source: 'auto' as const }
       : { count: options.nEpochs, source: 'explicit' as const };

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { limits, openUploadStream, validateDataset, type Issue } from '../../src/dataset';
 import { LineHashIndex } from '../../src/dataset/hash-index';
 import { autoEpochs, CountList } from '../../src/dataset/statistics';
@@ -61,6 +61,28 @@ describe('size limits', () => {
     const report = await validateDataset({ trainingFile: path, model: 'gpt-4.1-mini' });
     assert.deepEqual(codes(report.errors), [[13, 'LINE_TOO_LONG'], [null, 'FILE_TOO_LARGE']]);
     assert.equal(report.files[0]!.uploadBytes, limits.MAX_FILE_BYTES + 1);
+  });
+});
+
+describe('progress and cancellation', () => {
+  const path = join(dir, 'two-megabytes.jsonl');
+  before(() => writeFileSync(path, exampleLines(30_000)));
+
+  it('reports the bytes read until the whole file is read', async () => {
+    const seen: number[] = [];
+    const report = await validateDataset({ trainingFile: path, model: 'gpt-4.1-mini', onProgress: (p) => seen.push(p.bytesRead) });
+    assert.ok(seen.length > 4, `${seen.length} progress calls`);
+    assert.deepEqual([...seen].sort((a, b) => a - b), seen, 'bytesRead only grows');
+    assert.equal(seen.at(-1), report.files[0]!.bytes);
+  });
+
+  it('stops when its signal is aborted, with the signal\'s reason', async () => {
+    const controller = new AbortController();
+    const reason = new Error('activity cancelled');
+    await assert.rejects(
+      validateDataset({ trainingFile: path, model: 'gpt-4.1-mini', signal: controller.signal, onProgress: () => controller.abort(reason) }),
+      (error) => error === reason,
+    );
   });
 });
 
