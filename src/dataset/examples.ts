@@ -111,11 +111,10 @@ class ExampleChecker {
     return this.options.tokens.countRepeated(text);
   }
 
-  /** Reports keys outside `allowed`. */
-  checkKeys(object: JsonObject, path: string, allowed: ReadonlySet<string> | readonly string[], where: string): void {
-    const allowedSet = allowed instanceof Set ? allowed : new Set(allowed as readonly string[]);
+  /** Reports keys outside `allowed` (a handful of names, so a plain array). */
+  checkKeys(object: JsonObject, path: string, allowed: readonly string[], where: string): void {
     for (const key of Object.keys(object)) {
-      if (!allowedSet.has(key)) this.report(join(path, key), 'UNKNOWN_KEY', `unknown key ${quoteIdentifier(key)} in ${where}`);
+      if (!allowed.includes(key)) this.report(join(path, key), 'UNKNOWN_KEY', `unknown key ${quoteIdentifier(key)} in ${where}`);
     }
   }
 
