@@ -5,7 +5,7 @@
 export { validateDataset, DatasetUsageError } from './validate';
 export type { ValidateDatasetOptions, ValidationProgress, ValidationReport, FileReport, FileRole, TokenStatistics } from './validate';
 export { openUploadStream, startsWithBom } from './upload';
-export { formatSummary } from './summary';
+export { formatIssue, formatSummary } from './summary';
 export { ERROR_CODES, WARNING_CODES, severityOf } from './issues';
 export type { Issue, IssueCode, ErrorCode, WarningCode, Severity } from './issues';
 export { autoEpochs } from './statistics';

@@ -4,14 +4,15 @@ import type { ValidationReport } from './validate';
 
 const number = (n: number): string => n.toLocaleString('en-US');
 
-function issueLine(issue: Issue): string {
+/** One issue as `file:line: path: reason [CODE]`. */
+export function formatIssue(issue: Issue): string {
   const where = issue.line === null ? issue.file : `${issue.file}:${issue.line}`;
   return issue.path ? `${where}: ${issue.path}: ${issue.message} [${issue.code}]` : `${where}: ${issue.message} [${issue.code}]`;
 }
 
 function issueBlock(title: string, shown: Issue[], total: number): string[] {
   if (total === 0) return [];
-  const lines = [`${title} (${number(total)}):`, ...shown.map((issue) => `  ${issueLine(issue)}`)];
+  const lines = [`${title} (${number(total)}):`, ...shown.map((issue) => `  ${formatIssue(issue)}`)];
   if (total > shown.length) lines.push(`  ... and ${number(total - shown.length)} more`);
   return lines;
 }
