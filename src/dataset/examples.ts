@@ -81,6 +81,8 @@ interface MessageListTotals {
   tokens: number;
   trainableTokens: number;
   trainableMessages: number;
+  /** Messages that are not objects or have no valid role: they might have been meant as assistant messages. */
+  unrecognizedMessages: number;
   lastRole: Role | undefined;
 }
 
@@ -197,7 +199,7 @@ class ExampleChecker {
   }
 
   checkMessages(messages: unknown[], rules: MessageListRules): MessageListTotals {
-    const totals: MessageListTotals = { tokens: 0, trainableTokens: 0, trainableMessages: 0, lastRole: undefined };
+    const totals: MessageListTotals = { tokens: 0, trainableTokens: 0, trainableMessages: 0, unrecognizedMessages: 0, lastRole: undefined };
     if (messages.length === 0) {
       this.report(rules.path, 'EMPTY_MESSAGES', `'${rules.path.split('.').pop()}' must contain at least one message`);
       return totals;
@@ -208,11 +210,15 @@ class ExampleChecker {
       const path = join(rules.path, i);
       if (!isObject(message)) {
         totals.lastRole = undefined;
+        totals.unrecognizedMessages++;
         return this.report(path, 'WRONG_TYPE', `a message must be an object, got ${typeName(message)}`);
       }
       const role = this.checkRole(message, path, rules);
       totals.lastRole = role;
-      if (role === undefined) return;
+      if (role === undefined) {
+        totals.unrecognizedMessages++;
+        return;
+      }
       if (role !== 'tool' && pendingCalls.size > 0) {
         for (const [id, callPath] of pendingCalls) {
           this.report(callPath, 'MISSING_TOOL_RESPONSE', `tool call ${quoteIdentifier(id)} has no tool message before ${path}`);
@@ -411,7 +417,8 @@ function checkSupervised(example: JsonObject, checker: ExampleChecker): ExampleR
   const messages = checker.requireArray(example, 'messages', '');
   if (!messages) return result(checker, 0, 0);
   const totals = checker.checkMessages(messages, { path: 'messages', roles: ALL_ROLES, weights: true, trainable: true });
-  if (messages.length > 0 && totals.trainableMessages === 0) {
+  // Only when every message was understood: a message with a bad role already has its own error.
+  if (messages.length > 0 && totals.trainableMessages === 0 && totals.unrecognizedMessages === 0) {
     checker.report('messages', 'NO_TRAINABLE_ASSISTANT', 'the example has no assistant message to learn from (none, or all have weight 0)');
   }
   return result(checker, toolTokens + totals.tokens + REPLY_PRIMING_TOKENS, totals.trainableTokens);

@@ -64,6 +64,19 @@ describe('size limits', () => {
   });
 });
 
+describe('report size', () => {
+  it('stays small however many lines are wrong: the first issues are listed, the rest counted', async () => {
+    const path = join(dir, 'all-wrong.jsonl');
+    writeFileSync(path, '{"messages": [{"role": "bot", "content": "x"}]}\n'.repeat(20_000));
+    const report = await validateDataset({ trainingFile: path, model: 'gpt-4.1-mini' });
+    assert.equal(report.errorCount, 20_000);
+    assert.equal(report.errors.length, limits.DEFAULT_MAX_ISSUES);
+    assert.deepEqual(report.errors.map((e) => e.line), Array.from({ length: limits.DEFAULT_MAX_ISSUES }, (_, i) => i + 1));
+    assert.equal(report.warningCount, 20_000, 'every line after the first is a duplicate, and the BOM is missing');
+    assert.ok(JSON.stringify(report).length < 16_000, `${JSON.stringify(report).length} bytes`);
+  });
+});
+
 describe('progress and cancellation', () => {
   const path = join(dir, 'two-megabytes.jsonl');
   before(() => writeFileSync(path, exampleLines(30_000)));

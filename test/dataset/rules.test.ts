@@ -78,6 +78,7 @@ const supervised: Case[] = [
   { file: 'supervised/duplicate-tool-call-id.jsonl', errors: [[5, 'messages[1].tool_calls[1].id', 'DUPLICATE_TOOL_CALL_ID']] },
   { file: 'supervised/malformed-tool-call.jsonl', errors: [[6, 'messages[1].tool_calls[0].function.name', 'MISSING_KEY']] },
   { file: 'supervised/malformed-tools.jsonl', errors: [[6, 'tools[0].type', 'MISSING_KEY']] },
+  { file: 'supervised/function-without-name.jsonl', errors: [[5, 'messages[2].name', 'MISSING_KEY']] },
   { file: 'supervised/tool-key-on-user.jsonl', errors: [[6, 'messages[0].tool_call_id', 'KEY_NOT_ALLOWED_FOR_ROLE']] },
   {
     file: 'supervised/tool-warnings.jsonl', errors: [],
@@ -138,6 +139,11 @@ describe('dataset rules: across files and limits', () => {
     });
     assert.match(report.warnings[1]!.message, /line 3 of the training file/);
     assert.equal(report.warnings[1]!.file, fixture('supervised/validation-overlap.jsonl'));
+  });
+
+  it('rejects an empty validation file', async () => {
+    const report = await check({ file: 'supervised/few-examples.jsonl', validation: 'supervised/empty-validation.jsonl', errors: [[null, null, 'EMPTY_FILE']] });
+    assert.equal(report.errors[0]!.file, fixture('supervised/empty-validation.jsonl'));
   });
 
   it('names the first occurrence of a duplicate', async () => {
