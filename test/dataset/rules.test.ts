@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { BUILTIN_CATALOG, extendCatalog, type FineTuningMethod } from '../../src/catalog';
 import { validateDataset, type Issue, type ValidationReport } from '../../src/dataset';
+import { describeJsonError } from '../../src/dataset/lines';
 
 const fixture = (name: string): string => join(__dirname, 'fixtures', name);
 
@@ -180,5 +181,17 @@ describe('dataset rules: across files and limits', () => {
     assert.equal(report.errors[0]!.message, "role 'bot' is not allowed here; expected one of system, developer, user, assistant, tool, function");
     const invalidJson = await check({ file: 'supervised/invalid-json.jsonl', errors: [[2, null, 'INVALID_JSON']] });
     assert.doesNotMatch(invalidJson.errors[0]!.message, /messages/);
+    // Unquoted text, unterminated string, trailing text, single quotes, a raw control character, an open array.
+    const malformed = ['{"secret": tokenXYZ}', '{"secret": "tokenXYZ"', '{"secret": "tokenXYZ"} tokenXYZ', "{'secret': 'tokenXYZ'}", '{"secret": "tokenXYZ\u0001"}', '[tokenXYZ'];
+    for (const line of malformed) {
+      let message = '';
+      try {
+        JSON.parse(line);
+      } catch (error) {
+        message = describeJsonError(error);
+      }
+      assert.ok(message.length > 0, line);
+      assert.doesNotMatch(message, /tokenXYZ|secret/, message);
+    }
   });
 });
