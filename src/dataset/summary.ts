@@ -3,6 +3,7 @@ import type { Issue } from './issues';
 import type { ValidationReport } from './validate';
 
 const number = (n: number): string => n.toLocaleString('en-US');
+const count = (n: number, noun: string): string => `${number(n)} ${noun}${n === 1 ? '' : 's'}`;
 
 /** One issue as `file:line: path: reason [CODE]`. */
 export function formatIssue(issue: Issue): string {
@@ -22,7 +23,7 @@ export function formatSummary(report: ValidationReport): string {
   for (const file of report.files) {
     const t = file.tokens;
     lines.push(
-      `${file.role} ${file.path}: ${number(file.examples)} examples, ${number(file.bytes)} bytes, ${number(file.errorCount)} errors, ${number(file.warningCount)} warnings`,
+      `${file.role} ${file.path}: ${count(file.examples, 'example')}, ${count(file.bytes, 'byte')}, ${count(file.errorCount, 'error')}, ${count(file.warningCount, 'warning')}`,
       `  upload: ${number(file.uploadBytes)} bytes${file.hasBom ? '' : ' (BOM added)'}, sha256 ${file.uploadSha256}`,
     );
     if (t.countedExamples > 0) {
@@ -32,7 +33,7 @@ export function formatSummary(report: ValidationReport): string {
       );
     }
   }
-  const epochs = `${report.epochs.count} epoch${report.epochs.count === 1 ? '' : 's'} (${report.epochs.source === 'auto' ? 'automatic rule' : 'n_epochs'})`;
+  const epochs = `${count(report.epochs.count, 'epoch')} (${report.epochs.source === 'auto' ? 'automatic rule' : 'n_epochs'})`;
   lines.push(report.billedTokensEstimate === null
     ? `billing: reinforcement fine-tuning is billed by training time, not tokens; ${epochs}`
     : `billed training tokens (estimate): ${number(report.billedTokensEstimate)} for ${epochs}`);
