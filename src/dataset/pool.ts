@@ -17,6 +17,12 @@ interface PoolWorker {
 }
 
 /**
+ * Each worker costs about 80 MB (its tokenizer and caches); past four, the single reading thread rather than
+ * tokenizing sets the pace, so more would only cost memory on a large host.
+ */
+const DEFAULT_MAX_THREADS = 4;
+
+/**
  * Each worker parses and drops about a megabyte of JSON per batch; a small young generation collects that garbage
  * early instead of letting every thread's heap grow (the peak-RSS target is 400 MB for a 512 MB file).
  */
@@ -39,8 +45,8 @@ export class LinePool {
   private nextBatch = 0;
   private failure: Error | undefined;
 
-  /** Starts `threads` workers (one per core by default), all sharing one compiled tokenizer. */
-  static async start(config: Omit<LineWorkerData, 'tokenizer'>, threads = availableParallelism()): Promise<LinePool> {
+  /** Starts `threads` workers (one per core, at most DEFAULT_MAX_THREADS, by default), all sharing one compiled tokenizer. */
+  static async start(config: Omit<LineWorkerData, 'tokenizer'>, threads = Math.min(availableParallelism(), DEFAULT_MAX_THREADS)): Promise<LinePool> {
     return new LinePool({ ...config, tokenizer: await compileTokenizer() }, threads);
   }
 

@@ -23,7 +23,7 @@ export interface ValidateDatasetOptions {
   catalog?: Catalog;
   /** How many errors, and how many warnings, the report lists; the rest are counted. */
   maxIssues?: number;
-  /** Worker threads; one per core by default. */
+  /** Worker threads; by default one per core, at most four. */
   threads?: number;
   /** Called after each batch of lines is read (about every 256 KiB): an activity heartbeats from here. */
   onProgress?: (progress: ValidationProgress) => void;
