@@ -3,7 +3,7 @@
  * hash of each line for duplicate detection. Runs inside the worker threads (see line-worker.ts); pure otherwise.
  */
 import { hash } from 'node:crypto';
-import { checkExample, type ExampleOptions } from './examples';
+import { checkExample, type ExampleOptions, type ExampleResult } from './examples';
 import { LINE_BLANK, LINE_EXAMPLE, LINE_INVALID, type BatchResult } from './batch';
 import { severityOf, type IssueCode } from './issues';
 
@@ -100,7 +100,15 @@ export function checkLines(data: Uint8Array, options: ExampleOptions, maxIssues:
       continue;
     }
     out.kinds[i] = LINE_EXAMPLE;
-    const checked = checkExample(value, options);
+    let checked: ExampleResult;
+    try {
+      checked = checkExample(value, options);
+    } catch (error) {
+      // JSON.parse accepts deeper nesting than JSON.stringify (used to count tool definitions) can handle.
+      if (!(error instanceof RangeError)) throw error;
+      report(i, null, 'TOO_DEEPLY_NESTED', 'the example is nested too deeply to check');
+      continue;
+    }
     for (const issue of checked.issues) report(i, issue.path, issue.code, issue.message);
     out.wellFormed[i] = checked.wellFormed ? 1 : 0;
     out.tokens[i] = checked.tokens;

@@ -64,6 +64,19 @@ describe('size limits', () => {
   });
 });
 
+describe('pathological lines', () => {
+  it('reports an example nested too deeply to check instead of crashing', async () => {
+    const path = join(dir, 'deep.jsonl');
+    const deep = '['.repeat(30_000) + ']'.repeat(30_000);
+    const tools = `[{"type": "function", "function": {"name": "f", "parameters": {"type": "object", "x": ${deep}}}}]`;
+    const lines = exampleLines(12).split('\n');
+    lines[3] = `{"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}], "tools": ${tools}}`;
+    writeFileSync(path, lines.join('\n'));
+    const report = await validateDataset({ trainingFile: path, model: 'gpt-4.1-mini', threads: 1 });
+    assert.deepEqual(codes(report.errors), [[4, 'TOO_DEEPLY_NESTED']]);
+  });
+});
+
 describe('report size', () => {
   it('stays small however many lines are wrong: the first issues are listed, the rest counted', async () => {
     const path = join(dir, 'all-wrong.jsonl');
