@@ -6,6 +6,7 @@ import { hash } from 'node:crypto';
 import { checkExample, type ExampleOptions, type ExampleResult } from './examples';
 import { LINE_BLANK, LINE_EXAMPLE, LINE_INVALID, type BatchResult } from './batch';
 import { severityOf, type IssueCode } from './issues';
+import { MAX_EXACT_PIECE_CHARS } from './limits';
 
 const NEWLINE = 0x0a;
 
@@ -101,6 +102,7 @@ export function checkLines(data: Uint8Array, options: ExampleOptions, maxIssues:
     }
     out.kinds[i] = LINE_EXAMPLE;
     let checked: ExampleResult;
+    const slicedBefore = options.tokens.slicedPieces;
     try {
       checked = checkExample(value, options);
     } catch (error) {
@@ -110,6 +112,9 @@ export function checkLines(data: Uint8Array, options: ExampleOptions, maxIssues:
       continue;
     }
     for (const issue of checked.issues) report(i, issue.path, issue.code, issue.message);
+    if (options.tokens.slicedPieces > slicedBefore) {
+      report(i, null, 'APPROXIMATE_TOKEN_COUNT', `a run of more than ${MAX_EXACT_PIECE_CHARS.toLocaleString('en-US')} characters without a space, digit or punctuation is counted in slices; its count may be off by a few tokens`);
+    }
     out.wellFormed[i] = checked.wellFormed ? 1 : 0;
     out.tokens[i] = checked.tokens;
     out.contextTokens[i] = checked.contextTokens;

@@ -13,6 +13,7 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { get_encoding, init, type Tiktoken } from 'tiktoken/init';
 import type { TokenEncoding } from '../catalog';
+import { MAX_EXACT_PIECE_CHARS } from './limits';
 
 /** `<|im_start|>`, the role and its separator, `<|im_end|>`: three tokens around every message. */
 export const TOKENS_PER_MESSAGE = 3;
@@ -29,8 +30,13 @@ const MAX_CACHED_PIECE_LENGTH = 48;
 const TEXT_CACHE_ENTRIES = 1024;
 
 export interface TokenCounter {
-  /** Exact token count of `text`; special-token text such as `<|endoftext|>` counts as ordinary text. */
+  /**
+   * Token count of `text`, exact except for runs longer than MAX_EXACT_PIECE_CHARS (see `slicedPieces`); special-token
+   * text such as `<|endoftext|>` counts as ordinary text.
+   */
   count(text: string): number;
+  /** How many over-long pieces were counted in slices so far (so the caller can flag the examples holding one). */
+  readonly slicedPieces: number;
   /** Same as `count`, memoized: for text that commonly repeats from example to example. */
   countRepeated(text: string): number;
   free(): void;
@@ -98,8 +104,23 @@ export async function createTokenCounter(encodingName: TokenEncoding, compiled?:
   let pieces = new Map<string, number>();
   let olderPieces = new Map<string, number>();
   const texts = new Map<string, number>();
+  let slicedPieces = 0;
+
+  const countLongPiece = (piece: string): number => {
+    slicedPieces++;
+    let tokens = 0;
+    for (let start = 0; start < piece.length; ) {
+      let end = Math.min(start + MAX_EXACT_PIECE_CHARS, piece.length);
+      // Never split a surrogate pair.
+      if (end < piece.length && /[\uDC00-\uDFFF]/.test(piece.charAt(end))) end++;
+      tokens += encoding.encode_ordinary(piece.slice(start, end)).length;
+      start = end;
+    }
+    return tokens;
+  };
 
   const countPiece = (piece: string): number => {
+    if (piece.length > MAX_EXACT_PIECE_CHARS) return countLongPiece(piece);
     let tokens = pieces.get(piece);
     if (tokens !== undefined) return tokens;
     tokens = olderPieces.get(piece) ?? encoding.encode_ordinary(piece).length;
@@ -124,6 +145,9 @@ export async function createTokenCounter(encodingName: TokenEncoding, compiled?:
 
   return {
     count,
+    get slicedPieces() {
+      return slicedPieces;
+    },
     countRepeated(text) {
       let tokens = texts.get(text);
       if (tokens === undefined) {

@@ -77,6 +77,21 @@ describe('pathological lines', () => {
   });
 });
 
+describe('long runs without a break', () => {
+  it('counts a run over MAX_EXACT_PIECE_CHARS in slices, in bounded time, and flags the example', async () => {
+    const path = join(dir, 'long-run.jsonl');
+    const lines = exampleLines(12).split('\n');
+    // 45,000 letters 'a' make 5,625 tokens (eight to a token), exactly as whole or in slices of 20,000.
+    lines[4] = JSON.stringify({ messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: 'a'.repeat(45_000) }] });
+    writeFileSync(path, lines.join('\n'));
+    const report = await validateDataset({ trainingFile: path, model: 'gpt-4.1-mini', threads: 1 });
+    assert.deepEqual(codes(report.errors), []);
+    assert.deepEqual(codes(report.warnings).filter(([, code]) => code === 'APPROXIMATE_TOKEN_COUNT'), [[5, 'APPROXIMATE_TOKEN_COUNT']]);
+    const frame = 3 + 1 + 1 + 3 + 1 + 3; // two messages with their roles, 'q', and the reply priming
+    assert.equal(report.files[0]!.tokens.max, frame + 5_625);
+  });
+});
+
 describe('report size', () => {
   it('stays small however many lines are wrong: the first issues are listed, the rest counted', async () => {
     const path = join(dir, 'all-wrong.jsonl');
