@@ -113,7 +113,7 @@ export function checkLines(data: Uint8Array, options: ExampleOptions, maxIssues:
     }
     for (const issue of checked.issues) report(i, issue.path, issue.code, issue.message);
     if (options.tokens.slicedPieces > slicedBefore) {
-      report(i, null, 'APPROXIMATE_TOKEN_COUNT', `a run of more than ${MAX_EXACT_PIECE_CHARS.toLocaleString('en-US')} characters without a space, digit or punctuation is counted in slices; its count may be off by a few tokens`);
+      report(i, null, 'APPROXIMATE_TOKEN_COUNT', `a run of more than ${MAX_EXACT_PIECE_CHARS.toLocaleString('en-US')} characters without a space, digit or punctuation is counted in slices; its count may be high by about one token per ${MAX_EXACT_PIECE_CHARS.toLocaleString('en-US')} characters`);
     }
     out.wellFormed[i] = checked.wellFormed ? 1 : 0;
     out.tokens[i] = checked.tokens;

@@ -81,7 +81,7 @@ describe('long runs without a break', () => {
   it('counts a run over MAX_EXACT_PIECE_CHARS in slices, in bounded time, and flags the example', async () => {
     const path = join(dir, 'long-run.jsonl');
     const lines = exampleLines(12).split('\n');
-    // 45,000 letters 'a' make 5,625 tokens (eight to a token), exactly as whole or in slices of 5,000.
+    // 45,000 letters 'a' make 5,625 tokens (eight to a token), exactly as whole or in slices of 1,000.
     lines[4] = JSON.stringify({ messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: 'a'.repeat(45_000) }] });
     writeFileSync(path, lines.join('\n'));
     const report = await validateDataset({ trainingFile: path, model: 'gpt-4.1-mini', threads: 1 });
