@@ -1,4 +1,4 @@
-/** A fixed pool of line-checking worker threads, one per core by default. */
+/** A fixed pool of line-checking worker threads: by default one per core, at most four. */
 import { availableParallelism } from 'node:os';
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -23,7 +23,7 @@ interface PoolWorker {
 const DEFAULT_MAX_THREADS = 4;
 
 /**
- * Each worker parses and drops about a megabyte of JSON per batch; a small young generation collects that garbage
+ * Each worker parses and drops a quarter megabyte of JSON per batch; a small young generation collects that garbage
  * early instead of letting every thread's heap grow (the peak-RSS target is 400 MB for a 512 MB file).
  */
 const YOUNG_GENERATION_MB = 8;
