@@ -24,7 +24,7 @@ export const REPLY_PRIMING_TOKENS = 3;
 
 /** Entries per generation of the piece cache (two generations: a piece survives while it keeps being used). */
 const PIECE_CACHE_ENTRIES = 1 << 16;
-/** Longer pieces (long numbers, base64, unbroken CJK runs) seldom repeat, so are not worth a cache slot. */
+/** Longer pieces (long identifiers, unbroken CJK runs) seldom repeat, so are not worth a cache slot. */
 const MAX_CACHED_PIECE_LENGTH = 48;
 /** Whole texts counted through `countRepeated` (system prompts, tool definitions). */
 const TEXT_CACHE_ENTRIES = 1024;
@@ -45,7 +45,7 @@ export interface TokenCounter {
 /**
  * The encoding's pre-tokenizer pattern (tiktoken's own `pat_str`) as a JavaScript regular expression. Rust's regex
  * syntax differs in two places: inline case-insensitive groups `(?i:...)`, spelled out letter by letter here, and
- * `\s`, which in Rust is exactly Unicode White_Space while JavaScript's also matches U+FEFF.
+ * `\s`, which in Rust is exactly Unicode White_Space while JavaScript's also matches U+FEFF and misses U+0085.
  */
 export function splitPattern(patStr: string): RegExp {
   const caseless = patStr.replace(/\(\?i:([^()]*)\)/g, (_group, body: string) =>
