@@ -5,7 +5,7 @@
  * reference fields the grader reads).
  */
 import type { FineTuningMethod } from '../catalog';
-import { quoteIdentifier, severityOf, type IssueCode, type LineIssue } from './issues';
+import { keyInPath, quoteIdentifier, severityOf, type IssueCode, type LineIssue } from './issues';
 import { REPLY_PRIMING_TOKENS, TOKENS_PER_MESSAGE, TOKENS_PER_NAME, type TokenCounter } from './tokens';
 
 export interface ExampleOptions {
@@ -115,9 +115,9 @@ class ExampleChecker {
 
   /** Reports keys outside `allowed` (a handful of names, so a plain array). */
   checkKeys(object: JsonObject, path: string, allowed: readonly string[], where: string): void {
-    for (const key of Object.keys(object)) {
-      if (!allowed.includes(key)) this.report(join(path, key), 'UNKNOWN_KEY', `unknown key ${quoteIdentifier(key)} in ${where}`);
-    }
+    Object.keys(object).forEach((key, i) => {
+      if (!allowed.includes(key)) this.report(join(path, keyInPath(key, i + 1)), 'UNKNOWN_KEY', `unknown key ${quoteIdentifier(key)} in ${where}`);
+    });
   }
 
   requireArray(object: JsonObject, key: string, path: string): unknown[] | undefined {
@@ -252,15 +252,15 @@ class ExampleChecker {
   /** Checks one message with a known role; returns its tokens with framing, its body tokens, and whether it is trained on. */
   private checkMessage(message: JsonObject, role: Role, path: string, rules: MessageListRules, pendingCalls: Map<string, string>): { tokens: number; bodyTokens: number; trainable: boolean } {
     const allowed = ROLE_KEYS[role];
-    for (const key of Object.keys(message)) {
-      if (allowed.includes(key)) continue;
+    Object.keys(message).forEach((key, i) => {
+      if (allowed.includes(key)) return;
       if (key === 'weight' && role === 'assistant') {
         if (!rules.weights) this.report(join(path, key), 'UNKNOWN_KEY', `'weight' applies to supervised fine-tuning only`);
-        continue;
+        return;
       }
       if (MESSAGE_KEYS.has(key)) this.report(join(path, key), 'KEY_NOT_ALLOWED_FOR_ROLE', `'${key}' is not allowed on ${aRole(role)} message`);
-      else this.report(join(path, key), 'UNKNOWN_KEY', `unknown key ${quoteIdentifier(key)} in ${aRole(role)} message`);
-    }
+      else this.report(join(path, keyInPath(key, i + 1)), 'UNKNOWN_KEY', `unknown key ${quoteIdentifier(key)} in ${aRole(role)} message`);
+    });
 
     let bodyTokens = 0;
     const calls = role === 'assistant' ? message.tool_calls : undefined;

@@ -71,7 +71,14 @@ export interface LineIssue {
   message: string;
 }
 
+const IDENTIFIER = /^[A-Za-z0-9_:-]{1,40}$/;
+
 /** Quotes a value from the data only when it is a short identifier (a role, a key, a tool name), never free text. */
 export function quoteIdentifier(value: unknown): string {
-  return typeof value === 'string' && /^[A-Za-z0-9_.:-]{1,40}$/.test(value) ? `'${value}'` : 'this value';
+  return typeof value === 'string' && IDENTIFIER.test(value) ? `'${value}'` : 'this value';
+}
+
+/** A key as it appears in an issue path: itself when a short identifier, else its position (`<key 3>`), never free text. */
+export function keyInPath(key: string, position: number): string {
+  return IDENTIFIER.test(key) ? key : `<key ${position}>`;
 }

@@ -58,6 +58,7 @@ const supervised: Case[] = [
   { file: 'supervised/invalid-json.jsonl', errors: [[2, null, 'INVALID_JSON']] },
   { file: 'supervised/not-an-object.jsonl', errors: [[2, null, 'NOT_AN_OBJECT']] },
   { file: 'supervised/unknown-top-level-key.jsonl', errors: [[3, 'metadata', 'UNKNOWN_KEY']] },
+  { file: 'supervised/free-text-keys.jsonl', errors: [[2, '<key 2>', 'UNKNOWN_KEY'], [2, 'messages[0].<key 3>', 'UNKNOWN_KEY']] },
   { file: 'supervised/missing-messages.jsonl', errors: [[4, 'prompt', 'UNKNOWN_KEY'], [4, 'completion', 'UNKNOWN_KEY'], [4, 'messages', 'MISSING_KEY']] },
   { file: 'supervised/messages-not-array.jsonl', errors: [[4, 'messages', 'WRONG_TYPE']] },
   { file: 'supervised/empty-messages.jsonl', errors: [[6, 'messages', 'EMPTY_MESSAGES']] },
@@ -181,6 +182,8 @@ describe('dataset rules: across files and limits', () => {
     assert.equal(report.errors[0]!.message, "role 'bot' is not allowed here; expected one of system, developer, user, assistant, tool, function");
     const invalidJson = await check({ file: 'supervised/invalid-json.jsonl', errors: [[2, null, 'INVALID_JSON']] });
     assert.doesNotMatch(invalidJson.errors[0]!.message, /messages/);
+    const keys = await check({ file: 'supervised/free-text-keys.jsonl', errors: [[2, '<key 2>', 'UNKNOWN_KEY'], [2, 'messages[0].<key 3>', 'UNKNOWN_KEY']] });
+    assert.doesNotMatch(JSON.stringify(keys), /secret|private/);
     // Unquoted text, unterminated string, trailing text, single quotes, a raw control character, an open array.
     const malformed = ['{"secret": tokenXYZ}', '{"secret": "tokenXYZ"', '{"secret": "tokenXYZ"} tokenXYZ', "{'secret': 'tokenXYZ'}", '{"secret": "tokenXYZ\u0001"}', '[tokenXYZ'];
     for (const line of malformed) {
