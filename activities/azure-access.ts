@@ -25,7 +25,7 @@ export function azureAccess(deps: ActivityDeps): AzureAccess {
       let client = clients.get(name);
       if (!client) {
         try {
-          client = createOpenAIClient(profile(name), deps.env ?? process.env, { maxRetries: 1, timeoutMs: 120_000 });
+          client = createOpenAIClient(profile(name), deps.env ?? process.env, { maxRetries: 1, timeoutMs: 60_000 });
         } catch (err) {
           throw ApplicationFailure.nonRetryable(`profile "${name}": ${(err as Error).message}`, 'ProfileCredentials');
         }

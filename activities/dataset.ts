@@ -43,7 +43,7 @@ export function datasetActivities(deps: ActivityDeps) {
   return {
     /** Validates local dataset files; an invalid dataset fails the run at once (nothing is uploaded). */
     async validateTrainingData(input: ValidateTrainingDataInput): Promise<ValidationSummary> {
-      const heartbeat = setInterval(() => Context.current().heartbeat(), 5_000);
+      const heartbeat = setInterval(() => Context.current().heartbeat(), 1_000);
       let report: ValidationReport;
       try {
         report = await validateDataset({

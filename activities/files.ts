@@ -60,7 +60,7 @@ export function fileActivities(azure: AzureAccess) {
       const existing = await findByFilename(input.profile, filename);
       if (existing) return describe(existing, input.role, 'reused', input.uploadSha256);
 
-      const heartbeat = setInterval(() => Context.current().heartbeat(), 5_000);
+      const heartbeat = setInterval(() => Context.current().heartbeat(), 1_000);
       try {
         const stream = await openUploadStream(input.path);
         const created = await callAzure(`upload ${input.role} file ${basename(input.path)}`, () =>

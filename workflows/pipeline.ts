@@ -29,7 +29,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { fineTuningJobCreateBody, type RunIdentity } from '../src/azure/requests';
-import { PipelineInputError, parsePipelineInput, type DataSource, type PipelineInput, type PipelineInputDraft } from '../src/pipeline/input';
+import { PipelineInputError, parsePipelineInput, type DataSource, type PipelineInput, type PipelineInputDraft, type Timeouts } from '../src/pipeline/input';
 import {
   WAITING_JOB_STATUSES,
   isTerminalJobStatus,
@@ -79,15 +79,36 @@ export interface PipelineContinuation {
 
 export type PipelineWorkflowInput = PipelineInputDraft & { continuation?: PipelineContinuation };
 
-const azureCall: ActivityOptions = {
-  startToCloseTimeout: '3 minutes',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes' },
-};
+/** Transient Azure errors are retried without limit (a run waits out an outage); client errors fail fast (not retryable). */
+const AZURE_RETRY: ActivityOptions['retry'] = { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes' };
 
-const { preflight, describeFile, importFile, deleteFiles, createFineTuningJob, pollFineTuningJob, pauseFineTuningJob, resumeFineTuningJob, cancelFineTuningJob, collectJobResults } =
-  proxyActivities<Activities>(azureCall);
-const { validateTrainingData } = proxyActivities<Activities>({ startToCloseTimeout: '2 hours', heartbeatTimeout: '1 minute', retry: { maximumAttempts: 3 } });
-const { uploadFile } = proxyActivities<Activities>({ ...azureCall, startToCloseTimeout: '6 hours', heartbeatTimeout: '2 minutes' });
+/** Activity stubs with this run's timeouts. (proxyActivities returns a Proxy: take its members by name, never spread it.) */
+function activitiesFor(timeouts: Timeouts, polling: PipelineInput['polling']) {
+  const heartbeatTimeout = `${timeouts.heartbeatSeconds} seconds` as const;
+  const azure = proxyActivities<Activities>({ startToCloseTimeout: `${timeouts.azureCallSeconds} seconds`, retry: AZURE_RETRY });
+  const validation = proxyActivities<Activities>({ startToCloseTimeout: '2 hours', heartbeatTimeout, retry: { maximumAttempts: 3 } });
+  const transfer = proxyActivities<Activities>({ startToCloseTimeout: '6 hours', heartbeatTimeout, retry: AZURE_RETRY });
+  const fileWait = proxyActivities<Activities>({
+    startToCloseTimeout: '6 hours',
+    heartbeatTimeout: `${Math.max(timeouts.heartbeatSeconds, Math.ceil(polling.fileIntervalSeconds * 3))} seconds`,
+    retry: AZURE_RETRY,
+  });
+  return {
+    preflight: azure.preflight,
+    describeFile: azure.describeFile,
+    importFile: azure.importFile,
+    deleteFiles: azure.deleteFiles,
+    createFineTuningJob: azure.createFineTuningJob,
+    pollFineTuningJob: azure.pollFineTuningJob,
+    pauseFineTuningJob: azure.pauseFineTuningJob,
+    resumeFineTuningJob: azure.resumeFineTuningJob,
+    cancelFineTuningJob: azure.cancelFineTuningJob,
+    collectJobResults: azure.collectJobResults,
+    validateTrainingData: validation.validateTrainingData,
+    uploadFile: transfer.uploadFile,
+    awaitFileProcessed: fileWait.awaitFileProcessed,
+  };
+}
 
 /** Workflow time: replay-safe because the SDK makes `Date` deterministic inside workflows. */
 function nowMs(): number {
@@ -131,7 +152,7 @@ function describeFailure(err: unknown): string {
 function runFailure(err: unknown): unknown {
   if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
     const cause = err.cause;
-    return ApplicationFailure.create({ message: cause.message, type: cause.type, nonRetryable: true, details: cause.details ?? [] });
+    return ApplicationFailure.create({ message: cause.message, type: cause.type ?? 'ActivityFailed', nonRetryable: true, details: cause.details ?? [] });
   }
   return err;
 }
@@ -153,11 +174,10 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
   const identity: RunIdentity = { workflowId: workflowInfo().workflowId, firstRunId: workflowInfo().firstExecutionRunId, runName: input.runName };
   let wakeUp = false;
 
-  const { awaitFileProcessed } = proxyActivities<Activities>({
-    startToCloseTimeout: '6 hours',
-    heartbeatTimeout: `${Math.max(60, Math.ceil(input.polling.fileIntervalSeconds * 3))} seconds`,
-    retry: azureCall.retry,
-  });
+  const {
+    preflight, validateTrainingData, uploadFile, describeFile, importFile, awaitFileProcessed, deleteFiles,
+    createFineTuningJob, pollFineTuningJob, pauseFineTuningJob, resumeFineTuningJob, cancelFineTuningJob, collectJobResults,
+  } = activitiesFor(input.timeouts, input.polling);
 
   function setStage(stage: Stage): void {
     if (status.stage === stage && status.timeline.length > 0) return;

@@ -59,6 +59,16 @@ export const PollingSchema = z
   .strict();
 export type Polling = z.infer<typeof PollingSchema>;
 
+export const TimeoutsSchema = z
+  .object({
+    /** Longest one Azure call may take before it is retried (the client's own timeout is a little shorter). */
+    azureCallSeconds: z.number().min(1).max(3600).default(90),
+    /** A long activity (validation, upload, waiting for a file) that has not reported for this long is retried elsewhere: how soon a crashed worker's work moves on. */
+    heartbeatSeconds: z.number().min(1).max(600).default(30),
+  })
+  .strict();
+export type Timeouts = z.infer<typeof TimeoutsSchema>;
+
 export const CleanupSchema = z
   .object({
     /** Files this run uploaded (never reused or pre-existing ones): delete them when the run fails or is cancelled, always, or never. */
@@ -83,6 +93,7 @@ export const PipelineInputSchema = z
     /** Extra metadata on the Azure job (ftpipe adds its own `ftpipe_*` keys; Azure allows 16 pairs in all). */
     metadata: z.record(z.string().regex(/^(?!ftpipe_)[A-Za-z0-9_.-]{1,64}$/, 'keys of at most 64 characters, not starting with ftpipe_'), z.string().max(512)).default({}),
     polling: PollingSchema.default(PollingSchema.parse({})),
+    timeouts: TimeoutsSchema.default(TimeoutsSchema.parse({})),
     cleanup: CleanupSchema.default(CleanupSchema.parse({})),
   })
   .strict()

@@ -1,10 +1,13 @@
 /** Pipeline test harness: the real Temporal dev server, ftpipe's Azure emulator on a fast clock, workers wired to both. */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type { WorkerConfig } from '../../src/config/worker-config';
+import type { DevServerOptions } from '../../src/devserver/dev-server';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../src/emulator';
 import type { PipelineInputDraft } from '../../src/pipeline/input';
 import type { PipelineStatus } from '../../src/pipeline/types';
@@ -15,6 +18,14 @@ import { useTemporal, type TemporalTestEnv } from './temporal';
 
 export const SAMPLE_TRAINING = join(ROOT, 'examples', 'data', 'bike-shop-train.jsonl');
 export const SAMPLE_VALIDATION = join(ROOT, 'examples', 'data', 'bike-shop-validation.jsonl');
+
+/** A dataset file of its own (the sample plus one unique example), so a run uploads it rather than reusing an earlier upload. */
+export function uniqueTrainingFile(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ftpipe-data-'));
+  const unique = JSON.stringify({ messages: [{ role: 'user', content: `Ticket ${randomUUID()}: is my bike ready?` }, { role: 'assistant', content: 'Yes, it is ready for pick-up.' }] });
+  writeFileSync(join(dir, 'train.jsonl'), `${readFileSync(SAMPLE_TRAINING, 'utf8')}${unique}\n`);
+  return join(dir, 'train.jsonl');
+}
 
 /** Poll fast: the emulator's clock runs ~1000x, so a 3-epoch job takes a couple of real seconds. */
 export const FAST_POLLING = { queuedIntervalSeconds: 0.2, runningIntervalSeconds: 0.2, nearFinishIntervalSeconds: 0.1, fileIntervalSeconds: 0.1 };
@@ -33,8 +44,8 @@ export interface PipelineTestEnv {
   waitForStatus(handle: WorkflowHandle, predicate: (status: PipelineStatus) => boolean, timeoutMs?: number): Promise<PipelineStatus>;
 }
 
-export function usePipelineStack(emulatorOptions: EmulatorOptions = {}): PipelineTestEnv {
-  const temporal = useTemporal();
+export function usePipelineStack(emulatorOptions: EmulatorOptions = {}, temporalOptions: DevServerOptions = {}): PipelineTestEnv {
+  const temporal = useTemporal(temporalOptions);
   const env = { temporal } as PipelineTestEnv;
   before(async () => {
     env.emulator = await startEmulator({ clockScale: 1000, ...emulatorOptions });
