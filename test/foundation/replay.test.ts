@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, Worker, type ReplayResult } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
+import { DEFAULT_API_KEYS, DEFAULT_TOKEN } from '../../src/emulator';
 import { SCENARIOS } from '../histories/scenarios';
 
 const HISTORIES = join(__dirname, '..', 'histories');
@@ -29,6 +30,15 @@ describe('recorded workflow histories replay on the current workflow code', () =
     }
     assert.equal(results.length, files.length);
     for (const result of results) assert.equal(result.error, undefined, `${result.workflowId}: ${String(result.error)}`);
+  });
+
+  it('hold no secret and no training content: only paths, ids and hashes', () => {
+    const secrets = [...Object.values(DEFAULT_API_KEYS), DEFAULT_TOKEN];
+    const trainingText = ['Quill is a precise assistant', 'Every 150 to 300 km', 'carbon assembly paste'];
+    for (const file of files) {
+      const text = readFileSync(join(HISTORIES, file), 'utf8');
+      for (const needle of [...secrets, ...trainingText]) assert.ok(!text.includes(needle), `${file} contains "${needle}"`);
+    }
   });
 
   it('fails replay when the workflow code changed incompatibly', async () => {
