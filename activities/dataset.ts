@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { BUILTIN_CATALOG } from '../src/catalog';
-import { validateDataset, type Issue, type ValidationReport } from '../src/dataset';
+import { formatIssue, validateDataset, type ValidationReport } from '../src/dataset';
 import type { Method } from '../src/pipeline/input';
 import type { ValidationSummary } from '../src/pipeline/types';
 import type { ActivityDeps } from './deps';
@@ -16,10 +16,6 @@ export interface ValidateTrainingDataInput {
 
 /** Issues shown in history, status and failure messages: enough to fix the first lines, small enough for history. */
 const SHOWN_ISSUES = 10;
-
-function formatIssue(issue: Issue): string {
-  return `${issue.file}${issue.line !== null ? `:${issue.line}` : ''}: ${issue.path ? `${issue.path}: ` : ''}${issue.message} [${issue.code}]`;
-}
 
 export function summarizeReport(report: ValidationReport): ValidationSummary {
   const training = report.files.find((f) => f.role === 'training');
@@ -43,7 +39,7 @@ export function datasetActivities(deps: ActivityDeps) {
   return {
     /** Validates local dataset files; an invalid dataset fails the run at once (nothing is uploaded). */
     async validateTrainingData(input: ValidateTrainingDataInput): Promise<ValidationSummary> {
-      const heartbeat = setInterval(() => Context.current().heartbeat(), 1_000);
+      const context = Context.current();
       let report: ValidationReport;
       try {
         report = await validateDataset({
@@ -54,11 +50,13 @@ export function datasetActivities(deps: ActivityDeps) {
           ...(input.nEpochs !== undefined ? { nEpochs: input.nEpochs } : {}),
           catalog: deps.catalog ?? BUILTIN_CATALOG,
           maxIssues: SHOWN_ISSUES,
+          // Progress keeps the activity alive (the SDK throttles heartbeats); cancellation stops the validator.
+          onProgress: (progress) => context.heartbeat(progress),
+          signal: context.cancellationSignal,
         });
       } catch (err) {
+        if (context.cancellationSignal.aborted) throw err;
         throw ApplicationFailure.nonRetryable(`dataset validation could not run: ${(err as Error).message}`, 'DatasetUnreadable');
-      } finally {
-        clearInterval(heartbeat);
       }
       const summary = summarizeReport(report);
       if (!summary.valid) {

@@ -10,7 +10,9 @@ export function buildProgram(): Command {
   const program = new Command('ftpipe')
     .description('A durable fine-tuning pipeline for Azure OpenAI, on Temporal')
     .version(packageVersion())
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Before the commands are added, so that every subcommand inherits it (usage errors exit 2, not 1).
+    .exitOverride();
   registerDevCommands(program);
   registerEmulatorCommand(program);
   registerRunCommands(program);
@@ -20,7 +22,7 @@ export function buildProgram(): Command {
 
 /** Exit codes: 0 success, 1 failure (including invalid data), 2 bad usage. */
 export async function main(argv: string[] = process.argv): Promise<void> {
-  const program = buildProgram().exitOverride();
+  const program = buildProgram();
   try {
     await program.parseAsync(argv);
   } catch (err) {
