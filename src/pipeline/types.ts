@@ -173,3 +173,57 @@ export interface PipelineResult {
   timeline: StageChange[];
   deletedFiles: string[];
 }
+
+/* ---- After training: evaluation, deployment, copies (issue 6) ---- */
+
+export type CheckpointPolicy = 'lowest_valid_loss' | 'final' | 'best_valid_accuracy';
+
+/** One row of results.csv (a training step). Validation columns are null where the file leaves them empty. */
+export interface ResultsRow {
+  step: number;
+  trainLoss: number | null;
+  trainMeanTokenAccuracy: number | null;
+  validLoss: number | null;
+  validMeanTokenAccuracy: number | null;
+  fullValidLoss: number | null;
+  fullValidMeanTokenAccuracy: number | null;
+}
+
+export interface MetricsAnalysis {
+  policy: CheckpointPolicy;
+  /** The checkpoint the policy picked (its deployable model name is `model`). */
+  chosen: CheckpointSummary;
+  /** Why it was picked, in words. */
+  reason: string;
+  overfitting: { detected: boolean; detail: string };
+  /** results.csv downsampled to at most ~200 rows (for the report's curves; history stays small). */
+  curve: ResultsRow[];
+}
+
+export interface EvalScore {
+  /** Checkpoint model name, or the baseline's deployment/model. */
+  candidate: string;
+  kind: 'candidate' | 'baseline';
+  items: number;
+  /** Mean grader score in [0, 1]. */
+  score: number;
+  perGrader: Record<string, number>;
+}
+
+export interface DeploymentInfo {
+  profile: string;
+  name: string;
+  model: string;
+  sku: string;
+  capacity: number;
+  provisioningState: string;
+}
+
+export interface CopyStatus {
+  destinationResourceId: string;
+  region: string;
+  checkpoint: string;
+  status: 'requested' | 'InProgress' | 'Completed' | 'Failed';
+  deployment: DeploymentInfo | null;
+  error: string | null;
+}
