@@ -10,7 +10,16 @@ export const RUN_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 export const DataSourceSchema = z.union([
   z.object({ path: z.string().min(1).describe('a JSONL file on the worker\'s disk; validated, then uploaded') }).strict(),
-  z.object({ url: z.url().describe('a URL Azure imports the file from (files/import), e.g. a Blob Storage SAS URL') }).strict(),
+  z
+    .object({
+      url: z
+        .url()
+        .refine((url) => !/[?&]sig=/i.test(url), {
+          message: 'a URL with a SAS signature (sig=) is a credential and would be kept in workflow history; give the Azure OpenAI resource\'s managed identity read access to the blob and pass the URL without its token',
+        })
+        .describe('a URL Azure imports the file from (files/import), e.g. a Blob Storage URL the resource can read'),
+    })
+    .strict(),
   z.object({ fileId: z.string().regex(/^file-[A-Za-z0-9]+$/, 'must be an Azure file id like file-abc123').describe('a file already uploaded to the account') }).strict(),
 ]);
 export type DataSource = z.infer<typeof DataSourceSchema>;

@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { FtpipeClient } from '../../src/client';
+import { pathToFileURL } from 'node:url';
+import { createOpenAIClient } from '../../src/azure/clients';
+import { FtpipeClient, PipelineAlreadyRunningError } from '../../src/client';
+import { BASE_MODEL, FINE_TUNED_MODEL, JOB_ID, STAGE } from '../../src/temporal/search-attributes';
 import { PipelineInputError } from '../../src/pipeline/input';
 import { SAMPLE_TRAINING, usePipelineStack } from '../helpers/pipeline';
 import { countRequests, jobsOfRun } from '../helpers/emulator-state';
@@ -91,6 +94,67 @@ describe('pipeline outcomes and guarantees', () => {
       assert.notEqual(second.fineTunedModel, first.fineTunedModel);
       assert.deepEqual(second.files.map((f) => f.origin), ['reused', 'reused']);
       assert.deepEqual(second.files.map((f) => f.fileId), first.files.map((f) => f.fileId));
+    });
+  });
+});
+
+describe('data sources, Azure-side cancellation, the client', () => {
+  const env = usePipelineStack();
+
+  it('imports from a URL and uses a given file id', async () => {
+    const taskQueue = env.temporal.taskQueue();
+    const worker = await env.createWorker(taskQueue);
+    await worker.runUntil(async () => {
+      const imported = await (await env.start(taskQueue, env.input({ training: { url: pathToFileURL(SAMPLE_TRAINING).href }, validation: undefined }))).result();
+      assert.equal(imported.outcome, 'succeeded');
+      assert.deepEqual(imported.files.map((f) => [f.role, f.origin]), [['training', 'imported']]);
+      assert.equal(countRequests(env.emulator, 'files.import'), 1);
+
+      const given = await (await env.start(taskQueue, env.input({ training: { fileId: imported.files[0]!.fileId }, validation: undefined }))).result();
+      assert.deepEqual(given.files.map((f) => [f.fileId, f.origin]), [[imported.files[0]!.fileId, 'given']]);
+    });
+    await assert.rejects(
+      new FtpipeClient(env.temporal.client).startPipeline(env.input({ training: { url: 'https://acct.blob.core.windows.net/d/train.jsonl?sv=2024&sig=abc' } })),
+      (err: Error) => err instanceof PipelineInputError && err.issues.some((i) => i.startsWith('training.url: a URL with a SAS signature')),
+    );
+  });
+
+  it('reports a job cancelled outside ftpipe, and sets the search attributes users filter by', async () => {
+    const taskQueue = env.temporal.taskQueue();
+    const worker = await env.createWorker(taskQueue);
+    await worker.runUntil(async () => {
+      const handle = await env.start(taskQueue, env.input());
+      const running = await env.waitForStatus(handle, (s) => s.job?.status === 'running');
+      const profile = env.config.profiles.find((p) => p.name === 'emulator')!;
+      await createOpenAIClient(profile, env.workerEnv).fineTuning.jobs.cancel(running.job!.id);
+      const result = await handle.result();
+      assert.equal(result.outcome, 'cancelled_in_azure');
+      const attributes = (await handle.describe()).typedSearchAttributes;
+      assert.equal(attributes.get(JOB_ID), running.job!.id);
+      assert.equal(attributes.get(STAGE), 'completed');
+      assert.equal(attributes.get(BASE_MODEL), 'gpt-4.1-mini');
+    });
+  });
+
+  it('refuses a second start of an open run, joins it on request, and watches it to the end', async () => {
+    const taskQueue = env.temporal.taskQueue();
+    const worker = await env.createWorker(taskQueue);
+    const client = new FtpipeClient(env.temporal.client, { taskQueue });
+    await worker.runUntil(async () => {
+      const input = env.input();
+      const run = await client.startPipeline(input);
+      assert.equal(run.workflowId, `ftpipe-${input.runName}`);
+      await assert.rejects(client.startPipeline(input), PipelineAlreadyRunningError);
+      const joined = await client.startPipeline(input, { ifRunning: 'join' });
+      assert.equal((await joined.workflow.describe()).runId, (await run.workflow.describe()).runId);
+      const stages: string[] = [];
+      for await (const status of run.watch({ intervalMs: 100 })) if (stages.at(-1) !== status.stage) stages.push(status.stage);
+      assert.equal(stages.at(-1), 'completed');
+      assert.ok(stages.includes('train'), stages.join(','));
+      const result = await run.result();
+      assert.ok(result.fineTunedModel);
+      const fineTuned = (await run.workflow.describe()).typedSearchAttributes.get(FINE_TUNED_MODEL);
+      assert.equal(fineTuned, result.fineTunedModel);
     });
   });
 });
