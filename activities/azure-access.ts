@@ -1,6 +1,8 @@
+import type { CognitiveServicesManagementClient } from '@azure/arm-cognitiveservices';
 import { ApplicationFailure } from '@temporalio/common';
+import type OpenAI from 'openai';
 import type { AzureOpenAI } from 'openai';
-import { createOpenAIClient } from '../src/azure/clients';
+import { createArmClient, createOpenAIClient, createOpenAIV1Client } from '../src/azure/clients';
 import type { AzureProfile } from '../src/config/profile';
 import type { ActivityDeps, AzureAccess } from './deps';
 
@@ -10,7 +12,6 @@ import type { ActivityDeps, AzureAccess } from './deps';
  * policy does the patient retrying, with Retry-After honoured (see src/azure/errors.ts).
  */
 export function azureAccess(deps: ActivityDeps): AzureAccess {
-  const clients = new Map<string, AzureOpenAI>();
   const profile = (name: string): AzureProfile => {
     const found = deps.config.profiles.find((p) => p.name === name);
     if (!found) {
@@ -19,19 +20,29 @@ export function azureAccess(deps: ActivityDeps): AzureAccess {
     }
     return found;
   };
-  return {
-    profile,
-    openai(name) {
+  const env = (): NodeJS.ProcessEnv => deps.env ?? process.env;
+  /** One client per profile and kind; a profile whose credentials are missing fails the run at once. */
+  const cached = <T>(build: (p: AzureProfile) => T): ((name: string) => T) => {
+    const clients = new Map<string, T>();
+    return (name) => {
       let client = clients.get(name);
       if (!client) {
+        const p = profile(name);
         try {
-          client = createOpenAIClient(profile(name), deps.env ?? process.env, { maxRetries: 1, timeoutMs: 60_000 });
+          client = build(p);
         } catch (err) {
           throw ApplicationFailure.nonRetryable(`profile "${name}": ${(err as Error).message}`, 'ProfileCredentials');
         }
         clients.set(name, client);
       }
       return client;
-    },
+    };
+  };
+  const clientOptions = { maxRetries: 1, timeoutMs: 60_000 };
+  return {
+    profile,
+    openai: cached<AzureOpenAI>((p) => createOpenAIClient(p, env(), clientOptions)),
+    openaiV1: cached<OpenAI>((p) => createOpenAIV1Client(p, env(), clientOptions)),
+    arm: cached<CognitiveServicesManagementClient>((p) => createArmClient(p, env())),
   };
 }

@@ -1,3 +1,5 @@
+import type { CognitiveServicesManagementClient } from '@azure/arm-cognitiveservices';
+import type OpenAI from 'openai';
 import type { AzureOpenAI } from 'openai';
 import type { Catalog } from '../src/catalog';
 import type { AzureProfile } from '../src/config/profile';
@@ -15,8 +17,13 @@ export interface ActivityDeps {
   env?: NodeJS.ProcessEnv;
 }
 
-/** The Azure side of the deps: profiles by name and one data-plane client per profile, built on first use. */
+/** The Azure side of the deps: profiles by name and one client of each kind per profile, built on first use. */
 export interface AzureAccess {
   profile(name: string): AzureProfile;
+  /** Data plane, dated family (files, fine-tuning, inference). */
   openai(profileName: string): AzureOpenAI;
+  /** Data plane, v1 family: for v1-only operations (checkpoint copy). */
+  openaiV1(profileName: string): OpenAI;
+  /** Azure Resource Manager (deployments). */
+  arm(profileName: string): CognitiveServicesManagementClient;
 }

@@ -1,7 +1,9 @@
 /** All activities, built from the worker's dependencies. Workflows import this module by type only. */
 import { azureAccess } from './azure-access';
+import { copyActivities } from './copies';
 import { datasetActivities } from './dataset';
 import type { ActivityDeps } from './deps';
+import { deploymentActivities } from './deployments';
 import { fileActivities } from './files';
 import { jobActivities } from './jobs';
 import { preflightActivities } from './preflight';
@@ -18,6 +20,8 @@ export function createActivities(deps: ActivityDeps) {
     ...datasetActivities(deps),
     ...fileActivities(azure),
     ...jobActivities(azure),
+    ...deploymentActivities(deps, azure),
+    ...copyActivities(azure),
   };
 }
 

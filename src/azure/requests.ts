@@ -2,6 +2,7 @@
  * The shapes of the requests ftpipe sends to Azure, in one place (see ../shared/azure-api-facts.md for their sources).
  * Workflow-safe: pure functions over plain data.
  */
+import type { DeploymentType } from '../catalog';
 import type { Hyperparameters, Method, PipelineInput } from '../pipeline/input';
 
 /** Azure's spelling of each training type in the `trainingType` field of a job create. */
@@ -111,4 +112,47 @@ export function fileImportBody(url: string, filename: string): { purpose: 'fine-
 export function contentAddressedFilename(originalName: string, sha256: string): string {
   const stem = originalName.replace(/\.jsonl$/i, '').replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80) || 'data';
   return `${stem}.sha256-${sha256.slice(0, 32)}.jsonl`;
+}
+
+/** Azure's spelling of each deployment type in an ARM deployment's `sku.name`. */
+export const AZURE_DEPLOYMENT_SKU: Record<DeploymentType, string> = {
+  Standard: 'Standard',
+  GlobalStandard: 'GlobalStandard',
+  DeveloperTier: 'DeveloperTier',
+  ProvisionedManaged: 'ProvisionedManaged',
+};
+
+export interface DeploymentCreateBody {
+  sku: { name: string; capacity: number };
+  properties: { model: { format: 'OpenAI'; name: string; version: string; source?: string } };
+}
+
+/**
+ * The body of an ARM deployment PUT. `model` is a fine-tuned model id, a checkpoint id or a copied checkpoint;
+ * `sourceResourceId` (another account's ARM id) deploys a model that lives in that account (cross-region).
+ */
+export function deploymentCreateBody(input: { model: string; type: DeploymentType; capacity: number; sourceResourceId?: string | undefined }): DeploymentCreateBody {
+  return {
+    sku: { name: AZURE_DEPLOYMENT_SKU[input.type], capacity: input.capacity },
+    properties: { model: { format: 'OpenAI', name: input.model, version: '1', ...(input.sourceResourceId ? { source: input.sourceResourceId } : {}) } },
+  };
+}
+
+/** The preview header every checkpoint-copy request (POST and status GET) must carry. */
+export const CHECKPOINT_COPY_HEADERS = { 'aoai-copy-ft-checkpoints': 'preview' } as const;
+
+/** Path of a checkpoint copy (POST starts it, GET reads its status), relative to the v1 base `{endpoint}/openai/v1`. */
+export function checkpointCopyPath(jobId: string, checkpoint: string): string {
+  return `/fine_tuning/jobs/${encodeURIComponent(jobId)}/checkpoints/${encodeURIComponent(checkpoint)}/copy`;
+}
+
+export function checkpointCopyBody(destinationResourceId: string, region: string): { destinationResourceId: string; region: string } {
+  return { destinationResourceId, region };
+}
+
+/** Azure's answer to a copy POST or status GET. */
+export interface CheckpointCopyAnswer {
+  checkpointedModelName: string;
+  fineTuningJobId: string;
+  copiedAccountDetails: { destinationResourceId: string; region: string; status: 'InProgress' | 'Completed' | 'Failed' | (string & {}) }[];
 }
