@@ -4,6 +4,7 @@ import { copyActivities } from './copies';
 import { datasetActivities } from './dataset';
 import type { ActivityDeps } from './deps';
 import { deploymentActivities } from './deployments';
+import { evaluationActivities } from './evaluation';
 import { fileActivities } from './files';
 import { jobActivities } from './jobs';
 import { preflightActivities } from './preflight';
@@ -22,6 +23,7 @@ export function createActivities(deps: ActivityDeps) {
     ...jobActivities(azure),
     ...deploymentActivities(deps, azure),
     ...copyActivities(azure),
+    ...evaluationActivities(azure),
   };
 }
 

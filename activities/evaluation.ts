@@ -1,0 +1,127 @@
+import { readFile } from 'node:fs/promises';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { azureErrorInfo, callAzure, azureFailure } from '../src/azure/errors';
+import { EvalSetError, parseEvalSet } from '../src/evaluation/eval-set';
+import { buildGraders, GradersSchema, type GraderInput, type Judge } from '../src/evaluation/graders';
+import { analyzeMetrics, parseResultsCsv, ResultsCsvError } from '../src/evaluation/metrics';
+import { DEFAULT_BACKOFF, JudgeUnusableError, runEval, withBackoff, type BackoffPolicy, type RetryAdvice } from '../src/evaluation/runner';
+import type { CheckpointPolicy, CheckpointSummary, EvalScore, MetricsAnalysis } from '../src/pipeline/types';
+import type { AzureAccess } from './deps';
+
+export interface AnalyzeJobMetricsInput {
+  profile: string;
+  jobId: string;
+  /** results.csv's file id (the job's first result file); null analyses the checkpoints' own metrics only. */
+  resultFileId: string | null;
+  checkpoints: CheckpointSummary[];
+  policy?: CheckpointPolicy;
+}
+
+export interface RunEvalSetInput {
+  profile: string;
+  /** The deployment answering the eval items. */
+  deployment: string;
+  /** What is evaluated (a checkpoint's model name, or the baseline's), as the score table shows it. */
+  candidate: string;
+  kind: EvalScore['kind'];
+  /** A JSONL file on the worker's machine. */
+  evalSetPath: string;
+  /** Grader configs (see src/evaluation/graders.ts); exact match when omitted. */
+  graders?: GraderInput[];
+  /** Chat completions in flight at once (default 4). */
+  concurrency?: number;
+  /** Backoff above the SDK's own retries for throttled calls; the default suits Azure. */
+  backoff?: BackoffPolicy;
+}
+
+const DEFAULT_CONCURRENCY = 4;
+const MAX_CONCURRENCY = 64;
+
+/** Throttling, transient server errors, dropped connections and a deployment still warming up are worth waiting for. */
+const chatRetryAdvice: RetryAdvice = (err) => {
+  const info = azureErrorInfo(err);
+  if (!info) return { retry: false };
+  const transient = info.status === undefined || info.status === 408 || info.status === 429 || info.status >= 500 || info.code === 'DeploymentNotReady';
+  return transient ? { retry: true, ...(info.retryAfterMs !== undefined ? { afterMs: info.retryAfterMs } : {}) } : { retry: false };
+};
+
+export function evaluationActivities(azure: AzureAccess) {
+  return {
+    /**
+     * Reads results.csv and the checkpoints' metrics, picks a checkpoint by policy and checks for overfitting. The CSV
+     * stays inside the activity: only the analysis, with a curve of at most 200 rows, enters the workflow history.
+     */
+    async analyzeJobMetrics(input: AnalyzeJobMetricsInput): Promise<MetricsAnalysis> {
+      let rows: ReturnType<typeof parseResultsCsv> = [];
+      if (input.resultFileId) {
+        const fileId = input.resultFileId;
+        const text = await callAzure(`download results file ${fileId} of ${input.jobId}`, async () => (await azure.openai(input.profile).files.content(fileId)).text());
+        try {
+          rows = parseResultsCsv(text);
+        } catch (err) {
+          if (err instanceof ResultsCsvError) throw ApplicationFailure.nonRetryable(`job ${input.jobId}, file ${fileId}: ${err.message}`, 'BadResultsCsv');
+          throw err;
+        }
+      }
+      if (input.checkpoints.length === 0) throw ApplicationFailure.nonRetryable(`job ${input.jobId} has no checkpoints to choose from`, 'NoCheckpoints');
+      return analyzeMetrics({ checkpoints: input.checkpoints, rows, ...(input.policy ? { policy: input.policy } : {}) });
+    },
+
+    /**
+     * Runs an eval set against a deployment and scores it. Heartbeats progress; honours cancellation. Only scores come
+     * back: no eval item text enters the workflow history.
+     */
+    async runEvalSet(input: RunEvalSetInput): Promise<EvalScore> {
+      const parsedGraders = GradersSchema.safeParse(input.graders);
+      if (!parsedGraders.success) {
+        const problems = parsedGraders.error.issues.map((i) => `graders.${i.path.join('.')}: ${i.message}`).join('; ');
+        throw ApplicationFailure.nonRetryable(`invalid graders: ${problems}`, 'InvalidGraders');
+      }
+      let items;
+      try {
+        items = parseEvalSet(await readFile(input.evalSetPath, 'utf8'), input.evalSetPath);
+      } catch (err) {
+        if (err instanceof EvalSetError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidEvalSet');
+        const code = (err as NodeJS.ErrnoException).code;
+        throw ApplicationFailure.nonRetryable(`eval set ${input.evalSetPath}: ${code === 'ENOENT' ? 'no such file on this worker' : (err as Error).message}`, 'InvalidEvalSet');
+      }
+      const context = Context.current();
+      const signal = context.cancellationSignal;
+      const backoff = input.backoff ?? DEFAULT_BACKOFF;
+      const chat = async (profile: string, deployment: string, messages: { role: 'system' | 'user' | 'assistant'; content: string }[], operation: string): Promise<string> => {
+        try {
+          const completion = await withBackoff(
+            () => azure.openai(profile).chat.completions.create({ model: deployment, messages, temperature: 0 }, { signal }),
+            chatRetryAdvice,
+            backoff,
+            signal,
+          );
+          return completion.choices[0]?.message.content ?? '';
+        } catch (err) {
+          if (signal.aborted) throw err;
+          throw azureFailure(err, operation);
+        }
+      };
+      const judge: Judge = (grader, messages) => chat(grader.profile ?? input.profile, grader.deployment, messages, `ask judge deployment ${grader.deployment}`);
+      const graders = buildGraders(parsedGraders.data, judge);
+      const concurrency = Math.min(MAX_CONCURRENCY, Math.max(1, Math.floor(input.concurrency ?? DEFAULT_CONCURRENCY)));
+      context.heartbeat({ done: 0, total: items.length });
+      try {
+        const result = await runEval({
+          items,
+          graders,
+          concurrency,
+          signal,
+          complete: (messages) => chat(input.profile, input.deployment, messages, `chat completion on deployment ${input.deployment}`),
+          onProgress: (done, total) => context.heartbeat({ done, total }),
+        });
+        if (result.unscoredByJudge > 0) context.log.warn(`${result.unscoredByJudge} judge answers on ${input.deployment} held no score; counted as 0`);
+        return { candidate: input.candidate, kind: input.kind, items: result.items, score: result.score, perGrader: result.perGrader };
+      } catch (err) {
+        if (err instanceof JudgeUnusableError) throw ApplicationFailure.nonRetryable(err.message, 'JudgeUnusable');
+        throw err;
+      }
+    },
+  };
+}
