@@ -1,0 +1,138 @@
+/** The evaluation activities against the emulator: real clients, a trained job, checkpoints deployed through ARM. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Deployment } from '@azure/arm-cognitiveservices';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { azureAccess } from '../../activities/azure-access';
+import type { ActivityDeps } from '../../activities/deps';
+import { evaluationActivities, type RunEvalSetInput } from '../../activities/evaluation';
+import type { CheckpointSummary, EvalScore } from '../../src/pipeline/types';
+import { advanceUntil, chatJsonl, startTestEmulator, uploadProcessed, type TestEmulator } from '../emulator/helpers';
+
+const SWC = 'ftpipe-swc';
+const EVAL_ITEMS = 60;
+
+describe('evaluation activities on the emulator', () => {
+  let t: TestEmulator;
+  let activities: ReturnType<typeof evaluationActivities>;
+  let profile: string;
+  let jobId: string;
+  let resultFileId: string;
+  let checkpoints: CheckpointSummary[];
+  let evalSetPath: string;
+  const deployed = new Map<number, string>();
+
+  async function deploy(name: string, model: string): Promise<void> {
+    const p = t.profile(SWC);
+    const body: Deployment = { sku: { name: 'GlobalStandard', capacity: 1 }, properties: { model: { format: 'OpenAI', name: model, version: '1' } } };
+    const poller = await t.arm(SWC).deployments.beginCreateOrUpdate(p.resourceGroup, p.account, name, body, { updateIntervalInMs: 5 });
+    t.emu.control.advanceClock(600);
+    await poller.pollUntilDone();
+    t.emu.control.advanceClock(120); // past DeploymentNotReady
+  }
+
+  async function evaluate(overrides: Partial<RunEvalSetInput> & { deployment: string }): Promise<{ score: EvalScore; heartbeats: unknown[] }> {
+    const env = new MockActivityEnvironment();
+    const heartbeats: unknown[] = [];
+    env.on('heartbeat', (details: unknown) => heartbeats.push(details));
+    const score = await env.run(activities.runEvalSet, { profile, candidate: overrides.deployment, kind: 'candidate', evalSetPath, concurrency: 4, ...overrides });
+    return { score, heartbeats };
+  }
+
+  before(async () => {
+    t = await startTestEmulator();
+    profile = t.profile(SWC).name;
+    const deps = { config: { profiles: [t.profile(SWC)] }, env: t.env } as unknown as ActivityDeps;
+    activities = evaluationActivities(azureAccess(deps));
+    const client = t.openai(SWC);
+    const training = await uploadProcessed(t, SWC, chatJsonl(20, 'train'));
+    const validation = await uploadProcessed(t, SWC, chatJsonl(EVAL_ITEMS, 'valid'), 'valid.jsonl');
+    const job = await client.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: training, validation_file: validation, seed: 11, hyperparameters: { n_epochs: 5, batch_size: 4 } });
+    jobId = job.id;
+    await advanceUntil(t, 600, async () => (await client.fineTuning.jobs.retrieve(job.id)).status === 'succeeded');
+    resultFileId = (await client.fineTuning.jobs.retrieve(job.id)).result_files[0]!;
+    checkpoints = (await client.fineTuning.jobs.checkpoints.list(job.id)).data.map((c) => ({
+      id: c.id,
+      model: c.fine_tuned_model_checkpoint,
+      step: c.step_number,
+      metrics: { step: c.step_number, trainLoss: c.metrics.train_loss ?? null, trainMeanTokenAccuracy: null, validLoss: null, validMeanTokenAccuracy: null, fullValidLoss: null, fullValidMeanTokenAccuracy: null },
+    })).sort((a, b) => a.step - b.step);
+    // The eval set: the validation prompts with their references (the emulator recognises them by the last user message).
+    const dir = mkdtempSync(join(tmpdir(), 'ftpipe-eval-'));
+    evalSetPath = join(dir, 'eval.jsonl');
+    writeFileSync(evalSetPath, Array.from({ length: EVAL_ITEMS }, (_, i) => JSON.stringify({ messages: [{ role: 'system', content: 'You answer briefly.' }, { role: 'user', content: `valid question ${i}` }], reference: `valid answer ${i}` })).join('\n'));
+    for (const c of checkpoints) {
+      deployed.set(c.step, `eval-step-${c.step}`);
+      await deploy(`eval-step-${c.step}`, c.id);
+    }
+    await deploy('baseline', 'gpt-4.1-mini');
+  });
+  after(() => t.emu.stop());
+
+  it('analyzeJobMetrics downloads results.csv, fills the checkpoints\' validation loss from it and picks the lowest', async () => {
+    const analysis = await new MockActivityEnvironment().run(activities.analyzeJobMetrics, { profile, jobId, resultFileId, checkpoints });
+    assert.equal(checkpoints.length, 3);
+    const losses = checkpoints.map((c) => ({ step: c.step, loss: analysis.curve.find((r) => r.step === c.step)!.fullValidLoss! }));
+    const lowest = losses.reduce((a, b) => (b.loss < a.loss ? b : a));
+    assert.equal(analysis.chosen.step, lowest.step);
+    assert.equal(analysis.chosen.metrics.fullValidLoss, lowest.loss);
+    assert.notEqual(analysis.chosen.step, checkpoints[checkpoints.length - 1]!.step, `seed 11 overfits: ${JSON.stringify(losses)}`);
+    assert.equal(analysis.overfitting.detected, true, analysis.overfitting.detail);
+    assert.ok(analysis.curve.length > 0 && analysis.curve.length <= 200);
+  });
+
+  it('scores a better checkpoint higher than a worse one, and the base model at 0; only scores come back', async () => {
+    const analysis = await new MockActivityEnvironment().run(activities.analyzeJobMetrics, { profile, jobId, resultFileId, checkpoints });
+    const best = analysis.chosen.step;
+    const final = checkpoints[checkpoints.length - 1]!.step;
+    const graders = [{ type: 'exact_match' as const }, { type: 'contains' as const }];
+    const bestRun = await evaluate({ deployment: deployed.get(best)!, candidate: analysis.chosen.model, graders });
+    const finalRun = await evaluate({ deployment: deployed.get(final)!, graders });
+    const baseline = await evaluate({ deployment: 'baseline', kind: 'baseline', graders });
+    assert.ok(bestRun.score.score > finalRun.score.score, `best ${bestRun.score.score} > final ${finalRun.score.score}`);
+    assert.ok(bestRun.score.score < 1, 'no checkpoint is perfect');
+    assert.equal(baseline.score.score, 0);
+    assert.deepEqual(Object.keys(bestRun.score.perGrader), ['exact_match', 'contains']);
+    assert.deepEqual(bestRun.score, { candidate: analysis.chosen.model, kind: 'candidate', items: EVAL_ITEMS, score: bestRun.score.score, perGrader: bestRun.score.perGrader });
+    assert.doesNotMatch(JSON.stringify([bestRun.score, finalRun.score, baseline.score]), /valid (question|answer)/, 'no item text in the result');
+    assert.deepEqual(bestRun.heartbeats[bestRun.heartbeats.length - 1], { done: EVAL_ITEMS, total: EVAL_ITEMS });
+    assert.equal(t.emu.control.requests({ route: 'chat.completions' }).filter((r) => r.path.includes(deployed.get(best)!)).length, EVAL_ITEMS);
+  });
+
+  it('rides out 429s with Retry-After and gets the same score', async () => {
+    const deployment = deployed.get(checkpoints[0]!.step)!;
+    const clean = await evaluate({ deployment });
+    t.emu.control.clearRequests();
+    t.emu.control.addFault({ route: 'chat.completions', action: 'error', status: 429, rate: 0.4, retryAfterMs: 20 });
+    try {
+      const throttled = await evaluate({ deployment, concurrency: 8, backoff: { attempts: 8, initialMs: 5, maxMs: 200 } });
+      assert.equal(throttled.score.score, clean.score.score);
+      const answered = t.emu.control.requests({ route: 'chat.completions' });
+      assert.ok(answered.filter((r) => r.status === 429).length > 5, 'throttling happened');
+      assert.equal(answered.filter((r) => r.status === 200).length, EVAL_ITEMS);
+    } finally {
+      t.emu.control.clearFaults();
+    }
+  });
+
+  it('fails without retry on a bad eval set (line numbers), bad graders and an unknown deployment', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ftpipe-eval-bad-'));
+    const bad = join(dir, 'bad.jsonl');
+    writeFileSync(bad, '{"messages":[{"role":"user","content":"q"}],"reference":"a"}\n{"messages":[{"role":"user"}]}\nnope\n');
+    const nonRetryable = (pattern: RegExp) => (err: unknown) => {
+      assert.ok(err instanceof ApplicationFailure, String(err));
+      assert.equal(err.nonRetryable, true);
+      assert.match(err.message, pattern);
+      return true;
+    };
+    const deployment = deployed.get(checkpoints[0]!.step)!;
+    await assert.rejects(evaluate({ deployment, evalSetPath: bad }), nonRetryable(/bad\.jsonl: line 2: messages\[0\]\.content must be a string; line 3: not valid JSON/));
+    await assert.rejects(evaluate({ deployment, evalSetPath: join(dir, 'missing.jsonl') }), nonRetryable(/missing\.jsonl: no such file/));
+    await assert.rejects(evaluate({ deployment, graders: [{ type: 'regex', pattern: '[' }] }), nonRetryable(/graders\.0\.pattern: not a valid regular expression/));
+    await assert.rejects(evaluate({ deployment: 'no-such-deployment' }), nonRetryable(/HTTP 404 DeploymentNotFound/));
+  });
+});
