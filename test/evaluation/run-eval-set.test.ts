@@ -9,8 +9,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { azureAccess } from '../../activities/azure-access';
 import type { ActivityDeps } from '../../activities/deps';
-import { evaluationActivities, type RunEvalSetInput } from '../../activities/evaluation';
-import type { CheckpointSummary, EvalScore } from '../../src/pipeline/types';
+import { evaluationActivities, type AnalyzeJobMetricsInput, type RunEvalSetInput } from '../../activities/evaluation';
+import type { CheckpointSummary, EvalScore, MetricsAnalysis } from '../../src/pipeline/types';
 import { advanceUntil, chatJsonl, startTestEmulator, uploadProcessed, type TestEmulator } from '../emulator/helpers';
 
 const SWC = 'ftpipe-swc';
@@ -39,9 +39,14 @@ describe('evaluation activities on the emulator', () => {
     const env = new MockActivityEnvironment();
     const heartbeats: unknown[] = [];
     env.on('heartbeat', (details: unknown) => heartbeats.push(details));
-    const score = await env.run(activities.runEvalSet, { profile, candidate: overrides.deployment, kind: 'candidate', evalSetPath, concurrency: 4, ...overrides });
+    const input: RunEvalSetInput = { profile, candidate: overrides.deployment, kind: 'candidate', evalSetPath, concurrency: 4, ...overrides };
+    const running: Promise<EvalScore> = env.run((i: RunEvalSetInput) => activities.runEvalSet(i), input);
+    const score = await running;
     return { score, heartbeats };
   }
+
+  const analyze = (): Promise<MetricsAnalysis> =>
+    new MockActivityEnvironment().run((i: AnalyzeJobMetricsInput) => activities.analyzeJobMetrics(i), { profile, jobId, resultFileId, checkpoints });
 
   before(async () => {
     t = await startTestEmulator();
@@ -74,7 +79,7 @@ describe('evaluation activities on the emulator', () => {
   after(() => t.emu.stop());
 
   it('analyzeJobMetrics downloads results.csv, fills the checkpoints\' validation loss from it and picks the lowest', async () => {
-    const analysis = await new MockActivityEnvironment().run(activities.analyzeJobMetrics, { profile, jobId, resultFileId, checkpoints });
+    const analysis = await analyze();
     assert.equal(checkpoints.length, 3);
     const losses = checkpoints.map((c) => ({ step: c.step, loss: analysis.curve.find((r) => r.step === c.step)!.fullValidLoss! }));
     const lowest = losses.reduce((a, b) => (b.loss < a.loss ? b : a));
@@ -86,7 +91,7 @@ describe('evaluation activities on the emulator', () => {
   });
 
   it('scores a better checkpoint higher than a worse one, and the base model at 0; only scores come back', async () => {
-    const analysis = await new MockActivityEnvironment().run(activities.analyzeJobMetrics, { profile, jobId, resultFileId, checkpoints });
+    const analysis = await analyze();
     const best = analysis.chosen.step;
     const final = checkpoints[checkpoints.length - 1]!.step;
     const graders = [{ type: 'exact_match' as const }, { type: 'contains' as const }];
