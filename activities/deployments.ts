@@ -250,6 +250,7 @@ export function deploymentActivities(deps: ActivityDeps, azure: AzureAccess) {
                   'SmokeTestFailed',
                 );
               }
+              Context.current().heartbeat({ deployment: input.deployment, attempts, last });
               await pause(waitMs / 1000);
             }
           }

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { copyActivities } from '../../activities/copies';
+import { deploymentActivities } from '../../activities/deployments';
+import { emulatedDeployments, failure, runActivity, startActivityTestEnv, startJob, trainedJob, type ActivityTestEnv } from './helpers';
+
+const SOURCE = 'ftpipe-swc';
+const DESTINATION = 'ftpipe-ncus';
+const NO_JOB = 'ftpipe-eus2';
+// Emulated seconds; at clock scale 2000 a copy takes 1 s real.
+const TIMINGS = { copySeconds: 2000, deploymentCreateSeconds: 600, deploymentNotReadySeconds: 200 };
+
+describe('checkpoint copy activities (emulator)', () => {
+  let t: ActivityTestEnv;
+  let copies: ReturnType<typeof copyActivities>;
+  let deployments: ReturnType<typeof deploymentActivities>;
+  let jobId: string;
+  let checkpoint: string;
+
+  const copyInput = (account: string) => ({ profile: SOURCE, jobId, checkpoint, destinationResourceId: t.emu.account(account).armId, region: t.emu.account(account).region });
+  const copyPosts = () => t.emu.control.requests({ route: 'checkpoints.copy' });
+
+  before(async () => {
+    t = await startActivityTestEnv({ timings: TIMINGS });
+    copies = copyActivities(t.azure);
+    deployments = deploymentActivities(t.deps, t.azure);
+    const trained = await trainedJob(t, SOURCE);
+    jobId = trained.jobId;
+    checkpoint = trained.checkpoints.at(-1)!;
+  });
+  after(() => t.emu.stop());
+
+  it('copies a checkpoint to a second region once the destination has a fine-tuning job, then deploys it there', async () => {
+    await startJob(t, DESTINATION, 'dest');
+    t.emu.control.clearRequests();
+    const input = copyInput(DESTINATION);
+    const started = await runActivity(() => copies.startCheckpointCopy(input));
+    assert.deepEqual(started, { destinationResourceId: input.destinationResourceId, region: 'northcentralus', checkpoint, status: 'InProgress', deployment: null, error: null });
+    // A retried start finds the copy under way and asks for nothing.
+    assert.equal((await runActivity(() => copies.startCheckpointCopy(input))).status, 'InProgress');
+    assert.equal(copyPosts().length, 1);
+    for (const r of t.emu.control.requests({ route: 'checkpoints.*' })) assert.equal(r.family, 'v1');
+
+    const heartbeats: unknown[] = [];
+    const done = await runActivity(() => copies.awaitCheckpointCopy({ ...input, intervalSeconds: 0.1 }), heartbeats);
+    assert.equal(done.status, 'Completed');
+    assert.ok(heartbeats.some((h) => JSON.stringify(h) === '{"status":"InProgress"}'), 'heartbeats while in progress');
+    assert.equal((await runActivity(() => copies.startCheckpointCopy(input))).status, 'Completed', 'a completed copy is not requested again');
+    assert.equal(copyPosts().length, 1);
+
+    const deployment = { profile: DESTINATION, name: 'copied-v1', model: checkpoint, type: 'Standard' as const, capacity: 1, sourceResourceId: t.emu.account(SOURCE).armId };
+    const info = await runActivity(() => deployments.createDeployment({ ...deployment, pollIntervalSeconds: 0.05 }));
+    assert.deepEqual(info, { profile: DESTINATION, name: 'copied-v1', model: checkpoint, sku: 'Standard', capacity: 1, provisioningState: 'Succeeded' });
+    assert.equal(emulatedDeployments(t.emu, DESTINATION).find((d) => d.name === 'copied-v1')?.model.source, t.emu.account(SOURCE).armId);
+    const smoke = await runActivity(() => deployments.smokeTestDeployment({ profile: DESTINATION, deployment: 'copied-v1', intervalSeconds: 0.05, timeoutSeconds: 30 }));
+    assert.equal(smoke.ok, true);
+  });
+
+  it('fails clearly, not by hanging, when the destination has no fine-tuning job', async () => {
+    const input = copyInput(NO_JOB);
+    assert.equal((await runActivity(() => copies.startCheckpointCopy(input))).status, 'InProgress');
+    await assert.rejects(
+      runActivity(() => copies.awaitCheckpointCopy({ ...input, intervalSeconds: 0.1 })),
+      failure('CheckpointCopyFailed', true, /Failed: the destination account must already have at least one fine-tuning job/),
+    );
+    // Once the prerequisite holds, asking again starts a new copy, which completes.
+    await startJob(t, NO_JOB, 'late');
+    assert.equal((await runActivity(() => copies.startCheckpointCopy(input))).status, 'InProgress');
+    assert.equal((await runActivity(() => copies.awaitCheckpointCopy({ ...input, intervalSeconds: 0.1 }))).status, 'Completed');
+  });
+
+  it('reports a request Azure refuses, and a copy never started, as final failures', async () => {
+    const trained = await trainedJob(t, SOURCE);
+    const fresh = { ...copyInput(DESTINATION), jobId: trained.jobId, checkpoint: trained.checkpoints[0]! };
+    await assert.rejects(
+      runActivity(() => copies.startCheckpointCopy({ ...fresh, region: 'westeurope' })),
+      failure('CheckpointCopyRejected', true, /Azure refused the copy .*invalidPayload: The destination resource is in region 'northcentralus', not 'westeurope'/),
+    );
+    await assert.rejects(runActivity(() => copies.awaitCheckpointCopy({ ...fresh, intervalSeconds: 0.1 })), failure('CheckpointCopyNotFound', true, /start it first/));
+  });
+});

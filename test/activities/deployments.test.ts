@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { deploymentActivities } from '../../activities/deployments';
+import { emulatedDeployments, failure, runActivity, startActivityTestEnv, trainedJob, type ActivityTestEnv } from './helpers';
+
+const SWC = 'ftpipe-swc';
+// Emulated seconds; at clock scale 2000 a create takes 0.3 s real and the not-ready window 1 s.
+const TIMINGS = { deploymentCreateSeconds: 600, deploymentDeleteSeconds: 200, deploymentNotReadySeconds: 2000 };
+const FAST = { pollIntervalSeconds: 0.05, conflictWaitSeconds: 30 };
+
+describe('deployment activities (emulator)', () => {
+  let t: ActivityTestEnv;
+  let acts: ReturnType<typeof deploymentActivities>;
+  let model: string;
+  let checkpoints: string[];
+
+  const puts = (name: string, status?: number) =>
+    t.emu.control.requests({ route: 'arm.deployments.put', ...(status ? { status } : {}) }).filter((r) => r.path.toLowerCase().includes(`/deployments/${name.toLowerCase()}`));
+
+  before(async () => {
+    t = await startActivityTestEnv({ timings: TIMINGS });
+    acts = deploymentActivities(t.deps, t.azure);
+    ({ model, checkpoints } = await trainedJob(t, SWC));
+  });
+  after(() => t.emu.stop());
+
+  it('checks the deployment type against the catalogue for the region before any Azure call', async () => {
+    t.emu.control.clearRequests();
+    assert.deepEqual(await runActivity(() => acts.checkDeploymentPlan({ profile: SWC, baseModel: 'gpt-4.1-mini', type: 'GlobalStandard', capacity: 1 })), { ok: true });
+    // gpt-4.1-mini fine-tunes have Standard deployments in eastus2 and northcentralus only.
+    await assert.rejects(
+      runActivity(() => acts.checkDeploymentPlan({ profile: SWC, baseModel: model, type: 'Standard', capacity: 1 })),
+      failure('DeploymentTypeNotAvailable', true, /"Standard" is not available for fine-tuned gpt-4\.1-mini in swedencentral .*available there: GlobalStandard, DeveloperTier/),
+    );
+    assert.deepEqual(await runActivity(() => acts.checkDeploymentPlan({ profile: 'ftpipe-ncus', baseModel: 'gpt-4.1-mini', type: 'Standard', capacity: 2 })), { ok: true });
+    await assert.rejects(runActivity(() => acts.checkDeploymentPlan({ profile: SWC, baseModel: 'gpt-4.1-mini', type: 'GlobalStandard', capacity: 0 })), failure('InvalidCapacity', true));
+    await assert.rejects(runActivity(() => acts.checkDeploymentPlan({ profile: SWC, baseModel: 'gpt-9', type: 'GlobalStandard', capacity: 1 })), failure('UnknownModel', true));
+    await assert.rejects(runActivity(() => acts.checkDeploymentPlan({ profile: 'nope', baseModel: 'gpt-4.1-mini', type: 'GlobalStandard', capacity: 1 })), failure('UnknownProfile', true, /this worker has: emulator, ftpipe-swc/));
+    assert.equal(t.emu.control.requests().length, 0, 'no Azure call');
+  });
+
+  it('creates a deployment, waits for Succeeded while heartbeating, and returns it', async () => {
+    const heartbeats: unknown[] = [];
+    const info = await runActivity(() => acts.createDeployment({ profile: SWC, name: 'ft-v1', model, type: 'GlobalStandard', capacity: 2, ...FAST }), heartbeats);
+    assert.deepEqual(info, { profile: SWC, name: 'ft-v1', model, sku: 'GlobalStandard', capacity: 2, provisioningState: 'Succeeded' });
+    assert.ok(heartbeats.length >= 1);
+    assert.deepEqual(heartbeats[0], { deployment: 'ft-v1', state: 'Unknown' });
+    const [d] = emulatedDeployments(t.emu, SWC).filter((x) => x.name === 'ft-v1');
+    assert.equal(d?.state, 'Succeeded');
+    assert.equal(puts('ft-v1', 201).length, 1);
+  });
+
+  it('is idempotent: a repeated or concurrent create of the same name and model makes one deployment', async () => {
+    const again = await runActivity(() => acts.createDeployment({ profile: SWC, name: 'ft-v1', model, type: 'GlobalStandard', capacity: 2, ...FAST }));
+    assert.equal(again.provisioningState, 'Succeeded');
+    assert.equal(puts('ft-v1').length, 1, 'no second PUT');
+
+    // Two attempts at once (a retry racing a worker that did not die): one PUT, both get the deployment.
+    const input = { profile: SWC, name: 'ft-v2', model: checkpoints[0]!, type: 'DeveloperTier' as const, capacity: 1, ...FAST };
+    const both = await Promise.all([runActivity(() => acts.createDeployment(input)), runActivity(() => acts.createDeployment(input))]);
+    for (const info of both) assert.deepEqual(info, { profile: SWC, name: 'ft-v2', model: checkpoints[0], sku: 'DeveloperTier', capacity: 1, provisioningState: 'Succeeded' });
+    assert.equal(puts('ft-v2', 201).length, 1);
+    assert.equal(emulatedDeployments(t.emu, SWC).filter((d) => d.name === 'ft-v2').length, 1);
+  });
+
+  it('refuses to change the model of an existing deployment (ModelUpgradeNotSupported), without calling Azure to try', async () => {
+    const before = puts('ft-v1').length;
+    await assert.rejects(
+      runActivity(() => acts.createDeployment({ profile: SWC, name: 'ft-v1', model: checkpoints[1]!, type: 'GlobalStandard', capacity: 2, ...FAST })),
+      failure('ModelUpgradeNotSupported', true, /already serves .*new \(versioned\) name/),
+    );
+    assert.equal(puts('ft-v1').length, before);
+    assert.equal(emulatedDeployments(t.emu, SWC).find((d) => d.name === 'ft-v1')?.model.name, model, 'the live deployment is untouched');
+  });
+
+  it('waits out 409 RequestConflict while another operation runs on the account', async () => {
+    t.emu.control.clearRequests();
+    const [a, b] = await Promise.all([
+      runActivity(() => acts.createDeployment({ profile: SWC, name: 'ft-a', model: checkpoints[1]!, type: 'GlobalStandard', capacity: 1, ...FAST })),
+      runActivity(() => acts.createDeployment({ profile: SWC, name: 'ft-b', model: checkpoints[2]!, type: 'GlobalStandard', capacity: 1, ...FAST })),
+    ]);
+    assert.equal(a.provisioningState, 'Succeeded');
+    assert.equal(b.provisioningState, 'Succeeded');
+    assert.ok(t.emu.control.requests({ route: 'arm.deployments.put', status: 409 }).length >= 1, 'one of them met RequestConflict');
+    assert.equal(t.emu.control.requests({ route: 'arm.deployments.put', status: 201 }).length, 2);
+  });
+
+  it('fails retryably, with a delay, when the account stays busy past conflictWaitSeconds', async () => {
+    t.emu.control.addFault({ route: 'arm.deployments.put', action: 'error', status: 409, times: 50 });
+    try {
+      await assert.rejects(
+        runActivity(() => acts.createDeployment({ profile: SWC, name: 'ft-busy', model, type: 'GlobalStandard', capacity: 1, pollIntervalSeconds: 0.05, conflictWaitSeconds: 0.2 })),
+        (err: unknown) => failure('RequestConflict', false, /RequestConflict/)(err) && (err as { nextRetryDelay?: unknown }).nextRetryDelay !== undefined,
+      );
+    } finally {
+      t.emu.control.clearFaults();
+    }
+    assert.equal(emulatedDeployments(t.emu, SWC).filter((d) => d.name === 'ft-busy').length, 0);
+  });
+
+  it('smoke-tests a new deployment through DeploymentNotReady', async () => {
+    t.emu.control.clearRequests();
+    await runActivity(() => acts.createDeployment({ profile: SWC, name: 'ft-smoke', model, type: 'GlobalStandard', capacity: 1, ...FAST }));
+    const heartbeats: unknown[] = [];
+    const result = await runActivity(() => acts.smokeTestDeployment({ profile: SWC, deployment: 'ft-smoke', intervalSeconds: 0.1, timeoutSeconds: 30 }), heartbeats);
+    assert.equal(result.ok, true);
+    assert.ok(result.attempts > 1, `waited: ${result.attempts} attempts`);
+    assert.ok(result.latencyMs >= 0);
+    const notReady = t.emu.control.requests({ route: 'chat.completions', status: 404 });
+    assert.equal(notReady.length, result.attempts - 1);
+    assert.ok(heartbeats.some((h) => /DeploymentNotReady/.test(JSON.stringify(h))));
+  });
+
+  it('retries a throttled smoke test, and gives up with SmokeTestFailed at its deadline', async () => {
+    t.emu.control.addFault({ route: 'chat.completions', action: 'error', status: 429, retryAfterMs: 100, times: 2 });
+    const throttled = await runActivity(() => acts.smokeTestDeployment({ profile: SWC, deployment: 'ft-smoke', intervalSeconds: 0.05, timeoutSeconds: 30 }));
+    assert.equal(throttled.attempts, 3);
+    await assert.rejects(
+      runActivity(() => acts.smokeTestDeployment({ profile: SWC, deployment: 'never-created', intervalSeconds: 0.1, timeoutSeconds: 0.5 })),
+      failure('SmokeTestFailed', true, /never-created .*DeploymentNotFound/),
+    );
+  });
+
+  it('lists deployments, by prefix', async () => {
+    const all = await runActivity(() => acts.listDeployments({ profile: SWC }));
+    assert.deepEqual(all.map((d) => d.name).sort(), ['ft-a', 'ft-b', 'ft-smoke', 'ft-v1', 'ft-v2']);
+    const v = await runActivity(() => acts.listDeployments({ profile: SWC, prefix: 'ft-v' }));
+    assert.deepEqual(v.map((d) => d.name).sort(), ['ft-v1', 'ft-v2']);
+    assert.equal(v.find((d) => d.name === 'ft-v2')?.sku, 'DeveloperTier');
+  });
+
+  it('deletes idempotently, also while another operation holds the account', async () => {
+    // A create in flight on the account: the delete meets 409 and waits for it.
+    const creating = runActivity(() => acts.createDeployment({ profile: SWC, name: 'ft-c', model, type: 'GlobalStandard', capacity: 1, ...FAST }));
+    while (!emulatedDeployments(t.emu, SWC).some((d) => d.name === 'ft-c')) await new Promise((resolve) => setTimeout(resolve, 5));
+    t.emu.control.clearRequests();
+    const deleted = await runActivity(() => acts.deleteDeployment({ profile: SWC, name: 'ft-a', ...FAST }));
+    assert.deepEqual(deleted, { deleted: true });
+    assert.equal((await creating).provisioningState, 'Succeeded');
+    assert.ok(t.emu.control.requests({ route: 'arm.deployments.delete', status: 409 }).length >= 1, 'the delete met RequestConflict');
+    assert.deepEqual(await runActivity(() => acts.deleteDeployment({ profile: SWC, name: 'ft-a', ...FAST })), { deleted: false });
+    assert.deepEqual(await runActivity(() => acts.deleteDeployment({ profile: SWC, name: 'never-created', ...FAST })), { deleted: false });
+    assert.deepEqual(
+      emulatedDeployments(t.emu, SWC).map((d) => d.name).sort(),
+      ['ft-b', 'ft-c', 'ft-smoke', 'ft-v1', 'ft-v2'],
+    );
+  });
+});
