@@ -5,6 +5,7 @@ import { azureErrorInfo, azureFailure, isAzureNotFound } from '../src/azure/erro
 import { CHECKPOINT_COPY_HEADERS, checkpointCopyBody, checkpointCopyPath, type CheckpointCopyAnswer } from '../src/azure/requests';
 import type { CopyStatus } from '../src/pipeline/types';
 import type { AzureAccess } from './deps';
+import { throwIfCancelled } from './deployments';
 
 export interface CheckpointCopyInput {
   /** The source account's profile (where the job ran). */
@@ -68,8 +69,10 @@ export function copyActivities(azure: AzureAccess) {
           headers: CHECKPOINT_COPY_HEADERS,
           // The activity's retry reads the status before asking again.
           maxRetries: 0,
+          signal: Context.current().cancellationSignal,
         });
       } catch (err) {
+        throwIfCancelled();
         const info = azureErrorInfo(err);
         if (info?.status !== undefined && info.status >= 400 && info.status < 500 && info.status !== 408 && info.status !== 409 && info.status !== 429) {
           throw ApplicationFailure.nonRetryable(`Azure refused the ${describe(input)}: ${info.code ? `${info.code}: ` : ''}${info.message} (${COPY_PREREQUISITES})`, 'CheckpointCopyRejected');

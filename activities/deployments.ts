@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Deployment } from '@azure/arm-cognitiveservices';
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { azureErrorInfo, azureFailure, callAzure, isAzureNotFound } from '../src/azure/errors';
 import { deploymentCreateBody } from '../src/azure/requests';
 import { BUILTIN_CATALOG, deploymentTypesFor, normalizeRegion, resolveModel, type DeploymentType } from '../src/catalog';
@@ -81,6 +81,11 @@ async function heartbeating<T>(details: () => unknown, fn: () => Promise<T>): Pr
 
 function pause(seconds: number): Promise<void> {
   return sleep(seconds * 1000, undefined, { signal: Context.current().cancellationSignal });
+}
+
+/** After a cancellation aborted a call, its error is reported as the cancellation it is, not as an Azure failure. */
+export function throwIfCancelled(): void {
+  if (Context.current().cancellationSignal.aborted) throw new CancelledFailure('activity cancelled');
 }
 
 function isRequestConflict(err: unknown): boolean {
@@ -202,6 +207,7 @@ export function deploymentActivities(deps: ActivityDeps, azure: AzureAccess) {
               if (state !== 'Succeeded') continue;
               return deploymentInfo(input.profile, done);
             } catch (err) {
+              throwIfCancelled();
               if (isRequestConflict(err)) {
                 state = 'RequestConflict';
                 if (Date.now() >= conflictDeadline) throw conflictFailure(operation, conflictWait);
@@ -233,9 +239,14 @@ export function deploymentActivities(deps: ActivityDeps, azure: AzureAccess) {
             attempts++;
             const started = Date.now();
             try {
-              await client.chat.completions.create({ model: input.deployment, messages: [{ role: 'user', content: SMOKE_PROMPT }], max_tokens: 16 }, { maxRetries: 0 });
+              // No max_tokens: reasoning models (o4-mini fine-tunes) refuse it.
+              await client.chat.completions.create(
+                { model: input.deployment, messages: [{ role: 'user', content: SMOKE_PROMPT }] },
+                { maxRetries: 0, signal: Context.current().cancellationSignal },
+              );
               return { ok: true as const, attempts, latencyMs: Date.now() - started };
             } catch (err) {
+              throwIfCancelled();
               const info = azureErrorInfo(err);
               if (!info) throw azureFailure(err, `smoke test of ${input.deployment}`);
               last = `${info.status ?? 'no response'}${info.code ? ` ${info.code}` : ''}: ${info.message}`;
@@ -286,6 +297,7 @@ export function deploymentActivities(deps: ActivityDeps, azure: AzureAccess) {
               });
               await poller.pollUntilDone();
             } catch (err) {
+              throwIfCancelled();
               if (isAzureNotFound(err)) continue;
               if (isRequestConflict(err)) {
                 state = 'RequestConflict';

@@ -69,6 +69,17 @@ describe('checkpoint copy activities (emulator)', () => {
     assert.equal((await runActivity(() => copies.awaitCheckpointCopy({ ...input, intervalSeconds: 0.1 }))).status, 'Completed');
   });
 
+  it('starts one copy when the response to its request is lost, found by the retried activity', async () => {
+    const trained = await trainedJob(t, SOURCE);
+    const input = { ...copyInput(DESTINATION), jobId: trained.jobId, checkpoint: trained.checkpoints.at(-1)! };
+    t.emu.control.clearRequests();
+    t.emu.control.addFault({ route: 'checkpoints.copy', action: 'lostResponse', times: 1 });
+    await assert.rejects(runActivity(() => copies.startCheckpointCopy(input)), failure('Azure500', false));
+    assert.equal((await runActivity(() => copies.startCheckpointCopy(input))).status, 'InProgress');
+    assert.equal(copyPosts().length, 1, 'the retry read the status and asked for nothing');
+    assert.equal((await runActivity(() => copies.awaitCheckpointCopy({ ...input, intervalSeconds: 0.1 }))).status, 'Completed');
+  });
+
   it('reports a request Azure refuses, and a copy never started, as final failures', async () => {
     const trained = await trainedJob(t, SOURCE);
     const fresh = { ...copyInput(DESTINATION), jobId: trained.jobId, checkpoint: trained.checkpoints[0]! };

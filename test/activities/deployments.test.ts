@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { deploymentActivities } from '../../activities/deployments';
-import { emulatedDeployments, failure, runActivity, startActivityTestEnv, trainedJob, type ActivityTestEnv } from './helpers';
+import { CancelledFailure } from '@temporalio/common';
+import { activityEnvironment, emulatedDeployments, failure, runActivity, startActivityTestEnv, trainedJob, type ActivityTestEnv } from './helpers';
 
 const SWC = 'ftpipe-swc';
 // Emulated seconds; at clock scale 2000 a create takes 0.3 s real and the not-ready window 1 s.
@@ -61,6 +62,28 @@ describe('deployment activities (emulator)', () => {
     for (const info of both) assert.deepEqual(info, { profile: SWC, name: 'ft-v2', model: checkpoints[0], sku: 'DeveloperTier', capacity: 1, provisioningState: 'Succeeded' });
     assert.equal(puts('ft-v2', 201).length, 1);
     assert.equal(emulatedDeployments(t.emu, SWC).filter((d) => d.name === 'ft-v2').length, 1);
+  });
+
+  it('makes one deployment when the response to its PUT is lost', async () => {
+    t.emu.control.addFault({ route: 'arm.deployments.put', action: 'lostResponse', times: 1 });
+    const info = await runActivity(() => acts.createDeployment({ profile: SWC, name: 'ft-lost', model, type: 'GlobalStandard', capacity: 1, ...FAST }));
+    assert.equal(info.provisioningState, 'Succeeded');
+    // The lost PUT created it; the SDK's retry of the 500 re-sent the same body (200, or 409 while it was creating).
+    const [lost, ...retried] = puts('ft-lost');
+    assert.equal(lost?.fault, 'lostResponse 500');
+    for (const r of retried) assert.ok(r.status === 200 || r.status === 409, `retried PUT answered ${r.status}`);
+    assert.equal(emulatedDeployments(t.emu, SWC).filter((d) => d.name === 'ft-lost').length, 1);
+  });
+
+  it('stops waiting when cancelled, as a cancellation; a later attempt finishes the same deployment', async () => {
+    const env = activityEnvironment();
+    const input = { profile: SWC, name: 'ft-cancel', model, type: 'GlobalStandard' as const, capacity: 1, ...FAST };
+    const running = runActivity(() => acts.createDeployment(input), [], env);
+    while (!emulatedDeployments(t.emu, SWC).some((d) => d.name === 'ft-cancel')) await new Promise((resolve) => setTimeout(resolve, 5));
+    env.cancel();
+    await assert.rejects(running, CancelledFailure);
+    assert.equal((await runActivity(() => acts.createDeployment(input))).provisioningState, 'Succeeded');
+    assert.equal(puts('ft-cancel').length, 1);
   });
 
   it('refuses to change the model of an existing deployment (ModelUpgradeNotSupported), without calling Azure to try', async () => {
@@ -123,7 +146,7 @@ describe('deployment activities (emulator)', () => {
 
   it('lists deployments, by prefix', async () => {
     const all = await runActivity(() => acts.listDeployments({ profile: SWC }));
-    assert.deepEqual(all.map((d) => d.name).sort(), ['ft-a', 'ft-b', 'ft-smoke', 'ft-v1', 'ft-v2']);
+    assert.deepEqual(all.map((d) => d.name).sort(), ['ft-a', 'ft-b', 'ft-cancel', 'ft-lost', 'ft-smoke', 'ft-v1', 'ft-v2']);
     const v = await runActivity(() => acts.listDeployments({ profile: SWC, prefix: 'ft-v' }));
     assert.deepEqual(v.map((d) => d.name).sort(), ['ft-v1', 'ft-v2']);
     assert.equal(v.find((d) => d.name === 'ft-v2')?.sku, 'DeveloperTier');
@@ -142,7 +165,7 @@ describe('deployment activities (emulator)', () => {
     assert.deepEqual(await runActivity(() => acts.deleteDeployment({ profile: SWC, name: 'never-created', ...FAST })), { deleted: false });
     assert.deepEqual(
       emulatedDeployments(t.emu, SWC).map((d) => d.name).sort(),
-      ['ft-b', 'ft-c', 'ft-smoke', 'ft-v1', 'ft-v2'],
+      ['ft-b', 'ft-c', 'ft-cancel', 'ft-lost', 'ft-smoke', 'ft-v1', 'ft-v2'],
     );
   });
 });

@@ -31,10 +31,13 @@ export async function startActivityTestEnv(options: EmulatorOptions = {}, profil
   return { emu, deps, azure: azureAccess(deps) };
 }
 
-/** Runs `call` (an activity call) in a fresh mock activity context; `heartbeats` collects what it reported. */
-export async function runActivity<O>(call: () => Promise<O>, heartbeats: unknown[] = []): Promise<O> {
+export function activityEnvironment(): MockActivityEnvironment {
   // The SDK logs every activity failure at WARN; tests assert failures on purpose.
-  const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger(process.env.FTPIPE_TEST_LOGS ? 'DEBUG' : 'ERROR') });
+  return new MockActivityEnvironment(undefined, { logger: new DefaultLogger(process.env.FTPIPE_TEST_LOGS ? 'DEBUG' : 'ERROR') });
+}
+
+/** Runs `call` (an activity call) in a mock activity context (`env`: to cancel it); `heartbeats` collects what it reported. */
+export async function runActivity<O>(call: () => Promise<O>, heartbeats: unknown[] = [], env = activityEnvironment()): Promise<O> {
   env.on('heartbeat', (details: unknown) => heartbeats.push(details));
   return env.run(call);
 }
