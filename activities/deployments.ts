@@ -39,6 +39,12 @@ export interface DeleteDeploymentInput {
   conflictWaitSeconds?: number;
 }
 
+export interface ListDeploymentsInput {
+  profile: string;
+  /** Only deployments whose name starts with this (e.g. a run's versioned-name stem). */
+  prefix?: string;
+}
+
 export interface SmokeTestInput {
   profile: string;
   deployment: string;
@@ -313,7 +319,7 @@ export function deploymentActivities(deps: ActivityDeps, azure: AzureAccess) {
     },
 
     /** The account's deployments, optionally only those whose name starts with `prefix`. */
-    async listDeployments(input: { profile: string; prefix?: string }): Promise<DeploymentInfo[]> {
+    async listDeployments(input: ListDeploymentsInput): Promise<DeploymentInfo[]> {
       const { arm, rg, account } = target(input.profile);
       return callAzure(`list deployments on ${account}`, async () => {
         const all: DeploymentInfo[] = [];
