@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerDevCommands } from './commands/dev';
 import { registerEmulatorCommand } from './commands/emulator';
+import { registerReportCommand } from './commands/report';
 import { registerRunCommands } from './commands/runs';
 import { registerValidateCommand } from './commands/validate';
 import { packageVersion } from '../paths';
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerDevCommands(program);
   registerEmulatorCommand(program);
+  registerReportCommand(program);
   registerRunCommands(program);
   registerValidateCommand(program);
   return program;

@@ -1,0 +1,54 @@
+/** A realistic RunReport: 4 epochs that overfit after the second, three kept checkpoints, evals, deployments. */
+import { analyzeMetrics } from '../../src/evaluation/metrics';
+import type { CheckpointSummary, ResultsRow } from '../../src/pipeline/types';
+import type { RunReport } from '../../src/report/types';
+
+const MODEL = 'gpt-4.1-mini-2025-04-14.ft-0123456789abcdef0123456789abcdef-bikes';
+const EPOCH_VALID = [1.1, 0.62, 0.7, 0.93];
+const EPOCH_ACCURACY = [0.55, 0.79, 0.77, 0.71];
+const STEPS_PER_EPOCH = 25;
+
+export function sampleRows(): ResultsRow[] {
+  return Array.from({ length: STEPS_PER_EPOCH * EPOCH_VALID.length }, (_, i) => {
+    const step = i + 1;
+    const epoch = Math.floor(i / STEPS_PER_EPOCH);
+    const noise = 1 + 0.05 * Math.sin(step * 1.7);
+    const end = step % STEPS_PER_EPOCH === 0;
+    return {
+      step,
+      trainLoss: (2.2 / (1 + step / 12)) * noise,
+      trainMeanTokenAccuracy: Math.min(0.98, 0.45 + step / 180) * (2 - noise),
+      validLoss: EPOCH_VALID[epoch]! * noise,
+      validMeanTokenAccuracy: EPOCH_ACCURACY[epoch]! * (2 - noise),
+      fullValidLoss: end ? EPOCH_VALID[epoch]! : null,
+      fullValidMeanTokenAccuracy: end ? EPOCH_ACCURACY[epoch]! : null,
+    };
+  });
+}
+
+export function sampleReport(overrides: Partial<RunReport> = {}): RunReport {
+  const rows = sampleRows();
+  const checkpoints: CheckpointSummary[] = [50, 75, 100].map((step) => ({ id: `ftchkpt-${step}`, model: `${MODEL}:ckpt-step-${step}`, step, metrics: { ...rows[step - 1]! } }));
+  return {
+    runName: 'bike-shop-weekly',
+    jobId: 'ftjob-0123456789abcdef0123456789abcdef',
+    baseModel: 'gpt-4.1-mini',
+    fineTunedModel: MODEL,
+    checkpoints,
+    metrics: analyzeMetrics({ checkpoints, rows }),
+    evalScores: [
+      { candidate: checkpoints[0]!.model, kind: 'candidate', items: 60, score: 0.82, perGrader: { exact_match: 0.75, contains: 0.89 } },
+      { candidate: checkpoints[2]!.model, kind: 'candidate', items: 60, score: 0.64, perGrader: { exact_match: 0.55, contains: 0.73 } },
+      { candidate: 'prod-bikes-v3', kind: 'baseline', items: 60, score: 0.7, perGrader: { exact_match: 0.6, contains: 0.8 } },
+    ],
+    decision: { promoted: true, reason: 'step 50 scored 82.0% against the baseline\'s 70.0%: +12.0 points, above the minimum lift of 2.0' },
+    deployments: [
+      { profile: 'prod-swc', name: 'bikes-v4', model: checkpoints[0]!.model, sku: 'GlobalStandard', capacity: 10, provisioningState: 'Succeeded' },
+      { profile: 'prod-swc', name: 'bikes-v3', model: `${MODEL.replace('0123', '9999')}`, sku: 'GlobalStandard', capacity: 10, provisioningState: 'Succeeded' },
+    ],
+    deleted: ['eval-bikes-step-50', 'eval-bikes-step-100', 'bikes-v2', 'file-0123456789abcdef0123456789abcdef'],
+    approval: { decision: 'approved', by: 'maria', at: '2026-11-22T00:10:00.000Z' },
+    generatedAt: '2026-11-22T00:12:00.000Z',
+    ...overrides,
+  };
+}
