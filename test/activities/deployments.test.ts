@@ -5,8 +5,8 @@ import { CancelledFailure } from '@temporalio/common';
 import { activityEnvironment, emulatedDeployments, failure, runActivity, startActivityTestEnv, trainedJob, type ActivityTestEnv } from './helpers';
 
 const SWC = 'ftpipe-swc';
-// Emulated seconds; at clock scale 2000 a create takes 0.3 s real and the not-ready window 1 s.
-const TIMINGS = { deploymentCreateSeconds: 600, deploymentDeleteSeconds: 200, deploymentNotReadySeconds: 2000 };
+// Emulated seconds; at clock scale 2000 a create takes 0.3 s real and the not-ready window 2 s (room for a loaded machine).
+const TIMINGS = { deploymentCreateSeconds: 600, deploymentDeleteSeconds: 200, deploymentNotReadySeconds: 4000 };
 const FAST = { pollIntervalSeconds: 0.05, conflictWaitSeconds: 30 };
 
 describe('deployment activities (emulator)', () => {
