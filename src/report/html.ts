@@ -41,7 +41,7 @@ interface ChartSpec {
 
 const WIDTH = 760;
 const HEIGHT = 300;
-const MARGIN = { left: 60, right: 20, top: 36, bottom: 42 };
+const MARGIN = { left: 60, right: 40, top: 40, bottom: 42 };
 const COLORS = { train: '#1f6fb4', valid: '#e07b12', fullValid: '#c62828', chosen: '#2e7d32', marker: '#8a8f98', grid: '#e3e6ea', axis: '#59606b' };
 
 /** Tick values at a "nice" spacing (1, 2, 5 x 10^n) covering [min, max]. */
@@ -109,7 +109,7 @@ function lineChart(spec: ChartSpec): string {
 
   let legendX = MARGIN.left + 8;
   for (const s of drawn) {
-    parts.push(`<rect x="${legendX}" y="${MARGIN.top + 6}" width="14" height="4" fill="${s.color}"/><text x="${legendX + 18}" y="${MARGIN.top + 12}" class="legend">${escapeHtml(s.label)}</text>`);
+    parts.push(`<rect x="${legendX}" y="6" width="14" height="4" fill="${s.color}"/><text x="${legendX + 18}" y="12" class="legend">${escapeHtml(s.label)}</text>`);
     legendX += 26 + s.label.length * 6.4;
   }
 
