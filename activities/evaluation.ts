@@ -3,8 +3,9 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { azureErrorInfo, callAzure, azureFailure } from '../src/azure/errors';
 import { EvalSetError, parseEvalSet } from '../src/evaluation/eval-set';
-import { buildGraders, GradersSchema, type GraderInput, type Judge } from '../src/evaluation/graders';
+import { GradersSchema, type GraderInput } from '../src/evaluation/graders';
 import { analyzeMetrics, parseResultsCsv, ResultsCsvError } from '../src/evaluation/metrics';
+import { buildGraders, GraderConfigError, type Judge } from '../src/evaluation/scoring';
 import { DEFAULT_BACKOFF, JudgeUnusableError, runEval, withBackoff, type BackoffPolicy, type RetryAdvice } from '../src/evaluation/runner';
 import type { CheckpointPolicy, CheckpointSummary, EvalScore, MetricsAnalysis } from '../src/pipeline/types';
 import type { AzureAccess } from './deps';
@@ -104,7 +105,13 @@ export function evaluationActivities(azure: AzureAccess) {
         }
       };
       const judge: Judge = (grader, messages) => chat(grader.profile ?? input.profile, grader.deployment, messages, `ask judge deployment ${grader.deployment}`);
-      const graders = buildGraders(parsedGraders.data, judge);
+      let graders;
+      try {
+        graders = buildGraders(parsedGraders.data, judge);
+      } catch (err) {
+        if (err instanceof GraderConfigError) throw ApplicationFailure.nonRetryable(`invalid graders: ${err.message}`, 'InvalidGraders');
+        throw err;
+      }
       const concurrency = Math.min(MAX_CONCURRENCY, Math.max(1, Math.floor(input.concurrency ?? DEFAULT_CONCURRENCY)));
       context.heartbeat({ done: 0, total: items.length });
       try {

@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EvalItem } from './eval-set';
-import { JudgeAnswerError, type Grader } from './graders';
+import { JudgeAnswerError, type Grader } from './scoring';
 
 export interface BackoffPolicy {
   /** Attempts per call, the first included. */

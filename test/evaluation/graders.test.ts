@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EvalItem } from '../../src/evaluation/eval-set';
 import { parseEvalSet } from '../../src/evaluation/eval-set';
-import { buildGraders, GradersSchema, parseJudgeScore, type GraderInput, type Judge } from '../../src/evaluation/graders';
+import { GradersSchema, type GraderInput } from '../../src/evaluation/graders';
+import { buildGraders, checkGraders, parseJudgeScore, type Judge } from '../../src/evaluation/scoring';
 import { runEval, withBackoff } from '../../src/evaluation/runner';
 
 const noJudge: Judge = () => Promise.reject(new Error('no judge in this test'));
@@ -46,9 +47,10 @@ describe('graders', () => {
     assert.equal(await scoreOne(grader, '{"city":"Paris","population":"many"}'), 0);
     assert.equal(await scoreOne(grader, '{"town":"Paris"}'), 0);
     assert.equal(await scoreOne(grader, 'Paris'), 0);
-    const bad = GradersSchema.safeParse([{ type: 'json_schema', schema: { type: 'no-such-type' } }]);
-    assert.equal(bad.success, false);
-    assert.match(JSON.stringify(bad.error?.issues), /not a valid JSON Schema/);
+    const bad = GradersSchema.parse([{ type: 'exact_match' }, { type: 'json_schema', schema: { type: 'no-such-type' } }]);
+    assert.deepEqual(checkGraders(bad).length, 1);
+    assert.match(checkGraders(bad)[0]!, /^graders\.1\.schema: not a valid JSON Schema: /);
+    assert.deepEqual(checkGraders(GradersSchema.parse([grader])), []);
   });
 
   it('model asks the judge with the rubric, question, reference and answer, and reads its SCORE', async () => {

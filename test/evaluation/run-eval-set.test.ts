@@ -138,6 +138,21 @@ describe('evaluation activities on the emulator', () => {
     await assert.rejects(evaluate({ deployment, evalSetPath: bad }), nonRetryable(/bad\.jsonl: line 2: messages\[0\]\.content must be a string; line 3: not valid JSON/));
     await assert.rejects(evaluate({ deployment, evalSetPath: join(dir, 'missing.jsonl') }), nonRetryable(/missing\.jsonl: no such file/));
     await assert.rejects(evaluate({ deployment, graders: [{ type: 'regex', pattern: '[' }] }), nonRetryable(/graders\.0\.pattern: not a valid regular expression/));
+    await assert.rejects(evaluate({ deployment, graders: [{ type: 'json_schema', schema: { type: 'no-such-type' } }] }), nonRetryable(/invalid graders: graders\.0\.schema: not a valid JSON Schema/));
     await assert.rejects(evaluate({ deployment: 'no-such-deployment' }), nonRetryable(/HTTP 404 DeploymentNotFound/));
+    await assert.rejects(evaluate({ deployment, graders: [{ type: 'model', deployment: 'no-such-judge', rubric: 'r' }] }), nonRetryable(/ask judge deployment no-such-judge: Azure answered HTTP 404 DeploymentNotFound/));
+  });
+
+  it('asks the judge deployment of a model grader, and fails when the judge never answers with a score', async () => {
+    const deployment = deployed.get(checkpoints[0]!.step)!;
+    t.emu.control.clearRequests();
+    // A base model is a useless judge on the emulator: it answers with a generic sentence, never "SCORE: n".
+    await assert.rejects(
+      evaluate({ deployment, graders: [{ type: 'exact_match' }, { type: 'model', deployment: 'baseline', rubric: 'Correct and brief.' }] }),
+      (err: unknown) => err instanceof ApplicationFailure && err.type === 'JudgeUnusable' && /no judge answer held a score \(60 asked\)/.test(err.message),
+    );
+    const calls = t.emu.control.requests({ route: 'chat.completions' });
+    assert.equal(calls.filter((r) => r.path.includes('/deployments/baseline/')).length, EVAL_ITEMS);
+    assert.equal(calls.filter((r) => r.path.includes(`/deployments/${deployment}/`)).length, EVAL_ITEMS);
   });
 });
