@@ -1,5 +1,8 @@
 /** Every workflow type the ftpipe worker registers. */
 export { checkWorker } from './doctor';
 export type { CheckWorkerInput, CheckWorkerResult } from './doctor';
-export { fineTunePipeline, pauseSignal, resumeSignal, pauseUpdate, resumeUpdate, statusQuery, HISTORY_EVENT_BUDGET } from './pipeline';
-export type { ControlInput, ControlOutcome, PipelineWorkflowInput, PipelineContinuation } from './pipeline';
+export {
+  fineTunePipeline, pauseSignal, resumeSignal, pauseUpdate, resumeUpdate, statusQuery, approveSignal, rejectSignal, approveUpdate, rejectUpdate,
+  copyToRegionSignal, copyToRegionUpdate, HISTORY_EVENT_BUDGET,
+} from './pipeline';
+export type { ApprovalInput, ControlInput, ControlOutcome, PipelineWorkflowInput, PipelineContinuation } from './pipeline';

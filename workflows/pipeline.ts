@@ -21,19 +21,20 @@ import {
   defineSignal,
   defineUpdate,
   isCancellation,
-  proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
-  type ActivityOptions,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import { activitiesFor } from './activity-stubs';
+import { HOSTING_NOTE, awaitApproval, copyCheckpoint, deploy, evaluate, type PostTrainingContext } from './post-training';
 import { fineTuningJobCreateBody, type RunIdentity } from '../src/azure/requests';
-import { PipelineInputError, parsePipelineInput, type DataSource, type PipelineInput, type PipelineInputDraft, type Timeouts } from '../src/pipeline/input';
+import { CopyRequestSchema, PipelineInputError, describeIssues, parsePipelineInput, type CopyRequest, type DataSource, type PipelineInput, type PipelineInputDraft } from '../src/pipeline/input';
 import {
   WAITING_JOB_STATUSES,
   isTerminalJobStatus,
+  type ApprovalRecord,
   type ControlKind,
+  type CopyStatus,
   type ControlRequest,
   type FileRole,
   type JobPoll,
@@ -69,46 +70,28 @@ export const pauseUpdate = defineUpdate<ControlOutcome, [ControlInput]>('pauseRu
 export const resumeUpdate = defineUpdate<ControlOutcome, [ControlInput]>('resumeRun');
 export const statusQuery = defineQuery<PipelineStatus, [Record<string, never>?]>('status');
 
+export interface ApprovalInput {
+  by?: string;
+  comment?: string;
+}
+
+export const approveSignal = defineSignal<[ApprovalInput]>('approve');
+export const rejectSignal = defineSignal<[ApprovalInput]>('reject');
+export const approveUpdate = defineUpdate<ApprovalRecord, [ApprovalInput]>('approveRun');
+export const rejectUpdate = defineUpdate<ApprovalRecord, [ApprovalInput]>('rejectRun');
+export const copyToRegionSignal = defineSignal<[CopyRequest]>('copyToRegion');
+export const copyToRegionUpdate = defineUpdate<CopyStatus, [CopyRequest]>('copyToRegionRun');
+
 /** State a run hands to its continuation (continue-as-new). Internal: callers never set it. */
 export interface PipelineContinuation {
   status: PipelineStatus;
   preflight: PreflightResult;
   lastEventId: string | null;
   startedAtSeconds: number;
+  copyRequests: CopyRequest[];
 }
 
 export type PipelineWorkflowInput = PipelineInputDraft & { continuation?: PipelineContinuation };
-
-/** Transient Azure errors are retried without limit (a run waits out an outage); client errors fail fast (not retryable). */
-const AZURE_RETRY: ActivityOptions['retry'] = { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes' };
-
-/** Activity stubs with this run's timeouts. (proxyActivities returns a Proxy: take its members by name, never spread it.) */
-function activitiesFor(timeouts: Timeouts, polling: PipelineInput['polling']) {
-  const heartbeatTimeout = `${timeouts.heartbeatSeconds} seconds` as const;
-  const azure = proxyActivities<Activities>({ startToCloseTimeout: `${timeouts.azureCallSeconds} seconds`, retry: AZURE_RETRY });
-  const validation = proxyActivities<Activities>({ startToCloseTimeout: '2 hours', heartbeatTimeout, retry: { maximumAttempts: 3 } });
-  const transfer = proxyActivities<Activities>({ startToCloseTimeout: '6 hours', heartbeatTimeout, retry: AZURE_RETRY });
-  const fileWait = proxyActivities<Activities>({
-    startToCloseTimeout: '6 hours',
-    heartbeatTimeout: `${Math.max(timeouts.heartbeatSeconds, Math.ceil(polling.fileIntervalSeconds * 3))} seconds`,
-    retry: AZURE_RETRY,
-  });
-  return {
-    preflight: azure.preflight,
-    describeFile: azure.describeFile,
-    importFile: azure.importFile,
-    deleteFiles: azure.deleteFiles,
-    createFineTuningJob: azure.createFineTuningJob,
-    pollFineTuningJob: azure.pollFineTuningJob,
-    pauseFineTuningJob: azure.pauseFineTuningJob,
-    resumeFineTuningJob: azure.resumeFineTuningJob,
-    cancelFineTuningJob: azure.cancelFineTuningJob,
-    collectJobResults: azure.collectJobResults,
-    validateTrainingData: validation.validateTrainingData,
-    uploadFile: transfer.uploadFile,
-    awaitFileProcessed: fileWait.awaitFileProcessed,
-  };
-}
 
 /** Workflow time: replay-safe because the SDK makes `Date` deterministic inside workflows. */
 function nowMs(): number {
@@ -134,6 +117,10 @@ function emptyStatus(input: PipelineInput): PipelineStatus {
     requests: [],
     errors: [],
     continuations: 0,
+    evaluation: null,
+    approval: null,
+    deployments: [],
+    copies: [],
   };
 }
 
@@ -168,16 +155,20 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
   }
 
   const status: PipelineStatus = continuation ? continuation.status : emptyStatus(input);
+  if (!continuation) {
+    for (const request of input.copies) status.copies.push({ destinationResourceId: request.destinationResourceId, region: request.region, checkpoint: '', status: 'requested', deployment: null, error: null });
+  }
   let pre: PreflightResult | undefined = continuation?.preflight;
   let lastEventId: string | null = continuation?.lastEventId ?? null;
   const startedAtSeconds = continuation?.startedAtSeconds ?? Math.floor(nowMs() / 1000);
   const identity: RunIdentity = { workflowId: workflowInfo().workflowId, firstRunId: workflowInfo().firstExecutionRunId, runName: input.runName };
   let wakeUp = false;
 
+  const acts = activitiesFor(input.timeouts, input.polling);
   const {
     preflight, validateTrainingData, uploadFile, describeFile, importFile, awaitFileProcessed, deleteFiles,
-    createFineTuningJob, pollFineTuningJob, pauseFineTuningJob, resumeFineTuningJob, cancelFineTuningJob, collectJobResults,
-  } = activitiesFor(input.timeouts, input.polling);
+    createFineTuningJob, pollFineTuningJob, pauseFineTuningJob, resumeFineTuningJob, cancelFineTuningJob, collectJobResults, deleteDeployment,
+  } = acts;
 
   function setStage(stage: Stage): void {
     if (status.stage === stage && status.timeline.length > 0) return;
@@ -281,6 +272,39 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
   setHandler(resumeUpdate, onUpdate('resume'), { validator: validator('resume'), description: 'Resume the paused Azure job now and answer with its status, or refuse with the reason.' });
   setHandler(statusQuery, () => status, { description: 'Stage, job status, progress and ETA, latest metrics, recent events, files, timeline, requests and errors.' });
 
+  const decide = (decision: ApprovalRecord['decision']) => (request: ApprovalInput = {}): ApprovalRecord => {
+    status.approval ??= { decision, by: request.by ?? 'unknown', at: nowIso(), ...(request.comment ? { comment: request.comment } : {}) };
+    return status.approval;
+  };
+  const approvalValidator = (_request: ApprovalInput = {}): void => {
+    if (status.stage !== 'await_approval') throw new Error(`the run is not awaiting approval (stage ${status.stage})`);
+  };
+  setHandler(approveSignal, (r) => void decide('approved')(r), { description: 'Approve the production deployment while the run awaits approval. Input: {"by": "name", "comment": "..."}.' });
+  setHandler(rejectSignal, (r) => void decide('rejected')(r), { description: 'Reject the production deployment while the run awaits approval. Input: {"by": "name", "comment": "..."}.' });
+  setHandler(approveUpdate, async (r) => decide('approved')(r), { validator: approvalValidator, description: 'Approve now; refused unless the run awaits approval.' });
+  setHandler(rejectUpdate, async (r) => decide('rejected')(r), { validator: approvalValidator, description: 'Reject now; refused unless the run awaits approval.' });
+
+  /** Copy requests, index-aligned with status.copies. */
+  const copyRequests: CopyRequest[] = continuation ? [...continuation.copyRequests] : [...input.copies];
+  const queueCopy = (request: CopyRequest): CopyStatus => {
+    const record: CopyStatus = { destinationResourceId: request.destinationResourceId, region: request.region, checkpoint: '', status: 'requested', deployment: null, error: null };
+    status.copies.push(record);
+    copyRequests.push(request);
+    wakeUp = true;
+    return record;
+  };
+  const copyValidator = (request: CopyRequest): void => {
+    const parsed = CopyRequestSchema.safeParse(request);
+    if (!parsed.success) throw new Error(`invalid copy request: ${describeIssues(parsed.error).join('; ')}`);
+    if (['failed', 'cancelled', 'completed'].includes(status.stage)) throw new Error(`the run has ended (stage ${status.stage})`);
+  };
+  setHandler(copyToRegionSignal, (request) => {
+    const parsed = CopyRequestSchema.safeParse(request);
+    if (parsed.success) queueCopy(parsed.data);
+    else recordError(`copyToRegion refused: ${describeIssues(parsed.error).join('; ')}`);
+  }, { description: 'Copy the chosen checkpoint to another account/region (preview copy API), and deploy it there if asked. Input: {"destinationResourceId": "/subscriptions/.../accounts/x", "region": "northcentralus", "deploy": {"profile": "...", "name": "..."}}.' });
+  setHandler(copyToRegionUpdate, async (request) => queueCopy(CopyRequestSchema.parse(request)), { validator: copyValidator, description: 'Queue a checkpoint copy to another region; answers with its status record.' });
+
   function pollIntervalSeconds(): number {
     const job = status.job;
     const { queuedIntervalSeconds, runningIntervalSeconds, nearFinishIntervalSeconds } = input.polling;
@@ -347,7 +371,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
       const info = workflowInfo();
       if (info.historyLength >= HISTORY_EVENT_BUDGET || info.continueAsNewSuggested) {
         await condition(allHandlersFinished);
-        const next: PipelineContinuation = { status: { ...status, continuations: status.continuations + 1 }, preflight: pre!, lastEventId, startedAtSeconds };
+        const next: PipelineContinuation = { status: { ...status, continuations: status.continuations + 1 }, preflight: pre!, lastEventId, startedAtSeconds, copyRequests };
         return continueAsNew<typeof fineTunePipeline>({ ...draft, continuation: next });
       }
       applyPoll(await pollFineTuningJob({ profile: input.profile, jobId: status.job!.id, afterEventId: lastEventId }));
@@ -360,8 +384,19 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
   }
 
   /** Undoes what this run started: the Azure job if it still runs, and the files it uploaded (per the cleanup policy). */
+  /** Deployments this run created that must not outlive it (evaluation ones, a version not yet promoted). */
+  const temporaryDeployments = new Set<string>();
+
   async function compensate(outcome: 'failed' | 'cancelled'): Promise<string[]> {
     setStage('cleanup');
+    for (const name of [...temporaryDeployments].reverse()) {
+      try {
+        await deleteDeployment({ profile: input.profile, name, pollIntervalSeconds: input.polling.deploymentIntervalSeconds });
+        temporaryDeployments.delete(name);
+      } catch (err) {
+        recordError(`could not delete deployment ${name}: ${describeFailure(err)}`);
+      }
+    }
     if (status.job && !isTerminalJobStatus(status.job.status)) {
       try {
         applyJob(await cancelFineTuningJob({ profile: input.profile, jobId: status.job.id }));
@@ -397,20 +432,77 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     }
     if (job.status === 'cancelled') {
       setStage('completed');
-      return { outcome: 'cancelled_in_azure', runName: input.runName, jobId: job.id, fineTunedModel: null, trainedTokens: null, resultFileId: null, checkpoints: [], files: status.files, validation: status.validation, timeline: status.timeline, deletedFiles: [] };
+      return {
+        outcome: 'cancelled_in_azure', runName: input.runName, jobId: job.id, fineTunedModel: null, trainedTokens: null, resultFileId: null, checkpoints: [],
+        files: status.files, validation: status.validation, timeline: status.timeline, deletedFiles: [], evaluation: null, approval: null, deployments: [],
+        deletedDeployments: [], copies: status.copies, notes: [],
+      };
     }
 
     setStage('collect');
     const results = await collectJobResults({ profile: input.profile, jobId: job.id });
     upsertSearchAttributes([{ key: FINE_TUNED_MODEL, value: results.fineTunedModel }]);
-    let deletedFiles: string[] = [];
-    if (input.cleanup.uploadedFiles === 'always') {
-      setStage('cleanup');
-      deletedFiles = await deleteFiles({ profile: input.profile, fileIds: status.files.filter((f) => f.origin === 'uploaded' || f.origin === 'imported').map((f) => f.fileId) });
+
+    const post: PostTrainingContext = {
+      input, status, acts, jobId: job.id, results, interval: input.polling.deploymentIntervalSeconds, sourceResourceId: pre!.accountResourceId, runTag: workflowInfo().firstExecutionRunId.slice(-8),
+      setStage, now: nowIso, temporary: temporaryDeployments,
+      approval: () => status.approval,
+      setApproval: (record) => { status.approval = record; },
+    };
+    const evaluation = await evaluate(post);
+    status.evaluation = evaluation;
+    const chosen = evaluation.analysis.chosen;
+
+    // Copies run beside the deployment: those asked for in the input now, later ones (copyToRegion) as they come.
+    let copiesStarted = 0;
+    const copyWork: Promise<void>[] = [];
+    const startPendingCopies = (): void => {
+      for (; copiesStarted < copyRequests.length; copiesStarted++) {
+        const record = status.copies[copiesStarted]!;
+        record.checkpoint = chosen.id;
+        copyWork.push(copyCheckpoint(post, copyRequests[copiesStarted]!, chosen, record));
+      }
+    };
+    if (copyRequests.length > 0) setStage('copy');
+    startPendingCopies();
+
+    let deletedDeployments: string[] = [];
+    let promoted = evaluation.decision.promoted;
+    if (input.deployment && promoted) {
+      if (input.deployment.requireApproval) {
+        const decision = await awaitApproval(post);
+        if (decision.decision === 'rejected') {
+          promoted = false;
+          evaluation.decision = { promoted: false, reason: `rejected by ${decision.by}${decision.comment ? `: ${decision.comment}` : ''}` };
+        }
+      }
+      if (promoted) {
+        const deployed = await deploy(post, chosen.model);
+        status.deployments = deployed.live;
+        deletedDeployments = deployed.retired;
+      }
     }
+    startPendingCopies();
+    await Promise.all(copyWork);
+    startPendingCopies();
+    await Promise.all(copyWork);
+    status.deployments.push(...status.copies.flatMap((c) => (c.deployment ? [c.deployment] : [])));
+
+    setStage('cleanup');
+    const ours = status.files.filter((f) => f.origin === 'uploaded' || f.origin === 'imported').map((f) => f.fileId);
+    let deletedFiles: string[] = [];
+    if (input.cleanup.uploadedFiles === 'always' && ours.length > 0) deletedFiles = await deleteFiles({ profile: input.profile, fileIds: ours });
+    if (input.cleanup.resultFiles === 'delete' && results.resultFileId) deletedFiles.push(...(await deleteFiles({ profile: input.profile, fileIds: [results.resultFileId] })));
+
+    const notes: string[] = [];
+    if (status.deployments.length > 0) notes.push(`Live: ${status.deployments.map((d) => `${d.name} (${d.sku}, ${d.model})`).join(', ')}. ${HOSTING_NOTE}`);
+    const keptFiles = [...ours.filter((id) => !deletedFiles.includes(id)), ...(results.resultFileId && !deletedFiles.includes(results.resultFileId) ? [results.resultFileId] : [])];
+    if (keptFiles.length > 0) notes.push(`Files kept on the account: ${keptFiles.join(', ')}.`);
+    if (!promoted) notes.push(`Not deployed: ${evaluation.decision.reason}.`);
+
     setStage('completed');
     return {
-      outcome: 'succeeded',
+      outcome: input.deployment && !promoted ? 'not_promoted' : 'succeeded',
       runName: input.runName,
       jobId: job.id,
       fineTunedModel: results.fineTunedModel,
@@ -421,6 +513,12 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
       validation: status.validation,
       timeline: status.timeline,
       deletedFiles,
+      evaluation,
+      approval: status.approval,
+      deployments: status.deployments,
+      deletedDeployments,
+      copies: status.copies,
+      notes,
     };
   } catch (err) {
     if (err instanceof ContinueAsNew) throw err;

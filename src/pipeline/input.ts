@@ -64,6 +64,8 @@ export const PollingSchema = z
     nearFinishIntervalSeconds: z.number().min(0.1).max(3600).default(15),
     /** Seconds between checks while an uploaded file is being processed. */
     fileIntervalSeconds: z.number().min(0.1).max(600).default(10),
+    /** Seconds between checks of a deployment being created or deleted, a smoke test's retries, and a checkpoint copy. */
+    deploymentIntervalSeconds: z.number().min(0.1).max(600).default(10),
   })
   .strict();
 export type Polling = z.infer<typeof PollingSchema>;
@@ -82,8 +84,61 @@ export const CleanupSchema = z
   .object({
     /** Files this run uploaded (never reused or pre-existing ones): delete them when the run fails or is cancelled, always, or never. */
     uploadedFiles: z.enum(['onFailure', 'always', 'never']).default('onFailure'),
+    /** The job's result file (results.csv), once its curves are in the run's result and report. */
+    resultFiles: z.enum(['keep', 'delete']).default('keep'),
+    /** Older versions of the deployment beyond `deployment.keepVersions`, once the new one passed its smoke test. */
+    retiredDeployments: z.enum(['delete', 'keep']).default('delete'),
   })
   .strict();
+
+export const DEPLOYMENT_TYPES = ['Standard', 'GlobalStandard', 'DeveloperTier', 'ProvisionedManaged'] as const;
+const DEPLOYMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,50}$/;
+
+export const EvaluationSchema = z
+  .object({
+    /** How the checkpoint to deploy is picked from the metrics: lowest full validation loss, the final one, or best validation token accuracy. */
+    checkpointPolicy: z.enum(['lowest_valid_loss', 'final', 'best_valid_accuracy']).default('lowest_valid_loss'),
+    /** A held-out eval set (JSONL of `{messages, reference}`) on the worker's disk: each checkpoint is deployed on the Developer tier and scored. */
+    evalSet: z.object({ path: z.string().min(1) }).strict().optional(),
+    /** Graders (see docs/evaluation-and-report.md); checked in full by the client and the eval activity. */
+    graders: z.array(z.object({ type: z.enum(['exact_match', 'contains', 'regex', 'json_schema', 'model']) }).loose()).min(1).optional(),
+    /** What the best checkpoint must beat: an existing deployment on the account, or a model deployed for the evaluation. */
+    baseline: z.union([z.object({ deployment: z.string().min(1) }).strict(), z.object({ model: z.string().min(1) }).strict()]).optional(),
+    /** Promote only if the best candidate's score beats the baseline's by at least this much (scores are 0..1). */
+    minLift: z.number().min(-1).max(1).default(0),
+    concurrency: z.int().min(1).max(64).default(4),
+  })
+  .strict();
+
+export const DeploymentSchema = z
+  .object({
+    /** Base name; each promotion gets a new version, `<name>-v<N>` (Azure refuses to change a fine-tuned deployment's model in place). */
+    name: z.string().regex(DEPLOYMENT_NAME, 'letters, digits, ".", "_" or "-", at most 51 characters'),
+    type: z.enum(DEPLOYMENT_TYPES).default('Standard'),
+    capacity: z.int().min(1).max(100_000).default(1),
+    /** Earlier versions kept live after a promotion (the rest are retired per `cleanup.retiredDeployments`). */
+    keepVersions: z.int().min(0).max(10).default(1),
+    /** Wait in the `await_approval` stage for `approve`/`reject` before deploying. */
+    requireApproval: z.boolean().default(false),
+    /** Reject automatically when no decision arrives in time. */
+    approvalTimeoutSeconds: z.number().positive().optional(),
+    smokeTestTimeoutSeconds: z.number().positive().max(7200).default(600),
+  })
+  .strict();
+
+export const CopyRequestSchema = z
+  .object({
+    /** Full ARM id of the destination Azure OpenAI account. */
+    destinationResourceId: z.string().regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.CognitiveServices\/accounts\/[^/]+$/i, 'must be a full ARM id: /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.CognitiveServices/accounts/<name>'),
+    region: z.string().min(1),
+    /** Deploy the copied checkpoint there, through the worker profile of the destination account. */
+    deploy: z
+      .object({ profile: z.string().min(1), name: z.string().regex(DEPLOYMENT_NAME), type: z.enum(DEPLOYMENT_TYPES).default('GlobalStandard'), capacity: z.int().min(1).default(1) })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type CopyRequest = z.infer<typeof CopyRequestSchema>;
 
 export const PipelineInputSchema = z
   .object({
@@ -104,6 +159,11 @@ export const PipelineInputSchema = z
     polling: PollingSchema.default(PollingSchema.parse({})),
     timeouts: TimeoutsSchema.default(TimeoutsSchema.parse({})),
     cleanup: CleanupSchema.default(CleanupSchema.parse({})),
+    evaluation: EvaluationSchema.default(EvaluationSchema.parse({})),
+    /** Deploy the chosen checkpoint (omit to stop after evaluation). */
+    deployment: DeploymentSchema.optional(),
+    /** Copy the chosen checkpoint to other regions (more can be asked for while the run goes, with `copyToRegion`). */
+    copies: z.array(CopyRequestSchema).max(10).default([]),
   })
   .strict()
   .superRefine((input, ctx) => {

@@ -10,6 +10,10 @@ export const STAGES = [
   'create_job',
   'train',
   'collect',
+  'evaluate',
+  'await_approval',
+  'deploy',
+  'copy',
   'cleanup',
   'completed',
   'failed',
@@ -158,10 +162,16 @@ export interface PipelineStatus {
   errors: { at: string; stage: Stage; message: string }[];
   /** How many times the run continued as new to keep its history small. */
   continuations: number;
+  evaluation: EvaluationOutcome | null;
+  approval: ApprovalRecord | null;
+  /** Deployments this run created that are live now. */
+  deployments: DeploymentInfo[];
+  copies: CopyStatus[];
 }
 
 export interface PipelineResult {
-  outcome: 'succeeded' | 'cancelled_in_azure';
+  /** `not_promoted`: trained, but the evaluation or the approver kept it from deployment. */
+  outcome: 'succeeded' | 'not_promoted' | 'cancelled_in_azure';
   runName: string;
   jobId: string;
   fineTunedModel: string | null;
@@ -172,6 +182,27 @@ export interface PipelineResult {
   validation: ValidationSummary | null;
   timeline: StageChange[];
   deletedFiles: string[];
+  evaluation: EvaluationOutcome | null;
+  approval: ApprovalRecord | null;
+  /** What this run leaves live (its new deployment version, kept earlier versions, copies' deployments). */
+  deployments: DeploymentInfo[];
+  deletedDeployments: string[];
+  copies: CopyStatus[];
+  /** Plain-words notes on what remains and what it costs (Azure's hosting and inactivity rules). */
+  notes: string[];
+}
+
+export interface EvaluationOutcome {
+  analysis: MetricsAnalysis;
+  scores: EvalScore[];
+  decision: { promoted: boolean; reason: string };
+}
+
+export interface ApprovalRecord {
+  decision: 'approved' | 'rejected';
+  by: string;
+  at: string;
+  comment?: string;
 }
 
 /* ---- After training: evaluation, deployment, copies (issue 6) ---- */

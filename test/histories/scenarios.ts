@@ -27,7 +27,7 @@ export interface Scenario {
   run(ctx: RecordingContext): Promise<{ workflowId: string; runId?: string }>;
 }
 
-const polling = { queuedIntervalSeconds: 0.2, runningIntervalSeconds: 0.2, nearFinishIntervalSeconds: 0.1, fileIntervalSeconds: 0.1 };
+const polling = { queuedIntervalSeconds: 0.2, runningIntervalSeconds: 0.2, nearFinishIntervalSeconds: 0.1, fileIntervalSeconds: 0.1, deploymentIntervalSeconds: 0.1 };
 
 function pipelineInput(overrides: Partial<PipelineInputDraft> = {}): PipelineInputDraft {
   return {
@@ -113,6 +113,26 @@ export const SCENARIOS: Scenario[] = [
         const running = await waitFor(handle, (s) => s.job?.status === 'running');
         ctx.emulator.control.failJob(running.job!.id, { code: 'internal_error', message: 'recorded failure' });
         await handle.result().catch(() => undefined);
+      });
+      return { workflowId: handle.workflowId };
+    },
+  },
+  {
+    name: 'pipeline-approved-deployed-copied',
+    async run(ctx) {
+      const worker = await ctx.createWorker(ctx.taskQueue);
+      const ncus = ctx.emulator.account('ftpipe-ncus');
+      const handle = await worker.runUntil(async () => {
+        // The copy needs a fine-tuning job in the destination account.
+        await (await startPipeline(ctx, pipelineInput({ profile: 'ftpipe-ncus' }))).result();
+        const run = await startPipeline(ctx, pipelineInput({
+          deployment: { name: 'recorded', type: 'GlobalStandard', requireApproval: true },
+          copies: [{ destinationResourceId: ncus.armId, region: 'northcentralus' }],
+        }));
+        await waitFor(run, (s) => s.stage === 'await_approval');
+        await run.signal('approve', { by: 'recording' });
+        await run.result();
+        return run;
       });
       return { workflowId: handle.workflowId };
     },

@@ -44,7 +44,7 @@ describe('Azure job failure and bounded history', () => {
       const history = await env.temporal.client.workflow.getHandle(workflowId, execution.runId).fetchHistory();
       lengths.push(history.events?.length ?? 0);
     }
-    assert.ok(lengths.length >= 3, `expected several continue-as-new executions, got ${lengths.length}`);
+    assert.ok(lengths.length >= 2, `expected at least one continue-as-new, got ${lengths.length} execution(s)`);
     assert.ok(Math.max(...lengths) <= 200, `history lengths: ${lengths.join(', ')}`);
   });
 });

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { ApprovalRecord, PipelineResult } from '../../src/pipeline/types';
+import { ROOT } from '../helpers/cli';
+import { usePipelineStack } from '../helpers/pipeline';
+
+const EVAL_SET = join(ROOT, 'examples', 'data', 'bike-shop-eval.jsonl');
+/** Emulated ARM and inference waits made short, so deployments finish in real milliseconds at the test clock. */
+const FAST_DEPLOYMENTS = { deploymentCreateSeconds: 30, deploymentDeleteSeconds: 10, deploymentNotReadySeconds: 20, copySeconds: 60 };
+
+interface EmulatedDeployment { name: string; account: string; provisioningState?: string; properties?: { provisioningState?: string } }
+
+describe('after training: evaluate, approve, deploy, copy', () => {
+  const env = usePipelineStack({ timings: FAST_DEPLOYMENTS });
+  const deploymentsOn = (account: string): string[] =>
+    (env.emulator.control.dumpState().deployments as unknown as EmulatedDeployment[]).filter((d) => d.account === account).map((d) => d.name).sort();
+
+  it('picks the checkpoint with the lowest validation loss on an overfitting curve, deploys it as a new version, retires old versions', async () => {
+    const taskQueue = env.temporal.taskQueue();
+    const worker = await env.createWorker(taskQueue);
+    const deployment = { name: 'bikes', type: 'GlobalStandard' as const, keepVersions: 1 };
+    const results: PipelineResult[] = await worker.runUntil(async () => {
+      const out: PipelineResult[] = [];
+      for (let i = 0; i < 3; i++) out.push(await (await env.start(taskQueue, env.input({ seed: 7, deployment }))).result());
+      return out;
+    });
+    const [first, second, third] = results as [PipelineResult, PipelineResult, PipelineResult];
+    const analysis = first.evaluation!.analysis;
+    assert.equal(analysis.policy, 'lowest_valid_loss');
+    const lowest = first.checkpoints.reduce((a, b) => ((a.metrics.fullValidLoss ?? 9) <= (b.metrics.fullValidLoss ?? 9) ? a : b));
+    assert.equal(analysis.chosen.id, lowest.id);
+    assert.notEqual(analysis.chosen.id, first.checkpoints.at(-1)!.id, 'the final epoch overfits, so it is not the chosen one');
+    assert.equal(analysis.overfitting.detected, true);
+    assert.ok(analysis.curve.length > 0 && analysis.curve.length <= 200);
+
+    assert.deepEqual(first.deployments.map((d) => [d.name, d.model, d.provisioningState]), [['bikes-v1', analysis.chosen.model, 'Succeeded']]);
+    assert.deepEqual(second.deployments.map((d) => d.name), ['bikes-v2', 'bikes-v1']);
+    assert.deepEqual(third.deployments.map((d) => d.name), ['bikes-v3', 'bikes-v2']);
+    assert.deepEqual(third.deletedDeployments, ['bikes-v1']);
+    assert.deepEqual(deploymentsOn('ftpipe-swc').filter((n) => n.startsWith('bikes')), ['bikes-v2', 'bikes-v3']);
+    assert.ok(third.notes.some((n) => n.includes('hourly hosting cost') && n.includes('15 days')));
+  });
+
+  it('waits for approval: approved through the update (recorded who and when), rejected through the signal, rejected on timeout', async () => {
+    const taskQueue = env.temporal.taskQueue();
+    const worker = await env.createWorker(taskQueue);
+    await worker.runUntil(async () => {
+      const approved = await env.start(taskQueue, env.input({ deployment: { name: 'approved', requireApproval: true, type: 'GlobalStandard' } }));
+      await env.waitForStatus(approved, (s) => s.stage === 'await_approval');
+      const record = await approved.executeUpdate<ApprovalRecord, [object]>('approveRun', { args: [{ by: 'carol', comment: 'looks good' }] });
+      assert.equal(record.by, 'carol');
+      const approvedResult = await approved.result();
+      assert.equal(approvedResult.outcome, 'succeeded');
+      assert.deepEqual([approvedResult.approval?.decision, approvedResult.approval?.by], ['approved', 'carol']);
+      assert.deepEqual(approvedResult.deployments.map((d) => d.name), ['approved-v1']);
+
+      const rejected = await env.start(taskQueue, env.input({ deployment: { name: 'rejected', requireApproval: true, type: 'GlobalStandard' } }));
+      await env.waitForStatus(rejected, (s) => s.stage === 'await_approval');
+      await rejected.signal('reject', { by: 'dave' });
+      const rejectedResult = await rejected.result();
+      assert.equal(rejectedResult.outcome, 'not_promoted');
+      assert.equal(rejectedResult.evaluation?.decision.reason, 'rejected by dave');
+      assert.deepEqual(rejectedResult.deployments, []);
+
+      const timedOut = await (await env.start(taskQueue, env.input({ deployment: { name: 'timeout', requireApproval: true, approvalTimeoutSeconds: 1, type: 'GlobalStandard' } }))).result();
+      assert.equal(timedOut.outcome, 'not_promoted');
+      assert.equal(timedOut.approval?.by, 'timeout');
+    });
+    assert.deepEqual(deploymentsOn('ftpipe-swc').filter((n) => /^(rejected|timeout)/.test(n)), []);
+  });
+
+  it('evaluates every checkpoint on Developer deployments against a baseline, promotes only with enough lift, deletes the eval deployments', async () => {
+    const taskQueue = env.temporal.taskQueue();
+    const worker = await env.createWorker(taskQueue);
+    const evaluation = { evalSet: { path: EVAL_SET }, baseline: { model: 'gpt-4.1-mini' } };
+    await worker.runUntil(async () => {
+      const promoted = await (await env.start(taskQueue, env.input({ evaluation, deployment: { name: 'evaluated', type: 'GlobalStandard' } }))).result();
+      const scores = promoted.evaluation!.scores;
+      assert.equal(scores.filter((s) => s.kind === 'candidate').length, 3);
+      const baseline = scores.find((s) => s.kind === 'baseline')!;
+      assert.equal(baseline.score, 0);
+      const best = Math.max(...scores.filter((s) => s.kind === 'candidate').map((s) => s.score));
+      assert.ok(best > 0);
+      assert.equal(promoted.outcome, 'succeeded');
+      assert.equal(promoted.deployments[0]?.model, promoted.evaluation!.analysis.chosen.model);
+
+      const strict = await (await env.start(taskQueue, env.input({ evaluation: { ...evaluation, minLift: 1 }, deployment: { name: 'strict', type: 'GlobalStandard' } }))).result();
+      assert.equal(strict.outcome, 'not_promoted');
+      assert.match(strict.evaluation!.decision.reason, /^not promoted: best checkpoint scores .* vs baseline 0\.000/);
+    });
+    assert.deepEqual(deploymentsOn('ftpipe-swc').filter((n) => n.startsWith('ftpipe-eval-') || n.startsWith('strict')), []);
+  });
+
+  it('copies the chosen checkpoint to another region and deploys it there; a copy whose prerequisite fails says why', async () => {
+    const taskQueue = env.temporal.taskQueue();
+    const worker = await env.createWorker(taskQueue);
+    const ncus = env.emulator.account('ftpipe-ncus');
+    const eus2 = env.emulator.account('ftpipe-eus2');
+    await worker.runUntil(async () => {
+      // The copy API needs at least one fine-tuning job in the destination account.
+      await (await env.start(taskQueue, env.input({ profile: 'ftpipe-ncus' }))).result();
+      const handle = await env.start(taskQueue, env.input({
+        copies: [{ destinationResourceId: ncus.armId, region: 'northcentralus', deploy: { profile: 'ftpipe-ncus', name: 'bikes-ncus', type: 'GlobalStandard' } }],
+      }));
+      await handle.signal('copyToRegion', { destinationResourceId: eus2.armId, region: 'eastus2' });
+      const result = await handle.result();
+      const [toNcus, toEus2] = result.copies;
+      assert.equal(toNcus?.status, 'Completed');
+      assert.equal(toNcus?.checkpoint, result.evaluation!.analysis.chosen.id);
+      assert.equal(toNcus?.deployment?.name, 'bikes-ncus');
+      assert.equal(toEus2?.status, 'Failed');
+      assert.match(toEus2?.error ?? '', /fine-tuning job/i);
+      assert.ok(result.deployments.some((d) => d.name === 'bikes-ncus' && d.profile === 'ftpipe-ncus'));
+    });
+    assert.deepEqual(deploymentsOn('ftpipe-ncus'), ['bikes-ncus']);
+  });
+});
