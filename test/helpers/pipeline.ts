@@ -28,7 +28,7 @@ export function uniqueTrainingFile(): string {
 }
 
 /** Poll fast: the emulator's clock runs ~1000x, so a 3-epoch job takes a couple of real seconds. */
-export const FAST_POLLING = { queuedIntervalSeconds: 0.2, runningIntervalSeconds: 0.2, nearFinishIntervalSeconds: 0.1, fileIntervalSeconds: 0.1 };
+export const FAST_POLLING = { queuedIntervalSeconds: 0.2, runningIntervalSeconds: 0.2, nearFinishIntervalSeconds: 0.1, fileIntervalSeconds: 0.1, deploymentIntervalSeconds: 0.1 };
 
 export interface PipelineTestEnv {
   temporal: TemporalTestEnv;
