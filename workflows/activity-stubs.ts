@@ -1,5 +1,5 @@
 /** The pipeline's activity stubs, with the run's timeouts. Workflow-safe. */
-import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { PipelineInput, Timeouts } from '../src/pipeline/input';
 
@@ -12,6 +12,14 @@ export function activitiesFor(timeouts: Timeouts, polling: PipelineInput['pollin
   const azure = proxyActivities<Activities>({ startToCloseTimeout: `${timeouts.azureCallSeconds} seconds`, retry: AZURE_RETRY });
   const validation = proxyActivities<Activities>({ startToCloseTimeout: '2 hours', heartbeatTimeout, retry: { maximumAttempts: 3 } });
   const long = proxyActivities<Activities>({ startToCloseTimeout: '6 hours', heartbeatTimeout, retry: AZURE_RETRY });
+  // Creating activities finish their cancellation before the workflow's cleanup runs: otherwise a create still in
+  // flight could make its deployment or file after cleanup deleted what it knew of.
+  const creating = proxyActivities<Activities>({
+    startToCloseTimeout: '6 hours',
+    heartbeatTimeout,
+    retry: AZURE_RETRY,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  });
   const fileWait = proxyActivities<Activities>({
     startToCloseTimeout: '6 hours',
     heartbeatTimeout: `${Math.max(timeouts.heartbeatSeconds, Math.ceil(polling.fileIntervalSeconds * 3))} seconds`,
@@ -33,8 +41,8 @@ export function activitiesFor(timeouts: Timeouts, polling: PipelineInput['pollin
     listDeployments: azure.listDeployments,
     startCheckpointCopy: azure.startCheckpointCopy,
     validateTrainingData: validation.validateTrainingData,
-    uploadFile: long.uploadFile,
-    createDeployment: long.createDeployment,
+    uploadFile: creating.uploadFile,
+    createDeployment: creating.createDeployment,
     deleteDeployment: long.deleteDeployment,
     smokeTestDeployment: long.smokeTestDeployment,
     runEvalSet: long.runEvalSet,

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { ApprovalRecord, PipelineResult } from '../../src/pipeline/types';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { ApplicationFailure } from '@temporalio/common';
+import type { ApprovalRecord, PipelineResult, PipelineStatus } from '../../src/pipeline/types';
+import { liveFiles } from '../helpers/emulator-state';
 import { ROOT } from '../helpers/cli';
-import { usePipelineStack } from '../helpers/pipeline';
+import { FAST_POLLING, uniqueTrainingFile, usePipelineStack } from '../helpers/pipeline';
 
 const EVAL_SET = join(ROOT, 'examples', 'data', 'bike-shop-eval.jsonl');
 /** Emulated ARM and inference waits made short, so deployments finish in real milliseconds at the test clock. */
@@ -114,5 +117,58 @@ describe('after training: evaluate, approve, deploy, copy', () => {
       assert.ok(result.deployments.some((d) => d.name === 'bikes-ncus' && d.profile === 'ftpipe-ncus'));
     });
     assert.deepEqual(deploymentsOn('ftpipe-ncus'), ['bikes-ncus']);
+  });
+});
+
+describe('after training: failures and cancellation leave only what was promoted', () => {
+  const env = usePipelineStack({ timings: FAST_DEPLOYMENTS });
+  const deploymentsOn = (account: string): string[] =>
+    (env.emulator.control.dumpState().deployments as unknown as EmulatedDeployment[]).filter((d) => d.account === account).map((d) => d.name).sort();
+
+  it('a new version that fails its smoke test is deleted and the previous version stays live', async () => {
+    const taskQueue = env.temporal.taskQueue();
+    const worker = await env.createWorker(taskQueue);
+    const deployment = { name: 'rollback', type: 'GlobalStandard' as const, smokeTestTimeoutSeconds: 2 };
+    await worker.runUntil(async () => {
+      const first = await (await env.start(taskQueue, env.input({ deployment }))).result();
+      assert.deepEqual(first.deployments.map((d) => d.name), ['rollback-v1']);
+      env.emulator.control.addFault({ route: 'chat.completions', action: 'error', status: 500, times: 1000 });
+      const err = await (await env.start(taskQueue, env.input({ deployment }))).result().then(() => undefined, (e: unknown) => e);
+      env.emulator.control.clearFaults();
+      assert.ok(err instanceof WorkflowFailedError);
+      assert.equal((err.cause as ApplicationFailure).type, 'DeploymentFailed');
+      assert.match((err.cause as ApplicationFailure).message, /^deployment rollback-v2 failed .*it was deleted and the previous versions stay live$/);
+    });
+    assert.deepEqual(deploymentsOn('ftpipe-swc').filter((n) => n.startsWith('rollback')), ['rollback-v1']);
+  });
+
+  it('cancelling during evaluation deletes the evaluation deployments and the run\'s uploads', async () => {
+    const taskQueue = env.temporal.taskQueue();
+    const worker = await env.createWorker(taskQueue);
+    await worker.runUntil(async () => {
+      // Slow evaluation deployments down so the cancellation lands while one exists.
+      env.emulator.control.setClockScale(50);
+      const handle = await env.start(taskQueue, env.input({
+        training: { path: uniqueTrainingFile() },
+        evaluation: { evalSet: { path: EVAL_SET } },
+        polling: { ...FAST_POLLING },
+      }));
+      env.emulator.control.setClockScale(1000);
+      await env.waitForStatus(handle, (s) => s.stage === 'evaluate', 60_000);
+      for (let i = 0; i < 100 && !deploymentsOn('ftpipe-swc').some((n) => n.startsWith('ftpipe-eval-')); i++) await new Promise((r) => setTimeout(r, 50));
+      env.emulator.control.setClockScale(20);
+      assert.ok(deploymentsOn('ftpipe-swc').some((n) => n.startsWith('ftpipe-eval-')), 'an evaluation deployment exists when the run is cancelled');
+      await handle.cancel();
+      await handle.result().catch(() => undefined);
+      env.emulator.control.setClockScale(1000);
+      const status = await handle.query<PipelineStatus, []>('status');
+      assert.equal(status.stage, 'cancelled');
+      assert.deepEqual(status.errors.filter((e) => e.stage === 'cleanup'), []);
+      const history = await handle.fetchHistory();
+      const names = (history.events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : []);
+      assert.ok(names.includes('deleteDeployment'), names.join(','));
+      assert.deepEqual(liveFiles(env.emulator, status.files.filter((f) => f.origin === 'uploaded').map((f) => f.fileId)), []);
+    });
+    assert.deepEqual(deploymentsOn('ftpipe-swc').filter((n) => n.startsWith('ftpipe-eval-')), [], JSON.stringify(env.emulator.control.dumpState().deployments));
   });
 });
