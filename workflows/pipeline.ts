@@ -26,7 +26,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { activitiesFor } from './activity-stubs';
-import { HOSTING_NOTE, awaitApproval, copyCheckpoint, deploy, evaluate, type PostTrainingContext } from './post-training';
+import { awaitApproval, copyCheckpoint, deploy, evaluate, type PostTrainingContext } from './post-training';
+import { remainingNotes } from '../src/report/notes';
 import { fineTuningJobCreateBody, type RunIdentity } from '../src/azure/requests';
 import { CopyRequestSchema, PipelineInputError, describeIssues, parsePipelineInput, type CopyRequest, type DataSource, type PipelineInput, type PipelineInputDraft } from '../src/pipeline/input';
 import {
@@ -435,7 +436,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
       return {
         outcome: 'cancelled_in_azure', runName: input.runName, jobId: job.id, fineTunedModel: null, trainedTokens: null, resultFileId: null, checkpoints: [],
         files: status.files, validation: status.validation, timeline: status.timeline, deletedFiles: [], evaluation: null, approval: null, deployments: [],
-        deletedDeployments: [], copies: status.copies, notes: [],
+        deletedDeployments: [], copies: status.copies, notes: [], report: null,
       };
     }
 
@@ -494,8 +495,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     if (input.cleanup.uploadedFiles === 'always' && ours.length > 0) deletedFiles = await deleteFiles({ profile: input.profile, fileIds: ours });
     if (input.cleanup.resultFiles === 'delete' && results.resultFileId) deletedFiles.push(...(await deleteFiles({ profile: input.profile, fileIds: [results.resultFileId] })));
 
-    const notes: string[] = [];
-    if (status.deployments.length > 0) notes.push(`Live: ${status.deployments.map((d) => `${d.name} (${d.sku}, ${d.model})`).join(', ')}. ${HOSTING_NOTE}`);
+    const notes = remainingNotes(status.deployments);
     const keptFiles = [...ours.filter((id) => !deletedFiles.includes(id)), ...(results.resultFileId && !deletedFiles.includes(results.resultFileId) ? [results.resultFileId] : [])];
     if (keptFiles.length > 0) notes.push(`Files kept on the account: ${keptFiles.join(', ')}.`);
     if (!promoted) notes.push(`Not deployed: ${evaluation.decision.reason}.`);
@@ -519,6 +519,20 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
       deletedDeployments,
       copies: status.copies,
       notes,
+      report: {
+        runName: input.runName,
+        jobId: job.id,
+        baseModel: input.baseModel,
+        fineTunedModel: results.fineTunedModel,
+        checkpoints: results.checkpoints,
+        metrics: evaluation.analysis,
+        evalScores: evaluation.scores,
+        decision: evaluation.decision,
+        deployments: status.deployments,
+        deleted: [...deletedDeployments, ...deletedFiles],
+        approval: status.approval,
+        generatedAt: nowIso(),
+      },
     };
   } catch (err) {
     if (err instanceof ContinueAsNew) throw err;

@@ -18,10 +18,6 @@ import type {
 } from '../src/pipeline/types';
 import type { PipelineActivities } from './activity-stubs';
 
-/** Azure's documented cost notes for what a run leaves deployed. */
-export const HOSTING_NOTE =
-  'Each deployed fine-tuned model incurs an hourly hosting cost whether or not it is called; a fine-tuned deployment with no calls for 15 days is deleted by Azure (the model stays and can be redeployed). Developer deployments have no hosting fee and are deleted after 24 hours.';
-
 export interface PostTrainingContext {
   input: PipelineInput;
   status: PipelineStatus;

@@ -2,6 +2,7 @@
  * What the pipeline's activities return and what its `status` query and result show. Plain data, workflow-safe.
  * Nothing here holds training content or secrets: ids, names, hashes, counts, statuses and Azure's own messages.
  */
+import type { RunReport } from '../report/types';
 
 export const STAGES = [
   'preflight',
@@ -190,6 +191,8 @@ export interface PipelineResult {
   copies: CopyStatus[];
   /** Plain-words notes on what remains and what it costs (Azure's hosting and inactivity rules). */
   notes: string[];
+  /** The data of `ftpipe report` (null when the job did not produce a model). */
+  report: RunReport | null;
 }
 
 export interface EvaluationOutcome {
@@ -205,7 +208,7 @@ export interface ApprovalRecord {
   comment?: string;
 }
 
-/* ---- After training: evaluation, deployment, copies (issue 6) ---- */
+/* ---- After training: evaluation, deployment, copies ---- */
 
 export type CheckpointPolicy = 'lowest_valid_loss' | 'final' | 'best_valid_accuracy';
 

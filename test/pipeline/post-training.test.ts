@@ -42,7 +42,9 @@ describe('after training: evaluate, approve, deploy, copy', () => {
     assert.deepEqual(third.deployments.map((d) => d.name), ['bikes-v3', 'bikes-v2']);
     assert.deepEqual(third.deletedDeployments, ['bikes-v1']);
     assert.deepEqual(deploymentsOn('ftpipe-swc').filter((n) => n.startsWith('bikes')), ['bikes-v2', 'bikes-v3']);
-    assert.ok(third.notes.some((n) => n.includes('hourly hosting cost') && n.includes('15 days')));
+    assert.ok(third.notes.some((n) => n.startsWith('bikes-v3 (GlobalStandard') && n.includes('hourly hosting fee') && n.includes('15 days')));
+    assert.equal(third.report?.metrics?.chosen.id, third.evaluation?.analysis.chosen.id);
+    assert.deepEqual(third.report?.deleted, ['bikes-v1']);
   });
 
   it('waits for approval: approved through the update (recorded who and when), rejected through the signal, rejected on timeout', async () => {

@@ -1,4 +1,5 @@
 /** `ftpipe dev`, `ftpipe worker`, `ftpipe demo`, `ftpipe doctor`: running ftpipe locally and in production. */
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -6,6 +7,9 @@ import type { Command } from 'commander';
 import { loadWorkerConfig } from '../../config/worker-config';
 import { createLogger } from '../../logging';
 import { packageRoot, packageVersion, stateDir } from '../../paths';
+import { createOpenAIClient } from '../../azure/clients';
+import { renderReport } from '../../report/html';
+import { emulatorProfiles } from '../../stack/emulator-profiles';
 import { startLocalStack } from '../../stack/local-stack';
 import { TASK_QUEUE } from '../../temporal/constants';
 import { temporalTargetFromEnv } from '../../temporal/connection';
@@ -133,10 +137,24 @@ export function registerDevCommands(program: Command): void {
           if (line !== lastStage) console.log(`demo: ${line}`);
           lastStage = line;
         }
-        return run.result();
+        const finished = await run.result();
+        console.log(formatResult(finished));
+        if (finished.outcome !== 'succeeded' || !finished.report) throw new Error('the demo run did not succeed');
+        // The new deployment answers through the real client, as an application would call it.
+        const deployment = finished.deployments[0];
+        const profile = stack.config.profiles.find((p) => p.name === deployment?.profile);
+        if (!deployment || !profile || !stack.emulator) throw new Error('the demo run deployed nothing');
+        const question = 'How often should I oil my chain?';
+        const answer = await createOpenAIClient(profile, { ...process.env, ...emulatorProfiles(stack.emulator).env }).chat.completions.create({
+          model: deployment.name,
+          messages: [{ role: 'user', content: question }],
+        });
+        console.log(`demo: asked ${deployment.name} "${question}" -> "${answer.choices[0]?.message.content ?? ''}"`);
+        return finished;
       });
-      console.log(formatResult(result));
-      if (result.outcome !== 'succeeded') throw new Error('the demo run did not succeed');
+      const reportPath = join(home, 'report.html');
+      writeFileSync(reportPath, renderReport(result.report!));
+      console.log(`demo: report ${reportPath}`);
       console.log('demo: succeeded');
     });
 }

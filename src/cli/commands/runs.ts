@@ -6,7 +6,7 @@ import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { defaultWorkflowId, FtpipeClient, PipelineAlreadyRunningError, type PipelineHandle, type PipelineResult, type PipelineStatus } from '../../client';
-import { PipelineInputError, type DataSource, type PipelineInputDraft } from '../../pipeline/input';
+import { PipelineInputError, type PipelineInputDraft } from '../../pipeline/input';
 
 interface ConnectionFlags {
   address?: string;
@@ -34,11 +34,12 @@ export function readPipelineFile(path: string): PipelineInputDraft {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`${path}: a pipeline file holds one object (the workflow input)`);
   const input = raw as PipelineInputDraft & Record<string, unknown>;
   const base = dirname(resolve(path));
-  const absolute = (source: DataSource | undefined): DataSource | undefined =>
-    source && typeof source === 'object' && 'path' in source && typeof source.path === 'string' && !isAbsolute(source.path) ? { path: resolve(base, source.path) } : source;
+  const absolute = <T>(source: T): T =>
+    source && typeof source === 'object' && 'path' in source && typeof source.path === 'string' && !isAbsolute(source.path) ? { ...source, path: resolve(base, source.path) } : source;
   const training = absolute(input.training);
   const validation = absolute(input.validation);
-  return { ...input, ...(training ? { training } : {}), ...(validation ? { validation } : {}) };
+  const evaluation = input.evaluation?.evalSet ? { ...input.evaluation, evalSet: absolute(input.evaluation.evalSet) } : input.evaluation;
+  return { ...input, ...(training ? { training } : {}), ...(validation ? { validation } : {}), ...(evaluation ? { evaluation } : {}) };
 }
 
 /** Accepts a workflow id or a run name. */
@@ -90,11 +91,26 @@ export function formatStatus(status: PipelineStatus): string {
 }
 
 export function formatResult(result: PipelineResult): string {
-  const lines = [`${result.outcome === 'succeeded' ? 'succeeded' : 'ended: the job was cancelled in Azure'}: run ${result.runName}, job ${result.jobId}`];
+  const headline = { succeeded: 'succeeded', not_promoted: 'trained, not promoted', cancelled_in_azure: 'ended: the job was cancelled in Azure' }[result.outcome];
+  const lines = [`${headline}: run ${result.runName}, job ${result.jobId}`];
   if (result.fineTunedModel) lines.push(`  fine-tuned model: ${result.fineTunedModel}`);
   if (result.trainedTokens !== null) lines.push(`  trained tokens: ${result.trainedTokens}`);
-  for (const c of result.checkpoints) lines.push(`  checkpoint step ${c.step}: ${c.model} (full valid loss ${fmt(c.metrics.fullValidLoss)}, train loss ${fmt(c.metrics.trainLoss)})`);
+  const chosen = result.evaluation?.analysis.chosen.id;
+  for (const c of result.checkpoints) {
+    lines.push(`  checkpoint step ${c.step}: ${c.model} (full valid loss ${fmt(c.metrics.fullValidLoss)}, train loss ${fmt(c.metrics.trainLoss)})${c.id === chosen ? '  <- chosen' : ''}`);
+  }
+  if (result.evaluation) {
+    const { analysis, scores, decision } = result.evaluation;
+    lines.push(`  choice: ${analysis.reason}${analysis.overfitting.detected ? `; overfitting: ${analysis.overfitting.detail}` : ''}`);
+    for (const s of scores) lines.push(`  eval ${s.kind} ${s.candidate}: ${s.score.toFixed(3)} over ${s.items} items`);
+    lines.push(`  decision: ${decision.promoted ? 'promote' : 'do not promote'}: ${decision.reason}`);
+  }
+  if (result.approval) lines.push(`  approval: ${result.approval.decision} by ${result.approval.by} at ${result.approval.at}`);
+  for (const d of result.deployments) lines.push(`  live deployment: ${d.name} (${d.sku} x${d.capacity}, profile ${d.profile}) -> ${d.model}`);
+  for (const c of result.copies) lines.push(`  copy to ${c.region}: ${c.status}${c.error ? `: ${c.error}` : ''}`);
+  if (result.deletedDeployments.length) lines.push(`  retired deployments: ${result.deletedDeployments.join(', ')}`);
   if (result.resultFileId) lines.push(`  results.csv: file ${result.resultFileId}`);
+  for (const note of result.notes) lines.push(`  note: ${note}`);
   return lines.join('\n');
 }
 
