@@ -1,0 +1,536 @@
+/**
+ * Pipeline benchmark: the real Temporal dev server (headless, in-memory), ftpipe's Azure emulator on a fast clock in
+ * this process, and ONE ftpipe worker in a child process (so that its peak RSS, VmHWM, is measured alone).
+ *
+ * Throughput (default): N runs (`--runs`, 100) started at once through the typed client; prints runs/s, overhead
+ * beyond emulated training, worker peak RSS, Azure calls per run by route, and history length per execution and per
+ * run chain (continue-as-new).
+ *   overhead = wall time of the run (first execution's start to the last execution's close, server clock)
+ *              - (job.finished_at - job.created_at) / clockScale   (the job's emulated life, in real seconds)
+ * so it counts validation, upload, file processing, job creation, poll granularity, collection and queueing in Temporal.
+ *
+ * `--long`: one run whose job trains for 24 emulated hours, polled as a real run is (one poll per 60 emulated
+ * seconds): poll interval `--long-poll-seconds` real (1) at clock scale 60/interval (60), so 24 h take 24 real minutes.
+ * Workflow timers are real seconds, and the dev server fires sub-second timers only after about a second, so an
+ * interval below 1 s makes fewer polls than a real job would. Prints polls, executions in the continue-as-new chain,
+ * history per execution, total events, the delay from the job's finished_at to the `collect` stage, and where a poll
+ * cycle's time goes (from history timestamps).
+ *
+ * Run: npx tsx bench/pipelines.ts [--runs 100] [--clock-scale 20] [--poll-seconds 5] [--max-activities 8] [--long]
+ */
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, type Worker } from '@temporalio/worker';
+import pino from 'pino';
+import { FtpipeClient, type PipelineHandle, type PipelineResult } from '../src/client';
+import type { WorkerConfig } from '../src/config/worker-config';
+import { DevServer } from '../src/devserver/dev-server';
+import { startEmulator, type RunningEmulator } from '../src/emulator';
+import type { Timings } from '../src/emulator/config';
+import { createLogger } from '../src/logging';
+import type { PipelineInputDraft } from '../src/pipeline/input';
+import { emulatorProfiles, EMULATOR_PROFILE } from '../src/stack/emulator-profiles';
+import { createFtpipeWorker } from '../workers/worker';
+import { installRuntime } from '../workers/runtime';
+
+const WORKER_FLAG = '--worker-child';
+const ROOT = join(__dirname, '..');
+const SAMPLE_TRAINING = join(ROOT, 'examples', 'data', 'bike-shop-train.jsonl');
+const TARGET_HISTORY_EVENTS = 200;
+const TARGET_RSS_BYTES = 1024 ** 3;
+/** A realistic Azure poll: once a minute while training. */
+const REALISTIC_RUNNING_POLL_SECONDS = 60;
+const REALISTIC_QUEUED_POLL_SECONDS = 300;
+const LONG_TRAINING_SECONDS = 24 * 3600;
+
+interface WorkerTuning {
+  maxConcurrentActivityTaskExecutions: number;
+  maxConcurrentWorkflowTaskExecutions: number;
+  maxCachedWorkflows: number;
+}
+
+interface WorkerChildConfig {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  config: WorkerConfig;
+  env: Record<string, string>;
+  tuning: WorkerTuning;
+  /** Prebundled workflows, as a production worker loads them (webpack's peak would otherwise dominate VmHWM). */
+  workflowBundlePath: string;
+}
+
+type ChildMessage = { type: 'ready' } | { type: 'error'; message: string };
+
+// ---------------------------------------------------------------- worker child
+
+async function runWorkerChild(): Promise<void> {
+  const cfg = await new Promise<WorkerChildConfig>((resolve) => process.once('message', (m) => resolve(m as WorkerChildConfig)));
+  // Warnings (e.g. TMPRL1104, slow workflow tasks) are shown: they explain slow runs. FTPIPE_BENCH_LOG=error hides them.
+  const logger = createLogger({ level: process.env.FTPIPE_BENCH_LOG ?? 'warn', destination: pino.destination(2) });
+  installRuntime({ logger });
+  const connection = await NativeConnection.connect({ address: cfg.address });
+  const worker: Worker = await createFtpipeWorker({
+    connection,
+    namespace: cfg.namespace,
+    taskQueue: cfg.taskQueue,
+    deps: { config: cfg.config, logger, version: 'bench', env: { ...process.env, ...cfg.env } },
+    workflowSource: { workflowBundlePath: cfg.workflowBundlePath },
+    shutdownGraceTime: '2s',
+    ...cfg.tuning,
+  });
+  process.on('message', (m) => {
+    if ((m as { type?: string }).type === 'stop') worker.shutdown();
+  });
+  // The parent going away (crash, Ctrl-C) must not leave this worker behind.
+  process.on('disconnect', () => worker.shutdown());
+  const running = worker.run();
+  process.send!({ type: 'ready' } satisfies ChildMessage);
+  await running;
+  await connection.close();
+  process.exit(0);
+}
+
+// ---------------------------------------------------------------- helpers
+
+interface Options {
+  runs: number;
+  clockScale: number;
+  pollSeconds: number;
+  long: boolean;
+  longPollSeconds: number;
+  timeoutMinutes: number;
+  tuning: WorkerTuning;
+}
+
+function parseArgs(argv: string[]): Options {
+  const opts: Options = {
+    runs: 100,
+    clockScale: 20,
+    pollSeconds: 5,
+    long: false,
+    longPollSeconds: 1,
+    timeoutMinutes: argv.includes('--long') ? 45 : 20,
+    // Activities are capped low: each dataset validation starts its own pool of tokenizer threads (see docs/benchmarks.md).
+    tuning: { maxConcurrentActivityTaskExecutions: 8, maxConcurrentWorkflowTaskExecutions: 100, maxCachedWorkflows: 1000 },
+  };
+  const num = (i: number): number => {
+    const v = Number(argv[i + 1]);
+    if (!Number.isFinite(v) || v <= 0) usage(`${argv[i]} needs a positive number`);
+    return v;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    switch (argv[i]) {
+      case '--runs': opts.runs = Math.floor(num(i)); i++; break;
+      case '--clock-scale': opts.clockScale = num(i); i++; break;
+      case '--poll-seconds': opts.pollSeconds = num(i); i++; break;
+      case '--long': opts.long = true; break;
+      case '--long-poll-seconds': opts.longPollSeconds = num(i); i++; break;
+      case '--timeout-minutes': opts.timeoutMinutes = num(i); i++; break;
+      case '--max-activities': opts.tuning.maxConcurrentActivityTaskExecutions = Math.floor(num(i)); i++; break;
+      case '--max-workflow-tasks': opts.tuning.maxConcurrentWorkflowTaskExecutions = Math.floor(num(i)); i++; break;
+      case '--max-cached': opts.tuning.maxCachedWorkflows = Math.floor(num(i)); i++; break;
+      default: usage(`unknown argument ${argv[i]}`);
+    }
+  }
+  return opts;
+}
+
+function usage(message: string): never {
+  console.error(`${message}\nusage: npx tsx bench/pipelines.ts [--runs N] [--clock-scale N] [--poll-seconds S] [--long [--long-poll-seconds S]] [--timeout-minutes M] [--max-activities N] [--max-workflow-tasks N] [--max-cached N]`);
+  process.exit(2);
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${Math.round(ms / 1000)} s`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+const mb = (bytes: number): string => `${(bytes / 1024 ** 2).toFixed(0)} MB`;
+const verdict = (ok: boolean): string => (ok ? 'MET' : 'MISSED');
+
+function vmHwmBytes(pid: number): number {
+  return vmRssBytes(pid, 'VmHWM');
+}
+
+function vmRssBytes(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
+  return line ? Number(line.replace(/\D+/g, '')) * 1024 : NaN;
+}
+
+function machine(): string {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  return `${cpus().length} CPUs (nproc), ${cpu}, ${(totalmem() / 1024 ** 3).toFixed(1)} GB RAM, Node ${process.version}`;
+}
+
+/** The code measured: the commit, and whether pipeline code had uncommitted changes (a shared tree moves). */
+function codeVersion(): string {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'workflows', 'activities', 'src', 'workers'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    return dirty ? `${commit} + uncommitted changes to ${dirty.split('\n').length} pipeline file(s)` : commit;
+  } catch {
+    return 'unknown (no git)';
+  }
+}
+
+/** A dataset file of its own per run (the sample plus one unique example), so each run validates and uploads its data. */
+function uniqueTrainingFile(dir: string, index: number): string {
+  const unique = JSON.stringify({ messages: [{ role: 'user', content: `Ticket ${randomUUID()}: is my bike ready?` }, { role: 'assistant', content: 'Yes, it is ready for pick-up.' }] });
+  const path = join(dir, `train-${index}.jsonl`);
+  writeFileSync(path, `${readFileSync(SAMPLE_TRAINING, 'utf8')}${unique}\n`);
+  return path;
+}
+
+interface Stack {
+  server: DevServer;
+  emulator: RunningEmulator;
+  connection: Connection;
+  client: Client;
+  ftpipe: FtpipeClient;
+  worker: ChildProcess;
+  taskQueue: string;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+async function startStack(clockScale: number, timings: Partial<Timings>, tuning: WorkerTuning): Promise<Stack> {
+  const server = await DevServer.start({ uiPort: false });
+  const cleanups: (() => Promise<void>)[] = [() => server.stop()];
+  const stopAll = async (): Promise<void> => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((err: unknown) => console.error(`cleanup: ${String(err)}`));
+  };
+  try {
+    const emulator = await startEmulator({ clockScale, timings });
+    cleanups.push(() => emulator.stop());
+    const connection = await Connection.connect({ address: server.address });
+    cleanups.push(() => connection.close());
+    const client = new Client({ connection, namespace: server.namespace });
+    const taskQueue = `bench-${randomUUID().slice(0, 8)}`;
+    const ftpipe = new FtpipeClient(client, { taskQueue });
+    const dataDir = mkdtempSync(join(tmpdir(), 'ftpipe-bench-'));
+    cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+
+    const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: new DefaultLogger('WARN') });
+    const workflowBundlePath = join(dataDir, 'workflow-bundle.js');
+    writeFileSync(workflowBundlePath, code);
+
+    const { profiles, env } = emulatorProfiles(emulator);
+    const worker = fork(__filename, [WORKER_FLAG], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    cleanups.push(() => stopWorker(worker));
+    const ready = new Promise<void>((resolve, reject) => {
+      worker.once('message', (m: ChildMessage) => (m.type === 'ready' ? resolve() : reject(new Error(m.message))));
+      worker.once('exit', (code) => reject(new Error(`worker exited with ${code} before it was ready`)));
+    });
+    const childConfig: WorkerChildConfig = { address: server.address, namespace: server.namespace, taskQueue, config: { profiles }, env, tuning, workflowBundlePath };
+    worker.send(childConfig);
+    // Bundling the workflows takes a while on a busy machine.
+    await withTimeout(ready, 180_000, 'worker start');
+    await sleep(1_000);
+    console.log(`worker ready (pid ${worker.pid}): RSS ${mb(vmRssBytes(worker.pid!, 'VmRSS'))} idle`);
+    return { server, emulator, connection, client, ftpipe, worker, taskQueue, dataDir, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+async function stopWorker(worker: ChildProcess): Promise<void> {
+  if (worker.exitCode !== null || worker.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  if (worker.connected) worker.send({ type: 'stop' });
+  const timer = setTimeout(() => worker.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+interface Execution {
+  runId: string;
+  historyLength: number;
+  start: Date;
+  close: Date | undefined;
+}
+
+/** Every execution of a workflow id (the continue-as-new chain), oldest first, from visibility. */
+async function executionsOf(client: Client, workflowId: string): Promise<Execution[]> {
+  const found: Execution[] = [];
+  for await (const run of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+    found.push({ runId: run.runId, historyLength: run.historyLength, start: run.startTime, close: run.closeTime });
+  }
+  return found.sort((a, b) => a.start.getTime() - b.start.getTime());
+}
+
+/** Counts the events of an execution from its history (visibility's historyLength can lag). */
+async function historyEvents(client: Client, workflowId: string, runId: string): Promise<number> {
+  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+  return history.events?.length ?? 0;
+}
+
+type HistoryEvent = NonNullable<Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['fetchHistory']>>['events']>[number];
+
+function eventMs(event: HistoryEvent): number {
+  const t = event.eventTime;
+  return t ? Number(t.seconds?.toString() ?? 0) * 1000 + (t.nanos ?? 0) / 1e6 : NaN;
+}
+
+/** Where a poll cycle's real time goes, from history timestamps: timers, activities, workflow tasks (mean ms). */
+async function cycleBreakdown(client: Client, workflowId: string, runIds: string[]): Promise<string> {
+  const sums = { timer: { total: 0, n: 0 }, activity: { total: 0, n: 0 }, workflowTask: { total: 0, n: 0 } };
+  const add = (key: keyof typeof sums, ms: number): void => {
+    sums[key].total += ms;
+    sums[key].n += 1;
+  };
+  for (const runId of runIds) {
+    const events = (await client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
+    let timerAt = NaN;
+    let activityAt = NaN;
+    let taskAt = NaN;
+    for (const event of events) {
+      if (event.timerStartedEventAttributes) timerAt = eventMs(event);
+      else if (event.timerFiredEventAttributes) add('timer', eventMs(event) - timerAt);
+      else if (event.activityTaskScheduledEventAttributes) activityAt = eventMs(event);
+      else if (event.activityTaskCompletedEventAttributes) add('activity', eventMs(event) - activityAt);
+      else if (event.workflowTaskScheduledEventAttributes) taskAt = eventMs(event);
+      else if (event.workflowTaskCompletedEventAttributes) add('workflowTask', eventMs(event) - taskAt);
+    }
+  }
+  const mean = ({ total, n }: { total: number; n: number }): string => (n ? `${(total / n).toFixed(0)} ms x${n}` : '-');
+  return `timer started->fired ${mean(sums.timer)}; activity scheduled->completed ${mean(sums.activity)}; workflow task scheduled->completed ${mean(sums.workflowTask)}`;
+}
+
+interface JobTimes {
+  createdAt: number;
+  finishedAt: number;
+}
+
+function jobTimes(emulator: RunningEmulator): Map<string, JobTimes> {
+  const times = new Map<string, JobTimes>();
+  for (const job of emulator.control.dumpState().jobs) {
+    if (typeof job.id === 'string' && typeof job.created_at === 'number' && typeof job.finished_at === 'number') {
+      times.set(job.id, { createdAt: job.created_at, finishedAt: job.finished_at });
+    }
+  }
+  return times;
+}
+
+function routeBreakdown(emulator: RunningEmulator, runs: number): { total: number; byRoute: [string, number][] } {
+  const counts = new Map<string, number>();
+  for (const entry of emulator.control.requests()) {
+    if (entry.route.startsWith('admin.')) continue;
+    counts.set(entry.route, (counts.get(entry.route) ?? 0) + 1);
+  }
+  const total = [...counts.values()].reduce((a, b) => a + b, 0);
+  return { total: total / runs, byRoute: [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([route, n]) => [route, n / runs]) };
+}
+
+// ---------------------------------------------------------------- throughput
+
+async function throughput(opts: Options): Promise<void> {
+  const { runs, clockScale, pollSeconds } = opts;
+  console.log(`# throughput: ${runs} concurrent runs, clock x${clockScale}, poll ${pollSeconds} s real (${(pollSeconds * clockScale).toFixed(0)} emulated s), worker ${JSON.stringify(opts.tuning)}`);
+  const stack = await startStack(clockScale, {}, opts.tuning);
+  const deadline = Date.now() + opts.timeoutMinutes * 60_000;
+  try {
+    const polling = { queuedIntervalSeconds: pollSeconds, runningIntervalSeconds: pollSeconds, nearFinishIntervalSeconds: pollSeconds, fileIntervalSeconds: Math.max(0.1, pollSeconds / 4) };
+    const inputs: PipelineInputDraft[] = Array.from({ length: runs }, (_, i) => ({
+      runName: `bench-${i}-${randomUUID().slice(0, 6)}`,
+      profile: EMULATOR_PROFILE,
+      baseModel: 'gpt-4.1-mini',
+      training: { path: uniqueTrainingFile(stack.dataDir, i) },
+      seed: i,
+      polling,
+    }));
+    const started = Date.now();
+    const handles = await withTimeout(Promise.all(inputs.map((input) => stack.ftpipe.startPipeline(input))), 120_000, 'starting runs');
+    console.log(`started ${runs} runs in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+    let done = 0;
+    const progress = setInterval(() => console.log(`  ${done}/${runs} closed after ${((Date.now() - started) / 1000).toFixed(0)} s; worker RSS peak so far ${mb(vmHwmBytes(stack.worker.pid!))}`), 15_000);
+    const outcomes = await withTimeout(
+      Promise.all(
+        handles.map(async (handle: PipelineHandle) => {
+          try {
+            return { handle, result: await handle.result() };
+          } catch (err) {
+            return { handle, error: err instanceof Error ? err.message : String(err) };
+          } finally {
+            done++;
+          }
+        }),
+      ),
+      Math.max(1, deadline - Date.now()),
+      'waiting for runs',
+    ).finally(() => clearInterval(progress));
+    const allClosed = Date.now();
+    const peakRss = vmHwmBytes(stack.worker.pid!);
+
+    const failures = outcomes.filter((o) => 'error' in o);
+    for (const f of failures.slice(0, 5)) console.log(`  FAILED ${f.handle.workflowId}: ${'error' in f ? f.error : ''}`);
+    const times = jobTimes(stack.emulator);
+    const overheads: number[] = [];
+    const trainings: number[] = [];
+    const walls: number[] = [];
+    const stageSeconds = new Map<string, number[]>();
+    let maxPerExecution = 0;
+    let maxPerChain = 0;
+    let maxExecutions = 0;
+    let firstStart = Infinity;
+    let lastClose = 0;
+    for (const outcome of outcomes) {
+      const executions = await executionsOf(stack.client, outcome.handle.workflowId);
+      const lengths = await Promise.all(executions.map((e) => historyEvents(stack.client, outcome.handle.workflowId, e.runId)));
+      maxPerExecution = Math.max(maxPerExecution, ...lengths);
+      maxPerChain = Math.max(maxPerChain, lengths.reduce((a, b) => a + b, 0));
+      maxExecutions = Math.max(maxExecutions, executions.length);
+      const first = executions[0];
+      const last = executions[executions.length - 1];
+      const result: PipelineResult | undefined = outcome.result;
+      if (!result || !first || !last?.close) continue;
+      const job = times.get(result.jobId);
+      if (!job) continue;
+      const wall = (last.close.getTime() - first.start.getTime()) / 1000;
+      const training = (job.finishedAt - job.createdAt) / clockScale;
+      firstStart = Math.min(firstStart, first.start.getTime());
+      lastClose = Math.max(lastClose, last.close.getTime());
+      walls.push(wall);
+      trainings.push(training);
+      // Time spent in each stage: from its timeline entry to the next one (the last stage to the run's close).
+      result.timeline.forEach((entry, i) => {
+        const end = result.timeline[i + 1]?.at;
+        const seconds = ((end ? new Date(end).getTime() : last.close!.getTime()) - new Date(entry.at).getTime()) / 1000;
+        stageSeconds.set(entry.stage, [...(stageSeconds.get(entry.stage) ?? []), seconds]);
+      });
+      overheads.push(wall - training);
+    }
+    overheads.sort((a, b) => a - b);
+    walls.sort((a, b) => a - b);
+    const calls = routeBreakdown(stack.emulator, runs);
+    const span = (lastClose - firstStart) / 1000;
+
+    console.log(`\n## results (${runs} runs, ${failures.length} failed)`);
+    console.log(`runs/s:                       ${(overheads.length / span).toFixed(2)} (${overheads.length} succeeded runs, first start to last close ${span.toFixed(1)} s; client saw all closed ${((allClosed - started) / 1000).toFixed(1)} s after the first start call)`);
+    console.log(`emulated job life (real s):   mean ${(trainings.reduce((a, b) => a + b, 0) / Math.max(1, trainings.length)).toFixed(2)} s (created_at..finished_at / ${clockScale})`);
+    console.log(`run wall time:                p50 ${percentile(walls, 50).toFixed(2)} s, p95 ${percentile(walls, 95).toFixed(2)} s`);
+    console.log(`overhead beyond training:     p50 ${percentile(overheads, 50).toFixed(2)} s, p95 ${percentile(overheads, 95).toFixed(2)} s, max ${percentile(overheads, 100).toFixed(2)} s (poll interval ${pollSeconds} s)`);
+    console.log('time per stage (real s):');
+    for (const [stage, values] of stageSeconds) {
+      values.sort((a, b) => a - b);
+      console.log(`  ${stage.padEnd(12)} p50 ${percentile(values, 50).toFixed(2)}, p95 ${percentile(values, 95).toFixed(2)}, max ${percentile(values, 100).toFixed(2)}`);
+    }
+    console.log(`worker peak RSS (VmHWM):      ${mb(peakRss)}   target <= ${mb(TARGET_RSS_BYTES)} at 500 runs: ${runs >= 500 ? verdict(peakRss <= TARGET_RSS_BYTES) : 'n/a (fewer than 500 runs)'}`);
+    console.log(`Azure calls per run:          ${calls.total.toFixed(2)}`);
+    for (const [route, n] of calls.byRoute) console.log(`  ${route.padEnd(26)} ${n.toFixed(2)}`);
+    console.log(`largest history per execution: ${maxPerExecution} events   target <= ${TARGET_HISTORY_EVENTS}: ${verdict(maxPerExecution <= TARGET_HISTORY_EVENTS)}`);
+    console.log(`largest run chain:            ${maxPerChain} events over at most ${maxExecutions} execution(s)`);
+  } finally {
+    await stack.stop();
+  }
+}
+
+// ---------------------------------------------------------------- long run
+
+async function longRun(opts: Options): Promise<void> {
+  const poll = opts.longPollSeconds;
+  const clockScale = REALISTIC_RUNNING_POLL_SECONDS / poll;
+  const examples = readFileSync(SAMPLE_TRAINING, 'utf8').split('\n').filter((l) => l.trim()).length + 1;
+  const epochs = 3;
+  // Batch 1, fixed epochs: examples * epochs steps, each lasting its share of 24 h.
+  const timings: Partial<Timings> = { stepBaseSeconds: LONG_TRAINING_SECONDS / (examples * epochs), stepSecondsPer1kTokens: 0 };
+  const polling = {
+    queuedIntervalSeconds: Math.max(0.1, REALISTIC_QUEUED_POLL_SECONDS / clockScale),
+    runningIntervalSeconds: poll,
+    // The schema's floor is 0.1 s, so near-finish polling is no faster than running polling at this scale.
+    nearFinishIntervalSeconds: Math.max(0.1, 15 / clockScale),
+    fileIntervalSeconds: Math.max(0.1, 10 / clockScale),
+  };
+  console.log(`# long run: 24 h emulated training, clock x${clockScale}, running poll ${poll} s real = ${REALISTIC_RUNNING_POLL_SECONDS} emulated s; ideal polls ${LONG_TRAINING_SECONDS / REALISTIC_RUNNING_POLL_SECONDS}; expected ~${(LONG_TRAINING_SECONDS / clockScale).toFixed(0)} s real`);
+  const stack = await startStack(clockScale, timings, opts.tuning);
+  try {
+    const input: PipelineInputDraft = {
+      runName: `bench-long-${randomUUID().slice(0, 6)}`,
+      profile: EMULATOR_PROFILE,
+      baseModel: 'gpt-4.1-mini',
+      training: { path: uniqueTrainingFile(stack.dataDir, 0) },
+      hyperparameters: { nEpochs: epochs, batchSize: 1 },
+      seed: 1,
+      polling,
+    };
+    const handle = await stack.ftpipe.startPipeline(input);
+    const started = Date.now();
+    const progress = setInterval(() => {
+      void handle.status().then(
+        (s) => console.log(`  ${((Date.now() - started) / 1000).toFixed(0)} s: stage ${s.stage}, step ${s.progress.step ?? '-'}/${s.progress.totalSteps ?? '-'}, continuations ${s.continuations}`),
+        () => undefined,
+      );
+    }, 20_000);
+    const result = await withTimeout(handle.result(), opts.timeoutMinutes * 60_000, 'long run').finally(() => clearInterval(progress));
+    const wall = (Date.now() - started) / 1000;
+    // Map emulated time to real time with the clock's current anchor (the scale never changed during the run).
+    const emuNowMs = stack.emulator.control.now().getTime();
+    const realNowMs = Date.now();
+    const job = jobTimes(stack.emulator).get(result.jobId);
+    if (!job) throw new Error(`the emulator has no finished job ${result.jobId}`);
+    const finishedRealMs = realNowMs - (emuNowMs - job.finishedAt * 1000) / clockScale;
+    const collect = result.timeline.find((t) => t.stage === 'collect');
+    if (!collect) throw new Error('the run has no collect stage in its timeline');
+    // finished_at is whole emulated seconds: the true finish lies up to one emulated second later.
+    const delay = (new Date(collect.at).getTime() - finishedRealMs) / 1000;
+    const resolution = 1 / clockScale;
+
+    const polls = stack.emulator.control.requests({ route: 'jobs.events' }).length;
+    const executions = await executionsOf(stack.client, handle.workflowId);
+    const lengths = await Promise.all(executions.map((e) => historyEvents(stack.client, handle.workflowId, e.runId)));
+    const largest = Math.max(...lengths);
+    const total = lengths.reduce((a, b) => a + b, 0);
+    const calls = routeBreakdown(stack.emulator, 1);
+
+    console.log(`\n## results (outcome ${result.outcome}, wall ${wall.toFixed(1)} s)`);
+    console.log(`emulated training:            ${((job.finishedAt - job.createdAt) / 3600).toFixed(2)} h created_at..finished_at (${((job.finishedAt - job.createdAt) / clockScale).toFixed(1)} s real)`);
+    console.log(`polls made (jobs.events):     ${polls} (a real 24 h job polled every 60 s: ${LONG_TRAINING_SECONDS / REALISTIC_RUNNING_POLL_SECONDS})`);
+    console.log(`executions (continue-as-new): ${executions.length}`);
+    console.log(`largest history per execution: ${largest} events   target <= ${TARGET_HISTORY_EVENTS}: ${verdict(largest <= TARGET_HISTORY_EVENTS)}`);
+    console.log(`total events in the chain:    ${total} (mean ${(total / executions.length).toFixed(0)} per execution)`);
+    console.log(`reaction delay finished_at -> collect: ${delay.toFixed(3)} s real (+0/-${resolution.toFixed(4)} s) = ${(delay / poll).toFixed(2)} poll intervals   target <= 1 interval: ${verdict(delay <= poll)}`);
+    console.log(`poll cycle, from history:     ${await cycleBreakdown(stack.client, handle.workflowId, executions.map((e) => e.runId))}`);
+    console.log(`Azure calls:                  ${calls.total} (${calls.byRoute.map(([r, n]) => `${r} ${n}`).join(', ')})`);
+  } finally {
+    await stack.stop();
+  }
+}
+
+// ---------------------------------------------------------------- main
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  console.log(`machine: ${machine()} (shared: other jobs may run concurrently); code ${codeVersion()}`);
+  if (opts.long) await longRun(opts);
+  else await throughput(opts);
+}
+
+if (process.argv.includes(WORKER_FLAG)) {
+  runWorkerChild().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+} else {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
