@@ -1,3 +1,5 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { BUILTIN_CATALOG } from '../src/catalog';
@@ -35,6 +37,23 @@ export function summarizeReport(report: ValidationReport): ValidationSummary {
   };
 }
 
+/** A dataset path may name a directory (a schedule's drop folder): its newest .jsonl file is the dataset. */
+async function resolveDataFile(path: string): Promise<string> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch (err) {
+    throw ApplicationFailure.nonRetryable(`dataset ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`, 'DatasetUnreadable');
+  }
+  if (!info.isDirectory()) return path;
+  const candidates = await Promise.all(
+    (await readdir(path)).filter((name) => name.endsWith('.jsonl')).map(async (name) => ({ file: join(path, name), mtime: (await stat(join(path, name))).mtimeMs })),
+  );
+  const newest = candidates.sort((a, b) => b.mtime - a.mtime || a.file.localeCompare(b.file))[0];
+  if (!newest) throw ApplicationFailure.nonRetryable(`dataset directory ${path} holds no .jsonl file`, 'DatasetUnreadable');
+  return newest.file;
+}
+
 export function datasetActivities(deps: ActivityDeps) {
   return {
     /** Validates local dataset files; an invalid dataset fails the run at once (nothing is uploaded). */
@@ -42,9 +61,10 @@ export function datasetActivities(deps: ActivityDeps) {
       const context = Context.current();
       let report: ValidationReport;
       try {
+        const validationPath = input.validationPath ? await resolveDataFile(input.validationPath) : undefined;
         report = await validateDataset({
-          trainingFile: input.trainingPath,
-          ...(input.validationPath ? { validationFile: input.validationPath } : {}),
+          trainingFile: await resolveDataFile(input.trainingPath),
+          ...(validationPath ? { validationFile: validationPath } : {}),
           model: input.model,
           method: input.method,
           ...(input.nEpochs !== undefined ? { nEpochs: input.nEpochs } : {}),
@@ -55,7 +75,7 @@ export function datasetActivities(deps: ActivityDeps) {
           signal: context.cancellationSignal,
         });
       } catch (err) {
-        if (context.cancellationSignal.aborted) throw err;
+        if (context.cancellationSignal.aborted || err instanceof ApplicationFailure) throw err;
         throw ApplicationFailure.nonRetryable(`dataset validation could not run: ${(err as Error).message}`, 'DatasetUnreadable');
       }
       const summary = summarizeReport(report);

@@ -7,6 +7,7 @@ import { deploymentActivities } from './deployments';
 import { evaluationActivities } from './evaluation';
 import { fileActivities } from './files';
 import { jobActivities } from './jobs';
+import { lineageActivities } from './lineage';
 import { preflightActivities } from './preflight';
 import { workerInfoActivities } from './worker-info';
 
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     ...datasetActivities(deps),
     ...fileActivities(azure),
     ...jobActivities(azure),
+    ...lineageActivities(),
     ...deploymentActivities(deps, azure),
     ...copyActivities(azure),
     ...evaluationActivities(azure),

@@ -36,6 +36,7 @@ export function activitiesFor(timeouts: Timeouts, polling: PipelineInput['pollin
     resumeFineTuningJob: azure.resumeFineTuningJob,
     cancelFineTuningJob: azure.cancelFineTuningJob,
     collectJobResults: azure.collectJobResults,
+    lineageState: azure.lineageState,
     analyzeJobMetrics: azure.analyzeJobMetrics,
     checkDeploymentPlan: azure.checkDeploymentPlan,
     listDeployments: azure.listDeployments,

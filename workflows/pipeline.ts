@@ -47,7 +47,7 @@ import {
   type Stage,
   type UploadedFile,
 } from '../src/pipeline/types';
-import { BASE_MODEL, FINE_TUNED_MODEL, JOB_ID, PROFILE, RUN_NAME, STAGE } from '../src/temporal/search-attributes';
+import { BASE_MODEL, DATA_HASH, FINE_TUNED_MODEL, JOB_ID, LINEAGE, PROFILE, PROMOTED_MODEL, RUN_NAME, STAGE } from '../src/temporal/search-attributes';
 
 /** Continue as new once this many events are in history: keeps every run's history far below Temporal's limits. */
 export const HISTORY_EVENT_BUDGET = 150;
@@ -168,7 +168,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
   const acts = activitiesFor(input.timeouts, input.polling);
   const {
     preflight, validateTrainingData, uploadFile, describeFile, importFile, awaitFileProcessed, deleteFiles,
-    createFineTuningJob, pollFineTuningJob, pauseFineTuningJob, resumeFineTuningJob, cancelFineTuningJob, collectJobResults, deleteDeployment,
+    createFineTuningJob, pollFineTuningJob, pauseFineTuningJob, resumeFineTuningJob, cancelFineTuningJob, collectJobResults, deleteDeployment, lineageState,
   } = acts;
 
   function setStage(stage: Stage): void {
@@ -319,17 +319,31 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     if ('url' in source) return importFile({ profile: input.profile, role, url: source.url });
     const report = status.validation?.files.find((f) => f.role === role);
     if (!report) throw ApplicationFailure.nonRetryable(`no validation report for the ${role} file`, 'InternalError');
-    return uploadFile({ profile: input.profile, role, path: source.path, uploadSha256: report.uploadSha256, uploadBytes: report.uploadBytes });
+    return uploadFile({ profile: input.profile, role, path: report.path, uploadSha256: report.uploadSha256, uploadBytes: report.uploadBytes });
   }
 
-  async function prepareAndCreateJob(): Promise<void> {
+  /** The data's identity for a lineage: upload hashes of local files, else the URL or file id. */
+  function dataHash(): string {
+    const key = (role: FileRole, source: DataSource | undefined): string => {
+      if (!source) return '-';
+      if ('path' in source) return status.validation?.files.find((f) => f.role === role)?.uploadSha256.slice(0, 32) ?? '-';
+      return 'url' in source ? `url:${source.url}` : `id:${source.fileId}`;
+    };
+    return `${key('training', input.training)}.${key('validation', input.validation)}`.slice(0, 1000);
+  }
+
+  /** Prepares the job; returns false when a lineage run finds no new data (nothing is created then). */
+  async function prepareAndCreateJob(): Promise<boolean> {
     upsertSearchAttributes([
       { key: RUN_NAME, value: input.runName },
       { key: PROFILE, value: input.profile },
-      { key: BASE_MODEL, value: input.baseModel },
+      ...(input.lineage ? [{ key: LINEAGE, value: input.lineage.name }] : []),
     ]);
     setStage('preflight');
-    pre = await preflight({ profile: input.profile, baseModel: input.baseModel, trainingType: input.trainingType, method: input.method });
+    const lineage = input.lineage ? await lineageState({ lineage: input.lineage.name }) : undefined;
+    if (input.lineage?.continueFromLatest && lineage?.promotedModel) status.baseModel = lineage.promotedModel;
+    upsertSearchAttributes([{ key: BASE_MODEL, value: status.baseModel }]);
+    pre = await preflight({ profile: input.profile, baseModel: status.baseModel, trainingType: input.trainingType, method: input.method });
 
     const trainingPath = 'path' in input.training ? input.training.path : undefined;
     const validationPath = input.validation && 'path' in input.validation ? input.validation.path : undefined;
@@ -339,11 +353,14 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
       status.validation = await validateTrainingData({
         trainingPath,
         ...(validationPath ? { validationPath } : {}),
-        model: input.baseModel,
+        model: status.baseModel,
         method: input.method.type,
         ...(typeof nEpochs === 'number' ? { nEpochs } : {}),
       });
     }
+    const hash = dataHash();
+    upsertSearchAttributes([{ key: DATA_HASH, value: hash }]);
+    if (input.lineage?.skipUnchangedData && lineage?.lastDataHash === hash) return false;
 
     setStage('upload');
     const sources: [FileRole, DataSource][] = [['training', input.training]];
@@ -359,10 +376,11 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     setStage('create_job');
     const training = status.files.find((f) => f.role === 'training')!.fileId;
     const validation = status.files.find((f) => f.role === 'validation')?.fileId;
-    const body = fineTuningJobCreateBody(input, { training, validation }, identity);
+    const body = fineTuningJobCreateBody({ ...input, baseModel: status.baseModel }, { training, validation }, identity);
     const job = await createFineTuningJob({ profile: input.profile, body, identity, notBefore: startedAtSeconds });
     applyJob(job);
     upsertSearchAttributes([{ key: JOB_ID, value: job.id }]);
+    return true;
   }
 
   /** Polls until the job ends; continues as new when history reaches its budget. */
@@ -420,7 +438,14 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
   }
 
   try {
-    if (!continuation) await prepareAndCreateJob();
+    if (!continuation && !(await prepareAndCreateJob())) {
+      setStage('completed');
+      return {
+        outcome: 'skipped_no_new_data', runName: input.runName, jobId: null, fineTunedModel: null, trainedTokens: null, resultFileId: null, checkpoints: [],
+        files: [], validation: status.validation, timeline: status.timeline, deletedFiles: [], evaluation: null, approval: null, deployments: [],
+        deletedDeployments: [], copies: status.copies, notes: [`skipped: no new data since the lineage's last run (data ${dataHash()})`], report: null,
+      };
+    }
     const job = await monitor();
 
     if (job.status === 'failed') {
@@ -500,9 +525,11 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     if (keptFiles.length > 0) notes.push(`Files kept on the account: ${keptFiles.join(', ')}.`);
     if (!promoted) notes.push(`Not deployed: ${evaluation.decision.reason}.`);
 
+    const outcome = input.deployment && !promoted ? 'not_promoted' : 'succeeded';
+    if (outcome === 'succeeded') upsertSearchAttributes([{ key: PROMOTED_MODEL, value: chosen.model }]);
     setStage('completed');
     return {
-      outcome: input.deployment && !promoted ? 'not_promoted' : 'succeeded',
+      outcome,
       runName: input.runName,
       jobId: job.id,
       fineTunedModel: results.fineTunedModel,

@@ -164,6 +164,17 @@ export const PipelineInputSchema = z
     deployment: DeploymentSchema.optional(),
     /** Copy the chosen checkpoint to other regions (more can be asked for while the run goes, with `copyToRegion`). */
     copies: z.array(CopyRequestSchema).max(10).default([]),
+    /** A line of models (a schedule's runs share one): lets a run continue from the lineage's last good model and skip unchanged data. */
+    lineage: z
+      .object({
+        name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'letters, digits, ".", "_" or "-"'),
+        /** Fine-tune the lineage's latest promoted model instead of `baseModel` (which stays the fallback for the first run). */
+        continueFromLatest: z.boolean().default(true),
+        /** End early, as "skipped: no new data", when the data's hash equals the lineage's last run's. */
+        skipUnchangedData: z.boolean().default(true),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((input, ctx) => {

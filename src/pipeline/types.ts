@@ -172,9 +172,10 @@ export interface PipelineStatus {
 
 export interface PipelineResult {
   /** `not_promoted`: trained, but the evaluation or the approver kept it from deployment. */
-  outcome: 'succeeded' | 'not_promoted' | 'cancelled_in_azure';
+  outcome: 'succeeded' | 'not_promoted' | 'cancelled_in_azure' | 'skipped_no_new_data';
   runName: string;
-  jobId: string;
+  /** Null when the run was skipped before creating a job. */
+  jobId: string | null;
   fineTunedModel: string | null;
   trainedTokens: number | null;
   resultFileId: string | null;

@@ -12,8 +12,12 @@ export const JOB_ID = defineSearchAttributeKey('FtpipeJobId', SearchAttributeTyp
 export const FINE_TUNED_MODEL = defineSearchAttributeKey('FtpipeFineTunedModel', SearchAttributeType.KEYWORD);
 export const PROFILE = defineSearchAttributeKey('FtpipeProfile', SearchAttributeType.KEYWORD);
 export const LINEAGE = defineSearchAttributeKey('FtpipeLineage', SearchAttributeType.KEYWORD);
+/** Set when a run succeeded (promoted, or trained with no deployment asked for): the model its lineage continues from. */
+export const PROMOTED_MODEL = defineSearchAttributeKey('FtpipePromotedModel', SearchAttributeType.KEYWORD);
+/** Hash of the run's training and validation data, so a lineage's next run can tell whether the data changed. */
+export const DATA_HASH = defineSearchAttributeKey('FtpipeDataHash', SearchAttributeType.KEYWORD);
 
-export const SEARCH_ATTRIBUTES = [RUN_NAME, STAGE, BASE_MODEL, JOB_ID, FINE_TUNED_MODEL, PROFILE, LINEAGE] as const;
+export const SEARCH_ATTRIBUTES = [RUN_NAME, STAGE, BASE_MODEL, JOB_ID, FINE_TUNED_MODEL, PROFILE, LINEAGE, PROMOTED_MODEL, DATA_HASH] as const;
 
 /** `Name=Type` pairs as `temporal server start-dev --search-attribute` takes them. */
 export function searchAttributeFlags(): string[] {

@@ -91,8 +91,8 @@ export function formatStatus(status: PipelineStatus): string {
 }
 
 export function formatResult(result: PipelineResult): string {
-  const headline = { succeeded: 'succeeded', not_promoted: 'trained, not promoted', cancelled_in_azure: 'ended: the job was cancelled in Azure' }[result.outcome];
-  const lines = [`${headline}: run ${result.runName}, job ${result.jobId}`];
+  const headline = { succeeded: 'succeeded', not_promoted: 'trained, not promoted', cancelled_in_azure: 'ended: the job was cancelled in Azure', skipped_no_new_data: 'skipped: no new data' }[result.outcome];
+  const lines = [`${headline}: run ${result.runName}${result.jobId ? `, job ${result.jobId}` : ''}`];
   if (result.fineTunedModel) lines.push(`  fine-tuned model: ${result.fineTunedModel}`);
   if (result.trainedTokens !== null) lines.push(`  trained tokens: ${result.trainedTokens}`);
   const chosen = result.evaluation?.analysis.chosen.id;
