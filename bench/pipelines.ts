@@ -398,7 +398,7 @@ async function throughput(opts: Options): Promise<void> {
       const first = executions[0];
       const last = executions[executions.length - 1];
       const result: PipelineResult | undefined = outcome.result;
-      if (!result || !first || !last?.close) continue;
+      if (!result?.jobId || !first || !last?.close) continue;
       const job = times.get(result.jobId);
       if (!job) continue;
       const wall = (last.close.getTime() - first.start.getTime()) / 1000;
@@ -481,7 +481,7 @@ async function longRun(opts: Options): Promise<void> {
     // Map emulated time to real time with the clock's current anchor (the scale never changed during the run).
     const emuNowMs = stack.emulator.control.now().getTime();
     const realNowMs = Date.now();
-    const job = jobTimes(stack.emulator).get(result.jobId);
+    const job = result.jobId ? jobTimes(stack.emulator).get(result.jobId) : undefined;
     if (!job) throw new Error(`the emulator has no finished job ${result.jobId}`);
     const finishedRealMs = realNowMs - (emuNowMs - job.finishedAt * 1000) / clockScale;
     const collect = result.timeline.find((t) => t.stage === 'collect');
