@@ -1,0 +1,67 @@
+/** `ftpipe report <run>` on the real Temporal dev server: the report comes from the run's result. */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Worker } from '@temporalio/worker';
+import { defaultWorkflowId } from '../../src/client';
+import { renderReport } from '../../src/report/html';
+import { runCli } from '../helpers/cli';
+import { useTemporal } from '../helpers/temporal';
+import { sampleReport } from './fixture';
+
+describe('ftpipe report <run>', () => {
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  // Registered before useTemporal's own `after`, so the worker stops before the connection closes (hooks run in order).
+  after(async () => {
+    worker?.shutdown();
+    await running;
+  });
+  const temporal = useTemporal();
+  const taskQueue = `report-${randomUUID()}`;
+  const dir = mkdtempSync(join(tmpdir(), 'ftpipe-report-run-'));
+  const flags = (): string[] => ['--address', temporal.server.address, '--namespace', temporal.server.namespace];
+  const start = (runName: string, report: unknown, waitForFinish = false) =>
+    temporal.client.workflow.start('reportResult', { taskQueue, workflowId: defaultWorkflowId(runName), args: [{ report, waitForFinish }] });
+
+  before(async () => {
+    worker = await Worker.create({ connection: temporal.nativeConnection, namespace: temporal.server.namespace, taskQueue, workflowsPath: require.resolve('./workflows/report-result') });
+    running = worker.run();
+  });
+
+  it('renders the report in a finished run\'s result, found by run name or workflow id', async () => {
+    const report = sampleReport({ runName: `weekly-${randomUUID().slice(0, 6)}` });
+    const handle = await start(report.runName, report);
+    await handle.result();
+    const byName = join(dir, 'by-name.html');
+    const named = await runCli(['report', report.runName, '--out', byName, ...flags()]);
+    assert.equal(named.code, 0, named.output);
+    assert.equal(named.output.trim(), byName);
+    assert.equal(readFileSync(byName, 'utf8'), renderReport(report));
+    const byId = join(dir, 'by-id.html');
+    const identified = await runCli(['report', handle.workflowId, '--out', byId, ...flags()]);
+    assert.equal(identified.code, 0, identified.output);
+    assert.equal(readFileSync(byId, 'utf8'), renderReport(report));
+  });
+
+  it('refuses, saying why, a run still going, a result without a report, and an unknown run', async () => {
+    const open = await start(`open-${randomUUID().slice(0, 6)}`, sampleReport(), true);
+    const stillRunning = await runCli(['report', open.workflowId, '--out', join(dir, 'x.html'), ...flags()]);
+    assert.equal(stillRunning.code, 1);
+    assert.match(stillRunning.output, /is still running: its report is written when it ends/);
+    await open.signal('finish', {});
+
+    const bare = await start(`bare-${randomUUID().slice(0, 6)}`, null);
+    await bare.result();
+    const noReport = await runCli(['report', bare.workflowId, ...flags()]);
+    assert.equal(noReport.code, 1);
+    assert.match(noReport.output, /result carries no report/);
+
+    const unknown = await runCli(['report', 'never-ran', ...flags()]);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.output, /no run with workflow id or run name "never-ran"/);
+  });
+});
