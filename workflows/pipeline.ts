@@ -21,6 +21,7 @@ import {
   defineSignal,
   defineUpdate,
   isCancellation,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -171,11 +172,22 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     createFineTuningJob, pollFineTuningJob, pauseFineTuningJob, resumeFineTuningJob, cancelFineTuningJob, collectJobResults, deleteDeployment, lineageState,
   } = acts;
 
+  /** What the Web UI shows as the run's current details (metadata, not history). */
+  function showDetails(): void {
+    const job = status.job;
+    const { step, totalSteps, percent } = status.progress;
+    const parts = [`stage: ${status.stage}`, `run: ${input.runName}`, `base model: ${status.baseModel}`];
+    if (job) parts.push(`job: ${job.id} (${job.status})${totalSteps ? `, step ${step ?? 0}/${totalSteps}${percent !== null ? ` (${percent}%)` : ''}` : ''}`);
+    if (job?.fineTunedModel) parts.push(`model: ${job.fineTunedModel}`);
+    setCurrentDetails(parts.join('\n'));
+  }
+
   function setStage(stage: Stage): void {
     if (status.stage === stage && status.timeline.length > 0) return;
     status.stage = stage;
     status.timeline.push({ stage, at: nowIso() });
     upsertSearchAttributes([{ key: STAGE, value: stage }]);
+    showDetails();
   }
 
   function recordError(message: string): void {
@@ -394,6 +406,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
         return continueAsNew<typeof fineTunePipeline>({ ...draft, continuation: next });
       }
       applyPoll(await pollFineTuningJob({ profile: input.profile, jobId: status.job!.id, afterEventId: lastEventId }));
+      showDetails();
       if (isTerminalJobStatus(status.job!.status)) return status.job!;
       await processSignalledRequests();
       wakeUp = false;

@@ -3,6 +3,11 @@ import { describe, it } from 'node:test';
 import type { PipelineResult } from '../../src/pipeline/types';
 import { usePipelineStack } from '../helpers/pipeline';
 
+interface WorkflowMetadata {
+  currentDetails?: string;
+  definition?: Record<'signalDefinitions' | 'updateDefinitions' | 'queryDefinitions', { name?: string; description?: string }[] | undefined>;
+}
+
 describe('fineTunePipeline end to end on the emulator', () => {
   const env = usePipelineStack();
 
@@ -10,10 +15,21 @@ describe('fineTunePipeline end to end on the emulator', () => {
     const taskQueue = env.temporal.taskQueue();
     const worker = await env.createWorker(taskQueue);
     const input = env.input({ suffix: 'bikes' });
+    let metadata: WorkflowMetadata | undefined;
     const result: PipelineResult = await worker.runUntil(async () => {
       const handle = await env.start(taskQueue, input);
-      return handle.result();
+      const finished = await handle.result();
+      // What the Web UI reads: the handlers with their descriptions, and the run's current details.
+      metadata = await handle.query<WorkflowMetadata, []>('__temporal_workflow_metadata');
+      return finished;
     });
+    const described = (list: { name?: string; description?: string }[] | undefined) => Object.fromEntries((list ?? []).map((d) => [d.name, d.description ?? '']));
+    const signals = described(metadata?.definition?.signalDefinitions);
+    for (const name of ['pause', 'resume', 'approve', 'reject', 'copyToRegion']) assert.ok((signals[name] ?? '').length > 20, `signal ${name} has a description`);
+    const updates = described(metadata?.definition?.updateDefinitions);
+    for (const name of ['pauseRun', 'resumeRun', 'approveRun', 'rejectRun', 'copyToRegionRun']) assert.ok((updates[name] ?? '').length > 20, `update ${name} has a description`);
+    assert.ok(described(metadata?.definition?.queryDefinitions).status, 'the status query has a description');
+    assert.match(metadata?.currentDetails ?? '', /^stage: completed\nrun: test-\w+\nbase model: gpt-4\.1-mini\njob: ftjob-\w+ \(succeeded\), step 96\/96 \(100%\)/);
     assert.equal(result.outcome, 'succeeded');
     assert.match(result.fineTunedModel ?? '', /^gpt-4\.1-mini-2025-04-14\.ft-[0-9a-f]{32}-bikes$/);
     assert.equal(result.checkpoints.length, 3);
