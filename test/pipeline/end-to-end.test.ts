@@ -23,7 +23,8 @@ describe('fineTunePipeline end to end on the emulator', () => {
       metadata = await handle.query<WorkflowMetadata, []>('__temporal_workflow_metadata');
       return finished;
     });
-    const described = (list: { name?: string; description?: string }[] | undefined) => Object.fromEntries((list ?? []).map((d) => [d.name, d.description ?? '']));
+    const described = (list: { name?: string; description?: string }[] | undefined): Record<string, string> =>
+      Object.fromEntries((list ?? []).map((d): [string, string] => [d.name ?? '', d.description ?? '']));
     const signals = described(metadata?.definition?.signalDefinitions);
     for (const name of ['pause', 'resume', 'approve', 'reject', 'copyToRegion']) assert.ok((signals[name] ?? '').length > 20, `signal ${name} has a description`);
     const updates = described(metadata?.definition?.updateDefinitions);
