@@ -24,6 +24,7 @@ import type { ControlInput, ControlOutcome, fineTunePipeline } from '../../workf
 export type { PipelineInputDraft as PipelineInput } from '../pipeline/input';
 export type { PipelineResult, PipelineStatus } from '../pipeline/types';
 export type { ControlOutcome } from '../../workflows';
+export * from './schedules';
 
 export const PIPELINE_WORKFLOW_TYPE = 'fineTunePipeline';
 

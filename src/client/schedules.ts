@@ -1,0 +1,310 @@
+/**
+ * Scheduled retraining on Temporal Schedules: a named schedule starts a pipeline run from one input on a cron
+ * expression or an interval, with an overlap policy, a catch-up window and pause-on-failure.
+ *
+ *   const schedules = new FtpipeSchedules(ftpipe);          // or the functions below with a Temporal Client
+ *   await schedules.create({ name: 'support-weekly', cron: '0 3 * * MON', input });
+ *   const details = await schedules.describe('support-weekly');
+ *
+ * Schedule ids are `ftpipe-schedule-<name>`; the runs' workflow ids are `ftpipe-<name>-<time>` (Temporal appends the
+ * scheduled time) and carry the search attributes FtpipeLineage=<name> and FtpipeRunName=<runName>.
+ */
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleExecutionResult, type ScheduleHandle } from '@temporalio/client';
+import { msToNumber } from '@temporalio/common/lib/time';
+import { parsePipelineInput, RUN_NAME_PATTERN, type PipelineInputDraft } from '../pipeline/input';
+import { TASK_QUEUE } from '../temporal/constants';
+import { BASE_MODEL, LINEAGE, PROFILE, RUN_NAME, STAGE } from '../temporal/search-attributes';
+import type { FtpipeClient } from './index';
+
+const WORKFLOW_TYPE = 'fineTunePipeline';
+const SCHEDULE_ID_PREFIX = 'ftpipe-schedule-';
+/** The memo key under which a schedule keeps its spec as the user wrote it (Temporal turns cron into calendars). */
+const MEMO_KEY = 'ftpipeSchedule';
+
+export const OVERLAP_POLICIES = ['skip', 'buffer_one', 'buffer_all', 'allow_all', 'cancel_other', 'terminate_other'] as const;
+/** What happens when a run is due while the schedule's previous run is still open. */
+export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
+
+const TO_TEMPORAL: Record<OverlapPolicy, ScheduleOverlapPolicy> = {
+  skip: ScheduleOverlapPolicy.SKIP,
+  buffer_one: ScheduleOverlapPolicy.BUFFER_ONE,
+  buffer_all: ScheduleOverlapPolicy.BUFFER_ALL,
+  allow_all: ScheduleOverlapPolicy.ALLOW_ALL,
+  cancel_other: ScheduleOverlapPolicy.CANCEL_OTHER,
+  terminate_other: ScheduleOverlapPolicy.TERMINATE_OTHER,
+};
+
+export interface CreateScheduleOptions {
+  /** Letters, digits, `.`, `_`, `-`; the schedule id is `ftpipe-schedule-<name>`. */
+  name: string;
+  /** An interval such as `2s`, `6h`, `7 days` (exactly one of `every` and `cron`). */
+  every?: string | number;
+  /** A cron expression such as `0 3 * * MON` (Temporal's cron syntax, UTC). */
+  cron?: string;
+  /** The pipeline input every run starts with; validated first (errors name the field). */
+  input: PipelineInputDraft;
+  /** Default `skip`: a run that falls due while the previous one is open is not started. */
+  overlap?: OverlapPolicy;
+  /** How late a missed run (server down, schedule paused) may still start; default `1 hour`. */
+  catchupWindow?: string | number;
+  /** Pause the schedule when one of its runs fails or times out; default true. */
+  pauseOnFailure?: boolean;
+  paused?: boolean;
+  note?: string;
+  /** Task queue of the runs; default `fine-tuning`. */
+  taskQueue?: string;
+}
+
+/** The schedule's spec as it was given. */
+export interface ScheduleSpecText {
+  every?: string;
+  cron?: string;
+}
+
+export interface ScheduledRun {
+  workflowId: string;
+  runId: string;
+  scheduledAt: Date;
+  startedAt: Date;
+}
+
+export interface ScheduleListEntry {
+  name: string;
+  scheduleId: string;
+  spec: ScheduleSpecText;
+  paused: boolean;
+  note: string | undefined;
+  nextRunTimes: Date[];
+  recentRuns: ScheduledRun[];
+}
+
+export interface ScheduleDetails extends ScheduleListEntry {
+  policies: { overlap: OverlapPolicy; catchupWindowMs: number; pauseOnFailure: boolean };
+  taskQueue: string;
+  /** The workflow id prefix of the runs (Temporal appends the scheduled time). */
+  workflowIdPrefix: string;
+  input: PipelineInputDraft;
+  /** Runs started by the schedule that are still open. */
+  runningWorkflowIds: string[];
+  counts: { started: number; skippedOverlap: number; missedCatchupWindow: number };
+  createdAt: Date;
+}
+
+/** The options do not describe a valid schedule (the message names the option). */
+export class ScheduleOptionsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ScheduleOptionsError';
+  }
+}
+
+export class UnknownScheduleError extends Error {
+  constructor(readonly scheduleName: string) {
+    super(`no schedule named "${scheduleName}" (schedule id ${scheduleIdOf(scheduleName)})`);
+    this.name = 'UnknownScheduleError';
+  }
+}
+
+export class ScheduleExistsError extends Error {
+  constructor(readonly scheduleName: string) {
+    super(`a schedule named "${scheduleName}" already exists; delete it first or pick another name`);
+    this.name = 'ScheduleExistsError';
+  }
+}
+
+export function scheduleIdOf(name: string): string {
+  return `${SCHEDULE_ID_PREFIX}${name}`;
+}
+
+export function scheduleWorkflowIdPrefix(name: string): string {
+  return `ftpipe-${name}`;
+}
+
+type ClientLike = Client | FtpipeClient;
+
+function temporalClient(client: ClientLike): Client {
+  return 'schedule' in client ? client : client.client;
+}
+
+/** Milliseconds of a duration such as `2s`, `1 hour` or a number of milliseconds; the message names the option. */
+export function parseDurationOption(option: string, value: string | number): number {
+  let millis: number;
+  try {
+    millis = msToNumber(value as Parameters<typeof msToNumber>[0]);
+  } catch {
+    throw new ScheduleOptionsError(`${option}: "${String(value)}" is not a duration (examples: 30s, 15m, 6h, 7d, "1 hour")`);
+  }
+  if (!(millis > 0)) throw new ScheduleOptionsError(`${option}: must be longer than zero`);
+  return millis;
+}
+
+function checkName(name: string): void {
+  if (!RUN_NAME_PATTERN.test(name)) {
+    throw new ScheduleOptionsError(`name: "${name}" must be letters, digits, ".", "_" or "-", starting with a letter or digit, at most 100`);
+  }
+}
+
+function specText(memo: Record<string, unknown> | undefined): ScheduleSpecText {
+  const stored = memo?.[MEMO_KEY];
+  if (!stored || typeof stored !== 'object') return {};
+  const { every, cron } = stored as Record<string, unknown>;
+  return { ...(typeof every === 'string' ? { every } : {}), ...(typeof cron === 'string' ? { cron } : {}) };
+}
+
+function runsOf(actions: ScheduleExecutionResult[]): ScheduledRun[] {
+  return actions.map((a) => ({ workflowId: a.action.workflow.workflowId, runId: a.action.workflow.firstExecutionRunId, scheduledAt: a.scheduledAt, startedAt: a.takenAt }));
+}
+
+async function withHandle<T>(client: ClientLike, name: string, use: (handle: ScheduleHandle) => Promise<T>): Promise<T> {
+  try {
+    return await use(temporalClient(client).schedule.getHandle(scheduleIdOf(name)));
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) throw new UnknownScheduleError(name);
+    throw err;
+  }
+}
+
+/** Validates the options and the input, then creates the schedule. Returns the schedule id. */
+export async function createSchedule(client: ClientLike, options: CreateScheduleOptions): Promise<string> {
+  checkName(options.name);
+  if ((options.every === undefined) === (options.cron === undefined)) throw new ScheduleOptionsError('give exactly one of every (an interval) and cron (an expression)');
+  const everyMs = options.every !== undefined ? parseDurationOption('every', options.every) : undefined;
+  if (options.cron !== undefined && options.cron.trim() === '') throw new ScheduleOptionsError('cron: empty expression');
+  const catchupWindowMs = parseDurationOption('catchupWindow', options.catchupWindow ?? '1 hour');
+  const overlap = options.overlap ?? 'skip';
+  if (!OVERLAP_POLICIES.includes(overlap)) throw new ScheduleOptionsError(`overlap: "${String(overlap)}" is not one of ${OVERLAP_POLICIES.join(', ')}`);
+  const parsed = parsePipelineInput(options.input);
+  const scheduleId = scheduleIdOf(options.name);
+  const spec: ScheduleSpecText = options.every !== undefined ? { every: String(options.every) } : { cron: options.cron! };
+  try {
+    await temporalClient(client).schedule.create({
+      scheduleId,
+      spec: everyMs !== undefined ? { intervals: [{ every: everyMs }] } : { cronExpressions: [options.cron!] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: WORKFLOW_TYPE,
+        taskQueue: options.taskQueue ?? TASK_QUEUE,
+        workflowId: scheduleWorkflowIdPrefix(options.name),
+        args: [options.input],
+        typedSearchAttributes: [
+          { key: LINEAGE, value: options.name },
+          { key: RUN_NAME, value: parsed.runName },
+          { key: STAGE, value: 'preflight' },
+          { key: BASE_MODEL, value: parsed.baseModel },
+          { key: PROFILE, value: parsed.profile },
+        ],
+        staticSummary: `Scheduled run of "${options.name}": fine-tune ${parsed.baseModel} (profile ${parsed.profile})`,
+        staticDetails: `Started by ftpipe schedule "${options.name}" (${spec.every ? `every ${spec.every}` : `cron ${spec.cron}`}); run name "${parsed.runName}".`,
+      },
+      policies: { overlap: TO_TEMPORAL[overlap], catchupWindow: catchupWindowMs, pauseOnFailure: options.pauseOnFailure ?? true },
+      state: { ...(options.paused !== undefined ? { paused: options.paused } : {}), ...(options.note !== undefined ? { note: options.note } : {}) },
+      memo: { [MEMO_KEY]: { name: options.name, ...spec } },
+    });
+  } catch (err) {
+    if (err instanceof ScheduleAlreadyRunning) throw new ScheduleExistsError(options.name);
+    // The SDK raises a TypeError for a spec the server refuses, e.g. a malformed cron expression.
+    if (err instanceof TypeError) throw new ScheduleOptionsError(`${options.cron !== undefined ? 'cron' : 'every'}: ${err.message}`);
+    throw err;
+  }
+  return scheduleId;
+}
+
+/** ftpipe's schedules (those with the `ftpipe-schedule-` id prefix). The list is eventually consistent. */
+export async function listSchedules(client: ClientLike): Promise<ScheduleListEntry[]> {
+  const entries: ScheduleListEntry[] = [];
+  for await (const s of temporalClient(client).schedule.list()) {
+    if (!s.scheduleId.startsWith(SCHEDULE_ID_PREFIX)) continue;
+    entries.push({
+      name: s.scheduleId.slice(SCHEDULE_ID_PREFIX.length),
+      scheduleId: s.scheduleId,
+      spec: specText(s.memo),
+      paused: s.state.paused,
+      note: s.state.note || undefined,
+      nextRunTimes: s.info.nextActionTimes,
+      recentRuns: runsOf(s.info.recentActions),
+    });
+  }
+  return entries.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function overlapOf(policy: ScheduleDescription['policies']['overlap']): OverlapPolicy {
+  const found = OVERLAP_POLICIES.find((p) => TO_TEMPORAL[p] === policy);
+  // The server reports an unset policy as unspecified, which it treats as skip.
+  return found ?? 'skip';
+}
+
+export async function describeSchedule(client: ClientLike, name: string): Promise<ScheduleDetails> {
+  const d = await withHandle(client, name, (h) => h.describe());
+  return {
+    name,
+    scheduleId: d.scheduleId,
+    spec: specText(d.memo),
+    paused: d.state.paused,
+    note: d.state.note || undefined,
+    nextRunTimes: d.info.nextActionTimes,
+    recentRuns: runsOf(d.info.recentActions),
+    policies: { overlap: overlapOf(d.policies.overlap), catchupWindowMs: d.policies.catchupWindow, pauseOnFailure: d.policies.pauseOnFailure },
+    taskQueue: d.action.taskQueue,
+    workflowIdPrefix: d.action.workflowId,
+    input: d.action.args?.[0] as PipelineInputDraft,
+    runningWorkflowIds: d.info.runningActions.map((a) => a.workflow.workflowId),
+    counts: { started: d.info.numActionsTaken, skippedOverlap: d.info.numActionsSkippedOverlap, missedCatchupWindow: d.info.numActionsMissedCatchupWindow },
+    createdAt: d.info.createdAt,
+  };
+}
+
+export function pauseSchedule(client: ClientLike, name: string, note?: string): Promise<void> {
+  return withHandle(client, name, (h) => h.pause(note ?? 'paused through ftpipe'));
+}
+
+export function unpauseSchedule(client: ClientLike, name: string, note?: string): Promise<void> {
+  return withHandle(client, name, (h) => h.unpause(note ?? 'unpaused through ftpipe'));
+}
+
+/** Starts a run now; the overlap policy (the schedule's unless given) decides whether it starts while a run is open. */
+export function triggerSchedule(client: ClientLike, name: string, overlap?: OverlapPolicy): Promise<void> {
+  return withHandle(client, name, async (h) => {
+    // The SDK's trigger defaults to allow-all, which would also leave the run out of the schedule's overlap and
+    // pause-on-failure tracking; apply the schedule's own policy, as `temporal schedule trigger` does.
+    const policy = overlap ?? overlapOf((await h.describe()).policies.overlap);
+    await h.trigger(TO_TEMPORAL[policy]);
+  });
+}
+
+/** Deletes the schedule; runs it started are left alone. */
+export function deleteSchedule(client: ClientLike, name: string): Promise<void> {
+  return withHandle(client, name, (h) => h.delete());
+}
+
+/** The same operations bound to one client: `new FtpipeSchedules(ftpipe).create({...})`. */
+export class FtpipeSchedules {
+  constructor(private readonly client: ClientLike) {}
+
+  create(options: CreateScheduleOptions): Promise<string> {
+    return createSchedule(this.client, options);
+  }
+
+  list(): Promise<ScheduleListEntry[]> {
+    return listSchedules(this.client);
+  }
+
+  describe(name: string): Promise<ScheduleDetails> {
+    return describeSchedule(this.client, name);
+  }
+
+  pause(name: string, note?: string): Promise<void> {
+    return pauseSchedule(this.client, name, note);
+  }
+
+  unpause(name: string, note?: string): Promise<void> {
+    return unpauseSchedule(this.client, name, note);
+  }
+
+  trigger(name: string, overlap?: OverlapPolicy): Promise<void> {
+    return triggerSchedule(this.client, name, overlap);
+  }
+
+  delete(name: string): Promise<void> {
+    return deleteSchedule(this.client, name);
+  }
+}

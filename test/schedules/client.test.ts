@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { PipelineResult } from '../../src/pipeline/types';
+import { FtpipeClient, FtpipeSchedules, ScheduleExistsError, ScheduleOptionsError, UnknownScheduleError, type ScheduleDetails } from '../../src/client';
+import { PipelineInputError } from '../../src/pipeline/input';
+import { LINEAGE, RUN_NAME } from '../../src/temporal/search-attributes';
+import { TASK_QUEUE } from '../../src/temporal/constants';
+import { usePipelineStack } from '../helpers/pipeline';
+
+/** Polls the schedule until `predicate` holds. */
+async function waitForSchedule(schedules: FtpipeSchedules, name: string, predicate: (d: ScheduleDetails) => boolean, timeoutMs = 20_000): Promise<ScheduleDetails> {
+  const deadline = Date.now() + timeoutMs;
+  let last: ScheduleDetails | undefined;
+  while (Date.now() < deadline) {
+    last = await schedules.describe(name);
+    if (predicate(last)) return last;
+    await sleep(200);
+  }
+  throw new Error(`schedule ${name} never matched; last: ${JSON.stringify(last)}`);
+}
+
+describe('schedules through the client, on the real dev server', () => {
+  const env = usePipelineStack();
+  const uniqueName = (): string => `sched-${randomUUID().slice(0, 8)}`;
+
+  it('starts a run every 2 seconds with the lineage and run name set, and the runs complete', async () => {
+    const ftpipe = new FtpipeClient(env.temporal.client);
+    const schedules = new FtpipeSchedules(ftpipe);
+    const name = uniqueName();
+    const input = env.input();
+    const worker = await env.createWorker(TASK_QUEUE);
+    await worker.runUntil(async () => {
+      assert.equal(await schedules.create({ name, every: '2s', input }), `ftpipe-schedule-${name}`);
+      try {
+        const described = await waitForSchedule(schedules, name, (d) => d.recentRuns.length >= 2, 30_000);
+        assert.deepEqual(described.spec, { every: '2s' });
+        assert.deepEqual(described.policies, { overlap: 'skip', catchupWindowMs: 3_600_000, pauseOnFailure: true });
+        assert.equal(described.taskQueue, TASK_QUEUE);
+        assert.equal(described.input.runName, input.runName);
+        assert.ok(described.nextRunTimes.length > 0 && described.nextRunTimes[0]!.getTime() > Date.now() - 2_000);
+        const [first, second] = described.recentRuns;
+        assert.notEqual(first!.workflowId, second!.workflowId);
+        for (const run of [first!, second!]) {
+          assert.ok(run.workflowId.startsWith(`ftpipe-${name}-`), run.workflowId);
+          const handle = env.temporal.client.workflow.getHandle(run.workflowId);
+          const result = (await handle.result()) as PipelineResult;
+          assert.equal(result.outcome, 'succeeded');
+          assert.match(result.fineTunedModel ?? '', /\.ft-/);
+          const attrs = (await handle.describe()).typedSearchAttributes;
+          assert.equal(attrs.get(LINEAGE), name);
+          assert.equal(attrs.get(RUN_NAME), input.runName);
+        }
+      } finally {
+        await schedules.delete(name);
+      }
+    });
+    await assert.rejects(schedules.describe(name), UnknownScheduleError);
+  });
+
+  it('trigger starts a run now; overlap skip holds while that run is open, for ticks and triggers alike', async () => {
+    const schedules = new FtpipeSchedules(env.temporal.client);
+    const name = uniqueName();
+    // Polls once a minute: the run stays open for the length of the test.
+    const slow = { queuedIntervalSeconds: 60, runningIntervalSeconds: 60, nearFinishIntervalSeconds: 60, fileIntervalSeconds: 60 };
+    const worker = await env.createWorker(TASK_QUEUE);
+    await worker.runUntil(async () => {
+      await schedules.create({ name, every: '1h', input: env.input({ polling: slow }) });
+      try {
+        await schedules.trigger(name);
+        const started = await waitForSchedule(schedules, name, (d) => d.recentRuns.length === 1 && d.runningWorkflowIds.length === 1);
+        const runId = started.recentRuns[0]!.workflowId;
+        assert.deepEqual(started.runningWorkflowIds, [runId]);
+
+        await schedules.trigger(name);
+        const skipped = await waitForSchedule(schedules, name, (d) => d.counts.skippedOverlap >= 1);
+        assert.equal(skipped.recentRuns.length, 1, 'a trigger while the run is open starts nothing');
+        assert.deepEqual(skipped.runningWorkflowIds, [runId]);
+
+        // The same holds for the schedule's own ticks: make it tick every second for a while.
+        await schedules.delete(name);
+        await schedules.create({ name, every: '1s', input: env.input({ polling: slow }) });
+        const first = await waitForSchedule(schedules, name, (d) => d.recentRuns.length === 1);
+        const ticked = await waitForSchedule(schedules, name, (d) => d.counts.skippedOverlap >= 2);
+        assert.deepEqual(ticked.recentRuns.map((r) => r.workflowId), [first.recentRuns[0]!.workflowId]);
+        assert.deepEqual(ticked.runningWorkflowIds, [first.recentRuns[0]!.workflowId]);
+        await env.temporal.client.workflow.getHandle(runId).terminate('test done');
+        await env.temporal.client.workflow.getHandle(first.recentRuns[0]!.workflowId).terminate('test done');
+      } finally {
+        await schedules.delete(name);
+      }
+    });
+  });
+
+  it('pauses the schedule when a scheduled run fails (pause-on-failure), and not when it is turned off', async () => {
+    const schedules = new FtpipeSchedules(env.temporal.client);
+    const pausing = uniqueName();
+    const lenient = uniqueName();
+    // A profile the worker does not have: the run fails at preflight.
+    const failing = env.input({ profile: 'no-such-profile' });
+    const worker = await env.createWorker(TASK_QUEUE);
+    await worker.runUntil(async () => {
+      await schedules.create({ name: pausing, every: '1h', input: failing });
+      await schedules.create({ name: lenient, every: '1h', input: failing, pauseOnFailure: false });
+      try {
+        await schedules.trigger(pausing);
+        await schedules.trigger(lenient);
+        const paused = await waitForSchedule(schedules, pausing, (d) => d.paused);
+        assert.equal(paused.recentRuns.length, 1);
+        assert.match(paused.note ?? '', /workflow failure: .*unknown Azure profile "no-such-profile"/);
+        const failedRun = await env.temporal.client.workflow.getHandle(paused.recentRuns[0]!.workflowId).describe();
+        assert.equal(failedRun.status.name, 'FAILED');
+
+        const other = await waitForSchedule(schedules, lenient, (d) => d.recentRuns.length === 1 && d.runningWorkflowIds.length === 0);
+        const otherRun = await env.temporal.client.workflow.getHandle(other.recentRuns[0]!.workflowId).describe();
+        assert.equal(otherRun.status.name, 'FAILED');
+        await sleep(1_000);
+        assert.equal((await schedules.describe(lenient)).paused, false);
+      } finally {
+        await schedules.delete(pausing);
+        await schedules.delete(lenient);
+      }
+    });
+  });
+
+  it('refuses bad options and bad input before creating anything, naming the problem', async () => {
+    const schedules = new FtpipeSchedules(env.temporal.client);
+    const name = uniqueName();
+    const input = env.input();
+    await assert.rejects(schedules.create({ name, input }), (e: Error) => e instanceof ScheduleOptionsError && /exactly one of every/.test(e.message));
+    await assert.rejects(schedules.create({ name, every: '1h', cron: '0 3 * * *', input }), ScheduleOptionsError);
+    await assert.rejects(schedules.create({ name, every: 'soon', input }), (e: Error) => e instanceof ScheduleOptionsError && /^every: "soon" is not a duration/.test(e.message));
+    await assert.rejects(schedules.create({ name, every: '1h', catchupWindow: '0s', input }), /catchupWindow: must be longer than zero/);
+    await assert.rejects(schedules.create({ name: 'has spaces', every: '1h', input }), (e: Error) => e instanceof ScheduleOptionsError && /^name: "has spaces"/.test(e.message));
+    await assert.rejects(schedules.create({ name, cron: 'not a cron', input }), (e: Error) => e instanceof ScheduleOptionsError && /^cron: /.test(e.message));
+    await assert.rejects(schedules.create({ name, every: '1h', input: { ...input, seed: -1 } }), (e: Error) => e instanceof PipelineInputError && e.issues.some((i) => i.startsWith('seed: ')));
+    await assert.rejects(schedules.describe(name), UnknownScheduleError);
+
+    await schedules.create({ name, cron: '0 3 * * MON', input, paused: true, note: 'weekly', overlap: 'buffer_one', catchupWindow: '10m' });
+    try {
+      await assert.rejects(schedules.create({ name, every: '1h', input }), ScheduleExistsError);
+      const d = await schedules.describe(name);
+      assert.deepEqual(d.spec, { cron: '0 3 * * MON' });
+      assert.equal(d.paused, true);
+      assert.equal(d.note, 'weekly');
+      assert.deepEqual(d.policies, { overlap: 'buffer_one', catchupWindowMs: 600_000, pauseOnFailure: true });
+      assert.equal(d.nextRunTimes[0]!.getUTCDay(), 1);
+      assert.equal(d.nextRunTimes[0]!.getUTCHours(), 3);
+    } finally {
+      await schedules.delete(name);
+    }
+  });
+});
