@@ -113,7 +113,8 @@ export function evaluationActivities(azure: AzureAccess) {
         throw err;
       }
       const concurrency = Math.min(MAX_CONCURRENCY, Math.max(1, Math.floor(input.concurrency ?? DEFAULT_CONCURRENCY)));
-      context.heartbeat({ done: 0, total: items.length });
+      // A retry after a crash picks up after the items its last heartbeat had finished.
+      const resumeFrom: unknown = context.info.heartbeatDetails;
       try {
         const result = await runEval({
           items,
@@ -121,8 +122,10 @@ export function evaluationActivities(azure: AzureAccess) {
           concurrency,
           signal,
           complete: (messages) => chat(input.profile, input.deployment, messages, `chat completion on deployment ${input.deployment}`),
-          onProgress: (done, total) => context.heartbeat({ done, total }),
+          resumeFrom,
+          onProgress: (progress) => context.heartbeat(progress),
         });
+        if (result.resumed > 0) context.log.info(`resumed the eval on ${input.deployment} after ${result.resumed} items scored by an earlier attempt`);
         if (result.unscoredByJudge > 0) context.log.warn(`${result.unscoredByJudge} judge answers on ${input.deployment} held no score; counted as 0`);
         return { candidate: input.candidate, kind: input.kind, items: result.items, score: result.score, perGrader: result.perGrader };
       } catch (err) {

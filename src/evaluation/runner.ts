@@ -34,6 +34,17 @@ export async function withBackoff<T>(fn: () => Promise<T>, advice: RetryAdvice, 
   }
 }
 
+/**
+ * Progress, heartbeated: counts and sums only (no item text). Items before `prefix` are all scored and their sums
+ * kept, so an activity retried after a crash resumes there instead of paying for those calls again.
+ */
+export interface EvalProgress {
+  done: number;
+  total: number;
+  prefix: number;
+  prefixSums: { perGrader: Record<string, number>; items: number; unscoredByJudge: number; judgeCalls: number };
+}
+
 export interface EvalRunOptions {
   items: EvalItem[];
   graders: Grader[];
@@ -41,7 +52,9 @@ export interface EvalRunOptions {
   concurrency: number;
   /** The deployment's answer to the item's messages. */
   complete(messages: EvalItem['messages'], signal?: AbortSignal): Promise<string>;
-  onProgress?(done: number, total: number): void;
+  onProgress?(progress: EvalProgress): void;
+  /** Progress of an earlier attempt on the same set and graders (ignored when it does not match them). */
+  resumeFrom?: unknown;
   signal?: AbortSignal;
 }
 
@@ -53,51 +66,86 @@ export interface EvalRunResult {
   perGrader: Record<string, number>;
   /** Items a model grader could not score (no score in the judge's answer); they count as 0. */
   unscoredByJudge: number;
+  /** Items taken from `resumeFrom` rather than asked again. */
+  resumed: number;
 }
 
 export class JudgeUnusableError extends Error {}
 
+interface ItemResult {
+  perGrader: number[];
+  unscoredByJudge: number;
+  judgeCalls: number;
+}
+
+/** `value` as progress on this many items with these graders, or undefined. */
+function matchingProgress(value: unknown, total: number, names: string[]): EvalProgress | undefined {
+  const p = value as EvalProgress | undefined;
+  if (!p || typeof p !== 'object' || p.total !== total || !Number.isInteger(p.prefix) || p.prefix < 0 || p.prefix > total || !p.prefixSums) return undefined;
+  const keys = Object.keys(p.prefixSums.perGrader ?? {});
+  if (keys.length !== names.length || !names.every((n) => typeof p.prefixSums.perGrader[n] === 'number')) return undefined;
+  return p;
+}
+
 export async function runEval(options: EvalRunOptions): Promise<EvalRunResult> {
   const { items, graders } = options;
-  const sums = new Map(graders.map((g) => [g.name, 0]));
-  let itemSum = 0;
-  let done = 0;
-  let unscoredByJudge = 0;
-  let judgeCalls = 0;
-  let next = 0;
+  const names = graders.map((g) => g.name);
+  const resumed = matchingProgress(options.resumeFrom, items.length, names);
+  const sums = { perGrader: { ...Object.fromEntries(names.map((n) => [n, 0])), ...resumed?.prefixSums.perGrader }, items: 0, unscoredByJudge: 0, judgeCalls: 0 };
+  if (resumed) Object.assign(sums, { items: resumed.prefixSums.items, unscoredByJudge: resumed.prefixSums.unscoredByJudge, judgeCalls: resumed.prefixSums.judgeCalls });
+  const start = resumed?.prefix ?? 0;
+  const results: (ItemResult | undefined)[] = new Array<ItemResult | undefined>(items.length);
+  let prefix = start;
+  let done = start;
+  let next = start;
 
-  async function one(item: EvalItem): Promise<void> {
+  function record(index: number, result: ItemResult): void {
+    results[index] = result;
+    done++;
+    // Fold the finished run of items at the front into the sums; later ones wait for the gap to close.
+    while (prefix < items.length && results[prefix]) {
+      const r = results[prefix]!;
+      names.forEach((n, i) => (sums.perGrader[n]! += r.perGrader[i]!));
+      sums.items += r.perGrader.reduce((a, b) => a + b, 0) / graders.length;
+      sums.unscoredByJudge += r.unscoredByJudge;
+      sums.judgeCalls += r.judgeCalls;
+      results[prefix] = undefined;
+      prefix++;
+    }
+    options.onProgress?.({ done, total: items.length, prefix, prefixSums: { ...sums, perGrader: { ...sums.perGrader } } });
+  }
+
+  async function one(index: number): Promise<void> {
+    const item = items[index]!;
     const answer = await options.complete(item.messages, options.signal);
-    let itemTotal = 0;
+    const result: ItemResult = { perGrader: [], unscoredByJudge: 0, judgeCalls: 0 };
     for (const grader of graders) {
       let score = 0;
       try {
-        if (grader.config.type === 'model') judgeCalls++;
+        if (grader.config.type === 'model') result.judgeCalls++;
         score = await grader.score({ ...item, answer });
       } catch (err) {
         if (!(err instanceof JudgeAnswerError)) throw err;
-        unscoredByJudge++;
+        result.unscoredByJudge++;
       }
-      sums.set(grader.name, sums.get(grader.name)! + score);
-      itemTotal += score;
+      result.perGrader.push(score);
     }
-    itemSum += itemTotal / graders.length;
-    done++;
-    options.onProgress?.(done, items.length);
+    record(index, result);
   }
 
   async function lane(): Promise<void> {
     while (next < items.length) {
       options.signal?.throwIfAborted();
-      await one(items[next++]!);
+      await one(next++);
     }
   }
 
-  const lanes = Math.max(1, Math.min(options.concurrency, items.length));
+  const lanes = Math.max(1, Math.min(options.concurrency, items.length - start));
   await Promise.all(Array.from({ length: lanes }, lane));
+  const { judgeCalls, unscoredByJudge } = sums;
   if (judgeCalls > 0 && unscoredByJudge === judgeCalls) {
     throw new JudgeUnusableError(`no judge answer held a score (${judgeCalls} asked): the judge must end its reply with "SCORE: n" (0-10); check its deployment and rubric`);
   }
-  const perGrader = Object.fromEntries([...sums].map(([name, sum]) => [name, sum / items.length]));
-  return { items: items.length, score: itemSum / items.length, perGrader, unscoredByJudge };
+  const perGrader = Object.fromEntries(names.map((n) => [n, sums.perGrader[n]! / items.length]));
+  return { items: items.length, score: sums.items / items.length, perGrader, unscoredByJudge, resumed: start };
 }

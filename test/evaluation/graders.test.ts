@@ -4,7 +4,7 @@ import type { EvalItem } from '../../src/evaluation/eval-set';
 import { parseEvalSet } from '../../src/evaluation/eval-set';
 import { GradersSchema, type GraderInput } from '../../src/evaluation/graders';
 import { buildGraders, checkGraders, parseJudgeScore, type Judge } from '../../src/evaluation/scoring';
-import { runEval, withBackoff } from '../../src/evaluation/runner';
+import { runEval, withBackoff, type EvalProgress } from '../../src/evaluation/runner';
 
 const noJudge: Judge = () => Promise.reject(new Error('no judge in this test'));
 
@@ -123,13 +123,44 @@ describe('eval runner', () => {
         // Every 4th answer exact, every 2nd at least contains the reference.
         return n % 4 === 0 ? `a${n}` : n % 2 === 0 ? `it is a${n}` : 'no';
       },
-      onProgress: (done) => progress.push(done),
+      onProgress: (p) => progress.push(p.done),
     });
     assert.equal(maxInFlight, 3);
     assert.deepEqual(result.perGrader, { exact_match: 0.25, contains: 0.5 });
     assert.equal(result.score, 0.375);
     assert.equal(result.items, 40);
     assert.deepEqual(progress, Array.from({ length: 40 }, (_, i) => i + 1));
+  });
+
+  it('resumes after the scored prefix an earlier attempt heartbeated, asking only for the rest', async () => {
+    const graders = buildGraders(GradersSchema.parse([{ type: 'exact_match' }, { type: 'contains' }]), noJudge);
+    const answer = async (messages: EvalItem['messages']): Promise<string> => {
+      const n = Number(messages[0]!.content.slice(1));
+      return n % 3 === 0 ? `a${n}` : n % 2 === 0 ? `about a${n}` : 'no';
+    };
+    const heartbeats: EvalProgress[] = [];
+    const full = await runEval({ items, graders, concurrency: 4, complete: answer, onProgress: (p) => heartbeats.push(p) });
+    assert.equal(heartbeats[heartbeats.length - 1]!.prefix, 40);
+    const midway = heartbeats.find((p) => p.prefix >= 15)!;
+    assert.doesNotMatch(JSON.stringify(heartbeats), /"a\d|q\d/, 'no item text in the heartbeats');
+
+    const asked: string[] = [];
+    const resumed = await runEval({
+      items, graders, concurrency: 4, resumeFrom: JSON.parse(JSON.stringify(midway)),
+      complete: async (messages) => {
+        asked.push(messages[0]!.content);
+        return answer(messages);
+      },
+    });
+    assert.equal(resumed.resumed, midway.prefix);
+    assert.equal(asked.length, 40 - midway.prefix);
+    assert.ok(!asked.includes('q0'));
+    assert.deepEqual({ ...resumed, resumed: 0 }, { ...full, resumed: 0 });
+
+    // Progress from another set or other graders is ignored.
+    for (const other of [{ ...midway, total: 41 }, { ...midway, prefixSums: { ...midway.prefixSums, perGrader: { exact_match: 1 } } }, 'junk', null]) {
+      assert.equal((await runEval({ items, graders, concurrency: 4, complete: answer, resumeFrom: other })).resumed, 0);
+    }
   });
 
   it('counts an unscorable judge answer as 0, and fails when the judge never gives a score', async () => {

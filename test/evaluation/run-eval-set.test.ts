@@ -35,8 +35,8 @@ describe('evaluation activities on the emulator', () => {
     t.emu.control.advanceClock(120); // past DeploymentNotReady
   }
 
-  async function evaluate(overrides: Partial<RunEvalSetInput> & { deployment: string }): Promise<{ score: EvalScore; heartbeats: unknown[] }> {
-    const env = new MockActivityEnvironment();
+  async function evaluate(overrides: Partial<RunEvalSetInput> & { deployment: string }, heartbeatDetails?: unknown): Promise<{ score: EvalScore; heartbeats: unknown[] }> {
+    const env = new MockActivityEnvironment(heartbeatDetails === undefined ? {} : { heartbeatDetails });
     const heartbeats: unknown[] = [];
     env.on('heartbeat', (details: unknown) => heartbeats.push(details));
     const input: RunEvalSetInput = { profile, candidate: overrides.deployment, kind: 'candidate', evalSetPath, concurrency: 4, ...overrides };
@@ -104,8 +104,19 @@ describe('evaluation activities on the emulator', () => {
     assert.deepEqual(Object.keys(bestRun.score.perGrader), ['exact_match', 'contains']);
     assert.deepEqual(bestRun.score, { candidate: analysis.chosen.model, kind: 'candidate', items: EVAL_ITEMS, score: bestRun.score.score, perGrader: bestRun.score.perGrader });
     assert.doesNotMatch(JSON.stringify([bestRun.score, finalRun.score, baseline.score]), /valid (question|answer)/, 'no item text in the result');
-    assert.deepEqual(bestRun.heartbeats[bestRun.heartbeats.length - 1], { done: EVAL_ITEMS, total: EVAL_ITEMS });
+    assert.deepEqual(bestRun.heartbeats[bestRun.heartbeats.length - 1], { done: EVAL_ITEMS, total: EVAL_ITEMS, prefix: EVAL_ITEMS, prefixSums: { perGrader: { exact_match: bestRun.score.perGrader.exact_match! * EVAL_ITEMS, contains: bestRun.score.perGrader.contains! * EVAL_ITEMS }, items: bestRun.score.score * EVAL_ITEMS, unscoredByJudge: 0, judgeCalls: 0 } });
     assert.equal(t.emu.control.requests({ route: 'chat.completions' }).filter((r) => r.path.includes(deployed.get(best)!)).length, EVAL_ITEMS);
+  });
+
+  it('a retried attempt resumes after the items its predecessor heartbeated as scored', async () => {
+    const deployment = deployed.get(checkpoints[1]!.step)!;
+    const first = await evaluate({ deployment, concurrency: 2 });
+    const midway = first.heartbeats.find((h) => (h as { prefix: number }).prefix === 25);
+    assert.ok(midway, 'a heartbeat with 25 items scored');
+    t.emu.control.clearRequests();
+    const retried = await evaluate({ deployment, concurrency: 2 }, midway);
+    assert.deepEqual(retried.score, first.score);
+    assert.equal(t.emu.control.requests({ route: 'chat.completions' }).length, EVAL_ITEMS - 25);
   });
 
   it('rides out 429s with Retry-After and gets the same score', async () => {
