@@ -133,10 +133,17 @@ export async function runEval(options: EvalRunOptions): Promise<EvalRunResult> {
     record(index, result);
   }
 
+  let failed = false;
   async function lane(): Promise<void> {
-    while (next < items.length) {
+    // After one failure the other lanes finish their current item and stop: the run has failed anyway.
+    while (!failed && next < items.length) {
       options.signal?.throwIfAborted();
-      await one(next++);
+      try {
+        await one(next++);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
     }
   }
 

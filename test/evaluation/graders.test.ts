@@ -172,6 +172,24 @@ describe('eval runner', () => {
     await assert.rejects(runEval({ items, graders: graders(async () => 'hmm'), concurrency: 2, complete: async () => 'x' }), /no judge answer held a score \(40 asked\)/);
   });
 
+  it('stops taking items once one fails', async () => {
+    let asked = 0;
+    await assert.rejects(
+      runEval({
+        items, graders: buildGraders(GradersSchema.parse(undefined), noJudge), concurrency: 4,
+        complete: async (messages) => {
+          asked++;
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          if (messages[0]!.content === 'q5') throw new Error('HTTP 400');
+          return 'x';
+        },
+      }),
+      /HTTP 400/,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.ok(asked <= 10, `${asked} items asked`);
+  });
+
   it('backs off on retryable errors, waiting at least the Retry-After, and gives up after the attempts', async () => {
     let attempts = 0;
     const started = Date.now();
