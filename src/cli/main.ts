@@ -4,6 +4,7 @@ import { registerDevCommands } from './commands/dev';
 import { registerEmulatorCommand } from './commands/emulator';
 import { registerReportCommand } from './commands/report';
 import { registerRunCommands } from './commands/runs';
+import { registerScheduleCommands } from './commands/schedule';
 import { registerValidateCommand } from './commands/validate';
 import { packageVersion } from '../paths';
 
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerEmulatorCommand(program);
   registerReportCommand(program);
   registerRunCommands(program);
+  registerScheduleCommands(program);
   registerValidateCommand(program);
   return program;
 }

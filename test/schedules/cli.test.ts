@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { stringify } from 'yaml';
+import { FtpipeSchedules, type ScheduleDetails } from '../../src/client';
+import { TASK_QUEUE } from '../../src/temporal/constants';
+import { runCli } from '../helpers/cli';
+import { SAMPLE_TRAINING, usePipelineStack } from '../helpers/pipeline';
+
+function jsonOf<T>(output: string): T {
+  return JSON.parse(output.slice(output.search(/[[{]/))) as T;
+}
+
+describe('ftpipe schedule on the real dev server', () => {
+  const env = usePipelineStack();
+
+  function pipelineFile(overrides: Record<string, unknown> = {}): string {
+    const dir = mkdtempSync(join(tmpdir(), 'ftpipe-schedule-'));
+    copyFileSync(SAMPLE_TRAINING, join(dir, 'train.jsonl'));
+    // Slow polling: a triggered run stays open while the test looks at the schedule.
+    writeFileSync(join(dir, 'pipeline.yaml'), stringify({
+      runName: 'weekly-bikes', profile: 'emulator', baseModel: 'gpt-4.1-mini', training: { path: 'train.jsonl' },
+      polling: { queuedIntervalSeconds: 60, runningIntervalSeconds: 60, nearFinishIntervalSeconds: 60, fileIntervalSeconds: 60 },
+      ...overrides,
+    }));
+    return join(dir, 'pipeline.yaml');
+  }
+
+  it('creates, lists, describes, pauses, unpauses, triggers and deletes a schedule', async () => {
+    const address = ['--address', env.temporal.server.address];
+    const name = `cli-${randomUUID().slice(0, 8)}`;
+    const file = pipelineFile();
+    const worker = await env.createWorker(TASK_QUEUE);
+    await worker.runUntil(async () => {
+      const created = await runCli(['schedule', 'create', name, '--cron', '0 3 * * MON', '--config', file, '--overlap', 'buffer-one', '--catchup-window', '10m', '--no-pause-on-failure', '--paused', ...address]);
+      assert.equal(created.code, 0, created.output);
+      assert.match(created.output, new RegExp(`created schedule ${name} \\(ftpipe-schedule-${name}\\), paused`));
+
+      // The schedule list is eventually consistent: wait until the schedule shows up in it.
+      const schedules = new FtpipeSchedules(env.temporal.client);
+      for (let i = 0; i < 50 && !(await schedules.list()).some((e) => e.name === name); i++) await sleep(200);
+      const [described, listed] = await Promise.all([runCli(['schedule', 'describe', name, '--json', ...address]), runCli(['schedule', 'list', ...address])]);
+      assert.equal(described.code, 0, described.output);
+      const d = jsonOf<ScheduleDetails>(described.output);
+      assert.deepEqual(d.spec, { cron: '0 3 * * MON' });
+      assert.equal(d.paused, true);
+      assert.deepEqual(d.policies, { overlap: 'buffer_one', catchupWindowMs: 600_000, pauseOnFailure: false });
+      assert.equal(d.input.runName, 'weekly-bikes');
+      assert.equal((d.input.training as { path: string }).path, join(file, '..', 'train.jsonl'), 'dataset paths are made absolute');
+      assert.match(listed.output, new RegExp(`^${name}\\s+cron 0 3 \\* \\* MON\\s+paused\\s+next \\d{4}-`, 'm'));
+
+      assert.equal((await runCli(['schedule', 'unpause', name, ...address])).code, 0);
+      assert.equal((await schedules.describe(name)).paused, false);
+      const pause = await runCli(['schedule', 'pause', name, '--note', 'data refresh pending', ...address]);
+      assert.equal(pause.code, 0, pause.output);
+      const trigger = await runCli(['schedule', 'trigger', name, ...address]);
+      assert.equal(trigger.code, 0, trigger.output);
+      let run = '';
+      for (let i = 0; i < 50 && !run; i++) {
+        await sleep(200);
+        run = (await schedules.describe(name)).recentRuns[0]?.workflowId ?? '';
+      }
+      assert.match(run, new RegExp(`^ftpipe-${name}-\\d{4}-`), 'a trigger starts a run even while the schedule is paused');
+      const text = await runCli(['schedule', 'describe', name, ...address]);
+      assert.match(text.output, new RegExp(`^schedule ${name} \\(ftpipe-schedule-${name}\\): cron 0 3 \\* \\* MON, PAUSED \\(note: data refresh pending\\)$`, 'm'));
+      assert.match(text.output, /policies: overlap buffer-one, catch-up window 10m, pause on failure no/);
+      assert.match(text.output, /next run: \d{4}-\d\d-\d\dT03:00:00\.000Z/);
+      assert.match(text.output, new RegExp(`recent run: \\S+ ${run} \\(running\\)`));
+      await env.temporal.client.workflow.getHandle(run).terminate('test done');
+
+      const deleted = await runCli(['schedule', 'delete', name, ...address]);
+      assert.equal(deleted.code, 0, deleted.output);
+      const gone = await runCli(['schedule', 'describe', name, ...address]);
+      assert.equal(gone.code, 1);
+      assert.match(gone.output, new RegExp(`no schedule named "${name}"`));
+    });
+  });
+
+  it('exits 2 on bad usage and names the problem', async () => {
+    const address = ['--address', env.temporal.server.address];
+    const file = pipelineFile();
+    const cases: [string[], RegExp][] = [
+      [['--cron', '0 3 * * *', '--every', '1h', '--config', file], /exactly one of --cron <expr> and --every <duration>/],
+      [['--every', 'fortnightly', '--config', file], /--every: "fortnightly" is not a duration/],
+      [['--every', '1h', '--overlap', 'queue', '--config', file], /--overlap: "queue" is not one of skip, buffer-one, buffer-all, allow-all, cancel-other, terminate-other/],
+      [['--cron', 'every monday', '--config', file], /cron: /],
+      [['--every', '1h', '--config', pipelineFile({ trainingType: 'Regional' })], /pipeline\.yaml: trainingType: /],
+    ];
+    const results = await Promise.all(cases.map(([args]) => runCli(['schedule', 'create', `bad-${randomUUID().slice(0, 8)}`, ...args, ...address])));
+    results.forEach((result, i) => {
+      assert.equal(result.code, 2, `case ${i}: ${result.output}`);
+      assert.match(result.output, cases[i]![1], `case ${i}`);
+    });
+  });
+});
