@@ -5,11 +5,33 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { format } from 'node:util';
 import { stringify } from 'yaml';
+import { main } from '../../src/cli/main';
 import { FtpipeSchedules, type ScheduleDetails } from '../../src/client';
 import { TASK_QUEUE } from '../../src/temporal/constants';
 import { runCli } from '../helpers/cli';
 import { SAMPLE_TRAINING, usePipelineStack } from '../helpers/pipeline';
+
+/**
+ * Runs the CLI in this process, the same commander program `ftpipe` runs: far quicker than a child process, so most
+ * steps use it; the first and last steps run the real command in a child process.
+ */
+async function ftpipe(args: string[]): Promise<{ code: number; output: string }> {
+  const lines: string[] = [];
+  const { log, error } = console;
+  const saved = process.exitCode;
+  console.log = (...parts: unknown[]) => lines.push(format(...parts));
+  console.error = console.log;
+  process.exitCode = undefined;
+  try {
+    await main(['node', 'ftpipe', ...args]);
+    return { code: Number(process.exitCode ?? 0), output: lines.join('\n') };
+  } finally {
+    Object.assign(console, { log, error });
+    process.exitCode = saved;
+  }
+}
 
 function jsonOf<T>(output: string): T {
   return JSON.parse(output.slice(output.search(/[[{]/))) as T;
@@ -43,7 +65,9 @@ describe('ftpipe schedule on the real dev server', () => {
       // The schedule list is eventually consistent: wait until the schedule shows up in it.
       const schedules = new FtpipeSchedules(env.temporal.client);
       for (let i = 0; i < 50 && !(await schedules.list()).some((e) => e.name === name); i++) await sleep(200);
-      const [described, listed] = await Promise.all([runCli(['schedule', 'describe', name, '--json', ...address]), runCli(['schedule', 'list', ...address])]);
+      // In-process runs share the console and process.exitCode: one at a time.
+      const described = await ftpipe(['schedule', 'describe', name, '--json', ...address]);
+      const listed = await ftpipe(['schedule', 'list', ...address]);
       assert.equal(described.code, 0, described.output);
       const d = jsonOf<ScheduleDetails>(described.output);
       assert.deepEqual(d.spec, { cron: '0 3 * * MON' });
@@ -53,11 +77,11 @@ describe('ftpipe schedule on the real dev server', () => {
       assert.equal((d.input.training as { path: string }).path, join(file, '..', 'train.jsonl'), 'dataset paths are made absolute');
       assert.match(listed.output, new RegExp(`^${name}\\s+cron 0 3 \\* \\* MON\\s+paused\\s+next \\d{4}-`, 'm'));
 
-      assert.equal((await runCli(['schedule', 'unpause', name, ...address])).code, 0);
+      assert.equal((await ftpipe(['schedule', 'unpause', name, ...address])).code, 0);
       assert.equal((await schedules.describe(name)).paused, false);
-      const pause = await runCli(['schedule', 'pause', name, '--note', 'data refresh pending', ...address]);
+      const pause = await ftpipe(['schedule', 'pause', name, '--note', 'data refresh pending', ...address]);
       assert.equal(pause.code, 0, pause.output);
-      const trigger = await runCli(['schedule', 'trigger', name, ...address]);
+      const trigger = await ftpipe(['schedule', 'trigger', name, ...address]);
       assert.equal(trigger.code, 0, trigger.output);
       let run = '';
       for (let i = 0; i < 50 && !run; i++) {
@@ -72,9 +96,9 @@ describe('ftpipe schedule on the real dev server', () => {
       assert.match(text.output, new RegExp(`recent run: \\S+ ${run} \\(running\\)`));
       await env.temporal.client.workflow.getHandle(run).terminate('test done');
 
-      const deleted = await runCli(['schedule', 'delete', name, ...address]);
+      const deleted = await ftpipe(['schedule', 'delete', name, ...address]);
       assert.equal(deleted.code, 0, deleted.output);
-      const gone = await runCli(['schedule', 'describe', name, ...address]);
+      const gone = await ftpipe(['schedule', 'describe', name, ...address]);
       assert.equal(gone.code, 1);
       assert.match(gone.output, new RegExp(`no schedule named "${name}"`));
     });
@@ -90,7 +114,12 @@ describe('ftpipe schedule on the real dev server', () => {
       [['--cron', 'every monday', '--config', file], /cron: /],
       [['--every', '1h', '--config', pipelineFile({ trainingType: 'Regional' })], /pipeline\.yaml: trainingType: /],
     ];
-    const results = await Promise.all(cases.map(([args]) => runCli(['schedule', 'create', `bad-${randomUUID().slice(0, 8)}`, ...args, ...address])));
+    const create = (args: string[]): string[] => ['schedule', 'create', `bad-${randomUUID().slice(0, 8)}`, ...args, ...address];
+    // The first case in a child process (the real exit code), the others in this process meanwhile, one at a time.
+    const spawned = runCli(create(cases[0]![0]));
+    const results = [];
+    for (const [args] of cases.slice(1)) results.push(await ftpipe(create(args)));
+    results.unshift(await spawned);
     results.forEach((result, i) => {
       assert.equal(result.code, 2, `case ${i}: ${result.output}`);
       assert.match(result.output, cases[i]![1], `case ${i}`);
