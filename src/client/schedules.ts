@@ -7,7 +7,8 @@
  *   const details = await schedules.describe('support-weekly');
  *
  * Schedule ids are `ftpipe-schedule-<name>`; the runs' workflow ids are `ftpipe-<name>-<time>` (Temporal appends the
- * scheduled time) and carry the search attributes FtpipeLineage=<name> and FtpipeRunName=<runName>.
+ * scheduled time). The runs form a lineage (the input's `lineage`, else `{ name: <name> }`: each run continues from the
+ * lineage's latest promoted model and skips unchanged data) and carry the search attributes FtpipeLineage and FtpipeRunName.
  */
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleExecutionResult, type ScheduleHandle } from '@temporalio/client';
 import { msToNumber } from '@temporalio/common/lib/time';
@@ -41,7 +42,8 @@ export interface CreateScheduleOptions {
   every?: string | number;
   /** A cron expression such as `0 3 * * MON` (Temporal's cron syntax, UTC). */
   cron?: string;
-  /** The pipeline input every run starts with; validated first (errors name the field). */
+  /** The pipeline input every run starts with; validated first (errors name the field). Without a `lineage`, the
+   * runs get `lineage: { name }` (the schedule's name). */
   input: PipelineInputDraft;
   /** Default `skip`: a run that falls due while the previous one is open is not started. */
   overlap?: OverlapPolicy;
@@ -174,6 +176,9 @@ export async function createSchedule(client: ClientLike, options: CreateSchedule
   const overlap = options.overlap ?? 'skip';
   if (!OVERLAP_POLICIES.includes(overlap)) throw new ScheduleOptionsError(`overlap: "${String(overlap)}" is not one of ${OVERLAP_POLICIES.join(', ')}`);
   const parsed = parsePipelineInput(options.input);
+  // A schedule's runs form a lineage, named after the schedule unless the input names one.
+  const input: PipelineInputDraft = options.input.lineage ? options.input : { ...options.input, lineage: { name: options.name } };
+  const lineage = parsed.lineage?.name ?? options.name;
   const scheduleId = scheduleIdOf(options.name);
   const spec: ScheduleSpecText = options.every !== undefined ? { every: String(options.every) } : { cron: options.cron! };
   try {
@@ -185,16 +190,16 @@ export async function createSchedule(client: ClientLike, options: CreateSchedule
         workflowType: WORKFLOW_TYPE,
         taskQueue: options.taskQueue ?? TASK_QUEUE,
         workflowId: scheduleWorkflowIdPrefix(options.name),
-        args: [options.input],
+        args: [input],
         typedSearchAttributes: [
-          { key: LINEAGE, value: options.name },
+          { key: LINEAGE, value: lineage },
           { key: RUN_NAME, value: parsed.runName },
           { key: STAGE, value: 'preflight' },
           { key: BASE_MODEL, value: parsed.baseModel },
           { key: PROFILE, value: parsed.profile },
         ],
         staticSummary: `Scheduled run of "${options.name}": fine-tune ${parsed.baseModel} (profile ${parsed.profile})`,
-        staticDetails: `Started by ftpipe schedule "${options.name}" (${spec.every ? `every ${spec.every}` : `cron ${spec.cron}`}); run name "${parsed.runName}".`,
+        staticDetails: `Started by ftpipe schedule "${options.name}" (${spec.every ? `every ${spec.every}` : `cron ${spec.cron}`}); run name "${parsed.runName}", lineage "${lineage}".`,
       },
       policies: { overlap: TO_TEMPORAL[overlap], catchupWindow: catchupWindowMs, pauseOnFailure: options.pauseOnFailure ?? true },
       state: { ...(options.paused !== undefined ? { paused: options.paused } : {}), ...(options.note !== undefined ? { note: options.note } : {}) },

@@ -74,6 +74,7 @@ describe('ftpipe schedule on the real dev server', () => {
       assert.equal(d.paused, true);
       assert.deepEqual(d.policies, { overlap: 'buffer_one', catchupWindowMs: 600_000, pauseOnFailure: false });
       assert.equal(d.input.runName, 'weekly-bikes');
+      assert.deepEqual(d.input.lineage, { name });
       assert.equal((d.input.training as { path: string }).path, join(file, '..', 'train.jsonl'), 'dataset paths are made absolute');
       assert.match(listed.output, new RegExp(`^${name}\\s+cron 0 3 \\* \\* MON\\s+paused\\s+next \\d{4}-`, 'm'));
 

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import type { PipelineResult } from '../../src/pipeline/types';
 import { FtpipeClient, FtpipeSchedules, ScheduleExistsError, ScheduleOptionsError, UnknownScheduleError, type ScheduleDetails } from '../../src/client';
 import { PipelineInputError } from '../../src/pipeline/input';
@@ -34,13 +33,13 @@ describe('schedules through the client, on the real dev server', () => {
     const worker = await env.createWorker(TASK_QUEUE);
     await worker.runUntil(async () => {
       assert.equal(await schedules.create({ name, every: '2s', input }), `ftpipe-schedule-${name}`);
-      let secondRun: string | undefined;
       try {
         const described = await waitForSchedule(schedules, name, (d) => d.recentRuns.length >= 2, 30_000);
         assert.deepEqual(described.spec, { every: '2s' });
         assert.deepEqual(described.policies, { overlap: 'skip', catchupWindowMs: 3_600_000, pauseOnFailure: true });
         assert.equal(described.taskQueue, TASK_QUEUE);
         assert.equal(described.input.runName, input.runName);
+        assert.deepEqual(described.input.lineage, { name }, 'the runs form a lineage named after the schedule');
         assert.ok(described.nextRunTimes.length > 0 && described.nextRunTimes[0]!.getTime() > Date.now() - 2_000);
         const [first, second] = described.recentRuns;
         assert.notEqual(first!.workflowId, second!.workflowId);
@@ -56,14 +55,13 @@ describe('schedules through the client, on the real dev server', () => {
           assert.equal(attrs.get(LINEAGE), name);
           assert.equal(attrs.get(RUN_NAME), input.runName);
         }
-        secondRun = second!.workflowId;
+        // Same data as the lineage's last run: the second run ends early without training.
+        const skipped = (await env.temporal.client.workflow.getHandle(second!.workflowId).result()) as PipelineResult;
+        assert.equal(skipped.outcome, 'skipped_no_new_data');
+        assert.equal(skipped.jobId, null);
       } finally {
         await schedules.delete(name);
       }
-      // One completed run is proof enough; do not wait for the second.
-      if (secondRun) await env.temporal.client.workflow.getHandle(secondRun).terminate('test done').catch((err: unknown) => {
-        if (!(err instanceof WorkflowNotFoundError)) throw err;
-      });
     });
     await assert.rejects(schedules.describe(name), UnknownScheduleError);
   });
@@ -146,11 +144,13 @@ describe('schedules through the client, on the real dev server', () => {
     await assert.rejects(schedules.create({ name, every: '1h', input: { ...input, seed: -1 } }), (e: Error) => e instanceof PipelineInputError && e.issues.some((i) => i.startsWith('seed: ')));
     await assert.rejects(schedules.describe(name), UnknownScheduleError);
 
-    await schedules.create({ name, cron: '0 3 * * MON', input, paused: true, note: 'weekly', overlap: 'buffer_one', catchupWindow: '10m' });
+    const lineage = { name: 'support-line', skipUnchangedData: false };
+    await schedules.create({ name, cron: '0 3 * * MON', input: { ...input, lineage }, paused: true, note: 'weekly', overlap: 'buffer_one', catchupWindow: '10m' });
     try {
       await assert.rejects(schedules.create({ name, every: '1h', input }), ScheduleExistsError);
       const d = await schedules.describe(name);
       assert.deepEqual(d.spec, { cron: '0 3 * * MON' });
+      assert.deepEqual(d.input.lineage, lineage, 'a lineage the input names is kept');
       assert.equal(d.paused, true);
       assert.equal(d.note, 'weekly');
       assert.deepEqual(d.policies, { overlap: 'buffer_one', catchupWindowMs: 600_000, pauseOnFailure: true });
