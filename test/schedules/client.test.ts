@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { copyFileSync, mkdtempSync, readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PipelineResult } from '../../src/pipeline/types';
@@ -7,7 +10,8 @@ import { FtpipeClient, FtpipeSchedules, ScheduleExistsError, ScheduleOptionsErro
 import { PipelineInputError } from '../../src/pipeline/input';
 import { LINEAGE, RUN_NAME } from '../../src/temporal/search-attributes';
 import { TASK_QUEUE } from '../../src/temporal/constants';
-import { usePipelineStack } from '../helpers/pipeline';
+import { jobsOfRun } from '../helpers/emulator-state';
+import { SAMPLE_TRAINING, SAMPLE_VALIDATION, usePipelineStack } from '../helpers/pipeline';
 
 /** Polls the schedule until `predicate` holds. */
 async function waitForSchedule(schedules: FtpipeSchedules, name: string, predicate: (d: ScheduleDetails) => boolean, timeoutMs = 20_000): Promise<ScheduleDetails> {
@@ -25,11 +29,15 @@ describe('schedules through the client, on the real dev server', () => {
   const env = usePipelineStack();
   const uniqueName = (): string => `sched-${randomUUID().slice(0, 8)}`;
 
-  it('starts a run every 2 seconds with the lineage and run name set, and the runs complete', async () => {
+  it('starts a run every 2 seconds; the runs form a lineage: unchanged data is skipped, new data fine-tunes the last model', async () => {
     const ftpipe = new FtpipeClient(env.temporal.client);
     const schedules = new FtpipeSchedules(ftpipe);
     const name = uniqueName();
-    const input = env.input();
+    // A data folder: each run reads its newest file.
+    const folder = mkdtempSync(join(tmpdir(), 'ftpipe-scheduled-data-'));
+    copyFileSync(SAMPLE_TRAINING, join(folder, 'week-1.jsonl'));
+    const input = env.input({ suffix: 'sched', training: { path: folder } });
+    const resultOf = (workflowId: string): Promise<PipelineResult> => env.temporal.client.workflow.getHandle(workflowId).result() as Promise<PipelineResult>;
     const worker = await env.createWorker(TASK_QUEUE);
     await worker.runUntil(async () => {
       assert.equal(await schedules.create({ name, every: '2s', input }), `ftpipe-schedule-${name}`);
@@ -43,12 +51,12 @@ describe('schedules through the client, on the real dev server', () => {
         assert.ok(described.nextRunTimes.length > 0 && described.nextRunTimes[0]!.getTime() > Date.now() - 2_000);
         const [first, second] = described.recentRuns;
         assert.notEqual(first!.workflowId, second!.workflowId);
+        const firstResult = await resultOf(first!.workflowId);
+        assert.equal(firstResult.outcome, 'succeeded');
+        assert.match(firstResult.fineTunedModel ?? '', /\.ft-/);
         // Overlap skip: the second run started only once the first had completed.
-        const firstRun = env.temporal.client.workflow.getHandle(first!.workflowId);
-        const result = (await firstRun.result()) as PipelineResult;
-        assert.equal(result.outcome, 'succeeded');
-        assert.match(result.fineTunedModel ?? '', /\.ft-/);
-        assert.ok(second!.startedAt.getTime() >= ((await firstRun.describe()).closeTime?.getTime() ?? Infinity) - 1_000);
+        const firstClosed = (await env.temporal.client.workflow.getHandle(first!.workflowId).describe()).closeTime;
+        assert.ok(second!.startedAt.getTime() >= (firstClosed?.getTime() ?? Infinity) - 1_000);
         for (const run of [first!, second!]) {
           assert.ok(run.workflowId.startsWith(`ftpipe-${name}-`), run.workflowId);
           const attrs = (await env.temporal.client.workflow.getHandle(run.workflowId).describe()).typedSearchAttributes;
@@ -56,9 +64,23 @@ describe('schedules through the client, on the real dev server', () => {
           assert.equal(attrs.get(RUN_NAME), input.runName);
         }
         // Same data as the lineage's last run: the second run ends early without training.
-        const skipped = (await env.temporal.client.workflow.getHandle(second!.workflowId).result()) as PipelineResult;
+        const skipped = await resultOf(second!.workflowId);
         assert.equal(skipped.outcome, 'skipped_no_new_data');
         assert.equal(skipped.jobId, null);
+
+        // New data arrives (renamed into the folder whole, so no run reads half a file): the next run trains on it,
+        // starting from the model the first run promoted.
+        const staging = join(mkdtempSync(join(tmpdir(), 'ftpipe-staging-')), 'week-2.jsonl');
+        writeFileSync(staging, `${readFileSync(SAMPLE_TRAINING, 'utf8')}${readFileSync(SAMPLE_VALIDATION, 'utf8')}`);
+        utimesSync(staging, new Date(), new Date(Date.now() + 1_000));
+        const arrived = Date.now();
+        renameSync(staging, join(folder, 'week-2.jsonl'));
+        const later = await waitForSchedule(schedules, name, (d) => d.recentRuns.some((r) => r.startedAt.getTime() > arrived));
+        const next = later.recentRuns.find((r) => r.startedAt.getTime() > arrived)!;
+        const nextResult = await resultOf(next.workflowId);
+        assert.equal(nextResult.outcome, 'succeeded');
+        const [job] = jobsOfRun(env.emulator, next.workflowId) as { model?: string }[];
+        assert.equal(job?.model, firstResult.evaluation!.analysis.chosen.model, 'the new run fine-tunes the first run\'s promoted model');
       } finally {
         await schedules.delete(name);
       }
