@@ -6,25 +6,26 @@ import { describe, it } from 'node:test';
 import type { PipelineStatus } from '../../src/pipeline/types';
 import { spawnCli, type CliProcess } from '../helpers/cli';
 import { jobsOfRun } from '../helpers/emulator-state';
-import { uniqueTrainingFile, usePipelineStack } from '../helpers/pipeline';
+import { uniqueTrainingFile, usePipelineStack, type PipelineTestEnv } from '../helpers/pipeline';
 
 /** Short timeouts so that work of a killed worker moves to the next one within seconds. */
 const CRASH_TIMEOUTS = { azureCallSeconds: 3, heartbeatSeconds: 3 };
 
+/** `ftpipe worker` in its own process, as production runs it, so that it can be killed like a crashed machine. */
+async function startWorker(env: PipelineTestEnv, taskQueue: string, configPath: string): Promise<CliProcess> {
+  const worker = spawnCli(['worker', '--address', env.temporal.server.address, '--task-queue', taskQueue, '--config', configPath, '--shutdown-grace', '1s'], env.workerEnv);
+  await worker.waitFor(/"msg":"ftpipe worker started"/);
+  return worker;
+}
+
+async function kill(worker: CliProcess): Promise<void> {
+  worker.child.kill('SIGKILL');
+  await worker.exited;
+}
+
 describe('worker crashes (kill -9) at every stage', () => {
   // A slow emulated clock while the kills happen (training must outlast three worker restarts), fast after them.
   const env = usePipelineStack({ clockScale: 40 });
-
-  async function startWorker(taskQueue: string, configPath: string): Promise<CliProcess> {
-    const worker = spawnCli(['worker', '--address', env.temporal.server.address, '--task-queue', taskQueue, '--config', configPath, '--shutdown-grace', '1s'], env.workerEnv);
-    await worker.waitFor(/"msg":"ftpipe worker started"/);
-    return worker;
-  }
-
-  async function kill(worker: CliProcess): Promise<void> {
-    worker.child.kill('SIGKILL');
-    await worker.exited;
-  }
 
   it('completes with exactly one job and one upload per file after kills during upload, job creation and training', async () => {
     const configPath = join(mkdtempSync(join(tmpdir(), 'ftpipe-crash-')), 'ftpipe.config.json');
@@ -39,7 +40,7 @@ describe('worker crashes (kill -9) at every stage', () => {
     const handle = await env.start(taskQueue, env.input({ training: { path: uniqueTrainingFile() }, timeouts: CRASH_TIMEOUTS }), workflowId);
     const stages: string[] = [];
     const killAt = async (predicate: (s: PipelineStatus) => boolean, label: string): Promise<void> => {
-      const worker = await startWorker(taskQueue, configPath);
+      const worker = await startWorker(env, taskQueue, configPath);
       try {
         await env.waitForStatus(handle, predicate, 60_000);
       } catch (err) {
@@ -53,7 +54,7 @@ describe('worker crashes (kill -9) at every stage', () => {
     await killAt((s) => s.job?.status === 'running' && (s.progress.step ?? 0) > 0, 'train');
     env.emulator.control.setClockScale(1000);
 
-    const last = await startWorker(taskQueue, configPath);
+    const last = await startWorker(env, taskQueue, configPath);
     try {
       const result = await handle.result();
       assert.equal(result.outcome, 'succeeded');
@@ -66,6 +67,59 @@ describe('worker crashes (kill -9) at every stage', () => {
       for (const file of result.files) {
         assert.equal(files.filter((f) => f.filename === file.filename && f.status !== 'deleted').length, 1, `one ${file.filename} on the account`);
       }
+    } finally {
+      last.child.kill('SIGTERM');
+      await last.exited;
+    }
+  });
+});
+
+describe('worker crashes (kill -9) during deployment and copy', () => {
+  // Training runs on a fast clock; after it, deployments and copies take seconds of real time, so the kills land while they are in flight.
+  const env = usePipelineStack({ clockScale: 1000, timings: { deploymentCreateSeconds: 200, deploymentNotReadySeconds: 20, copySeconds: 200 } });
+
+  it('ends with exactly one deployment per intended name and one copy request', async () => {
+    const configPath = join(mkdtempSync(join(tmpdir(), 'ftpipe-crash-')), 'ftpipe.config.json');
+    writeFileSync(configPath, JSON.stringify(env.config));
+    const ncus = env.emulator.account('ftpipe-ncus');
+    // The copy needs a fine-tuning job in the destination account: one quick run there first.
+    const setupQueue = env.temporal.taskQueue();
+    const setupWorker = await env.createWorker(setupQueue);
+    await setupWorker.runUntil(async () => (await env.start(setupQueue, env.input({ profile: 'ftpipe-ncus' }))).result());
+
+    const taskQueue = env.temporal.taskQueue();
+    const polling = { queuedIntervalSeconds: 0.2, runningIntervalSeconds: 0.2, nearFinishIntervalSeconds: 0.1, fileIntervalSeconds: 0.1, deploymentIntervalSeconds: 0.2 };
+    const handle = await env.start(taskQueue, env.input({
+      timeouts: CRASH_TIMEOUTS,
+      polling,
+      deployment: { name: 'crash-deploy', type: 'GlobalStandard' },
+      copies: [{ destinationResourceId: ncus.armId, region: 'northcentralus', deploy: { profile: 'ftpipe-ncus', name: 'crash-copy', type: 'GlobalStandard' } }],
+    }));
+    const puts = (name: string): number => env.emulator.control.requests({ route: 'arm.deployments.put' }).filter((r) => r.path.endsWith(`/deployments/${name}`) || r.path.includes(`/deployments/${name}?`)).length;
+    const untilTrue = async (predicate: () => boolean, what: string): Promise<void> => {
+      for (let i = 0; i < 1200 && !predicate(); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(predicate(), `timed out waiting for ${what}`);
+    };
+
+    const first = await startWorker(env, taskQueue, configPath);
+    await env.waitForStatus(handle, (s) => ['evaluate', 'copy', 'deploy'].includes(s.stage), 60_000);
+    env.emulator.control.setClockScale(40);
+    await untilTrue(() => puts('crash-deploy-v1') > 0, 'the deployment PUT');
+    await kill(first);
+    const second = await startWorker(env, taskQueue, configPath);
+    await untilTrue(() => puts('crash-copy') > 0, 'the copied checkpoint\'s deployment PUT');
+    await kill(second);
+    const last = await startWorker(env, taskQueue, configPath);
+    env.emulator.control.setClockScale(1000);
+    try {
+      const result = await handle.result();
+      assert.equal(result.outcome, 'succeeded');
+      assert.equal(puts('crash-deploy-v1'), 1, 'one PUT of the deployment');
+      assert.equal(puts('crash-copy'), 1, 'one PUT of the copy\'s deployment');
+      assert.equal(env.emulator.control.requests({ route: 'checkpoints.copy', method: 'POST' }).filter((r) => r.status >= 200 && r.status < 300).length, 1, 'one copy request');
+      const deployments = env.emulator.control.dumpState().deployments as { name: string; account: string }[];
+      assert.deepEqual(deployments.filter((d) => d.name.startsWith('crash-')).map((d) => `${d.account}/${d.name}`).sort(), ['ftpipe-ncus/crash-copy', 'ftpipe-swc/crash-deploy-v1']);
+      assert.equal(result.copies[0]?.status, 'Completed');
     } finally {
       last.child.kill('SIGTERM');
       await last.exited;
