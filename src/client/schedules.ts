@@ -180,7 +180,7 @@ export async function createSchedule(client: ClientLike, options: CreateSchedule
   const input: PipelineInputDraft = options.input.lineage ? options.input : { ...options.input, lineage: { name: options.name } };
   const lineage = parsed.lineage?.name ?? options.name;
   const scheduleId = scheduleIdOf(options.name);
-  const spec: ScheduleSpecText = options.every !== undefined ? { every: String(options.every) } : { cron: options.cron! };
+  const spec: ScheduleSpecText = options.every !== undefined ? { every: typeof options.every === 'number' ? `${options.every}ms` : options.every } : { cron: options.cron! };
   try {
     await temporalClient(client).schedule.create({
       scheduleId,
