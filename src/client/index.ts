@@ -12,7 +12,7 @@
  * for a new run (the new run gets its own Azure job: jobs are keyed by the run's first run id).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { parsePipelineInput, type PipelineInputDraft } from '../pipeline/input';
 import type { PipelineResult, PipelineStatus } from '../pipeline/types';
@@ -151,6 +151,19 @@ export class FtpipeClient {
 
   getPipeline(workflowId: string): PipelineHandle {
     return new PipelineHandle(this.client.workflow.getHandle<typeof fineTunePipeline>(workflowId));
+  }
+
+  /** Finds a run by workflow id or by run name (`ftpipe-<runName>`); `execution` is Temporal's status, e.g. RUNNING. */
+  async findPipeline(idOrRunName: string): Promise<{ handle: PipelineHandle; execution: string }> {
+    for (const id of [idOrRunName, defaultWorkflowId(idOrRunName)]) {
+      const handle = this.getPipeline(id);
+      try {
+        return { handle, execution: (await handle.workflow.describe()).status.name };
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }
+    }
+    throw new Error(`no run with workflow id or run name "${idOrRunName}"`);
   }
 
   /** Recent runs from Temporal's visibility store, newest first; `query` adds a visibility filter. */

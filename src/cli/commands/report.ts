@@ -1,12 +1,11 @@
 /** `ftpipe report`: writes a run's report as one self-contained HTML file. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Command } from 'commander';
-import { defaultWorkflowId, FtpipeClient } from '../../client';
 import { renderReport } from '../../report/html';
 import { parseRunReport } from '../../report/parse';
 import type { RunReport } from '../../report/types';
+import { connect } from './runs';
 
 interface ReportFlags {
   out?: string;
@@ -33,24 +32,15 @@ function readReportFile(path: string): RunReport {
 
 /** The report in a finished run's result (run = workflow id or run name). */
 async function reportFromRun(run: string, flags: ReportFlags): Promise<RunReport> {
-  const client = await FtpipeClient.connect({ ...(flags.address ? { address: flags.address } : {}), ...(flags.namespace ? { namespace: flags.namespace } : {}) });
+  const client = await connect(flags);
   try {
-    for (const id of [run, defaultWorkflowId(run)]) {
-      const handle = client.getPipeline(id);
-      let status: string;
-      try {
-        status = (await handle.workflow.describe()).status.name;
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError) continue;
-        throw err;
-      }
-      if (status === 'RUNNING') throw new Error(`run ${id} is still running: its report is written when it ends`);
-      if (status !== 'COMPLETED') throw new Error(`run ${id} ended ${status.toLowerCase()} without a result; its status (ftpipe status ${run}) says why`);
-      const result = (await handle.result()) as unknown as { report?: unknown };
-      if (result.report === undefined) throw new Error(`run ${id}'s result carries no report (it ran on an ftpipe without evaluation)`);
-      return parseRunReport(result.report, `run ${id}`);
-    }
-    throw new Error(`no run with workflow id or run name "${run}"`);
+    const { handle, execution } = await client.findPipeline(run);
+    const id = handle.workflowId;
+    if (execution === 'RUNNING') throw new Error(`run ${id} is still running: its report is written when it ends`);
+    if (execution !== 'COMPLETED') throw new Error(`run ${id} ended ${execution.toLowerCase()} without a result; its status (ftpipe status ${run}) says why`);
+    const result = (await handle.result()) as unknown as { report?: unknown };
+    if (result.report === undefined || result.report === null) throw new Error(`run ${id}'s result carries no report (the job produced no model)`);
+    return parseRunReport(result.report, `run ${id}`);
   } finally {
     await client.close();
   }

@@ -1,25 +1,25 @@
 /** `ftpipe run`, `status`, `pause`, `resume`, `cancel`, `list`: starting and steering pipeline runs. */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { defaultWorkflowId, FtpipeClient, PipelineAlreadyRunningError, type PipelineHandle, type PipelineResult, type PipelineStatus } from '../../client';
+import { FtpipeClient, PipelineAlreadyRunningError, type PipelineHandle, type PipelineResult, type PipelineStatus } from '../../client';
 import { PipelineInputError, type PipelineInputDraft } from '../../pipeline/input';
 
-interface ConnectionFlags {
+export interface ConnectionFlags {
   address?: string;
   namespace?: string;
 }
 
-function withConnectionFlags(command: Command): Command {
+export function withConnectionFlags(command: Command): Command {
   return command
     .option('--address <host:port>', 'Temporal frontend address (default $TEMPORAL_ADDRESS or 127.0.0.1:7233)')
     .option('--namespace <ns>', 'Temporal namespace (default $TEMPORAL_NAMESPACE or default)');
 }
 
-async function connect(flags: ConnectionFlags): Promise<FtpipeClient> {
+export async function connect(flags: ConnectionFlags): Promise<FtpipeClient> {
   return FtpipeClient.connect({ ...(flags.address ? { address: flags.address } : {}), ...(flags.namespace ? { namespace: flags.namespace } : {}) });
 }
 
@@ -40,20 +40,6 @@ export function readPipelineFile(path: string): PipelineInputDraft {
   const validation = absolute(input.validation);
   const evaluation = input.evaluation?.evalSet ? { ...input.evaluation, evalSet: absolute(input.evaluation.evalSet) } : input.evaluation;
   return { ...input, ...(training ? { training } : {}), ...(validation ? { validation } : {}), ...(evaluation ? { evaluation } : {}) };
-}
-
-/** Accepts a workflow id or a run name. */
-async function findRun(client: FtpipeClient, idOrName: string): Promise<PipelineHandle> {
-  for (const id of [idOrName, defaultWorkflowId(idOrName)]) {
-    const handle = client.getPipeline(id);
-    try {
-      await handle.workflow.describe();
-      return handle;
-    } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError)) throw err;
-    }
-  }
-  throw new Error(`no run with workflow id or run name "${idOrName}"`);
 }
 
 function fmt(value: number | null | undefined, digits = 4): string {
@@ -182,7 +168,7 @@ export function registerRunCommands(program: Command): void {
     .action(async (run: string, opts: ConnectionFlags & { json?: boolean }) => {
       const client = await connect(opts);
       try {
-        const status = await (await findRun(client, run)).status();
+        const status = await (await client.findPipeline(run)).handle.status();
         console.log(opts.json ? JSON.stringify(status, null, 2) : formatStatus(status));
       } finally {
         await client.close();
@@ -196,7 +182,7 @@ export function registerRunCommands(program: Command): void {
       .action(async (run: string, opts: ConnectionFlags & { by?: string }) => {
         const client = await connect(opts);
         try {
-          const handle = await findRun(client, run);
+          const { handle } = await client.findPipeline(run);
           const outcome = await (kind === 'pause' ? handle.pause(opts.by ? { by: opts.by } : {}) : handle.resume(opts.by ? { by: opts.by } : {}));
           console.log(outcome.message);
         } catch (err) {
@@ -212,7 +198,7 @@ export function registerRunCommands(program: Command): void {
     .action(async (run: string, opts: ConnectionFlags) => {
       const client = await connect(opts);
       try {
-        const handle = await findRun(client, run);
+        const { handle } = await client.findPipeline(run);
         await handle.cancel();
         console.log(`cancellation requested for ${handle.workflowId}`);
       } finally {

@@ -1,7 +1,6 @@
 /** `ftpipe schedule create|list|describe|pause|unpause|trigger|delete`: scheduled retraining on Temporal Schedules. */
 import type { Command } from 'commander';
 import {
-  FtpipeClient,
   FtpipeSchedules,
   OVERLAP_POLICIES,
   parseDurationOption,
@@ -11,18 +10,7 @@ import {
   type ScheduleListEntry,
 } from '../../client';
 import { PipelineInputError } from '../../pipeline/input';
-import { readPipelineFile } from './runs';
-
-interface ConnectionFlags {
-  address?: string;
-  namespace?: string;
-}
-
-function withConnectionFlags(command: Command): Command {
-  return command
-    .option('--address <host:port>', 'Temporal frontend address (default $TEMPORAL_ADDRESS or 127.0.0.1:7233)')
-    .option('--namespace <ns>', 'Temporal namespace (default $TEMPORAL_NAMESPACE or default)');
-}
+import { connect, readPipelineFile, withConnectionFlags, type ConnectionFlags } from './runs';
 
 /** Bad usage: exit code 2, with the message. */
 function usageError(message: string): Error {
@@ -40,7 +28,7 @@ function overlapFromFlag(flag: string): OverlapPolicy {
 }
 
 async function withSchedules<T>(flags: ConnectionFlags, use: (schedules: FtpipeSchedules) => Promise<T>): Promise<T> {
-  const client = await FtpipeClient.connect({ ...(flags.address ? { address: flags.address } : {}), ...(flags.namespace ? { namespace: flags.namespace } : {}) });
+  const client = await connect(flags);
   try {
     return await use(new FtpipeSchedules(client));
   } finally {
