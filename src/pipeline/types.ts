@@ -213,16 +213,8 @@ export interface ApprovalRecord {
 
 export type CheckpointPolicy = 'lowest_valid_loss' | 'final' | 'best_valid_accuracy';
 
-/** One row of results.csv (a training step). Validation columns are null where the file leaves them empty. */
-export interface ResultsRow {
-  step: number;
-  trainLoss: number | null;
-  trainMeanTokenAccuracy: number | null;
-  validLoss: number | null;
-  validMeanTokenAccuracy: number | null;
-  fullValidLoss: number | null;
-  fullValidMeanTokenAccuracy: number | null;
-}
+/** One row of results.csv (a training step): the same columns as a checkpoint's metrics, null where the file leaves them empty. */
+export type ResultsRow = TrainingMetrics;
 
 export interface MetricsAnalysis {
   policy: CheckpointPolicy;

@@ -27,3 +27,8 @@ export function liveFiles(emulator: RunningEmulator, ids: string[]): EmulatedFil
 export function countRequests(emulator: RunningEmulator, route: string): number {
   return emulator.control.requests().filter((r) => r.route === route).length;
 }
+
+/** Names of the deployments that exist on an emulated account, sorted. */
+export function deploymentNames(emulator: RunningEmulator, account: string): string[] {
+  return (emulator.control.dumpState().deployments as { name: string; account: string }[]).filter((d) => d.account === account).map((d) => d.name).sort();
+}

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
 import type { ApprovalRecord, PipelineResult, PipelineStatus } from '../../src/pipeline/types';
-import { liveFiles } from '../helpers/emulator-state';
+import { deploymentNames, liveFiles } from '../helpers/emulator-state';
 import { ROOT } from '../helpers/cli';
 import { FAST_POLLING, uniqueTrainingFile, usePipelineStack } from '../helpers/pipeline';
 
@@ -12,12 +12,9 @@ const EVAL_SET = join(ROOT, 'examples', 'data', 'bike-shop-eval.jsonl');
 /** Emulated ARM and inference waits made short, so deployments finish in real milliseconds at the test clock. */
 const FAST_DEPLOYMENTS = { deploymentCreateSeconds: 30, deploymentDeleteSeconds: 10, deploymentNotReadySeconds: 20, copySeconds: 60 };
 
-interface EmulatedDeployment { name: string; account: string; provisioningState?: string; properties?: { provisioningState?: string } }
-
 describe('after training: evaluate, approve, deploy, copy', () => {
   const env = usePipelineStack({ timings: FAST_DEPLOYMENTS });
-  const deploymentsOn = (account: string): string[] =>
-    (env.emulator.control.dumpState().deployments as unknown as EmulatedDeployment[]).filter((d) => d.account === account).map((d) => d.name).sort();
+  const deploymentsOn = (account: string): string[] => deploymentNames(env.emulator, account);
 
   it('picks the checkpoint with the lowest validation loss on an overfitting curve, deploys it as a new version, retires old versions', async () => {
     const taskQueue = env.temporal.taskQueue();
@@ -124,8 +121,7 @@ describe('after training: evaluate, approve, deploy, copy', () => {
 
 describe('after training: failures and cancellation leave only what was promoted', () => {
   const env = usePipelineStack({ timings: FAST_DEPLOYMENTS });
-  const deploymentsOn = (account: string): string[] =>
-    (env.emulator.control.dumpState().deployments as unknown as EmulatedDeployment[]).filter((d) => d.account === account).map((d) => d.name).sort();
+  const deploymentsOn = (account: string): string[] => deploymentNames(env.emulator, account);
 
   it('a new version that fails its smoke test is deleted and the previous version stays live', async () => {
     const taskQueue = env.temporal.taskQueue();
