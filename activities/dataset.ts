@@ -55,25 +55,39 @@ async function resolveDataFile(path: string): Promise<string> {
 }
 
 export function datasetActivities(deps: ActivityDeps) {
+  // Each validation runs a pool of tokenizer threads on every core; running them one after another per worker keeps
+  // memory bounded (concurrent runs queue here, heartbeating) instead of multiplying the pools.
+  let validationQueue: Promise<unknown> = Promise.resolve();
+  const oneAtATime = <T>(work: () => Promise<T>): Promise<T> => {
+    const turn = validationQueue.then(work, work);
+    validationQueue = turn.catch(() => undefined);
+    return turn;
+  };
   return {
     /** Validates local dataset files; an invalid dataset fails the run at once (nothing is uploaded). */
     async validateTrainingData(input: ValidateTrainingDataInput): Promise<ValidationSummary> {
       const context = Context.current();
       let report: ValidationReport;
       try {
-        const validationPath = input.validationPath ? await resolveDataFile(input.validationPath) : undefined;
-        report = await validateDataset({
-          trainingFile: await resolveDataFile(input.trainingPath),
-          ...(validationPath ? { validationFile: validationPath } : {}),
-          model: input.model,
-          method: input.method,
-          ...(input.nEpochs !== undefined ? { nEpochs: input.nEpochs } : {}),
-          catalog: deps.catalog ?? BUILTIN_CATALOG,
-          maxIssues: SHOWN_ISSUES,
-          // Progress keeps the activity alive (the SDK throttles heartbeats); cancellation stops the validator.
-          onProgress: (progress) => context.heartbeat(progress),
-          signal: context.cancellationSignal,
-        });
+        const trainingFile = await resolveDataFile(input.trainingPath);
+        const validationFile = input.validationPath ? await resolveDataFile(input.validationPath) : undefined;
+        const queued = setInterval(() => context.heartbeat({ queued: true }), 1_000);
+        report = await oneAtATime(() => {
+          clearInterval(queued);
+          context.cancellationSignal.throwIfAborted();
+          return validateDataset({
+            trainingFile,
+            ...(validationFile ? { validationFile } : {}),
+            model: input.model,
+            method: input.method,
+            ...(input.nEpochs !== undefined ? { nEpochs: input.nEpochs } : {}),
+            catalog: deps.catalog ?? BUILTIN_CATALOG,
+            maxIssues: SHOWN_ISSUES,
+            // Progress keeps the activity alive (the SDK throttles heartbeats); cancellation stops the validator.
+            onProgress: (progress) => context.heartbeat(progress),
+            signal: context.cancellationSignal,
+          });
+        }).finally(() => clearInterval(queued));
       } catch (err) {
         if (context.cancellationSignal.aborted || err instanceof ApplicationFailure) throw err;
         throw ApplicationFailure.nonRetryable(`dataset validation could not run: ${(err as Error).message}`, 'DatasetUnreadable');

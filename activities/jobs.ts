@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { FineTuningJob, FineTuningJobEvent, JobCreateParams } from 'openai/resources/fine-tuning/jobs/jobs';
 import type { FineTuningJobCheckpoint } from 'openai/resources/fine-tuning/jobs/checkpoints';
 import { callAzure } from '../src/azure/errors';
-import { jobBelongsToRun, type FineTuningJobCreateBody, type RunIdentity } from '../src/azure/requests';
+import { RUN_METADATA, jobBelongsToRun, type FineTuningJobCreateBody, type RunIdentity } from '../src/azure/requests';
 import type { CheckpointSummary, JobEventSummary, JobPoll, JobResults, JobSnapshot, TrainingMetrics } from '../src/pipeline/types';
 import type { AzureAccess } from './deps';
 
@@ -80,6 +80,11 @@ export function jobActivities(azure: AzureAccess) {
     async createFineTuningJob(input: CreateJobInput): Promise<JobSnapshot> {
       const client = azure.openai(input.profile);
       const existing = await callAzure('list fine-tuning jobs', async () => {
+        // Ask for the run's own jobs first. A service that honours the metadata filter answers with those only, and
+        // its answer is final; one that ignores it answers with other jobs too, and then the recent jobs are scanned.
+        const filtered = await client.fineTuning.jobs.list({ limit: 100, metadata: { [RUN_METADATA.firstRunId]: input.identity.firstRunId } });
+        const own = filtered.data.find((job) => jobBelongsToRun(job.metadata, input.identity));
+        if (own || filtered.data.every((job) => job.metadata?.[RUN_METADATA.firstRunId] === input.identity.firstRunId)) return own;
         for await (const job of client.fineTuning.jobs.list({ limit: 100 })) {
           if (jobBelongsToRun(job.metadata, input.identity)) return job;
           if (job.created_at < input.notBefore - CREATE_LOOKBACK_SECONDS) return undefined;
