@@ -170,3 +170,30 @@ describe('after training: failures and cancellation leave only what was promoted
     assert.deepEqual(deploymentsOn('ftpipe-swc').filter((n) => n.startsWith('ftpipe-eval-')), [], JSON.stringify(env.emulator.control.dumpState().deployments));
   });
 });
+
+describe('cancellation at the later stages', () => {
+  // Deployments take a few real seconds here, so a cancellation lands while one is being created.
+  const env = usePipelineStack({ timings: { deploymentCreateSeconds: 3000, deploymentNotReadySeconds: 20, copySeconds: 60 } });
+
+  it('while awaiting approval and while deploying: nothing the run created is left but the trained model', async () => {
+    const taskQueue = env.temporal.taskQueue();
+    const worker = await env.createWorker(taskQueue);
+    await worker.runUntil(async () => {
+      const awaiting = await env.start(taskQueue, env.input({ training: { path: uniqueTrainingFile() }, deployment: { name: 'never-approved', requireApproval: true, type: 'GlobalStandard' } }));
+      const waiting = await env.waitForStatus(awaiting, (s) => s.stage === 'await_approval');
+      await awaiting.cancel();
+      await awaiting.result().catch(() => undefined);
+      assert.deepEqual(liveFiles(env.emulator, waiting.files.filter((f) => f.origin === 'uploaded').map((f) => f.fileId)), []);
+      assert.equal((await awaiting.query<PipelineStatus, []>('status')).stage, 'cancelled');
+
+      const deploying = await env.start(taskQueue, env.input({ training: { path: uniqueTrainingFile() }, deployment: { name: 'cancelled-deploy', type: 'GlobalStandard' } }));
+      await env.waitForStatus(deploying, (s) => s.stage === 'deploy');
+      for (let i = 0; i < 100 && !deploymentNames(env.emulator, 'ftpipe-swc').includes('cancelled-deploy-v1'); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(deploymentNames(env.emulator, 'ftpipe-swc').includes('cancelled-deploy-v1'), 'the deployment is being created when the run is cancelled');
+      await deploying.cancel();
+      await deploying.result().catch(() => undefined);
+      assert.equal((await deploying.query<PipelineStatus, []>('status')).stage, 'cancelled');
+    });
+    assert.deepEqual(deploymentNames(env.emulator, 'ftpipe-swc').filter((n) => n.startsWith('never-approved') || n.startsWith('cancelled-deploy')), []);
+  });
+});
