@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -138,6 +140,23 @@ describe('after training: failures and cancellation leave only what was promoted
       assert.match((err.cause as ApplicationFailure).message, /^deployment rollback-v2 failed .*it was deleted and the previous versions stay live$/);
     });
     assert.deepEqual(deploymentsOn('ftpipe-swc').filter((n) => n.startsWith('rollback')), ['rollback-v1']);
+  });
+
+  it('a failure during evaluation (a bad eval set) deletes the evaluation deployment and the run\'s uploads', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ftpipe-evalset-'));
+    writeFileSync(join(dir, 'eval.jsonl'), '{"messages": [{"role": "user", "content": "hi"}], "reference": "hello"}\nnot json\n');
+    const taskQueue = env.temporal.taskQueue();
+    const worker = await env.createWorker(taskQueue);
+    await worker.runUntil(async () => {
+      const handle = await env.start(taskQueue, env.input({ training: { path: uniqueTrainingFile() }, evaluation: { evalSet: { path: join(dir, 'eval.jsonl') } } }));
+      const err = await handle.result().then(() => undefined, (e: unknown) => e);
+      assert.ok(err instanceof WorkflowFailedError);
+      assert.match((err.cause as ApplicationFailure).message, /eval\.jsonl: line 2: not valid JSON/);
+      const status = await handle.query<PipelineStatus, []>('status');
+      assert.equal(status.stage, 'failed');
+      assert.deepEqual(liveFiles(env.emulator, status.files.filter((f) => f.origin === 'uploaded').map((f) => f.fileId)), []);
+    });
+    assert.deepEqual(deploymentsOn('ftpipe-swc').filter((n) => n.startsWith('ftpipe-eval-')), []);
   });
 
   it('cancelling during evaluation deletes the evaluation deployments and the run\'s uploads', async () => {
