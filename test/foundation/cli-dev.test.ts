@@ -54,7 +54,7 @@ describe('ftpipe worker', () => {
 
   it('serves the fine-tuning queue of any Temporal address, exposes Prometheus metrics, logs JSON, stops on SIGTERM', async () => {
     const metricsPort = await freePort();
-    const worker = spawnCli(['worker', '--address', env.server.address, '--metrics', `127.0.0.1:${metricsPort}`]);
+    const worker = spawnCli(['worker', '--address', env.server.address, '--metrics', `127.0.0.1:${metricsPort}`, '--max-cached-workflows', '50', '--max-concurrent-activities', '8']);
     await worker.waitFor(/"msg":"ftpipe worker started"/);
 
     const result = await env.client.workflow.execute('checkWorker', { taskQueue: TASK_QUEUE, workflowId: `worker-cli-${metricsPort}`, args: [{}] });

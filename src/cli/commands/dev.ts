@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { loadWorkerConfig } from '../../config/worker-config';
 import { createLogger } from '../../logging';
 import { packageRoot, packageVersion, stateDir } from '../../paths';
@@ -19,6 +19,12 @@ import type { checkWorker } from '../../../workflows';
 import { loadCatalog } from '../../catalog';
 import { defaultWorkflowId, FtpipeClient } from '../../client';
 import { formatResult, readPipelineFile } from './runs';
+
+function parsePositiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`not a positive integer: ${value}`);
+  return n;
+}
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -69,7 +75,9 @@ export function registerDevCommands(program: Command): void {
     .option('--task-queue <name>', 'task queue', TASK_QUEUE)
     .option('--metrics <host:port>', 'serve Prometheus metrics at this address (e.g. 0.0.0.0:9464)')
     .option('--shutdown-grace <duration>', 'how long in-flight activities may finish after SIGTERM/SIGINT', '30s')
-    .action(async (opts: { config?: string; address?: string; namespace?: string; taskQueue: string; metrics?: string; shutdownGrace: string }) => {
+    .option('--max-cached-workflows <n>', 'workflows kept in memory between tasks (bounds memory with many concurrent runs; the SDK sizes it from the heap by default)', parsePositiveInt)
+    .option('--max-concurrent-activities <n>', 'activities run at once', parsePositiveInt)
+    .action(async (opts: { config?: string; address?: string; namespace?: string; taskQueue: string; metrics?: string; shutdownGrace: string; maxCachedWorkflows?: number; maxConcurrentActivities?: number }) => {
       const logger = createLogger();
       const config = loadWorkerConfig(opts.config);
       const catalog = await loadCatalog();
@@ -82,6 +90,8 @@ export function registerDevCommands(program: Command): void {
         taskQueue: opts.taskQueue,
         deps: { config, logger, version: packageVersion(), catalog },
         shutdownGraceTime: opts.shutdownGrace,
+        ...(opts.maxCachedWorkflows ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
+        ...(opts.maxConcurrentActivities ? { maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities } : {}),
       });
       logger.info({ address: target.address, namespace: target.namespace, taskQueue: opts.taskQueue, profiles: config.profiles.map((p) => p.name), metrics: opts.metrics ?? null }, 'ftpipe worker started');
       try {
