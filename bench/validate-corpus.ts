@@ -6,6 +6,8 @@
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+// Seeded, so runs are comparable: the emulator's small PRNG.
+import { mulberry32 } from '../src/emulator/faults';
 
 const WORDS: Record<string, string[]> = {
   en: 'the of and to in is you that it he was for on are as with his they at be this have from or one had by word but not what all were we when your can said there use an each which she do how their if will up other about out many then them these so some her would make like him into time has look two more write go see number no way could people my than first water been call who oil its now find long down day did get come made may part over new sound take only little work know place year live me back give most very after thing our just name good sentence man think say great where help through much before line right too mean old any same tell boy follow came want show also around form three small set put end does another well large must big even such because turn here why ask went men read need land different home us move try kind hand picture again change off play spell air away animal house point page letter mother answer found study still learn should America world'.split(' '),
@@ -28,17 +30,6 @@ const TOOLS = [
   { name: 'convert_currency', params: { amount: 'number', from: 'string', to: 'string' } },
 ];
 
-/** Small, fast, seedable PRNG (mulberry32), so runs are comparable. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class CorpusWriter {
   private readonly random: () => number;
@@ -46,7 +37,7 @@ class CorpusWriter {
   private tool = 0;
 
   constructor(seed: number) {
-    this.random = prng(seed);
+    this.random = mulberry32(seed);
     this.systemPrompts = Array.from({ length: 40 }, () => this.paragraph('en', 2 + this.int(4)));
   }
 

@@ -126,6 +126,10 @@ function emptyStatus(input: PipelineInput): PipelineStatus {
   };
 }
 
+function requestedCopy(request: CopyRequest): CopyStatus {
+  return { destinationResourceId: request.destinationResourceId, region: request.region, checkpoint: '', status: 'requested', deployment: null, error: null };
+}
+
 function describeFailure(err: unknown): string {
   if (err instanceof Error) {
     const cause = (err as Error & { cause?: unknown }).cause;
@@ -158,7 +162,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
 
   const status: PipelineStatus = continuation ? continuation.status : emptyStatus(input);
   if (!continuation) {
-    for (const request of input.copies) status.copies.push({ destinationResourceId: request.destinationResourceId, region: request.region, checkpoint: '', status: 'requested', deployment: null, error: null });
+    for (const request of input.copies) status.copies.push(requestedCopy(request));
   }
   let pre: PreflightResult | undefined = continuation?.preflight;
   let lastEventId: string | null = continuation?.lastEventId ?? null;
@@ -300,7 +304,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
   /** Copy requests, index-aligned with status.copies. */
   const copyRequests: CopyRequest[] = continuation ? [...continuation.copyRequests] : [...input.copies];
   const queueCopy = (request: CopyRequest): CopyStatus => {
-    const record: CopyStatus = { destinationResourceId: request.destinationResourceId, region: request.region, checkpoint: '', status: 'requested', deployment: null, error: null };
+    const record = requestedCopy(request);
     status.copies.push(record);
     copyRequests.push(request);
     wakeUp = true;
@@ -332,6 +336,15 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     const report = status.validation?.files.find((f) => f.role === role);
     if (!report) throw ApplicationFailure.nonRetryable(`no validation report for the ${role} file`, 'InternalError');
     return uploadFile({ profile: input.profile, role, path: report.path, uploadSha256: report.uploadSha256, uploadBytes: report.uploadBytes });
+  }
+
+  /** The result of a run that ends without a model: skipped before any job, or its job cancelled in Azure. */
+  function withoutModel(outcome: 'skipped_no_new_data' | 'cancelled_in_azure', jobId: string | null, notes: string[]): PipelineResult {
+    return {
+      outcome, runName: input.runName, jobId, fineTunedModel: null, trainedTokens: null, resultFileId: null, checkpoints: [],
+      files: status.files, validation: status.validation, timeline: status.timeline, deletedFiles: [], evaluation: null, approval: null, deployments: [],
+      deletedDeployments: [], copies: status.copies, notes, report: null,
+    };
   }
 
   /** The data's identity for a lineage: upload hashes of local files, else the URL or file id. */
@@ -453,11 +466,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
   try {
     if (!continuation && !(await prepareAndCreateJob())) {
       setStage('completed');
-      return {
-        outcome: 'skipped_no_new_data', runName: input.runName, jobId: null, fineTunedModel: null, trainedTokens: null, resultFileId: null, checkpoints: [],
-        files: [], validation: status.validation, timeline: status.timeline, deletedFiles: [], evaluation: null, approval: null, deployments: [],
-        deletedDeployments: [], copies: status.copies, notes: [`skipped: no new data since the lineage's last run (data ${dataHash()})`], report: null,
-      };
+      return withoutModel('skipped_no_new_data', null, [`skipped: no new data since the lineage's last run (data ${dataHash()})`]);
     }
     const job = await monitor();
 
@@ -471,11 +480,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     }
     if (job.status === 'cancelled') {
       setStage('completed');
-      return {
-        outcome: 'cancelled_in_azure', runName: input.runName, jobId: job.id, fineTunedModel: null, trainedTokens: null, resultFileId: null, checkpoints: [],
-        files: status.files, validation: status.validation, timeline: status.timeline, deletedFiles: [], evaluation: null, approval: null, deployments: [],
-        deletedDeployments: [], copies: status.copies, notes: [], report: null,
-      };
+      return withoutModel('cancelled_in_azure', job.id, []);
     }
 
     setStage('collect');
