@@ -31,13 +31,13 @@ async function main(): Promise<void> {
   const { getEncoding } = await import('js-tiktoken');
   const jsTiktoken = getEncoding('o200k_base');
   const wasmTiktoken = get_encoding('o200k_base');
-  const ftpipe = await createTokenCounter('o200k_base');
+  const ftpipe = createTokenCounter('o200k_base');
   const noSpecial = { disallowedSpecial: new Set<string>() };
   const candidates: Array<{ name: string; count: (text: string) => number }> = [
     { name: 'gpt-tokenizer countTokens', count: (t) => countTokens(t, noSpecial) },
     { name: 'js-tiktoken encode', count: (t) => jsTiktoken.encode(t, [], []).length },
     { name: 'tiktoken (wasm) encode_ordinary', count: (t) => wasmTiktoken.encode_ordinary(t).length },
-    { name: 'ftpipe: pieces cached over tiktoken', count: (t) => ftpipe.count(t) },
+    { name: 'ftpipe: BPE over tiktoken ranks', count: (t) => ftpipe.count(t) },
   ];
 
   console.log(`corpus: ${texts.length} text fields, ${(textBytes / 1e6).toFixed(1)} MB of text (${sizeMb} MiB of JSONL)`);
