@@ -34,9 +34,16 @@ export function defaultWorkflowId(runName: string): string {
 
 export class PipelineAlreadyRunningError extends Error {
   constructor(readonly workflowId: string) {
-    super(`a run with workflow id "${workflowId}" is already open; wait for it, cancel it, or join it (ifRunning: 'join')`);
+    super(`a run with workflow id "${workflowId}" is already open; wait for it, cancel it, or join it (ifRunning: 'join'; on the command line --join)`);
     this.name = 'PipelineAlreadyRunningError';
   }
+}
+
+/** What `cancel()` did: asked for the cancellation, found it asked for already, or found the run closed. */
+export interface CancelOutcome {
+  state: 'requested' | 'already_cancelling' | 'closed';
+  /** Temporal's status of the execution when it looked, e.g. RUNNING, COMPLETED, CANCELED. */
+  execution: string;
 }
 
 export interface StartPipelineOptions {
@@ -77,9 +84,23 @@ export class PipelineHandle {
     return this.workflow.executeUpdate<ControlOutcome, [ControlInput]>('resumeRun', { args: [request] });
   }
 
-  /** Cancels the run: the Azure job is cancelled and what the run created is cleaned up. */
-  async cancel(): Promise<void> {
-    await this.workflow.cancel();
+  /**
+   * Cancels the run: the Azure job is cancelled and what the run created is cleaned up. Says whether this call asked
+   * for it, or why not: the run is already being cancelled (an earlier request) or has closed.
+   */
+  async cancel(): Promise<CancelOutcome> {
+    const { status } = await this.workflow.describe();
+    if (status.name !== 'RUNNING') return { state: 'closed', execution: status.name };
+    // The run's current execution records an earlier request in its history (at most one execution's worth).
+    const history = await this.workflow.fetchHistory();
+    if (history.events?.some((e) => e.workflowExecutionCancelRequestedEventAttributes)) return { state: 'already_cancelling', execution: status.name };
+    try {
+      await this.workflow.cancel();
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      return { state: 'closed', execution: (await this.workflow.describe()).status.name };
+    }
+    return { state: 'requested', execution: status.name };
   }
 
   result(): Promise<PipelineResult> {
@@ -166,9 +187,12 @@ export class FtpipeClient {
     throw new Error(`no run with workflow id or run name "${idOrRunName}"`);
   }
 
-  /** Recent runs from Temporal's visibility store, newest first; `query` adds a visibility filter. */
+  /**
+   * Recent runs from Temporal's visibility store, newest first; `query` adds a visibility filter. One entry per run:
+   * the executions a run continued as new from are left out (the latest execution of each chain stands for the run).
+   */
   async listPipelines(options: { query?: string; limit?: number } = {}): Promise<PipelineSummary[]> {
-    const filter = `WorkflowType = '${PIPELINE_WORKFLOW_TYPE}'${options.query ? ` AND (${options.query})` : ''}`;
+    const filter = `WorkflowType = '${PIPELINE_WORKFLOW_TYPE}' AND ExecutionStatus != 'ContinuedAsNew'${options.query ? ` AND (${options.query})` : ''}`;
     const runs: PipelineSummary[] = [];
     for await (const run of this.client.workflow.list({ query: filter })) {
       const attrs = run.typedSearchAttributes;
