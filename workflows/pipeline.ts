@@ -28,7 +28,9 @@ import {
 } from '@temporalio/workflow';
 import { activitiesFor } from './activity-stubs';
 import { awaitApproval, copyCheckpoint, deploy, evaluate, type PostTrainingContext } from './post-training';
-import { remainingNotes } from '../src/report/notes';
+import { addCurvePoint } from '../src/pipeline/curve';
+import { buildRunReport } from '../src/report/build';
+import { liveSummary, remainingNotes } from '../src/report/notes';
 import { fineTuningJobCreateBody, type RunIdentity } from '../src/azure/requests';
 import { CopyRequestSchema, PipelineInputError, describeIssues, parsePipelineInput, type CopyRequest, type DataSource, type PipelineInput, type PipelineInputDraft } from '../src/pipeline/input';
 import {
@@ -123,6 +125,8 @@ function emptyStatus(input: PipelineInput): PipelineStatus {
     approval: null,
     deployments: [],
     copies: [],
+    curve: [],
+    results: null,
   };
 }
 
@@ -160,7 +164,8 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     throw err;
   }
 
-  const status: PipelineStatus = continuation ? continuation.status : emptyStatus(input);
+  // A continuation from an older version may lack newer fields: the empty status fills them in.
+  const status: PipelineStatus = continuation ? { ...emptyStatus(input), ...continuation.status } : emptyStatus(input);
   if (!continuation) {
     for (const request of input.copies) status.copies.push(requestedCopy(request));
   }
@@ -216,6 +221,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     if (poll.latestMetrics) {
       status.latestMetrics = poll.latestMetrics;
       status.progress.step = poll.latestMetrics.step;
+      addCurvePoint(status.curve, poll.latestMetrics);
     }
     if (poll.totalSteps !== null) status.progress.totalSteps = poll.totalSteps;
     if (poll.job.status === 'succeeded' && status.progress.totalSteps !== null) status.progress.step = status.progress.totalSteps;
@@ -343,7 +349,8 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     return {
       outcome, runName: input.runName, jobId, fineTunedModel: null, trainedTokens: null, resultFileId: null, checkpoints: [],
       files: status.files, validation: status.validation, timeline: status.timeline, deletedFiles: [], evaluation: null, approval: null, deployments: [],
-      deletedDeployments: [], copies: status.copies, notes, report: null,
+      deletedDeployments: [], copies: status.copies, notes: [...notes, liveSummary([], [])],
+      report: buildRunReport({ status, execution: 'COMPLETED', outcome, generatedAt: nowIso() }),
     };
   }
 
@@ -485,6 +492,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
 
     setStage('collect');
     const results = await collectJobResults({ profile: input.profile, jobId: job.id });
+    status.results = results;
     upsertSearchAttributes([{ key: FINE_TUNED_MODEL, value: results.fineTunedModel }]);
 
     const post: PostTrainingContext = {
@@ -511,6 +519,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     startPendingCopies();
 
     let deletedDeployments: string[] = [];
+    let keptVersions: string[] = [];
     let promoted = evaluation.decision.promoted;
     if (input.deployment && promoted) {
       if (input.deployment.requireApproval) {
@@ -524,6 +533,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
         const deployed = await deploy(post, chosen.model);
         status.deployments = deployed.live;
         deletedDeployments = deployed.retired;
+        keptVersions = deployed.live.slice(1).map((d) => d.name);
       }
     }
     startPendingCopies();
@@ -538,7 +548,8 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     if (input.cleanup.uploadedFiles === 'always' && ours.length > 0) deletedFiles = await deleteFiles({ profile: input.profile, fileIds: ours });
     if (input.cleanup.resultFiles === 'delete' && results.resultFileId) deletedFiles.push(...(await deleteFiles({ profile: input.profile, fileIds: [results.resultFileId] })));
 
-    const notes = remainingNotes(status.deployments);
+    const createdByRun = status.deployments.filter((d) => !keptVersions.includes(d.name)).map((d) => d.name);
+    const notes = [liveSummary(status.deployments, createdByRun), ...remainingNotes(status.deployments)];
     const keptFiles = [...ours.filter((id) => !deletedFiles.includes(id)), ...(results.resultFileId && !deletedFiles.includes(results.resultFileId) ? [results.resultFileId] : [])];
     if (keptFiles.length > 0) notes.push(`Files kept on the account: ${keptFiles.join(', ')}.`);
     if (!promoted) notes.push(`Not deployed: ${evaluation.decision.reason}.`);
@@ -564,20 +575,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
       deletedDeployments,
       copies: status.copies,
       notes,
-      report: {
-        runName: input.runName,
-        jobId: job.id,
-        baseModel: input.baseModel,
-        fineTunedModel: results.fineTunedModel,
-        checkpoints: results.checkpoints,
-        metrics: evaluation.analysis,
-        evalScores: evaluation.scores,
-        decision: evaluation.decision,
-        deployments: status.deployments,
-        deleted: [...deletedDeployments, ...deletedFiles],
-        approval: status.approval,
-        generatedAt: nowIso(),
-      },
+      report: buildRunReport({ status, execution: 'COMPLETED', outcome, deleted: [...deletedDeployments, ...deletedFiles], generatedAt: nowIso() }),
     };
   } catch (err) {
     if (err instanceof ContinueAsNew) throw err;

@@ -6,6 +6,7 @@ import { registerReportCommand } from './commands/report';
 import { registerRunCommands } from './commands/runs';
 import { registerScheduleCommands } from './commands/schedule';
 import { registerValidateCommand } from './commands/validate';
+import { registerWatchCommand } from './commands/watch';
 import { packageVersion } from '../paths';
 
 export function buildProgram(): Command {
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerRunCommands(program);
   registerScheduleCommands(program);
   registerValidateCommand(program);
+  registerWatchCommand(program);
   return program;
 }
 

@@ -88,6 +88,9 @@ export interface JobSnapshot {
   trainedTokens: number | null;
   resultFiles: string[];
   error: JobError | null;
+  /** The hyperparameters as Azure resolved them (`"auto"` replaced by the values it chose once training starts);
+   * absent in snapshots taken before ftpipe read them. */
+  hyperparameters?: Record<string, number | string>;
 }
 
 export interface TrainingMetrics {
@@ -168,6 +171,10 @@ export interface PipelineStatus {
   /** Deployments this run created that are live now. */
   deployments: DeploymentInfo[];
   copies: CopyStatus[];
+  /** Training metrics as they arrive (one row per poll that saw a new step), at most MAX_LIVE_CURVE_ROWS: the live curve. */
+  curve: TrainingMetrics[];
+  /** The job's results once collected (model, checkpoints, result file, trained tokens). */
+  results: JobResults | null;
 }
 
 export interface PipelineResult {
