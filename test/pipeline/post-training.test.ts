@@ -48,7 +48,7 @@ describe('after training: evaluate, approve, deploy, copy', () => {
     assert.equal(third.notes[0], 'Live after this run: 2 fine-tuned deployments: bikes-v3 (GlobalStandard, profile emulator, new in this run), bikes-v2 (GlobalStandard, profile emulator, kept from before by keepVersions); all are billed an hourly hosting fee until deleted (the amount per hour is not in ftpipe\'s catalogue: see Azure OpenAI pricing for the model and region).');
     assert.equal(third.report?.state?.final, true);
     assert.equal(third.report?.state?.outcome, 'succeeded');
-    assert.ok((third.report?.hyperparameters?.n_epochs ?? 0) >= 1, JSON.stringify(third.report?.hyperparameters));
+    assert.ok(Number(third.report?.hyperparameters?.n_epochs ?? 0) >= 1, JSON.stringify(third.report?.hyperparameters));
     assert.ok((third.report?.dataset?.trainingExamples ?? 0) > 0 && (third.report?.dataset?.trainedTokens ?? 0) > 0, JSON.stringify(third.report?.dataset));
     assert.deepEqual(third.report?.stages?.map((s) => s.stage), ['preflight', 'validate', 'upload', 'create_job', 'train', 'collect', 'evaluate', 'deploy', 'cleanup', 'completed']);
   });
