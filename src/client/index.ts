@@ -42,7 +42,7 @@ export class PipelineAlreadyRunningError extends Error {
 /** What `cancel()` did: asked for the cancellation, found it asked for already, or found the run closed. */
 export interface CancelOutcome {
   state: 'requested' | 'already_cancelling' | 'closed';
-  /** Temporal's status of the execution when it looked, e.g. RUNNING, COMPLETED, CANCELED. */
+  /** Temporal's status of the execution when it looked, e.g. RUNNING, COMPLETED, CANCELLED. */
   execution: string;
 }
 

@@ -8,7 +8,7 @@ import type { DatasetFacts, ReportState, RunReport, StageSpan } from './types';
 
 export interface ReportSources {
   status: PipelineStatus;
-  /** Temporal's status of the run: RUNNING, COMPLETED, FAILED, CANCELED, TERMINATED, TIMED_OUT. */
+  /** Temporal's status of the run: RUNNING, COMPLETED, FAILED, CANCELLED, TERMINATED, TIMED_OUT. */
   execution: string;
   /** The result's outcome, once the run completed. */
   outcome?: string | null;
@@ -32,7 +32,8 @@ function stateOf(src: ReportSources): ReportState {
   const outcome = src.outcome ?? null;
   const failure = src.failure ?? null;
   const base = { execution, stage: status.stage, outcome, failure };
-  if (execution === 'RUNNING') {
+  // PAUSED: the Temporal workflow itself is paused (an operator's act); it goes on when unpaused.
+  if (execution === 'RUNNING' || execution === 'PAUSED') {
     const after = status.evaluation
       ? 'Training and its evaluation are final; the deployment, copies and cleanup are not.'
       : 'The curves, stages and everything after training will change until it ends.';
@@ -46,7 +47,7 @@ function stateOf(src: ReportSources): ReportState {
   if (execution === 'FAILED') {
     return { ...base, final: true, summary: `Final: the run failed in stage ${where}${failure ? `: ${failure}` : ''}. What it did before is below; its cleanup deleted its temporary deployments and, per its policy, its uploads.` };
   }
-  if (execution === 'CANCELED') return { ...base, final: true, summary: `Final: the run was cancelled in stage ${where}; its cleanup cancelled the Azure job and deleted what it had created (per its policy).` };
+  if (execution === 'CANCELLED') return { ...base, final: true, summary: `Final: the run was cancelled in stage ${where}; its cleanup cancelled the Azure job and deleted what it had created (per its policy).` };
   return { ...base, final: true, summary: `Final: the run ended ${execution.toLowerCase().replace(/_/g, ' ')} in stage ${where}; no cleanup ran, so what it created may still exist.` };
 }
 

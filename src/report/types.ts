@@ -6,7 +6,7 @@ import type { CheckpointSummary, ControlRequest, CopyStatus, DeploymentInfo, Eva
 
 /** Where the run is and what in the report may still change. */
 export interface ReportState {
-  /** Temporal's status of the run: RUNNING, COMPLETED, FAILED, CANCELED, TERMINATED, TIMED_OUT. */
+  /** Temporal's status of the run: RUNNING, COMPLETED, FAILED, CANCELLED, TERMINATED, TIMED_OUT. */
   execution: string;
   /** The run's stage when the data was read. */
   stage: string;

@@ -47,7 +47,7 @@ async function reportFromRun(run: string, flags: ReportFlags): Promise<RunReport
     if (execution === 'COMPLETED') {
       result = await handle.result();
       if (result.report) return parseRunReport(result.report, `run ${id}`);
-    } else if (execution !== 'RUNNING') {
+    } else if (execution !== 'RUNNING' && execution !== 'PAUSED') {
       failure = await handle.result().then(() => null, (err: unknown) => failureCause(err));
     }
     let status: PipelineStatus;
