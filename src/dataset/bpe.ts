@@ -59,34 +59,43 @@ export class BpeRanks {
    * each token ranked one above the one before it.
    */
   static parse(bpeRanks: string): BpeRanks {
-    const fields = bpeRanks.split(/\s+/);
-    // Base64 is 4 characters per 3 bytes: an upper bound on the token bytes.
+    // One pass over the characters (no split): this runs at every start of a CLI or worker thread.
     const bytes = new Uint8Array(Math.ceil((bpeRanks.length * 3) / 4));
     const starts: number[] = [];
     let written = 0;
-    let rank = 0;
-    for (let i = 0; i < fields.length; i++) {
-      const field = fields[i]!;
-      if (field === '') continue;
-      if (field === '!') {
-        rank = Number(fields[++i]);
+    let at = 0;
+    const end = bpeRanks.length;
+    while (at < end) {
+      const c = bpeRanks.charCodeAt(at);
+      if (c === 0x20 || c === 0x0a || c === 0x0d) {
+        at++;
         continue;
       }
-      if (rank !== starts.length) throw new Error(`tiktoken ranks are not contiguous at ${starts.length}`);
+      if (c === 0x21 /* ! */) {
+        // `! <first rank>`: ranks must continue where the last group ended.
+        let next = at + 1;
+        while (bpeRanks.charCodeAt(next) === 0x20) next++;
+        let rank = 0;
+        for (let d = bpeRanks.charCodeAt(next); d >= 0x30 && d <= 0x39; d = bpeRanks.charCodeAt(++next)) rank = rank * 10 + d - 0x30;
+        if (rank !== starts.length) throw new Error(`tiktoken ranks are not contiguous at ${starts.length}`);
+        at = next;
+        continue;
+      }
       starts.push(written);
       let bits = 0;
       let bitCount = 0;
-      for (let c = 0; c < field.length; c++) {
-        const digit = BASE64[field.charCodeAt(c)] ?? -1;
+      for (; at < end; at++) {
+        const digit = BASE64[bpeRanks.charCodeAt(at)] ?? -1;
         if (digit < 0) break;
-        bits = (bits << 6) | digit;
+        bits = ((bits << 6) | digit) & 0xffffff;
         bitCount += 6;
         if (bitCount >= 8) {
           bitCount -= 8;
           bytes[written++] = (bits >> bitCount) & 0xff;
         }
       }
-      rank++;
+      // Skip the padding.
+      while (at < end && bpeRanks.charCodeAt(at) === 0x3d) at++;
     }
     starts.push(written);
     return new BpeRanks(bytes.subarray(0, written), Uint32Array.from(starts));
