@@ -21,9 +21,15 @@ import { temporalTargetFromEnv, type TemporalTargetOverrides } from '../temporal
 import { BASE_MODEL, PROFILE, RUN_NAME, STAGE } from '../temporal/search-attributes';
 import type { ControlInput, ControlOutcome, fineTunePipeline } from '../../workflows';
 
-export type { PipelineInputDraft as PipelineInput } from '../pipeline/input';
-export type { PipelineResult, PipelineStatus } from '../pipeline/types';
-export type { ControlOutcome } from '../../workflows';
+// What another project needs to call ftpipe: the client, its errors (to tell bad input from a run that is already
+// open), the input as written (PipelineInput) and as parsed with defaults (ParsedPipelineInput), and what runs return.
+export { PipelineInputError, parsePipelineInput } from '../pipeline/input';
+export type { PipelineInputDraft as PipelineInput, PipelineInput as ParsedPipelineInput, CopyRequest, DataSource, Hyperparameters, Method, Polling, Timeouts } from '../pipeline/input';
+export type {
+  ApprovalRecord, CheckpointSummary, CopyStatus, DeploymentInfo, EvalScore, EvaluationOutcome, JobSnapshot, MetricsAnalysis, PipelineResult, PipelineStatus, Stage, TrainingMetrics,
+} from '../pipeline/types';
+export type { RunReport } from '../report/types';
+export type { ApprovalInput, ControlInput, ControlOutcome } from '../../workflows';
 export * from './schedules';
 
 export const PIPELINE_WORKFLOW_TYPE = 'fineTunePipeline';
