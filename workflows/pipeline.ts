@@ -32,12 +32,18 @@ import { addCurvePoint } from '../src/pipeline/curve';
 import { buildRunReport } from '../src/report/build';
 import { liveSummary, remainingNotes } from '../src/report/notes';
 import { fineTuningJobCreateBody, type RunIdentity } from '../src/azure/requests';
-import { CopyRequestSchema, PipelineInputError, describeIssues, parsePipelineInput, type CopyRequest, type DataSource, type PipelineInput, type PipelineInputDraft } from '../src/pipeline/input';
+import type { CopyRequest, DataSource } from '../src/pipeline/input';
+import {
+  ApprovalInputSchema, ControlInputSchema, checkQueryArg, messageOrFail, parseMessage, parseWorkflowArgs,
+  type ApprovalInput, type ControlInput, type PipelineContinuation, type PipelineWorkflowInput,
+} from './boundary';
+import { CopyRequestSchema, type PipelineInput } from '../src/pipeline/input';
 import {
   WAITING_JOB_STATUSES,
   isTerminalJobStatus,
   type ApprovalRecord,
   type ControlKind,
+  type RequestKind,
   type CopyStatus,
   type ControlRequest,
   type FileRole,
@@ -58,10 +64,7 @@ const RECENT_EVENTS_KEPT = 20;
 const REQUESTS_KEPT = 20;
 const ERRORS_KEPT = 20;
 
-export interface ControlInput {
-  /** Who asks, for the record (e.g. a user name). */
-  by?: string;
-}
+export type { ApprovalInput, ControlInput, PipelineContinuation, PipelineWorkflowInput } from './boundary';
 
 export interface ControlOutcome {
   jobStatus: JobStatus;
@@ -74,28 +77,12 @@ export const pauseUpdate = defineUpdate<ControlOutcome, [ControlInput]>('pauseRu
 export const resumeUpdate = defineUpdate<ControlOutcome, [ControlInput]>('resumeRun');
 export const statusQuery = defineQuery<PipelineStatus, [Record<string, never>?]>('status');
 
-export interface ApprovalInput {
-  by?: string;
-  comment?: string;
-}
-
 export const approveSignal = defineSignal<[ApprovalInput]>('approve');
 export const rejectSignal = defineSignal<[ApprovalInput]>('reject');
 export const approveUpdate = defineUpdate<ApprovalRecord, [ApprovalInput]>('approveRun');
 export const rejectUpdate = defineUpdate<ApprovalRecord, [ApprovalInput]>('rejectRun');
 export const copyToRegionSignal = defineSignal<[CopyRequest]>('copyToRegion');
 export const copyToRegionUpdate = defineUpdate<CopyStatus, [CopyRequest]>('copyToRegionRun');
-
-/** State a run hands to its continuation (continue-as-new). Internal: callers never set it. */
-export interface PipelineContinuation {
-  status: PipelineStatus;
-  preflight: PreflightResult;
-  lastEventId: string | null;
-  startedAtSeconds: number;
-  copyRequests: CopyRequest[];
-}
-
-export type PipelineWorkflowInput = PipelineInputDraft & { continuation?: PipelineContinuation };
 
 /** Workflow time: replay-safe because the SDK makes `Date` deterministic inside workflows. */
 function nowMs(): number {
@@ -155,14 +142,7 @@ function runFailure(err: unknown): unknown {
 }
 
 export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<PipelineResult> {
-  const { continuation, ...draft } = args;
-  let input: PipelineInput;
-  try {
-    input = parsePipelineInput(draft);
-  } catch (err) {
-    if (err instanceof PipelineInputError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidPipelineInput', { issues: err.issues });
-    throw err;
-  }
+  const { input, draft, continuation } = parseWorkflowArgs(args);
 
   // A continuation from an older version may lack newer fields: the empty status fills them in.
   const status: PipelineStatus = continuation ? { ...emptyStatus(input), ...continuation.status } : emptyStatus(input);
@@ -227,23 +207,31 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     if (poll.job.status === 'succeeded' && status.progress.totalSteps !== null) status.progress.step = status.progress.totalSteps;
     const { step, totalSteps } = status.progress;
     status.progress.percent = step !== null && totalSteps ? Math.min(100, Math.round((step / totalSteps) * 1000) / 10) : null;
-    if (poll.newEvents.length > 0) {
-      lastEventId = poll.newEvents[poll.newEvents.length - 1]!.id;
-      status.recentEvents.push(...poll.newEvents);
+    // A refresh for a pause or resume may overlap the monitor's own poll: keep each event once.
+    const newEvents = poll.newEvents.filter((e) => !status.recentEvents.some((known) => known.id === e.id));
+    if (newEvents.length > 0) {
+      lastEventId = newEvents[newEvents.length - 1]!.id;
+      status.recentEvents.push(...newEvents);
       status.recentEvents.splice(0, Math.max(0, status.recentEvents.length - RECENT_EVENTS_KEPT));
     }
   }
 
-  /** Why Azure would refuse `kind` now, or undefined when it allows it (pause: running with >= 1 step; resume: paused). */
+  /** Why Azure would refuse `kind` given the job's state (read fresh by refreshJob first), or undefined when it allows it. */
   function refusal(kind: ControlKind): string | undefined {
     const job = status.job;
     if (!job) return `there is no Azure job yet (stage ${status.stage})`;
     if (kind === 'pause') {
-      if (job.status !== 'running') return `Azure pauses only running jobs; job ${job.id} is ${job.status}`;
-      if (!status.progress.step || status.progress.step < 1) return `Azure pauses a job only after it trained at least one step; job ${job.id} has not yet`;
+      if (job.status !== 'running') return `Azure pauses only running jobs; Azure reports job ${job.id} is ${job.status}`;
+      if (!status.progress.step || status.progress.step < 1) return `Azure pauses a job only after it trained at least one step; Azure reports job ${job.id} has not yet`;
       return undefined;
     }
-    return job.status === 'paused' ? undefined : `only a paused job can be resumed; job ${job.id} is ${job.status}`;
+    return job.status === 'paused' ? undefined : `only a paused job can be resumed; Azure reports job ${job.id} is ${job.status}`;
+  }
+
+  /** Reads the job from Azure before a decision that depends on its state: the last poll may be an interval old. */
+  async function refreshJob(): Promise<void> {
+    if (!status.job || isTerminalJobStatus(status.job.status)) return;
+    applyPoll(await pollFineTuningJob({ profile: input.profile, jobId: status.job.id, afterEventId: lastEventId }));
   }
 
   async function control(kind: ControlKind): Promise<JobSnapshot> {
@@ -254,16 +242,18 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
   }
 
   async function processSignalledRequests(): Promise<void> {
+    if (!status.requests.some((r) => r.state === 'pending')) return;
+    await refreshJob();
     for (const request of status.requests) {
       if (request.state !== 'pending') continue;
-      const reason = refusal(request.kind);
+      const reason = refusal(request.kind as ControlKind);
       if (reason) {
         request.state = 'refused';
         request.reason = reason;
         continue;
       }
       try {
-        await control(request.kind);
+        await control(request.kind as ControlKind);
         request.state = 'done';
       } catch (err) {
         if (isCancellation(err)) throw err;
@@ -273,39 +263,66 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     }
   }
 
-  const onSignal = (kind: ControlKind) => (request: ControlInput = {}): void => {
-    recordRequest({ kind, via: 'signal', requestedAt: nowIso(), state: 'pending', ...(request.by ? { by: request.by } : {}) });
+  const refuse = (kind: RequestKind, reason: string): void => {
+    recordRequest({ kind, via: 'signal', requestedAt: nowIso(), state: 'refused', reason });
+  };
+  const onSignal = (kind: ControlKind) => (raw?: unknown): void => {
+    const parsed = parseMessage(ControlInputSchema, raw, {});
+    if (!parsed.ok) return refuse(kind, parsed.reason);
+    recordRequest({ kind, via: 'signal', requestedAt: nowIso(), state: 'pending', ...(parsed.value.by ? { by: parsed.value.by } : {}) });
     wakeUp = true;
   };
-  const onUpdate = (kind: ControlKind) => async (request: ControlInput = {}): Promise<ControlOutcome> => {
-    const record = recordRequest({ kind, via: 'update', requestedAt: nowIso(), state: 'pending', ...(request.by ? { by: request.by } : {}) });
-    const job = await control(kind);
-    record.state = 'done';
-    wakeUp = true;
-    return { jobStatus: job.status, message: `${kind === 'pause' ? 'pause' : 'resume'} sent to Azure; job ${job.id} is ${job.status}` };
-  };
-  const validator = (kind: ControlKind) => (_request: ControlInput = {}): void => {
+  const onUpdate = (kind: ControlKind) => async (raw?: unknown): Promise<ControlOutcome> => {
+    const request = messageOrFail(ControlInputSchema, raw, kind, {});
+    await refreshJob();
     const reason = refusal(kind);
-    if (reason) throw new Error(`cannot ${kind}: ${reason}`);
+    if (reason) throw ApplicationFailure.nonRetryable(`cannot ${kind}: ${reason}`, 'RequestRefused');
+    const record = recordRequest({ kind, via: 'update', requestedAt: nowIso(), state: 'pending', ...(request.by ? { by: request.by } : {}) });
+    try {
+      const job = await control(kind);
+      record.state = 'done';
+      wakeUp = true;
+      return { jobStatus: job.status, message: `${kind === 'pause' ? 'pause' : 'resume'} sent to Azure; job ${job.id} is ${job.status}` };
+    } catch (err) {
+      record.state = 'refused';
+      record.reason = describeFailure(err);
+      throw err;
+    }
+  };
+  /** Refuses only what cannot be stale (bad input, no job yet, a job that ended); the job's state is read from Azure by the handler. */
+  const validator = (kind: ControlKind) => (raw?: unknown): void => {
+    messageOrFail(ControlInputSchema, raw, kind, {});
+    const job = status.job;
+    if (!job) throw new Error(`cannot ${kind}: there is no Azure job yet (stage ${status.stage})`);
+    if (isTerminalJobStatus(job.status)) throw new Error(`cannot ${kind}: job ${job.id} has ended (${job.status})`);
   };
 
   setHandler(pauseSignal, onSignal('pause'), { description: 'Pause the Azure fine-tuning job (allowed once it runs and has trained a step); a deployable checkpoint is kept. Input: {"by": "name"} or {}.' });
   setHandler(resumeSignal, onSignal('resume'), { description: 'Resume a paused Azure fine-tuning job. Input: {"by": "name"} or {}.' });
   setHandler(pauseUpdate, onUpdate('pause'), { validator: validator('pause'), description: 'Pause the Azure job now and answer with its status, or refuse with the reason.' });
   setHandler(resumeUpdate, onUpdate('resume'), { validator: validator('resume'), description: 'Resume the paused Azure job now and answer with its status, or refuse with the reason.' });
-  setHandler(statusQuery, () => status, { description: 'Stage, job status, progress and ETA, latest metrics, recent events, files, timeline, requests and errors.' });
+  setHandler(statusQuery, (raw?: unknown) => {
+    checkQueryArg(raw);
+    return status;
+  }, { description: 'Stage, job status, progress and ETA, latest metrics, recent events, files, timeline, requests and errors. Input: {} or none.' });
 
-  const decide = (decision: ApprovalRecord['decision']) => (request: ApprovalInput = {}): ApprovalRecord => {
+  const decide = (decision: ApprovalRecord['decision'], request: ApprovalInput): ApprovalRecord => {
     status.approval ??= { decision, by: request.by ?? 'unknown', at: nowIso(), ...(request.comment ? { comment: request.comment } : {}) };
     return status.approval;
   };
-  const approvalValidator = (_request: ApprovalInput = {}): void => {
+  const onApprovalSignal = (decision: ApprovalRecord['decision']) => (raw?: unknown): void => {
+    const parsed = parseMessage(ApprovalInputSchema, raw, {});
+    if (parsed.ok) decide(decision, parsed.value);
+    else refuse(decision === 'approved' ? 'approve' : 'reject', parsed.reason);
+  };
+  const approvalValidator = (raw?: unknown): void => {
+    messageOrFail(ApprovalInputSchema, raw, 'approval', {});
     if (status.stage !== 'await_approval') throw new Error(`the run is not awaiting approval (stage ${status.stage})`);
   };
-  setHandler(approveSignal, (r) => void decide('approved')(r), { description: 'Approve the production deployment while the run awaits approval. Input: {"by": "name", "comment": "..."}.' });
-  setHandler(rejectSignal, (r) => void decide('rejected')(r), { description: 'Reject the production deployment while the run awaits approval. Input: {"by": "name", "comment": "..."}.' });
-  setHandler(approveUpdate, async (r) => decide('approved')(r), { validator: approvalValidator, description: 'Approve now; refused unless the run awaits approval.' });
-  setHandler(rejectUpdate, async (r) => decide('rejected')(r), { validator: approvalValidator, description: 'Reject now; refused unless the run awaits approval.' });
+  setHandler(approveSignal, onApprovalSignal('approved'), { description: 'Approve the production deployment while the run awaits approval. Input: {"by": "name", "comment": "..."}.' });
+  setHandler(rejectSignal, onApprovalSignal('rejected'), { description: 'Reject the production deployment while the run awaits approval. Input: {"by": "name", "comment": "..."}.' });
+  setHandler(approveUpdate, async (raw?: unknown) => decide('approved', messageOrFail(ApprovalInputSchema, raw, 'approve', {})), { validator: approvalValidator, description: 'Approve now; refused unless the run awaits approval.' });
+  setHandler(rejectUpdate, async (raw?: unknown) => decide('rejected', messageOrFail(ApprovalInputSchema, raw, 'reject', {})), { validator: approvalValidator, description: 'Reject now; refused unless the run awaits approval.' });
 
   /** Copy requests, index-aligned with status.copies. */
   const copyRequests: CopyRequest[] = continuation ? [...continuation.copyRequests] : [...input.copies];
@@ -316,17 +333,16 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     wakeUp = true;
     return record;
   };
-  const copyValidator = (request: CopyRequest): void => {
-    const parsed = CopyRequestSchema.safeParse(request);
-    if (!parsed.success) throw new Error(`invalid copy request: ${describeIssues(parsed.error).join('; ')}`);
+  const copyValidator = (raw?: unknown): void => {
+    messageOrFail(CopyRequestSchema, raw, 'copy');
     if (['failed', 'cancelled', 'completed'].includes(status.stage)) throw new Error(`the run has ended (stage ${status.stage})`);
   };
-  setHandler(copyToRegionSignal, (request) => {
-    const parsed = CopyRequestSchema.safeParse(request);
-    if (parsed.success) queueCopy(parsed.data);
-    else recordError(`copyToRegion refused: ${describeIssues(parsed.error).join('; ')}`);
+  setHandler(copyToRegionSignal, (raw?: unknown) => {
+    const parsed = parseMessage(CopyRequestSchema, raw);
+    if (parsed.ok) queueCopy(parsed.value);
+    else refuse('copyToRegion', parsed.reason);
   }, { description: 'Copy the chosen checkpoint to another account/region (preview copy API), and deploy it there if asked. Input: {"destinationResourceId": "/subscriptions/.../accounts/x", "region": "northcentralus", "deploy": {"profile": "...", "name": "..."}}.' });
-  setHandler(copyToRegionUpdate, async (request) => queueCopy(CopyRequestSchema.parse(request)), { validator: copyValidator, description: 'Queue a checkpoint copy to another region; answers with its status record.' });
+  setHandler(copyToRegionUpdate, async (raw?: unknown) => queueCopy(messageOrFail(CopyRequestSchema, raw, 'copy')), { validator: copyValidator, description: 'Queue a checkpoint copy to another region; answers with its status record.' });
 
   function pollIntervalSeconds(): number {
     const job = status.job;
@@ -422,7 +438,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
       const info = workflowInfo();
       if (info.historyLength >= HISTORY_EVENT_BUDGET || info.continueAsNewSuggested) {
         await condition(allHandlersFinished);
-        const next: PipelineContinuation = { status: { ...status, continuations: status.continuations + 1 }, preflight: pre!, lastEventId, startedAtSeconds, copyRequests };
+        const next: PipelineContinuation = { fromRunId: workflowInfo().runId, status: { ...status, continuations: status.continuations + 1 }, preflight: pre!, lastEventId, startedAtSeconds, copyRequests };
         return continueAsNew<typeof fineTunePipeline>({ ...draft, continuation: next });
       }
       applyPoll(await pollFineTuningJob({ profile: input.profile, jobId: status.job!.id, afterEventId: lastEventId }));

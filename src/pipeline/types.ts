@@ -135,9 +135,11 @@ export interface JobResults {
 }
 
 export type ControlKind = 'pause' | 'resume';
+/** Everything a caller can ask of a run; only pause and resume wait ('pending') for Azure. */
+export type RequestKind = ControlKind | 'approve' | 'reject' | 'copyToRegion';
 
 export interface ControlRequest {
-  kind: ControlKind;
+  kind: RequestKind;
   via: 'signal' | 'update';
   requestedAt: string;
   state: 'pending' | 'done' | 'refused';
