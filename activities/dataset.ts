@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { BUILTIN_CATALOG } from '../src/catalog';
+import { confineDataPath } from '../src/config/data-roots';
 import { formatIssue, validateDataset, type ValidationReport } from '../src/dataset';
 import type { Method } from '../src/pipeline/input';
 import type { ValidationSummary } from '../src/pipeline/types';
@@ -37,8 +38,9 @@ export function summarizeReport(report: ValidationReport): ValidationSummary {
   };
 }
 
-/** A dataset path may name a directory (a schedule's drop folder): its newest .jsonl file is the dataset. */
-async function resolveDataFile(path: string): Promise<string> {
+/** A dataset path may name a directory (a schedule's drop folder): its newest .jsonl file is the dataset. Both confined to the data roots. */
+async function resolveDataFile(requested: string, dataRoots: string[] | undefined): Promise<string> {
+  const path = await confineDataPath(requested, dataRoots);
   let info;
   try {
     info = await stat(path);
@@ -51,7 +53,7 @@ async function resolveDataFile(path: string): Promise<string> {
   );
   const newest = candidates.sort((a, b) => b.mtime - a.mtime || a.file.localeCompare(b.file))[0];
   if (!newest) throw ApplicationFailure.nonRetryable(`dataset directory ${path} holds no .jsonl file`, 'DatasetUnreadable');
-  return newest.file;
+  return confineDataPath(newest.file, dataRoots);
 }
 
 export function datasetActivities(deps: ActivityDeps) {
@@ -69,8 +71,8 @@ export function datasetActivities(deps: ActivityDeps) {
       const context = Context.current();
       let report: ValidationReport;
       try {
-        const trainingFile = await resolveDataFile(input.trainingPath);
-        const validationFile = input.validationPath ? await resolveDataFile(input.validationPath) : undefined;
+        const trainingFile = await resolveDataFile(input.trainingPath, deps.config.dataRoots);
+        const validationFile = input.validationPath ? await resolveDataFile(input.validationPath, deps.config.dataRoots) : undefined;
         const queued = setInterval(() => context.heartbeat({ queued: true }), 1_000);
         report = await oneAtATime(() => {
           clearInterval(queued);

@@ -44,7 +44,8 @@ function firstInvalidUtf8Offset(bytes: Uint8Array): number {
 export function describeJsonError(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const withoutExcerpt = message.replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '');
-  return withoutExcerpt.replace(/ in JSON at position (\d+)(?: \(line \d+ column \d+\))?/, (_m, position: string) => ` at character ${Number(position) + 1}`);
+  // The offending character is content too: say where it is, not what it is.
+  return withoutExcerpt.replace(/Unexpected token '.+?'/s, 'Unexpected character').replace(/ in JSON at position (\d+)(?: \(line \d+ column \d+\))?/, (_m, position: string) => ` at character ${Number(position) + 1}`);
 }
 
 function isBlank(bytes: Uint8Array): boolean {

@@ -176,7 +176,7 @@ describe('dataset rules: across files and limits', () => {
     const report = await check({
       file: 'supervised/invalid-role.jsonl', errors: [[7, 'messages[1].role', 'INVALID_ROLE']],
     });
-    assert.equal(report.errors[0]!.message, "role 'bot' is not allowed here; expected one of system, developer, user, assistant, tool, function");
+    assert.equal(report.errors[0]!.message, "this role is not allowed here; expected one of system, developer, user, assistant, tool, function");
     const invalidJson = await check({ file: 'supervised/invalid-json.jsonl', errors: [[2, null, 'INVALID_JSON']] });
     assert.doesNotMatch(invalidJson.errors[0]!.message, /messages/);
     const keys = await check({ file: 'supervised/free-text-keys.jsonl', errors: [[2, '<key 2>', 'UNKNOWN_KEY'], [2, 'messages[0].<key 3>', 'UNKNOWN_KEY']] });

@@ -50,7 +50,8 @@ export function usePipelineStack(emulatorOptions: EmulatorOptions = {}, temporal
   before(async () => {
     env.emulator = await startEmulator({ clockScale: 1000, ...emulatorOptions });
     const { profiles, env: credentials } = emulatorProfiles(env.emulator);
-    env.config = { profiles };
+    // Tests write their datasets under the system's temporary directory; the samples are in the project.
+    env.config = { profiles, dataRoots: [ROOT, tmpdir()] };
     env.workerEnv = { ...process.env, ...credentials };
     env.createWorker = (taskQueue) => temporal.createWorker({ taskQueue, config: env.config, env: env.workerEnv });
     env.input = (overrides = {}) => ({
