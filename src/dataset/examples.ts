@@ -220,7 +220,7 @@ class ExampleChecker {
         return;
       }
       if (role !== 'tool' && pendingCalls.size > 0) {
-        for (const [id, callPath] of pendingCalls) {
+        for (const callPath of pendingCalls.values()) {
           this.report(callPath, 'MISSING_TOOL_RESPONSE', `a tool call has no tool message before ${path}`);
         }
         pendingCalls.clear();

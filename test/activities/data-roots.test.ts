@@ -10,6 +10,7 @@ import { datasetActivities, type ValidateTrainingDataInput } from '../../activit
 import { readEvalSet } from '../../activities/evaluation';
 import type { ActivityDeps } from '../../activities/deps';
 import { createLogger } from '../../src/logging';
+import type { ValidationSummary } from '../../src/pipeline/types';
 import { SAMPLE_TRAINING } from '../helpers/pipeline';
 
 describe('dataRoots: the worker reads datasets only from its configured directories', () => {
@@ -28,7 +29,7 @@ describe('dataRoots: the worker reads datasets only from its configured director
   const validate = (dataRoots: string[] | undefined, trainingPath: string) => {
     const deps = { config: { profiles: [], ...(dataRoots ? { dataRoots } : {}) }, logger: createLogger({ level: 'silent' }), version: 'test' } as ActivityDeps;
     const input: ValidateTrainingDataInput = { trainingPath, model: 'gpt-4.1-mini', method: 'supervised' };
-    return new MockActivityEnvironment().run((i: ValidateTrainingDataInput) => datasetActivities(deps).validateTrainingData(i), input);
+    return new MockActivityEnvironment().run((i: ValidateTrainingDataInput) => datasetActivities(deps).validateTrainingData(i), input) as Promise<ValidationSummary>;
   };
   const refusedOutside = (path: RegExp) => (err: unknown) => {
     assert.ok(err instanceof ApplicationFailure, String(err));
