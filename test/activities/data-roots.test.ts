@@ -29,7 +29,7 @@ describe('dataRoots: the worker reads datasets only from its configured director
   const validate = (dataRoots: string[] | undefined, trainingPath: string) => {
     const deps = { config: { profiles: [], ...(dataRoots ? { dataRoots } : {}) }, logger: createLogger({ level: 'silent' }), version: 'test' } as ActivityDeps;
     const input: ValidateTrainingDataInput = { trainingPath, model: 'gpt-4.1-mini', method: 'supervised' };
-    return new MockActivityEnvironment().run((i: ValidateTrainingDataInput) => datasetActivities(deps).validateTrainingData(i), input) as Promise<ValidationSummary>;
+    return new MockActivityEnvironment().run<[ValidateTrainingDataInput], ValidationSummary, (i: ValidateTrainingDataInput) => Promise<ValidationSummary>>((i) => datasetActivities(deps).validateTrainingData(i), input);
   };
   const refusedOutside = (path: RegExp) => (err: unknown) => {
     assert.ok(err instanceof ApplicationFailure, String(err));
