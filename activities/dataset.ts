@@ -57,14 +57,6 @@ async function resolveDataFile(requested: string, dataRoots: string[] | undefine
 }
 
 export function datasetActivities(deps: ActivityDeps) {
-  // Each validation runs a pool of tokenizer threads on every core; running them one after another per worker keeps
-  // memory bounded (concurrent runs queue here, heartbeating) instead of multiplying the pools.
-  let validationQueue: Promise<unknown> = Promise.resolve();
-  const oneAtATime = <T>(work: () => Promise<T>): Promise<T> => {
-    const turn = validationQueue.then(work, work);
-    validationQueue = turn.catch(() => undefined);
-    return turn;
-  };
   return {
     /** Validates local dataset files; an invalid dataset fails the run at once (nothing is uploaded). */
     async validateTrainingData(input: ValidateTrainingDataInput): Promise<ValidationSummary> {
@@ -73,23 +65,20 @@ export function datasetActivities(deps: ActivityDeps) {
       try {
         const trainingFile = await resolveDataFile(input.trainingPath, deps.config.dataRoots);
         const validationFile = input.validationPath ? await resolveDataFile(input.validationPath, deps.config.dataRoots) : undefined;
-        const queued = setInterval(() => context.heartbeat({ queued: true }), 1_000);
-        report = await oneAtATime(() => {
-          clearInterval(queued);
-          context.cancellationSignal.throwIfAborted();
-          return validateDataset({
-            trainingFile,
-            ...(validationFile ? { validationFile } : {}),
-            model: input.model,
-            method: input.method,
-            ...(input.nEpochs !== undefined ? { nEpochs: input.nEpochs } : {}),
-            catalog: deps.catalog ?? BUILTIN_CATALOG,
-            maxIssues: SHOWN_ISSUES,
-            // Progress keeps the activity alive (the SDK throttles heartbeats); cancellation stops the validator.
-            onProgress: (progress) => context.heartbeat(progress),
-            signal: context.cancellationSignal,
-          });
-        }).finally(() => clearInterval(queued));
+        // Validations wait for a turn in Temporal (their own task queue, a few slots per worker), not here; all of
+        // them share the process's tokenizer threads (src/dataset/pool.ts).
+        report = await validateDataset({
+          trainingFile,
+          ...(validationFile ? { validationFile } : {}),
+          model: input.model,
+          method: input.method,
+          ...(input.nEpochs !== undefined ? { nEpochs: input.nEpochs } : {}),
+          catalog: deps.catalog ?? BUILTIN_CATALOG,
+          maxIssues: SHOWN_ISSUES,
+          // Progress keeps the activity alive (the SDK throttles heartbeats); cancellation stops the validator.
+          onProgress: (progress) => context.heartbeat(progress),
+          signal: context.cancellationSignal,
+        });
       } catch (err) {
         if (context.cancellationSignal.aborted || err instanceof ApplicationFailure) throw err;
         throw ApplicationFailure.nonRetryable(`dataset validation could not run: ${(err as Error).message}`, 'DatasetUnreadable');

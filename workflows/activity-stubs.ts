@@ -1,7 +1,8 @@
 /** The pipeline's activity stubs, with the run's timeouts. Workflow-safe. */
-import { ActivityCancellationType, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { PipelineInput, Timeouts } from '../src/pipeline/input';
+import { validationTaskQueue } from '../src/temporal/constants';
 
 /**
  * Retry by cause: a lost worker, a heartbeat or start-to-close timeout and a transient Azure fault are retried with
@@ -15,7 +16,8 @@ const RETRY_BY_CAUSE: ActivityOptions['retry'] = { initialInterval: '1 second', 
 export function activitiesFor(timeouts: Timeouts, polling: PipelineInput['polling']) {
   const heartbeatTimeout = `${timeouts.heartbeatSeconds} seconds` as const;
   const azure = proxyActivities<Activities>({ startToCloseTimeout: `${timeouts.azureCallSeconds} seconds`, retry: RETRY_BY_CAUSE });
-  const validation = proxyActivities<Activities>({ startToCloseTimeout: '2 hours', heartbeatTimeout, retry: RETRY_BY_CAUSE });
+  // On the validation task queue: a validation waits there for a slot (see workers/worker.ts), not inside an activity.
+  const validation = proxyActivities<Activities>({ taskQueue: validationTaskQueue(workflowInfo().taskQueue), startToCloseTimeout: '2 hours', heartbeatTimeout, retry: RETRY_BY_CAUSE });
   const long = proxyActivities<Activities>({ startToCloseTimeout: '6 hours', heartbeatTimeout, retry: RETRY_BY_CAUSE });
   // Creating activities finish their cancellation before the workflow's cleanup runs: otherwise a create still in
   // flight could make its deployment or file after cleanup deleted what it knew of.

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import pino from 'pino';
 import { loadCatalog } from '../catalog';
 import { withProfiles, type WorkerConfig } from '../config/worker-config';
@@ -13,7 +13,7 @@ import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../em
 import { createLogger, type Logger } from '../logging';
 import { packageRoot, packageVersion } from '../paths';
 import { emulatorProfiles } from './emulator-profiles';
-import { createFtpipeWorker } from '../../workers/worker';
+import { createFtpipeWorker, type FtpipeWorker } from '../../workers/worker';
 import { installRuntime } from '../../workers/runtime';
 
 export interface LocalStackOptions {
@@ -32,7 +32,7 @@ export interface LocalStackOptions {
 export interface LocalStack {
   server: DevServer;
   emulator: RunningEmulator | undefined;
-  worker: Worker;
+  worker: FtpipeWorker;
   client: Client;
   config: WorkerConfig;
   logger: Logger;
