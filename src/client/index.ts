@@ -15,11 +15,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { parsePipelineInput, type PipelineInputDraft } from '../pipeline/input';
-import type { PipelineResult, PipelineStatus } from '../pipeline/types';
+import type { ApprovalRecord, PipelineResult, PipelineStatus } from '../pipeline/types';
 import { TASK_QUEUE } from '../temporal/constants';
 import { temporalTargetFromEnv, type TemporalTargetOverrides } from '../temporal/connection';
 import { BASE_MODEL, PROFILE, RUN_NAME, STAGE } from '../temporal/search-attributes';
-import type { ControlInput, ControlOutcome, fineTunePipeline } from '../../workflows';
+import type { ApprovalInput, ControlInput, ControlOutcome, fineTunePipeline } from '../../workflows';
 
 // What another project needs to call ftpipe: the client, its errors (to tell bad input from a run that is already
 // open), the input as written (PipelineInput) and as parsed with defaults (ParsedPipelineInput), and what runs return.
@@ -88,6 +88,16 @@ export class PipelineHandle {
 
   resume(request: ControlInput = {}): Promise<ControlOutcome> {
     return this.workflow.executeUpdate<ControlOutcome, [ControlInput]>('resumeRun', { args: [request] });
+  }
+
+  /** Approves the deployment of a run that awaits approval (refused otherwise, with the stage); answers with the record. */
+  approve(request: ApprovalInput = {}): Promise<ApprovalRecord> {
+    return this.workflow.executeUpdate<ApprovalRecord, [ApprovalInput]>('approveRun', { args: [request] });
+  }
+
+  /** Rejects the deployment of a run that awaits approval: the run ends `not_promoted`. */
+  reject(request: ApprovalInput = {}): Promise<ApprovalRecord> {
+    return this.workflow.executeUpdate<ApprovalRecord, [ApprovalInput]>('rejectRun', { args: [request] });
   }
 
   /**

@@ -39,6 +39,9 @@ describe('ftpipe report <run> in any state', () => {
       assert.match(paused, /<tr class="ongoing"><td>train<\/td><td>[^<]+<\/td><td>[^<]+ so far<\/td>/);
       assert.match(paused, /<th><code>n_epochs<\/code><\/th><td>2<\/td>/);
       assert.match(paused, /not decided yet: the run is in stage train/);
+      const early = await runCli(['approve', handle.workflowId, '--by', 'carol', '--address', env.temporal.server.address]);
+      assert.equal(early.code, 1, early.output);
+      assert.match(early.output, /refused: the run is not awaiting approval \(stage train\)/);
 
       await handle.cancel();
       await assert.rejects(handle.result());
@@ -59,7 +62,14 @@ describe('ftpipe report <run> in any state', () => {
       assert.ok(waiting.includes(`<strong>Chosen:</strong> <code>${status.evaluation!.analysis.chosen.model}</code>`));
       assert.match(waiting, /not decided yet: the run is in stage await_approval \(the evaluation recommends: /);
 
-      await handle.signal('reject', { by: 'bob', comment: 'not this week' });
+      const shown = await runCli(['status', handle.workflowId, '--address', env.temporal.server.address]);
+      assert.match(shown.output, new RegExp(`chosen: ${status.evaluation!.analysis.chosen.model.replace(/[.:]/g, '\\$&')} \\(step \\d+\\): policy "lowest_valid_loss"`));
+      assert.match(shown.output, /evaluation's decision: promote: /);
+      assert.match(shown.output, /awaiting approval: ftpipe approve \S+ --by NAME, or ftpipe reject \S+ --by NAME --comment WHY/);
+
+      const decided = await runCli(['reject', handle.workflowId, '--by', 'bob', '--comment', 'not this week', '--address', env.temporal.server.address]);
+      assert.equal(decided.code, 0, decided.output);
+      assert.match(decided.output, /^rejected by bob at \d{4}-[^ ]+ \("not this week"\): the run ends not promoted$/m);
       assert.equal((await handle.result()).outcome, 'not_promoted');
       const rejected = await report(handle.workflowId);
       assert.match(rejected, /class="badge ok">final<\/span> Final: the run completed \(not promoted\)/);

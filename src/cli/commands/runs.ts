@@ -70,6 +70,19 @@ export function formatStatus(status: PipelineStatus): string {
     const m = status.latestMetrics;
     lines.push(`  metrics @${m.step}: train loss ${fmt(m.trainLoss)}, accuracy ${fmt(m.trainMeanTokenAccuracy)}, valid loss ${fmt(m.validLoss ?? m.fullValidLoss)}`);
   }
+  if (status.evaluation) {
+    const { analysis, scores, decision } = status.evaluation;
+    lines.push(`  chosen: ${analysis.chosen.model} (step ${analysis.chosen.step}): ${analysis.reason}`);
+    const baseline = scores.find((s) => s.kind === 'baseline');
+    for (const s of scores) {
+      const lift = baseline && s.kind === 'candidate' ? `, lift ${s.score - baseline.score >= 0 ? '+' : ''}${(s.score - baseline.score).toFixed(3)} over the baseline` : '';
+      lines.push(`  eval ${s.kind} ${s.candidate}: ${s.score.toFixed(3)} over ${s.items} items${lift}`);
+    }
+    lines.push(`  evaluation's decision: ${decision.promoted ? 'promote' : 'do not promote'}: ${decision.reason}`);
+  }
+  if (status.stage === 'await_approval') {
+    lines.push(`  awaiting approval: ftpipe approve ${status.runName} --by NAME, or ftpipe reject ${status.runName} --by NAME --comment WHY (deploying creates a fine-tuned deployment, billed by the hour unless DeveloperTier)`);
+  }
   for (const file of status.files) lines.push(`  ${file.role} file: ${file.fileId} (${file.origin}, ${file.status})`);
   for (const request of status.requests.slice(-5)) lines.push(`  ${request.kind} (${request.via}${request.by ? ` by ${request.by}` : ''}): ${request.state}${request.reason ? `: ${request.reason}` : ''}`);
   for (const error of status.errors.slice(-3)) lines.push(`  error in ${error.stage}: ${error.message}`);
@@ -229,6 +242,27 @@ export function registerRunCommands(program: Command): void {
           const { handle } = await client.findPipeline(run);
           const outcome = await (kind === 'pause' ? handle.pause(opts.by ? { by: opts.by } : {}) : handle.resume(opts.by ? { by: opts.by } : {}));
           console.log(outcome.message);
+        } catch (err) {
+          throw new Error(failureMessage(err));
+        } finally {
+          await client.close();
+        }
+      });
+  }
+
+  for (const kind of ['approve', 'reject'] as const) {
+    withConnectionFlags(program.command(`${kind} <run>`))
+      .description(kind === 'approve' ? 'Approve the deployment of a run that awaits approval' : 'Reject the deployment of a run that awaits approval (it ends not promoted)')
+      .option('--by <name>', 'who decides, for the record')
+      .option('--comment <text>', 'why, for the record')
+      .action(async (run: string, opts: ConnectionFlags & { by?: string; comment?: string }) => {
+        const client = await connect(opts);
+        try {
+          const { handle } = await client.findPipeline(run);
+          const request = { ...(opts.by ? { by: opts.by } : {}), ...(opts.comment ? { comment: opts.comment } : {}) };
+          const record = await (kind === 'approve' ? handle.approve(request) : handle.reject(request));
+          const next = record.decision === 'approved' ? 'the run deploys the chosen checkpoint now' : 'the run ends not promoted';
+          console.log(`${record.decision} by ${record.by} at ${record.at}${record.comment ? ` ("${record.comment}")` : ''}: ${next}`);
         } catch (err) {
           throw new Error(failureMessage(err));
         } finally {
