@@ -201,7 +201,7 @@ export interface PipelineResult {
   copies: CopyStatus[];
   /** Plain-words notes on what remains and what it costs (Azure's hosting and inactivity rules). */
   notes: string[];
-  /** The data of `ftpipe report` (null when the job did not produce a model). */
+  /** The data of `ftpipe report` (every ending has one; null in results of older runs that produced no model). */
   report: RunReport | null;
 }
 
