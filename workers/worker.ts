@@ -11,6 +11,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { datasetActivities } from '../activities/dataset';
 import { TASK_QUEUE, validationTaskQueue } from '../src/temporal/constants';
+import { WORKFLOW_INTERCEPTORS_MODULE, activityInterceptors, setupTracing, workflowSpanSinks, type Tracing } from '../src/telemetry/tracing';
 
 export type WorkflowSource = { workflowBundlePath: string } | { workflowsPath: string };
 
@@ -41,6 +42,8 @@ export interface FtpipeWorkerOptions {
   maxCachedWorkflows?: number;
   /** Validations run at once (slots of the validation task queue); DEFAULT_CONCURRENT_VALIDATIONS by default. */
   maxConcurrentValidations?: number;
+  /** Where workflow spans go; the process's tracing (`setupTracing`, off unless OTLP is configured) when omitted. */
+  tracing?: Tracing;
 }
 
 /**
@@ -86,6 +89,7 @@ export class FtpipeWorker {
 export async function createFtpipeWorker(options: FtpipeWorkerOptions): Promise<FtpipeWorker> {
   const source = options.workflowSource ?? defaultWorkflowSource();
   const taskQueue = options.taskQueue ?? TASK_QUEUE;
+  const tracing = options.tracing ?? setupTracing({ serviceName: 'ftpipe-worker' });
   const shared = {
     connection: options.connection,
     namespace: options.namespace,
@@ -100,6 +104,10 @@ export async function createFtpipeWorker(options: FtpipeWorkerOptions): Promise<
     ...('workflowBundlePath' in source ? { workflowBundle: { codePath: source.workflowBundlePath } } : { workflowsPath: source.workflowsPath }),
     // validateTrainingData stays here too, for runs that scheduled it on this queue before validations had their own.
     activities: createActivities(options.deps),
+    // The workflow interceptors are always on (a prebuilt bundle has them compiled in), so every worker runs the same
+    // workflow code whether or not it exports spans.
+    interceptors: { activity: [activityInterceptors], ...('workflowsPath' in source ? { workflowModules: [WORKFLOW_INTERCEPTORS_MODULE] } : {}) },
+    sinks: workflowSpanSinks(tracing),
     ...(options.maxConcurrentActivityTaskExecutions ? { maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions } : {}),
     ...(options.maxConcurrentWorkflowTaskExecutions ? { maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions } : {}),
     ...(options.maxCachedWorkflows ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
@@ -108,6 +116,7 @@ export async function createFtpipeWorker(options: FtpipeWorkerOptions): Promise<
     ...shared,
     taskQueue: validationTaskQueue(taskQueue),
     activities: datasetActivities(options.deps),
+    interceptors: { activity: [activityInterceptors] },
     maxConcurrentActivityTaskExecutions: options.maxConcurrentValidations ?? DEFAULT_CONCURRENT_VALIDATIONS,
   });
   return new FtpipeWorker(main, validation);

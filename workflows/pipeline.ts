@@ -31,6 +31,7 @@ import { awaitApproval, copyCheckpoint, deploy, evaluate, type PostTrainingConte
 import { addCurvePoint } from '../src/pipeline/curve';
 import { buildRunReport } from '../src/report/build';
 import { liveSummary, remainingNotes } from '../src/report/notes';
+import { recordStageEntered } from '../src/telemetry/workflow-metrics';
 import { fineTuningJobCreateBody, type RunIdentity } from '../src/azure/requests';
 import type { CopyRequest, DataSource } from '../src/pipeline/input';
 import {
@@ -176,6 +177,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     status.stage = stage;
     status.timeline.push({ stage, at: nowIso() });
     upsertSearchAttributes([{ key: STAGE, value: stage }]);
+    recordStageEntered(stage);
     showDetails();
   }
 

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { packageVersion } from '../paths';
+import { otlpTracesConfigured } from '../telemetry/otlp-env';
 
 type Register = (program: Command) => void;
 
@@ -36,6 +37,8 @@ export async function buildProgram(argv: string[] = process.argv): Promise<Comma
 
 /** Exit codes: 0 success, 1 failure (including invalid data), 2 bad usage. */
 export async function main(argv: string[] = process.argv): Promise<void> {
+  // Spans of the CLI's Temporal calls (and of a worker it runs), exported when OTLP is configured; flushed at exit.
+  const tracing = otlpTracesConfigured() ? (await import('../telemetry/tracing.js')).setupTracing({ serviceName: 'ftpipe' }) : undefined;
   try {
     const program = await buildProgram(argv);
     await program.parseAsync(argv);
@@ -46,6 +49,8 @@ export async function main(argv: string[] = process.argv): Promise<void> {
     }
     console.error(`ftpipe: ${err instanceof Error ? err.message : String(err)}`);
     process.exitCode = process.exitCode && process.exitCode !== 0 ? process.exitCode : 1;
+  } finally {
+    await tracing?.shutdown();
   }
 }
 

@@ -18,6 +18,7 @@ import { parsePipelineInput, type PipelineInputDraft } from '../pipeline/input';
 import type { ApprovalRecord, PipelineResult, PipelineStatus } from '../pipeline/types';
 import { TASK_QUEUE } from '../temporal/constants';
 import { temporalTargetFromEnv, type TemporalTargetOverrides } from '../temporal/connection';
+import { clientInterceptors } from '../telemetry/client';
 import { BASE_MODEL, PROFILE, RUN_NAME, STAGE } from '../temporal/search-attributes';
 import type { ApprovalInput, ControlInput, ControlOutcome, fineTunePipeline } from '../../workflows';
 
@@ -156,7 +157,7 @@ export class FtpipeClient {
   static async connect(overrides: TemporalTargetOverrides & { taskQueue?: string } = {}, env: NodeJS.ProcessEnv = process.env): Promise<FtpipeClient> {
     const target = temporalTargetFromEnv(env, overrides);
     const connection = await Connection.connect(target.connectionOptions);
-    return new FtpipeClient(new Client({ connection, namespace: target.namespace }), { taskQueue: overrides.taskQueue ?? TASK_QUEUE }, connection);
+    return new FtpipeClient(new Client({ connection, namespace: target.namespace, interceptors: clientInterceptors() }), { taskQueue: overrides.taskQueue ?? TASK_QUEUE }, connection);
   }
 
   /** Validates the input (errors name the field), then starts the run. */
