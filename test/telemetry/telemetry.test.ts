@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { DevServer } from '../../src/devserver/dev-server';
 import { freePort } from '../../src/devserver/free-port';
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
@@ -18,9 +19,10 @@ import { emulatorProfiles, EMULATOR_PROFILE } from '../../src/stack/emulator-pro
 import { azureOperation } from '../../src/telemetry/azure-calls';
 import { clientInterceptors } from '../../src/telemetry/client';
 import { setupTracing, type Tracing } from '../../src/telemetry/tracing';
-import { createFtpipeWorker } from '../../workers/worker';
+import { createFtpipeWorker, type FtpipeWorker } from '../../workers/worker';
 import { installRuntime } from '../../workers/runtime';
 import type { fineTunePipeline } from '../../workflows';
+import { ROOT } from '../helpers/cli';
 import { FAST_POLLING, SAMPLE_VALIDATION, uniqueTrainingFile } from '../helpers/pipeline';
 
 interface OtlpValue { stringValue?: string; intValue?: string | number; arrayValue?: { values: OtlpValue[] } }
@@ -64,7 +66,7 @@ describe('tracing and metrics', () => {
   let nativeConnection: NativeConnection;
   let connection: Connection;
   let client: Client;
-  let worker: Worker;
+  let worker: FtpipeWorker;
   let running: Promise<void>;
 
   before(async () => {
@@ -84,7 +86,7 @@ describe('tracing and metrics', () => {
       connection: nativeConnection,
       namespace: server.namespace,
       taskQueue: `telemetry-${randomUUID()}`,
-      deps: { config: { profiles }, logger: createLogger({ level: 'silent' }), version: 'test', env: { ...process.env, ...env } },
+      deps: { config: { profiles, dataRoots: [ROOT, tmpdir()] }, logger: createLogger({ level: 'silent' }), version: 'test', env: { ...process.env, ...env } },
       workflowSource: { workflowsPath: require.resolve('../../workflows') },
       shutdownGraceTime: '1s',
       tracing,
@@ -108,7 +110,7 @@ describe('tracing and metrics', () => {
     const runName = `traced-${randomUUID().slice(0, 8)}`;
     const workflowId = `ftpipe-${runName}`;
     const result = await client.workflow.execute<typeof fineTunePipeline>('fineTunePipeline', {
-      taskQueue: worker.options.taskQueue,
+      taskQueue: worker.main.options.taskQueue,
       workflowId,
       args: [{ runName, profile: EMULATOR_PROFILE, baseModel: 'gpt-4.1-mini', training: { path: uniqueTrainingFile() }, validation: { path: SAMPLE_VALIDATION }, seed: 3, polling: FAST_POLLING }],
     });
