@@ -225,7 +225,8 @@ describe('ftpipe on a Temporal cluster (temporal-server + PostgreSQL + Web UI se
     cluster.emulator = await startEmulator({ clockScale: 20 });
     const { profiles, env } = emulatorProfiles(cluster.emulator);
     cluster.workerConfig = join(scratch, 'ftpipe.config.json');
-    writeFileSync(cluster.workerConfig, JSON.stringify({ profiles }));
+    // The runs' training files are unique copies under the temporary directory.
+    writeFileSync(cluster.workerConfig, JSON.stringify({ profiles, dataRoots: [ROOT, tmpdir()] }));
     cluster.workerEnv = env;
     cluster.taskQueue = `cluster-${process.pid}`;
     cluster.connection = await Connection.connect({ address: cluster.address });
@@ -235,9 +236,10 @@ describe('ftpipe on a Temporal cluster (temporal-server + PostgreSQL + Web UI se
 
   after(async () => {
     await cluster.connection?.close();
-    for (const worker of cluster.workers ?? []) {
+    for (const [i, worker] of (cluster.workers ?? []).entries()) {
       if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGTERM');
       await worker.exited;
+      writeFileSync(join(ARTIFACTS, `worker-${i + 1}.log`), worker.output());
     }
     await cluster.emulator?.stop();
     for (const service of services.reverse()) await stop(service);
@@ -265,7 +267,16 @@ describe('ftpipe on a Temporal cluster (temporal-server + PostgreSQL + Web UI se
 
     // Every run has created its Azure job: kill one worker as a crashed machine would die, start a replacement.
     const status = (handle: WorkflowHandle): Promise<PipelineStatus> => handle.query<PipelineStatus, []>('status');
-    await until('every run to create its Azure job', async () => ((await Promise.all(handles.map(status))).every((s) => s.job?.id) ? true : undefined));
+    let stages: string[] = [];
+    await until('every run to create its Azure job', async () => {
+      const statuses = await Promise.all(handles.map(status));
+      stages = statuses.map((s) => `${s.stage}${s.job?.id ? ` (${s.job.id})` : ''}`);
+      const failed = statuses.find((s) => s.stage === 'failed');
+      if (failed) throw new FatalError(`a run failed: ${JSON.stringify(failed.errors)}`);
+      return statuses.every((s) => s.job?.id) ? true : undefined;
+    }, 600).catch((err: Error) => {
+      throw new Error(`${err.message}; stages: ${stages.join(', ')}`);
+    });
     const [killed] = cluster.workers;
     killed!.child.kill('SIGKILL');
     await killed!.exited;
