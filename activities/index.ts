@@ -8,6 +8,7 @@ import { evaluationActivities } from './evaluation';
 import { fileActivities } from './files';
 import { jobActivities } from './jobs';
 import { lineageActivities } from './lineage';
+import { notifyActivities } from './notify';
 import { preflightActivities } from './preflight';
 import { workerInfoActivities } from './worker-info';
 
@@ -26,6 +27,7 @@ export function createActivities(deps: ActivityDeps) {
     ...deploymentActivities(deps, azure),
     ...copyActivities(azure),
     ...evaluationActivities(azure, deps.config.dataRoots),
+    ...notifyActivities(deps),
   };
 }
 
