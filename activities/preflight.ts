@@ -1,15 +1,42 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { BUILTIN_CATALOG, normalizeRegion, resolveModel, trainingTypesFor, versionedModelId } from '../src/catalog';
+import { BUILTIN_CATALOG, deploymentTypesFor, normalizeRegion, resolveModel, trainingTypesFor, versionedModelId, type ModelEntry } from '../src/catalog';
+import { GradersSchema } from '../src/evaluation/graders';
+import { readEvalSet } from './evaluation';
 import { accountResourceId } from '../src/config/profile';
-import type { PipelineInput } from '../src/pipeline/input';
+import type { CopyRequest, PipelineInput } from '../src/pipeline/input';
 import type { PreflightResult } from '../src/pipeline/types';
 import type { ActivityDeps, AzureAccess } from './deps';
 
-export type PreflightInput = Pick<PipelineInput, 'profile' | 'baseModel' | 'trainingType' | 'method'>;
+export type PreflightInput = Pick<PipelineInput, 'profile' | 'baseModel' | 'trainingType' | 'method'> & {
+  /** What the run will create or read after training, checked now so that a mistake fails before any Azure write. */
+  deployment?: { type: string; capacity: number } | undefined;
+  evalSetPath?: string | undefined;
+  graders?: unknown;
+  copies?: CopyRequest[];
+};
 
 /** Checks a run against the worker's profile and the catalogue before anything is uploaded or created. */
 export function preflightActivities(deps: ActivityDeps, azure: AzureAccess) {
   const catalog = deps.catalog ?? BUILTIN_CATALOG;
+  /** A copy's destination deploy: its profile exists on this worker, names that account and region, and offers the type. */
+  const checkCopy = (copy: CopyRequest, field: string, entry: ModelEntry): void => {
+    if (!copy.deploy) return;
+    const known = deps.config.profiles.map((p) => p.name);
+    const destination = deps.config.profiles.find((p) => p.name === copy.deploy!.profile);
+    if (!destination) throw ApplicationFailure.nonRetryable(`${field}.deploy.profile: unknown profile "${copy.deploy.profile}"; this worker has: ${known.join(', ') || '(none configured)'}`, 'UnknownProfile');
+    const account = accountResourceId(destination);
+    if (account.toLowerCase() !== copy.destinationResourceId.toLowerCase()) {
+      throw ApplicationFailure.nonRetryable(`${field}.deploy.profile: profile "${destination.name}" is account ${account}, not the copy's destination ${copy.destinationResourceId}; use the profile of the destination account`, 'CopyProfileMismatch');
+    }
+    const region = normalizeRegion(destination.region);
+    if (normalizeRegion(copy.region) !== region) {
+      throw ApplicationFailure.nonRetryable(`${field}.region: "${copy.region}" is not the region of the destination account (profile "${destination.name}" is in ${region})`, 'CopyRegionMismatch');
+    }
+    const offered = deploymentTypesFor(entry, region);
+    if (!offered.includes(copy.deploy.type)) {
+      throw ApplicationFailure.nonRetryable(`${field}.deploy.type: deployment type "${copy.deploy.type}" is not offered for fine-tuned ${entry.id} in ${region}; accepted there: ${offered.join(', ') || 'none'}`, 'DeploymentTypeNotAvailable');
+    }
+  };
   return {
     async preflight(input: PreflightInput): Promise<PreflightResult> {
       const profile = azure.profile(input.profile);
@@ -36,6 +63,22 @@ export function preflightActivities(deps: ActivityDeps, azure: AzureAccess) {
           'TrainingTypeNotAvailable',
         );
       }
+      const checkDeploymentType = (field: string, type: string, where: string, label: string): void => {
+        const offered = deploymentTypesFor(entry, where);
+        if (!offered.includes(type as never)) {
+          throw ApplicationFailure.nonRetryable(`${field}: deployment type "${type}" is not offered for fine-tuned ${entry.id} in ${where} (${label}); accepted there: ${offered.join(', ') || 'none'}`, 'DeploymentTypeNotAvailable');
+        }
+      };
+      if (input.deployment) checkDeploymentType('deployment.type', input.deployment.type, region, `profile "${profile.name}"`);
+      if (input.graders !== undefined) {
+        const graders = GradersSchema.safeParse(input.graders);
+        if (!graders.success) throw ApplicationFailure.nonRetryable(`invalid graders: ${graders.error.issues.map((i) => `evaluation.graders.${i.path.join('.')}: ${i.message}`).join('; ')}`, 'InvalidGraders');
+      }
+      if (input.evalSetPath !== undefined) {
+        const items = await readEvalSet(input.evalSetPath, deps.config.dataRoots);
+        if (items.length === 0) throw ApplicationFailure.nonRetryable(`evaluation.evalSet.path: eval set ${input.evalSetPath} has no items; it needs at least one {"messages", "reference"} line`, 'InvalidEvalSet');
+      }
+      (input.copies ?? []).forEach((copy, i) => checkCopy(copy, `copies.${i}`, entry));
       return { region, accountResourceId: accountResourceId(profile), catalogModel: versionedModelId(entry), continuousFineTuning: fineTuned };
     },
   };

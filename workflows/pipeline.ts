@@ -396,7 +396,10 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     const lineage = input.lineage ? await lineageState({ lineage: input.lineage.name }) : undefined;
     if (input.lineage?.continueFromLatest && lineage?.promotedModel) status.baseModel = lineage.promotedModel;
     upsertSearchAttributes([{ key: BASE_MODEL, value: status.baseModel }]);
-    pre = await preflight({ profile: input.profile, baseModel: status.baseModel, trainingType: input.trainingType, method: input.method });
+    pre = await preflight({
+      profile: input.profile, baseModel: status.baseModel, trainingType: input.trainingType, method: input.method, deployment: input.deployment,
+      evalSetPath: input.evaluation.evalSet?.path, graders: input.evaluation.graders, copies: input.copies,
+    });
 
     const trainingPath = 'path' in input.training ? input.training.path : undefined;
     const validationPath = input.validation && 'path' in input.validation ? input.validation.path : undefined;
