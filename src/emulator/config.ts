@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { FaultRuleSchema, type FaultRule } from './faults';
+import { QuotasSchema } from './quotas';
 
 export const AccountConfigSchema = z
   .object({
@@ -17,6 +18,8 @@ export const AccountConfigSchema = z
     resourceGroup: z.string().min(1),
     region: z.string().min(1),
     apiKey: z.string().min(1),
+    /** Azure's per-resource fine-tuning limits, enforced at create time (quotas.ts); none when omitted. */
+    quotas: QuotasSchema.optional(),
   })
   .strict();
 export type AccountConfig = z.infer<typeof AccountConfigSchema>;

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import busboy from 'busboy';
 import type { EmulatedClock } from './clock';
 import type { Timings } from './config';
+import { enforceFileQuota } from './quotas';
 import { createdReply, pageAfter, type Dispatcher, type RequestContext, type Reply } from './server';
 import { ApiError, estimateTokens, fileDeletedJson, fileJson, invalidPayload, listJson, newFileId, notFound, unexpectedEntityState } from './shapes';
 import type { Account, EmulatorState, ExampleFormat, FileRecord, FileValidation } from './state';
@@ -91,6 +92,7 @@ export class FileService {
     if (!purpose) throw invalidPayload("'purpose' is a required form field.", 'purpose');
     if (!UPLOAD_PURPOSES.has(purpose)) throw invalidPayload(`'${purpose}' is not a supported purpose. Supported: ${[...UPLOAD_PURPOSES].join(', ')}.`, 'purpose');
     if (!form.file) throw invalidPayload("'file' is a required form field.", 'file');
+    enforceFileQuota(account, this.state.files.values(), purpose, form.file.content.length);
     const file = this.store(account, form.file.filename, purpose, form.file.content, ctx.now);
     const seconds = form.fields.get('expires_after[seconds]');
     if (seconds !== undefined) {
@@ -108,6 +110,7 @@ export class FileService {
     if (typeof purpose !== 'string' || !UPLOAD_PURPOSES.has(purpose)) throw invalidPayload("'purpose' must be one of the supported purposes.", 'purpose');
     if (typeof filename !== 'string' || filename.length === 0) throw invalidPayload("'filename' is required.", 'filename');
     if (typeof contentUrl !== 'string' || !/^(file|https?):/i.test(contentUrl)) throw invalidPayload("'content_url' must be a file://, http:// or https:// URL.", 'content_url');
+    enforceFileQuota(account, this.state.files.values(), purpose, 0);
     const file: FileRecord = { id: newFileId(), account: account.name, filename, purpose, bytes: 0, createdAt: ctx.now, readyAt: ctx.now, content: null };
     this.state.files.set(file.id, file);
     this.state.markDirty();

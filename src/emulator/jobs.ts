@@ -7,6 +7,7 @@
 import { normalizeRegion, resolveModel, trainingTypesFor, versionedModelId, type ModelEntry, type TrainingType } from '../catalog';
 import type { Timings } from './config';
 import type { FileService } from './files';
+import { enforceJobQuota } from './quotas';
 import { createdReply, pageAfter, type Dispatcher, type RequestContext, type Reply } from './server';
 import {
   checkpointJson,
@@ -155,6 +156,9 @@ export class JobService {
     const { hyperparameters: methodHyper, ...methodSettings } = (body.method as Record<string, Record<string, unknown> | undefined> | undefined)?.[method] ?? {};
     // Top-level hyperparameters (where Azure documents prompt_loss_weight) merged under the method's own.
     const hyper = resolveHyperparameters(mergeObjects(body.hyperparameters, methodHyper), training.validation.examples);
+    const accountJobs = [...this.state.jobs.values()].filter((j) => j.account === account.name);
+    for (const j of accountJobs) this.refresh(j, ctx.now);
+    enforceJobQuota(account, accountJobs);
 
     const id = newJobId();
     const plan = planTraining({

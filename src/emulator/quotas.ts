@@ -1,0 +1,57 @@
+/**
+ * Per-account fine-tuning quotas, enforced at create time as Azure does: a job create beyond the running + queued
+ * places, and an upload beyond the file count or total bytes, are refused with Azure's data-plane error body
+ * (`{"error": {"code": "quotaExceeded", "message"}}`, HTTP 400). Off unless an account's config sets `quotas`; the
+ * numbers Azure publishes are ftpipe's defaults in src/admission/limits.ts. See docs/emulator.md#quotas.
+ */
+import { z } from 'zod';
+import { ApiError } from './shapes';
+import type { Account, FileRecord, JobRecord } from './state';
+
+export const QuotasSchema = z
+  .object({
+    /** Jobs Azure runs at once; creates beyond `runningJobs + queuedJobs` unfinished jobs are refused. */
+    runningJobs: z.int().min(1),
+    queuedJobs: z.int().min(0).default(0),
+    /** `fine-tune` files on the account, and their total bytes. */
+    files: z.int().min(1).optional(),
+    fileBytes: z.int().min(1).optional(),
+  })
+  .strict();
+export type Quotas = z.infer<typeof QuotasSchema>;
+
+const UNFINISHED: ReadonlySet<JobRecord['status']> = new Set(['pending', 'queued', 'running', 'pausing', 'paused', 'resuming']);
+
+function quotaExceeded(message: string): ApiError {
+  return new ApiError(400, 'quotaExceeded', message);
+}
+
+/** Throws Azure's refusal when one more job would exceed the account's running + queued places. `jobs`: the account's, advanced to now. */
+export function enforceJobQuota(account: Account, jobs: JobRecord[]): void {
+  const q = account.quotas;
+  if (!q) return;
+  const unfinished = jobs.filter((j) => UNFINISHED.has(j.status)).length;
+  const places = q.runningJobs + q.queuedJobs;
+  if (unfinished >= places) {
+    throw quotaExceeded(`The resource '${account.name}' has ${unfinished} fine-tuning jobs running or queued; the limit is ${q.runningJobs} running and ${q.queuedJobs} queued. Wait for a job to finish, or cancel one.`);
+  }
+}
+
+/** Throws Azure's refusal when a new `fine-tune` file of `bytes` would exceed the account's file count or storage. */
+export function enforceFileQuota(account: Account, files: Iterable<FileRecord>, purpose: string, bytes: number): void {
+  const q = account.quotas;
+  if (!q || purpose !== 'fine-tune') return;
+  let count = 0;
+  let total = 0;
+  for (const f of files) {
+    if (f.account !== account.name || f.purpose !== 'fine-tune') continue;
+    count++;
+    total += f.bytes;
+  }
+  if (q.files !== undefined && count + 1 > q.files) {
+    throw quotaExceeded(`The resource '${account.name}' holds ${count} fine-tuning files; the limit is ${q.files}. Delete files you no longer need.`);
+  }
+  if (q.fileBytes !== undefined && total + bytes > q.fileBytes) {
+    throw quotaExceeded(`The resource '${account.name}' holds ${total} bytes of fine-tuning files; this upload of ${bytes} bytes would exceed the limit of ${q.fileBytes} bytes.`);
+  }
+}
