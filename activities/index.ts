@@ -1,4 +1,5 @@
 /** All activities, built from the worker's dependencies. Workflows import this module by type only. */
+import { admissionActivities } from './admission';
 import { azureAccess } from './azure-access';
 import { copyActivities } from './copies';
 import { datasetActivities } from './dataset';
@@ -28,6 +29,7 @@ export function createActivities(deps: ActivityDeps) {
     ...copyActivities(azure),
     ...evaluationActivities(azure, deps.config.dataRoots),
     ...notifyActivities(deps),
+    ...admissionActivities(azure),
   };
 }
 

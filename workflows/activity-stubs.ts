@@ -51,6 +51,7 @@ export function activitiesFor(timeouts: Timeouts, polling: PipelineInput['pollin
     checkDeploymentPlan: azure.checkDeploymentPlan,
     listDeployments: azure.listDeployments,
     startCheckpointCopy: azure.startCheckpointCopy,
+    joinAdmissionQueue: azure.joinAdmissionQueue,
     validateTrainingData: validation.validateTrainingData,
     uploadFile: creating.uploadFile,
     createDeployment: creating.createDeployment,

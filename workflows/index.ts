@@ -6,3 +6,5 @@ export {
   copyToRegionSignal, copyToRegionUpdate, HISTORY_EVENT_BUDGET,
 } from './pipeline';
 export type { ApprovalInput, ControlInput, ControlOutcome, PipelineWorkflowInput, PipelineContinuation } from './pipeline';
+export { resourceAdmission, requestSlotsSignal, releaseSlotsSignal, admissionQuery, admissionNoticeSignal } from './admission';
+export type { AdmissionInput, AdmissionView, SlotRequest, SlotRelease } from './admission';

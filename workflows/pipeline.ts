@@ -28,6 +28,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { activitiesFor } from './activity-stubs';
+import { runSlots, slotAmounts } from './slots';
 import { awaitApproval, copyCheckpoint, deploy, evaluate, type PostTrainingContext } from './post-training';
 import { addCurvePoint } from '../src/pipeline/curve';
 import { buildRunReport } from '../src/report/build';
@@ -118,6 +119,7 @@ function emptyStatus(input: PipelineInput): PipelineStatus {
     copies: [],
     curve: [],
     results: null,
+    admission: null,
   };
 }
 
@@ -165,6 +167,8 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     createFineTuningJob, pollFineTuningJob, pauseFineTuningJob, resumeFineTuningJob, cancelFineTuningJob, collectJobResults, deleteDeployment, lineageState,
   } = acts;
 
+  const slots = runSlots({ input, status, acts, now: nowIso, changed: () => showDetails() });
+
   /** What the Web UI shows as the run's current details (metadata, not history). */
   function showDetails(): void {
     const job = status.job;
@@ -172,6 +176,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     const parts = [`stage: ${status.stage}`, `run: ${input.runName}`, `base model: ${status.baseModel}`];
     if (job) parts.push(`job: ${job.id} (${job.status})${totalSteps ? `, step ${step ?? 0}/${totalSteps}${percent !== null ? ` (${percent}%)` : ''}` : ''}`);
     if (job?.fineTunedModel) parts.push(`model: ${job.fineTunedModel}`);
+    if (status.admission && status.admission.state !== 'released' && status.admission.state !== 'granted') parts.push(status.admission.reason);
     setCurrentDetails(parts.join('\n'));
   }
 
@@ -418,6 +423,8 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     upsertSearchAttributes([{ key: DATA_HASH, value: hash }]);
     if (input.lineage?.skipUnchangedData && lineage?.lastDataHash === hash) return false;
 
+    setStage('await_slot');
+    await slots.acquire(pre.accountResourceId, slotAmounts(input, status));
     setStage('upload');
     const sources: [FileRole, DataSource][] = [['training', input.training]];
     if (input.validation) sources.push(['validation', input.validation]);
@@ -480,6 +487,8 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
         recordError(`could not cancel Azure job ${status.job.id}: ${describeFailure(err)}`);
       }
     }
+    // After the job is cancelled: the next run's job must not start beside this one.
+    await slots.release();
     const policy = input.cleanup.uploadedFiles;
     const ours = status.files.filter((f) => f.origin === 'uploaded' || f.origin === 'imported').map((f) => f.fileId);
     let deleted: string[] = [];
@@ -533,6 +542,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
       return await finish(withoutModel('skipped_no_new_data', null, [`skipped: no new data since the lineage's last run (data ${dataHash()})`]));
     }
     const job = await monitor();
+    await slots.release();
 
     if (job.status === 'failed') {
       const code = job.error?.code ?? 'unknown';

@@ -1,11 +1,12 @@
 /**
  * Turns errors from the Azure clients into Temporal activity failures: client errors (400/401/403/404/422) fail fast
- * and are not retried; throttling, conflicts, 5xx and network faults are retried, after Azure's Retry-After when given.
+ * and are not retried, except refusals over a quota, which are waited out; throttling, conflicts, 5xx and network faults are retried, after Azure's Retry-After when given.
  * Only the status, Azure's error code and message cross over: the SDKs' error objects carry the request, whose headers
  * hold the api-key or bearer token, so they are never attached as a cause or logged.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { APIConnectionError, APIError } from 'openai';
+import { AZURE_QUOTA_CODES, QUOTA_RETRY_DELAY_MS } from '../admission/limits';
 
 export interface AzureErrorInfo {
   status: number | undefined;
@@ -89,6 +90,10 @@ export function azureFailure(err: unknown, operation: string): ApplicationFailur
   const status = info.status === undefined ? 'no response' : `HTTP ${info.status}`;
   const message = `${operation}: Azure answered ${status}${info.code ? ` ${info.code}` : ''}: ${info.message}`;
   const details = [{ status: info.status ?? null, code: info.code ?? null }];
+  // A create over one of the resource's limits succeeds once a slot frees up: wait it out, whatever the status.
+  if (info.code !== undefined && AZURE_QUOTA_CODES.includes(info.code)) {
+    return ApplicationFailure.create({ message, type: 'AzureQuotaExceeded', details, nextRetryDelay: info.retryAfterMs ?? QUOTA_RETRY_DELAY_MS });
+  }
   if (info.status !== undefined && NON_RETRYABLE_STATUSES.has(info.status)) {
     return ApplicationFailure.create({ message, type: `Azure${info.status}`, nonRetryable: true, details });
   }

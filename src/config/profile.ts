@@ -4,6 +4,7 @@
  * worker's activities resolve it. Credentials are referenced by environment variable name only.
  */
 import { z } from 'zod';
+import { ResourceLimitsSchema } from '../admission/limits';
 
 export const AzureAuthSchema = z.discriminatedUnion('type', [
   /** `api-key` header for the data plane; ARM still needs a bearer token, so pair with `armTokenEnv` or Entra. */
@@ -31,6 +32,8 @@ export const AzureProfileSchema = z
     caCertPath: z.string().min(1).optional(),
     /** Data-plane api-version for the dated URL family. */
     apiVersion: z.string().default('2025-04-01-preview'),
+    /** The resource's fine-tuning limits that runs queue for (defaults: Azure's quotas page, see src/admission/limits.ts). */
+    limits: ResourceLimitsSchema.optional(),
   })
   .strict();
 export type AzureProfile = z.infer<typeof AzureProfileSchema>;

@@ -2,11 +2,13 @@
  * What the pipeline's activities return and what its `status` query and result show. Plain data, workflow-safe.
  * Nothing here holds training content or secrets: ids, names, hashes, counts, statuses and Azure's own messages.
  */
+import type { RunAdmission } from '../admission/types';
 import type { RunReport } from '../report/types';
 
 export const STAGES = [
   'preflight',
   'validate',
+  'await_slot',
   'upload',
   'create_job',
   'train',
@@ -177,6 +179,8 @@ export interface PipelineStatus {
   curve: TrainingMetrics[];
   /** The job's results once collected (model, checkpoints, result file, trained tokens). */
   results: JobResults | null;
+  /** The run's place in its resource's admission queue, then its grant (null before it asks). */
+  admission: RunAdmission | null;
 }
 
 export interface PipelineResult {

@@ -23,9 +23,26 @@ export const DATA_HASH = defineSearchAttributeKey('FtpipeDataHash', SearchAttrib
  */
 export const SQL_VISIBILITY_KEYWORD_SLOTS = 10;
 
-export const SEARCH_ATTRIBUTES = [RUN_NAME, STAGE, BASE_MODEL, JOB_ID, FINE_TUNED_MODEL, PROFILE, LINEAGE, PROMOTED_MODEL, DATA_HASH] as const;
+/**
+ * A run's place in its resource's admission queue (1 = next), unset once it holds its slots. An Int, not a Keyword:
+ * PostgreSQL visibility allows 10 Keyword attributes per namespace and the nine above take nine of them.
+ */
+export const QUEUE_POSITION = defineSearchAttributeKey('FtpipeQueuePosition', SearchAttributeType.INT);
+
+export const SEARCH_ATTRIBUTES = [RUN_NAME, STAGE, BASE_MODEL, JOB_ID, FINE_TUNED_MODEL, PROFILE, LINEAGE, PROMOTED_MODEL, DATA_HASH, QUEUE_POSITION] as const;
+
+/** The type's name as `temporal` takes it (`Keyword`, `Int`). */
+export function searchAttributeTypeName(key: (typeof SEARCH_ATTRIBUTES)[number]): string {
+  return key.type === SearchAttributeType.INT ? 'Int' : 'Keyword';
+}
+
+/** How scripts/temporal-setup.sh takes an attribute: its name for a Keyword, `Name=Type` otherwise. */
+export function searchAttributeSpec(key: (typeof SEARCH_ATTRIBUTES)[number]): string {
+  const type = searchAttributeTypeName(key);
+  return type === 'Keyword' ? key.name : `${key.name}=${type}`;
+}
 
 /** `Name=Type` pairs as `temporal server start-dev --search-attribute` takes them. */
 export function searchAttributeFlags(): string[] {
-  return SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]);
+  return SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${searchAttributeTypeName(key)}`]);
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { temporal } from '@temporalio/proto';
-import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
+import { SEARCH_ATTRIBUTES, searchAttributeTypeName } from '../../src/temporal/search-attributes';
 import type { CheckWorkerResult } from '../../workflows';
 import { useTemporal } from '../helpers/temporal';
 
@@ -26,10 +26,11 @@ describe('skeleton workflow on the real dev server', () => {
     assert.equal(scheduled[0]?.activityTaskScheduledEventAttributes?.activityType?.name, 'describeWorker');
   });
 
-  it('registers ftpipe\'s search attributes as Keyword', async () => {
+  it('registers ftpipe\'s search attributes with their types (Keyword, the queue position Int)', async () => {
     const response = await env.connection.operatorService.listSearchAttributes({ namespace: env.server.namespace });
+    const { INDEXED_VALUE_TYPE_KEYWORD, INDEXED_VALUE_TYPE_INT } = temporal.api.enums.v1.IndexedValueType;
     for (const key of SEARCH_ATTRIBUTES) {
-      assert.equal(response.customAttributes?.[key.name], temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD, key.name);
+      assert.equal(response.customAttributes?.[key.name], searchAttributeTypeName(key) === 'Int' ? INDEXED_VALUE_TYPE_INT : INDEXED_VALUE_TYPE_KEYWORD, key.name);
     }
   });
 });

@@ -6,7 +6,7 @@ import Ajv, { type AnySchema } from 'ajv';
 import AjvDraft04 from 'ajv-draft-04';
 import draft07 from 'ajv/dist/refs/json-schema-draft-07.json';
 import { parse } from 'yaml';
-import { SEARCH_ATTRIBUTES, SQL_VISIBILITY_KEYWORD_SLOTS } from '../../src/temporal/search-attributes';
+import { SEARCH_ATTRIBUTES, SQL_VISIBILITY_KEYWORD_SLOTS, searchAttributeSpec, searchAttributeTypeName } from '../../src/temporal/search-attributes';
 import { ROOT } from '../helpers/cli';
 
 interface Mount {
@@ -167,11 +167,12 @@ describe('docker-compose.yml', () => {
     const script = setup.volumes?.find((v): v is Mount => typeof v !== 'string' && v.source === './scripts/temporal-setup.sh');
     assert.ok(script, 'scripts/temporal-setup.sh is not mounted into temporal-setup');
     assert.ok(setup.entrypoint?.includes(script.target), 'temporal-setup does not run the mounted script');
-    assert.deepEqual(setup.command, SEARCH_ATTRIBUTES.map((k) => k.name));
+    assert.deepEqual(setup.command, SEARCH_ATTRIBUTES.map(searchAttributeSpec));
     assert.equal(setup.environment?.TEMPORAL_NAMESPACE, services.worker!.environment?.TEMPORAL_NAMESPACE);
     // auto-setup adds Temporal's Custom*Field test attributes (one Keyword) unless told not to.
     const autoSetupKeywords = services.temporal!.environment?.SKIP_ADD_CUSTOM_SEARCH_ATTRIBUTES === 'true' ? 0 : 1;
-    assert.ok(SEARCH_ATTRIBUTES.length + autoSetupKeywords <= SQL_VISIBILITY_KEYWORD_SLOTS, `${SEARCH_ATTRIBUTES.length} + ${autoSetupKeywords} Keyword attributes`);
+    const keywords = SEARCH_ATTRIBUTES.filter((k) => searchAttributeTypeName(k) === 'Keyword').length;
+    assert.ok(keywords + autoSetupKeywords <= SQL_VISIBILITY_KEYWORD_SLOTS, `${keywords} + ${autoSetupKeywords} Keyword attributes`);
   });
 
   it('pins the images to the Temporal release ftpipe is tested with and passes credentials only from the host', () => {

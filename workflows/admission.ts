@@ -1,0 +1,274 @@
+/**
+ * `resourceAdmission`: one long-lived workflow per Azure resource (and task queue) that hands out the resource's
+ * slots - job places (running + queued), files and their bytes, fine-tuned deployments - to the runs that target it.
+ *
+ * A run asks with the `requestSlots` signal, sent by signal-with-start (activities/admission.ts), so the queue exists
+ * as soon as anyone needs it. Requests and grants are keyed by the run's workflow id: a repeated request changes
+ * nothing and a holder is never granted twice. Requests queue by priority, then first come first served; the head is
+ * never overtaken, so a large request is not starved. The queue tells each waiting run its position and each granted
+ * run its grant (signals to the run), takes slots back on `releaseSlots` (sent by the run's cleanup), and checks that
+ * holders are still open while others wait, so a terminated run cannot keep its slots. It continues as new when its
+ * history grows, carrying its state. Everything is in workflow state: worker and server restarts lose nothing.
+ */
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { capacity, SLOT_KINDS, type ResourceLimits, type SlotAmounts } from '../src/admission/limits';
+import type { AdmissionNotice } from '../src/admission/types';
+
+export type { AdmissionNotice } from '../src/admission/types';
+
+/** Continue as new past this many events: the queue lives for months, its history stays small. */
+const ADMISSION_HISTORY_BUDGET = 2_000;
+/** Waiting runs told their exact position; those further back learn it when they move up to here. */
+const POSITIONS_NOTIFIED = 25;
+
+export interface SlotRequest {
+  /** The requesting run's workflow id: the key of its request, grant and release. */
+  holder: string;
+  runName: string;
+  amounts: SlotAmounts;
+  /** Higher first; equal priorities are first come, first served. */
+  priority: number;
+  /** The resource's limits as the requester's profile has them (the newest request's win). */
+  limits: ResourceLimits;
+}
+
+export interface SlotRelease {
+  holder: string;
+}
+
+interface Holder {
+  holder: string;
+  runName: string;
+  amounts: SlotAmounts;
+  grantedAt: string;
+}
+
+interface Waiting extends Holder {
+  priority: number;
+  seq: number;
+  requestedAt: string;
+  /** Position last told to the run (0: not yet). */
+  told: number;
+}
+
+export interface AdmissionState {
+  holders: Holder[];
+  queue: Waiting[];
+  seq: number;
+  /** Grants made over the queue's life, across continuations. */
+  granted: number;
+  /** Holders found closed without releasing (terminated, or ended before their release arrived). */
+  reclaimed: number;
+}
+
+export interface AdmissionInput {
+  /** The account's ARM id. */
+  resource: string;
+  limits: ResourceLimits;
+  state?: AdmissionState;
+}
+
+export interface AdmissionView {
+  resource: string;
+  limits: ResourceLimits;
+  capacity: SlotAmounts;
+  used: SlotAmounts;
+  free: SlotAmounts;
+  holders: Holder[];
+  queue: { holder: string; runName: string; position: number; amounts: SlotAmounts; priority: number; requestedAt: string }[];
+  granted: number;
+  reclaimed: number;
+}
+
+export const requestSlotsSignal = defineSignal<[SlotRequest]>('requestSlots');
+export const releaseSlotsSignal = defineSignal<[SlotRelease]>('releaseSlots');
+export const admissionQuery = defineQuery<AdmissionView, [Record<string, never>?]>('admission');
+/** Sent by the queue to a run: its position while it waits, then its grant. */
+export const admissionNoticeSignal = defineSignal<[AdmissionNotice]>('admissionNotice');
+
+function nowIso(): string {
+  return new Date().toISOString();
+}
+
+function zero(): SlotAmounts {
+  return { jobs: 0, files: 0, fileBytes: 0, deployments: 0 };
+}
+
+function sum(holders: Holder[]): SlotAmounts {
+  const used = zero();
+  for (const h of holders) for (const kind of SLOT_KINDS) used[kind] += h.amounts[kind];
+  return used;
+}
+
+/** A request larger than the whole capacity is granted once the resource is otherwise idle (Azure is then the judge). */
+function fits(amounts: SlotAmounts, used: SlotAmounts, cap: SlotAmounts, idle: boolean): boolean {
+  return idle || SLOT_KINDS.every((kind) => amounts[kind] === 0 || used[kind] + amounts[kind] <= cap[kind]);
+}
+
+/** Why the head of the queue waits, in words. */
+function shortage(amounts: SlotAmounts, used: SlotAmounts, cap: SlotAmounts, limits: ResourceLimits): string {
+  const words: Record<keyof SlotAmounts, string> = {
+    jobs: `job slots (${used.jobs} of ${cap.jobs} in use: ${limits.runningJobs} running + ${limits.queuedJobs} queued)`,
+    files: `file slots (${used.files} of ${cap.files} in use)`,
+    fileBytes: `file storage (${used.fileBytes} of ${cap.fileBytes} bytes in use)`,
+    deployments: `deployment slots (${used.deployments} of ${cap.deployments} in use)`,
+  };
+  return SLOT_KINDS.filter((kind) => amounts[kind] > 0 && used[kind] + amounts[kind] > cap[kind]).map((kind) => words[kind]).join(', ');
+}
+
+export async function resourceAdmission(input: AdmissionInput): Promise<void> {
+  const { resource } = input;
+  let limits = input.limits;
+  const state: AdmissionState = input.state ?? { holders: [], queue: [], seq: 0, granted: 0, reclaimed: 0 };
+  let changed = true;
+  /** Holders to (re)send their grant: new grants, and holders asking again (a retried request). */
+  const grantsToSend = new Set<string>();
+  const { closedWorkflows } = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' } });
+
+  const ordered = (): Waiting[] => state.queue.sort((a, b) => b.priority - a.priority || a.seq - b.seq);
+
+  setHandler(requestSlotsSignal, (request) => {
+    limits = request.limits;
+    changed = true;
+    if (state.holders.some((h) => h.holder === request.holder)) {
+      grantsToSend.add(request.holder);
+      return;
+    }
+    if (state.queue.some((w) => w.holder === request.holder)) return;
+    state.queue.push({
+      holder: request.holder, runName: request.runName, amounts: request.amounts, priority: request.priority,
+      seq: ++state.seq, requestedAt: nowIso(), grantedAt: '', told: 0,
+    });
+  }, { description: 'Queue a run for slots (sent by the run through signal-with-start). Input: {"holder", "runName", "amounts", "priority", "limits"}.' });
+
+  const release = (holder: string): void => {
+    state.holders = state.holders.filter((h) => h.holder !== holder);
+    state.queue = state.queue.filter((w) => w.holder !== holder);
+    grantsToSend.delete(holder);
+  };
+  setHandler(releaseSlotsSignal, ({ holder }) => {
+    release(holder);
+    changed = true;
+  }, { description: 'Give back a run\'s slots, or take it out of the queue (sent by the run\'s cleanup). Input: {"holder": "<workflow id>"}.' });
+
+  const view = (): AdmissionView => {
+    const cap = capacity(limits);
+    const used = sum(state.holders);
+    const free = zero();
+    for (const kind of SLOT_KINDS) free[kind] = Math.max(0, cap[kind] - used[kind]);
+    return {
+      resource, limits, capacity: cap, used, free, holders: state.holders, granted: state.granted, reclaimed: state.reclaimed,
+      queue: ordered().map((w, i) => ({ holder: w.holder, runName: w.runName, position: i + 1, amounts: w.amounts, priority: w.priority, requestedAt: w.requestedAt })),
+    };
+  };
+  setHandler(admissionQuery, view, { description: 'Limits, slots used and free, holders, and the queue in order.' });
+
+  /** Sends a notice to a run; false when the run is gone (closed), so its place or slots can be freed. */
+  async function tell(holder: string, notice: AdmissionNotice): Promise<boolean> {
+    try {
+      await getExternalWorkflowHandle(holder).signal(admissionNoticeSignal, notice);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  function grantWhatFits(): void {
+    const cap = capacity(limits);
+    for (const head of ordered()) {
+      const used = sum(state.holders);
+      if (!fits(head.amounts, used, cap, state.holders.length === 0)) break;
+      state.queue = state.queue.filter((w) => w !== head);
+      state.holders.push({ holder: head.holder, runName: head.runName, amounts: head.amounts, grantedAt: nowIso() });
+      state.granted++;
+      grantsToSend.add(head.holder);
+    }
+  }
+
+  async function notify(): Promise<void> {
+    const cap = capacity(limits);
+    const used = sum(state.holders);
+    const grants = [...grantsToSend];
+    grantsToSend.clear();
+    const waiting = ordered();
+    const head = waiting[0];
+    const reason = head ? `waiting for ${shortage(head.amounts, used, cap, limits) || 'the runs ahead'} on ${resource}` : '';
+    const positions = waiting.map((w, i) => ({ w, position: i + 1 })).filter(({ w, position }) => position <= POSITIONS_NOTIFIED ? w.told !== position : w.told === 0);
+    const results = await Promise.all([
+      ...grants.map(async (holder) => ({ holder, ok: await tell(holder, { resource, state: 'granted', position: 0, reason: `slots granted on ${resource}` }) })),
+      ...positions.map(async ({ w, position }) => {
+        w.told = position;
+        return { holder: w.holder, ok: await tell(w.holder, { resource, state: 'waiting', position, reason: `${reason}; position ${position} of ${waiting.length}` }) };
+      }),
+    ]);
+    for (const { holder, ok } of results) {
+      if (!ok) {
+        release(holder);
+        state.reclaimed++;
+        changed = true;
+      }
+    }
+  }
+
+  async function reclaimClosedHolders(): Promise<void> {
+    const ids = state.holders.map((h) => h.holder);
+    if (ids.length === 0) return;
+    let closed: string[];
+    try {
+      closed = await closedWorkflows({ workflowIds: ids });
+    } catch (err) {
+      if (err instanceof ActivityFailure) return;
+      throw err;
+    }
+    for (const holder of closed) {
+      release(holder);
+      state.reclaimed++;
+      changed = true;
+    }
+  }
+
+  function showDetails(): void {
+    const v = view();
+    setCurrentDetails([
+      `resource: ${resource}`,
+      `jobs: ${v.used.jobs}/${v.capacity.jobs}, files: ${v.used.files}/${v.capacity.files}, deployments: ${v.used.deployments}/${v.capacity.deployments}`,
+      `holders: ${v.holders.map((h) => h.runName).join(', ') || 'none'}`,
+      `queue: ${v.queue.length}${v.queue[0] ? ` (next: ${v.queue[0].runName})` : ''}`,
+    ].join('\n'));
+  }
+
+  for (;;) {
+    if (changed) {
+      changed = false;
+      grantWhatFits();
+      await notify();
+      showDetails();
+      continue;
+    }
+    const info = workflowInfo();
+    if (info.historyLength >= ADMISSION_HISTORY_BUDGET || info.continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      if (!changed) await continueAsNew<typeof resourceAdmission>({ resource, limits, state });
+      continue;
+    }
+    // While runs wait, check now and then that every holder is still open; idle, sleep until a signal.
+    const waitingForSlots = state.queue.length > 0 && state.holders.length > 0;
+    const woken = () => changed || grantsToSend.size > 0;
+    const signalled = waitingForSlots ? await condition(woken, `${limits.holderCheckSeconds} seconds`) : (await condition(woken), true);
+    if (grantsToSend.size > 0) changed = true;
+    if (!signalled && waitingForSlots) await reclaimClosedHolders();
+  }
+}
