@@ -29,6 +29,7 @@ import {
 } from '@temporalio/workflow';
 import { activitiesFor } from './activity-stubs';
 import { runSlots, slotAmounts } from './slots';
+import { budgetRefusal, estimateTrainingCost } from '../src/pipeline/cost';
 import { awaitApproval, copyCheckpoint, deploy, evaluate, type PostTrainingContext } from './post-training';
 import { addCurvePoint } from '../src/pipeline/curve';
 import { buildRunReport } from '../src/report/build';
@@ -120,6 +121,7 @@ function emptyStatus(input: PipelineInput): PipelineStatus {
     curve: [],
     results: null,
     admission: null,
+    cost: null,
   };
 }
 
@@ -377,6 +379,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
       files: status.files, validation: status.validation, timeline: status.timeline, deletedFiles: [], evaluation: null, approval: null, deployments: [],
       deletedDeployments: [], copies: status.copies, notes: [...notes, liveSummary([], [])],
       report: buildRunReport({ status, execution: 'COMPLETED', outcome, generatedAt: nowIso() }),
+      cost: status.cost,
     };
   }
 
@@ -422,6 +425,10 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     const hash = dataHash();
     upsertSearchAttributes([{ key: DATA_HASH, value: hash }]);
     if (input.lineage?.skipUnchangedData && lineage?.lastDataHash === hash) return false;
+
+    status.cost = estimateTrainingCost({ catalogModel: pre.catalogModel, method: input.method.type, trainingType: input.trainingType, validation: status.validation });
+    const overBudget = budgetRefusal(input.budget.maxTrainingUsd, status.cost);
+    if (overBudget) throw ApplicationFailure.nonRetryable(overBudget, 'BudgetExceeded', { estimate: status.cost });
 
     setStage('await_slot');
     await slots.acquire(pre.accountResourceId, slotAmounts(input, status));
@@ -643,6 +650,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
       deletedDeployments,
       copies: status.copies,
       notes,
+      cost: status.cost,
       report: buildRunReport({ status, execution: 'COMPLETED', outcome, deleted: [...deletedDeployments, ...deletedFiles], generatedAt: nowIso() }),
     });
   } catch (err) {

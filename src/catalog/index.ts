@@ -3,6 +3,7 @@ import { BUILTIN_CATALOG, type Catalog, type DeploymentType, type ModelEntry, ty
 
 export * from './models';
 export * from './config';
+export * from './prices';
 
 const FINE_TUNED_SUFFIX = /\.ft-[0-9a-f]{32}(?:[-_A-Za-z0-9]*)?(?::ckpt-step-\d+)?$/;
 

@@ -167,6 +167,8 @@ export const PipelineInputSchema = z
     deployment: DeploymentSchema.optional(),
     /** Copy the chosen checkpoint to other regions (more can be asked for while the run goes, with `copyToRegion`). */
     copies: z.array(CopyRequestSchema).max(10).default([]),
+    /** Spending limits: a run whose estimated training cost exceeds `maxTrainingUsd` is refused before it uploads anything. */
+    budget: z.object({ maxTrainingUsd: z.number().positive().optional() }).strict().default({}),
     /** The resource's admission queue: higher `priority` runs get free slots first; equal ones first come, first served. */
     admission: z.object({ priority: z.int().min(0).max(100).default(0) }).strict().default({ priority: 0 }),
     /** A line of models (a schedule's runs share one): lets a run continue from the lineage's last good model and skip unchanged data. */

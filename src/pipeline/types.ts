@@ -3,6 +3,7 @@
  * Nothing here holds training content or secrets: ids, names, hashes, counts, statuses and Azure's own messages.
  */
 import type { RunAdmission } from '../admission/types';
+import type { TrainingCostEstimate } from './cost';
 import type { RunReport } from '../report/types';
 
 export const STAGES = [
@@ -181,6 +182,8 @@ export interface PipelineStatus {
   results: JobResults | null;
   /** The run's place in its resource's admission queue, then its grant (null before it asks). */
   admission: RunAdmission | null;
+  /** Expected training cost, from the validated data's billed tokens and the catalogue's prices (null before validation). */
+  cost: TrainingCostEstimate | null;
 }
 
 export interface PipelineResult {
@@ -207,6 +210,8 @@ export interface PipelineResult {
   notes: string[];
   /** The data of `ftpipe report` (every ending has one; null in results of older runs that produced no model). */
   report: RunReport | null;
+  /** The training cost estimated before upload. */
+  cost: TrainingCostEstimate | null;
 }
 
 export interface EvaluationOutcome {
