@@ -8,3 +8,5 @@ export {
 export type { ApprovalInput, ControlInput, ControlOutcome, PipelineWorkflowInput, PipelineContinuation } from './pipeline';
 export { resourceAdmission, requestSlotsSignal, releaseSlotsSignal, admissionQuery, admissionNoticeSignal } from './admission';
 export type { AdmissionInput, AdmissionView, SlotRequest, SlotRelease } from './admission';
+export { planPipeline } from './plan';
+export type { RunPlan, PlannedDeployment } from './plan';

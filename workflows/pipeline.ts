@@ -431,7 +431,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     if (overBudget) throw ApplicationFailure.nonRetryable(overBudget, 'BudgetExceeded', { estimate: status.cost });
 
     setStage('await_slot');
-    await slots.acquire(pre.accountResourceId, slotAmounts(input, status));
+    await slots.acquire(pre.accountResourceId, slotAmounts(input, status.validation));
     setStage('upload');
     const sources: [FileRole, DataSource][] = [['training', input.training]];
     if (input.validation) sources.push(['validation', input.validation]);

@@ -7,7 +7,7 @@ import { condition, getExternalWorkflowHandle, setHandler, upsertSearchAttribute
 import type { SlotAmounts } from '../src/admission/limits';
 import { admissionWorkflowId } from '../src/admission/types';
 import type { DataSource, PipelineInput } from '../src/pipeline/input';
-import type { PipelineStatus } from '../src/pipeline/types';
+import type { PipelineStatus, ValidationSummary } from '../src/pipeline/types';
 import { QUEUE_POSITION } from '../src/temporal/search-attributes';
 import type { PipelineActivities } from './activity-stubs';
 import { admissionNoticeSignal, releaseSlotsSignal } from './admission';
@@ -20,14 +20,14 @@ export interface RunSlots {
 }
 
 /** What a run takes: one job place, and the files it will upload with their bytes (given file ids are already there). */
-export function slotAmounts(input: PipelineInput, status: PipelineStatus): SlotAmounts {
+export function slotAmounts(input: PipelineInput, validation: ValidationSummary | null): SlotAmounts {
   const sources: [string, DataSource | undefined][] = [['training', input.training], ['validation', input.validation]];
   let files = 0;
   let fileBytes = 0;
   for (const [role, source] of sources) {
     if (!source || 'fileId' in source) continue;
     files++;
-    fileBytes += status.validation?.files.find((f) => f.role === role)?.uploadBytes ?? 0;
+    fileBytes += validation?.files.find((f) => f.role === role)?.uploadBytes ?? 0;
   }
   return { jobs: 1, files, fileBytes, deployments: 0 };
 }

@@ -8,6 +8,8 @@ import { parse as parseYaml } from 'yaml';
 import { formatTable } from '../table';
 import { FtpipeClient, PipelineAlreadyRunningError, type PipelineHandle, type PipelineResult, type PipelineStatus } from '../../client';
 import { PipelineInputError, type PipelineInputDraft } from '../../pipeline/input';
+import { TASK_QUEUE } from '../../temporal/constants';
+import { formatPlan, planRun } from '../dry-run';
 
 export interface ConnectionFlags {
   address?: string;
@@ -196,11 +198,17 @@ export function registerRunCommands(program: Command): void {
     .option('--wait', 'follow the run with a progress bar, then print its summary')
     .option('--workflow-id <id>', 'workflow id (default ftpipe-<runName>)')
     .option('--join', 'if a run with this id is open, follow it instead of refusing')
-    .action(async (file: string, opts: ConnectionFlags & { wait?: boolean; workflowId?: string; join?: boolean }) => {
+    .option('--dry-run', 'print the plan (validation, cost estimate, free slots, deployments and their hourly cost) without writing to Azure')
+    .option('--task-queue <queue>', 'task queue of the workers (default fine-tuning)')
+    .action(async (file: string, opts: ConnectionFlags & { wait?: boolean; workflowId?: string; join?: boolean; dryRun?: boolean; taskQueue?: string }) => {
       const input = readPipelineFile(file);
       const client = await connect(opts);
       try {
-        const handle = await client.startPipeline(input, { ...(opts.workflowId ? { workflowId: opts.workflowId } : {}), ifRunning: opts.join ? 'join' : 'fail' });
+        if (opts.dryRun) {
+          console.log(formatPlan(await planRun(client, input, opts.taskQueue ?? TASK_QUEUE)));
+          return;
+        }
+        const handle = await client.startPipeline(input, { ...(opts.workflowId ? { workflowId: opts.workflowId } : {}), ...(opts.taskQueue ? { taskQueue: opts.taskQueue } : {}), ifRunning: opts.join ? 'join' : 'fail' });
         console.log(`started ${handle.workflowId}`);
         if (!opts.wait) return;
         await follow(handle);

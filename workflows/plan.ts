@@ -1,0 +1,116 @@
+/**
+ * `planPipeline`: what a run would do, without doing it (`ftpipe run --dry-run`). It runs the read-only steps a run
+ * starts with - preflight against the worker's profile and the catalogue, validation of local files - and adds the
+ * cost estimate, the budget's verdict, the resource's free slots now, and what would be deployed where at what hourly
+ * cost. No activity it calls writes to Azure: nothing is uploaded, created or deployed.
+ */
+import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { SlotAmounts } from '../src/admission/limits';
+import type { DeploymentType } from '../src/catalog/models';
+import { budgetRefusal, estimateTrainingCost, hostingUsdPerHour, type TrainingCostEstimate } from '../src/pipeline/cost';
+import { PipelineInputError, parsePipelineInput, type PipelineInputDraft } from '../src/pipeline/input';
+import type { PreflightResult, ValidationSummary } from '../src/pipeline/types';
+import { slotAmounts } from './slots';
+
+export interface PlannedDeployment {
+  purpose: 'promotion' | 'evaluation' | 'copy';
+  profile: string;
+  region: string | null;
+  name: string;
+  type: DeploymentType;
+  capacity: number;
+  /** USD per hour while it exists (null: billed in PTU-hours); evaluation deployments live only while scored. */
+  usdPerHour: number | null;
+  /** Why the catalogue refuses it, when it does. */
+  problem: string | null;
+}
+
+export interface RunPlan {
+  runName: string;
+  profile: string;
+  preflight: PreflightResult;
+  validation: ValidationSummary | null;
+  cost: TrainingCostEstimate;
+  /** Why the budget would refuse the run, or null. */
+  budgetRefusal: string | null;
+  slots: { resource: string; needs: SlotAmounts; capacity: SlotAmounts; free: SlotAmounts; queued: number; queue: string };
+  deployments: PlannedDeployment[];
+  /** USD per hour of what the run would leave live (promotion and copies). */
+  hourlyAfterRun: number | null;
+}
+
+function reason(err: unknown): string {
+  if (err instanceof ActivityFailure && err.cause) return err.cause.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+export async function planPipeline(draft: PipelineInputDraft): Promise<RunPlan> {
+  let input;
+  try {
+    input = parsePipelineInput(draft);
+  } catch (err) {
+    if (err instanceof PipelineInputError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidPipelineInput', { issues: err.issues });
+    throw err;
+  }
+  const { preflight, validateTrainingData, admissionView, checkDeploymentPlan } = proxyActivities<Activities>({
+    startToCloseTimeout: '2 hours',
+    heartbeatTimeout: '1 minute',
+    retry: { maximumAttempts: 3 },
+  });
+  const pre = await preflight({ profile: input.profile, baseModel: input.baseModel, trainingType: input.trainingType, method: input.method });
+  let validation: ValidationSummary | null = null;
+  if ('path' in input.training) {
+    const nEpochs = input.hyperparameters.nEpochs;
+    validation = await validateTrainingData({
+      trainingPath: input.training.path,
+      ...(input.validation && 'path' in input.validation ? { validationPath: input.validation.path } : {}),
+      model: input.baseModel,
+      method: input.method.type,
+      ...(typeof nEpochs === 'number' ? { nEpochs } : {}),
+    });
+  }
+  const cost = estimateTrainingCost({ catalogModel: pre.catalogModel, method: input.method.type, trainingType: input.trainingType, validation });
+  const queue = await admissionView({ profile: input.profile });
+  const capacity: SlotAmounts = {
+    jobs: queue.target.limits.runningJobs + queue.target.limits.queuedJobs, files: queue.target.limits.files,
+    fileBytes: queue.target.limits.fileBytes, deployments: queue.target.limits.fineTunedDeployments,
+  };
+
+  const deployments: PlannedDeployment[] = [];
+  const plan = async (purpose: PlannedDeployment['purpose'], profile: string, region: string | null, name: string, type: DeploymentType, capacityUnits: number): Promise<void> => {
+    let problem: string | null = null;
+    try {
+      await checkDeploymentPlan({ profile, baseModel: input.baseModel, type, capacity: capacityUnits });
+    } catch (err) {
+      problem = reason(err);
+    }
+    deployments.push({ purpose, profile, region, name, type, capacity: capacityUnits, usdPerHour: hostingUsdPerHour(type), problem });
+  };
+  if (input.evaluation.evalSet) await plan('evaluation', input.profile, pre.region, 'one per checkpoint, deleted once scored', 'DeveloperTier', 1);
+  if (input.deployment) await plan('promotion', input.profile, pre.region, `${input.deployment.name}-v<next>`, input.deployment.type, input.deployment.capacity);
+  for (const copy of input.copies) {
+    if (copy.deploy) await plan('copy', copy.deploy.profile, copy.region, copy.deploy.name, copy.deploy.type, copy.deploy.capacity);
+  }
+  const lasting = deployments.filter((d) => d.purpose !== 'evaluation');
+  const hourlyAfterRun = lasting.some((d) => d.usdPerHour === null) ? null : lasting.reduce((sum, d) => sum + (d.usdPerHour ?? 0), 0);
+
+  return {
+    runName: input.runName,
+    profile: input.profile,
+    preflight: pre,
+    validation,
+    cost,
+    budgetRefusal: budgetRefusal(input.budget.maxTrainingUsd, cost) ?? null,
+    slots: {
+      resource: queue.target.resource,
+      needs: slotAmounts(input, validation),
+      capacity,
+      free: queue.view?.free ?? capacity,
+      queued: queue.view?.queue.length ?? 0,
+      queue: queue.target.queue,
+    },
+    deployments,
+    hourlyAfterRun,
+  };
+}
