@@ -30,7 +30,7 @@ function peakUnfinishedJobs(env: PipelineTestEnv, account: string): number {
 }
 
 function withLimits(env: PipelineTestEnv, limits: Partial<ResourceLimits>): WorkerConfig {
-  return { profiles: env.config.profiles.map((p) => ({ ...p, limits: { ...DEFAULT_LIMITS, ...limits } })) };
+  return { ...env.config, profiles: env.config.profiles.map((p) => ({ ...p, limits: { ...DEFAULT_LIMITS, ...limits } })) };
 }
 
 async function admission(env: PipelineTestEnv, taskQueue: string, account = SWC): Promise<AdmissionView> {
