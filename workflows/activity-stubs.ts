@@ -52,6 +52,7 @@ export function activitiesFor(timeouts: Timeouts, polling: PipelineInput['pollin
     listDeployments: azure.listDeployments,
     startCheckpointCopy: azure.startCheckpointCopy,
     joinAdmissionQueue: azure.joinAdmissionQueue,
+    admissionView: azure.admissionView,
     validateTrainingData: validation.validateTrainingData,
     uploadFile: creating.uploadFile,
     createDeployment: creating.createDeployment,

@@ -4,8 +4,8 @@
  * cost estimate, the budget's verdict, the resource's free slots now, and what would be deployed where at what hourly
  * cost. No activity it calls writes to Azure: nothing is uploaded, created or deployed.
  */
-import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
+import { activitiesFor } from './activity-stubs';
 import type { SlotAmounts } from '../src/admission/limits';
 import type { DeploymentType } from '../src/catalog/models';
 import { budgetRefusal, estimateTrainingCost, hostingUsdPerHour, type TrainingCostEstimate } from '../src/pipeline/cost';
@@ -53,11 +53,7 @@ export async function planPipeline(draft: PipelineInputDraft): Promise<RunPlan> 
     if (err instanceof PipelineInputError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidPipelineInput', { issues: err.issues });
     throw err;
   }
-  const { preflight, validateTrainingData, admissionView, checkDeploymentPlan } = proxyActivities<Activities>({
-    startToCloseTimeout: '2 hours',
-    heartbeatTimeout: '1 minute',
-    retry: { maximumAttempts: 3 },
-  });
+  const { preflight, validateTrainingData, admissionView, checkDeploymentPlan } = activitiesFor(input.timeouts, input.polling);
   const pre = await preflight({ profile: input.profile, baseModel: input.baseModel, trainingType: input.trainingType, method: input.method });
   let validation: ValidationSummary | null = null;
   if ('path' in input.training) {
