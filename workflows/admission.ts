@@ -26,6 +26,7 @@ import {
 import type { Activities } from '../activities';
 import { capacity, SLOT_KINDS, type ResourceLimits, type SlotAmounts } from '../src/admission/limits';
 import type { AdmissionNotice } from '../src/admission/types';
+import { recordAdmissionQueueLength } from '../src/telemetry/workflow-metrics';
 
 export type { AdmissionNotice } from '../src/admission/types';
 
@@ -256,6 +257,7 @@ export async function resourceAdmission(input: AdmissionInput): Promise<void> {
       grantWhatFits();
       await notify();
       showDetails();
+      recordAdmissionQueueLength(resource, state.queue.length);
       continue;
     }
     const info = workflowInfo();

@@ -9,6 +9,7 @@ import { admissionWorkflowId } from '../src/admission/types';
 import type { DataSource, PipelineInput } from '../src/pipeline/input';
 import type { PipelineStatus, ValidationSummary } from '../src/pipeline/types';
 import { QUEUE_POSITION } from '../src/temporal/search-attributes';
+import { recordAdmissionWait } from '../src/telemetry/workflow-metrics';
 import type { PipelineActivities } from './activity-stubs';
 import { admissionNoticeSignal, releaseSlotsSignal } from './admission';
 
@@ -52,6 +53,7 @@ export function runSlots(ctx: {
       admission.position = null;
       admission.grantedAt = ctx.now();
       admission.waitedSeconds = Math.round((Date.parse(admission.grantedAt) - Date.parse(admission.requestedAt)) / 1000);
+      recordAdmissionWait(admission.resource, admission.waitedSeconds);
       upsertSearchAttributes([{ key: QUEUE_POSITION, value: null }]);
     } else {
       admission.state = 'waiting';

@@ -110,7 +110,7 @@ export function statusFromVisibility(run: VisibleRun): PipelineStatus {
     runName: run.runName, profile: run.profile, baseModel: run.baseModel, stage: run.stage as PipelineStatus['stage'], job: null,
     progress: { step: null, totalSteps: null, percent: null, etaSeconds: null }, latestMetrics: null, recentEvents: [], files: [], validation: null,
     timeline: [{ stage: run.stage as PipelineStatus['stage'], at: run.startedAt }], requests: [], errors: [], continuations: 0, evaluation: null, approval: null,
-    deployments: [], copies: [], curve: [], results: null,
+    deployments: [], copies: [], curve: [], results: null, admission: null, cost: null,
   };
 }
 
