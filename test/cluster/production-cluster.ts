@@ -21,7 +21,7 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator';
 import type { PipelineInputDraft } from '../../src/pipeline/input';
 import type { PipelineStatus } from '../../src/pipeline/types';
 import { emulatorProfiles, EMULATOR_PROFILE } from '../../src/stack/emulator-profiles';
-import { JOB_ID, SEARCH_ATTRIBUTES, STAGE } from '../../src/temporal/search-attributes';
+import { JOB_ID, SEARCH_ATTRIBUTES, STAGE, searchAttributeSpec, searchAttributeTypeName } from '../../src/temporal/search-attributes';
 import type { fineTunePipeline } from '../../workflows';
 import { ROOT, spawnCli, type CliProcess } from '../helpers/cli';
 import { jobsOfRun } from '../helpers/emulator-state';
@@ -207,7 +207,7 @@ describe('ftpipe on a Temporal cluster (temporal-server + PostgreSQL + Web UI se
 
     // The namespace, then ftpipe's search attributes by the script docker-compose.yml runs.
     await run(TEMPORAL_CLI, ['operator', 'namespace', 'create', '--address', cluster.address, '--namespace', NAMESPACE, '--retention', '24h']);
-    const setup = await run('sh', [join(ROOT, 'scripts', 'temporal-setup.sh'), ...SEARCH_ATTRIBUTES.map((k) => k.name)], {
+    const setup = await run('sh', [join(ROOT, 'scripts', 'temporal-setup.sh'), ...SEARCH_ATTRIBUTES.map(searchAttributeSpec)], {
       env: { ...process.env, TEMPORAL_ADDRESS: cluster.address, TEMPORAL_NAMESPACE: NAMESPACE, TEMPORAL_CLI },
     });
     assert.match(setup.stdout, /temporal-setup: namespace default has ftpipe's search attributes/);
@@ -314,6 +314,6 @@ describe('ftpipe on a Temporal cluster (temporal-server + PostgreSQL + Web UI se
     const ui = (await (await fetch(`${cluster.uiUrl}/api/v1/namespaces/${NAMESPACE}/workflows?query=${encodeURIComponent(query)}`)).json()) as { executions?: { execution: { workflowId: string } }[] };
     assert.deepEqual(ui.executions?.map((e) => e.execution.workflowId).sort(), [...names].sort());
     const attributes = (await (await fetch(`${cluster.uiUrl}/api/v1/namespaces/${NAMESPACE}/search-attributes`)).json()) as { customAttributes: Record<string, string> };
-    for (const key of SEARCH_ATTRIBUTES) assert.equal(attributes.customAttributes[key.name], 'INDEXED_VALUE_TYPE_KEYWORD', key.name);
+    for (const key of SEARCH_ATTRIBUTES) assert.equal(attributes.customAttributes[key.name], `INDEXED_VALUE_TYPE_${searchAttributeTypeName(key).toUpperCase()}`, key.name);
   });
 });
