@@ -9,7 +9,8 @@ import type { ValidationSummary } from '../src/pipeline/types';
 import type { ActivityDeps } from './deps';
 
 export interface ValidateTrainingDataInput {
-  trainingPath: string;
+  /** Absent when the training data is a URL or a file id (only the local validation file is checked then). */
+  trainingPath?: string;
   validationPath?: string;
   model: string;
   method: Method['type'];
@@ -69,14 +70,14 @@ export function datasetActivities(deps: ActivityDeps) {
       const context = Context.current();
       let report: ValidationReport;
       try {
-        const trainingFile = await resolveDataFile(input.trainingPath);
+        const trainingFile = input.trainingPath ? await resolveDataFile(input.trainingPath) : undefined;
         const validationFile = input.validationPath ? await resolveDataFile(input.validationPath) : undefined;
         const queued = setInterval(() => context.heartbeat({ queued: true }), 1_000);
         report = await oneAtATime(() => {
           clearInterval(queued);
           context.cancellationSignal.throwIfAborted();
           return validateDataset({
-            trainingFile,
+            ...(trainingFile ? { trainingFile } : {}),
             ...(validationFile ? { validationFile } : {}),
             model: input.model,
             method: input.method,

@@ -25,7 +25,7 @@ export function createActivities(deps: ActivityDeps) {
     ...lineageActivities(),
     ...deploymentActivities(deps, azure),
     ...copyActivities(azure),
-    ...evaluationActivities(azure),
+    ...evaluationActivities(deps, azure),
   };
 }
 

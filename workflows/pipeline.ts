@@ -24,12 +24,13 @@ import {
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
+  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import { activitiesFor } from './activity-stubs';
 import { awaitApproval, copyCheckpoint, deploy, evaluate, type PostTrainingContext } from './post-training';
 import { remainingNotes } from '../src/report/notes';
-import { fineTuningJobCreateBody, type RunIdentity } from '../src/azure/requests';
+import type { JobPlan, RunIdentity } from '../src/azure/requests';
 import { CopyRequestSchema, PipelineInputError, describeIssues, parsePipelineInput, type CopyRequest, type DataSource, type PipelineInput, type PipelineInputDraft } from '../src/pipeline/input';
 import {
   WAITING_JOB_STATUSES,
@@ -55,6 +56,8 @@ export const HISTORY_EVENT_BUDGET = 150;
 const RECENT_EVENTS_KEPT = 20;
 const REQUESTS_KEPT = 20;
 const ERRORS_KEPT = 20;
+/** Azure's seed range is 0..2147483647. */
+const MAX_SEED = 2_147_483_647;
 
 export interface ControlInput {
   /** Who asks, for the record (e.g. a user name). */
@@ -207,10 +210,13 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
 
   function applyJob(job: JobSnapshot): void {
     status.job = job;
-    const nowSeconds = nowMs() / 1000;
-    status.progress.etaSeconds = job.estimatedFinish !== null ? Math.max(0, Math.round(job.estimatedFinish - nowSeconds)) : null;
   }
 
+  /**
+   * Progress from what Azure sends: the step of the latest metrics event, the total derived from the job's settled
+   * epochs and batch size, and an ETA from the step rate measured while it runs (Azure's `estimated_finish` is sent
+   * from creation and is unreliable, so it is never used alone).
+   */
   function applyPoll(poll: JobPoll): void {
     applyJob(poll.job);
     if (poll.latestMetrics) {
@@ -221,6 +227,20 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     if (poll.job.status === 'succeeded' && status.progress.totalSteps !== null) status.progress.step = status.progress.totalSteps;
     const { step, totalSteps } = status.progress;
     status.progress.percent = step !== null && totalSteps ? Math.min(100, Math.round((step / totalSteps) * 1000) / 10) : null;
+    const nowSeconds = nowMs() / 1000;
+    if (poll.job.status !== 'running' || step === null) {
+      // The rate is measured afresh after a pause (or before training starts).
+      status.progress.rateFrom = null;
+    } else if (!status.progress.rateFrom || step < status.progress.rateFrom.step) {
+      status.progress.rateFrom = { step, atSeconds: nowSeconds };
+    }
+    const from = status.progress.rateFrom;
+    status.progress.etaSeconds =
+      poll.job.status === 'succeeded'
+        ? 0
+        : from && step !== null && totalSteps && step > from.step && nowSeconds > from.atSeconds
+          ? Math.max(0, Math.round(((totalSteps - step) * (nowSeconds - from.atSeconds)) / (step - from.step)))
+          : null;
     if (poll.newEvents.length > 0) {
       lastEventId = poll.newEvents[poll.newEvents.length - 1]!.id;
       status.recentEvents.push(...poll.newEvents);
@@ -326,7 +346,9 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     const job = status.job;
     const { queuedIntervalSeconds, runningIntervalSeconds, nearFinishIntervalSeconds } = input.polling;
     if (!job || (WAITING_JOB_STATUSES as readonly string[]).includes(job.status) || job.status === 'paused') return queuedIntervalSeconds;
-    if (job.estimatedFinish !== null && job.estimatedFinish - nowMs() / 1000 <= 2 * runningIntervalSeconds) return nearFinishIntervalSeconds;
+    // Near the finish by the measured step rate, never by Azure's `estimated_finish` (sent from creation, unreliable).
+    const eta = status.progress.etaSeconds;
+    if (job.status === 'running' && eta !== null && eta <= 2 * runningIntervalSeconds) return nearFinishIntervalSeconds;
     return runningIntervalSeconds;
   }
 
@@ -372,11 +394,11 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
 
     const trainingPath = 'path' in input.training ? input.training.path : undefined;
     const validationPath = input.validation && 'path' in input.validation ? input.validation.path : undefined;
-    if (trainingPath) {
+    if (trainingPath || validationPath) {
       setStage('validate');
       const nEpochs = input.hyperparameters.nEpochs;
       status.validation = await validateTrainingData({
-        trainingPath,
+        ...(trainingPath ? { trainingPath } : {}),
         ...(validationPath ? { validationPath } : {}),
         model: status.baseModel,
         method: input.method.type,
@@ -401,8 +423,15 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     setStage('create_job');
     const training = status.files.find((f) => f.role === 'training')!.fileId;
     const validation = status.files.find((f) => f.role === 'validation')?.fileId;
-    const body = fineTuningJobCreateBody({ ...input, baseModel: status.baseModel }, { training, validation }, identity);
-    const job = await createFineTuningJob({ profile: input.profile, body, identity, notBefore: startedAtSeconds });
+    // The dated API documents no metadata: there the seed (drawn here, replay-safe, and recorded when the input has
+    // none) with model, files, suffix and creation time is what identifies this run's job on a retried create.
+    status.seed = input.seed ?? status.seed ?? Number.parseInt(uuid4().slice(0, 8), 16) % (MAX_SEED + 1);
+    const plan: JobPlan = {
+      baseModel: status.baseModel, method: input.method, hyperparameters: input.hyperparameters, seed: status.seed, suffix: input.suffix,
+      trainingType: input.trainingType, metadata: input.metadata, files: { training, validation }, identity,
+    };
+    const mayExist = workflowInfo().attempt > 1 || workflowInfo().continuedFromExecutionRunId !== undefined;
+    const job = await createFineTuningJob({ profile: input.profile, plan, notBefore: Math.floor(nowMs() / 1000), mayExist });
     applyJob(job);
     upsertSearchAttributes([{ key: JOB_ID, value: job.id }]);
     return true;
@@ -418,7 +447,8 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
         const next: PipelineContinuation = { status: { ...status, continuations: status.continuations + 1 }, preflight: pre!, lastEventId, startedAtSeconds, copyRequests };
         return continueAsNew<typeof fineTunePipeline>({ ...draft, continuation: next });
       }
-      applyPoll(await pollFineTuningJob({ profile: input.profile, jobId: status.job!.id, afterEventId: lastEventId }));
+      const trainingExamples = status.validation?.files.some((f) => f.role === 'training') ? status.validation.examples.training : null;
+      applyPoll(await pollFineTuningJob({ profile: input.profile, jobId: status.job!.id, afterEventId: lastEventId, trainingExamples }));
       showDetails();
       if (isTerminalJobStatus(status.job!.status)) return status.job!;
       await processSignalledRequests();
@@ -488,7 +518,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     upsertSearchAttributes([{ key: FINE_TUNED_MODEL, value: results.fineTunedModel }]);
 
     const post: PostTrainingContext = {
-      input, status, acts, jobId: job.id, results, interval: input.polling.deploymentIntervalSeconds, sourceResourceId: pre!.accountResourceId, runTag: workflowInfo().firstExecutionRunId.slice(-8),
+      input, status, acts, jobId: job.id, results, interval: input.polling.deploymentIntervalSeconds, runTag: workflowInfo().firstExecutionRunId.slice(-8),
       setStage, now: nowIso, temporary: temporaryDeployments,
       approval: () => status.approval,
       setApproval: (record) => { status.approval = record; },
@@ -521,7 +551,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
         }
       }
       if (promoted) {
-        const deployed = await deploy(post, chosen.model);
+        const deployed = await deploy(post, chosen.deployAs ?? chosen.id);
         status.deployments = deployed.live;
         deletedDeployments = deployed.retired;
       }

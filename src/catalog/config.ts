@@ -36,6 +36,7 @@ const modelSchema = z.strictObject({
   encoding: z.enum(TOKEN_ENCODINGS).default('o200k_base'),
   approximateTokenCounts: z.boolean().optional(),
   preview: z.boolean().optional(),
+  reasoning: z.boolean().optional(),
   training: z.strictObject({ standardRegions: z.array(z.string()), global: z.boolean(), developer: z.boolean() }),
   deployment: z.strictObject({
     Standard: regionList.optional(),

@@ -60,3 +60,20 @@ export function deploymentTypesFor(entry: ModelEntry, region: string): Deploymen
 export function versionedModelId(entry: ModelEntry): string {
   return `${entry.id}-${entry.version}`;
 }
+
+/**
+ * How a base model deploys (an evaluation baseline): its own name and version (gpt-4.1-mini: `2025-04-14`), not a
+ * fine-tune's version "1". Undefined for an unknown or fine-tuned model.
+ */
+export function baseModelDeployment(model: string, catalog: Catalog = BUILTIN_CATALOG): { name: string; version: string } | undefined {
+  const resolved = resolveModel(model, catalog);
+  if (!resolved || resolved.fineTuned) return undefined;
+  return { name: resolved.entry.id, version: resolved.entry.version };
+}
+
+/** Reasoning models (o-series) refuse sampling parameters such as `temperature`; unknown `o<digit>` models count as reasoning. */
+export function isReasoningModel(model: string, catalog: Catalog = BUILTIN_CATALOG): boolean {
+  const resolved = resolveModel(model, catalog);
+  if (resolved) return resolved.entry.reasoning === true;
+  return /^o\d/.test(model);
+}

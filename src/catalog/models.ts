@@ -7,6 +7,12 @@
 
 export type TrainingType = 'Standard' | 'Global' | 'Developer';
 export type DeploymentType = 'Standard' | 'GlobalStandard' | 'DeveloperTier' | 'ProvisionedManaged';
+
+/**
+ * The deployment type of a base model deployed as an evaluation baseline: Global Standard (pay per token, every Azure
+ * OpenAI region). Developer tier is a fine-tuned-model deployment type only ("Deploy your fine-tuned model").
+ */
+export const BASE_MODEL_DEPLOYMENT_TYPE: DeploymentType = 'GlobalStandard';
 export type FineTuningMethod = 'supervised' | 'dpo' | 'reinforcement';
 export type Modality = 'text' | 'text+vision';
 /** tiktoken encodings ftpipe can count with. */
@@ -28,6 +34,8 @@ export interface ModelEntry {
   /** The model's own tokenizer is not a tiktoken encoding (non-OpenAI models): `encoding` only approximates its counts. */
   approximateTokenCounts?: boolean;
   preview?: boolean;
+  /** A reasoning model (o-series): refuses `temperature` and other sampling parameters. */
+  reasoning?: boolean;
   training: {
     /** Regions (ARM names) with Standard (regional) training. */
     standardRegions: string[];
@@ -87,7 +95,7 @@ const BUILTIN_MODELS: ModelEntry[] = [
   },
   {
     id: 'o4-mini', version: '2025-04-16', trainingContextTokens: 65_536, inputTokens: 128_000, outputTokens: 16_384,
-    modality: 'text', methods: ['reinforcement'], encoding: 'o200k_base',
+    modality: 'text', methods: ['reinforcement'], encoding: 'o200k_base', reasoning: true,
     training: { standardRegions: ['eastus2', 'swedencentral'], global: true, developer: false },
     deployment: { Standard: ['eastus2', 'northcentralus'], GlobalStandard: ALL, DeveloperTier: ALL },
   },
