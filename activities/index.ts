@@ -1,6 +1,7 @@
 /** All activities, built from the worker's dependencies. Workflows import this module by type only. */
 import { azureAccess } from './azure-access';
 import { copyActivities } from './copies';
+import { credentialActivities } from './credentials';
 import { datasetActivities } from './dataset';
 import type { ActivityDeps } from './deps';
 import { deploymentActivities } from './deployments';
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...workerInfoActivities(deps),
     ...preflightActivities(deps, azure),
+    ...credentialActivities(deps, azure),
     ...datasetActivities(deps),
     ...fileActivities(azure),
     ...jobActivities(azure),

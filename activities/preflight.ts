@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { BUILTIN_CATALOG, normalizeRegion, resolveModel, trainingTypesFor, versionedModelId } from '../src/catalog';
+import { BUILTIN_CATALOG, CatalogConfigError, assessTrainingPlan, catalogForProfile, normalizeRegion, versionedModelId } from '../src/catalog';
 import { accountResourceId } from '../src/config/profile';
 import type { PipelineInput } from '../src/pipeline/input';
 import type { PreflightResult } from '../src/pipeline/types';
@@ -13,30 +13,25 @@ export function preflightActivities(deps: ActivityDeps, azure: AzureAccess) {
   return {
     async preflight(input: PreflightInput): Promise<PreflightResult> {
       const profile = azure.profile(input.profile);
-      const resolved = resolveModel(input.baseModel, catalog);
-      if (!resolved) {
-        const known = catalog.models.map((m) => m.id).join(', ');
-        throw ApplicationFailure.nonRetryable(
-          `baseModel "${input.baseModel}" is not in the model catalogue (known: ${known}); add it with FTPIPE_CATALOG if Azure offers it`,
-          'UnknownModel',
-        );
-      }
-      const { entry, fineTuned } = resolved;
-      if (!entry.methods.includes(input.method.type)) {
-        throw ApplicationFailure.nonRetryable(
-          `method "${input.method.type}" is not available for ${entry.id}; it supports: ${entry.methods.join(', ')}`,
-          'MethodNotSupported',
-        );
-      }
       const region = normalizeRegion(profile.region);
-      const types = trainingTypesFor(entry, region, catalog);
-      if (!types.includes(input.trainingType)) {
-        throw ApplicationFailure.nonRetryable(
-          `trainingType "${input.trainingType}" is not available for ${entry.id} from ${region} (profile "${profile.name}"); available there: ${types.join(', ') || 'none'}`,
-          'TrainingTypeNotAvailable',
-        );
+      let profileCatalog;
+      try {
+        profileCatalog = catalogForProfile(catalog, profile);
+      } catch (err) {
+        if (err instanceof CatalogConfigError) throw ApplicationFailure.nonRetryable(err.message, 'CatalogConfig');
+        throw err;
       }
-      return { region, accountResourceId: accountResourceId(profile), catalogModel: versionedModelId(entry), continuousFineTuning: fineTuned };
+      const assessed = assessTrainingPlan(
+        { model: input.baseModel, method: input.method.type, trainingType: input.trainingType, region },
+        profileCatalog,
+        profile.catalog?.strict ?? false,
+      );
+      if (assessed.refusal) throw ApplicationFailure.nonRetryable(`${assessed.refusal.message} (profile "${profile.name}")`, assessed.refusal.type);
+      const { entry, fineTuned } = assessed;
+      return {
+        region, accountResourceId: accountResourceId(profile), catalogModel: entry ? versionedModelId(entry) : input.baseModel, continuousFineTuning: fineTuned,
+        warnings: assessed.warnings,
+      };
     },
   };
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Duration } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import { missingVariables } from '../activities/credentials';
 import { TASK_QUEUE } from '../src/temporal/constants';
 
 export type WorkflowSource = { workflowBundlePath: string } | { workflowsPath: string };
@@ -38,7 +39,21 @@ export interface FtpipeWorkerOptions {
   maxCachedWorkflows?: number;
 }
 
+/** Warns, once at start, about each profile whose credential variables are not set: its runs would fail in preflight. */
+export function warnMissingCredentials(deps: ActivityDeps): void {
+  const env = deps.env ?? process.env;
+  for (const profile of deps.config.profiles) {
+    const missing = missingVariables(profile, env);
+    if (missing.length === 0) continue;
+    deps.logger.warn(
+      { profile: profile.name, missing: missing.map((m) => `${m.variable} (${m.plane})`) },
+      `Azure profile "${profile.name}": environment variable${missing.length > 1 ? 's' : ''} ${missing.map((m) => m.variable).join(', ')} not set; its runs will fail in preflight`,
+    );
+  }
+}
+
 export async function createFtpipeWorker(options: FtpipeWorkerOptions): Promise<Worker> {
+  warnMissingCredentials(options.deps);
   const source = options.workflowSource ?? defaultWorkflowSource();
   return Worker.create({
     connection: options.connection,

@@ -27,6 +27,7 @@ export function activitiesFor(timeouts: Timeouts, polling: PipelineInput['pollin
   });
   return {
     preflight: azure.preflight,
+    proveCredentials: azure.proveCredentials,
     describeFile: azure.describeFile,
     importFile: azure.importFile,
     deleteFiles: azure.deleteFiles,

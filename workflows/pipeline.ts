@@ -30,6 +30,7 @@ import {
 import { activitiesFor } from './activity-stubs';
 import { awaitApproval, copyCheckpoint, deploy, evaluate, type PostTrainingContext } from './post-training';
 import { remainingNotes } from '../src/report/notes';
+import { credentialNeeds } from '../src/azure/credentials';
 import type { JobPlan, RunIdentity } from '../src/azure/requests';
 import { CopyRequestSchema, PipelineInputError, describeIssues, parsePipelineInput, type CopyRequest, type DataSource, type PipelineInput, type PipelineInputDraft } from '../src/pipeline/input';
 import {
@@ -175,7 +176,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
 
   const acts = activitiesFor(input.timeouts, input.polling);
   const {
-    preflight, validateTrainingData, uploadFile, describeFile, importFile, awaitFileProcessed, deleteFiles,
+    preflight, proveCredentials, validateTrainingData, uploadFile, describeFile, importFile, awaitFileProcessed, deleteFiles,
     createFineTuningJob, pollFineTuningJob, pauseFineTuningJob, resumeFineTuningJob, cancelFineTuningJob, collectJobResults, deleteDeployment, lineageState,
   } = acts;
 
@@ -391,6 +392,8 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     if (input.lineage?.continueFromLatest && lineage?.promotedModel) status.baseModel = lineage.promotedModel;
     upsertSearchAttributes([{ key: BASE_MODEL, value: status.baseModel }]);
     pre = await preflight({ profile: input.profile, baseModel: status.baseModel, trainingType: input.trainingType, method: input.method });
+    if (pre.warnings?.length) status.warnings = pre.warnings;
+    await proveCredentials(credentialNeeds(input));
 
     const trainingPath = 'path' in input.training ? input.training.path : undefined;
     const validationPath = input.validation && 'path' in input.validation ? input.validation.path : undefined;

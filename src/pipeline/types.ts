@@ -39,6 +39,8 @@ export interface PreflightResult {
   /** The catalogue's versioned id of the base model, e.g. `gpt-4.1-mini-2025-04-14`. */
   catalogModel: string;
   continuousFineTuning: boolean;
+  /** What the catalogue does not list about this plan (it may be new in Azure), naming the catalogue's date. */
+  warnings?: string[];
 }
 
 export interface ValidationSummary {
@@ -170,6 +172,8 @@ export interface PipelineStatus {
    * `estimated_finish` alone; null until two steps are known and the total is.
    */
   progress: { step: number | null; totalSteps: number | null; percent: number | null; etaSeconds: number | null; rateFrom?: { step: number; atSeconds: number } | null };
+  /** Preflight's warnings (combinations the dated catalogue does not list). */
+  warnings?: string[];
   /** The seed the job is created with: the input's, or one the workflow drew (it identifies the job on the dated API). */
   seed?: number | null;
   latestMetrics: TrainingMetrics | null;

@@ -150,7 +150,9 @@ describe('evaluation activities on the emulator', () => {
     await assert.rejects(evaluate({ deployment, evalSetPath: join(dir, 'missing.jsonl') }), nonRetryable(/missing\.jsonl: no such file/));
     await assert.rejects(evaluate({ deployment, graders: [{ type: 'regex', pattern: '[' }] }), nonRetryable(/graders\.0\.pattern: not a valid regular expression/));
     await assert.rejects(evaluate({ deployment, graders: [{ type: 'json_schema', schema: { type: 'no-such-type' } }] }), nonRetryable(/invalid graders: graders\.0\.schema: not a valid JSON Schema/));
-    await assert.rejects(evaluate({ deployment: 'no-such-deployment' }), nonRetryable(/HTTP 404 DeploymentNotFound/));
+    await assert.rejects(evaluate({ deployment: 'no-such-deployment', servedModel: 'gpt-4.1-mini' }), nonRetryable(/HTTP 404 DeploymentNotFound/));
+    // Without the served model, it is read from ARM first, which knows no such deployment either.
+    await assert.rejects(evaluate({ deployment: 'no-such-deployment' }), nonRetryable(/get deployment no-such-deployment: .*HTTP 404/));
     await assert.rejects(evaluate({ deployment, graders: [{ type: 'model', deployment: 'no-such-judge', rubric: 'r' }] }), nonRetryable(/ask judge deployment no-such-judge: Azure answered HTTP 404 DeploymentNotFound/));
   });
 
