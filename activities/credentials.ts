@@ -65,7 +65,7 @@ export function credentialActivities(deps: ActivityDeps, azure: AzureAccess) {
       }
       for (const name of input.arm) {
         const p = azure.profile(name);
-        await prove(name, 'ARM', () => azure.arm(name).deployments.list(p.resourceGroup, p.account).byPage({ maxPageSize: 1 }).next());
+        await prove(name, 'ARM', () => azure.arm(name).deployments.list(p.resourceGroup, p.account).byPage().next());
       }
       return { dataPlane: input.dataPlane, arm: input.arm };
     },

@@ -99,6 +99,11 @@ function dpo(h: Hyperparameters): DpoMethod {
   return { hyperparameters: { ...common(h), ...(h.beta !== undefined ? { beta: h.beta } : {}) } };
 }
 
+/** The dated spec types hyperparameters as numbers only: "auto" is said by leaving the field out. */
+function numbersOnly<T extends object>(h: T): T {
+  return Object.fromEntries(Object.entries(h).filter(([, v]) => v !== 'auto')) as T;
+}
+
 function v1Method(plan: JobPlan): JobCreateParams.Method {
   const h = plan.hyperparameters;
   switch (plan.method.type) {
@@ -131,13 +136,13 @@ export function jobCreateRequest(plan: JobPlan): JobCreateRequest {
   }
   const h = plan.hyperparameters;
   const plw = h.promptLossWeight !== undefined ? { prompt_loss_weight: h.promptLossWeight } : {};
-  const top = plan.method.type === 'dpo' ? plw : { ...common(h), ...plw };
+  const top = plan.method.type === 'dpo' ? plw : { ...numbersOnly(common(h)), ...plw };
   return {
     family: 'dated',
     body: {
       ...shared,
       ...(Object.keys(top).length > 0 ? { hyperparameters: top } : {}),
-      ...(plan.method.type === 'dpo' ? { method: { type: 'dpo' as const, dpo: dpo(h) } } : {}),
+      ...(plan.method.type === 'dpo' ? { method: { type: 'dpo' as const, dpo: { hyperparameters: numbersOnly(dpo(h).hyperparameters ?? {}) } } } : {}),
       trainingType: AZURE_TRAINING_TYPE[plan.trainingType],
     },
   };
@@ -151,8 +156,9 @@ export interface ListedJob {
   validation_file?: string | null;
   seed?: number | null;
   metadata?: Record<string, string> | null;
-  /** Azure's job object documents `suffix`; OpenAI's does not, so it may be absent. */
+  /** The dated job object's `suffix`; v1's spelling is `user_provided_suffix`. Either may be absent. */
   suffix?: string | null;
+  user_provided_suffix?: string | null;
 }
 
 /** Clock skew tolerated between the worker's clock and Azure's `created_at`. */
@@ -161,6 +167,11 @@ export const CREATE_CLOCK_SKEW_SECONDS = 300;
 /** Azure answers with the model resolved (`gpt-4.1` comes back `gpt-4.1-2025-04-14`). */
 export function sameModel(requested: string, returned: string): boolean {
   return returned === requested || (returned.startsWith(`${requested}-`) && /^\d{4}-\d{2}-\d{2}$/.test(returned.slice(requested.length + 1)));
+}
+
+function suffixMatches(job: ListedJob, sent: string | null | undefined): boolean {
+  const echoed = job.user_provided_suffix !== undefined ? job.user_provided_suffix : job.suffix;
+  return echoed === undefined || (echoed ?? null) === (sent ?? null);
 }
 
 /**
@@ -179,7 +190,7 @@ export function isRunsJob(job: ListedJob, request: JobCreateRequest, identity: R
     sameModel(body.model, job.model) &&
     job.training_file === body.training_file &&
     (job.validation_file ?? null) === (body.validation_file ?? null) &&
-    (job.suffix === undefined || (job.suffix ?? null) === (body.suffix ?? null))
+    suffixMatches(job, body.suffix)
   );
 }
 
