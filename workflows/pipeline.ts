@@ -32,9 +32,9 @@ import { awaitApproval, copyCheckpoint, deploy, evaluate, type PostTrainingConte
 import { remainingNotes } from '../src/report/notes';
 import { credentialNeeds } from '../src/azure/credentials';
 import type { JobPlan, RunIdentity } from '../src/azure/requests';
+import { nextProgress, pollIntervalSeconds } from '../src/pipeline/progress';
 import { CopyRequestSchema, PipelineInputError, describeIssues, parsePipelineInput, type CopyRequest, type DataSource, type PipelineInput, type PipelineInputDraft } from '../src/pipeline/input';
 import {
-  WAITING_JOB_STATUSES,
   isTerminalJobStatus,
   type ApprovalRecord,
   type ControlKind,
@@ -213,35 +213,11 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     status.job = job;
   }
 
-  /**
-   * Progress from what Azure sends: the step of the latest metrics event, the total derived from the job's settled
-   * epochs and batch size, and an ETA from the step rate measured while it runs (Azure's `estimated_finish` is sent
-   * from creation and is unreliable, so it is never used alone).
-   */
+  /** Progress from what Azure sends (see src/pipeline/progress.ts). */
   function applyPoll(poll: JobPoll): void {
     applyJob(poll.job);
-    if (poll.latestMetrics) {
-      status.latestMetrics = poll.latestMetrics;
-      status.progress.step = poll.latestMetrics.step;
-    }
-    if (poll.totalSteps !== null) status.progress.totalSteps = poll.totalSteps;
-    if (poll.job.status === 'succeeded' && status.progress.totalSteps !== null) status.progress.step = status.progress.totalSteps;
-    const { step, totalSteps } = status.progress;
-    status.progress.percent = step !== null && totalSteps ? Math.min(100, Math.round((step / totalSteps) * 1000) / 10) : null;
-    const nowSeconds = nowMs() / 1000;
-    if (poll.job.status !== 'running' || step === null) {
-      // The rate is measured afresh after a pause (or before training starts).
-      status.progress.rateFrom = null;
-    } else if (!status.progress.rateFrom || step < status.progress.rateFrom.step) {
-      status.progress.rateFrom = { step, atSeconds: nowSeconds };
-    }
-    const from = status.progress.rateFrom;
-    status.progress.etaSeconds =
-      poll.job.status === 'succeeded'
-        ? 0
-        : from && step !== null && totalSteps && step > from.step && nowSeconds > from.atSeconds
-          ? Math.max(0, Math.round(((totalSteps - step) * (nowSeconds - from.atSeconds)) / (step - from.step)))
-          : null;
+    if (poll.latestMetrics) status.latestMetrics = poll.latestMetrics;
+    status.progress = nextProgress(status.progress, poll, nowMs() / 1000);
     if (poll.newEvents.length > 0) {
       lastEventId = poll.newEvents[poll.newEvents.length - 1]!.id;
       status.recentEvents.push(...poll.newEvents);
@@ -343,16 +319,6 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
   }, { description: 'Copy the chosen checkpoint to another account/region (preview copy API), and deploy it there if asked. Input: {"destinationResourceId": "/subscriptions/.../accounts/x", "region": "northcentralus", "deploy": {"profile": "...", "name": "..."}}.' });
   setHandler(copyToRegionUpdate, async (request) => queueCopy(CopyRequestSchema.parse(request)), { validator: copyValidator, description: 'Queue a checkpoint copy to another region; answers with its status record.' });
 
-  function pollIntervalSeconds(): number {
-    const job = status.job;
-    const { queuedIntervalSeconds, runningIntervalSeconds, nearFinishIntervalSeconds } = input.polling;
-    if (!job || (WAITING_JOB_STATUSES as readonly string[]).includes(job.status) || job.status === 'paused') return queuedIntervalSeconds;
-    // Near the finish by the measured step rate, never by Azure's `estimated_finish` (sent from creation, unreliable).
-    const eta = status.progress.etaSeconds;
-    if (job.status === 'running' && eta !== null && eta <= 2 * runningIntervalSeconds) return nearFinishIntervalSeconds;
-    return runningIntervalSeconds;
-  }
-
   async function uploadSource(role: FileRole, source: DataSource): Promise<UploadedFile> {
     if ('fileId' in source) return describeFile({ profile: input.profile, role, fileId: source.fileId });
     if ('url' in source) return importFile({ profile: input.profile, role, url: source.url });
@@ -391,7 +357,9 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     const lineage = input.lineage ? await lineageState({ lineage: input.lineage.name }) : undefined;
     if (input.lineage?.continueFromLatest && lineage?.promotedModel) status.baseModel = lineage.promotedModel;
     upsertSearchAttributes([{ key: BASE_MODEL, value: status.baseModel }]);
-    pre = await preflight({ profile: input.profile, baseModel: status.baseModel, trainingType: input.trainingType, method: input.method });
+    // A promoted earlier checkpoint is named by its ftchkpt- id (how Azure takes it); the catalogue knows the lineage's base.
+    const catalogModel = status.baseModel.startsWith('ftchkpt-') ? input.baseModel : status.baseModel;
+    pre = await preflight({ profile: input.profile, baseModel: catalogModel, trainingType: input.trainingType, method: input.method });
     if (pre.warnings?.length) status.warnings = pre.warnings;
     await proveCredentials(credentialNeeds(input));
 
@@ -403,7 +371,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
       status.validation = await validateTrainingData({
         ...(trainingPath ? { trainingPath } : {}),
         ...(validationPath ? { validationPath } : {}),
-        model: status.baseModel,
+        model: catalogModel,
         method: input.method.type,
         ...(typeof nEpochs === 'number' ? { nEpochs } : {}),
       });
@@ -456,7 +424,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
       if (isTerminalJobStatus(status.job!.status)) return status.job!;
       await processSignalledRequests();
       wakeUp = false;
-      await condition(() => wakeUp, `${pollIntervalSeconds()} seconds`);
+      await condition(() => wakeUp, `${pollIntervalSeconds(status.job, status.progress, input.polling)} seconds`);
       await processSignalledRequests();
     }
   }
@@ -577,7 +545,8 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     if (!promoted) notes.push(`Not deployed: ${evaluation.decision.reason}.`);
 
     const outcome = input.deployment && !promoted ? 'not_promoted' : 'succeeded';
-    if (outcome === 'succeeded') upsertSearchAttributes([{ key: PROMOTED_MODEL, value: chosen.model }]);
+    // The promoted model as Azure takes it for deployment and further fine-tuning: fine_tuned_model or an ftchkpt- id.
+    if (outcome === 'succeeded') upsertSearchAttributes([{ key: PROMOTED_MODEL, value: chosen.deployAs ?? chosen.id }]);
     setStage('completed');
     return {
       outcome,
