@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { pathToFileURL } from 'node:url';
 import { createOpenAIClient } from '../../src/azure/clients';
 import { FtpipeClient, PipelineAlreadyRunningError } from '../../src/client';
 import { BASE_MODEL, FINE_TUNED_MODEL, JOB_ID, STAGE } from '../../src/temporal/search-attributes';
@@ -14,9 +13,9 @@ import type { PipelineStatus } from '../../src/pipeline/types';
 import { SAMPLE_TRAINING, SAMPLE_VALIDATION, usePipelineStack, type PipelineTestEnv } from '../helpers/pipeline';
 import { countRequests, jobsOfRun } from '../helpers/emulator-state';
 
-/** A URL Azure (the emulator) can import `path` from. */
-function importUrl(_env: PipelineTestEnv, path: string, _name: string): string {
-  return pathToFileURL(path).href;
+/** An https URL Azure (the emulator's blob store) can import `path` from: Azure fetches neither file:// nor http://. */
+function importUrl(env: PipelineTestEnv, path: string, name: string): string {
+  return env.emulator.control.putBlob(`${name}-${Math.random().toString(36).slice(2)}.jsonl`, readFileSync(path));
 }
 
 function failureOf(err: unknown): ApplicationFailure | undefined {
@@ -122,7 +121,7 @@ describe('data sources, Azure-side cancellation, the client', () => {
     const taskQueue = env.temporal.taskQueue();
     const worker = await env.createWorker(taskQueue);
     await worker.runUntil(async () => {
-      const imported = await (await env.start(taskQueue, env.input({ training: { url: pathToFileURL(SAMPLE_TRAINING).href }, validation: undefined }))).result();
+      const imported = await (await env.start(taskQueue, env.input({ training: { url: importUrl(env, SAMPLE_TRAINING, 'imported') }, validation: undefined }))).result();
       assert.equal(imported.outcome, 'succeeded');
       assert.deepEqual(imported.files.map((f) => [f.role, f.origin]), [['training', 'imported']]);
       assert.equal(countRequests(env.emulator, 'files.import'), 1);
