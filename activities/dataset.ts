@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { BUILTIN_CATALOG } from '../src/catalog';
+import { confineDataPath } from '../src/config/data-roots';
 import { formatIssue, validateDataset, type ValidationReport } from '../src/dataset';
 import type { Method } from '../src/pipeline/input';
 import type { ValidationSummary } from '../src/pipeline/types';
@@ -38,8 +39,9 @@ export function summarizeReport(report: ValidationReport): ValidationSummary {
   };
 }
 
-/** A dataset path may name a directory (a schedule's drop folder): its newest .jsonl file is the dataset. */
-async function resolveDataFile(path: string): Promise<string> {
+/** A dataset path may name a directory (a schedule's drop folder): its newest .jsonl file is the dataset. Both confined to the data roots. */
+async function resolveDataFile(requested: string, dataRoots: string[] | undefined): Promise<string> {
+  const path = await confineDataPath(requested, dataRoots);
   let info;
   try {
     info = await stat(path);
@@ -52,43 +54,32 @@ async function resolveDataFile(path: string): Promise<string> {
   );
   const newest = candidates.sort((a, b) => b.mtime - a.mtime || a.file.localeCompare(b.file))[0];
   if (!newest) throw ApplicationFailure.nonRetryable(`dataset directory ${path} holds no .jsonl file`, 'DatasetUnreadable');
-  return newest.file;
+  return confineDataPath(newest.file, dataRoots);
 }
 
 export function datasetActivities(deps: ActivityDeps) {
-  // Each validation runs a pool of tokenizer threads on every core; running them one after another per worker keeps
-  // memory bounded (concurrent runs queue here, heartbeating) instead of multiplying the pools.
-  let validationQueue: Promise<unknown> = Promise.resolve();
-  const oneAtATime = <T>(work: () => Promise<T>): Promise<T> => {
-    const turn = validationQueue.then(work, work);
-    validationQueue = turn.catch(() => undefined);
-    return turn;
-  };
   return {
     /** Validates local dataset files; an invalid dataset fails the run at once (nothing is uploaded). */
     async validateTrainingData(input: ValidateTrainingDataInput): Promise<ValidationSummary> {
       const context = Context.current();
       let report: ValidationReport;
       try {
-        const trainingFile = input.trainingPath ? await resolveDataFile(input.trainingPath) : undefined;
-        const validationFile = input.validationPath ? await resolveDataFile(input.validationPath) : undefined;
-        const queued = setInterval(() => context.heartbeat({ queued: true }), 1_000);
-        report = await oneAtATime(() => {
-          clearInterval(queued);
-          context.cancellationSignal.throwIfAborted();
-          return validateDataset({
-            ...(trainingFile ? { trainingFile } : {}),
-            ...(validationFile ? { validationFile } : {}),
-            model: input.model,
-            method: input.method,
-            ...(input.nEpochs !== undefined ? { nEpochs: input.nEpochs } : {}),
-            catalog: deps.catalog ?? BUILTIN_CATALOG,
-            maxIssues: SHOWN_ISSUES,
-            // Progress keeps the activity alive (the SDK throttles heartbeats); cancellation stops the validator.
-            onProgress: (progress) => context.heartbeat(progress),
-            signal: context.cancellationSignal,
-          });
-        }).finally(() => clearInterval(queued));
+        const trainingFile = input.trainingPath ? await resolveDataFile(input.trainingPath, deps.config.dataRoots) : undefined;
+        const validationFile = input.validationPath ? await resolveDataFile(input.validationPath, deps.config.dataRoots) : undefined;
+        // Validations wait for a turn in Temporal (their own task queue, a few slots per worker), not here; all of
+        // them share the process's tokenizer threads (src/dataset/pool.ts).
+        report = await validateDataset({
+          ...(trainingFile ? { trainingFile } : {}),
+          ...(validationFile ? { validationFile } : {}),
+          model: input.model,
+          method: input.method,
+          ...(input.nEpochs !== undefined ? { nEpochs: input.nEpochs } : {}),
+          catalog: deps.catalog ?? BUILTIN_CATALOG,
+          maxIssues: SHOWN_ISSUES,
+          // Progress keeps the activity alive (the SDK throttles heartbeats); cancellation stops the validator.
+          onProgress: (progress) => context.heartbeat(progress),
+          signal: context.cancellationSignal,
+        });
       } catch (err) {
         if (context.cancellationSignal.aborted || err instanceof ApplicationFailure) throw err;
         throw ApplicationFailure.nonRetryable(`dataset validation could not run: ${(err as Error).message}`, 'DatasetUnreadable');

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { azureErrorInfo, callAzure, azureFailure } from '../src/azure/errors';
-import { EvalSetError, parseEvalSet } from '../src/evaluation/eval-set';
+import { confineDataPath } from '../src/config/data-roots';
+import { EvalSetError, parseEvalSet, type EvalItem } from '../src/evaluation/eval-set';
 import { GradersSchema, type GraderInput } from '../src/evaluation/graders';
 import { analyzeMetrics, parseResultsCsv, ResultsCsvError } from '../src/evaluation/metrics';
 import { buildGraders, GraderConfigError, type Judge } from '../src/evaluation/scoring';
@@ -53,7 +54,19 @@ const chatRetryAdvice: RetryAdvice = (err) => {
   return transient ? { retry: true, ...(info.retryAfterMs !== undefined ? { afterMs: info.retryAfterMs } : {}) } : { retry: false };
 };
 
+/** Reads and parses an eval set from the worker's data roots; every problem is a non-retryable InvalidEvalSet (or DatasetOutsideDataRoots). */
+export async function readEvalSet(path: string, dataRoots: string[] | undefined): Promise<EvalItem[]> {
+  try {
+    return parseEvalSet(await readFile(await confineDataPath(path, dataRoots, 'eval set'), 'utf8'), path);
+  } catch (err) {
+    if (err instanceof ApplicationFailure) throw err;
+    if (err instanceof EvalSetError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidEvalSet');
+    throw ApplicationFailure.nonRetryable(`eval set ${path}: ${(err as Error).message}`, 'InvalidEvalSet');
+  }
+}
+
 export function evaluationActivities(deps: ActivityDeps, azure: AzureAccess) {
+  const dataRoots = deps.config.dataRoots;
   const catalog = deps.catalog ?? BUILTIN_CATALOG;
   /** The model a deployment serves, as ARM reports it. */
   const deployedModel = async (profile: string, deployment: string): Promise<string> => {
@@ -92,14 +105,7 @@ export function evaluationActivities(deps: ActivityDeps, azure: AzureAccess) {
         const problems = parsedGraders.error.issues.map((i) => `graders.${i.path.join('.')}: ${i.message}`).join('; ');
         throw ApplicationFailure.nonRetryable(`invalid graders: ${problems}`, 'InvalidGraders');
       }
-      let items;
-      try {
-        items = parseEvalSet(await readFile(input.evalSetPath, 'utf8'), input.evalSetPath);
-      } catch (err) {
-        if (err instanceof EvalSetError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidEvalSet');
-        const code = (err as NodeJS.ErrnoException).code;
-        throw ApplicationFailure.nonRetryable(`eval set ${input.evalSetPath}: ${code === 'ENOENT' ? 'no such file on this worker' : (err as Error).message}`, 'InvalidEvalSet');
-      }
+      const items = await readEvalSet(input.evalSetPath, dataRoots);
       const context = Context.current();
       const signal = context.cancellationSignal;
       const backoff = input.backoff ?? DEFAULT_BACKOFF;

@@ -61,7 +61,16 @@ export function snapshot(job: FineTuningJob): JobSnapshot {
     trainedTokens: job.trained_tokens ?? null,
     resultFiles: job.result_files ?? [],
     error: job.error ? { code: job.error.code ?? null, message: job.error.message, param: job.error.param ?? null } : null,
+    hyperparameters: resolvedHyperparameters(job),
   };
+}
+
+/** The job's hyperparameters (top level, with the method's own over them), scalar values only. */
+function resolvedHyperparameters(job: FineTuningJob): Record<string, number | string> {
+  const method = job.method as (Record<string, { hyperparameters?: Record<string, unknown> } | string | undefined> & { type?: string }) | undefined;
+  const own = method?.type ? method[method.type] : undefined;
+  const merged = { ...(job.hyperparameters as Record<string, unknown> | undefined), ...(typeof own === 'object' ? own.hyperparameters : undefined) };
+  return Object.fromEntries(Object.entries(merged).filter((e): e is [string, number | string] => typeof e[1] === 'number' || typeof e[1] === 'string'));
 }
 
 function num(value: unknown): number | null {

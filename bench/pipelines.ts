@@ -25,7 +25,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, type Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection } from '@temporalio/worker';
 import pino from 'pino';
 import { FtpipeClient, type PipelineHandle, type PipelineResult } from '../src/client';
 import type { WorkerConfig } from '../src/config/worker-config';
@@ -75,7 +75,7 @@ async function runWorkerChild(): Promise<void> {
   const logger = createLogger({ level: process.env.FTPIPE_BENCH_LOG ?? 'warn', destination: pino.destination(2) });
   installRuntime({ logger });
   const connection = await NativeConnection.connect({ address: cfg.address });
-  const worker: Worker = await createFtpipeWorker({
+  const worker = await createFtpipeWorker({
     connection,
     namespace: cfg.namespace,
     taskQueue: cfg.taskQueue,

@@ -1,16 +1,55 @@
 /**
- * Compares o200k_base tokenizer libraries on the benchmark corpus: throughput of counting the tokens of every text
- * field, and whether all libraries agree on every count (exactness). Run: `npx tsx bench/tokenizers.ts [--size-mb 16]`.
+ * Compares exact o200k_base token counting, one core each, on every text field of the benchmark corpus: ftpipe's
+ * counter (compiled, on plain `node`), tiktoken's WebAssembly, gpt-tokenizer and js-tiktoken, and Python tiktoken's
+ * `encode_ordinary` (native Rust). Throughput is MB of text per CPU-second; every count is compared with Python
+ * tiktoken's, the reference. Run: `npx tsx bench/tokenizers.ts [--size-mb 16]`.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
-import { get_encoding } from 'tiktoken';
-import { createTokenCounter } from '../src/dataset/tokens';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pythonTiktoken } from './python-tiktoken';
 import { writeChatCorpus } from './validate-corpus';
 
 const sizeArg = process.argv.indexOf('--size-mb');
 const sizeMb = sizeArg > 0 ? Number(process.argv[sizeArg + 1]) : 16;
+const ROOT = resolve(__dirname, '..');
+const OUT = join(__dirname, 'out');
+const COMPILED_TOKENS = join(OUT, 'dist', 'src', 'dataset', 'tokens.js');
+
+/** Each candidate in a child on plain node: counts every text (a JSON array file), prints CPU seconds and writes counts. */
+const NODE_PROGRAM = `
+const { readFileSync, writeFileSync } = require('node:fs');
+const [name, textsFile, countsFile] = process.argv.slice(1);
+const texts = JSON.parse(readFileSync(textsFile, 'utf8'));
+(async () => {
+  let count;
+  const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+  const started = cpu();
+  if (name === 'ftpipe') { const c = require(${JSON.stringify(COMPILED_TOKENS)}).createTokenCounter('o200k_base'); count = (t) => c.count(t); }
+  if (name === 'tiktoken-wasm') { const e = require('tiktoken').get_encoding('o200k_base'); count = (t) => e.encode_ordinary(t).length; }
+  if (name === 'gpt-tokenizer') { const { countTokens } = require('gpt-tokenizer/encoding/o200k_base'); const o = { disallowedSpecial: new Set() }; count = (t) => countTokens(t, o); }
+  if (name === 'js-tiktoken') { const e = (await import('js-tiktoken')).getEncoding('o200k_base'); count = (t) => e.encode(t, [], []).length; }
+  const loaded = cpu();
+  const counts = texts.map((t) => count(t));
+  const done = cpu();
+  writeFileSync(countsFile, JSON.stringify(counts));
+  process.stdout.write(JSON.stringify({ loadSeconds: loaded - started, countSeconds: done - loaded }));
+})();`;
+
+const PYTHON_PROGRAM = `
+import json, sys, time
+t0 = time.process_time()
+import tiktoken
+encoding = tiktoken.get_encoding("o200k_base")
+encoding.encode_ordinary("warm")
+t1 = time.process_time()
+texts = json.load(open(sys.argv[1], encoding="utf-8"))
+t2 = time.process_time()
+counts = [len(encoding.encode_ordinary(t)) for t in texts]
+t3 = time.process_time()
+json.dump(counts, open(sys.argv[2], "w"))
+print(json.dumps({"loadSeconds": t1 - t0, "countSeconds": t3 - t2}))`;
 
 function collectTexts(value: unknown, into: string[]): void {
   if (typeof value === 'string') into.push(value);
@@ -19,40 +58,35 @@ function collectTexts(value: unknown, into: string[]): void {
 }
 
 async function main(): Promise<void> {
-  const outDir = join(__dirname, 'out');
-  mkdirSync(outDir, { recursive: true });
-  const path = join(outDir, `tokenizers-${sizeMb}mb.jsonl`);
+  mkdirSync(OUT, { recursive: true });
+  spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(OUT, 'dist')], { cwd: ROOT, stdio: 'ignore' });
+  const path = join(OUT, `tokenizers-${sizeMb}mb.jsonl`);
   await writeChatCorpus(path, sizeMb * 1024 * 1024, 7);
   const texts: string[] = [];
   for (const line of readFileSync(path, 'utf8').replace(/^\uFEFF/, '').split('\n')) if (line) collectTexts(JSON.parse(line), texts);
-  const textBytes = texts.reduce((sum, t) => sum + Buffer.byteLength(t), 0);
+  // Lone surrogates cannot be written as UTF-8 JSON for Python; the corpus has none.
+  const textsFile = join(OUT, 'tokenizer-texts.json');
+  writeFileSync(textsFile, JSON.stringify(texts));
+  const megabytes = texts.reduce((sum, t) => sum + Buffer.byteLength(t), 0) / 1e6;
+  console.log(`corpus: ${texts.length.toLocaleString('en-US')} text fields, ${megabytes.toFixed(1)} MB of text (${sizeMb} MiB of JSONL); MB/s is per CPU-second, one core`);
 
-  // js-tiktoken ships as an ES module only.
-  const { getEncoding } = await import('js-tiktoken');
-  const jsTiktoken = getEncoding('o200k_base');
-  const wasmTiktoken = get_encoding('o200k_base');
-  const ftpipe = await createTokenCounter('o200k_base');
-  const noSpecial = { disallowedSpecial: new Set<string>() };
-  const candidates: Array<{ name: string; count: (text: string) => number }> = [
-    { name: 'gpt-tokenizer countTokens', count: (t) => countTokens(t, noSpecial) },
-    { name: 'js-tiktoken encode', count: (t) => jsTiktoken.encode(t, [], []).length },
-    { name: 'tiktoken (wasm) encode_ordinary', count: (t) => wasmTiktoken.encode_ordinary(t).length },
-    { name: 'ftpipe: pieces cached over tiktoken', count: (t) => ftpipe.count(t) },
-  ];
-
-  console.log(`corpus: ${texts.length} text fields, ${(textBytes / 1e6).toFixed(1)} MB of text (${sizeMb} MiB of JSONL)`);
-  let reference: Uint32Array | undefined;
-  for (const { name, count } of candidates) {
-    const counts = new Uint32Array(texts.length);
-    const started = process.hrtime.bigint();
-    for (let i = 0; i < texts.length; i++) counts[i] = count(texts[i]!);
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const mismatches = reference ? counts.reduce((n, c, i) => n + (c === reference![i] ? 0 : 1), 0) : 0;
-    reference ??= counts;
-    const total = counts.reduce((a, b) => a + b, 0);
-    console.log(`${name.padEnd(34)} ${(textBytes / 1e6 / seconds).toFixed(2).padStart(7)} MB/s of text  ${total} tokens  mismatches vs first: ${mismatches}`);
+  const python = pythonTiktoken();
+  const run = (name: string): { loadSeconds: number; countSeconds: number; counts: number[]; load: string } => {
+    const countsFile = join(OUT, `tokenizer-counts-${name}.json`);
+    const load = loadavg().map((n) => n.toFixed(2)).join(' ');
+    const child = name === 'python-tiktoken'
+      ? spawnSync(python.python, ['-c', PYTHON_PROGRAM, textsFile, countsFile], { encoding: 'utf8', env: python.env, maxBuffer: 1 << 26 })
+      : spawnSync(process.execPath, ['-e', NODE_PROGRAM, name, textsFile, countsFile], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 26 });
+    if (child.status !== 0) throw new Error(`${name} failed: ${child.stderr}`);
+    return { ...(JSON.parse(child.stdout) as { loadSeconds: number; countSeconds: number }), counts: JSON.parse(readFileSync(countsFile, 'utf8')) as number[], load };
+  };
+  const reference = run('python-tiktoken');
+  const rows = [['python-tiktoken', reference] as const, ...['ftpipe', 'tiktoken-wasm', 'gpt-tokenizer', 'js-tiktoken'].map((name) => [name, run(name)] as const)];
+  for (const [name, result] of rows) {
+    const mismatches = result.counts.reduce((n, c, i) => n + (c === reference.counts[i] ? 0 : 1), 0);
+    const total = result.counts.reduce((a, b) => a + b, 0);
+    console.log(`${name.padEnd(16)} ${(megabytes / result.countSeconds).toFixed(2).padStart(6)} MB/s (${(reference.countSeconds / result.countSeconds).toFixed(2)}x Python)  load ${result.loadSeconds.toFixed(2)} s CPU  ${total.toLocaleString('en-US')} tokens  mismatches vs Python tiktoken: ${mismatches}   load avg ${result.load}`);
   }
-  wasmTiktoken.free();
 }
 
 void main();

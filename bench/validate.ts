@@ -1,16 +1,21 @@
 /**
- * Benchmark of `ftpipe validate`: generates a realistic chat dataset (bench/validate-corpus.ts) into bench/out/, then
- * runs, each in its own child process, the validator through the CLI and the floor (a bare line split and JSON.parse
- * of the same file), and prints MB/s and peak RSS of both.
+ * Benchmarks of `ftpipe validate`, all on the compiled code and plain `node` (as `ftpipe` and `ftpipe worker` run):
  *
- *   npx tsx bench/validate.ts --size-mb 512 [--model gpt-4.1-mini] [--reuse (keep an earlier generated file)]
+ * 1. cold start: `ftpipe validate` of a 12-line file, a new process each time (wall time, peak RSS);
+ * 2. in a worker: `validateDataset` of a 100-example file in a long-lived process, warm (what the activity runs);
+ * 3. throughput: realistic chat datasets (bench/validate-corpus.ts) of each size, validated by `ftpipe validate`, by a
+ *    port of the OpenAI cookbook's checks on Python tiktoken (bench/cookbook_checks.py), and by the floor (a bare line
+ *    split and JSON.parse), each in its own child process, side by side.
  *
- * The timings include each child's start-up (well under a second).
+ *   npx tsx bench/validate.ts [--sizes 1,10,64] [--model gpt-4.1-mini] [--reuse (keep earlier generated files)]
+ *
+ * Every figure is printed with the machine's load average (os.loadavg) when it was taken.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pythonTiktoken } from './python-tiktoken';
 import { writeChatCorpus } from './validate-corpus';
 
 const MIB = 1024 * 1024;
@@ -58,6 +63,46 @@ const FLOOR_PROGRAM = `${REPORT_PEAK_RSS}
 const CLI_PROGRAM = `${REPORT_PEAK_RSS}
 void require(${JSON.stringify(COMPILED_CLI)}).main(['node', 'ftpipe', 'validate', ...process.argv.slice(1)]);`;
 
+/** A preload for the CLI runs: reports the process's peak RSS and CPU time on exit. */
+const USAGE_PRELOAD = join(__dirname, 'out', 'report-usage.js');
+
+/** The cookbook port, with its peak RSS and CPU time reported in the same form as the Node children. */
+const COOKBOOK_PROGRAM = `import resource, runpy, sys
+sys.argv = sys.argv[1:]
+try:
+    runpy.run_path(sys.argv[0], run_name="__main__")
+finally:
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    sys.stderr.write("\\npeak-rss-kb=%d cpu-us=%d\\n" % (u.ru_maxrss, (u.ru_utime + u.ru_stime) * 1e6))`;
+
+/** validateDataset in one long-lived process: once cold, then warm, one validation after another. */
+const WORKER_PROGRAM = `${REPORT_PEAK_RSS}
+const { validateDataset } = require(${JSON.stringify(join(__dirname, 'out', 'dist', 'src', 'dataset'))});
+(async () => {
+  const times = [];
+  for (let i = 0; i <= ${'${WARM_RUNS}'}; i++) {
+    const started = process.hrtime.bigint();
+    const report = await validateDataset({ trainingFile: process.argv[1], model: 'gpt-4.1-mini', maxIssues: 10 });
+    times.push(Number(process.hrtime.bigint() - started) / 1e6);
+    if (report.files[0].examples !== 100) throw new Error('expected 100 examples, got ' + report.files[0].examples);
+  }
+  process.stdout.write(JSON.stringify(times));
+})();`;
+
+const WARM_RUNS = 40;
+
+const load = (): string => loadavg().map((n) => n.toFixed(2)).join(' ');
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
+function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+}
+
 interface ChildRun {
   seconds: number;
   /** User and system CPU time of all the child's threads: with `seconds`, how many cores it kept busy. */
@@ -67,10 +112,10 @@ interface ChildRun {
   status: number | null;
 }
 
-function runChild(name: string, program: string, args: string[]): ChildRun {
+function runChild(name: string, program: string, args: string[], command: { file: string; args: string[]; env?: NodeJS.ProcessEnv } = { file: process.execPath, args: ['-e', program] }): ChildRun {
   const started = process.hrtime.bigint();
-  const child = spawnSync(process.execPath, ['-e', program, ...args], {
-    cwd: resolve(__dirname, '..'), encoding: 'utf8', maxBuffer: 64 * MIB, stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawnSync(command.file, [...command.args, ...args], {
+    cwd: resolve(__dirname, '..'), encoding: 'utf8', maxBuffer: 64 * MIB, stdio: ['ignore', 'pipe', 'pipe'], env: command.env ?? process.env,
   });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const usage = /peak-rss-kb=(\d+) cpu-us=(\d+)/.exec(child.stderr);
@@ -79,35 +124,56 @@ function runChild(name: string, program: string, args: string[]): ChildRun {
 }
 
 async function parent(): Promise<void> {
-  const sizeMb = Number(argument('--size-mb', '64'));
+  const sizes = argument('--sizes', '1,10,64').split(',').map(Number);
   const model = argument('--model', 'gpt-4.1-mini');
   const outDir = join(__dirname, 'out');
   mkdirSync(outDir, { recursive: true });
-  const path = join(outDir, `chat-${sizeMb}mb.jsonl`);
-  if (!existsSync(path) || !process.argv.includes('--reuse')) {
-    const started = Date.now();
-    await writeChatCorpus(path, sizeMb * MIB);
-    console.log(`generated ${path} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  }
-  const bytes = statSync(path).size;
-  const megabytes = bytes / MIB;
-
   compileCli();
-  // Other work on the machine slows both runs; the load average says how busy it was.
-  const loadBefore = loadavg().map((n) => n.toFixed(2)).join(' ');
-  const floor = runChild('floor', FLOOR_PROGRAM, [path]);
-  const validator = runChild('ftpipe validate', CLI_PROGRAM, [path, '--model', model, '--json']);
-  if (validator.status !== 0) throw new Error(`the benchmark corpus should be valid; ftpipe validate exited ${validator.status}: ${validator.stdout.slice(0, 2000)}`);
-  const report = JSON.parse(validator.stdout) as { files: Array<{ examples: number; tokens: { totalTokens: number } }> };
-  const training = report.files[0]!;
-
+  writeFileSync(USAGE_PRELOAD, REPORT_PEAK_RSS);
   const cpuModel = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown';
-  console.log(`machine: ${cpus().length} cores (${cpuModel}), Node ${process.version}, load average before the runs ${loadBefore}`);
-  console.log(`file: ${megabytes.toFixed(1)} MiB, ${training.examples.toLocaleString('en-US')} examples, ${training.tokens.totalTokens.toLocaleString('en-US')} tokens`);
-  const row = (name: string, run: ChildRun): string =>
-    `${name.padEnd(34)} ${run.seconds.toFixed(1).padStart(6)} s ${(megabytes / run.seconds).toFixed(1).padStart(7)} MiB/s   peak RSS ${run.peakRssMb.toFixed(0).padStart(4)} MiB   CPU ${run.cpuSeconds.toFixed(1)} s`;
-  console.log(row('ftpipe validate (exact tokens)', validator));
-  console.log(row('floor: line split + JSON.parse', floor));
+  console.log(`machine: ${cpus().length} cores (${cpuModel}), Node ${process.version}; "load" is the load average (1, 5, 15 min) before each figure`);
+
+  // 1. Cold start of the CLI on a 12-line file.
+  const small = join(__dirname, '..', 'test', 'dataset', 'fixtures', 'supervised', 'bom-missing.jsonl');
+  const cold: ChildRun[] = [];
+  const coldLoad = load();
+  for (let i = 0; i < 7; i++) cold.push(runChild('cold ftpipe validate', '', [small, '--model', model], { file: process.execPath, args: ['-r', USAGE_PRELOAD, COMPILED_CLI, 'validate'] }));
+  const walls = cold.map((r) => r.seconds);
+  console.log(`cold \`ftpipe validate\` of a 12-line file, 7 new processes: wall median ${median(walls).toFixed(2)} s (${Math.min(...walls).toFixed(2)}-${Math.max(...walls).toFixed(2)}), CPU median ${median(cold.map((r) => r.cpuSeconds)).toFixed(2)} s, peak RSS median ${median(cold.map((r) => r.peakRssMb)).toFixed(0)} MiB   load ${coldLoad}`);
+
+  // 2. A 100-example file in a long-lived process.
+  const corpus1 = join(outDir, 'chat-1mb.jsonl');
+  if (!existsSync(corpus1) || !process.argv.includes('--reuse')) await writeChatCorpus(corpus1, MIB);
+  const hundred = join(outDir, 'chat-100-examples.jsonl');
+  writeFileSync(hundred, readFileSync(corpus1, 'utf8').split('\n').slice(0, 100).join('\n') + '\n');
+  const workerLoad = load();
+  const times = JSON.parse(runChild('worker', WORKER_PROGRAM.replace('${WARM_RUNS}', String(WARM_RUNS)), [hundred]).stdout) as number[];
+  const warm = times.slice(1);
+  console.log(`validateDataset of 100 examples (${(statSync(hundred).size / 1024).toFixed(0)} KiB) in one process: first ${times[0]!.toFixed(1)} ms, then ${WARM_RUNS} warm: median ${median(warm).toFixed(1)} ms, p90 ${quantile(warm, 0.9).toFixed(1)} ms, max ${Math.max(...warm).toFixed(1)} ms   load ${workerLoad}`);
+
+  // 3. Throughput against the cookbook's checks and the floor.
+  const python = pythonTiktoken();
+  console.log('size        runner                          wall      MiB/s   CPU     peak RSS   load');
+  for (const sizeMb of sizes) {
+    const path = join(outDir, `chat-${sizeMb}mb.jsonl`);
+    if (!existsSync(path) || !process.argv.includes('--reuse')) await writeChatCorpus(path, sizeMb * MIB);
+    const megabytes = statSync(path).size / MIB;
+    const row = (name: string, run: ChildRun, before: string): string =>
+      `${`${megabytes.toFixed(0)} MiB`.padEnd(11)} ${name.padEnd(31)} ${run.seconds.toFixed(2).padStart(6)} s ${(megabytes / run.seconds).toFixed(1).padStart(7)} ${run.cpuSeconds.toFixed(1).padStart(6)} s ${run.peakRssMb.toFixed(0).padStart(6)} MiB   ${before}`;
+    let before = load();
+    const validator = runChild('ftpipe validate', CLI_PROGRAM, [path, '--model', model, '--json']);
+    if (validator.status !== 0) throw new Error(`the benchmark corpus should be valid; ftpipe validate exited ${validator.status}: ${validator.stdout.slice(0, 2000)}`);
+    console.log(row('ftpipe validate (exact tokens)', validator, before));
+    before = load();
+    const cookbook = runChild('cookbook', COOKBOOK_PROGRAM, [join(__dirname, 'cookbook_checks.py'), path], { file: python.python, args: ['-c', COOKBOOK_PROGRAM], env: python.env });
+    if (cookbook.status !== 0) throw new Error(`the cookbook port failed (${cookbook.status})`);
+    console.log(row('cookbook checks (Python tiktoken)', cookbook, before));
+    before = load();
+    console.log(row('floor: line split + JSON.parse', runChild('floor', FLOOR_PROGRAM, [path]), before));
+    const report = JSON.parse(validator.stdout) as { files: Array<{ examples: number; tokens: { totalTokens: number } }> };
+    const book = JSON.parse(cookbook.stdout) as { examples: number; total_tokens: number };
+    console.log(`${''.padEnd(11)} ftpipe ${(cookbook.seconds / validator.seconds).toFixed(1)}x the cookbook's speed; ${report.files[0]!.examples.toLocaleString('en-US')} examples; tokens ftpipe ${report.files[0]!.tokens.totalTokens.toLocaleString('en-US')}, cookbook ${book.total_tokens.toLocaleString('en-US')} (it counts JSON keys and weight differently)`);
+  }
 }
 
 void parent();

@@ -1,9 +1,11 @@
 /**
  * The process-wide Temporal runtime: structured logs through pino, and the SDK's Prometheus metrics endpoint when
- * asked for. `Runtime.install` may run once per process, before the first connection.
+ * asked for; ftpipe's own figures (src/telemetry/metrics.ts) go through the runtime's meter to the same endpoint.
+ * `Runtime.install` may run once per process, before the first connection.
  */
 import { DefaultLogger, makeTelemetryFilterString, Runtime, type LogLevel, type LogMetadata } from '@temporalio/worker';
 import type { Logger } from '../src/logging';
+import { useMetricMeter } from '../src/telemetry/metrics';
 
 export interface RuntimeOptions {
   logger: Logger;
@@ -20,11 +22,13 @@ export function installRuntime({ logger, metricsAddress }: RuntimeOptions): Runt
     const meta: LogMetadata = entry.meta ?? {};
     logger[LEVELS[entry.level]]({ ...meta, sdk: true }, entry.message);
   });
-  return Runtime.install({
+  const runtime = Runtime.install({
     logger: sdkLogger,
     telemetryOptions: {
       logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN' }) },
       ...(metricsAddress ? { metrics: { prometheus: { bindAddress: metricsAddress } } } : {}),
     },
   });
+  useMetricMeter(runtime.metricMeter);
+  return runtime;
 }

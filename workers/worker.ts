@@ -1,6 +1,8 @@
 /**
  * Builds the ftpipe worker: the workflows (prebuilt bundle in production, sources in development and tests) and the
- * activities, on the `fine-tuning` task queue.
+ * activities, on the `fine-tuning` task queue, and beside them, in the same process, the dataset validations on
+ * their own task queue (`fine-tuning-validation`) with a few slots: a validation waits in Temporal for a free slot,
+ * holding none of the main queue's activity slots.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,7 +10,9 @@ import type { Duration } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { missingVariables } from '../activities/credentials';
-import { TASK_QUEUE } from '../src/temporal/constants';
+import { datasetActivities } from '../activities/dataset';
+import { TASK_QUEUE, validationTaskQueue } from '../src/temporal/constants';
+import { WORKFLOW_INTERCEPTORS_MODULE, activityInterceptors, setupTracing, workflowSpanSinks, type Tracing } from '../src/telemetry/tracing';
 
 export type WorkflowSource = { workflowBundlePath: string } | { workflowsPath: string };
 
@@ -37,6 +41,10 @@ export interface FtpipeWorkerOptions {
   maxConcurrentActivityTaskExecutions?: number;
   maxConcurrentWorkflowTaskExecutions?: number;
   maxCachedWorkflows?: number;
+  /** Validations run at once (slots of the validation task queue); DEFAULT_CONCURRENT_VALIDATIONS by default. */
+  maxConcurrentValidations?: number;
+  /** Where workflow spans go; the process's tracing (`setupTracing`, off unless OTLP is configured) when omitted. */
+  tracing?: Tracing;
 }
 
 /** Warns, once at start, about each profile whose credential variables are not set: its runs would fail in preflight. */
@@ -52,21 +60,79 @@ export function warnMissingCredentials(deps: ActivityDeps): void {
   }
 }
 
-export async function createFtpipeWorker(options: FtpipeWorkerOptions): Promise<Worker> {
+/**
+ * Validations run at once per worker process. Small files are checked on the main thread, large ones share the
+ * process's tokenizer threads (one per core), so a few at a time keep the cores busy without queueing in memory.
+ */
+export const DEFAULT_CONCURRENT_VALIDATIONS = 2;
+
+/** The two Temporal workers of one ftpipe worker process, run and stopped together. */
+export class FtpipeWorker {
+  constructor(
+    /** Workflows and every activity, on the main task queue. */
+    readonly main: Worker,
+    /** Dataset validations only, on the validation task queue. */
+    readonly validation: Worker,
+  ) {}
+
+  /** Runs both until shut down; if one fails, the other is shut down too, and the failure is thrown. */
+  async run(): Promise<void> {
+    const runs = [this.main.run(), this.validation.run()];
+    for (const run of runs) run.catch(() => this.shutdown());
+    await Promise.all(runs);
+  }
+
+  /** Starts graceful shutdown of both (in-flight activities get the shutdown grace time). */
+  shutdown(): void {
+    for (const worker of [this.main, this.validation]) if (worker.getState() === 'RUNNING') worker.shutdown();
+  }
+
+  /** Runs both while `work` runs, then shuts them down; like `Worker.runUntil`. */
+  async runUntil<R>(workOrStart: Promise<R> | (() => Promise<R>)): Promise<R> {
+    const running = this.run();
+    try {
+      const work = typeof workOrStart === 'function' ? workOrStart() : workOrStart;
+      return await Promise.race([work, running.then(() => Promise.reject(new Error('the worker stopped before the work finished')))]);
+    } finally {
+      this.shutdown();
+      await running;
+    }
+  }
+}
+
+export async function createFtpipeWorker(options: FtpipeWorkerOptions): Promise<FtpipeWorker> {
   warnMissingCredentials(options.deps);
   const source = options.workflowSource ?? defaultWorkflowSource();
-  return Worker.create({
+  const taskQueue = options.taskQueue ?? TASK_QUEUE;
+  const tracing = options.tracing ?? setupTracing({ serviceName: 'ftpipe-worker' });
+  const shared = {
     connection: options.connection,
     namespace: options.namespace,
-    taskQueue: options.taskQueue ?? TASK_QUEUE,
-    ...('workflowBundlePath' in source ? { workflowBundle: { codePath: source.workflowBundlePath } } : { workflowsPath: source.workflowsPath }),
-    activities: createActivities(options.deps),
     // The SDK's Duration type comes from `ms`, whose template-literal types typescript-eslint cannot resolve.
     // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment
     shutdownGraceTime: options.shutdownGraceTime ?? '30 seconds',
     ...(options.identity ? { identity: options.identity } : {}),
+  };
+  const main = await Worker.create({
+    ...shared,
+    taskQueue,
+    ...('workflowBundlePath' in source ? { workflowBundle: { codePath: source.workflowBundlePath } } : { workflowsPath: source.workflowsPath }),
+    // validateTrainingData stays here too, for runs that scheduled it on this queue before validations had their own.
+    activities: createActivities(options.deps),
+    // The workflow interceptors are always on (a prebuilt bundle has them compiled in), so every worker runs the same
+    // workflow code whether or not it exports spans.
+    interceptors: { activity: [activityInterceptors], ...('workflowsPath' in source ? { workflowModules: [WORKFLOW_INTERCEPTORS_MODULE] } : {}) },
+    sinks: workflowSpanSinks(tracing),
     ...(options.maxConcurrentActivityTaskExecutions ? { maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions } : {}),
     ...(options.maxConcurrentWorkflowTaskExecutions ? { maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions } : {}),
     ...(options.maxCachedWorkflows ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
   });
+  const validation = await Worker.create({
+    ...shared,
+    taskQueue: validationTaskQueue(taskQueue),
+    activities: datasetActivities(options.deps),
+    interceptors: { activity: [activityInterceptors] },
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentValidations ?? DEFAULT_CONCURRENT_VALIDATIONS,
+  });
+  return new FtpipeWorker(main, validation);
 }

@@ -1,29 +1,36 @@
 /** The pipeline's activity stubs, with the run's timeouts. Workflow-safe. */
-import { ActivityCancellationType, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { PipelineInput, Timeouts } from '../src/pipeline/input';
+import { validationTaskQueue } from '../src/temporal/constants';
 
-/** Transient Azure errors are retried without limit (a run waits out an outage); client errors fail fast (not retryable). */
-const AZURE_RETRY: ActivityOptions['retry'] = { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes' };
+/**
+ * Retry by cause: a lost worker, a heartbeat or start-to-close timeout and a transient Azure fault are retried with
+ * backoff for as long as the run's timeouts allow (no attempt limit: five crashed workers must not fail a run);
+ * what retrying cannot fix (invalid data, a refusal, Azure's 4xx including auth failures) is thrown non-retryable
+ * by the activity and fails at once.
+ */
+const RETRY_BY_CAUSE: ActivityOptions['retry'] = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '2 minutes' };
 
 /** Activity stubs with this run's timeouts. (proxyActivities returns a Proxy: take its members by name, never spread it.) */
 export function activitiesFor(timeouts: Timeouts, polling: PipelineInput['polling']) {
   const heartbeatTimeout = `${timeouts.heartbeatSeconds} seconds` as const;
-  const azure = proxyActivities<Activities>({ startToCloseTimeout: `${timeouts.azureCallSeconds} seconds`, retry: AZURE_RETRY });
-  const validation = proxyActivities<Activities>({ startToCloseTimeout: '2 hours', heartbeatTimeout, retry: { maximumAttempts: 3 } });
-  const long = proxyActivities<Activities>({ startToCloseTimeout: '6 hours', heartbeatTimeout, retry: AZURE_RETRY });
+  const azure = proxyActivities<Activities>({ startToCloseTimeout: `${timeouts.azureCallSeconds} seconds`, retry: RETRY_BY_CAUSE });
+  // On the validation task queue: a validation waits there for a slot (see workers/worker.ts), not inside an activity.
+  const validation = proxyActivities<Activities>({ taskQueue: validationTaskQueue(workflowInfo().taskQueue), startToCloseTimeout: '2 hours', heartbeatTimeout, retry: RETRY_BY_CAUSE });
+  const long = proxyActivities<Activities>({ startToCloseTimeout: '6 hours', heartbeatTimeout, retry: RETRY_BY_CAUSE });
   // Creating activities finish their cancellation before the workflow's cleanup runs: otherwise a create still in
   // flight could make its deployment or file after cleanup deleted what it knew of.
   const creating = proxyActivities<Activities>({
     startToCloseTimeout: '6 hours',
     heartbeatTimeout,
-    retry: AZURE_RETRY,
+    retry: RETRY_BY_CAUSE,
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   });
   const fileWait = proxyActivities<Activities>({
     startToCloseTimeout: '6 hours',
     heartbeatTimeout: `${Math.max(timeouts.heartbeatSeconds, Math.ceil(polling.fileIntervalSeconds * 3))} seconds`,
-    retry: AZURE_RETRY,
+    retry: RETRY_BY_CAUSE,
   });
   return {
     preflight: azure.preflight,

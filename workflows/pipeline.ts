@@ -29,15 +29,24 @@ import {
 } from '@temporalio/workflow';
 import { activitiesFor } from './activity-stubs';
 import { awaitApproval, copyCheckpoint, deploy, evaluate, type PostTrainingContext } from './post-training';
-import { remainingNotes } from '../src/report/notes';
+import { addCurvePoint } from '../src/pipeline/curve';
+import { buildRunReport } from '../src/report/build';
+import { liveSummary, remainingNotes } from '../src/report/notes';
+import { recordStageEntered } from '../src/telemetry/workflow-metrics';
 import { credentialNeeds } from '../src/azure/credentials';
 import type { JobPlan, RunIdentity } from '../src/azure/requests';
 import { nextProgress, pollIntervalSeconds } from '../src/pipeline/progress';
-import { CopyRequestSchema, PipelineInputError, describeIssues, parsePipelineInput, type CopyRequest, type DataSource, type PipelineInput, type PipelineInputDraft } from '../src/pipeline/input';
+import type { CopyRequest, DataSource } from '../src/pipeline/input';
+import {
+  ApprovalInputSchema, ControlInputSchema, checkQueryArg, messageOrFail, parseMessage, parseWorkflowArgs,
+  type ApprovalInput, type ControlInput, type PipelineContinuation, type PipelineWorkflowInput,
+} from './boundary';
+import { CopyRequestSchema, type PipelineInput } from '../src/pipeline/input';
 import {
   isTerminalJobStatus,
   type ApprovalRecord,
   type ControlKind,
+  type RequestKind,
   type CopyStatus,
   type ControlRequest,
   type FileRole,
@@ -60,10 +69,7 @@ const ERRORS_KEPT = 20;
 /** Azure's seed range is 0..2147483647. */
 const MAX_SEED = 2_147_483_647;
 
-export interface ControlInput {
-  /** Who asks, for the record (e.g. a user name). */
-  by?: string;
-}
+export type { ApprovalInput, ControlInput, PipelineContinuation, PipelineWorkflowInput } from './boundary';
 
 export interface ControlOutcome {
   jobStatus: JobStatus;
@@ -76,28 +82,12 @@ export const pauseUpdate = defineUpdate<ControlOutcome, [ControlInput]>('pauseRu
 export const resumeUpdate = defineUpdate<ControlOutcome, [ControlInput]>('resumeRun');
 export const statusQuery = defineQuery<PipelineStatus, [Record<string, never>?]>('status');
 
-export interface ApprovalInput {
-  by?: string;
-  comment?: string;
-}
-
 export const approveSignal = defineSignal<[ApprovalInput]>('approve');
 export const rejectSignal = defineSignal<[ApprovalInput]>('reject');
 export const approveUpdate = defineUpdate<ApprovalRecord, [ApprovalInput]>('approveRun');
 export const rejectUpdate = defineUpdate<ApprovalRecord, [ApprovalInput]>('rejectRun');
 export const copyToRegionSignal = defineSignal<[CopyRequest]>('copyToRegion');
 export const copyToRegionUpdate = defineUpdate<CopyStatus, [CopyRequest]>('copyToRegionRun');
-
-/** State a run hands to its continuation (continue-as-new). Internal: callers never set it. */
-export interface PipelineContinuation {
-  status: PipelineStatus;
-  preflight: PreflightResult;
-  lastEventId: string | null;
-  startedAtSeconds: number;
-  copyRequests: CopyRequest[];
-}
-
-export type PipelineWorkflowInput = PipelineInputDraft & { continuation?: PipelineContinuation };
 
 /** Workflow time: replay-safe because the SDK makes `Date` deterministic inside workflows. */
 function nowMs(): number {
@@ -127,6 +117,8 @@ function emptyStatus(input: PipelineInput): PipelineStatus {
     approval: null,
     deployments: [],
     copies: [],
+    curve: [],
+    results: null,
   };
 }
 
@@ -155,16 +147,10 @@ function runFailure(err: unknown): unknown {
 }
 
 export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<PipelineResult> {
-  const { continuation, ...draft } = args;
-  let input: PipelineInput;
-  try {
-    input = parsePipelineInput(draft);
-  } catch (err) {
-    if (err instanceof PipelineInputError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidPipelineInput', { issues: err.issues });
-    throw err;
-  }
+  const { input, draft, continuation } = parseWorkflowArgs(args);
 
-  const status: PipelineStatus = continuation ? continuation.status : emptyStatus(input);
+  // A continuation from an older version may lack newer fields: the empty status fills them in.
+  const status: PipelineStatus = continuation ? { ...emptyStatus(input), ...continuation.status } : emptyStatus(input);
   if (!continuation) {
     for (const request of input.copies) status.copies.push(requestedCopy(request));
   }
@@ -195,6 +181,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     status.stage = stage;
     status.timeline.push({ stage, at: nowIso() });
     upsertSearchAttributes([{ key: STAGE, value: stage }]);
+    recordStageEntered(stage);
     showDetails();
   }
 
@@ -216,25 +203,36 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
   /** Progress from what Azure sends (see src/pipeline/progress.ts). */
   function applyPoll(poll: JobPoll): void {
     applyJob(poll.job);
-    if (poll.latestMetrics) status.latestMetrics = poll.latestMetrics;
+    if (poll.latestMetrics) {
+      status.latestMetrics = poll.latestMetrics;
+      addCurvePoint(status.curve, poll.latestMetrics);
+    }
     status.progress = nextProgress(status.progress, poll, nowMs() / 1000);
-    if (poll.newEvents.length > 0) {
-      lastEventId = poll.newEvents[poll.newEvents.length - 1]!.id;
-      status.recentEvents.push(...poll.newEvents);
+    // A refresh for a pause or resume may overlap the monitor's own poll: keep each event once.
+    const newEvents = poll.newEvents.filter((e) => !status.recentEvents.some((known) => known.id === e.id));
+    if (newEvents.length > 0) {
+      lastEventId = newEvents[newEvents.length - 1]!.id;
+      status.recentEvents.push(...newEvents);
       status.recentEvents.splice(0, Math.max(0, status.recentEvents.length - RECENT_EVENTS_KEPT));
     }
   }
 
-  /** Why Azure would refuse `kind` now, or undefined when it allows it (pause: running with >= 1 step; resume: paused). */
+  /** Why Azure would refuse `kind` given the job's state (read fresh by refreshJob first), or undefined when it allows it. */
   function refusal(kind: ControlKind): string | undefined {
     const job = status.job;
     if (!job) return `there is no Azure job yet (stage ${status.stage})`;
     if (kind === 'pause') {
-      if (job.status !== 'running') return `Azure pauses only running jobs; job ${job.id} is ${job.status}`;
-      if (!status.progress.step || status.progress.step < 1) return `Azure pauses a job only after it trained at least one step; job ${job.id} has not yet`;
+      if (job.status !== 'running') return `Azure pauses only running jobs; Azure reports job ${job.id} is ${job.status}`;
+      if (!status.progress.step || status.progress.step < 1) return `Azure pauses a job only after it trained at least one step; Azure reports job ${job.id} has not yet`;
       return undefined;
     }
-    return job.status === 'paused' ? undefined : `only a paused job can be resumed; job ${job.id} is ${job.status}`;
+    return job.status === 'paused' ? undefined : `only a paused job can be resumed; Azure reports job ${job.id} is ${job.status}`;
+  }
+
+  /** Reads the job from Azure before a decision that depends on its state: the last poll may be an interval old. */
+  async function refreshJob(): Promise<void> {
+    if (!status.job || isTerminalJobStatus(status.job.status)) return;
+    applyPoll(await pollFineTuningJob({ profile: input.profile, jobId: status.job.id, afterEventId: lastEventId }));
   }
 
   async function control(kind: ControlKind): Promise<JobSnapshot> {
@@ -245,16 +243,18 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
   }
 
   async function processSignalledRequests(): Promise<void> {
+    if (!status.requests.some((r) => r.state === 'pending')) return;
+    await refreshJob();
     for (const request of status.requests) {
       if (request.state !== 'pending') continue;
-      const reason = refusal(request.kind);
+      const reason = refusal(request.kind as ControlKind);
       if (reason) {
         request.state = 'refused';
         request.reason = reason;
         continue;
       }
       try {
-        await control(request.kind);
+        await control(request.kind as ControlKind);
         request.state = 'done';
       } catch (err) {
         if (isCancellation(err)) throw err;
@@ -264,39 +264,66 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     }
   }
 
-  const onSignal = (kind: ControlKind) => (request: ControlInput = {}): void => {
-    recordRequest({ kind, via: 'signal', requestedAt: nowIso(), state: 'pending', ...(request.by ? { by: request.by } : {}) });
+  const refuse = (kind: RequestKind, reason: string): void => {
+    recordRequest({ kind, via: 'signal', requestedAt: nowIso(), state: 'refused', reason });
+  };
+  const onSignal = (kind: ControlKind) => (raw?: unknown): void => {
+    const parsed = parseMessage(ControlInputSchema, raw, {});
+    if (!parsed.ok) return refuse(kind, parsed.reason);
+    recordRequest({ kind, via: 'signal', requestedAt: nowIso(), state: 'pending', ...(parsed.value.by ? { by: parsed.value.by } : {}) });
     wakeUp = true;
   };
-  const onUpdate = (kind: ControlKind) => async (request: ControlInput = {}): Promise<ControlOutcome> => {
-    const record = recordRequest({ kind, via: 'update', requestedAt: nowIso(), state: 'pending', ...(request.by ? { by: request.by } : {}) });
-    const job = await control(kind);
-    record.state = 'done';
-    wakeUp = true;
-    return { jobStatus: job.status, message: `${kind === 'pause' ? 'pause' : 'resume'} sent to Azure; job ${job.id} is ${job.status}` };
-  };
-  const validator = (kind: ControlKind) => (_request: ControlInput = {}): void => {
+  const onUpdate = (kind: ControlKind) => async (raw?: unknown): Promise<ControlOutcome> => {
+    const request = messageOrFail(ControlInputSchema, raw, kind, {});
+    await refreshJob();
     const reason = refusal(kind);
-    if (reason) throw new Error(`cannot ${kind}: ${reason}`);
+    if (reason) throw ApplicationFailure.nonRetryable(`cannot ${kind}: ${reason}`, 'RequestRefused');
+    const record = recordRequest({ kind, via: 'update', requestedAt: nowIso(), state: 'pending', ...(request.by ? { by: request.by } : {}) });
+    try {
+      const job = await control(kind);
+      record.state = 'done';
+      wakeUp = true;
+      return { jobStatus: job.status, message: `${kind === 'pause' ? 'pause' : 'resume'} sent to Azure; job ${job.id} is ${job.status}` };
+    } catch (err) {
+      record.state = 'refused';
+      record.reason = describeFailure(err);
+      throw err;
+    }
+  };
+  /** Refuses only what cannot be stale (bad input, no job yet, a job that ended); the job's state is read from Azure by the handler. */
+  const validator = (kind: ControlKind) => (raw?: unknown): void => {
+    messageOrFail(ControlInputSchema, raw, kind, {});
+    const job = status.job;
+    if (!job) throw new Error(`cannot ${kind}: there is no Azure job yet (stage ${status.stage})`);
+    if (isTerminalJobStatus(job.status)) throw new Error(`cannot ${kind}: job ${job.id} has ended (${job.status})`);
   };
 
   setHandler(pauseSignal, onSignal('pause'), { description: 'Pause the Azure fine-tuning job (allowed once it runs and has trained a step); a deployable checkpoint is kept. Input: {"by": "name"} or {}.' });
   setHandler(resumeSignal, onSignal('resume'), { description: 'Resume a paused Azure fine-tuning job. Input: {"by": "name"} or {}.' });
   setHandler(pauseUpdate, onUpdate('pause'), { validator: validator('pause'), description: 'Pause the Azure job now and answer with its status, or refuse with the reason.' });
   setHandler(resumeUpdate, onUpdate('resume'), { validator: validator('resume'), description: 'Resume the paused Azure job now and answer with its status, or refuse with the reason.' });
-  setHandler(statusQuery, () => status, { description: 'Stage, job status, progress and ETA, latest metrics, recent events, files, timeline, requests and errors.' });
+  setHandler(statusQuery, (raw?: unknown) => {
+    checkQueryArg(raw);
+    return status;
+  }, { description: 'Stage, job status, progress and ETA, latest metrics, recent events, files, timeline, requests and errors. Input: {} or none.' });
 
-  const decide = (decision: ApprovalRecord['decision']) => (request: ApprovalInput = {}): ApprovalRecord => {
+  const decide = (decision: ApprovalRecord['decision'], request: ApprovalInput): ApprovalRecord => {
     status.approval ??= { decision, by: request.by ?? 'unknown', at: nowIso(), ...(request.comment ? { comment: request.comment } : {}) };
     return status.approval;
   };
-  const approvalValidator = (_request: ApprovalInput = {}): void => {
+  const onApprovalSignal = (decision: ApprovalRecord['decision']) => (raw?: unknown): void => {
+    const parsed = parseMessage(ApprovalInputSchema, raw, {});
+    if (parsed.ok) decide(decision, parsed.value);
+    else refuse(decision === 'approved' ? 'approve' : 'reject', parsed.reason);
+  };
+  const approvalValidator = (raw?: unknown): void => {
+    messageOrFail(ApprovalInputSchema, raw, 'approval', {});
     if (status.stage !== 'await_approval') throw new Error(`the run is not awaiting approval (stage ${status.stage})`);
   };
-  setHandler(approveSignal, (r) => void decide('approved')(r), { description: 'Approve the production deployment while the run awaits approval. Input: {"by": "name", "comment": "..."}.' });
-  setHandler(rejectSignal, (r) => void decide('rejected')(r), { description: 'Reject the production deployment while the run awaits approval. Input: {"by": "name", "comment": "..."}.' });
-  setHandler(approveUpdate, async (r) => decide('approved')(r), { validator: approvalValidator, description: 'Approve now; refused unless the run awaits approval.' });
-  setHandler(rejectUpdate, async (r) => decide('rejected')(r), { validator: approvalValidator, description: 'Reject now; refused unless the run awaits approval.' });
+  setHandler(approveSignal, onApprovalSignal('approved'), { description: 'Approve the production deployment while the run awaits approval. Input: {"by": "name", "comment": "..."}.' });
+  setHandler(rejectSignal, onApprovalSignal('rejected'), { description: 'Reject the production deployment while the run awaits approval. Input: {"by": "name", "comment": "..."}.' });
+  setHandler(approveUpdate, async (raw?: unknown) => decide('approved', messageOrFail(ApprovalInputSchema, raw, 'approve', {})), { validator: approvalValidator, description: 'Approve now; refused unless the run awaits approval.' });
+  setHandler(rejectUpdate, async (raw?: unknown) => decide('rejected', messageOrFail(ApprovalInputSchema, raw, 'reject', {})), { validator: approvalValidator, description: 'Reject now; refused unless the run awaits approval.' });
 
   /** Copy requests, index-aligned with status.copies. */
   const copyRequests: CopyRequest[] = continuation ? [...continuation.copyRequests] : [...input.copies];
@@ -307,17 +334,16 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     wakeUp = true;
     return record;
   };
-  const copyValidator = (request: CopyRequest): void => {
-    const parsed = CopyRequestSchema.safeParse(request);
-    if (!parsed.success) throw new Error(`invalid copy request: ${describeIssues(parsed.error).join('; ')}`);
+  const copyValidator = (raw?: unknown): void => {
+    messageOrFail(CopyRequestSchema, raw, 'copy');
     if (['failed', 'cancelled', 'completed'].includes(status.stage)) throw new Error(`the run has ended (stage ${status.stage})`);
   };
-  setHandler(copyToRegionSignal, (request) => {
-    const parsed = CopyRequestSchema.safeParse(request);
-    if (parsed.success) queueCopy(parsed.data);
-    else recordError(`copyToRegion refused: ${describeIssues(parsed.error).join('; ')}`);
+  setHandler(copyToRegionSignal, (raw?: unknown) => {
+    const parsed = parseMessage(CopyRequestSchema, raw);
+    if (parsed.ok) queueCopy(parsed.value);
+    else refuse('copyToRegion', parsed.reason);
   }, { description: 'Copy the chosen checkpoint to another account/region (preview copy API), and deploy it there if asked. Input: {"destinationResourceId": "/subscriptions/.../accounts/x", "region": "northcentralus", "deploy": {"profile": "...", "name": "..."}}.' });
-  setHandler(copyToRegionUpdate, async (request) => queueCopy(CopyRequestSchema.parse(request)), { validator: copyValidator, description: 'Queue a checkpoint copy to another region; answers with its status record.' });
+  setHandler(copyToRegionUpdate, async (raw?: unknown) => queueCopy(messageOrFail(CopyRequestSchema, raw, 'copy')), { validator: copyValidator, description: 'Queue a checkpoint copy to another region; answers with its status record.' });
 
   async function uploadSource(role: FileRole, source: DataSource): Promise<UploadedFile> {
     if ('fileId' in source) return describeFile({ profile: input.profile, role, fileId: source.fileId });
@@ -332,7 +358,8 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     return {
       outcome, runName: input.runName, jobId, fineTunedModel: null, trainedTokens: null, resultFileId: null, checkpoints: [],
       files: status.files, validation: status.validation, timeline: status.timeline, deletedFiles: [], evaluation: null, approval: null, deployments: [],
-      deletedDeployments: [], copies: status.copies, notes, report: null,
+      deletedDeployments: [], copies: status.copies, notes: [...notes, liveSummary([], [])],
+      report: buildRunReport({ status, execution: 'COMPLETED', outcome, generatedAt: nowIso() }),
     };
   }
 
@@ -415,7 +442,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
       const info = workflowInfo();
       if (info.historyLength >= HISTORY_EVENT_BUDGET || info.continueAsNewSuggested) {
         await condition(allHandlersFinished);
-        const next: PipelineContinuation = { status: { ...status, continuations: status.continuations + 1 }, preflight: pre!, lastEventId, startedAtSeconds, copyRequests };
+        const next: PipelineContinuation = { fromRunId: workflowInfo().runId, status: { ...status, continuations: status.continuations + 1 }, preflight: pre!, lastEventId, startedAtSeconds, copyRequests };
         return continueAsNew<typeof fineTunePipeline>({ ...draft, continuation: next });
       }
       const trainingExamples = status.validation?.files.some((f) => f.role === 'training') ? status.validation.examples.training : null;
@@ -486,6 +513,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
 
     setStage('collect');
     const results = await collectJobResults({ profile: input.profile, jobId: job.id });
+    status.results = results;
     upsertSearchAttributes([{ key: FINE_TUNED_MODEL, value: results.fineTunedModel }]);
 
     const post: PostTrainingContext = {
@@ -512,6 +540,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     startPendingCopies();
 
     let deletedDeployments: string[] = [];
+    let keptVersions: string[] = [];
     let promoted = evaluation.decision.promoted;
     if (input.deployment && promoted) {
       if (input.deployment.requireApproval) {
@@ -525,6 +554,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
         const deployed = await deploy(post, chosen.deployAs ?? chosen.id);
         status.deployments = deployed.live;
         deletedDeployments = deployed.retired;
+        keptVersions = deployed.live.slice(1).map((d) => d.name);
       }
     }
     startPendingCopies();
@@ -539,7 +569,8 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     if (input.cleanup.uploadedFiles === 'always' && ours.length > 0) deletedFiles = await deleteFiles({ profile: input.profile, fileIds: ours });
     if (input.cleanup.resultFiles === 'delete' && results.resultFileId) deletedFiles.push(...(await deleteFiles({ profile: input.profile, fileIds: [results.resultFileId] })));
 
-    const notes = remainingNotes(status.deployments);
+    const createdByRun = status.deployments.filter((d) => !keptVersions.includes(d.name)).map((d) => d.name);
+    const notes = [liveSummary(status.deployments, createdByRun), ...remainingNotes(status.deployments)];
     const keptFiles = [...ours.filter((id) => !deletedFiles.includes(id)), ...(results.resultFileId && !deletedFiles.includes(results.resultFileId) ? [results.resultFileId] : [])];
     if (keptFiles.length > 0) notes.push(`Files kept on the account: ${keptFiles.join(', ')}.`);
     if (!promoted) notes.push(`Not deployed: ${evaluation.decision.reason}.`);
@@ -566,20 +597,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
       deletedDeployments,
       copies: status.copies,
       notes,
-      report: {
-        runName: input.runName,
-        jobId: job.id,
-        baseModel: input.baseModel,
-        fineTunedModel: results.fineTunedModel,
-        checkpoints: results.checkpoints,
-        metrics: evaluation.analysis,
-        evalScores: evaluation.scores,
-        decision: evaluation.decision,
-        deployments: status.deployments,
-        deleted: [...deletedDeployments, ...deletedFiles],
-        approval: status.approval,
-        generatedAt: nowIso(),
-      },
+      report: buildRunReport({ status, execution: 'COMPLETED', outcome, deleted: [...deletedDeployments, ...deletedFiles], generatedAt: nowIso() }),
     };
   } catch (err) {
     if (err instanceof ContinueAsNew) throw err;

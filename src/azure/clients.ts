@@ -11,6 +11,7 @@ import { CognitiveServicesManagementClient } from '@azure/arm-cognitiveservices'
 import { DefaultAzureCredential, getBearerTokenProvider } from '@azure/identity';
 import OpenAI, { AzureOpenAI } from 'openai';
 import type { AzureProfile } from '../config/profile';
+import { observedArmPolicy, observedFetch } from '../telemetry/azure-calls';
 import { fetchTrustingCa } from './trusted-fetch';
 
 export const COGNITIVE_SERVICES_SCOPE = 'https://cognitiveservices.azure.com/.default';
@@ -31,7 +32,7 @@ export function createOpenAIClient(profile: AzureProfile, env: Env = process.env
     apiVersion: profile.apiVersion,
     ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
     ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
-    ...(profile.caCertPath ? { fetch: fetchTrustingCa(readCa(profile)) } : {}),
+    fetch: observedFetch(profile.caCertPath ? fetchTrustingCa(readCa(profile)) : undefined),
   };
   const auth = profile.auth;
   switch (auth.type) {
@@ -62,7 +63,7 @@ export function createOpenAIV1Client(profile: AzureProfile, env: Env = process.e
     apiKey,
     ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
     ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
-    ...(profile.caCertPath ? { fetch: fetchTrustingCa(readCa(profile)) } : {}),
+    fetch: observedFetch(profile.caCertPath ? fetchTrustingCa(readCa(profile)) : undefined),
   });
 }
 
@@ -79,6 +80,7 @@ export function createArmClient(profile: AzureProfile, env: Env = process.env): 
   return new CognitiveServicesManagementClient(credential, profile.subscriptionId, {
     endpoint: profile.armEndpoint,
     credentialScopes: [ARM_SCOPE],
+    additionalPolicies: [observedArmPolicy()],
     ...(profile.caCertPath ? { tlsOptions: { ca: [...rootCertificates, readCa(profile)] } } : {}),
   });
 }

@@ -1,33 +1,46 @@
-/** The `ftpipe` command line. Each command lives in its own module under ./commands and registers itself here. */
+/**
+ * The `ftpipe` command line. Each command lives in its own module under ./commands and registers itself here. Only
+ * the module of the command being run is loaded (the dev stack and the Temporal worker are heavy, and `ftpipe
+ * validate` needs neither); help, the version and unknown commands load them all.
+ */
 import { Command, CommanderError } from 'commander';
-import { registerDevCommands } from './commands/dev';
-import { registerEmulatorCommand } from './commands/emulator';
-import { registerReportCommand } from './commands/report';
-import { registerRunCommands } from './commands/runs';
-import { registerScheduleCommands } from './commands/schedule';
-import { registerValidateCommand } from './commands/validate';
 import { packageVersion } from '../paths';
+import { otlpTracesConfigured } from '../telemetry/otlp-env';
 
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/** Every command module, with the commands it registers (test/foundation/cli-commands.test.ts checks the lists). */
+export const COMMAND_MODULES: ReadonlyArray<{ commands: readonly string[]; load: () => Promise<Register> }> = [
+  { commands: ['dev', 'worker', 'doctor', 'demo'], load: async () => (await import('./commands/dev.js')).registerDevCommands },
+  { commands: ['emulator'], load: async () => (await import('./commands/emulator.js')).registerEmulatorCommand },
+  { commands: ['report'], load: async () => (await import('./commands/report.js')).registerReportCommand },
+  { commands: ['run', 'status', 'pause', 'resume', 'cancel', 'list'], load: async () => (await import('./commands/runs.js')).registerRunCommands },
+  { commands: ['schedule'], load: async () => (await import('./commands/schedule.js')).registerScheduleCommands },
+  { commands: ['validate'], load: async () => (await import('./commands/validate.js')).registerValidateCommand },
+  { commands: ['watch'], load: async () => (await import('./commands/watch.js')).registerWatchCommand },
+];
+
+/** The program with the commands that `argv` can reach: the named command's module, or all of them. */
+export async function buildProgram(argv: string[] = process.argv): Promise<Command> {
   const program = new Command('ftpipe')
     .description('A durable fine-tuning pipeline for Azure OpenAI, on Temporal')
     .version(packageVersion())
     .showHelpAfterError()
     // Before the commands are added, so that every subcommand inherits it (usage errors exit 2, not 1).
     .exitOverride();
-  registerDevCommands(program);
-  registerEmulatorCommand(program);
-  registerReportCommand(program);
-  registerRunCommands(program);
-  registerScheduleCommands(program);
-  registerValidateCommand(program);
+  // The program itself has only --help and --version, so the first word that is not an option names the command.
+  const name = argv.slice(2).find((arg) => !arg.startsWith('-'));
+  const named = COMMAND_MODULES.filter((entry) => name !== undefined && entry.commands.includes(name));
+  for (const entry of named.length > 0 ? named : COMMAND_MODULES) (await entry.load())(program);
   return program;
 }
 
 /** Exit codes: 0 success, 1 failure (including invalid data), 2 bad usage. */
 export async function main(argv: string[] = process.argv): Promise<void> {
-  const program = buildProgram();
+  // Spans of the CLI's Temporal calls (and of a worker it runs), exported when OTLP is configured; flushed at exit.
+  const tracing = otlpTracesConfigured() ? (await import('../telemetry/tracing.js')).setupTracing({ serviceName: 'ftpipe' }) : undefined;
   try {
+    const program = await buildProgram(argv);
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
@@ -36,6 +49,8 @@ export async function main(argv: string[] = process.argv): Promise<void> {
     }
     console.error(`ftpipe: ${err instanceof Error ? err.message : String(err)}`);
     process.exitCode = process.exitCode && process.exitCode !== 0 ? process.exitCode : 1;
+  } finally {
+    await tracing?.shutdown();
   }
 }
 

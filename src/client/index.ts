@@ -15,15 +15,22 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { parsePipelineInput, type PipelineInputDraft } from '../pipeline/input';
-import type { PipelineResult, PipelineStatus } from '../pipeline/types';
+import type { ApprovalRecord, PipelineResult, PipelineStatus } from '../pipeline/types';
 import { TASK_QUEUE } from '../temporal/constants';
 import { temporalTargetFromEnv, type TemporalTargetOverrides } from '../temporal/connection';
+import { clientInterceptors } from '../telemetry/client';
 import { BASE_MODEL, PROFILE, RUN_NAME, STAGE } from '../temporal/search-attributes';
-import type { ControlInput, ControlOutcome, fineTunePipeline } from '../../workflows';
+import type { ApprovalInput, ControlInput, ControlOutcome, fineTunePipeline } from '../../workflows';
 
-export type { PipelineInputDraft as PipelineInput } from '../pipeline/input';
-export type { PipelineResult, PipelineStatus } from '../pipeline/types';
-export type { ControlOutcome } from '../../workflows';
+// What another project needs to call ftpipe: the client, its errors (to tell bad input from a run that is already
+// open), the input as written (PipelineInput) and as parsed with defaults (ParsedPipelineInput), and what runs return.
+export { PipelineInputError, parsePipelineInput } from '../pipeline/input';
+export type { PipelineInputDraft as PipelineInput, PipelineInput as ParsedPipelineInput, CopyRequest, DataSource, Hyperparameters, Method, Polling, Timeouts } from '../pipeline/input';
+export type {
+  ApprovalRecord, CheckpointSummary, CopyStatus, DeploymentInfo, EvalScore, EvaluationOutcome, JobSnapshot, MetricsAnalysis, PipelineResult, PipelineStatus, Stage, TrainingMetrics,
+} from '../pipeline/types';
+export type { RunReport } from '../report/types';
+export type { ApprovalInput, ControlInput, ControlOutcome } from '../../workflows';
 export * from './schedules';
 
 export const PIPELINE_WORKFLOW_TYPE = 'fineTunePipeline';
@@ -34,9 +41,16 @@ export function defaultWorkflowId(runName: string): string {
 
 export class PipelineAlreadyRunningError extends Error {
   constructor(readonly workflowId: string) {
-    super(`a run with workflow id "${workflowId}" is already open; wait for it, cancel it, or join it (ifRunning: 'join')`);
+    super(`a run with workflow id "${workflowId}" is already open; wait for it, cancel it, or join it (ifRunning: 'join'; on the command line --join)`);
     this.name = 'PipelineAlreadyRunningError';
   }
+}
+
+/** What `cancel()` did: asked for the cancellation, found it asked for already, or found the run closed. */
+export interface CancelOutcome {
+  state: 'requested' | 'already_cancelling' | 'closed';
+  /** Temporal's status of the execution when it looked, e.g. RUNNING, COMPLETED, CANCELLED. */
+  execution: string;
 }
 
 export interface StartPipelineOptions {
@@ -77,9 +91,33 @@ export class PipelineHandle {
     return this.workflow.executeUpdate<ControlOutcome, [ControlInput]>('resumeRun', { args: [request] });
   }
 
-  /** Cancels the run: the Azure job is cancelled and what the run created is cleaned up. */
-  async cancel(): Promise<void> {
-    await this.workflow.cancel();
+  /** Approves the deployment of a run that awaits approval (refused otherwise, with the stage); answers with the record. */
+  approve(request: ApprovalInput = {}): Promise<ApprovalRecord> {
+    return this.workflow.executeUpdate<ApprovalRecord, [ApprovalInput]>('approveRun', { args: [request] });
+  }
+
+  /** Rejects the deployment of a run that awaits approval: the run ends `not_promoted`. */
+  reject(request: ApprovalInput = {}): Promise<ApprovalRecord> {
+    return this.workflow.executeUpdate<ApprovalRecord, [ApprovalInput]>('rejectRun', { args: [request] });
+  }
+
+  /**
+   * Cancels the run: the Azure job is cancelled and what the run created is cleaned up. Says whether this call asked
+   * for it, or why not: the run is already being cancelled (an earlier request) or has closed.
+   */
+  async cancel(): Promise<CancelOutcome> {
+    const { status } = await this.workflow.describe();
+    if (status.name !== 'RUNNING') return { state: 'closed', execution: status.name };
+    // The run's current execution records an earlier request in its history (at most one execution's worth).
+    const history = await this.workflow.fetchHistory();
+    if (history.events?.some((e) => e.workflowExecutionCancelRequestedEventAttributes)) return { state: 'already_cancelling', execution: status.name };
+    try {
+      await this.workflow.cancel();
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      return { state: 'closed', execution: (await this.workflow.describe()).status.name };
+    }
+    return { state: 'requested', execution: status.name };
   }
 
   result(): Promise<PipelineResult> {
@@ -119,7 +157,7 @@ export class FtpipeClient {
   static async connect(overrides: TemporalTargetOverrides & { taskQueue?: string } = {}, env: NodeJS.ProcessEnv = process.env): Promise<FtpipeClient> {
     const target = temporalTargetFromEnv(env, overrides);
     const connection = await Connection.connect(target.connectionOptions);
-    return new FtpipeClient(new Client({ connection, namespace: target.namespace }), { taskQueue: overrides.taskQueue ?? TASK_QUEUE }, connection);
+    return new FtpipeClient(new Client({ connection, namespace: target.namespace, interceptors: clientInterceptors() }), { taskQueue: overrides.taskQueue ?? TASK_QUEUE }, connection);
   }
 
   /** Validates the input (errors name the field), then starts the run. */
@@ -166,9 +204,12 @@ export class FtpipeClient {
     throw new Error(`no run with workflow id or run name "${idOrRunName}"`);
   }
 
-  /** Recent runs from Temporal's visibility store, newest first; `query` adds a visibility filter. */
+  /**
+   * Recent runs from Temporal's visibility store, newest first; `query` adds a visibility filter. One entry per run:
+   * the executions a run continued as new from are left out (the latest execution of each chain stands for the run).
+   */
   async listPipelines(options: { query?: string; limit?: number } = {}): Promise<PipelineSummary[]> {
-    const filter = `WorkflowType = '${PIPELINE_WORKFLOW_TYPE}'${options.query ? ` AND (${options.query})` : ''}`;
+    const filter = `WorkflowType = '${PIPELINE_WORKFLOW_TYPE}' AND ExecutionStatus != 'ContinuedAsNew'${options.query ? ` AND (${options.query})` : ''}`;
     const runs: PipelineSummary[] = [];
     for await (const run of this.client.workflow.list({ query: filter })) {
       const attrs = run.typedSearchAttributes;

@@ -10,6 +10,7 @@
  * scheduled time). The runs form a lineage (the input's `lineage`, else `{ name: <name> }`: each run continues from the
  * lineage's latest promoted model and skips unchanged data) and carry the search attributes FtpipeLineage and FtpipeRunName.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleExecutionResult, type ScheduleHandle } from '@temporalio/client';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { parsePipelineInput, RUN_NAME_PATTERN, type PipelineInputDraft } from '../pipeline/input';
@@ -184,7 +185,9 @@ export async function createSchedule(client: ClientLike, options: CreateSchedule
   try {
     await temporalClient(client).schedule.create({
       scheduleId,
-      spec: everyMs !== undefined ? { intervals: [{ every: everyMs }] } : { cronExpressions: [options.cron!] },
+      // Temporal counts intervals from the Unix epoch (`every: 7d` alone fires on Thursdays at 00:00 UTC); the offset
+      // makes the first run one interval from now, as "every 7d" reads.
+      spec: everyMs !== undefined ? { intervals: [{ every: everyMs, offset: Date.now() % everyMs }] } : { cronExpressions: [options.cron!] },
       action: {
         type: 'startWorkflow',
         workflowType: WORKFLOW_TYPE,
@@ -266,13 +269,54 @@ export function unpauseSchedule(client: ClientLike, name: string, note?: string)
   return withHandle(client, name, (h) => h.unpause(note ?? 'unpaused through ftpipe'));
 }
 
-/** Starts a run now; the overlap policy (the schedule's unless given) decides whether it starts while a run is open. */
-export function triggerSchedule(client: ClientLike, name: string, overlap?: OverlapPolicy): Promise<void> {
+/** What a trigger did, once the schedule has acted on it. */
+export interface TriggerOutcome {
+  /** `started`: a run started; `skipped`: the overlap policy dropped it (a run was open); `buffered`: it starts when the
+   * open run closes; `pending`: the schedule had not acted on it within the wait. */
+  result: 'started' | 'skipped' | 'buffered' | 'pending';
+  policy: OverlapPolicy;
+  /** The run it started (result `started`). */
+  run: ScheduledRun | null;
+  /** The schedule's runs open when it was triggered (why it was skipped or buffered). */
+  openRunIds: string[];
+}
+
+interface ScheduleCounters {
+  taken: number;
+  skipped: number;
+  buffered: number;
+}
+
+function countersOf(d: ScheduleDescription): ScheduleCounters {
+  return { taken: d.info.numActionsTaken, skipped: d.info.numActionsSkippedOverlap, buffered: Number(d.raw.info?.bufferSize ?? 0) };
+}
+
+/**
+ * Starts a run now; the overlap policy (the schedule's unless given) decides whether it starts while a run is open.
+ * Waits (up to `waitMs`, default 10 s) until the schedule has acted on the trigger, and says what it did.
+ */
+export function triggerSchedule(client: ClientLike, name: string, overlap?: OverlapPolicy, waitMs = 10_000): Promise<TriggerOutcome> {
   return withHandle(client, name, async (h) => {
+    const before = await h.describe();
     // The SDK's trigger defaults to allow-all, which would also leave the run out of the schedule's overlap and
     // pause-on-failure tracking; apply the schedule's own policy, as `temporal schedule trigger` does.
-    const policy = overlap ?? overlapOf((await h.describe()).policies.overlap);
+    const policy = overlap ?? overlapOf(before.policies.overlap);
+    const openRunIds = before.info.runningActions.map((a) => a.workflow.workflowId);
+    const was = countersOf(before);
     await h.trigger(TO_TEMPORAL[policy]);
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const now = await h.describe();
+      const counters = countersOf(now);
+      if (counters.taken > was.taken) {
+        const started = runsOf(now.info.recentActions).sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime())[0] ?? null;
+        return { result: 'started', policy, run: started, openRunIds };
+      }
+      if (counters.skipped > was.skipped) return { result: 'skipped', policy, run: null, openRunIds };
+      if (counters.buffered > was.buffered) return { result: 'buffered', policy, run: null, openRunIds };
+      if (Date.now() >= deadline) return { result: 'pending', policy, run: null, openRunIds };
+      await sleep(200);
+    }
   });
 }
 
@@ -305,7 +349,7 @@ export class FtpipeSchedules {
     return unpauseSchedule(this.client, name, note);
   }
 
-  trigger(name: string, overlap?: OverlapPolicy): Promise<void> {
+  trigger(name: string, overlap?: OverlapPolicy): Promise<TriggerOutcome> {
     return triggerSchedule(this.client, name, overlap);
   }
 

@@ -11,6 +11,8 @@ import { AzureProfileSchema, type AzureProfile } from './profile';
 export const WorkerConfigSchema = z
   .object({
     profiles: z.array(AzureProfileSchema).default([]),
+    /** Directories datasets and eval sets may be read from (relative ones from the worker's working directory); default: only the working directory. */
+    dataRoots: z.array(z.string().min(1)).optional(),
   })
   .strict();
 export type WorkerConfig = z.infer<typeof WorkerConfigSchema>;

@@ -220,8 +220,8 @@ class ExampleChecker {
         return;
       }
       if (role !== 'tool' && pendingCalls.size > 0) {
-        for (const [id, callPath] of pendingCalls) {
-          this.report(callPath, 'MISSING_TOOL_RESPONSE', `tool call ${quoteIdentifier(id)} has no tool message before ${path}`);
+        for (const callPath of pendingCalls.values()) {
+          this.report(callPath, 'MISSING_TOOL_RESPONSE', `a tool call has no tool message before ${path}`);
         }
         pendingCalls.clear();
       }
@@ -243,7 +243,7 @@ class ExampleChecker {
       return undefined;
     }
     if (typeof role !== 'string' || !(rules.roles as readonly string[]).includes(role)) {
-      this.report(at, 'INVALID_ROLE', `role ${quoteIdentifier(role)} is not allowed here; expected one of ${rules.roles.join(', ')}`);
+      this.report(at, 'INVALID_ROLE', `this role is not allowed here; expected one of ${rules.roles.join(', ')}`);
       return undefined;
     }
     return role as Role;
@@ -282,7 +282,7 @@ class ExampleChecker {
       if (id !== undefined) {
         frameTokens += this.count(id);
         if (pendingCalls.has(id)) pendingCalls.delete(id);
-        else if (!this.issuedCallIds.has(id)) this.report(join(path, 'tool_call_id'), 'UNKNOWN_TOOL_CALL_ID', `tool_call_id ${quoteIdentifier(id)} matches no earlier assistant tool call in this example`);
+        else if (!this.issuedCallIds.has(id)) this.report(join(path, 'tool_call_id'), 'UNKNOWN_TOOL_CALL_ID', `this tool_call_id matches no earlier assistant tool call in this example`);
       }
     }
 
@@ -326,7 +326,7 @@ class ExampleChecker {
       } else if (part.type === undefined) {
         this.report(join(partPath, 'type'), 'MISSING_KEY', `'type' is required on a content part`);
       } else {
-        this.report(join(partPath, 'type'), 'INVALID_CONTENT_PART', `content part type ${quoteIdentifier(part.type)} is not supported; expected 'text'${this.options.allowImages ? " or 'image_url'" : ''}`);
+        this.report(join(partPath, 'type'), 'INVALID_CONTENT_PART', `this content part type is not supported; expected 'text'${this.options.allowImages ? " or 'image_url'" : ''}`);
       }
     });
     return tokens;
@@ -368,7 +368,7 @@ class ExampleChecker {
       this.checkKeys(call, callPath, ['id', 'type', 'function'], 'a tool call');
       const id = this.requireString(call, 'id', callPath);
       if (id !== undefined) {
-        if (this.issuedCallIds.has(id)) this.report(join(callPath, 'id'), 'DUPLICATE_TOOL_CALL_ID', `tool call id ${quoteIdentifier(id)} is used twice in this example`);
+        if (this.issuedCallIds.has(id)) this.report(join(callPath, 'id'), 'DUPLICATE_TOOL_CALL_ID', `this tool call id is used twice in this example`);
         this.issuedCallIds.add(id);
         pendingCalls.set(id, join(callPath, 'id'));
       }
@@ -394,7 +394,7 @@ class ExampleChecker {
     const name = this.requireString(fn, 'name', path);
     if (name !== undefined && !this.declaredTools?.has(name)) {
       const declared = this.declaredTools ? 'is not declared in the example\'s tools' : 'is called but the example declares no tools';
-      this.report(join(path, 'name'), 'TOOL_NOT_DECLARED', `function ${quoteIdentifier(name)} ${declared}`);
+      this.report(join(path, 'name'), 'TOOL_NOT_DECLARED', `the function ${declared}`);
     }
     const args = this.requireString(fn, 'arguments', path);
     if (args !== undefined) {

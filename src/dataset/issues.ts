@@ -73,7 +73,7 @@ export interface LineIssue {
 
 const IDENTIFIER = /^[A-Za-z0-9_:-]{1,40}$/;
 
-/** Quotes a value from the data only when it is a short identifier (a role, a key, a tool name), never free text. */
+/** Quotes a key from the data only when it is a short identifier, never free text. Values from the data are never quoted (issue 11: no content beyond the line and key path). */
 export function quoteIdentifier(value: unknown): string {
   return typeof value === 'string' && IDENTIFIER.test(value) ? `'${value}'` : 'this value';
 }

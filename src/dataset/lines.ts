@@ -1,12 +1,22 @@
 /**
  * Checks a batch of whole JSONL lines: UTF-8, blank lines, JSON syntax, the example format and its tokens, and a
- * hash of each line for duplicate detection. Runs inside the worker threads (see line-worker.ts); pure otherwise.
+ * hash of each line for duplicate detection. Runs inside the worker threads (see line-worker.ts), or on the calling
+ * thread for small files (see validate.ts); pure otherwise.
  */
 import { hash } from 'node:crypto';
+import type { TokenEncoding } from '../catalog';
 import { checkExample, type ExampleOptions, type ExampleResult } from './examples';
 import { LINE_BLANK, LINE_EXAMPLE, LINE_INVALID, type BatchResult } from './batch';
 import { severityOf, type IssueCode } from './issues';
 import { MAX_EXACT_PIECE_CHARS } from './limits';
+import type { TokenCounter } from './tokens';
+
+/** What a batch is checked for: the example rules, the encoding its tokens are counted with, the issue cap. */
+export interface LineCheckOptions extends Omit<ExampleOptions, 'tokens'> {
+  encoding: TokenEncoding;
+  /** Errors, and warnings, listed per batch; the rest are only counted. */
+  maxIssues: number;
+}
 
 const NEWLINE = 0x0a;
 
@@ -34,7 +44,8 @@ function firstInvalidUtf8Offset(bytes: Uint8Array): number {
 export function describeJsonError(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const withoutExcerpt = message.replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '');
-  return withoutExcerpt.replace(/ in JSON at position (\d+)(?: \(line \d+ column \d+\))?/, (_m, position: string) => ` at character ${Number(position) + 1}`);
+  // The offending character is content too: say where it is, not what it is.
+  return withoutExcerpt.replace(/Unexpected token '.+?'/s, 'Unexpected character').replace(/ in JSON at position (\d+)(?: \(line \d+ column \d+\))?/, (_m, position: string) => ` at character ${Number(position) + 1}`);
 }
 
 function isBlank(bytes: Uint8Array): boolean {
@@ -42,7 +53,9 @@ function isBlank(bytes: Uint8Array): boolean {
   return true;
 }
 
-export function checkLines(data: Uint8Array, options: ExampleOptions, maxIssues: number): BatchResult {
+export function checkLines(data: Uint8Array, check: LineCheckOptions, tokens: TokenCounter): BatchResult {
+  const options: ExampleOptions = { method: check.method, model: check.model, allowImages: check.allowImages, tokens };
+  const { maxIssues } = check;
   const starts: number[] = [];
   const ends: number[] = [];
   const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);

@@ -10,9 +10,8 @@
  * example's `tools`/`functions` definitions. `weight` is a training flag, not text, and is not counted. Image parts are
  * billed by image size, which is unknown offline, so they are counted separately rather than as tokens.
  */
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import { get_encoding, init, type Tiktoken } from 'tiktoken/init';
 import type { TokenEncoding } from '../catalog';
+import { countPieceTokens, loadEncodingData } from './bpe';
 import { MAX_EXACT_PIECE_CHARS } from './limits';
 
 /** `<|im_start|>`, the role and its separator, `<|im_end|>`: three tokens around every message. */
@@ -22,12 +21,13 @@ export const TOKENS_PER_NAME = 1;
 /** Every example is primed with `<|im_start|>assistant<|message|>`. */
 export const REPLY_PRIMING_TOKENS = 3;
 
-/** Entries per generation of the piece cache (two generations: a piece survives while it keeps being used). */
-const PIECE_CACHE_ENTRIES = 1 << 16;
-/** Longer pieces (long identifiers, unbroken CJK runs) seldom repeat, so are not worth a cache slot. */
-const MAX_CACHED_PIECE_LENGTH = 48;
 /** Whole texts counted through `countRepeated` (system prompts, tool definitions). */
 const TEXT_CACHE_ENTRIES = 1024;
+/**
+ * Pieces of more than one token, per generation of their cache (two generations: a piece survives while it keeps
+ * being used). About a tenth of the pieces of natural text, but most of the work: each needs a merge per token.
+ */
+const MERGED_PIECE_CACHE_ENTRIES = 1 << 16;
 
 export interface TokenCounter {
   /**
@@ -39,7 +39,6 @@ export interface TokenCounter {
   readonly slicedPieces: number;
   /** Same as `count`, memoized: for text that commonly repeats from example to example. */
   countRepeated(text: string): number;
-  free(): void;
 }
 
 /**
@@ -53,58 +52,67 @@ export function splitPattern(patStr: string): RegExp {
   return new RegExp(caseless.replace(/\\s/g, '\\p{White_Space}').replace(/\\S/g, '\\P{White_Space}'), 'gu');
 }
 
-/** A compiled WebAssembly module (opaque here: the project's TypeScript libs do not declare WebAssembly). */
-export interface CompiledTokenizer {
-  readonly compiledWasm: never;
-}
-
-/** The part of the WebAssembly global this module uses. */
-const wasmApi = (globalThis as unknown as {
-  WebAssembly: {
-    compile(bytes: Uint8Array): Promise<CompiledTokenizer>;
-    instantiate(module: CompiledTokenizer, imports: unknown): Promise<unknown>;
-  };
-}).WebAssembly;
-
 /**
- * tiktoken's WebAssembly, compiled once by the main thread and handed to every worker: V8 shares the compiled code
- * between threads, which saves each worker its own copy (about 20 MB).
+ * Exact counts, as tiktoken's `encode_ordinary` gives them: the text is split into pieces with the encoding's pattern,
+ * and each piece is counted by byte-pair encoding (bpe.ts), in the thread's one copy of the encoding's ranks.
+ * `encode_ordinary` never treats text as special tokens, so no input can make it throw. Like tiktoken, a lone UTF-16
+ * surrogate counts as U+FFFD. bench/tokenizers.ts checks these counts against tiktoken, js-tiktoken and gpt-tokenizer
+ * on the whole benchmark corpus.
  */
-export function compileTokenizer(): Promise<CompiledTokenizer> {
-  return wasmApi.compile(readFileSync(require.resolve('tiktoken/tiktoken_bg.wasm')));
-}
-
-/** The encoding's `pat_str` from tiktoken's data file, read from its head rather than parsing megabytes of ranks. */
-function readPatStr(encodingName: TokenEncoding): string {
-  const file = openSync(require.resolve(`tiktoken/encoders/${encodingName}.json`), 'r');
-  try {
-    const head = Buffer.alloc(4096);
-    const text = head.toString('utf8', 0, readSync(file, head, 0, head.length, 0));
-    const literal = /"pat_str"\s*:\s*("(?:[^"\\]|\\.)*")/.exec(text)?.[1];
-    if (literal === undefined) throw new Error(`tiktoken's ${encodingName} data has no pat_str`);
-    return JSON.parse(literal) as string;
-  } finally {
-    closeSync(file);
-  }
-}
-
-/**
- * Exact counts from tiktoken (OpenAI's Rust BPE, compiled to WebAssembly), made fast for natural text: BPE works on
- * each pre-token (the pieces the encoding's pattern splits text into) independently, so a text's count is the sum of
- * its pieces' counts, and the few thousand pieces that make up most text are counted once and then looked up.
- * `encode_ordinary` never treats text as special tokens, so no input can make it throw. bench/tokenizers.ts checks
- * these counts against tiktoken, js-tiktoken and gpt-tokenizer on the whole benchmark corpus.
- */
-export async function createTokenCounter(encodingName: TokenEncoding, compiled?: CompiledTokenizer): Promise<TokenCounter> {
-  const module = compiled ?? (await compileTokenizer());
-  // Once per thread: later calls reuse the instance.
-  await init((imports) => wasmApi.instantiate(module, imports) as ReturnType<Parameters<typeof init>[0]>);
-  const encoding: Tiktoken = get_encoding(encodingName);
-  const pattern = splitPattern(readPatStr(encodingName));
-  let pieces = new Map<string, number>();
-  let olderPieces = new Map<string, number>();
+export function createTokenCounter(encodingName: TokenEncoding): TokenCounter {
+  const { patStr, ranks } = loadEncodingData(encodingName);
+  const pattern = splitPattern(patStr);
   const texts = new Map<string, number>();
+  let mergedPieces = new Map<string, number>();
+  let olderMergedPieces = new Map<string, number>();
   let slicedPieces = 0;
+  // A piece's UTF-8 bytes (at most 3 per UTF-16 unit), and the merge state of countPieceTokens.
+  const bytes = new Uint8Array(3 * MAX_EXACT_PIECE_CHARS + 4);
+  const scratch = new Int32Array(2 * (bytes.length + 1));
+
+  const countPiece = (text: string, start: number, end: number): number => {
+    let length = 0;
+    for (let i = start; i < end; i++) {
+      let c = text.charCodeAt(i);
+      if (c < 0x80) {
+        bytes[length++] = c;
+        continue;
+      }
+      if (c < 0x800) {
+        bytes[length++] = 0xc0 | (c >> 6);
+        bytes[length++] = 0x80 | (c & 0x3f);
+        continue;
+      }
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < end) {
+        const low = text.charCodeAt(i + 1);
+        if (low >= 0xdc00 && low <= 0xdfff) {
+          const point = ((c - 0xd800) << 10) + (low - 0xdc00) + 0x10000;
+          bytes[length++] = 0xf0 | (point >> 18);
+          bytes[length++] = 0x80 | ((point >> 12) & 0x3f);
+          bytes[length++] = 0x80 | ((point >> 6) & 0x3f);
+          bytes[length++] = 0x80 | (point & 0x3f);
+          i++;
+          continue;
+        }
+      }
+      if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
+      bytes[length++] = 0xe0 | (c >> 12);
+      bytes[length++] = 0x80 | ((c >> 6) & 0x3f);
+      bytes[length++] = 0x80 | (c & 0x3f);
+    }
+    if (length <= 1 || ranks.rank(bytes, 0, length) >= 0) return 1;
+    const piece = text.slice(start, end);
+    let tokens = mergedPieces.get(piece);
+    if (tokens !== undefined) return tokens;
+    tokens = olderMergedPieces.get(piece) ?? countPieceTokens(ranks, bytes, length, scratch);
+    if (mergedPieces.size >= MERGED_PIECE_CACHE_ENTRIES) {
+      olderMergedPieces = mergedPieces;
+      mergedPieces = new Map();
+    }
+    // A slice keeps its whole parent text alive; cache a copy of just the piece.
+    mergedPieces.set(` ${piece}`.slice(1), tokens);
+    return tokens;
+  };
 
   const countLongPiece = (piece: string): number => {
     slicedPieces++;
@@ -113,24 +121,8 @@ export async function createTokenCounter(encodingName: TokenEncoding, compiled?:
       let end = Math.min(start + MAX_EXACT_PIECE_CHARS, piece.length);
       // Never split a surrogate pair.
       if (end < piece.length && /[\uDC00-\uDFFF]/.test(piece.charAt(end))) end++;
-      tokens += encoding.encode_ordinary(piece.slice(start, end)).length;
+      tokens += count(piece.slice(start, end));
       start = end;
-    }
-    return tokens;
-  };
-
-  const countPiece = (piece: string): number => {
-    if (piece.length > MAX_EXACT_PIECE_CHARS) return countLongPiece(piece);
-    let tokens = pieces.get(piece);
-    if (tokens !== undefined) return tokens;
-    tokens = olderPieces.get(piece) ?? encoding.encode_ordinary(piece).length;
-    if (piece.length <= MAX_CACHED_PIECE_LENGTH) {
-      if (pieces.size >= PIECE_CACHE_ENTRIES) {
-        olderPieces = pieces;
-        pieces = new Map();
-      }
-      // A regex match is a slice that keeps its whole parent text alive; cache a copy of just the piece.
-      pieces.set(` ${piece}`.slice(1), tokens);
     }
     return tokens;
   };
@@ -138,8 +130,21 @@ export async function createTokenCounter(encodingName: TokenEncoding, compiled?:
   const count = (text: string): number => {
     if (text.length === 0) return 0;
     let tokens = 0;
+    let start = 0;
+    // Every character starts some alternative of the encodings' patterns, so matches are contiguous: each ends
+    // where the next begins.
     pattern.lastIndex = 0;
-    for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) tokens += countPiece(match[0]);
+    while (pattern.test(text)) {
+      const end = pattern.lastIndex;
+      if (end - start > MAX_EXACT_PIECE_CHARS) {
+        const piece = text.slice(start, end);
+        tokens += countLongPiece(piece);
+        pattern.lastIndex = end;
+      } else {
+        tokens += countPiece(text, start, end);
+      }
+      start = end;
+    }
     return tokens;
   };
 
@@ -157,6 +162,18 @@ export async function createTokenCounter(encodingName: TokenEncoding, compiled?:
       }
       return tokens;
     },
-    free: () => encoding.free(),
   };
+}
+
+/** Counters by encoding, one per thread, shared by every validation on it, so their caches stay warm. */
+const sharedCounters = new Map<TokenEncoding, TokenCounter>();
+
+/** This thread's counter for the encoding, made on first use and kept for the thread's life. */
+export function sharedTokenCounter(encodingName: TokenEncoding): TokenCounter {
+  let counter = sharedCounters.get(encodingName);
+  if (!counter) {
+    counter = createTokenCounter(encodingName);
+    sharedCounters.set(encodingName, counter);
+  }
+  return counter;
 }

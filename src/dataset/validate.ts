@@ -1,14 +1,17 @@
 /**
- * Validates a fine-tuning dataset before upload: reads each file once (reader.ts), worker threads check and tokenize
- * the lines (pool.ts, lines.ts), and the results are folded back here in line order.
+ * Validates a fine-tuning dataset before upload: reads each file once (reader.ts), the process's worker threads check
+ * and tokenize the lines (pool.ts, lines.ts), or this thread does for a small file, and the results are folded back
+ * here in line order.
  */
 import { stat } from 'node:fs/promises';
 import { BUILTIN_CATALOG, resolveModel, type Catalog, type FineTuningMethod, type ModelEntry } from '../catalog';
 import { LineHashIndex } from './hash-index';
 import { severityOf, type Issue, type IssueCode } from './issues';
-import { DEFAULT_MAX_ISSUES, MAX_FILE_BYTES, MAX_LINE_BYTES, MIN_TRAINING_EXAMPLES, RECOMMENDED_TRAINING_EXAMPLES, UTF8_BOM } from './limits';
+import { DEFAULT_MAX_ISSUES, INLINE_VALIDATION_MAX_BYTES, MAX_FILE_BYTES, MAX_LINE_BYTES, MIN_TRAINING_EXAMPLES, RECOMMENDED_TRAINING_EXAMPLES, UTF8_BOM } from './limits';
 import { LINE_BLANK, LINE_EXAMPLE, oversizedLine, type BatchResult } from './batch';
-import { LinePool } from './pool';
+import { checkLines, type LineCheckOptions } from './lines';
+import { sharedLinePool } from './pool';
+import { sharedTokenCounter } from './tokens';
 import { readLineBatches, type FileFacts } from './reader';
 import { autoEpochs, CountList, type TokenDistribution } from './statistics';
 
@@ -24,8 +27,8 @@ export interface ValidateDatasetOptions {
   catalog?: Catalog;
   /** How many errors, and how many warnings, the report lists; the rest are counted. */
   maxIssues?: number;
-  /** Worker threads; by default one per core, at most four. */
-  threads?: number;
+  /** Files up to this many bytes are checked on the calling thread, larger ones on the worker threads (0: all on the threads). */
+  inlineMaxBytes?: number;
   /** Called after each batch of lines is read (about every 256 KiB): an activity heartbeats from here. */
   onProgress?: (progress: ValidationProgress) => void;
   /** Stops validation between batches (the promise rejects with the signal's reason); workers are shut down. */
@@ -116,9 +119,27 @@ class IssueList {
   }
 }
 
+/** Checks batches of lines: on the process's worker threads, or on the calling thread. */
+interface LineChecker {
+  /** How many batches may be in flight at once. */
+  readonly parallelism: number;
+  check(lines: Uint8Array<ArrayBuffer>): Promise<BatchResult>;
+}
+
+function lineChecker(bytes: number, options: LineCheckOptions, inlineMaxBytes: number): LineChecker {
+  if (bytes <= inlineMaxBytes) {
+    // A thread hop and a second copy of the tokenizer would cost more than checking a small file here.
+    const tokens = sharedTokenCounter(options.encoding);
+    return { parallelism: 1, check: (lines) => Promise.resolve(checkLines(lines, options, tokens)) };
+  }
+  const pool = sharedLinePool();
+  return { parallelism: pool.size * 2, check: (lines) => pool.check(lines, options) };
+}
+
 interface FileScanContext {
   model: ModelEntry;
-  pool: LinePool;
+  lineOptions: LineCheckOptions;
+  inlineMaxBytes: number;
   issues: IssueList;
   trainingHashes: LineHashIndex | undefined;
   onProgress: ValidateDatasetOptions['onProgress'];
@@ -133,11 +154,12 @@ interface FileScan {
 }
 
 async function scanFile(path: string, role: FileRole, context: FileScanContext): Promise<FileScan> {
-  const { model, pool, trainingHashes } = context;
+  const { model, trainingHashes } = context;
   const issues = context.issues;
   const errorsBefore = issues.errorCount;
   const warningsBefore = issues.warningCount;
   const bytes = (await stat(path)).size;
+  const checker = lineChecker(bytes, context.lineOptions, context.inlineMaxBytes);
   const hashes = new LineHashIndex();
   const counts = new CountList();
   const limit = model.trainingContextTokens;
@@ -200,12 +222,12 @@ async function scanFile(path: string, role: FileRole, context: FileScanContext):
       context.signal?.throwIfAborted();
       if ('lines' in batch) {
         bytesRead += batch.lines.length;
-        inFlight.push(pool.check(batch.lines));
+        inFlight.push(checker.check(batch.lines));
       } else {
         bytesRead += batch.oversizedLineBytes;
         inFlight.push(Promise.resolve(oversizedLine(batch.oversizedLineBytes, MAX_LINE_BYTES)));
       }
-      if (inFlight.length >= pool.size * 2) fold(await inFlight.shift()!);
+      if (inFlight.length >= checker.parallelism) fold(await inFlight.shift()!);
       context.onProgress?.({ file: role, bytesRead, bytes });
     }
     while (inFlight.length > 0) fold(await inFlight.shift()!);
@@ -267,34 +289,29 @@ export async function validateDataset(options: ValidateDatasetOptions): Promise<
   if (method === 'reinforcement' && options.trainingFile !== undefined && options.validationFile === undefined) {
     issues.add({ file: options.trainingFile, line: null, path: null, code: 'VALIDATION_FILE_REQUIRED', message: 'reinforcement fine-tuning needs a validation file too' });
   }
-  const pool = await LinePool.start(
-    { method, model: model.id, allowImages: model.modality === 'text+vision', encoding: model.encoding, maxIssues: options.maxIssues ?? DEFAULT_MAX_ISSUES },
-    options.threads,
-  );
-  try {
-    const scan = { model, pool, issues, onProgress: options.onProgress, signal: options.signal };
-    const training = options.trainingFile === undefined ? undefined : await scanFile(options.trainingFile, 'training', { ...scan, trainingHashes: undefined });
-    const validation = options.validationFile === undefined
-      ? undefined
-      : await scanFile(options.validationFile, 'validation', { ...scan, trainingHashes: training?.hashes });
-    const epochs = options.nEpochs === undefined
-      ? { count: autoEpochs(training?.report.examples ?? 0), source: 'auto' as const }
-      : { count: options.nEpochs, source: 'explicit' as const };
-    return {
-      valid: issues.errorCount === 0,
-      model: `${model.id}-${model.version}`,
-      method,
-      trainingContextTokens: model.trainingContextTokens,
-      exactTokenCounts: !model.approximateTokenCounts,
-      files: [training, validation].flatMap((scanned) => (scanned ? [scanned.report] : [])),
-      errorCount: issues.errorCount,
-      warningCount: issues.warningCount,
-      errors: issues.errors,
-      warnings: issues.warnings,
-      epochs,
-      billedTokensEstimate: method === 'reinforcement' || !training ? null : training.billableTokens * epochs.count,
-    };
-  } finally {
-    await pool.close();
-  }
+  const lineOptions: LineCheckOptions = {
+    method, model: model.id, allowImages: model.modality === 'text+vision', encoding: model.encoding, maxIssues: options.maxIssues ?? DEFAULT_MAX_ISSUES,
+  };
+  const scan = { model, lineOptions, inlineMaxBytes: options.inlineMaxBytes ?? INLINE_VALIDATION_MAX_BYTES, issues, onProgress: options.onProgress, signal: options.signal };
+  const training = options.trainingFile === undefined ? undefined : await scanFile(options.trainingFile, 'training', { ...scan, trainingHashes: undefined });
+  const validation = options.validationFile === undefined
+    ? undefined
+    : await scanFile(options.validationFile, 'validation', { ...scan, trainingHashes: training?.hashes });
+  const epochs = options.nEpochs === undefined
+    ? { count: autoEpochs(training?.report.examples ?? 0), source: 'auto' as const }
+    : { count: options.nEpochs, source: 'explicit' as const };
+  return {
+    valid: issues.errorCount === 0,
+    model: `${model.id}-${model.version}`,
+    method,
+    trainingContextTokens: model.trainingContextTokens,
+    exactTokenCounts: !model.approximateTokenCounts,
+    files: [training, validation].flatMap((scanned) => (scanned ? [scanned.report] : [])),
+    errorCount: issues.errorCount,
+    warningCount: issues.warningCount,
+    errors: issues.errors,
+    warnings: issues.warnings,
+    epochs,
+    billedTokensEstimate: method === 'reinforcement' || !training ? null : training.billableTokens * epochs.count,
+  };
 }

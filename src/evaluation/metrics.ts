@@ -121,8 +121,10 @@ function choose(checkpoints: CheckpointSummary[], policy: CheckpointPolicy): { c
 interface EpochPoint {
   step: number;
   validLoss: number;
-  /** Mean training loss over the steps since the previous point (single steps are noisy). */
+  /** Mean training loss over the steps since the previous point (single steps are noisy): what overfitting is judged on. */
   trainLoss: number | null;
+  /** Training loss at the point's own step, as the checkpoint table shows it (the checkpoint's, else results.csv's). */
+  trainLossAtStep: number | null;
 }
 
 function mean(values: number[]): number | null {
@@ -137,8 +139,8 @@ function epochPoints(rows: ResultsRow[], checkpoints: CheckpointSummary[]): Epoc
   return sorted.map((point, i) => {
     const from = i === 0 ? -Infinity : sorted[i - 1]!.step;
     const train = mean(rows.filter((r) => r.step > from && r.step <= point.step && r.trainLoss !== null).map((r) => r.trainLoss!));
-    const checkpointTrain = checkpoints.find((c) => c.step === point.step)?.metrics.trainLoss ?? null;
-    return { ...point, trainLoss: train ?? checkpointTrain };
+    const atStep = checkpoints.find((c) => c.step === point.step)?.metrics.trainLoss ?? rows.find((r) => r.step === point.step)?.trainLoss ?? null;
+    return { ...point, trainLoss: train ?? atStep, trainLossAtStep: atStep };
   });
 }
 
@@ -158,9 +160,11 @@ function overfitting(points: EpochPoint[]): MetricsAnalysis['overfitting'] {
   if (!trainFell) {
     return { detected: false, detail: `${valid}, but training loss did not fall meanwhile, so this is not the overfitting pattern (noisy or unstable training?)` };
   }
+  // The step values are the ones the checkpoint table shows; the epoch means (what is judged) are given beside them.
+  const atSteps = lowest.trainLossAtStep !== null && last.trainLossAtStep !== null ? `${fmt(lowest.trainLossAtStep)} at step ${lowest.step} to ${fmt(last.trainLossAtStep)} at step ${last.step}; ` : '';
   return {
     detected: true,
-    detail: `${valid} while training loss kept falling (${fmt(lowest.trainLoss!)} to ${fmt(last.trainLoss!)}): the model started memorising the training data after step ${lowest.step}`,
+    detail: `${valid} while training loss kept falling (${atSteps}mean over the epoch ${fmt(lowest.trainLoss!)} to ${fmt(last.trainLoss!)}): the model started memorising the training data after step ${lowest.step}`,
   };
 }
 

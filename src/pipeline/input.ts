@@ -4,19 +4,21 @@
  * It holds names and references (a profile name, file paths, ids), never credentials and never training content.
  */
 import { z } from 'zod';
+import { CREDENTIAL_ADVICE, urlCredential } from './url-credentials';
 
 export const SUFFIX_PATTERN = /^[A-Za-z0-9_-]{1,40}$/;
 export const RUN_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+/** Bounds on free-form strings: a caller's megabyte string is refused here, not carried into search attributes. */
+const PATH_MAX = 4096;
+const NAME_MAX = 256;
 
 export const DataSourceSchema = z.union([
-  z.object({ path: z.string().min(1).describe('a JSONL file on the worker\'s disk; validated, then uploaded') }).strict(),
+  z.object({ path: z.string().min(1).max(PATH_MAX).describe('a JSONL file on the worker\'s disk; validated, then uploaded') }).strict(),
   z
     .object({
       url: z
         .url()
-        .refine((url) => !/[?&]sig=/i.test(url), {
-          message: 'a URL with a SAS signature (sig=) is a credential and would be kept in workflow history; give the Azure OpenAI resource\'s managed identity read access to the blob and pass the URL without its token',
-        })
+        .max(2048)
         .describe('a URL Azure imports the file from (files/import), e.g. a Blob Storage URL the resource can read'),
     })
     .strict(),
@@ -99,11 +101,11 @@ export const EvaluationSchema = z
     /** How the checkpoint to deploy is picked from the metrics: lowest full validation loss, the final one, or best validation token accuracy. */
     checkpointPolicy: z.enum(['lowest_valid_loss', 'final', 'best_valid_accuracy']).default('lowest_valid_loss'),
     /** A held-out eval set (JSONL of `{messages, reference}`) on the worker's disk: each checkpoint is deployed on the Developer tier and scored. */
-    evalSet: z.object({ path: z.string().min(1) }).strict().optional(),
+    evalSet: z.object({ path: z.string().min(1).max(PATH_MAX) }).strict().optional(),
     /** Graders (see docs/evaluation-and-report.md); checked in full by the client and the eval activity. */
-    graders: z.array(z.object({ type: z.enum(['exact_match', 'contains', 'regex', 'json_schema', 'model']) }).loose()).min(1).optional(),
+    graders: z.array(z.object({ type: z.enum(['exact_match', 'contains', 'regex', 'json_schema', 'model']) }).loose()).min(1).max(20).optional(),
     /** What the best checkpoint must beat: an existing deployment on the account, or a model deployed for the evaluation. */
-    baseline: z.union([z.object({ deployment: z.string().min(1) }).strict(), z.object({ model: z.string().min(1) }).strict()]).optional(),
+    baseline: z.union([z.object({ deployment: z.string().min(1).max(NAME_MAX) }).strict(), z.object({ model: z.string().min(1).max(NAME_MAX) }).strict()]).optional(),
     /** Promote only if the best candidate's score beats the baseline's by at least this much (scores are 0..1). */
     minLift: z.number().min(-1).max(1).default(0),
     concurrency: z.int().min(1).max(64).default(4),
@@ -130,10 +132,10 @@ export const CopyRequestSchema = z
   .object({
     /** Full ARM id of the destination Azure OpenAI account. */
     destinationResourceId: z.string().regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.CognitiveServices\/accounts\/[^/]+$/i, 'must be a full ARM id: /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.CognitiveServices/accounts/<name>'),
-    region: z.string().min(1),
+    region: z.string().min(1).max(64),
     /** Deploy the copied checkpoint there, through the worker profile of the destination account. */
     deploy: z
-      .object({ profile: z.string().min(1), name: z.string().regex(DEPLOYMENT_NAME), type: z.enum(DEPLOYMENT_TYPES).default('GlobalStandard'), capacity: z.int().min(1).default(1) })
+      .object({ profile: z.string().min(1).max(NAME_MAX), name: z.string().regex(DEPLOYMENT_NAME), type: z.enum(DEPLOYMENT_TYPES).default('GlobalStandard'), capacity: z.int().min(1).default(1) })
       .strict()
       .optional(),
   })
@@ -144,9 +146,9 @@ export const PipelineInputSchema = z
   .object({
     runName: z.string().regex(RUN_NAME_PATTERN, 'letters, digits, ".", "_" or "-", starting with a letter or digit, at most 100'),
     /** A profile of the worker's configuration: which Azure OpenAI account, and how to authenticate. */
-    profile: z.string().min(1),
+    profile: z.string().min(1).max(NAME_MAX),
     /** A base model (`gpt-4.1-mini`, `gpt-4.1-mini-2025-04-14`) or an earlier fine-tuned model (continuous fine-tuning). */
-    baseModel: z.string().min(1),
+    baseModel: z.string().min(1).max(NAME_MAX),
     training: DataSourceSchema,
     validation: DataSourceSchema.optional(),
     method: MethodSchema.default({ type: 'supervised' }),
@@ -178,6 +180,10 @@ export const PipelineInputSchema = z
   })
   .strict()
   .superRefine((input, ctx) => {
+    for (const [path, text] of stringsOf(input)) {
+      const credential = urlCredential(text);
+      if (credential) ctx.addIssue({ code: 'custom', path, message: `${credential}: ${CREDENTIAL_ADVICE}` });
+    }
     if (Object.keys(input.metadata).length > 13) {
       ctx.addIssue({ code: 'custom', path: ['metadata'], message: 'at most 13 pairs (Azure allows 16; ftpipe uses 3)' });
     }
@@ -188,6 +194,14 @@ export const PipelineInputSchema = z
       ctx.addIssue({ code: 'custom', path: ['hyperparameters', 'beta'], message: 'beta applies to the dpo method only' });
     }
   });
+
+/** Every string in the input with its path (graders, metadata and URLs may all hold a URL). */
+function stringsOf(value: unknown, path: (string | number)[] = []): [(string | number)[], string][] {
+  if (typeof value === 'string') return [[path, value]];
+  if (Array.isArray(value)) return value.flatMap((item, i) => stringsOf(item, [...path, i]));
+  if (typeof value === 'object' && value !== null) return Object.entries(value).flatMap(([key, item]) => stringsOf(item, [...path, key]));
+  return [];
+}
 
 /** What a caller writes (defaults optional). */
 export type PipelineInputDraft = z.input<typeof PipelineInputSchema>;

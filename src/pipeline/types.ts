@@ -100,6 +100,9 @@ export interface JobSnapshot {
   trainedTokens: number | null;
   resultFiles: string[];
   error: JobError | null;
+  /** The hyperparameters as Azure resolved them (`"auto"` replaced by the values it chose once training starts);
+   * absent in snapshots taken before ftpipe read them. */
+  hyperparameters?: Record<string, number | string>;
 }
 
 export interface TrainingMetrics {
@@ -146,9 +149,11 @@ export interface JobResults {
 }
 
 export type ControlKind = 'pause' | 'resume';
+/** Everything a caller can ask of a run; only pause and resume wait ('pending') for Azure. */
+export type RequestKind = ControlKind | 'approve' | 'reject' | 'copyToRegion';
 
 export interface ControlRequest {
-  kind: ControlKind;
+  kind: RequestKind;
   via: 'signal' | 'update';
   requestedAt: string;
   state: 'pending' | 'done' | 'refused';
@@ -190,6 +195,10 @@ export interface PipelineStatus {
   /** Deployments this run created that are live now. */
   deployments: DeploymentInfo[];
   copies: CopyStatus[];
+  /** Training metrics as they arrive (one row per poll that saw a new step), at most MAX_LIVE_CURVE_ROWS: the live curve. */
+  curve: TrainingMetrics[];
+  /** The job's results once collected (model, checkpoints, result file, trained tokens). */
+  results: JobResults | null;
 }
 
 export interface PipelineResult {
@@ -214,7 +223,7 @@ export interface PipelineResult {
   copies: CopyStatus[];
   /** Plain-words notes on what remains and what it costs (Azure's hosting and inactivity rules). */
   notes: string[];
-  /** The data of `ftpipe report` (null when the job did not produce a model). */
+  /** The data of `ftpipe report` (every ending has one; null in results of older runs that produced no model). */
   report: RunReport | null;
 }
 

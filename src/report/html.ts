@@ -3,7 +3,7 @@
  * Content-Security-Policy forbids fetching any). Every piece of text from the run is escaped.
  */
 import type { CheckpointSummary, EvalScore, ResultsRow } from '../pipeline/types';
-import { deploymentNotes } from './notes';
+import { billedHourly, deploymentNotes } from './notes';
 import type { RunReport } from './types';
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -151,14 +151,71 @@ function deploymentsSection(report: RunReport): string {
   const live =
     report.deployments.length === 0
       ? '<p class="empty">Nothing this run created is live.</p>'
-      : `<table class="deployments"><thead><tr><th>deployment</th><th>model</th><th>type</th><th>capacity</th><th>profile</th><th>state</th><th>cost and lifetime</th></tr></thead><tbody>${report.deployments
+      : `<table class="deployments"><thead><tr><th>deployment</th><th>model</th><th>type</th><th>capacity</th><th>profile</th><th>state</th><th>billed by the hour</th><th>cost and lifetime</th></tr></thead><tbody>${report.deployments
           .map(
             (d) =>
-              `<tr><td><code>${escapeHtml(d.name)}</code></td><td><code>${escapeHtml(d.model)}</code></td><td>${escapeHtml(d.sku)}</td><td>${d.capacity}</td><td>${escapeHtml(d.profile)}</td><td>${escapeHtml(d.provisioningState)}</td><td>${deploymentNotes(d).map(escapeHtml).join('<br>')}</td></tr>`,
+              `<tr><td><code>${escapeHtml(d.name)}</code></td><td><code>${escapeHtml(d.model)}</code></td><td>${escapeHtml(d.sku)}</td><td>${d.capacity}</td><td>${escapeHtml(d.profile)}</td><td>${escapeHtml(d.provisioningState)}</td><td>${billedHourly(d) ? 'yes (the amount per hour is not in ftpipe\'s catalogue: see Azure OpenAI pricing)' : 'no'}</td><td>${deploymentNotes(d).map(escapeHtml).join('<br>')}</td></tr>`,
           )
           .join('')}</tbody></table>`;
   const deleted = report.deleted.length === 0 ? '<p class="empty">Nothing was deleted.</p>' : `<ul class="deleted">${report.deleted.map((n) => `<li><code>${escapeHtml(n)}</code></li>`).join('')}</ul>`;
   return `<h3>Live</h3>${live}<h3>Deleted by this run</h3>${deleted}`;
+}
+
+const int = (value: number | null | undefined): string => (value === null || value === undefined ? '–' : value.toLocaleString('en-US'));
+
+function duration(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const sec = seconds % 60;
+  return h > 0 ? `${h} h ${m} min` : m > 0 ? `${m} min ${sec} s` : `${sec} s`;
+}
+
+function stateBanner(report: RunReport): string {
+  const state = report.state;
+  if (!state) return '';
+  const label = state.final ? (state.execution === 'COMPLETED' ? 'final' : `final: ${state.execution.toLowerCase().replace(/_/g, ' ')}`) : state.stage === 'await_approval' ? 'awaiting approval' : 'in progress';
+  const cls = !state.final ? 'running' : state.execution === 'COMPLETED' ? 'ok' : 'warn';
+  return `<p class="state" id="state"><span class="badge ${cls}">${escapeHtml(label)}</span> ${escapeHtml(state.summary)}</p>`;
+}
+
+function runSection(report: RunReport): string {
+  const parts: string[] = [];
+  const hp = report.hyperparameters;
+  parts.push('<h3>Hyperparameters (as Azure resolved them)</h3>');
+  parts.push(hp && Object.keys(hp).length > 0
+    ? `<table class="hyperparameters"><tbody>${Object.entries(hp).map(([k, v]) => `<tr><th><code>${escapeHtml(k)}</code></th><td>${escapeHtml(v)}</td></tr>`).join('')}</tbody></table>`
+    : '<p class="empty">Not known yet: Azure reports them once the job exists.</p>');
+  const d = report.dataset;
+  parts.push('<h3>Dataset</h3>');
+  parts.push(d
+    ? `<table class="dataset"><thead><tr><th></th><th>examples</th><th>tokens</th></tr></thead><tbody>
+<tr><th>training</th><td>${int(d.trainingExamples)}</td><td>${int(d.trainingTokens)} (${int(d.trainableTokens)} trained on)</td></tr>
+<tr><th>validation</th><td>${int(d.validationExamples)}</td><td>${int(d.validationTokens)}</td></tr>
+</tbody></table><p>Epochs: ${int(d.epochs)}. Billed tokens (validator's estimate): ${int(d.billedTokensEstimate)}. Trained tokens (Azure): ${int(d.trainedTokens)}.</p>`
+    : '<p class="empty">Not validated by ftpipe (files given by id or URL) and not trained yet.</p>');
+  const stages = report.stages ?? [];
+  parts.push('<h3>Stages</h3>');
+  parts.push(stages.length > 0
+    ? `<table class="stages"><thead><tr><th>stage</th><th>started</th><th>duration</th></tr></thead><tbody>${stages
+        .map((st) => `<tr${st.ongoing ? ' class="ongoing"' : ''}><td>${escapeHtml(st.stage)}</td><td>${escapeHtml(st.startedAt)}</td><td>${st.ongoing ? `${duration(st.seconds)} so far` : ['completed', 'failed', 'cancelled'].includes(st.stage) ? '' : duration(st.seconds)}</td></tr>`)
+        .join('')}</tbody></table>`
+    : '<p class="empty">No stage recorded.</p>');
+  const requests = report.requests ?? [];
+  parts.push('<h3>Pauses and resumes</h3>');
+  parts.push(requests.length > 0
+    ? `<table class="requests"><thead><tr><th>asked</th><th>what</th><th>by</th><th>via</th><th>outcome</th></tr></thead><tbody>${requests
+        .map((r) => `<tr><td>${escapeHtml(r.requestedAt)}</td><td>${escapeHtml(r.kind)}</td><td>${escapeHtml(r.by ?? 'not given')}</td><td>${escapeHtml(r.via)}</td><td>${escapeHtml(r.state)}${r.reason ? `: ${escapeHtml(r.reason)}` : ''}</td></tr>`)
+        .join('')}</tbody></table>`
+    : '<p class="empty">Nobody paused or resumed the job.</p>');
+  return parts.join('\n');
+}
+
+function copiesSection(report: RunReport): string {
+  const copies = report.copies ?? [];
+  if (copies.length === 0) return '<p class="empty">No copies to other regions were asked for.</p>';
+  return `<table class="copies"><thead><tr><th>region</th><th>destination</th><th>checkpoint</th><th>status</th><th>deployment there</th><th>error</th></tr></thead><tbody>${copies
+    .map((c) => `<tr${c.status === 'Failed' ? ' class="failed"' : ''}><td>${escapeHtml(c.region)}</td><td><code>${escapeHtml(c.destinationResourceId)}</code></td><td><code>${escapeHtml(c.checkpoint || '–')}</code></td><td>${escapeHtml(c.status)}</td><td>${c.deployment ? `<code>${escapeHtml(c.deployment.name)}</code>` : '–'}</td><td>${c.error ? escapeHtml(c.error) : ''}</td></tr>`)
+    .join('')}</tbody></table>`;
 }
 
 const STYLE = `
@@ -167,8 +224,9 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bott
 dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:8px 0}dt{color:#59606b}dd{margin:0}
 code{font:12px ui-monospace,Menlo,Consolas,monospace;background:#f3f5f7;padding:1px 4px;border-radius:3px;word-break:break-all}
 table{border-collapse:collapse;width:100%;margin:6px 0}th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #e3e6ea;vertical-align:top}th{background:#f6f8fa;font-weight:600}
-tr.chosen,tr.best{background:#e8f5e9}tr.baseline{background:#f6f8fa}
-.badge{display:inline-block;padding:2px 10px;border-radius:12px;font-weight:600;color:#fff}.promoted{background:#2e7d32}.not-promoted{background:#b26a00}.warn{background:#c62828}.ok{background:#59606b}
+tr.chosen,tr.best{background:#e8f5e9}tr.baseline{background:#f6f8fa}tr.failed{background:#fdecea}tr.ongoing{background:#fff8e1}
+.badge{display:inline-block;padding:2px 10px;border-radius:12px;font-weight:600;color:#fff}.promoted{background:#2e7d32}.not-promoted{background:#b26a00}.warn{background:#c62828}.ok{background:#59606b}.running{background:#1f6fb4}
+.state{margin:10px 0;padding:8px 12px;background:#f6f8fa;border-radius:6px}
 .chart{margin:12px 0}.chart figcaption{font-weight:600;margin-bottom:4px}svg{max-width:100%;height:auto;background:#fff}
 svg text{font:11px system-ui,sans-serif;fill:#59606b}svg .legend{fill:#1d2430}svg .marker-label.chosen{fill:#2e7d32;font-weight:700}
 .empty{color:#59606b;font-style:italic}.reason{margin:6px 0}footer{margin-top:32px;color:#8a8f98;font-size:12px}`;
@@ -176,7 +234,8 @@ svg text{font:11px system-ui,sans-serif;fill:#59606b}svg .legend{fill:#1d2430}sv
 /** The report as one self-contained HTML document. */
 export function renderReport(report: RunReport): string {
   const analysis = report.metrics;
-  const curve = analysis?.curve ?? [];
+  // Before results.csv is read (a running or failed run), the curves are what the job's polls saw.
+  const curve = analysis?.curve ?? report.liveCurve ?? [];
   const chosenStep = analysis?.chosen.step ?? null;
   const charts = [
     lineChart({
@@ -208,7 +267,7 @@ export function renderReport(report: RunReport): string {
   const choice = analysis
     ? `<p class="reason"><strong>Chosen:</strong> <code>${escapeHtml(analysis.chosen.model)}</code> (step ${analysis.chosen.step}). ${escapeHtml(analysis.reason)}.</p>
 <p class="reason"><span class="badge ${analysis.overfitting.detected ? 'warn' : 'ok'}">${analysis.overfitting.detected ? 'overfitting' : 'no overfitting flagged'}</span> ${escapeHtml(analysis.overfitting.detail)}.</p>`
-    : '<p class="empty">The run ended before its training metrics were analysed.</p>';
+    : `<p class="empty">${report.state && !report.state.final ? 'The checkpoint is chosen once training ends; the curves show the metrics seen so far.' : 'The run ended before its training metrics were analysed.'}</p>`;
 
   const approval = report.approval
     ? `${escapeHtml(report.approval.decision)} by ${escapeHtml(report.approval.by)} at ${escapeHtml(report.approval.at)}${report.approval.comment ? `: “${escapeHtml(report.approval.comment)}”` : ''}`
@@ -227,12 +286,16 @@ export function renderReport(report: RunReport): string {
 <header>
 <h1>Fine-tuning run <code>${escapeHtml(report.runName)}</code></h1>
 ${definitionList([
-  ['job', `<code>${escapeHtml(report.jobId)}</code>`],
+  ['job', report.jobId ? `<code>${escapeHtml(report.jobId)}</code>` : '– (none created)'],
   ['base model', `<code>${escapeHtml(report.baseModel)}</code>`],
   ['fine-tuned model', report.fineTunedModel ? `<code>${escapeHtml(report.fineTunedModel)}</code>` : '–'],
   ['decision', `<span class="badge ${report.decision.promoted ? 'promoted' : 'not-promoted'}" id="decision">${report.decision.promoted ? 'promoted' : 'not promoted'}</span>`],
 ])}
+${stateBanner(report)}
 </header>
+<section id="run"><h2>The run</h2>
+${runSection(report)}
+</section>
 <section id="training"><h2>Training curves and checkpoint choice</h2>
 ${choice}
 ${charts}
@@ -244,6 +307,9 @@ ${evalTable(report.evalScores)}
 <section id="decision-section"><h2>Decision</h2>
 <p class="reason"><span class="badge ${report.decision.promoted ? 'promoted' : 'not-promoted'}">${report.decision.promoted ? 'promoted' : 'not promoted'}</span> ${escapeHtml(report.decision.reason)}</p>
 ${definitionList([['approval', approval]])}
+</section>
+<section id="copies"><h2>Copies to other regions</h2>
+${copiesSection(report)}
 </section>
 <section id="deployments"><h2>What was deployed, deleted and remains</h2>
 ${deploymentsSection(report)}

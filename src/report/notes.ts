@@ -21,3 +21,23 @@ export function deploymentNotes(deployment: Pick<DeploymentInfo, 'sku'>): string
 export function remainingNotes(deployments: DeploymentInfo[]): string[] {
   return deployments.map((d) => `${d.name} (${d.sku}, profile ${d.profile}): ${deploymentNotes(d).join(' ')}`);
 }
+
+/** Whether Azure bills the deployment by the hour while it exists (all fine-tuned SKUs but the Developer tier). */
+export function billedHourly(deployment: Pick<DeploymentInfo, 'sku'>): boolean {
+  return deployment.sku.toLowerCase() !== 'developertier';
+}
+
+/**
+ * One sentence on what stays live and billed once the run ends: each deployment, whether this run created it or
+ * kept it from before (`keepVersions`), and how many are billed by the hour. ftpipe's catalogue has no prices, so the
+ * amount is left to Azure's pricing page.
+ */
+export function liveSummary(deployments: DeploymentInfo[], createdByRun: string[]): string {
+  if (deployments.length === 0) return 'Nothing this run created or kept stays live: no hosting fee accrues from it.';
+  const names = deployments.map((d) => `${d.name} (${d.sku}, profile ${d.profile}, ${createdByRun.includes(d.name) ? 'new in this run' : 'kept from before by keepVersions'})`);
+  const billed = deployments.filter(billedHourly).length;
+  const fee = billed === 0
+    ? 'none is billed by the hour'
+    : `${billed === deployments.length ? (billed === 1 ? 'it is' : 'all are') : `${billed} of them are`} billed an hourly hosting fee until deleted (the amount per hour is not in ftpipe's catalogue: see Azure OpenAI pricing for the model and region)`;
+  return `Live after this run: ${deployments.length} fine-tuned deployment${deployments.length === 1 ? '' : 's'}: ${names.join(', ')}; ${fee}.`;
+}

@@ -6,9 +6,26 @@ const n = z.number().nullable();
 const metrics = z.object({ step: z.number(), trainLoss: n, trainMeanTokenAccuracy: n, validLoss: n, validMeanTokenAccuracy: n, fullValidLoss: n, fullValidMeanTokenAccuracy: n });
 const checkpoint = z.object({ id: z.string(), model: z.string(), step: z.number(), metrics });
 
+const deployment = z.object({ profile: z.string(), name: z.string(), model: z.string(), sku: z.string(), capacity: z.number(), provisioningState: z.string() });
+const nn = z.number().nullable();
+
 const RunReportSchema = z.object({
   runName: z.string(),
-  jobId: z.string(),
+  jobId: z.string().nullable(),
+  state: z.object({ execution: z.string(), stage: z.string(), outcome: z.string().nullable(), final: z.boolean(), failure: z.string().nullable(), summary: z.string() }).optional(),
+  hyperparameters: z.record(z.string(), z.union([z.number(), z.string()])).nullable().optional(),
+  dataset: z
+    .object({ trainingExamples: nn, validationExamples: nn, trainingTokens: nn, trainableTokens: nn, validationTokens: nn, epochs: nn, billedTokensEstimate: nn, trainedTokens: nn })
+    .nullable()
+    .optional(),
+  stages: z.array(z.object({ stage: z.string(), startedAt: z.string(), seconds: z.number(), ongoing: z.boolean() })).optional(),
+  requests: z
+    .array(z.object({ kind: z.enum(['pause', 'resume']), via: z.enum(['signal', 'update']), requestedAt: z.string(), state: z.enum(['pending', 'done', 'refused']), reason: z.string().optional(), by: z.string().optional() }))
+    .optional(),
+  copies: z
+    .array(z.object({ destinationResourceId: z.string(), region: z.string(), checkpoint: z.string(), status: z.enum(['requested', 'InProgress', 'Completed', 'Failed']), deployment: deployment.nullable(), error: z.string().nullable() }))
+    .optional(),
+  liveCurve: z.array(metrics).optional(),
   baseModel: z.string(),
   fineTunedModel: z.string().nullable(),
   checkpoints: z.array(checkpoint),
@@ -23,7 +40,7 @@ const RunReportSchema = z.object({
     .nullable(),
   evalScores: z.array(z.object({ candidate: z.string(), kind: z.enum(['candidate', 'baseline']), items: z.number(), score: z.number(), perGrader: z.record(z.string(), z.number()) })),
   decision: z.object({ promoted: z.boolean(), reason: z.string() }),
-  deployments: z.array(z.object({ profile: z.string(), name: z.string(), model: z.string(), sku: z.string(), capacity: z.number(), provisioningState: z.string() })),
+  deployments: z.array(deployment),
   deleted: z.array(z.string()),
   approval: z.object({ decision: z.enum(['approved', 'rejected']), by: z.string(), at: z.string(), comment: z.string().optional() }).nullable(),
   generatedAt: z.string(),

@@ -4,16 +4,16 @@
  */
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import pino from 'pino';
 import { loadCatalog } from '../catalog';
 import { withProfiles, type WorkerConfig } from '../config/worker-config';
 import { DevServer } from '../devserver/dev-server';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../emulator';
 import { createLogger, type Logger } from '../logging';
-import { packageVersion } from '../paths';
+import { packageRoot, packageVersion } from '../paths';
 import { emulatorProfiles } from './emulator-profiles';
-import { createFtpipeWorker } from '../../workers/worker';
+import { createFtpipeWorker, type FtpipeWorker } from '../../workers/worker';
 import { installRuntime } from '../../workers/runtime';
 
 export interface LocalStackOptions {
@@ -32,7 +32,7 @@ export interface LocalStackOptions {
 export interface LocalStack {
   server: DevServer;
   emulator: RunningEmulator | undefined;
-  worker: Worker;
+  worker: FtpipeWorker;
   client: Client;
   config: WorkerConfig;
   logger: Logger;
@@ -53,7 +53,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         ...options.emulator,
       });
   const emulated = emulator ? emulatorProfiles(emulator) : { profiles: [], env: {} };
-  const config = withProfiles(options.config, emulated.profiles);
+  // The demo's datasets live in the package, wherever `ftpipe dev`/`demo` is started from.
+  const config = { ...withProfiles(options.config, emulated.profiles), dataRoots: options.config.dataRoots ?? [process.cwd(), join(packageRoot(), 'examples')] };
   let server: DevServer | undefined;
   try {
     server = await DevServer.start({

@@ -1,7 +1,7 @@
 /**
  * ftpipe's custom search attributes, so users filter runs in the Web UI and `ftpipe list`.
- * Workflow-safe. The dev server registers them at start (see src/devserver); on a cluster, register them once with
- * `temporal operator search-attribute create --name <name> --type Keyword` (the README lists them).
+ * Workflow-safe. The dev server registers them at start (see src/devserver); on a cluster, scripts/temporal-setup.sh
+ * registers them (docker-compose.yml's temporal-setup service runs it).
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
@@ -16,6 +16,12 @@ export const LINEAGE = defineSearchAttributeKey('FtpipeLineage', SearchAttribute
 export const PROMOTED_MODEL = defineSearchAttributeKey('FtpipePromotedModel', SearchAttributeType.KEYWORD);
 /** Hash of the run's training and validation data, so a lineage's next run can tell whether the data changed. */
 export const DATA_HASH = defineSearchAttributeKey('FtpipeDataHash', SearchAttributeType.KEYWORD);
+
+/**
+ * Keyword attributes a namespace may have on SQL visibility (PostgreSQL, MySQL, SQLite): each maps to one of the
+ * visibility table's 10 Keyword columns. Elasticsearch has no such limit, but ftpipe must fit the smaller store.
+ */
+export const SQL_VISIBILITY_KEYWORD_SLOTS = 10;
 
 export const SEARCH_ATTRIBUTES = [RUN_NAME, STAGE, BASE_MODEL, JOB_ID, FINE_TUNED_MODEL, PROFILE, LINEAGE, PROMOTED_MODEL, DATA_HASH] as const;
 

@@ -31,7 +31,7 @@ describe('upload bytes', () => {
       const sent = await readAll(await openUploadStream(fixture(name)));
       const withBom = original.subarray(0, 3).equals(limits.UTF8_BOM) ? original : Buffer.concat([limits.UTF8_BOM, original]);
       assert.ok(sent.equals(withBom), 'the upload is the file with a BOM in front, nothing else changed');
-      const report = await validateDataset({ trainingFile: fixture(name), model: 'gpt-4.1-mini', threads: 1 });
+      const report = await validateDataset({ trainingFile: fixture(name), model: 'gpt-4.1-mini' });
       const file = report.files[0]!;
       assert.equal(file.bytes, original.length);
       assert.equal(file.uploadBytes, sent.length);
@@ -72,7 +72,7 @@ describe('pathological lines', () => {
     const lines = exampleLines(12).split('\n');
     lines[3] = `{"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}], "tools": ${tools}}`;
     writeFileSync(path, lines.join('\n'));
-    const report = await validateDataset({ trainingFile: path, model: 'gpt-4.1-mini', threads: 1 });
+    const report = await validateDataset({ trainingFile: path, model: 'gpt-4.1-mini' });
     assert.deepEqual(codes(report.errors), [[4, 'TOO_DEEPLY_NESTED']]);
   });
 });
@@ -84,7 +84,7 @@ describe('long runs without a break', () => {
     // 45,000 letters 'a' make 5,625 tokens (eight to a token), exactly as whole or in slices of 1,000.
     lines[4] = JSON.stringify({ messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: 'a'.repeat(45_000) }] });
     writeFileSync(path, lines.join('\n'));
-    const report = await validateDataset({ trainingFile: path, model: 'gpt-4.1-mini', threads: 1 });
+    const report = await validateDataset({ trainingFile: path, model: 'gpt-4.1-mini' });
     assert.deepEqual(codes(report.errors), []);
     assert.deepEqual(codes(report.warnings).filter(([, code]) => code === 'APPROXIMATE_TOKEN_COUNT'), [[5, 'APPROXIMATE_TOKEN_COUNT']]);
     const frame = 3 + 1 + 1 + 3 + 1 + 3; // two messages with their roles, 'q', and the reply priming

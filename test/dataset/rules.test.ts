@@ -28,13 +28,10 @@ interface Case {
 }
 
 async function check(c: Case): Promise<ValidationReport> {
-  const report = await validateDataset({
-    trainingFile: fixture(c.file),
-    validationFile: c.validation && fixture(c.validation),
-    model: c.model ?? 'gpt-4.1-mini',
-    method: c.method,
-    threads: 1,
-  });
+  const options = { trainingFile: fixture(c.file), validationFile: c.validation && fixture(c.validation), model: c.model ?? 'gpt-4.1-mini', method: c.method };
+  // Small files are checked on the calling thread; the worker threads must report exactly the same.
+  const report = await validateDataset(options);
+  assert.deepEqual(await validateDataset({ ...options, inlineMaxBytes: 0 }), report, 'the same report from the worker threads');
   assert.deepEqual(found(report.errors), c.errors, 'errors');
   assert.deepEqual(found(report.warnings), c.warnings ?? [FEW], 'warnings');
   assert.equal(report.valid, c.errors.length === 0);
@@ -156,7 +153,7 @@ describe('dataset rules: across files and limits', () => {
 
   it('rejects an example over the model\'s training context, with its line and token count', async () => {
     const catalog = extendCatalog(BUILTIN_CATALOG, { models: [{ id: 'gpt-4.1-mini', trainingContextTokens: 100 }] }, 'test');
-    const report = await validateDataset({ trainingFile: fixture('supervised/too-long.jsonl'), model: 'gpt-4.1-mini', catalog, threads: 1 });
+    const report = await validateDataset({ trainingFile: fixture('supervised/too-long.jsonl'), model: 'gpt-4.1-mini', catalog });
     assert.deepEqual(found(report.errors), [[3, null, 'EXAMPLE_TOO_LONG']]);
     const tokens = report.files[0]!.tokens.max!;
     assert.ok(tokens > 100);
@@ -164,7 +161,7 @@ describe('dataset rules: across files and limits', () => {
   });
 
   it('keeps the first maxIssues of each kind and counts the rest', async () => {
-    const report = await validateDataset({ trainingFile: fixture('supervised/combination.jsonl'), model: 'gpt-4.1-mini', maxIssues: 2, threads: 1 });
+    const report = await validateDataset({ trainingFile: fixture('supervised/combination.jsonl'), model: 'gpt-4.1-mini', maxIssues: 2 });
     assert.equal(report.errorCount, 5);
     assert.deepEqual(found(report.errors), [[2, null, 'INVALID_JSON'], [5, 'messages[0].weight', 'KEY_NOT_ALLOWED_FOR_ROLE']]);
     assert.equal(report.files[0]!.errorCount, 5);
@@ -179,7 +176,7 @@ describe('dataset rules: across files and limits', () => {
     const report = await check({
       file: 'supervised/invalid-role.jsonl', errors: [[7, 'messages[1].role', 'INVALID_ROLE']],
     });
-    assert.equal(report.errors[0]!.message, "role 'bot' is not allowed here; expected one of system, developer, user, assistant, tool, function");
+    assert.equal(report.errors[0]!.message, "this role is not allowed here; expected one of system, developer, user, assistant, tool, function");
     const invalidJson = await check({ file: 'supervised/invalid-json.jsonl', errors: [[2, null, 'INVALID_JSON']] });
     assert.doesNotMatch(invalidJson.errors[0]!.message, /messages/);
     const keys = await check({ file: 'supervised/free-text-keys.jsonl', errors: [[2, '<key 2>', 'UNKNOWN_KEY'], [2, 'messages[0].<key 3>', 'UNKNOWN_KEY']] });

@@ -6,6 +6,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, Worker, type ReplayResult } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { DEFAULT_API_KEYS, DEFAULT_TOKEN } from '../../src/emulator';
+import { WORKFLOW_INTERCEPTORS_MODULE, setupTracing, workflowSpanSinks } from '../../src/telemetry/tracing';
 import { SCENARIOS } from '../histories/scenarios';
 
 const HISTORIES = join(__dirname, '..', 'histories');
@@ -25,7 +26,11 @@ describe('recorded workflow histories replay on the current workflow code', () =
     Runtime.install({ logger: new DefaultLogger('WARN') });
     const histories = files.map((file) => ({ workflowId: file, history: loadHistory(file) }));
     const results: ReplayResult[] = [];
-    for await (const result of Worker.runReplayHistories({ workflowsPath: require.resolve('../../workflows') }, histories)) {
+    for await (const result of Worker.runReplayHistories(
+      // With the workflow interceptors every worker runs (tracing), so a change they cause to old histories fails here.
+      { workflowsPath: require.resolve('../../workflows'), interceptors: { workflowModules: [WORKFLOW_INTERCEPTORS_MODULE] }, sinks: workflowSpanSinks(setupTracing({ serviceName: 'replay' })) },
+      histories,
+    )) {
       results.push(result);
     }
     assert.equal(results.length, files.length);

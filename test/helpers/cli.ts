@@ -8,7 +8,7 @@ const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
 export interface CliProcess {
   child: ChildProcess;
   output(): string;
-  /** Resolves with the output once `pattern` appears in stdout or stderr. */
+  /** Resolves with the output once `pattern` appears in stdout or stderr (a generous bound: a cold tsx start on a loaded 2-core machine takes a minute). */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -28,7 +28,7 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProces
     child,
     output: () => out,
     exited,
-    waitFor(pattern, timeoutMs = 60_000) {
+    waitFor(pattern, timeoutMs = 240_000) {
       return new Promise((resolve, reject) => {
         const check = (): void => {
           const match = out.match(pattern);

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import type { WorkerConfig } from '../../src/config/worker-config';
+import type { FtpipeWorker } from '../../workers/worker';
 import type { DevServerOptions } from '../../src/devserver/dev-server';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../src/emulator';
 import type { PipelineInputDraft } from '../../src/pipeline/input';
@@ -36,7 +36,7 @@ export interface PipelineTestEnv {
   config: WorkerConfig;
   /** The worker's environment: the test process's, plus the emulator's credentials. */
   workerEnv: NodeJS.ProcessEnv;
-  createWorker(taskQueue: string): Promise<Worker>;
+  createWorker(taskQueue: string): Promise<FtpipeWorker>;
   /** A minimal valid input on the sample dataset, with `overrides` merged in. */
   input(overrides?: Partial<PipelineInputDraft>): PipelineInputDraft;
   start(taskQueue: string, input: PipelineInputDraft, workflowId?: string): Promise<WorkflowHandle<typeof fineTunePipeline>>;
@@ -50,7 +50,8 @@ export function usePipelineStack(emulatorOptions: EmulatorOptions = {}, temporal
   before(async () => {
     env.emulator = await startEmulator({ clockScale: 1000, ...emulatorOptions });
     const { profiles, env: credentials } = emulatorProfiles(env.emulator);
-    env.config = { profiles };
+    // Tests write their datasets under the system's temporary directory; the samples are in the project.
+    env.config = { profiles, dataRoots: [ROOT, tmpdir()] };
     env.workerEnv = { ...process.env, ...credentials };
     env.createWorker = (taskQueue) => temporal.createWorker({ taskQueue, config: env.config, env: env.workerEnv });
     env.input = (overrides = {}) => ({

@@ -2,11 +2,11 @@
 import { randomUUID } from 'node:crypto';
 import { after, before } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import type { WorkerConfig } from '../../src/config/worker-config';
 import { DevServer, type DevServerOptions } from '../../src/devserver/dev-server';
 import { createLogger } from '../../src/logging';
-import { createFtpipeWorker, type FtpipeWorkerOptions } from '../../workers/worker';
+import { createFtpipeWorker, type FtpipeWorker, type FtpipeWorkerOptions } from '../../workers/worker';
 import pino from 'pino';
 
 let runtimeInstalled = false;
@@ -27,7 +27,7 @@ export interface TemporalTestEnv {
   nativeConnection: NativeConnection;
   /** A task queue unique to one test, so tests in a file never steal each other's tasks. */
   taskQueue(): string;
-  createWorker(options: WorkerCreateOptions): Promise<Worker>;
+  createWorker(options: WorkerCreateOptions): Promise<FtpipeWorker>;
 }
 
 /**

@@ -6,11 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import type { RunningEmulator } from '../../src/emulator';
 import type { PipelineInputDraft } from '../../src/pipeline/input';
 import type { PipelineStatus } from '../../src/pipeline/types';
 import { EMULATOR_PROFILE } from '../../src/stack/emulator-profiles';
+import type { FtpipeWorker } from '../../workers/worker';
 import type { ControlOutcome, fineTunePipeline } from '../../workflows';
 import { SAMPLE_TRAINING, SAMPLE_VALIDATION } from '../helpers/pipeline';
 
@@ -18,7 +18,7 @@ export interface RecordingContext {
   client: Client;
   emulator: RunningEmulator;
   taskQueue: string;
-  createWorker: (taskQueue: string) => Promise<Worker>;
+  createWorker: (taskQueue: string) => Promise<FtpipeWorker>;
 }
 
 export interface Scenario {

@@ -36,7 +36,11 @@ describe('ftpipe run / status / list / pause on the real dev server', () => {
       assert.equal(parsed.files.length, 2);
 
       const list = await runCli(['list', ...address]);
-      assert.match(list.output, new RegExp(`COMPLETED\\s+completed\\s+gpt-4\\.1-mini\\s+ftpipe-${runName}`));
+      assert.match(list.output, /^RUN +STATUS +STAGE +BASE MODEL +STARTED +CLOSED +WORKFLOW ID$/m);
+      assert.match(list.output, new RegExp(`^${runName} +COMPLETED +completed +gpt-4\\.1-mini +\\d{4}-\\d\\d-\\d\\dT[\\d:]+Z +\\d{4}-[\\d:T-]+Z +ftpipe-${runName}$`, 'm'));
+      const lines = list.output.trim().split('\n');
+      const column = lines[0]!.indexOf('WORKFLOW ID');
+      for (const line of lines.slice(1)) assert.equal(line.indexOf('ftpipe-'), column, `columns are aligned:\n${list.output}`);
 
       const pause = await runCli(['pause', runName, ...address]);
       assert.equal(pause.code, 1);

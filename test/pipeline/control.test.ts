@@ -48,7 +48,7 @@ describe('steering a run: pause, resume, cancel', () => {
       const status = await env.waitForStatus(handle, (s) => s.requests.some((r) => r.state !== 'pending'));
       const [request] = status.requests;
       assert.equal(request?.state, 'refused');
-      assert.match(request?.reason ?? '', /Azure pauses only running jobs; job ftjob-\w+ is (pending|validating_files|queued)/);
+      assert.match(request?.reason ?? '', /Azure pauses only running jobs; Azure reports job ftjob-\w+ is (pending|validating_files|queued)/);
       await env.waitForStatus(handle, (s) => s.job?.status === 'running');
       await handle.cancel();
     });

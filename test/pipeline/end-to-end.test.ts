@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PipelineResult } from '../../src/pipeline/types';
+import { validationTaskQueue } from '../../src/temporal/constants';
 import { usePipelineStack } from '../helpers/pipeline';
 
 interface WorkflowMetadata {
@@ -16,9 +17,13 @@ describe('fineTunePipeline end to end on the emulator', () => {
     const worker = await env.createWorker(taskQueue);
     const input = env.input({ suffix: 'bikes' });
     let metadata: WorkflowMetadata | undefined;
+    let validationQueues: Array<string | null | undefined> = [];
     const result: PipelineResult = await worker.runUntil(async () => {
       const handle = await env.start(taskQueue, input);
       const finished = await handle.result();
+      validationQueues = ((await handle.fetchHistory()).events ?? [])
+        .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'validateTrainingData')
+        .map((e) => e.activityTaskScheduledEventAttributes?.taskQueue?.name);
       // What the Web UI reads: the handlers with their descriptions, and the run's current details.
       metadata = await handle.query<WorkflowMetadata, []>('__temporal_workflow_metadata');
       return finished;
@@ -32,6 +37,7 @@ describe('fineTunePipeline end to end on the emulator', () => {
     assert.ok(described(metadata?.definition?.queryDefinitions).status, 'the status query has a description');
     assert.match(metadata?.currentDetails ?? '', /^stage: completed\nrun: test-\w+\nbase model: gpt-4\.1-mini\njob: ftjob-\w+ \(succeeded\), step 96\/96 \(100%\)/);
     assert.equal(result.outcome, 'succeeded');
+    assert.deepEqual(validationQueues, [validationTaskQueue(taskQueue)], 'the validation waits for a slot on its own task queue');
     assert.match(result.fineTunedModel ?? '', /^gpt-4\.1-mini-2025-04-14\.ft-[0-9a-f]{32}-bikes$/);
     assert.equal(result.checkpoints.length, 3);
     assert.ok(result.checkpoints.every((c) => c.metrics.fullValidLoss !== null));

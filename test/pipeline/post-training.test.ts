@@ -46,6 +46,13 @@ describe('after training: evaluate, approve, deploy, copy', () => {
     assert.ok(third.notes.some((n) => n.startsWith('bikes-v3 (GlobalStandard') && n.includes('hourly hosting fee') && n.includes('15 days')));
     assert.equal(third.report?.metrics?.chosen.id, third.evaluation?.analysis.chosen.id);
     assert.deepEqual(third.report?.deleted, ['bikes-v1']);
+    // The summary says what stays live and billed: the new version and the one keepVersions kept.
+    assert.equal(third.notes[0], 'Live after this run: 2 fine-tuned deployments: bikes-v3 (GlobalStandard, profile emulator, new in this run), bikes-v2 (GlobalStandard, profile emulator, kept from before by keepVersions); all are billed an hourly hosting fee until deleted (the amount per hour is not in ftpipe\'s catalogue: see Azure OpenAI pricing for the model and region).');
+    assert.equal(third.report?.state?.final, true);
+    assert.equal(third.report?.state?.outcome, 'succeeded');
+    assert.ok(Number(third.report?.hyperparameters?.n_epochs ?? 0) >= 1, JSON.stringify(third.report?.hyperparameters));
+    assert.ok((third.report?.dataset?.trainingExamples ?? 0) > 0 && (third.report?.dataset?.trainedTokens ?? 0) > 0, JSON.stringify(third.report?.dataset));
+    assert.deepEqual(third.report?.stages?.map((s) => s.stage), ['preflight', 'validate', 'upload', 'create_job', 'train', 'collect', 'evaluate', 'deploy', 'cleanup', 'completed']);
   });
 
   it('waits for approval: approved through the update (recorded who and when), rejected through the signal, rejected on timeout', async () => {

@@ -49,6 +49,24 @@ export function sampleReport(overrides: Partial<RunReport> = {}): RunReport {
     deleted: ['eval-bikes-step-50', 'eval-bikes-step-100', 'bikes-v2', 'file-0123456789abcdef0123456789abcdef'],
     approval: { decision: 'approved', by: 'maria', at: '2026-11-22T00:10:00.000Z' },
     generatedAt: '2026-11-22T00:12:00.000Z',
+    state: { execution: 'COMPLETED', stage: 'completed', outcome: 'succeeded', final: true, failure: null, summary: 'Final: the run completed (succeeded).' },
+    hyperparameters: { n_epochs: 4, batch_size: 2, learning_rate_multiplier: 0.1 },
+    dataset: { trainingExamples: 50, validationExamples: 12, trainingTokens: 6_210, trainableTokens: 2_480, validationTokens: 1_530, epochs: 4, billedTokensEstimate: 9_920, trainedTokens: 9_920 },
+    stages: [
+      { stage: 'preflight', startedAt: '2026-11-21T22:00:00.000Z', seconds: 1, ongoing: false },
+      { stage: 'validate', startedAt: '2026-11-21T22:00:01.000Z', seconds: 2, ongoing: false },
+      { stage: 'train', startedAt: '2026-11-21T22:00:03.000Z', seconds: 5_400, ongoing: false },
+      { stage: 'evaluate', startedAt: '2026-11-21T23:30:03.000Z', seconds: 1_800, ongoing: false },
+      { stage: 'completed', startedAt: '2026-11-22T00:12:00.000Z', seconds: 0, ongoing: false },
+    ],
+    requests: [
+      { kind: 'pause', via: 'update', requestedAt: '2026-11-21T22:40:00.000Z', state: 'done', by: 'alice' },
+      { kind: 'resume', via: 'signal', requestedAt: '2026-11-21T22:55:00.000Z', state: 'done', by: 'alice' },
+    ],
+    copies: [
+      { destinationResourceId: '/subscriptions/0000/resourceGroups/ml/providers/Microsoft.CognitiveServices/accounts/bikes-ncus', region: 'northcentralus', checkpoint: 'ftchkpt-50', status: 'Completed', deployment: null, error: null },
+      { destinationResourceId: '/subscriptions/0000/resourceGroups/ml/providers/Microsoft.CognitiveServices/accounts/bikes-eus2', region: 'eastus2', checkpoint: 'ftchkpt-50', status: 'Failed', deployment: null, error: 'The destination account has no fine-tuning job yet' },
+    ],
     ...overrides,
   };
 }

@@ -71,6 +71,46 @@ describe('report HTML', () => {
     assert.match(html, /not promoted/);
   });
 
+  it('carries the whole run: state, hyperparameters, dataset, stage durations, pauses and who asked, copies (a failed one too), what is billed', () => {
+    const html = renderReport(sampleReport());
+    assert.match(html, /id="state"><span class="badge ok">final<\/span> Final: the run completed \(succeeded\)\./);
+    assert.match(html, /<tr><th><code>n_epochs<\/code><\/th><td>4<\/td><\/tr><tr><th><code>batch_size<\/code><\/th><td>2<\/td><\/tr>/);
+    assert.match(html, /<tr><th>training<\/th><td>50<\/td><td>6,210 \(2,480 trained on\)<\/td><\/tr>/);
+    assert.match(html, /Trained tokens \(Azure\): 9,920/);
+    assert.match(html, /<td>train<\/td><td>2026-11-21T22:00:03\.000Z<\/td><td>1 h 30 min<\/td>/);
+    assert.match(html, /<td>evaluate<\/td><td>[^<]+<\/td><td>30 min 0 s<\/td>/);
+    assert.match(html, /<td>2026-11-21T22:40:00\.000Z<\/td><td>pause<\/td><td>alice<\/td><td>update<\/td><td>done<\/td>/);
+    assert.match(html, /<tr class="failed"><td>eastus2<\/td>.*<td>Failed<\/td><td>–<\/td><td>The destination account has no fine-tuning job yet<\/td><\/tr>/);
+    assert.match(html, /<td>Completed<\/td>/);
+    assert.equal((html.match(/billed by the hour<\/th>/g) ?? []).length, 1);
+    assert.equal((html.match(/<td>yes \(the amount per hour is not in ftpipe's catalogue/g) ?? []).length, 2, 'both GlobalStandard versions are billed hourly');
+  });
+
+  it('the overfitting note quotes the training losses the checkpoint table shows', () => {
+    const report = sampleReport();
+    const html = renderReport(report);
+    const note = report.metrics!.overfitting.detail;
+    const quoted = /\((\d\.\d{4}) at step (\d+) to (\d\.\d{4}) at step (\d+);/.exec(note);
+    assert.ok(quoted, note);
+    for (const [loss, step] of [[quoted[1]!, quoted[2]!], [quoted[3]!, quoted[4]!]]) {
+      const row = new RegExp(`<tr(?: class="chosen")?><td>${step}</td><td><code>[^<]+</code></td><td>${loss!.replace('.', '\\.')}</td>`);
+      assert.match(html, row, `the table's row for step ${step} shows train loss ${loss} (note: ${note})`);
+    }
+  });
+
+  it('renders a run still going: the live curve, what is not final, no checkpoint yet', () => {
+    const live = sampleReport().metrics!.curve.slice(0, 40);
+    const html = renderReport(sampleReport({
+      state: { execution: 'RUNNING', stage: 'train', outcome: null, final: false, failure: null, summary: 'Running (stage train): this is the run as of now.' },
+      metrics: null, checkpoints: [], evalScores: [], liveCurve: live, deployments: [], deleted: [], approval: null, copies: [],
+      decision: { promoted: false, reason: 'not decided yet: the run is in stage train' },
+    }));
+    assert.match(html, /class="badge running">in progress<\/span> Running \(stage train\)/);
+    assert.match(html, /The checkpoint is chosen once training ends; the curves show the metrics seen so far/);
+    assert.ok(html.includes('data-series="train loss"'), 'the live curve is drawn');
+    assert.match(html, /No copies to other regions were asked for/);
+  });
+
   it('reads a report from JSON, naming the fields that are wrong', () => {
     const report = sampleReport();
     assert.deepEqual(parseRunReport(JSON.parse(JSON.stringify(report)), 'r.json'), report);

@@ -63,6 +63,14 @@ describe('report in headless Chromium', () => {
     assert.ok(chartSize && chartSize.width > 300 && chartSize.height > 100, JSON.stringify(chartSize));
     assert.deepEqual(requests.filter((u) => !u.startsWith('file://')), [], 'the report fetches nothing');
 
+    // The whole run is on the page: what is final, hyperparameters, stages, pauses, a failed copy, what is billed.
+    assert.match((await page.locator('#state').textContent()) ?? '', /^final Final: the run completed/);
+    assert.equal(await page.locator('table.hyperparameters tr').count(), 3);
+    assert.equal(await page.locator('table.stages tbody tr').count(), 5);
+    assert.match((await page.locator('table.requests tbody tr').first().textContent()) ?? '', /pausealiceupdatedone/);
+    assert.ok(await page.locator('table.copies tr.failed').isVisible(), 'the failed copy is visible');
+    assert.match((await page.locator('table.copies tr.failed').textContent()) ?? '', /eastus2.*Failed.*no fine-tuning job yet/);
+
     const png = await page.screenshot({ fullPage: true, path: join(ARTIFACTS, 'report.png') });
     assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47], 'a PNG');
 

@@ -60,7 +60,7 @@ describe('ftpipe schedule on the real dev server', () => {
     await worker.runUntil(async () => {
       const created = await runCli(['schedule', 'create', name, '--cron', '0 3 * * MON', '--config', file, '--overlap', 'buffer-one', '--catchup-window', '10m', '--no-pause-on-failure', '--paused', ...address]);
       assert.equal(created.code, 0, created.output);
-      assert.match(created.output, new RegExp(`created schedule ${name} \\(ftpipe-schedule-${name}\\), paused`));
+      assert.match(created.output, new RegExp(`created schedule ${name} \\(ftpipe-schedule-${name}\\), paused; paused: nothing runs until ftpipe schedule unpause \\(next time due: \\d{4}-\\d\\d-\\d\\dT03:00:00\\.000Z\\)`));
 
       // The schedule list is eventually consistent: wait until the schedule shows up in it.
       const schedules = new FtpipeSchedules(env.temporal.client);
@@ -84,6 +84,13 @@ describe('ftpipe schedule on the real dev server', () => {
       assert.equal(pause.code, 0, pause.output);
       const trigger = await ftpipe(['schedule', 'trigger', name, ...address]);
       assert.equal(trigger.code, 0, trigger.output);
+      assert.match(trigger.output, new RegExp(`^triggered schedule ${name}: started ftpipe-${name}-\\d{4}-`));
+      // buffer-one: a second trigger while that run is open waits for it; skip drops it and says so (exit 1).
+      const buffered = await ftpipe(['schedule', 'trigger', name, ...address]);
+      assert.match(buffered.output, new RegExp(`trigger buffered by the overlap policy buffer-one: it starts when the open run closes \\(ftpipe-${name}-`), buffered.output);
+      const skipped = await ftpipe(['schedule', 'trigger', name, '--overlap', 'skip', ...address]);
+      assert.equal(skipped.code, 1, skipped.output);
+      assert.match(skipped.output, /trigger skipped by the overlap policy skip: a run is open \(ftpipe-.*\); nothing started\. Wait for it, or trigger with --overlap allow-all/);
       let run = '';
       for (let i = 0; i < 50 && !run; i++) {
         await sleep(200);
@@ -95,10 +102,11 @@ describe('ftpipe schedule on the real dev server', () => {
       assert.match(text.output, /policies: overlap buffer-one, catch-up window 10m, pause on failure no/);
       assert.match(text.output, /next run: \d{4}-\d\d-\d\dT03:00:00\.000Z/);
       assert.match(text.output, new RegExp(`recent run: \\S+ ${run} \\(running\\)`));
-      await env.temporal.client.workflow.getHandle(run).terminate('test done');
 
+      // Deleted first, so that its buffered trigger never starts.
       const deleted = await ftpipe(['schedule', 'delete', name, ...address]);
       assert.equal(deleted.code, 0, deleted.output);
+      await env.temporal.client.workflow.getHandle(run).terminate('test done');
       const gone = await ftpipe(['schedule', 'describe', name, ...address]);
       assert.equal(gone.code, 1);
       assert.match(gone.output, new RegExp(`no schedule named "${name}"`));
@@ -112,7 +120,7 @@ describe('ftpipe schedule on the real dev server', () => {
       [['--cron', '0 3 * * *', '--every', '1h', '--config', file], /exactly one of --cron <expr> and --every <duration>/],
       [['--every', 'fortnightly', '--config', file], /--every: "fortnightly" is not a duration/],
       [['--every', '1h', '--overlap', 'queue', '--config', file], /--overlap: "queue" is not one of skip, buffer-one, buffer-all, allow-all, cancel-other, terminate-other/],
-      [['--cron', 'every monday', '--config', file], /cron: /],
+      [['--cron', 'every monday', '--config', file], /--cron: /],
       [['--every', '1h', '--config', pipelineFile({ trainingType: 'Regional' })], /pipeline\.yaml: trainingType: /],
     ];
     const create = (args: string[]): string[] => ['schedule', 'create', `bad-${randomUUID().slice(0, 8)}`, ...args, ...address];

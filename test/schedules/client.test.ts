@@ -97,12 +97,15 @@ describe('schedules through the client, on the real dev server', () => {
     await worker.runUntil(async () => {
       await schedules.create({ name, every: '1h', input: env.input({ polling: slow }) });
       try {
-        await schedules.trigger(name);
+        const triggered = await schedules.trigger(name);
+        assert.equal(triggered.result, 'started', JSON.stringify(triggered));
         const started = await waitForSchedule(schedules, name, (d) => d.recentRuns.length === 1 && d.runningWorkflowIds.length === 1);
         const runId = started.recentRuns[0]!.workflowId;
+        assert.equal(triggered.run?.workflowId, runId);
         assert.deepEqual(started.runningWorkflowIds, [runId]);
 
-        await schedules.trigger(name);
+        const again = await schedules.trigger(name);
+        assert.deepEqual({ result: again.result, policy: again.policy, openRunIds: again.openRunIds }, { result: 'skipped', policy: 'skip', openRunIds: [runId] });
         const skipped = await waitForSchedule(schedules, name, (d) => d.counts.skippedOverlap >= 1);
         assert.equal(skipped.recentRuns.length, 1, 'a trigger while the run is open starts nothing');
         assert.deepEqual(skipped.runningWorkflowIds, [runId]);
@@ -180,6 +183,18 @@ describe('schedules through the client, on the real dev server', () => {
       assert.equal(d.nextRunTimes[0]!.getUTCHours(), 3);
     } finally {
       await schedules.delete(name);
+    }
+
+    // An interval's first run is one interval after the schedule was made (Temporal alone would count from the epoch).
+    const weekly = uniqueName();
+    const before = Date.now();
+    await schedules.create({ name: weekly, every: '7d', input, paused: true });
+    try {
+      const next = (await schedules.describe(weekly)).nextRunTimes[0]!.getTime();
+      const week = 7 * 24 * 3600_000;
+      assert.ok(next >= before + week - 1_000 && next <= Date.now() + week + 1_000, `first run ${new Date(next).toISOString()} is a week after ${new Date(before).toISOString()}`);
+    } finally {
+      await schedules.delete(weekly);
     }
   });
 });

@@ -18,6 +18,7 @@ import { installRuntime } from '../../../workers/runtime';
 import type { checkWorker } from '../../../workflows';
 import { loadCatalog } from '../../catalog';
 import { defaultWorkflowId, FtpipeClient } from '../../client';
+import { doctorProfiles } from './doctor-profile';
 import { formatResult, readPipelineFile } from './runs';
 
 function parsePositiveInt(value: string): number {
@@ -105,11 +106,17 @@ export function registerDevCommands(program: Command): void {
 
   program
     .command('doctor')
-    .description('Check that an ftpipe worker serves the task queue, by running a one-activity workflow')
+    .description('Check that an ftpipe worker serves the task queue, by running a one-activity workflow; with --profile, check Azure profiles instead')
     .option('--address <host:port>', 'Temporal frontend address (default $TEMPORAL_ADDRESS or 127.0.0.1:7233)')
     .option('--namespace <ns>', 'Temporal namespace')
     .option('--timeout <seconds>', 'give up after this many seconds', Number, 30)
-    .action(async (opts: { address?: string; namespace?: string; timeout: number }) => {
+    .option('--profile <name...>', 'check these Azure profiles of the worker configuration: variables, token lifetimes, region, one data-plane and one ARM read each (run it where the worker runs)')
+    .option('--config <file>', 'the worker configuration with the profiles (default $FTPIPE_CONFIG)')
+    .action(async (opts: { address?: string; namespace?: string; timeout: number; profile?: string[]; config?: string }) => {
+      if (opts.profile) {
+        if (!(await doctorProfiles(opts.profile, opts.config))) process.exitCode = 1;
+        return;
+      }
       const target = temporalTargetFromEnv(process.env, { ...(opts.address ? { address: opts.address } : {}), ...(opts.namespace ? { namespace: opts.namespace } : {}) });
       const connection = await Connection.connect(target.connectionOptions);
       try {

@@ -2,10 +2,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import type { PipelineResult, PipelineStatus } from '../../client';
+import { buildRunReport } from '../../report/build';
 import { renderReport } from '../../report/html';
 import { parseRunReport } from '../../report/parse';
 import type { RunReport } from '../../report/types';
-import { connect } from './runs';
+import { connect, failureCause } from './runs';
 
 interface ReportFlags {
   out?: string;
@@ -30,17 +32,39 @@ function readReportFile(path: string): RunReport {
   return parseRunReport(value, path);
 }
 
-/** The report in a finished run's result (run = workflow id or run name). */
+/**
+ * The report of a run in any state (run = workflow id or run name): a completed run's own report from its result;
+ * otherwise one built from its `status` query (Temporal answers queries on closed runs too, through a worker of the
+ * run's task queue) and, for a run that failed or was cancelled, the failure.
+ */
 async function reportFromRun(run: string, flags: ReportFlags): Promise<RunReport> {
   const client = await connect(flags);
   try {
     const { handle, execution } = await client.findPipeline(run);
     const id = handle.workflowId;
-    if (execution === 'RUNNING') throw new Error(`run ${id} is still running: its report is written when it ends`);
-    if (execution !== 'COMPLETED') throw new Error(`run ${id} ended ${execution.toLowerCase()} without a result; its status (ftpipe status ${run}) says why`);
-    const result = (await handle.result()) as unknown as { report?: unknown };
-    if (result.report === undefined || result.report === null) throw new Error(`run ${id}'s result carries no report (the job produced no model)`);
-    return parseRunReport(result.report, `run ${id}`);
+    let result: PipelineResult | undefined;
+    let failure: string | null = null;
+    if (execution === 'COMPLETED') {
+      result = await handle.result();
+      if (result.report) return parseRunReport(result.report, `run ${id}`);
+    } else if (execution !== 'RUNNING' && execution !== 'PAUSED') {
+      failure = await handle.result().then(() => null, (err: unknown) => failureCause(err));
+    }
+    let status: PipelineStatus;
+    try {
+      status = await handle.status();
+    } catch (err) {
+      const ended = failure ? `; it ended: ${failure}` : '';
+      throw new Error(`run ${id} is ${execution.toLowerCase()} and its status could not be read (${(err as Error).message}): a worker of its task queue answers that query, even for a closed run${ended}`);
+    }
+    return buildRunReport({
+      status,
+      execution,
+      outcome: result?.outcome ?? null,
+      failure,
+      deleted: result ? [...result.deletedDeployments, ...result.deletedFiles] : [],
+      generatedAt: new Date().toISOString(),
+    });
   } finally {
     await client.close();
   }
@@ -49,7 +73,7 @@ async function reportFromRun(run: string, flags: ReportFlags): Promise<RunReport
 export function registerReportCommand(program: Command): void {
   program
     .command('report [run]')
-    .description('Write a run\'s report (curves, checkpoints, eval scores, decision, deployments) as one self-contained HTML file')
+    .description('Write a run\'s report, in any state (curves, checkpoints, eval scores, decision, stages, copies, what is live) as one self-contained HTML file')
     .option('--out <file>', 'where to write it (default <runName>-report.html)')
     .option('--from-json <file>', 'render a report saved as JSON (a RunReport) instead of reading a run')
     .option('--address <host:port>', 'Temporal frontend address (default $TEMPORAL_ADDRESS or 127.0.0.1:7233)')

@@ -1,10 +1,11 @@
 /** `ftpipe run`, `status`, `pause`, `resume`, `cancel`, `list`: starting and steering pipeline runs. */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { CancelledFailure, TerminatedFailure, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
+import { formatTable } from '../table';
 import { FtpipeClient, PipelineAlreadyRunningError, type PipelineHandle, type PipelineResult, type PipelineStatus } from '../../client';
 import { PipelineInputError, type PipelineInputDraft } from '../../pipeline/input';
 
@@ -69,6 +70,19 @@ export function formatStatus(status: PipelineStatus): string {
     const m = status.latestMetrics;
     lines.push(`  metrics @${m.step}: train loss ${fmt(m.trainLoss)}, accuracy ${fmt(m.trainMeanTokenAccuracy)}, valid loss ${fmt(m.validLoss ?? m.fullValidLoss)}`);
   }
+  if (status.evaluation) {
+    const { analysis, scores, decision } = status.evaluation;
+    lines.push(`  chosen: ${analysis.chosen.model} (step ${analysis.chosen.step}): ${analysis.reason}`);
+    const baseline = scores.find((s) => s.kind === 'baseline');
+    for (const s of scores) {
+      const lift = baseline && s.kind === 'candidate' ? `, lift ${s.score - baseline.score >= 0 ? '+' : ''}${(s.score - baseline.score).toFixed(3)} over the baseline` : '';
+      lines.push(`  eval ${s.kind} ${s.candidate}: ${s.score.toFixed(3)} over ${s.items} items${lift}`);
+    }
+    lines.push(`  evaluation's decision: ${decision.promoted ? 'promote' : 'do not promote'}: ${decision.reason}`);
+  }
+  if (status.stage === 'await_approval') {
+    lines.push(`  awaiting approval: ftpipe approve ${status.runName} --by NAME, or ftpipe reject ${status.runName} --by NAME --comment WHY (deploying creates a fine-tuned deployment, billed by the hour unless DeveloperTier)`);
+  }
   for (const file of status.files) lines.push(`  ${file.role} file: ${file.fileId} (${file.origin}, ${file.status})`);
   for (const request of status.requests.slice(-5)) lines.push(`  ${request.kind} (${request.via}${request.by ? ` by ${request.by}` : ''}): ${request.state}${request.reason ? `: ${request.reason}` : ''}`);
   for (const error of status.errors.slice(-3)) lines.push(`  error in ${error.stage}: ${error.message}`);
@@ -100,7 +114,34 @@ export function formatResult(result: PipelineResult): string {
   return lines.join('\n');
 }
 
-/** Follows a run to its end: a progress bar on a terminal, a line per change otherwise. */
+/** What Ctrl-C while following a run prints: the run is not cancelled, and how to find it again. */
+export function detachMessage(workflowId: string): string {
+  return [
+    `stopped following ${workflowId}; the run goes on in Temporal (Ctrl-C does not cancel it).`,
+    `  follow it again: ftpipe watch ${workflowId}`,
+    `  its status:      ftpipe status ${workflowId}`,
+    `  stop it:         ftpipe cancel ${workflowId}`,
+  ].join('\n');
+}
+
+/**
+ * Until `follow` returns, Ctrl-C (SIGINT) detaches: it says that the run goes on and how to follow it, then exits 130
+ * (the shell's code for an interrupt), without waiting for the pending Temporal calls.
+ */
+export async function detachOnInterrupt<T>(workflowId: string, follow: () => Promise<T>, beforeMessage: () => void = () => undefined): Promise<T> {
+  const onInterrupt = (): void => {
+    beforeMessage();
+    process.stdout.write(`\n${detachMessage(workflowId)}\n`, () => process.exit(130));
+  };
+  process.once('SIGINT', onInterrupt);
+  try {
+    return await follow();
+  } finally {
+    process.removeListener('SIGINT', onInterrupt);
+  }
+}
+
+/** Follows a run to its end: a progress bar on a terminal, a line per change otherwise; Ctrl-C detaches. */
 async function follow(handle: PipelineHandle): Promise<void> {
   const interactive = process.stdout.isTTY === true;
   const bar = new SingleBar({
@@ -109,28 +150,42 @@ async function follow(handle: PipelineHandle): Promise<void> {
     clearOnComplete: false,
   });
   let started = false;
-  for await (const status of handle.watch({ intervalMs: 1_000 })) {
-    const payload = { stage: status.stage.padEnd(10), loss: fmt(status.latestMetrics?.trainLoss), eta_text: formatDuration(status.progress.etaSeconds) };
-    if (interactive) {
-      const total = status.progress.totalSteps ?? 1;
-      if (!started) {
-        bar.start(total, 0, payload);
-        started = true;
+  const stopBar = (): void => {
+    if (started) bar.stop();
+    started = false;
+  };
+  await detachOnInterrupt(handle.workflowId, async () => {
+    for await (const status of handle.watch({ intervalMs: 1_000 })) {
+      const payload = { stage: status.stage.padEnd(10), loss: fmt(status.latestMetrics?.trainLoss), eta_text: formatDuration(status.progress.etaSeconds) };
+      if (interactive) {
+        const total = status.progress.totalSteps ?? 1;
+        if (!started) {
+          bar.start(total, 0, payload);
+          started = true;
+        }
+        bar.setTotal(total);
+        bar.update(status.progress.step ?? 0, payload);
+      } else {
+        console.log(`${status.stage} ${status.job?.status ?? ''} step ${status.progress.step ?? '-'}/${status.progress.totalSteps ?? '-'} loss ${payload.loss} ETA ${payload.eta_text}`.replace(/\s+/g, ' '));
       }
-      bar.setTotal(total);
-      bar.update(status.progress.step ?? 0, payload);
-    } else {
-      console.log(`${status.stage} ${status.job?.status ?? ''} step ${status.progress.step ?? '-'}/${status.progress.totalSteps ?? '-'} loss ${payload.loss} ETA ${payload.eta_text}`.replace(/\s+/g, ' '));
     }
+  }, stopBar);
+  stopBar();
+}
+
+/** Why a run ended without a result, in words: the failure's own message (Azure's, the dataset's), or "cancelled". */
+export function failureCause(err: unknown): string {
+  if (err instanceof WorkflowFailedError) {
+    const cause = err.cause as (Error & { cause?: Error }) | undefined;
+    if (cause instanceof CancelledFailure) return 'cancelled';
+    if (cause instanceof TerminatedFailure) return `terminated${cause.message ? `: ${cause.message}` : ''}`;
+    return cause?.cause?.message ?? cause?.message ?? err.message;
   }
-  if (started) bar.stop();
+  return (err as Error).message;
 }
 
 function failureMessage(err: unknown): string {
-  if (err instanceof WorkflowFailedError) {
-    const cause = err.cause as (Error & { cause?: Error }) | undefined;
-    return `run failed: ${cause?.cause?.message ?? cause?.message ?? err.message}`;
-  }
+  if (err instanceof WorkflowFailedError) return `run failed: ${failureCause(err)}`;
   if (err instanceof WorkflowUpdateFailedError) return `refused: ${(err.cause)?.message ?? err.message}`;
   return (err as Error).message;
 }
@@ -155,7 +210,9 @@ export function registerRunCommands(program: Command): void {
           process.exitCode = 2;
           throw new Error(`${file}: ${err.issues.join('; ')}`);
         }
-        if (err instanceof PipelineAlreadyRunningError) throw err;
+        if (err instanceof PipelineAlreadyRunningError) {
+          throw new Error(`a run with workflow id "${err.workflowId}" is already open: follow it with --join (ftpipe run ${file} --join --wait), watch it with ftpipe watch ${err.workflowId}, or cancel it with ftpipe cancel ${err.workflowId}`);
+        }
         throw new Error(failureMessage(err));
       } finally {
         await client.close();
@@ -193,21 +250,44 @@ export function registerRunCommands(program: Command): void {
       });
   }
 
+  for (const kind of ['approve', 'reject'] as const) {
+    withConnectionFlags(program.command(`${kind} <run>`))
+      .description(kind === 'approve' ? 'Approve the deployment of a run that awaits approval' : 'Reject the deployment of a run that awaits approval (it ends not promoted)')
+      .option('--by <name>', 'who decides, for the record')
+      .option('--comment <text>', 'why, for the record')
+      .action(async (run: string, opts: ConnectionFlags & { by?: string; comment?: string }) => {
+        const client = await connect(opts);
+        try {
+          const { handle } = await client.findPipeline(run);
+          const request = { ...(opts.by ? { by: opts.by } : {}), ...(opts.comment ? { comment: opts.comment } : {}) };
+          const record = await (kind === 'approve' ? handle.approve(request) : handle.reject(request));
+          const next = record.decision === 'approved' ? 'the run deploys the chosen checkpoint now' : 'the run ends not promoted';
+          console.log(`${record.decision} by ${record.by} at ${record.at}${record.comment ? ` ("${record.comment}")` : ''}: ${next}`);
+        } catch (err) {
+          throw new Error(failureMessage(err));
+        } finally {
+          await client.close();
+        }
+      });
+  }
+
   withConnectionFlags(program.command('cancel <run>'))
     .description('Cancel a run: its Azure job is cancelled and the files it uploaded are cleaned up')
     .action(async (run: string, opts: ConnectionFlags) => {
       const client = await connect(opts);
       try {
         const { handle } = await client.findPipeline(run);
-        await handle.cancel();
-        console.log(`cancellation requested for ${handle.workflowId}`);
+        const outcome = await handle.cancel();
+        if (outcome.state === 'requested') console.log(`cancellation requested for ${handle.workflowId}: its Azure job is cancelled and its uploads cleaned up (follow it with ftpipe status ${run})`);
+        else if (outcome.state === 'already_cancelling') console.log(`run ${handle.workflowId} is already being cancelled (an earlier request); follow it with ftpipe status ${run}`);
+        else console.log(`run ${handle.workflowId} has already closed (${outcome.execution.toLowerCase()}): nothing to cancel`);
       } finally {
         await client.close();
       }
     });
 
   withConnectionFlags(program.command('list'))
-    .description('List recent runs from Temporal\'s visibility store')
+    .description('List recent runs from Temporal\'s visibility store, one row per run (its latest execution)')
     .option('--query <filter>', 'extra visibility filter, e.g. "FtpipeStage = \'train\'" or "ExecutionStatus = \'Running\'"')
     .option('--limit <n>', 'at most this many runs', Number, 20)
     .option('--json', 'print JSON')
@@ -219,10 +299,15 @@ export function registerRunCommands(program: Command): void {
           console.log(JSON.stringify(runs, null, 2));
           return;
         }
-        if (runs.length === 0) console.log('no runs');
-        for (const r of runs) {
-          console.log(`${r.startTime.toISOString()}  ${r.status.padEnd(10)} ${(r.stage ?? '-').padEnd(10)} ${(r.baseModel ?? '-').padEnd(16)} ${r.workflowId}`);
+        if (runs.length === 0) {
+          console.log('no runs');
+          return;
         }
+        const when = (d: Date | undefined): string => (d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : '-');
+        console.log(formatTable(
+          ['RUN', 'STATUS', 'STAGE', 'BASE MODEL', 'STARTED', 'CLOSED', 'WORKFLOW ID'],
+          runs.map((r) => [r.runName ?? '-', r.status, r.stage ?? '-', r.baseModel ?? '-', when(r.startTime), when(r.closeTime), r.workflowId]),
+        ));
       } finally {
         await client.close();
       }

@@ -27,6 +27,12 @@ function overlapFromFlag(flag: string): OverlapPolicy {
   return policy;
 }
 
+/** The client's errors name its options (`cron: ...`); on the command line they are flags (`--cron: ...`). */
+const FLAG_OF: Record<string, string> = { cron: '--cron', every: '--every', catchupWindow: '--catchup-window', overlap: '--overlap' };
+function asFlags(message: string): string {
+  return message.replace(/^(\w+): /, (whole, option: string) => (FLAG_OF[option] ? `${FLAG_OF[option]}: ` : whole));
+}
+
 async function withSchedules<T>(flags: ConnectionFlags, use: (schedules: FtpipeSchedules) => Promise<T>): Promise<T> {
   const client = await connect(flags);
   try {
@@ -94,10 +100,12 @@ export function registerScheduleCommands(program: Command): void {
             ...(opts.note ? { note: opts.note } : {}),
             ...(opts.taskQueue ? { taskQueue: opts.taskQueue } : {}),
           });
-          console.log(`created schedule ${name} (${id})${opts.paused ? ', paused' : ''}`);
+          const first = (await schedules.describe(name)).nextRunTimes[0];
+          const when = opts.paused ? 'paused: nothing runs until ftpipe schedule unpause' : first ? `first run at ${first.toISOString()}` : 'no run time ahead';
+          console.log(`created schedule ${name} (${id})${opts.paused ? ', paused' : ''}; ${when}${first && opts.paused ? ` (next time due: ${first.toISOString()})` : ''}`);
         } catch (err) {
           if (err instanceof PipelineInputError) throw usageError(`${opts.config}: ${err.issues.join('; ')}`);
-          if (err instanceof ScheduleOptionsError) throw usageError(err.message);
+          if (err instanceof ScheduleOptionsError) throw usageError(asFlags(err.message));
           throw err;
         }
       });
@@ -148,8 +156,15 @@ export function registerScheduleCommands(program: Command): void {
     .option('--overlap <policy>', `overlap policy for this run: ${OVERLAP_FLAGS.join(', ')}`)
     .action(async (name: string, opts: ConnectionFlags & { overlap?: string }) => {
       const overlap = opts.overlap !== undefined ? overlapFromFlag(opts.overlap) : undefined;
-      await withSchedules(opts, (s) => s.trigger(name, overlap));
-      console.log(`triggered schedule ${name}`);
+      const outcome = await withSchedules(opts, (s) => s.trigger(name, overlap));
+      const open = outcome.openRunIds.join(', ') || 'none';
+      const policy = outcome.policy.replace(/_/g, '-');
+      if (outcome.result === 'started') console.log(`triggered schedule ${name}: started ${outcome.run?.workflowId ?? 'a run'}`);
+      else if (outcome.result === 'skipped') {
+        process.exitCode = 1;
+        console.log(`schedule ${name}: trigger skipped by the overlap policy ${policy}: a run is open (${open}); nothing started. Wait for it, or trigger with --overlap allow-all (or buffer-one)`);
+      } else if (outcome.result === 'buffered') console.log(`schedule ${name}: trigger buffered by the overlap policy ${policy}: it starts when the open run closes (${open})`);
+      else console.log(`schedule ${name}: triggered, but the schedule had not acted on it yet; see ftpipe schedule describe ${name}`);
     });
 
   withConnectionFlags(schedule.command('delete <name>'))

@@ -1,0 +1,121 @@
+/**
+ * Builds a RunReport from what a run shows: its `status` (any stage, open or closed), plus the outcome and the
+ * failure once it has ended. The workflow builds its result's report with it, and `ftpipe report` builds reports of
+ * running, failed and cancelled runs with it. Pure and workflow-safe.
+ */
+import type { PipelineStatus } from '../pipeline/types';
+import type { DatasetFacts, ReportState, RunReport, StageSpan } from './types';
+
+export interface ReportSources {
+  status: PipelineStatus;
+  /** Temporal's status of the run: RUNNING, COMPLETED, FAILED, CANCELLED, TERMINATED, TIMED_OUT. */
+  execution: string;
+  /** The result's outcome, once the run completed. */
+  outcome?: string | null;
+  /** Why it failed or was cancelled. */
+  failure?: string | null;
+  /** What the run deleted (the result lists it). */
+  deleted?: string[];
+  generatedAt: string;
+}
+
+const FINAL_STAGES = new Set(['completed', 'failed', 'cancelled']);
+
+/** The stage the run was in before it went to cleanup and its end (where it failed or was cancelled). */
+function workingStage(status: PipelineStatus): string {
+  const stages = status.timeline.map((t) => t.stage).filter((s) => !FINAL_STAGES.has(s) && s !== 'cleanup');
+  return status.errors[status.errors.length - 1]?.stage ?? stages[stages.length - 1] ?? status.stage;
+}
+
+function stateOf(src: ReportSources): ReportState {
+  const { status, execution } = src;
+  const outcome = src.outcome ?? null;
+  const failure = src.failure ?? null;
+  const base = { execution, stage: status.stage, outcome, failure };
+  // PAUSED: the Temporal workflow itself is paused (an operator's act); it goes on when unpaused.
+  if (execution === 'RUNNING' || execution === 'PAUSED') {
+    const after = status.evaluation
+      ? 'Training and its evaluation are final; the deployment, copies and cleanup are not.'
+      : 'The curves, stages and everything after training will change until it ends.';
+    const summary = status.stage === 'await_approval'
+      ? `Awaiting approval: training and evaluation are final; whether the chosen checkpoint is deployed is not decided yet (approve or reject the run).`
+      : `Running (stage ${status.stage}): this is the run as of ${src.generatedAt}. ${after}`;
+    return { ...base, final: false, summary };
+  }
+  if (execution === 'COMPLETED') return { ...base, final: true, summary: `Final: the run completed${outcome ? ` (${outcome.replace(/_/g, ' ')})` : ''}.` };
+  const where = workingStage(status);
+  if (execution === 'FAILED') {
+    return { ...base, final: true, summary: `Final: the run failed in stage ${where}${failure ? `: ${failure}` : ''}. What it did before is below; its cleanup deleted its temporary deployments and, per its policy, its uploads.` };
+  }
+  if (execution === 'CANCELLED') return { ...base, final: true, summary: `Final: the run was cancelled in stage ${where}; its cleanup cancelled the Azure job and deleted what it had created (per its policy).` };
+  return { ...base, final: true, summary: `Final: the run ended ${execution.toLowerCase().replace(/_/g, ' ')} in stage ${where}; no cleanup ran, so what it created may still exist.` };
+}
+
+function seconds(from: string, to: string): number {
+  return Math.max(0, Math.round((Date.parse(to) - Date.parse(from)) / 1000));
+}
+
+function stagesOf(status: PipelineStatus, open: boolean, now: string): StageSpan[] {
+  const timeline = status.timeline;
+  return timeline.map((t, i) => {
+    const next = timeline[i + 1];
+    if (next) return { stage: t.stage, startedAt: t.at, seconds: seconds(t.at, next.at), ongoing: false };
+    return { stage: t.stage, startedAt: t.at, seconds: open ? seconds(t.at, now) : 0, ongoing: open };
+  });
+}
+
+function datasetOf(status: PipelineStatus): DatasetFacts | null {
+  const v = status.validation;
+  const trainedTokens = status.results?.trainedTokens ?? status.job?.trainedTokens ?? null;
+  if (!v && trainedTokens === null) return null;
+  return {
+    trainingExamples: v?.examples.training ?? null,
+    validationExamples: v?.examples.validation ?? null,
+    trainingTokens: v?.tokens.training ?? null,
+    trainableTokens: v?.tokens.trainable ?? null,
+    validationTokens: v?.tokens.validation ?? null,
+    epochs: v?.epochs.count ?? null,
+    billedTokensEstimate: v?.billedTokensEstimate ?? null,
+    trainedTokens,
+  };
+}
+
+function decisionOf(src: ReportSources, state: ReportState): RunReport['decision'] {
+  const decided = src.status.evaluation?.decision;
+  if (state.execution === 'COMPLETED' && decided) return decided;
+  if (!state.final) {
+    const recommendation = decided ? ` (the evaluation recommends: ${decided.reason})` : '';
+    return { promoted: false, reason: `not decided yet: the run is in stage ${src.status.stage}${recommendation}` };
+  }
+  if (state.outcome === 'skipped_no_new_data') return { promoted: false, reason: 'skipped: the data did not change since the lineage\'s last run, so nothing was trained' };
+  if (state.outcome === 'cancelled_in_azure') return { promoted: false, reason: 'the job was cancelled in Azure: no model' };
+  return { promoted: false, reason: `not promoted: the run ${state.execution === 'FAILED' ? 'failed' : 'ended'} in stage ${workingStage(src.status)}${state.failure ? ` (${state.failure})` : ''}` };
+}
+
+export function buildRunReport(src: ReportSources): RunReport {
+  const { status } = src;
+  const state = stateOf(src);
+  const metrics = status.evaluation?.analysis ?? null;
+  return {
+    runName: status.runName,
+    jobId: status.job?.id ?? null,
+    baseModel: status.baseModel,
+    fineTunedModel: status.results?.fineTunedModel ?? status.job?.fineTunedModel ?? null,
+    state,
+    hyperparameters: status.job?.hyperparameters ?? null,
+    dataset: datasetOf(status),
+    stages: stagesOf(status, !state.final, src.generatedAt),
+    requests: status.requests,
+    copies: status.copies,
+    // results.csv, once read, gives the full curve (metrics.curve); until then, what the polls saw.
+    ...(metrics ? {} : { liveCurve: status.curve }),
+    checkpoints: status.results?.checkpoints ?? [],
+    metrics,
+    evalScores: status.evaluation?.scores ?? [],
+    decision: decisionOf(src, state),
+    deployments: status.deployments,
+    deleted: src.deleted ?? [],
+    approval: status.approval,
+    generatedAt: src.generatedAt,
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * `ftpipe report <run>` for runs in every state, on the real dev server and the emulator: a paused run in training
+ * (live curve, who paused), one awaiting approval, a rejected one (not promoted), a cancelled one and a failed one.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { ControlOutcome } from '../../workflows';
+import { runCli } from '../helpers/cli';
+import { usePipelineStack } from '../helpers/pipeline';
+
+describe('ftpipe report <run> in any state', () => {
+  // A slower emulated clock, so that a job trains long enough to be paused by hand.
+  const env = usePipelineStack({ clockScale: 200 });
+  const dir = mkdtempSync(join(tmpdir(), 'ftpipe-report-states-'));
+  const report = async (run: string): Promise<string> => {
+    const out = join(dir, `${run}.html`);
+    const cli = await runCli(['report', run, '--out', out, '--address', env.temporal.server.address]);
+    assert.equal(cli.code, 0, cli.output);
+    return readFileSync(out, 'utf8');
+  };
+
+  it('reports a paused run in training, then the same run cancelled', async () => {
+    const taskQueue = env.temporal.taskQueue();
+    const worker = await env.createWorker(taskQueue);
+    await worker.runUntil(async () => {
+      const handle = await env.start(taskQueue, env.input({ hyperparameters: { nEpochs: 2 } }));
+      await env.waitForStatus(handle, (s) => s.job?.status === 'running' && (s.progress.step ?? 0) >= 1);
+      await handle.executeUpdate<ControlOutcome, [object]>('pauseRun', { args: [{ by: 'alice' }] });
+      await env.waitForStatus(handle, (s) => s.job?.status === 'paused');
+
+      const paused = await report(handle.workflowId);
+      assert.match(paused, /class="badge running">in progress<\/span> Running \(stage train\)/);
+      assert.match(paused, /The checkpoint is chosen once training ends; the curves show the metrics seen so far/);
+      assert.ok(paused.includes('data-series="train loss"'), 'the live curve is drawn');
+      assert.match(paused, /<td>pause<\/td><td>alice<\/td><td>update<\/td><td>done<\/td>/);
+      assert.match(paused, /<tr class="ongoing"><td>train<\/td><td>[^<]+<\/td><td>[^<]+ so far<\/td>/);
+      assert.match(paused, /<th><code>n_epochs<\/code><\/th><td>2<\/td>/);
+      assert.match(paused, /not decided yet: the run is in stage train/);
+      const early = await runCli(['approve', handle.workflowId, '--by', 'carol', '--address', env.temporal.server.address]);
+      assert.equal(early.code, 1, early.output);
+      assert.match(early.output, /refused: the run is not awaiting approval \(stage train\)/);
+
+      await handle.cancel();
+      await assert.rejects(handle.result());
+      const cancelled = await report(handle.workflowId);
+      assert.match(cancelled, /class="badge warn">final: cancelled<\/span> Final: the run was cancelled in stage train/);
+      assert.match(cancelled, /<td>cancelled<\/td>/);
+    });
+  });
+
+  it('reports a run awaiting approval (the evidence is final, the decision is not), then rejected', async () => {
+    const taskQueue = env.temporal.taskQueue();
+    const worker = await env.createWorker(taskQueue);
+    await worker.runUntil(async () => {
+      const handle = await env.start(taskQueue, env.input({ deployment: { name: 'approve-me', requireApproval: true } }));
+      const status = await env.waitForStatus(handle, (s) => s.stage === 'await_approval', 60_000);
+      const waiting = await report(handle.workflowId);
+      assert.match(waiting, /class="badge running">awaiting approval<\/span> Awaiting approval: training and evaluation are final/);
+      assert.ok(waiting.includes(`<strong>Chosen:</strong> <code>${status.evaluation!.analysis.chosen.model}</code>`));
+      assert.match(waiting, /not decided yet: the run is in stage await_approval \(the evaluation recommends: /);
+
+      const shown = await runCli(['status', handle.workflowId, '--address', env.temporal.server.address]);
+      assert.match(shown.output, new RegExp(`chosen: ${status.evaluation!.analysis.chosen.model.replace(/[.:]/g, '\\$&')} \\(step \\d+\\): policy "lowest_valid_loss"`));
+      assert.match(shown.output, /evaluation's decision: promote: /);
+      assert.match(shown.output, /awaiting approval: ftpipe approve \S+ --by NAME, or ftpipe reject \S+ --by NAME --comment WHY/);
+
+      const decided = await runCli(['reject', handle.workflowId, '--by', 'bob', '--comment', 'not this week', '--address', env.temporal.server.address]);
+      assert.equal(decided.code, 0, decided.output);
+      assert.match(decided.output, /^rejected by bob at \d{4}-[^ ]+ \("not this week"\): the run ends not promoted$/m);
+      assert.equal((await handle.result()).outcome, 'not_promoted');
+      const rejected = await report(handle.workflowId);
+      assert.match(rejected, /class="badge ok">final<\/span> Final: the run completed \(not promoted\)/);
+      assert.match(rejected, /rejected by bob: not this week/);
+      assert.match(rejected, /Nothing this run created is live/);
+    });
+  });
+
+  it('reports a failed run from its status and failure', async () => {
+    const taskQueue = env.temporal.taskQueue();
+    const worker = await env.createWorker(taskQueue);
+    await worker.runUntil(async () => {
+      const handle = await env.start(taskQueue, env.input());
+      const running = await env.waitForStatus(handle, (s) => s.job?.status === 'running');
+      env.emulator.control.failJob(running.job!.id, { code: 'internal_error', message: 'disk on fire' });
+      await assert.rejects(handle.result());
+      const failed = await report(handle.workflowId);
+      assert.match(failed, new RegExp(`class="badge warn">final: failed</span> Final: the run failed in stage train: Azure fine-tuning job ${running.job!.id} failed: internal_error: disk on fire`));
+      assert.match(failed, /not promoted: the run failed in stage train/);
+      assert.match(failed, /<tr><th>training<\/th><td>\d+<\/td>/, 'the dataset facts are there');
+    });
+  });
+});

@@ -1,0 +1,182 @@
+/**
+ * Tracing and metrics, read from where operators read them: spans arrive at an OTLP/HTTP receiver (a small HTTP
+ * server here, configured through the standard OTEL_EXPORTER_OTLP_ENDPOINT), ftpipe's figures on the worker's
+ * Prometheus endpoint, for one pipeline run on the dev server and the emulator (one Azure call fails once).
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { after, before, describe, it } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { DevServer } from '../../src/devserver/dev-server';
+import { freePort } from '../../src/devserver/free-port';
+import { startEmulator, type RunningEmulator } from '../../src/emulator';
+import { createLogger } from '../../src/logging';
+import { emulatorProfiles, EMULATOR_PROFILE } from '../../src/stack/emulator-profiles';
+import { azureOperation } from '../../src/telemetry/azure-calls';
+import { clientInterceptors } from '../../src/telemetry/client';
+import { setupTracing, type Tracing } from '../../src/telemetry/tracing';
+import { createFtpipeWorker, type FtpipeWorker } from '../../workers/worker';
+import { installRuntime } from '../../workers/runtime';
+import type { fineTunePipeline } from '../../workflows';
+import { ROOT } from '../helpers/cli';
+import { FAST_POLLING, SAMPLE_VALIDATION, uniqueTrainingFile } from '../helpers/pipeline';
+
+interface OtlpValue { stringValue?: string; intValue?: string | number; arrayValue?: { values: OtlpValue[] } }
+interface OtlpSpan { traceId: string; spanId: string; parentSpanId?: string; name: string; attributes: { key: string; value: OtlpValue }[] }
+interface ReceivedSpan { name: string; traceId: string; spanId: string; parentSpanId: string; service: string; attributes: Record<string, unknown> }
+
+function plain(value: OtlpValue): unknown {
+  if (value.arrayValue) return value.arrayValue.values.map(plain);
+  return value.stringValue ?? (value.intValue !== undefined ? Number(value.intValue) : value);
+}
+
+/** An OTLP/HTTP traces endpoint that keeps what it receives (the exporter sends JSON). */
+function startOtlpReceiver(): Promise<{ server: Server; url: string; spans: ReceivedSpan[] }> {
+  const spans: ReceivedSpan[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      assert.equal(req.url, '/v1/traces');
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { resourceSpans: { resource: { attributes: { key: string; value: OtlpValue }[] }; scopeSpans: { spans: OtlpSpan[] }[] }[] };
+      for (const rs of body.resourceSpans) {
+        const service = String(plain(rs.resource.attributes.find((a) => a.key === 'service.name')!.value));
+        for (const ss of rs.scopeSpans) {
+          for (const s of ss.spans) {
+            spans.push({ name: s.name, traceId: s.traceId, spanId: s.spanId, parentSpanId: s.parentSpanId ?? '', service, attributes: Object.fromEntries(s.attributes.map((a) => [a.key, plain(a.value)])) });
+          }
+        }
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, spans })));
+}
+
+describe('tracing and metrics', () => {
+  let receiver: Awaited<ReturnType<typeof startOtlpReceiver>>;
+  let tracing: Tracing;
+  let metricsAddress: string;
+  let server: DevServer;
+  let emulator: RunningEmulator;
+  let nativeConnection: NativeConnection;
+  let connection: Connection;
+  let client: Client;
+  let worker: FtpipeWorker;
+  let running: Promise<void>;
+
+  before(async () => {
+    receiver = await startOtlpReceiver();
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
+    tracing = setupTracing({ serviceName: 'ftpipe-telemetry-test' });
+    assert.equal(tracing.enabled, true);
+    metricsAddress = `127.0.0.1:${await freePort()}`;
+    installRuntime({ logger: createLogger({ level: 'silent' }), metricsAddress });
+    server = await DevServer.start({ uiPort: false });
+    emulator = await startEmulator({ clockScale: 1000 });
+    const { profiles, env } = emulatorProfiles(emulator);
+    nativeConnection = await NativeConnection.connect({ address: server.address });
+    connection = await Connection.connect({ address: server.address });
+    client = new Client({ connection, namespace: server.namespace, interceptors: clientInterceptors() });
+    worker = await createFtpipeWorker({
+      connection: nativeConnection,
+      namespace: server.namespace,
+      taskQueue: `telemetry-${randomUUID()}`,
+      deps: { config: { profiles, dataRoots: [ROOT, tmpdir()] }, logger: createLogger({ level: 'silent' }), version: 'test', env: { ...process.env, ...env } },
+      workflowSource: { workflowsPath: require.resolve('../../workflows') },
+      shutdownGraceTime: '1s',
+      tracing,
+    });
+    running = worker.run();
+  });
+
+  after(async () => {
+    worker?.shutdown();
+    await running;
+    await tracing?.shutdown();
+    await connection?.close();
+    await nativeConnection?.close();
+    await server?.stop();
+    await emulator?.stop();
+    receiver?.server.close();
+  });
+
+  it('exports client, workflow, activity and Azure spans with the run name and Azure ids, and serves ftpipe figures on the Prometheus endpoint', async () => {
+    emulator.control.addFault({ route: 'jobs.get', action: 'error', status: 503, times: 1 });
+    const runName = `traced-${randomUUID().slice(0, 8)}`;
+    const workflowId = `ftpipe-${runName}`;
+    const result = await client.workflow.execute<typeof fineTunePipeline>('fineTunePipeline', {
+      taskQueue: worker.main.options.taskQueue,
+      workflowId,
+      args: [{ runName, profile: EMULATOR_PROFILE, baseModel: 'gpt-4.1-mini', training: { path: uniqueTrainingFile() }, validation: { path: SAMPLE_VALIDATION }, seed: 3, polling: FAST_POLLING }],
+    });
+    assert.equal(result.outcome, 'succeeded');
+    const jobId = result.jobId!;
+    const training = result.files.find((f) => f.role === 'training')!.fileId;
+
+    // Workflow spans leave through the sink when the workflow task completes; the batch exporter sends them on flush.
+    const find = (name: string) => receiver.spans.find((s) => s.name === name);
+    for (;;) {
+      await tracing.spanProcessor.forceFlush();
+      if (find('RunWorkflow:fineTunePipeline') && find('RunActivity:collectJobResults')) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const start = find('StartWorkflow:fineTunePipeline')!;
+    const run = find('RunWorkflow:fineTunePipeline')!;
+    assert.ok(start, 'the client span');
+    assert.equal(run.traceId, start.traceId, 'the workflow span continues the client\'s trace');
+    assert.equal(run.attributes['ftpipe.run_name'], runName);
+    assert.equal(run.attributes['ftpipe.profile'], EMULATOR_PROFILE);
+
+    const create = find('RunActivity:createFineTuningJob')!;
+    assert.equal(create.traceId, start.traceId);
+    assert.equal(create.attributes['ftpipe.run_name'], runName);
+    assert.equal(create.attributes['azure.job_id'], jobId);
+    assert.equal(create.attributes.temporalWorkflowId, workflowId);
+    const upload = receiver.spans.find((s) => s.name === 'RunActivity:uploadFile' && s.attributes['ftpipe.file_role'] === 'training')!;
+    assert.equal(upload.attributes['azure.file_id'], training);
+    const poll = find('RunActivity:pollFineTuningJob')!;
+    assert.equal(poll.attributes['azure.job_id'], jobId);
+
+    const azureCreate = receiver.spans.find((s) => s.name === 'azure POST fine_tuning/jobs')!;
+    assert.ok(azureCreate, `an Azure span for the job create; got ${[...new Set(receiver.spans.map((s) => s.name))].join(', ')}`);
+    assert.equal(azureCreate.parentSpanId, create.spanId, 'the Azure request is a child of the activity span');
+    assert.equal(azureCreate.attributes['http.response.status_code'], 201);
+    assert.ok(receiver.spans.some((s) => s.name === 'azure GET fine_tuning/jobs/{id}' && s.attributes['http.response.status_code'] === 503), 'the injected 503 is on a span');
+
+    // Names and ids only: no payload (the dataset's text, the request body, the input object) in any attribute.
+    assert.equal(run.attributes.workflowId, workflowId);
+    const everything = JSON.stringify(receiver.spans.map((s) => s.attributes));
+    assert.doesNotMatch(everything, /Ticket |is my bike|messages|api-key|Bearer|memo|searchAttributes|lastResult/i);
+
+    const metrics = await (await fetch(`http://${metricsAddress}/metrics`)).text();
+    const sample = (name: string, labels: Record<string, string>): number => {
+      const line = metrics.split('\n').find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
+      assert.ok(line, `no ${name} with ${JSON.stringify(labels)} in:\n${metrics.split('\n').filter((l) => l.startsWith('ftpipe_')).join('\n')}`);
+      return Number(line.split(' ').pop());
+    };
+    assert.ok(sample('ftpipe_azure_calls', { api: 'openai', operation: 'POST fine_tuning/jobs' }) >= 1);
+    assert.ok(sample('ftpipe_azure_calls', { api: 'openai', operation: 'GET fine_tuning/jobs/{id}' }) >= 2);
+    assert.ok(sample('ftpipe_azure_calls', { api: 'openai', operation: 'POST files' }) >= 1);
+    assert.equal(sample('ftpipe_azure_call_errors', { api: 'openai', operation: 'GET fine_tuning/jobs/{id}', status: '503' }), 1);
+    assert.ok(sample('ftpipe_azure_call_duration_count', { api: 'openai', operation: 'POST fine_tuning/jobs' }) >= 1);
+    for (const stage of ['preflight', 'validate', 'upload', 'create_job', 'train', 'collect', 'evaluate', 'cleanup', 'completed']) {
+      assert.ok(sample('ftpipe_run_stage_entered', { stage, workflowType: 'fineTunePipeline' }) >= 1, stage);
+    }
+  });
+});
+
+describe('Azure operation names', () => {
+  it('replace ids and names, so the label set stays small', () => {
+    const arm = 'https://management.azure.com/subscriptions/s1/resourceGroups/rg/providers/Microsoft.CognitiveServices';
+    assert.equal(azureOperation('arm', 'put', new URL(`${arm}/accounts/acct/deployments/bike-v2?api-version=2025-06-01`)), 'PUT accounts/{name}/deployments/{name}');
+    assert.equal(azureOperation('arm', 'GET', new URL(`https://m/subscriptions/s1/providers/Microsoft.CognitiveServices/locations/swedencentral/operationResults/op-1?api-version=x`)), 'GET locations/{name}/operationResults/{name}');
+    assert.equal(azureOperation('openai', 'POST', new URL('https://a.openai.azure.com/openai/v1/fine_tuning/jobs/ftjob-1/checkpoints/ftchkpt-2/copy')), 'POST fine_tuning/jobs/{id}/checkpoints/{id}/copy');
+    assert.equal(azureOperation('openai', 'POST', new URL('https://a.openai.azure.com/openai/files/import?api-version=2025-04-01-preview')), 'POST files/import');
+    assert.equal(azureOperation('openai', 'POST', new URL('https://a.openai.azure.com/openai/deployments/bike-v1/chat/completions')), 'POST deployments/{id}/chat/completions');
+  });
+});

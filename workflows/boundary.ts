@@ -1,0 +1,129 @@
+/**
+ * The pipeline workflow's boundary: every workflow input, signal, update and query argument arrives as raw JSON (the
+ * Web UI and `temporal workflow start` send whatever was typed: null, nothing, a string, extra keys, megabytes) and is
+ * parsed here before workflow code touches it. A bad input fails the run at once (`InvalidPipelineInput`); a bad
+ * signal comes back as a refusal to record; a bad update is thrown from its validator. Nothing here throws anything
+ * but an ApplicationFailure, so no caller can make a workflow task fail. Workflow-safe: zod and the SDK only.
+ */
+import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
+import { z } from 'zod';
+import { CopyRequestSchema, PipelineInputSchema, type CopyRequest, type PipelineInput, type PipelineInputDraft } from '../src/pipeline/input';
+import type { PipelineStatus, PreflightResult } from '../src/pipeline/types';
+
+/** At most this many issues, each at most this long, go into a failure or refusal: a huge bad input stays a small error. */
+const MAX_ISSUES = 20;
+const MAX_ISSUE_CHARS = 300;
+
+const BY = z.string().max(200);
+
+export const ControlInputSchema = z.object({ by: BY.optional().describe('who asks, for the record') }).strict();
+export type ControlInput = z.infer<typeof ControlInputSchema>;
+
+export const ApprovalInputSchema = z.object({ by: BY.optional(), comment: z.string().max(2000).optional() }).strict();
+export type ApprovalInput = z.infer<typeof ApprovalInputSchema>;
+
+/**
+ * State a run hands to its continuation (continue-as-new). Why it cannot be set through the input: the user's input
+ * is parsed strictly without this key, and a continuation is accepted only when `fromRunId` is the run Temporal says
+ * this one continues (`workflowInfo().continuedFromExecutionRunId`). Run ids are made by the server after the input
+ * is fixed, so no caller can write a matching one: not a direct start, not a cron or retry run that repeats the
+ * caller's input. (A memo would not do: callers set memos too.)
+ */
+export interface PipelineContinuation {
+  fromRunId: string;
+  status: PipelineStatus;
+  preflight: PreflightResult;
+  lastEventId: string | null;
+  startedAtSeconds: number;
+  copyRequests: CopyRequest[];
+}
+
+export type PipelineWorkflowInput = PipelineInputDraft & { continuation?: PipelineContinuation };
+
+/** Shape check of a continuation this workflow wrote (it is ours, so this guards against versions, not callers). */
+const ContinuationSchema = z
+  .object({
+    fromRunId: z.string().min(1),
+    status: z.looseObject({ stage: z.string(), timeline: z.array(z.unknown()), requests: z.array(z.unknown()), errors: z.array(z.unknown()), copies: z.array(z.unknown()), files: z.array(z.unknown()) }),
+    preflight: z.looseObject({ region: z.string(), accountResourceId: z.string() }),
+    lastEventId: z.string().nullable(),
+    startedAtSeconds: z.number(),
+    copyRequests: z.array(CopyRequestSchema),
+  })
+  .strict();
+
+function clip(text: string): string {
+  return text.length > MAX_ISSUE_CHARS ? `${text.slice(0, MAX_ISSUE_CHARS)}...` : text;
+}
+
+/** `field.path: reason` for each issue, bounded in number and length; unknown keys are named with their path. */
+export function issuesOf(error: z.ZodError, prefix: (string | number)[] = []): string[] {
+  const lines = error.issues.map((issue) => {
+    const path = [...prefix, ...issue.path].map(String).join('.');
+    return clip(`${path || '(input)'}: ${issue.message}`);
+  });
+  return lines.length > MAX_ISSUES ? [...lines.slice(0, MAX_ISSUES), `... and ${lines.length - MAX_ISSUES} more`] : lines;
+}
+
+function describeType(raw: unknown): string {
+  if (raw === null) return 'null';
+  if (Array.isArray(raw)) return 'an array';
+  return typeof raw === 'undefined' ? 'no input' : `a ${typeof raw}`;
+}
+
+function isPlainObject(raw: unknown): raw is Record<string, unknown> {
+  return typeof raw === 'object' && raw !== null && !Array.isArray(raw);
+}
+
+export function invalidInput(issues: string[]): ApplicationFailure {
+  return ApplicationFailure.create({ message: `invalid pipeline input: ${issues.join('; ')}`, type: 'InvalidPipelineInput', nonRetryable: true, details: [{ issues }] });
+}
+
+/** The workflow's one argument, parsed: the user's input with defaults, and the continuation when this run is one. */
+export function parseWorkflowArgs(raw: unknown): { input: PipelineInput; draft: PipelineInputDraft; continuation: PipelineContinuation | undefined } {
+  if (!isPlainObject(raw)) {
+    throw invalidInput([`(input): expected one JSON object (the pipeline input, see the README), got ${describeType(raw)}`]);
+  }
+  const { continuation: rawContinuation, ...draft } = raw;
+  const issues: string[] = [];
+  let continuation: PipelineContinuation | undefined;
+  if ('continuation' in raw) {
+    const from = workflowInfo().continuedFromExecutionRunId;
+    const parsed = ContinuationSchema.safeParse(rawContinuation);
+    if (from === undefined || !parsed.success || parsed.data.fromRunId !== from) {
+      issues.push('continuation: not an input field; ftpipe sets it only when a run continues as new');
+    } else {
+      continuation = parsed.data as unknown as PipelineContinuation;
+    }
+  }
+  const parsed = PipelineInputSchema.safeParse(draft);
+  if (!parsed.success) issues.push(...issuesOf(parsed.error));
+  if (issues.length > 0 || !parsed.success) throw invalidInput(issues);
+  return { input: parsed.data, draft: draft as PipelineInputDraft, continuation };
+}
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+/**
+ * A signal's or update's one argument. `absentAs` is what no argument at all means (a control without options);
+ * anything else that is not the schema's object, null included, is refused with the reason.
+ */
+export function parseMessage<T>(schema: z.ZodType<T>, raw: unknown, absentAs?: unknown): Parsed<T> {
+  const value = raw === undefined && absentAs !== undefined ? absentAs : raw;
+  if (!isPlainObject(value)) return { ok: false, reason: `expected one JSON object, got ${describeType(value)}` };
+  const parsed = schema.safeParse(value);
+  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, reason: issuesOf(parsed.error).join('; ') };
+}
+
+/** For update handlers (their validator already refused bad input; this keeps replay, which skips validators, safe). */
+export function messageOrFail<T>(schema: z.ZodType<T>, raw: unknown, what: string, absentAs?: unknown): T {
+  const parsed = parseMessage(schema, raw, absentAs);
+  if (!parsed.ok) throw ApplicationFailure.nonRetryable(`invalid ${what} request: ${parsed.reason}`, 'InvalidRequest');
+  return parsed.value;
+}
+
+/** The `status` query takes `{}` or nothing; it has no options, so anything else is refused (the query fails, the run does not). */
+export function checkQueryArg(raw: unknown): void {
+  if (raw === undefined || raw === null) return;
+  if (!isPlainObject(raw) || Object.keys(raw).length > 0) throw ApplicationFailure.nonRetryable('the status query takes {} or no argument', 'InvalidRequest');
+}
