@@ -119,6 +119,8 @@ export function createControl(deps: ControlDeps): EmulatorControl {
         jobs: [...state.jobs.values()].map((j) => ({
           account: j.account,
           ...jobJson(j, 'v1'),
+          // The tier the job trains on (as Azure echoes it on the dated family), null when none was requested.
+          trainingType: j.trainingType,
           steps_done: j.stepsDone,
           total_steps: j.plan.totalSteps,
           checkpoints: j.checkpoints.map(checkpointJson),

@@ -165,6 +165,12 @@ export class DeploymentService {
     const existing = this.state.deployments.get(deploymentKey(account.name, ctx.params.deploymentName!));
     if (!existing) return { status: 204 };
     this.requireIdle(account);
+    // Recorded with 2023-05-01 and 2023-10-01-preview: the delete is synchronous, 200 with no body.
+    if ((ctx.query.get('api-version') ?? '') < '2024') {
+      this.state.deployments.delete(deploymentKey(account.name, existing.name));
+      this.state.markDirty();
+      return { status: 200 };
+    }
     existing.state = 'Deleting';
     const op = this.startOperation(account, existing.name, 'delete', ctx.now);
     return { status: 202, headers: this.operationHeaders(ctx, account, op) };

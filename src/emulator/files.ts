@@ -176,6 +176,8 @@ export class FileService {
     this.state.deletedFiles.set(file.id, { id: file.id, account: file.account });
     this.validations.delete(file.id);
     this.state.markDirty();
+    // Recorded with 2024-05-01-preview: 204 without a body (2025-01-01-preview and later: 200 with deleted: true).
+    if (ctx.family === 'dated' && (ctx.query.get('api-version') ?? '') < '2024-06-01') return { status: 204 };
     return { status: 200, json: fileDeletedJson(file.id, true) };
   }
 
@@ -287,7 +289,8 @@ export function validateTrainingJsonl(content: Buffer): FileValidation {
     try {
       parsed = JSON.parse(line);
     } catch {
-      return fail(`line ${lineNo}: not valid JSON.`);
+      // Azure's wording, with its 0-based line number (recorded: "Deserialization of line #0 failed.").
+      return fail(`Deserialization of line #${lineNo - 1} failed.`);
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return fail(`line ${lineNo}: each line must be a JSON object.`);
     const example = exampleOf(parsed as Record<string, unknown>);

@@ -207,7 +207,8 @@ export function deploymentJson(deployment: DeploymentRecord, accountArmId: strin
       model,
       versionUpgradeOption: deployment.served ? 'NoAutoUpgrade' : 'OnceNewDefaultVersionAvailable',
       currentCapacity: capacity,
-      capabilities: { chatCompletion: 'true' },
+      // Recorded for a fine-tuned deployment (maxTotalToken there was that model's context).
+      capabilities: deployment.served ? { completion: 'true', maxTotalToken: '128000', chatCompletion: 'true', assistants: 'true' } : { chatCompletion: 'true' },
       provisioningState,
       rateLimits: [
         { key: 'request', renewalPeriod: 10, count: capacity },

@@ -241,12 +241,24 @@ export class EmulatorState {
       this.files.set(file.id, file);
     }
     for (const d of serialized.deletedFiles ?? []) this.deletedFiles.set(d.id, d);
-    for (const j of serialized.jobs) this.jobs.set(j.id, j);
+    for (const j of serialized.jobs) this.jobs.set(j.id, upgradeJob(j));
     for (const [key, m] of serialized.models) this.models.set(key, m);
-    for (const d of serialized.deployments) this.deployments.set(deploymentKey(d.account, d.name), d);
+    // Older state files kept only the canonical SKU name, which is also the SKU type.
+    for (const d of serialized.deployments) this.deployments.set(deploymentKey(d.account, d.name), { ...d, sku: { ...d.sku, type: (d.sku as Partial<DeploymentRecord['sku']>).type ?? (d.sku.name as ServiceSku) } });
     for (const o of serialized.operations) this.operations.set(o.id, o);
     for (const c of serialized.copies) this.copies.set(`${c.jobId}/${c.checkpointId}`, c);
   }
+}
+
+/** A job saved by an older emulator: `queued` became `pending`; fields added since get their neutral values. */
+function upgradeJob(saved: JobRecord): JobRecord {
+  const old = saved as Omit<JobRecord, 'autoHyperparameters' | 'trainingStartedAt' | 'status'> & Partial<Pick<JobRecord, 'autoHyperparameters' | 'trainingStartedAt'>> & { status: string };
+  return {
+    ...old,
+    status: old.status === 'queued' ? 'pending' : (old.status as JobStatus),
+    autoHyperparameters: old.autoHyperparameters ?? [],
+    trainingStartedAt: old.trainingStartedAt ?? (old.stepsDone > 0 ? old.createdAt : null),
+  };
 }
 
 /** Deployment names are case-insensitive, like every ARM resource name. */

@@ -116,7 +116,7 @@ describe('emulator files', () => {
     t.emu.control.advanceClock(60);
     const got = (await client.files.retrieve(file.id)) as unknown as Record<string, unknown>;
     assert.equal(got.status, 'error');
-    assert.match(String(got.status_details), /^Validation of jsonl file failed: line 4: not valid JSON/);
+    assert.match(String(got.status_details), /^Validation of jsonl file failed: Deserialization of line #3 failed\./);
     const empty = await client.files.create({ file: new File(['\n'], 'empty.jsonl'), purpose: 'fine-tune' });
     t.emu.control.advanceClock(60);
     assert.match(String(((await client.files.retrieve(empty.id)) as unknown as Record<string, unknown>).status_details), /no examples/);
