@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Duration } from '@temporalio/common';
+import type { Duration, PayloadCodec } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { missingVariables } from '../activities/credentials';
@@ -45,6 +45,8 @@ export interface FtpipeWorkerOptions {
   maxConcurrentValidations?: number;
   /** Where workflow spans go; the process's tracing (`setupTracing`, off unless OTLP is configured) when omitted. */
   tracing?: Tracing;
+  /** Encrypts every payload the worker writes (see src/codec); payloads are plain JSON without one. */
+  payloadCodec?: PayloadCodec;
 }
 
 /** Warns, once at start, about each profile whose credential variables are not set: its runs would fail in preflight. */
@@ -108,6 +110,7 @@ export async function createFtpipeWorker(options: FtpipeWorkerOptions): Promise<
   const shared = {
     connection: options.connection,
     namespace: options.namespace,
+    ...(options.payloadCodec ? { dataConverter: { payloadCodecs: [options.payloadCodec] } } : {}),
     // The SDK's Duration type comes from `ms`, whose template-literal types typescript-eslint cannot resolve.
     // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment
     shutdownGraceTime: options.shutdownGraceTime ?? '30 seconds',

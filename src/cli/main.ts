@@ -12,9 +12,10 @@ type Register = (program: Command) => void;
 /** Every command module, with the commands it registers (test/foundation/cli-commands.test.ts checks the lists). */
 export const COMMAND_MODULES: ReadonlyArray<{ commands: readonly string[]; load: () => Promise<Register> }> = [
   { commands: ['dev', 'worker', 'doctor', 'demo'], load: async () => (await import('./commands/dev.js')).registerDevCommands },
+  { commands: ['codec-server'], load: async () => (await import('./commands/codec.js')).registerCodecCommand },
   { commands: ['emulator'], load: async () => (await import('./commands/emulator.js')).registerEmulatorCommand },
   { commands: ['report'], load: async () => (await import('./commands/report.js')).registerReportCommand },
-  { commands: ['run', 'status', 'pause', 'resume', 'cancel', 'list'], load: async () => (await import('./commands/runs.js')).registerRunCommands },
+  { commands: ['run', 'status', 'pause', 'resume', 'approve', 'reject', 'cancel', 'list'], load: async () => (await import('./commands/runs.js')).registerRunCommands },
   { commands: ['schedule'], load: async () => (await import('./commands/schedule.js')).registerScheduleCommands },
   { commands: ['validate'], load: async () => (await import('./commands/validate.js')).registerValidateCommand },
   { commands: ['watch'], load: async () => (await import('./commands/watch.js')).registerWatchCommand },

@@ -14,6 +14,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { payloadCodecFromEnv } from '../codec';
 import { parsePipelineInput, type PipelineInputDraft } from '../pipeline/input';
 import type { ApprovalRecord, PipelineResult, PipelineStatus } from '../pipeline/types';
 import { TASK_QUEUE } from '../temporal/constants';
@@ -157,7 +158,8 @@ export class FtpipeClient {
   static async connect(overrides: TemporalTargetOverrides & { taskQueue?: string } = {}, env: NodeJS.ProcessEnv = process.env): Promise<FtpipeClient> {
     const target = temporalTargetFromEnv(env, overrides);
     const connection = await Connection.connect(target.connectionOptions);
-    return new FtpipeClient(new Client({ connection, namespace: target.namespace, interceptors: clientInterceptors() }), { taskQueue: overrides.taskQueue ?? TASK_QUEUE }, connection);
+    const codec = payloadCodecFromEnv(env);
+    return new FtpipeClient(new Client({ connection, namespace: target.namespace, interceptors: clientInterceptors(), ...(codec ? { dataConverter: { payloadCodecs: [codec] } } : {}) }), { taskQueue: overrides.taskQueue ?? TASK_QUEUE }, connection);
   }
 
   /** Validates the input (errors name the field), then starts the run. */

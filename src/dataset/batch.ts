@@ -1,6 +1,6 @@
 /**
  * What a worker returns for a batch of lines: per-line numbers in typed arrays (transferred, not copied) and the
- * first issues. Kept apart from lines.ts so that the main thread never loads the tokenizer.
+ * first issues. Kept apart from lines.ts so that the pool (pool.ts) does not load the tokenizer on the main thread.
  */
 import type { LineIssue } from './issues';
 

@@ -25,6 +25,8 @@ export interface DevServerOptions {
   logFile?: string;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
   startTimeoutMs?: number;
+  /** The Web UI's remote codec (ftpipe's codec server), so that it shows and sends encrypted payloads. */
+  uiCodecEndpoint?: string;
 }
 
 const running = new Set<ChildProcess>();
@@ -67,6 +69,7 @@ export class DevServer {
     const { dbFile, logFile, logLevel = 'warn', startTimeoutMs = 30_000 } = this.options;
     const args = ['server', 'start-dev', '--ip', this.host, '--port', String(this.port), '--namespace', this.namespace, '--log-level', logLevel];
     args.push(...(this.uiPort === undefined ? ['--headless'] : ['--ui-port', String(this.uiPort)]));
+    if (this.uiPort !== undefined && this.options.uiCodecEndpoint) args.push('--ui-codec-endpoint', this.options.uiCodecEndpoint);
     if (dbFile) {
       mkdirSync(dirname(dbFile), { recursive: true });
       args.push('--db-filename', dbFile);

@@ -8,6 +8,10 @@ import type { DatasetFacts, ReportState, RunReport, StageSpan } from './types';
 
 export interface ReportSources {
   status: PipelineStatus;
+  /** Said after the state's summary: e.g. that the status query could not be answered and the report is partial. */
+  caveat?: string;
+  /** The job and model known from elsewhere (search attributes) when the status has no job. */
+  known?: { jobId: string | null; fineTunedModel: string | null };
   /** Temporal's status of the run: RUNNING, COMPLETED, FAILED, CANCELLED, TERMINATED, TIMED_OUT. */
   execution: string;
   /** The result's outcome, once the run completed. */
@@ -92,15 +96,34 @@ function decisionOf(src: ReportSources, state: ReportState): RunReport['decision
   return { promoted: false, reason: `not promoted: the run ${state.execution === 'FAILED' ? 'failed' : 'ended'} in stage ${workingStage(src.status)}${state.failure ? ` (${state.failure})` : ''}` };
 }
 
+/** What the search attributes tell of a run, as a status, when its `status` query cannot be answered. */
+export interface VisibleRun {
+  runName: string;
+  profile: string;
+  baseModel: string;
+  stage: string;
+  startedAt: string;
+}
+
+export function statusFromVisibility(run: VisibleRun): PipelineStatus {
+  return {
+    runName: run.runName, profile: run.profile, baseModel: run.baseModel, stage: run.stage as PipelineStatus['stage'], job: null,
+    progress: { step: null, totalSteps: null, percent: null, etaSeconds: null }, latestMetrics: null, recentEvents: [], files: [], validation: null,
+    timeline: [{ stage: run.stage as PipelineStatus['stage'], at: run.startedAt }], requests: [], errors: [], continuations: 0, evaluation: null, approval: null,
+    deployments: [], copies: [], curve: [], results: null,
+  };
+}
+
 export function buildRunReport(src: ReportSources): RunReport {
   const { status } = src;
-  const state = stateOf(src);
+  const computed = stateOf(src);
+  const state = src.caveat ? { ...computed, summary: `${computed.summary} ${src.caveat}` } : computed;
   const metrics = status.evaluation?.analysis ?? null;
   return {
     runName: status.runName,
-    jobId: status.job?.id ?? null,
+    jobId: status.job?.id ?? src.known?.jobId ?? null,
     baseModel: status.baseModel,
-    fineTunedModel: status.results?.fineTunedModel ?? status.job?.fineTunedModel ?? null,
+    fineTunedModel: status.results?.fineTunedModel ?? status.job?.fineTunedModel ?? src.known?.fineTunedModel ?? null,
     state,
     hyperparameters: status.job?.hyperparameters ?? null,
     dataset: datasetOf(status),

@@ -2,11 +2,14 @@
  * The local stack: a real Temporal dev server, ftpipe's Azure emulator, and an ftpipe worker in this process.
  * `ftpipe dev` keeps it up until Ctrl-C; `ftpipe demo` runs one pipeline through it and exits.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import pino from 'pino';
 import { loadCatalog } from '../catalog';
+import { AesGcmCodec, payloadCodecFromEnv, readKeyFile, writeNewKeyFile } from '../codec';
+import { startCodecServer, type RunningCodecServer } from '../codec/server';
 import { withProfiles, type WorkerConfig } from '../config/worker-config';
 import { DevServer } from '../devserver/dev-server';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../emulator';
@@ -27,6 +30,12 @@ export interface LocalStackOptions {
   uiPort?: number | false;
   /** Options for the embedded Azure emulator, or false to run without one. */
   emulator: EmulatorOptions | false;
+  /**
+   * Encrypt payloads: with FTPIPE_CODEC_KEYS / FTPIPE_CODEC_KEY_FILE when set, else with this key file (created with a
+   * random key on first use). With a Web UI, a codec server is started for it unless `uiCodecEndpoint` names one.
+   */
+  codecKeyFile?: string;
+  uiCodecEndpoint?: string;
 }
 
 export interface LocalStack {
@@ -36,6 +45,8 @@ export interface LocalStack {
   client: Client;
   config: WorkerConfig;
   logger: Logger;
+  /** The codec server the Web UI uses, when the stack started one. */
+  codecServer: RunningCodecServer | undefined;
   /** Runs the worker until it is shut down (Ctrl-C, or `shutdown()`), then stops everything. */
   runUntilShutdown(): Promise<void>;
   /** Runs `fn` with the worker polling, then stops everything. */
@@ -55,9 +66,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const emulated = emulator ? emulatorProfiles(emulator) : { profiles: [], env: {} };
   // The demo's datasets live in the package, wherever `ftpipe dev`/`demo` is started from.
   const config = { ...withProfiles(options.config, emulated.profiles), dataRoots: options.config.dataRoots ?? [process.cwd(), join(packageRoot(), 'examples')] };
+  const codec = payloadCodecFromEnv() ?? (options.codecKeyFile ? new AesGcmCodec(existsSync(options.codecKeyFile) ? readKeyFile(options.codecKeyFile) : writeNewKeyFile(options.codecKeyFile)) : undefined);
+  const uiPort = options.uiPort ?? false;
+  const codecServer = codec && uiPort !== false && !options.uiCodecEndpoint
+    ? await startCodecServer({ codec, origins: [`http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`] })
+    : undefined;
+  const uiCodecEndpoint = options.uiCodecEndpoint ?? codecServer?.url;
   let server: DevServer | undefined;
   try {
     server = await DevServer.start({
+      ...(uiCodecEndpoint ? { uiCodecEndpoint } : {}),
       ...(options.port !== undefined ? { port: options.port } : {}),
       uiPort: options.uiPort ?? false,
       ...(options.persistent ? { dbFile: join(options.home, 'temporal.sqlite') } : {}),
@@ -68,15 +86,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       connection: nativeConnection,
       namespace: server.namespace,
       deps: { config, logger, version: packageVersion(), catalog, env: { ...process.env, ...emulated.env } },
+      ...(codec ? { payloadCodec: codec } : {}),
     });
     const connection = await Connection.connect({ address: server.address });
-    const client = new Client({ connection, namespace: server.namespace });
+    const client = new Client({ connection, namespace: server.namespace, ...(codec ? { dataConverter: { payloadCodecs: [codec] } } : {}) });
     const devServer = server;
     const closeAll = async (): Promise<void> => {
       await connection.close();
       await nativeConnection.close();
       await devServer.stop();
       await emulator?.stop();
+      await codecServer?.close();
       logger.flush();
     };
     return {
@@ -86,6 +106,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       client,
       config,
       logger,
+      codecServer,
       async runUntilShutdown() {
         try {
           await worker.run();
@@ -104,6 +125,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   } catch (err) {
     await server?.stop();
     await emulator?.stop();
+    await codecServer?.close();
     throw err;
   }
 }

@@ -18,7 +18,9 @@ describe('ftpipe command modules', () => {
   it('builds only the named command, and every command for help or an unknown word', async () => {
     const names = async (...args: string[]): Promise<string[]> => (await buildProgram(['node', 'ftpipe', ...args])).commands.map((c) => c.name()).sort();
     assert.deepEqual(await names('validate', 'file.jsonl', '--model', 'gpt-4.1-mini'), ['validate']);
-    assert.deepEqual(await names('status', '--json', 'run-1'), ['cancel', 'list', 'pause', 'resume', 'run', 'status']);
+    const runCommands = COMMAND_MODULES.find((entry) => entry.commands.includes('status'))?.commands ?? [];
+    assert.deepEqual(await names('status', '--json', 'run-1'), [...runCommands].sort());
+    assert.ok(runCommands.includes('run') && !runCommands.includes('validate'));
     const every = COMMAND_MODULES.flatMap((entry) => entry.commands).sort();
     assert.deepEqual(await names('--help'), every);
     assert.deepEqual(await names('help', 'validate'), every);

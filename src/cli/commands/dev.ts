@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { InvalidArgumentError, type Command } from 'commander';
+import { payloadCodecFromEnv } from '../../codec';
 import { loadWorkerConfig } from '../../config/worker-config';
 import { createLogger } from '../../logging';
 import { packageRoot, packageVersion, stateDir } from '../../paths';
@@ -42,7 +43,8 @@ export function registerDevCommands(program: Command): void {
     .option('--config <file>', 'worker configuration (profiles); default $FTPIPE_CONFIG')
     .option('--no-emulator', 'do not start the embedded Azure emulator')
     .option('--clock-scale <n>', 'emulated seconds per real second in the emulator', Number, 100)
-    .action(async (opts: { port: number; uiPort: number; config?: string; emulator: boolean; clockScale: number }) => {
+    .option('--ui-codec-endpoint <url>', 'the Web UI\'s codec server (default: one started here, with the keys of FTPIPE_CODEC_KEYS / FTPIPE_CODEC_KEY_FILE or .ftpipe/dev/codec-keys.json)')
+    .action(async (opts: { port: number; uiPort: number; config?: string; emulator: boolean; clockScale: number; uiCodecEndpoint?: string }) => {
       const home = join(stateDir(), 'dev');
       const stack = await startLocalStack({
         home,
@@ -51,6 +53,8 @@ export function registerDevCommands(program: Command): void {
         port: opts.port,
         uiPort: opts.uiPort,
         emulator: opts.emulator ? { clockScale: opts.clockScale } : false,
+        codecKeyFile: join(home, 'codec-keys.json'),
+        ...(opts.uiCodecEndpoint ? { uiCodecEndpoint: opts.uiCodecEndpoint } : {}),
       });
       const ui = stack.server.uiUrl ?? '';
       const ns = stack.server.namespace;
@@ -61,6 +65,7 @@ export function registerDevCommands(program: Command): void {
       if (stack.emulator) {
         console.log(`  emulator:     ${stack.emulator.dataPlaneUrl} (ARM ${stack.emulator.armEndpoint}), clock x${opts.clockScale}; profiles: ${stack.config.profiles.map((p) => p.name).join(', ')}`);
       }
+      console.log(`  payloads:     encrypted (AES-GCM); Web UI codec ${opts.uiCodecEndpoint ?? stack.codecServer?.url ?? ''}; other ftpipe commands: ${process.env.FTPIPE_CODEC_KEYS || process.env.FTPIPE_CODEC_KEY_FILE ? 'use your FTPIPE_CODEC_* setting' : `export FTPIPE_CODEC_KEY_FILE=${join(home, 'codec-keys.json')}`}`);
       console.log(`  state:        ${home} (database temporal.sqlite, logs worker.log and temporal.log)`);
       console.log('  Ctrl-C stops the worker, then the server and the emulator.');
       await stack.runUntilShutdown();
@@ -85,16 +90,18 @@ export function registerDevCommands(program: Command): void {
       const target = temporalTargetFromEnv(process.env, { ...(opts.address ? { address: opts.address } : {}), ...(opts.namespace ? { namespace: opts.namespace } : {}) });
       installRuntime({ logger, ...(opts.metrics ? { metricsAddress: opts.metrics } : {}) });
       const connection = await NativeConnection.connect(target.connectionOptions);
+      const payloadCodec = payloadCodecFromEnv();
       const worker = await createFtpipeWorker({
         connection,
         namespace: target.namespace,
         taskQueue: opts.taskQueue,
         deps: { config, logger, version: packageVersion(), catalog },
         shutdownGraceTime: opts.shutdownGrace,
+        ...(payloadCodec ? { payloadCodec } : {}),
         ...(opts.maxCachedWorkflows ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
         ...(opts.maxConcurrentActivities ? { maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities } : {}),
       });
-      logger.info({ address: target.address, namespace: target.namespace, taskQueue: opts.taskQueue, profiles: config.profiles.map((p) => p.name), metrics: opts.metrics ?? null }, 'ftpipe worker started');
+      logger.info({ address: target.address, namespace: target.namespace, taskQueue: opts.taskQueue, profiles: config.profiles.map((p) => p.name), metrics: opts.metrics ?? null, encryptedPayloads: payloadCodec !== undefined }, 'ftpipe worker started');
       try {
         await worker.run();
       } finally {
@@ -120,7 +127,8 @@ export function registerDevCommands(program: Command): void {
       const target = temporalTargetFromEnv(process.env, { ...(opts.address ? { address: opts.address } : {}), ...(opts.namespace ? { namespace: opts.namespace } : {}) });
       const connection = await Connection.connect(target.connectionOptions);
       try {
-        const client = new Client({ connection, namespace: target.namespace });
+        const codec = payloadCodecFromEnv();
+        const client = new Client({ connection, namespace: target.namespace, ...(codec ? { dataConverter: { payloadCodecs: [codec] } } : {}) });
         const { worker } = await client.workflow.execute<typeof checkWorker>('checkWorker', {
           taskQueue: TASK_QUEUE,
           workflowId: `ftpipe-doctor-${Date.now()}`,

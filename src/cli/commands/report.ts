@@ -3,7 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { PipelineResult, PipelineStatus } from '../../client';
-import { buildRunReport } from '../../report/build';
+import { buildRunReport, statusFromVisibility } from '../../report/build';
+import { BASE_MODEL, FINE_TUNED_MODEL, JOB_ID, PROFILE, RUN_NAME, STAGE } from '../../temporal/search-attributes';
 import { renderReport } from '../../report/html';
 import { parseRunReport } from '../../report/parse';
 import type { RunReport } from '../../report/types';
@@ -51,18 +52,34 @@ async function reportFromRun(run: string, flags: ReportFlags): Promise<RunReport
       failure = await handle.result().then(() => null, (err: unknown) => failureCause(err));
     }
     let status: PipelineStatus;
+    let caveat: string | undefined;
+    let known: { jobId: string | null; fineTunedModel: string | null } | undefined;
     try {
       status = await handle.status();
     } catch (err) {
-      const ended = failure ? `; it ended: ${failure}` : '';
-      throw new Error(`run ${id} is ${execution.toLowerCase()} and its status could not be read (${(err as Error).message}): a worker of its task queue answers that query, even for a closed run${ended}`);
+      // No worker answered (or the run is no pipeline of this version): report what the visibility store and the
+      // failure say, and say that this is all.
+      const described = await handle.workflow.describe();
+      const attrs = described.typedSearchAttributes;
+      status = statusFromVisibility({
+        runName: attrs.get(RUN_NAME) ?? id,
+        profile: attrs.get(PROFILE) ?? '-',
+        baseModel: attrs.get(BASE_MODEL) ?? '-',
+        stage: attrs.get(STAGE) ?? 'preflight',
+        startedAt: described.startTime.toISOString(),
+      });
+      known = { jobId: attrs.get(JOB_ID) ?? null, fineTunedModel: attrs.get(FINE_TUNED_MODEL) ?? null };
+      caveat = `Partial: the run's status query was not answered (${(err as Error).message}), so this report holds only what Temporal's search attributes${failure ? ' and the failure' : ''} say; with a worker of its task queue running, ftpipe report gives the whole run.`;
     }
     return buildRunReport({
       status,
+      ...(caveat ? { caveat } : {}),
+      ...(known ? { known } : {}),
       execution,
       outcome: result?.outcome ?? null,
       failure,
-      deleted: result ? [...result.deletedDeployments, ...result.deletedFiles] : [],
+      // A result of another version (or workflow) may lack these lists.
+      deleted: result ? [...(result.deletedDeployments as string[] | undefined ?? []), ...(result.deletedFiles as string[] | undefined ?? [])] : [],
       generatedAt: new Date().toISOString(),
     });
   } finally {
