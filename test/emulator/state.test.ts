@@ -49,6 +49,33 @@ describe('emulator state file, certificate reuse and config', () => {
     }
   });
 
+  it('loads a state file written by an older emulator (queued jobs, fields added since)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'emu-old-state-'));
+    const options = { stateFile: join(dir, 'state.json'), certDir: join(dir, 'certs') };
+    const first = await startTestEmulator(options);
+    const fileId = await uploadProcessed(first, 'ftpipe-swc', chatJsonl(10, 'old'));
+    const job = await first.openai('ftpipe-swc').fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: fileId });
+    await first.emu.stop();
+    const saved = JSON.parse(readFileSync(options.stateFile, 'utf8')) as { jobs: Record<string, unknown>[] };
+    for (const j of saved.jobs) {
+      j.status = 'queued';
+      delete j.autoHyperparameters;
+      delete j.trainingStartedAt;
+    }
+    writeFileSync(options.stateFile, JSON.stringify(saved));
+    const second = await startTestEmulator(options);
+    try {
+      const client = second.openai('ftpipe-swc');
+      const loaded = await client.fineTuning.jobs.retrieve(job.id);
+      assert.equal(loaded.status, 'pending');
+      assert.deepEqual(loaded.hyperparameters, { n_epochs: 3, batch_size: 1, learning_rate_multiplier: 1 }, 'what was auto is not known any more: shown resolved');
+      second.emu.control.advanceClock(3 * 3600);
+      assert.equal((await client.fineTuning.jobs.retrieve(job.id)).status, 'succeeded');
+    } finally {
+      await second.emu.stop();
+    }
+  });
+
   it('loads accounts and settings from a YAML config, naming bad fields', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'emu-config-'));
     const good = join(dir, 'emulator.yaml');
