@@ -9,6 +9,7 @@ import { evaluationActivities } from './evaluation';
 import { fileActivities } from './files';
 import { jobActivities } from './jobs';
 import { lineageActivities } from './lineage';
+import { notifyActivities } from './notify';
 import { preflightActivities } from './preflight';
 import { workerInfoActivities } from './worker-info';
 
@@ -28,6 +29,7 @@ export function createActivities(deps: ActivityDeps) {
     ...deploymentActivities(deps, azure),
     ...copyActivities(azure),
     ...evaluationActivities(deps, azure),
+    ...notifyActivities(deps),
   };
 }
 

@@ -32,7 +32,10 @@ export function activitiesFor(timeouts: Timeouts, polling: PipelineInput['pollin
     heartbeatTimeout: `${Math.max(timeouts.heartbeatSeconds, Math.ceil(polling.fileIntervalSeconds * 3))} seconds`,
     retry: RETRY_BY_CAUSE,
   });
+  // Bounded (about 15 s of retries): a dead webhook costs the run a few seconds at its end, never a stage.
+  const notify = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', heartbeatTimeout: '30 seconds', retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 4 } });
   return {
+    notifyRun: notify.notifyRun,
     preflight: azure.preflight,
     proveCredentials: azure.proveCredentials,
     describeFile: azure.describeFile,

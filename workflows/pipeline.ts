@@ -23,6 +23,7 @@ import {
   isCancellation,
   setCurrentDetails,
   setHandler,
+  patched,
   upsertSearchAttributes,
   uuid4,
   workflowInfo,
@@ -33,6 +34,8 @@ import { addCurvePoint } from '../src/pipeline/curve';
 import { buildRunReport } from '../src/report/build';
 import { liveSummary, remainingNotes } from '../src/report/notes';
 import { recordStageEntered } from '../src/telemetry/workflow-metrics';
+import type { RunNotice } from '../src/notify/message';
+import type { NotifyEvent } from '../src/notify/schema';
 import { credentialNeeds } from '../src/azure/credentials';
 import type { JobPlan, RunIdentity } from '../src/azure/requests';
 import { nextProgress, pollIntervalSeconds } from '../src/pipeline/progress';
@@ -491,10 +494,43 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     return deleted;
   }
 
+  /** Notifications (webhooks) in flight: awaited before the run ends, so the last one is delivered before it closes. */
+  const notices: Promise<void>[] = [];
+  /**
+   * Tells the run's webhooks through an activity with bounded retries; a failure is recorded in `status.errors`,
+   * never fails or holds up a stage. Runs that started before notifications existed skip them (the patch).
+   */
+  function notify(event: NotifyEvent, outcome: string | null = null, reason: string | null = null): Promise<void> {
+    if (!patched('ftpipe-notify')) return Promise.resolve();
+    const info = workflowInfo();
+    const evaluation = status.evaluation;
+    const notice: RunNotice = {
+      event, runName: input.runName, workflowId: info.workflowId, runId: info.runId, namespace: info.namespace, stage: status.stage, at: nowIso(), outcome,
+      jobId: status.job?.id ?? null, fineTunedModel: status.job?.fineTunedModel ?? null, reason: reason ?? evaluation?.decision.reason ?? null,
+      chosenCheckpoint: evaluation ? { step: evaluation.analysis.chosen.step, model: evaluation.analysis.chosen.model } : null,
+      scores: (evaluation?.scores ?? []).map((s) => ({ candidate: s.candidate, kind: s.kind, score: s.score })),
+      deployments: status.deployments.map((d) => d.name),
+    };
+    const sent = acts.notifyRun({ notice, targets: input.notify }).then(
+      () => undefined,
+      (err: unknown) => {
+        if (isCancellation(err)) return;
+        recordError(err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.message : `notification ${event} not delivered: ${describeFailure(err)}`);
+      },
+    );
+    notices.push(sent);
+    return sent;
+  }
+  async function finish(result: PipelineResult): Promise<PipelineResult> {
+    await Promise.all(notices);
+    await notify(result.outcome === 'cancelled_in_azure' ? 'cancelled' : 'succeeded', result.outcome);
+    return result;
+  }
+
   try {
     if (!continuation && !(await prepareAndCreateJob())) {
       setStage('completed');
-      return withoutModel('skipped_no_new_data', null, [`skipped: no new data since the lineage's last run (data ${dataHash()})`]);
+      return await finish(withoutModel('skipped_no_new_data', null, [`skipped: no new data since the lineage's last run (data ${dataHash()})`]));
     }
     const job = await monitor();
 
@@ -508,7 +544,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     }
     if (job.status === 'cancelled') {
       setStage('completed');
-      return withoutModel('cancelled_in_azure', job.id, []);
+      return await finish(withoutModel('cancelled_in_azure', job.id, []));
     }
 
     setStage('collect');
@@ -544,6 +580,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     let promoted = evaluation.decision.promoted;
     if (input.deployment && promoted) {
       if (input.deployment.requireApproval) {
+        void notify('awaiting_approval');
         const decision = await awaitApproval(post);
         if (decision.decision === 'rejected') {
           promoted = false;
@@ -579,7 +616,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     // The promoted model as Azure takes it for deployment and further fine-tuning: fine_tuned_model or an ftchkpt- id.
     if (outcome === 'succeeded') upsertSearchAttributes([{ key: PROMOTED_MODEL, value: chosen.deployAs ?? chosen.id }]);
     setStage('completed');
-    return {
+    return await finish({
       outcome,
       runName: input.runName,
       jobId: job.id,
@@ -598,15 +635,21 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
       copies: status.copies,
       notes,
       report: buildRunReport({ status, execution: 'COMPLETED', outcome, deleted: [...deletedDeployments, ...deletedFiles], generatedAt: nowIso() }),
-    };
+    });
   } catch (err) {
     if (err instanceof ContinueAsNew) throw err;
     if (isCancellation(err)) {
-      await CancellationScope.nonCancellable(() => compensate('cancelled'));
+      await CancellationScope.nonCancellable(async () => {
+        await compensate('cancelled');
+        await notify('cancelled');
+      });
       throw err;
     }
     recordError(describeFailure(err));
-    await CancellationScope.nonCancellable(() => compensate('failed'));
+    await CancellationScope.nonCancellable(async () => {
+      await compensate('failed');
+      await notify('failed', null, describeFailure(err));
+    });
     throw runFailure(err);
   }
 }

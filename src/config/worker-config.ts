@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { NotifyConfigSchema } from '../notify/schema';
 import { AzureProfileSchema, type AzureProfile } from './profile';
 
 export const WorkerConfigSchema = z
@@ -13,6 +14,8 @@ export const WorkerConfigSchema = z
     profiles: z.array(AzureProfileSchema).default([]),
     /** Directories datasets and eval sets may be read from (relative ones from the worker's working directory); default: only the working directory. */
     dataRoots: z.array(z.string().min(1)).optional(),
+    /** Run notifications: default webhooks, the signing secret's variable, the Web UI's URL for links. */
+    notify: NotifyConfigSchema.optional(),
   })
   .strict();
 export type WorkerConfig = z.infer<typeof WorkerConfigSchema>;

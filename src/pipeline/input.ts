@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { CREDENTIAL_ADVICE, urlCredential } from './url-credentials';
+import { NotifyTargetSchema } from '../notify/schema';
 
 export const SUFFIX_PATTERN = /^[A-Za-z0-9_-]{1,40}$/;
 export const RUN_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -167,6 +168,8 @@ export const PipelineInputSchema = z
     /** Copy the chosen checkpoint to other regions (more can be asked for while the run goes, with `copyToRegion`). */
     copies: z.array(CopyRequestSchema).max(10).default([]),
     /** A line of models (a schedule's runs share one): lets a run continue from the lineage's last good model and skip unchanged data. */
+    /** Webhooks told when the run awaits approval, succeeds, fails or is cancelled (omit: the worker's default webhooks; []: none). */
+    notify: z.array(NotifyTargetSchema).max(10).optional(),
     lineage: z
       .object({
         name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'letters, digits, ".", "_" or "-"'),

@@ -12,7 +12,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource, detectResourcesSync, envDetectorSync } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { defaultPayloadConverter } from '@temporalio/common';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor, makeWorkflowExporter } from '@temporalio/interceptors-opentelemetry';
 import type { ActivityInterceptorsFactory, InjectedSinks } from '@temporalio/worker';
 import type { WorkflowInfo } from '@temporalio/workflow';
@@ -79,6 +79,15 @@ export function workflowSpanSinks(tracing: Tracing): InjectedSinks<Record<string
   return { exporter } as unknown as InjectedSinks<Record<string, never>>;
 }
 
+/** The header as the workflow interceptor wrote it (plain JSON; headers bypass the payload codec); a label, so never a failure. */
+function runNameOf(header: Payload): string {
+  try {
+    return String(defaultPayloadConverter.fromPayload<string>(header));
+  } catch {
+    return '(unreadable)';
+  }
+}
+
 /** Activity spans, with the run's name (from the workflow's header) and the Azure ids of the arguments and result. */
 export const activityInterceptors: ActivityInterceptorsFactory = (ctx) => {
   const otel = new OpenTelemetryActivityInboundInterceptor(ctx);
@@ -88,7 +97,7 @@ export const activityInterceptors: ActivityInterceptorsFactory = (ctx) => {
         otel.execute(input, async (inner) => {
           const span = trace.getActiveSpan();
           const header = inner.headers[RUN_NAME_HEADER];
-          if (header) span?.setAttribute('ftpipe.run_name', defaultPayloadConverter.fromPayload<string>(header));
+          if (header) span?.setAttribute('ftpipe.run_name', runNameOf(header));
           span?.setAttributes(activityArgumentAttributes(inner.args[0]));
           const result = await next(inner);
           span?.setAttributes(activityResultAttributes(result));

@@ -1,0 +1,62 @@
+/**
+ * Run notifications (webhooks): what a pipeline input may ask for and what the worker's configuration provides.
+ * Workflow-safe (zod only). URLs that are credentials themselves (Slack's and Teams' incoming webhooks, Logic Apps
+ * triggers) are refused in inputs, which are kept in workflow history: they live in the worker's configuration and
+ * an input names them. The signing secret is the worker's too (an environment variable it names).
+ */
+import { z } from 'zod';
+
+export const NOTIFY_EVENTS = ['awaiting_approval', 'succeeded', 'failed', 'cancelled'] as const;
+export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
+export const NOTIFY_FORMATS = ['json', 'slack', 'teams'] as const;
+export type NotifyFormat = (typeof NOTIFY_FORMATS)[number];
+
+/** Hosts whose webhook URLs carry their secret in the path. */
+const SECRET_WEBHOOK_HOSTS = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*\.)?(hooks\.slack\.com|webhook\.office\.com|[^/?#]*\.logic\.azure\.com|outlook\.office\.com)(:\d+)?([/?#]|$)/i;
+
+const WebhookUrl = z.string().regex(/^https?:\/\/[^\s]+$/i, 'an http(s) URL');
+const Events = z.array(z.enum(NOTIFY_EVENTS)).min(1);
+
+export const NotifyTargetSchema = z
+  .object({
+    /** An endpoint without credentials in it (ftpipe signs each request with the worker's secret). */
+    url: WebhookUrl.refine((url) => !SECRET_WEBHOOK_HOSTS.test(url), {
+      message: 'this webhook URL is itself a credential (Slack, Teams and Logic Apps put the secret in the path) and would be kept in workflow history; define it in the worker configuration under notify.webhooks and give its name as "webhook"',
+    }).optional(),
+    /** A webhook of the worker's configuration (notify.webhooks[].name). */
+    webhook: z.string().min(1).optional(),
+    /** For `url` (a named webhook has its own format in the worker configuration). */
+    format: z.enum(NOTIFY_FORMATS).default('json'),
+    /** Which events to send [all]. */
+    events: Events.default([...NOTIFY_EVENTS]),
+  })
+  .strict()
+  .refine((t) => (t.url === undefined) !== (t.webhook === undefined), { message: 'give exactly one of "url" and "webhook"' });
+export type NotifyTarget = z.output<typeof NotifyTargetSchema>;
+
+export const NotifyConfigSchema = z
+  .object({
+    /** Base URL of the Temporal Web UI, for the links in notifications (e.g. http://127.0.0.1:8233). */
+    webUiUrl: WebhookUrl.optional(),
+    /** Environment variable holding the HMAC-SHA256 key that signs every notification (header X-Ftpipe-Signature). */
+    signingSecretEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').optional(),
+    webhooks: z
+      .array(
+        z
+          .object({
+            name: z.string().min(1),
+            /** The URL, or the environment variable holding it (for URLs that are credentials). */
+            url: WebhookUrl.optional(),
+            urlEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').optional(),
+            format: z.enum(NOTIFY_FORMATS).default('json'),
+            events: Events.default([...NOTIFY_EVENTS]),
+            /** Sent for runs whose input has no `notify` (an input's `notify: []` turns it off). */
+            default: z.boolean().default(false),
+          })
+          .strict()
+          .refine((w) => (w.url === undefined) !== (w.urlEnv === undefined), { message: 'give exactly one of "url" and "urlEnv"' }),
+      )
+      .default([]),
+  })
+  .strict();
+export type NotifyConfig = z.output<typeof NotifyConfigSchema>;
