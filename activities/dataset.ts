@@ -10,7 +10,8 @@ import type { ValidationSummary } from '../src/pipeline/types';
 import type { ActivityDeps } from './deps';
 
 export interface ValidateTrainingDataInput {
-  trainingPath: string;
+  /** Absent when the training data is a URL or a file id (only the local validation file is checked then). */
+  trainingPath?: string;
   validationPath?: string;
   model: string;
   method: Method['type'];
@@ -63,12 +64,12 @@ export function datasetActivities(deps: ActivityDeps) {
       const context = Context.current();
       let report: ValidationReport;
       try {
-        const trainingFile = await resolveDataFile(input.trainingPath, deps.config.dataRoots);
+        const trainingFile = input.trainingPath ? await resolveDataFile(input.trainingPath, deps.config.dataRoots) : undefined;
         const validationFile = input.validationPath ? await resolveDataFile(input.validationPath, deps.config.dataRoots) : undefined;
         // Validations wait for a turn in Temporal (their own task queue, a few slots per worker), not here; all of
         // them share the process's tokenizer threads (src/dataset/pool.ts).
         report = await validateDataset({
-          trainingFile,
+          ...(trainingFile ? { trainingFile } : {}),
           ...(validationFile ? { validationFile } : {}),
           model: input.model,
           method: input.method,

@@ -4,7 +4,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { azureErrorInfo, azureFailure, callAzure, isAzureNotFound } from '../src/azure/errors';
 import { deploymentCreateBody } from '../src/azure/requests';
-import { BUILTIN_CATALOG, deploymentTypesFor, normalizeRegion, resolveModel, type DeploymentType } from '../src/catalog';
+import { BUILTIN_CATALOG, baseModelDeployment, deploymentTypesFor, normalizeRegion, resolveModel, type DeploymentType } from '../src/catalog';
 import type { DeploymentInfo } from '../src/pipeline/types';
 import type { ActivityDeps, AzureAccess } from './deps';
 
@@ -20,12 +20,12 @@ export interface CreateDeploymentInput {
   profile: string;
   /** Deployment name; a new model gets a new (versioned) name, since Azure refuses in-place model changes. */
   name: string;
-  /** Fine-tuned model id, checkpoint id, or a checkpoint copied into this account. */
+  /** Fine-tuned model id, checkpoint id (`ftchkpt-...`, also a checkpoint copied into this account), or a base model (`base`). */
   model: string;
+  /** A base model (an evaluation baseline): deployed by its catalogue name and version, not as a fine-tune ("1"). */
+  base?: boolean;
   type: DeploymentType;
   capacity: number;
-  /** ARM id of the account the model lives in, when it is not this one (cross-region deployment). */
-  sourceResourceId?: string;
   /** How often the provisioning state is read while Azure creates the deployment (default 10). */
   pollIntervalSeconds?: number;
   /** How long 409 RequestConflict (another operation on the account) is waited out here before the activity retries (default 600). */
@@ -171,7 +171,11 @@ export function deploymentActivities(deps: ActivityDeps, azure: AzureAccess) {
      */
     async createDeployment(input: CreateDeploymentInput): Promise<DeploymentInfo> {
       const { arm, rg, account } = target(input.profile);
-      const body = deploymentCreateBody(input);
+      const served = input.base ? baseModelDeployment(input.model, catalog) : { name: input.model, version: undefined };
+      if (!served) {
+        throw ApplicationFailure.nonRetryable(`base model "${input.model}" is not in the model catalogue, so its version is unknown; add it with FTPIPE_CATALOG`, 'UnknownModel');
+      }
+      const body = deploymentCreateBody({ model: served.name, version: served.version, type: input.type, capacity: input.capacity });
       const interval = input.pollIntervalSeconds ?? DEFAULT_POLL_SECONDS;
       const conflictWait = input.conflictWaitSeconds ?? DEFAULT_CONFLICT_WAIT_SECONDS;
       const conflictDeadline = Date.now() + conflictWait * 1000;
@@ -192,9 +196,9 @@ export function deploymentActivities(deps: ActivityDeps, azure: AzureAccess) {
               if (DEAD_STATES.has(state)) {
                 throw ApplicationFailure.nonRetryable(`${operation}: the deployment exists in state ${state}; delete it or choose another name`, 'DeploymentFailed');
               }
-              if (model !== input.model) {
+              if (model !== served.name) {
                 throw ApplicationFailure.nonRetryable(
-                  `${operation}: it already serves ${model}, and Azure cannot change a fine-tuned deployment's model in place; deploy ${input.model} under a new (versioned) name and retire the old one after`,
+                  `${operation}: it already serves ${model}, and Azure cannot change a fine-tuned deployment's model in place; deploy ${served.name} under a new (versioned) name and retire the old one after`,
                   'ModelUpgradeNotSupported',
                 );
               }

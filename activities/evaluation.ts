@@ -9,7 +9,8 @@ import { analyzeMetrics, parseResultsCsv, ResultsCsvError } from '../src/evaluat
 import { buildGraders, GraderConfigError, type Judge } from '../src/evaluation/scoring';
 import { DEFAULT_BACKOFF, JudgeUnusableError, runEval, withBackoff, type BackoffPolicy, type RetryAdvice } from '../src/evaluation/runner';
 import type { CheckpointPolicy, CheckpointSummary, EvalScore, MetricsAnalysis } from '../src/pipeline/types';
-import type { AzureAccess } from './deps';
+import { BUILTIN_CATALOG, isReasoningModel } from '../src/catalog';
+import type { ActivityDeps, AzureAccess } from './deps';
 
 export interface AnalyzeJobMetricsInput {
   profile: string;
@@ -26,6 +27,11 @@ export interface RunEvalSetInput {
   deployment: string;
   /** What is evaluated (a checkpoint's model name, or the baseline's), as the score table shows it. */
   candidate: string;
+  /**
+   * The model the deployment serves (a checkpoint's model name, a base model): reasoning models get no `temperature`.
+   * When absent it is read from the deployment (ARM).
+   */
+  servedModel?: string;
   kind: EvalScore['kind'];
   /** A JSONL file on the worker's machine. */
   evalSetPath: string;
@@ -59,7 +65,15 @@ export async function readEvalSet(path: string, dataRoots: string[] | undefined)
   }
 }
 
-export function evaluationActivities(azure: AzureAccess, dataRoots: string[] | undefined) {
+export function evaluationActivities(deps: ActivityDeps, azure: AzureAccess) {
+  const dataRoots = deps.config.dataRoots;
+  const catalog = deps.catalog ?? BUILTIN_CATALOG;
+  /** The model a deployment serves, as ARM reports it. */
+  const deployedModel = async (profile: string, deployment: string): Promise<string> => {
+    const p = azure.profile(profile);
+    const found = await callAzure(`get deployment ${deployment}`, () => azure.arm(profile).deployments.get(p.resourceGroup, p.account, deployment));
+    return found.properties?.model?.name ?? '';
+  };
   return {
     /**
      * Reads results.csv and the checkpoints' metrics, picks a checkpoint by policy and checks for overfitting. The CSV
@@ -69,7 +83,7 @@ export function evaluationActivities(azure: AzureAccess, dataRoots: string[] | u
       let rows: ReturnType<typeof parseResultsCsv> = [];
       if (input.resultFileId) {
         const fileId = input.resultFileId;
-        const text = await callAzure(`download results file ${fileId} of ${input.jobId}`, async () => (await azure.openai(input.profile).files.content(fileId)).text());
+        const text = await callAzure(`download results file ${fileId} of ${input.jobId}`, async () => (await azure.openaiV1(input.profile).files.content(fileId)).text());
         try {
           rows = parseResultsCsv(text);
         } catch (err) {
@@ -95,10 +109,22 @@ export function evaluationActivities(azure: AzureAccess, dataRoots: string[] | u
       const context = Context.current();
       const signal = context.cancellationSignal;
       const backoff = input.backoff ?? DEFAULT_BACKOFF;
-      const chat = async (profile: string, deployment: string, messages: { role: 'system' | 'user' | 'assistant'; content: string }[], operation: string): Promise<string> => {
+      // Reasoning models (o-series) refuse `temperature`; the others answer deterministically-ish at 0.
+      const reasoning = new Map<string, Promise<boolean>>();
+      const isReasoning = (profile: string, deployment: string, served?: string): Promise<boolean> => {
+        const key = `${profile}/${deployment}`;
+        let known = reasoning.get(key);
+        if (!known) {
+          known = served !== undefined ? Promise.resolve(isReasoningModel(served, catalog)) : deployedModel(profile, deployment).then((m) => isReasoningModel(m, catalog));
+          reasoning.set(key, known);
+        }
+        return known;
+      };
+      const chat = async (profile: string, deployment: string, messages: { role: 'system' | 'user' | 'assistant'; content: string }[], operation: string, served?: string): Promise<string> => {
+        const sampling = (await isReasoning(profile, deployment, served)) ? {} : { temperature: 0 };
         try {
           const completion = await withBackoff(
-            () => azure.openai(profile).chat.completions.create({ model: deployment, messages, temperature: 0 }, { signal }),
+            () => azure.openai(profile).chat.completions.create({ model: deployment, messages, ...sampling }, { signal }),
             chatRetryAdvice,
             backoff,
             signal,
@@ -126,7 +152,7 @@ export function evaluationActivities(azure: AzureAccess, dataRoots: string[] | u
           graders,
           concurrency,
           signal,
-          complete: (messages) => chat(input.profile, input.deployment, messages, `chat completion on deployment ${input.deployment}`),
+          complete: (messages) => chat(input.profile, input.deployment, messages, `chat completion on deployment ${input.deployment}`, input.servedModel),
           resumeFrom,
           onProgress: (progress) => context.heartbeat(progress),
         });

@@ -42,7 +42,7 @@ export function fileActivities(azure: AzureAccess) {
   /** A usable file of this name on the account: the content key of an earlier upload of the same bytes. */
   async function findByFilename(profile: string, filename: string): Promise<FileObject | undefined> {
     return callAzure('list files', async () => {
-      for await (const file of azure.openai(profile).files.list({ purpose: 'fine-tune' })) {
+      for await (const file of azure.openaiV1(profile).files.list({ purpose: 'fine-tune' })) {
         if (file.filename === filename && !UNUSABLE_FILE_STATUSES.has(file.status)) return file;
       }
       return undefined;
@@ -66,7 +66,7 @@ export function fileActivities(azure: AzureAccess) {
         const created = await callAzure(`upload ${input.role} file ${basename(input.path)}`, () =>
           // No SDK retry (a stream cannot be replayed, and a blind re-POST could upload twice): the activity's retry
           // looks for the file by its content-addressed name first.
-          azure.openai(input.profile).files.create({ file: toStreamingFile(stream, filename, { type: 'application/jsonl' }), purpose: 'fine-tune' }, { maxRetries: 0 }),
+          azure.openaiV1(input.profile).files.create({ file: toStreamingFile(stream, filename, { type: 'application/jsonl' }), purpose: 'fine-tune' }, { maxRetries: 0 }),
         );
         return describe(created, input.role, 'uploaded', input.uploadSha256);
       } finally {
@@ -74,7 +74,7 @@ export function fileActivities(azure: AzureAccess) {
       }
     },
 
-    /** Asks Azure to import a file from a URL (Azure's files/import), once per URL. */
+    /** Asks Azure to import a file from a URL (Azure's files/import, on the dated family: v1 has no import), once per URL. */
     async importFile(input: ImportFileInput): Promise<UploadedFile> {
       const urlHash = createHash('sha256').update(input.url).digest('hex');
       const filename = contentAddressedFilename(`import-${input.role}`, urlHash);
@@ -88,14 +88,14 @@ export function fileActivities(azure: AzureAccess) {
 
     /** Looks up a file given by id; it must exist on the account. */
     async describeFile(input: FileRefInput): Promise<UploadedFile> {
-      const file = await callAzure(`get ${input.role} file ${input.fileId}`, () => azure.openai(input.profile).files.retrieve(input.fileId));
+      const file = await callAzure(`get ${input.role} file ${input.fileId}`, () => azure.openaiV1(input.profile).files.retrieve(input.fileId));
       return describe(file, input.role, 'given', null);
     },
 
     /** Waits until Azure has processed a file; fails with Azure's reason when it could not. Heartbeats while it waits. */
     async awaitFileProcessed(input: FileRefInput & { intervalSeconds: number }): Promise<UploadedFile> {
       for (;;) {
-        const file = await callAzure(`get ${input.role} file ${input.fileId}`, () => azure.openai(input.profile).files.retrieve(input.fileId));
+        const file = await callAzure(`get ${input.role} file ${input.fileId}`, () => azure.openaiV1(input.profile).files.retrieve(input.fileId));
         if (file.status === 'processed') return describe(file, input.role, 'given', null);
         if (UNUSABLE_FILE_STATUSES.has(file.status)) {
           const reason = (file as FileObject & { status_details?: string | null }).status_details ?? 'no reason given';
@@ -111,7 +111,7 @@ export function fileActivities(azure: AzureAccess) {
       const deleted: string[] = [];
       for (const fileId of input.fileIds) {
         try {
-          await azure.openai(input.profile).files.delete(fileId);
+          await azure.openaiV1(input.profile).files.delete(fileId);
         } catch (err) {
           if (!isAzureNotFound(err)) throw azureFailure(err, `delete file ${fileId}`);
         }

@@ -2,6 +2,7 @@
 import { admissionActivities } from './admission';
 import { azureAccess } from './azure-access';
 import { copyActivities } from './copies';
+import { credentialActivities } from './credentials';
 import { datasetActivities } from './dataset';
 import type { ActivityDeps } from './deps';
 import { deploymentActivities } from './deployments';
@@ -21,13 +22,14 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...workerInfoActivities(deps),
     ...preflightActivities(deps, azure),
+    ...credentialActivities(deps, azure),
     ...datasetActivities(deps),
     ...fileActivities(azure),
     ...jobActivities(azure),
     ...lineageActivities(),
     ...deploymentActivities(deps, azure),
     ...copyActivities(azure),
-    ...evaluationActivities(azure, deps.config.dataRoots),
+    ...evaluationActivities(deps, azure),
     ...notifyActivities(deps),
     ...admissionActivities(azure),
   };

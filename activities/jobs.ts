@@ -1,8 +1,10 @@
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { FineTuningJob, FineTuningJobEvent, JobCreateParams } from 'openai/resources/fine-tuning/jobs/jobs';
+import type { FineTuningJob, FineTuningJobEvent } from 'openai/resources/fine-tuning/jobs/jobs';
 import type { FineTuningJobCheckpoint } from 'openai/resources/fine-tuning/jobs/checkpoints';
 import { callAzure } from '../src/azure/errors';
-import { RUN_METADATA, jobBelongsToRun, type FineTuningJobCreateBody, type RunIdentity } from '../src/azure/requests';
+import { CREATE_CLOCK_SKEW_SECONDS, JobPlanError, checkpointDeployName, isRunsJob, jobCreateRequest, type JobCreateRequest, type JobPlan } from '../src/azure/requests';
+import type { TrainingType } from '../src/catalog';
 import type { CheckpointSummary, JobEventSummary, JobPoll, JobResults, JobSnapshot, TrainingMetrics } from '../src/pipeline/types';
 import type { AzureAccess } from './deps';
 
@@ -13,20 +15,37 @@ export interface JobRef {
 
 export interface CreateJobInput {
   profile: string;
-  body: FineTuningJobCreateBody;
-  identity: RunIdentity;
-  /** Unix seconds: jobs created before this cannot be this run's, so the search for an earlier create stops there. */
+  plan: JobPlan;
+  /** Unix seconds (workflow time when it first asked for the create): jobs created before it cannot be this run's. */
   notBefore: number;
+  /** An earlier execution of this run may have created the job already (a continuation, a retried workflow). */
+  mayExist?: boolean;
+}
+
+export interface PollJobInput extends JobRef {
+  afterEventId: string | null;
+  /** Training examples in the training file, when ftpipe validated it: with Azure's epochs and batch size, the step count. */
+  trainingExamples?: number | null;
 }
 
 /** Azure's event messages can be long; status keeps a readable prefix. */
 const EVENT_MESSAGE_CHARS = 300;
 const EVENTS_PAGE = 50;
-/** Clock skew tolerated between the worker and Azure when deciding a job is too old to be this run's. */
-const CREATE_LOOKBACK_SECONDS = 600;
+
+/** Azure's spellings of the training tier in a job (`standard`, `globalStandard`, `developerTier`; the seed's `globalstandard`). */
+const TRAINING_TYPES: Record<string, TrainingType> = { standard: 'Standard', globalstandard: 'Global', developertier: 'Developer' };
+
+/** Fields Azure's job object documents beyond the openai package's `FineTuningJob`. */
+type AzureJob = FineTuningJob & { estimated_finish?: number | null; trainingType?: string | null; suffix?: string | null };
+
+/** A hyperparameter Azure has settled: a positive number (it answers -1 or "auto" until training starts). */
+function settled(value: unknown): number | null {
+  return typeof value === 'number' && value > 0 ? value : null;
+}
 
 export function snapshot(job: FineTuningJob): JobSnapshot {
-  const raw = job as FineTuningJob & { estimated_finish?: number | null };
+  const raw: AzureJob = job;
+  const h = job.hyperparameters as Record<string, unknown> | undefined;
   return {
     id: job.id,
     status: job.status,
@@ -35,6 +54,10 @@ export function snapshot(job: FineTuningJob): JobSnapshot {
     createdAt: job.created_at,
     finishedAt: job.finished_at ?? null,
     estimatedFinish: raw.estimated_finish ?? null,
+    seed: typeof job.seed === 'number' ? job.seed : null,
+    trainingType: raw.trainingType ? (TRAINING_TYPES[raw.trainingType.toLowerCase()] ?? null) : null,
+    epochs: settled(h?.n_epochs),
+    batchSize: settled(h?.batch_size),
     trainedTokens: job.trained_tokens ?? null,
     resultFiles: job.result_files ?? [],
     error: job.error ? { code: job.error.code ?? null, message: job.error.message, param: job.error.param ?? null } : null,
@@ -54,6 +77,15 @@ function num(value: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
+/**
+ * The job's step count, from what Azure provides: its settled epochs and batch size (once training starts) and the
+ * training file's example count (Azure's metrics events carry no `total_steps`). Null when not derivable.
+ */
+export function totalSteps(job: Pick<JobSnapshot, 'epochs' | 'batchSize'>, trainingExamples: number | null): number | null {
+  if (!job.epochs || !job.batchSize || !trainingExamples) return null;
+  return Math.ceil(trainingExamples / job.batchSize) * job.epochs;
+}
+
 export function metricsFrom(data: Record<string, unknown>): TrainingMetrics {
   return {
     step: num(data.step) ?? 0,
@@ -70,10 +102,12 @@ function eventSummary(event: FineTuningJobEvent): JobEventSummary {
   return { id: event.id, createdAt: event.created_at, level: event.level, message: event.message.slice(0, EVENT_MESSAGE_CHARS) };
 }
 
-function checkpointSummary(checkpoint: FineTuningJobCheckpoint): CheckpointSummary {
+function checkpointSummary(checkpoint: FineTuningJobCheckpoint, fineTunedModel: string, finalStep: number): CheckpointSummary {
+  const model = checkpoint.fine_tuned_model_checkpoint;
   return {
     id: checkpoint.id,
-    model: checkpoint.fine_tuned_model_checkpoint,
+    model,
+    deployAs: checkpointDeployName({ id: checkpoint.id, fineTunedModelCheckpoint: model, step: checkpoint.step_number }, fineTunedModel, finalStep),
     step: checkpoint.step_number,
     metrics: { ...metricsFrom(checkpoint.metrics as Record<string, unknown>), step: checkpoint.step_number },
   };
@@ -82,37 +116,42 @@ function checkpointSummary(checkpoint: FineTuningJobCheckpoint): CheckpointSumma
 export function jobActivities(azure: AzureAccess) {
   return {
     /**
-     * Creates the fine-tuning job exactly once per run. The job carries the run's identity in its metadata; before
-     * creating, the account's recent jobs are searched for it, so a retried activity, a worker killed mid-call or a
-     * create whose response was lost finds the job instead of creating a second one.
+     * Creates the fine-tuning job exactly once per run, in the family its plan needs. Only when an earlier attempt may
+     * have created it (a retried activity: lost response, crashed worker; or `mayExist`) are the account's jobs read
+     * first, newest first back to `notBefore`, for one that is this run's (see `isRunsJob`: metadata on v1, the
+     * documented seed/model/files/suffix/creation time on the dated family).
      */
     async createFineTuningJob(input: CreateJobInput): Promise<JobSnapshot> {
-      const client = azure.openai(input.profile);
-      const existing = await callAzure('list fine-tuning jobs', async () => {
-        // Ask for the run's own jobs first. A service that honours the metadata filter answers with those only, and
-        // its answer is final; one that ignores it answers with other jobs too, and then the recent jobs are scanned.
-        const filtered = await client.fineTuning.jobs.list({ limit: 100, metadata: { [RUN_METADATA.firstRunId]: input.identity.firstRunId } });
-        const own = filtered.data.find((job) => jobBelongsToRun(job.metadata, input.identity));
-        if (own || filtered.data.every((job) => job.metadata?.[RUN_METADATA.firstRunId] === input.identity.firstRunId)) return own;
-        for await (const job of client.fineTuning.jobs.list({ limit: 100 })) {
-          if (jobBelongsToRun(job.metadata, input.identity)) return job;
-          if (job.created_at < input.notBefore - CREATE_LOOKBACK_SECONDS) return undefined;
-        }
-        return undefined;
-      });
-      if (existing) return snapshot(existing);
-      const created = await callAzure('create the fine-tuning job', () =>
-        // Azure's `trainingType` and DPO/RFT shapes are not in the OpenAI SDK's types; the SDK sends the body as given.
-        // No SDK retry: a blind re-POST after a lost response would create a second job. The activity's retry
-        // searches for the job first.
-        client.fineTuning.jobs.create(input.body as unknown as JobCreateParams, { maxRetries: 0 }),
+      let request: JobCreateRequest;
+      try {
+        request = jobCreateRequest(input.plan);
+      } catch (err) {
+        if (err instanceof JobPlanError) throw ApplicationFailure.nonRetryable(err.message, 'JobPlanNotSupported');
+        throw err;
+      }
+      if (Context.current().info.attempt > 1 || input.mayExist) {
+        const client = azure.openaiV1(input.profile);
+        const existing = await callAzure('list fine-tuning jobs', async () => {
+          for await (const job of client.fineTuning.jobs.list({ limit: 100 })) {
+            if (isRunsJob(job, request, input.plan.identity, input.notBefore)) return job;
+            if (job.created_at < input.notBefore - CREATE_CLOCK_SKEW_SECONDS) return undefined;
+          }
+          return undefined;
+        });
+        if (existing) return snapshot(existing);
+      }
+      // No SDK retry: a blind re-POST after a lost response would create a second job. The activity's retry looks first.
+      const created = await callAzure(`create the fine-tuning job (${request.family} API)`, () =>
+        request.family === 'v1'
+          ? azure.openaiV1(input.profile).fineTuning.jobs.create(request.body, { maxRetries: 0 })
+          : azure.openai(input.profile).fineTuning.jobs.create(request.body, { maxRetries: 0 }),
       );
       return snapshot(created);
     },
 
     /** One look at a job: its state, the events since the last look, the latest metrics. */
-    async pollFineTuningJob(input: JobRef & { afterEventId: string | null }): Promise<JobPoll> {
-      const client = azure.openai(input.profile);
+    async pollFineTuningJob(input: PollJobInput): Promise<JobPoll> {
+      const client = azure.openaiV1(input.profile);
       const job = await callAzure(`get fine-tuning job ${input.jobId}`, () => client.fineTuning.jobs.retrieve(input.jobId));
       const page = await callAzure(`list events of ${input.jobId}`, () => client.fineTuning.jobs.listEvents(input.jobId, { limit: EVENTS_PAGE }));
       const newestFirst: FineTuningJobEvent[] = [];
@@ -122,23 +161,24 @@ export function jobActivities(azure: AzureAccess) {
       }
       const latestMetricsEvent = page.data.find((e) => e.type === 'metrics' && e.data && typeof e.data === 'object');
       const data = latestMetricsEvent?.data as Record<string, unknown> | undefined;
+      const current = snapshot(job);
       return {
-        job: snapshot(job),
+        job: current,
         newEvents: newestFirst.reverse().map(eventSummary),
         latestMetrics: data ? metricsFrom(data) : null,
-        totalSteps: data ? num(data.total_steps) : null,
+        totalSteps: totalSteps(current, input.trainingExamples ?? null),
       };
     },
 
     async pauseFineTuningJob(input: JobRef): Promise<JobSnapshot> {
-      const client = azure.openai(input.profile);
+      const client = azure.openaiV1(input.profile);
       const current = await callAzure(`get fine-tuning job ${input.jobId}`, () => client.fineTuning.jobs.retrieve(input.jobId));
       if (current.status === ('pausing' as string) || current.status === ('paused' as string)) return snapshot(current);
       return snapshot(await callAzure(`pause fine-tuning job ${input.jobId}`, () => client.fineTuning.jobs.pause(input.jobId)));
     },
 
     async resumeFineTuningJob(input: JobRef): Promise<JobSnapshot> {
-      const client = azure.openai(input.profile);
+      const client = azure.openaiV1(input.profile);
       const current = await callAzure(`get fine-tuning job ${input.jobId}`, () => client.fineTuning.jobs.retrieve(input.jobId));
       if (current.status === ('resuming' as string) || current.status === 'running') return snapshot(current);
       return snapshot(await callAzure(`resume fine-tuning job ${input.jobId}`, () => client.fineTuning.jobs.resume(input.jobId)));
@@ -146,7 +186,7 @@ export function jobActivities(azure: AzureAccess) {
 
     /** Cancels a job unless it already ended. */
     async cancelFineTuningJob(input: JobRef): Promise<JobSnapshot> {
-      const client = azure.openai(input.profile);
+      const client = azure.openaiV1(input.profile);
       const current = await callAzure(`get fine-tuning job ${input.jobId}`, () => client.fineTuning.jobs.retrieve(input.jobId));
       if (['succeeded', 'failed', 'cancelled'].includes(current.status)) return snapshot(current);
       return snapshot(await callAzure(`cancel fine-tuning job ${input.jobId}`, () => client.fineTuning.jobs.cancel(input.jobId)));
@@ -154,17 +194,19 @@ export function jobActivities(azure: AzureAccess) {
 
     /** What a succeeded job produced: the model, its deployable checkpoints with metrics, the result file. */
     async collectJobResults(input: JobRef): Promise<JobResults> {
-      const client = azure.openai(input.profile);
+      const client = azure.openaiV1(input.profile);
       const job = await callAzure(`get fine-tuning job ${input.jobId}`, () => client.fineTuning.jobs.retrieve(input.jobId));
       if (job.status !== 'succeeded' || !job.fine_tuned_model) {
         throw ApplicationFailure.nonRetryable(`job ${input.jobId} has no results: status ${job.status}`, 'JobNotSucceeded');
       }
+      const fineTunedModel = job.fine_tuned_model;
       const checkpoints = await callAzure(`list checkpoints of ${input.jobId}`, async () => {
-        const all: CheckpointSummary[] = [];
-        for await (const checkpoint of client.fineTuning.jobs.checkpoints.list(input.jobId, { limit: 100 })) all.push(checkpointSummary(checkpoint));
-        return all.sort((a, b) => a.step - b.step);
+        const all: FineTuningJobCheckpoint[] = [];
+        for await (const checkpoint of client.fineTuning.jobs.checkpoints.list(input.jobId, { limit: 100 })) all.push(checkpoint);
+        const finalStep = Math.max(0, ...all.map((c) => c.step_number));
+        return all.map((c) => checkpointSummary(c, fineTunedModel, finalStep)).sort((a, b) => a.step - b.step);
       });
-      return { fineTunedModel: job.fine_tuned_model, trainedTokens: job.trained_tokens ?? null, resultFileId: job.result_files?.[0] ?? null, checkpoints };
+      return { fineTunedModel, trainedTokens: job.trained_tokens ?? null, resultFileId: job.result_files?.[0] ?? null, checkpoints };
     },
   };
 }

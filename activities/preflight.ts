@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { BUILTIN_CATALOG, deploymentTypesFor, normalizeRegion, resolveModel, trainingTypesFor, versionedModelId, type ModelEntry } from '../src/catalog';
+import { BUILTIN_CATALOG, CatalogConfigError, assessTrainingPlan, catalogForProfile, deploymentTypesFor, normalizeRegion, versionedModelId, type ModelEntry } from '../src/catalog';
 import { GradersSchema } from '../src/evaluation/graders';
 import { readEvalSet } from './evaluation';
 import { accountResourceId } from '../src/config/profile';
@@ -19,7 +19,7 @@ export type PreflightInput = Pick<PipelineInput, 'profile' | 'baseModel' | 'trai
 export function preflightActivities(deps: ActivityDeps, azure: AzureAccess) {
   const catalog = deps.catalog ?? BUILTIN_CATALOG;
   /** A copy's destination deploy: its profile exists on this worker, names that account and region, and offers the type. */
-  const checkCopy = (copy: CopyRequest, field: string, entry: ModelEntry): void => {
+  const checkCopy = (copy: CopyRequest, field: string, entry: ModelEntry | undefined): void => {
     if (!copy.deploy) return;
     const known = deps.config.profiles.map((p) => p.name);
     const destination = deps.config.profiles.find((p) => p.name === copy.deploy!.profile);
@@ -32,6 +32,8 @@ export function preflightActivities(deps: ActivityDeps, azure: AzureAccess) {
     if (normalizeRegion(copy.region) !== region) {
       throw ApplicationFailure.nonRetryable(`${field}.region: "${copy.region}" is not the region of the destination account (profile "${destination.name}" is in ${region})`, 'CopyRegionMismatch');
     }
+    // A model the catalogue does not list (a warning, not a refusal) has no deployment table to check against.
+    if (!entry) return;
     const offered = deploymentTypesFor(entry, region);
     if (!offered.includes(copy.deploy.type)) {
       throw ApplicationFailure.nonRetryable(`${field}.deploy.type: deployment type "${copy.deploy.type}" is not offered for fine-tuned ${entry.id} in ${region}; accepted there: ${offered.join(', ') || 'none'}`, 'DeploymentTypeNotAvailable');
@@ -40,30 +42,23 @@ export function preflightActivities(deps: ActivityDeps, azure: AzureAccess) {
   return {
     async preflight(input: PreflightInput): Promise<PreflightResult> {
       const profile = azure.profile(input.profile);
-      const resolved = resolveModel(input.baseModel, catalog);
-      if (!resolved) {
-        const known = catalog.models.map((m) => m.id).join(', ');
-        throw ApplicationFailure.nonRetryable(
-          `baseModel "${input.baseModel}" is not in the model catalogue (known: ${known}); add it with FTPIPE_CATALOG if Azure offers it`,
-          'UnknownModel',
-        );
-      }
-      const { entry, fineTuned } = resolved;
-      if (!entry.methods.includes(input.method.type)) {
-        throw ApplicationFailure.nonRetryable(
-          `method "${input.method.type}" is not available for ${entry.id}; it supports: ${entry.methods.join(', ')}`,
-          'MethodNotSupported',
-        );
-      }
       const region = normalizeRegion(profile.region);
-      const types = trainingTypesFor(entry, region, catalog);
-      if (!types.includes(input.trainingType)) {
-        throw ApplicationFailure.nonRetryable(
-          `trainingType "${input.trainingType}" is not available for ${entry.id} from ${region} (profile "${profile.name}"); available there: ${types.join(', ') || 'none'}`,
-          'TrainingTypeNotAvailable',
-        );
+      let profileCatalog;
+      try {
+        profileCatalog = catalogForProfile(catalog, profile);
+      } catch (err) {
+        if (err instanceof CatalogConfigError) throw ApplicationFailure.nonRetryable(err.message, 'CatalogConfig');
+        throw err;
       }
+      const assessed = assessTrainingPlan(
+        { model: input.baseModel, method: input.method.type, trainingType: input.trainingType, region },
+        profileCatalog,
+        profile.catalog?.strict ?? false,
+      );
+      if (assessed.refusal) throw ApplicationFailure.nonRetryable(`${assessed.refusal.message} (profile "${profile.name}")`, assessed.refusal.type);
+      const { entry, fineTuned } = assessed;
       const checkDeploymentType = (field: string, type: string, where: string, label: string): void => {
+        if (!entry) return;
         const offered = deploymentTypesFor(entry, where);
         if (!offered.includes(type as never)) {
           throw ApplicationFailure.nonRetryable(`${field}: deployment type "${type}" is not offered for fine-tuned ${entry.id} in ${where} (${label}); accepted there: ${offered.join(', ') || 'none'}`, 'DeploymentTypeNotAvailable');
@@ -79,7 +74,10 @@ export function preflightActivities(deps: ActivityDeps, azure: AzureAccess) {
         if (items.length === 0) throw ApplicationFailure.nonRetryable(`evaluation.evalSet.path: eval set ${input.evalSetPath} has no items; it needs at least one {"messages", "reference"} line`, 'InvalidEvalSet');
       }
       (input.copies ?? []).forEach((copy, i) => checkCopy(copy, `copies.${i}`, entry));
-      return { region, accountResourceId: accountResourceId(profile), catalogModel: versionedModelId(entry), continuousFineTuning: fineTuned };
+      return {
+        region, accountResourceId: accountResourceId(profile), catalogModel: entry ? versionedModelId(entry) : input.baseModel, continuousFineTuning: fineTuned,
+        warnings: assessed.warnings,
+      };
     },
   };
 }

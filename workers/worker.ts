@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Duration, PayloadCodec } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import { missingVariables } from '../activities/credentials';
 import { datasetActivities } from '../activities/dataset';
 import { TASK_QUEUE, validationTaskQueue } from '../src/temporal/constants';
 import { WORKFLOW_INTERCEPTORS_MODULE, activityInterceptors, setupTracing, workflowSpanSinks, type Tracing } from '../src/telemetry/tracing';
@@ -46,6 +47,19 @@ export interface FtpipeWorkerOptions {
   tracing?: Tracing;
   /** Encrypts every payload the worker writes (see src/codec); payloads are plain JSON without one. */
   payloadCodec?: PayloadCodec;
+}
+
+/** Warns, once at start, about each profile whose credential variables are not set: its runs would fail in preflight. */
+export function warnMissingCredentials(deps: ActivityDeps): void {
+  const env = deps.env ?? process.env;
+  for (const profile of deps.config.profiles) {
+    const missing = missingVariables(profile, env);
+    if (missing.length === 0) continue;
+    deps.logger.warn(
+      { profile: profile.name, missing: missing.map((m) => `${m.variable} (${m.plane})`) },
+      `Azure profile "${profile.name}": environment variable${missing.length > 1 ? 's' : ''} ${missing.map((m) => m.variable).join(', ')} not set; its runs will fail in preflight`,
+    );
+  }
 }
 
 /**
@@ -89,6 +103,7 @@ export class FtpipeWorker {
 }
 
 export async function createFtpipeWorker(options: FtpipeWorkerOptions): Promise<FtpipeWorker> {
+  warnMissingCredentials(options.deps);
   const source = options.workflowSource ?? defaultWorkflowSource();
   const taskQueue = options.taskQueue ?? TASK_QUEUE;
   const tracing = options.tracing ?? setupTracing({ serviceName: 'ftpipe-worker' });

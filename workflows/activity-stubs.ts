@@ -37,6 +37,7 @@ export function activitiesFor(timeouts: Timeouts, polling: PipelineInput['pollin
   return {
     notifyRun: notify.notifyRun,
     preflight: azure.preflight,
+    proveCredentials: azure.proveCredentials,
     describeFile: azure.describeFile,
     importFile: azure.importFile,
     deleteFiles: azure.deleteFiles,

@@ -25,6 +25,7 @@ import {
   setHandler,
   patched,
   upsertSearchAttributes,
+  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import { activitiesFor } from './activity-stubs';
@@ -37,7 +38,9 @@ import { liveSummary, remainingNotes } from '../src/report/notes';
 import { recordStageEntered } from '../src/telemetry/workflow-metrics';
 import type { RunNotice } from '../src/notify/message';
 import type { NotifyEvent } from '../src/notify/schema';
-import { fineTuningJobCreateBody, type RunIdentity } from '../src/azure/requests';
+import { credentialNeeds } from '../src/azure/credentials';
+import type { JobPlan, RunIdentity } from '../src/azure/requests';
+import { nextProgress, pollIntervalSeconds } from '../src/pipeline/progress';
 import type { CopyRequest, DataSource } from '../src/pipeline/input';
 import {
   ApprovalInputSchema, ControlInputSchema, checkQueryArg, messageOrFail, parseMessage, parseWorkflowArgs,
@@ -45,7 +48,6 @@ import {
 } from './boundary';
 import { CopyRequestSchema, type PipelineInput } from '../src/pipeline/input';
 import {
-  WAITING_JOB_STATUSES,
   isTerminalJobStatus,
   type ApprovalRecord,
   type ControlKind,
@@ -69,6 +71,8 @@ export const HISTORY_EVENT_BUDGET = 150;
 const RECENT_EVENTS_KEPT = 20;
 const REQUESTS_KEPT = 20;
 const ERRORS_KEPT = 20;
+/** Azure's seed range is 0..2147483647. */
+const MAX_SEED = 2_147_483_647;
 
 export type { ApprovalInput, ControlInput, PipelineContinuation, PipelineWorkflowInput } from './boundary';
 
@@ -165,7 +169,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
 
   const acts = activitiesFor(input.timeouts, input.polling);
   const {
-    preflight, validateTrainingData, uploadFile, describeFile, importFile, awaitFileProcessed, deleteFiles,
+    preflight, proveCredentials, validateTrainingData, uploadFile, describeFile, importFile, awaitFileProcessed, deleteFiles,
     createFineTuningJob, pollFineTuningJob, pauseFineTuningJob, resumeFineTuningJob, cancelFineTuningJob, collectJobResults, deleteDeployment, lineageState,
   } = acts;
 
@@ -204,21 +208,16 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
 
   function applyJob(job: JobSnapshot): void {
     status.job = job;
-    const nowSeconds = nowMs() / 1000;
-    status.progress.etaSeconds = job.estimatedFinish !== null ? Math.max(0, Math.round(job.estimatedFinish - nowSeconds)) : null;
   }
 
+  /** Progress from what Azure sends (see src/pipeline/progress.ts). */
   function applyPoll(poll: JobPoll): void {
     applyJob(poll.job);
     if (poll.latestMetrics) {
       status.latestMetrics = poll.latestMetrics;
-      status.progress.step = poll.latestMetrics.step;
       addCurvePoint(status.curve, poll.latestMetrics);
     }
-    if (poll.totalSteps !== null) status.progress.totalSteps = poll.totalSteps;
-    if (poll.job.status === 'succeeded' && status.progress.totalSteps !== null) status.progress.step = status.progress.totalSteps;
-    const { step, totalSteps } = status.progress;
-    status.progress.percent = step !== null && totalSteps ? Math.min(100, Math.round((step / totalSteps) * 1000) / 10) : null;
+    status.progress = nextProgress(status.progress, poll, nowMs() / 1000);
     // A refresh for a pause or resume may overlap the monitor's own poll: keep each event once.
     const newEvents = poll.newEvents.filter((e) => !status.recentEvents.some((known) => known.id === e.id));
     if (newEvents.length > 0) {
@@ -356,14 +355,6 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
   }, { description: 'Copy the chosen checkpoint to another account/region (preview copy API), and deploy it there if asked. Input: {"destinationResourceId": "/subscriptions/.../accounts/x", "region": "northcentralus", "deploy": {"profile": "...", "name": "..."}}.' });
   setHandler(copyToRegionUpdate, async (raw?: unknown) => queueCopy(messageOrFail(CopyRequestSchema, raw, 'copy')), { validator: copyValidator, description: 'Queue a checkpoint copy to another region; answers with its status record.' });
 
-  function pollIntervalSeconds(): number {
-    const job = status.job;
-    const { queuedIntervalSeconds, runningIntervalSeconds, nearFinishIntervalSeconds } = input.polling;
-    if (!job || (WAITING_JOB_STATUSES as readonly string[]).includes(job.status) || job.status === 'paused') return queuedIntervalSeconds;
-    if (job.estimatedFinish !== null && job.estimatedFinish - nowMs() / 1000 <= 2 * runningIntervalSeconds) return nearFinishIntervalSeconds;
-    return runningIntervalSeconds;
-  }
-
   async function uploadSource(role: FileRole, source: DataSource): Promise<UploadedFile> {
     if ('fileId' in source) return describeFile({ profile: input.profile, role, fileId: source.fileId });
     if ('url' in source) return importFile({ profile: input.profile, role, url: source.url });
@@ -404,20 +395,24 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     const lineage = input.lineage ? await lineageState({ lineage: input.lineage.name }) : undefined;
     if (input.lineage?.continueFromLatest && lineage?.promotedModel) status.baseModel = lineage.promotedModel;
     upsertSearchAttributes([{ key: BASE_MODEL, value: status.baseModel }]);
+    // A promoted earlier checkpoint is named by its ftchkpt- id (how Azure takes it); the catalogue knows the lineage's base.
+    const catalogModel = status.baseModel.startsWith('ftchkpt-') ? input.baseModel : status.baseModel;
     pre = await preflight({
-      profile: input.profile, baseModel: status.baseModel, trainingType: input.trainingType, method: input.method, deployment: input.deployment,
+      profile: input.profile, baseModel: catalogModel, trainingType: input.trainingType, method: input.method, deployment: input.deployment,
       evalSetPath: input.evaluation.evalSet?.path, graders: input.evaluation.graders, copies: input.copies,
     });
+    if (pre.warnings?.length) status.warnings = pre.warnings;
+    await proveCredentials(credentialNeeds(input));
 
     const trainingPath = 'path' in input.training ? input.training.path : undefined;
     const validationPath = input.validation && 'path' in input.validation ? input.validation.path : undefined;
-    if (trainingPath) {
+    if (trainingPath || validationPath) {
       setStage('validate');
       const nEpochs = input.hyperparameters.nEpochs;
       status.validation = await validateTrainingData({
-        trainingPath,
+        ...(trainingPath ? { trainingPath } : {}),
         ...(validationPath ? { validationPath } : {}),
-        model: status.baseModel,
+        model: catalogModel,
         method: input.method.type,
         ...(typeof nEpochs === 'number' ? { nEpochs } : {}),
       });
@@ -446,8 +441,15 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     setStage('create_job');
     const training = status.files.find((f) => f.role === 'training')!.fileId;
     const validation = status.files.find((f) => f.role === 'validation')?.fileId;
-    const body = fineTuningJobCreateBody({ ...input, baseModel: status.baseModel }, { training, validation }, identity);
-    const job = await createFineTuningJob({ profile: input.profile, body, identity, notBefore: startedAtSeconds });
+    // The dated API documents no metadata: there the seed (drawn here, replay-safe, and recorded when the input has
+    // none) with model, files, suffix and creation time is what identifies this run's job on a retried create.
+    status.seed = input.seed ?? status.seed ?? Number.parseInt(uuid4().slice(0, 8), 16) % (MAX_SEED + 1);
+    const plan: JobPlan = {
+      baseModel: status.baseModel, method: input.method, hyperparameters: input.hyperparameters, seed: status.seed, suffix: input.suffix,
+      trainingType: input.trainingType, metadata: input.metadata, files: { training, validation }, identity,
+    };
+    const mayExist = workflowInfo().attempt > 1 || workflowInfo().continuedFromExecutionRunId !== undefined;
+    const job = await createFineTuningJob({ profile: input.profile, plan, notBefore: Math.floor(nowMs() / 1000), mayExist });
     applyJob(job);
     upsertSearchAttributes([{ key: JOB_ID, value: job.id }]);
     return true;
@@ -463,12 +465,13 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
         const next: PipelineContinuation = { fromRunId: workflowInfo().runId, status: { ...status, continuations: status.continuations + 1 }, preflight: pre!, lastEventId, startedAtSeconds, copyRequests };
         return continueAsNew<typeof fineTunePipeline>({ ...draft, continuation: next });
       }
-      applyPoll(await pollFineTuningJob({ profile: input.profile, jobId: status.job!.id, afterEventId: lastEventId }));
+      const trainingExamples = status.validation?.files.some((f) => f.role === 'training') ? status.validation.examples.training : null;
+      applyPoll(await pollFineTuningJob({ profile: input.profile, jobId: status.job!.id, afterEventId: lastEventId, trainingExamples }));
       showDetails();
       if (isTerminalJobStatus(status.job!.status)) return status.job!;
       await processSignalledRequests();
       wakeUp = false;
-      await condition(() => wakeUp, `${pollIntervalSeconds()} seconds`);
+      await condition(() => wakeUp, `${pollIntervalSeconds(status.job, status.progress, input.polling)} seconds`);
       await processSignalledRequests();
     }
   }
@@ -570,7 +573,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     upsertSearchAttributes([{ key: FINE_TUNED_MODEL, value: results.fineTunedModel }]);
 
     const post: PostTrainingContext = {
-      input, status, acts, jobId: job.id, results, interval: input.polling.deploymentIntervalSeconds, sourceResourceId: pre!.accountResourceId, runTag: workflowInfo().firstExecutionRunId.slice(-8),
+      input, status, acts, jobId: job.id, results, interval: input.polling.deploymentIntervalSeconds, runTag: workflowInfo().firstExecutionRunId.slice(-8),
       setStage, now: nowIso, temporary: temporaryDeployments,
       approval: () => status.approval,
       setApproval: (record) => { status.approval = record; },
@@ -605,7 +608,7 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
         }
       }
       if (promoted) {
-        const deployed = await deploy(post, chosen.model);
+        const deployed = await deploy(post, chosen.deployAs ?? chosen.id);
         status.deployments = deployed.live;
         deletedDeployments = deployed.retired;
         keptVersions = deployed.live.slice(1).map((d) => d.name);
@@ -630,7 +633,8 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     if (!promoted) notes.push(`Not deployed: ${evaluation.decision.reason}.`);
 
     const outcome = input.deployment && !promoted ? 'not_promoted' : 'succeeded';
-    if (outcome === 'succeeded') upsertSearchAttributes([{ key: PROMOTED_MODEL, value: chosen.model }]);
+    // The promoted model as Azure takes it for deployment and further fine-tuning: fine_tuned_model or an ftchkpt- id.
+    if (outcome === 'succeeded') upsertSearchAttributes([{ key: PROMOTED_MODEL, value: chosen.deployAs ?? chosen.id }]);
     setStage('completed');
     return await finish({
       outcome,

@@ -4,6 +4,7 @@
  * (on success, failure and cancellation) deletes what it should and nothing it did not create.
  */
 import { ApplicationFailure, condition } from '@temporalio/workflow';
+import { BASE_MODEL_DEPLOYMENT_TYPE } from '../src/catalog/models';
 import type { CopyRequest, PipelineInput } from '../src/pipeline/input';
 import type {
   ApprovalRecord,
@@ -26,8 +27,6 @@ export interface PostTrainingContext {
   results: JobResults;
   /** Seconds between checks of deployments and copies (the run's `polling.deploymentIntervalSeconds`). */
   interval: number;
-  /** ARM id of the account the job ran in (the `source` of deployments in other accounts). */
-  sourceResourceId: string;
   /** A short id unique to the run, for naming its temporary deployments. */
   runTag: string;
   setStage(stage: Stage): void;
@@ -39,36 +38,48 @@ export interface PostTrainingContext {
   setApproval(record: ApprovalRecord): void;
 }
 
+/** A baseline given as a fine-tuned model (an earlier run's) deploys as a fine-tune; anything else as a base model. */
+function resolvesFineTuned(model: string): boolean {
+  return /\.ft-[0-9a-f]{32}/.test(model) || model.startsWith('ftchkpt-');
+}
+
 async function evaluateCandidates(ctx: PostTrainingContext, candidates: CheckpointSummary[]): Promise<EvalScore[]> {
   const { input, acts } = ctx;
   const evaluation = input.evaluation;
   if (!evaluation.evalSet) return [];
   const scores: EvalScore[] = [];
-  const scoreOn = async (deployment: string, candidate: string, kind: EvalScore['kind']): Promise<EvalScore> =>
+  const scoreOn = async (deployment: string, candidate: string, kind: EvalScore['kind'], servedModel?: string): Promise<EvalScore> =>
     acts.runEvalSet({
       profile: input.profile,
       deployment,
       candidate,
       kind,
+      ...(servedModel ? { servedModel } : {}),
       evalSetPath: evaluation.evalSet!.path,
       concurrency: evaluation.concurrency,
       ...(evaluation.graders ? { graders: evaluation.graders as never } : {}),
     });
-  // Developer deployments: no hosting fee. Deleted as soon as they are scored (and by cleanup if the run stops first).
-  const scoreTemporary = async (model: string, label: string, kind: EvalScore['kind']): Promise<EvalScore> => {
+  // Candidates on the Developer tier (no hosting fee; a fine-tuned-model type), a base-model baseline on a base-model
+  // type with its own version. Deleted as soon as they are scored (and by cleanup if the run stops first).
+  const scoreTemporary = async (model: { deploy: string; label: string; base: boolean }, label: string, kind: EvalScore['kind']): Promise<EvalScore> => {
     const name = `ftpipe-eval-${ctx.runTag}-${label}`.slice(0, 64);
     ctx.temporary.add(name);
-    await acts.createDeployment({ profile: input.profile, name, model, type: 'DeveloperTier', capacity: 1, pollIntervalSeconds: ctx.interval });
+    await acts.createDeployment({
+      profile: input.profile, name, model: model.deploy, ...(model.base ? { base: true } : {}),
+      type: model.base ? BASE_MODEL_DEPLOYMENT_TYPE : 'DeveloperTier', capacity: 1, pollIntervalSeconds: ctx.interval,
+    });
     await acts.smokeTestDeployment({ profile: input.profile, deployment: name, intervalSeconds: ctx.interval });
-    const score = await scoreOn(name, model, kind);
+    const score = await scoreOn(name, model.label, kind, model.label);
     await acts.deleteDeployment({ profile: input.profile, name, pollIntervalSeconds: ctx.interval });
     ctx.temporary.delete(name);
     return score;
   };
-  for (const candidate of candidates) scores.push(await scoreTemporary(candidate.model, `s${candidate.step}`, 'candidate'));
+  for (const candidate of candidates) {
+    scores.push(await scoreTemporary({ deploy: candidate.deployAs ?? candidate.id, label: candidate.model, base: false }, `s${candidate.step}`, 'candidate'));
+  }
   const baseline = evaluation.baseline;
   if (baseline && 'deployment' in baseline) scores.push(await scoreOn(baseline.deployment, baseline.deployment, 'baseline'));
-  if (baseline && 'model' in baseline) scores.push(await scoreTemporary(baseline.model, 'baseline', 'baseline'));
+  if (baseline && 'model' in baseline) scores.push(await scoreTemporary({ deploy: baseline.model, label: baseline.model, base: !resolvesFineTuned(baseline.model) }, 'baseline', 'baseline'));
   return scores;
 }
 
@@ -176,13 +187,13 @@ export async function copyCheckpoint(ctx: PostTrainingContext, request: CopyRequ
     Object.assign(record, await acts.startCheckpointCopy(ref));
     Object.assign(record, await acts.awaitCheckpointCopy({ ...ref, intervalSeconds: ctx.interval }));
     if (request.deploy) {
+      // The copy keeps the checkpoint's name in the destination account: deploy that copy there, not the origin's model.
       record.deployment = await acts.createDeployment({
         profile: request.deploy.profile,
         name: request.deploy.name,
-        model: checkpoint.model,
+        model: checkpoint.id,
         type: request.deploy.type,
         capacity: request.deploy.capacity,
-        sourceResourceId: ctx.sourceResourceId,
         pollIntervalSeconds: ctx.interval,
       });
     }

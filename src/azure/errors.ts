@@ -79,9 +79,24 @@ export function azureErrorInfo(err: unknown): AzureErrorInfo | undefined {
 
 const NON_RETRYABLE_STATUSES = new Set([400, 401, 403, 404, 405, 413, 415, 422]);
 
+/** @azure/identity's errors for "no credential here" (DefaultAzureCredential wraps them in AggregateAuthenticationError). */
+const CREDENTIAL_ERRORS = new Set(['CredentialUnavailableError', 'AggregateAuthenticationError', 'AuthenticationRequiredError']);
+
+/** The name of an Entra ID "no credential" error, else undefined: retrying cannot make a credential appear. */
+export function credentialErrorName(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; e = (e as Error & { cause?: unknown }).cause, depth++) {
+    if (CREDENTIAL_ERRORS.has(e.name)) return e.name;
+  }
+  return undefined;
+}
+
 /** The failure an activity throws for an Azure error during `operation` (e.g. "create the fine-tuning job"). */
 export function azureFailure(err: unknown, operation: string): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;
+  const unavailable = credentialErrorName(err);
+  if (unavailable) {
+    return ApplicationFailure.create({ message: `${operation}: ${unavailable}: no Entra ID credential is available to this worker`, type: 'CredentialUnavailable', nonRetryable: true });
+  }
   const info = azureErrorInfo(err);
   if (!info) {
     const message = err instanceof Error ? err.message : String(err);

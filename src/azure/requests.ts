@@ -2,17 +2,30 @@
  * The shapes of the requests ftpipe sends to Azure, in one place (see ../shared/azure-api-facts.md for their sources).
  * Workflow-safe: pure functions over plain data.
  */
+import type { JobCreateParams } from 'openai/resources/fine-tuning/jobs/jobs';
+import type { DpoMethod, ReinforcementMethod } from 'openai/resources/fine-tuning/methods';
 import type { DeploymentType } from '../catalog';
 import type { Hyperparameters, Method, PipelineInput } from '../pipeline/input';
 
-/** Azure's spelling of each training type in the `trainingType` field of a job create. */
+/**
+ * Which URL family each operation goes to (see README "Azure API families"). The seeds drive files, jobs, events,
+ * checkpoints, pause/resume/cancel and copy through GA v1 (`{endpoint}/openai/v1`); the dated family
+ * (`?api-version=2025-04-01-preview`) only where a feature needs it: the training tier (`trainingType`) and
+ * `prompt_loss_weight` (the seed's only examples of both use that api-version), file import from a URL (not in v1),
+ * and inference on a deployment (the `AzureOpenAI` client's route).
+ */
+export type ApiFamily = 'v1' | 'dated';
+export const DATED_API_VERSION = '2025-04-01-preview';
+
+/** Azure's spelling of each training type in the dated family's `trainingType` (the seed's example: `developerTier`). */
 export const AZURE_TRAINING_TYPE = {
   Standard: 'Standard',
   Global: 'GlobalStandard',
   Developer: 'developerTier',
 } as const;
+export type AzureTrainingType = (typeof AZURE_TRAINING_TYPE)[keyof typeof AZURE_TRAINING_TYPE];
 
-/** Metadata keys ftpipe sets on every job it creates; a retried create looks for them before creating again. */
+/** Metadata keys ftpipe sets on every v1 job it creates; a retried create looks for them before creating again. */
 export const RUN_METADATA = {
   workflowId: 'ftpipe_workflow_id',
   firstRunId: 'ftpipe_first_run_id',
@@ -30,74 +43,155 @@ export function runMetadata(identity: RunIdentity): Record<string, string> {
   return {
     [RUN_METADATA.workflowId]: identity.workflowId.slice(0, 512),
     [RUN_METADATA.firstRunId]: identity.firstRunId,
-    [RUN_METADATA.runName]: identity.runName,
+    [RUN_METADATA.runName]: identity.runName.slice(0, 512),
   };
 }
 
-export function jobBelongsToRun(metadata: Record<string, string> | null | undefined, identity: RunIdentity): boolean {
-  return metadata?.[RUN_METADATA.workflowId] === identity.workflowId.slice(0, 512) && metadata?.[RUN_METADATA.firstRunId] === identity.firstRunId;
-}
-
-type AutoOr<T> = 'auto' | T;
-
-interface AzureHyperparameters {
-  n_epochs?: AutoOr<number>;
-  batch_size?: AutoOr<number>;
-  learning_rate_multiplier?: AutoOr<number>;
-  prompt_loss_weight?: number;
-  beta?: AutoOr<number>;
-}
-
-export interface FineTuningJobCreateBody {
-  model: string;
-  training_file: string;
-  validation_file?: string;
-  seed?: number;
-  suffix?: string;
-  hyperparameters?: AzureHyperparameters;
-  method: { type: Method['type']; supervised?: { hyperparameters: AzureHyperparameters }; dpo?: { hyperparameters: AzureHyperparameters }; reinforcement?: { grader: Record<string, unknown>; hyperparameters: AzureHyperparameters } };
+/** Everything a job create needs, decided by the workflow (the seed is drawn and recorded there when the input has none). */
+export interface JobPlan {
+  baseModel: string;
+  method: Method;
+  hyperparameters: Hyperparameters;
+  seed: number;
+  suffix?: string | undefined;
+  trainingType: PipelineInput['trainingType'];
   metadata: Record<string, string>;
-  trainingType: (typeof AZURE_TRAINING_TYPE)[keyof typeof AZURE_TRAINING_TYPE];
+  files: { training: string; validation?: string | undefined };
+  identity: RunIdentity;
 }
 
-function azureHyperparameters(h: Hyperparameters): AzureHyperparameters {
-  const out: AzureHyperparameters = {};
+/** v1's create body: exactly the openai package's `JobCreateParams` (hyperparameters inside `method`, `metadata`). */
+export type V1JobCreateBody = JobCreateParams & { model: string; seed: number; method: JobCreateParams.Method; metadata: Record<string, string> };
+
+/**
+ * The dated 2025-04-01-preview create body: top-level `hyperparameters` (with Azure's `prompt_loss_weight`), `method`
+ * only for DPO, `trainingType`, and no `metadata` (its FineTuningJobCreation has none).
+ */
+export type DatedJobCreateBody = Omit<JobCreateParams, 'metadata' | 'hyperparameters' | 'method' | 'integrations'> & {
+  model: string;
+  seed: number;
+  hyperparameters?: JobCreateParams.Hyperparameters & { prompt_loss_weight?: number };
+  method?: { type: 'dpo'; dpo: DpoMethod };
+  trainingType: AzureTrainingType;
+};
+
+export type JobCreateRequest = { family: 'v1'; body: V1JobCreateBody } | { family: 'dated'; body: DatedJobCreateBody };
+
+/** A plan no family can carry (e.g. reinforcement fine-tuning, v1 only, on a training tier only the dated family sets). */
+export class JobPlanError extends Error {
+  override readonly name = 'JobPlanError';
+}
+
+/** The family a job create goes to: dated only for what only it documents (a non-Standard tier, prompt_loss_weight). */
+export function jobCreateFamily(plan: Pick<JobPlan, 'trainingType' | 'hyperparameters'>): ApiFamily {
+  return plan.trainingType !== 'Standard' || plan.hyperparameters.promptLossWeight !== undefined ? 'dated' : 'v1';
+}
+
+function common(h: Hyperparameters): JobCreateParams.Hyperparameters {
+  const out: JobCreateParams.Hyperparameters = {};
   if (h.nEpochs !== undefined) out.n_epochs = h.nEpochs;
   if (h.batchSize !== undefined) out.batch_size = h.batchSize;
   if (h.learningRateMultiplier !== undefined) out.learning_rate_multiplier = h.learningRateMultiplier;
-  if (h.promptLossWeight !== undefined) out.prompt_loss_weight = h.promptLossWeight;
-  if (h.beta !== undefined) out.beta = h.beta;
   return out;
 }
 
-/**
- * The body of `POST /openai/fine_tuning/jobs`. Hyperparameters go inside `method` (the current form); Azure's
- * `prompt_loss_weight` stays in the top-level `hyperparameters`, where Azure's docs put it.
- */
-export function fineTuningJobCreateBody(
-  input: Pick<PipelineInput, 'baseModel' | 'method' | 'hyperparameters' | 'seed' | 'suffix' | 'trainingType' | 'metadata'>,
-  files: { training: string; validation?: string | undefined },
-  identity: RunIdentity,
-): FineTuningJobCreateBody {
-  const hyperparameters = azureHyperparameters(input.hyperparameters);
-  const { prompt_loss_weight: promptLossWeight, ...methodHyperparameters } = hyperparameters;
-  const method: FineTuningJobCreateBody['method'] =
-    input.method.type === 'reinforcement'
-      ? { type: 'reinforcement', reinforcement: { grader: input.method.grader, hyperparameters: methodHyperparameters } }
-      : input.method.type === 'dpo'
-        ? { type: 'dpo', dpo: { hyperparameters: methodHyperparameters } }
-        : { type: 'supervised', supervised: { hyperparameters: methodHyperparameters } };
-  return {
-    model: input.baseModel,
-    training_file: files.training,
-    ...(files.validation ? { validation_file: files.validation } : {}),
-    ...(input.seed !== undefined ? { seed: input.seed } : {}),
-    ...(input.suffix ? { suffix: input.suffix } : {}),
-    ...(promptLossWeight !== undefined ? { hyperparameters: { prompt_loss_weight: promptLossWeight } } : {}),
-    method,
-    metadata: { ...input.metadata, ...runMetadata(identity) },
-    trainingType: AZURE_TRAINING_TYPE[input.trainingType],
+function dpo(h: Hyperparameters): DpoMethod {
+  return { hyperparameters: { ...common(h), ...(h.beta !== undefined ? { beta: h.beta } : {}) } };
+}
+
+/** The dated spec types hyperparameters as numbers only: "auto" is said by leaving the field out. */
+function numbersOnly<T extends object>(h: T): T {
+  return Object.fromEntries(Object.entries(h).filter(([, v]) => v !== 'auto')) as T;
+}
+
+function v1Method(plan: JobPlan): JobCreateParams.Method {
+  const h = plan.hyperparameters;
+  switch (plan.method.type) {
+    case 'reinforcement':
+      // The grader is the user's JSON passed through as Azure takes it: the input schema checks its `type`, Azure the rest.
+      return { type: 'reinforcement', reinforcement: { grader: plan.method.grader as unknown as ReinforcementMethod['grader'], hyperparameters: common(h) } };
+    case 'dpo':
+      return { type: 'dpo', dpo: dpo(h) };
+    case 'supervised':
+      return { type: 'supervised', supervised: { hyperparameters: common(h) } };
+  }
+}
+
+/** The create request for a plan, in the family `jobCreateFamily` picks, shaped by that family's spec. */
+export function jobCreateRequest(plan: JobPlan): JobCreateRequest {
+  const shared = {
+    model: plan.baseModel,
+    training_file: plan.files.training,
+    ...(plan.files.validation ? { validation_file: plan.files.validation } : {}),
+    seed: plan.seed,
+    ...(plan.suffix ? { suffix: plan.suffix } : {}),
   };
+  if (jobCreateFamily(plan) === 'v1') {
+    return { family: 'v1', body: { ...shared, method: v1Method(plan), metadata: { ...plan.metadata, ...runMetadata(plan.identity) } } };
+  }
+  if (plan.method.type === 'reinforcement') {
+    throw new JobPlanError(
+      `reinforcement fine-tuning is created through Azure's v1 API, which has no trainingType and no prompt_loss_weight; use trainingType "Standard" without promptLossWeight (asked: trainingType "${plan.trainingType}"${plan.hyperparameters.promptLossWeight !== undefined ? ', promptLossWeight' : ''})`,
+    );
+  }
+  const h = plan.hyperparameters;
+  const plw = h.promptLossWeight !== undefined ? { prompt_loss_weight: h.promptLossWeight } : {};
+  const top = plan.method.type === 'dpo' ? plw : { ...numbersOnly(common(h)), ...plw };
+  return {
+    family: 'dated',
+    body: {
+      ...shared,
+      ...(Object.keys(top).length > 0 ? { hyperparameters: top } : {}),
+      ...(plan.method.type === 'dpo' ? { method: { type: 'dpo' as const, dpo: { hyperparameters: numbersOnly(dpo(h).hyperparameters ?? {}) } } } : {}),
+      trainingType: AZURE_TRAINING_TYPE[plan.trainingType],
+    },
+  };
+}
+
+/** What a listed job shows of itself: the documented fields a retried create compares. */
+export interface ListedJob {
+  created_at: number;
+  model: string;
+  training_file: string;
+  validation_file?: string | null;
+  seed?: number | null;
+  metadata?: Record<string, string> | null;
+  /** The dated job object's `suffix`; v1's spelling is `user_provided_suffix`. Either may be absent. */
+  suffix?: string | null;
+  user_provided_suffix?: string | null;
+}
+
+/** Clock skew tolerated between the worker's clock and Azure's `created_at`. */
+export const CREATE_CLOCK_SKEW_SECONDS = 300;
+
+/** Azure answers with the model resolved (`gpt-4.1` comes back `gpt-4.1-2025-04-14`). */
+export function sameModel(requested: string, returned: string): boolean {
+  return returned === requested || (returned.startsWith(`${requested}-`) && /^\d{4}-\d{2}-\d{2}$/.test(returned.slice(requested.length + 1)));
+}
+
+function suffixMatches(job: ListedJob, sent: string | null | undefined): boolean {
+  const echoed = job.user_provided_suffix !== undefined ? job.user_provided_suffix : job.suffix;
+  return echoed === undefined || (echoed ?? null) === (sent ?? null);
+}
+
+/**
+ * Is `job` the one this run's create made? v1: the run's metadata (documented there). Dated (no metadata): the seed
+ * the workflow drew or was given, model, training and validation files, suffix, all as sent, and a creation time
+ * no earlier than the first create attempt (less clock skew).
+ */
+export function isRunsJob(job: ListedJob, request: JobCreateRequest, identity: RunIdentity, firstAttemptSeconds: number): boolean {
+  if (job.created_at < firstAttemptSeconds - CREATE_CLOCK_SKEW_SECONDS) return false;
+  if (request.family === 'v1') {
+    return job.metadata?.[RUN_METADATA.workflowId] === identity.workflowId.slice(0, 512) && job.metadata?.[RUN_METADATA.firstRunId] === identity.firstRunId;
+  }
+  const body = request.body;
+  return (
+    job.seed === body.seed &&
+    sameModel(body.model, job.model) &&
+    job.training_file === body.training_file &&
+    (job.validation_file ?? null) === (body.validation_file ?? null) &&
+    suffixMatches(job, body.suffix)
+  );
 }
 
 /** Body of Azure's `POST /openai/files/import` (not in the OpenAI API, so not in the openai SDK). */
@@ -124,18 +218,30 @@ export const AZURE_DEPLOYMENT_SKU: Record<DeploymentType, string> = {
 
 export interface DeploymentCreateBody {
   sku: { name: string; capacity: number };
-  properties: { model: { format: 'OpenAI'; name: string; version: string; source?: string } };
+  properties: { model: { format: 'OpenAI'; name: string; version: string } };
+}
+
+/** A fine-tuned model, or a checkpoint, deploys with version "1" (deployment guide); a base model with its own version. */
+export const FINE_TUNED_MODEL_VERSION = '1';
+
+/**
+ * The body of an ARM deployment PUT. `model` is a fine-tuned model (`fine_tuned_model`), a checkpoint id
+ * (`ftchkpt-...`, also the name a copied checkpoint keeps in the destination account, deployed there without
+ * `source`) or a base model with its own `version`.
+ */
+export function deploymentCreateBody(input: { model: string; version?: string | undefined; type: DeploymentType; capacity: number }): DeploymentCreateBody {
+  return {
+    sku: { name: AZURE_DEPLOYMENT_SKU[input.type], capacity: input.capacity },
+    properties: { model: { format: 'OpenAI', name: input.model, version: input.version ?? FINE_TUNED_MODEL_VERSION } },
+  };
 }
 
 /**
- * The body of an ARM deployment PUT. `model` is a fine-tuned model id, a checkpoint id or a copied checkpoint;
- * `sourceResourceId` (another account's ARM id) deploys a model that lives in that account (cross-region).
+ * The name a checkpoint deploys by: the final one by the job's `fine_tuned_model` (Azure's final checkpoint carries
+ * that name), earlier ones by their checkpoint id (deployment guide: "deploy a checkpoint by passing the checkpoint ID").
  */
-export function deploymentCreateBody(input: { model: string; type: DeploymentType; capacity: number; sourceResourceId?: string | undefined }): DeploymentCreateBody {
-  return {
-    sku: { name: AZURE_DEPLOYMENT_SKU[input.type], capacity: input.capacity },
-    properties: { model: { format: 'OpenAI', name: input.model, version: '1', ...(input.sourceResourceId ? { source: input.sourceResourceId } : {}) } },
-  };
+export function checkpointDeployName(checkpoint: { id: string; fineTunedModelCheckpoint: string; step: number }, fineTunedModel: string, finalStep: number): string {
+  return checkpoint.fineTunedModelCheckpoint === fineTunedModel || checkpoint.step === finalStep ? fineTunedModel : checkpoint.id;
 }
 
 /** The preview header every checkpoint-copy request (POST and status GET) must carry. */

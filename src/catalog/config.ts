@@ -36,6 +36,11 @@ const modelSchema = z.strictObject({
   encoding: z.enum(TOKEN_ENCODINGS).default('o200k_base'),
   approximateTokenCounts: z.boolean().optional(),
   preview: z.boolean().optional(),
+  reasoning: z.boolean().optional(),
+  source: z.strictObject({ document: z.string().min(1), date: z.string().min(1) }),
+  unavailable: z
+    .strictObject({ trainingTypes: z.array(z.enum(['Standard', 'Global', 'Developer'])).optional(), methods: z.array(z.enum(['supervised', 'dpo', 'reinforcement'])).optional(), reason: z.string().min(1) })
+    .optional(),
   training: z.strictObject({ standardRegions: z.array(z.string()), global: z.boolean(), developer: z.boolean() }),
   deployment: z.strictObject({
     Standard: regionList.optional(),
@@ -52,10 +57,13 @@ const regionSchema = z.strictObject({
   globalTrainingExcludes: z.strictObject({ noVision: z.boolean().optional(), models: z.array(z.string()).optional() }).optional(),
 });
 
-const fileSchema = z.strictObject({
+export const CatalogExtensionSchema = z.strictObject({
+  /** The extension's own date (e.g. when its facts were checked); the extended catalogue's date is the newer one. */
+  date: z.string().min(1).optional(),
   models: z.array(z.looseObject({ id: z.string().min(1) })).default([]),
   regions: z.array(z.looseObject({ name: z.string().min(1) })).default([]),
 });
+const fileSchema = CatalogExtensionSchema;
 
 function describe(error: z.ZodError, prefix: string): string {
   return error.issues.map((issue) => `${[prefix, ...issue.path.map(String)].filter(Boolean).join('.')}: ${issue.message}`).join('; ');
@@ -83,7 +91,9 @@ export function extendCatalog(base: Catalog, extension: unknown, source: string)
   const models = [...base.models];
   file.data.models.forEach((patch, i) => {
     const at = models.findIndex((m) => m.id === patch.id);
-    const entry = modelSchema.safeParse(at >= 0 ? overlay(models[at]!, patch) : patch);
+    // An entry without its own source is attributed to the extension that brought it.
+    const own = at >= 0 ? overlay(models[at]!, patch) : { source: { document: source, date: file.data.date ?? 'undated' }, ...patch };
+    const entry = modelSchema.safeParse(own);
     if (!entry.success) throw new CatalogConfigError(`${source}: ${describe(entry.error, `models[${i}] (${patch.id})`)}`);
     const model: ModelEntry = entry.data;
     if (at >= 0) models[at] = model;
@@ -99,7 +109,8 @@ export function extendCatalog(base: Catalog, extension: unknown, source: string)
     if (at >= 0) regions[at] = region;
     else regions.push(region);
   });
-  return { models, regions };
+  const date = file.data.date && file.data.date > base.date ? file.data.date : base.date;
+  return { models, regions, date };
 }
 
 export interface LoadCatalogOptions {
@@ -126,4 +137,11 @@ export async function loadCatalog(options: LoadCatalogOptions = {}): Promise<Cat
     throw new CatalogConfigError(`${path}: not valid YAML or JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
   return extendCatalog(BUILTIN_CATALOG, content, path);
+}
+
+/** The catalogue a profile sees: `base` extended by the profile's own `catalog` entries, when it has any. */
+export function catalogForProfile(base: Catalog, profile: { name: string; catalog?: { date?: string | undefined; models?: unknown[] | undefined; regions?: unknown[] | undefined } | undefined }): Catalog {
+  const own = profile.catalog;
+  if (!own || (!own.models?.length && !own.regions?.length)) return base;
+  return extendCatalog(base, { ...(own.date ? { date: own.date } : {}), models: own.models ?? [], regions: own.regions ?? [] }, `profile "${profile.name}" catalog`);
 }

@@ -1,5 +1,5 @@
 /** Lookups over the model catalogue. Pure functions of a `Catalog`, so workflows, activities and the emulator share them. */
-import { BUILTIN_CATALOG, type Catalog, type DeploymentType, type ModelEntry, type RegionEntry, type TrainingType } from './models';
+import { BUILTIN_CATALOG, type Catalog, type DeploymentType, type FineTuningMethod, type ModelEntry, type RegionEntry, type TrainingType } from './models';
 
 export * from './models';
 export * from './config';
@@ -60,4 +60,75 @@ export function deploymentTypesFor(entry: ModelEntry, region: string): Deploymen
 /** The versioned id Azure prints in fine-tuned model names, e.g. `gpt-4.1-mini-2025-04-14`. */
 export function versionedModelId(entry: ModelEntry): string {
   return `${entry.id}-${entry.version}`;
+}
+
+/**
+ * How a base model deploys (an evaluation baseline): its own name and version (gpt-4.1-mini: `2025-04-14`), not a
+ * fine-tune's version "1". Undefined for an unknown or fine-tuned model.
+ */
+export function baseModelDeployment(model: string, catalog: Catalog = BUILTIN_CATALOG): { name: string; version: string } | undefined {
+  const resolved = resolveModel(model, catalog);
+  if (!resolved || resolved.fineTuned) return undefined;
+  return { name: resolved.entry.id, version: resolved.entry.version };
+}
+
+/** Reasoning models (o-series) refuse sampling parameters such as `temperature`; unknown `o<digit>` models count as reasoning. */
+export function isReasoningModel(model: string, catalog: Catalog = BUILTIN_CATALOG): boolean {
+  const resolved = resolveModel(model, catalog);
+  if (resolved) return resolved.entry.reasoning === true;
+  return /^o\d/.test(model);
+}
+
+/** What preflight makes of a training plan: a refusal only for what is known impossible, warnings for what is unlisted. */
+export interface PlanAssessment {
+  entry: ModelEntry | undefined;
+  fineTuned: boolean;
+  refusal?: { type: string; message: string };
+  warnings: string[];
+}
+
+/**
+ * Checks a training plan against the catalogue. The catalogue is dated data, not a wall: Azure has accepted what its
+ * tables did not list (gpt-4.1 Standard training from eastus2, DPO on gpt-4o-mini, RFT on o4-mini on the Developer
+ * tier). So only what an entry marks `unavailable` is refused; a model, method or training type the catalogue does
+ * not list is a warning naming the catalogue's date, or a refusal when `strict`.
+ */
+export function assessTrainingPlan(
+  plan: { model: string; method: FineTuningMethod; trainingType: TrainingType; region: string },
+  catalog: Catalog = BUILTIN_CATALOG,
+  strict = false,
+): PlanAssessment {
+  const region = normalizeRegion(plan.region);
+  const resolved = resolveModel(plan.model, catalog);
+  const unlisted: { type: string; message: string }[] = [];
+  const asOf = `the model catalogue of ${catalog.date}`;
+  if (!resolved) {
+    unlisted.push({ type: 'UnknownModel', message: `model "${plan.model}" is not in ${asOf} (known: ${catalog.models.map((m) => m.id).join(', ')}); add it to the profile's catalogue or FTPIPE_CATALOG if Azure offers it` });
+    return finish(undefined, FINE_TUNED_SUFFIX.test(plan.model), unlisted, strict);
+  }
+  const { entry, fineTuned } = resolved;
+  const source = `${entry.source.document}, ${entry.source.date}`;
+  if (entry.unavailable?.methods?.includes(plan.method)) {
+    return { entry, fineTuned, warnings: [], refusal: { type: 'MethodNotSupported', message: `method "${plan.method}" is not available for ${entry.id}: ${entry.unavailable.reason} (${source})` } };
+  }
+  if (entry.unavailable?.trainingTypes?.includes(plan.trainingType)) {
+    return { entry, fineTuned, warnings: [], refusal: { type: 'TrainingTypeNotAvailable', message: `trainingType "${plan.trainingType}" is not available for ${entry.id}: ${entry.unavailable.reason} (${source})` } };
+  }
+  if (!entry.methods.includes(plan.method)) {
+    unlisted.push({ type: 'MethodNotSupported', message: `method "${plan.method}" is not listed for ${entry.id} in ${asOf} (listed: ${entry.methods.join(', ')}; source: ${source}); Azure may offer it since` });
+  }
+  const types = trainingTypesFor(entry, region, catalog);
+  if (!types.includes(plan.trainingType)) {
+    unlisted.push({
+      type: 'TrainingTypeNotAvailable',
+      message: `trainingType "${plan.trainingType}" is not listed for ${entry.id} from ${region} in ${asOf} (listed there: ${types.join(', ') || 'none'}; source: ${source}); Azure may offer it since`,
+    });
+  }
+  return finish(entry, fineTuned, unlisted, strict);
+}
+
+function finish(entry: ModelEntry | undefined, fineTuned: boolean, unlisted: { type: string; message: string }[], strict: boolean): PlanAssessment {
+  const first = unlisted[0];
+  if (strict && first) return { entry, fineTuned, warnings: [], refusal: { type: first.type, message: `${unlisted.map((u) => u.message).join('; ')} (the profile asks for strict catalogue checks)` } };
+  return { entry, fineTuned, warnings: unlisted.map((u) => u.message) };
 }

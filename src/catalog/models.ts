@@ -7,11 +7,24 @@
 
 export type TrainingType = 'Standard' | 'Global' | 'Developer';
 export type DeploymentType = 'Standard' | 'GlobalStandard' | 'DeveloperTier' | 'ProvisionedManaged';
+
+/**
+ * The deployment type of a base model deployed as an evaluation baseline: Global Standard (pay per token, every Azure
+ * OpenAI region). Developer tier is a fine-tuned-model deployment type only ("Deploy your fine-tuned model").
+ */
+export const BASE_MODEL_DEPLOYMENT_TYPE: DeploymentType = 'GlobalStandard';
 export type FineTuningMethod = 'supervised' | 'dpo' | 'reinforcement';
 export type Modality = 'text' | 'text+vision';
 /** tiktoken encodings ftpipe can count with. */
 export const TOKEN_ENCODINGS = ['o200k_base', 'cl100k_base'] as const;
 export type TokenEncoding = (typeof TOKEN_ENCODINGS)[number];
+
+/** Where an entry's facts come from, and as of when: the catalogue is dated data, and Azure moves faster than it. */
+export interface CatalogSource {
+  document: string;
+  /** ISO date of the document (its ms.date), or of the observation. */
+  date: string;
+}
 
 export interface ModelEntry {
   /** Model id as the API takes it, without version, e.g. `gpt-4.1-mini`. */
@@ -28,6 +41,14 @@ export interface ModelEntry {
   /** The model's own tokenizer is not a tiktoken encoding (non-OpenAI models): `encoding` only approximates its counts. */
   approximateTokenCounts?: boolean;
   preview?: boolean;
+  /** A reasoning model (o-series): refuses `temperature` and other sampling parameters. */
+  reasoning?: boolean;
+  source: CatalogSource;
+  /**
+   * What is known to be impossible (documented as "Not supported", or refused by Azure), as opposed to merely not
+   * listed: preflight refuses only these; anything else the entry does not list is a warning.
+   */
+  unavailable?: { trainingTypes?: TrainingType[]; methods?: FineTuningMethod[]; reason: string };
   training: {
     /** Regions (ARM names) with Standard (regional) training. */
     standardRegions: string[];
@@ -50,58 +71,67 @@ export interface RegionEntry {
 export interface Catalog {
   models: ModelEntry[];
   regions: RegionEntry[];
+  /** The catalogue's date (its newest source), named in warnings about what it does not list. */
+  date: string;
 }
 
 const ALL = '*' as const;
 
+/** The documents the built-in entries come from (seeds: Azure docs), with their dates. */
+const MODEL_GUIDANCE: CatalogSource = { document: 'Azure OpenAI "Fine-Tuning Model Guidance" (fine-tuning models table)', date: '2025-02-06' };
+/** The date of the built-in catalogue as a whole: its newest source. */
+export const BUILTIN_CATALOG_DATE = '2025-02-27';
+
 const BUILTIN_MODELS: ModelEntry[] = [
   {
     id: 'gpt-4o-mini', version: '2024-07-18', trainingContextTokens: 65_536, inputTokens: 128_000, outputTokens: 16_384,
-    modality: 'text', methods: ['supervised'], encoding: 'o200k_base',
+    modality: 'text', methods: ['supervised'], encoding: 'o200k_base', source: MODEL_GUIDANCE,
     training: { standardRegions: ['northcentralus', 'swedencentral'], global: true, developer: true },
     deployment: { Standard: ['eastus2', 'northcentralus'], GlobalStandard: ALL, ProvisionedManaged: ['northcentralus', 'swedencentral'] },
   },
   {
     id: 'gpt-4o', version: '2024-08-06', trainingContextTokens: 65_536, inputTokens: 128_000, outputTokens: 16_384,
-    modality: 'text+vision', methods: ['supervised', 'dpo'], encoding: 'o200k_base',
+    modality: 'text+vision', methods: ['supervised', 'dpo'], encoding: 'o200k_base', source: MODEL_GUIDANCE,
     training: { standardRegions: ['eastus2', 'northcentralus', 'swedencentral'], global: true, developer: true },
     deployment: { Standard: ['eastus2', 'northcentralus'], GlobalStandard: ALL, ProvisionedManaged: ['northcentralus', 'swedencentral'] },
   },
   {
     id: 'gpt-4.1', version: '2025-04-14', trainingContextTokens: 65_536, inputTokens: 128_000, outputTokens: 16_384,
-    modality: 'text+vision', methods: ['supervised', 'dpo'], encoding: 'o200k_base',
+    modality: 'text+vision', methods: ['supervised', 'dpo'], encoding: 'o200k_base', source: MODEL_GUIDANCE,
     training: { standardRegions: ['northcentralus', 'swedencentral'], global: true, developer: true },
     deployment: { Standard: ['eastus2', 'northcentralus'], GlobalStandard: ALL, DeveloperTier: ALL, ProvisionedManaged: ['northcentralus'] },
   },
   {
     id: 'gpt-4.1-mini', version: '2025-04-14', trainingContextTokens: 65_536, inputTokens: 128_000, outputTokens: 16_384,
-    modality: 'text', methods: ['supervised', 'dpo'], encoding: 'o200k_base',
+    modality: 'text', methods: ['supervised', 'dpo'], encoding: 'o200k_base', source: MODEL_GUIDANCE,
     training: { standardRegions: ['northcentralus', 'swedencentral'], global: true, developer: true },
     deployment: { Standard: ['eastus2', 'northcentralus'], GlobalStandard: ALL, DeveloperTier: ALL },
   },
   {
     id: 'gpt-4.1-nano', version: '2025-04-14', trainingContextTokens: 32_768, inputTokens: 128_000, outputTokens: 16_384,
-    modality: 'text', methods: ['supervised'], encoding: 'o200k_base',
+    modality: 'text', methods: ['supervised'], encoding: 'o200k_base', source: MODEL_GUIDANCE,
     training: { standardRegions: ['northcentralus', 'swedencentral'], global: true, developer: true },
     deployment: { Standard: ['eastus2', 'northcentralus'], GlobalStandard: ALL, DeveloperTier: ALL },
   },
   {
     id: 'o4-mini', version: '2025-04-16', trainingContextTokens: 65_536, inputTokens: 128_000, outputTokens: 16_384,
-    modality: 'text', methods: ['reinforcement'], encoding: 'o200k_base',
+    modality: 'text', methods: ['reinforcement'], encoding: 'o200k_base', source: MODEL_GUIDANCE, reasoning: true,
     training: { standardRegions: ['eastus2', 'swedencentral'], global: true, developer: false },
     deployment: { Standard: ['eastus2', 'northcentralus'], GlobalStandard: ALL, DeveloperTier: ALL },
   },
   {
     id: 'Ministral-3B', version: '2411', trainingContextTokens: null, inputTokens: 128_000, outputTokens: null,
-    modality: 'text', methods: ['supervised'], encoding: 'o200k_base', approximateTokenCounts: true, preview: true,
+    modality: 'text', methods: ['supervised'], encoding: 'o200k_base', source: MODEL_GUIDANCE, approximateTokenCounts: true, preview: true,
     training: { standardRegions: [], global: true, developer: false },
+    unavailable: { trainingTypes: ['Standard'], reason: 'the model table lists its Standard regions as "Not supported"' },
     deployment: {},
   },
   {
     // The model table publishes no version for Qwen-32B; '1' is ftpipe's placeholder so versioned ids stay well formed.
     id: 'Qwen-32B', version: '1', trainingContextTokens: 8_192, inputTokens: 8_000, outputTokens: 32_000,
-    modality: 'text', methods: ['supervised'], encoding: 'o200k_base', approximateTokenCounts: true, preview: true,
+    modality: 'text', methods: ['supervised'], encoding: 'o200k_base', source: MODEL_GUIDANCE, approximateTokenCounts: true, preview: true,
     training: { standardRegions: [], global: true, developer: false },
+    unavailable: { trainingTypes: ['Standard'], reason: 'the model table lists its Standard regions as "Not supported"' },
     deployment: {},
   },
 ];
@@ -138,4 +168,4 @@ const BUILTIN_REGIONS: RegionEntry[] = [
   region('westus3', 'West US3', true),
 ];
 
-export const BUILTIN_CATALOG: Catalog = { models: BUILTIN_MODELS, regions: BUILTIN_REGIONS };
+export const BUILTIN_CATALOG: Catalog = { models: BUILTIN_MODELS, regions: BUILTIN_REGIONS, date: BUILTIN_CATALOG_DATE };

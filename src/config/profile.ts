@@ -30,10 +30,24 @@ export const AzureProfileSchema = z
     auth: AzureAuthSchema,
     /** Extra CA certificate (PEM file) to trust for TLS, e.g. the emulator's generated certificate. */
     caCertPath: z.string().min(1).optional(),
-    /** Data-plane api-version for the dated URL family. */
+    /** Data-plane api-version for the dated URL family (ftpipe uses it for what only that family offers). */
     apiVersion: z.string().default('2025-04-01-preview'),
     /** The resource's fine-tuning limits that runs queue for (defaults: Azure's quotas page, see src/admission/limits.ts). */
     limits: ResourceLimitsSchema.optional(),
+    /**
+     * This account's view of the model catalogue: `models`/`regions` extend or override the built-in entries (same
+     * form as an FTPIPE_CATALOG file), `date` dates them; `strict: true` refuses a combination the catalogue does not
+     * list instead of warning about it.
+     */
+    catalog: z
+      .object({
+        strict: z.boolean().default(false),
+        date: z.string().min(1).optional(),
+        models: z.array(z.looseObject({ id: z.string().min(1) })).optional(),
+        regions: z.array(z.looseObject({ name: z.string().min(1) })).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type AzureProfile = z.infer<typeof AzureProfileSchema>;

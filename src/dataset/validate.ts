@@ -16,7 +16,8 @@ import { readLineBatches, type FileFacts } from './reader';
 import { autoEpochs, CountList, type TokenDistribution } from './statistics';
 
 export interface ValidateDatasetOptions {
-  trainingFile: string;
+  /** Absent when the training data is not local (a URL Azure imports, or a file already on the account). */
+  trainingFile?: string;
   validationFile?: string;
   /** Base model as the fine-tuning API takes it (`gpt-4.1-mini`, `gpt-4.1-mini-2025-04-14`, or a `.ft-` model). */
   model: string;
@@ -280,23 +281,24 @@ export async function validateDataset(options: ValidateDatasetOptions): Promise<
     throw new DatasetUsageError(`n_epochs must be a positive integer, got ${options.nEpochs}`);
   }
   options.signal?.throwIfAborted();
-  await requireFile(options.trainingFile, 'training');
+  if (options.trainingFile === undefined && options.validationFile === undefined) throw new DatasetUsageError('no dataset file to validate');
+  if (options.trainingFile !== undefined) await requireFile(options.trainingFile, 'training');
   if (options.validationFile !== undefined) await requireFile(options.validationFile, 'validation');
 
   const issues = new IssueList(options.maxIssues ?? DEFAULT_MAX_ISSUES);
-  if (method === 'reinforcement' && options.validationFile === undefined) {
+  if (method === 'reinforcement' && options.trainingFile !== undefined && options.validationFile === undefined) {
     issues.add({ file: options.trainingFile, line: null, path: null, code: 'VALIDATION_FILE_REQUIRED', message: 'reinforcement fine-tuning needs a validation file too' });
   }
   const lineOptions: LineCheckOptions = {
     method, model: model.id, allowImages: model.modality === 'text+vision', encoding: model.encoding, maxIssues: options.maxIssues ?? DEFAULT_MAX_ISSUES,
   };
   const scan = { model, lineOptions, inlineMaxBytes: options.inlineMaxBytes ?? INLINE_VALIDATION_MAX_BYTES, issues, onProgress: options.onProgress, signal: options.signal };
-  const training = await scanFile(options.trainingFile, 'training', { ...scan, trainingHashes: undefined });
+  const training = options.trainingFile === undefined ? undefined : await scanFile(options.trainingFile, 'training', { ...scan, trainingHashes: undefined });
   const validation = options.validationFile === undefined
     ? undefined
-    : await scanFile(options.validationFile, 'validation', { ...scan, trainingHashes: training.hashes });
+    : await scanFile(options.validationFile, 'validation', { ...scan, trainingHashes: training?.hashes });
   const epochs = options.nEpochs === undefined
-    ? { count: autoEpochs(training.report.examples), source: 'auto' as const }
+    ? { count: autoEpochs(training?.report.examples ?? 0), source: 'auto' as const }
     : { count: options.nEpochs, source: 'explicit' as const };
   return {
     valid: issues.errorCount === 0,
@@ -304,12 +306,12 @@ export async function validateDataset(options: ValidateDatasetOptions): Promise<
     method,
     trainingContextTokens: model.trainingContextTokens,
     exactTokenCounts: !model.approximateTokenCounts,
-    files: validation ? [training.report, validation.report] : [training.report],
+    files: [training, validation].flatMap((scanned) => (scanned ? [scanned.report] : [])),
     errorCount: issues.errorCount,
     warningCount: issues.warningCount,
     errors: issues.errors,
     warnings: issues.warnings,
     epochs,
-    billedTokensEstimate: method === 'reinforcement' ? null : training.billableTokens * epochs.count,
+    billedTokensEstimate: method === 'reinforcement' || !training ? null : training.billableTokens * epochs.count,
   };
 }

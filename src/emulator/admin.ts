@@ -7,7 +7,7 @@ import type { DeploymentService } from './deployments';
 import type { ActiveFault, FaultInjector, FaultRule } from './faults';
 import type { FileService } from './files';
 import type { JobService } from './jobs';
-import type { Dispatcher, RequestLogEntry } from './server';
+import type { Dispatcher, ExchangeListener, RequestLogEntry } from './server';
 import { ApiError, checkpointJson, fileJson, jobJson } from './shapes';
 import type { EmulatorState } from './state';
 
@@ -36,6 +36,13 @@ export interface EmulatorControl {
   clearRequests(): void;
   /** Files (without content), jobs, deployments, operations and copies, advanced to emulated now. */
   dumpState(): StateDump;
+  /** Calls `listener` with every data-plane and ARM exchange (conformance tests); returns the unsubscribe function. */
+  tapExchanges(listener: ExchangeListener): () => void;
+  /**
+   * Stores `content` in the emulator's blob store and returns its https URL (served with the emulator's certificate):
+   * what a file import's `content_url` can point at, as a blob SAS URL would on Azure.
+   */
+  putBlob(name: string, content: string | Buffer): string;
 }
 
 export interface StateDump {
@@ -57,6 +64,8 @@ export interface ControlDeps {
   files: FileService;
   jobs: JobService;
   deployments: DeploymentService;
+  blobs: Map<string, Buffer>;
+  blobBaseUrl: () => string;
 }
 
 export function createControl(deps: ControlDeps): EmulatorControl {
@@ -78,6 +87,11 @@ export function createControl(deps: ControlDeps): EmulatorControl {
     clearFaults: () => faults.clear(),
     failJob: (jobId, error = {}) => {
       deps.jobs.fail(jobId, clock.now(), error.code ?? 'internal_error', error.message ?? 'The fine-tuning job failed due to an internal error.');
+    },
+    tapExchanges: (listener) => dispatcher.tapExchanges(listener),
+    putBlob: (name, content) => {
+      deps.blobs.set(name, Buffer.isBuffer(content) ? content : Buffer.from(content, 'utf8'));
+      return `${deps.blobBaseUrl()}/${encodeURIComponent(name)}`;
     },
     faults: () => faults.list(),
     requests: (filter = {}) => {
@@ -104,7 +118,9 @@ export function createControl(deps: ControlDeps): EmulatorControl {
         files: [...state.files.values()].map((f) => ({ account: f.account, ...fileJson(f, deps.files.status(f, now)) })),
         jobs: [...state.jobs.values()].map((j) => ({
           account: j.account,
-          ...jobJson(j),
+          ...jobJson(j, 'v1'),
+          // The tier the job trains on (as Azure echoes it on the dated family), null when none was requested.
+          trainingType: j.trainingType,
           steps_done: j.stepsDone,
           total_steps: j.plan.totalSteps,
           checkpoints: j.checkpoints.map(checkpointJson),
@@ -180,4 +196,5 @@ export function registerAdminRoutes(d: Dispatcher, control: EmulatorControl): vo
     return { status: 204 };
   });
   d.admin('admin.state', 'GET', '/state', () => ok(control.dumpState()));
+  d.admin('admin.blobs.put', 'PUT', '/blobs/:name', async (ctx) => ({ status: 201, json: { url: control.putBlob(ctx.params.name!, await ctx.body()) } }));
 }

@@ -71,6 +71,11 @@ export const EmulatorOptionsSchema = z
     timings: TimingsSchema.partial().optional(),
     /** Shorthand for `timings.deploymentNotReadySeconds`, which it overrides. */
     deploymentNotReadySeconds: z.number().nonnegative().optional(),
+    /**
+     * Strict (the default) answers like Azure. `false` is a lenient mode for rehearsals only: any api-version is
+     * served and imports may read http:// and file:// URLs. ftpipe's own tests never use it.
+     */
+    strict: z.boolean().optional(),
   })
   .strict();
 export type EmulatorOptions = z.input<typeof EmulatorOptionsSchema>;
@@ -102,6 +107,7 @@ export interface ResolvedOptions {
   faults: FaultRule[];
   faultSeed: number;
   timings: Timings;
+  strict: boolean;
 }
 
 /** Validates options (throwing an error that names the bad field) and fills in defaults. */
@@ -127,6 +133,7 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
     certDir: o.certDir,
     faults: o.faults ?? [],
     faultSeed: o.faultSeed ?? 1,
+    strict: o.strict ?? true,
     timings: TimingsSchema.parse({
       ...o.timings,
       ...(o.deploymentNotReadySeconds !== undefined ? { deploymentNotReadySeconds: o.deploymentNotReadySeconds } : {}),

@@ -1,23 +1,27 @@
 /**
  * ARM deployments under `/subscriptions/.../accounts/{account}/deployments/{name}`: PUT, GET, PATCH, DELETE, list,
- * as long-running operations the SDK poller follows (201/200/202 + `Azure-AsyncOperation`, an operation status
- * resource, a `Location` result for PATCH and DELETE). One operation at a time per account (else 409
- * RequestConflict). Operations complete, DeveloperTier deployments expire after 24 h and fine-tuned deployments
- * after 15 days without inference, lazily on read.
+ * as long-running operations the SDK poller follows, shaped as the 2025 recordings show: PUT answers 201 with
+ * `provisioningState: Creating`, `Azure-AsyncOperation` at `.../locations/{region}/operationResults/{id}` (status
+ * `Running`, then `Succeeded`) and a `Location` (`...&operationResultResponseType=Location`); DELETE answers 202
+ * with both. One operation at a time per account (else 409 RequestConflict). Operations complete, DeveloperTier
+ * deployments expire after 24 h and fine-tuned deployments after 15 days without inference, lazily on read.
  */
-import { randomBytes } from 'node:crypto';
-import { deploymentTypesFor, resolveModel, type DeploymentType, type ModelEntry } from '../catalog';
+import { randomUUID } from 'node:crypto';
 import type { Timings } from './config';
 import type { JobService } from './jobs';
 import type { Dispatcher, RequestContext, Reply } from './server';
 import { ApiError, armOperationJson, deploymentJson, newOperationId } from './shapes';
+import { BASE_MODEL_SKUS, deployableBaseModel, fineTunedSkusAt, resolveBaseModel, type ServiceModel, type ServiceSku } from './service';
 import { deploymentKey, type Account, type DeploymentRecord, type EmulatorState, type ModelRecord, type OperationRecord } from './state';
 
-const SKUS: Record<string, DeploymentType> = {
+/** SKU names are case-insensitive (the docs send `standard`); Azure echoes them as sent. */
+const SKUS: Record<string, ServiceSku> = {
   standard: 'Standard',
   globalstandard: 'GlobalStandard',
+  datazonestandard: 'DataZoneStandard',
   developertier: 'DeveloperTier',
   provisionedmanaged: 'ProvisionedManaged',
+  globalprovisionedmanaged: 'GlobalProvisionedManaged',
 };
 
 const ACCOUNT_PATH = '/subscriptions/:subscriptionId/resourceGroups/:resourceGroupName/providers/Microsoft.CognitiveServices/accounts/:accountName';
@@ -38,7 +42,6 @@ export class DeploymentService {
     d.arm('arm.deployments.put', 'PUT', `${ACCOUNT_PATH}/deployments/:deploymentName`, (ctx) => this.put(ctx));
     d.arm('arm.deployments.patch', 'PATCH', `${ACCOUNT_PATH}/deployments/:deploymentName`, (ctx) => this.patch(ctx));
     d.arm('arm.deployments.delete', 'DELETE', `${ACCOUNT_PATH}/deployments/:deploymentName`, (ctx) => this.remove(ctx));
-    d.arm('arm.operationStatuses.get', 'GET', `${LOCATION_PATH}/operationStatuses/:operationId`, (ctx) => this.operationStatus(ctx));
     d.arm('arm.operationResults.get', 'GET', `${LOCATION_PATH}/operationResults/:operationId`, (ctx) => this.operationResult(ctx));
   }
 
@@ -64,7 +67,7 @@ export class DeploymentService {
   refresh(account: string, now: number): void {
     let changed = false;
     for (const op of this.state.operations.values()) {
-      if (op.account !== account || op.status !== 'InProgress' || now < op.endsAt) continue;
+      if (op.account !== account || op.status !== 'Running' || now < op.endsAt) continue;
       const key = deploymentKey(account, op.deployment);
       if (op.kind === 'delete') this.state.deployments.delete(key);
       else if (op.pending) this.state.deployments.set(key, { ...op.pending, state: 'Succeeded', succeededAt: op.endsAt, modifiedAt: op.endsAt });
@@ -75,7 +78,7 @@ export class DeploymentService {
     const inactiveMs = this.timings.inactiveDeploymentLifetimeSeconds * 1000;
     for (const [key, deployment] of this.state.deployments) {
       if (deployment.account !== account || deployment.succeededAt === null) continue;
-      const expired = deployment.sku.name === 'DeveloperTier' && now >= deployment.succeededAt + developerMs;
+      const expired = deployment.sku.type === 'DeveloperTier' && now >= deployment.succeededAt + developerMs;
       const inactive = deployment.served !== null && now >= Math.max(deployment.succeededAt, deployment.lastUsedAt ?? 0) + inactiveMs;
       if (expired || inactive) {
         this.state.deployments.delete(key);
@@ -121,8 +124,7 @@ export class DeploymentService {
     const body = await ctx.json();
     const sku = parseSku(body.sku);
     const model = parseModel(body.properties);
-    const { entry, served } = this.resolveDeployable(account, model, ctx.now);
-    checkSkuOffered(entry, account, sku.name, model.name);
+    const { served } = this.resolveDeployable(account, model, sku, ctx.now);
     const existing = this.state.deployments.get(deploymentKey(account.name, name));
     if (existing?.served && existing.model.name !== model.name) {
       throw new ApiError(400, 'ModelUpgradeNotSupported', `The deployment '${name}' serves the fine-tuned model '${existing.model.name}' and cannot be changed in place to '${model.name}'. Delete it and create a new deployment.`);
@@ -136,13 +138,13 @@ export class DeploymentService {
       served,
       createdAt: existing?.createdAt ?? ctx.now,
       modifiedAt: ctx.now,
-      etag: randomBytes(8).toString('hex'),
+      etag: randomUUID(),
       state: 'Creating',
       succeededAt: null,
     };
     if (!existing) this.state.deployments.set(deploymentKey(account.name, name), record);
     const op = this.startOperation(account, record.name, existing ? 'update' : 'create', ctx.now, record);
-    return { status: existing ? 200 : 201, json: deploymentJson(record, account.armId, 'Accepted'), headers: this.operationHeaders(ctx, account, op, false) };
+    return { status: existing ? 200 : 201, json: deploymentJson(record, account.armId, existing ? 'Accepted' : 'Creating'), headers: this.operationHeaders(ctx, account, op) };
   }
 
   private async patch(ctx: RequestContext): Promise<Reply> {
@@ -151,14 +153,11 @@ export class DeploymentService {
     const body = await ctx.json();
     const skuPatch = body.sku as { name?: unknown; capacity?: unknown } | undefined;
     const sku = skuPatch === undefined ? existing.sku : parseSku({ name: skuPatch.name ?? existing.sku.name, capacity: skuPatch.capacity ?? existing.sku.capacity });
-    if (sku.name !== existing.sku.name) {
-      const entry = resolveModel(existing.served?.baseModel ?? existing.model.name)?.entry;
-      if (entry) checkSkuOffered(entry, account, sku.name, existing.model.name);
-    }
+    if (sku.type !== existing.sku.type) this.checkSku(account, existing.model.name, existing.served, sku);
     this.requireIdle(account);
-    const record: DeploymentRecord = { ...existing, sku, modifiedAt: ctx.now, etag: randomBytes(8).toString('hex') };
+    const record: DeploymentRecord = { ...existing, sku, modifiedAt: ctx.now, etag: randomUUID() };
     const op = this.startOperation(account, existing.name, 'update', ctx.now, record);
-    return { status: 202, json: deploymentJson(record, account.armId, 'Accepted'), headers: this.operationHeaders(ctx, account, op, true) };
+    return { status: 202, json: deploymentJson(record, account.armId, 'Accepted'), headers: this.operationHeaders(ctx, account, op) };
   }
 
   private remove(ctx: RequestContext): Reply {
@@ -166,20 +165,28 @@ export class DeploymentService {
     const existing = this.state.deployments.get(deploymentKey(account.name, ctx.params.deploymentName!));
     if (!existing) return { status: 204 };
     this.requireIdle(account);
+    // Recorded with 2023-05-01 and 2023-10-01-preview: the delete is synchronous, 200 with no body.
+    if ((ctx.query.get('api-version') ?? '') < '2024') {
+      this.state.deployments.delete(deploymentKey(account.name, existing.name));
+      this.state.markDirty();
+      return { status: 200 };
+    }
     existing.state = 'Deleting';
     const op = this.startOperation(account, existing.name, 'delete', ctx.now);
-    return { status: 202, headers: this.operationHeaders(ctx, account, op, true) };
+    return { status: 202, headers: this.operationHeaders(ctx, account, op) };
   }
 
-  private operationStatus(ctx: RequestContext): Reply {
-    const op = this.operation(ctx);
-    const status = op.status;
-    return { status: 200, json: armOperationJson(op.id, status, op.startedAt, status === 'InProgress' ? null : op.endsAt) };
-  }
-
+  /**
+   * `operationResults/{id}`: the `Azure-AsyncOperation` URL answers the operation's status (recorded `Running` ->
+   * `Succeeded`); with `operationResultResponseType=Location` (the `Location` URL) 202 until done, then the result.
+   */
   private operationResult(ctx: RequestContext): Reply {
     const op = this.operation(ctx);
-    if (op.status === 'InProgress') return { status: 202, headers: { location: this.operationUrl(ctx, op, 'operationResults') } };
+    if (ctx.query.get('operationResultResponseType') !== 'Location') {
+      const path = `/subscriptions/${ctx.params.subscriptionId ?? ''}/providers/Microsoft.CognitiveServices/locations/${ctx.params.location ?? ''}/operationResults/${op.id}`;
+      return { status: 200, json: armOperationJson(path, op.id, op.status, op.startedAt, op.status === 'Running' ? null : op.endsAt) };
+    }
+    if (op.status === 'Running') return { status: 202, headers: { location: this.operationUrl(ctx, op, true) } };
     if (op.kind === 'delete') return { status: 204 };
     const account = this.state.accounts.get(op.account)!;
     const deployment = this.state.deployments.get(deploymentKey(op.account, op.deployment));
@@ -193,24 +200,56 @@ export class DeploymentService {
     return op;
   }
 
-  private resolveDeployable(account: Account, model: DeploymentRecord['model'], now: number): { entry: ModelEntry; served: ModelRecord | null } {
+  /**
+   * What a PUT may deploy: a base model by its name and its one real version on a base-model SKU (never
+   * DeveloperTier); a fine-tuned model by `fine_tuned_model`, or a checkpoint by its `ftchkpt-` id, with version "1"
+   * on a SKU the seed lists for fine-tuned models of its base in this region. `source` (another account) deploys a
+   * fine-tuned model that lives there; a checkpoint deploys only where it lives (copy it first).
+   */
+  private resolveDeployable(account: Account, model: DeploymentRecord['model'], sku: DeploymentRecord['sku'], now: number): { served: ModelRecord | null } {
     let owner = account;
     if (model.source) {
       const source = this.state.findAccountByArmId(model.source);
       if (!source) throw invalidProperties(`The source resource '${model.source}' was not found or is not accessible.`);
+      if (model.name.startsWith('ftchkpt-')) {
+        throw new ApiError(400, 'DeploymentModelNotSupported', `The checkpoint '${model.name}' cannot be deployed from another resource. Copy it to this resource and deploy the copy (same name, no source).`);
+      }
       owner = source;
     }
-    const served = this.jobs.findModel(owner.name, model.name, now);
-    const entry = resolveModel(served?.baseModel ?? model.name);
-    if (!entry || (!served && entry.fineTuned)) {
-      throw new ApiError(400, 'DeploymentModelNotSupported', `Creating account deployment is not supported by the model '${model.name}'. The model is unknown in this resource${model.source ? ' or its source' : ''}.`);
+    const served = this.jobs.findModel(owner.name, model.name, now) ?? null;
+    if (served) {
+      if (model.version !== '1') throw new ApiError(400, 'DeploymentModelNotSupported', `The fine-tuned model '${model.name}' has only version '1', not '${model.version}'.`);
+      this.checkSku(account, model.name, served, sku);
+      return { served };
     }
-    return { entry: entry.entry, served: served ?? null };
+    const base = deployableBaseModel(model.name);
+    if (!base || base.version !== model.version) {
+      throw new ApiError(
+        400,
+        'DeploymentModelNotSupported',
+        `Creating account deployment is not supported by the model '${model.name}' version '${model.version}'. ${base ? `The model's version is '${base.version}'.` : `The model is unknown in this resource${model.source ? ' or its source' : ''}.`}`,
+      );
+    }
+    this.checkSku(account, model.name, null, sku);
+    return { served: null };
+  }
+
+  private checkSku(account: Account, modelName: string, served: ModelRecord | null, sku: DeploymentRecord['sku']): void {
+    let offered: readonly ServiceSku[];
+    if (served) {
+      const base: ServiceModel | undefined = resolveBaseModel(served.baseModel)?.model;
+      offered = base ? fineTunedSkusAt(base, account.region) : [];
+    } else {
+      offered = BASE_MODEL_SKUS;
+    }
+    if (!offered.includes(sku.type)) {
+      throw invalidProperties(`The specified SKU '${sku.name}' for model '${modelName}' is not supported in region '${account.region}'. Offered here: ${offered.join(', ') || 'none'}.`);
+    }
   }
 
   private requireIdle(account: Account): void {
     for (const op of this.state.operations.values()) {
-      if (op.account === account.name && op.status === 'InProgress') {
+      if (op.account === account.name && op.status === 'Running') {
         throw new ApiError(
           409,
           'RequestConflict',
@@ -222,40 +261,40 @@ export class DeploymentService {
 
   private startOperation(account: Account, deployment: string, kind: OperationRecord['kind'], now: number, pending?: DeploymentRecord): OperationRecord {
     const seconds = kind === 'create' ? this.timings.deploymentCreateSeconds : kind === 'update' ? this.timings.deploymentUpdateSeconds : this.timings.deploymentDeleteSeconds;
-    const op: OperationRecord = { id: newOperationId(), account: account.name, deployment, kind, startedAt: now, endsAt: now + seconds * 1000, status: 'InProgress' };
+    const op: OperationRecord = { id: newOperationId(), account: account.name, deployment, kind, startedAt: now, endsAt: now + seconds * 1000, status: 'Running' };
     if (pending) op.pending = pending;
     this.state.operations.set(op.id, op);
     this.state.markDirty();
     return op;
   }
 
-  private operationHeaders(ctx: RequestContext, account: Account, op: OperationRecord, withLocation: boolean): Record<string, string> {
-    const headers: Record<string, string> = { 'azure-asyncoperation': this.operationUrl(ctx, op, 'operationStatuses', account) };
-    if (withLocation) headers.location = this.operationUrl(ctx, op, 'operationResults', account);
-    return headers;
+  private operationHeaders(ctx: RequestContext, account: Account, op: OperationRecord): Record<string, string> {
+    return { 'azure-asyncoperation': this.operationUrl(ctx, op, false, account), location: this.operationUrl(ctx, op, true, account) };
   }
 
-  private operationUrl(ctx: RequestContext, op: OperationRecord, kind: 'operationStatuses' | 'operationResults', account = this.state.accounts.get(op.account)!): string {
-    const apiVersion = ctx.query.get('api-version') ?? '';
-    return `https://${ctx.req.headers.host ?? 'localhost'}/subscriptions/${account.subscriptionId}/providers/Microsoft.CognitiveServices/locations/${account.region}/${kind}/${op.id}?api-version=${encodeURIComponent(apiVersion)}`;
+  private operationUrl(ctx: RequestContext, op: OperationRecord, location: boolean, account = this.state.accounts.get(op.account)!): string {
+    const apiVersion = encodeURIComponent(ctx.query.get('api-version') ?? '');
+    const base = `https://${ctx.req.headers.host ?? 'localhost'}/subscriptions/${account.subscriptionId}/providers/Microsoft.CognitiveServices/locations/${account.region}/operationResults/${op.id}?api-version=${apiVersion}`;
+    return location ? `${base}&operationResultResponseType=Location` : base;
   }
 
   private json(account: Account, deployment: DeploymentRecord): unknown {
     let state: string = deployment.state;
-    const running = [...this.state.operations.values()].find((op) => op.account === account.name && op.deployment.toLowerCase() === deployment.name.toLowerCase() && op.status === 'InProgress');
-    if (running && running.kind !== 'delete') state = 'Creating';
+    const running = [...this.state.operations.values()].find((op) => op.account === account.name && op.deployment.toLowerCase() === deployment.name.toLowerCase() && op.status === 'Running');
+    if (running && running.kind !== 'delete') state = running.kind === 'create' ? 'Creating' : 'Accepted';
     return deploymentJson(deployment, account.armId, state);
   }
 }
 
-function parseSku(raw: unknown): { name: DeploymentType; capacity: number } {
+/** `sku.capacity` may come as a string: the recorded .NET request sent `"1"`, answered as the number 1. */
+function parseSku(raw: unknown): DeploymentRecord['sku'] {
   const sku = raw as { name?: unknown; capacity?: unknown } | undefined;
   if (typeof sku?.name !== 'string') throw invalidProperties("'sku.name' is required.");
-  const name = SKUS[sku.name.toLowerCase()];
-  if (!name) throw invalidProperties(`The SKU '${sku.name}' is not supported for fine-tuned deployments. Use Standard, GlobalStandard, DeveloperTier or ProvisionedManaged.`);
-  const capacity = sku.capacity ?? 1;
+  const type = SKUS[sku.name.toLowerCase()];
+  if (!type) throw invalidProperties(`The SKU '${sku.name}' is not supported. Use Standard, GlobalStandard, DataZoneStandard, DeveloperTier, ProvisionedManaged or GlobalProvisionedManaged.`);
+  const capacity = typeof sku.capacity === 'string' && /^\d+$/.test(sku.capacity) ? Number(sku.capacity) : (sku.capacity ?? 1);
   if (typeof capacity !== 'number' || !Number.isInteger(capacity) || capacity < 1) throw invalidProperties("'sku.capacity' must be a positive integer.");
-  return { name, capacity };
+  return { name: sku.name, type, capacity };
 }
 
 function parseModel(raw: unknown): DeploymentRecord['model'] {
@@ -263,14 +302,10 @@ function parseModel(raw: unknown): DeploymentRecord['model'] {
   if (!model || typeof model.name !== 'string' || model.name.length === 0) throw invalidProperties("'properties.model.name' is required.");
   const format = typeof model.format === 'string' ? model.format : 'OpenAI';
   if (format !== 'OpenAI') throw new ApiError(400, 'DeploymentModelNotSupported', `Model format '${format}' is not supported; use 'OpenAI'.`);
-  const parsed: DeploymentRecord['model'] = { format, name: model.name, version: typeof model.version === 'string' ? model.version : '1' };
+  if (model.version !== undefined && (typeof model.version !== 'string' || model.version.length === 0)) throw invalidProperties("'properties.model.version' must be a string.");
+  // Without a version ARM assigns the model's default: "1" for a fine-tuned model, a base model's current version.
+  const version = typeof model.version === 'string' ? model.version : (deployableBaseModel(model.name)?.version ?? '1');
+  const parsed: DeploymentRecord['model'] = { format, name: model.name, version };
   if (typeof model.source === 'string' && model.source.length > 0) parsed.source = model.source;
   return parsed;
-}
-
-function checkSkuOffered(entry: ModelEntry, account: Account, sku: DeploymentType, modelName: string): void {
-  const offered = deploymentTypesFor(entry, account.region);
-  if (!offered.includes(sku)) {
-    throw invalidProperties(`The specified SKU '${sku}' for model '${modelName}' is not supported in region '${account.region}'. Offered here: ${offered.join(', ') || 'none'}.`);
-  }
 }

@@ -1,19 +1,21 @@
 /**
- * Files: multipart upload, import from a URL (file:// or http), get, list, content, delete, on both URL families.
- * A fine-tune file is validated when its content arrives and reports `pending` until the emulated processing
- * time has passed, then `processed` or `error` (with the problem, naming the line, in `status_details`).
+ * Files: multipart upload, import from an https URL (dated family only), get, list, content, delete, on both URL
+ * families. A fine-tune file is validated when its content arrives and reports `pending` until the emulated
+ * processing time has passed, then `processed` or `error` (with the problem, naming the line, in `status_details`).
  */
+import { get as httpsGet } from 'node:https';
 import { readFile } from 'node:fs/promises';
+import { rootCertificates } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import busboy from 'busboy';
 import type { EmulatedClock } from './clock';
 import type { Timings } from './config';
 import { enforceFileQuota } from './quotas';
 import { createdReply, pageAfter, type Dispatcher, type RequestContext, type Reply } from './server';
-import { ApiError, estimateTokens, fileDeletedJson, fileJson, invalidPayload, listJson, newFileId, notFound, unexpectedEntityState } from './shapes';
+import { UPLOAD_PURPOSES } from './service';
+import { ApiError, estimateTokens, fileDeletedJson, fileJson, invalidPayload, listJson, newFileId, notFound, unexpectedEntityState, type Family } from './shapes';
 import type { Account, EmulatorState, ExampleFormat, FileRecord, FileValidation } from './state';
 
-const UPLOAD_PURPOSES = new Set(['fine-tune', 'assistants', 'batch', 'evals', 'user_data', 'vision']);
 const MAX_FILE_BYTES = 512 * 1024 * 1024;
 const MIN_TRAINING_EXAMPLES = 10;
 
@@ -27,6 +29,10 @@ export class FileService {
     private readonly state: EmulatorState,
     private readonly clock: EmulatedClock,
     private readonly timings: Timings,
+    /** PEM of the emulator's certificate: imports trust it besides the system roots (the emulator's blob store). */
+    private readonly trustedCa: string,
+    /** False in lenient mode: imports may then also read http:// and file:// URLs. */
+    private readonly strict: boolean,
   ) {}
 
   register(d: Dispatcher): void {
@@ -57,7 +63,7 @@ export class FileService {
   /** A file of this account, or a 404 naming it. */
   find(account: Account, id: string): FileRecord {
     const file = this.state.files.get(id);
-    if (!file || file.account !== account.name) throw notFound(`File with id '${id}' not found.`);
+    if (!file || file.account !== account.name) throw notFound();
     return file;
   }
 
@@ -90,11 +96,12 @@ export class FileService {
     const form = await readMultipart(ctx);
     const purpose = form.fields.get('purpose');
     if (!purpose) throw invalidPayload("'purpose' is a required form field.", 'purpose');
-    if (!UPLOAD_PURPOSES.has(purpose)) throw invalidPayload(`'${purpose}' is not a supported purpose. Supported: ${[...UPLOAD_PURPOSES].join(', ')}.`, 'purpose');
+    checkPurpose(purpose, ctx.family!);
     if (!form.file) throw invalidPayload("'file' is a required form field.", 'file');
     enforceFileQuota(account, this.state.files.values(), purpose, form.file.content.length);
     const file = this.store(account, form.file.filename, purpose, form.file.content, ctx.now);
-    const seconds = form.fields.get('expires_after[seconds]');
+    // The dated spec names the form fields `expires_after.seconds`; the openai SDK sends `expires_after[seconds]`.
+    const seconds = form.fields.get('expires_after[seconds]') ?? form.fields.get('expires_after.seconds');
     if (seconds !== undefined) {
       const n = Number(seconds);
       if (!Number.isInteger(n) || n < 1_209_600 || n > 2_592_000) throw invalidPayload('expires_after[seconds] must be between 1209600 and 2592000.', 'expires_after');
@@ -107,14 +114,19 @@ export class FileService {
     const account = ctx.account!;
     const body = await ctx.json();
     const { purpose, filename, content_url: contentUrl } = body;
-    if (typeof purpose !== 'string' || !UPLOAD_PURPOSES.has(purpose)) throw invalidPayload("'purpose' must be one of the supported purposes.", 'purpose');
+    if (typeof purpose !== 'string') throw invalidPayload("'purpose' is required.", 'purpose');
+    checkPurpose(purpose, 'dated');
     if (typeof filename !== 'string' || filename.length === 0) throw invalidPayload("'filename' is required.", 'filename');
-    if (typeof contentUrl !== 'string' || !/^(file|https?):/i.test(contentUrl)) throw invalidPayload("'content_url' must be a file://, http:// or https:// URL.", 'content_url');
+    // Azure downloads the content itself, from the internet: a SAS blob URL or another https URL it can GET.
+    const schemes = this.strict ? /^https:\/\//i : /^(file:|https?:\/\/)/i;
+    if (typeof contentUrl !== 'string' || !schemes.test(contentUrl)) {
+      throw invalidPayload("'content_url' must be an https:// URL the service can download (for example a blob SAS URL).", 'content_url');
+    }
     enforceFileQuota(account, this.state.files.values(), purpose, 0);
     const file: FileRecord = { id: newFileId(), account: account.name, filename, purpose, bytes: 0, createdAt: ctx.now, readyAt: ctx.now, content: null };
     this.state.files.set(file.id, file);
     this.state.markDirty();
-    void download(contentUrl).then(
+    void download(contentUrl, this.trustedCa).then(
       (content) => {
         if (!this.state.files.has(file.id)) return;
         if (content.length > MAX_FILE_BYTES) {
@@ -143,7 +155,7 @@ export class FileService {
     files.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
     if (order !== 'asc') files.reverse();
     const { data, hasMore } = pageAfter(files, ctx.query, 10_000, 10_000);
-    return { status: 200, json: listJson(ctx.family!, data.map((f) => fileJson(f, this.status(f, ctx.now)) as { id: string }), hasMore, false) };
+    return { status: 200, json: listJson(ctx.family!, 'files', data.map((f) => fileJson(f, this.status(f, ctx.now)) as { id: string }), hasMore) };
   }
 
   private get(ctx: RequestContext): Reply {
@@ -157,12 +169,19 @@ export class FileService {
     return { status: 200, raw: file.content, contentType: 'application/octet-stream' };
   }
 
+  /** The recordings: 200 `deleted: true`, and 200 `deleted: false` when the file was already deleted. */
   private remove(ctx: RequestContext): Reply {
-    const file = this.find(ctx.account!, ctx.params.fileId!);
+    const id = ctx.params.fileId!;
+    const deleted = this.state.deletedFiles.get(id);
+    if (deleted && deleted.account === ctx.account!.name) return { status: 200, json: fileDeletedJson(id, false) };
+    const file = this.find(ctx.account!, id);
     this.state.files.delete(file.id);
+    this.state.deletedFiles.set(file.id, { id: file.id, account: file.account });
     this.validations.delete(file.id);
     this.state.markDirty();
-    return { status: 200, json: fileDeletedJson(file.id) };
+    // Recorded with 2024-05-01-preview: 204 without a body (2025-01-01-preview and later: 200 with deleted: true).
+    if (ctx.family === 'dated' && (ctx.query.get('api-version') ?? '') < '2024-06-01') return { status: 204 };
+    return { status: 200, json: fileDeletedJson(file.id, true) };
   }
 
   private store(account: Account, filename: string, purpose: string, content: Buffer, now: number): FileRecord {
@@ -173,7 +192,8 @@ export class FileService {
       purpose,
       bytes: content.length,
       createdAt: now,
-      readyAt: now + this.timings.fileProcessingSeconds * 1000,
+      // Recorded: a fine-tune file answers `pending` (validation runs); a batch file is `processed` at once.
+      readyAt: purpose === 'fine-tune' ? now + this.timings.fileProcessingSeconds * 1000 : now,
       content,
     };
     this.state.files.set(file.id, file);
@@ -185,7 +205,8 @@ export class FileService {
   private noteValidationProblem(file: FileRecord): void {
     if (file.purpose !== 'fine-tune') return;
     const v = this.validation(file);
-    if (!v.ok) file.problem = v.problem;
+    // Azure's wording (recorded): "Validation of jsonl file failed: ..."; the emulator's detail names the line.
+    if (!v.ok) file.problem = `Validation of jsonl file failed: ${v.problem ?? 'invalid content'}`;
   }
 }
 
@@ -211,15 +232,42 @@ async function readMultipart(ctx: RequestContext): Promise<{ fields: Map<string,
       else resolve(file ? { fields, file } : { fields });
     });
     parser.on('error', () => reject(invalidPayload('The multipart body is malformed.')));
-    ctx.req.pipe(parser);
+    ctx.stream().pipe(parser);
   });
 }
 
-async function download(url: string): Promise<Buffer> {
+function checkPurpose(purpose: string, family: Family): void {
+  const allowed = UPLOAD_PURPOSES[family];
+  if (!allowed.has(purpose)) throw invalidPayload(`'${purpose}' is not a supported purpose. Supported: ${[...allowed].join(', ')}.`, 'purpose');
+}
+
+/** Downloads an import's content (https, trusting the system roots and the emulator's own certificate). */
+async function download(url: string, trustedCa: string): Promise<Buffer> {
   if (url.toLowerCase().startsWith('file:')) return readFile(fileURLToPath(url));
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`GET ${url} answered ${response.status}`);
-  return Buffer.from(await response.arrayBuffer());
+  if (url.toLowerCase().startsWith('http:')) {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`GET ${url} answered ${response.status}`);
+    return Buffer.from(await response.arrayBuffer());
+  }
+  return new Promise((resolve, reject) => {
+    const request = httpsGet(url, { ca: [...rootCertificates, trustedCa] }, (response) => {
+      if (response.statusCode !== 200) {
+        response.resume();
+        reject(new Error(`GET ${new URL(url).origin}${new URL(url).pathname} answered ${response.statusCode ?? 0}`));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      response.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > MAX_FILE_BYTES) request.destroy(new Error(`the content at the URL is larger than ${MAX_FILE_BYTES} bytes`));
+        else chunks.push(c);
+      });
+      response.on('end', () => resolve(Buffer.concat(chunks)));
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+  });
 }
 
 /**
@@ -244,7 +292,8 @@ export function validateTrainingJsonl(content: Buffer): FileValidation {
     try {
       parsed = JSON.parse(line);
     } catch {
-      return fail(`line ${lineNo}: not valid JSON.`);
+      // Azure's wording, with its 0-based line number (recorded: "Deserialization of line #0 failed.").
+      return fail(`Deserialization of line #${lineNo - 1} failed.`);
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return fail(`line ${lineNo}: each line must be a JSON object.`);
     const example = exampleOf(parsed as Record<string, unknown>);

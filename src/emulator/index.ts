@@ -3,7 +3,7 @@
  * families) over http, Azure Resource Manager deployments over https, for the real `openai` and
  * `@azure/arm-cognitiveservices` clients. Standalone: it imports nothing from the pipeline but the catalogue.
  */
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createControl, registerAdminRoutes, type EmulatorControl } from './admin';
@@ -22,7 +22,8 @@ export type { EmulatorOptions, AccountConfig } from './config';
 export { DEFAULT_ACCOUNTS, DEFAULT_API_KEYS, DEFAULT_TOKEN, loadEmulatorConfig } from './config';
 export type { EmulatorControl, RequestLogFilter, StateDump } from './admin';
 export type { FaultRule, ActiveFault } from './faults';
-export type { RequestLogEntry } from './server';
+export type { Exchange, ExchangeListener, RequestLogEntry } from './server';
+export { ARM_API_VERSIONS, DATED_API_VERSIONS, SERVICE_MODELS, UPLOAD_PURPOSES, V1_API_VERSIONS } from './service';
 
 export interface EmulatedAccount extends AccountConfig {
   /** ARM id: `/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.CognitiveServices/accounts/{name}`. */
@@ -64,23 +65,29 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const writer = o.stateFile ? new StateFileWriter(o.stateFile, () => state.toJSON(clock.now())) : undefined;
   if (writer) state.onDirty(() => writer.schedule());
 
+  const certificate = await loadOrCreateCertificate(o.certDir);
   const faults = new FaultInjector(o.faultSeed, o.faults);
-  const dispatcher = new Dispatcher({ state, clock, faults, acceptedTokens: new Set(o.acceptedTokens) });
-  const files = new FileService(state, clock, o.timings);
+  const dispatcher = new Dispatcher({ state, clock, faults, acceptedTokens: new Set(o.acceptedTokens), strict: o.strict });
+  const files = new FileService(state, clock, o.timings, certificate.cert, o.strict);
   const jobs = new JobService(state, files, o.timings);
   const deployments = new DeploymentService(state, jobs, o.timings);
   files.register(dispatcher);
   jobs.register(dispatcher);
   deployments.register(dispatcher);
   new InferenceService(deployments).register(dispatcher);
-  const control = createControl({ state, clock, faults, dispatcher, files, jobs, deployments });
+  const blobs = new Map<string, Buffer>();
+  let armBaseUrl = '';
+  const control = createControl({ state, clock, faults, dispatcher, files, jobs, deployments, blobs, blobBaseUrl: () => `${armBaseUrl}${BLOB_PREFIX}` });
   registerAdminRoutes(dispatcher, control);
 
-  const certificate = await loadOrCreateCertificate(o.certDir);
   const dataServer = o.dataPlaneHttps
     ? createHttpsServer({ cert: certificate.cert, key: certificate.key, keepAliveTimeout: 30_000 }, dispatcher.handleData)
     : createHttpServer({ keepAliveTimeout: 30_000 }, dispatcher.handleData);
-  const armServer = createHttpsServer({ cert: certificate.cert, key: certificate.key, keepAliveTimeout: 30_000 }, dispatcher.handleArm);
+  // The https server also plays Azure Blob Storage for imports (`control.putBlob`): unauthenticated GETs of stored blobs.
+  const armServer = createHttpsServer({ cert: certificate.cert, key: certificate.key, keepAliveTimeout: 30_000 }, (req, res) => {
+    if (req.method === 'GET' && req.url?.startsWith(`${BLOB_PREFIX}/`)) return serveBlob(blobs, req.url.slice(BLOB_PREFIX.length + 1).split('?')[0]!, res);
+    dispatcher.handleArm(req, res);
+  });
   let dataPort: number;
   let armPort: number;
   try {
@@ -93,6 +100,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   }
 
   const urlHost = o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host.includes(':') ? `[${o.host}]` : o.host;
+  armBaseUrl = `https://${urlHost}:${armPort}`;
   const dataPlaneUrl = `${o.dataPlaneHttps ? 'https' : 'http'}://${urlHost}:${dataPort}`;
   const emulated: EmulatedAccount[] = [...accounts.values()].map((a) => ({ ...a, endpoint: `${dataPlaneUrl}/${a.name}` }));
   const account = (name: string): EmulatedAccount => {
@@ -116,6 +124,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       certificate.dispose();
     },
   };
+}
+
+const BLOB_PREFIX = '/ftpipe-emulator-blobs';
+
+function serveBlob(blobs: Map<string, Buffer>, name: string, res: ServerResponse): void {
+  const blob = blobs.get(decodeURIComponent(name));
+  if (!blob) {
+    res.writeHead(404, { 'content-type': 'application/xml' }).end('<?xml version="1.0" encoding="utf-8"?><Error><Code>BlobNotFound</Code><Message>The specified blob does not exist.</Message></Error>');
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': blob.length }).end(blob);
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {

@@ -13,7 +13,11 @@ import { createHash } from 'node:crypto';
 import type { DeploymentService } from './deployments';
 import { messageText } from './files';
 import type { Dispatcher, RequestContext, Reply } from './server';
-import { chatCompletionJson, chatCompletionStream, estimateTokens, invalidPayload } from './shapes';
+import { deployableBaseModel, resolveBaseModel } from './service';
+import { ApiError, chatCompletionJson, chatCompletionStream, estimateTokens, invalidPayload } from './shapes';
+
+/** Parameters o-series (reasoning) models refuse; `max_tokens` is replaced there by `max_completion_tokens`. */
+const REASONING_REFUSED = ['temperature', 'top_p', 'presence_penalty', 'frequency_penalty', 'logprobs', 'top_logprobs', 'logit_bias', 'max_tokens'] as const;
 import type { ModelRecord } from './state';
 
 export class InferenceService {
@@ -31,6 +35,20 @@ export class InferenceService {
     const messages = body.messages;
     if (!Array.isArray(messages) || messages.length === 0) throw invalidPayload("'messages' must be a non-empty array.", 'messages');
     const deployment = this.deployments.serving(ctx.account!, deploymentName, ctx.now);
+    const base = deployment.served ? resolveBaseModel(deployment.served.baseModel)?.model : deployableBaseModel(deployment.model.name);
+    if (base?.reasoning) {
+      for (const param of REASONING_REFUSED) {
+        if (body[param] === undefined || body[param] === null) continue;
+        throw new ApiError(
+          400,
+          'unsupported_parameter',
+          param === 'max_tokens'
+            ? "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead."
+            : `Unsupported parameter: '${param}' is not supported with this model.`,
+          param,
+        );
+      }
+    }
     const texts = messages.map((m: unknown) => ({
       role: (m as { role?: unknown } | null)?.role,
       text: messageText((m as { content?: unknown } | null)?.content),

@@ -1,10 +1,9 @@
 /**
- * Fine-tuning jobs: create, list (with metadata filter), get, cancel, pause, resume, delete, events, checkpoints,
- * and the preview checkpoint copy. A job's status is a function of emulated time, advanced lazily on every read:
- * pending (file validation) -> queued -> running (one step per `plan.stepMs`) -> succeeded, with pausing/paused/
- * resuming in between when asked.
+ * Fine-tuning jobs: create, list, get, cancel, pause, resume, delete, events, checkpoints, and the preview checkpoint
+ * copy, per URL family (see `parseCreate`). A job's status is a function of emulated time, advanced lazily on every
+ * read: pending (file validation and queue) -> running (one step per `plan.stepMs`) -> succeeded, with pausing/
+ * paused/resuming in between when asked. The statuses and shapes are the recordings' (never `queued`).
  */
-import { normalizeRegion, resolveModel, trainingTypesFor, versionedModelId, type ModelEntry, type TrainingType } from '../catalog';
 import type { Timings } from './config';
 import type { FileService } from './files';
 import { enforceJobQuota } from './quotas';
@@ -20,9 +19,11 @@ import {
   newEventId,
   newJobId,
   notFound,
+  presentMetrics,
   unexpectedEntityState,
 } from './shapes';
-import type { Account, CopyRecord, EmulatorState, ExampleFormat, JobEventRecord, JobRecord, JobStatus, ModelRecord } from './state';
+import { normalizeRegion, resolveBaseModel, trainingTypesAt, type ServiceModel, type ServiceTrainingType } from './service';
+import type { Account, CheckpointRecord, CopyRecord, EmulatorState, ExampleFormat, FileRecord, JobEventRecord, JobRecord, JobStatus, ModelRecord } from './state';
 import {
   AUTO_EPOCHS,
   AUTO_LEARNING_RATE_MULTIPLIER,
@@ -35,18 +36,21 @@ import {
 } from './training';
 
 const TERMINAL: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'cancelled']);
+/** The final model plus the two epochs before it stay deployable (seed: fine-tuning REST guide). */
 const KEPT_CHECKPOINTS = 3;
 const METHOD_FORMATS: Record<JobRecord['method'], ExampleFormat> = { supervised: 'chat', dpo: 'preference', reinforcement: 'reinforcement' };
-const TRAINING_TYPES: Record<string, TrainingType> = {
-  standard: 'Standard',
-  global: 'Global',
-  globalstandard: 'Global',
-  developer: 'Developer',
-  developertier: 'Developer',
+/** `trainingType` as the seed spells it (case-insensitive) -> the tier, and Azure's spelling in its answers. */
+const TRAINING_TYPES: Record<string, { tier: ServiceTrainingType; echo: string }> = {
+  standard: { tier: 'Standard', echo: 'standard' },
+  globalstandard: { tier: 'Global', echo: 'globalStandard' },
+  developertier: { tier: 'Developer', echo: 'developerTier' },
 };
+/** Recorded `estimated_finish` - `created_at` of freshly created jobs: sent from creation, never updated. */
+const ESTIMATED_FINISH_AFTER_MS = 900_000;
 /** A continued model starts its new curve half an epoch in: it already knows the task's format. */
 const CONTINUATION_HEAD_START_EPOCHS = 0.5;
 const COPY_HEADER = 'aoai-copy-ft-checkpoints';
+/** `AzureFineTuneReinforcementMethod.grader`: anyOf these four (v1 spec). */
 const GRADER_TYPES = new Set(['string_check', 'text_similarity', 'score_model', 'multi']);
 
 export class JobService {
@@ -60,16 +64,16 @@ export class JobService {
     const both = ['dated', 'v1'] as const;
     d.data('jobs.create', 'POST', '/fine_tuning/jobs', both, (ctx) => this.create(ctx));
     d.data('jobs.list', 'GET', '/fine_tuning/jobs', both, (ctx) => this.list(ctx));
-    d.data('jobs.get', 'GET', '/fine_tuning/jobs/:jobId', both, (ctx) => ({ status: 200, json: jobJson(this.find(ctx)) }));
+    d.data('jobs.get', 'GET', '/fine_tuning/jobs/:jobId', both, (ctx) => ({ status: 200, json: jobJson(this.find(ctx), ctx.family!) }));
     d.data('jobs.delete', 'DELETE', '/fine_tuning/jobs/:jobId', ['dated'], (ctx) => this.remove(ctx));
     d.data('jobs.cancel', 'POST', '/fine_tuning/jobs/:jobId/cancel', both, (ctx) => this.cancel(ctx));
     d.data('jobs.pause', 'POST', '/fine_tuning/jobs/:jobId/pause', both, (ctx) => this.pause(ctx));
     d.data('jobs.resume', 'POST', '/fine_tuning/jobs/:jobId/resume', both, (ctx) => this.resume(ctx));
-    // The specs say GET; the docs' curl examples use POST. Both are served.
-    for (const method of ['GET', 'POST'] as const) {
-      d.data('jobs.events', method, '/fine_tuning/jobs/:jobId/events', both, (ctx) => this.events(ctx));
-      d.data('jobs.checkpoints', method, '/fine_tuning/jobs/:jobId/checkpoints', both, (ctx) => this.checkpoints(ctx));
-    }
+    d.data('jobs.events', 'GET', '/fine_tuning/jobs/:jobId/events', both, (ctx) => this.events(ctx));
+    d.data('jobs.checkpoints', 'GET', '/fine_tuning/jobs/:jobId/checkpoints', both, (ctx) => this.checkpoints(ctx));
+    // The specs say GET; the seed's v1 curl examples use POST, so v1 serves both.
+    d.data('jobs.events', 'POST', '/fine_tuning/jobs/:jobId/events', ['v1'], (ctx) => this.events(ctx));
+    d.data('jobs.checkpoints', 'POST', '/fine_tuning/jobs/:jobId/checkpoints', ['v1'], (ctx) => this.checkpoints(ctx));
     d.data('checkpoints.copy', 'POST', '/fine_tuning/jobs/:jobId/checkpoints/:checkpointId/copy', ['v1'], (ctx) => this.copy(ctx));
     d.data('checkpoints.copyStatus', 'GET', '/fine_tuning/jobs/:jobId/checkpoints/:checkpointId/copy', ['v1'], (ctx) => this.copyStatus(ctx));
   }
@@ -83,12 +87,14 @@ export class JobService {
   /** Fails a job as the service would (control API): for tests of how a pipeline handles a failed job. */
   fail(jobId: string, now: number, code: string, message: string): JobRecord {
     const job = this.state.jobs.get(jobId);
-    if (!job) throw notFound(`Fine-tuning job '${jobId}' was not found.`);
+    if (!job) throw notFound();
     this.refresh(job, now);
     if (TERMINAL.has(job.status)) throw unexpectedEntityState(`Job '${job.id}' is already ${job.status}.`);
     this.enter(job, 'failed', now);
     job.finishedAt = now;
     job.error = { code, message, param: null };
+    // The recordings: a failed (or paused) job lists a results file with the steps it trained.
+    job.resultFiles = [this.resultsFile(job, now).id];
     job.events.push({ id: newEventId(), createdAt: now, level: 'error', message, type: 'message' });
     this.state.markDirty();
     return job;
@@ -98,19 +104,14 @@ export class JobService {
   refresh(job: JobRecord, now: number): void {
     const before = `${job.status}/${job.stepsDone}`;
     for (;;) {
-      if (job.status === 'pending') {
-        const t = job.phaseStartedAt + this.timings.jobValidationSeconds * 1000;
-        if (now < t) break;
-        this.enter(job, 'queued', t);
-        this.event(job, t, 'Files validated, moving job to queued state');
-      } else if (job.status === 'queued' || job.status === 'resuming') {
-        const wait = job.status === 'queued' ? this.timings.jobQueueSeconds : this.timings.resumeSeconds;
+      if (job.status === 'pending' || job.status === 'resuming') {
+        const wait = job.status === 'pending' ? this.timings.jobValidationSeconds + this.timings.jobQueueSeconds : this.timings.resumeSeconds;
         const t = job.phaseStartedAt + wait * 1000;
         if (now < t) break;
         const resumed = job.status === 'resuming';
         this.enter(job, 'running', t);
-        job.estimatedFinish = t + (job.plan.totalSteps - job.stepsDone) * job.plan.stepMs;
-        this.event(job, t, resumed ? 'Fine-tuning job resumed' : 'Fine-tuning job started');
+        job.trainingStartedAt ??= t;
+        this.event(job, t, resumed ? 'Job resumed.' : 'Job started.');
       } else if (job.status === 'running') {
         this.train(job, now);
         break;
@@ -118,8 +119,9 @@ export class JobService {
         const t = job.phaseStartedAt + this.timings.pauseSeconds * 1000;
         if (now < t) break;
         this.enter(job, 'paused', t);
-        this.addCheckpoint(job, job.stepsDone, t);
-        this.event(job, t, `Fine-tuning job paused at step ${job.stepsDone}; a deployable checkpoint was created`);
+        this.addCheckpoint(job, job.stepsDone, t, true);
+        job.resultFiles = [this.resultsFile(job, t).id];
+        this.event(job, t, `Job paused at step ${job.stepsDone}; a deployable checkpoint was created.`);
         break;
       } else {
         break;
@@ -131,31 +133,28 @@ export class JobService {
   private find(ctx: RequestContext): JobRecord {
     const id = ctx.params.jobId!;
     const job = this.state.jobs.get(id);
-    if (!job || job.account !== ctx.account!.name) throw notFound(`Fine-tuning job '${id}' was not found.`);
+    if (!job || job.account !== ctx.account!.name) throw notFound();
     this.refresh(job, ctx.now);
     return job;
   }
 
   private async create(ctx: RequestContext): Promise<Reply> {
     const account = ctx.account!;
-    const body = await ctx.json();
-    const base = this.resolveBase(account, body.model, ctx.now);
-    const trainingType = resolveTrainingType(base.entry, account, body.trainingType);
-    const method = resolveMethod(base.entry, body.method);
-    const training = this.files.requireTrainingFile(account, body.training_file, 'training_file', ctx.now);
-    const validation =
-      body.validation_file === undefined || body.validation_file === null ? undefined : this.files.requireTrainingFile(account, body.validation_file, 'validation_file', ctx.now);
+    const request = parseCreate(await ctx.json(), ctx.family!);
+    const base = this.resolveBase(account, request.model, ctx.now);
+    const trainingType = resolveTrainingType(base.model, account, request.trainingType);
+    if (!base.model.methods.includes(request.method)) {
+      throw invalidPayload(`The base model '${base.model.id}' does not support ${request.method} fine-tuning.`, 'method');
+    }
+    const training = this.files.requireTrainingFile(account, request.trainingFile, 'training_file', ctx.now);
+    const validation = request.validationFile === undefined ? undefined : this.files.requireTrainingFile(account, request.validationFile, 'validation_file', ctx.now);
     for (const [param, file] of [['training_file', training], ['validation_file', validation]] as const) {
-      if (file && file.validation.format !== METHOD_FORMATS[method]) {
-        throw invalidPayload(`The ${param} '${file.file.id}' holds ${file.validation.format ?? 'unknown'}-format examples; method '${method}' needs ${METHOD_FORMATS[method]} format.`, param);
+      if (file && file.validation.format !== METHOD_FORMATS[request.method]) {
+        throw invalidPayload(`The ${param} '${file.file.id}' holds ${file.validation.format ?? 'unknown'}-format examples; method '${request.method}' needs ${METHOD_FORMATS[request.method]} format.`, param);
       }
     }
-    const seed = resolveSeed(body.seed);
-    const suffix = resolveSuffix(body.suffix);
-    const metadata = resolveMetadata(body.metadata);
-    const { hyperparameters: methodHyper, ...methodSettings } = (body.method as Record<string, Record<string, unknown> | undefined> | undefined)?.[method] ?? {};
-    // Top-level hyperparameters (where Azure documents prompt_loss_weight) merged under the method's own.
-    const hyper = resolveHyperparameters(mergeObjects(body.hyperparameters, methodHyper), training.validation.examples);
+    const seed = request.seed ?? Math.floor(Math.random() * 2_147_483_647);
+    const { resolved: hyper, auto } = resolveHyperparameters(request.hyperparameters, training.validation.examples);
     const accountJobs = [...this.state.jobs.values()].filter((j) => j.account === account.name);
     for (const j of accountJobs) this.refresh(j, ctx.now);
     enforceJobQuota(account, accountJobs);
@@ -177,25 +176,27 @@ export class JobService {
       account: account.name,
       createdAt: ctx.now,
       status: 'pending',
-      model: body.model as string,
-      baseModel: base.entry.id,
-      plannedModelName: `${versionedModelId(base.entry)}.ft-${id.slice('ftjob-'.length)}${suffix ? `-${suffix}` : ''}`,
+      model: base.echo,
+      baseModel: base.model.id,
+      plannedModelName: `${base.versionedId}.ft-${id.slice('ftjob-'.length)}${request.suffix ? `-${request.suffix}` : ''}`,
       fineTunedModel: null,
       finishedAt: null,
-      estimatedFinish: null,
+      estimatedFinish: ctx.now + ESTIMATED_FINISH_AFTER_MS,
       trainingFile: training.file.id,
       validationFile: validation?.file.id ?? null,
       resultFiles: [],
       trainedTokens: null,
       seed,
       hyperparameters: hyper,
-      method,
-      methodSettings,
-      trainingType,
-      suffix,
-      metadata,
+      autoHyperparameters: auto,
+      method: request.method,
+      methodSettings: request.methodSettings,
+      trainingType: trainingType?.echo ?? null,
+      suffix: request.suffix ?? null,
+      metadata: request.metadata ?? null,
       error: null,
       plan,
+      trainingStartedAt: null,
       phaseStartedAt: ctx.now,
       stepsAtPhaseStart: 0,
       stepsDone: 0,
@@ -204,42 +205,40 @@ export class JobService {
       knowledge: { ...base.parent?.knowledge, ...training.validation.references, ...validation?.validation.references },
     };
     this.state.jobs.set(id, job);
-    this.event(job, ctx.now, `Created fine-tuning job: ${id}`);
-    this.event(job, ctx.now, `Validating training file: ${job.trainingFile}${job.validationFile ? ` and validation file: ${job.validationFile}` : ''}`);
+    this.event(job, ctx.now, 'Job enqueued. Waiting for jobs ahead to complete.');
     this.state.markDirty();
-    return createdReply(ctx, jobJson(job), `/fine_tuning/jobs/${id}`);
+    return createdReply(ctx, jobJson(job, ctx.family!), `/fine_tuning/${id}`);
   }
 
-  private resolveBase(account: Account, model: unknown, now: number): { entry: ModelEntry; parent?: ModelRecord } {
-    if (typeof model !== 'string' || model.length === 0) throw invalidPayload("'model' is required.", 'model');
+  /**
+   * The base of a new job: a base model by name or versioned name, or (continuous fine-tuning) a fine-tuned model
+   * or checkpoint id of this account. `...:ckpt-step-N` names are not model ids the service takes.
+   */
+  private resolveBase(account: Account, model: string, now: number): { model: ServiceModel; versionedId: string; echo: string; parent?: ModelRecord } {
     const parent = this.findModel(account.name, model, now);
     if (parent) {
-      const entry = resolveModel(parent.baseModel)?.entry;
-      if (entry) return { entry, parent };
+      const base = resolveBaseModel(parent.baseModel);
+      if (base) return { ...base, echo: model, parent };
     }
-    const resolved = resolveModel(model);
-    if (!resolved) throw invalidPayload('The specified base model does not support fine-tuning.', 'model');
-    if (resolved.fineTuned) throw invalidPayload(`The fine-tuned model '${model}' was not found in this resource.`, 'model');
-    return { entry: resolved.entry };
+    const base = resolveBaseModel(model);
+    if (!base) throw invalidPayload('The specified base model does not support fine-tuning.', 'model');
+    return { ...base, echo: base.versionedId };
   }
 
   private list(ctx: RequestContext): Reply {
     const account = ctx.account!;
-    const filters: [string, string][] = [];
-    for (const [key, value] of ctx.query) {
-      const m = /^metadata\[(.+)\]$/.exec(key);
-      if (m) filters.push([m[1]!, value]);
-    }
-    const jobs = [...this.state.jobs.values()]
-      .filter((j) => j.account === account.name && filters.every(([k, v]) => j.metadata?.[k] === v))
-      .sort((a, b) => b.createdAt - a.createdAt || b.id.localeCompare(a.id));
+    // Neither family documents a metadata filter on this list (only `after` and `limit`): it is not applied.
+    const jobs = [...this.state.jobs.values()].filter((j) => j.account === account.name).sort((a, b) => b.createdAt - a.createdAt || b.id.localeCompare(a.id));
     for (const job of jobs) this.refresh(job, ctx.now);
     const { data, hasMore } = pageAfter(jobs, ctx.query, 20, 100);
-    return { status: 200, json: listJson(ctx.family!, data.map((j) => jobJson(j) as { id: string }), hasMore, true) };
+    return { status: 200, json: listJson(ctx.family!, 'jobs', data.map((j) => jobJson(j, ctx.family!) as { id: string }), hasMore) };
   }
 
+  /** Dated only. The recordings: 204 even for an id that does not exist; a later GET is 404. */
   private remove(ctx: RequestContext): Reply {
-    const job = this.find(ctx);
+    const job = this.state.jobs.get(ctx.params.jobId!);
+    if (!job || job.account !== ctx.account!.name) return { status: 204 };
+    this.refresh(job, ctx.now);
     if (!TERMINAL.has(job.status)) throw unexpectedEntityState(`Job '${job.id}' is ${job.status}; only a succeeded, failed or cancelled job can be deleted. Cancel it first.`);
     this.state.jobs.delete(job.id);
     this.state.markDirty();
@@ -251,9 +250,9 @@ export class JobService {
     if (TERMINAL.has(job.status)) throw unexpectedEntityState(`Job '${job.id}' has already ${job.status === 'cancelled' ? 'been cancelled' : job.status}; it cannot be cancelled.`);
     this.enter(job, 'cancelled', ctx.now);
     job.finishedAt = ctx.now;
-    this.event(job, ctx.now, 'Fine-tuning job cancelled');
+    this.event(job, ctx.now, 'Job cancelled.');
     this.state.markDirty();
-    return { status: 200, json: jobJson(job) };
+    return { status: 200, json: jobJson(job, ctx.family!) };
   }
 
   private pause(ctx: RequestContext): Reply {
@@ -262,32 +261,32 @@ export class JobService {
       throw unexpectedEntityState(`Job '${job.id}' cannot be paused: pause is allowed only for a running job that has trained at least one step (status: ${job.status}, steps: ${job.stepsDone}).`);
     }
     this.enter(job, 'pausing', ctx.now);
-    this.event(job, ctx.now, `Pausing fine-tuning job at step ${job.stepsDone}`);
+    this.event(job, ctx.now, `Pausing job at step ${job.stepsDone}.`);
     this.state.markDirty();
-    return { status: 200, json: jobJson(job) };
+    return { status: 200, json: jobJson(job, ctx.family!) };
   }
 
   private resume(ctx: RequestContext): Reply {
     const job = this.find(ctx);
     if (job.status !== 'paused') throw unexpectedEntityState(`Job '${job.id}' cannot be resumed: it is ${job.status}, not paused.`);
     this.enter(job, 'resuming', ctx.now);
-    this.event(job, ctx.now, 'Resuming fine-tuning job');
+    this.event(job, ctx.now, 'Resuming job.');
     this.state.markDirty();
-    return { status: 200, json: jobJson(job) };
+    return { status: 200, json: jobJson(job, ctx.family!) };
   }
 
   private events(ctx: RequestContext): Reply {
     const job = this.find(ctx);
     const newestFirst = [...job.events].reverse();
     const { data, hasMore } = pageAfter(newestFirst, ctx.query, 20, 1000);
-    return { status: 200, json: listJson(ctx.family!, data.map((e) => eventJson(e) as { id: string }), hasMore, true) };
+    return { status: 200, json: listJson(ctx.family!, 'events', data.map((e) => eventJson(e) as { id: string }), hasMore) };
   }
 
   private checkpoints(ctx: RequestContext): Reply {
     const job = this.find(ctx);
     const newestFirst = [...job.checkpoints].reverse();
     const { data, hasMore } = pageAfter(newestFirst, ctx.query, 10, 100);
-    return { status: 200, json: listJson(ctx.family!, data.map((c) => checkpointJson(c) as { id: string }), hasMore, true) };
+    return { status: 200, json: listJson(ctx.family!, 'checkpoints', data.map((c) => checkpointJson(c) as { id: string }), hasMore) };
   }
 
   private async copy(ctx: RequestContext): Promise<Reply> {
@@ -305,7 +304,8 @@ export class JobService {
       throw invalidPayload(`The destination resource is in region '${destination.region}', not '${region}'.`, 'region');
     }
     const key = `${job.id}/${checkpoint.id}`;
-    const copy: CopyRecord = this.state.copies.get(key) ?? { jobId: job.id, checkpointId: checkpoint.id, checkpointedModelName: checkpoint.modelName, destinations: [] };
+    // The copy keeps the checkpoint's name (its id) in the destination (seed: fine-tuning REST guide, copy section).
+    const copy: CopyRecord = this.state.copies.get(key) ?? { jobId: job.id, checkpointId: checkpoint.id, checkpointedModelName: checkpoint.id, destinations: [] };
     this.state.copies.set(key, copy);
     const existing = copy.destinations.find((d) => d.account === destination.name);
     if (!existing || (ctx.now >= existing.completesAt && !existing.succeeds)) {
@@ -329,7 +329,7 @@ export class JobService {
     const job = this.find(ctx);
     const checkpoint = findCheckpoint(job, ctx.params.checkpointId!);
     const copy = this.state.copies.get(`${job.id}/${checkpoint.id}`);
-    if (!copy) throw notFound(`Checkpoint '${checkpoint.id}' has not been copied.`);
+    if (!copy) throw notFound();
     this.settleCopies(ctx.now);
     return { status: 200, json: copyJson(copy, this.copyStatuses(copy, ctx.now)) };
   }
@@ -346,7 +346,7 @@ export class JobService {
         const source = this.state.jobs.get(copy.jobId);
         const sourceModel = source && this.state.model(source.account, copy.checkpointId);
         if (!sourceModel) continue;
-        this.state.addModel({ ...sourceModel, account: d.account, name: copy.checkpointId }, copy.checkpointedModelName);
+        this.state.addModel({ ...sourceModel, account: d.account, name: copy.checkpointId });
         this.state.markDirty();
       }
     }
@@ -359,42 +359,57 @@ export class JobService {
       const t = job.phaseStartedAt + (step - job.stepsAtPhaseStart) * plan.stepMs;
       const metrics = metricsAt(plan, step, isEpochEnd(plan, step));
       job.stepsDone = step;
-      this.event(job, t, `Step ${step}/${plan.totalSteps}: training loss=${metrics.train_loss}`, 'metrics', { ...metrics, total_steps: plan.totalSteps });
-      if (isEpochEnd(plan, step)) this.addCheckpoint(job, step, t);
+      // Recorded metrics events: the step's metrics only, no total step count.
+      this.event(job, t, `Step ${step}: training loss=${metrics.train_loss}`, 'metrics', presentMetrics(metrics));
       if (step === plan.totalSteps) this.succeed(job, t);
+      else if (isEpochEnd(plan, step)) this.addCheckpoint(job, step, t, false);
     }
   }
 
   private succeed(job: JobRecord, t: number): void {
     const plan = job.plan;
+    job.fineTunedModel = job.plannedModelName;
+    this.addCheckpoint(job, plan.totalSteps, t, false);
     this.enter(job, 'succeeded', t);
     job.finishedAt = t;
-    job.fineTunedModel = job.plannedModelName;
     job.trainedTokens = plan.tokensPerEpoch * plan.epochs;
-    job.resultFiles = [this.files.addResultFile(job.account, 'results.csv', resultsCsv(plan, plan.totalSteps), t).id];
-    this.state.addModel(this.modelAt(job, plan.totalSteps, job.plannedModelName));
-    this.event(job, t, `New fine-tuned model created: ${job.plannedModelName}`);
-    this.event(job, t, 'The job has successfully completed');
+    const results = this.resultsFile(job, t);
+    job.resultFiles = [results.id];
+    this.event(job, t, 'Job succeeded.');
+    this.event(job, t, 'Postprocessing started.');
+    this.event(job, t, `Completed results file: ${results.id}`);
+    this.event(job, t, `Training tokens billed: ${job.trainedTokens}`);
   }
 
-  private addCheckpoint(job: JobRecord, step: number, t: number): void {
+  private resultsFile(job: JobRecord, t: number): FileRecord {
+    return this.files.addResultFile(job.account, 'results.csv', resultsCsv(job.plan, job.stepsDone), t);
+  }
+
+  /**
+   * One checkpoint per epoch (and one when a job pauses). The recordings: the final one's
+   * `fine_tuned_model_checkpoint` is the fine-tuned model itself, earlier ones `<model>:ckpt-step-N`. A checkpoint is
+   * deployable and fine-tunable by its `ftchkpt-` id; the newest three epoch checkpoints stay, pause ones besides them.
+   */
+  private addCheckpoint(job: JobRecord, step: number, t: number, fromPause: boolean): void {
     if (job.checkpoints[job.checkpoints.length - 1]?.step === step) return;
-    const checkpoint = {
+    const final = job.fineTunedModel !== null && step === job.plan.totalSteps;
+    const checkpoint: CheckpointRecord = {
       id: newCheckpointId(),
       jobId: job.id,
       account: job.account,
       createdAt: t,
       step,
-      modelName: `${job.plannedModelName}:ckpt-step-${step}`,
+      modelName: final ? job.plannedModelName : `${job.plannedModelName}:ckpt-step-${step}`,
       metrics: metricsAt(job.plan, step, true),
     };
+    if (fromPause) checkpoint.fromPause = true;
     job.checkpoints.push(checkpoint);
-    this.state.addModel(this.modelAt(job, step, checkpoint.id), checkpoint.modelName);
-    while (job.checkpoints.length > KEPT_CHECKPOINTS) {
-      const dropped = job.checkpoints.shift()!;
-      this.state.removeModel(job.account, dropped.id, dropped.modelName);
+    this.state.addModel(this.modelAt(job, step, checkpoint.id), ...(final ? [job.plannedModelName] : []));
+    const epochCheckpoints = job.checkpoints.filter((c) => !c.fromPause);
+    for (const dropped of epochCheckpoints.slice(0, Math.max(0, epochCheckpoints.length - KEPT_CHECKPOINTS))) {
+      job.checkpoints.splice(job.checkpoints.indexOf(dropped), 1);
+      this.state.removeModel(job.account, dropped.id);
     }
-    this.event(job, t, `Checkpoint created at step ${step}`);
   }
 
   private modelAt(job: JobRecord, step: number, name: string): ModelRecord {
@@ -412,7 +427,6 @@ export class JobService {
     job.status = status;
     job.phaseStartedAt = t;
     job.stepsAtPhaseStart = job.stepsDone;
-    if (status !== 'running') job.estimatedFinish = null;
   }
 
   private event(job: JobRecord, t: number, message: string, type: JobEventRecord['type'] = 'message', data?: Record<string, unknown>): void {
@@ -428,61 +442,132 @@ function requireCopyHeader(ctx: RequestContext): void {
   }
 }
 
-function findCheckpoint(job: JobRecord, idOrName: string): JobRecord['checkpoints'][number] {
-  const checkpoint = job.checkpoints.find((c) => c.id === idOrName || c.modelName === idOrName);
-  if (!checkpoint) throw notFound(`Checkpoint '${idOrName}' of job '${job.id}' was not found.`);
+/** The copy API's path parameter is `fine_tuning_checkpoint_id` (v1 spec): a checkpoint id, not a model name. */
+function findCheckpoint(job: JobRecord, id: string): CheckpointRecord {
+  const checkpoint = job.checkpoints.find((c) => c.id === id);
+  if (!checkpoint) throw notFound();
   return checkpoint;
 }
 
-function resolveTrainingType(entry: ModelEntry, account: Account, requested: unknown): string {
-  const available = trainingTypesFor(entry, account.region);
-  if (requested === undefined || requested === null) {
+/** The tier a job trains on: as requested (dated family only), or Standard where the region has it. */
+function resolveTrainingType(model: ServiceModel, account: Account, requested: string | undefined): { tier: ServiceTrainingType; echo: string } | undefined {
+  const available = trainingTypesAt(model, account.region);
+  if (requested === undefined) {
     // Azure answers a job without trainingType as if the model could not be fine-tuned at all when Standard
     // training is not offered in the region.
     if (!available.includes('Standard')) throw invalidPayload('The specified base model does not support fine-tuning.', 'model');
-    return 'Standard';
+    return undefined;
   }
-  if (typeof requested !== 'string') throw invalidPayload("'trainingType' must be a string.", 'trainingType');
   const type = TRAINING_TYPES[requested.toLowerCase()];
   if (!type) throw invalidPayload(`'${requested}' is not a training type. Use Standard, GlobalStandard or developerTier.`, 'trainingType');
-  if (!available.includes(type)) {
-    throw invalidPayload(`The base model '${entry.id}' does not support ${requested} training in region '${account.region}'.`, 'trainingType');
-  }
-  return requested;
-}
-
-function resolveMethod(entry: ModelEntry, method: unknown): JobRecord['method'] {
-  if (method === undefined || method === null) {
-    if (!entry.methods.includes('supervised')) throw invalidPayload(`The model '${entry.id}' supports only ${entry.methods.join(', ')} fine-tuning; set 'method'.`, 'method');
-    return 'supervised';
-  }
-  const type = (method as { type?: unknown }).type;
-  if (type !== 'supervised' && type !== 'dpo' && type !== 'reinforcement') throw invalidPayload("'method.type' must be supervised, dpo or reinforcement.", 'method');
-  if (!entry.methods.includes(type)) throw invalidPayload(`The model '${entry.id}' does not support ${type} fine-tuning.`, 'method');
-  const grader = (method as { reinforcement?: { grader?: { type?: unknown } } }).reinforcement?.grader;
-  if (type === 'reinforcement' && !GRADER_TYPES.has(String(grader?.type))) {
-    throw invalidPayload(`Reinforcement fine-tuning needs 'method.reinforcement.grader' with a type among ${[...GRADER_TYPES].join(', ')}.`, 'method.reinforcement.grader');
+  if (!available.includes(type.tier)) {
+    throw invalidPayload(`The base model '${model.id}' does not support ${requested} training in region '${account.region}'.`, 'trainingType');
   }
   return type;
 }
 
-function resolveSeed(seed: unknown): number {
-  if (seed === undefined || seed === null) return Math.floor(Math.random() * 2_147_483_647);
-  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 2_147_483_647) throw invalidPayload("'seed' must be an integer between 0 and 2147483647.", 'seed');
-  return seed;
+interface CreateRequest {
+  model: string;
+  trainingFile: string;
+  validationFile?: string;
+  seed?: number;
+  suffix?: string;
+  method: JobRecord['method'];
+  /** `method.<type>` settings other than hyperparameters (the RFT grader), echoed on v1. */
+  methodSettings: Record<string, unknown>;
+  /** Top-level hyperparameters overlaid with the method's own; values as given ("auto" allowed on v1 only). */
+  hyperparameters: Record<string, unknown>;
+  trainingType?: string;
+  metadata?: Record<string, string>;
 }
 
-function resolveSuffix(suffix: unknown): string | null {
-  if (suffix === undefined || suffix === null || suffix === '') return null;
-  if (typeof suffix !== 'string' || !/^[A-Za-z0-9_-]{1,40}$/.test(suffix)) {
-    throw invalidPayload("'suffix' must be at most 40 characters of a-z, A-Z, 0-9, '-' and '_'.", 'suffix');
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Reads a create body as its family's spec defines it. Fields the family does not define are dropped, not refused:
+ * the recorded 2025-04-01-preview create sent `method.supervised.hyperparameters` (not in `FineTuningJobCreation`)
+ * and got 201 with `method: {type}` back. Dated (`FineTuningJobCreation` + the seed's `trainingType` and
+ * `prompt_loss_weight`): top-level `hyperparameters` (integers/numbers), `method.type` supervised|dpo with
+ * `method.dpo.hyperparameters`; no `metadata`, no `reinforcement`. v1 (`OpenAI.CreateFineTuningJobRequest`):
+ * `method.<type>.hyperparameters` ("auto" or a number), reinforcement with a grader, `metadata`; no `trainingType`.
+ * A defined field of the wrong type or out of range is refused with 400 invalidPayload naming it.
+ */
+export function parseCreate(body: Json, family: 'dated' | 'v1'): CreateRequest {
+  const model = body.model;
+  if (typeof model !== 'string' || model.length === 0) throw invalidPayload("'model' is required.", 'model');
+  const trainingFile = body.training_file;
+  if (typeof trainingFile !== 'string' || trainingFile.length === 0) throw invalidPayload("'training_file' is required and must be a file id.", 'training_file');
+  const request: CreateRequest = { model, trainingFile, method: 'supervised', methodSettings: {}, hyperparameters: {} };
+  if (body.validation_file !== undefined && body.validation_file !== null) {
+    if (typeof body.validation_file !== 'string') throw invalidPayload("'validation_file' must be a file id.", 'validation_file');
+    request.validationFile = body.validation_file;
   }
-  return suffix;
+  if (body.seed !== undefined && body.seed !== null) {
+    const seed = body.seed;
+    if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 2_147_483_647) throw invalidPayload("'seed' must be an integer between 0 and 2147483647.", 'seed');
+    request.seed = seed;
+  }
+  if (body.suffix !== undefined && body.suffix !== null && body.suffix !== '') {
+    if (typeof body.suffix !== 'string' || !/^[A-Za-z0-9_-]{1,40}$/.test(body.suffix)) {
+      throw invalidPayload("'suffix' must be at most 40 characters of a-z, A-Z, 0-9, '-' and '_'.", 'suffix');
+    }
+    request.suffix = body.suffix;
+  }
+  const allowAuto = family === 'v1';
+  const topLevel = pickHyperparameters(body.hyperparameters, 'hyperparameters', family === 'dated' ? ['n_epochs', 'batch_size', 'learning_rate_multiplier', 'prompt_loss_weight'] : ['n_epochs', 'batch_size', 'learning_rate_multiplier'], allowAuto);
+  let methodHyper: Json = {};
+  const method = body.method;
+  if (method !== undefined && method !== null) {
+    if (!isObject(method)) throw invalidPayload("'method' must be an object.", 'method');
+    const types = family === 'dated' ? ['supervised', 'dpo'] : ['supervised', 'dpo', 'reinforcement'];
+    if (typeof method.type !== 'string' || !types.includes(method.type)) throw invalidPayload(`'method.type' must be one of ${types.join(', ')}.`, 'method.type');
+    request.method = method.type as JobRecord['method'];
+    if (family === 'dated') {
+      if (request.method === 'dpo') methodHyper = pickHyperparameters((method.dpo as Json | undefined)?.hyperparameters, 'method.dpo.hyperparameters', ['n_epochs', 'batch_size', 'learning_rate_multiplier', 'beta', 'l2_multiplier'], false);
+    } else {
+      const settings = method[request.method];
+      if (settings !== undefined && !isObject(settings)) throw invalidPayload(`'method.${request.method}' must be an object.`, `method.${request.method}`);
+      const names = { supervised: ['n_epochs', 'batch_size', 'learning_rate_multiplier'], dpo: ['n_epochs', 'batch_size', 'learning_rate_multiplier', 'beta'], reinforcement: ['n_epochs', 'batch_size', 'learning_rate_multiplier', 'reasoning_effort', 'compute_multiplier', 'eval_interval', 'eval_samples'] }[request.method];
+      methodHyper = pickHyperparameters(settings?.hyperparameters, `method.${request.method}.hyperparameters`, names, true);
+      if (request.method === 'reinforcement') {
+        const grader = settings?.grader;
+        if (!isObject(grader) || !GRADER_TYPES.has(String(grader.type))) {
+          throw invalidPayload(`Reinforcement fine-tuning needs 'method.reinforcement.grader' with a type among ${[...GRADER_TYPES].join(', ')}.`, 'method.reinforcement.grader');
+        }
+        request.methodSettings = { grader, ...(settings?.response_format !== undefined ? { response_format: settings.response_format } : {}) };
+      }
+    }
+  }
+  request.hyperparameters = { ...topLevel, ...methodHyper };
+  if (family === 'dated' && body.trainingType !== undefined && body.trainingType !== null) {
+    if (typeof body.trainingType !== 'string') throw invalidPayload("'trainingType' must be a string.", 'trainingType');
+    request.trainingType = body.trainingType;
+  }
+  if (family === 'v1' && body.metadata !== undefined && body.metadata !== null) request.metadata = resolveMetadata(body.metadata);
+  return request;
 }
 
-function resolveMetadata(metadata: unknown): Record<string, string> | null {
-  if (metadata === undefined || metadata === null) return null;
-  if (typeof metadata !== 'object' || Array.isArray(metadata)) throw invalidPayload("'metadata' must be an object of string values.", 'metadata');
+/** The defined hyperparameters of one object (others dropped), type-checked: a number, or "auto" where allowed. */
+function pickHyperparameters(raw: unknown, path: string, names: string[], allowAuto: boolean): Json {
+  if (raw === undefined || raw === null) return {};
+  if (!isObject(raw)) throw invalidPayload(`'${path}' must be an object.`, path);
+  const picked: Json = {};
+  for (const name of names) {
+    const v = raw[name];
+    if (v === undefined || v === null) continue;
+    if (name === 'reasoning_effort') {
+      if (typeof v !== 'string' || !['default', 'low', 'medium', 'high'].includes(v)) throw invalidPayload(`'${path}.${name}' must be default, low, medium or high.`, `${path}.${name}`);
+    } else if (!(typeof v === 'number' && Number.isFinite(v)) && !(allowAuto && v === 'auto')) {
+      throw invalidPayload(`'${path}.${name}' must be ${allowAuto ? '"auto" or ' : ''}a number.`, `${path}.${name}`);
+    }
+    picked[name] = v;
+  }
+  return picked;
+}
+
+function resolveMetadata(metadata: unknown): Record<string, string> {
+  if (!isObject(metadata)) throw invalidPayload("'metadata' must be an object of string values.", 'metadata');
   const entries = Object.entries(metadata);
   if (entries.length > 16) throw invalidPayload("'metadata' can have at most 16 keys.", 'metadata');
   for (const [k, v] of entries) {
@@ -491,22 +576,19 @@ function resolveMetadata(metadata: unknown): Record<string, string> | null {
   return metadata as Record<string, string>;
 }
 
-function mergeObjects(base: unknown, override: unknown): unknown {
-  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  if (isObject(base) && isObject(override)) return { ...base, ...override };
-  return override ?? base;
-}
-
-function resolveHyperparameters(raw: unknown, examples: number): JobRecord['hyperparameters'] {
-  const h = (raw ?? {}) as Record<string, unknown>;
-  if (typeof h !== 'object' || Array.isArray(h)) throw invalidPayload("'hyperparameters' must be an object.", 'hyperparameters');
-  const pick = (name: string, auto: number, ok: (n: number) => boolean, rule: string): number => {
+/** Resolves "auto" (or absent) values and range-checks the rest; `auto` lists what the service chose. */
+function resolveHyperparameters(h: Json, examples: number): { resolved: JobRecord['hyperparameters']; auto: string[] } {
+  const auto: string[] = [];
+  const pick = (name: string, autoValue: number, ok: (n: number) => boolean, rule: string): number => {
     const v = h[name];
-    if (v === undefined || v === null || v === 'auto') return auto;
-    if (typeof v !== 'number' || !ok(v)) throw invalidPayload(`'hyperparameters.${name}' must be "auto" or ${rule}.`, `hyperparameters.${name}`);
+    if (v === undefined || v === 'auto') {
+      auto.push(name);
+      return autoValue;
+    }
+    if (typeof v !== 'number' || !ok(v)) throw invalidPayload(`'hyperparameters.${name}' must be ${rule}.`, `hyperparameters.${name}`);
     return v;
   };
-  const result: JobRecord['hyperparameters'] = {
+  const resolved: JobRecord['hyperparameters'] = {
     ...h,
     batch_size: pick('batch_size', autoBatchSize(examples), (n) => Number.isInteger(n) && n >= 1 && n <= 256, 'an integer from 1 to 256'),
     learning_rate_multiplier: pick('learning_rate_multiplier', AUTO_LEARNING_RATE_MULTIPLIER, (n) => n > 0 && n <= 10, 'a number above 0 and at most 10'),
@@ -516,6 +598,5 @@ function resolveHyperparameters(raw: unknown, examples: number): JobRecord['hype
   if (w !== undefined && (typeof w !== 'number' || w < 0 || w > 1)) {
     throw invalidPayload("'hyperparameters.prompt_loss_weight' must be a number from 0 to 1.", 'hyperparameters.prompt_loss_weight');
   }
-  return result;
+  return { resolved, auto };
 }
-

@@ -20,7 +20,7 @@ export const QuotasSchema = z
   .strict();
 export type Quotas = z.infer<typeof QuotasSchema>;
 
-const UNFINISHED: ReadonlySet<JobRecord['status']> = new Set(['pending', 'queued', 'running', 'pausing', 'paused', 'resuming']);
+const UNFINISHED: ReadonlySet<JobRecord['status']> = new Set(['pending', 'running', 'pausing', 'paused', 'resuming']);
 
 function quotaExceeded(message: string): ApiError {
   return new ApiError(400, 'quotaExceeded', message);

@@ -4,11 +4,13 @@
  * writing replies. Handlers return a `Reply` or throw an `ApiError`; they never touch the response object.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 import FindMyWay from 'find-my-way';
 import type { HTTPMethod } from 'find-my-way';
 import type { EmulatedClock } from './clock';
 import { NO_FAULT, type FaultInjector } from './faults';
-import { ApiError, armErrorBody, dataPlaneErrorBody, unauthorizedArm, unauthorizedDataPlane, type Family } from './shapes';
+import { ARM_API_VERSIONS, DATED_API_VERSIONS, regionDisplayName, V1_API_VERSIONS } from './service';
+import { ApiError, armErrorBody, dataPlaneErrorBody, newRequestId, resourceNotFound, unauthorizedArm, unauthorizedDataPlane, type Family } from './shapes';
 import type { Account, EmulatorState } from './state';
 
 export type Plane = 'data' | 'arm' | 'admin';
@@ -26,6 +28,8 @@ export interface RequestContext {
   /** Emulated time when the request arrived. */
   readonly now: number;
   body(): Promise<Buffer>;
+  /** The request body as a stream (multipart uploads). */
+  stream(): Readable;
   /** The JSON body as an object; a missing or malformed body is a 400 in the plane's shape. */
   json(): Promise<Record<string, unknown>>;
 }
@@ -36,6 +40,8 @@ export interface Reply {
   raw?: string | Buffer;
   contentType?: string;
   headers?: Record<string, string>;
+  /** An answer of Azure's gateway (see `ApiError.gateway`). */
+  gateway?: boolean;
 }
 
 export type Handler = (ctx: RequestContext) => Reply | Promise<Reply>;
@@ -64,6 +70,25 @@ export interface RequestLogEntry {
   fault?: string;
 }
 
+/** One answered HTTP exchange, for conformance tests that validate every request and response against the specs. */
+export interface Exchange {
+  plane: 'data' | 'arm';
+  family: Family | null;
+  route: string;
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  requestHeaders: Record<string, string | string[] | undefined>;
+  /** The raw request body (empty when none). */
+  requestBody: Buffer;
+  status: number;
+  responseHeaders: Record<string, string | number>;
+  /** Parsed JSON response body, or undefined for an empty or non-JSON answer. */
+  responseBody: unknown;
+}
+
+export type ExchangeListener = (exchange: Exchange) => void;
+
 const MAX_LOG_ENTRIES = 50_000;
 
 export interface DispatcherDeps {
@@ -71,17 +96,16 @@ export interface DispatcherDeps {
   clock: EmulatedClock;
   faults: FaultInjector;
   acceptedTokens: ReadonlySet<string>;
+  /** False only in lenient (rehearsal) mode: any api-version is then served. */
+  strict: boolean;
 }
-
-const V1_API_VERSIONS = new Set(['v1', 'preview', 'latest']);
-const NOT_FOUND = new ApiError(404, '404', 'Resource not found');
 
 export class Dispatcher {
   private readonly dataRouter = FindMyWay({ ignoreTrailingSlash: true });
   private readonly armRouter = FindMyWay({ ignoreTrailingSlash: true, caseSensitive: false });
   private readonly log: RequestLogEntry[] = [];
   private seq = 0;
-  private requestCounter = 0;
+  private readonly exchangeListeners = new Set<ExchangeListener>();
 
   constructor(private readonly deps: DispatcherDeps) {}
 
@@ -107,6 +131,12 @@ export class Dispatcher {
 
   clearRequestLog(): void {
     this.log.length = 0;
+  }
+
+  /** Calls `listener` with every answered data-plane and ARM exchange; returns the unsubscribe function. */
+  tapExchanges(listener: ExchangeListener): () => void {
+    this.exchangeListeners.add(listener);
+    return () => this.exchangeListeners.delete(listener);
   }
 
   handleData = (req: IncomingMessage, res: ServerResponse): void => {
@@ -139,15 +169,18 @@ export class Dispatcher {
       family: store?.family ?? null,
     };
     this.record(entry);
+    // A tapped exchange needs its request body even when the handler never reads it: read it up front.
+    const tapped = this.exchangeListeners.size > 0 && store !== undefined && store.plane !== 'admin';
+    const prefetched = tapped ? await readBody(req) : undefined;
 
     let account: Account | undefined;
     let reply: Reply;
     try {
-      if (!match || !store) throw server === 'arm' ? armNotFound(path) : NOT_FOUND;
+      if (!match || !store) throw server === 'arm' ? armNotFound(path) : resourceNotFound();
       const accountName = store.plane === 'data' ? match.params.account : store.plane === 'arm' ? match.params.accountName : undefined;
       if (accountName !== undefined) {
         account = this.deps.state.accounts.get(accountName.toLowerCase());
-        if (!account) throw store.plane === 'arm' ? armNotFound(path) : NOT_FOUND;
+        if (!account) throw store.plane === 'arm' ? armNotFound(path) : resourceNotFound();
         entry.account = account.name;
       }
       if (store.plane === 'data') this.checkDataPlane(req, query, store.family, account);
@@ -166,7 +199,7 @@ export class Dispatcher {
         entry.fault = `error ${outcome.error.status}`;
         throw outcome.error;
       }
-      const ctx = makeContext(req, method, path, query, match.params, store, account, now, plane);
+      const ctx = makeContext(req, method, path, query, match.params, store, account, now, plane, prefetched);
       reply = await store.handler(ctx);
       if (outcome.kind === 'lostConnection') {
         entry.fault = 'lostConnection';
@@ -181,14 +214,35 @@ export class Dispatcher {
       reply = errorReply(err, plane);
     }
     entry.status = reply.status;
-    this.write(res, reply, server);
+    const headers = this.write(res, reply, server, plane === 'admin' ? undefined : account);
+    if (tapped) {
+      const exchange: Exchange = {
+        plane: server,
+        family: store?.family ?? null,
+        route: entry.route,
+        method,
+        path,
+        query: Object.fromEntries(query),
+        requestHeaders: req.headers,
+        requestBody: prefetched ?? Buffer.alloc(0),
+        status: reply.status,
+        responseHeaders: headers,
+        responseBody: reply.json,
+      };
+      for (const listener of this.exchangeListeners) listener(exchange);
+    }
   }
 
+  /**
+   * Dated family: `api-version` is required and must be one Azure serves, else Azure's gateway 404 "Resource not
+   * found". v1: optional, `v1` or `preview` (the spec's enum), else 400 "API version not supported".
+   */
   private checkDataPlane(req: IncomingMessage, query: URLSearchParams, family: Family | null, account: Account | undefined): void {
     const apiVersion = query.get('api-version');
-    if (family === 'dated' && !apiVersion) throw NOT_FOUND;
-    if (family === 'v1' && apiVersion !== null && !V1_API_VERSIONS.has(apiVersion)) {
-      throw new ApiError(400, 'BadRequest', `API version not supported: ${apiVersion}. The v1 API accepts api-version v1 or preview, or none.`);
+    if (this.deps.strict && family === 'dated' && (apiVersion === null || !DATED_API_VERSIONS.has(apiVersion))) throw resourceNotFound();
+    if (family === 'dated' && !apiVersion) throw resourceNotFound();
+    if (this.deps.strict && family === 'v1' && apiVersion !== null && !V1_API_VERSIONS.has(apiVersion)) {
+      throw new ApiError(400, 'BadRequest', 'API version not supported');
     }
     const key = req.headers['api-key'];
     if (typeof key === 'string') {
@@ -205,18 +259,39 @@ export class Dispatcher {
     const token = bearer(req);
     if (token === undefined) throw unauthorizedArm(true);
     if (!this.deps.acceptedTokens.has(token)) throw unauthorizedArm(false);
-    if (!query.get('api-version')) {
+    const apiVersion = query.get('api-version');
+    if (!apiVersion) {
       throw new ApiError(400, 'MissingApiVersionParameter', "The api-version query parameter (?api-version=) is required for all requests.");
+    }
+    if (this.deps.strict && !ARM_API_VERSIONS.has(apiVersion)) {
+      // ARM's answer for an api-version the resource provider does not register for the resource type.
+      throw new ApiError(
+        400,
+        'NoRegisteredProviderFound',
+        `No registered resource provider found for location 'global' and API version '${apiVersion}' for type 'accounts/deployments'. The supported api-versions are '${[...ARM_API_VERSIONS].join(', ')}'.`,
+      );
     }
   }
 
-  private write(res: ServerResponse, reply: Reply, server: 'data' | 'arm'): void {
+  /**
+   * Writes the answer with the headers the recordings show: data plane `apim-request-id` and `x-ms-region` (not on
+   * gateway errors), JSON as `application/json; charset=utf-8`; ARM `x-ms-request-id` and `x-ms-correlation-request-id`.
+   */
+  private write(res: ServerResponse, reply: Reply, server: 'data' | 'arm', account: Account | undefined): Record<string, string | number> {
     const headers: Record<string, string | number> = { ...reply.headers };
-    headers[server === 'arm' ? 'x-ms-request-id' : 'apim-request-id'] = `emu-${(++this.requestCounter).toString(16)}`;
+    const gateway = reply.gateway === true;
+    if (server === 'arm') {
+      headers['x-ms-request-id'] = newRequestId();
+      headers['x-ms-correlation-request-id'] = newRequestId();
+      headers['cache-control'] = 'no-cache';
+    } else {
+      headers['apim-request-id'] = newRequestId();
+      if (account && !gateway) headers['x-ms-region'] = regionDisplayName(account.region);
+    }
     let payload: string | Buffer | undefined;
     if (reply.json !== undefined) {
       payload = JSON.stringify(reply.json);
-      headers['content-type'] = 'application/json';
+      headers['content-type'] = gateway ? 'application/json' : 'application/json; charset=utf-8';
     } else if (reply.raw !== undefined) {
       payload = reply.raw;
       headers['content-type'] = reply.contentType ?? 'application/octet-stream';
@@ -225,6 +300,7 @@ export class Dispatcher {
     else if (reply.status !== 204) headers['content-length'] = 0;
     res.writeHead(reply.status, headers);
     res.end(payload);
+    return headers;
   }
 
   private record(entry: RequestLogEntry): void {
@@ -243,8 +319,9 @@ function makeContext(
   account: Account | undefined,
   now: number,
   plane: Plane,
+  prefetched: Buffer | undefined,
 ): RequestContext {
-  let bodyPromise: Promise<Buffer> | undefined;
+  let bodyPromise: Promise<Buffer> | undefined = prefetched ? Promise.resolve(prefetched) : undefined;
   const body = (): Promise<Buffer> => (bodyPromise ??= readBody(req));
   return {
     req,
@@ -256,6 +333,7 @@ function makeContext(
     account,
     now,
     body,
+    stream: () => (prefetched ? Readable.from([prefetched]) : req),
     async json() {
       const buf = await body();
       const bad = (message: string): ApiError =>
@@ -295,7 +373,7 @@ function armNotFound(path: string): ApiError {
 
 function errorReply(err: unknown, plane: Plane): Reply {
   if (err instanceof ApiError) {
-    return { status: err.status, json: plane === 'arm' ? armErrorBody(err) : dataPlaneErrorBody(err), headers: err.headers };
+    return { status: err.status, json: plane === 'arm' ? armErrorBody(err) : dataPlaneErrorBody(err), headers: err.headers, gateway: err.gateway };
   }
   console.error('ftpipe emulator: internal error:', err);
   const internal = new ApiError(500, 'InternalServerError', 'The emulator failed while processing the request.');
@@ -311,12 +389,15 @@ function abort(res: ServerResponse, err: unknown): void {
 const noop = (): void => undefined;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** A create's answer: the dated family says 201 with a Location header, the v1 family 200. */
-export function createdReply(ctx: RequestContext, json: unknown, resourceSubpath: string): Reply {
+/**
+ * A create's answer: the dated family says 201 with a Location header, the v1 family 200. The recorded Locations:
+ * `/openai/files/{id}` and, for a job, `/openai/fine_tuning/{id}` (no `/jobs/` segment).
+ */
+export function createdReply(ctx: RequestContext, json: unknown, locationSubpath: string): Reply {
   if (ctx.family !== 'dated') return { status: 200, json };
   const apiVersion = ctx.query.get('api-version') ?? '';
   const scheme = (ctx.req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
-  const location = `${scheme}://${ctx.req.headers.host ?? 'localhost'}/${ctx.account?.name ?? ''}/openai${resourceSubpath}?api-version=${encodeURIComponent(apiVersion)}`;
+  const location = `${scheme}://${ctx.req.headers.host ?? 'localhost'}/${ctx.account?.name ?? ''}/openai${locationSubpath}?api-version=${encodeURIComponent(apiVersion)}`;
   return { status: 201, json, headers: { location } };
 }
 

@@ -3,12 +3,13 @@
  * resource. Handlers build records (state.ts) and render them only through these functions, so a shape that
  * drifts from Azure's specs is fixed here once.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { CheckpointRecord, CopyRecord, DeploymentRecord, FileRecord, JobEventRecord, JobRecord } from './state';
+import type { StepMetrics } from './training';
 
 export type Family = 'dated' | 'v1';
 
-/** An error answered in Azure's shape: data plane `{error:{code,message,param}}`, ARM `{error:{code,message,target}}`. */
+/** An error answered in Azure's shape: data plane `{error:{code,message,param?}}`, ARM `{error:{code,message,target?}}`. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -17,18 +18,27 @@ export class ApiError extends Error {
     /** Data plane: the offending request field. ARM: the error target. */
     readonly param?: string,
     readonly headers: Record<string, string> = {},
+    /** Answered by Azure's gateway before the service (no `x-ms-region`, `application/json` without charset). */
+    readonly gateway = false,
   ) {
     super(message);
   }
 }
 
+/** The recordings' data-plane error: `param` only when there is one, no `type`. */
 export function dataPlaneErrorBody(err: ApiError): unknown {
-  return { error: { code: err.code, message: err.message, param: err.param ?? null, type: null } };
+  return { error: err.param ? { code: err.code, message: err.message, param: err.param } : { code: err.code, message: err.message } };
 }
 
 export function armErrorBody(err: ApiError): unknown {
   return { error: err.param ? { code: err.code, message: err.message, target: err.param } : { code: err.code, message: err.message } };
 }
+
+/**
+ * Azure's gateway 404, recorded for a path it does not route (net-aoai CreateCancelDelete) and answered, by every
+ * report of it, for a missing or unsupported api-version: `{"error":{"code":"404","message":"Resource not found"}}`.
+ */
+export const resourceNotFound = (): ApiError => new ApiError(404, '404', 'Resource not found', undefined, {}, true);
 
 /** Azure's data-plane 401 (its code really is the string "401"). */
 export function unauthorizedDataPlane(): ApiError {
@@ -46,7 +56,8 @@ export function unauthorizedArm(missing: boolean): ApiError {
 }
 
 export const invalidPayload = (message: string, param?: string): ApiError => new ApiError(400, 'invalidPayload', message, param);
-export const notFound = (message: string): ApiError => new ApiError(404, 'notFound', message);
+/** The recordings' 404 for a job or file id: code `notFound`, "The specified entity cannot be found." */
+export const notFound = (message = 'The specified entity cannot be found.'): ApiError => new ApiError(404, 'notFound', message);
 /** Invalid-state errors are 400, not 409: the openai SDK retries 409, and a state error is not transient. */
 export const unexpectedEntityState = (message: string): ApiError => new ApiError(400, 'unexpectedEntityState', message);
 
@@ -56,78 +67,101 @@ export const newJobId = (): string => `ftjob-${hex32()}`;
 export const newCheckpointId = (): string => `ftchkpt-${hex32()}`;
 export const newEventId = (): string => `ftevent-${hex32()}`;
 export const newCompletionId = (): string => `chatcmpl-${hex32()}`;
-export const newOperationId = (): string => hex32();
+export const newOperationId = (): string => randomUUID();
+export const newRequestId = (): string => randomUUID();
 
 /** Unix seconds, as every data-plane timestamp is. */
 export const unixSeconds = (ms: number): number => Math.floor(ms / 1000);
 
+/** A file as the recordings show it: `status_details` only (and first) when in `error`; no `expires_at` echoed. */
 export function fileJson(file: FileRecord, status: string): Record<string, unknown> {
-  const body: Record<string, unknown> = {
-    id: file.id,
-    object: 'file',
-    bytes: file.bytes,
-    created_at: unixSeconds(file.createdAt),
-    filename: file.filename,
-    purpose: file.purpose,
-    status,
-  };
-  if (file.expiresAt !== undefined) body.expires_at = unixSeconds(file.expiresAt);
-  if (status === 'error') body.status_details = file.problem ?? 'The file is not valid.';
+  const body: Record<string, unknown> = {};
+  if (status === 'error') body.status_details = file.problem ?? 'Validation of jsonl file failed.';
+  Object.assign(body, { status, bytes: file.bytes, purpose: file.purpose, filename: file.filename, id: file.id, created_at: unixSeconds(file.createdAt), object: 'file' });
   return body;
 }
 
-export function fileDeletedJson(id: string): Record<string, unknown> {
-  return { id, object: 'file', deleted: true };
+export function fileDeletedJson(id: string, deleted: boolean): Record<string, unknown> {
+  return { object: 'file', deleted, id };
 }
 
-export function jobJson(job: JobRecord): Record<string, unknown> {
-  const body: Record<string, unknown> = {
-    id: job.id,
-    object: 'fine_tuning.job',
-    created_at: unixSeconds(job.createdAt),
-    status: job.status,
-    model: job.model,
-    fine_tuned_model: job.fineTunedModel,
-    finished_at: job.finishedAt === null ? null : unixSeconds(job.finishedAt),
-    training_file: job.trainingFile,
-    validation_file: job.validationFile,
-    result_files: job.resultFiles,
-    trained_tokens: job.trainedTokens,
-    seed: job.seed,
-    hyperparameters: job.hyperparameters,
-    method: { type: job.method, [job.method]: { ...job.methodSettings, hyperparameters: job.hyperparameters } },
-    trainingType: job.trainingType,
-    error: job.error,
-    suffix: job.suffix,
-    metadata: job.metadata,
-    organization_id: null,
-    integrations: null,
-  };
+/** Hyperparameters as shown: -1 for what the request left to the service until training starts (recordings). */
+function shownHyperparameters(job: JobRecord): Record<string, unknown> {
+  const started = job.trainingStartedAt !== null;
+  const shown = (name: 'n_epochs' | 'batch_size' | 'learning_rate_multiplier'): number =>
+    !started && job.autoHyperparameters.includes(name) && name !== 'learning_rate_multiplier' ? -1 : job.hyperparameters[name];
+  return { n_epochs: shown('n_epochs'), batch_size: shown('batch_size'), learning_rate_multiplier: shown('learning_rate_multiplier') };
+}
+
+/**
+ * A job per family. Dated: the recordings' shape (2025-04-01-preview): fields without a value are absent, `method`
+ * is `{type}` only, no `metadata`, `trainingType` echoed only when the request set it. v1: the v1 spec's
+ * `OpenAI.FineTuningJob` (required fields present, `null` when unset), with `metadata` and the full `method`.
+ */
+export function jobJson(job: JobRecord, family: Family): Record<string, unknown> {
+  const hyperparameters = shownHyperparameters(job);
+  if (family === 'v1') {
+    const methodHyper = job.method === 'dpo' && job.hyperparameters.beta !== undefined ? { ...hyperparameters, beta: job.hyperparameters.beta } : hyperparameters;
+    const body: Record<string, unknown> = {
+      id: job.id,
+      object: 'fine_tuning.job',
+      created_at: unixSeconds(job.createdAt),
+      status: job.status,
+      model: job.model,
+      fine_tuned_model: job.fineTunedModel,
+      finished_at: job.finishedAt === null ? null : unixSeconds(job.finishedAt),
+      training_file: job.trainingFile,
+      validation_file: job.validationFile,
+      result_files: job.resultFiles,
+      trained_tokens: job.trainedTokens,
+      seed: job.seed,
+      hyperparameters,
+      method: { type: job.method, [job.method]: { ...job.methodSettings, hyperparameters: methodHyper } },
+      error: job.error,
+      estimated_finish: job.estimatedFinish === null ? null : unixSeconds(job.estimatedFinish),
+      metadata: job.metadata,
+      user_provided_suffix: job.suffix,
+    };
+    return body;
+  }
+  const body: Record<string, unknown> = { hyperparameters };
+  if (job.suffix) body.suffix = job.suffix;
+  Object.assign(body, { seed: job.seed, method: { type: job.method }, status: job.status, model: job.model });
+  if (job.fineTunedModel) body.fine_tuned_model = job.fineTunedModel;
+  body.training_file = job.trainingFile;
+  if (job.validationFile) body.validation_file = job.validationFile;
+  if (job.resultFiles.length > 0) body.result_files = job.resultFiles;
+  if (job.finishedAt !== null) body.finished_at = unixSeconds(job.finishedAt);
+  if (job.trainedTokens !== null) body.trained_tokens = job.trainedTokens;
+  if (job.error) body.error = job.error.param ? job.error : { code: job.error.code, message: job.error.message };
+  if (job.trainingType) body.trainingType = job.trainingType;
   if (job.estimatedFinish !== null) body.estimated_finish = unixSeconds(job.estimatedFinish);
+  Object.assign(body, { id: job.id, created_at: unixSeconds(job.createdAt), object: 'fine_tuning.job' });
   return body;
 }
 
+/** An event as recorded: message events carry no `data`; metrics events carry the step's metrics (no total). */
 export function eventJson(event: JobEventRecord): Record<string, unknown> {
-  return {
-    id: event.id,
-    object: 'fine_tuning.job.event',
-    created_at: unixSeconds(event.createdAt),
-    level: event.level,
-    message: event.message,
-    type: event.type,
-    data: event.data ?? {},
-  };
+  const body: Record<string, unknown> = { id: event.id, created_at: unixSeconds(event.createdAt), level: event.level, message: event.message, type: event.type };
+  if (event.data) body.data = event.data;
+  body.object = 'fine_tuning.job.event';
+  return body;
+}
+
+/** Metrics without the ones the job does not have (no validation file: step, train_loss, train_mean_token_accuracy). */
+export function presentMetrics(metrics: StepMetrics): Record<string, number> {
+  return Object.fromEntries(Object.entries(metrics).filter(([, v]) => v !== null));
 }
 
 export function checkpointJson(checkpoint: CheckpointRecord): Record<string, unknown> {
   return {
     id: checkpoint.id,
-    object: 'fine_tuning.job.checkpoint',
     created_at: unixSeconds(checkpoint.createdAt),
     fine_tuned_model_checkpoint: checkpoint.modelName,
     step_number: checkpoint.step,
+    metrics: presentMetrics(checkpoint.metrics),
     fine_tuning_job_id: checkpoint.jobId,
-    metrics: checkpoint.metrics,
+    object: 'fine_tuning.job.checkpoint',
   };
 }
 
@@ -143,15 +177,21 @@ export function copyJson(copy: CopyRecord, statuses: Map<string, string>): Recor
   };
 }
 
+export type ListKind = 'files' | 'jobs' | 'events' | 'checkpoints';
+
 /**
- * List envelopes differ per family: v1 lists carry `first_id`/`last_id`/`has_more`; dated file lists are
- * `{object, data}` only, dated job/event/checkpoint lists add `has_more`.
+ * List envelopes per family and list: dated file lists are `{object, data}` (recorded), dated job, event and
+ * checkpoint lists add `has_more`; v1 follows its spec (`first_id`/`last_id` on files and checkpoints only).
  */
-export function listJson(family: Family, data: { id: string }[], hasMore: boolean, withHasMoreOnDated: boolean): Record<string, unknown> {
-  if (family === 'v1') {
-    return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null, has_more: hasMore };
+export function listJson(family: Family, kind: ListKind, data: { id: string }[], hasMore: boolean): Record<string, unknown> {
+  if (family === 'dated') return kind === 'files' ? { object: 'list', data } : { has_more: hasMore, data, object: 'list' };
+  const body: Record<string, unknown> = { object: 'list', data };
+  if (kind === 'files' || kind === 'checkpoints') {
+    body.first_id = data[0]?.id ?? null;
+    body.last_id = data[data.length - 1]?.id ?? null;
   }
-  return withHasMoreOnDated ? { object: 'list', data, has_more: hasMore } : { object: 'list', data };
+  body.has_more = hasMore;
+  return body;
 }
 
 export function deploymentJson(deployment: DeploymentRecord, accountArmId: string, provisioningState: string): Record<string, unknown> {
@@ -163,30 +203,33 @@ export function deploymentJson(deployment: DeploymentRecord, accountArmId: strin
     type: 'Microsoft.CognitiveServices/accounts/deployments',
     name: deployment.name,
     sku: { name: deployment.sku.name, capacity },
-    systemData: {
-      createdAt: new Date(deployment.createdAt).toISOString(),
-      createdBy: 'ftpipe-emulator',
-      createdByType: 'Application',
-      lastModifiedAt: new Date(deployment.modifiedAt).toISOString(),
-      lastModifiedBy: 'ftpipe-emulator',
-      lastModifiedByType: 'Application',
-    },
-    etag: `"${deployment.etag}"`,
     properties: {
       model,
-      versionUpgradeOption: 'NoAutoUpgrade',
-      capabilities: { chatCompletion: 'true' },
+      versionUpgradeOption: deployment.served ? 'NoAutoUpgrade' : 'OnceNewDefaultVersionAvailable',
+      currentCapacity: capacity,
+      // Recorded for a fine-tuned deployment (maxTotalToken there was that model's context).
+      capabilities: deployment.served ? { completion: 'true', maxTotalToken: '128000', chatCompletion: 'true', assistants: 'true' } : { chatCompletion: 'true' },
       provisioningState,
       rateLimits: [
         { key: 'request', renewalPeriod: 10, count: capacity },
         { key: 'token', renewalPeriod: 60, count: capacity * 1000 },
       ],
     },
+    systemData: {
+      createdBy: 'ftpipe-emulator',
+      createdByType: 'Application',
+      createdAt: new Date(deployment.createdAt).toISOString(),
+      lastModifiedBy: 'ftpipe-emulator',
+      lastModifiedByType: 'Application',
+      lastModifiedAt: new Date(deployment.modifiedAt).toISOString(),
+    },
+    etag: `"${deployment.etag}"`,
   };
 }
 
-export function armOperationJson(id: string, status: string, startedAt: number, endedAt: number | null, error?: ApiError): Record<string, unknown> {
-  const body: Record<string, unknown> = { id, name: id, status, startTime: new Date(startedAt).toISOString() };
+/** An ARM operation status (`Azure-AsyncOperation` body): `id` is the operation's path, as recorded. */
+export function armOperationJson(path: string, id: string, status: string, startedAt: number, endedAt: number | null, error?: ApiError): Record<string, unknown> {
+  const body: Record<string, unknown> = { id: path, name: id, status, startTime: new Date(startedAt).toISOString() };
   if (endedAt !== null) body.endTime = new Date(endedAt).toISOString();
   if (error) body.error = { code: error.code, message: error.message };
   return body;
@@ -200,7 +243,7 @@ export function chatCompletionJson(model: string, content: string, promptTokens:
     object: 'chat.completion',
     created: unixSeconds(createdAt),
     model,
-    system_fingerprint: 'fp_ftpipe_emulator',
+    system_fingerprint: null,
     prompt_filter_results: [{ prompt_index: 0, content_filter_results: noFilter }],
     choices: [
       { index: 0, finish_reason: 'stop', logprobs: null, message: { role: 'assistant', content, refusal: null, annotations: [] }, content_filter_results: noFilter },

@@ -5,8 +5,8 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { DeploymentType } from '../catalog';
 import type { AccountConfig } from './config';
+import type { ServiceSku } from './service';
 import type { TrainingPlan, StepMetrics } from './training';
 
 export interface Account extends AccountConfig {
@@ -43,6 +43,12 @@ export interface FileRecord {
   expiresAt?: number;
 }
 
+/** A deleted file: Azure answers a second DELETE with 200 `deleted: false`, not 404. */
+export interface DeletedFileRecord {
+  id: string;
+  account: string;
+}
+
 export interface JobEventRecord {
   id: string;
   createdAt: number;
@@ -58,19 +64,22 @@ export interface CheckpointRecord {
   account: string;
   createdAt: number;
   step: number;
-  /** `<fine-tuned model>:ckpt-step-<n>` */
+  /** `<fine-tuned model>:ckpt-step-<n>`; the final checkpoint's is the fine-tuned model itself. */
   modelName: string;
   metrics: StepMetrics;
+  /** Made when the job paused (kept besides the newest three epoch checkpoints). */
+  fromPause?: boolean;
 }
 
-export type JobStatus = 'pending' | 'queued' | 'running' | 'pausing' | 'paused' | 'resuming' | 'succeeded' | 'failed' | 'cancelled';
+/** The dated spec's and the recordings' statuses (never `queued` or `validating_files`). */
+export type JobStatus = 'pending' | 'running' | 'pausing' | 'paused' | 'resuming' | 'succeeded' | 'failed' | 'cancelled';
 
 export interface JobRecord {
   id: string;
   account: string;
   createdAt: number;
   status: JobStatus;
-  /** As requested: a base model or an earlier fine-tuned model / checkpoint. */
+  /** As the service echoes it: the versioned base (`gpt-4.1` -> `gpt-4.1-2025-04-14`) or the earlier fine-tuned model. */
   model: string;
   /** Catalogue id of the base model, e.g. `gpt-4.1-mini`. */
   baseModel: string;
@@ -86,20 +95,25 @@ export interface JobRecord {
   seed: number;
   /** Resolved `batch_size`, `learning_rate_multiplier`, `n_epochs`, plus method-specific ones (e.g. DPO `beta`) as given. */
   hyperparameters: { batch_size: number; learning_rate_multiplier: number; n_epochs: number; [methodSpecific: string]: unknown };
+  /** Hyperparameters the request left to the service ("auto"): shown as -1 until training starts, as Azure does. */
+  autoHyperparameters: string[];
   method: 'supervised' | 'dpo' | 'reinforcement';
   /** `method.<type>` as given, without hyperparameters (e.g. the RFT grader), echoed back. */
   methodSettings: Record<string, unknown>;
-  trainingType: string;
+  /** Azure's echo spelling (`standard`, `globalStandard`, `developerTier`) when the request set one (dated only). */
+  trainingType: string | null;
   suffix: string | null;
   metadata: Record<string, string> | null;
   error: { code: string; message: string; param: string | null } | null;
   plan: TrainingPlan;
+  /** When training first started (null until then): auto hyperparameters show as -1 before it. */
+  trainingStartedAt: number | null;
   /** Start of the current status (ms) and steps done when it began: running progress is linear from there. */
   phaseStartedAt: number;
   stepsAtPhaseStart: number;
   stepsDone: number;
   events: JobEventRecord[];
-  /** Deployable checkpoints still kept (the newest three), oldest first. */
+  /** Deployable checkpoints still kept (the newest three epochs, plus any made by a pause), oldest first. */
   checkpoints: CheckpointRecord[];
   /** Prompt -> reference answer the job's lineage was trained or validated on. */
   knowledge: Record<string, string>;
@@ -119,7 +133,8 @@ export interface ModelRecord {
 export interface DeploymentRecord {
   name: string;
   account: string;
-  sku: { name: DeploymentType; capacity: number };
+  /** `name` echoed as the request spelled it (Azure echoes `standard`); `type` is the SKU it means. */
+  sku: { name: string; type: ServiceSku; capacity: number };
   model: { format: string; name: string; version: string; source?: string };
   /** What the deployment serves; null for a base model. */
   served: ModelRecord | null;
@@ -139,7 +154,8 @@ export interface OperationRecord {
   kind: 'create' | 'update' | 'delete';
   startedAt: number;
   endsAt: number;
-  status: 'InProgress' | 'Succeeded' | 'Failed';
+  /** ARM's operation statuses as the 2025 recordings show them (`Running`, then `Succeeded`). */
+  status: 'Running' | 'Succeeded' | 'Failed';
   /** The deployment as it will be when a create/update finishes. */
   pending?: DeploymentRecord;
 }
@@ -164,6 +180,7 @@ export interface CopyRecord {
 /** Everything the emulator knows; maps are keyed by id (files, jobs) or `account/name`. */
 export class EmulatorState {
   readonly files = new Map<string, FileRecord>();
+  readonly deletedFiles = new Map<string, DeletedFileRecord>();
   readonly jobs = new Map<string, JobRecord>();
   /** `account/modelName` -> model. */
   readonly models = new Map<string, ModelRecord>();
@@ -207,6 +224,7 @@ export class EmulatorState {
       version: 1,
       clockNow,
       files: [...this.files.values()].map((f) => ({ ...f, content: f.content === null ? null : f.content.toString('base64') })),
+      deletedFiles: [...this.deletedFiles.values()],
       jobs: [...this.jobs.values()],
       models: [...this.models.entries()],
       deployments: [...this.deployments.values()],
@@ -222,12 +240,25 @@ export class EmulatorState {
       if (file.content === null && !file.problem) file.problem = 'fileImportFailed: the emulator restarted during the import.';
       this.files.set(file.id, file);
     }
-    for (const j of serialized.jobs) this.jobs.set(j.id, j);
+    for (const d of serialized.deletedFiles ?? []) this.deletedFiles.set(d.id, d);
+    for (const j of serialized.jobs) this.jobs.set(j.id, upgradeJob(j));
     for (const [key, m] of serialized.models) this.models.set(key, m);
-    for (const d of serialized.deployments) this.deployments.set(deploymentKey(d.account, d.name), d);
+    // Older state files kept only the canonical SKU name, which is also the SKU type.
+    for (const d of serialized.deployments) this.deployments.set(deploymentKey(d.account, d.name), { ...d, sku: { ...d.sku, type: (d.sku as Partial<DeploymentRecord['sku']>).type ?? (d.sku.name as ServiceSku) } });
     for (const o of serialized.operations) this.operations.set(o.id, o);
     for (const c of serialized.copies) this.copies.set(`${c.jobId}/${c.checkpointId}`, c);
   }
+}
+
+/** A job saved by an older emulator: `queued` became `pending`; fields added since get their neutral values. */
+function upgradeJob(saved: JobRecord): JobRecord {
+  const old = saved as Omit<JobRecord, 'autoHyperparameters' | 'trainingStartedAt' | 'status'> & Partial<Pick<JobRecord, 'autoHyperparameters' | 'trainingStartedAt'>> & { status: string };
+  return {
+    ...old,
+    status: old.status === 'queued' ? 'pending' : (old.status as JobStatus),
+    autoHyperparameters: old.autoHyperparameters ?? [],
+    trainingStartedAt: old.trainingStartedAt ?? (old.stepsDone > 0 ? old.createdAt : null),
+  };
 }
 
 /** Deployment names are case-insensitive, like every ARM resource name. */
@@ -239,6 +270,7 @@ export interface SerializedState {
   version: 1;
   clockNow: number;
   files: (Omit<FileRecord, 'content'> & { content: string | null })[];
+  deletedFiles?: DeletedFileRecord[];
   jobs: JobRecord[];
   models: [string, ModelRecord][];
   deployments: DeploymentRecord[];

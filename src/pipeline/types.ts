@@ -42,6 +42,8 @@ export interface PreflightResult {
   /** The catalogue's versioned id of the base model, e.g. `gpt-4.1-mini-2025-04-14`. */
   catalogModel: string;
   continuousFineTuning: boolean;
+  /** What the catalogue does not list about this plan (it may be new in Azure), naming the catalogue's date. */
+  warnings?: string[];
 }
 
 export interface ValidationSummary {
@@ -86,8 +88,18 @@ export interface JobSnapshot {
   fineTunedModel: string | null;
   createdAt: number;
   finishedAt: number | null;
-  /** Unix seconds, when Azure gives an estimate. */
+  /**
+   * Unix seconds, as Azure sends it. Shown, never trusted alone: Azure sends it from creation (about created_at + 900 s)
+   * and recorded jobs finished days later; the ETA comes from the measured step rate instead.
+   */
   estimatedFinish: number | null;
+  /** The job's seed (sent by ftpipe, or Azure's when it chose one). */
+  seed: number | null;
+  /** The training tier as Azure reports it (`standard`, `globalStandard`, `developerTier`), in ftpipe's names; null when not reported. */
+  trainingType: 'Standard' | 'Global' | 'Developer' | null;
+  /** Epochs and batch size once Azure has settled them (it reports -1 / "auto" until training starts), else null. */
+  epochs: number | null;
+  batchSize: number | null;
   trainedTokens: number | null;
   resultFiles: string[];
   error: JobError | null;
@@ -118,14 +130,16 @@ export interface JobPoll {
   /** Events newer than the caller's last seen one, oldest first (at most a page). */
   newEvents: JobEventSummary[];
   latestMetrics: TrainingMetrics | null;
-  /** Step count of the whole job, when Azure reports it. */
+  /** Step count of the whole job, derived from Azure's settled epochs and batch size and the example count; null when unknown. */
   totalSteps: number | null;
 }
 
 export interface CheckpointSummary {
   id: string;
-  /** The deployable model name, `<base>.ft-<hex>:ckpt-step-N`. */
+  /** Azure's `fine_tuned_model_checkpoint`: `<base>.ft-<hex>:ckpt-step-N`, or for the final one the job's `fine_tuned_model`. */
   model: string;
+  /** What a deployment names to serve it: `fine_tuned_model` for the final checkpoint, else the checkpoint id `ftchkpt-<hex>` (absent in runs recorded before it existed: the id then). */
+  deployAs?: string;
   step: number;
   metrics: TrainingMetrics;
 }
@@ -161,7 +175,15 @@ export interface PipelineStatus {
   baseModel: string;
   stage: Stage;
   job: JobSnapshot | null;
-  progress: { step: number | null; totalSteps: number | null; percent: number | null; etaSeconds: number | null };
+  /**
+   * `etaSeconds` from the step rate measured since `rateFrom` (the first step seen while running), never from Azure's
+   * `estimated_finish` alone; null until two steps are known and the total is.
+   */
+  progress: { step: number | null; totalSteps: number | null; percent: number | null; etaSeconds: number | null; rateFrom?: { step: number; atSeconds: number } | null };
+  /** Preflight's warnings (combinations the dated catalogue does not list). */
+  warnings?: string[];
+  /** The seed the job is created with: the input's, or one the workflow drew (it identifies the job on the dated API). */
+  seed?: number | null;
   latestMetrics: TrainingMetrics | null;
   recentEvents: JobEventSummary[];
   files: UploadedFile[];

@@ -144,6 +144,15 @@ describe('deployment activities (emulator)', () => {
     );
   });
 
+  it('deploys a base model (an evaluation baseline) by its name and real version, not as a fine-tune', async () => {
+    const info = await runActivity(() => acts.createDeployment({ profile: SWC, name: 'base-line', model: 'gpt-4.1-mini-2025-04-14', base: true, type: 'GlobalStandard', capacity: 1, ...FAST }));
+    assert.equal(info.model, 'gpt-4.1-mini');
+    const [d] = emulatedDeployments(t.emu, SWC).filter((x) => x.name === 'base-line') as unknown as { model: { name: string; version: string } }[];
+    assert.deepEqual([d?.model.name, d?.model.version], ['gpt-4.1-mini', '2025-04-14']);
+    await assert.rejects(runActivity(() => acts.createDeployment({ profile: SWC, name: 'base-x', model: 'gpt-9', base: true, type: 'GlobalStandard', capacity: 1, ...FAST })), failure('UnknownModel', true));
+    await runActivity(() => acts.deleteDeployment({ profile: SWC, name: 'base-line', ...FAST }));
+  });
+
   it('lists deployments, by prefix', async () => {
     const all = await runActivity(() => acts.listDeployments({ profile: SWC }));
     assert.deepEqual(all.map((d) => d.name).sort(), ['ft-a', 'ft-b', 'ft-cancel', 'ft-lost', 'ft-smoke', 'ft-v1', 'ft-v2']);

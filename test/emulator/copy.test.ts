@@ -31,7 +31,7 @@ describe('emulator checkpoint copy (preview)', () => {
     const job = await client.fineTuning.jobs.create({ model: 'gpt-4.1', training_file: training, seed: 5 });
     jobId = job.id;
     await advanceUntil(t, 600, async () => (await client.fineTuning.jobs.retrieve(job.id)).status === 'succeeded');
-    const c = (await client.fineTuning.jobs.checkpoints.list(job.id)).data[0]!;
+    const c = (await client.fineTuning.jobs.checkpoints.list(job.id)).data[1]!;
     checkpoint = { id: c.id, name: c.fine_tuned_model_checkpoint };
     copyPath = `/fine_tuning/jobs/${jobId}/checkpoints/${checkpoint.id}/copy`;
   });
@@ -45,6 +45,11 @@ describe('emulator checkpoint copy (preview)', () => {
       (err: { status?: number; param?: string }) => err.status === 400 && err.param === 'destinationResourceId',
     );
     await assert.rejects(copyStatus(), NotFoundError);
+    // The path takes the checkpoint id (fine_tuning_checkpoint_id), not its ...:ckpt-step-N name.
+    await assert.rejects(
+      t.v1(SOURCE).post(`/fine_tuning/jobs/${jobId}/checkpoints/${encodeURIComponent(checkpoint.name)}/copy`, { body: toDestination(), headers: PREVIEW }),
+      NotFoundError,
+    );
     // The dated family has no copy route.
     await assert.rejects(t.openai(SOURCE).post(copyPath, { body: toDestination(), headers: PREVIEW }), NotFoundError);
   });
@@ -52,7 +57,7 @@ describe('emulator checkpoint copy (preview)', () => {
   it('fails when the destination has no fine-tuning job, and completes once it has one; the copy is then deployable there', async () => {
     const first = await copy(toDestination());
     assert.deepEqual(first, {
-      checkpointedModelName: checkpoint.name,
+      checkpointedModelName: checkpoint.id,
       fineTuningJobId: jobId,
       copiedAccountDetails: [{ destinationResourceId: t.emu.account(DESTINATION).armId, region: 'eastus2', status: 'InProgress' }],
     });
@@ -68,8 +73,16 @@ describe('emulator checkpoint copy (preview)', () => {
     t.emu.control.advanceClock(COPY_SECONDS / 2);
     assert.equal((await copyStatus()).copiedAccountDetails[0]!.status, 'Completed');
 
-    // Not in the destination's checkpoint list (there is no job there), but deployable by the same name.
+    // Not in the destination's checkpoint list (there is no job there), but deployable by the same name - from the
+    // destination's copy, not the origin: a checkpoint with `source` pointing at the origin is refused.
     const p = t.profile(DESTINATION);
+    await assert.rejects(
+      t.arm(DESTINATION).deployments.beginCreateOrUpdate(p.resourceGroup, p.account, 'from-origin', {
+        sku: { name: 'Standard', capacity: 1 },
+        properties: { model: { format: 'OpenAI', name: checkpoint.id, version: '1', source: t.emu.account(SOURCE).armId } },
+      }),
+      (err: { statusCode?: number; code?: string }) => err.statusCode === 400 && err.code === 'DeploymentModelNotSupported',
+    );
     const poller = await t.arm(DESTINATION).deployments.beginCreateOrUpdate(
       p.resourceGroup,
       p.account,
@@ -84,7 +97,7 @@ describe('emulator checkpoint copy (preview)', () => {
     assert.equal(answer.model, checkpoint.id);
 
     // ...and fine-tunable there (continuous fine-tuning in the destination region).
-    const continued = await destination.fineTuning.jobs.create({ model: checkpoint.name, training_file: file, trainingType: 'globalstandard' } as Parameters<typeof destination.fineTuning.jobs.create>[0]);
-    assert.equal(continued.model, checkpoint.name);
+    const continued = await destination.fineTuning.jobs.create({ model: checkpoint.id, training_file: file, trainingType: 'globalstandard' } as Parameters<typeof destination.fineTuning.jobs.create>[0]);
+    assert.equal(continued.model, checkpoint.id);
   });
 });

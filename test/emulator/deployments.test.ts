@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import type { CognitiveServicesManagementClient, Deployment } from '@azure/arm-cognitiveservices';
 import { NotFoundError, type AzureOpenAI } from 'openai';
 import { createArmClient } from '../../src/azure/clients';
+import type { Exchange } from '../../src/emulator';
 import { advanceUntil, chatJsonl, startTestEmulator, uploadProcessed, type TestEmulator } from './helpers';
 
 const SWC = 'ftpipe-swc';
@@ -20,10 +23,24 @@ function expectRestError(status: number, code: string) {
   };
 }
 
-const deploymentBody = (model: string, sku = 'globalstandard', capacity = 1, source?: string): Deployment => ({
+const deploymentBody = (model: string, sku = 'globalstandard', capacity = 1, source?: string, version = '1'): Deployment => ({
   sku: { name: sku, capacity },
-  properties: { model: { format: 'OpenAI', name: model, version: '1', ...(source ? { source } : {}) } },
+  properties: { model: { format: 'OpenAI', name: model, version, ...(source ? { source } : {}) } },
 });
+
+/** A raw ARM request (for what the SDK never sends, e.g. another api-version), trusting the emulator's certificate. */
+function rawArm(t: TestEmulator, method: string, path: string): Promise<{ status: number; body: { error?: { code?: string } } }> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(path, t.emu.armEndpoint);
+    const req = httpsRequest(url, { method, ca: readFileSync(t.emu.caCertPath), headers: { authorization: `Bearer ${t.emu.acceptedTokens[0]!}` } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { error?: { code?: string } } }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 describe('emulator ARM deployments and inference', () => {
   let t: TestEmulator;
@@ -66,12 +83,19 @@ describe('emulator ARM deployments and inference', () => {
   });
   after(() => t.emu.stop());
 
-  it('creates through the LRO (201 + Azure-AsyncOperation, Creating -> Succeeded), refusing a parallel operation with 409', async () => {
+  it('creates through the recorded LRO (201 Creating + Azure-AsyncOperation at operationResults, Running -> Succeeded), refusing a parallel operation with 409', async () => {
     t.emu.control.clearRequests();
+    const exchanges: Exchange[] = [];
+    const untap = t.emu.control.tapExchanges((e) => exchanges.push(e));
     const poller = await arm.deployments.beginCreateOrUpdate(rg, SWC, 'ft-main', deploymentBody(fineTunedModel, 'globalstandard', 2), { updateIntervalInMs: 5 });
     const created = t.emu.control.requests({ route: 'arm.deployments.put' });
     assert.equal(created.length, 1);
     assert.equal(created[0]!.status, 201);
+    const put = exchanges.find((e) => e.route === 'arm.deployments.put')!;
+    assert.equal((put.responseBody as { properties: { provisioningState: string } }).properties.provisioningState, 'Creating');
+    const asyncOperation = String(put.responseHeaders['azure-asyncoperation']);
+    assert.match(asyncOperation, new RegExp(`/subscriptions/${t.emu.account(SWC).subscriptionId}/providers/Microsoft.CognitiveServices/locations/swedencentral/operationResults/[0-9a-f-]{36}\\?api-version=`));
+    assert.equal(String(put.responseHeaders.location), `${asyncOperation}&operationResultResponseType=Location`);
     assert.equal((await arm.deployments.get(rg, SWC, 'ft-main')).properties?.provisioningState, 'Creating');
     await assert.rejects(arm.deployments.beginCreateOrUpdate(rg, SWC, 'other', deploymentBody(fineTunedModel)), expectRestError(409, 'RequestConflict'));
     await assert.rejects(arm.deployments.beginDelete(rg, SWC, 'ft-main'), expectRestError(409, 'RequestConflict'));
@@ -80,10 +104,13 @@ describe('emulator ARM deployments and inference', () => {
     assert.equal(done.properties?.provisioningState, 'Succeeded');
     assert.equal(done.name, 'ft-main');
     assert.equal(done.id, `${t.emu.account(SWC).armId}/deployments/ft-main`);
-    assert.deepEqual({ name: done.sku?.name, capacity: done.sku?.capacity }, { name: 'GlobalStandard', capacity: 2 });
+    assert.deepEqual({ name: done.sku?.name, capacity: done.sku?.capacity }, { name: 'globalstandard', capacity: 2 }, 'the SKU name is echoed as sent');
     assert.equal(done.properties?.model?.name, fineTunedModel);
     assert.equal((await arm.deployments.get(rg, SWC.toUpperCase(), 'FT-Main')).name, 'ft-main', 'ARM names are case-insensitive');
-    assert.ok(t.emu.control.requests({ route: 'arm.operationStatuses.get' }).length >= 1, 'the poller followed Azure-AsyncOperation');
+    untap();
+    const statuses = exchanges.filter((e) => e.route === 'arm.operationResults.get' && e.query.operationResultResponseType === undefined).map((e) => (e.responseBody as { status: string }).status);
+    assert.ok(statuses.length >= 1, 'the poller followed Azure-AsyncOperation');
+    assert.deepEqual([...new Set(statuses)], statuses.includes('Running') ? ['Running', 'Succeeded'] : ['Succeeded']);
 
     const listed: string[] = [];
     for await (const d of arm.deployments.list(rg, SWC)) listed.push(d.name!);
@@ -126,7 +153,7 @@ describe('emulator ARM deployments and inference', () => {
     assert.ok(best.correct > last.correct, JSON.stringify(scores));
     assert.ok(best.correct < evalItems.length, 'no checkpoint is perfect');
 
-    await deploy(SWC, 'base', deploymentBody('gpt-4.1-mini', 'GlobalStandard'));
+    await deploy(SWC, 'base', deploymentBody('gpt-4.1-mini', 'GlobalStandard', 1, undefined, '2025-04-14'));
     t.emu.control.advanceClock(NOT_READY_SECONDS);
     assert.equal(await correctAnswers(SWC, 'base'), 0, 'a base model knows no references');
   });
@@ -139,6 +166,38 @@ describe('emulator ARM deployments and inference', () => {
     await assert.rejects(arm.deployments.beginCreateOrUpdate(rg, SWC, 'rejected', deploymentBody(fineTunedModel, 'Turbo')), expectRestError(400, 'InvalidResourceProperties'));
     await assert.rejects(arm.deployments.beginCreateOrUpdate(rg, SWC, 'ft-main', deploymentBody(checkpoints[1]!.id)), expectRestError(400, 'ModelUpgradeNotSupported'));
     await assert.rejects(arm.deployments.get(rg, SWC, 'never-created'), expectRestError(404, 'ResourceNotFound'));
+    // A checkpoint deploys by its ftchkpt- id, never by its ...:ckpt-step-N name; a fine-tuned model has version "1" only.
+    await assert.rejects(arm.deployments.beginCreateOrUpdate(rg, SWC, 'rejected', deploymentBody(`${fineTunedModel}:ckpt-step-10`)), expectRestError(400, 'DeploymentModelNotSupported'));
+    await assert.rejects(arm.deployments.beginCreateOrUpdate(rg, SWC, 'rejected', deploymentBody(fineTunedModel, 'GlobalStandard', 1, undefined, '2025-04-14')), expectRestError(400, 'DeploymentModelNotSupported'));
+  });
+
+  it('deploys a base model only with its real version and on a base-model SKU (DeveloperTier is for fine-tuned models)', async () => {
+    await assert.rejects(arm.deployments.beginCreateOrUpdate(rg, SWC, 'base-bad', deploymentBody('gpt-4.1-mini', 'GlobalStandard')), expectRestError(400, 'DeploymentModelNotSupported'));
+    await assert.rejects(
+      arm.deployments.beginCreateOrUpdate(rg, SWC, 'base-bad', deploymentBody('gpt-4.1-mini', 'DeveloperTier', 1, undefined, '2025-04-14')),
+      expectRestError(400, 'InvalidResourceProperties'),
+    );
+    const reasoning = await deploy(SWC, 'o4-base', deploymentBody('o4-mini', 'GlobalStandard', 1, undefined, '2025-04-16'));
+    assert.equal(reasoning.properties?.versionUpgradeOption, 'OnceNewDefaultVersionAvailable');
+    t.emu.control.advanceClock(NOT_READY_SECONDS);
+    // Reasoning models refuse sampling parameters.
+    await assert.rejects(client.chat.completions.create({ model: 'o4-base', messages: [{ role: 'user', content: 'hi' }], temperature: 0 }), (err: unknown) => {
+      const e = err as { status?: number; code?: string; param?: string };
+      assert.equal(e.status, 400);
+      assert.equal(e.code, 'unsupported_parameter');
+      assert.equal(e.param, 'temperature');
+      return true;
+    });
+    await assert.rejects(client.chat.completions.create({ model: 'o4-base', messages: [{ role: 'user', content: 'hi' }], max_tokens: 5 }), (err: { param?: string }) => err.param === 'max_tokens');
+    assert.equal((await client.chat.completions.create({ model: 'o4-base', messages: [{ role: 'user', content: 'hi' }], max_completion_tokens: 5 })).object, 'chat.completion');
+  });
+
+  it('serves only the ARM api-versions the resource provider registers', async () => {
+    const path = `${t.emu.account(SWC).armId}/deployments?api-version=`;
+    const old = await rawArm(t, 'GET', `${path}1999-01-01`);
+    assert.equal(old.status, 400);
+    assert.equal(old.body.error?.code, 'NoRegisteredProviderFound');
+    assert.equal((await rawArm(t, 'GET', `${path}2023-05-01`)).status, 200);
   });
 
   it('updates capacity with PATCH and deletes through their LROs', async () => {
@@ -156,7 +215,7 @@ describe('emulator ARM deployments and inference', () => {
 
   it('expires DeveloperTier deployments after 24 emulated hours', async () => {
     await deploy(SWC, 'dev', deploymentBody(fineTunedModel, 'developertier'));
-    assert.equal((await arm.deployments.get(rg, SWC, 'dev')).sku?.name, 'DeveloperTier');
+    assert.equal((await arm.deployments.get(rg, SWC, 'dev')).sku?.name, 'developertier');
     t.emu.control.advanceClock(24 * 3600);
     await assert.rejects(arm.deployments.get(rg, SWC, 'dev'), expectRestError(404, 'ResourceNotFound'));
     await assert.rejects(client.chat.completions.create({ model: 'dev', messages: [{ role: 'user', content: 'hi' }] }), NotFoundError);

@@ -137,7 +137,7 @@ describe('emulator faults and control API', () => {
 
     const running = await t.openai(ACCOUNT).fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: trainingFile });
     await json(`/jobs/${running.id}/fail`, { method: 'POST', body: JSON.stringify({ code: 'quotaExceeded', message: 'No capacity.' }) });
-    assert.deepEqual((await t.openai(ACCOUNT).fineTuning.jobs.retrieve(running.id)).error, { code: 'quotaExceeded', message: 'No capacity.', param: null });
+    assert.deepEqual((await t.openai(ACCOUNT).fineTuning.jobs.retrieve(running.id)).error, { code: 'quotaExceeded', message: 'No capacity.' });
 
     const state = await json('/state');
     assert.equal((state.accounts as unknown[]).length, 3);

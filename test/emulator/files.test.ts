@@ -54,6 +54,18 @@ describe('emulator files', () => {
     const deleted = await client.files.delete(file.id);
     assert.deepEqual(deleted, { id: file.id, object: 'file', deleted: true });
     await assert.rejects(client.files.retrieve(file.id), NotFoundError);
+    // Recorded: deleting an already deleted file answers 200 with deleted: false.
+    assert.deepEqual(await client.files.delete(file.id), { id: file.id, object: 'file', deleted: false });
+  });
+
+  it('takes only the upload purposes each family\'s spec enumerates; a batch file is processed at once', async () => {
+    const dated = t.openai(ACCOUNT);
+    const v1 = t.v1(ACCOUNT);
+    const upload = (client: typeof dated | typeof v1, purpose: string) => client.files.create({ file: new File(['{}\n'], 'p.jsonl'), purpose: purpose as 'batch' });
+    await assert.rejects(upload(dated, 'user_data'), (err: { status?: number; code?: string; param?: string }) => err.status === 400 && err.code === 'invalidPayload' && err.param === 'purpose');
+    await assert.rejects(upload(v1, 'fine-tune-results'), (err: { status?: number; param?: string }) => err.status === 400 && err.param === 'purpose');
+    assert.equal((await upload(dated, 'evals_output')).status, 'processed');
+    assert.equal((await upload(v1, 'batch')).status, 'processed');
   });
 
   it('uploads on the v1 family with 200, and lists with v1 paging fields', async () => {
@@ -104,7 +116,7 @@ describe('emulator files', () => {
     t.emu.control.advanceClock(60);
     const got = (await client.files.retrieve(file.id)) as unknown as Record<string, unknown>;
     assert.equal(got.status, 'error');
-    assert.match(String(got.status_details), /line 4: not valid JSON/);
+    assert.match(String(got.status_details), /^Validation of jsonl file failed: Deserialization of line #3 failed\./);
     const empty = await client.files.create({ file: new File(['\n'], 'empty.jsonl'), purpose: 'fine-tune' });
     t.emu.control.advanceClock(60);
     assert.match(String(((await client.files.retrieve(empty.id)) as unknown as Record<string, unknown>).status_details), /no examples/);
@@ -124,38 +136,50 @@ describe('emulator files', () => {
     });
   });
 
-  it('imports from a file:// URL and from a local http URL; a failing URL ends in error', async () => {
+  it('imports only from https URLs it can fetch (the emulator blob store here); a missing blob ends in error', async () => {
     const client = t.openai(ACCOUNT);
     const dir = mkdtempSync(join(tmpdir(), 'emu-import-'));
     const path = join(dir, 'train.jsonl');
     writeFileSync(path, chatJsonl(11, 'file'));
-    const importFile = async (url: string, filename: string): Promise<{ id: string; status: string }> => {
-      const { data, response } = await client
-        .post<{ id: string; status: string }>('/files/import', { body: { purpose: 'fine-tune', filename, content_url: url } })
-        .withResponse();
-      assert.equal(response.status, 201);
-      return data;
-    };
-    const fromFile = await importFile(pathToFileURL(path).href, 'from-file.jsonl');
-    const fromHttp = await importFile(`${contentUrl}/train.jsonl`, 'from-http.jsonl');
-    const missing = await importFile(`${contentUrl}/missing.jsonl`, 'missing.jsonl');
-    assert.equal(fromFile.status, 'pending');
+    const importFile = (url: string, filename: string) =>
+      client.post<{ id: string; status: string }>('/files/import', { body: { purpose: 'fine-tune', filename, content_url: url } }).withResponse();
+    // Azure downloads the content itself: a path on this machine or plain http is nothing it can fetch.
+    for (const url of [pathToFileURL(path).href, `${contentUrl}/train.jsonl`]) {
+      await assert.rejects(importFile(url, 'x.jsonl'), (err: { status?: number; code?: string; param?: string }) => err.status === 400 && err.code === 'invalidPayload' && err.param === 'content_url');
+    }
+    await assert.rejects(t.v1(ACCOUNT).post('/files/import', { body: { purpose: 'fine-tune', filename: 'x.jsonl', content_url: 'https://example.com/x' } }), NotFoundError);
+    const blobUrl = t.emu.control.putBlob('train.jsonl', chatJsonl(11, 'blob'));
+    assert.match(blobUrl, /^https:\/\//);
+    const { data: fromBlob, response } = await importFile(`${blobUrl}?sv=2024-01-01&sig=redacted`, 'from-blob.jsonl');
+    assert.equal(response.status, 201);
+    assert.equal(fromBlob.status, 'pending');
+    const { data: missing } = await importFile(blobUrl.replace('train.jsonl', 'missing.jsonl'), 'missing.jsonl');
     // Downloads finish in real time; processing then takes emulated time.
-    const ids = [fromFile.id, fromHttp.id, missing.id];
+    const ids = [fromBlob.id, missing.id];
     for (let waited = 0; waited < 5000; waited += 20) {
       t.emu.control.advanceClock(60);
       const statuses: string[] = await Promise.all(ids.map(async (id) => (await client.files.retrieve(id)).status));
       if (!statuses.includes('pending')) break;
       await new Promise((r) => setTimeout(r, 20));
     }
-    const a = await client.files.retrieve(fromFile.id);
-    const b = await client.files.retrieve(fromHttp.id);
+    const a = await client.files.retrieve(fromBlob.id);
     const c = (await client.files.retrieve(missing.id)) as unknown as Record<string, unknown>;
     assert.equal(a.status, 'processed');
-    assert.equal(a.bytes, Buffer.byteLength(chatJsonl(11, 'file')));
-    assert.equal(b.status, 'processed');
+    assert.equal(a.bytes, Buffer.byteLength(chatJsonl(11, 'blob')));
     assert.equal(c.status, 'error');
     assert.match(String(c.status_details), /fileImportFailed: GET .* answered 404/);
+    assert.equal(Object.keys(c)[0], 'status_details', 'status_details comes first, as recorded');
+  });
+
+  it('imports from http and file URLs in lenient mode only (rehearsals)', async () => {
+    const lenient = await startTestEmulator({ strict: false });
+    try {
+      const client = lenient.openai(ACCOUNT);
+      const { response } = await client.post('/files/import', { body: { purpose: 'fine-tune', filename: 'h.jsonl', content_url: `${contentUrl}/train.jsonl` } }).withResponse();
+      assert.equal(response.status, 201);
+    } finally {
+      await lenient.emu.stop();
+    }
   });
 
   it('answers 401 in Azure shape for a wrong or another account\'s api key, and accepts a bearer token', async () => {

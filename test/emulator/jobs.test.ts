@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { BadRequestError, NotFoundError, type AzureOpenAI } from 'openai';
+import { createOpenAIClient } from '../../src/azure/clients';
 import { advanceUntil, chatJsonl, startTestEmulator, uploadProcessed, type TestEmulator } from './helpers';
 
 const ACCOUNT = 'ftpipe-swc';
@@ -38,7 +39,7 @@ describe('emulator fine-tuning jobs', () => {
   });
   after(() => t.emu.stop());
 
-  it('runs pending -> queued -> running -> pausing -> paused -> resuming -> running -> succeeded, with Azure shapes', async () => {
+  it('runs pending -> running -> pausing -> paused -> resuming -> running -> succeeded, with the recordings\' shapes', async () => {
     const { data: created, response } = await client.fineTuning.jobs
       .create({
         model: 'gpt-4.1-mini',
@@ -47,23 +48,28 @@ describe('emulator fine-tuning jobs', () => {
         seed: 42,
         suffix: 'mysuffix',
         hyperparameters: { n_epochs: 5, batch_size: 2 },
-        metadata: { run: 'lifecycle', owner: 'tests' },
       })
       .withResponse();
     assert.equal(response.status, 201);
-    assert.match(response.headers.get('location') ?? '', new RegExp(`/openai/fine_tuning/jobs/${created.id}\\?api-version=`));
+    // Recorded: the job's Location has no /jobs/ segment.
+    assert.match(response.headers.get('location') ?? '', new RegExp(`/openai/fine_tuning/${created.id}\\?api-version=`));
+    assert.match(response.headers.get('apim-request-id') ?? '', /^[0-9a-f-]{36}$/);
+    assert.equal(response.headers.get('x-ms-region'), 'Sweden Central');
     assert.match(created.id, /^ftjob-[0-9a-f]{32}$/);
     assert.equal(created.object, 'fine_tuning.job');
     assert.equal(created.status, 'pending');
-    assert.equal(created.model, 'gpt-4.1-mini');
-    assert.equal(created.fine_tuned_model, null);
-    assert.deepEqual(created.metadata, { run: 'lifecycle', owner: 'tests' });
-    assert.deepEqual(created.hyperparameters, { batch_size: 2, learning_rate_multiplier: 1, n_epochs: 5 });
-    assert.equal((created as unknown as { trainingType: string }).trainingType, 'Standard');
+    assert.equal(created.model, 'gpt-4.1-mini-2025-04-14');
+    const raw = created as unknown as Record<string, unknown>;
+    for (const absent of ['fine_tuned_model', 'finished_at', 'result_files', 'trained_tokens', 'metadata', 'error', 'trainingType', 'organization_id']) {
+      assert.equal(absent in raw, false, `${absent} is absent, not null, on the dated family`);
+    }
+    assert.deepEqual(created.method, { type: 'supervised' });
+    assert.deepEqual(created.hyperparameters, { n_epochs: 5, batch_size: 2, learning_rate_multiplier: 1 });
+    assert.equal(raw.estimated_finish, created.created_at + 900, 'estimated_finish is sent from creation');
 
     const status = async (): Promise<string> => (await client.fineTuning.jobs.retrieve(created.id)).status;
     t.emu.control.advanceClock(DEFAULT_TIMINGS.validation);
-    assert.equal(await status(), 'queued');
+    assert.equal(await status(), 'pending', 'validation and queueing are both pending (never queued)');
     t.emu.control.advanceClock(DEFAULT_TIMINGS.queue);
     assert.equal(await status(), 'running');
     await assert.rejects(client.fineTuning.jobs.pause(created.id), expectApiError(400, 'unexpectedEntityState'));
@@ -73,7 +79,9 @@ describe('emulator fine-tuning jobs', () => {
     assert.equal(paused.status, 'pausing');
     await assert.rejects(client.fineTuning.jobs.resume(created.id), expectApiError(400, 'unexpectedEntityState'));
     t.emu.control.advanceClock(DEFAULT_TIMINGS.pause + 10_000); // no training while paused
-    assert.equal(await status(), 'paused');
+    const pausedJob = await client.fineTuning.jobs.retrieve(created.id);
+    assert.equal(pausedJob.status, 'paused');
+    assert.equal(pausedJob.result_files.length, 1, 'a paused job lists a results file');
     const pauseCheckpoints = await client.fineTuning.jobs.checkpoints.list(created.id);
     assert.equal(pauseCheckpoints.data.length, 1);
     assert.equal(pauseCheckpoints.data[0]!.step_number, 3);
@@ -84,22 +92,23 @@ describe('emulator fine-tuning jobs', () => {
     await advanceUntil(t, 300, async () => (await status()) === 'succeeded');
 
     const done = await client.fineTuning.jobs.retrieve(created.id);
-    assert.match(done.fine_tuned_model ?? '', /^gpt-4\.1-mini-2025-04-14\.ft-[0-9a-f]{32}-mysuffix$/);
     assert.equal(done.fine_tuned_model, `gpt-4.1-mini-2025-04-14.ft-${created.id.slice(6)}-mysuffix`);
     assert.ok(done.finished_at! >= done.created_at);
     assert.ok((done.trained_tokens ?? 0) > 0);
     assert.equal(done.result_files.length, 1);
+    assert.equal((done as unknown as Record<string, unknown>).estimated_finish, created.created_at + 900, 'estimated_finish is never corrected');
 
-    // 20 examples, batch 2: 10 steps per epoch, 50 in all; one checkpoint per epoch, the newest three kept.
+    // 20 examples, batch 2: 10 steps per epoch, 50 in all; the newest three epoch checkpoints stay, plus the pause's.
     const checkpoints = await client.fineTuning.jobs.checkpoints.list(created.id);
     assert.deepEqual(
       checkpoints.data.map((c) => c.step_number),
-      [50, 40, 30],
+      [50, 40, 30, 3],
     );
+    assert.equal(checkpoints.data[0]!.fine_tuned_model_checkpoint, done.fine_tuned_model, "the final checkpoint's name is the fine-tuned model");
+    for (const c of checkpoints.data.slice(1)) assert.equal(c.fine_tuned_model_checkpoint, `${done.fine_tuned_model}:ckpt-step-${c.step_number}`);
     for (const c of checkpoints.data) {
       assert.match(c.id, /^ftchkpt-[0-9a-f]{32}$/);
       assert.equal(c.object, 'fine_tuning.job.checkpoint');
-      assert.equal(c.fine_tuned_model_checkpoint, `${done.fine_tuned_model}:ckpt-step-${c.step_number}`);
       assert.equal(c.fine_tuning_job_id, created.id);
       assert.equal(typeof c.metrics.full_valid_loss, 'number');
     }
@@ -118,25 +127,42 @@ describe('emulator fine-tuning jobs', () => {
     assert.equal(resultFile.filename, 'results.csv');
   });
 
-  it('pages events newest first with after/limit; metrics events carry the step metrics', async () => {
+  it('shows auto hyperparameters as -1 until training starts, and checkpoint metrics without validation as recorded', async () => {
+    const job = await client.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: trainingFile, seed: 5 });
+    assert.deepEqual(job.hyperparameters, { n_epochs: -1, batch_size: -1, learning_rate_multiplier: 1 });
+    t.emu.control.advanceClock(DEFAULT_TIMINGS.validation + DEFAULT_TIMINGS.queue);
+    assert.deepEqual((await client.fineTuning.jobs.retrieve(job.id)).hyperparameters, { n_epochs: 3, batch_size: 1, learning_rate_multiplier: 1 });
+    await advanceUntil(t, 600, async () => (await client.fineTuning.jobs.retrieve(job.id)).status === 'succeeded');
+    const [last] = (await client.fineTuning.jobs.checkpoints.list(job.id)).data;
+    assert.deepEqual(Object.keys(last!.metrics).sort(), ['step', 'train_loss', 'train_mean_token_accuracy']);
+    const cancelledEarly = await client.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: trainingFile });
+    assert.deepEqual((await client.fineTuning.jobs.cancel(cancelledEarly.id)).hyperparameters, { n_epochs: -1, batch_size: -1, learning_rate_multiplier: 1 });
+  });
+
+  it('pages events newest first with after/limit; metrics events carry the step metrics and no total', async () => {
     const job = await client.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: trainingFile, seed: 1, hyperparameters: { n_epochs: 1 } });
     await advanceUntil(t, 600, async () => (await client.fineTuning.jobs.retrieve(job.id)).status === 'succeeded');
     const first = await client.fineTuning.jobs.listEvents(job.id, { limit: 5 });
     assert.equal(first.data.length, 5);
     assert.equal(first.has_more, true);
-    assert.equal(first.data[0]!.message, 'The job has successfully completed');
+    assert.match(first.data[0]!.message, /^Training tokens billed: \d+$/);
+    assert.deepEqual(
+      first.data.slice(1, 4).map((e) => e.message.replace(/file-[0-9a-f]{32}/, 'file-x')),
+      ['Completed results file: file-x', 'Postprocessing started.', 'Job succeeded.'],
+    );
+    assert.equal('data' in first.data[0]!, false, 'message events carry no data');
     const second = await client.fineTuning.jobs.listEvents(job.id, { limit: 5, after: first.data[4]!.id });
     assert.equal(second.data.length, 5);
     assert.ok(!second.data.some((e) => first.data.some((f) => f.id === e.id)));
-    const all: Awaited<ReturnType<typeof client.fineTuning.jobs.listEvents>>["data"] = [];
+    const all: Awaited<ReturnType<typeof client.fineTuning.jobs.listEvents>>['data'] = [];
     for await (const e of client.fineTuning.jobs.listEvents(job.id, { limit: 7 })) all.push(e);
     const metrics = all.filter((e) => e.type === 'metrics');
     assert.equal(metrics.length, 20);
-    assert.match(all[0]!.id, /^ftevent-/);
+    assert.match(all[0]!.id, /^ftevent-[0-9a-f]{32}$/);
     const data = metrics[0]!.data as Record<string, number>;
+    assert.deepEqual(Object.keys(data).sort(), ['step', 'train_loss', 'train_mean_token_accuracy']);
     assert.equal(data.step, 20);
-    assert.equal(typeof data.train_loss, 'number');
-    assert.equal(typeof data.train_mean_token_accuracy, 'number');
+    assert.equal(metrics[0]!.message, `Step 20: training loss=${data.train_loss}`);
     assert.ok(all.every((e, i) => i === 0 || e.created_at <= all[i - 1]!.created_at));
   });
 
@@ -152,43 +178,63 @@ describe('emulator fine-tuning jobs', () => {
     assert.notEqual(await run(8), a);
   });
 
-  it('finds jobs by metadata through list, and pages the list', async () => {
-    const ids: string[] = [];
-    for (const run of ['meta-a', 'meta-b', 'meta-b']) {
-      ids.push((await client.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: trainingFile, metadata: { run } })).id);
-      t.emu.control.advanceClock(1);
-    }
-    const onlyA = await client.fineTuning.jobs.list({ metadata: { run: 'meta-a' } });
+  it('drops what the dated family does not define: metadata, method.supervised; the list ignores metadata filters', async () => {
+    const v1 = t.v1(ACCOUNT);
+    const dated = await client.fineTuning.jobs.create({
+      model: 'gpt-4.1-mini',
+      training_file: trainingFile,
+      metadata: { run: 'meta-a' },
+      method: { type: 'supervised', supervised: { hyperparameters: { n_epochs: 7 } } },
+    });
+    assert.equal('metadata' in dated, false);
+    assert.deepEqual(dated.method, { type: 'supervised' });
+    t.emu.control.advanceClock(DEFAULT_TIMINGS.validation + DEFAULT_TIMINGS.queue);
+    assert.equal((await client.fineTuning.jobs.retrieve(dated.id)).hyperparameters.n_epochs, 3, 'method.supervised.hyperparameters is dropped: defaults apply');
+    assert.equal((await v1.fineTuning.jobs.retrieve(dated.id)).metadata, null);
+    t.emu.control.advanceClock(1);
+    const withMetadata = await v1.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: trainingFile, metadata: { run: 'meta-b' } });
+    assert.deepEqual(withMetadata.metadata, { run: 'meta-b' });
+    // Neither family documents a metadata filter: the list answers every job, newest first.
+    const filtered = await client.fineTuning.jobs.list({ metadata: { run: 'meta-a' }, limit: 2 });
     assert.deepEqual(
-      onlyA.data.map((j) => j.id),
-      [ids[0]],
+      filtered.data.map((j) => j.id),
+      [withMetadata.id, dated.id],
     );
-    const bs: string[] = [];
-    for await (const job of client.fineTuning.jobs.list({ metadata: { run: 'meta-b' }, limit: 1 })) bs.push(job.id);
-    assert.deepEqual(bs, [ids[2], ids[1]]);
-    for (const id of ids) await client.fineTuning.jobs.cancel(id);
+    const paged: string[] = [];
+    for await (const job of v1.fineTuning.jobs.list({ limit: 1 })) paged.push(job.id);
+    assert.deepEqual(paged.slice(0, 2), [withMetadata.id, dated.id]);
+    await client.fineTuning.jobs.cancel(dated.id);
+    await client.fineTuning.jobs.cancel(withMetadata.id);
   });
 
-  it('cancels, refuses a second cancel with 400, deletes a finished job on the dated family', async () => {
+  it('cancels, refuses a second cancel with 400, deletes a finished job on the dated family (204, also for an unknown id)', async () => {
     const job = await client.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: trainingFile });
     await assert.rejects(client.delete(`/fine_tuning/jobs/${job.id}`), expectApiError(400, 'unexpectedEntityState'));
     const cancelled = await client.fineTuning.jobs.cancel(job.id);
     assert.equal(cancelled.status, 'cancelled');
+    assert.equal(cancelled.finished_at, cancelled.created_at);
     await assert.rejects(client.fineTuning.jobs.cancel(job.id), (err) => err instanceof BadRequestError && expectApiError(400, 'unexpectedEntityState')(err));
     const { response } = await client.delete(`/fine_tuning/jobs/${job.id}`).withResponse();
     assert.equal(response.status, 204);
-    await assert.rejects(client.fineTuning.jobs.retrieve(job.id), NotFoundError);
+    await assert.rejects(client.fineTuning.jobs.retrieve(job.id), (err: unknown) => {
+      assert.ok(err instanceof NotFoundError);
+      assert.deepEqual(err.error, { code: 'notFound', message: 'The specified entity cannot be found.' });
+      return true;
+    });
+    assert.equal((await client.delete('/fine_tuning/jobs/does-not-exist').withResponse()).response.status, 204);
   });
 
-  it('reports a job failed through the control API with its error, and keeps it failed', async () => {
+  it('reports a job failed through the control API with its error and a results file, and keeps it failed', async () => {
     const job = await client.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: trainingFile });
     t.emu.control.advanceClock(DEFAULT_TIMINGS.validation + DEFAULT_TIMINGS.queue + 30);
     t.emu.control.failJob(job.id, { code: 'TrainingFailed', message: 'The training run hit an internal error.' });
     t.emu.control.advanceClock(24 * 3600);
     const failed = await client.fineTuning.jobs.retrieve(job.id);
     assert.equal(failed.status, 'failed');
-    assert.deepEqual(failed.error, { code: 'TrainingFailed', message: 'The training run hit an internal error.', param: null });
-    assert.equal(failed.fine_tuned_model, null);
+    assert.deepEqual(failed.error, { code: 'TrainingFailed', message: 'The training run hit an internal error.' });
+    assert.equal('fine_tuned_model' in failed, false);
+    assert.equal(failed.result_files.length, 1, 'a failed job lists a results file');
+    assert.deepEqual((await t.v1(ACCOUNT).fineTuning.jobs.retrieve(job.id)).error, { code: 'TrainingFailed', message: 'The training run hit an internal error.', param: null });
     const events = await client.fineTuning.jobs.listEvents(job.id, { limit: 1 });
     assert.equal(events.data[0]!.level, 'error');
     assert.throws(() => t.emu.control.failJob(job.id), /already failed/);
@@ -202,7 +248,13 @@ describe('emulator fine-tuning jobs', () => {
     await assert.rejects(create({ suffix: 'has spaces' }), expectApiError(400, 'invalidPayload', 'suffix'));
     await assert.rejects(create({ seed: -1 }), expectApiError(400, 'invalidPayload', 'seed'));
     await assert.rejects(create({ hyperparameters: { n_epochs: 0 } }), expectApiError(400, 'invalidPayload', 'hyperparameters.n_epochs'));
-    await assert.rejects(create({ metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])) }), expectApiError(400, 'invalidPayload', 'metadata'));
+    // The dated spec types hyperparameters as integers/numbers, its method.type as supervised|dpo.
+    await assert.rejects(create({ hyperparameters: { n_epochs: 'auto' } }), expectApiError(400, 'invalidPayload', 'hyperparameters.n_epochs'));
+    await assert.rejects(create({ method: { type: 'reinforcement', reinforcement: { grader: { type: 'string_check' } } } }), expectApiError(400, 'invalidPayload', 'method.type'));
+    await assert.rejects(
+      t.v1(ACCOUNT).post('/fine_tuning/jobs', { body: { model: 'gpt-4.1-mini', training_file: trainingFile, metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])) } }),
+      expectApiError(400, 'invalidPayload', 'metadata'),
+    );
     await assert.rejects(create({ training_file: 'file-doesnotexist' }), expectApiError(400, 'invalidPayload', 'training_file'));
     await assert.rejects(create({ trainingType: 'turbo' }), expectApiError(400, 'invalidPayload', 'trainingType'));
     await assert.rejects(create({ method: { type: 'dpo' } }), expectApiError(400, 'invalidPayload', 'training_file'));
@@ -211,18 +263,38 @@ describe('emulator fine-tuning jobs', () => {
     const pending = await client.files.create({ file: new File([chatJsonl(10)], 'fresh.jsonl'), purpose: 'fine-tune' });
     await assert.rejects(create({ training_file: pending.id }), expectApiError(400, 'invalidPayload', 'training_file'));
 
-    // East US2 has no Standard training for gpt-4.1: without trainingType Azure calls the model not fine-tunable.
+    // East US2 has no Standard training for gpt-4.1-mini: without trainingType Azure calls the model not fine-tunable.
     const eus2File = await uploadProcessed(t, 'ftpipe-eus2', chatJsonl(10));
-    const eus2 = (body: Record<string, unknown>) => create({ model: 'gpt-4.1', training_file: eus2File, ...body }, 'ftpipe-eus2');
+    const eus2 = (body: Record<string, unknown>) => create({ model: 'gpt-4.1-mini', training_file: eus2File, ...body }, 'ftpipe-eus2');
     await assert.rejects(eus2({}), (err: Error) => expectApiError(400, 'invalidPayload', 'model')(err) && /does not support fine-tuning/.test(err.message));
     await assert.rejects(eus2({ trainingType: 'Standard' }), expectApiError(400, 'invalidPayload', 'trainingType'));
     const global = await eus2({ trainingType: 'globalstandard' });
-    assert.equal((global as { trainingType: string }).trainingType, 'globalstandard');
+    assert.equal((global as { trainingType: string }).trainingType, 'globalStandard', 'echoed in the spelling Azure answers with');
     const developer = await eus2({ trainingType: 'developerTier' });
     assert.equal((developer as { status: string }).status, 'pending');
+    // Recorded acceptances beyond the docs' tables: gpt-4.1 Standard training from East US2.
+    assert.equal(((await create({ model: 'gpt-4.1', training_file: eus2File }, 'ftpipe-eus2')) as { status: string }).status, 'pending');
+    // v1 does not define trainingType: dropped, so East US2 without Standard training refuses the job.
+    await assert.rejects(
+      t.v1('ftpipe-eus2').post('/fine_tuning/jobs', { body: { model: 'gpt-4.1-mini', training_file: eus2File, trainingType: 'globalstandard' } }),
+      expectApiError(400, 'invalidPayload', 'model'),
+    );
   });
 
-  it('takes DPO and reinforcement jobs with files in their formats', async () => {
+  it('serves only the api-versions Azure serves, answering others as Azure does', async () => {
+    const datedWith = (apiVersion: string) => createOpenAIClient({ ...t.profile(ACCOUNT), apiVersion }, t.env, { maxRetries: 0 });
+    await assert.rejects(datedWith('2099-01-01-preview').fineTuning.jobs.list(), (err: unknown) => {
+      assert.ok(err instanceof NotFoundError);
+      assert.deepEqual(err.error, { code: '404', message: 'Resource not found' });
+      assert.equal(err.headers.get('x-ms-region'), null);
+      return true;
+    });
+    assert.ok((await datedWith('2024-10-21').fineTuning.jobs.list()).data.length > 0);
+    await assert.rejects(t.v1(ACCOUNT).get('/fine_tuning/jobs', { query: { 'api-version': 'latest' } }), expectApiError(400, 'BadRequest'));
+    assert.ok((await t.v1(ACCOUNT).get<{ data: unknown[] }>('/fine_tuning/jobs', { query: { 'api-version': 'preview' } })).data.length > 0);
+  });
+
+  it('takes DPO on the dated family and reinforcement on v1, with files in their formats', async () => {
     const dpoLines = Array.from({ length: 10 }, (_, i) =>
       JSON.stringify({
         input: { messages: [{ role: 'user', content: `dpo question ${i}` }] },
@@ -232,13 +304,16 @@ describe('emulator fine-tuning jobs', () => {
     );
     const dpoFile = await uploadProcessed(t, ACCOUNT, dpoLines.join('\n'), 'dpo.jsonl');
     const dpo = await client.fineTuning.jobs.create({
-      model: 'gpt-4.1-mini',
+      model: 'gpt-4o-mini',
       training_file: dpoFile,
-      hyperparameters: { n_epochs: 5, prompt_loss_weight: 0.1 } as Record<string, number>,
+      hyperparameters: { prompt_loss_weight: 0.1 } as Record<string, number>,
       method: { type: 'dpo', dpo: { hyperparameters: { n_epochs: 2, beta: 0.1 } } },
     });
-    assert.equal(dpo.method?.type, 'dpo');
-    assert.deepEqual(dpo.method?.dpo?.hyperparameters, { n_epochs: 2, beta: 0.1, prompt_loss_weight: 0.1, batch_size: 1, learning_rate_multiplier: 1 });
+    assert.deepEqual(dpo.method, { type: 'dpo' });
+    assert.equal(dpo.model, 'gpt-4o-mini-2024-07-18');
+    assert.deepEqual(dpo.hyperparameters, { n_epochs: 2, batch_size: -1, learning_rate_multiplier: 1 });
+    const dpoV1 = await t.v1(ACCOUNT).fineTuning.jobs.retrieve(dpo.id);
+    assert.deepEqual(dpoV1.method?.dpo?.hyperparameters, { n_epochs: 2, batch_size: -1, learning_rate_multiplier: 1, beta: 0.1 });
     await assert.rejects(
       client.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: dpoFile }),
       expectApiError(400, 'invalidPayload', 'training_file'),
@@ -247,37 +322,44 @@ describe('emulator fine-tuning jobs', () => {
     const rftLines = Array.from({ length: 10 }, (_, i) => JSON.stringify({ messages: [{ role: 'user', content: `rft question ${i}` }], reference_answer: `${i}` }));
     const rftFile = await uploadProcessed(t, ACCOUNT, rftLines.join('\n'), 'rft.jsonl');
     const grader = { type: 'string_check', name: 'exact', input: '{{sample.output_text}}', reference: '{{item.reference_answer}}', operation: 'eq' } as const;
-    const rft = await client.fineTuning.jobs.create({ model: 'o4-mini', training_file: rftFile, method: { type: 'reinforcement', reinforcement: { grader } } });
+    const v1 = t.v1(ACCOUNT);
+    const rft = await v1.fineTuning.jobs.create({ model: 'o4-mini', training_file: rftFile, method: { type: 'reinforcement', reinforcement: { grader } } });
     assert.equal(rft.method?.type, 'reinforcement');
     assert.deepEqual(rft.method?.reinforcement?.grader, grader);
     await assert.rejects(
-      client.post('/fine_tuning/jobs', { body: { model: 'o4-mini', training_file: rftFile, method: { type: 'reinforcement', reinforcement: {} } } }),
+      v1.post('/fine_tuning/jobs', { body: { model: 'o4-mini', training_file: rftFile, method: { type: 'reinforcement', reinforcement: {} } } }),
       expectApiError(400, 'invalidPayload', 'method.reinforcement.grader'),
     );
     await client.fineTuning.jobs.cancel(dpo.id);
     await client.fineTuning.jobs.cancel(rft.id);
   });
 
-  it('serves the v1 family: create answers 200, lists carry first_id/last_id/has_more', async () => {
+  it('serves the v1 family: create answers 200 in the v1 spec shape; list envelopes per family', async () => {
     const v1 = t.v1(ACCOUNT);
-    const { data: job, response } = await v1.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: trainingFile }).withResponse();
+    const { data: job, response } = await v1.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: trainingFile, suffix: 'v1s' }).withResponse();
     assert.equal(response.status, 200);
     assert.equal(response.headers.get('location'), null);
+    const raw = job as unknown as Record<string, unknown>;
+    for (const nullable of ['fine_tuned_model', 'finished_at', 'trained_tokens', 'validation_file', 'error', 'metadata']) assert.equal(raw[nullable], null, nullable);
+    assert.equal(raw.user_provided_suffix, 'v1s');
     assert.equal((await v1.fineTuning.jobs.retrieve(job.id)).id, job.id);
-    const raw = await v1.get<Record<string, unknown>>('/fine_tuning/jobs', { query: { limit: 1 } });
-    assert.deepEqual(Object.keys(raw).sort(), ['data', 'first_id', 'has_more', 'last_id', 'object']);
+    const list = await v1.get<Record<string, unknown>>('/fine_tuning/jobs', { query: { limit: 1 } });
+    assert.deepEqual(Object.keys(list).sort(), ['data', 'has_more', 'object']);
     const datedRaw = await client.get<Record<string, unknown>>('/fine_tuning/jobs', { query: { limit: 1 } });
     assert.deepEqual(Object.keys(datedRaw).sort(), ['data', 'has_more', 'object']);
+    const checkpoints = await v1.get<Record<string, unknown>>(`/fine_tuning/jobs/${job.id}/checkpoints`);
+    assert.deepEqual(Object.keys(checkpoints).sort(), ['data', 'first_id', 'has_more', 'last_id', 'object']);
     await v1.fineTuning.jobs.cancel(job.id);
   });
 
-  it('continues fine-tuning from a fine-tuned model and from a checkpoint', async () => {
+  it('continues fine-tuning from a fine-tuned model and from a checkpoint id (not its ckpt-step name)', async () => {
     const parent = await client.fineTuning.jobs.create({ model: 'gpt-4.1-mini-2025-04-14', training_file: trainingFile, validation_file: validationFile, seed: 3 });
     await advanceUntil(t, 600, async () => (await client.fineTuning.jobs.retrieve(parent.id)).status === 'succeeded');
     const done = await client.fineTuning.jobs.retrieve(parent.id);
     const fromModel = await client.fineTuning.jobs.create({ model: done.fine_tuned_model!, training_file: trainingFile, suffix: 'round2' });
     assert.equal(fromModel.model, done.fine_tuned_model);
     const checkpoint = (await client.fineTuning.jobs.checkpoints.list(parent.id)).data[1]!;
+    await assert.rejects(client.fineTuning.jobs.create({ model: checkpoint.fine_tuned_model_checkpoint, training_file: trainingFile }), expectApiError(400, 'invalidPayload', 'model'));
     const fromCheckpoint = await client.fineTuning.jobs.create({ model: checkpoint.id, training_file: trainingFile });
     await advanceUntil(t, 600, async () => (await client.fineTuning.jobs.retrieve(fromCheckpoint.id)).status === 'succeeded');
     const continued = await client.fineTuning.jobs.retrieve(fromCheckpoint.id);

@@ -21,9 +21,9 @@ describe('emulator state file, certificate reuse and config', () => {
       .deployments.beginCreateOrUpdate(p.resourceGroup, p.account, 'base', { sku: { name: 'GlobalStandard', capacity: 1 }, properties: { model: { format: 'OpenAI', name: 'gpt-4.1-mini', version: '2025-04-14' } } }, { updateIntervalInMs: 5 });
     first.emu.control.advanceClock(600);
     await poller.pollUntilDone();
-    const job = await client.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: fileId, metadata: { run: 'persisted' } });
+    const job = await client.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: fileId });
     first.emu.control.advanceClock(200);
-    assert.equal((await client.fineTuning.jobs.retrieve(job.id)).status, 'queued');
+    assert.equal((await client.fineTuning.jobs.retrieve(job.id)).status, 'pending');
     const clockBefore = first.emu.control.now().getTime();
     const certBefore = readFileSync(first.emu.caCertPath, 'utf8');
     await first.emu.stop();
@@ -35,15 +35,42 @@ describe('emulator state file, certificate reuse and config', () => {
       assert.equal(second.emu.control.now().getTime(), clockBefore, 'the emulated clock resumes where it stopped');
       const again = second.openai('ftpipe-swc');
       assert.equal(Buffer.from(await (await again.files.content(fileId)).arrayBuffer()).toString('utf8'), content);
-      const found = await again.fineTuning.jobs.list({ metadata: { run: 'persisted' } });
+      const found = await again.fineTuning.jobs.list();
       assert.deepEqual(
         found.data.map((j) => [j.id, j.status]),
-        [[job.id, 'queued']],
+        [[job.id, 'pending']],
       );
       const deployment = await second.arm('ftpipe-swc').deployments.get(p.resourceGroup, p.account, 'base');
       assert.equal(deployment.properties?.provisioningState, 'Succeeded');
       second.emu.control.advanceClock(3 * 3600);
       assert.equal((await again.fineTuning.jobs.retrieve(job.id)).status, 'succeeded');
+    } finally {
+      await second.emu.stop();
+    }
+  });
+
+  it('loads a state file written by an older emulator (queued jobs, fields added since)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'emu-old-state-'));
+    const options = { stateFile: join(dir, 'state.json'), certDir: join(dir, 'certs') };
+    const first = await startTestEmulator(options);
+    const fileId = await uploadProcessed(first, 'ftpipe-swc', chatJsonl(10, 'old'));
+    const job = await first.openai('ftpipe-swc').fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: fileId });
+    await first.emu.stop();
+    const saved = JSON.parse(readFileSync(options.stateFile, 'utf8')) as { jobs: Record<string, unknown>[] };
+    for (const j of saved.jobs) {
+      j.status = 'queued';
+      delete j.autoHyperparameters;
+      delete j.trainingStartedAt;
+    }
+    writeFileSync(options.stateFile, JSON.stringify(saved));
+    const second = await startTestEmulator(options);
+    try {
+      const client = second.openai('ftpipe-swc');
+      const loaded = await client.fineTuning.jobs.retrieve(job.id);
+      assert.equal(loaded.status, 'pending');
+      assert.deepEqual(loaded.hyperparameters, { n_epochs: 3, batch_size: 1, learning_rate_multiplier: 1 }, 'what was auto is not known any more: shown resolved');
+      second.emu.control.advanceClock(3 * 3600);
+      assert.equal((await client.fineTuning.jobs.retrieve(job.id)).status, 'succeeded');
     } finally {
       await second.emu.stop();
     }

@@ -26,9 +26,10 @@ describe('evaluation activities on the emulator', () => {
   let evalSetPath: string;
   const deployed = new Map<number, string>();
 
-  async function deploy(name: string, model: string): Promise<void> {
+  /** A fine-tune or checkpoint deploys with version "1"; a base model with its own version. */
+  async function deploy(name: string, model: string, version = '1'): Promise<void> {
     const p = t.profile(SWC);
-    const body: Deployment = { sku: { name: 'GlobalStandard', capacity: 1 }, properties: { model: { format: 'OpenAI', name: model, version: '1' } } };
+    const body: Deployment = { sku: { name: 'GlobalStandard', capacity: 1 }, properties: { model: { format: 'OpenAI', name: model, version } } };
     const poller = await t.arm(SWC).deployments.beginCreateOrUpdate(p.resourceGroup, p.account, name, body, { updateIntervalInMs: 5 });
     t.emu.control.advanceClock(600);
     await poller.pollUntilDone();
@@ -51,8 +52,8 @@ describe('evaluation activities on the emulator', () => {
   before(async () => {
     t = await startTestEmulator();
     profile = t.profile(SWC).name;
-    const deps = { config: { profiles: [t.profile(SWC)] }, env: t.env } as unknown as ActivityDeps;
-    activities = evaluationActivities(azureAccess(deps), [tmpdir()]);
+    const deps = { config: { profiles: [t.profile(SWC)], dataRoots: [tmpdir()] }, env: t.env } as unknown as ActivityDeps;
+    activities = evaluationActivities(deps, azureAccess(deps));
     const client = t.openai(SWC);
     const training = await uploadProcessed(t, SWC, chatJsonl(20, 'train'));
     const validation = await uploadProcessed(t, SWC, chatJsonl(EVAL_ITEMS, 'valid'), 'valid.jsonl');
@@ -74,7 +75,8 @@ describe('evaluation activities on the emulator', () => {
       deployed.set(c.step, `eval-step-${c.step}`);
       await deploy(`eval-step-${c.step}`, c.id);
     }
-    await deploy('baseline', 'gpt-4.1-mini');
+    await deploy('baseline', 'gpt-4.1-mini', '2025-04-14');
+    await deploy('reasoner', 'o4-mini', '2025-04-16');
   });
   after(() => t.emu.stop());
 
@@ -135,6 +137,15 @@ describe('evaluation activities on the emulator', () => {
     }
   });
 
+  it('asks a reasoning model (o4-mini) without temperature, which it refuses; the served model is read from ARM when not given', async () => {
+    t.emu.control.clearRequests();
+    const { score } = await evaluate({ deployment: 'reasoner', kind: 'baseline' });
+    assert.equal(score.items, EVAL_ITEMS);
+    assert.equal(t.emu.control.requests({ route: 'arm.deployments.get' }).length, 1, 'one ARM read for the served model');
+    const viaName = await evaluate({ deployment: 'reasoner', kind: 'baseline', servedModel: 'o4-mini-2025-04-16' });
+    assert.equal(viaName.score.items, EVAL_ITEMS);
+  });
+
   it('fails without retry on a bad eval set (line numbers), bad graders and an unknown deployment', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ftpipe-eval-bad-'));
     const bad = join(dir, 'bad.jsonl');
@@ -150,8 +161,10 @@ describe('evaluation activities on the emulator', () => {
     await assert.rejects(evaluate({ deployment, evalSetPath: join(dir, 'missing.jsonl') }), nonRetryable(/missing\.jsonl: no such file/));
     await assert.rejects(evaluate({ deployment, graders: [{ type: 'regex', pattern: '[' }] }), nonRetryable(/graders\.0\.pattern: not a valid regular expression/));
     await assert.rejects(evaluate({ deployment, graders: [{ type: 'json_schema', schema: { type: 'no-such-type' } }] }), nonRetryable(/invalid graders: graders\.0\.schema: not a valid JSON Schema/));
-    await assert.rejects(evaluate({ deployment: 'no-such-deployment' }), nonRetryable(/HTTP 404 DeploymentNotFound/));
-    await assert.rejects(evaluate({ deployment, graders: [{ type: 'model', deployment: 'no-such-judge', rubric: 'r' }] }), nonRetryable(/ask judge deployment no-such-judge: Azure answered HTTP 404 DeploymentNotFound/));
+    await assert.rejects(evaluate({ deployment: 'no-such-deployment', servedModel: 'gpt-4.1-mini' }), nonRetryable(/HTTP 404 DeploymentNotFound/));
+    // Without the served model, it is read from ARM first, which knows no such deployment either.
+    await assert.rejects(evaluate({ deployment: 'no-such-deployment' }), nonRetryable(/get deployment no-such-deployment: .*HTTP 404/));
+    await assert.rejects(evaluate({ deployment, graders: [{ type: 'model', deployment: 'no-such-judge', rubric: 'r' }] }), nonRetryable(/deployment no-such-judge: Azure answered HTTP 404/));
   });
 
   it('asks the judge deployment of a model grader, and fails when the judge never answers with a score', async () => {

@@ -5,13 +5,18 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { pathToFileURL } from 'node:url';
 import { createOpenAIClient } from '../../src/azure/clients';
 import { FtpipeClient, PipelineAlreadyRunningError } from '../../src/client';
 import { BASE_MODEL, FINE_TUNED_MODEL, JOB_ID, STAGE } from '../../src/temporal/search-attributes';
 import { PipelineInputError } from '../../src/pipeline/input';
-import { SAMPLE_TRAINING, usePipelineStack } from '../helpers/pipeline';
+import type { PipelineStatus } from '../../src/pipeline/types';
+import { SAMPLE_TRAINING, SAMPLE_VALIDATION, usePipelineStack, type PipelineTestEnv } from '../helpers/pipeline';
 import { countRequests, jobsOfRun } from '../helpers/emulator-state';
+
+/** An https URL Azure (the emulator's blob store) can import `path` from: Azure fetches neither file:// nor http://. */
+function importUrl(env: PipelineTestEnv, path: string, name: string): string {
+  return env.emulator.control.putBlob(`${name}-${Math.random().toString(36).slice(2)}.jsonl`, readFileSync(path));
+}
 
 function failureOf(err: unknown): ApplicationFailure | undefined {
   if (!(err instanceof WorkflowFailedError)) return undefined;
@@ -58,15 +63,26 @@ describe('pipeline outcomes and guarantees', () => {
     assert.match(failureOf(err)?.message ?? '', /seed: /);
   });
 
-  it('checks the training type against the catalogue for the profile\'s region before any upload', async () => {
+  it('warns about a training type its dated catalogue does not list and lets Azure judge; a strict profile refuses it before any upload', async () => {
     const taskQueue = env.temporal.taskQueue();
-    const worker = await env.createWorker(taskQueue);
-    const err = await worker.runUntil(async () => {
-      const handle = await env.start(taskQueue, env.input({ profile: 'ftpipe-eus2', trainingType: 'Standard' }));
-      return handle.result().then(() => undefined, (e: unknown) => e);
+    const eus2 = env.config.profiles.find((p) => p.name === 'ftpipe-eus2')!;
+    const config = { profiles: [...env.config.profiles, { ...eus2, name: 'strict-eus2', catalog: { strict: true } }] };
+    const worker = await env.temporal.createWorker({ taskQueue, config, env: env.workerEnv });
+    const [lenient, strict] = await worker.runUntil(async () => {
+      const warned = await env.start(taskQueue, env.input({ profile: 'ftpipe-eus2', trainingType: 'Standard' }));
+      const refused = await env.start(taskQueue, env.input({ profile: 'strict-eus2', trainingType: 'Standard' }));
+      const outcome = (h: typeof warned) => h.result().then(() => undefined, (e: unknown) => e);
+      const both = await Promise.all([outcome(warned), outcome(refused)]);
+      const status = await warned.query<PipelineStatus, []>('status');
+      assert.match(status.warnings?.join('\n') ?? '', /trainingType "Standard" is not listed for gpt-4\.1-mini from eastus2 in the model catalogue of \d{4}-\d{2}-\d{2}/);
+      const strictStages = (await refused.query<PipelineStatus, []>('status')).timeline.map((t) => t.stage);
+      assert.ok(!strictStages.includes('upload'), `the strict run stopped before any upload: ${strictStages.join(', ')}`);
+      return both;
     });
-    assert.equal(failureOf(err)?.type, 'TrainingTypeNotAvailable');
-    assert.match(failureOf(err)?.message ?? '', /gpt-4\.1-mini from eastus2 .*available there: Global, Developer/);
+    // Not refused by ftpipe: the job create reached Azure (the emulator), which is the judge here.
+    assert.match(failureOf(lenient)?.message ?? '', /create the fine-tuning job .*Azure answered HTTP 400/);
+    assert.equal(failureOf(strict)?.type, 'TrainingTypeNotAvailable');
+    assert.match(failureOf(strict)?.message ?? '', /not listed for gpt-4\.1-mini from eastus2 .*listed there: Global, Developer.*strict catalogue checks/);
   });
 
   it('creates one job even when the create\'s response is lost, and survives throttling and 5xx', async () => {
@@ -105,7 +121,7 @@ describe('data sources, Azure-side cancellation, the client', () => {
     const taskQueue = env.temporal.taskQueue();
     const worker = await env.createWorker(taskQueue);
     await worker.runUntil(async () => {
-      const imported = await (await env.start(taskQueue, env.input({ training: { url: pathToFileURL(SAMPLE_TRAINING).href }, validation: undefined }))).result();
+      const imported = await (await env.start(taskQueue, env.input({ training: { url: importUrl(env, SAMPLE_TRAINING, 'imported') }, validation: undefined }))).result();
       assert.equal(imported.outcome, 'succeeded');
       assert.deepEqual(imported.files.map((f) => [f.role, f.origin]), [['training', 'imported']]);
       assert.equal(countRequests(env.emulator, 'files.import'), 1);
@@ -117,6 +133,36 @@ describe('data sources, Azure-side cancellation, the client', () => {
       new FtpipeClient(env.temporal.client).startPipeline(env.input({ training: { url: 'https://acct.blob.core.windows.net/d/train.jsonl?sv=2024&sig=abc' } })),
       (err: Error) => err instanceof PipelineInputError && err.issues.some((i) => i.startsWith('training.url: the URL carries a SAS signature (sig=)')),
     );
+  });
+
+  it('runs every combination of training and validation source kinds (path, url, fileId), validating the local ones', async () => {
+    const taskQueue = env.temporal.taskQueue();
+    const worker = await env.createWorker(taskQueue);
+    const client = createOpenAIClient(env.config.profiles[0]!, env.workerEnv);
+    const onAccount = async (path: string, name: string): Promise<string> => {
+      const file = await client.files.create({ file: new File([readFileSync(path)], name, { type: 'application/jsonl' }), purpose: 'fine-tune' });
+      return file.id;
+    };
+    const sources = {
+      training: { path: { path: SAMPLE_TRAINING }, url: { url: importUrl(env, SAMPLE_TRAINING, 'train') }, fileId: { fileId: await onAccount(SAMPLE_TRAINING, 'kinds-train.jsonl') } },
+      validation: { path: { path: SAMPLE_VALIDATION }, url: { url: importUrl(env, SAMPLE_VALIDATION, 'valid') }, fileId: { fileId: await onAccount(SAMPLE_VALIDATION, 'kinds-valid.jsonl') } },
+    };
+    const kinds = ['path', 'url', 'fileId'] as const;
+    const combinations = kinds.flatMap((t) => kinds.map((v) => [t, v] as const));
+    const results = await worker.runUntil(() =>
+      Promise.all(
+        combinations.map(async ([t, v]) => {
+          const handle = await env.start(taskQueue, env.input({ runName: `kinds-${t}-${v}`, training: sources.training[t], validation: sources.validation[v] }));
+          return handle.result().then((r) => ({ t, v, r, err: undefined }), (err: unknown) => ({ t, v, r: undefined, err }));
+        }),
+      ),
+    );
+    for (const { t, v, r, err } of results) {
+      assert.equal(r?.outcome, 'succeeded', `training ${t}, validation ${v}: ${failureOf(err)?.message ?? String(err)}`);
+      const validated = r.validation?.files.map((f) => f.role) ?? [];
+      assert.deepEqual(validated, [...(t === 'path' ? ['training'] : []), ...(v === 'path' ? ['validation'] : [])], `training ${t}, validation ${v}: the local files are validated`);
+      assert.deepEqual(r.files.map((f) => f.role).sort(), ['training', 'validation']);
+    }
   });
 
   it('reports a job cancelled outside ftpipe, and sets the search attributes users filter by', async () => {

@@ -36,7 +36,9 @@ describe('after training: evaluate, approve, deploy, copy', () => {
     assert.equal(analysis.overfitting.detected, true);
     assert.ok(analysis.curve.length > 0 && analysis.curve.length <= 200);
 
-    assert.deepEqual(first.deployments.map((d) => [d.name, d.model, d.provisioningState]), [['bikes-v1', analysis.chosen.model, 'Succeeded']]);
+    // Not the final checkpoint, so deployed by its checkpoint id (deployment guide), not by its `:ckpt-step-N` name.
+    assert.match(analysis.chosen.id, /^ftchkpt-[0-9a-f]{32}$/);
+    assert.deepEqual(first.deployments.map((d) => [d.name, d.model, d.provisioningState]), [['bikes-v1', analysis.chosen.id, 'Succeeded']]);
     assert.deepEqual(second.deployments.map((d) => d.name), ['bikes-v2', 'bikes-v1']);
     assert.deepEqual(third.deployments.map((d) => d.name), ['bikes-v3', 'bikes-v2']);
     assert.deepEqual(third.deletedDeployments, ['bikes-v1']);
@@ -94,7 +96,11 @@ describe('after training: evaluate, approve, deploy, copy', () => {
       const best = Math.max(...scores.filter((s) => s.kind === 'candidate').map((s) => s.score));
       assert.ok(best > 0);
       assert.equal(promoted.outcome, 'succeeded');
-      assert.equal(promoted.deployments[0]?.model, promoted.evaluation!.analysis.chosen.model);
+      // A checkpoint deploys by its ftchkpt- id, the final one by the job's fine_tuned_model (deployment guide).
+      const chosen = promoted.evaluation!.analysis.chosen;
+      const finalStep = Math.max(...promoted.checkpoints.map((c) => c.step));
+      assert.equal(promoted.deployments[0]?.model, chosen.step === finalStep ? promoted.fineTunedModel : chosen.id);
+      assert.match(promoted.deployments[0]?.model ?? '', /^ftchkpt-[0-9a-f]{32}$|\.ft-[0-9a-f]{32}/);
 
       const strict = await (await env.start(taskQueue, env.input({ evaluation: { ...evaluation, minLift: 1 }, deployment: { name: 'strict', type: 'GlobalStandard' } }))).result();
       assert.equal(strict.outcome, 'not_promoted');
@@ -120,6 +126,8 @@ describe('after training: evaluate, approve, deploy, copy', () => {
       assert.equal(toNcus?.status, 'Completed');
       assert.equal(toNcus?.checkpoint, result.evaluation!.analysis.chosen.id);
       assert.equal(toNcus?.deployment?.name, 'bikes-ncus');
+      // The destination deploys the copy under the checkpoint's own name, not the origin's model through `source`.
+      assert.equal(toNcus?.deployment?.model, result.evaluation!.analysis.chosen.id);
       assert.equal(toEus2?.status, 'Failed');
       assert.match(toEus2?.error ?? '', /fine-tuning job/i);
       assert.ok(result.deployments.some((d) => d.name === 'bikes-ncus' && d.profile === 'ftpipe-ncus'));

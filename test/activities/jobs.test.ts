@@ -1,0 +1,124 @@
+/**
+ * The job activities against the emulator: which API family a create goes to, the body shape per family, and
+ * exactly-once creation on documented behaviour only (metadata on v1; seed, model, files, suffix and creation time on
+ * the dated family, which documents no metadata) after a lost response and after a crash following the create.
+ */
+import assert from 'node:assert/strict';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { after, before, describe, it } from 'node:test';
+import { jobActivities, totalSteps } from '../../activities/jobs';
+import type { JobPlan } from '../../src/azure/requests';
+import { failure, runActivity, startActivityTestEnv, type ActivityTestEnv } from './helpers';
+
+const SWC = 'ftpipe-swc';
+
+interface EmulatedJob {
+  id: string;
+  account: string;
+  seed: number;
+  trainingFile: string;
+  trainingType: string;
+  metadata: Record<string, string> | null;
+  hyperparameters: { n_epochs: number; batch_size: number };
+}
+
+function chatJsonl(count: number, prefix: string): string {
+  return `${Array.from({ length: count }, (_, i) => JSON.stringify({ messages: [{ role: 'user', content: `${prefix} q${i}` }, { role: 'assistant', content: `${prefix} a${i}` }] })).join('\n')}\n`;
+}
+
+/** A retried attempt of the activity (Temporal's attempt counter is what tells the activity a create may have happened). */
+function attempt(n: number): MockActivityEnvironment {
+  return new MockActivityEnvironment({ attempt: n }, { logger: new DefaultLogger('ERROR') });
+}
+
+describe('job activities (emulator)', () => {
+  let t: ActivityTestEnv;
+  let jobs: ReturnType<typeof jobActivities>;
+  let trainingFile: string;
+  let run = 0;
+
+  const emulatedJobs = (): EmulatedJob[] => (t.emu.control.dumpState().jobs as unknown as EmulatedJob[]).filter((j) => j.account === SWC);
+  const plan = (overrides: Partial<JobPlan> = {}): JobPlan => {
+    run++;
+    return {
+      baseModel: 'gpt-4.1-mini', method: { type: 'supervised' }, hyperparameters: { nEpochs: 2, batchSize: 2 }, seed: 1000 + run, trainingType: 'Standard',
+      metadata: {}, files: { training: trainingFile }, identity: { workflowId: `wf-${run}`, firstRunId: `run-${run}`, runName: `jobs-${run}` },
+      ...overrides,
+    };
+  };
+  const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+
+  before(async () => {
+    t = await startActivityTestEnv();
+    jobs = jobActivities(t.azure);
+    const client = t.azure.openaiV1(SWC);
+    const file = await client.files.create({ file: new File([chatJsonl(12, 'jobs')], 'jobs.jsonl', { type: 'application/jsonl' }), purpose: 'fine-tune' });
+    for (let i = 0; i < 50 && (await client.files.retrieve(file.id)).status !== 'processed'; i++) t.emu.control.advanceClock(60);
+    trainingFile = file.id;
+  });
+  after(() => t.emu.stop());
+
+  it('creates a Standard job through v1, hyperparameters inside method.supervised, with the run metadata; a first attempt lists nothing', async () => {
+    t.emu.control.clearRequests();
+    const p = plan();
+    const job = await runActivity(() => jobs.createFineTuningJob({ profile: SWC, plan: p, notBefore: nowSeconds() }));
+    const [create, ...others] = t.emu.control.requests({ route: 'jobs.create' });
+    assert.equal(others.length, 0);
+    assert.equal(create?.family, 'v1');
+    assert.equal(t.emu.control.requests({ route: 'jobs.list' }).length, 0, 'no duplicate check before a first attempt');
+    const emulated = emulatedJobs().find((j) => j.id === job.id)!;
+    assert.equal(emulated.hyperparameters.n_epochs, 2);
+    assert.equal(emulated.hyperparameters.batch_size, 2);
+    assert.equal(emulated.metadata?.ftpipe_first_run_id, p.identity.firstRunId);
+    assert.equal(job.seed, p.seed);
+  });
+
+  it('creates a Global job through the dated 2025-04-01-preview API, hyperparameters at the top level, trainingType as Azure spells it', async () => {
+    t.emu.control.clearRequests();
+    const job = await runActivity(() => jobs.createFineTuningJob({ profile: SWC, plan: plan({ trainingType: 'Global', hyperparameters: { nEpochs: 4 } }), notBefore: nowSeconds() }));
+    const [create] = t.emu.control.requests({ route: 'jobs.create' });
+    assert.equal(create?.family, 'dated');
+    const emulated = emulatedJobs().find((j) => j.id === job.id)!;
+    assert.equal(emulated.hyperparameters.n_epochs, 4, 'the dated family reads hyperparameters at the top level');
+    assert.equal(job.trainingType, 'Global', 'read from Azure\'s own spelling (globalStandard)');
+  });
+
+  for (const trainingType of ['Standard', 'Global'] as const) {
+    const family = trainingType === 'Standard' ? 'v1' : 'dated';
+    it(`${family}: a lost create response, then the retried attempt, leaves exactly one job`, async () => {
+      const p = plan({ trainingType });
+      const notBefore = nowSeconds();
+      // A job of another run on the same files (another seed) must not be taken for this run's.
+      await runActivity(() => jobs.createFineTuningJob({ profile: SWC, plan: { ...p, seed: p.seed + 500_000, identity: { ...p.identity, firstRunId: 'other', workflowId: 'other' } }, notBefore }));
+      t.emu.control.addFault({ route: 'jobs.create', action: 'lostResponse', status: 500, times: 1 });
+      await assert.rejects(runActivity(() => jobs.createFineTuningJob({ profile: SWC, plan: p, notBefore })));
+      const retried = await runActivity(() => jobs.createFineTuningJob({ profile: SWC, plan: p, notBefore }), [], attempt(2));
+      const mine = emulatedJobs().filter((j) => j.seed === p.seed);
+      assert.equal(mine.length, 1, 'exactly one job for the run');
+      assert.equal(retried.id, mine[0]!.id);
+    });
+
+    it(`${family}: a crash after the create (the activity never reported), then the retried attempt, leaves exactly one job`, async () => {
+      const p = plan({ trainingType, suffix: 'crash' });
+      const notBefore = nowSeconds();
+      const first = await runActivity(() => jobs.createFineTuningJob({ profile: SWC, plan: p, notBefore }));
+      const second = await runActivity(() => jobs.createFineTuningJob({ profile: SWC, plan: p, notBefore }), [], attempt(3));
+      assert.equal(second.id, first.id);
+      assert.equal(emulatedJobs().filter((j) => j.seed === p.seed).length, 1);
+    });
+  }
+
+  it('refuses reinforcement fine-tuning on a training tier only the dated family sets, before any Azure call', async () => {
+    t.emu.control.clearRequests();
+    const rft = plan({ baseModel: 'o4-mini', method: { type: 'reinforcement', grader: { type: 'string_check' } }, trainingType: 'Global' });
+    await assert.rejects(runActivity(() => jobs.createFineTuningJob({ profile: SWC, plan: rft, notBefore: nowSeconds() })), failure('JobPlanNotSupported', true, /v1 API, which has no trainingType/));
+    assert.equal(t.emu.control.requests().length, 0);
+  });
+
+  it('derives total steps from Azure\'s settled epochs and batch size, and knows none while they are -1 (auto)', () => {
+    assert.equal(totalSteps({ epochs: 3, batchSize: 2 }, 11), 18);
+    assert.equal(totalSteps({ epochs: null, batchSize: null }, 11), null);
+    assert.equal(totalSteps({ epochs: 3, batchSize: 2 }, null), null);
+  });
+});

@@ -1,0 +1,48 @@
+/** The catalogue as dated data: refusals only for what is known unavailable, warnings (or strict refusals) for the unlisted. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { BUILTIN_CATALOG, assessTrainingPlan, baseModelDeployment, catalogForProfile, isReasoningModel } from '../../src/catalog';
+
+describe('training plans against the dated catalogue', () => {
+  it('names a source and date for every built-in entry, and the catalogue\'s own date', () => {
+    assert.match(BUILTIN_CATALOG.date, /^\d{4}-\d{2}-\d{2}$/);
+    for (const m of BUILTIN_CATALOG.models) assert.ok(m.source.document.length > 0 && /^\d{4}-\d{2}-\d{2}$/.test(m.source.date), m.id);
+  });
+
+  it('warns about what Azure was seen accepting beyond the tables (gpt-4.1 Standard from eastus2, DPO on gpt-4o-mini, RFT on o4-mini Developer)', () => {
+    for (const plan of [
+      { model: 'gpt-4.1', method: 'supervised', trainingType: 'Standard', region: 'eastus2' },
+      { model: 'gpt-4o-mini', method: 'dpo', trainingType: 'Global', region: 'swedencentral' },
+      { model: 'o4-mini', method: 'reinforcement', trainingType: 'Developer', region: 'swedencentral' },
+    ] as const) {
+      const assessed = assessTrainingPlan(plan);
+      assert.equal(assessed.refusal, undefined, JSON.stringify(plan));
+      assert.equal(assessed.warnings.length, 1);
+      assert.match(assessed.warnings[0]!, new RegExp(`not listed .* in the model catalogue of ${BUILTIN_CATALOG.date}`));
+      assert.equal(assessTrainingPlan(plan, BUILTIN_CATALOG, true).refusal?.type !== undefined, true, 'refused under strict checks');
+    }
+    assert.deepEqual(assessTrainingPlan({ model: 'gpt-4.1-mini', method: 'supervised', trainingType: 'Standard', region: 'swedencentral' }).warnings, []);
+  });
+
+  it('refuses what is known unavailable, even without strict checks', () => {
+    const assessed = assessTrainingPlan({ model: 'Ministral-3B', method: 'supervised', trainingType: 'Standard', region: 'swedencentral' });
+    assert.equal(assessed.refusal?.type, 'TrainingTypeNotAvailable');
+    assert.match(assessed.refusal?.message ?? '', /"Not supported"/);
+  });
+
+  it('lets a profile extend or override the catalogue, dated', () => {
+    const profile = { name: 'p', catalog: { date: '2026-06-01', models: [{ id: 'gpt-4.1', training: { standardRegions: ['eastus2', 'northcentralus', 'swedencentral'] } }] } };
+    const extended = catalogForProfile(BUILTIN_CATALOG, profile);
+    assert.equal(extended.date, '2026-06-01');
+    assert.deepEqual(assessTrainingPlan({ model: 'gpt-4.1', method: 'supervised', trainingType: 'Standard', region: 'eastus2' }, extended).warnings, []);
+    assert.equal(catalogForProfile(BUILTIN_CATALOG, { name: 'q' }), BUILTIN_CATALOG);
+  });
+
+  it('knows base-model versions for deployment and which models are reasoning models', () => {
+    assert.deepEqual(baseModelDeployment('gpt-4.1-mini'), { name: 'gpt-4.1-mini', version: '2025-04-14' });
+    assert.deepEqual(baseModelDeployment('gpt-4.1-mini-2025-04-14'), { name: 'gpt-4.1-mini', version: '2025-04-14' });
+    assert.equal(baseModelDeployment('gpt-4.1-mini-2025-04-14.ft-0123456789abcdef0123456789abcdef'), undefined);
+    assert.equal(isReasoningModel('o4-mini-2025-04-16.ft-0123456789abcdef0123456789abcdef:ckpt-step-10'), true);
+    assert.equal(isReasoningModel('gpt-4.1-mini'), false);
+  });
+});
