@@ -48,7 +48,12 @@ export async function main(argv: string[] = process.argv): Promise<void> {
       process.exitCode = err.exitCode === 0 ? 0 : 2;
       return;
     }
-    console.error(`ftpipe: ${err instanceof Error ? err.message : String(err)}`);
+    const message = err instanceof Error ? err.message : String(err);
+    // The SDK's words for a payload this process has no codec for: say which setting decodes it.
+    const hint = /Unknown encoding: binary\/encrypted/.test(message)
+      ? ' (the run\'s payloads are encrypted: set FTPIPE_CODEC_KEY_FILE or FTPIPE_CODEC_KEYS as the worker has them; `ftpipe dev` prints its key file)'
+      : '';
+    console.error(`ftpipe: ${message}${hint}`);
     process.exitCode = process.exitCode && process.exitCode !== 0 ? process.exitCode : 1;
   } finally {
     await tracing?.shutdown();

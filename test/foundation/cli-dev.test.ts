@@ -34,7 +34,13 @@ describe('ftpipe dev', () => {
     const ui = await fetch(`http://127.0.0.1:${uiPort}/`);
     assert.equal(ui.status, 200);
 
-    const doctor = await runCli(['doctor', '--address', `127.0.0.1:${port}`]);
+    // ftpipe dev encrypts payloads and prints the key file other commands need.
+    const keyFile = join(home, 'dev', 'codec-keys.json');
+    assert.ok(dev.output().includes(`export FTPIPE_CODEC_KEY_FILE=${keyFile}`), 'tells other commands where the codec keys are');
+    const withoutKeys = await runCli(['doctor', '--address', `127.0.0.1:${port}`]);
+    assert.equal(withoutKeys.code, 1, withoutKeys.output);
+    assert.match(withoutKeys.output, /payloads are encrypted: set FTPIPE_CODEC_KEY_FILE/);
+    const doctor = await runCli(['doctor', '--address', `127.0.0.1:${port}`], { FTPIPE_CODEC_KEY_FILE: keyFile });
     assert.equal(doctor.code, 0, doctor.output);
     assert.match(doctor.output, /^ok: a worker \(ftpipe \d+\.\d+\.\d+, Node v20/m);
     assert.ok(existsSync(join(home, 'dev', 'temporal.sqlite')), 'the dev server keeps state in .ftpipe/dev/temporal.sqlite');
