@@ -24,10 +24,14 @@ function childPidsOf(pid: number): number[] {
 }
 
 describe('ftpipe dev', () => {
-  it('serves the Web UI and a worker, persists to .ftpipe/dev, and stops everything on Ctrl-C', async () => {
+  it('serves the Web UI and a worker, persists to .ftpipe/dev, and stops everything on Ctrl-C', async (t) => {
     const home = mkdtempSync(join(tmpdir(), 'ftpipe-home-'));
     const [port, uiPort] = [await freePort(), await freePort()];
     const dev = spawnCli(['dev', '--port', String(port), '--ui-port', String(uiPort)], { FTPIPE_HOME: home });
+    // A failed assertion must not leave the dev stack running: it would keep this test file from ever ending.
+    t.after(() => {
+      if (dev.child.exitCode === null && dev.child.signalCode === null) dev.child.kill('SIGINT');
+    });
     await dev.waitFor(/Ctrl-C stops/);
     assert.match(dev.output(), new RegExp(`Web UI: +http://127\\.0\\.0\\.1:${uiPort}`));
     assert.ok(dev.output().includes(encodeURIComponent(`TaskQueue="${TASK_QUEUE}"`)), 'prints the runs list filtered to ftpipe');
