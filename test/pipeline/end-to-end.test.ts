@@ -44,7 +44,7 @@ describe('fineTunePipeline end to end on the emulator', () => {
     assert.match(result.resultFileId ?? '', /^file-/);
     assert.ok((result.trainedTokens ?? 0) > 0);
     assert.deepEqual(result.files.map((f) => [f.role, f.origin]), [['training', 'uploaded'], ['validation', 'uploaded']]);
-    assert.deepEqual(result.timeline.map((t) => t.stage), ['preflight', 'validate', 'upload', 'create_job', 'train', 'collect', 'evaluate', 'cleanup', 'completed']);
+    assert.deepEqual(result.timeline.map((t) => t.stage), ['preflight', 'validate', 'await_slot', 'upload', 'create_job', 'train', 'collect', 'evaluate', 'cleanup', 'completed']);
 
     const creates = env.emulator.control.requests().filter((r) => r.method === 'POST' && /\/fine_tuning\/jobs$/.test(r.path.split('?')[0]!));
     assert.equal(creates.length, 1, 'exactly one job create');

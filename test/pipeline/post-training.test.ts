@@ -52,7 +52,7 @@ describe('after training: evaluate, approve, deploy, copy', () => {
     assert.equal(third.report?.state?.outcome, 'succeeded');
     assert.ok(Number(third.report?.hyperparameters?.n_epochs ?? 0) >= 1, JSON.stringify(third.report?.hyperparameters));
     assert.ok((third.report?.dataset?.trainingExamples ?? 0) > 0 && (third.report?.dataset?.trainedTokens ?? 0) > 0, JSON.stringify(third.report?.dataset));
-    assert.deepEqual(third.report?.stages?.map((s) => s.stage), ['preflight', 'validate', 'upload', 'create_job', 'train', 'collect', 'evaluate', 'deploy', 'cleanup', 'completed']);
+    assert.deepEqual(third.report?.stages?.map((s) => s.stage), ['preflight', 'validate', 'await_slot', 'upload', 'create_job', 'train', 'collect', 'evaluate', 'deploy', 'cleanup', 'completed']);
   });
 
   it('waits for approval: approved through the update (recorded who and when), rejected through the signal, rejected on timeout', async () => {

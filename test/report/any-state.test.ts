@@ -55,7 +55,7 @@ describe('ftpipe report <run> in any state', () => {
     const taskQueue = env.temporal.taskQueue();
     const worker = await env.createWorker(taskQueue);
     await worker.runUntil(async () => {
-      const handle = await env.start(taskQueue, env.input({ deployment: { name: 'approve-me', requireApproval: true } }));
+      const handle = await env.start(taskQueue, env.input({ deployment: { name: 'approve-me', type: 'GlobalStandard', requireApproval: true } }));
       const status = await env.waitForStatus(handle, (s) => s.stage === 'await_approval', 60_000);
       const waiting = await report(handle.workflowId);
       assert.match(waiting, /class="badge running">awaiting approval<\/span> Awaiting approval: training and evaluation are final/);

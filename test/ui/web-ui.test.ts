@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { WorkflowHandle } from '@temporalio/client';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import type { DevServerOptions } from '../../src/devserver/dev-server';
 import { freePort } from '../../src/devserver/free-port';
@@ -99,17 +100,32 @@ describe('the Temporal Web UI', () => {
     await page.waitForFunction((element) => (element?.textContent ?? '').length > 0, await editor.elementHandle());
   }
 
-  /** More Actions → Send a Signal → pick `name` → paste `{}` → Submit. */
-  async function sendSignal(page: Page, name: string): Promise<void> {
-    await page.getByRole('button', { name: 'More Actions' }).click();
-    await page.getByRole('menuitem', { name: 'Send a Signal' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Send a Signal' });
-    await dialog.getByTestId('signal-select-button').click();
-    await dialog.getByRole('option', { name: new RegExp(`^${name}\\b`) }).click();
-    await paste(page, dialog, '{}');
-    await screenshot(page, `signal-${name}`);
-    await dialog.getByRole('button', { name: 'Submit' }).click();
-    await dialog.waitFor({ state: 'hidden' });
+  /**
+   * More Actions → Send a Signal → pick `name` → paste `{}` → Submit, on the page of the run that is open now. The run
+   * continues as new between polls, so the page can close under the dialog (the UI then hides the action or refuses
+   * the signal): then open the new run's page and send it again.
+   */
+  async function sendSignal(page: Page, uiUrl: string, handle: WorkflowHandle, name: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const { runId } = await handle.describe();
+      if (!page.url().includes(runId)) await page.goto(`${uiUrl}/namespaces/default/workflows/${handle.workflowId}/${runId}/history`);
+      try {
+        await page.getByRole('button', { name: 'More Actions' }).click();
+        await page.getByRole('menuitem', { name: 'Send a Signal' }).click();
+        const dialog = page.getByRole('dialog', { name: 'Send a Signal' });
+        await dialog.getByTestId('signal-select-button').click();
+        await dialog.getByRole('option', { name: new RegExp(`^${name}\\b`) }).click();
+        await paste(page, dialog, '{}');
+        await screenshot(page, `signal-${name}`);
+        await dialog.getByRole('button', { name: 'Submit' }).click();
+        await dialog.waitFor({ state: 'hidden' });
+        return;
+      } catch (err) {
+        const { runId: latest, status } = await handle.describe();
+        if (attempt >= 3 || latest === runId || status.name !== 'RUNNING') throw err;
+        await page.goto(`${uiUrl}/namespaces/default/workflows/${handle.workflowId}/${latest}/history`);
+      }
+    }
   }
 
   it('starts a run from the Start Workflow form, pauses and resumes it from the signal dialog, and shows it completed', { timeout: 150_000 }, async () => {
@@ -151,12 +167,12 @@ describe('the Temporal Web UI', () => {
         const started = await env.waitForStatus(handle, (s) => s.job?.status === 'running' && (s.progress.step ?? 0) >= 1, 45_000);
         assert.equal(started.runName, input.runName);
 
-        await sendSignal(page, 'pause');
+        await sendSignal(page, uiUrl, handle, 'pause');
         const paused = await env.waitForStatus(handle, (s) => s.job?.status === 'paused', 15_000);
         assert.deepEqual(paused.requests.map((r) => [r.kind, r.via, r.state]), [['pause', 'signal', 'done']]);
         await screenshot(page, 'paused');
 
-        await sendSignal(page, 'resume');
+        await sendSignal(page, uiUrl, handle, 'resume');
         const resumed = await env.waitForStatus(handle, (s: PipelineStatus) => s.requests.length === 2 && s.requests[1]?.state !== 'pending', 15_000);
         assert.deepEqual(resumed.requests.map((r) => [r.kind, r.via, r.state]), [['pause', 'signal', 'done'], ['resume', 'signal', 'done']]);
         await env.waitForStatus(handle, (s) => s.job?.status === 'running' || s.job?.status === 'succeeded', 15_000);
