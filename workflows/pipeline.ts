@@ -17,9 +17,6 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
-  defineUpdate,
   isCancellation,
   setCurrentDetails,
   setHandler,
@@ -29,6 +26,10 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { activitiesFor } from './activity-stubs';
+import {
+  DESCRIPTIONS, approveSignal, approveUpdate, copyToRegionSignal, copyToRegionUpdate, pauseSignal, pauseUpdate, rejectSignal, rejectUpdate,
+  resumeSignal, resumeUpdate, statusQuery, type ControlOutcome,
+} from './messages';
 import { runSlots, slotAmounts } from './slots';
 import { budgetRefusal, estimateTrainingCost } from '../src/pipeline/cost';
 import { awaitApproval, copyCheckpoint, deploy, evaluate, type PostTrainingContext } from './post-training';
@@ -44,7 +45,7 @@ import { nextProgress, pollIntervalSeconds } from '../src/pipeline/progress';
 import type { CopyRequest, DataSource } from '../src/pipeline/input';
 import {
   ApprovalInputSchema, ControlInputSchema, checkQueryArg, messageOrFail, parseMessage, parseWorkflowArgs,
-  type ApprovalInput, type ControlInput, type PipelineContinuation, type PipelineWorkflowInput,
+  type ApprovalInput, type PipelineContinuation, type PipelineWorkflowInput,
 } from './boundary';
 import { CopyRequestSchema, type PipelineInput } from '../src/pipeline/input';
 import {
@@ -57,7 +58,6 @@ import {
   type FileRole,
   type JobPoll,
   type JobSnapshot,
-  type JobStatus,
   type PipelineResult,
   type PipelineStatus,
   type PreflightResult,
@@ -75,24 +75,6 @@ const ERRORS_KEPT = 20;
 const MAX_SEED = 2_147_483_647;
 
 export type { ApprovalInput, ControlInput, PipelineContinuation, PipelineWorkflowInput } from './boundary';
-
-export interface ControlOutcome {
-  jobStatus: JobStatus;
-  message: string;
-}
-
-export const pauseSignal = defineSignal<[ControlInput]>('pause');
-export const resumeSignal = defineSignal<[ControlInput]>('resume');
-export const pauseUpdate = defineUpdate<ControlOutcome, [ControlInput]>('pauseRun');
-export const resumeUpdate = defineUpdate<ControlOutcome, [ControlInput]>('resumeRun');
-export const statusQuery = defineQuery<PipelineStatus, [Record<string, never>?]>('status');
-
-export const approveSignal = defineSignal<[ApprovalInput]>('approve');
-export const rejectSignal = defineSignal<[ApprovalInput]>('reject');
-export const approveUpdate = defineUpdate<ApprovalRecord, [ApprovalInput]>('approveRun');
-export const rejectUpdate = defineUpdate<ApprovalRecord, [ApprovalInput]>('rejectRun');
-export const copyToRegionSignal = defineSignal<[CopyRequest]>('copyToRegion');
-export const copyToRegionUpdate = defineUpdate<CopyStatus, [CopyRequest]>('copyToRegionRun');
 
 /** Workflow time: replay-safe because the SDK makes `Date` deterministic inside workflows. */
 function nowMs(): number {
@@ -308,14 +290,14 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     if (isTerminalJobStatus(job.status)) throw new Error(`cannot ${kind}: job ${job.id} has ended (${job.status})`);
   };
 
-  setHandler(pauseSignal, onSignal('pause'), { description: 'Pause the Azure fine-tuning job (allowed once it runs and has trained a step); a deployable checkpoint is kept. Input: {"by": "name"} or {}.' });
-  setHandler(resumeSignal, onSignal('resume'), { description: 'Resume a paused Azure fine-tuning job. Input: {"by": "name"} or {}.' });
-  setHandler(pauseUpdate, onUpdate('pause'), { validator: validator('pause'), description: 'Pause the Azure job now and answer with its status, or refuse with the reason.' });
-  setHandler(resumeUpdate, onUpdate('resume'), { validator: validator('resume'), description: 'Resume the paused Azure job now and answer with its status, or refuse with the reason.' });
+  setHandler(pauseSignal, onSignal('pause'), { description: DESCRIPTIONS.pause });
+  setHandler(resumeSignal, onSignal('resume'), { description: DESCRIPTIONS.resume });
+  setHandler(pauseUpdate, onUpdate('pause'), { validator: validator('pause'), description: DESCRIPTIONS.pauseRun });
+  setHandler(resumeUpdate, onUpdate('resume'), { validator: validator('resume'), description: DESCRIPTIONS.resumeRun });
   setHandler(statusQuery, (raw?: unknown) => {
     checkQueryArg(raw);
     return status;
-  }, { description: 'Stage, job status, progress and ETA, latest metrics, recent events, files, timeline, requests and errors. Input: {} or none.' });
+  }, { description: DESCRIPTIONS.status });
 
   const decide = (decision: ApprovalRecord['decision'], request: ApprovalInput): ApprovalRecord => {
     status.approval ??= { decision, by: request.by ?? 'unknown', at: nowIso(), ...(request.comment ? { comment: request.comment } : {}) };
@@ -330,10 +312,10 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     messageOrFail(ApprovalInputSchema, raw, 'approval', {});
     if (status.stage !== 'await_approval') throw new Error(`the run is not awaiting approval (stage ${status.stage})`);
   };
-  setHandler(approveSignal, onApprovalSignal('approved'), { description: 'Approve the production deployment while the run awaits approval. Input: {"by": "name", "comment": "..."}.' });
-  setHandler(rejectSignal, onApprovalSignal('rejected'), { description: 'Reject the production deployment while the run awaits approval. Input: {"by": "name", "comment": "..."}.' });
-  setHandler(approveUpdate, async (raw?: unknown) => decide('approved', messageOrFail(ApprovalInputSchema, raw, 'approve', {})), { validator: approvalValidator, description: 'Approve now; refused unless the run awaits approval.' });
-  setHandler(rejectUpdate, async (raw?: unknown) => decide('rejected', messageOrFail(ApprovalInputSchema, raw, 'reject', {})), { validator: approvalValidator, description: 'Reject now; refused unless the run awaits approval.' });
+  setHandler(approveSignal, onApprovalSignal('approved'), { description: DESCRIPTIONS.approve });
+  setHandler(rejectSignal, onApprovalSignal('rejected'), { description: DESCRIPTIONS.reject });
+  setHandler(approveUpdate, async (raw?: unknown) => decide('approved', messageOrFail(ApprovalInputSchema, raw, 'approve', {})), { validator: approvalValidator, description: DESCRIPTIONS.approveRun });
+  setHandler(rejectUpdate, async (raw?: unknown) => decide('rejected', messageOrFail(ApprovalInputSchema, raw, 'reject', {})), { validator: approvalValidator, description: DESCRIPTIONS.rejectRun });
 
   /** Copy requests, index-aligned with status.copies. */
   const copyRequests: CopyRequest[] = continuation ? [...continuation.copyRequests] : [...input.copies];
@@ -352,8 +334,8 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     const parsed = parseMessage(CopyRequestSchema, raw);
     if (parsed.ok) queueCopy(parsed.value);
     else refuse('copyToRegion', parsed.reason);
-  }, { description: 'Copy the chosen checkpoint to another account/region (preview copy API), and deploy it there if asked. Input: {"destinationResourceId": "/subscriptions/.../accounts/x", "region": "northcentralus", "deploy": {"profile": "...", "name": "..."}}.' });
-  setHandler(copyToRegionUpdate, async (raw?: unknown) => queueCopy(messageOrFail(CopyRequestSchema, raw, 'copy')), { validator: copyValidator, description: 'Queue a checkpoint copy to another region; answers with its status record.' });
+  }, { description: DESCRIPTIONS.copyToRegion });
+  setHandler(copyToRegionUpdate, async (raw?: unknown) => queueCopy(messageOrFail(CopyRequestSchema, raw, 'copy')), { validator: copyValidator, description: DESCRIPTIONS.copyToRegionRun });
 
   async function uploadSource(role: FileRole, source: DataSource): Promise<UploadedFile> {
     if ('fileId' in source) return describeFile({ profile: input.profile, role, fileId: source.fileId });
