@@ -7,6 +7,7 @@ import type { DeploymentService } from './deployments';
 import type { ActiveFault, FaultInjector, FaultRule } from './faults';
 import type { FileService } from './files';
 import type { JobService } from './jobs';
+import type { SafetyVerdict } from './outcomes';
 import type { Dispatcher, ExchangeListener, RequestLogEntry } from './server';
 import { ApiError, checkpointJson, fileJson, jobJson } from './shapes';
 import type { EmulatorState } from './state';
@@ -32,6 +33,13 @@ export interface EmulatorControl {
   faults(): ActiveFault[];
   /** Fails a running (or pending/queued/paused) job with `error: {code, message}`. */
   failJob(jobId: string, error?: { code?: string; message?: string }): void;
+  /**
+   * The verdict the post-training safety evaluation reaches for one unfinished job, or for every job of an account
+   * that has none of its own (outcomes.ts). Not deployable: the job fails when training completes, naming `categories`.
+   */
+  setSafetyVerdict(target: { jobId: string } | { account: string }, verdict: SafetyVerdict): void;
+  /** Preempts a running Developer-tier job: `paused` by the system, resumed by it `resumeAfterSeconds` (default 1800) later. */
+  preemptJob(jobId: string, options?: { resumeAfterSeconds?: number }): void;
   requests(filter?: RequestLogFilter): RequestLogEntry[];
   clearRequests(): void;
   /** Files (without content), jobs, deployments, operations and copies, advanced to emulated now. */
@@ -87,6 +95,21 @@ export function createControl(deps: ControlDeps): EmulatorControl {
     clearFaults: () => faults.clear(),
     failJob: (jobId, error = {}) => {
       deps.jobs.fail(jobId, clock.now(), error.code ?? 'internal_error', error.message ?? 'The fine-tuning job failed due to an internal error.');
+    },
+    setSafetyVerdict: (target, verdict) => {
+      if ('account' in target) {
+        if (!state.accounts.has(target.account.toLowerCase())) throw new ApiError(404, 'notFound', `No account '${target.account}'.`);
+        deps.jobs.outcomes.setSafetyVerdict({ account: state.accounts.get(target.account.toLowerCase())!.name }, verdict);
+        return;
+      }
+      const job = state.jobs.get(target.jobId);
+      if (!job) throw new ApiError(404, 'notFound', `No job '${target.jobId}'.`);
+      deps.jobs.refresh(job, clock.now());
+      deps.jobs.outcomes.setSafetyVerdict({ job }, verdict);
+      state.markDirty();
+    },
+    preemptJob: (jobId, options = {}) => {
+      deps.jobs.preempt(jobId, clock.now(), options.resumeAfterSeconds);
     },
     tapExchanges: (listener) => dispatcher.tapExchanges(listener),
     putBlob: (name, content) => {
@@ -182,6 +205,21 @@ export function registerAdminRoutes(d: Dispatcher, control: EmulatorControl): vo
     control.failJob(ctx.params.jobId!, error);
     return { status: 204 };
   });
+  d.admin('admin.jobs.safety', 'PUT', '/jobs/:jobId/safety', async (ctx) => {
+    control.setSafetyVerdict({ jobId: ctx.params.jobId! }, safetyVerdict(await ctx.json()));
+    return { status: 204 };
+  });
+  d.admin('admin.accounts.safety', 'PUT', '/accounts/:accountName/safety', async (ctx) => {
+    control.setSafetyVerdict({ account: ctx.params.accountName! }, safetyVerdict(await ctx.json()));
+    return { status: 204 };
+  });
+  d.admin('admin.jobs.preempt', 'POST', '/jobs/:jobId/preempt', async (ctx) => {
+    const body = (await ctx.body()).length === 0 ? {} : await ctx.json();
+    const seconds = body.resumeAfterSeconds;
+    if (seconds !== undefined && (typeof seconds !== 'number' || !(seconds >= 0))) throw new ApiError(400, 'invalidPayload', "'resumeAfterSeconds' must be a number >= 0.", 'resumeAfterSeconds');
+    control.preemptJob(ctx.params.jobId!, seconds === undefined ? {} : { resumeAfterSeconds: seconds });
+    return { status: 204 };
+  });
   d.admin('admin.requests.list', 'GET', '/requests', (ctx) => {
     const q = ctx.query;
     const filter: RequestLogFilter = {};
@@ -197,4 +235,14 @@ export function registerAdminRoutes(d: Dispatcher, control: EmulatorControl): vo
   });
   d.admin('admin.state', 'GET', '/state', () => ok(control.dumpState()));
   d.admin('admin.blobs.put', 'PUT', '/blobs/:name', async (ctx) => ({ status: 201, json: { url: control.putBlob(ctx.params.name!, await ctx.body()) } }));
+}
+
+/** `{"deployable": boolean, "categories"?: string[]}` from a control request, or 400 naming the field. */
+function safetyVerdict(body: Record<string, unknown>): SafetyVerdict {
+  if (typeof body.deployable !== 'boolean') throw new ApiError(400, 'invalidPayload', "'deployable' must be true or false.", 'deployable');
+  const categories = body.categories;
+  if (categories !== undefined && (!Array.isArray(categories) || !categories.every((c) => typeof c === 'string' && c.length > 0))) {
+    throw new ApiError(400, 'invalidPayload', "'categories' must be a list of harm category names.", 'categories');
+  }
+  return categories === undefined ? { deployable: body.deployable } : { deployable: body.deployable, categories: categories as string[] };
 }

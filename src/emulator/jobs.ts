@@ -6,6 +6,7 @@
  */
 import type { Timings } from './config';
 import type { FileService } from './files';
+import { AzureOutcomes, billingCapMessage, billingCapStep, DEFAULT_PREEMPTION_SECONDS, NOT_DEPLOYABLE_CODE, notDeployableMessage, preemptionMessage, SYSTEM_RESUME_MESSAGE, systemResumeAt } from './outcomes';
 import { enforceJobQuota } from './quotas';
 import { createdReply, pageAfter, type Dispatcher, type RequestContext, type Reply } from './server';
 import {
@@ -54,6 +55,9 @@ const COPY_HEADER = 'aoai-copy-ft-checkpoints';
 const GRADER_TYPES = new Set(['string_check', 'text_similarity', 'score_model', 'multi']);
 
 export class JobService {
+  /** Azure's outcomes beyond success and failure (outcomes.ts): safety verdicts, the RFT billing cap, preemption. */
+  readonly outcomes = new AzureOutcomes();
+
   constructor(
     private readonly state: EmulatorState,
     private readonly files: FileService,
@@ -100,6 +104,21 @@ export class JobService {
     return job;
   }
 
+  /** Preempts a running Developer-tier job (control API): paused by the system, resumed by it `resumeAfterSeconds` later. */
+  preempt(jobId: string, now: number, resumeAfterSeconds = DEFAULT_PREEMPTION_SECONDS): JobRecord {
+    const job = this.state.jobs.get(jobId);
+    if (!job) throw notFound();
+    this.refresh(job, now);
+    if (job.trainingType !== 'developerTier' || job.status !== 'running') {
+      throw unexpectedEntityState(`Job '${job.id}' cannot be preempted: only a running Developer-tier job can be (status: ${job.status}, training type: ${job.trainingType ?? 'none'}).`);
+    }
+    this.enter(job, 'paused', now);
+    job.outcomes = { ...job.outcomes, systemPause: { reason: 'preemption', at: now, resumeAt: now + resumeAfterSeconds * 1000 } };
+    this.event(job, now, preemptionMessage(job.stepsDone), 'message', undefined, 'warn');
+    this.state.markDirty();
+    return job;
+  }
+
   /** Advances a job to emulated `now`. */
   refresh(job: JobRecord, now: number): void {
     const before = `${job.status}/${job.stepsDone}`;
@@ -123,6 +142,11 @@ export class JobService {
         job.resultFiles = [this.resultsFile(job, t).id];
         this.event(job, t, `Job paused at step ${job.stepsDone}; a deployable checkpoint was created.`);
         break;
+      } else if (systemResumeAt(job) !== null && now >= systemResumeAt(job)!) {
+        const t = systemResumeAt(job)!;
+        delete job.outcomes!.systemPause;
+        this.enter(job, 'resuming', t);
+        this.event(job, t, SYSTEM_RESUME_MESSAGE);
       } else {
         break;
       }
@@ -269,6 +293,7 @@ export class JobService {
   private resume(ctx: RequestContext): Reply {
     const job = this.find(ctx);
     if (job.status !== 'paused') throw unexpectedEntityState(`Job '${job.id}' cannot be resumed: it is ${job.status}, not paused.`);
+    if (job.outcomes) delete job.outcomes.systemPause;
     this.enter(job, 'resuming', ctx.now);
     this.event(job, ctx.now, 'Resuming job.');
     this.state.markDirty();
@@ -355,6 +380,7 @@ export class JobService {
   private train(job: JobRecord, now: number): void {
     const plan = job.plan;
     const target = Math.min(plan.totalSteps, job.stepsAtPhaseStart + Math.floor((now - job.phaseStartedAt) / plan.stepMs));
+    const capStep = billingCapStep(job);
     for (let step = job.stepsDone + 1; step <= target; step++) {
       const t = job.phaseStartedAt + (step - job.stepsAtPhaseStart) * plan.stepMs;
       const metrics = metricsAt(plan, step, isEpochEnd(plan, step));
@@ -363,10 +389,44 @@ export class JobService {
       this.event(job, t, `Step ${step}: training loss=${metrics.train_loss}`, 'metrics', presentMetrics(metrics));
       if (step === plan.totalSteps) this.succeed(job, t);
       else if (isEpochEnd(plan, step)) this.addCheckpoint(job, step, t, false);
+      if (step === capStep) {
+        this.pauseAtBillingCap(job, t);
+        return;
+      }
     }
   }
 
+  /** Azure's RFT cap: the job pauses itself with a deployable checkpoint and waits for a resume. */
+  private pauseAtBillingCap(job: JobRecord, t: number): void {
+    this.enter(job, 'paused', t);
+    job.outcomes = { ...job.outcomes, systemPause: { reason: 'billingCap', at: t, resumeAt: null } };
+    this.addCheckpoint(job, job.stepsDone, t, true);
+    job.resultFiles = [this.resultsFile(job, t).id];
+    this.event(job, t, billingCapMessage(job.stepsDone), 'message', undefined, 'warn');
+  }
+
+  /**
+   * The post-training safety evaluation found the model not deployable: the job fails with the documented message,
+   * nothing it trained stays deployable, and no training is billed ("you won't be charged for the training run").
+   */
+  private failSafetyEvaluation(job: JobRecord, t: number, categories: string[]): void {
+    const message = notDeployableMessage(categories);
+    this.event(job, t, 'Postprocessing started.');
+    this.enter(job, 'failed', t);
+    job.finishedAt = t;
+    job.error = { code: NOT_DEPLOYABLE_CODE, message, param: null };
+    this.state.removeModel(job.account, ...job.checkpoints.map((c) => c.id));
+    job.checkpoints = [];
+    job.resultFiles = [this.resultsFile(job, t).id];
+    this.event(job, t, message, 'message', undefined, 'error');
+  }
+
   private succeed(job: JobRecord, t: number): void {
+    const safetyFailure = this.outcomes.safetyFailure(job);
+    if (safetyFailure) {
+      this.failSafetyEvaluation(job, t, safetyFailure);
+      return;
+    }
     const plan = job.plan;
     job.fineTunedModel = job.plannedModelName;
     this.addCheckpoint(job, plan.totalSteps, t, false);
@@ -429,8 +489,8 @@ export class JobService {
     job.stepsAtPhaseStart = job.stepsDone;
   }
 
-  private event(job: JobRecord, t: number, message: string, type: JobEventRecord['type'] = 'message', data?: Record<string, unknown>): void {
-    const event: JobEventRecord = { id: newEventId(), createdAt: t, level: 'info', message, type };
+  private event(job: JobRecord, t: number, message: string, type: JobEventRecord['type'] = 'message', data?: Record<string, unknown>, level: JobEventRecord['level'] = 'info'): void {
+    const event: JobEventRecord = { id: newEventId(), createdAt: t, level, message, type };
     if (data) event.data = data;
     job.events.push(event);
   }

@@ -6,6 +6,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AccountConfig } from './config';
+import type { JobOutcomeState } from './outcomes';
 import type { ServiceSku } from './service';
 import type { TrainingPlan, StepMetrics } from './training';
 
@@ -117,6 +118,8 @@ export interface JobRecord {
   checkpoints: CheckpointRecord[];
   /** Prompt -> reference answer the job's lineage was trained or validated on. */
   knowledge: Record<string, string>;
+  /** Azure's outcomes beyond success and failure (outcomes.ts): the safety verdict, a system pause. */
+  outcomes?: JobOutcomeState;
 }
 
 /** Something deployable or fine-tunable in an account: a fine-tuned model, a checkpoint, or a copied checkpoint. */
