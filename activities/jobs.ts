@@ -5,6 +5,7 @@ import type { FineTuningJobCheckpoint } from 'openai/resources/fine-tuning/jobs/
 import { callAzure } from '../src/azure/errors';
 import { CREATE_CLOCK_SKEW_SECONDS, JobPlanError, checkpointDeployName, isRunsJob, jobCreateRequest, type JobCreateRequest, type JobPlan } from '../src/azure/requests';
 import type { TrainingType } from '../src/catalog';
+import { billedTokensFrom, notDeployableFrom, pauseCauseFrom } from '../src/pipeline/outcomes';
 import type { CheckpointSummary, JobEventSummary, JobPoll, JobResults, JobSnapshot, TrainingMetrics } from '../src/pipeline/types';
 import type { AzureAccess } from './deps';
 
@@ -46,6 +47,7 @@ function settled(value: unknown): number | null {
 export function snapshot(job: FineTuningJob): JobSnapshot {
   const raw: AzureJob = job;
   const h = job.hyperparameters as Record<string, unknown> | undefined;
+  const error = job.error ? { code: job.error.code ?? null, message: job.error.message, param: job.error.param ?? null } : null;
   return {
     id: job.id,
     status: job.status,
@@ -60,8 +62,9 @@ export function snapshot(job: FineTuningJob): JobSnapshot {
     batchSize: settled(h?.batch_size),
     trainedTokens: job.trained_tokens ?? null,
     resultFiles: job.result_files ?? [],
-    error: job.error ? { code: job.error.code ?? null, message: job.error.message, param: job.error.param ?? null } : null,
+    error,
     hyperparameters: resolvedHyperparameters(job),
+    notDeployable: job.status === 'failed' ? notDeployableFrom(error) : null,
   };
 }
 
@@ -149,7 +152,11 @@ export function jobActivities(azure: AzureAccess) {
       return snapshot(created);
     },
 
-    /** One look at a job: its state, the events since the last look, the latest metrics. */
+    /**
+     * One look at a job: its state, the events since the last look, the latest metrics; and what only the events
+     * tell: why a paused job is paused (a request, Azure's RFT billing cap, a Developer-tier preemption) and the
+     * billed tokens.
+     */
     async pollFineTuningJob(input: PollJobInput): Promise<JobPoll> {
       const client = azure.openaiV1(input.profile);
       const job = await callAzure(`get fine-tuning job ${input.jobId}`, () => client.fineTuning.jobs.retrieve(input.jobId));
@@ -162,6 +169,8 @@ export function jobActivities(azure: AzureAccess) {
       const latestMetricsEvent = page.data.find((e) => e.type === 'metrics' && e.data && typeof e.data === 'object');
       const data = latestMetricsEvent?.data as Record<string, unknown> | undefined;
       const current = snapshot(job);
+      current.pausedBy = job.status === ('paused' as string) || job.status === ('pausing' as string) ? pauseCauseFrom(page.data) : null;
+      current.billedTokens = page.data.map((e) => billedTokensFrom(e.message)).find((n) => n !== null) ?? null;
       return {
         job: current,
         newEvents: newestFirst.reverse().map(eventSummary),

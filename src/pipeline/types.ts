@@ -4,6 +4,7 @@
  */
 import type { RunAdmission } from '../admission/types';
 import type { TrainingCostEstimate } from './cost';
+import type { NotDeployable, PauseCause } from './outcomes';
 import type { RunReport } from '../report/types';
 
 export const STAGES = [
@@ -106,6 +107,12 @@ export interface JobSnapshot {
   /** The hyperparameters as Azure resolved them (`"auto"` replaced by the values it chose once training starts);
    * absent in snapshots taken before ftpipe read them. */
   hyperparameters?: Record<string, number | string>;
+  /** Set when Azure's safety evaluation found the model not deployable (a failed job); absent in older snapshots. */
+  notDeployable?: NotDeployable | null;
+  /** Why the job is paused (read from its events by the poll); null when it is not paused, absent where not read. */
+  pausedBy?: PauseCause | null;
+  /** Azure's "Training tokens billed: N" once its events say it; absent where not read. */
+  billedTokens?: number | null;
 }
 
 export interface TrainingMetrics {

@@ -1,0 +1,62 @@
+/**
+ * Azure's own outcomes for a job, read from what Azure reports (see docs/emulator.md#azures-own-outcomes for the
+ * emulator's side): the safety evaluation's "not deployable" (a failed job whose error carries the documented message),
+ * and why a job is `paused` - its user (or ftpipe) asked, the reinforcement billing cap, or a Developer-tier
+ * preemption - which Azure reports with one status and tells apart only in the job's events. Workflow-safe: pure.
+ */
+import type { JobError, JobEventSummary } from './types';
+
+/** The safety evaluation found the model not deployable: Azure's words, and the harm categories it named. */
+export interface NotDeployable {
+  reason: string;
+  categories: string[];
+}
+
+/**
+ * Why a job is paused: `user` (a pause request: the user's or ftpipe's), `billingLimit` (Azure's $5,000 cap for a
+ * reinforcement job: it waits for a resume), `preemption` (Developer-tier training preempted: Azure resumes it by
+ * itself), `unknown` (no pause event among those read).
+ */
+export type PauseCause = 'user' | 'billingLimit' | 'preemption' | 'unknown';
+
+/** The documented wording ("This model is unable to be deployed. Model evaluation identified ..."); the code is not documented. */
+const NOT_DEPLOYABLE = /unable to be deployed|not available for deployment|isn't available for deployment/i;
+const NOT_DEPLOYABLE_CODES = new Set(['modelnotdeployable']);
+
+export function notDeployableFrom(error: JobError | null | undefined): NotDeployable | null {
+  if (!error) return null;
+  if (!NOT_DEPLOYABLE.test(error.message) && !NOT_DEPLOYABLE_CODES.has((error.code ?? '').toLowerCase())) return null;
+  const listed = /\[([^\]]*)\]/.exec(error.message)?.[1];
+  const categories = listed ? listed.split(',').map((c) => c.trim()).filter((c) => c.length > 0) : [];
+  return { reason: error.message, categories };
+}
+
+/** The cause of the newest pause among `newestFirst` events (Azure's events list newest first). */
+export function pauseCauseFrom(newestFirst: readonly Pick<JobEventSummary, 'message'>[]): PauseCause {
+  for (const { message } of newestFirst) {
+    if (/preempt/i.test(message)) return /resumed/i.test(message) ? 'unknown' : 'preemption';
+    if (/billing limit|spending limit|\$5,000/i.test(message)) return 'billingLimit';
+    if (/\bpaus/i.test(message)) return 'user';
+  }
+  return 'unknown';
+}
+
+/** Azure's "Training tokens billed: N" event, as a number, or null. */
+export function billedTokensFrom(message: string): number | null {
+  const m = /^Training tokens billed:\s*([\d,]+)/i.exec(message.trim());
+  return m ? Number(m[1]!.replace(/,/g, '')) : null;
+}
+
+/** What a paused job waits for, in words, for status and the Web UI. */
+export function pauseExplanation(cause: PauseCause): string {
+  switch (cause) {
+    case 'billingLimit':
+      return 'Azure paused the job at the $5,000 billing limit for reinforcement fine-tuning (a deployable checkpoint was kept); it trains on only after a resume';
+    case 'preemption':
+      return 'Azure preempted the Developer-tier training; it resumes by itself, and paused time is not billed';
+    case 'user':
+      return 'paused on request; it trains on after a resume';
+    default:
+      return 'paused';
+  }
+}
