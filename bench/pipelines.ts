@@ -27,6 +27,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection } from '@temporalio/worker';
 import pino from 'pino';
+import { FAILURE_CONVERTER_PATH } from '../src/codec';
 import { FtpipeClient, type PipelineHandle, type PipelineResult } from '../src/client';
 import type { WorkerConfig } from '../src/config/worker-config';
 import { DevServer } from '../src/devserver/dev-server';
@@ -224,7 +225,7 @@ async function startStack(clockScale: number, timings: Partial<Timings>, tuning:
     const dataDir = mkdtempSync(join(tmpdir(), 'ftpipe-bench-'));
     cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
 
-    const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: new DefaultLogger('WARN') });
+    const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), failureConverterPath: FAILURE_CONVERTER_PATH, logger: new DefaultLogger('WARN') });
     const workflowBundlePath = join(dataDir, 'workflow-bundle.js');
     writeFileSync(workflowBundlePath, code);
 

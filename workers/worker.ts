@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Duration, PayloadCodec } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import { ftpipeDataConverter } from '../src/codec';
 import { missingVariables } from '../activities/credentials';
 import { datasetActivities } from '../activities/dataset';
 import { TASK_QUEUE, validationTaskQueue } from '../src/temporal/constants';
@@ -45,7 +46,7 @@ export interface FtpipeWorkerOptions {
   maxConcurrentValidations?: number;
   /** Where workflow spans go; the process's tracing (`setupTracing`, off unless OTLP is configured) when omitted. */
   tracing?: Tracing;
-  /** Encrypts every payload the worker writes (see src/codec); payloads are plain JSON without one. */
+  /** Encrypts every payload the worker writes, failures' messages included (see src/codec); plain JSON without one. */
   payloadCodec?: PayloadCodec;
 }
 
@@ -110,7 +111,7 @@ export async function createFtpipeWorker(options: FtpipeWorkerOptions): Promise<
   const shared = {
     connection: options.connection,
     namespace: options.namespace,
-    ...(options.payloadCodec ? { dataConverter: { payloadCodecs: [options.payloadCodec] } } : {}),
+    dataConverter: ftpipeDataConverter(options.payloadCodec),
     // The SDK's Duration type comes from `ms`, whose template-literal types typescript-eslint cannot resolve.
     // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment
     shutdownGraceTime: options.shutdownGraceTime ?? '30 seconds',

@@ -14,7 +14,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { payloadCodecFromEnv } from '../codec';
+import { ftpipeDataConverter, payloadCodecFromEnv } from '../codec';
 import { parsePipelineInput, type PipelineInputDraft } from '../pipeline/input';
 import type { ApprovalRecord, PipelineResult, PipelineStatus } from '../pipeline/types';
 import { TASK_QUEUE } from '../temporal/constants';
@@ -159,7 +159,7 @@ export class FtpipeClient {
     const target = temporalTargetFromEnv(env, overrides);
     const connection = await Connection.connect(target.connectionOptions);
     const codec = payloadCodecFromEnv(env);
-    return new FtpipeClient(new Client({ connection, namespace: target.namespace, interceptors: clientInterceptors(), ...(codec ? { dataConverter: { payloadCodecs: [codec] } } : {}) }), { taskQueue: overrides.taskQueue ?? TASK_QUEUE }, connection);
+    return new FtpipeClient(new Client({ connection, namespace: target.namespace, interceptors: clientInterceptors(), dataConverter: ftpipeDataConverter(codec) }), { taskQueue: overrides.taskQueue ?? TASK_QUEUE }, connection);
   }
 
   /** Validates the input (errors name the field), then starts the run. */

@@ -1,5 +1,5 @@
 /** ftpipe's payload encryption: one codec for its client, CLI and worker, and the codec server for the Web UI. */
-import type { PayloadCodec } from '@temporalio/common';
+import type { DataConverter, PayloadCodec } from '@temporalio/common';
 import { AesGcmCodec } from './aes-gcm-codec';
 import { codecKeysFromEnv } from './keys';
 
@@ -10,4 +10,15 @@ export { codecKeysFromEnv, parseKeyList, readKeyFile, writeNewKeyFile, type Code
 export function payloadCodecFromEnv(env: NodeJS.ProcessEnv = process.env): PayloadCodec | undefined {
   const keys = codecKeysFromEnv(env);
   return keys ? new AesGcmCodec(keys) : undefined;
+}
+
+/** The module that exports ftpipe's failure converter (for `bundleWorkflowCode`'s `failureConverterPath`). */
+export const FAILURE_CONVERTER_PATH = require.resolve('./failure-converter');
+
+/**
+ * The data converter of every ftpipe client, worker and CLI command: failures' messages and stack traces encoded as
+ * payloads (see ./failure-converter), and every payload encrypted by `codec` when there is one.
+ */
+export function ftpipeDataConverter(codec: PayloadCodec | undefined): DataConverter {
+  return { failureConverterPath: FAILURE_CONVERTER_PATH, payloadCodecs: codec ? [codec] : [] };
 }

@@ -12,6 +12,12 @@ export const RUN_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 /** Bounds on free-form strings: a caller's megabyte string is refused here, not carried into search attributes. */
 const PATH_MAX = 4096;
 const NAME_MAX = 256;
+/**
+ * Profile and model names, which become search attributes: those are never encrypted (the server indexes them), so
+ * they hold identifier characters only; neither a URL with a credential nor a sentence of training data fits.
+ */
+export const INDEXED_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,255}$/;
+const INDEXED_NAME_RULE = 'letters, digits, ".", "_" or "-", starting with a letter or digit, at most 256 (it is a search attribute, which is not encrypted)';
 
 export const DataSourceSchema = z.union([
   z.object({ path: z.string().min(1).max(PATH_MAX).describe('a JSONL file on the worker\'s disk; validated, then uploaded') }).strict(),
@@ -147,9 +153,9 @@ export const PipelineInputSchema = z
   .object({
     runName: z.string().regex(RUN_NAME_PATTERN, 'letters, digits, ".", "_" or "-", starting with a letter or digit, at most 100'),
     /** A profile of the worker's configuration: which Azure OpenAI account, and how to authenticate. */
-    profile: z.string().min(1).max(NAME_MAX),
+    profile: z.string().regex(INDEXED_NAME_PATTERN, INDEXED_NAME_RULE),
     /** A base model (`gpt-4.1-mini`, `gpt-4.1-mini-2025-04-14`) or an earlier fine-tuned model (continuous fine-tuning). */
-    baseModel: z.string().min(1).max(NAME_MAX),
+    baseModel: z.string().regex(INDEXED_NAME_PATTERN, INDEXED_NAME_RULE),
     training: DataSourceSchema,
     validation: DataSourceSchema.optional(),
     method: MethodSchema.default({ type: 'supervised' }),

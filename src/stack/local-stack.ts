@@ -8,7 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import pino from 'pino';
 import { loadCatalog } from '../catalog';
-import { AesGcmCodec, payloadCodecFromEnv, readKeyFile, writeNewKeyFile } from '../codec';
+import { AesGcmCodec, ftpipeDataConverter, payloadCodecFromEnv, readKeyFile, writeNewKeyFile } from '../codec';
 import { startCodecServer, type RunningCodecServer } from '../codec/server';
 import { withProfiles, type WorkerConfig } from '../config/worker-config';
 import { DevServer } from '../devserver/dev-server';
@@ -89,7 +89,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...(codec ? { payloadCodec: codec } : {}),
     });
     const connection = await Connection.connect({ address: server.address });
-    const client = new Client({ connection, namespace: server.namespace, ...(codec ? { dataConverter: { payloadCodecs: [codec] } } : {}) });
+    const client = new Client({ connection, namespace: server.namespace, dataConverter: ftpipeDataConverter(codec) });
     const devServer = server;
     const closeAll = async (): Promise<void> => {
       await connection.close();

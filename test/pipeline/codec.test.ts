@@ -14,7 +14,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { stringify } from 'yaml';
 import { FtpipeClient } from '../../src/client';
-import { AesGcmCodec, parseKeyList } from '../../src/codec';
+import { AesGcmCodec, ftpipeDataConverter, parseKeyList } from '../../src/codec';
 import { startCodecServer, type RunningCodecServer } from '../../src/codec/server';
 import { PipelineInputError } from '../../src/pipeline/input';
 import { TASK_QUEUE } from '../../src/temporal/constants';
@@ -51,7 +51,7 @@ describe('encrypted payloads: no secret or training text in raw history', () => 
   }
 
   it('client and CLI: a credential URL is refused before any history; what is started is ciphertext in history', async () => {
-    const client = new FtpipeClient(new Client({ connection: env.temporal.connection, namespace: env.temporal.server.namespace, dataConverter: { payloadCodecs: [codec] } }));
+    const client = new FtpipeClient(new Client({ connection: env.temporal.connection, namespace: env.temporal.server.namespace, dataConverter: ftpipeDataConverter(codec) }));
     const worker = await env.temporal.createWorker({ taskQueue: TASK_QUEUE, config: env.config, env: env.workerEnv, payloadCodec: codec });
     await worker.runUntil(async () => {
       // A SAS signature, percent-encoded: refused by the client, so no run (and no history) exists.
@@ -94,6 +94,41 @@ describe('encrypted payloads: no secret or training text in raw history', () => 
     });
   });
 
+  it('failures: their messages and stack traces are encrypted too (a path or Azure\'s message may quote a secret or the data)', async () => {
+    const client = new FtpipeClient(new Client({ connection: env.temporal.connection, namespace: env.temporal.server.namespace, dataConverter: ftpipeDataConverter(codec) }));
+    const taskQueue = env.temporal.taskQueue();
+    const worker = await env.temporal.createWorker({ taskQueue, config: env.config, env: env.workerEnv, payloadCodec: codec });
+    const secret = `secret-${randomUUID()}`;
+    const training = plantedDataset();
+    const failureOf = async (run: { workflowId: string; result(): Promise<unknown> }): Promise<ApplicationFailure> => {
+      const err = await run.result().then(() => undefined, (e: unknown) => e);
+      assert.ok(err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure, String(err));
+      return err.cause;
+    };
+    await worker.runUntil(async () => {
+      // An activity's failure: the missing dataset's path (which holds the secret) is in its message.
+      const missing = await client.startPipeline(env.input({ training: { path: join(tmpdir(), secret, 'train.jsonl') } }), { taskQueue });
+      const unreadable = await failureOf(missing);
+      assert.equal(unreadable.type, 'DatasetUnreadable');
+      assert.ok(unreadable.message.includes(secret), 'a client with the codec reads the message');
+      const missingHistory = await rawHistory(missing.workflowId);
+      assert.ok(missingHistory.includes('Encoded failure'), 'failures carry their message encoded');
+      assert.ok(!missingHistory.includes(secret), 'the path is not in raw history, not even in a failure');
+
+      // The workflow's own failure: Azure's error message quotes a training line (and the secret).
+      const failing = await client.startPipeline(env.input({ training: { path: training.path } }), { taskQueue });
+      const running = await env.waitForStatus(failing.workflow, (st) => st.job?.status === 'running');
+      env.emulator.control.failJob(running.job!.id, { code: 'invalid_training_file', message: `Example 13 could not be parsed: "${training.text}" (${secret})` });
+      const jobFailed = await failureOf(failing);
+      assert.equal(jobFailed.type, 'AzureJobFailed');
+      assert.ok(jobFailed.message.includes(training.text) && jobFailed.stack !== undefined);
+      const failedHistory = await rawHistory(failing.workflowId);
+      assert.ok(failedHistory.includes('Encoded failure'));
+      assert.ok(!failedHistory.includes(training.text), 'no training text in raw history, not even in a failure');
+      assert.ok(!failedHistory.includes(secret));
+    });
+  });
+
   it('the Web UI\'s way: the codec server encrypts the typed input and decrypts history; a raw start keeps the secret out of history', async () => {
     const token = randomUUID();
     const origin = 'http://127.0.0.1:8233';
@@ -124,7 +159,7 @@ describe('encrypted payloads: no secret or training text in raw history', () => 
           requestId: randomUUID(),
           input: { payloads: encoded.payloads.map((p) => ({ metadata: Object.fromEntries(Object.entries(p.metadata).map(([k, v]) => [k, Buffer.from(v, 'base64')])), data: Buffer.from(p.data, 'base64') })) },
         });
-        const decoding = new Client({ connection: env.temporal.connection, namespace: env.temporal.server.namespace, dataConverter: { payloadCodecs: [codec] } });
+        const decoding = new Client({ connection: env.temporal.connection, namespace: env.temporal.server.namespace, dataConverter: ftpipeDataConverter(codec) });
         const err = await decoding.workflow.getHandle(workflowId).result().then(() => undefined, (e: unknown) => e);
         assert.ok(err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure && err.cause.type === 'InvalidPipelineInput', String(err));
         assert.match(err.cause.message, /training\.url: the URL carries a SAS signature/);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { InvalidArgumentError, type Command } from 'commander';
-import { payloadCodecFromEnv } from '../../codec';
+import { ftpipeDataConverter, payloadCodecFromEnv } from '../../codec';
 import { loadWorkerConfig } from '../../config/worker-config';
 import { createLogger } from '../../logging';
 import { packageRoot, packageVersion, stateDir } from '../../paths';
@@ -127,8 +127,7 @@ export function registerDevCommands(program: Command): void {
       const target = temporalTargetFromEnv(process.env, { ...(opts.address ? { address: opts.address } : {}), ...(opts.namespace ? { namespace: opts.namespace } : {}) });
       const connection = await Connection.connect(target.connectionOptions);
       try {
-        const codec = payloadCodecFromEnv();
-        const client = new Client({ connection, namespace: target.namespace, ...(codec ? { dataConverter: { payloadCodecs: [codec] } } : {}) });
+        const client = new Client({ connection, namespace: target.namespace, dataConverter: ftpipeDataConverter(payloadCodecFromEnv()) });
         const { worker } = await client.workflow.execute<typeof checkWorker>('checkWorker', {
           taskQueue: TASK_QUEUE,
           workflowId: `ftpipe-doctor-${Date.now()}`,

@@ -1,0 +1,23 @@
+/**
+ * The failure converter of every ftpipe client, worker and workflow bundle. A failure's message and stack trace go
+ * into its encoded attributes, a payload, so the payload codec encrypts them like any input or result: an error that
+ * quotes a value (an Azure message, a path) is not plain text in history. Loaded by path (`FAILURE_CONVERTER_PATH`),
+ * because workflow code gets it compiled into its bundle.
+ */
+import { ApplicationFailure, DefaultFailureConverter, type PayloadConverter, type ProtoFailure } from '@temporalio/common';
+
+/**
+ * Refusals of a request's shape (workflows/boundary.ts): their messages name fields and reasons, never values, and
+ * they answer a query or an update, not history. Kept readable because a failed query reaches its caller as the
+ * failure's message alone, which encoded would say only "Encoded failure".
+ */
+const READABLE_FAILURE_TYPES: ReadonlySet<string> = new Set(['InvalidRequest']);
+
+class FtpipeFailureConverter extends DefaultFailureConverter {
+  override errorToFailure(err: unknown, payloadConverter: PayloadConverter, context?: Parameters<DefaultFailureConverter['errorToFailure']>[2]): ProtoFailure {
+    if (err instanceof ApplicationFailure && err.type && READABLE_FAILURE_TYPES.has(err.type)) return this.errorToFailureInner(err, payloadConverter, context);
+    return super.errorToFailure(err, payloadConverter, context);
+  }
+}
+
+export const failureConverter = new FtpipeFailureConverter({ encodeCommonAttributes: true });
