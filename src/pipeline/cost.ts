@@ -1,10 +1,11 @@
 /**
  * The training cost a run is expected to bill, from the validator's exact billed-token count (billable tokens x
- * epochs) and the catalogue's prices; and the hourly cost of a deployment. Workflow-safe: pure functions of data.
+ * epochs) and the catalogue's prices; the hourly cost of a deployment; and the run's cost ledger (what it was billed
+ * for, from its status). Workflow-safe: pure functions of data.
  */
 import { BUILTIN_CATALOG, type DeploymentType, type FineTuningMethod, type TrainingType } from '../catalog/models';
 import { HOSTING_PRICES, TRAINING_PRICES, type PriceSource } from '../catalog/prices';
-import type { ValidationSummary } from './types';
+import type { DeploymentInfo, PipelineStatus, Stage, ValidationSummary } from './types';
 
 export interface TrainingCostEstimate {
   /** Expected USD for training; null when it cannot be known before (reinforcement bills by the hour) or no price is known. */
@@ -58,4 +59,149 @@ export function hostingUsdPerHour(type: DeploymentType): number | null {
 export function budgetRefusal(maxTrainingUsd: number | undefined, estimate: TrainingCostEstimate): string | undefined {
   if (maxTrainingUsd === undefined || estimate.usd === null || estimate.usd <= maxTrainingUsd) return undefined;
   return `the estimated training cost $${estimate.usd.toFixed(2)} exceeds budget.maxTrainingUsd $${maxTrainingUsd.toFixed(2)} (${estimate.basis}); nothing was uploaded`;
+}
+
+/** A deployment type from a SKU name as Azure echoes it (case-insensitive: `standard`, `developertier`). */
+export function deploymentTypeOf(sku: string): DeploymentType | null {
+  const wanted = sku.toLowerCase();
+  return (Object.keys(HOSTING_PRICES) as DeploymentType[]).find((t) => t.toLowerCase() === wanted) ?? null;
+}
+
+const HOUR_MS = 3_600_000;
+/** Azure deletes a Developer-tier deployment 24 hours after it was created, whatever its use. */
+export const DEVELOPER_DEPLOYMENT_LIFETIME_HOURS = 24;
+/** Azure deletes a fine-tuned deployment after 15 days without chat completions or responses calls. */
+export const INACTIVE_DEPLOYMENT_DELETION_DAYS = 15;
+
+export interface LedgerDeployment {
+  profile: string;
+  name: string;
+  sku: string;
+  /** Null when the SKU is billed otherwise (PTU-hours) or unknown to the catalogue. */
+  usdPerHour: number | null;
+  /** When ftpipe asked for it (the deploy stage's start); null for a version kept from an earlier run. */
+  since: string | null;
+  /** Hours from `since` to the ledger's time (or to the end of the evaluation for an evaluation deployment). */
+  hours: number | null;
+  /** Hosting billed by those hours (null when the rate or the hours are unknown). */
+  usd: number | null;
+  /** How Azure ends it unless ftpipe does: at a fixed time (Developer tier), or after 15 days without calls. */
+  expiry: { kind: 'lifetime'; at: string | null } | { kind: 'inactivity'; afterDaysWithoutCalls: number };
+}
+
+export interface CostLedger {
+  /** The ledger's time: hosting is accrued up to it. */
+  asOf: string;
+  training: {
+    /** Estimated before upload (status.cost). */
+    estimatedUsd: number | null;
+    /** Azure's billed tokens (its "Training tokens billed" event, else the job's trained_tokens once it ended). */
+    billedTokens: number | null;
+    /** Billed tokens x the price per 1M; 0 when Azure bills nothing (a failed job, a model its safety evaluation refused). */
+    billedUsd: number | null;
+    basis: string;
+  };
+  /** Deployments made for the evaluation and deleted after it (their type is the input's; hours are the evaluate stage's). */
+  evaluation: { deployments: number; sku: string; hours: number | null; usdPerHour: number | null; usd: number | null } | null;
+  /** What the run leaves live: accrued so far, and the hourly cost while it stays. */
+  hosting: LedgerDeployment[];
+  /** Billed training (or the estimate while unbilled) + evaluation + hosting accrued; null when a part is unknown. */
+  totalUsd: number | null;
+  /** USD per hour of everything that stays live (null when a part is billed otherwise). */
+  hourlyUsdWhileLive: number | null;
+  notes: string[];
+}
+
+export interface LedgerOptions {
+  /** ISO time up to which hosting accrues (the report's generation time, workflow time in a workflow). */
+  now: string;
+  /** The evaluation's deployment type (input `evaluation.deploymentType`); none when the run did not evaluate. */
+  evaluationSku?: string;
+  /** Names in `status.deployments` the run kept from earlier runs (keepVersions): their accrual is not this run's. */
+  keptFromBefore?: readonly string[];
+}
+
+const hoursBetween = (from: string, to: string): number => Math.max(0, Math.round(((Date.parse(to) - Date.parse(from)) / HOUR_MS) * 100) / 100);
+
+/** When the run entered `stage` (the latest entry), and when it left it (the next stage's entry), from its timeline. */
+function stageSpan(status: Pick<PipelineStatus, 'timeline'>, stage: Stage): { from: string; to: string | null } | null {
+  const i = status.timeline.map((t) => t.stage).lastIndexOf(stage);
+  if (i < 0) return null;
+  return { from: status.timeline[i]!.at, to: status.timeline[i + 1]?.at ?? null };
+}
+
+function trainingLine(status: PipelineStatus): CostLedger['training'] {
+  const estimatedUsd = status.cost?.usd ?? null;
+  const job = status.job;
+  const ended = job !== null && ['succeeded', 'failed', 'cancelled'].includes(job.status);
+  const billedTokens = job?.billedTokens ?? (ended ? (job?.trainedTokens ?? null) : null);
+  const price = status.cost?.price ?? null;
+  if (job?.notDeployable) {
+    return { estimatedUsd, billedTokens: 0, billedUsd: 0, basis: 'Azure bills no training for a model its safety evaluation found not deployable' };
+  }
+  if (job?.status === 'failed' && billedTokens === null) {
+    return { estimatedUsd, billedTokens: null, billedUsd: 0, basis: 'Azure bills no training lost to a failed job' };
+  }
+  if (billedTokens === null) {
+    return { estimatedUsd, billedTokens, billedUsd: null, basis: job === null ? 'no job was created' : `not billed yet (job ${job.status}); estimate: ${status.cost?.basis ?? 'none'}` };
+  }
+  if (!price || price.unit !== 'per1MTokens') {
+    return { estimatedUsd, billedTokens, billedUsd: null, basis: price ? 'reinforcement fine-tuning bills training hours, which Azure\'s job does not report' : 'no training price in the catalogue' };
+  }
+  return { estimatedUsd, billedTokens, billedUsd: round2((billedTokens / 1_000_000) * price.usd), basis: `${billedTokens} billed tokens x $${price.usd} per 1M` };
+}
+
+function hostingLine(d: DeploymentInfo, since: string | null, now: string): LedgerDeployment {
+  const type = deploymentTypeOf(d.sku);
+  const usdPerHour = type ? hostingUsdPerHour(type) : null;
+  const hours = since ? hoursBetween(since, now) : null;
+  const developer = type === 'DeveloperTier';
+  return {
+    profile: d.profile, name: d.name, sku: d.sku, usdPerHour, since, hours,
+    usd: usdPerHour !== null && hours !== null ? round2(usdPerHour * hours) : null,
+    expiry: developer
+      ? { kind: 'lifetime', at: since ? new Date(Date.parse(since) + DEVELOPER_DEPLOYMENT_LIFETIME_HOURS * HOUR_MS).toISOString() : null }
+      : { kind: 'inactivity', afterDaysWithoutCalls: INACTIVE_DEPLOYMENT_DELETION_DAYS },
+  };
+}
+
+/**
+ * What the run was billed for, as far as its status tells: training (estimated, then billed), the evaluation's
+ * deployments (hours x hourly price), and hosting accrued by what it leaves live, with the hourly cost while it stays.
+ * Token charges for inference (evaluation calls, use) are per token and not in the ledger.
+ */
+export function costLedger(status: PipelineStatus, options: LedgerOptions): CostLedger {
+  const notes: string[] = [];
+  const training = trainingLine(status);
+
+  let evaluation: CostLedger['evaluation'] = null;
+  const evalSpan = stageSpan(status, 'evaluate');
+  if (evalSpan && options.evaluationSku) {
+    const deployments = status.evaluation?.scores.length ?? 0;
+    const type = deploymentTypeOf(options.evaluationSku);
+    const usdPerHour = type ? hostingUsdPerHour(type) : null;
+    const hours = hoursBetween(evalSpan.from, evalSpan.to ?? options.now);
+    evaluation = { deployments, sku: options.evaluationSku, hours, usdPerHour, usd: usdPerHour === null ? null : round2(usdPerHour * hours * deployments) };
+  }
+
+  const deploySince = stageSpan(status, 'deploy')?.from ?? null;
+  const copySince = stageSpan(status, 'copy')?.from ?? deploySince;
+  const copied = new Set(status.copies.flatMap((c) => (c.deployment ? [`${c.deployment.profile}/${c.deployment.name}`] : [])));
+  const hosting = status.deployments.map((d) => {
+    const kept = options.keptFromBefore?.includes(d.name) ?? false;
+    return hostingLine(d, kept ? null : copied.has(`${d.profile}/${d.name}`) ? copySince : deploySince, options.now);
+  });
+  for (const h of hosting) {
+    if (h.since === null) notes.push(`${h.name}: kept from an earlier run; its hosting so far is billed to that run.`);
+    if (h.expiry.kind === 'lifetime') notes.push(`${h.name}: Azure deletes this Developer-tier deployment${h.expiry.at ? ` at ${h.expiry.at}` : ' 24 hours after it was created'}.`);
+    else notes.push(`${h.name}: Azure deletes it after ${INACTIVE_DEPLOYMENT_DELETION_DAYS} days without calls; hosting accrues until then or until it is deleted.`);
+  }
+
+  const accrued = hosting.filter((h) => h.since !== null).map((h) => h.usd);
+  const parts = [training.billedUsd ?? training.estimatedUsd, evaluation ? evaluation.usd : 0, ...accrued];
+  const totalUsd = parts.every((p): p is number => p !== null) ? round2(parts.reduce((a, b) => a + b, 0)) : null;
+  const rates = hosting.map((h) => h.usdPerHour);
+  const hourlyUsdWhileLive = rates.every((r): r is number => r !== null) ? round2(rates.reduce((a, b) => a + b, 0)) : null;
+  if (training.billedUsd === null && training.estimatedUsd !== null) notes.push('Training is counted at its estimate until Azure reports the billed tokens.');
+  return { asOf: options.now, training, evaluation, hosting, totalUsd, hourlyUsdWhileLive, notes };
 }
