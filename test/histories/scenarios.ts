@@ -5,13 +5,20 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { History } from '@temporalio/common/lib/proto-utils';
 import type { RunningEmulator } from '../../src/emulator';
 import type { PipelineInputDraft } from '../../src/pipeline/input';
-import type { PipelineStatus } from '../../src/pipeline/types';
-import { EMULATOR_PROFILE } from '../../src/stack/emulator-profiles';
+import type { ApprovalRecord, PipelineResult, PipelineStatus } from '../../src/pipeline/types';
+import { createOpenAIClient } from '../../src/azure/clients';
+import { EMULATOR_PROFILE, emulatorProfiles } from '../../src/stack/emulator-profiles';
 import type { FtpipeWorker } from '../../workers/worker';
-import type { ControlOutcome, fineTunePipeline } from '../../workflows';
+import { DEFAULT_LIMITS } from '../../src/admission/limits';
+import type { AdmissionView, ControlOutcome, fineTunePipeline, planPipeline, resourceAdmission, SlotRequest } from '../../workflows';
+import { ROOT } from '../helpers/cli';
 import { SAMPLE_TRAINING, SAMPLE_VALIDATION } from '../helpers/pipeline';
 
 export interface RecordingContext {
@@ -46,14 +53,64 @@ async function startPipeline(ctx: RecordingContext, input: PipelineInputDraft): 
   return ctx.client.workflow.start<typeof fineTunePipeline>('fineTunePipeline', { taskQueue: ctx.taskQueue, workflowId: `${input.runName}-${ctx.taskQueue}`, args: [input] });
 }
 
-async function waitFor(handle: WorkflowHandle, predicate: (s: PipelineStatus) => boolean): Promise<PipelineStatus> {
-  for (let i = 0; i < 600; i++) {
-    const status = await handle.query<PipelineStatus, []>('status').catch(() => undefined);
-    if (status && predicate(status)) return status;
+async function waitFor(handle: WorkflowHandle, predicate: (s: PipelineStatus) => boolean, what = 'the expected state', attempts = 1200): Promise<PipelineStatus> {
+  let last: PipelineStatus | undefined;
+  for (let i = 0; i < attempts; i++) {
+    last = await handle.query<PipelineStatus, []>('status').catch(() => last);
+    if (last && predicate(last)) return last;
     await sleep(100);
   }
-  throw new Error('recording: the run never reached the expected state');
+  throw new Error(`recording: the run never reached ${what}; last status: ${JSON.stringify(last)}`);
 }
+
+/** A recording of the wrong path must not be committed: each scenario checks that its run ended as it names. */
+function expect(condition: boolean, what: string, detail: unknown): void {
+  if (!condition) throw new Error(`recording: expected ${what}; got ${JSON.stringify(detail)}`);
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<WorkflowFailedError> {
+  const err = await promise.then(() => undefined, (e: unknown) => e);
+  if (!(err instanceof WorkflowFailedError)) throw new Error(`recording: expected the run to fail; got ${String(err)}`);
+  return err;
+}
+
+function scheduledActivities(history: History): string[] {
+  return (history.events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+}
+
+/**
+ * The run id of the execution, in the chain of continue-as-new runs of `workflowId`, whose history schedules all of
+ * `activities` (newest first): a path that spans a continue-as-new must be recorded where it happened.
+ */
+async function executionScheduling(client: Client, workflowId: string, activities: string[]): Promise<string | undefined> {
+  let runId: string | undefined = (await client.workflow.getHandle(workflowId).describe()).runId;
+  while (runId) {
+    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    const names = scheduledActivities(history);
+    if (activities.every((a) => names.includes(a))) return runId;
+    runId = history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId ?? undefined;
+  }
+  return undefined;
+}
+
+/** The execution that is to be recorded must schedule `activities` (the path the scenario names). */
+async function expectScheduled(client: Client, workflowId: string, runId: string | undefined, activities: string[]): Promise<void> {
+  const names = scheduledActivities(await client.workflow.getHandle(workflowId, runId).fetchHistory());
+  const missing = activities.filter((a) => !names.includes(a));
+  expect(missing.length === 0, `the recorded execution to schedule ${activities.join(', ')}`, { missing, scheduled: [...new Set(names)] });
+}
+
+/** Runs `body` with the emulator's clock at `scale`, then puts it back to the recording's 1000x. */
+async function atClockScale<T>(ctx: RecordingContext, scale: number, body: () => Promise<T>): Promise<T> {
+  ctx.emulator.control.setClockScale(scale);
+  try {
+    return await body();
+  } finally {
+    ctx.emulator.control.setClockScale(1000);
+  }
+}
+
+const EVAL_SET = join(ROOT, 'examples', 'data', 'bike-shop-eval.jsonl');
 
 export const SCENARIOS: Scenario[] = [
   {
@@ -77,18 +134,26 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'pipeline-paused-resumed',
     async run(ctx) {
-      ctx.emulator.control.setClockScale(200);
       const worker = await ctx.createWorker(ctx.taskQueue);
-      const handle = await startPipeline(ctx, pipelineInput({ hyperparameters: { nEpochs: 2 } }));
-      await worker.runUntil(async () => {
-        await waitFor(handle, (s) => s.job?.status === 'running' && (s.progress.step ?? 0) >= 1);
-        await handle.executeUpdate<ControlOutcome, [object]>('pauseRun', { args: [{ by: 'recording' }] });
-        await waitFor(handle, (s) => s.job?.status === 'paused');
-        await handle.signal('resume', {});
-        await handle.result();
-      });
-      ctx.emulator.control.setClockScale(1000);
-      return { workflowId: handle.workflowId };
+      // Slow polls keep each execution long, so the pause and the resume usually land in one.
+      const handle = await startPipeline(ctx, pipelineInput({ hyperparameters: { nEpochs: 3 }, polling: { ...polling, runningIntervalSeconds: 1, queuedIntervalSeconds: 0.5 } }));
+      const runId = await atClockScale(ctx, 100, () => worker.runUntil(async () => {
+        // A continue-as-new can still fall between them: steer again until one execution holds both.
+        let found: string | undefined;
+        for (let attempt = 0; attempt < 4 && !found; attempt++) {
+          await waitFor(handle, (s) => s.job?.status === 'running' && (s.progress.step ?? 0) >= 1, 'a running job with a trained step');
+          await handle.executeUpdate<ControlOutcome, [object]>('pauseRun', { args: [{ by: 'recording' }] });
+          await waitFor(handle, (s) => s.job?.status === 'paused', 'a paused job');
+          await handle.signal('resume', {});
+          await waitFor(handle, (s) => s.job?.status === 'running', 'the job running again');
+          found = await executionScheduling(ctx.client, handle.workflowId, ['pauseFineTuningJob', 'resumeFineTuningJob']);
+        }
+        const result = await handle.result();
+        expect(result.outcome === 'succeeded', 'outcome succeeded', result.outcome);
+        return found;
+      }));
+      expect(runId !== undefined, 'one execution that paused and resumed the job', runId);
+      return { workflowId: handle.workflowId, runId };
     },
   },
   {
@@ -150,6 +215,176 @@ export const SCENARIOS: Scenario[] = [
       const firstRunId = (await handle.describe()).raw.workflowExecutionInfo?.firstRunId;
       if (!firstRunId) throw new Error('recording: no first run id');
       return { workflowId: handle.workflowId, runId: firstRunId };
+    },
+  },
+  {
+    name: 'pipeline-eval-set',
+    async run(ctx) {
+      const worker = await ctx.createWorker(ctx.taskQueue);
+      const handle = await startPipeline(ctx, pipelineInput({ evaluation: { evalSet: { path: EVAL_SET }, baseline: { model: 'gpt-4.1-mini' } } }));
+      const result = await worker.runUntil(handle.result());
+      const scores = result.evaluation?.scores ?? [];
+      expect(result.outcome === 'succeeded' && scores.some((s) => s.kind === 'baseline') && scores.filter((s) => s.kind === 'candidate').length === result.checkpoints.length,
+        'every checkpoint and the baseline scored on the eval set', { outcome: result.outcome, scores });
+      await expectScheduled(ctx.client, handle.workflowId, undefined, ['runEvalSet', 'createDeployment', 'smokeTestDeployment', 'deleteDeployment']);
+      return { workflowId: handle.workflowId };
+    },
+  },
+  {
+    name: 'pipeline-lineage-skipped',
+    async run(ctx) {
+      const worker = await ctx.createWorker(ctx.taskQueue);
+      const lineage = { name: `recorded-${randomUUID().slice(0, 8)}`, skipUnchangedData: true };
+      const handle = await worker.runUntil(async () => {
+        const first = await (await startPipeline(ctx, pipelineInput({ lineage }))).result();
+        expect(first.outcome === 'succeeded', 'the lineage\'s first run to succeed', first.outcome);
+        const again = await startPipeline(ctx, pipelineInput({ lineage }));
+        const skipped = await again.result();
+        expect(skipped.outcome === 'skipped_no_new_data' && skipped.jobId === null, 'the second run on the same data skipped', skipped);
+        return again;
+      });
+      await expectScheduled(ctx.client, handle.workflowId, undefined, ['lineageState']);
+      return { workflowId: handle.workflowId };
+    },
+  },
+  {
+    name: 'pipeline-approval-rejected',
+    async run(ctx) {
+      const worker = await ctx.createWorker(ctx.taskQueue);
+      const handle = await startPipeline(ctx, pipelineInput({ deployment: { name: 'recorded-rejected', type: 'GlobalStandard', requireApproval: true } }));
+      const result = await worker.runUntil(async () => {
+        await waitFor(handle, (s) => s.stage === 'await_approval', 'stage await_approval');
+        await handle.executeUpdate<ApprovalRecord, [object]>('rejectRun', { args: [{ by: 'recording', comment: 'recorded rejection' }] });
+        return handle.result();
+      });
+      expect(result.outcome === 'not_promoted' && result.approval?.decision === 'rejected' && result.approval.by === 'recording' && result.deployments.length === 0,
+        'not promoted, rejected by recording, nothing deployed', { outcome: result.outcome, approval: result.approval, deployments: result.deployments });
+      return { workflowId: handle.workflowId };
+    },
+  },
+  {
+    name: 'pipeline-approval-timeout',
+    async run(ctx) {
+      const worker = await ctx.createWorker(ctx.taskQueue);
+      const handle = await startPipeline(ctx, pipelineInput({ deployment: { name: 'recorded-timeout', type: 'GlobalStandard', requireApproval: true, approvalTimeoutSeconds: 1 } }));
+      const result = await worker.runUntil(handle.result());
+      expect(result.outcome === 'not_promoted' && result.approval?.decision === 'rejected' && result.approval.by === 'timeout',
+        'not promoted, rejected by the approval timeout', { outcome: result.outcome, approval: result.approval });
+      return { workflowId: handle.workflowId };
+    },
+  },
+  {
+    name: 'pipeline-rollback',
+    async run(ctx) {
+      const worker = await ctx.createWorker(ctx.taskQueue);
+      const deployment = { name: 'recorded-rollback', type: 'GlobalStandard' as const, smokeTestTimeoutSeconds: 2 };
+      const handle = await worker.runUntil(async () => {
+        const first: PipelineResult = await (await startPipeline(ctx, pipelineInput({ deployment }))).result();
+        expect(first.deployments.map((d) => d.name).join() === 'recorded-rollback-v1', 'the first version deployed', first.deployments);
+        // Every chat completion fails: the new version's smoke test never passes.
+        const fault = ctx.emulator.control.addFault({ route: 'chat.completions', action: 'error', status: 500 });
+        try {
+          const second = await startPipeline(ctx, pipelineInput({ deployment }));
+          const err = await failureOf(second.result());
+          const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
+          expect(cause?.type === 'DeploymentFailed' && /recorded-rollback-v2 failed .*it was deleted/.test(cause.message), 'DeploymentFailed: v2 deleted', cause?.message ?? String(err.cause));
+          return second;
+        } finally {
+          ctx.emulator.control.removeFault(fault.id);
+        }
+      });
+      const live = ctx.emulator.control.dumpState().deployments.map((d) => String(d.name)).filter((n) => n.startsWith('recorded-rollback'));
+      expect(live.join() === 'recorded-rollback-v1', 'only the previous version live', live);
+      await expectScheduled(ctx.client, handle.workflowId, undefined, ['createDeployment', 'smokeTestDeployment', 'deleteDeployment']);
+      return { workflowId: handle.workflowId };
+    },
+  },
+  {
+    name: 'pipeline-copy-failed',
+    async run(ctx) {
+      const worker = await ctx.createWorker(ctx.taskQueue);
+      // No fine-tuning job ever ran in eastus2's account: Azure refuses the copy's prerequisite.
+      const eus2 = ctx.emulator.account('ftpipe-eus2');
+      const handle = await startPipeline(ctx, pipelineInput({ copies: [{ destinationResourceId: eus2.armId, region: 'eastus2' }] }));
+      const result = await worker.runUntil(handle.result());
+      const [copy] = result.copies;
+      expect(result.outcome === 'succeeded' && copy?.status === 'Failed' && /fine-tuning job/i.test(copy.error ?? ''), 'the copy failed, saying why, and the run succeeded', { outcome: result.outcome, copies: result.copies });
+      return { workflowId: handle.workflowId };
+    },
+  },
+  {
+    name: 'pipeline-cancelled-cleanup',
+    async run(ctx) {
+      const worker = await ctx.createWorker(ctx.taskQueue);
+      const name = 'recorded-cancelled';
+      // Imported from a URL of its own: a file this run created, which its cleanup deletes.
+      const url = ctx.emulator.control.putBlob(`recorded-${randomUUID()}.jsonl`, readFileSync(SAMPLE_TRAINING));
+      // Given by id: a file the run did not create, which its cleanup keeps.
+      const { profiles, env } = emulatorProfiles(ctx.emulator);
+      const given = await createOpenAIClient(profiles[0]!, env).files.create({ file: new File([readFileSync(SAMPLE_VALIDATION)], 'recorded-validation.jsonl', { type: 'application/jsonl' }), purpose: 'fine-tune' });
+      const handle = await startPipeline(ctx, pipelineInput({ training: { url }, validation: { fileId: given.id }, deployment: { name, type: 'GlobalStandard', requireApproval: true } }));
+      const status = await worker.runUntil(async () => {
+        await waitFor(handle, (s) => s.stage === 'await_approval', 'stage await_approval');
+        // A slow clock while the deployment is created, so the cancellation lands while it exists.
+        return atClockScale(ctx, 20, async () => {
+          await handle.signal('approve', { by: 'recording' });
+          await waitFor(handle, (s) => s.stage === 'deploy' && ctx.emulator.control.dumpState().deployments.some((d) => d.name === `${name}-v1`), 'a deployment being created');
+          await handle.cancel();
+          await handle.result().catch(() => undefined);
+          return handle.query<PipelineStatus, []>('status');
+        });
+      });
+      const imported = status.files.filter((f) => f.origin === 'imported').map((f) => f.fileId);
+      const liveFiles = ctx.emulator.control.dumpState().files.filter((f) => [...imported, given.id].includes(String(f.id)) && f.status !== 'deleted').map((f) => f.id);
+      const liveDeployments = ctx.emulator.control.dumpState().deployments.filter((d) => String(d.name).startsWith(name));
+      expect(status.stage === 'cancelled' && imported.length === 1 && liveFiles.join() === given.id && liveDeployments.length === 0 && status.errors.every((e) => e.stage !== 'cleanup'),
+        'cancelled, the new deployment and the imported file deleted, the given file kept', { stage: status.stage, imported, liveFiles, liveDeployments, errors: status.errors });
+      await expectScheduled(ctx.client, handle.workflowId, undefined, ['importFile', 'describeFile', 'createDeployment', 'deleteDeployment', 'deleteFiles']);
+      return { workflowId: handle.workflowId };
+    },
+  },
+  {
+    name: 'plan-pipeline',
+    async run(ctx) {
+      const worker = await ctx.createWorker(ctx.taskQueue);
+      const workflowId = `record-plan-${ctx.taskQueue}`;
+      const input = pipelineInput({ evaluation: { evalSet: { path: EVAL_SET } }, deployment: { name: 'recorded-plan', type: 'GlobalStandard' } });
+      const plan = await worker.runUntil(ctx.client.workflow.execute<typeof planPipeline>('planPipeline', { taskQueue: ctx.taskQueue, workflowId, args: [input] }));
+      expect(plan.deployments.length === 2 && plan.deployments.every((d) => d.problem === null) && plan.validation !== null, 'an evaluation and a promotion planned, the data validated', plan);
+      return { workflowId };
+    },
+  },
+  {
+    name: 'resource-admission',
+    async run(ctx) {
+      const worker = await ctx.createWorker(ctx.taskQueue);
+      // Holders are open workflows on a task queue no worker serves: they stay open until terminated.
+      const idle = `${ctx.taskQueue}-idle`;
+      const holders = await Promise.all(['a', 'b'].map((h) => ctx.client.workflow.start('checkWorker', { taskQueue: idle, workflowId: `record-holder-${h}-${ctx.taskQueue}`, args: [{}] })));
+      const limits = { ...DEFAULT_LIMITS, runningJobs: 1, queuedJobs: 0, holderCheckSeconds: 0.2 };
+      const resource = `/subscriptions/recorded/resourceGroups/recorded/providers/Microsoft.CognitiveServices/accounts/recorded-${randomUUID().slice(0, 8)}`;
+      const workflowId = `record-admission-${ctx.taskQueue}`;
+      const amounts = { jobs: 1, files: 0, fileBytes: 0, deployments: 0 };
+      const request = (holder: WorkflowHandle): SlotRequest => ({ holder: holder.workflowId, runName: holder.workflowId, amounts, priority: 0, limits });
+      await worker.runUntil(async () => {
+        const queue = await ctx.client.workflow.signalWithStart<typeof resourceAdmission, [SlotRequest]>('resourceAdmission', {
+          taskQueue: ctx.taskQueue, workflowId, args: [{ resource, limits }], signal: 'requestSlots', signalArgs: [request(holders[0]!)],
+        });
+        await queue.signal('requestSlots', request(holders[1]!));
+        const view = async (): Promise<AdmissionView> => queue.query<AdmissionView, []>('admission');
+        for (let i = 0; i < 1200 && (await view()).queue.length !== 1; i++) await sleep(100);
+        // The first holder closes without giving its slot back: the queue's holder check reclaims it for the second.
+        await holders[0]!.terminate('recording: a holder that closed');
+        let last = await view();
+        for (let i = 0; i < 1200 && !(last.reclaimed === 1 && last.holders.map((h) => h.holder).join() === holders[1]!.workflowId); i++) {
+          await sleep(100);
+          last = await view();
+        }
+        expect(last.reclaimed === 1 && last.queue.length === 0 && last.holders.map((h) => h.holder).join() === holders[1]!.workflowId, 'the closed holder\'s slot reclaimed and granted to the waiting one', last);
+        await Promise.all([queue.terminate('recording: done'), holders[1]!.terminate('recording: done')]);
+      });
+      await expectScheduled(ctx.client, workflowId, undefined, ['closedWorkflows']);
+      return { workflowId };
     },
   },
 ];
