@@ -1,0 +1,98 @@
+/**
+ * The recorded histories (test/histories) are what the replay test checks a workflow change against: a path no
+ * history takes is a path whose nondeterminism passes CI unnoticed. So together they must schedule every activity,
+ * and record every workflow type, that the code has; both sets are read from the code, never listed here.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import ts from 'typescript';
+import { createActivities } from '../../activities';
+import { createLogger } from '../../src/logging';
+import * as workflows from '../../workflows';
+
+const ROOT = join(__dirname, '..', '..');
+const HISTORIES = join(ROOT, 'test', 'histories');
+
+interface RecordedHistory {
+  file: string;
+  workflowType: string;
+  activities: Set<string>;
+}
+
+interface HistoryJson {
+  events: { workflowExecutionStartedEventAttributes?: { workflowType?: { name?: string } }; activityTaskScheduledEventAttributes?: { activityType?: { name?: string } } }[];
+}
+
+function recordedHistories(): RecordedHistory[] {
+  return readdirSync(HISTORIES).filter((f) => f.endsWith('.json')).sort().map((file) => {
+    const { events } = JSON.parse(readFileSync(join(HISTORIES, file), 'utf8')) as HistoryJson;
+    const workflowType = events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
+    assert.ok(workflowType, `${file}: the first event starts a workflow`);
+    return { file, workflowType, activities: new Set(events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? [])) };
+  });
+}
+
+/** The activities the worker registers: the keys of the object it is given (building it touches no Azure). */
+function registeredActivities(): string[] {
+  return Object.keys(createActivities({ config: { profiles: [] }, logger: createLogger({ level: 'silent' }), version: 'coverage' })).sort();
+}
+
+/**
+ * The members of the pipeline's activity stubs, as TypeScript types them (`PipelineActivities`, what activitiesFor
+ * returns): a workflow cannot be given an activity outside that type, and calling activitiesFor needs a workflow context.
+ */
+function pipelineStubActivities(): string[] {
+  const file = join(ROOT, 'workflows', 'activity-stubs.ts');
+  // The member names are the file's own: its imports need not be read (seconds saved on every run).
+  const program = ts.createProgram([file], { noResolve: true, types: [], noEmit: true });
+  const checker = program.getTypeChecker();
+  const source = program.getSourceFile(file);
+  const module = source && checker.getSymbolAtLocation(source);
+  const stubs = module && checker.getExportsOfModule(module).find((s) => s.name === 'PipelineActivities');
+  assert.ok(stubs, `${file} exports the type PipelineActivities (the pipeline's activity stubs)`);
+  return checker.getPropertiesOfType(checker.getDeclaredTypeOfSymbol(stubs)).map((p) => p.name).sort();
+}
+
+/** The workflow types the worker registers: the functions workflows/index.ts exports. */
+function registeredWorkflowTypes(): string[] {
+  return Object.entries(workflows).filter(([, value]) => typeof value === 'function').map(([name]) => name).sort();
+}
+
+function missing(expected: string[], histories: RecordedHistory[]): string[] {
+  return expected.filter((name) => !histories.some((h) => h.activities.has(name)));
+}
+
+describe('the recorded histories cover the workflows\' code', () => {
+  const histories = recordedHistories();
+
+  it('schedule every activity of the pipeline\'s stubs, in the histories of the workflows built on them', () => {
+    const stubs = pipelineStubActivities();
+    assert.ok(stubs.length >= 20 && stubs.includes('createFineTuningJob'), `the stubs were read: ${stubs.join(', ')}`);
+    // fineTunePipeline and planPipeline (ftpipe run --dry-run) take their activities from these stubs.
+    const onStubs = histories.filter((h) => h.workflowType === 'fineTunePipeline' || h.workflowType === 'planPipeline');
+    assert.deepEqual(missing(stubs, onStubs), [], 'record a scenario (test/histories/scenarios.ts) that schedules these');
+  });
+
+  it('schedule every activity the worker registers, and none it does not', () => {
+    const registered = registeredActivities();
+    assert.ok(registered.includes('describeWorker') && registered.includes('closedWorkflows'), registered.join(', '));
+    assert.deepEqual(missing(registered, histories), [], 'record a scenario (test/histories/scenarios.ts) that schedules these');
+    for (const h of histories) {
+      assert.deepEqual([...h.activities].filter((a) => !registered.includes(a)), [], `${h.file} schedules activities the worker no longer registers: re-record it`);
+    }
+  });
+
+  it('record every workflow type the worker registers, and no other', () => {
+    const types = registeredWorkflowTypes();
+    assert.ok(types.includes('fineTunePipeline'), types.join(', '));
+    const recorded = new Set(histories.map((h) => h.workflowType));
+    assert.deepEqual(types.filter((t) => !recorded.has(t)), [], 'record a scenario for these workflow types');
+    assert.deepEqual([...recorded].filter((t) => !types.includes(t)), [], 'histories of workflow types the worker no longer registers');
+  });
+
+  it('fail when an activity has no recording', () => {
+    assert.deepEqual(missing(['anActivityNoScenarioSchedules'], histories), ['anActivityNoScenarioSchedules']);
+  });
+});
