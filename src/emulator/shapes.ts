@@ -238,6 +238,8 @@ export function armOperationJson(path: string, id: string, status: string, start
 export function chatCompletionJson(model: string, content: string, promptTokens: number, createdAt: number): Record<string, unknown> {
   const completionTokens = estimateTokens(content);
   const noFilter = { hate: { filtered: false, severity: 'safe' }, self_harm: { filtered: false, severity: 'safe' }, sexual: { filtered: false, severity: 'safe' }, violence: { filtered: false, severity: 'safe' } };
+  // The fields of the inference spec's createChatCompletionResponse (2025-04-01-preview) and the live recording
+  // (DeployAndChatWithModel): no `annotations`, which neither has.
   return {
     id: newCompletionId(),
     object: 'chat.completion',
@@ -246,7 +248,7 @@ export function chatCompletionJson(model: string, content: string, promptTokens:
     system_fingerprint: null,
     prompt_filter_results: [{ prompt_index: 0, content_filter_results: noFilter }],
     choices: [
-      { index: 0, finish_reason: 'stop', logprobs: null, message: { role: 'assistant', content, refusal: null, annotations: [] }, content_filter_results: noFilter },
+      { index: 0, finish_reason: 'stop', logprobs: null, message: { role: 'assistant', content, refusal: null }, content_filter_results: noFilter },
     ],
     usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
   };

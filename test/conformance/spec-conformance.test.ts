@@ -1,5 +1,5 @@
 /**
- * Conformance test A: drives the end-to-end scenarios (demo-like SFT with deployment and inference, DPO, RFT, import
+ * Conformance test A (direct clients): drives the end-to-end scenarios (demo-like SFT with deployment and inference, DPO, RFT, import
  * by URL, pause/resume, checkpoint copy + destination deploy, cancel) through the real `openai` and
  * `@azure/arm-cognitiveservices` clients, in the request shapes of the family each operation goes to, records every
  * exchange with `tapExchanges`, and validates each request and response against the vendored spec of its family.
@@ -182,5 +182,18 @@ describe('conformance A: every exchange of the end-to-end scenarios validates ag
     assert.ok(listByMetadata.some((v) => v.includes("'metadata[run]'")), listByMetadata.join('\n'));
     const v1Status = validateExchange(exchange({ family: 'v1', route: 'jobs.get', method: 'GET', requestBody: Buffer.alloc(0), query: {}, status: 200, responseBody: { status: 'validating_files' } }));
     assert.ok(v1Status.some((v) => v.includes('/status')), v1Status.join('\n'));
+
+    // Chat completions on a deployment: the dated family's inference spec.
+    const answer = { id: 'chatcmpl-x', object: 'chat.completion', created: 1, model: 'm', system_fingerprint: null, choices: [{ index: 0, finish_reason: 'stop', logprobs: null, message: { role: 'assistant', content: 'OK', refusal: null } }] };
+    const chat = (request: object, responseBody: object = answer) =>
+      validateExchange(exchange({ route: 'chat.completions', path: '/ftpipe-swc/openai/deployments/d/chat/completions', requestBody: Buffer.from(JSON.stringify(request)), status: 200, responseBody }));
+    const asked = { model: 'd', messages: [{ role: 'user', content: 'Reply with OK.' }] };
+    assert.deepEqual(chat({ ...asked, temperature: 0 }), []);
+    assert.ok(chat({ ...asked, max_output_tokens: 5 }).some((v) => v.includes("'max_output_tokens'")), 'a field the inference spec does not define');
+    assert.ok(chat({ ...asked, temperature: 3 }).some((v) => v.includes('/temperature')), 'a value outside the spec\'s range');
+    assert.ok(chat({ model: 'd', messages: [{ role: 'customer', content: 'hi' }] }).length > 0, 'a role outside the spec');
+    const choice = answer.choices[0]!;
+    assert.ok(chat(asked, { ...answer, choices: [{ ...choice, finish_reason: 'done' }] }).some((v) => v.includes('/finish_reason')), 'a finish_reason outside the enum');
+    assert.ok(chat(asked, { ...answer, choices: [{ ...choice, message: { ...choice.message, annotations: [] } }] }).some((v) => v.includes("'annotations'")), 'a message field the spec does not define');
   });
 });

@@ -13,12 +13,14 @@ import { DATED_API_VERSIONS } from '../../src/emulator';
 
 type Json = Record<string, unknown>;
 type Family = 'dated' | 'v1' | 'arm';
+/** A vendored spec: a family's authoring spec, or the dated family's inference spec (chat completions on a deployment). */
+type SpecId = Family | 'inference';
 
 const SPEC_DIR = join(__dirname, 'specs');
 const load = (file: string): Json => JSON.parse(readFileSync(join(SPEC_DIR, file), 'utf8')) as Json;
 
-/** Emulator route name -> the spec operation it implements, per family. */
-const OPERATIONS: Record<Family, Record<string, string>> = {
+/** Emulator route name -> the spec operation it implements, per vendored spec. */
+const OPERATIONS: Record<SpecId, Record<string, string>> = {
   dated: {
     'files.upload': 'POST /files',
     'files.import': 'POST /files/import',
@@ -61,20 +63,27 @@ const OPERATIONS: Record<Family, Record<string, string>> = {
     'arm.deployments.delete': 'DELETE deployments/{deploymentName}',
     'arm.operationResults.get': 'GET locations/{location}/operationResults/{operationId}',
   },
+  inference: {
+    'chat.completions': 'POST /deployments/{deployment-id}/chat/completions',
+  },
 };
 
-/** Routes whose bodies the vendored excerpts do not cover (inference): only their status and headers are checked. */
-const UNVALIDATED_BODIES = new Set(['chat.completions']);
+/** The dated family's inference routes, described by the inference spec rather than the authoring one. */
+const INFERENCE_ROUTES = new Set(Object.keys(OPERATIONS.inference));
+
+const SPEC_FILES: Record<SpecId, string> = {
+  dated: 'dated-2025-04-01-preview.json',
+  v1: 'v1-preview.json',
+  arm: 'arm-2025-09-01.json',
+  inference: 'inference-2025-04-01-preview.json',
+};
 
 interface Spec {
   operations: Record<string, { request?: string; query?: string[]; responses: Record<string, string | null> } | string>;
 }
 
-const specs: Record<Family, { spec: Spec; id: string }> = {
-  dated: { spec: load('dated-2025-04-01-preview.json') as unknown as Spec, id: 'dated' },
-  v1: { spec: load('v1-preview.json') as unknown as Spec, id: 'v1' },
-  arm: { spec: load('arm-2025-09-01.json') as unknown as Spec, id: 'arm' },
-};
+const SPEC_IDS = Object.keys(SPEC_FILES) as SpecId[];
+const specs = Object.fromEntries(SPEC_IDS.map((id) => [id, load(SPEC_FILES[id]) as unknown as Spec])) as Record<SpecId, Spec>;
 
 /** OpenAPI/Swagger schemas -> JSON Schema 2020-12: refs into $defs, `nullable`, and no undeclared properties. */
 function toJsonSchema(defs: Record<string, Json>): Record<string, Json> {
@@ -87,7 +96,8 @@ function toJsonSchema(defs: Record<string, Json>): Record<string, Json> {
     Object.values(n).forEach(collect);
   };
   collect(defs);
-  const convert = (node: unknown, name?: string): unknown => {
+  // `allOfPart`: an inline member of an allOf, whose properties its parent closes (a closed part would refuse its siblings').
+  const convert = (node: unknown, name?: string, allOfPart = false): unknown => {
     if (Array.isArray(node)) return node.map((n) => convert(n));
     if (typeof node !== 'object' || node === null) return node;
     const n = node as Json;
@@ -97,9 +107,11 @@ function toJsonSchema(defs: Record<string, Json>): Record<string, Json> {
       if (k === '$ref' && typeof v === 'string') out.$ref = `#/$defs/${v.split('/').pop()!}`;
       else if (k === 'type' && v === 'file') continue;
       else if (k === 'properties') out.properties = Object.fromEntries(Object.entries(v as Json).map(([p, s]) => [p, convert(s)]));
+      else if (k === 'allOf') out.allOf = (v as unknown[]).map((part) => convert(part, undefined, true));
       else out[k] = convert(v);
     }
-    if (out.properties && out.additionalProperties === undefined && !(name && allOfBases.has(name))) out.unevaluatedProperties = false;
+    const open = out.additionalProperties !== undefined || allOfPart || (name !== undefined && allOfBases.has(name));
+    if ((out.properties || out.allOf) && !open) out.unevaluatedProperties = false;
     if (n.nullable === true) {
       if (typeof out.type === 'string') out.type = [out.type, 'null'];
       else return { anyOf: [out, { type: 'null' }] };
@@ -110,11 +122,11 @@ function toJsonSchema(defs: Record<string, Json>): Record<string, Json> {
   return Object.fromEntries(Object.entries(defs).map(([name, schema]) => [name, convert(schema, name) as Json]));
 }
 
-function applyOverlays(family: Family, defs: Record<string, Json>): void {
+function applyOverlays(family: SpecId, defs: Record<string, Json>): void {
   const overlays = (load('azure-overlays.json') as Record<string, Json[]>)[family] ?? [];
   for (const o of overlays) {
     const schema = defs[o.schema as string]!;
-    const props = schema.properties as Record<string, Json>;
+    const props = (schema.properties ??= {}) as Record<string, Json>;
     if (o.addProperty) props[o.addProperty as string] = o.value as Json;
     if (o.methodUnion) {
       (defs.FineTuningJobCreation!.properties as Record<string, Json>).method = { anyOf: (o.methodUnion as string[]).map((n) => ({ $ref: `#/definitions/${n}` })) };
@@ -128,14 +140,14 @@ function applyOverlays(family: Family, defs: Record<string, Json>): void {
 }
 
 const ajv = new Ajv2020({ strict: false, validateFormats: false, allErrors: true });
-for (const family of ['dated', 'v1', 'arm'] as const) {
-  const raw = load(family === 'dated' ? 'dated-2025-04-01-preview.json' : family === 'v1' ? 'v1-preview.json' : 'arm-2025-09-01.json');
-  const defs = structuredClone((family === 'v1' ? (raw.components as Json).schemas : raw.definitions) as Record<string, Json>);
-  applyOverlays(family, defs);
-  ajv.addSchema({ $id: family, $defs: toJsonSchema(defs) });
+for (const id of SPEC_IDS) {
+  const raw = specs[id] as unknown as Json;
+  const defs = structuredClone((raw.components ? (raw.components as Json).schemas : raw.definitions) as Record<string, Json>);
+  applyOverlays(id, defs);
+  ajv.addSchema({ $id: id, $defs: toJsonSchema(defs) });
 }
 const compiled = new Map<string, ValidateFunction>();
-function validator(family: Family, schema: string): ValidateFunction {
+function validator(family: SpecId, schema: string): ValidateFunction {
   const key = `${family}#${schema}`;
   let v = compiled.get(key);
   if (!v) {
@@ -145,7 +157,7 @@ function validator(family: Family, schema: string): ValidateFunction {
   return v;
 }
 
-function check(family: Family, schema: string, value: unknown, where: string): string[] {
+function check(family: SpecId, schema: string, value: unknown, where: string): string[] {
   const v = validator(family, schema);
   if (v(value)) return [];
   return (v.errors ?? []).map((e) => `${where} ${schema}${e.instancePath || ''}: ${e.message ?? 'invalid'}${e.params && 'unevaluatedProperty' in e.params ? ` '${String(e.params.unevaluatedProperty)}'` : ''}${e.params && 'allowedValues' in e.params ? ` (${JSON.stringify(e.params.allowedValues)})` : ''}`);
@@ -172,12 +184,12 @@ export function validateExchange(e: Exchange): string[] {
   // Headers Azure sends on every answer (recordings).
   if (e.plane === 'data' && !e.responseHeaders['apim-request-id']) problems.push(`${where}: no apim-request-id header`);
   if (e.plane === 'arm' && !e.responseHeaders['x-ms-request-id']) problems.push(`${where}: no x-ms-request-id header`);
-  if (UNVALIDATED_BODIES.has(e.route)) return problems;
-  const opKey = OPERATIONS[family][e.route];
+  const id: SpecId = family === 'dated' && INFERENCE_ROUTES.has(e.route) ? 'inference' : family;
+  const opKey = OPERATIONS[id][e.route];
   if (!opKey) return [...problems, `${where}: no ${family} spec operation for route ${e.route}`];
-  const { spec, id } = specs[family];
+  const spec = specs[id];
   const op = spec.operations[opKey];
-  if (!op || typeof op === 'string') return [...problems, `${where}: ${opKey} is not in the vendored ${family} spec`];
+  if (!op || typeof op === 'string') return [...problems, `${where}: ${opKey} is not in the vendored ${id} spec`];
 
   // Query: api-version per family, and only documented parameters.
   const apiVersion = e.query['api-version'];
@@ -201,12 +213,12 @@ export function validateExchange(e: Exchange): string[] {
     } catch {
       problems.push(`${where}: request body is not JSON`);
     }
-    if (body !== undefined) problems.push(...check(family, op.request, body, `${where} request`));
+    if (body !== undefined) problems.push(...check(id, op.request, body, `${where} request`));
   }
 
   // Response body by status.
   if (e.status >= 400) {
-    if (e.responseBody !== undefined) problems.push(...check(family, spec.operations.default as string, e.responseBody, `${where} response`));
+    if (e.responseBody !== undefined) problems.push(...check(id, spec.operations.default as string, e.responseBody, `${where} response`));
     return problems;
   }
   const expected = op.responses[String(e.status)];
@@ -216,7 +228,7 @@ export function validateExchange(e: Exchange): string[] {
     return problems;
   }
   if (e.responseBody === undefined) return [...problems, `${where}: no JSON body, expected ${expected}`];
-  return [...problems, ...check(family, expected, e.responseBody, `${where} response`)];
+  return [...problems, ...check(id, expected, e.responseBody, `${where} response`)];
 }
 
 export function validateExchanges(exchanges: Exchange[]): string[] {
