@@ -28,9 +28,8 @@ import type { ApprovalInput, ControlInput, ControlOutcome, fineTunePipeline } fr
 export { PipelineInputError, parsePipelineInput } from '../pipeline/input';
 export type { PipelineInputDraft as PipelineInput, PipelineInput as ParsedPipelineInput, CopyRequest, DataSource, Hyperparameters, Method, Polling, Timeouts } from '../pipeline/input';
 export type {
-  ApprovalRecord, CheckpointSummary, CopyStatus, DeploymentInfo, EvalScore, EvaluationOutcome, JobSnapshot, MetricsAnalysis, PipelineResult, PipelineStatus, Stage, TrainingMetrics,
+  ApprovalRecord, CheckpointSummary, CopyStatus, DeploymentInfo, EvalScore, EvaluationOutcome, JobSnapshot, MetricsAnalysis, PipelineResult, PipelineStatus, RunReport, Stage, TrainingMetrics,
 } from '../pipeline/types';
-export type { RunReport } from '../report/types';
 export type { ApprovalInput, ControlInput, ControlOutcome } from '../../workflows';
 export * from './schedules';
 

@@ -16,9 +16,8 @@ import { msToNumber } from '@temporalio/common/lib/time';
 import { parsePipelineInput, RUN_NAME_PATTERN, type PipelineInputDraft } from '../pipeline/input';
 import { TASK_QUEUE } from '../temporal/constants';
 import { BASE_MODEL, LINEAGE, PROFILE, RUN_NAME, STAGE } from '../temporal/search-attributes';
-import type { FtpipeClient } from './index';
+import { PIPELINE_WORKFLOW_TYPE } from '../../workflows/messages';
 
-const WORKFLOW_TYPE = 'fineTunePipeline';
 const SCHEDULE_ID_PREFIX = 'ftpipe-schedule-';
 /** The memo key under which a schedule keeps its spec as the user wrote it (Temporal turns cron into calendars). */
 const MEMO_KEY = 'ftpipeSchedule';
@@ -123,7 +122,8 @@ export function scheduleWorkflowIdPrefix(name: string): string {
   return `ftpipe-${name}`;
 }
 
-type ClientLike = Client | FtpipeClient;
+/** A Temporal client, or anything that carries one (an `FtpipeClient`), without importing the client module back. */
+type ClientLike = Client | { readonly client: Client };
 
 function temporalClient(client: ClientLike): Client {
   return 'schedule' in client ? client : client.client;
@@ -190,7 +190,7 @@ export async function createSchedule(client: ClientLike, options: CreateSchedule
       spec: everyMs !== undefined ? { intervals: [{ every: everyMs, offset: Date.now() % everyMs }] } : { cronExpressions: [options.cron!] },
       action: {
         type: 'startWorkflow',
-        workflowType: WORKFLOW_TYPE,
+        workflowType: PIPELINE_WORKFLOW_TYPE,
         taskQueue: options.taskQueue ?? TASK_QUEUE,
         workflowId: scheduleWorkflowIdPrefix(options.name),
         args: [input],

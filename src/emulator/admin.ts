@@ -9,7 +9,8 @@ import type { FileService } from './files';
 import type { JobService } from './jobs';
 import type { SafetyVerdict } from './outcomes';
 import type { Dispatcher, ExchangeListener, RequestLogEntry } from './server';
-import { ApiError, checkpointJson, fileJson, jobJson } from './shapes';
+import { ApiError } from './errors';
+import { checkpointJson, fileJson, jobJson } from './shapes';
 import type { EmulatorState } from './state';
 
 export interface RequestLogFilter {

@@ -6,7 +6,19 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { FaultRuleSchema, type FaultRule } from './faults';
-import { QuotasSchema } from './quotas';
+
+/** An account's fine-tuning quotas, enforced by quotas.ts (off unless set). */
+export const QuotasSchema = z
+  .object({
+    /** Jobs Azure runs at once; creates beyond `runningJobs + queuedJobs` unfinished jobs are refused. */
+    runningJobs: z.int().min(1),
+    queuedJobs: z.int().min(0).default(0),
+    /** `fine-tune` files on the account, and their total bytes. */
+    files: z.int().min(1).optional(),
+    fileBytes: z.int().min(1).optional(),
+  })
+  .strict();
+export type Quotas = z.infer<typeof QuotasSchema>;
 
 export const AccountConfigSchema = z
   .object({

@@ -10,7 +10,8 @@ import { randomUUID } from 'node:crypto';
 import type { Timings } from './config';
 import type { JobService } from './jobs';
 import type { Dispatcher, RequestContext, Reply } from './server';
-import { ApiError, armOperationJson, deploymentJson, newOperationId } from './shapes';
+import { ApiError } from './errors';
+import { armOperationJson, deploymentJson, newOperationId } from './shapes';
 import { BASE_MODEL_SKUS, deployableBaseModel, fineTunedSkusAt, resolveBaseModel, type ServiceModel, type ServiceSku } from './service';
 import { deploymentKey, type Account, type DeploymentRecord, type EmulatorState, type ModelRecord, type OperationRecord } from './state';
 

@@ -4,7 +4,7 @@
  * either delays, fails, drops the connection, or lets the handler change state and then loses the response.
  */
 import { z } from 'zod';
-import { ApiError } from './shapes';
+import { ApiError } from './errors';
 
 export const FaultRuleSchema = z
   .object({

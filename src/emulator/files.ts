@@ -13,7 +13,8 @@ import type { Timings } from './config';
 import { enforceFileQuota } from './quotas';
 import { createdReply, pageAfter, type Dispatcher, type RequestContext, type Reply } from './server';
 import { UPLOAD_PURPOSES } from './service';
-import { ApiError, estimateTokens, fileDeletedJson, fileJson, invalidPayload, listJson, newFileId, notFound, unexpectedEntityState, type Family } from './shapes';
+import { ApiError, invalidPayload, notFound, unexpectedEntityState } from './errors';
+import { estimateTokens, fileDeletedJson, fileJson, listJson, newFileId, type Family } from './shapes';
 import type { Account, EmulatorState, ExampleFormat, FileRecord, FileValidation } from './state';
 
 const MAX_FILE_BYTES = 512 * 1024 * 1024;

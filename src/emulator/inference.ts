@@ -14,7 +14,8 @@ import type { DeploymentService } from './deployments';
 import { messageText } from './files';
 import type { Dispatcher, RequestContext, Reply } from './server';
 import { deployableBaseModel, resolveBaseModel } from './service';
-import { ApiError, chatCompletionJson, chatCompletionStream, estimateTokens, invalidPayload } from './shapes';
+import { ApiError, invalidPayload } from './errors';
+import { chatCompletionJson, chatCompletionStream, estimateTokens } from './shapes';
 
 /** Parameters o-series (reasoning) models refuse; `max_tokens` is replaced there by `max_completion_tokens`. */
 const REASONING_REFUSED = ['temperature', 'top_p', 'presence_penalty', 'frequency_penalty', 'logprobs', 'top_logprobs', 'logit_bias', 'max_tokens'] as const;

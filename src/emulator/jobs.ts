@@ -9,20 +9,8 @@ import type { FileService } from './files';
 import { AzureOutcomes, billingCapMessage, billingCapStep, DEFAULT_PREEMPTION_SECONDS, NOT_DEPLOYABLE_CODE, notDeployableMessage, preemptionMessage, SYSTEM_RESUME_MESSAGE, systemResumeAt } from './outcomes';
 import { enforceJobQuota } from './quotas';
 import { createdReply, pageAfter, type Dispatcher, type RequestContext, type Reply } from './server';
-import {
-  checkpointJson,
-  copyJson,
-  eventJson,
-  invalidPayload,
-  jobJson,
-  listJson,
-  newCheckpointId,
-  newEventId,
-  newJobId,
-  notFound,
-  presentMetrics,
-  unexpectedEntityState,
-} from './shapes';
+import { invalidPayload, notFound, unexpectedEntityState } from './errors';
+import { checkpointJson, copyJson, eventJson, jobJson, listJson, newCheckpointId, newEventId, newJobId, presentMetrics } from './shapes';
 import { normalizeRegion, resolveBaseModel, trainingTypesAt, type ServiceModel, type ServiceTrainingType } from './service';
 import type { Account, CheckpointRecord, CopyRecord, EmulatorState, ExampleFormat, FileRecord, JobEventRecord, JobRecord, JobStatus, ModelRecord } from './state';
 import {

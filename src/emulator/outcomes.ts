@@ -10,16 +10,8 @@
  * here is the emulator's own (no recording shows them). The deployment deletions (24 h Developer, 15 days inactive)
  * are in deployments.ts.
  */
-import { unexpectedEntityState } from './shapes';
+import { unexpectedEntityState } from './errors';
 import type { JobRecord } from './state';
-
-/** Per-job state of these outcomes, kept on the job record (and so in the state file). */
-export interface JobOutcomeState {
-  /** The safety evaluation's finding, set through the control API: the harm categories above threshold. */
-  safetyFailure?: string[];
-  /** Why the system, not the user, paused the job, and when it resumes by itself (null: it waits for a resume). */
-  systemPause?: { reason: 'billingCap' | 'preemption'; at: number; resumeAt: number | null };
-}
 
 export interface SafetyVerdict {
   deployable: boolean;

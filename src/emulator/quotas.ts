@@ -2,23 +2,10 @@
  * Per-account fine-tuning quotas, enforced at create time as Azure does: a job create beyond the running + queued
  * places, and an upload beyond the file count or total bytes, are refused with Azure's data-plane error body
  * (`{"error": {"code": "quotaExceeded", "message"}}`, HTTP 400). Off unless an account's config sets `quotas`; the
- * numbers Azure publishes are ftpipe's defaults in src/admission/limits.ts. See docs/emulator.md#quotas.
+ * numbers Azure publishes are ftpipe's defaults in src/admission/limits.ts. Their schema is in config.ts. See docs/emulator.md#quotas.
  */
-import { z } from 'zod';
-import { ApiError } from './shapes';
+import { ApiError } from './errors';
 import type { Account, FileRecord, JobRecord } from './state';
-
-export const QuotasSchema = z
-  .object({
-    /** Jobs Azure runs at once; creates beyond `runningJobs + queuedJobs` unfinished jobs are refused. */
-    runningJobs: z.int().min(1),
-    queuedJobs: z.int().min(0).default(0),
-    /** `fine-tune` files on the account, and their total bytes. */
-    files: z.int().min(1).optional(),
-    fileBytes: z.int().min(1).optional(),
-  })
-  .strict();
-export type Quotas = z.infer<typeof QuotasSchema>;
 
 const UNFINISHED: ReadonlySet<JobRecord['status']> = new Set(['pending', 'running', 'pausing', 'paused', 'resuming']);
 

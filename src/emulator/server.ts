@@ -10,7 +10,8 @@ import type { HTTPMethod } from 'find-my-way';
 import type { EmulatedClock } from './clock';
 import { NO_FAULT, type FaultInjector } from './faults';
 import { ARM_API_VERSIONS, DATED_API_VERSIONS, regionDisplayName, V1_API_VERSIONS } from './service';
-import { ApiError, armErrorBody, dataPlaneErrorBody, newRequestId, resourceNotFound, unauthorizedArm, unauthorizedDataPlane, type Family } from './shapes';
+import { ApiError, armErrorBody, dataPlaneErrorBody, resourceNotFound, unauthorizedArm, unauthorizedDataPlane } from './errors';
+import { newRequestId, type Family } from './shapes';
 import type { Account, EmulatorState } from './state';
 
 export type Plane = 'data' | 'arm' | 'admin';

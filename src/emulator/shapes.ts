@@ -6,60 +6,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { CheckpointRecord, CopyRecord, DeploymentRecord, FileRecord, JobEventRecord, JobRecord } from './state';
 import type { StepMetrics } from './training';
+import type { ApiError } from './errors';
 
 export type Family = 'dated' | 'v1';
-
-/** An error answered in Azure's shape: data plane `{error:{code,message,param?}}`, ARM `{error:{code,message,target?}}`. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    /** Data plane: the offending request field. ARM: the error target. */
-    readonly param?: string,
-    readonly headers: Record<string, string> = {},
-    /** Answered by Azure's gateway before the service (no `x-ms-region`, `application/json` without charset). */
-    readonly gateway = false,
-  ) {
-    super(message);
-  }
-}
-
-/** The recordings' data-plane error: `param` only when there is one, no `type`. */
-export function dataPlaneErrorBody(err: ApiError): unknown {
-  return { error: err.param ? { code: err.code, message: err.message, param: err.param } : { code: err.code, message: err.message } };
-}
-
-export function armErrorBody(err: ApiError): unknown {
-  return { error: err.param ? { code: err.code, message: err.message, target: err.param } : { code: err.code, message: err.message } };
-}
-
-/**
- * Azure's gateway 404, recorded for a path it does not route (net-aoai CreateCancelDelete) and answered, by every
- * report of it, for a missing or unsupported api-version: `{"error":{"code":"404","message":"Resource not found"}}`.
- */
-export const resourceNotFound = (): ApiError => new ApiError(404, '404', 'Resource not found', undefined, {}, true);
-
-/** Azure's data-plane 401 (its code really is the string "401"). */
-export function unauthorizedDataPlane(): ApiError {
-  return new ApiError(
-    401,
-    '401',
-    'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.',
-  );
-}
-
-export function unauthorizedArm(missing: boolean): ApiError {
-  return missing
-    ? new ApiError(401, 'AuthenticationFailed', "Authentication failed. The 'Authorization' header is missing.")
-    : new ApiError(401, 'InvalidAuthenticationToken', 'The access token is invalid.');
-}
-
-export const invalidPayload = (message: string, param?: string): ApiError => new ApiError(400, 'invalidPayload', message, param);
-/** The recordings' 404 for a job or file id: code `notFound`, "The specified entity cannot be found." */
-export const notFound = (message = 'The specified entity cannot be found.'): ApiError => new ApiError(404, 'notFound', message);
-/** Invalid-state errors are 400, not 409: the openai SDK retries 409, and a state error is not transient. */
-export const unexpectedEntityState = (message: string): ApiError => new ApiError(400, 'unexpectedEntityState', message);
 
 const hex32 = (): string => randomBytes(16).toString('hex');
 export const newFileId = (): string => `file-${hex32()}`;

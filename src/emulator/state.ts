@@ -6,7 +6,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AccountConfig } from './config';
-import type { JobOutcomeState } from './outcomes';
 import type { ServiceSku } from './service';
 import type { TrainingPlan, StepMetrics } from './training';
 
@@ -70,6 +69,14 @@ export interface CheckpointRecord {
   metrics: StepMetrics;
   /** Made when the job paused (kept besides the newest three epoch checkpoints). */
   fromPause?: boolean;
+}
+
+/** Per-job state of Azure's own outcomes (outcomes.ts), kept on the job record (and so in the state file). */
+export interface JobOutcomeState {
+  /** The safety evaluation's finding, set through the control API: the harm categories above threshold. */
+  safetyFailure?: string[];
+  /** Why the system, not the user, paused the job, and when it resumes by itself (null: it waits for a resume). */
+  systemPause?: { reason: 'billingCap' | 'preemption'; at: number; resumeAt: number | null };
 }
 
 /** The dated spec's and the recordings' statuses (never `queued` or `validating_files`). */

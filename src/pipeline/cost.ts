@@ -4,19 +4,11 @@
  * for, from its status). Workflow-safe: pure functions of data.
  */
 import { BUILTIN_CATALOG, type DeploymentType, type FineTuningMethod, type TrainingType } from '../catalog/models';
-import { HOSTING_PRICES, TRAINING_PRICES, type PriceSource } from '../catalog/prices';
-import type { DeploymentInfo, PipelineStatus, Stage, ValidationSummary } from './types';
+import { HOSTING_PRICES, TRAINING_PRICES } from '../catalog/prices';
+import type { DeploymentInfo, PipelineStatus, Stage, TrainingCostEstimate, ValidationSummary } from './types';
 
-export interface TrainingCostEstimate {
-  /** Expected USD for training; null when it cannot be known before (reinforcement bills by the hour) or no price is known. */
-  usd: number | null;
-  billedTokens: number | null;
-  epochs: { count: number; source: 'explicit' | 'auto' } | null;
-  /** The price used: per 1M tokens (supervised, DPO) or per hour (reinforcement). */
-  price: { usd: number; unit: 'per1MTokens' | 'perHour'; source: PriceSource } | null;
-  /** In words: how the figure was reached, or why there is none. */
-  basis: string;
-}
+// The estimate is plain data of the run's status, defined in types.ts; exported here too for the estimate's callers.
+export type { TrainingCostEstimate } from './types';
 
 export interface CostInput {
   /** The catalogue's versioned id of the base model (`gpt-4.1-mini-2025-04-14`), as preflight resolves it. */

@@ -4,20 +4,7 @@
  * and why a job is `paused` - its user (or ftpipe) asked, the reinforcement billing cap, or a Developer-tier
  * preemption - which Azure reports with one status and tells apart only in the job's events. Workflow-safe: pure.
  */
-import type { JobError, JobEventSummary } from './types';
-
-/** The safety evaluation found the model not deployable: Azure's words, and the harm categories it named. */
-export interface NotDeployable {
-  reason: string;
-  categories: string[];
-}
-
-/**
- * Why a job is paused: `user` (a pause request: the user's or ftpipe's), `billingLimit` (Azure's $5,000 cap for a
- * reinforcement job: it waits for a resume), `preemption` (Developer-tier training preempted: Azure resumes it by
- * itself), `unknown` (no pause event among those read).
- */
-export type PauseCause = 'user' | 'billingLimit' | 'preemption' | 'unknown';
+import type { JobError, JobEventSummary, NotDeployable, PauseCause } from './types';
 
 /** The documented wording ("This model is unable to be deployed. Model evaluation identified ..."); the code is not documented. */
 const NOT_DEPLOYABLE = /unable to be deployed|not available for deployment|isn't available for deployment/i;

@@ -3,8 +3,7 @@
  * failure once it has ended. The workflow builds its result's report with it, and `ftpipe report` builds reports of
  * running, failed and cancelled runs with it. Pure and workflow-safe.
  */
-import type { PipelineStatus } from '../pipeline/types';
-import type { DatasetFacts, ReportState, RunReport, StageSpan } from './types';
+import type { DatasetFacts, PipelineStatus, ReportState, RunReport, StageSpan } from '../pipeline/types';
 
 export interface ReportSources {
   status: PipelineStatus;

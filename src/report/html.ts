@@ -2,9 +2,8 @@
  * Renders a run's report as one self-contained HTML file: inline CSS and SVG, no scripts, no external assets (a
  * Content-Security-Policy forbids fetching any). Every piece of text from the run is escaped.
  */
-import type { CheckpointSummary, EvalScore, ResultsRow } from '../pipeline/types';
+import type { CheckpointSummary, EvalScore, ResultsRow, RunReport } from '../pipeline/types';
 import { billedHourly, deploymentNotes } from './notes';
-import type { RunReport } from './types';
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 

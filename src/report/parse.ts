@@ -1,6 +1,6 @@
 /** Reading a RunReport from JSON (`ftpipe report --from-json`, or a workflow result): errors name the field. */
 import { z } from 'zod';
-import type { RunReport } from './types';
+import type { RunReport } from '../pipeline/types';
 
 const n = z.number().nullable();
 const metrics = z.object({ step: z.number(), trainLoss: n, trainMeanTokenAccuracy: n, validLoss: n, validMeanTokenAccuracy: n, fullValidLoss: n, fullValidMeanTokenAccuracy: n });

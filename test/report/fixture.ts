@@ -1,7 +1,7 @@
 /** A realistic RunReport: 4 epochs that overfit after the second, three kept checkpoints, evals, deployments. */
 import { analyzeMetrics } from '../../src/evaluation/metrics';
 import type { CheckpointSummary, ResultsRow } from '../../src/pipeline/types';
-import type { RunReport } from '../../src/report/types';
+import type { RunReport } from '../../src/pipeline/types';
 
 const MODEL = 'gpt-4.1-mini-2025-04-14.ft-0123456789abcdef0123456789abcdef-bikes';
 const EPOCH_VALID = [1.1, 0.62, 0.7, 0.93];

@@ -7,7 +7,7 @@ import { buildRunReport, statusFromVisibility } from '../../report/build';
 import { BASE_MODEL, FINE_TUNED_MODEL, JOB_ID, PROFILE, RUN_NAME, STAGE } from '../../temporal/search-attributes';
 import { renderReport } from '../../report/html';
 import { parseRunReport } from '../../report/parse';
-import type { RunReport } from '../../report/types';
+import type { RunReport } from '../../pipeline/types';
 import { connect, failureCause } from './runs';
 
 interface ReportFlags {
