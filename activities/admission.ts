@@ -3,8 +3,9 @@ import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { DEFAULT_LIMITS, type ResourceLimits, type SlotAmounts } from '../src/admission/limits';
 import { accountResourceId } from '../src/config/profile';
-import { admissionWorkflowId } from '../src/admission/types';
-import type { AdmissionView, SlotRequest } from '../workflows/admission';
+import { admissionWorkflowId, deploymentSlotKey } from '../src/admission/types';
+import { azureFailure, isAzureNotFound } from '../src/azure/errors';
+import type { AdmissionView, DeploymentSlotCheck, SlotRequest } from '../workflows/admission';
 import type { AzureAccess } from './deps';
 
 export interface JoinQueueInput {
@@ -13,6 +14,8 @@ export interface JoinQueueInput {
   runName: string;
   amounts: SlotAmounts;
   priority: number;
+  /** A deployment slot: the deployment's name on the profile's resource (the grant is keyed by it, not by the run). */
+  deployment?: string;
 }
 
 export interface JoinedQueue {
@@ -41,6 +44,10 @@ export function admissionActivities(azure: AzureAccess) {
     async joinAdmissionQueue(input: JoinQueueInput): Promise<JoinedQueue> {
       const { queue, resource, limits } = target(input.profile);
       const request: SlotRequest = { holder: input.holder, runName: input.runName, amounts: input.amounts, priority: input.priority, limits };
+      if (input.deployment !== undefined) {
+        request.key = deploymentSlotKey(input.deployment);
+        request.deployment = { profile: input.profile, name: input.deployment };
+      }
       await Context.current().client.workflow.signalWithStart('resourceAdmission', {
         workflowId: queue,
         taskQueue: Context.current().info.taskQueue,
@@ -62,11 +69,15 @@ export function admissionActivities(azure: AzureAccess) {
       }
     },
 
-    /** Which of these workflows are no longer open (or never existed): their slots go back to the queue. */
-    async closedWorkflows(input: { workflowIds: string[] }): Promise<string[]> {
+    /**
+     * Which of these workflows are no longer open (or never existed): their slots go back to the queue. With
+     * `deployments` (deployment slots, by key), also the keys of those whose run has ended and whose deployment Azure no
+     * longer has (deleted by a run, or by Azure after 24 h / 15 idle days): a live deployment keeps its slot.
+     */
+    async closedWorkflows(input: { workflowIds: string[]; deployments?: DeploymentSlotCheck[] }): Promise<string[]> {
       const client = Context.current().client;
       const closed: string[] = [];
-      for (const id of input.workflowIds) {
+      for (const id of new Set([...input.workflowIds, ...(input.deployments ?? []).map((d) => d.holder)])) {
         try {
           const description = await client.workflow.getHandle(id).describe();
           if (description.status.name !== 'RUNNING') closed.push(id);
@@ -75,7 +86,18 @@ export function admissionActivities(azure: AzureAccess) {
           else throw err;
         }
       }
-      return closed;
+      const gone: string[] = [];
+      for (const d of input.deployments ?? []) {
+        if (!closed.includes(d.holder)) continue;
+        const profile = azure.profile(d.deployment.profile);
+        try {
+          await azure.arm(d.deployment.profile).deployments.get(profile.resourceGroup, profile.account, d.deployment.name);
+        } catch (err) {
+          if (isAzureNotFound(err)) gone.push(d.key);
+          else throw azureFailure(err, `get deployment ${d.deployment.name}`);
+        }
+      }
+      return [...closed.filter((id) => input.workflowIds.includes(id)), ...gone];
     },
   };
 }

@@ -9,6 +9,11 @@
  * run its grant (signals to the run), takes slots back on `releaseSlots` (sent by the run's cleanup), and checks that
  * holders are still open while others wait, so a terminated run cannot keep its slots. It continues as new when its
  * history grows, carrying its state. Everything is in workflow state: worker and server restarts lose nothing.
+ *
+ * A deployment slot is a grant of its own, keyed `deployment:<name>` rather than by the run: it outlives the run that
+ * asked (a promoted deployment stays live), is released by whichever run retires or deletes the deployment, and is
+ * taken back once its run has ended and Azure no longer has the deployment (Azure deletes Developer-tier deployments
+ * after 24 hours and idle fine-tuned ones after 15 days).
  */
 import {
   ActivityFailure,
@@ -36,8 +41,12 @@ const ADMISSION_HISTORY_BUDGET = 2_000;
 const POSITIONS_NOTIFIED = 25;
 
 export interface SlotRequest {
-  /** The requesting run's workflow id: the key of its request, grant and release. */
+  /** The requesting run's workflow id: told its position and grant; the key of its request, grant and release unless `key` is set. */
   holder: string;
+  /** The grant's own key when it is not the run's (a deployment slot: `deploymentSlotKey(name)`). */
+  key?: string;
+  /** For a deployment slot: where the deployment lives, to find out whether Azure still has it. */
+  deployment?: DeploymentRef;
   runName: string;
   amounts: SlotAmounts;
   /** Higher first; equal priorities are first come, first served. */
@@ -48,10 +57,26 @@ export interface SlotRequest {
 
 export interface SlotRelease {
   holder: string;
+  /** The grant to give back when it is not the run's own (a deployment slot). */
+  key?: string;
+}
+
+export interface DeploymentRef {
+  profile: string;
+  name: string;
+}
+
+/** A deployment slot whose run may have ended: taken back when it has and Azure no longer has the deployment. */
+export interface DeploymentSlotCheck {
+  key: string;
+  holder: string;
+  deployment: DeploymentRef;
 }
 
 interface Holder {
   holder: string;
+  key?: string;
+  deployment?: DeploymentRef;
   runName: string;
   amounts: SlotAmounts;
   grantedAt: string;
@@ -108,6 +133,8 @@ function zero(): SlotAmounts {
   return { jobs: 0, files: 0, fileBytes: 0, deployments: 0 };
 }
 
+const keyOf = (h: Holder): string => h.key ?? h.holder;
+
 function sum(holders: Holder[]): SlotAmounts {
   const used = zero();
   for (const h of holders) for (const kind of SLOT_KINDS) used[kind] += h.amounts[kind];
@@ -144,26 +171,34 @@ export async function resourceAdmission(input: AdmissionInput): Promise<void> {
   setHandler(requestSlotsSignal, (request) => {
     limits = request.limits;
     changed = true;
-    if (state.holders.some((h) => h.holder === request.holder)) {
-      grantsToSend.add(request.holder);
+    const key = request.key ?? request.holder;
+    const held = state.holders.find((h) => keyOf(h) === key);
+    if (held) {
+      // A deployment slot asked for again, maybe by another run (a redeploy under the same name): that run holds it now.
+      held.holder = request.holder;
+      held.runName = request.runName;
+      grantsToSend.add(key);
       return;
     }
-    if (state.queue.some((w) => w.holder === request.holder)) return;
-    state.queue.push({
+    if (state.queue.some((w) => keyOf(w) === key)) return;
+    const waiting: Waiting = {
       holder: request.holder, runName: request.runName, amounts: request.amounts, priority: request.priority,
       seq: ++state.seq, requestedAt: nowIso(), grantedAt: '', told: 0,
-    });
-  }, { description: 'Queue a run for slots (sent by the run through signal-with-start). Input: {"holder", "runName", "amounts", "priority", "limits"}.' });
+    };
+    if (request.key !== undefined) waiting.key = request.key;
+    if (request.deployment) waiting.deployment = request.deployment;
+    state.queue.push(waiting);
+  }, { description: 'Queue a run for slots (sent by the run through signal-with-start). Input: {"holder", "runName", "amounts", "priority", "limits", "key"?, "deployment"?}.' });
 
-  const release = (holder: string): void => {
-    state.holders = state.holders.filter((h) => h.holder !== holder);
-    state.queue = state.queue.filter((w) => w.holder !== holder);
-    grantsToSend.delete(holder);
+  const release = (key: string): void => {
+    state.holders = state.holders.filter((h) => keyOf(h) !== key);
+    state.queue = state.queue.filter((w) => keyOf(w) !== key);
+    grantsToSend.delete(key);
   };
-  setHandler(releaseSlotsSignal, ({ holder }) => {
-    release(holder);
+  setHandler(releaseSlotsSignal, ({ holder, key }) => {
+    release(key ?? holder);
     changed = true;
-  }, { description: 'Give back a run\'s slots, or take it out of the queue (sent by the run\'s cleanup). Input: {"holder": "<workflow id>"}.' });
+  }, { description: 'Give back a run\'s slots, or take it out of the queue (sent by the run\'s cleanup); with "key", a deployment slot (sent when the deployment is deleted). Input: {"holder": "<workflow id>", "key"?}.' });
 
   const view = (): AdmissionView => {
     const cap = capacity(limits);
@@ -193,49 +228,59 @@ export async function resourceAdmission(input: AdmissionInput): Promise<void> {
       const used = sum(state.holders);
       if (!fits(head.amounts, used, cap, state.holders.length === 0)) break;
       state.queue = state.queue.filter((w) => w !== head);
-      state.holders.push({ holder: head.holder, runName: head.runName, amounts: head.amounts, grantedAt: nowIso() });
+      const granted: Holder = { holder: head.holder, runName: head.runName, amounts: head.amounts, grantedAt: nowIso() };
+      if (head.key !== undefined) granted.key = head.key;
+      if (head.deployment) granted.deployment = head.deployment;
+      state.holders.push(granted);
       state.granted++;
-      grantsToSend.add(head.holder);
+      grantsToSend.add(keyOf(head));
     }
   }
 
   async function notify(): Promise<void> {
     const cap = capacity(limits);
     const used = sum(state.holders);
-    const grants = [...grantsToSend];
+    const grants = [...grantsToSend].flatMap((key) => state.holders.filter((h) => keyOf(h) === key));
     grantsToSend.clear();
     const waiting = ordered();
     const head = waiting[0];
     const reason = head ? `waiting for ${shortage(head.amounts, used, cap, limits) || 'the runs ahead'} on ${resource}` : '';
     const positions = waiting.map((w, i) => ({ w, position: i + 1 })).filter(({ w, position }) => position <= POSITIONS_NOTIFIED ? w.told !== position : w.told === 0);
+    const notice = (h: Holder, n: AdmissionNotice): AdmissionNotice => (h.key === undefined ? n : { ...n, key: h.key });
     const results = await Promise.all([
-      ...grants.map(async (holder) => ({ holder, ok: await tell(holder, { resource, state: 'granted', position: 0, reason: `slots granted on ${resource}` }) })),
+      ...grants.map(async (h) => ({ key: keyOf(h), ok: await tell(h.holder, notice(h, { resource, state: 'granted', position: 0, reason: `slots granted on ${resource}` })) })),
       ...positions.map(async ({ w, position }) => {
         w.told = position;
-        return { holder: w.holder, ok: await tell(w.holder, { resource, state: 'waiting', position, reason: `${reason}; position ${position} of ${waiting.length}` }) };
+        return { key: keyOf(w), ok: await tell(w.holder, notice(w, { resource, state: 'waiting', position, reason: `${reason}; position ${position} of ${waiting.length}` })) };
       }),
     ]);
-    for (const { holder, ok } of results) {
+    for (const { key, ok } of results) {
       if (!ok) {
-        release(holder);
+        release(key);
         state.reclaimed++;
         changed = true;
       }
     }
   }
 
+  /**
+   * Takes back the slots of runs that ended without releasing them; a deployment slot only once Azure no longer has
+   * the deployment too (until then it holds one of the resource's deployment places, whoever created it).
+   */
   async function reclaimClosedHolders(): Promise<void> {
-    const ids = state.holders.map((h) => h.holder);
-    if (ids.length === 0) return;
-    let closed: string[];
+    const runs = state.holders.filter((h) => !h.deployment);
+    const deployments = state.holders.flatMap((h): DeploymentSlotCheck[] => (h.deployment ? [{ key: keyOf(h), holder: h.holder, deployment: h.deployment }] : []));
+    if (runs.length === 0 && deployments.length === 0) return;
+    let reclaimable: string[];
     try {
-      closed = await closedWorkflows({ workflowIds: ids });
+      // Deployment slots only when there are some: the queue's recorded histories ask with workflow ids alone.
+      reclaimable = await closedWorkflows(deployments.length > 0 ? { workflowIds: [...new Set(runs.map((h) => h.holder))], deployments } : { workflowIds: runs.map((h) => h.holder) });
     } catch (err) {
       if (err instanceof ActivityFailure) return;
       throw err;
     }
-    for (const holder of closed) {
-      release(holder);
+    for (const h of state.holders.filter((x) => reclaimable.includes(x.deployment ? keyOf(x) : x.holder))) {
+      release(keyOf(h));
       state.reclaimed++;
       changed = true;
     }

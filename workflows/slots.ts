@@ -5,9 +5,9 @@
  */
 import { condition, getExternalWorkflowHandle, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { SlotAmounts } from '../src/admission/limits';
-import { admissionWorkflowId } from '../src/admission/types';
+import { admissionWorkflowId, deploymentSlotKey } from '../src/admission/types';
 import type { DataSource, PipelineInput } from '../src/pipeline/input';
-import type { PipelineStatus, ValidationSummary } from '../src/pipeline/types';
+import type { DeploymentSlot, PipelineStatus, ValidationSummary } from '../src/pipeline/types';
 import { QUEUE_POSITION } from '../src/temporal/search-attributes';
 import { recordAdmissionWait } from '../src/telemetry/workflow-metrics';
 import type { PipelineActivities } from './activity-stubs';
@@ -18,7 +18,16 @@ export interface RunSlots {
   acquire(resource: string, amounts: SlotAmounts): Promise<void>;
   /** Gives the slots back (or leaves the queue); safe to call more than once. */
   release(): Promise<void>;
+  /**
+   * Waits for a deployment slot on the profile's resource for the deployment `name` (at once if the run, or an earlier
+   * run that deployed under that name, holds it). The slot outlives the run: it is the deployment's.
+   */
+  acquireDeployment(target: { profile: string; name: string }): Promise<void>;
+  /** Gives a deployment's slot back once the deployment is deleted (by this run, or when it retires an earlier version). */
+  releaseDeployment(target: { profile: string; name: string }): Promise<void>;
 }
+
+const DEPLOYMENT_SLOT: SlotAmounts = { jobs: 0, files: 0, fileBytes: 0, deployments: 1 };
 
 /** What a run takes: one job place, and the files it will upload with their bytes (given file ids are already there). */
 export function slotAmounts(input: PipelineInput, validation: ValidationSummary | null): SlotAmounts {
@@ -43,8 +52,31 @@ export function runSlots(ctx: {
 }): RunSlots {
   const { status } = ctx;
   const holder = workflowInfo().workflowId;
+  /** Admission queues by profile, as the joins answered them (a deployment slot is released on its profile's queue). */
+  const queues = new Map<string, string>();
+  const slotOf = (profile: string, name: string): DeploymentSlot | undefined => status.deploymentSlots?.find((s) => s.profile === profile && deploymentSlotKey(s.name) === deploymentSlotKey(name));
+  /** Deployment slots waiting for their grant: the queue's key, and its resource once the join answered (names may repeat across resources). */
+  const awaiting: { key: string; slot: DeploymentSlot; resource: string | null }[] = [];
+  const stopAwaiting = (slot: DeploymentSlot): void => {
+    const i = awaiting.findIndex((a) => a.slot === slot);
+    if (i >= 0) awaiting.splice(i, 1);
+  };
 
   setHandler(admissionNoticeSignal, (notice) => {
+    if (notice.key !== undefined) {
+      const candidates = awaiting.filter((a) => a.key === notice.key && (a.resource === null || a.resource === notice.resource));
+      const entry = candidates.find((a) => a.resource === notice.resource) ?? candidates[0];
+      if (!entry) return;
+      const slot = entry.slot;
+      slot.reason = notice.reason;
+      slot.position = notice.state === 'granted' ? null : notice.position;
+      if (notice.state === 'granted') {
+        slot.state = 'granted';
+        stopAwaiting(slot);
+      }
+      ctx.changed();
+      return;
+    }
     const admission = status.admission;
     if (!admission || admission.state === 'released' || admission.state === 'granted') return;
     admission.reason = notice.reason;
@@ -72,8 +104,43 @@ export function runSlots(ctx: {
         reason: `asking ${resource} for slots`, amounts, requestedAt, grantedAt: null, waitedSeconds: null,
       };
       ctx.changed();
-      await ctx.acts.joinAdmissionQueue({ profile: ctx.input.profile, holder, runName: ctx.input.runName, amounts, priority: ctx.input.admission.priority });
+      const joined = await ctx.acts.joinAdmissionQueue({ profile: ctx.input.profile, holder, runName: ctx.input.runName, amounts, priority: ctx.input.admission.priority });
+      queues.set(ctx.input.profile, joined.queue);
       await condition(() => status.admission?.state === 'granted');
+    },
+    async acquireDeployment({ profile, name }) {
+      let slot = slotOf(profile, name);
+      if (slot?.state === 'granted') return;
+      if (!slot) {
+        slot = { profile, name, state: 'waiting', position: null, reason: `asking for a deployment slot for ${name}` };
+        (status.deploymentSlots ??= []).push(slot);
+      }
+      slot.state = 'waiting';
+      // Registered before the join: the grant can arrive before the activity's result.
+      const entry = { key: deploymentSlotKey(name), slot, resource: null as string | null };
+      awaiting.push(entry);
+      ctx.changed();
+      const joined = await ctx.acts.joinAdmissionQueue({ profile, holder, runName: ctx.input.runName, amounts: DEPLOYMENT_SLOT, priority: ctx.input.admission.priority, deployment: name });
+      queues.set(profile, joined.queue);
+      entry.resource = joined.resource;
+      const waited = slot;
+      await condition(() => waited.state === 'granted');
+    },
+    async releaseDeployment({ profile, name }) {
+      const slot = slotOf(profile, name);
+      const queue = queues.get(profile);
+      if (slot) {
+        slot.state = 'released';
+        slot.position = null;
+        stopAwaiting(slot);
+      }
+      // A queue this execution never joined: the queue takes the slot back once Azure no longer has the deployment.
+      if (!queue) return;
+      try {
+        await getExternalWorkflowHandle(queue).signal(releaseSlotsSignal, { holder, key: deploymentSlotKey(name) });
+      } catch {
+        // No queue to tell: there is nothing to give back.
+      }
     },
     async release() {
       const admission = status.admission;

@@ -8,6 +8,8 @@ export interface AdmissionNotice {
   /** 1 = next; 0 once granted. */
   position: number;
   reason: string;
+  /** The grant this notice is about when it is not the run's own job/file slots (a deployment slot's key). */
+  key?: string;
 }
 
 export interface RunAdmission {
@@ -23,6 +25,11 @@ export interface RunAdmission {
   grantedAt: string | null;
   /** Seconds from the request to the grant. */
   waitedSeconds: number | null;
+}
+
+/** The key of the deployment slot held for a deployment on a queue's resource (deployment names are case-insensitive). */
+export function deploymentSlotKey(name: string): string {
+  return `deployment:${name.toLowerCase()}`;
 }
 
 /** The admission queue's workflow id for a resource: one per account and task queue. */

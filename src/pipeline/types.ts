@@ -222,6 +222,8 @@ export interface PipelineStatus {
   results: JobResults | null;
   /** The run's place in its resource's admission queue, then its grant (null before it asks). */
   admission: RunAdmission | null;
+  /** Deployment slots the run asked for before deploying (absent before it asks for one). */
+  deploymentSlots?: DeploymentSlot[];
   /** Expected training cost, from the validated data's billed tokens and the catalogue's prices (null before validation). */
   cost: TrainingCostEstimate | null;
 }
@@ -252,6 +254,16 @@ export interface PipelineResult {
   report: RunReport | null;
   /** The training cost estimated before upload. */
   cost: TrainingCostEstimate | null;
+}
+
+/** A deployment slot on a resource's admission queue: asked for before a deployment, released when it is deleted. */
+export interface DeploymentSlot {
+  profile: string;
+  name: string;
+  state: 'waiting' | 'granted' | 'released';
+  /** 1 = next while waiting; null once granted. */
+  position: number | null;
+  reason: string;
 }
 
 export interface EvaluationOutcome {
