@@ -1,8 +1,9 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { BUILTIN_CATALOG, CatalogConfigError, assessTrainingPlan, catalogForProfile, deploymentTypesFor, normalizeRegion, versionedModelId, type ModelEntry } from '../src/catalog';
+import { BUILTIN_CATALOG, type DeploymentType, CatalogConfigError, assessTrainingPlan, catalogForProfile, deploymentTypesFor, normalizeRegion, versionedModelId, type ModelEntry } from '../src/catalog';
 import { GradersSchema } from '../src/evaluation/graders';
+import { checkDeploymentCapacity, EVALUATION_DEPLOYMENT, type PlannedCapacity } from './capacity';
 import { readEvalSet } from './evaluation';
-import { accountResourceId } from '../src/config/profile';
+import { accountResourceId, type AzureProfile } from '../src/config/profile';
 import type { CopyRequest, PipelineInput } from '../src/pipeline/input';
 import type { PreflightResult } from '../src/pipeline/types';
 import type { ActivityDeps, AzureAccess } from './deps';
@@ -39,6 +40,15 @@ export function preflightActivities(deps: ActivityDeps, azure: AzureAccess) {
       throw ApplicationFailure.nonRetryable(`${field}.deploy.type: deployment type "${copy.deploy.type}" is not offered for fine-tuned ${entry.id} in ${region}; accepted there: ${offered.join(', ') || 'none'}`, 'DeploymentTypeNotAvailable');
     }
   };
+  /** The deployments the run will make, with the capacity each asks for (copies' profiles are known by now). */
+  const plannedCapacity = (input: PreflightInput, profile: AzureProfile): PlannedCapacity[] => [
+    ...(input.evalSetPath !== undefined ? [{ field: 'evaluation.evalSet (each checkpoint)', profile, ...EVALUATION_DEPLOYMENT, lasting: false }] : []),
+    ...(input.deployment ? [{ field: 'deployment.capacity', profile, type: input.deployment.type as DeploymentType, capacity: input.deployment.capacity, lasting: true }] : []),
+    ...(input.copies ?? []).flatMap((copy, i) => {
+      const destination = copy.deploy && deps.config.profiles.find((p) => p.name === copy.deploy!.profile);
+      return copy.deploy && destination ? [{ field: `copies.${i}.deploy.capacity`, profile: destination, type: copy.deploy.type, capacity: copy.deploy.capacity, lasting: true }] : [];
+    }),
+  ];
   return {
     async preflight(input: PreflightInput): Promise<PreflightResult> {
       const profile = azure.profile(input.profile);
@@ -74,9 +84,10 @@ export function preflightActivities(deps: ActivityDeps, azure: AzureAccess) {
         if (items.length === 0) throw ApplicationFailure.nonRetryable(`evaluation.evalSet.path: eval set ${input.evalSetPath} has no items; it needs at least one {"messages", "reference"} line`, 'InvalidEvalSet');
       }
       (input.copies ?? []).forEach((copy, i) => checkCopy(copy, `copies.${i}`, entry));
+      const capacityWarnings = entry ? await checkDeploymentCapacity(entry, plannedCapacity(input, profile), (p) => azure.arm(p.name)) : [];
       return {
         region, accountResourceId: accountResourceId(profile), catalogModel: entry ? versionedModelId(entry) : input.baseModel, continuousFineTuning: fineTuned,
-        warnings: assessed.warnings,
+        warnings: [...assessed.warnings, ...capacityWarnings],
       };
     },
   };

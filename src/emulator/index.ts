@@ -7,6 +7,7 @@ import { createServer as createHttpServer, type Server, type ServerResponse } fr
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createControl, registerAdminRoutes, type EmulatorControl } from './admin';
+import { CapacityService, type CapacityControl } from './capacity';
 import { loadOrCreateCertificate } from './certs';
 import { EmulatedClock } from './clock';
 import { resolveOptions, type AccountConfig, type EmulatorOptions } from './config';
@@ -46,6 +47,8 @@ export interface RunningEmulator {
   endpointFor(account: string): string;
   account(name: string): EmulatedAccount;
   control: EmulatorControl;
+  /** What ARM's Models_List and Usages_List report (SKU capacity ranges, quotas); see ./capacity. */
+  capacity: CapacityControl;
   /** Flushes the state file (if any) and closes both servers. */
   stop(): Promise<void>;
 }
@@ -75,6 +78,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   jobs.register(dispatcher);
   deployments.register(dispatcher);
   new InferenceService(deployments).register(dispatcher);
+  const capacity = new CapacityService(state);
+  capacity.register(dispatcher);
   const blobs = new Map<string, Buffer>();
   let armBaseUrl = '';
   const control = createControl({ state, clock, faults, dispatcher, files, jobs, deployments, blobs, blobBaseUrl: () => `${armBaseUrl}${BLOB_PREFIX}` });
@@ -118,6 +123,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     endpointFor: (name) => account(name).endpoint,
     account,
     control,
+    capacity,
     async stop() {
       writer?.flush();
       await Promise.all([close(dataServer), close(armServer)]);

@@ -62,6 +62,8 @@ const OPERATIONS: Record<SpecId, Record<string, string>> = {
     'arm.deployments.patch': 'PATCH deployments/{deploymentName}',
     'arm.deployments.delete': 'DELETE deployments/{deploymentName}',
     'arm.operationResults.get': 'GET locations/{location}/operationResults/{operationId}',
+    'arm.models.list': 'GET locations/{location}/models',
+    'arm.usages.list': 'GET locations/{location}/usages',
   },
   inference: {
     'chat.completions': 'POST /deployments/{deployment-id}/chat/completions',
