@@ -1,7 +1,8 @@
 /** Every workflow type the ftpipe worker registers, and the pipeline's message contract (workflows/messages.ts). */
 export { checkWorker } from './doctor';
 export type { CheckWorkerInput, CheckWorkerResult } from './doctor';
-export { fineTunePipeline, HISTORY_EVENT_BUDGET } from './pipeline';
+export { fineTunePipeline } from './pipeline';
+export { HISTORY_EVENT_BUDGET } from './training';
 export type { PipelineWorkflowInput, PipelineContinuation } from './pipeline';
 export * from './messages';
 export { resourceAdmission, requestSlotsSignal, releaseSlotsSignal, admissionQuery } from './admission';

@@ -1,11 +1,11 @@
 /**
- * After training: evaluate -> (await_approval) -> deploy, plus checkpoint copies to other regions.
- * Everything this part creates in Azure is recorded in `created` before it is created, so that the run's cleanup
- * (on success, failure and cancellation) deletes what it should and nothing it did not create.
+ * After training: collect -> evaluate -> (await_approval) -> deploy, with checkpoint copies to other regions beside
+ * the deployment. Every deployment this part creates is recorded in the run's compensation list before it is created,
+ * so that cleanup (on failure and cancellation) deletes what it should and nothing it did not create. Workflow-safe.
  */
-import { ApplicationFailure, condition } from '@temporalio/workflow';
+import { ApplicationFailure, condition, upsertSearchAttributes } from '@temporalio/workflow';
 import { BASE_MODEL_DEPLOYMENT_TYPE } from '../src/catalog/models';
-import type { CopyRequest, PipelineInput } from '../src/pipeline/input';
+import type { CopyRequest } from '../src/pipeline/input';
 import type {
   ApprovalRecord,
   CheckpointSummary,
@@ -14,28 +14,81 @@ import type {
   EvalScore,
   EvaluationOutcome,
   JobResults,
-  PipelineStatus,
-  Stage,
+  JobSnapshot,
 } from '../src/pipeline/types';
-import type { PipelineActivities } from './activity-stubs';
+import { FINE_TUNED_MODEL } from '../src/temporal/search-attributes';
+import { nowIso, type PipelineRun } from './run';
 
-export interface PostTrainingContext {
-  input: PipelineInput;
-  status: PipelineStatus;
-  acts: PipelineActivities;
-  jobId: string;
+/** What training produced and what post-training decided: the cleanup stage and the result read it. */
+export interface PostTrainingOutcome {
+  job: JobSnapshot;
   results: JobResults;
-  /** Seconds between checks of deployments and copies (the run's `polling.deploymentIntervalSeconds`). */
-  interval: number;
-  /** A short id unique to the run, for naming its temporary deployments. */
-  runTag: string;
-  setStage(stage: Stage): void;
-  now(): string;
-  /** Deployments created by this run that are temporary (evaluation) or not yet promoted: deleted by cleanup. */
-  temporary: Set<string>;
-  /** Approval decisions arrive here (signals and updates). */
-  approval(): ApprovalRecord | null;
-  setApproval(record: ApprovalRecord): void;
+  evaluation: EvaluationOutcome;
+  chosen: CheckpointSummary;
+  promoted: boolean;
+  /** Older versions deleted by the deployment (retired beyond `keepVersions`). */
+  deletedDeployments: string[];
+  /** Earlier versions kept live beside the new one (not created by this run). */
+  keptVersions: string[];
+}
+
+/** Seconds between checks of deployments and copies. */
+function intervalOf(run: PipelineRun): number {
+  return run.input.polling.deploymentIntervalSeconds;
+}
+
+/** Collects the job's results, evaluates them, asks for approval when required, deploys, and runs the copies. */
+export async function postTraining(run: PipelineRun, job: JobSnapshot): Promise<PostTrainingOutcome> {
+  const { input, status, acts } = run;
+  run.setStage('collect');
+  const results = await acts.collectJobResults({ profile: input.profile, jobId: job.id });
+  status.results = results;
+  upsertSearchAttributes([{ key: FINE_TUNED_MODEL, value: results.fineTunedModel }]);
+
+  const evaluation = await evaluate(run, job.id, results);
+  status.evaluation = evaluation;
+  const chosen = evaluation.analysis.chosen;
+
+  // Copies run beside the deployment: those asked for in the input now, later ones (copyToRegion) as they come.
+  let copiesStarted = 0;
+  const copyWork: Promise<void>[] = [];
+  const startPendingCopies = (): void => {
+    for (; copiesStarted < run.copyRequests.length; copiesStarted++) {
+      const record = status.copies[copiesStarted]!;
+      record.checkpoint = chosen.id;
+      copyWork.push(copyCheckpoint(run, job.id, run.copyRequests[copiesStarted]!, chosen, record));
+    }
+  };
+  if (run.copyRequests.length > 0) run.setStage('copy');
+  startPendingCopies();
+
+  let deletedDeployments: string[] = [];
+  let keptVersions: string[] = [];
+  let promoted = evaluation.decision.promoted;
+  if (input.deployment && promoted) {
+    if (input.deployment.requireApproval) {
+      void run.notify('awaiting_approval');
+      const decision = await awaitApproval(run);
+      if (decision.decision === 'rejected') {
+        promoted = false;
+        evaluation.decision = { promoted: false, reason: `rejected by ${decision.by}${decision.comment ? `: ${decision.comment}` : ''}` };
+      }
+    }
+    if (promoted) {
+      const deployed = await deploy(run, chosen.deployAs ?? chosen.id);
+      status.deployments = deployed.live;
+      deletedDeployments = deployed.retired;
+      keptVersions = deployed.live.slice(1).map((d) => d.name);
+    }
+  }
+  // Until no copy asked for meanwhile is left unstarted (two rounds used to leave one asked for during the second).
+  for (;;) {
+    startPendingCopies();
+    await Promise.all(copyWork);
+    if (copiesStarted === run.copyRequests.length) break;
+  }
+  status.deployments.push(...status.copies.flatMap((c) => (c.deployment ? [c.deployment] : [])));
+  return { job, results, evaluation, chosen, promoted, deletedDeployments, keptVersions };
 }
 
 /** A baseline given as a fine-tuned model (an earlier run's) deploys as a fine-tune; anything else as a base model. */
@@ -43,8 +96,9 @@ function resolvesFineTuned(model: string): boolean {
   return /\.ft-[0-9a-f]{32}/.test(model) || model.startsWith('ftchkpt-');
 }
 
-async function evaluateCandidates(ctx: PostTrainingContext, candidates: CheckpointSummary[]): Promise<EvalScore[]> {
-  const { input, acts } = ctx;
+async function evaluateCandidates(run: PipelineRun, candidates: CheckpointSummary[]): Promise<EvalScore[]> {
+  const { input, acts } = run;
+  const interval = intervalOf(run);
   const evaluation = input.evaluation;
   if (!evaluation.evalSet) return [];
   const scores: EvalScore[] = [];
@@ -62,16 +116,16 @@ async function evaluateCandidates(ctx: PostTrainingContext, candidates: Checkpoi
   // Candidates on the Developer tier (no hosting fee; a fine-tuned-model type), a base-model baseline on a base-model
   // type with its own version. Deleted as soon as they are scored (and by cleanup if the run stops first).
   const scoreTemporary = async (model: { deploy: string; label: string; base: boolean }, label: string, kind: EvalScore['kind']): Promise<EvalScore> => {
-    const name = `ftpipe-eval-${ctx.runTag}-${label}`.slice(0, 64);
-    ctx.temporary.add(name);
+    const name = `ftpipe-eval-${run.runTag}-${label}`.slice(0, 64);
+    run.createdDeployment(name);
     await acts.createDeployment({
       profile: input.profile, name, model: model.deploy, ...(model.base ? { base: true } : {}),
-      type: model.base ? BASE_MODEL_DEPLOYMENT_TYPE : 'DeveloperTier', capacity: 1, pollIntervalSeconds: ctx.interval,
+      type: model.base ? BASE_MODEL_DEPLOYMENT_TYPE : 'DeveloperTier', capacity: 1, pollIntervalSeconds: interval,
     });
-    await acts.smokeTestDeployment({ profile: input.profile, deployment: name, intervalSeconds: ctx.interval });
+    await acts.smokeTestDeployment({ profile: input.profile, deployment: name, intervalSeconds: interval });
     const score = await scoreOn(name, model.label, kind, model.label);
-    await acts.deleteDeployment({ profile: input.profile, name, pollIntervalSeconds: ctx.interval });
-    ctx.temporary.delete(name);
+    await acts.deleteDeployment({ profile: input.profile, name, pollIntervalSeconds: interval });
+    run.forgetDeployment(name);
     return score;
   };
   for (const candidate of candidates) {
@@ -83,12 +137,12 @@ async function evaluateCandidates(ctx: PostTrainingContext, candidates: Checkpoi
   return scores;
 }
 
-export async function evaluate(ctx: PostTrainingContext): Promise<EvaluationOutcome> {
-  const { input, acts, results } = ctx;
-  ctx.setStage('evaluate');
+async function evaluate(run: PipelineRun, jobId: string, results: JobResults): Promise<EvaluationOutcome> {
+  const { input, acts } = run;
+  run.setStage('evaluate');
   const analysis = await acts.analyzeJobMetrics({
     profile: input.profile,
-    jobId: ctx.jobId,
+    jobId,
     resultFileId: results.resultFileId,
     checkpoints: results.checkpoints,
     policy: input.evaluation.checkpointPolicy,
@@ -96,7 +150,7 @@ export async function evaluate(ctx: PostTrainingContext): Promise<EvaluationOutc
   const outcome: EvaluationOutcome = { analysis, scores: [], decision: { promoted: true, reason: analysis.reason } };
   if (!input.evaluation.evalSet) return outcome;
 
-  outcome.scores = await evaluateCandidates(ctx, results.checkpoints);
+  outcome.scores = await evaluateCandidates(run, results.checkpoints);
   const candidates = outcome.scores.filter((s) => s.kind === 'candidate');
   const best = candidates.reduce<EvalScore | undefined>((top, s) => (!top || s.score > top.score ? s : top), undefined);
   const chosen = results.checkpoints.find((c) => c.model === best?.candidate);
@@ -115,15 +169,16 @@ export async function evaluate(ctx: PostTrainingContext): Promise<EvaluationOutc
 }
 
 /** Waits for `approve` or `reject` (or the timeout, which rejects). */
-export async function awaitApproval(ctx: PostTrainingContext): Promise<ApprovalRecord> {
-  const deployment = ctx.input.deployment!;
-  ctx.setStage('await_approval');
+async function awaitApproval(run: PipelineRun): Promise<ApprovalRecord> {
+  const { status } = run;
+  const deployment = run.input.deployment!;
+  run.setStage('await_approval');
   const timeout = deployment.approvalTimeoutSeconds;
   const decided = timeout === undefined
-    ? (await condition(() => ctx.approval() !== null), true)
-    : await condition(() => ctx.approval() !== null, `${timeout} seconds`);
-  if (!decided) ctx.setApproval({ decision: 'rejected', by: 'timeout', at: ctx.now(), comment: `no decision within ${timeout} s` });
-  return ctx.approval()!;
+    ? (await condition(() => status.approval !== null), true)
+    : await condition(() => status.approval !== null, `${timeout} seconds`);
+  if (!decided) status.approval = { decision: 'rejected', by: 'timeout', at: nowIso(), comment: `no decision within ${timeout} s` };
+  return status.approval!;
 }
 
 function versionOf(name: string, base: string): number | undefined {
@@ -131,7 +186,7 @@ function versionOf(name: string, base: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-export interface DeployOutcome {
+interface DeployOutcome {
   live: DeploymentInfo[];
   retired: string[];
 }
@@ -140,37 +195,39 @@ export interface DeployOutcome {
  * Deploys the chosen checkpoint under a new version name, smoke-tests it, then retires older versions beyond
  * `keepVersions`. If the new version fails, it is deleted and the previous versions stay as they were.
  */
-export async function deploy(ctx: PostTrainingContext, model: string): Promise<DeployOutcome> {
-  const { input, acts } = ctx;
+async function deploy(run: PipelineRun, model: string): Promise<DeployOutcome> {
+  const { input, acts } = run;
+  const interval = intervalOf(run);
   const plan = input.deployment!;
-  ctx.setStage('deploy');
+  run.setStage('deploy');
   await acts.checkDeploymentPlan({ profile: input.profile, baseModel: input.baseModel, type: plan.type, capacity: plan.capacity });
   const existing = await acts.listDeployments({ profile: input.profile, prefix: `${plan.name}-v` });
   const versions = existing.map((d) => ({ info: d, version: versionOf(d.name, plan.name) })).filter((d): d is { info: DeploymentInfo; version: number } => d.version !== undefined);
   const next = Math.max(0, ...versions.map((v) => v.version)) + 1;
   const name = `${plan.name}-v${next}`;
 
-  ctx.temporary.add(name);
+  run.createdDeployment(name);
   let created: DeploymentInfo;
   try {
-    created = await acts.createDeployment({ profile: input.profile, name, model, type: plan.type, capacity: plan.capacity, pollIntervalSeconds: ctx.interval });
-    await acts.smokeTestDeployment({ profile: input.profile, deployment: name, timeoutSeconds: plan.smokeTestTimeoutSeconds, intervalSeconds: ctx.interval });
+    created = await acts.createDeployment({ profile: input.profile, name, model, type: plan.type, capacity: plan.capacity, pollIntervalSeconds: interval });
+    await acts.smokeTestDeployment({ profile: input.profile, deployment: name, timeoutSeconds: plan.smokeTestTimeoutSeconds, intervalSeconds: interval });
   } catch (err) {
-    await acts.deleteDeployment({ profile: input.profile, name, pollIntervalSeconds: ctx.interval });
-    ctx.temporary.delete(name);
+    await acts.deleteDeployment({ profile: input.profile, name, pollIntervalSeconds: interval });
+    run.forgetDeployment(name);
     throw ApplicationFailure.nonRetryable(
       `deployment ${name} failed (${err instanceof Error ? err.message : String(err)}); it was deleted and the previous versions stay live`,
       'DeploymentFailed',
     );
   }
-  ctx.temporary.delete(name);
+  // Live and kept: the run's result, not something to undo.
+  run.forgetDeployment(name);
 
   const older = versions.sort((a, b) => b.version - a.version);
   const kept = older.slice(0, plan.keepVersions).map((v) => v.info);
   const retired: string[] = [];
   if (input.cleanup.retiredDeployments === 'delete') {
     for (const old of older.slice(plan.keepVersions)) {
-      await acts.deleteDeployment({ profile: input.profile, name: old.info.name, pollIntervalSeconds: ctx.interval });
+      await acts.deleteDeployment({ profile: input.profile, name: old.info.name, pollIntervalSeconds: interval });
       retired.push(old.info.name);
     }
   } else {
@@ -180,12 +237,13 @@ export async function deploy(ctx: PostTrainingContext, model: string): Promise<D
 }
 
 /** Copies the chosen checkpoint to another account's region, then deploys it there when asked. */
-export async function copyCheckpoint(ctx: PostTrainingContext, request: CopyRequest, checkpoint: CheckpointSummary, record: CopyStatus): Promise<void> {
-  const { input, acts } = ctx;
-  const ref = { profile: input.profile, jobId: ctx.jobId, checkpoint: checkpoint.id, destinationResourceId: request.destinationResourceId, region: request.region };
+async function copyCheckpoint(run: PipelineRun, jobId: string, request: CopyRequest, checkpoint: CheckpointSummary, record: CopyStatus): Promise<void> {
+  const { input, acts } = run;
+  const interval = intervalOf(run);
+  const ref = { profile: input.profile, jobId, checkpoint: checkpoint.id, destinationResourceId: request.destinationResourceId, region: request.region };
   try {
     Object.assign(record, await acts.startCheckpointCopy(ref));
-    Object.assign(record, await acts.awaitCheckpointCopy({ ...ref, intervalSeconds: ctx.interval }));
+    Object.assign(record, await acts.awaitCheckpointCopy({ ...ref, intervalSeconds: interval }));
     if (request.deploy) {
       // The copy keeps the checkpoint's name in the destination account: deploy that copy there, not the origin's model.
       record.deployment = await acts.createDeployment({
@@ -194,7 +252,7 @@ export async function copyCheckpoint(ctx: PostTrainingContext, request: CopyRequ
         model: checkpoint.id,
         type: request.deploy.type,
         capacity: request.deploy.capacity,
-        pollIntervalSeconds: ctx.interval,
+        pollIntervalSeconds: interval,
       });
     }
   } catch (err) {

@@ -1,0 +1,126 @@
+/**
+ * The `cleanup` stage: after a run that trained, deletes the files its policy says to and builds the result; after a
+ * failure or cancellation, walks the run's compensation list once (run.ts `Created`) and undoes what the run created.
+ * Workflow-safe.
+ */
+import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, upsertSearchAttributes } from '@temporalio/workflow';
+import { isTerminalJobStatus, type PipelineResult } from '../src/pipeline/types';
+import { buildRunReport } from '../src/report/build';
+import { liveSummary, remainingNotes } from '../src/report/notes';
+import { PROMOTED_MODEL } from '../src/temporal/search-attributes';
+import type { PostTrainingOutcome } from './post-training';
+import { describeFailure, nowIso, type Created, type PipelineRun } from './run';
+
+/** Deletes what the cleanup policy says of a run that trained, and ends it with its result. */
+export async function cleanUp(run: PipelineRun, trained: PostTrainingOutcome): Promise<PipelineResult> {
+  const { input, status, acts } = run;
+  const { job, results, evaluation, chosen, promoted, deletedDeployments, keptVersions } = trained;
+  run.setStage('cleanup');
+  const ours = run.ownFileIds();
+  let deletedFiles: string[] = [];
+  if (input.cleanup.uploadedFiles === 'always' && ours.length > 0) deletedFiles = await acts.deleteFiles({ profile: input.profile, fileIds: ours });
+  if (input.cleanup.resultFiles === 'delete' && results.resultFileId) deletedFiles.push(...(await acts.deleteFiles({ profile: input.profile, fileIds: [results.resultFileId] })));
+
+  const createdByRun = status.deployments.filter((d) => !keptVersions.includes(d.name)).map((d) => d.name);
+  const notes = [liveSummary(status.deployments, createdByRun), ...remainingNotes(status.deployments)];
+  const keptFiles = [...ours.filter((id) => !deletedFiles.includes(id)), ...(results.resultFileId && !deletedFiles.includes(results.resultFileId) ? [results.resultFileId] : [])];
+  if (keptFiles.length > 0) notes.push(`Files kept on the account: ${keptFiles.join(', ')}.`);
+  if (!promoted) notes.push(`Not deployed: ${evaluation.decision.reason}.`);
+
+  const outcome = input.deployment && !promoted ? 'not_promoted' : 'succeeded';
+  // The promoted model as Azure takes it for deployment and further fine-tuning: fine_tuned_model or an ftchkpt- id.
+  if (outcome === 'succeeded') upsertSearchAttributes([{ key: PROMOTED_MODEL, value: chosen.deployAs ?? chosen.id }]);
+  return run.finish(() => ({
+    outcome,
+    runName: input.runName,
+    jobId: job.id,
+    fineTunedModel: results.fineTunedModel,
+    trainedTokens: results.trainedTokens,
+    resultFileId: results.resultFileId,
+    checkpoints: results.checkpoints,
+    files: status.files,
+    validation: status.validation,
+    timeline: status.timeline,
+    deletedFiles,
+    evaluation,
+    approval: status.approval,
+    deployments: status.deployments,
+    deletedDeployments,
+    copies: status.copies,
+    notes,
+    cost: status.cost,
+    report: buildRunReport({ status, execution: 'COMPLETED', outcome, deleted: [...deletedDeployments, ...deletedFiles], generatedAt: nowIso() }),
+  }));
+}
+
+/**
+ * The run failed or is being cancelled: undoes what it created (even while being cancelled), tells its webhooks, and
+ * answers the failure the run ends with.
+ */
+export async function compensate(run: PipelineRun, err: unknown): Promise<unknown> {
+  if (isCancellation(err)) {
+    await CancellationScope.nonCancellable(async () => {
+      await undoCreated(run, 'cancelled');
+      await run.notify('cancelled');
+    });
+    return err;
+  }
+  run.recordError(describeFailure(err));
+  await CancellationScope.nonCancellable(async () => {
+    await undoCreated(run, 'failed');
+    await run.notify('failed', null, describeFailure(err));
+  });
+  return runFailure(err);
+}
+
+async function undoCreated(run: PipelineRun, outcome: 'failed' | 'cancelled'): Promise<void> {
+  run.setStage('cleanup');
+  for (const created of run.toUndo()) await undo(run, created);
+  run.setStage(outcome);
+}
+
+/** Undoes one thing; a failure is recorded and the walk goes on. */
+async function undo(run: PipelineRun, created: Created): Promise<void> {
+  const { input, status, acts } = run;
+  switch (created.kind) {
+    case 'deployment':
+      try {
+        await acts.deleteDeployment({ profile: input.profile, name: created.name, pollIntervalSeconds: input.polling.deploymentIntervalSeconds });
+        run.forgetDeployment(created.name);
+      } catch (err) {
+        run.recordError(`could not delete deployment ${created.name}: ${describeFailure(err)}`);
+      }
+      return;
+    case 'job':
+      if (!status.job || isTerminalJobStatus(status.job.status)) return;
+      try {
+        run.applyJob(await acts.cancelFineTuningJob({ profile: input.profile, jobId: status.job.id }));
+      } catch (err) {
+        run.recordError(`could not cancel Azure job ${status.job.id}: ${describeFailure(err)}`);
+      }
+      return;
+    case 'slots':
+      await run.slots.release();
+      return;
+    case 'files':
+      if (input.cleanup.uploadedFiles === 'never') return;
+      try {
+        await acts.deleteFiles({ profile: input.profile, fileIds: created.fileIds });
+      } catch (err) {
+        run.recordError(`could not delete uploaded files ${created.fileIds.join(', ')}: ${describeFailure(err)}`);
+      }
+      return;
+  }
+}
+
+/**
+ * The failure the run ends with: an activity's own failure (Azure's error, the dataset report) lifted out of its
+ * ActivityFailure wrapper, so the Web UI and clients show the reason in plain words, not "Activity task failed".
+ */
+function runFailure(err: unknown): unknown {
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
+    const cause = err.cause;
+    return ApplicationFailure.create({ message: cause.message, type: cause.type ?? 'ActivityFailed', nonRetryable: true, details: cause.details ?? [] });
+  }
+  return err;
+}

@@ -1,0 +1,69 @@
+/**
+ * Every signal, update and query of the pipeline workflow, registered in one place (definitions: messages.ts). Each
+ * handler parses its raw argument at the boundary and hands the request to the run (run.ts); signals record a refusal,
+ * update validators throw it, so no caller can fail a workflow task. Workflow-safe.
+ */
+import { setHandler } from '@temporalio/workflow';
+import { CopyRequestSchema } from '../src/pipeline/input';
+import { isTerminalJobStatus, type ApprovalRecord, type ControlKind } from '../src/pipeline/types';
+import { ApprovalInputSchema, ControlInputSchema, checkQueryArg, messageOrFail, parseMessage } from './boundary';
+import {
+  DESCRIPTIONS, approveSignal, approveUpdate, copyToRegionSignal, copyToRegionUpdate, pauseSignal, pauseUpdate, rejectSignal, rejectUpdate,
+  resumeSignal, resumeUpdate, statusQuery, type ControlOutcome,
+} from './messages';
+import type { PipelineRun } from './run';
+
+export function registerHandlers(run: PipelineRun): void {
+  const { status } = run;
+
+  const onControlSignal = (kind: ControlKind) => (raw?: unknown): void => {
+    const parsed = parseMessage(ControlInputSchema, raw, {});
+    if (!parsed.ok) return run.refuseSignal(kind, parsed.reason);
+    run.queueControlSignal(kind, parsed.value.by);
+  };
+  const onControlUpdate = (kind: ControlKind) => async (raw?: unknown): Promise<ControlOutcome> => {
+    const request = messageOrFail(ControlInputSchema, raw, kind, {});
+    const job = await run.controlNow(kind, request.by);
+    return { jobStatus: job.status, message: `${kind === 'pause' ? 'pause' : 'resume'} sent to Azure; job ${job.id} is ${job.status}` };
+  };
+  /** Refuses only what cannot be stale (bad input, no job yet, a job that ended); the job's state is read from Azure by the handler. */
+  const controlValidator = (kind: ControlKind) => (raw?: unknown): void => {
+    messageOrFail(ControlInputSchema, raw, kind, {});
+    const job = status.job;
+    if (!job) throw new Error(`cannot ${kind}: there is no Azure job yet (stage ${status.stage})`);
+    if (isTerminalJobStatus(job.status)) throw new Error(`cannot ${kind}: job ${job.id} has ended (${job.status})`);
+  };
+  setHandler(pauseSignal, onControlSignal('pause'), { description: DESCRIPTIONS.pause });
+  setHandler(resumeSignal, onControlSignal('resume'), { description: DESCRIPTIONS.resume });
+  setHandler(pauseUpdate, onControlUpdate('pause'), { validator: controlValidator('pause'), description: DESCRIPTIONS.pauseRun });
+  setHandler(resumeUpdate, onControlUpdate('resume'), { validator: controlValidator('resume'), description: DESCRIPTIONS.resumeRun });
+  setHandler(statusQuery, (raw?: unknown) => {
+    checkQueryArg(raw);
+    return status;
+  }, { description: DESCRIPTIONS.status });
+
+  const onApprovalSignal = (decision: ApprovalRecord['decision']) => (raw?: unknown): void => {
+    const parsed = parseMessage(ApprovalInputSchema, raw, {});
+    if (parsed.ok) run.decide(decision, parsed.value);
+    else run.refuseSignal(decision === 'approved' ? 'approve' : 'reject', parsed.reason);
+  };
+  const approvalValidator = (raw?: unknown): void => {
+    messageOrFail(ApprovalInputSchema, raw, 'approval', {});
+    if (status.stage !== 'await_approval') throw new Error(`the run is not awaiting approval (stage ${status.stage})`);
+  };
+  setHandler(approveSignal, onApprovalSignal('approved'), { description: DESCRIPTIONS.approve });
+  setHandler(rejectSignal, onApprovalSignal('rejected'), { description: DESCRIPTIONS.reject });
+  setHandler(approveUpdate, async (raw?: unknown) => run.decide('approved', messageOrFail(ApprovalInputSchema, raw, 'approve', {})), { validator: approvalValidator, description: DESCRIPTIONS.approveRun });
+  setHandler(rejectUpdate, async (raw?: unknown) => run.decide('rejected', messageOrFail(ApprovalInputSchema, raw, 'reject', {})), { validator: approvalValidator, description: DESCRIPTIONS.rejectRun });
+
+  const copyValidator = (raw?: unknown): void => {
+    messageOrFail(CopyRequestSchema, raw, 'copy');
+    if (['failed', 'cancelled', 'completed'].includes(status.stage)) throw new Error(`the run has ended (stage ${status.stage})`);
+  };
+  setHandler(copyToRegionSignal, (raw?: unknown) => {
+    const parsed = parseMessage(CopyRequestSchema, raw);
+    if (parsed.ok) run.queueCopy(parsed.value);
+    else run.refuseSignal('copyToRegion', parsed.reason);
+  }, { description: DESCRIPTIONS.copyToRegion });
+  setHandler(copyToRegionUpdate, async (raw?: unknown) => run.queueCopy(messageOrFail(CopyRequestSchema, raw, 'copy')), { validator: copyValidator, description: DESCRIPTIONS.copyToRegionRun });
+}

@@ -1,0 +1,100 @@
+/**
+ * Before training: preflight -> validate -> await_slot -> upload -> create_job. Every check that can run before an
+ * Azure write runs here first; the job is created last. Workflow-safe.
+ */
+import { ApplicationFailure, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
+import { credentialNeeds } from '../src/azure/credentials';
+import type { JobPlan } from '../src/azure/requests';
+import { budgetRefusal, estimateTrainingCost } from '../src/pipeline/cost';
+import type { DataSource } from '../src/pipeline/input';
+import type { FileRole, UploadedFile } from '../src/pipeline/types';
+import { BASE_MODEL, DATA_HASH, JOB_ID, LINEAGE, PROFILE, RUN_NAME } from '../src/temporal/search-attributes';
+import { nowMs, type PipelineRun } from './run';
+import { slotAmounts } from './slots';
+
+/** Azure's seed range is 0..2147483647. */
+const MAX_SEED = 2_147_483_647;
+
+/** Prepares and creates the job; returns false when a lineage run finds no new data (nothing is created then). */
+export async function prepare(run: PipelineRun): Promise<boolean> {
+  const { input, status, acts } = run;
+  upsertSearchAttributes([
+    { key: RUN_NAME, value: input.runName },
+    { key: PROFILE, value: input.profile },
+    ...(input.lineage ? [{ key: LINEAGE, value: input.lineage.name }] : []),
+  ]);
+  run.setStage('preflight');
+  const lineage = input.lineage ? await acts.lineageState({ lineage: input.lineage.name }) : undefined;
+  if (input.lineage?.continueFromLatest && lineage?.promotedModel) status.baseModel = lineage.promotedModel;
+  upsertSearchAttributes([{ key: BASE_MODEL, value: status.baseModel }]);
+  // A promoted earlier checkpoint is named by its ftchkpt- id (how Azure takes it); the catalogue knows the lineage's base.
+  const catalogModel = status.baseModel.startsWith('ftchkpt-') ? input.baseModel : status.baseModel;
+  const pre = await acts.preflight({
+    profile: input.profile, baseModel: catalogModel, trainingType: input.trainingType, method: input.method, deployment: input.deployment,
+    evalSetPath: input.evaluation.evalSet?.path, graders: input.evaluation.graders, copies: input.copies,
+  });
+  run.preflight = pre;
+  if (pre.warnings?.length) status.warnings = pre.warnings;
+  await acts.proveCredentials(credentialNeeds(input));
+
+  const trainingPath = 'path' in input.training ? input.training.path : undefined;
+  const validationPath = input.validation && 'path' in input.validation ? input.validation.path : undefined;
+  if (trainingPath || validationPath) {
+    run.setStage('validate');
+    const nEpochs = input.hyperparameters.nEpochs;
+    status.validation = await acts.validateTrainingData({
+      ...(trainingPath ? { trainingPath } : {}),
+      ...(validationPath ? { validationPath } : {}),
+      model: catalogModel,
+      method: input.method.type,
+      ...(typeof nEpochs === 'number' ? { nEpochs } : {}),
+    });
+  }
+  const hash = run.dataHash();
+  upsertSearchAttributes([{ key: DATA_HASH, value: hash }]);
+  if (input.lineage?.skipUnchangedData && lineage?.lastDataHash === hash) return false;
+
+  status.cost = estimateTrainingCost({ catalogModel: pre.catalogModel, method: input.method.type, trainingType: input.trainingType, validation: status.validation });
+  const overBudget = budgetRefusal(input.budget.maxTrainingUsd, status.cost);
+  if (overBudget) throw ApplicationFailure.nonRetryable(overBudget, 'BudgetExceeded', { estimate: status.cost });
+
+  run.setStage('await_slot');
+  run.createdSlots();
+  await run.slots.acquire(pre.accountResourceId, slotAmounts(input, status.validation));
+  run.setStage('upload');
+  const sources: [FileRole, DataSource][] = [['training', input.training]];
+  if (input.validation) sources.push(['validation', input.validation]);
+  status.files = await Promise.all(sources.map(([role, source]) => uploadSource(run, role, source)));
+  run.createdFiles();
+  status.files = await Promise.all(
+    status.files.map(async (file) => {
+      const processed = await acts.awaitFileProcessed({ profile: input.profile, role: file.role, fileId: file.fileId, intervalSeconds: input.polling.fileIntervalSeconds });
+      return { ...file, status: processed.status, bytes: processed.bytes };
+    }),
+  );
+
+  run.setStage('create_job');
+  const training = status.files.find((f) => f.role === 'training')!.fileId;
+  const validation = status.files.find((f) => f.role === 'validation')?.fileId;
+  // The dated API documents no metadata: there the seed (drawn here, replay-safe, and recorded when the input has
+  // none) with model, files, suffix and creation time is what identifies this run's job on a retried create.
+  status.seed = input.seed ?? status.seed ?? Number.parseInt(uuid4().slice(0, 8), 16) % (MAX_SEED + 1);
+  const plan: JobPlan = {
+    baseModel: status.baseModel, method: input.method, hyperparameters: input.hyperparameters, seed: status.seed, suffix: input.suffix,
+    trainingType: input.trainingType, metadata: input.metadata, files: { training, validation }, identity: run.identity,
+  };
+  const mayExist = workflowInfo().attempt > 1 || workflowInfo().continuedFromExecutionRunId !== undefined;
+  const job = await acts.createFineTuningJob({ profile: input.profile, plan, notBefore: Math.floor(nowMs() / 1000), mayExist });
+  run.createdJob(job);
+  upsertSearchAttributes([{ key: JOB_ID, value: job.id }]);
+  return true;
+}
+
+async function uploadSource(run: PipelineRun, role: FileRole, source: DataSource): Promise<UploadedFile> {
+  const { input, status, acts } = run;
+  if ('fileId' in source) return acts.describeFile({ profile: input.profile, role, fileId: source.fileId });
+  if ('url' in source) return acts.importFile({ profile: input.profile, role, url: source.url });
+  const report = status.validation?.files.find((f) => f.role === role);
+  if (!report) throw ApplicationFailure.nonRetryable(`no validation report for the ${role} file`, 'InternalError');
+  return acts.uploadFile({ profile: input.profile, role, path: report.path, uploadSha256: report.uploadSha256, uploadBytes: report.uploadBytes });
+}

@@ -1,0 +1,438 @@
+/**
+ * One pipeline run's state and every transition of it: the status the `status` query shows, stage changes, the
+ * requests callers sent, copies, what the run created in Azure (its compensation list) and its notifications.
+ * The handlers (handlers.ts) and the stages (prepare, training, post-training, cleanup) change the run only through
+ * this class. Workflow-safe.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  continueAsNew,
+  isCancellation,
+  patched,
+  setCurrentDetails,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { RunIdentity } from '../src/azure/requests';
+import type { RunNotice } from '../src/notify/message';
+import type { NotifyEvent } from '../src/notify/schema';
+import { addCurvePoint } from '../src/pipeline/curve';
+import type { CopyRequest, DataSource, PipelineInput, PipelineInputDraft } from '../src/pipeline/input';
+import { nextProgress } from '../src/pipeline/progress';
+import {
+  isTerminalJobStatus,
+  type ApprovalRecord,
+  type ControlKind,
+  type ControlRequest,
+  type CopyStatus,
+  type FileRole,
+  type JobPoll,
+  type JobSnapshot,
+  type PipelineResult,
+  type PipelineStatus,
+  type PreflightResult,
+  type RequestKind,
+  type Stage,
+} from '../src/pipeline/types';
+import { buildRunReport } from '../src/report/build';
+import { liveSummary } from '../src/report/notes';
+import { recordStageEntered } from '../src/telemetry/workflow-metrics';
+import { STAGE } from '../src/temporal/search-attributes';
+import { activitiesFor, type PipelineActivities } from './activity-stubs';
+import type { PipelineContinuation } from './boundary';
+import type { fineTunePipeline } from './pipeline';
+import { runSlots, type RunSlots } from './slots';
+
+const RECENT_EVENTS_KEPT = 20;
+const REQUESTS_KEPT = 20;
+const ERRORS_KEPT = 20;
+
+/** Workflow time: replay-safe because the SDK makes `Date` deterministic inside workflows. */
+export function nowMs(): number {
+  return new Date().getTime();
+}
+export function nowIso(): string {
+  return new Date().toISOString();
+}
+
+export function describeFailure(err: unknown): string {
+  if (err instanceof Error) {
+    const cause = (err as Error & { cause?: unknown }).cause;
+    return cause instanceof Error ? `${err.message}: ${cause.message}` : err.message;
+  }
+  return String(err);
+}
+
+function emptyStatus(input: PipelineInput): PipelineStatus {
+  return {
+    runName: input.runName,
+    profile: input.profile,
+    baseModel: input.baseModel,
+    stage: 'preflight',
+    job: null,
+    progress: { step: null, totalSteps: null, percent: null, etaSeconds: null },
+    latestMetrics: null,
+    recentEvents: [],
+    files: [],
+    validation: null,
+    timeline: [],
+    requests: [],
+    errors: [],
+    continuations: 0,
+    evaluation: null,
+    approval: null,
+    deployments: [],
+    copies: [],
+    curve: [],
+    results: null,
+    admission: null,
+    cost: null,
+  };
+}
+
+function requestedCopy(request: CopyRequest): CopyStatus {
+  return { destinationResourceId: request.destinationResourceId, region: request.region, checkpoint: '', status: 'requested', deployment: null, error: null };
+}
+
+/**
+ * What this run created and must undo if it fails or is cancelled. Walked once, in teardown order: deployments
+ * (newest first), then the job is cancelled, then the run's slots go back (after the job: the next run's job must not
+ * start beside this one), then the uploaded files (after the job that reads them).
+ */
+export type Created = { kind: 'deployment'; name: string } | { kind: 'job'; jobId: string } | { kind: 'slots' } | { kind: 'files'; fileIds: string[] };
+export const TEARDOWN_ORDER: Created['kind'][] = ['deployment', 'job', 'slots', 'files'];
+
+export class PipelineRun {
+  readonly input: PipelineInput;
+  readonly status: PipelineStatus;
+  readonly acts: PipelineActivities;
+  readonly slots: RunSlots;
+  readonly identity: RunIdentity;
+  /** True when this execution continues an earlier one (continue-as-new): preparation is done, training goes on. */
+  readonly continued: boolean;
+  /** Copy requests, index-aligned with status.copies. */
+  readonly copyRequests: CopyRequest[];
+  /** What this run created, in the order it did (see Created). */
+  readonly created: Created[] = [];
+  /** Set by a signal, an update or a copy request: cuts the training monitor's wait short. */
+  wakeUp = false;
+  private preflightResult: PreflightResult | undefined;
+  private lastEventId: string | null;
+  private readonly startedAtSeconds: number;
+  private readonly draft: PipelineInputDraft;
+  /** Notifications (webhooks) in flight: awaited before the run ends, so the last one is delivered before it closes. */
+  private readonly notices: Promise<void>[] = [];
+
+  constructor(parsed: { input: PipelineInput; draft: PipelineInputDraft; continuation: PipelineContinuation | undefined }) {
+    const { input, draft, continuation } = parsed;
+    this.input = input;
+    this.draft = draft;
+    this.continued = continuation !== undefined;
+    // A continuation from an older version may lack newer fields: the empty status fills them in.
+    this.status = continuation ? { ...emptyStatus(input), ...continuation.status } : emptyStatus(input);
+    if (!continuation) {
+      for (const request of input.copies) this.status.copies.push(requestedCopy(request));
+    }
+    this.preflightResult = continuation?.preflight;
+    this.lastEventId = continuation?.lastEventId ?? null;
+    this.startedAtSeconds = continuation?.startedAtSeconds ?? Math.floor(nowMs() / 1000);
+    this.identity = { workflowId: workflowInfo().workflowId, firstRunId: workflowInfo().firstExecutionRunId, runName: input.runName };
+    this.acts = activitiesFor(input.timeouts, input.polling);
+    this.slots = runSlots({ input, status: this.status, acts: this.acts, now: nowIso, changed: () => this.showDetails() });
+    this.copyRequests = continuation ? [...continuation.copyRequests] : [...input.copies];
+    // A continuation happens only while training: what the run created by then is in its status.
+    if (continuation) {
+      this.created.push({ kind: 'slots' });
+      this.createdFiles();
+      if (this.status.job) this.created.push({ kind: 'job', jobId: this.status.job.id });
+    }
+  }
+
+  get preflight(): PreflightResult {
+    if (!this.preflightResult) throw ApplicationFailure.nonRetryable('the run has no preflight result', 'InternalError');
+    return this.preflightResult;
+  }
+  set preflight(result: PreflightResult) {
+    this.preflightResult = result;
+  }
+
+  /** The Azure job (it exists from create_job on). */
+  get job(): JobSnapshot {
+    if (!this.status.job) throw ApplicationFailure.nonRetryable(`the run has no Azure job (stage ${this.status.stage})`, 'InternalError');
+    return this.status.job;
+  }
+
+  /** A short id unique to the run, for naming its temporary deployments. */
+  get runTag(): string {
+    return workflowInfo().firstExecutionRunId.slice(-8);
+  }
+
+  /* ---- Stages and what the Web UI shows ---- */
+
+  /** What the Web UI shows as the run's current details (metadata, not history). */
+  showDetails(): void {
+    const { status } = this;
+    const job = status.job;
+    const { step, totalSteps, percent } = status.progress;
+    const parts = [`stage: ${status.stage}`, `run: ${this.input.runName}`, `base model: ${status.baseModel}`];
+    if (job) parts.push(`job: ${job.id} (${job.status})${totalSteps ? `, step ${step ?? 0}/${totalSteps}${percent !== null ? ` (${percent}%)` : ''}` : ''}`);
+    if (job?.fineTunedModel) parts.push(`model: ${job.fineTunedModel}`);
+    if (status.admission && status.admission.state !== 'released' && status.admission.state !== 'granted') parts.push(status.admission.reason);
+    setCurrentDetails(parts.join('\n'));
+  }
+
+  setStage(stage: Stage): void {
+    const { status } = this;
+    if (status.stage === stage && status.timeline.length > 0) return;
+    status.stage = stage;
+    status.timeline.push({ stage, at: nowIso() });
+    upsertSearchAttributes([{ key: STAGE, value: stage }]);
+    recordStageEntered(stage);
+    this.showDetails();
+  }
+
+  recordError(message: string): void {
+    const { errors } = this.status;
+    errors.push({ at: nowIso(), stage: this.status.stage, message });
+    errors.splice(0, Math.max(0, errors.length - ERRORS_KEPT));
+  }
+
+  /* ---- The Azure job ---- */
+
+  applyJob(job: JobSnapshot): void {
+    this.status.job = job;
+  }
+
+  /** Progress from what Azure sends (see src/pipeline/progress.ts). */
+  applyPoll(poll: JobPoll): void {
+    const { status } = this;
+    this.applyJob(poll.job);
+    if (poll.latestMetrics) {
+      status.latestMetrics = poll.latestMetrics;
+      addCurvePoint(status.curve, poll.latestMetrics);
+    }
+    status.progress = nextProgress(status.progress, poll, nowMs() / 1000);
+    // A refresh for a pause or resume may overlap the monitor's own poll: keep each event once.
+    const newEvents = poll.newEvents.filter((e) => !status.recentEvents.some((known) => known.id === e.id));
+    if (newEvents.length > 0) {
+      this.lastEventId = newEvents[newEvents.length - 1]!.id;
+      status.recentEvents.push(...newEvents);
+      status.recentEvents.splice(0, Math.max(0, status.recentEvents.length - RECENT_EVENTS_KEPT));
+    }
+  }
+
+  /** Polls the job once (the monitor's poll, with the example count that turns steps into epochs). */
+  async pollJob(trainingExamples?: number | null): Promise<void> {
+    this.applyPoll(await this.acts.pollFineTuningJob({ profile: this.input.profile, jobId: this.job.id, afterEventId: this.lastEventId, ...(trainingExamples !== undefined ? { trainingExamples } : {}) }));
+  }
+
+  /** Reads the job from Azure before a decision that depends on its state: the last poll may be an interval old. */
+  async refreshJob(): Promise<void> {
+    if (!this.status.job || isTerminalJobStatus(this.status.job.status)) return;
+    await this.pollJob();
+  }
+
+  /** Why Azure would refuse `kind` given the job's state (read fresh by refreshJob first), or undefined when it allows it. */
+  controlRefusal(kind: ControlKind): string | undefined {
+    const { job, progress, stage } = this.status;
+    if (!job) return `there is no Azure job yet (stage ${stage})`;
+    if (kind === 'pause') {
+      if (job.status !== 'running') return `Azure pauses only running jobs; Azure reports job ${job.id} is ${job.status}`;
+      if (!progress.step || progress.step < 1) return `Azure pauses a job only after it trained at least one step; Azure reports job ${job.id} has not yet`;
+      return undefined;
+    }
+    return job.status === 'paused' ? undefined : `only a paused job can be resumed; Azure reports job ${job.id} is ${job.status}`;
+  }
+
+  /** Sends a pause or resume to Azure. */
+  async control(kind: ControlKind): Promise<JobSnapshot> {
+    const ref = { profile: this.input.profile, jobId: this.job.id };
+    const job = kind === 'pause' ? await this.acts.pauseFineTuningJob(ref) : await this.acts.resumeFineTuningJob(ref);
+    this.applyJob(job);
+    return job;
+  }
+
+  /* ---- Requests callers sent ---- */
+
+  recordRequest(request: ControlRequest): ControlRequest {
+    const { requests } = this.status;
+    requests.push(request);
+    requests.splice(0, Math.max(0, requests.length - REQUESTS_KEPT));
+    return request;
+  }
+
+  /** A signal that cannot be carried out: kept in `requests` with the reason. */
+  refuseSignal(kind: RequestKind, reason: string): void {
+    this.recordRequest({ kind, via: 'signal', requestedAt: nowIso(), state: 'refused', reason });
+  }
+
+  /** A pause or resume signal: queued for the training monitor, which decides on fresh job state. */
+  queueControlSignal(kind: ControlKind, by: string | undefined): void {
+    this.recordRequest({ kind, via: 'signal', requestedAt: nowIso(), state: 'pending', ...(by ? { by } : {}) });
+    this.wakeUp = true;
+  }
+
+  /** A pause or resume update, after its validator: Azure is asked now; a refusal fails the update with the reason. */
+  async controlNow(kind: ControlKind, by: string | undefined): Promise<JobSnapshot> {
+    await this.refreshJob();
+    const reason = this.controlRefusal(kind);
+    if (reason) throw ApplicationFailure.nonRetryable(`cannot ${kind}: ${reason}`, 'RequestRefused');
+    const record = this.recordRequest({ kind, via: 'update', requestedAt: nowIso(), state: 'pending', ...(by ? { by } : {}) });
+    try {
+      const job = await this.control(kind);
+      record.state = 'done';
+      this.wakeUp = true;
+      return job;
+    } catch (err) {
+      record.state = 'refused';
+      record.reason = describeFailure(err);
+      throw err;
+    }
+  }
+
+  /** Carries out the pause and resume signals queued since the last poll (each on fresh job state). */
+  async processSignalledRequests(): Promise<void> {
+    const { requests } = this.status;
+    if (!requests.some((r) => r.state === 'pending')) return;
+    await this.refreshJob();
+    for (const request of requests) {
+      if (request.state !== 'pending') continue;
+      const reason = this.controlRefusal(request.kind as ControlKind);
+      if (reason) {
+        request.state = 'refused';
+        request.reason = reason;
+        continue;
+      }
+      try {
+        await this.control(request.kind as ControlKind);
+        request.state = 'done';
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        request.state = 'refused';
+        request.reason = describeFailure(err);
+      }
+    }
+  }
+
+  /** The first approval decision wins; later ones answer with it. */
+  decide(decision: ApprovalRecord['decision'], request: { by?: string; comment?: string }): ApprovalRecord {
+    this.status.approval ??= { decision, by: request.by ?? 'unknown', at: nowIso(), ...(request.comment ? { comment: request.comment } : {}) };
+    return this.status.approval;
+  }
+
+  queueCopy(request: CopyRequest): CopyStatus {
+    const record = requestedCopy(request);
+    this.status.copies.push(record);
+    this.copyRequests.push(request);
+    this.wakeUp = true;
+    return record;
+  }
+
+  /* ---- What the run created (compensation) ---- */
+
+  /** Recorded before the create call: a create cut short by cancellation is still undone. */
+  createdDeployment(name: string): void {
+    this.created.push({ kind: 'deployment', name });
+  }
+  /** The deployment is gone (deleted, or kept on purpose): nothing to undo. */
+  forgetDeployment(name: string): void {
+    const at = this.created.findIndex((c) => c.kind === 'deployment' && c.name === name);
+    if (at >= 0) this.created.splice(at, 1);
+  }
+  createdJob(job: JobSnapshot): void {
+    this.applyJob(job);
+    this.created.push({ kind: 'job', jobId: job.id });
+  }
+  createdSlots(): void {
+    this.created.push({ kind: 'slots' });
+  }
+  /** The files of status.files this run uploaded or imported (a given file id is not the run's to delete). */
+  createdFiles(): void {
+    const fileIds = this.ownFileIds();
+    if (fileIds.length > 0) this.created.push({ kind: 'files', fileIds });
+  }
+  ownFileIds(): string[] {
+    return this.status.files.filter((f) => f.origin === 'uploaded' || f.origin === 'imported').map((f) => f.fileId);
+  }
+  /** What is left to undo, in teardown order (see Created). */
+  toUndo(): Created[] {
+    const newestFirst = [...this.created].reverse();
+    return TEARDOWN_ORDER.flatMap((kind) => newestFirst.filter((c) => c.kind === kind));
+  }
+
+  /* ---- Lineage data identity ---- */
+
+  /** The data's identity for a lineage: upload hashes of local files, else the URL or file id. */
+  dataHash(): string {
+    const { input, status } = this;
+    const key = (role: FileRole, source: DataSource | undefined): string => {
+      if (!source) return '-';
+      if ('path' in source) return status.validation?.files.find((f) => f.role === role)?.uploadSha256.slice(0, 32) ?? '-';
+      return 'url' in source ? `url:${source.url}` : `id:${source.fileId}`;
+    };
+    return `${key('training', input.training)}.${key('validation', input.validation)}`.slice(0, 1000);
+  }
+
+  /* ---- Continuing as new, notifying, ending ---- */
+
+  continueAsNew(): Promise<never> {
+    const next: PipelineContinuation = {
+      fromRunId: workflowInfo().runId,
+      status: { ...this.status, continuations: this.status.continuations + 1 },
+      preflight: this.preflight,
+      lastEventId: this.lastEventId,
+      startedAtSeconds: this.startedAtSeconds,
+      copyRequests: this.copyRequests,
+    };
+    return continueAsNew<typeof fineTunePipeline>({ ...this.draft, continuation: next });
+  }
+
+  /**
+   * Tells the run's webhooks through an activity with bounded retries; a failure is recorded in `status.errors`,
+   * never fails or holds up a stage. Runs that started before notifications existed skip them (the patch).
+   */
+  notify(event: NotifyEvent, outcome: string | null = null, reason: string | null = null): Promise<void> {
+    if (!patched('ftpipe-notify')) return Promise.resolve();
+    const { status, input } = this;
+    const info = workflowInfo();
+    const evaluation = status.evaluation;
+    const notice: RunNotice = {
+      event, runName: input.runName, workflowId: info.workflowId, runId: info.runId, namespace: info.namespace, stage: status.stage, at: nowIso(), outcome,
+      jobId: status.job?.id ?? null, fineTunedModel: status.job?.fineTunedModel ?? null, reason: reason ?? evaluation?.decision.reason ?? null,
+      chosenCheckpoint: evaluation ? { step: evaluation.analysis.chosen.step, model: evaluation.analysis.chosen.model } : null,
+      scores: (evaluation?.scores ?? []).map((s) => ({ candidate: s.candidate, kind: s.kind, score: s.score })),
+      deployments: status.deployments.map((d) => d.name),
+    };
+    const sent = this.acts.notifyRun({ notice, targets: input.notify }).then(
+      () => undefined,
+      (err: unknown) => {
+        if (isCancellation(err)) return;
+        this.recordError(err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.message : `notification ${event} not delivered: ${describeFailure(err)}`);
+      },
+    );
+    this.notices.push(sent);
+    return sent;
+  }
+
+  /** Ends the run: enters `completed`, builds the result (its report sees the run completed), delivers the notifications. */
+  async finish(build: () => PipelineResult): Promise<PipelineResult> {
+    this.setStage('completed');
+    const result = build();
+    await Promise.all(this.notices);
+    await this.notify(result.outcome === 'cancelled_in_azure' ? 'cancelled' : 'succeeded', result.outcome);
+    return result;
+  }
+
+  /** The result of a run that ends without a model: skipped before any job, or its job cancelled in Azure. */
+  withoutModel(outcome: 'skipped_no_new_data' | 'cancelled_in_azure', jobId: string | null, notes: string[]): PipelineResult {
+    const { status } = this;
+    return {
+      outcome, runName: this.input.runName, jobId, fineTunedModel: null, trainedTokens: null, resultFileId: null, checkpoints: [],
+      files: status.files, validation: status.validation, timeline: status.timeline, deletedFiles: [], evaluation: null, approval: null, deployments: [],
+      deletedDeployments: [], copies: status.copies, notes: [...notes, liveSummary([], [])],
+      report: buildRunReport({ status, execution: 'COMPLETED', outcome, generatedAt: nowIso() }),
+      cost: status.cost,
+    };
+  }
+}

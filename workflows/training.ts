@@ -1,0 +1,47 @@
+/**
+ * The `train` stage: polls the Azure job until it ends, on a timer that signals and updates cut short, and carries out
+ * the pause and resume signals between polls. Bounded history: the run continues as new between polls, never with a
+ * handler running. Workflow-safe.
+ */
+import { ApplicationFailure, allHandlersFinished, condition, workflowInfo } from '@temporalio/workflow';
+import { pollIntervalSeconds } from '../src/pipeline/progress';
+import { isTerminalJobStatus, type JobSnapshot } from '../src/pipeline/types';
+import type { PipelineRun } from './run';
+
+/** Continue as new once this many events are in history: keeps every run's history far below Temporal's limits. */
+export const HISTORY_EVENT_BUDGET = 150;
+
+/** Polls until the job ends and gives its slots back; a failed job fails the run. Continues as new at the budget. */
+export async function train(run: PipelineRun): Promise<JobSnapshot> {
+  const job = await monitor(run);
+  await run.slots.release();
+  if (job.status === 'failed') {
+    const code = job.error?.code ?? 'unknown';
+    throw ApplicationFailure.nonRetryable(
+      `Azure fine-tuning job ${job.id} failed: ${code}: ${job.error?.message ?? 'no message'}`,
+      'AzureJobFailed',
+      { jobId: job.id, code, message: job.error?.message ?? null, param: job.error?.param ?? null },
+    );
+  }
+  return job;
+}
+
+async function monitor(run: PipelineRun): Promise<JobSnapshot> {
+  const { input, status } = run;
+  run.setStage('train');
+  for (;;) {
+    const info = workflowInfo();
+    if (info.historyLength >= HISTORY_EVENT_BUDGET || info.continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      return run.continueAsNew();
+    }
+    const trainingExamples = status.validation?.files.some((f) => f.role === 'training') ? status.validation.examples.training : null;
+    await run.pollJob(trainingExamples);
+    run.showDetails();
+    if (isTerminalJobStatus(run.job.status)) return run.job;
+    await run.processSignalledRequests();
+    run.wakeUp = false;
+    await condition(() => run.wakeUp, `${pollIntervalSeconds(status.job, status.progress, input.polling)} seconds`);
+    await run.processSignalledRequests();
+  }
+}
