@@ -58,6 +58,8 @@ export async function cleanUp(run: PipelineRun, trained: PostTrainingOutcome): P
  * answers the failure the run ends with.
  */
 export async function compensate(run: PipelineRun, err: unknown): Promise<unknown> {
+  run.endTraining();
+  run.closeCopies();
   if (isCancellation(err)) {
     await CancellationScope.nonCancellable(async () => {
       await undoCreated(run, 'cancelled');

@@ -58,12 +58,14 @@ export function registerHandlers(run: PipelineRun): void {
 
   const copyValidator = (raw?: unknown): void => {
     messageOrFail(CopyRequestSchema, raw, 'copy');
-    if (['failed', 'cancelled', 'completed'].includes(status.stage)) throw new Error(`the run has ended (stage ${status.stage})`);
+    const refusal = run.copyRefusal();
+    if (refusal) throw new Error(refusal);
   };
   setHandler(copyToRegionSignal, (raw?: unknown) => {
     const parsed = parseMessage(CopyRequestSchema, raw);
-    if (parsed.ok) run.queueCopy(parsed.value);
-    else run.refuseSignal('copyToRegion', parsed.reason);
+    const refusal = parsed.ok ? run.copyRefusal() : parsed.reason;
+    if (refusal) run.refuseSignal('copyToRegion', refusal);
+    else if (parsed.ok) run.queueCopy(parsed.value);
   }, { description: DESCRIPTIONS.copyToRegion });
   setHandler(copyToRegionUpdate, async (raw?: unknown) => run.queueCopy(messageOrFail(CopyRequestSchema, raw, 'copy')), { validator: copyValidator, description: DESCRIPTIONS.copyToRegionRun });
 }

@@ -81,12 +81,13 @@ export async function postTraining(run: PipelineRun, job: JobSnapshot): Promise<
       keptVersions = deployed.live.slice(1).map((d) => d.name);
     }
   }
-  // Until no copy asked for meanwhile is left unstarted (two rounds used to leave one asked for during the second).
+  // Until no copy asked for meanwhile is left unstarted; then later requests are refused (nothing would start them).
   for (;;) {
     startPendingCopies();
     await Promise.all(copyWork);
     if (copiesStarted === run.copyRequests.length) break;
   }
+  run.closeCopies();
   status.deployments.push(...status.copies.flatMap((c) => (c.deployment ? [c.deployment] : [])));
   return { job, results, evaluation, chosen, promoted, deletedDeployments, keptVersions };
 }

@@ -117,6 +117,8 @@ export class PipelineRun {
   readonly created: Created[] = [];
   /** Set by a signal, an update or a copy request: cuts the training monitor's wait short. */
   wakeUp = false;
+  private trainingOver = false;
+  private copiesClosed = false;
   private preflightResult: PreflightResult | undefined;
   private lastEventId: string | null;
   private readonly startedAtSeconds: number;
@@ -267,10 +269,27 @@ export class PipelineRun {
     this.recordRequest({ kind, via: 'signal', requestedAt: nowIso(), state: 'refused', reason });
   }
 
-  /** A pause or resume signal: queued for the training monitor, which decides on fresh job state. */
+  /** A pause or resume signal: queued for the training monitor, which decides on fresh job state; refused once training is over. */
   queueControlSignal(kind: ControlKind, by: string | undefined): void {
+    if (this.trainingOver) return this.refuseSignal(kind, this.trainingOverReason());
     this.recordRequest({ kind, via: 'signal', requestedAt: nowIso(), state: 'pending', ...(by ? { by } : {}) });
     this.wakeUp = true;
+  }
+
+  /** Training ended (or the run is being undone): no monitor will carry out a signal any more, so none stays pending. */
+  endTraining(): void {
+    if (this.trainingOver) return;
+    this.trainingOver = true;
+    const reason = this.trainingOverReason();
+    for (const request of this.pendingSignals()) {
+      request.state = 'refused';
+      request.reason = reason;
+    }
+  }
+
+  private trainingOverReason(): string {
+    const { job, stage } = this.status;
+    return job ? `training is over: Azure reports job ${job.id} is ${job.status}` : `the run is ending without a job (stage ${stage})`;
   }
 
   /** A pause or resume update, after its validator: Azure is asked now; a refusal fails the update with the reason. */
@@ -291,13 +310,18 @@ export class PipelineRun {
     }
   }
 
+  /** The pause and resume signals not yet carried out (an update's request is its own handler's to carry out). */
+  private pendingSignals(): ControlRequest[] {
+    return this.status.requests.filter((r) => r.via === 'signal' && r.state === 'pending');
+  }
+
   /** Carries out the pause and resume signals queued since the last poll (each on fresh job state). */
   async processSignalledRequests(): Promise<void> {
-    const { requests } = this.status;
-    if (!requests.some((r) => r.state === 'pending')) return;
+    if (this.pendingSignals().length === 0) return;
     await this.refreshJob();
-    for (const request of requests) {
-      if (request.state !== 'pending') continue;
+    // The live list: a signal that arrives while one is carried out is carried out in this round too.
+    for (const request of this.status.requests) {
+      if (request.via !== 'signal' || request.state !== 'pending') continue;
       const reason = this.controlRefusal(request.kind as ControlKind);
       if (reason) {
         request.state = 'refused';
@@ -319,6 +343,19 @@ export class PipelineRun {
   decide(decision: ApprovalRecord['decision'], request: { by?: string; comment?: string }): ApprovalRecord {
     this.status.approval ??= { decision, by: request.by ?? 'unknown', at: nowIso(), ...(request.comment ? { comment: request.comment } : {}) };
     return this.status.approval;
+  }
+
+  /** Why a copy asked for now would not run, or undefined when it will. */
+  copyRefusal(): string | undefined {
+    const { stage } = this.status;
+    if (['failed', 'cancelled', 'completed'].includes(stage)) return `the run has ended (stage ${stage})`;
+    if (this.copiesClosed) return `copies are closed: the run has awaited its copies or is ending (stage ${stage})`;
+    return undefined;
+  }
+
+  /** From here on a copy request is refused: nothing would start it. */
+  closeCopies(): void {
+    this.copiesClosed = true;
   }
 
   queueCopy(request: CopyRequest): CopyStatus {
@@ -417,6 +454,7 @@ export class PipelineRun {
 
   /** Ends the run: enters `completed`, builds the result (its report sees the run completed), delivers the notifications. */
   async finish(build: () => PipelineResult): Promise<PipelineResult> {
+    this.closeCopies();
     this.setStage('completed');
     const result = build();
     await Promise.all(this.notices);

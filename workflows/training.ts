@@ -14,6 +14,7 @@ export const HISTORY_EVENT_BUDGET = 150;
 /** Polls until the job ends and gives its slots back; a failed job fails the run. Continues as new at the budget. */
 export async function train(run: PipelineRun): Promise<JobSnapshot> {
   const job = await monitor(run);
+  run.endTraining();
   await run.slots.release();
   if (job.status === 'failed') {
     const code = job.error?.code ?? 'unknown';

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import type { ControlOutcome } from '../../workflows/messages';
+import { copyToRegionUpdate, pauseSignal, pauseUpdate, resumeUpdate } from '../../workflows/messages';
+import { uniqueTrainingFile, usePipelineStack } from '../helpers/pipeline';
+
+/** Emulated ARM waits made short, so deployments and copies finish in real milliseconds at the test clock. */
+const FAST_DEPLOYMENTS = { deploymentCreateSeconds: 30, deploymentDeleteSeconds: 10, deploymentNotReadySeconds: 20, copySeconds: 60 };
+
+// What a caller asks of a run is carried out once, or refused with the reason; nothing stays pending or queued forever.
+describe('requests to a run: each carried out once or refused with the reason', () => {
+  // A slower emulated clock, so that a job trains long enough to be paused by hand.
+  const env = usePipelineStack({ clockScale: 200, timings: FAST_DEPLOYMENTS });
+
+  it('sends a pause update to Azure once, even when the monitor polls while the pause is in flight', async () => {
+    const taskQueue = env.temporal.taskQueue();
+    const worker = await env.createWorker(taskQueue);
+    await worker.runUntil(async () => {
+      const handle = await env.start(taskQueue, env.input({ hyperparameters: { nEpochs: 2 } }));
+      await env.waitForStatus(handle, (s) => s.job?.status === 'running' && (s.progress.step ?? 0) >= 1);
+      // Azure answers this pause slowly: the monitor polls (every 0.2 s) and looks at the run's requests meanwhile.
+      env.emulator.control.addFault({ route: 'jobs.pause', action: 'latency', latencyMs: 3000, times: 1 });
+      const paused = await handle.executeUpdate<ControlOutcome, [object]>(pauseUpdate, { args: [{ by: 'alice' }] });
+      assert.ok(['pausing', 'paused'].includes(paused.jobStatus), paused.jobStatus);
+      const whilePaused = await env.waitForStatus(handle, (s) => s.job?.status === 'paused');
+      assert.deepEqual(whilePaused.requests.map((r) => [r.kind, r.via, r.state]), [['pause', 'update', 'done']]);
+      await handle.executeUpdate(resumeUpdate, { args: [{}] });
+      assert.equal((await handle.result()).outcome, 'succeeded');
+    });
+    const pauses = env.emulator.control.requests().filter((r) => r.route === 'jobs.pause');
+    assert.equal(pauses.length, 1, 'one pause reached Azure');
+  });
+
+  it('refuses a pause signal that arrives after training, with the reason, instead of leaving it pending', async () => {
+    const taskQueue = env.temporal.taskQueue();
+    const worker = await env.createWorker(taskQueue);
+    await worker.runUntil(async () => {
+      const handle = await env.start(taskQueue, env.input({ deployment: { name: 'late-pause', requireApproval: true, type: 'GlobalStandard' } }));
+      await env.waitForStatus(handle, (s) => s.stage === 'await_approval');
+      await handle.signal(pauseSignal, { by: 'ui' });
+      const status = await env.waitForStatus(handle, (s) => s.requests.some((r) => r.kind === 'pause' && r.state !== 'pending'), 15_000);
+      const pause = status.requests.find((r) => r.kind === 'pause');
+      assert.equal(pause?.state, 'refused');
+      assert.match(pause?.reason ?? '', /training is over: Azure reports job ftjob-\w+ is succeeded/);
+      await handle.signal('reject', { by: 'test' });
+      assert.equal((await handle.result()).outcome, 'not_promoted');
+    });
+  });
+
+  it('refuses a copy asked for after the run awaited its copies, instead of queueing one that never starts', async () => {
+    const taskQueue = env.temporal.taskQueue();
+    const worker = await env.createWorker(taskQueue);
+    const eus2 = env.emulator.account('ftpipe-eus2');
+    await worker.runUntil(async () => {
+      // Cleanup deletes the uploaded file (the run's own: unique content) slowly: the copy arrives while the run is in its cleanup stage.
+      env.emulator.control.addFault({ route: 'files.delete', action: 'latency', latencyMs: 3000, times: 1 });
+      const handle = await env.start(taskQueue, env.input({ training: { path: uniqueTrainingFile() }, validation: undefined, cleanup: { uploadedFiles: 'always' } }));
+      await env.waitForStatus(handle, (s) => s.stage === 'cleanup');
+      await assert.rejects(
+        handle.executeUpdate(copyToRegionUpdate, { args: [{ destinationResourceId: eus2.armId, region: 'eastus2' }] }),
+        (err: Error) => err instanceof WorkflowUpdateFailedError && /copies are closed/.test((err.cause as Error).message),
+      );
+      const result = await handle.result();
+      assert.deepEqual(result.copies, []);
+    });
+  });
+});
