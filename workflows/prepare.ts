@@ -25,10 +25,12 @@ export async function prepare(run: PipelineRun): Promise<boolean> {
   ]);
   run.setStage('preflight');
   const lineage = input.lineage ? await acts.lineageState({ lineage: input.lineage.name }) : undefined;
-  if (input.lineage?.continueFromLatest && lineage?.promotedModel) status.baseModel = lineage.promotedModel;
+  const trainedFrom = input.lineage?.continueFromLatest && lineage?.promotedModel ? lineage.promotedModel : input.baseModel;
+  status.trainedFrom = trainedFrom;
+  // For runs started without ftpipe's client (Web UI, temporal CLI), which sets it at the start.
   upsertSearchAttributes([{ key: BASE_MODEL, value: status.baseModel }]);
   // A promoted earlier checkpoint is named by its ftchkpt- id (how Azure takes it); the catalogue knows the lineage's base.
-  const catalogModel = status.baseModel.startsWith('ftchkpt-') ? input.baseModel : status.baseModel;
+  const catalogModel = trainedFrom.startsWith('ftchkpt-') ? input.baseModel : trainedFrom;
   const pre = await acts.preflight({
     profile: input.profile, baseModel: catalogModel, trainingType: input.trainingType, method: input.method, deployment: input.deployment,
     evalSetPath: input.evaluation.evalSet?.path, graders: input.evaluation.graders, copies: input.copies,
@@ -80,7 +82,7 @@ export async function prepare(run: PipelineRun): Promise<boolean> {
   // none) with model, files, suffix and creation time is what identifies this run's job on a retried create.
   status.seed = input.seed ?? status.seed ?? Number.parseInt(uuid4().slice(0, 8), 16) % (MAX_SEED + 1);
   const plan: JobPlan = {
-    baseModel: status.baseModel, method: input.method, hyperparameters: input.hyperparameters, seed: status.seed, suffix: input.suffix,
+    baseModel: trainedFrom, method: input.method, hyperparameters: input.hyperparameters, seed: status.seed, suffix: input.suffix,
     trainingType: input.trainingType, metadata: input.metadata, files: { training, validation }, identity: run.identity,
   };
   const mayExist = workflowInfo().attempt > 1 || workflowInfo().continuedFromExecutionRunId !== undefined;

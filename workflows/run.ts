@@ -178,6 +178,7 @@ export class PipelineRun {
     const job = status.job;
     const { step, totalSteps, percent } = status.progress;
     const parts = [`stage: ${status.stage}`, `run: ${this.input.runName}`, `base model: ${status.baseModel}`];
+    if (status.trainedFrom && status.trainedFrom !== status.baseModel) parts.push(`trained from: ${status.trainedFrom}`);
     if (job) parts.push(`job: ${job.id} (${job.status})${totalSteps ? `, step ${step ?? 0}/${totalSteps}${percent !== null ? ` (${percent}%)` : ''}` : ''}`);
     if (job?.fineTunedModel) parts.push(`model: ${job.fineTunedModel}`);
     if (status.admission && status.admission.state !== 'released' && status.admission.state !== 'granted') parts.push(status.admission.reason);

@@ -190,7 +190,10 @@ export interface StageChange {
 export interface PipelineStatus {
   runName: string;
   profile: string;
+  /** The input's base model: the model family in the catalogue (prices, deployment types), whatever the job fine-tunes. */
   baseModel: string;
+  /** The model the job fine-tunes: a lineage's latest promoted model (continuous fine-tuning), else `baseModel` (absent before preflight). */
+  trainedFrom?: string;
   stage: Stage;
   job: JobSnapshot | null;
   /**
@@ -374,6 +377,8 @@ export interface RunReport {
   /** Null when the run ended before it created a job. */
   jobId: string | null;
   baseModel: string;
+  /** The model the job fine-tuned when it is not `baseModel`: a lineage's latest promoted model (continuous fine-tuning). */
+  trainedFrom?: string;
   fineTunedModel: string | null;
   /** Absent in reports written before ftpipe recorded it: treated as a completed run's. */
   state?: ReportState;

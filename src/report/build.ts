@@ -122,6 +122,7 @@ export function buildRunReport(src: ReportSources): RunReport {
     runName: status.runName,
     jobId: status.job?.id ?? src.known?.jobId ?? null,
     baseModel: status.baseModel,
+    ...(status.trainedFrom && status.trainedFrom !== status.baseModel ? { trainedFrom: status.trainedFrom } : {}),
     fineTunedModel: status.results?.fineTunedModel ?? status.job?.fineTunedModel ?? src.known?.fineTunedModel ?? null,
     state,
     hyperparameters: status.job?.hyperparameters ?? null,

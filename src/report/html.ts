@@ -287,6 +287,7 @@ export function renderReport(report: RunReport): string {
 ${definitionList([
   ['job', report.jobId ? `<code>${escapeHtml(report.jobId)}</code>` : '– (none created)'],
   ['base model', `<code>${escapeHtml(report.baseModel)}</code>`],
+  ...(report.trainedFrom ? [['trained from', `<code>${escapeHtml(report.trainedFrom)}</code>`] as [string, string]] : []),
   ['fine-tuned model', report.fineTunedModel ? `<code>${escapeHtml(report.fineTunedModel)}</code>` : '–'],
   ['decision', `<span class="badge ${report.decision.promoted ? 'promoted' : 'not-promoted'}" id="decision">${report.decision.promoted ? 'promoted' : 'not promoted'}</span>`],
 ])}

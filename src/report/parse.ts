@@ -27,6 +27,7 @@ const RunReportSchema = z.object({
     .optional(),
   liveCurve: z.array(metrics).optional(),
   baseModel: z.string(),
+  trainedFrom: z.string().optional(),
   fineTunedModel: z.string().nullable(),
   checkpoints: z.array(checkpoint),
   metrics: z

@@ -38,6 +38,10 @@ describe('a lineage: continuous fine-tuning from the last good model, and skippi
       assert.ok(second.files[0]!.filename.startsWith('week-2.'));
       const [job] = jobsOfRun(env.emulator, secondHandle.workflowId) as { model?: string }[];
       assert.equal(job?.model, promoted, 'the second run fine-tunes the first run\'s promoted checkpoint');
+      // One base model (the catalogue's, the input's) and what the job trained from: the report names both.
+      assert.equal(second.report?.baseModel, 'gpt-4.1-mini');
+      assert.equal(second.report?.trainedFrom, promoted);
+      assert.equal(first.report?.trainedFrom, undefined, 'a first run trains from its base model');
       assert.match(second.fineTunedModel ?? '', /^gpt-4\.1-mini-2025-04-14\.ft-[0-9a-f]{32}-support$/, 'the suffix does not grow along the lineage');
     });
   });
