@@ -4,7 +4,7 @@
  * and why a job is `paused` - its user (or ftpipe) asked, the reinforcement billing cap, or a Developer-tier
  * preemption - which Azure reports with one status and tells apart only in the job's events. Workflow-safe: pure.
  */
-import type { JobError, JobEventSummary, NotDeployable, PauseCause } from './types';
+import type { AzureHold, JobError, JobEventSummary, NotDeployable, PauseCause } from './types';
 
 /** The documented wording ("This model is unable to be deployed. Model evaluation identified ..."); the code is not documented. */
 const NOT_DEPLOYABLE = /unable to be deployed|not available for deployment|isn't available for deployment/i;
@@ -46,4 +46,26 @@ export function pauseExplanation(cause: PauseCause): string {
     default:
       return 'paused';
   }
+}
+
+/** Azure's own per-job billing cap for reinforcement fine-tuning (cost guide, 2026-02-11): it pauses the job there. */
+export const RFT_BILLING_LIMIT_USD = 5000;
+
+/**
+ * What a paused job means for the run when Azure paused it: after a preemption the run keeps waiting (Azure resumes
+ * the job); at the RFT billing limit it waits for a resume, unless `budget.maxTrainingUsd` is at or below what Azure
+ * has billed by then ($5,000), which stops the run with the job left paused and its checkpoint deployable.
+ * Null when the job is not held by Azure (running, or paused on request).
+ */
+export function azureHold(job: { status: string; pausedBy?: PauseCause | null } | null, budget: { maxTrainingUsd?: number }): AzureHold | null {
+  if (!job || job.status !== 'paused') return null;
+  if (job.pausedBy === 'preemption') return { cause: 'preemption', action: 'wait_for_azure', explanation: pauseExplanation('preemption') };
+  if (job.pausedBy !== 'billingLimit') return null;
+  if (budget.maxTrainingUsd !== undefined && budget.maxTrainingUsd <= RFT_BILLING_LIMIT_USD) {
+    return {
+      cause: 'billingLimit', action: 'stop',
+      explanation: `${pauseExplanation('billingLimit')}; budget.maxTrainingUsd $${budget.maxTrainingUsd.toFixed(2)} allows no more than the $${RFT_BILLING_LIMIT_USD} billed, so the run stops and leaves the job paused`,
+    };
+  }
+  return { cause: 'billingLimit', action: 'wait_for_resume', explanation: `${pauseExplanation('billingLimit')}: send resume to continue (billing continues without a limit) or cancel` };
 }

@@ -87,6 +87,14 @@ export interface NotDeployable {
  */
 export type PauseCause = 'user' | 'billingLimit' | 'preemption' | 'unknown';
 
+/** Azure holds the job by itself (src/pipeline/outcomes.ts `azureHold`): what the run does about it. */
+export interface AzureHold {
+  cause: 'billingLimit' | 'preemption';
+  /** `wait_for_resume`: nothing happens until someone resumes; `wait_for_azure`: Azure resumes it; `stop`: the budget ends the run. */
+  action: 'wait_for_resume' | 'wait_for_azure' | 'stop';
+  explanation: string;
+}
+
 export interface JobError {
   code: string | null;
   message: string;
@@ -225,6 +233,8 @@ export interface PipelineStatus {
   results: JobResults | null;
   /** The run's place in its resource's admission queue, then its grant (null before it asks). */
   admission: RunAdmission | null;
+  /** Azure holds the job by itself (RFT billing limit, Developer-tier preemption): what the run does (absent/null otherwise). */
+  azureHold?: AzureHold | null;
   /** Deployment slots the run asked for before deploying (absent before it asks for one). */
   deploymentSlots?: DeploymentSlot[];
   /** Expected training cost, from the validated data's billed tokens and the catalogue's prices (null before validation). */
@@ -232,8 +242,13 @@ export interface PipelineStatus {
 }
 
 export interface PipelineResult {
-  /** `not_promoted`: trained, but the evaluation or the approver kept it from deployment. */
-  outcome: 'succeeded' | 'not_promoted' | 'cancelled_in_azure' | 'skipped_no_new_data';
+  /**
+   * `not_promoted`: trained, but the evaluation or the approver kept it from deployment. `not_deployable`: Azure's
+   * safety evaluation found the model not deployable (nothing deployed; Azure bills no training).
+   * `stopped_at_billing_limit`: Azure paused the reinforcement job at its $5,000 billing limit and the budget allows no
+   * more (the job stays paused, its checkpoint deployable).
+   */
+  outcome: 'succeeded' | 'not_promoted' | 'cancelled_in_azure' | 'skipped_no_new_data' | 'not_deployable' | 'stopped_at_billing_limit';
   runName: string;
   /** Null when the run was skipped before creating a job. */
   jobId: string | null;

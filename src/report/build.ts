@@ -92,6 +92,8 @@ function decisionOf(src: ReportSources, state: ReportState): RunReport['decision
   }
   if (state.outcome === 'skipped_no_new_data') return { promoted: false, reason: 'skipped: the data did not change since the lineage\'s last run, so nothing was trained' };
   if (state.outcome === 'cancelled_in_azure') return { promoted: false, reason: 'the job was cancelled in Azure: no model' };
+  if (state.outcome === 'not_deployable') return { promoted: false, reason: `Azure's safety evaluation found the model not deployable: ${src.status.job?.notDeployable?.reason ?? 'no reason given'}` };
+  if (state.outcome === 'stopped_at_billing_limit') return { promoted: false, reason: 'Azure paused the job at its billing limit and budget.maxTrainingUsd allows no more: not deployed' };
   return { promoted: false, reason: `not promoted: the run ${state.execution === 'FAILED' ? 'failed' : 'ended'} in stage ${workingStage(src.status)}${state.failure ? ` (${state.failure})` : ''}` };
 }
 

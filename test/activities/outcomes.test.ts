@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type OpenAI from 'openai';
 import { jobActivities } from '../../activities/jobs';
-import { notDeployableFrom, pauseCauseFrom } from '../../src/pipeline/outcomes';
+import { azureHold, notDeployableFrom, pauseCauseFrom } from '../../src/pipeline/outcomes';
 import { runActivity, startActivityTestEnv, type ActivityTestEnv } from './helpers';
 
 const SWC = 'ftpipe-swc';
@@ -101,5 +101,16 @@ describe('job poll: Azure\'s own outcomes (emulator)', () => {
     assert.equal(notDeployableFrom({ code: 'invalidTrainingFile', message: 'The provided training data failed RAI checks for harm types: [hate_fairness].', param: null }), null);
     assert.equal(pauseCauseFrom([{ message: 'Step 3: training loss=0.5' }]), 'unknown');
     assert.equal(pauseCauseFrom([{ message: 'Job paused at step 4; a deployable checkpoint was created.' }, { message: 'Job preempted at step 2' }]), 'user');
+  });
+
+  it('says what a run does about a job Azure holds: wait for Azure, wait for a resume, or stop by the budget', () => {
+    assert.equal(azureHold({ status: 'paused', pausedBy: 'preemption' }, {})?.action, 'wait_for_azure');
+    assert.equal(azureHold({ status: 'paused', pausedBy: 'billingLimit' }, {})?.action, 'wait_for_resume');
+    assert.equal(azureHold({ status: 'paused', pausedBy: 'billingLimit' }, { maxTrainingUsd: 8000 })?.action, 'wait_for_resume');
+    const stop = azureHold({ status: 'paused', pausedBy: 'billingLimit' }, { maxTrainingUsd: 5000 });
+    assert.equal(stop?.action, 'stop');
+    assert.match(stop?.explanation ?? '', /budget\.maxTrainingUsd \$5000\.00/);
+    assert.equal(azureHold({ status: 'paused', pausedBy: 'user' }, {}), null, 'a requested pause is the user\'s, not Azure\'s');
+    assert.equal(azureHold({ status: 'running', pausedBy: null }, {}), null);
   });
 });
