@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { azureErrorInfo, azureFailure, isAzureNotFound } from '../src/azure/errors';
@@ -6,6 +5,7 @@ import { CHECKPOINT_COPY_HEADERS, checkpointCopyBody, checkpointCopyPath, type C
 import type { CopyStatus } from '../src/pipeline/types';
 import type { AzureAccess } from './deps';
 import { throwIfCancelled } from './deployments';
+import { backoffMs, checkAgainLater } from './waiting';
 
 export interface CheckpointCopyInput {
   /** The source account's profile (where the job ran). */
@@ -83,22 +83,21 @@ export function copyActivities(azure: AzureAccess) {
       return copyStatus(input, started === 'Completed' || started === 'Failed' ? started : 'InProgress');
     },
 
-    /** Waits for the copy to end, heartbeating. Completed: its status. Failed, or no copy at all: a final failure. */
+    /**
+     * One check of the copy. Completed: its status. Failed, or no copy at all: a final failure. In progress: a
+     * retryable "not yet" after which Temporal checks again, backing off from `intervalSeconds` (activities/waiting.ts).
+     */
     async awaitCheckpointCopy(input: AwaitCheckpointCopyInput): Promise<CopyStatus> {
-      const context = Context.current();
-      for (;;) {
-        const answer = await readStatus(input);
-        const status = answer && destinationStatus(answer, input);
-        if (status === undefined) {
-          throw ApplicationFailure.nonRetryable(`no ${describe(input)} was requested; start it first`, 'CheckpointCopyNotFound');
-        }
-        if (status === 'Completed') return copyStatus(input, 'Completed');
-        if (status === 'Failed') {
-          throw ApplicationFailure.nonRetryable(`Azure reports the ${describe(input)} Failed: ${COPY_PREREQUISITES}`, 'CheckpointCopyFailed');
-        }
-        context.heartbeat({ status });
-        await sleep(input.intervalSeconds * 1000, undefined, { signal: context.cancellationSignal });
+      const answer = await readStatus(input);
+      const status = answer && destinationStatus(answer, input);
+      if (status === undefined) {
+        throw ApplicationFailure.nonRetryable(`no ${describe(input)} was requested; start it first`, 'CheckpointCopyNotFound');
       }
+      if (status === 'Completed') return copyStatus(input, 'Completed');
+      if (status === 'Failed') {
+        throw ApplicationFailure.nonRetryable(`Azure reports the ${describe(input)} Failed: ${COPY_PREREQUISITES}`, 'CheckpointCopyFailed');
+      }
+      checkAgainLater(`the ${describe(input)}`, status, backoffMs(input.intervalSeconds, Context.current().info.attempt), 'CheckpointCopyTimedOut');
     },
   };
 }

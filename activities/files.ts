@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { toStreamingFile } from 'openai';
@@ -10,6 +9,7 @@ import { contentAddressedFilename, fileImportBody } from '../src/azure/requests'
 import { openUploadStream } from '../src/dataset';
 import type { FileRole, UploadedFile } from '../src/pipeline/types';
 import type { AzureAccess } from './deps';
+import { backoffMs, checkAgainLater } from './waiting';
 
 export interface UploadFileInput {
   profile: string;
@@ -92,18 +92,19 @@ export function fileActivities(azure: AzureAccess) {
       return describe(file, input.role, 'given', null);
     },
 
-    /** Waits until Azure has processed a file; fails with Azure's reason when it could not. Heartbeats while it waits. */
+    /**
+     * One check that Azure has processed a file: its description when it has, a final failure with Azure's reason when
+     * it could not, otherwise a retryable "not yet" after which Temporal checks again, backing off from
+     * `intervalSeconds` (activities/waiting.ts): the wait holds no activity slot.
+     */
     async awaitFileProcessed(input: FileRefInput & { intervalSeconds: number }): Promise<UploadedFile> {
-      for (;;) {
-        const file = await callAzure(`get ${input.role} file ${input.fileId}`, () => azure.openaiV1(input.profile).files.retrieve(input.fileId));
-        if (file.status === 'processed') return describe(file, input.role, 'given', null);
-        if (UNUSABLE_FILE_STATUSES.has(file.status)) {
-          const reason = (file as FileObject & { status_details?: string | null }).status_details ?? 'no reason given';
-          throw ApplicationFailure.nonRetryable(`Azure could not process the ${input.role} file ${file.id} (${file.filename}): status ${file.status}: ${reason}`, 'FileProcessingFailed');
-        }
-        Context.current().heartbeat({ status: file.status });
-        await sleep(input.intervalSeconds * 1000, undefined, { signal: Context.current().cancellationSignal });
+      const file = await callAzure(`get ${input.role} file ${input.fileId}`, () => azure.openaiV1(input.profile).files.retrieve(input.fileId));
+      if (file.status === 'processed') return describe(file, input.role, 'given', null);
+      if (UNUSABLE_FILE_STATUSES.has(file.status)) {
+        const reason = (file as FileObject & { status_details?: string | null }).status_details ?? 'no reason given';
+        throw ApplicationFailure.nonRetryable(`Azure could not process the ${input.role} file ${file.id} (${file.filename}): status ${file.status}: ${reason}`, 'FileProcessingFailed');
       }
+      checkAgainLater(`${input.role} file ${file.id} (${file.filename})`, `status ${file.status}`, backoffMs(input.intervalSeconds, Context.current().info.attempt), 'FileProcessingTimedOut');
     },
 
     /** Deletes files; ones already gone count as deleted. Returns the ids deleted now or before. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { copyActivities } from '../../activities/copies';
 import { deploymentActivities } from '../../activities/deployments';
-import { emulatedDeployments, failure, runActivity, startActivityTestEnv, startJob, trainedJob, type ActivityTestEnv } from './helpers';
+import { emulatedDeployments, failure, runActivity, runUntilDone, startActivityTestEnv, startJob, trainedJob, type ActivityTestEnv } from './helpers';
 
 const SOURCE = 'ftpipe-swc';
 const DESTINATION = 'ftpipe-ncus';
@@ -41,10 +41,14 @@ describe('checkpoint copy activities (emulator)', () => {
     assert.equal(copyPosts().length, 1);
     for (const r of t.emu.control.requests({ route: 'checkpoints.*' })) assert.equal(r.family, 'v1');
 
-    const heartbeats: unknown[] = [];
-    const done = await runActivity(() => copies.awaitCheckpointCopy({ ...input, intervalSeconds: 0.1 }), heartbeats);
-    assert.equal(done.status, 'Completed');
-    assert.ok(heartbeats.some((h) => JSON.stringify(h) === '{"status":"InProgress"}'), 'heartbeats while in progress');
+    // Each check is one short attempt: while the copy runs, Temporal is asked to check again later (no slot held).
+    const statusReads = () => t.emu.control.requests({ route: 'checkpoints.copyStatus' }).length;
+    const readsBefore = statusReads();
+    const done = await runUntilDone(() => copies.awaitCheckpointCopy({ ...input, intervalSeconds: 0.1 }));
+    assert.equal(done.result.status, 'Completed');
+    assert.ok(done.notYet.length >= 1, 'checked while in progress');
+    for (const e of done.notYet) assert.match(e.message, /copy of checkpoint .*: InProgress; checking again in/);
+    assert.equal(statusReads() - readsBefore, done.notYet.length + 1, 'one status read per check');
     assert.equal((await runActivity(() => copies.startCheckpointCopy(input))).status, 'Completed', 'a completed copy is not requested again');
     assert.equal(copyPosts().length, 1);
 
@@ -65,13 +69,13 @@ describe('checkpoint copy activities (emulator)', () => {
     const input = copyInput(NO_JOB);
     assert.equal((await runActivity(() => copies.startCheckpointCopy(input))).status, 'InProgress');
     await assert.rejects(
-      runActivity(() => copies.awaitCheckpointCopy({ ...input, intervalSeconds: 0.1 })),
+      runUntilDone(() => copies.awaitCheckpointCopy({ ...input, intervalSeconds: 0.1 })),
       failure('CheckpointCopyFailed', true, /Failed: the destination account must already have at least one fine-tuning job/),
     );
     // Once the prerequisite holds, asking again starts a new copy, which completes.
     await startJob(t, NO_JOB, 'late');
     assert.equal((await runActivity(() => copies.startCheckpointCopy(input))).status, 'InProgress');
-    assert.equal((await runActivity(() => copies.awaitCheckpointCopy({ ...input, intervalSeconds: 0.1 }))).status, 'Completed');
+    assert.equal((await runUntilDone(() => copies.awaitCheckpointCopy({ ...input, intervalSeconds: 0.1 }))).result.status, 'Completed');
   });
 
   it('starts one copy when the response to its request is lost, found by the retried activity', async () => {
@@ -82,7 +86,7 @@ describe('checkpoint copy activities (emulator)', () => {
     await assert.rejects(runActivity(() => copies.startCheckpointCopy(input)), failure('Azure500', false));
     assert.equal((await runActivity(() => copies.startCheckpointCopy(input))).status, 'InProgress');
     assert.equal(copyPosts().length, 1, 'the retry read the status and asked for nothing');
-    assert.equal((await runActivity(() => copies.awaitCheckpointCopy({ ...input, intervalSeconds: 0.1 }))).status, 'Completed');
+    assert.equal((await runUntilDone(() => copies.awaitCheckpointCopy({ ...input, intervalSeconds: 0.1 }))).result.status, 'Completed');
   });
 
   it('reports a request Azure refuses, and a copy never started, as final failures', async () => {

@@ -2,12 +2,13 @@
  * Activity tests: the real activity functions in Temporal's MockActivityEnvironment (a real activity Context, no
  * server), against an emulator on a fast clock, with the worker's profiles for the emulated accounts.
  */
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import assert from 'node:assert/strict';
 import { azureAccess } from '../../activities/azure-access';
 import type { ActivityDeps, AzureAccess } from '../../activities/deps';
+import { NOT_DONE_YET } from '../../activities/waiting';
 import type { AzureProfile } from '../../src/config/profile';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../src/emulator';
 import { createLogger } from '../../src/logging';
@@ -31,9 +32,40 @@ export async function startActivityTestEnv(options: EmulatorOptions = {}, profil
   return { emu, deps, azure: azureAccess(deps) };
 }
 
-export function activityEnvironment(): MockActivityEnvironment {
+/** A mock activity context; `info` as Temporal gives it (by default a first attempt scheduled now). */
+export function activityEnvironment(info: { attempt?: number; scheduledTimestampMs?: number } = {}): MockActivityEnvironment {
+  const now = Date.now();
+  const attempt = { attempt: info.attempt ?? 1, scheduledTimestampMs: info.scheduledTimestampMs ?? now, currentAttemptScheduledTimestampMs: now };
   // The SDK logs every activity failure at WARN; tests assert failures on purpose.
-  return new MockActivityEnvironment(undefined, { logger: new DefaultLogger(process.env.FTPIPE_TEST_LOGS ? 'DEBUG' : 'ERROR') });
+  return new MockActivityEnvironment(attempt, { logger: new DefaultLogger(process.env.FTPIPE_TEST_LOGS ? 'DEBUG' : 'ERROR') });
+}
+
+export interface Waited<O> {
+  result: O;
+  /** Every attempt's outcome before the last: the "not done yet" failures Temporal retried. */
+  notYet: ApplicationFailure[];
+}
+
+/**
+ * Runs a waiting activity as Temporal does (activities/waiting.ts): each attempt that ends "not done yet" is called
+ * again, as attempt n+1 of the same activity, after its `nextRetryDelay`. Any other failure is thrown.
+ */
+export async function runUntilDone<O>(call: () => Promise<O>, maxAttempts = 100): Promise<Waited<O>> {
+  const scheduledTimestampMs = Date.now();
+  const notYet: ApplicationFailure[] = [];
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    try {
+      return { result: await activityEnvironment({ attempt, scheduledTimestampMs }).run(call), notYet };
+    } catch (err) {
+      if (!(err instanceof ApplicationFailure) || err.type !== NOT_DONE_YET) throw err;
+      assert.equal(err.nonRetryable, false, err.message);
+      assert.equal(err.category, ApplicationFailureCategory.BENIGN);
+      assert.equal(typeof err.nextRetryDelay, 'number', 'Temporal is told when to check again');
+      notYet.push(err);
+      await new Promise((resolve) => setTimeout(resolve, err.nextRetryDelay as number));
+    }
+  }
+  throw new Error(`not done after ${maxAttempts} attempts; last: ${notYet.at(-1)?.message ?? 'none'}`);
 }
 
 /** Runs `call` (an activity call) in a mock activity context (`env`: to cancel it); `heartbeats` collects what it reported. */

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { fileActivities } from '../../activities/files';
+import { backoffMs, MAX_CHECK_INTERVAL_MS, retryAfterMs, WAIT_LIMIT_MS } from '../../activities/waiting';
+import { activityEnvironment, failure, runActivity, runUntilDone, startActivityTestEnv, type ActivityTestEnv } from './helpers';
+
+const SWC = 'ftpipe-swc';
+// Emulated seconds; at clock scale 2000 Azure processes a file in 1 s (real).
+const TIMINGS = { fileProcessingSeconds: 2000 };
+
+describe('waiting for Azure to process a file (emulator)', () => {
+  let t: ActivityTestEnv;
+  let acts: ReturnType<typeof fileActivities>;
+
+  const upload = async (name: string, content: string): Promise<string> =>
+    (await t.azure.openaiV1(SWC).files.create({ file: new File([content], name, { type: 'application/jsonl' }), purpose: 'fine-tune' })).id;
+
+  before(async () => {
+    t = await startActivityTestEnv({ timings: TIMINGS });
+    acts = fileActivities(t.azure);
+  });
+  after(() => t.emu.stop());
+
+  it('checks once per attempt: "not yet" (retryable, with the next check\'s delay) until processed', async () => {
+    const fileId = await upload('ok.jsonl', `${JSON.stringify({ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }] })}\n`);
+    t.emu.control.clearRequests();
+    const done = await runUntilDone(() => acts.awaitFileProcessed({ profile: SWC, role: 'training', fileId, intervalSeconds: 0.1 }));
+    assert.equal(done.result.status, 'processed');
+    assert.equal(done.result.fileId, fileId);
+    assert.ok(done.notYet.length >= 1, 'it was pending at first');
+    for (const e of done.notYet) assert.match(e.message, new RegExp(`^training file ${fileId} \\(ok\\.jsonl\\): status pending; checking again in [\\d.]+ s$`));
+    assert.deepEqual(done.notYet.map((e) => e.nextRetryDelay as number), done.notYet.map((_, i) => backoffMs(0.1, i + 1)), 'backing off from the interval');
+    assert.equal(t.emu.control.requests({ route: 'files.get' }).length, done.notYet.length + 1, 'one file GET per check');
+  });
+
+  it('fails for good with Azure\'s reason when the file cannot be processed', async () => {
+    const fileId = await upload('bad.jsonl', 'this is not JSON\n');
+    await assert.rejects(
+      runUntilDone(() => acts.awaitFileProcessed({ profile: SWC, role: 'validation', fileId, intervalSeconds: 0.1 })),
+      failure('FileProcessingFailed', true, new RegExp(`could not process the validation file ${fileId} \\(bad\\.jsonl\\): status error: .+`)),
+    );
+  });
+
+  it('gives up after the wait limit since its first attempt, naming the last state', async () => {
+    const fileId = await upload('slow.jsonl', `${JSON.stringify({ messages: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }] })}\n`);
+    const env = activityEnvironment({ attempt: 40, scheduledTimestampMs: Date.now() - WAIT_LIMIT_MS });
+    await assert.rejects(
+      runActivity(() => acts.awaitFileProcessed({ profile: SWC, role: 'training', fileId, intervalSeconds: 0.1 }), [], env),
+      failure('FileProcessingTimedOut', true, /training file .* \(slow\.jsonl\): still status pending after 360 min; giving up/),
+    );
+  });
+});
+
+describe('backoff between checks', () => {
+  it('starts at the interval, doubles every second attempt, stops at the cap, and yields to Retry-After', () => {
+    assert.deepEqual([1, 2, 3, 4, 5, 6].map((a) => backoffMs(0.5, a)), [500, 500, 1000, 1000, 2000, 2000]);
+    assert.equal(backoffMs(10, 40), MAX_CHECK_INTERVAL_MS);
+    assert.equal(backoffMs(120, 40), 120_000, 'an interval above the cap stays the interval');
+    assert.equal(backoffMs(0.5, 1, 7000), 7000);
+  });
+
+  it('reads Retry-After as retry-after-ms, delta-seconds or an HTTP date', () => {
+    const headers = (h: Record<string, string>) => ({ get: (name: string) => h[name] });
+    assert.equal(retryAfterMs(headers({ 'retry-after-ms': '250', 'retry-after': '9' })), 250);
+    assert.equal(retryAfterMs(headers({ 'retry-after': '3' })), 3000);
+    const inTwoMinutes = retryAfterMs(headers({ 'retry-after': new Date(Date.now() + 120_000).toUTCString() }))!;
+    assert.ok(inTwoMinutes > 110_000 && inTwoMinutes <= 120_000, String(inTwoMinutes));
+    assert.equal(retryAfterMs(headers({})), undefined);
+    assert.equal(retryAfterMs(undefined), undefined);
+  });
+});
