@@ -1,12 +1,12 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Deployment } from '@azure/arm-cognitiveservices';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { azureErrorInfo, azureFailure, callAzure, isAzureNotFound } from '../src/azure/errors';
+import { azureErrorInfo, azureFailure, callAzure, isAzureNotFound, retryAfterMs } from '../src/azure/errors';
 import { deploymentCreateBody } from '../src/azure/requests';
 import { BUILTIN_CATALOG, baseModelDeployment, deploymentTypesFor, normalizeRegion, resolveModel, type DeploymentType } from '../src/catalog';
 import type { DeploymentInfo } from '../src/pipeline/types';
 import type { ActivityDeps, AzureAccess } from './deps';
+import { backoffMs, checkAgainLater } from './waiting';
 
 export interface DeploymentPlanInput {
   profile: string;
@@ -26,17 +26,15 @@ export interface CreateDeploymentInput {
   base?: boolean;
   type: DeploymentType;
   capacity: number;
-  /** How often the provisioning state is read while Azure creates the deployment (default 10). */
+  /** The first pause between checks of the provisioning state (default 10), backing off from there. */
   pollIntervalSeconds?: number;
-  /** How long 409 RequestConflict (another operation on the account) is waited out here before the activity retries (default 600). */
-  conflictWaitSeconds?: number;
 }
 
 export interface DeleteDeploymentInput {
   profile: string;
   name: string;
+  /** As for CreateDeploymentInput. */
   pollIntervalSeconds?: number;
-  conflictWaitSeconds?: number;
 }
 
 export interface ListDeploymentsInput {
@@ -61,33 +59,13 @@ export interface SmokeTestResult {
 }
 
 const DEFAULT_POLL_SECONDS = 10;
-const DEFAULT_CONFLICT_WAIT_SECONDS = 600;
-/** After the in-activity wait for a busy account, Temporal retries the activity this much later. */
-const CONFLICT_RETRY_DELAY_MS = 30_000;
 const DEFAULT_SMOKE_TIMEOUT_SECONDS = 600;
 const DEFAULT_SMOKE_INTERVAL_SECONDS = 10;
-const HEARTBEAT_MS = 1_000;
 const SMOKE_PROMPT = 'Reply with OK.';
 /** Data-plane answers that mean "not serving yet" shortly after ARM reports Succeeded. */
 const NOT_YET_SERVING = new Set(['DeploymentNotReady', 'DeploymentNotFound']);
 /** ARM states from which a deployment never reaches Succeeded by waiting. */
 const DEAD_STATES = new Set(['Failed', 'Canceled']);
-
-/** Heartbeats every second (the SDK throttles to the heartbeat timeout) while `fn` runs, with `details()` as progress. */
-async function heartbeating<T>(details: () => unknown, fn: () => Promise<T>): Promise<T> {
-  const context = Context.current();
-  const timer = setInterval(() => context.heartbeat(details()), HEARTBEAT_MS);
-  try {
-    context.heartbeat(details());
-    return await fn();
-  } finally {
-    clearInterval(timer);
-  }
-}
-
-function pause(seconds: number): Promise<void> {
-  return sleep(seconds * 1000, undefined, { signal: Context.current().cancellationSignal });
-}
 
 /** After a cancellation aborted a call, its error is reported as the cancellation it is, not as an Azure failure. */
 export function throwIfCancelled(): void {
@@ -101,14 +79,6 @@ function isRequestConflict(err: unknown): boolean {
 /** The core-lro poller reports a Failed ARM operation as a plain Error with this message, then Azure's code and message. */
 function isFailedOperation(err: unknown): err is Error {
   return err instanceof Error && err.message.startsWith('The long-running operation has failed');
-}
-
-function conflictFailure(operation: string, waitedSeconds: number): ApplicationFailure {
-  return ApplicationFailure.create({
-    message: `${operation}: the account is still busy with another deployment operation (409 RequestConflict) after ${waitedSeconds} s; retrying later`,
-    type: 'RequestConflict',
-    nextRetryDelay: CONFLICT_RETRY_DELAY_MS,
-  });
 }
 
 export function deploymentInfo(profile: string, d: Deployment): DeploymentInfo {
@@ -130,13 +100,15 @@ export function deploymentActivities(deps: ActivityDeps, azure: AzureAccess) {
     return { arm: azure.arm(profileName), rg: p.resourceGroup, account: p.account };
   };
 
-  /** The deployment, or undefined when Azure answers 404. */
-  const find = async (profileName: string, name: string): Promise<Deployment | undefined> => {
+  /** The deployment (undefined when Azure answers 404), and Azure's Retry-After on the answer if it gave one. */
+  const read = async (profileName: string, name: string): Promise<{ deployment: Deployment | undefined; retryAfter: number | undefined }> => {
     const { arm, rg, account } = target(profileName);
+    let retryAfter: number | undefined;
     try {
-      return await arm.deployments.get(rg, account, name);
+      const deployment = await arm.deployments.get(rg, account, name, { onResponse: (raw) => (retryAfter = retryAfterMs(raw.headers)) });
+      return { deployment, retryAfter };
     } catch (err) {
-      if (isAzureNotFound(err)) return undefined;
+      if (isAzureNotFound(err)) return { deployment: undefined, retryAfter };
       throw azureFailure(err, `get deployment ${name}`);
     }
   };
@@ -164,10 +136,13 @@ export function deploymentActivities(deps: ActivityDeps, azure: AzureAccess) {
     },
 
     /**
-     * Creates a deployment and waits until Azure says Succeeded. Idempotent: an existing deployment of the same name
-     * and model is waited for and returned (a retry after a crash or a lost response creates nothing); one with another
-     * model is refused, since Azure cannot upgrade a fine-tuned deployment in place. While another operation runs on
-     * the account (409 RequestConflict) it waits, and past `conflictWaitSeconds` fails retryably.
+     * Creates a deployment; done when Azure says Succeeded. Each attempt is one short step (activities/waiting.ts), so
+     * waiting for ARM holds no activity slot: it reads the deployment; when there is none it sends the PUT; while ARM
+     * works (or another operation holds the account: 409 RequestConflict) it asks Temporal to call it again later,
+     * backing off from `pollIntervalSeconds` and honouring Retry-After. It polls the deployment's provisioningState
+     * (the GET a retry needs anyway), not the operation URL as well. Idempotent: an existing deployment of the same
+     * name and model is waited for and returned (a retry after a crash or a lost response creates nothing); one with
+     * another model is refused, since Azure cannot upgrade a fine-tuned deployment in place.
      */
     async createDeployment(input: CreateDeploymentInput): Promise<DeploymentInfo> {
       const { arm, rg, account } = target(input.profile);
@@ -176,150 +151,115 @@ export function deploymentActivities(deps: ActivityDeps, azure: AzureAccess) {
         throw ApplicationFailure.nonRetryable(`base model "${input.model}" is not in the model catalogue, so its version is unknown; add it with FTPIPE_CATALOG`, 'UnknownModel');
       }
       const body = deploymentCreateBody({ model: served.name, version: served.version, type: input.type, capacity: input.capacity });
-      const interval = input.pollIntervalSeconds ?? DEFAULT_POLL_SECONDS;
-      const conflictWait = input.conflictWaitSeconds ?? DEFAULT_CONFLICT_WAIT_SECONDS;
-      const conflictDeadline = Date.now() + conflictWait * 1000;
       const operation = `create deployment ${input.name} on ${account}`;
-      let state = 'Unknown';
-      return heartbeating(
-        () => ({ deployment: input.name, state }),
-        async () => {
-          for (;;) {
-            const existing = await find(input.profile, input.name);
-            if (existing) {
-              state = existing.properties?.provisioningState ?? 'Unknown';
-              const model = existing.properties?.model?.name ?? '';
-              if (state === 'Deleting') {
-                await pause(interval);
-                continue;
-              }
-              if (DEAD_STATES.has(state)) {
-                throw ApplicationFailure.nonRetryable(`${operation}: the deployment exists in state ${state}; delete it or choose another name`, 'DeploymentFailed');
-              }
-              if (model !== served.name) {
-                throw ApplicationFailure.nonRetryable(
-                  `${operation}: it already serves ${model}, and Azure cannot change a fine-tuned deployment's model in place; deploy ${served.name} under a new (versioned) name and retire the old one after`,
-                  'ModelUpgradeNotSupported',
-                );
-              }
-              if (state === 'Succeeded') return deploymentInfo(input.profile, existing);
-              await pause(interval);
-              continue;
-            }
-            try {
-              state = 'Creating';
-              const poller = await arm.deployments.beginCreateOrUpdate(rg, account, input.name, body, {
-                updateIntervalInMs: interval * 1000,
-                abortSignal: Context.current().cancellationSignal,
-              });
-              const done = await poller.pollUntilDone();
-              state = done.properties?.provisioningState ?? 'Unknown';
-              if (state !== 'Succeeded') continue;
-              return deploymentInfo(input.profile, done);
-            } catch (err) {
-              throwIfCancelled();
-              if (isRequestConflict(err)) {
-                state = 'RequestConflict';
-                if (Date.now() >= conflictDeadline) throw conflictFailure(operation, conflictWait);
-                await pause(interval);
-                continue;
-              }
-              if (isFailedOperation(err)) throw ApplicationFailure.nonRetryable(`${operation}: ${err.message}`, 'DeploymentFailed');
-              throw azureFailure(err, operation);
-            }
-          }
-        },
-      );
+      const later = (state: string, retryAfter: number | undefined): never =>
+        checkAgainLater(operation, state, backoffMs(input.pollIntervalSeconds ?? DEFAULT_POLL_SECONDS, Context.current().info.attempt, retryAfter), 'DeploymentTimedOut');
+
+      const { deployment: existing, retryAfter } = await read(input.profile, input.name);
+      if (existing) {
+        const state = existing.properties?.provisioningState ?? 'Unknown';
+        const model = existing.properties?.model?.name ?? '';
+        if (state === 'Deleting') later('an earlier deployment of this name is being deleted', retryAfter);
+        if (DEAD_STATES.has(state)) {
+          throw ApplicationFailure.nonRetryable(`${operation}: the deployment exists in state ${state}; delete it or choose another name`, 'DeploymentFailed');
+        }
+        if (model !== served.name) {
+          throw ApplicationFailure.nonRetryable(
+            `${operation}: it already serves ${model}, and Azure cannot change a fine-tuned deployment's model in place; deploy ${served.name} under a new (versioned) name and retire the old one after`,
+            'ModelUpgradeNotSupported',
+          );
+        }
+        if (state === 'Succeeded') return deploymentInfo(input.profile, existing);
+        later(`provisioning state ${state}`, retryAfter);
+      }
+      let putRetryAfter: number | undefined;
+      try {
+        // `begin*` sends the PUT and reads the operation's status once; its poller is not polled further (the next
+        // attempt reads the deployment).
+        const poller = await arm.deployments.beginCreateOrUpdate(rg, account, input.name, body, {
+          abortSignal: Context.current().cancellationSignal,
+          onResponse: (raw) => (putRetryAfter = retryAfterMs(raw.headers)),
+        });
+        const created = poller.getResult();
+        if (poller.isDone() && created?.properties?.provisioningState === 'Succeeded') return deploymentInfo(input.profile, created);
+      } catch (err) {
+        throwIfCancelled();
+        if (isRequestConflict(err)) later('the account is busy with another deployment operation (409 RequestConflict)', azureErrorInfo(err)?.retryAfterMs);
+        if (isFailedOperation(err)) throw ApplicationFailure.nonRetryable(`${operation}: ${err.message}`, 'DeploymentFailed');
+        throw azureFailure(err, operation);
+      }
+      return later('requested; ARM is creating it', putRetryAfter);
     },
 
     /**
-     * One chat completion against the deployment, retried through DeploymentNotReady / DeploymentNotFound (a new
-     * deployment may not serve for minutes after ARM says Succeeded), 429 and transient errors until `timeoutSeconds`.
+     * One chat completion against the deployment per attempt, called again by Temporal (no slot held between) through
+     * DeploymentNotReady / DeploymentNotFound (a new deployment may not serve for minutes after ARM says Succeeded),
+     * 429 and transient errors, until `timeoutSeconds` after the first attempt. `attempts` counts the activity's attempts.
      */
     async smokeTestDeployment(input: SmokeTestInput): Promise<SmokeTestResult> {
       const client = azure.openai(input.profile);
-      const deadline = Date.now() + (input.timeoutSeconds ?? DEFAULT_SMOKE_TIMEOUT_SECONDS) * 1000;
+      const { attempt, scheduledTimestampMs } = Context.current().info;
+      const deadline = scheduledTimestampMs + (input.timeoutSeconds ?? DEFAULT_SMOKE_TIMEOUT_SECONDS) * 1000;
       const interval = input.intervalSeconds ?? DEFAULT_SMOKE_INTERVAL_SECONDS;
-      let attempts = 0;
-      let last = 'no attempt';
-      return heartbeating(
-        () => ({ deployment: input.deployment, attempts, last }),
-        async () => {
-          for (;;) {
-            attempts++;
-            const started = Date.now();
-            try {
-              // No max_tokens: reasoning models (o4-mini fine-tunes) refuse it.
-              await client.chat.completions.create(
-                { model: input.deployment, messages: [{ role: 'user', content: SMOKE_PROMPT }] },
-                { maxRetries: 0, signal: Context.current().cancellationSignal },
-              );
-              return { ok: true as const, attempts, latencyMs: Date.now() - started };
-            } catch (err) {
-              throwIfCancelled();
-              const info = azureErrorInfo(err);
-              if (!info) throw azureFailure(err, `smoke test of ${input.deployment}`);
-              last = `${info.status ?? 'no response'}${info.code ? ` ${info.code}` : ''}: ${info.message}`;
-              const waitable = info.status === undefined || info.status === 429 || info.status >= 500 || (info.code !== undefined && NOT_YET_SERVING.has(info.code));
-              if (!waitable) {
-                throw ApplicationFailure.nonRetryable(`smoke test of deployment ${input.deployment} failed: ${last}`, 'SmokeTestFailed');
-              }
-              const waitMs = Math.max(interval * 1000, info.retryAfterMs ?? 0);
-              if (Date.now() + waitMs > deadline) {
-                throw ApplicationFailure.nonRetryable(
-                  `smoke test of deployment ${input.deployment} failed: still not answering after ${attempts} attempts; last answer ${last}`,
-                  'SmokeTestFailed',
-                );
-              }
-              Context.current().heartbeat({ deployment: input.deployment, attempts, last });
-              await pause(waitMs / 1000);
-            }
-          }
-        },
-      );
+      const started = Date.now();
+      try {
+        // No max_tokens: reasoning models (o4-mini fine-tunes) refuse it.
+        await client.chat.completions.create(
+          { model: input.deployment, messages: [{ role: 'user', content: SMOKE_PROMPT }] },
+          { maxRetries: 0, signal: Context.current().cancellationSignal },
+        );
+        return { ok: true as const, attempts: attempt, latencyMs: Date.now() - started };
+      } catch (err) {
+        throwIfCancelled();
+        const info = azureErrorInfo(err);
+        if (!info) throw azureFailure(err, `smoke test of ${input.deployment}`);
+        const last = `${info.status ?? 'no response'}${info.code ? ` ${info.code}` : ''}: ${info.message}`;
+        const waitable = info.status === undefined || info.status === 429 || info.status >= 500 || (info.code !== undefined && NOT_YET_SERVING.has(info.code));
+        if (!waitable) {
+          throw ApplicationFailure.nonRetryable(`smoke test of deployment ${input.deployment} failed: ${last}`, 'SmokeTestFailed');
+        }
+        const waitMs = Math.max(interval * 1000, info.retryAfterMs ?? 0);
+        if (Date.now() + waitMs > deadline) {
+          throw ApplicationFailure.nonRetryable(
+            `smoke test of deployment ${input.deployment} failed: still not answering after ${attempt} attempts; last answer ${last}`,
+            'SmokeTestFailed',
+          );
+        }
+        return checkAgainLater(`smoke test of deployment ${input.deployment}`, `answered ${last}`, waitMs, 'SmokeTestFailed');
+      }
     },
 
-    /** Deletes a deployment and waits until it is gone. `deleted: false` when there was nothing to delete. */
+    /**
+     * Deletes a deployment; done when it is gone (`deleted: false` when there was nothing to delete). One short step
+     * per attempt, like createDeployment: read it, send the DELETE unless Azure is deleting it already, and let
+     * Temporal call again later (the attempt's heartbeat carries "it existed" to the next attempt).
+     */
     async deleteDeployment(input: DeleteDeploymentInput): Promise<{ deleted: boolean }> {
       const { arm, rg, account } = target(input.profile);
-      const interval = input.pollIntervalSeconds ?? DEFAULT_POLL_SECONDS;
-      const conflictWait = input.conflictWaitSeconds ?? DEFAULT_CONFLICT_WAIT_SECONDS;
-      const conflictDeadline = Date.now() + conflictWait * 1000;
+      const context = Context.current();
       const operation = `delete deployment ${input.name} on ${account}`;
-      let state = 'Unknown';
-      let sawIt = false;
-      return heartbeating(
-        () => ({ deployment: input.name, state }),
-        async () => {
-          for (;;) {
-            const existing = await find(input.profile, input.name);
-            if (!existing) return { deleted: sawIt };
-            sawIt = true;
-            state = existing.properties?.provisioningState ?? 'Unknown';
-            if (state === 'Deleting') {
-              await pause(interval);
-              continue;
-            }
-            try {
-              const poller = await arm.deployments.beginDelete(rg, account, input.name, {
-                updateIntervalInMs: interval * 1000,
-                abortSignal: Context.current().cancellationSignal,
-              });
-              await poller.pollUntilDone();
-            } catch (err) {
-              throwIfCancelled();
-              if (isAzureNotFound(err)) continue;
-              if (isRequestConflict(err)) {
-                state = 'RequestConflict';
-                if (Date.now() >= conflictDeadline) throw conflictFailure(operation, conflictWait);
-                await pause(interval);
-                continue;
-              }
-              throw azureFailure(err, operation);
-            }
-          }
-        },
-      );
+      const sawIt = (context.info.heartbeatDetails as { sawIt?: boolean } | undefined)?.sawIt === true;
+      const later = (state: string, retryAfter: number | undefined): never => {
+        context.heartbeat({ deployment: input.name, sawIt: true });
+        return checkAgainLater(operation, state, backoffMs(input.pollIntervalSeconds ?? DEFAULT_POLL_SECONDS, context.info.attempt, retryAfter), 'DeploymentTimedOut');
+      };
+      const { deployment: existing, retryAfter } = await read(input.profile, input.name);
+      if (!existing) return { deleted: sawIt };
+      const state = existing.properties?.provisioningState ?? 'Unknown';
+      if (state === 'Deleting') later('being deleted', retryAfter);
+      let deleteRetryAfter: number | undefined;
+      try {
+        await arm.deployments.beginDelete(rg, account, input.name, {
+          abortSignal: context.cancellationSignal,
+          onResponse: (raw) => (deleteRetryAfter = retryAfterMs(raw.headers)),
+        });
+      } catch (err) {
+        throwIfCancelled();
+        if (isAzureNotFound(err)) return { deleted: true };
+        if (isRequestConflict(err)) later('the account is busy with another deployment operation (409 RequestConflict)', azureErrorInfo(err)?.retryAfterMs);
+        throw azureFailure(err, operation);
+      }
+      return later('delete requested', deleteRetryAfter);
     },
 
     /** The account's deployments, optionally only those whose name starts with `prefix`. */

@@ -26,19 +26,6 @@ export function backoffMs(baseSeconds: number, attempt: number, retryAfterMs?: n
   return Math.max(grown, retryAfterMs ?? 0);
 }
 
-/** Milliseconds from a `Retry-After` header (delta-seconds or an HTTP date; `retry-after-ms` first), if any. */
-export function retryAfterMs(headers: { get(name: string): string | null | undefined } | undefined): number | undefined {
-  if (!headers) return undefined;
-  const ms = Number(headers.get('retry-after-ms') ?? undefined);
-  if (Number.isFinite(ms) && ms >= 0) return ms;
-  const value = headers.get('retry-after');
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
-
 /**
  * Ends this attempt: Temporal calls the activity again after `delayMs`. Past WAIT_LIMIT_MS since the first attempt
  * the wait fails for good instead, with `what` and the last state in the message.

@@ -28,6 +28,11 @@ function retryAfterFrom(get: (name: string) => string | null | undefined): numbe
   return Number.isNaN(date) ? undefined : Math.min(Math.max(date - Date.now(), 0), MAX_RETRY_AFTER_MS);
 }
 
+/** Azure's Retry-After on a response (`retry-after-ms`, then `retry-after` in seconds or as a date), in ms, capped. */
+export function retryAfterMs(headers: { get(name: string): string | null | undefined } | undefined): number | undefined {
+  return headers ? retryAfterFrom((name) => headers.get(name)) : undefined;
+}
+
 interface RestErrorLike {
   name: string;
   message: string;

@@ -56,12 +56,12 @@ describe('checkpoint copy activities (emulator)', () => {
     // `source` pointing back at the origin account (which would make it depend on the origin instead of the copy).
     assert.match(checkpoint, /^ftchkpt-[0-9a-f]{32}$/);
     const deployment = { profile: DESTINATION, name: 'copied-v1', model: checkpoint, type: 'Standard' as const, capacity: 1 };
-    const info = await runActivity(() => deployments.createDeployment({ ...deployment, pollIntervalSeconds: 0.05 }));
+    const { result: info } = await runUntilDone(() => deployments.createDeployment({ ...deployment, pollIntervalSeconds: 0.05 }));
     assert.deepEqual(info, { profile: DESTINATION, name: 'copied-v1', model: checkpoint, sku: 'Standard', capacity: 1, provisioningState: 'Succeeded' });
     const served = emulatedDeployments(t.emu, DESTINATION).find((d) => d.name === 'copied-v1')?.model;
     assert.equal(served?.name, checkpoint);
     assert.equal(served?.source, undefined);
-    const smoke = await runActivity(() => deployments.smokeTestDeployment({ profile: DESTINATION, deployment: 'copied-v1', intervalSeconds: 0.05, timeoutSeconds: 30 }));
+    const { result: smoke } = await runUntilDone(() => deployments.smokeTestDeployment({ profile: DESTINATION, deployment: 'copied-v1', intervalSeconds: 0.05, timeoutSeconds: 30 }));
     assert.equal(smoke.ok, true);
   });
 

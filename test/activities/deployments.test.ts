@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { deploymentActivities } from '../../activities/deployments';
 import { CancelledFailure } from '@temporalio/common';
-import { activityEnvironment, emulatedDeployments, failure, runActivity, startActivityTestEnv, trainedJob, type ActivityTestEnv } from './helpers';
+import { backoffMs, NOT_DONE_YET } from '../../activities/waiting';
+import { activityEnvironment, emulatedDeployments, failure, runActivity, runUntilDone, startActivityTestEnv, trainedJob, type ActivityTestEnv } from './helpers';
 
 const SWC = 'ftpipe-swc';
 // Emulated seconds; at clock scale 2000 a create takes 0.3 s real and the not-ready window 2 s (room for a loaded machine).
 const TIMINGS = { deploymentCreateSeconds: 600, deploymentDeleteSeconds: 200, deploymentNotReadySeconds: 4000 };
-const FAST = { pollIntervalSeconds: 0.05, conflictWaitSeconds: 30 };
+const FAST = { pollIntervalSeconds: 0.05 };
 
 describe('deployment activities (emulator)', () => {
   let t: ActivityTestEnv;
@@ -40,33 +41,45 @@ describe('deployment activities (emulator)', () => {
     assert.equal(t.emu.control.requests().length, 0, 'no Azure call');
   });
 
-  it('creates a deployment, waits for Succeeded while heartbeating, and returns it', async () => {
-    const heartbeats: unknown[] = [];
-    const info = await runActivity(() => acts.createDeployment({ profile: SWC, name: 'ft-v1', model, type: 'GlobalStandard', capacity: 2, ...FAST }), heartbeats);
+  it('creates a deployment in short attempts (one PUT, then one GET per check) and returns it once Succeeded', async () => {
+    t.emu.control.clearRequests();
+    const { result: info, notYet } = await runUntilDone(() => acts.createDeployment({ profile: SWC, name: 'ft-v1', model, type: 'GlobalStandard', capacity: 2, ...FAST }));
     assert.deepEqual(info, { profile: SWC, name: 'ft-v1', model, sku: 'GlobalStandard', capacity: 2, provisioningState: 'Succeeded' });
-    assert.ok(heartbeats.length >= 1);
-    assert.deepEqual(heartbeats[0], { deployment: 'ft-v1', state: 'Unknown' });
     const [d] = emulatedDeployments(t.emu, SWC).filter((x) => x.name === 'ft-v1');
     assert.equal(d?.state, 'Succeeded');
     assert.equal(puts('ft-v1', 201).length, 1);
+    // Between attempts Temporal waits (no slot held): the first attempt PUTs, each later one reads the deployment once.
+    assert.match(notYet[0]?.message ?? '', /^create deployment ft-v1 on \S+: requested; ARM is creating it; checking again in [\d.]+ s$/);
+    for (const e of notYet.slice(1)) assert.match(e.message, /provisioning state Creating; checking again in/);
+    assert.deepEqual(notYet.map((e) => e.nextRetryDelay as number), notYet.map((_, i) => backoffMs(FAST.pollIntervalSeconds, i + 1)));
+    assert.equal(t.emu.control.requests({ route: 'arm.deployments.get' }).length, notYet.length + 1);
+    assert.equal(t.emu.control.requests({ route: 'arm.operationResults*' }).length, 1, 'one operation-status read (by the SDK\'s begin), no polling of it');
+  });
+
+  it('waits at least as long as Azure\'s Retry-After', async () => {
+    t.emu.control.addFault({ route: 'arm.deployments.put', action: 'error', status: 409, retryAfterMs: 1500, times: 1 });
+    const { notYet } = await runUntilDone(() => acts.createDeployment({ profile: SWC, name: 'ft-ra', model, type: 'GlobalStandard', capacity: 1, ...FAST }));
+    assert.match(notYet[0]?.message ?? '', /409 RequestConflict/);
+    assert.equal(notYet[0]?.nextRetryDelay, 1500);
   });
 
   it('is idempotent: a repeated or concurrent create of the same name and model makes one deployment', async () => {
-    const again = await runActivity(() => acts.createDeployment({ profile: SWC, name: 'ft-v1', model, type: 'GlobalStandard', capacity: 2, ...FAST }));
-    assert.equal(again.provisioningState, 'Succeeded');
+    const again = await runUntilDone(() => acts.createDeployment({ profile: SWC, name: 'ft-v1', model, type: 'GlobalStandard', capacity: 2, ...FAST }));
+    assert.equal(again.result.provisioningState, 'Succeeded');
+    assert.equal(again.notYet.length, 0);
     assert.equal(puts('ft-v1').length, 1, 'no second PUT');
 
     // Two attempts at once (a retry racing a worker that did not die): one PUT, both get the deployment.
     const input = { profile: SWC, name: 'ft-v2', model: checkpoints[0]!, type: 'DeveloperTier' as const, capacity: 1, ...FAST };
-    const both = await Promise.all([runActivity(() => acts.createDeployment(input)), runActivity(() => acts.createDeployment(input))]);
-    for (const info of both) assert.deepEqual(info, { profile: SWC, name: 'ft-v2', model: checkpoints[0], sku: 'DeveloperTier', capacity: 1, provisioningState: 'Succeeded' });
+    const both = await Promise.all([runUntilDone(() => acts.createDeployment(input)), runUntilDone(() => acts.createDeployment(input))]);
+    for (const { result: info } of both) assert.deepEqual(info, { profile: SWC, name: 'ft-v2', model: checkpoints[0], sku: 'DeveloperTier', capacity: 1, provisioningState: 'Succeeded' });
     assert.equal(puts('ft-v2', 201).length, 1);
     assert.equal(emulatedDeployments(t.emu, SWC).filter((d) => d.name === 'ft-v2').length, 1);
   });
 
   it('makes one deployment when the response to its PUT is lost', async () => {
     t.emu.control.addFault({ route: 'arm.deployments.put', action: 'lostResponse', times: 1 });
-    const info = await runActivity(() => acts.createDeployment({ profile: SWC, name: 'ft-lost', model, type: 'GlobalStandard', capacity: 1, ...FAST }));
+    const { result: info } = await runUntilDone(() => acts.createDeployment({ profile: SWC, name: 'ft-lost', model, type: 'GlobalStandard', capacity: 1, ...FAST }));
     assert.equal(info.provisioningState, 'Succeeded');
     // The lost PUT created it; the SDK's retry of the 500 re-sent the same body (200, or 409 while it was creating).
     const [lost, ...retried] = puts('ft-lost');
@@ -75,21 +88,20 @@ describe('deployment activities (emulator)', () => {
     assert.equal(emulatedDeployments(t.emu, SWC).filter((d) => d.name === 'ft-lost').length, 1);
   });
 
-  it('stops waiting when cancelled, as a cancellation; a later attempt finishes the same deployment', async () => {
+  it('a cancelled attempt ends as a cancellation and creates nothing; a later one creates the deployment once', async () => {
     const env = activityEnvironment();
     const input = { profile: SWC, name: 'ft-cancel', model, type: 'GlobalStandard' as const, capacity: 1, ...FAST };
-    const running = runActivity(() => acts.createDeployment(input), [], env);
-    while (!emulatedDeployments(t.emu, SWC).some((d) => d.name === 'ft-cancel')) await new Promise((resolve) => setTimeout(resolve, 5));
     env.cancel();
-    await assert.rejects(running, CancelledFailure);
-    assert.equal((await runActivity(() => acts.createDeployment(input))).provisioningState, 'Succeeded');
+    await assert.rejects(runActivity(() => acts.createDeployment(input), [], env), CancelledFailure);
+    assert.equal(puts('ft-cancel').length, 0);
+    assert.equal((await runUntilDone(() => acts.createDeployment(input))).result.provisioningState, 'Succeeded');
     assert.equal(puts('ft-cancel').length, 1);
   });
 
   it('refuses to change the model of an existing deployment (ModelUpgradeNotSupported), without calling Azure to try', async () => {
     const before = puts('ft-v1').length;
     await assert.rejects(
-      runActivity(() => acts.createDeployment({ profile: SWC, name: 'ft-v1', model: checkpoints[1]!, type: 'GlobalStandard', capacity: 2, ...FAST })),
+      runUntilDone(() => acts.createDeployment({ profile: SWC, name: 'ft-v1', model: checkpoints[1]!, type: 'GlobalStandard', capacity: 2, ...FAST })),
       failure('ModelUpgradeNotSupported', true, /already serves .*new \(versioned\) name/),
     );
     assert.equal(puts('ft-v1').length, before);
@@ -99,21 +111,21 @@ describe('deployment activities (emulator)', () => {
   it('waits out 409 RequestConflict while another operation runs on the account', async () => {
     t.emu.control.clearRequests();
     const [a, b] = await Promise.all([
-      runActivity(() => acts.createDeployment({ profile: SWC, name: 'ft-a', model: checkpoints[1]!, type: 'GlobalStandard', capacity: 1, ...FAST })),
-      runActivity(() => acts.createDeployment({ profile: SWC, name: 'ft-b', model: checkpoints[2]!, type: 'GlobalStandard', capacity: 1, ...FAST })),
+      runUntilDone(() => acts.createDeployment({ profile: SWC, name: 'ft-a', model: checkpoints[1]!, type: 'GlobalStandard', capacity: 1, ...FAST })),
+      runUntilDone(() => acts.createDeployment({ profile: SWC, name: 'ft-b', model: checkpoints[2]!, type: 'GlobalStandard', capacity: 1, ...FAST })),
     ]);
-    assert.equal(a.provisioningState, 'Succeeded');
-    assert.equal(b.provisioningState, 'Succeeded');
+    assert.equal(a.result.provisioningState, 'Succeeded');
+    assert.equal(b.result.provisioningState, 'Succeeded');
     assert.ok(t.emu.control.requests({ route: 'arm.deployments.put', status: 409 }).length >= 1, 'one of them met RequestConflict');
     assert.equal(t.emu.control.requests({ route: 'arm.deployments.put', status: 201 }).length, 2);
   });
 
-  it('fails retryably, with a delay, when the account stays busy past conflictWaitSeconds', async () => {
+  it('while the account stays busy (409 RequestConflict), each attempt ends retryably with a delay and creates nothing', async () => {
     t.emu.control.addFault({ route: 'arm.deployments.put', action: 'error', status: 409, times: 50 });
     try {
       await assert.rejects(
-        runActivity(() => acts.createDeployment({ profile: SWC, name: 'ft-busy', model, type: 'GlobalStandard', capacity: 1, pollIntervalSeconds: 0.05, conflictWaitSeconds: 0.2 })),
-        (err: unknown) => failure('RequestConflict', false, /RequestConflict/)(err) && (err as { nextRetryDelay?: unknown }).nextRetryDelay !== undefined,
+        runActivity(() => acts.createDeployment({ profile: SWC, name: 'ft-busy', model, type: 'GlobalStandard', capacity: 1, ...FAST })),
+        (err: unknown) => failure(NOT_DONE_YET, false, /busy with another deployment operation \(409 RequestConflict\)/)(err) && (err as { nextRetryDelay?: unknown }).nextRetryDelay !== undefined,
       );
     } finally {
       t.emu.control.clearFaults();
@@ -123,39 +135,40 @@ describe('deployment activities (emulator)', () => {
 
   it('smoke-tests a new deployment through DeploymentNotReady', async () => {
     t.emu.control.clearRequests();
-    await runActivity(() => acts.createDeployment({ profile: SWC, name: 'ft-smoke', model, type: 'GlobalStandard', capacity: 1, ...FAST }));
-    const heartbeats: unknown[] = [];
-    const result = await runActivity(() => acts.smokeTestDeployment({ profile: SWC, deployment: 'ft-smoke', intervalSeconds: 0.1, timeoutSeconds: 30 }), heartbeats);
+    await runUntilDone(() => acts.createDeployment({ profile: SWC, name: 'ft-smoke', model, type: 'GlobalStandard', capacity: 1, ...FAST }));
+    const { result, notYet } = await runUntilDone(() => acts.smokeTestDeployment({ profile: SWC, deployment: 'ft-smoke', intervalSeconds: 0.1, timeoutSeconds: 30 }));
     assert.equal(result.ok, true);
     assert.ok(result.attempts > 1, `waited: ${result.attempts} attempts`);
+    assert.equal(result.attempts, notYet.length + 1);
     assert.ok(result.latencyMs >= 0);
     const notReady = t.emu.control.requests({ route: 'chat.completions', status: 404 });
     assert.equal(notReady.length, result.attempts - 1);
-    assert.ok(heartbeats.some((h) => /DeploymentNotReady/.test(JSON.stringify(h))));
+    for (const e of notYet) assert.match(e.message, /^smoke test of deployment ft-smoke: answered 404 DeploymentNotReady: .*; checking again in 0\.1 s$/);
   });
 
   it('retries a throttled smoke test, and gives up with SmokeTestFailed at its deadline', async () => {
     t.emu.control.addFault({ route: 'chat.completions', action: 'error', status: 429, retryAfterMs: 100, times: 2 });
-    const throttled = await runActivity(() => acts.smokeTestDeployment({ profile: SWC, deployment: 'ft-smoke', intervalSeconds: 0.05, timeoutSeconds: 30 }));
-    assert.equal(throttled.attempts, 3);
+    const throttled = await runUntilDone(() => acts.smokeTestDeployment({ profile: SWC, deployment: 'ft-smoke', intervalSeconds: 0.05, timeoutSeconds: 30 }));
+    assert.equal(throttled.result.attempts, 3);
+    assert.deepEqual(throttled.notYet.map((e) => e.nextRetryDelay as number), [100, 100], 'Retry-After (100 ms) over the 50 ms interval');
     await assert.rejects(
-      runActivity(() => acts.smokeTestDeployment({ profile: SWC, deployment: 'never-created', intervalSeconds: 0.1, timeoutSeconds: 0.5 })),
+      runUntilDone(() => acts.smokeTestDeployment({ profile: SWC, deployment: 'never-created', intervalSeconds: 0.1, timeoutSeconds: 0.5 })),
       failure('SmokeTestFailed', true, /never-created .*DeploymentNotFound/),
     );
   });
 
   it('deploys a base model (an evaluation baseline) by its name and real version, not as a fine-tune', async () => {
-    const info = await runActivity(() => acts.createDeployment({ profile: SWC, name: 'base-line', model: 'gpt-4.1-mini-2025-04-14', base: true, type: 'GlobalStandard', capacity: 1, ...FAST }));
+    const { result: info } = await runUntilDone(() => acts.createDeployment({ profile: SWC, name: 'base-line', model: 'gpt-4.1-mini-2025-04-14', base: true, type: 'GlobalStandard', capacity: 1, ...FAST }));
     assert.equal(info.model, 'gpt-4.1-mini');
     const [d] = emulatedDeployments(t.emu, SWC).filter((x) => x.name === 'base-line') as unknown as { model: { name: string; version: string } }[];
     assert.deepEqual([d?.model.name, d?.model.version], ['gpt-4.1-mini', '2025-04-14']);
-    await assert.rejects(runActivity(() => acts.createDeployment({ profile: SWC, name: 'base-x', model: 'gpt-9', base: true, type: 'GlobalStandard', capacity: 1, ...FAST })), failure('UnknownModel', true));
-    await runActivity(() => acts.deleteDeployment({ profile: SWC, name: 'base-line', ...FAST }));
+    await assert.rejects(runUntilDone(() => acts.createDeployment({ profile: SWC, name: 'base-x', model: 'gpt-9', base: true, type: 'GlobalStandard', capacity: 1, ...FAST })), failure('UnknownModel', true));
+    await runUntilDone(() => acts.deleteDeployment({ profile: SWC, name: 'base-line', ...FAST }));
   });
 
   it('lists deployments, by prefix', async () => {
     const all = await runActivity(() => acts.listDeployments({ profile: SWC }));
-    assert.deepEqual(all.map((d) => d.name).sort(), ['ft-a', 'ft-b', 'ft-cancel', 'ft-lost', 'ft-smoke', 'ft-v1', 'ft-v2']);
+    assert.deepEqual(all.map((d) => d.name).sort(), ['ft-a', 'ft-b', 'ft-cancel', 'ft-lost', 'ft-ra', 'ft-smoke', 'ft-v1', 'ft-v2']);
     const v = await runActivity(() => acts.listDeployments({ profile: SWC, prefix: 'ft-v' }));
     assert.deepEqual(v.map((d) => d.name).sort(), ['ft-v1', 'ft-v2']);
     assert.equal(v.find((d) => d.name === 'ft-v2')?.sku, 'DeveloperTier');
@@ -163,18 +176,18 @@ describe('deployment activities (emulator)', () => {
 
   it('deletes idempotently, also while another operation holds the account', async () => {
     // A create in flight on the account: the delete meets 409 and waits for it.
-    const creating = runActivity(() => acts.createDeployment({ profile: SWC, name: 'ft-c', model, type: 'GlobalStandard', capacity: 1, ...FAST }));
+    const creating = runUntilDone(() => acts.createDeployment({ profile: SWC, name: 'ft-c', model, type: 'GlobalStandard', capacity: 1, ...FAST }));
     while (!emulatedDeployments(t.emu, SWC).some((d) => d.name === 'ft-c')) await new Promise((resolve) => setTimeout(resolve, 5));
     t.emu.control.clearRequests();
-    const deleted = await runActivity(() => acts.deleteDeployment({ profile: SWC, name: 'ft-a', ...FAST }));
-    assert.deepEqual(deleted, { deleted: true });
-    assert.equal((await creating).provisioningState, 'Succeeded');
+    const deleted = await runUntilDone(() => acts.deleteDeployment({ profile: SWC, name: 'ft-a', ...FAST }));
+    assert.deepEqual(deleted.result, { deleted: true });
+    assert.equal((await creating).result.provisioningState, 'Succeeded');
     assert.ok(t.emu.control.requests({ route: 'arm.deployments.delete', status: 409 }).length >= 1, 'the delete met RequestConflict');
-    assert.deepEqual(await runActivity(() => acts.deleteDeployment({ profile: SWC, name: 'ft-a', ...FAST })), { deleted: false });
-    assert.deepEqual(await runActivity(() => acts.deleteDeployment({ profile: SWC, name: 'never-created', ...FAST })), { deleted: false });
+    assert.deepEqual((await runUntilDone(() => acts.deleteDeployment({ profile: SWC, name: 'ft-a', ...FAST }))).result, { deleted: false });
+    assert.deepEqual((await runUntilDone(() => acts.deleteDeployment({ profile: SWC, name: 'never-created', ...FAST }))).result, { deleted: false });
     assert.deepEqual(
       emulatedDeployments(t.emu, SWC).map((d) => d.name).sort(),
-      ['ft-b', 'ft-c', 'ft-cancel', 'ft-lost', 'ft-smoke', 'ft-v1', 'ft-v2'],
+      ['ft-b', 'ft-c', 'ft-cancel', 'ft-lost', 'ft-ra', 'ft-smoke', 'ft-v1', 'ft-v2'],
     );
   });
 });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fileActivities } from '../../activities/files';
-import { backoffMs, MAX_CHECK_INTERVAL_MS, retryAfterMs, WAIT_LIMIT_MS } from '../../activities/waiting';
+import { backoffMs, MAX_CHECK_INTERVAL_MS, WAIT_LIMIT_MS } from '../../activities/waiting';
+import { retryAfterMs } from '../../src/azure/errors';
 import { activityEnvironment, failure, runActivity, runUntilDone, startActivityTestEnv, type ActivityTestEnv } from './helpers';
 
 const SWC = 'ftpipe-swc';

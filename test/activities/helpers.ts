@@ -33,9 +33,9 @@ export async function startActivityTestEnv(options: EmulatorOptions = {}, profil
 }
 
 /** A mock activity context; `info` as Temporal gives it (by default a first attempt scheduled now). */
-export function activityEnvironment(info: { attempt?: number; scheduledTimestampMs?: number } = {}): MockActivityEnvironment {
+export function activityEnvironment(info: { attempt?: number; scheduledTimestampMs?: number; heartbeatDetails?: unknown } = {}): MockActivityEnvironment {
   const now = Date.now();
-  const attempt = { attempt: info.attempt ?? 1, scheduledTimestampMs: info.scheduledTimestampMs ?? now, currentAttemptScheduledTimestampMs: now };
+  const attempt = { attempt: info.attempt ?? 1, scheduledTimestampMs: info.scheduledTimestampMs ?? now, currentAttemptScheduledTimestampMs: now, heartbeatDetails: info.heartbeatDetails };
   // The SDK logs every activity failure at WARN; tests assert failures on purpose.
   return new MockActivityEnvironment(attempt, { logger: new DefaultLogger(process.env.FTPIPE_TEST_LOGS ? 'DEBUG' : 'ERROR') });
 }
@@ -48,14 +48,18 @@ export interface Waited<O> {
 
 /**
  * Runs a waiting activity as Temporal does (activities/waiting.ts): each attempt that ends "not done yet" is called
- * again, as attempt n+1 of the same activity, after its `nextRetryDelay`. Any other failure is thrown.
+ * again, as attempt n+1 of the same activity, after its `nextRetryDelay`, with the last heartbeat's details. Any other
+ * failure is thrown.
  */
 export async function runUntilDone<O>(call: () => Promise<O>, maxAttempts = 100): Promise<Waited<O>> {
   const scheduledTimestampMs = Date.now();
   const notYet: ApplicationFailure[] = [];
+  let heartbeatDetails: unknown;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    const env = activityEnvironment({ attempt, scheduledTimestampMs, heartbeatDetails });
+    env.on('heartbeat', (details: unknown) => (heartbeatDetails = details));
     try {
-      return { result: await activityEnvironment({ attempt, scheduledTimestampMs }).run(call), notYet };
+      return { result: await env.run(call), notYet };
     } catch (err) {
       if (!(err instanceof ApplicationFailure) || err.type !== NOT_DONE_YET) throw err;
       assert.equal(err.nonRetryable, false, err.message);
