@@ -16,6 +16,8 @@ export const WorkerConfigSchema = z
     dataRoots: z.array(z.string().min(1)).optional(),
     /** Run notifications: default webhooks, the signing secret's variable, the Web UI's URL for links. */
     notify: NotifyConfigSchema.optional(),
+    /** Dataset validations run at once by this worker (slots of its validation task queue); `--max-concurrent-validations` wins. */
+    maxConcurrentValidations: z.number().int().positive().optional(),
   })
   .strict();
 export type WorkerConfig = z.infer<typeof WorkerConfigSchema>;

@@ -14,7 +14,7 @@ import { emulatorProfiles } from '../../stack/emulator-profiles';
 import { startLocalStack } from '../../stack/local-stack';
 import { TASK_QUEUE } from '../../temporal/constants';
 import { temporalTargetFromEnv } from '../../temporal/connection';
-import { createFtpipeWorker } from '../../../workers/worker';
+import { createFtpipeWorker, DEFAULT_CONCURRENT_VALIDATIONS } from '../../../workers/worker';
 import { installRuntime } from '../../../workers/runtime';
 import type { checkWorker } from '../../../workflows';
 import { loadCatalog } from '../../catalog';
@@ -83,9 +83,11 @@ export function registerDevCommands(program: Command): void {
     .option('--shutdown-grace <duration>', 'how long in-flight activities may finish after SIGTERM/SIGINT', '30s')
     .option('--max-cached-workflows <n>', 'workflows kept in memory between tasks (bounds memory with many concurrent runs; the SDK sizes it from the heap by default)', parsePositiveInt)
     .option('--max-concurrent-activities <n>', 'activities run at once', parsePositiveInt)
-    .action(async (opts: { config?: string; address?: string; namespace?: string; taskQueue: string; metrics?: string; shutdownGrace: string; maxCachedWorkflows?: number; maxConcurrentActivities?: number }) => {
+    .option('--max-concurrent-validations <n>', `dataset validations run at once (CPU-heavy, on their own task queue; default: the configuration's maxConcurrentValidations, else ${DEFAULT_CONCURRENT_VALIDATIONS})`, parsePositiveInt)
+    .action(async (opts: { config?: string; address?: string; namespace?: string; taskQueue: string; metrics?: string; shutdownGrace: string; maxCachedWorkflows?: number; maxConcurrentActivities?: number; maxConcurrentValidations?: number }) => {
       const logger = createLogger();
       const config = loadWorkerConfig(opts.config);
+      const maxConcurrentValidations = opts.maxConcurrentValidations ?? config.maxConcurrentValidations ?? DEFAULT_CONCURRENT_VALIDATIONS;
       const catalog = await loadCatalog();
       const target = temporalTargetFromEnv(process.env, { ...(opts.address ? { address: opts.address } : {}), ...(opts.namespace ? { namespace: opts.namespace } : {}) });
       installRuntime({ logger, ...(opts.metrics ? { metricsAddress: opts.metrics } : {}) });
@@ -100,8 +102,9 @@ export function registerDevCommands(program: Command): void {
         ...(payloadCodec ? { payloadCodec } : {}),
         ...(opts.maxCachedWorkflows ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
         ...(opts.maxConcurrentActivities ? { maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities } : {}),
+        maxConcurrentValidations,
       });
-      logger.info({ address: target.address, namespace: target.namespace, taskQueue: opts.taskQueue, profiles: config.profiles.map((p) => p.name), metrics: opts.metrics ?? null, encryptedPayloads: payloadCodec !== undefined }, 'ftpipe worker started');
+      logger.info({ address: target.address, namespace: target.namespace, taskQueue: opts.taskQueue, maxConcurrentValidations, profiles: config.profiles.map((p) => p.name), metrics: opts.metrics ?? null, encryptedPayloads: payloadCodec !== undefined }, 'ftpipe worker started');
       try {
         await worker.run();
       } finally {
