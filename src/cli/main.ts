@@ -12,6 +12,7 @@ type Register = (program: Command) => void;
 /** Every command module, with the commands it registers (test/foundation/cli-commands.test.ts checks the lists). */
 export const COMMAND_MODULES: ReadonlyArray<{ commands: readonly string[]; load: () => Promise<Register> }> = [
   { commands: ['dev', 'worker', 'doctor', 'demo'], load: async () => (await import('./commands/dev.js')).registerDevCommands },
+  { commands: ['copy'], load: async () => (await import('./commands/copy.js')).registerCopyCommand },
   { commands: ['codec-server'], load: async () => (await import('./commands/codec.js')).registerCodecCommand },
   { commands: ['emulator'], load: async () => (await import('./commands/emulator.js')).registerEmulatorCommand },
   { commands: ['report'], load: async () => (await import('./commands/report.js')).registerReportCommand },

@@ -15,25 +15,27 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ftpipeDataConverter, payloadCodecFromEnv } from '../codec';
-import { parsePipelineInput, type PipelineInputDraft } from '../pipeline/input';
-import type { ApprovalRecord, PipelineResult, PipelineStatus } from '../pipeline/types';
+import { parseCopyRequest, parsePipelineInput, type CopyRequest, type PipelineInputDraft } from '../pipeline/input';
+import type { ApprovalRecord, CopyStatus, PipelineResult, PipelineStatus } from '../pipeline/types';
 import { TASK_QUEUE } from '../temporal/constants';
 import { temporalTargetFromEnv, type TemporalTargetOverrides } from '../temporal/connection';
 import { clientInterceptors } from '../telemetry/client';
 import { BASE_MODEL, PROFILE, RUN_NAME, STAGE } from '../temporal/search-attributes';
-import type { ApprovalInput, ControlInput, ControlOutcome, fineTunePipeline } from '../../workflows';
+import type { fineTunePipeline } from '../../workflows';
+import {
+  PIPELINE_WORKFLOW_TYPE, approveUpdate, copyToRegionUpdate, pauseUpdate, rejectUpdate, resumeUpdate, statusQuery, type ApprovalInput, type ControlInput, type ControlOutcome,
+} from '../../workflows/messages';
 
 // What another project needs to call ftpipe: the client, its errors (to tell bad input from a run that is already
 // open), the input as written (PipelineInput) and as parsed with defaults (ParsedPipelineInput), and what runs return.
-export { PipelineInputError, parsePipelineInput } from '../pipeline/input';
+export { CopyRequestError, PipelineInputError, parseCopyRequest, parsePipelineInput } from '../pipeline/input';
 export type { PipelineInputDraft as PipelineInput, PipelineInput as ParsedPipelineInput, CopyRequest, DataSource, Hyperparameters, Method, Polling, Timeouts } from '../pipeline/input';
 export type {
   ApprovalRecord, CheckpointSummary, CopyStatus, DeploymentInfo, EvalScore, EvaluationOutcome, JobSnapshot, MetricsAnalysis, PipelineResult, PipelineStatus, RunReport, Stage, TrainingMetrics,
 } from '../pipeline/types';
-export type { ApprovalInput, ControlInput, ControlOutcome } from '../../workflows';
+export type { ApprovalInput, ControlInput, ControlOutcome } from '../../workflows/messages';
+export { PIPELINE_WORKFLOW_TYPE } from '../../workflows/messages';
 export * from './schedules';
-
-export const PIPELINE_WORKFLOW_TYPE = 'fineTunePipeline';
 
 export function defaultWorkflowId(runName: string): string {
   return `ftpipe-${runName}`;
@@ -79,26 +81,35 @@ export class PipelineHandle {
   }
 
   status(): Promise<PipelineStatus> {
-    return this.workflow.query<PipelineStatus, [Record<string, never>]>('status', {});
+    return this.workflow.query(statusQuery, {});
   }
 
   /** Pauses the Azure job now; refused (WorkflowUpdateFailedError) with the reason when Azure would not allow it. */
   pause(request: ControlInput = {}): Promise<ControlOutcome> {
-    return this.workflow.executeUpdate<ControlOutcome, [ControlInput]>('pauseRun', { args: [request] });
+    return this.workflow.executeUpdate(pauseUpdate, { args: [request] });
   }
 
   resume(request: ControlInput = {}): Promise<ControlOutcome> {
-    return this.workflow.executeUpdate<ControlOutcome, [ControlInput]>('resumeRun', { args: [request] });
+    return this.workflow.executeUpdate(resumeUpdate, { args: [request] });
   }
 
   /** Approves the deployment of a run that awaits approval (refused otherwise, with the stage); answers with the record. */
   approve(request: ApprovalInput = {}): Promise<ApprovalRecord> {
-    return this.workflow.executeUpdate<ApprovalRecord, [ApprovalInput]>('approveRun', { args: [request] });
+    return this.workflow.executeUpdate(approveUpdate, { args: [request] });
   }
 
   /** Rejects the deployment of a run that awaits approval: the run ends `not_promoted`. */
   reject(request: ApprovalInput = {}): Promise<ApprovalRecord> {
-    return this.workflow.executeUpdate<ApprovalRecord, [ApprovalInput]>('rejectRun', { args: [request] });
+    return this.workflow.executeUpdate(rejectUpdate, { args: [request] });
+  }
+
+  /**
+   * Copies the run's chosen checkpoint to another account/region (and deploys it there with `deploy`); answers with the
+   * copy's record as queued. The request is checked first as the `copyToRegionRun` validator checks it
+   * (`CopyRequestError`, naming each field); the run refuses it (WorkflowUpdateFailedError) once it has ended.
+   */
+  async copy(request: CopyRequest): Promise<CopyStatus> {
+    return this.workflow.executeUpdate(copyToRegionUpdate, { args: [parseCopyRequest(request)] });
   }
 
   /**

@@ -233,6 +233,21 @@ export class PipelineInputError extends Error {
   }
 }
 
+/** A copy request that `CopyRequestSchema` (the `copyToRegionRun` update's validator) refuses, with each field at fault. */
+export class CopyRequestError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`invalid copy request: ${issues.join('; ')}`);
+    this.name = 'CopyRequestError';
+  }
+}
+
+/** Checks a copy request as the run's `copyToRegionRun` validator does, so a client hears of bad input before sending it. */
+export function parseCopyRequest(raw: unknown): CopyRequest {
+  const parsed = CopyRequestSchema.safeParse(raw);
+  if (!parsed.success) throw new CopyRequestError(describeIssues(parsed.error));
+  return parsed.data;
+}
+
 export function parsePipelineInput(raw: unknown): PipelineInput {
   const parsed = PipelineInputSchema.safeParse(raw);
   if (!parsed.success) throw new PipelineInputError(describeIssues(parsed.error));

@@ -17,8 +17,10 @@ import { temporalTargetFromEnv } from '../../temporal/connection';
 import { createFtpipeWorker, DEFAULT_CONCURRENT_VALIDATIONS } from '../../../workers/worker';
 import { installRuntime } from '../../../workers/runtime';
 import type { checkWorker } from '../../../workflows';
+import { CHECK_WORKER_WORKFLOW_TYPE, PIPELINE_WORKFLOW_TYPE } from '../../../workflows/messages';
 import { loadCatalog } from '../../catalog';
 import { defaultWorkflowId, FtpipeClient } from '../../client';
+import { connectionOverrides, withConnectionFlags, type ConnectionFlags } from '../connection';
 import { doctorProfiles } from './doctor-profile';
 import { formatResult, readPipelineFile } from './runs';
 
@@ -61,7 +63,7 @@ export function registerDevCommands(program: Command): void {
       console.log(`ftpipe dev: Temporal ${stack.server.address} (namespace ${ns}), worker on task queue "${TASK_QUEUE}"`);
       console.log(`  Web UI:       ${ui}`);
       console.log(`  ftpipe runs:  ${ui}/namespaces/${ns}/workflows?query=${encodeURIComponent(`TaskQueue="${TASK_QUEUE}"`)}`);
-      console.log(`  start a run:  ${ui}/namespaces/${ns}/workflows/start-workflow?workflowType=fineTunePipeline&taskQueue=${TASK_QUEUE}`);
+      console.log(`  start a run:  ${ui}/namespaces/${ns}/workflows/start-workflow?workflowType=${PIPELINE_WORKFLOW_TYPE}&taskQueue=${TASK_QUEUE}`);
       if (stack.emulator) {
         console.log(`  emulator:     ${stack.emulator.dataPlaneUrl} (ARM ${stack.emulator.armEndpoint}), clock x${opts.clockScale}; profiles: ${stack.config.profiles.map((p) => p.name).join(', ')}`);
       }
@@ -72,24 +74,21 @@ export function registerDevCommands(program: Command): void {
       console.log('ftpipe dev: stopped');
     });
 
-  program
-    .command('worker')
+  withConnectionFlags(program.command('worker'))
     .description('Run an ftpipe worker against any Temporal (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*)')
     .option('--config <file>', 'worker configuration (profiles); default $FTPIPE_CONFIG')
-    .option('--address <host:port>', 'Temporal frontend address (default $TEMPORAL_ADDRESS or 127.0.0.1:7233)')
-    .option('--namespace <ns>', 'Temporal namespace (default $TEMPORAL_NAMESPACE or default)')
     .option('--task-queue <name>', 'task queue', TASK_QUEUE)
     .option('--metrics <host:port>', 'serve Prometheus metrics at this address (e.g. 0.0.0.0:9464)')
     .option('--shutdown-grace <duration>', 'how long in-flight activities may finish after SIGTERM/SIGINT', '30s')
     .option('--max-cached-workflows <n>', 'workflows kept in memory between tasks (bounds memory with many concurrent runs; the SDK sizes it from the heap by default)', parsePositiveInt)
     .option('--max-concurrent-activities <n>', 'activities run at once', parsePositiveInt)
     .option('--max-concurrent-validations <n>', `dataset validations run at once (CPU-heavy, on their own task queue; default: the configuration's maxConcurrentValidations, else ${DEFAULT_CONCURRENT_VALIDATIONS})`, parsePositiveInt)
-    .action(async (opts: { config?: string; address?: string; namespace?: string; taskQueue: string; metrics?: string; shutdownGrace: string; maxCachedWorkflows?: number; maxConcurrentActivities?: number; maxConcurrentValidations?: number }) => {
+    .action(async (opts: ConnectionFlags & { config?: string; taskQueue: string; metrics?: string; shutdownGrace: string; maxCachedWorkflows?: number; maxConcurrentActivities?: number; maxConcurrentValidations?: number }) => {
       const logger = createLogger();
       const config = loadWorkerConfig(opts.config);
       const maxConcurrentValidations = opts.maxConcurrentValidations ?? config.maxConcurrentValidations ?? DEFAULT_CONCURRENT_VALIDATIONS;
       const catalog = await loadCatalog();
-      const target = temporalTargetFromEnv(process.env, { ...(opts.address ? { address: opts.address } : {}), ...(opts.namespace ? { namespace: opts.namespace } : {}) });
+      const target = temporalTargetFromEnv(process.env, connectionOverrides(opts));
       installRuntime({ logger, ...(opts.metrics ? { metricsAddress: opts.metrics } : {}) });
       const connection = await NativeConnection.connect(target.connectionOptions);
       const payloadCodec = payloadCodecFromEnv();
@@ -114,24 +113,21 @@ export function registerDevCommands(program: Command): void {
       }
     });
 
-  program
-    .command('doctor')
+  withConnectionFlags(program.command('doctor'))
     .description('Check that an ftpipe worker serves the task queue, by running a one-activity workflow; with --profile, check Azure profiles instead')
-    .option('--address <host:port>', 'Temporal frontend address (default $TEMPORAL_ADDRESS or 127.0.0.1:7233)')
-    .option('--namespace <ns>', 'Temporal namespace')
     .option('--timeout <seconds>', 'give up after this many seconds', Number, 30)
     .option('--profile <name...>', 'check these Azure profiles of the worker configuration: variables, token lifetimes, region, one data-plane and one ARM read each (run it where the worker runs)')
     .option('--config <file>', 'the worker configuration with the profiles (default $FTPIPE_CONFIG)')
-    .action(async (opts: { address?: string; namespace?: string; timeout: number; profile?: string[]; config?: string }) => {
+    .action(async (opts: ConnectionFlags & { timeout: number; profile?: string[]; config?: string }) => {
       if (opts.profile) {
         if (!(await doctorProfiles(opts.profile, opts.config))) process.exitCode = 1;
         return;
       }
-      const target = temporalTargetFromEnv(process.env, { ...(opts.address ? { address: opts.address } : {}), ...(opts.namespace ? { namespace: opts.namespace } : {}) });
+      const target = temporalTargetFromEnv(process.env, connectionOverrides(opts));
       const connection = await Connection.connect(target.connectionOptions);
       try {
         const client = new Client({ connection, namespace: target.namespace, dataConverter: ftpipeDataConverter(payloadCodecFromEnv()) });
-        const { worker } = await client.workflow.execute<typeof checkWorker>('checkWorker', {
+        const { worker } = await client.workflow.execute<typeof checkWorker>(CHECK_WORKER_WORKFLOW_TYPE, {
           taskQueue: TASK_QUEUE,
           workflowId: `ftpipe-doctor-${Date.now()}`,
           args: [{ note: 'ftpipe doctor' }],

@@ -8,13 +8,12 @@ import { BASE_MODEL, FINE_TUNED_MODEL, JOB_ID, PROFILE, RUN_NAME, STAGE } from '
 import { renderReport } from '../../report/html';
 import { parseRunReport } from '../../report/parse';
 import type { RunReport } from '../../pipeline/types';
-import { connect, failureCause } from './runs';
+import { connect, withConnectionFlags, type ConnectionFlags } from '../connection';
+import { failureCause } from './runs';
 
-interface ReportFlags {
+interface ReportFlags extends ConnectionFlags {
   out?: string;
   fromJson?: string;
-  address?: string;
-  namespace?: string;
 }
 
 function readReportFile(path: string): RunReport {
@@ -88,13 +87,10 @@ async function reportFromRun(run: string, flags: ReportFlags): Promise<RunReport
 }
 
 export function registerReportCommand(program: Command): void {
-  program
-    .command('report [run]')
+  withConnectionFlags(program.command('report [run]'))
     .description('Write a run\'s report, in any state (curves, checkpoints, eval scores, decision, stages, copies, what is live) as one self-contained HTML file')
     .option('--out <file>', 'where to write it (default <runName>-report.html)')
     .option('--from-json <file>', 'render a report saved as JSON (a RunReport) instead of reading a run')
-    .option('--address <host:port>', 'Temporal frontend address (default $TEMPORAL_ADDRESS or 127.0.0.1:7233)')
-    .option('--namespace <ns>', 'Temporal namespace (default $TEMPORAL_NAMESPACE or default)')
     .action(async (run: string | undefined, flags: ReportFlags) => {
       if (!run && !flags.fromJson) {
         process.exitCode = 2;

@@ -5,26 +5,12 @@ import { CancelledFailure, TerminatedFailure, WorkflowFailedError, WorkflowUpdat
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
+import { connect, withConnectionFlags, type ConnectionFlags } from '../connection';
 import { formatTable } from '../table';
-import { FtpipeClient, PipelineAlreadyRunningError, type PipelineHandle, type PipelineResult, type PipelineStatus } from '../../client';
+import { PipelineAlreadyRunningError, type PipelineHandle, type PipelineResult, type PipelineStatus } from '../../client';
 import { PipelineInputError, type PipelineInputDraft } from '../../pipeline/input';
 import { TASK_QUEUE } from '../../temporal/constants';
 import { formatPlan, planRun } from '../dry-run';
-
-export interface ConnectionFlags {
-  address?: string;
-  namespace?: string;
-}
-
-export function withConnectionFlags(command: Command): Command {
-  return command
-    .option('--address <host:port>', 'Temporal frontend address (default $TEMPORAL_ADDRESS or 127.0.0.1:7233)')
-    .option('--namespace <ns>', 'Temporal namespace (default $TEMPORAL_NAMESPACE or default)');
-}
-
-export async function connect(flags: ConnectionFlags): Promise<FtpipeClient> {
-  return FtpipeClient.connect({ ...(flags.address ? { address: flags.address } : {}), ...(flags.namespace ? { namespace: flags.namespace } : {}) });
-}
 
 /** Reads a pipeline file (YAML or JSON); relative dataset paths are taken relative to the file. */
 export function readPipelineFile(path: string): PipelineInputDraft {
@@ -186,7 +172,8 @@ export function failureCause(err: unknown): string {
   return (err as Error).message;
 }
 
-function failureMessage(err: unknown): string {
+/** A steering command's failure in words: the run's failure, or the run's refusal of an update with its reason. */
+export function failureMessage(err: unknown): string {
   if (err instanceof WorkflowFailedError) return `run failed: ${failureCause(err)}`;
   if (err instanceof WorkflowUpdateFailedError) return `refused: ${(err.cause)?.message ?? err.message}`;
   return (err as Error).message;

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import {
   FtpipeSchedules,
   OVERLAP_POLICIES,
+  PIPELINE_WORKFLOW_TYPE,
   parseDurationOption,
   ScheduleOptionsError,
   type OverlapPolicy,
@@ -10,7 +11,8 @@ import {
   type ScheduleListEntry,
 } from '../../client';
 import { PipelineInputError } from '../../pipeline/input';
-import { connect, readPipelineFile, withConnectionFlags, type ConnectionFlags } from './runs';
+import { connect, withConnectionFlags, type ConnectionFlags } from '../connection';
+import { readPipelineFile } from './runs';
 
 /** Bad usage: exit code 2, with the message. */
 function usageError(message: string): Error {
@@ -54,7 +56,7 @@ function formatSeconds(ms: number): string {
 export function formatSchedule(d: ScheduleDetails): string {
   const lines = [
     `schedule ${d.name} (${d.scheduleId}): ${specLine(d.spec)}, ${d.paused ? 'PAUSED' : 'active'}${d.note ? ` (note: ${d.note})` : ''}`,
-    `  runs: workflow type fineTunePipeline, task queue ${d.taskQueue}, workflow ids ${d.workflowIdPrefix}-<time>, run name ${d.input.runName}`,
+    `  runs: workflow type ${PIPELINE_WORKFLOW_TYPE}, task queue ${d.taskQueue}, workflow ids ${d.workflowIdPrefix}-<time>, run name ${d.input.runName}`,
     `  policies: overlap ${d.policies.overlap.replace(/_/g, '-')}, catch-up window ${formatSeconds(d.policies.catchupWindowMs)}, pause on failure ${d.policies.pauseOnFailure ? 'yes' : 'no'}`,
     `  started ${d.counts.started}, skipped (overlap) ${d.counts.skippedOverlap}, missed (catch-up window) ${d.counts.missedCatchupWindow}`,
   ];

@@ -5,7 +5,8 @@
 import { plot, blue, yellow, type PlotConfig } from 'asciichart';
 import type { Command } from 'commander';
 import type { PipelineStatus, TrainingMetrics } from '../../pipeline/types';
-import { connect, detachOnInterrupt, withConnectionFlags, type ConnectionFlags } from './runs';
+import { connect, withConnectionFlags, type ConnectionFlags } from '../connection';
+import { detachOnInterrupt } from './runs';
 
 type Pick = (row: TrainingMetrics) => number | null;
 
