@@ -24,18 +24,19 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection } from '@temporalio/worker';
+import type { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
 import pino from 'pino';
-import { FAILURE_CONVERTER_PATH } from '../src/codec';
 import { FtpipeClient, type PipelineHandle, type PipelineResult } from '../src/client';
 import type { WorkerConfig } from '../src/config/worker-config';
-import { DevServer } from '../src/devserver/dev-server';
-import { startEmulator, type RunningEmulator } from '../src/emulator';
+import type { DevServer } from '../src/devserver/dev-server';
+import type { RunningEmulator } from '../src/emulator';
 import type { Timings } from '../src/emulator/config';
 import { createLogger } from '../src/logging';
 import type { PipelineInputDraft } from '../src/pipeline/input';
-import { emulatorProfiles, EMULATOR_PROFILE } from '../src/stack/emulator-profiles';
+import { EMULATOR_PROFILE } from '../src/stack/emulator-profiles';
+import { startLocalServices } from '../src/stack/local-stack';
+import { writeWorkflowBundle } from '../src/stack/workflow-bundle';
 import { createFtpipeWorker } from '../workers/worker';
 import { installRuntime } from '../workers/runtime';
 
@@ -209,27 +210,25 @@ interface Stack {
 }
 
 async function startStack(clockScale: number, timings: Partial<Timings>, tuning: WorkerTuning): Promise<Stack> {
-  const server = await DevServer.start({ uiPort: false });
-  const cleanups: (() => Promise<void>)[] = [() => server.stop()];
+  // The worker runs in a child process (its memory is measured on its own), so only the server, the emulator and the
+  // client come from the local-stack builder here.
+  const stack = await startLocalServices({ emulator: { clockScale, timings } });
+  const { server, connection, client } = stack;
+  const emulator = stack.emulator!;
+  const cleanups: (() => Promise<void>)[] = [() => stack.stop()];
   const stopAll = async (): Promise<void> => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch((err: unknown) => console.error(`cleanup: ${String(err)}`));
   };
   try {
-    const emulator = await startEmulator({ clockScale, timings });
-    cleanups.push(() => emulator.stop());
-    const connection = await Connection.connect({ address: server.address });
-    cleanups.push(() => connection.close());
-    const client = new Client({ connection, namespace: server.namespace });
     const taskQueue = `bench-${randomUUID().slice(0, 8)}`;
     const ftpipe = new FtpipeClient(client, { taskQueue });
     const dataDir = mkdtempSync(join(tmpdir(), 'ftpipe-bench-'));
     cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
 
-    const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), failureConverterPath: FAILURE_CONVERTER_PATH, logger: new DefaultLogger('WARN') });
     const workflowBundlePath = join(dataDir, 'workflow-bundle.js');
-    writeFileSync(workflowBundlePath, code);
+    await writeWorkflowBundle(workflowBundlePath);
 
-    const { profiles, env } = emulatorProfiles(emulator);
+    const { profiles, credentials: env } = stack;
     const worker = fork(__filename, [WORKER_FLAG], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     cleanups.push(() => stopWorker(worker));
     const ready = new Promise<void>((resolve, reject) => {

@@ -1,18 +1,15 @@
-/** Build step: prebundles the workflows (`bundleWorkflowCode`) so production workers start without webpack. */
-import { writeFileSync } from 'node:fs';
+/**
+ * Prebundles the workflows so workers start without webpack: `npm run build` writes `workflow-bundle.js` next to the
+ * compiled code; the test runner passes a path of its own (`bundle-workflows.ts <file>`) and bundles once per run.
+ */
 import { join } from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
-import { FAILURE_CONVERTER_PATH } from '../src/codec';
-import { WORKFLOW_INTERCEPTORS_MODULE } from '../src/telemetry/tracing';
+import { writeWorkflowBundle } from '../src/stack/workflow-bundle';
 
-async function bundle(): Promise<void> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_MODULE], failureConverterPath: FAILURE_CONVERTER_PATH, logger: undefined });
-  const out = join(__dirname, '..', 'workflow-bundle.js');
-  writeFileSync(out, code);
-  console.log(`workflow bundle: ${out} (${(code.length / 1024).toFixed(0)} KiB)`);
-}
-
-bundle().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+const out = process.argv[2] ?? join(__dirname, '..', 'workflow-bundle.js');
+writeWorkflowBundle(out).then(
+  (bytes) => console.log(`workflow bundle: ${out} (${(bytes / 1024).toFixed(0)} KiB)`),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,23 +1,90 @@
 /**
- * The local stack: a real Temporal dev server, ftpipe's Azure emulator, and an ftpipe worker in this process.
- * `ftpipe dev` keeps it up until Ctrl-C; `ftpipe demo` runs one pipeline through it and exits.
+ * The local stack, built in one place: a real Temporal dev server, ftpipe's Azure emulator with a profile per
+ * emulated account, connections and a client, and ftpipe workers on them. `startLocalServices` is the builder; the
+ * four places that run ftpipe locally use it: `ftpipe dev`/`demo` (`startLocalStack`: one worker in this process
+ * until Ctrl-C or the demo's end), the test harness (test/helpers/temporal.ts), history recording
+ * (test/histories/record.ts) and the pipelines benchmark (bench/pipelines.ts, whose worker runs in a child process).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
 import pino from 'pino';
 import { loadCatalog } from '../catalog';
 import { AesGcmCodec, ftpipeDataConverter, payloadCodecFromEnv, readKeyFile, writeNewKeyFile } from '../codec';
 import { startCodecServer, type RunningCodecServer } from '../codec/server';
+import type { AzureProfile } from '../config/profile';
 import { withProfiles, type WorkerConfig } from '../config/worker-config';
-import { DevServer } from '../devserver/dev-server';
+import { DevServer, type DevServerOptions } from '../devserver/dev-server';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../emulator';
 import { createLogger, type Logger } from '../logging';
 import { packageRoot, packageVersion } from '../paths';
 import { emulatorProfiles } from './emulator-profiles';
-import { createFtpipeWorker, type FtpipeWorker } from '../../workers/worker';
+import { createFtpipeWorker, type FtpipeWorker, type FtpipeWorkerOptions } from '../../workers/worker';
 import { installRuntime } from '../../workers/runtime';
+
+export interface LocalServicesOptions {
+  /** The dev server's options: free ports, no Web UI and an in-memory database unless given. */
+  server?: DevServerOptions;
+  /** The embedded Azure emulator's options, or false for none. */
+  emulator: EmulatorOptions | false;
+  /** Encrypts the client's payloads (give workers the same codec: `payloadCodec` of createWorker). */
+  codec?: PayloadCodec;
+}
+
+/** A worker on the stack's server: everything createFtpipeWorker takes but the connection and namespace. */
+export type LocalWorkerOptions = Omit<FtpipeWorkerOptions, 'connection' | 'namespace'>;
+
+export interface LocalServices {
+  server: DevServer;
+  emulator: RunningEmulator | undefined;
+  /** One profile per emulated account, plus `emulator` for the first (none without an emulator). */
+  profiles: AzureProfile[];
+  /** The variables holding the emulator's keys and token, which those profiles name: for the workers' environment. */
+  credentials: Record<string, string>;
+  connection: Connection;
+  nativeConnection: NativeConnection;
+  client: Client;
+  createWorker(options: LocalWorkerOptions): Promise<FtpipeWorker>;
+  /** Closes the connections, then stops the server and the emulator. */
+  stop(): Promise<void>;
+}
+
+export async function startLocalServices(options: LocalServicesOptions): Promise<LocalServices> {
+  const emulator = options.emulator === false ? undefined : await startEmulator(options.emulator);
+  const emulated = emulator ? emulatorProfiles(emulator) : { profiles: [], env: {} };
+  let server: DevServer | undefined;
+  let nativeConnection: NativeConnection | undefined;
+  try {
+    server = await DevServer.start({ uiPort: false, ...options.server });
+    nativeConnection = await NativeConnection.connect({ address: server.address });
+    const connection = await Connection.connect({ address: server.address });
+    const devServer = server;
+    const native = nativeConnection;
+    return {
+      server: devServer,
+      emulator,
+      profiles: emulated.profiles,
+      credentials: emulated.env,
+      connection,
+      nativeConnection: native,
+      client: new Client({ connection, namespace: devServer.namespace, dataConverter: ftpipeDataConverter(options.codec) }),
+      createWorker: (worker) => createFtpipeWorker({ connection: native, namespace: devServer.namespace, ...worker }),
+      async stop() {
+        await connection.close();
+        await native.close();
+        await devServer.stop();
+        await emulator?.stop();
+      },
+    };
+  } catch (err) {
+    await nativeConnection?.close();
+    await server?.stop();
+    await emulator?.stop();
+    throw err;
+  }
+}
 
 export interface LocalStackOptions {
   /** Folder for the stack's files (database, logs, emulator state). */
@@ -57,53 +124,44 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const logger = createLogger({ destination: pino.destination({ dest: join(options.home, 'worker.log'), mkdir: true, sync: false }) });
   installRuntime({ logger });
   const catalog = await loadCatalog();
-  const emulator = options.emulator === false
-    ? undefined
-    : await startEmulator({
-        ...(options.persistent ? { stateFile: join(options.home, 'emulator-state.json'), certDir: join(options.home, 'emulator-cert') } : {}),
-        ...options.emulator,
-      });
-  const emulated = emulator ? emulatorProfiles(emulator) : { profiles: [], env: {} };
-  // The demo's datasets live in the package, wherever `ftpipe dev`/`demo` is started from.
-  const config = { ...withProfiles(options.config, emulated.profiles), dataRoots: options.config.dataRoots ?? [process.cwd(), join(packageRoot(), 'examples')] };
   const codec = payloadCodecFromEnv() ?? (options.codecKeyFile ? new AesGcmCodec(existsSync(options.codecKeyFile) ? readKeyFile(options.codecKeyFile) : writeNewKeyFile(options.codecKeyFile)) : undefined);
   const uiPort = options.uiPort ?? false;
   const codecServer = codec && uiPort !== false && !options.uiCodecEndpoint
     ? await startCodecServer({ codec, origins: [`http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`] })
     : undefined;
   const uiCodecEndpoint = options.uiCodecEndpoint ?? codecServer?.url;
-  let server: DevServer | undefined;
+  let services: LocalServices | undefined;
   try {
-    server = await DevServer.start({
-      ...(uiCodecEndpoint ? { uiCodecEndpoint } : {}),
-      ...(options.port !== undefined ? { port: options.port } : {}),
-      uiPort: options.uiPort ?? false,
-      ...(options.persistent ? { dbFile: join(options.home, 'temporal.sqlite') } : {}),
-      logFile: join(options.home, 'temporal.log'),
+    services = await startLocalServices({
+      server: {
+        ...(uiCodecEndpoint ? { uiCodecEndpoint } : {}),
+        ...(options.port !== undefined ? { port: options.port } : {}),
+        uiPort,
+        ...(options.persistent ? { dbFile: join(options.home, 'temporal.sqlite') } : {}),
+        logFile: join(options.home, 'temporal.log'),
+      },
+      emulator: options.emulator === false
+        ? false
+        : { ...(options.persistent ? { stateFile: join(options.home, 'emulator-state.json'), certDir: join(options.home, 'emulator-cert') } : {}), ...options.emulator },
+      ...(codec ? { codec } : {}),
     });
-    const nativeConnection = await NativeConnection.connect({ address: server.address });
-    const worker = await createFtpipeWorker({
-      connection: nativeConnection,
-      namespace: server.namespace,
-      deps: { config, logger, version: packageVersion(), catalog, env: { ...process.env, ...emulated.env } },
+    // The demo's datasets live in the package, wherever `ftpipe dev`/`demo` is started from.
+    const config = { ...withProfiles(options.config, services.profiles), dataRoots: options.config.dataRoots ?? [process.cwd(), join(packageRoot(), 'examples')] };
+    const worker = await services.createWorker({
+      deps: { config, logger, version: packageVersion(), catalog, env: { ...process.env, ...services.credentials } },
       ...(codec ? { payloadCodec: codec } : {}),
     });
-    const connection = await Connection.connect({ address: server.address });
-    const client = new Client({ connection, namespace: server.namespace, dataConverter: ftpipeDataConverter(codec) });
-    const devServer = server;
+    const started = services;
     const closeAll = async (): Promise<void> => {
-      await connection.close();
-      await nativeConnection.close();
-      await devServer.stop();
-      await emulator?.stop();
+      await started.stop();
       await codecServer?.close();
       logger.flush();
     };
     return {
-      server: devServer,
-      emulator,
+      server: started.server,
+      emulator: started.emulator,
       worker,
-      client,
+      client: started.client,
       config,
       logger,
       codecServer,
@@ -123,8 +181,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       },
     };
   } catch (err) {
-    await server?.stop();
-    await emulator?.stop();
+    await services?.stop();
     await codecServer?.close();
     throw err;
   }

@@ -3,16 +3,17 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before } from 'node:test';
+import { before } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { WorkerConfig } from '../../src/config/worker-config';
 import type { FtpipeWorker } from '../../workers/worker';
 import type { DevServerOptions } from '../../src/devserver/dev-server';
-import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../src/emulator';
+import type { EmulatorOptions, RunningEmulator } from '../../src/emulator';
 import type { PipelineInputDraft } from '../../src/pipeline/input';
 import type { PipelineStatus } from '../../src/pipeline/types';
-import { emulatorProfiles, EMULATOR_PROFILE } from '../../src/stack/emulator-profiles';
+import { EMULATOR_PROFILE } from '../../src/stack/emulator-profiles';
 import type { fineTunePipeline } from '../../workflows';
+import { PIPELINE_WORKFLOW_TYPE, statusQuery } from '../../workflows/messages';
 import { ROOT } from './cli';
 import { useTemporal, type TemporalTestEnv } from './temporal';
 
@@ -40,16 +41,19 @@ export interface PipelineTestEnv {
   /** A minimal valid input on the sample dataset, with `overrides` merged in. */
   input(overrides?: Partial<PipelineInputDraft>): PipelineInputDraft;
   start(taskQueue: string, input: PipelineInputDraft, workflowId?: string): Promise<WorkflowHandle<typeof fineTunePipeline>>;
-  /** Waits until the run's status satisfies `predicate` (polls the `status` query). */
+  /**
+   * Waits until the run's status satisfies `predicate` (polls the `status` query). Without `timeoutMs` it waits as long
+   * as the test may run (its timeout, set by scripts/run-tests.mjs), not for a guess of how slow a loaded machine is.
+   */
   waitForStatus(handle: WorkflowHandle, predicate: (status: PipelineStatus) => boolean, timeoutMs?: number): Promise<PipelineStatus>;
 }
 
 export function usePipelineStack(emulatorOptions: EmulatorOptions = {}, temporalOptions: DevServerOptions = {}): PipelineTestEnv {
-  const temporal = useTemporal(temporalOptions);
+  const temporal = useTemporal(temporalOptions, { clockScale: 1000, ...emulatorOptions });
   const env = { temporal } as PipelineTestEnv;
-  before(async () => {
-    env.emulator = await startEmulator({ clockScale: 1000, ...emulatorOptions });
-    const { profiles, env: credentials } = emulatorProfiles(env.emulator);
+  before(() => {
+    env.emulator = temporal.services.emulator!;
+    const { profiles, credentials } = temporal.services;
     // Tests write their datasets under the system's temporary directory; the samples are in the project.
     env.config = { profiles, dataRoots: [ROOT, tmpdir()] };
     env.workerEnv = { ...process.env, ...credentials };
@@ -65,13 +69,13 @@ export function usePipelineStack(emulatorOptions: EmulatorOptions = {}, temporal
       ...overrides,
     });
     env.start = (taskQueue, input, workflowId) =>
-      temporal.client.workflow.start<typeof fineTunePipeline>('fineTunePipeline', { taskQueue, workflowId: workflowId ?? `${input.runName}-${randomUUID().slice(0, 6)}`, args: [input] });
-    env.waitForStatus = async (handle, predicate, timeoutMs = 30_000) => {
+      temporal.client.workflow.start<typeof fineTunePipeline>(PIPELINE_WORKFLOW_TYPE, { taskQueue, workflowId: workflowId ?? `${input.runName}-${randomUUID().slice(0, 6)}`, args: [input] });
+    env.waitForStatus = async (handle, predicate, timeoutMs = Infinity) => {
       const deadline = Date.now() + timeoutMs;
       let last: PipelineStatus | undefined;
       while (Date.now() < deadline) {
         try {
-          last = await handle.query<PipelineStatus, []>('status');
+          last = await handle.query(statusQuery);
           if (predicate(last)) return last;
         } catch {
           // The first workflow task may not have run yet.
@@ -80,9 +84,6 @@ export function usePipelineStack(emulatorOptions: EmulatorOptions = {}, temporal
       }
       throw new Error(`status never matched; last: ${JSON.stringify(last)}`);
     };
-  });
-  after(async () => {
-    await env.emulator?.stop();
   });
   return env;
 }

@@ -1,12 +1,14 @@
-/** Test harness: the real Temporal dev server (installed by scripts/install-temporal) and ftpipe workers on it. */
+/** Test harness: the real Temporal dev server (installed by scripts/install-temporal), the emulator, and ftpipe workers on them. */
 import { randomUUID } from 'node:crypto';
 import { after, before } from 'node:test';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
+import type { Client, Connection } from '@temporalio/client';
+import { type NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import type { WorkerConfig } from '../../src/config/worker-config';
-import { DevServer, type DevServerOptions } from '../../src/devserver/dev-server';
+import type { DevServer, DevServerOptions } from '../../src/devserver/dev-server';
+import type { EmulatorOptions } from '../../src/emulator';
 import { createLogger } from '../../src/logging';
-import { createFtpipeWorker, type FtpipeWorker, type FtpipeWorkerOptions } from '../../workers/worker';
+import { startLocalServices, type LocalServices } from '../../src/stack/local-stack';
+import type { FtpipeWorker, FtpipeWorkerOptions, WorkflowSource } from '../../workers/worker';
 import pino from 'pino';
 
 let runtimeInstalled = false;
@@ -18,9 +20,20 @@ function quietRuntime(): void {
   if (!process.env.FTPIPE_TEST_LOGS) Runtime.install({ logger: new DefaultLogger('ERROR') });
 }
 
+/**
+ * The test run's one workflow bundle (scripts/run-tests.mjs makes it before the first test file starts), or the
+ * sources when a test file runs on its own; either way the same workflow code.
+ */
+export function testWorkflowSource(): WorkflowSource {
+  const bundle = process.env.FTPIPE_TEST_WORKFLOW_BUNDLE;
+  return bundle ? { workflowBundlePath: bundle } : { workflowsPath: require.resolve('../../workflows') };
+}
+
 export type WorkerCreateOptions = { taskQueue: string; config?: WorkerConfig; env?: NodeJS.ProcessEnv } & Partial<Omit<FtpipeWorkerOptions, 'connection' | 'namespace' | 'deps'>>;
 
 export interface TemporalTestEnv {
+  /** The file's local stack (src/stack/local-stack.ts), as `ftpipe dev`, the recorder and the benchmark build it. */
+  services: LocalServices;
   server: DevServer;
   client: Client;
   connection: Connection;
@@ -31,21 +44,21 @@ export interface TemporalTestEnv {
 }
 
 /**
- * Starts a dev server before the file's tests and stops it after them. Returns a holder filled in by `before`.
+ * Starts the local stack (a dev server, and the emulator when `emulator` is given) before the file's tests and stops
+ * it after them. Returns a holder filled in by `before`.
  */
-export function useTemporal(options: DevServerOptions = {}): TemporalTestEnv {
+export function useTemporal(options: DevServerOptions = {}, emulator: EmulatorOptions | false = false): TemporalTestEnv {
   const env = {} as TemporalTestEnv;
   before(async () => {
     quietRuntime();
-    env.server = await DevServer.start({ uiPort: false, ...options });
-    env.connection = await Connection.connect({ address: env.server.address });
-    env.nativeConnection = await NativeConnection.connect({ address: env.server.address });
-    env.client = new Client({ connection: env.connection, namespace: env.server.namespace });
+    env.services = await startLocalServices({ server: options, emulator });
+    env.server = env.services.server;
+    env.connection = env.services.connection;
+    env.nativeConnection = env.services.nativeConnection;
+    env.client = env.services.client;
     env.taskQueue = () => `test-${randomUUID()}`;
     env.createWorker = async ({ taskQueue, config, env: processEnv, ...rest }) =>
-      createFtpipeWorker({
-        connection: env.nativeConnection,
-        namespace: env.server.namespace,
+      env.services.createWorker({
         taskQueue,
         deps: {
           config: config ?? { profiles: [] },
@@ -53,15 +66,13 @@ export function useTemporal(options: DevServerOptions = {}): TemporalTestEnv {
           version: 'test',
           ...(processEnv ? { env: processEnv } : {}),
         },
-        workflowSource: { workflowsPath: require.resolve('../../workflows') },
+        workflowSource: testWorkflowSource(),
         shutdownGraceTime: '1s',
         ...rest,
       });
   });
   after(async () => {
-    await env.connection?.close();
-    await env.nativeConnection?.close();
-    await env.server?.stop();
+    await env.services?.stop();
   });
   return env;
 }

@@ -1,38 +1,28 @@
-/** Records the histories of SCENARIOS (all, or those named as arguments) on a fresh dev server and emulator. */
+/** Records the histories of SCENARIOS (all, or those named as arguments) on a fresh local stack (dev server and emulator). */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { DevServer } from '../../src/devserver/dev-server';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { temporalCliPath } from '../../src/devserver/temporal-cli';
-import { startEmulator } from '../../src/emulator';
 import { createLogger } from '../../src/logging';
-import { emulatorProfiles } from '../../src/stack/emulator-profiles';
-import { createFtpipeWorker } from '../../workers/worker';
+import { startLocalServices } from '../../src/stack/local-stack';
 import { SCENARIOS } from './scenarios';
 
 async function record(names: string[]): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const server = await DevServer.start({ uiPort: false });
-  const emulator = await startEmulator({ clockScale: 1000 });
-  const { profiles, env } = emulatorProfiles(emulator);
-  const connection = await Connection.connect({ address: server.address });
-  const nativeConnection = await NativeConnection.connect({ address: server.address });
+  const stack = await startLocalServices({ emulator: { clockScale: 1000 } });
+  const { server, client } = stack;
   try {
-    const client = new Client({ connection, namespace: server.namespace });
     for (const scenario of SCENARIOS.filter((s) => names.length === 0 || names.includes(s.name))) {
       const { workflowId, runId } = await scenario.run({
         client,
-        emulator,
+        emulator: stack.emulator!,
         taskQueue: `record-${randomUUID()}`,
         createWorker: (taskQueue) =>
-          createFtpipeWorker({
-            connection: nativeConnection,
-            namespace: server.namespace,
+          stack.createWorker({
             taskQueue,
-            deps: { config: { profiles }, logger: createLogger({ level: 'silent' }), version: 'recording', env: { ...process.env, ...env } },
+            deps: { config: { profiles: stack.profiles }, logger: createLogger({ level: 'silent' }), version: 'recording', env: { ...process.env, ...stack.credentials } },
             workflowSource: { workflowsPath: require.resolve('../../workflows') },
             shutdownGraceTime: '1s',
           }),
@@ -45,10 +35,7 @@ async function record(names: string[]): Promise<void> {
       console.log(`recorded ${scenario.name}: ${(JSON.parse(json) as { events: unknown[] }).events.length} events -> ${out}`);
     }
   } finally {
-    await connection.close();
-    await nativeConnection.close();
-    await emulator.stop();
-    await server.stop();
+    await stack.stop();
   }
 }
 

@@ -24,6 +24,7 @@ import { installRuntime } from '../../workers/runtime';
 import type { fineTunePipeline } from '../../workflows';
 import { ROOT } from '../helpers/cli';
 import { FAST_POLLING, SAMPLE_VALIDATION, uniqueTrainingFile } from '../helpers/pipeline';
+import { testWorkflowSource } from '../helpers/temporal';
 
 interface OtlpValue { stringValue?: string; intValue?: string | number; arrayValue?: { values: OtlpValue[] } }
 interface OtlpSpan { traceId: string; spanId: string; parentSpanId?: string; name: string; attributes: { key: string; value: OtlpValue }[] }
@@ -87,7 +88,7 @@ describe('tracing and metrics', () => {
       namespace: server.namespace,
       taskQueue: `telemetry-${randomUUID()}`,
       deps: { config: { profiles, dataRoots: [ROOT, tmpdir()] }, logger: createLogger({ level: 'silent' }), version: 'test', env: { ...process.env, ...env } },
-      workflowSource: { workflowsPath: require.resolve('../../workflows') },
+      workflowSource: testWorkflowSource(),
       shutdownGraceTime: '1s',
       tracing,
     });

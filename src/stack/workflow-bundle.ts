@@ -1,0 +1,30 @@
+/**
+ * ftpipe's workflow code as one bundle, made once and loaded by every worker that runs it: by `npm run build` for
+ * production workers, by the test runner for a whole test run, by the pipelines benchmark for its worker processes.
+ * Bundled as a worker bundles its sources at start (createFtpipeWorker with `workflowsPath`): the tracing
+ * interceptors and ftpipe's failure converter compiled in, so a bundle and the sources run the same workflow code.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { FAILURE_CONVERTER_PATH } from '../codec';
+import { WORKFLOW_INTERCEPTORS_MODULE } from '../telemetry/tracing';
+
+export async function bundleFtpipeWorkflows(): Promise<string> {
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../../workflows'),
+    workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_MODULE],
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+    // webpack's module list is noise; its warnings and errors are not.
+    logger: new DefaultLogger('WARN'),
+  });
+  return code;
+}
+
+/** Bundles the workflows into `path` (its folder is created); returns the bundle's size in bytes. */
+export async function writeWorkflowBundle(path: string): Promise<number> {
+  const code = await bundleFtpipeWorkflows();
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, code);
+  return Buffer.byteLength(code);
+}
