@@ -3,7 +3,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { azureErrorInfo, azureFailure, callAzure, isAzureNotFound, retryAfterMs } from '../src/azure/errors';
 import { deploymentCreateBody } from '../src/azure/requests';
-import { BUILTIN_CATALOG, baseModelDeployment, deploymentTypesFor, normalizeRegion, resolveModel, type DeploymentType } from '../src/catalog';
+import { BUILTIN_CATALOG, CatalogConfigError, assessDeploymentPlan, baseModelDeployment, catalogForProfile, type DeploymentType } from '../src/catalog';
 import type { DeploymentInfo } from '../src/pipeline/types';
 import type { ActivityDeps, AzureAccess } from './deps';
 import { backoffMs, checkAgainLater } from './waiting';
@@ -14,6 +14,12 @@ export interface DeploymentPlanInput {
   baseModel: string;
   type: DeploymentType;
   capacity: number;
+}
+
+export interface DeploymentPlanCheck {
+  ok: true;
+  /** What the dated catalogue does not list for this deployment (Azure may offer it since), naming the catalogue's date. */
+  warnings: string[];
 }
 
 export interface CreateDeploymentInput {
@@ -114,25 +120,26 @@ export function deploymentActivities(deps: ActivityDeps, azure: AzureAccess) {
   };
 
   return {
-    /** Checks a deployment's type and capacity against the catalogue for the profile's region, before any Azure call. */
-    async checkDeploymentPlan(input: DeploymentPlanInput): Promise<{ ok: true }> {
+    /**
+     * Checks a deployment's capacity and, against the profile's catalogue for its region, its type, before any Azure
+     * call. A type the dated catalogue does not list is a warning (Azure judges the deployment), or a refusal when the
+     * profile asks for strict catalogue checks.
+     */
+    async checkDeploymentPlan(input: DeploymentPlanInput): Promise<DeploymentPlanCheck> {
       const p = azure.profile(input.profile);
-      const region = normalizeRegion(p.region);
-      const resolved = resolveModel(input.baseModel, catalog);
-      if (!resolved) {
-        throw ApplicationFailure.nonRetryable(`model "${input.baseModel}" is not in the model catalogue; add it with FTPIPE_CATALOG if Azure offers it`, 'UnknownModel');
-      }
-      const available = deploymentTypesFor(resolved.entry, region);
-      if (!available.includes(input.type)) {
-        throw ApplicationFailure.nonRetryable(
-          `deployment type "${input.type}" is not available for fine-tuned ${resolved.entry.id} in ${region} (profile "${p.name}"); available there: ${available.join(', ') || 'none'}`,
-          'DeploymentTypeNotAvailable',
-        );
-      }
       if (!Number.isInteger(input.capacity) || input.capacity < 1) {
         throw ApplicationFailure.nonRetryable(`deployment capacity must be a positive integer, got ${input.capacity}`, 'InvalidCapacity');
       }
-      return { ok: true };
+      let profileCatalog;
+      try {
+        profileCatalog = catalogForProfile(catalog, p);
+      } catch (err) {
+        if (err instanceof CatalogConfigError) throw ApplicationFailure.nonRetryable(err.message, 'CatalogConfig');
+        throw err;
+      }
+      const assessed = assessDeploymentPlan({ model: input.baseModel, type: input.type, region: p.region }, profileCatalog, p.catalog?.strict ?? false);
+      if (assessed.refusal) throw ApplicationFailure.nonRetryable(`${assessed.refusal.message} (profile "${p.name}")`, assessed.refusal.type);
+      return { ok: true, warnings: assessed.warnings.map((w) => `${w} (profile "${p.name}")`) };
     },
 
     /**

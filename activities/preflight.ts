@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { BUILTIN_CATALOG, type DeploymentType, CatalogConfigError, assessTrainingPlan, catalogForProfile, deploymentTypesFor, normalizeRegion, versionedModelId, type ModelEntry } from '../src/catalog';
+import { BUILTIN_CATALOG, CatalogConfigError, assessDeploymentPlan, assessTrainingPlan, catalogForProfile, normalizeRegion, versionedModelId, type Catalog, type DeploymentType } from '../src/catalog';
 import { GradersSchema } from '../src/evaluation/graders';
 import { checkDeploymentCapacity, EVALUATION_DEPLOYMENT, type PlannedCapacity } from './capacity';
 import { readEvalSet } from './evaluation';
@@ -16,12 +16,46 @@ export type PreflightInput = Pick<PipelineInput, 'profile' | 'baseModel' | 'trai
   copies?: CopyRequest[];
 };
 
+/** A deployment the run will create: the input field that asks for it, and the profile (with its catalogue) it goes to. */
+interface PlannedDeployment {
+  field: string;
+  type: DeploymentType;
+  profile: AzureProfile;
+  catalog: Catalog;
+}
+
+/** The catalogue a profile sees; a bad `catalog` entry in it fails the run at once, naming the field. */
+function profileCatalogOf(base: Catalog, profile: AzureProfile): Catalog {
+  try {
+    return catalogForProfile(base, profile);
+  } catch (err) {
+    if (err instanceof CatalogConfigError) throw ApplicationFailure.nonRetryable(err.message, 'CatalogConfig');
+    throw err;
+  }
+}
+
+/**
+ * The run's deployments against the dated catalogue: a type it does not list for the region is a warning (Azure judges
+ * the deployment), or a refusal when the deployment's profile asks for strict catalogue checks.
+ */
+function deploymentWarnings(model: string, deployments: PlannedDeployment[]): string[] {
+  const warnings: string[] = [];
+  for (const d of deployments) {
+    const assessed = assessDeploymentPlan({ model, type: d.type, region: d.profile.region }, d.catalog, d.profile.catalog?.strict ?? false);
+    const where = `${d.field} (profile "${d.profile.name}")`;
+    if (assessed.refusal) throw ApplicationFailure.nonRetryable(`${where}: ${assessed.refusal.message}`, assessed.refusal.type);
+    // An unknown model is already the training plan's warning; its deployment table is unknown with it.
+    if (assessed.entry) warnings.push(...assessed.warnings.map((w) => `${where}: ${w}`));
+  }
+  return warnings;
+}
+
 /** Checks a run against the worker's profile and the catalogue before anything is uploaded or created. */
 export function preflightActivities(deps: ActivityDeps, azure: AzureAccess) {
   const catalog = deps.catalog ?? BUILTIN_CATALOG;
-  /** A copy's destination deploy: its profile exists on this worker, names that account and region, and offers the type. */
-  const checkCopy = (copy: CopyRequest, field: string, entry: ModelEntry | undefined): void => {
-    if (!copy.deploy) return;
+  /** A copy's destination deploy: its profile exists on this worker and names that account and region. */
+  const checkCopy = (copy: CopyRequest, field: string): AzureProfile | undefined => {
+    if (!copy.deploy) return undefined;
     const known = deps.config.profiles.map((p) => p.name);
     const destination = deps.config.profiles.find((p) => p.name === copy.deploy!.profile);
     if (!destination) throw ApplicationFailure.nonRetryable(`${field}.deploy.profile: unknown profile "${copy.deploy.profile}"; this worker has: ${known.join(', ') || '(none configured)'}`, 'UnknownProfile');
@@ -33,12 +67,7 @@ export function preflightActivities(deps: ActivityDeps, azure: AzureAccess) {
     if (normalizeRegion(copy.region) !== region) {
       throw ApplicationFailure.nonRetryable(`${field}.region: "${copy.region}" is not the region of the destination account (profile "${destination.name}" is in ${region})`, 'CopyRegionMismatch');
     }
-    // A model the catalogue does not list (a warning, not a refusal) has no deployment table to check against.
-    if (!entry) return;
-    const offered = deploymentTypesFor(entry, region);
-    if (!offered.includes(copy.deploy.type)) {
-      throw ApplicationFailure.nonRetryable(`${field}.deploy.type: deployment type "${copy.deploy.type}" is not offered for fine-tuned ${entry.id} in ${region}; accepted there: ${offered.join(', ') || 'none'}`, 'DeploymentTypeNotAvailable');
-    }
+    return destination;
   };
   /** The deployments the run will make, with the capacity each asks for (copies' profiles are known by now). */
   const plannedCapacity = (input: PreflightInput, profile: AzureProfile): PlannedCapacity[] => [
@@ -53,13 +82,7 @@ export function preflightActivities(deps: ActivityDeps, azure: AzureAccess) {
     async preflight(input: PreflightInput): Promise<PreflightResult> {
       const profile = azure.profile(input.profile);
       const region = normalizeRegion(profile.region);
-      let profileCatalog;
-      try {
-        profileCatalog = catalogForProfile(catalog, profile);
-      } catch (err) {
-        if (err instanceof CatalogConfigError) throw ApplicationFailure.nonRetryable(err.message, 'CatalogConfig');
-        throw err;
-      }
+      const profileCatalog = profileCatalogOf(catalog, profile);
       const assessed = assessTrainingPlan(
         { model: input.baseModel, method: input.method.type, trainingType: input.trainingType, region },
         profileCatalog,
@@ -67,14 +90,6 @@ export function preflightActivities(deps: ActivityDeps, azure: AzureAccess) {
       );
       if (assessed.refusal) throw ApplicationFailure.nonRetryable(`${assessed.refusal.message} (profile "${profile.name}")`, assessed.refusal.type);
       const { entry, fineTuned } = assessed;
-      const checkDeploymentType = (field: string, type: string, where: string, label: string): void => {
-        if (!entry) return;
-        const offered = deploymentTypesFor(entry, where);
-        if (!offered.includes(type as never)) {
-          throw ApplicationFailure.nonRetryable(`${field}: deployment type "${type}" is not offered for fine-tuned ${entry.id} in ${where} (${label}); accepted there: ${offered.join(', ') || 'none'}`, 'DeploymentTypeNotAvailable');
-        }
-      };
-      if (input.deployment) checkDeploymentType('deployment.type', input.deployment.type, region, `profile "${profile.name}"`);
       if (input.graders !== undefined) {
         const graders = GradersSchema.safeParse(input.graders);
         if (!graders.success) throw ApplicationFailure.nonRetryable(`invalid graders: ${graders.error.issues.map((i) => `evaluation.graders.${i.path.join('.')}: ${i.message}`).join('; ')}`, 'InvalidGraders');
@@ -83,11 +98,19 @@ export function preflightActivities(deps: ActivityDeps, azure: AzureAccess) {
         const items = await readEvalSet(input.evalSetPath, deps.config.dataRoots);
         if (items.length === 0) throw ApplicationFailure.nonRetryable(`evaluation.evalSet.path: eval set ${input.evalSetPath} has no items; it needs at least one {"messages", "reference"} line`, 'InvalidEvalSet');
       }
-      (input.copies ?? []).forEach((copy, i) => checkCopy(copy, `copies.${i}`, entry));
+      const deployments: PlannedDeployment[] = [];
+      if (input.evalSetPath !== undefined) deployments.push({ field: 'evaluation.evalSet', type: 'DeveloperTier', profile, catalog: profileCatalog });
+      if (input.deployment) deployments.push({ field: 'deployment.type', type: input.deployment.type as DeploymentType, profile, catalog: profileCatalog });
+      (input.copies ?? []).forEach((copy, i) => {
+        const destination = checkCopy(copy, `copies.${i}`);
+        if (destination && copy.deploy) deployments.push({ field: `copies.${i}.deploy.type`, type: copy.deploy.type, profile: destination, catalog: profileCatalogOf(catalog, destination) });
+      });
+      // The catalogue's verdict first (no Azure call), then the ARM read of the region's capacity.
+      const typeWarnings = deploymentWarnings(input.baseModel, deployments);
       const capacityWarnings = entry ? await checkDeploymentCapacity(entry, plannedCapacity(input, profile), (p) => azure.arm(p.name)) : [];
       return {
         region, accountResourceId: accountResourceId(profile), catalogModel: entry ? versionedModelId(entry) : input.baseModel, continuousFineTuning: fineTuned,
-        warnings: [...assessed.warnings, ...capacityWarnings],
+        warnings: [...assessed.warnings, ...typeWarnings, ...capacityWarnings],
       };
     },
   };

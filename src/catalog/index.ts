@@ -132,3 +132,25 @@ function finish(entry: ModelEntry | undefined, fineTuned: boolean, unlisted: { t
   if (strict && first) return { entry, fineTuned, warnings: [], refusal: { type: first.type, message: `${unlisted.map((u) => u.message).join('; ')} (the profile asks for strict catalogue checks)` } };
   return { entry, fineTuned, warnings: unlisted.map((u) => u.message) };
 }
+
+/**
+ * Checks a deployment of a model fine-tuned from `plan.model` against the catalogue. Its deployment tables list what
+ * Azure's docs name per type and region and mark nothing impossible, so a model, type or region they do not list is a
+ * warning naming the catalogue's date (Azure judges the deployment), or a refusal when `strict`.
+ */
+export function assessDeploymentPlan(plan: { model: string; type: DeploymentType; region: string }, catalog: Catalog = BUILTIN_CATALOG, strict = false): PlanAssessment {
+  const region = normalizeRegion(plan.region);
+  const resolved = resolveModel(plan.model, catalog);
+  const asOf = `the model catalogue of ${catalog.date}`;
+  if (!resolved) {
+    const unknown = { type: 'UnknownModel', message: `model "${plan.model}" is not in ${asOf}, so its deployment types are unknown; add it to the profile's catalogue or FTPIPE_CATALOG if Azure offers it` };
+    return finish(undefined, FINE_TUNED_SUFFIX.test(plan.model), [unknown], strict);
+  }
+  const { entry, fineTuned } = resolved;
+  const listed = deploymentTypesFor(entry, region);
+  if (listed.includes(plan.type)) return { entry, fineTuned, warnings: [] };
+  return finish(entry, fineTuned, [{
+    type: 'DeploymentTypeNotAvailable',
+    message: `deployment type "${plan.type}" is not listed for fine-tuned ${entry.id} in ${region} in ${asOf} (listed there: ${listed.join(', ') || 'none'}; source: ${entry.source.document}, ${entry.source.date}); Azure may offer it since`,
+  }], strict);
+}

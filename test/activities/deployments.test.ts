@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { azureAccess } from '../../activities/azure-access';
 import { deploymentActivities } from '../../activities/deployments';
 import { CancelledFailure } from '@temporalio/common';
 import { backoffMs, NOT_DONE_YET } from '../../activities/waiting';
@@ -13,6 +14,8 @@ const FAST = { pollIntervalSeconds: 0.05 };
 describe('deployment activities (emulator)', () => {
   let t: ActivityTestEnv;
   let acts: ReturnType<typeof deploymentActivities>;
+  /** The same activities with a profile that asks for strict catalogue checks. */
+  let strictActs: ReturnType<typeof deploymentActivities>;
   let model: string;
   let checkpoints: string[];
 
@@ -22,21 +25,28 @@ describe('deployment activities (emulator)', () => {
   before(async () => {
     t = await startActivityTestEnv({ timings: TIMINGS });
     acts = deploymentActivities(t.deps, t.azure);
+    const swc = t.deps.config.profiles.find((p) => p.name === SWC)!;
+    const strict = { ...t.deps, config: { ...t.deps.config, profiles: [...t.deps.config.profiles, { ...swc, name: 'strict-swc', catalog: { strict: true } }] } };
+    strictActs = deploymentActivities(strict, azureAccess(strict));
     ({ model, checkpoints } = await trainedJob(t, SWC));
   });
   after(() => t.emu.stop());
 
-  it('checks the deployment type against the catalogue for the region before any Azure call', async () => {
+  it('checks capacity, and the deployment type against the dated catalogue (a warning, or a refusal for a strict profile), before any Azure call', async () => {
     t.emu.control.clearRequests();
-    assert.deepEqual(await runActivity(() => acts.checkDeploymentPlan({ profile: SWC, baseModel: 'gpt-4.1-mini', type: 'GlobalStandard', capacity: 1 })), { ok: true });
-    // gpt-4.1-mini fine-tunes have Standard deployments in eastus2 and northcentralus only.
+    assert.deepEqual(await runActivity(() => acts.checkDeploymentPlan({ profile: SWC, baseModel: 'gpt-4.1-mini', type: 'GlobalStandard', capacity: 1 })), { ok: true, warnings: [] });
+    // gpt-4.1-mini fine-tunes are listed for Standard deployments in eastus2 and northcentralus only: Azure judges the rest.
+    const unlisted = await runActivity(() => acts.checkDeploymentPlan({ profile: SWC, baseModel: model, type: 'Standard', capacity: 1 }));
+    assert.equal(unlisted.warnings.length, 1);
+    assert.match(unlisted.warnings[0]!, /^deployment type "Standard" is not listed for fine-tuned gpt-4\.1-mini in swedencentral in the model catalogue of \d{4}-\d{2}-\d{2} \(listed there: GlobalStandard, DeveloperTier; .*\(profile "ftpipe-swc"\)$/);
     await assert.rejects(
-      runActivity(() => acts.checkDeploymentPlan({ profile: SWC, baseModel: model, type: 'Standard', capacity: 1 })),
-      failure('DeploymentTypeNotAvailable', true, /"Standard" is not available for fine-tuned gpt-4\.1-mini in swedencentral .*available there: GlobalStandard, DeveloperTier/),
+      runActivity(() => strictActs.checkDeploymentPlan({ profile: 'strict-swc', baseModel: model, type: 'Standard', capacity: 1 })),
+      failure('DeploymentTypeNotAvailable', true, /"Standard" is not listed for fine-tuned gpt-4\.1-mini in swedencentral .*strict catalogue checks\) \(profile "strict-swc"\)/),
     );
-    assert.deepEqual(await runActivity(() => acts.checkDeploymentPlan({ profile: 'ftpipe-ncus', baseModel: 'gpt-4.1-mini', type: 'Standard', capacity: 2 })), { ok: true });
+    assert.deepEqual(await runActivity(() => acts.checkDeploymentPlan({ profile: 'ftpipe-ncus', baseModel: 'gpt-4.1-mini', type: 'Standard', capacity: 2 })), { ok: true, warnings: [] });
     await assert.rejects(runActivity(() => acts.checkDeploymentPlan({ profile: SWC, baseModel: 'gpt-4.1-mini', type: 'GlobalStandard', capacity: 0 })), failure('InvalidCapacity', true));
-    await assert.rejects(runActivity(() => acts.checkDeploymentPlan({ profile: SWC, baseModel: 'gpt-9', type: 'GlobalStandard', capacity: 1 })), failure('UnknownModel', true));
+    assert.match((await runActivity(() => acts.checkDeploymentPlan({ profile: SWC, baseModel: 'gpt-9', type: 'GlobalStandard', capacity: 1 }))).warnings.join(), /model "gpt-9" is not in the model catalogue of /);
+    await assert.rejects(runActivity(() => strictActs.checkDeploymentPlan({ profile: 'strict-swc', baseModel: 'gpt-9', type: 'GlobalStandard', capacity: 1 })), failure('UnknownModel', true));
     await assert.rejects(runActivity(() => acts.checkDeploymentPlan({ profile: 'nope', baseModel: 'gpt-4.1-mini', type: 'GlobalStandard', capacity: 1 })), failure('UnknownProfile', true, /this worker has: emulator, ftpipe-swc/));
     assert.equal(t.emu.control.requests().length, 0, 'no Azure call');
   });

@@ -1,7 +1,7 @@
 /** The catalogue as dated data: refusals only for what is known unavailable, warnings (or strict refusals) for the unlisted. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BUILTIN_CATALOG, assessTrainingPlan, baseModelDeployment, catalogForProfile, isReasoningModel } from '../../src/catalog';
+import { BUILTIN_CATALOG, assessDeploymentPlan, assessTrainingPlan, baseModelDeployment, catalogForProfile, isReasoningModel } from '../../src/catalog';
 
 describe('training plans against the dated catalogue', () => {
   it('names a source and date for every built-in entry, and the catalogue\'s own date', () => {
@@ -28,6 +28,22 @@ describe('training plans against the dated catalogue', () => {
     const assessed = assessTrainingPlan({ model: 'Ministral-3B', method: 'supervised', trainingType: 'Standard', region: 'swedencentral' });
     assert.equal(assessed.refusal?.type, 'TrainingTypeNotAvailable');
     assert.match(assessed.refusal?.message ?? '', /"Not supported"/);
+  });
+
+  it('warns about a deployment type, region or model the deployment tables do not list, and refuses it only under strict checks', () => {
+    assert.deepEqual(assessDeploymentPlan({ model: 'gpt-4.1-mini-2025-04-14.ft-0123456789abcdef0123456789abcdef', type: 'GlobalStandard', region: 'Sweden Central' }), { entry: BUILTIN_CATALOG.models.find((m) => m.id === 'gpt-4.1-mini'), fineTuned: true, warnings: [] });
+    // The docs list Standard deployments of gpt-4.1-mini fine-tunes in eastus2 and northcentralus only.
+    const unlisted = assessDeploymentPlan({ model: 'gpt-4.1-mini', type: 'Standard', region: 'swedencentral' });
+    assert.equal(unlisted.refusal, undefined);
+    assert.deepEqual(unlisted.warnings, [`deployment type "Standard" is not listed for fine-tuned gpt-4.1-mini in swedencentral in the model catalogue of ${BUILTIN_CATALOG.date} (listed there: GlobalStandard, DeveloperTier; source: Azure OpenAI "Fine-Tuning Model Guidance" (fine-tuning models table), 2025-02-06); Azure may offer it since`]);
+    const strict = assessDeploymentPlan({ model: 'gpt-4.1-mini', type: 'Standard', region: 'swedencentral' }, BUILTIN_CATALOG, true);
+    assert.equal(strict.refusal?.type, 'DeploymentTypeNotAvailable');
+    assert.match(strict.refusal?.message ?? '', /not listed .*strict catalogue checks/);
+    const unknown = assessDeploymentPlan({ model: 'gpt-9', type: 'GlobalStandard', region: 'swedencentral' });
+    assert.deepEqual([unknown.refusal, unknown.warnings.length], [undefined, 1]);
+    assert.equal(assessDeploymentPlan({ model: 'gpt-9', type: 'GlobalStandard', region: 'swedencentral' }, BUILTIN_CATALOG, true).refusal?.type, 'UnknownModel');
+    const extended = catalogForProfile(BUILTIN_CATALOG, { name: 'p', catalog: { date: '2026-06-01', models: [{ id: 'gpt-4.1-mini', deployment: { Standard: ['eastus2', 'northcentralus', 'swedencentral'] } }] } });
+    assert.deepEqual(assessDeploymentPlan({ model: 'gpt-4.1-mini', type: 'Standard', region: 'swedencentral' }, extended, true).warnings, []);
   });
 
   it('lets a profile extend or override the catalogue, dated', () => {

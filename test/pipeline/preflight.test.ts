@@ -9,11 +9,17 @@ import { usePipelineStack } from '../helpers/pipeline';
 
 describe('preflight: every check that needs no Azure write runs first', () => {
   const env = usePipelineStack();
+  /** A worker that also has `strict-swc`: the Sweden Central account, with strict catalogue checks. */
+  const strictWorker = (taskQueue: string) => {
+    const swc = env.config.profiles.find((p) => p.name === 'ftpipe-swc')!;
+    const config = { ...env.config, profiles: [...env.config.profiles, { ...swc, name: 'strict-swc', catalog: { strict: true } }] };
+    return env.temporal.createWorker({ taskQueue, config, env: env.workerEnv });
+  };
 
   it('fails at once, naming the field and what is accepted, with nothing uploaded', async () => {
     const ncus = () => env.emulator.account('ftpipe-ncus').armId;
     const cases: { name: string; input: Partial<PipelineInputDraft>; type: string; message: RegExp }[] = [
-      { name: 'a deployment type the region does not offer', input: { deployment: { name: 'pf', type: 'Standard' } }, type: 'DeploymentTypeNotAvailable', message: /deployment\.type: deployment type "Standard" is not offered .* in swedencentral .*accepted there: .*GlobalStandard/ },
+      { name: 'a deployment type the catalogue does not list, under strict checks', input: { profile: 'strict-swc', deployment: { name: 'pf', type: 'Standard' } }, type: 'DeploymentTypeNotAvailable', message: /^deployment\.type \(profile "strict-swc"\): deployment type "Standard" is not listed for fine-tuned gpt-4\.1-mini in swedencentral in the model catalogue of \d{4}-\d{2}-\d{2} \(listed there: GlobalStandard, DeveloperTier; .*strict catalogue checks\)$/ },
       { name: 'a missing eval set', input: { evaluation: { evalSet: { path: 'examples/data/no-such-eval.jsonl' } } }, type: 'DatasetUnreadable', message: /eval set examples\/data\/no-such-eval\.jsonl: no such file/ },
       { name: 'an invalid eval set', input: { evaluation: { evalSet: { path: 'docs/emulator.md' } } }, type: 'InvalidEvalSet', message: /eval set docs\/emulator\.md: line 1: not valid JSON/ },
       { name: 'an invalid grader', input: { evaluation: { graders: [{ type: 'regex', pattern: '[' }] } }, type: 'InvalidGraders', message: /evaluation\.graders\.0\.pattern: / },
@@ -23,7 +29,7 @@ describe('preflight: every check that needs no Azure write runs first', () => {
     ];
     const uploadsBefore = countRequests(env.emulator, 'files.upload');
     const taskQueue = env.temporal.taskQueue();
-    const worker = await env.createWorker(taskQueue);
+    const worker = await strictWorker(taskQueue);
     await worker.runUntil(async () => {
       for (const c of cases) {
         const handle = await env.start(taskQueue, env.input(c.input));
@@ -36,5 +42,26 @@ describe('preflight: every check that needs no Azure write runs first', () => {
       }
     });
     assert.equal(countRequests(env.emulator, 'files.upload'), uploadsBefore, 'nothing was uploaded');
+  });
+
+  it('warns, naming the catalogue\'s date, about deployment types the catalogue does not list instead of refusing them', async () => {
+    const ncus = env.emulator.account('ftpipe-ncus');
+    const taskQueue = env.temporal.taskQueue();
+    const worker = await env.createWorker(taskQueue);
+    await worker.runUntil(async () => {
+      const handle = await env.start(taskQueue, env.input({
+        deployment: { name: 'unlisted', type: 'Standard' },
+        copies: [{ destinationResourceId: ncus.armId, region: 'northcentralus', deploy: { profile: 'ftpipe-ncus', name: 'unlisted-ncus', type: 'ProvisionedManaged' } }],
+      }));
+      const status = await env.waitForStatus(handle, (s) => (s.warnings?.length ?? 0) > 0);
+      await handle.cancel();
+      const date = String.raw`\d{4}-\d{2}-\d{2}`;
+      // (The capacity check adds its own warnings about these SKUs.)
+      const [promotion, copy, ...more] = (status.warnings ?? []).filter((w) => /^(deployment|copies\.\d+\.deploy)\.type /.test(w));
+      assert.deepEqual(more, []);
+      assert.match(promotion ?? '', new RegExp(`^deployment\\.type \\(profile "emulator"\\): deployment type "Standard" is not listed for fine-tuned gpt-4\\.1-mini in swedencentral in the model catalogue of ${date} .*Azure may offer it since$`));
+      assert.match(copy ?? '', new RegExp(`^copies\\.0\\.deploy\\.type \\(profile "ftpipe-ncus"\\): deployment type "ProvisionedManaged" is not listed .* in northcentralus in the model catalogue of ${date}`));
+      await handle.result().catch(() => undefined);
+    });
   });
 });
