@@ -33,6 +33,11 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
     }
     const job = await train(run);
     if (job.status === 'cancelled') return await run.finish(() => run.withoutModel('cancelled_in_azure', job.id, []));
+    // Azure's own outcomes end the run with nothing deployed: its safety verdict, or its billing limit past the budget.
+    const notDeployable = job.notDeployable;
+    if (notDeployable) return await run.finish(() => run.withoutModel('not_deployable', job.id, [`Not deployed: ${notDeployable.reason}`]));
+    const hold = run.status.azureHold;
+    if (hold?.action === 'stop') return await run.finish(() => run.withoutModel('stopped_at_billing_limit', job.id, [`Stopped: ${hold.explanation}.`]));
     return await cleanUp(run, await postTraining(run, job));
   } catch (err) {
     if (err instanceof ContinueAsNew) throw err;

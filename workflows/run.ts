@@ -19,6 +19,7 @@ import type { RunNotice } from '../src/notify/message';
 import type { NotifyEvent } from '../src/notify/schema';
 import { addCurvePoint } from '../src/pipeline/curve';
 import type { CopyRequest, DataSource, PipelineInput, PipelineInputDraft } from '../src/pipeline/input';
+import { azureHold } from '../src/pipeline/outcomes';
 import { nextProgress } from '../src/pipeline/progress';
 import {
   isTerminalJobStatus,
@@ -182,6 +183,7 @@ export class PipelineRun {
     if (job) parts.push(`job: ${job.id} (${job.status})${totalSteps ? `, step ${step ?? 0}/${totalSteps}${percent !== null ? ` (${percent}%)` : ''}` : ''}`);
     if (job?.fineTunedModel) parts.push(`model: ${job.fineTunedModel}`);
     if (status.admission && status.admission.state !== 'released' && status.admission.state !== 'granted') parts.push(status.admission.reason);
+    if (status.azureHold) parts.push(status.azureHold.explanation);
     setCurrentDetails(parts.join('\n'));
   }
 
@@ -211,6 +213,8 @@ export class PipelineRun {
   applyPoll(poll: JobPoll): void {
     const { status } = this;
     this.applyJob(poll.job);
+    // A pause Azure made by itself (RFT billing limit, Developer-tier preemption) is its own state, not a user pause.
+    status.azureHold = azureHold(poll.job, this.input.budget);
     if (poll.latestMetrics) {
       status.latestMetrics = poll.latestMetrics;
       addCurvePoint(status.curve, poll.latestMetrics);
@@ -464,7 +468,7 @@ export class PipelineRun {
   }
 
   /** The result of a run that ends without a model: skipped before any job, or its job cancelled in Azure. */
-  withoutModel(outcome: 'skipped_no_new_data' | 'cancelled_in_azure', jobId: string | null, notes: string[]): PipelineResult {
+  withoutModel(outcome: 'skipped_no_new_data' | 'cancelled_in_azure' | 'not_deployable' | 'stopped_at_billing_limit', jobId: string | null, notes: string[]): PipelineResult {
     const { status } = this;
     return {
       outcome, runName: this.input.runName, jobId, fineTunedModel: null, trainedTokens: null, resultFileId: null, checkpoints: [],

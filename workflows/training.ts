@@ -11,12 +11,16 @@ import type { PipelineRun } from './run';
 /** Continue as new once this many events are in history: keeps every run's history far below Temporal's limits. */
 export const HISTORY_EVENT_BUDGET = 150;
 
-/** Polls until the job ends and gives its slots back; a failed job fails the run. Continues as new at the budget. */
+/**
+ * Polls until the job ends (or Azure holds it where the budget says stop) and gives its slots back; a failed job fails
+ * the run, unless Azure's safety evaluation failed it (the run's own outcome, `not_deployable`). Continues as new at
+ * the history budget.
+ */
 export async function train(run: PipelineRun): Promise<JobSnapshot> {
   const job = await monitor(run);
   run.endTraining();
   await run.slots.release();
-  if (job.status === 'failed') {
+  if (job.status === 'failed' && !job.notDeployable) {
     const code = job.error?.code ?? 'unknown';
     throw ApplicationFailure.nonRetryable(
       `Azure fine-tuning job ${job.id} failed: ${code}: ${job.error?.message ?? 'no message'}`,
@@ -39,7 +43,7 @@ async function monitor(run: PipelineRun): Promise<JobSnapshot> {
     const trainingExamples = status.validation?.files.some((f) => f.role === 'training') ? status.validation.examples.training : null;
     await run.pollJob(trainingExamples);
     run.showDetails();
-    if (isTerminalJobStatus(run.job.status)) return run.job;
+    if (isTerminalJobStatus(run.job.status) || status.azureHold?.action === 'stop') return run.job;
     await run.processSignalledRequests();
     run.wakeUp = false;
     await condition(() => run.wakeUp, `${pollIntervalSeconds(status.job, status.progress, input.polling)} seconds`);

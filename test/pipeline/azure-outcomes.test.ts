@@ -1,0 +1,53 @@
+/**
+ * Azure's own outcomes through the pipeline, on the dev server and the strict emulator: a model the safety evaluation
+ * finds not deployable ends the run as `not_deployable` and deploys nothing; a Developer-tier preemption shows as
+ * Azure's hold (not a user pause) and the run waits it out.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { PipelineStatus } from '../../src/pipeline/types';
+import { usePipelineStack } from '../helpers/pipeline';
+
+describe('pipeline: Azure\'s own outcomes', () => {
+  const env = usePipelineStack();
+
+  it('a model Azure\'s safety evaluation finds not deployable ends the run as not_deployable, with Azure\'s reason, and deploys nothing', async () => {
+    const taskQueue = env.temporal.taskQueue();
+    const worker = await env.createWorker(taskQueue);
+    env.emulator.control.setSafetyVerdict({ account: 'ftpipe-swc' }, { deployable: false, categories: ['Violence'] });
+    try {
+      const result = await worker.runUntil(async () => (await env.start(taskQueue, env.input({ deployment: { name: 'not-deployable', type: 'GlobalStandard' } }))).result());
+      assert.equal(result.outcome, 'not_deployable');
+      assert.equal(result.fineTunedModel, null);
+      assert.deepEqual(result.deployments, []);
+      assert.ok(result.notes.some((n) => /^Not deployed: This model is unable to be deployed\. .*\[Violence\]/.test(n)), result.notes.join(' | '));
+      assert.match(result.report?.decision.reason ?? '', /safety evaluation found the model not deployable/);
+      assert.equal(env.emulator.control.requests({ route: 'arm.deployments.put' }).length, 0, 'no deployment was attempted');
+      assert.equal(env.emulator.control.requests({ route: 'jobs.checkpoints' }).length, 0, 'nothing was collected');
+    } finally {
+      env.emulator.control.setSafetyVerdict({ account: 'ftpipe-swc' }, { deployable: true });
+    }
+  });
+
+  it('a Developer-tier preemption is Azure\'s hold: the run says so, keeps waiting, and completes when Azure resumes the job', async () => {
+    const taskQueue = env.temporal.taskQueue();
+    const worker = await env.createWorker(taskQueue);
+    await worker.runUntil(async () => {
+      const handle = await env.start(taskQueue, env.input({ trainingType: 'Developer', hyperparameters: { nEpochs: 3 } }));
+      await env.waitForStatus(handle, (s) => s.job?.status === 'running' && (s.progress.step ?? 0) >= 1);
+      // Frozen while preempted, so the hold is seen at leisure; then Azure's own resume.
+      env.emulator.control.setClockScale(0);
+      env.emulator.control.preemptJob((await handle.query<PipelineStatus, []>('status')).job!.id, { resumeAfterSeconds: 600 });
+      const held = await env.waitForStatus(handle, (s) => s.azureHold?.cause === 'preemption');
+      assert.equal(held.job?.status, 'paused');
+      assert.equal(held.job?.pausedBy, 'preemption');
+      assert.equal(held.azureHold?.action, 'wait_for_azure');
+      assert.equal(held.stage, 'train');
+      assert.ok(!held.requests.some((r) => r.kind === 'pause'), 'not a user pause');
+      env.emulator.control.setClockScale(1000);
+      const result = await handle.result();
+      assert.equal(result.outcome, 'succeeded');
+      assert.equal(env.emulator.control.requests({ route: 'jobs.resume' }).length, 0, 'ftpipe did not resume it: Azure did');
+    });
+  });
+});
