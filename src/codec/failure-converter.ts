@@ -7,11 +7,13 @@
 import { ApplicationFailure, DefaultFailureConverter, type PayloadConverter, type ProtoFailure } from '@temporalio/common';
 
 /**
- * Refusals of a request's shape (workflows/boundary.ts): their messages name fields and reasons, never values, and
- * they answer a query or an update, not history. Kept readable because a failed query reaches its caller as the
- * failure's message alone, which encoded would say only "Encoded failure".
+ * Refusals of a request's shape (workflows/boundary.ts) and of a request the run's state does not allow
+ * (RequestRefused: they name the stage, the job and the state Azure reported): their messages name fields, ids and
+ * reasons, never values, and they answer a query or an update, not history. Kept readable because a failed query
+ * reaches its caller as the failure's message alone, and the Web UI's update dialog shows only the message: encoded,
+ * both would say "Encoded failure".
  */
-const READABLE_FAILURE_TYPES: ReadonlySet<string> = new Set(['InvalidRequest']);
+const READABLE_FAILURE_TYPES: ReadonlySet<string> = new Set(['InvalidRequest', 'RequestRefused']);
 
 class FtpipeFailureConverter extends DefaultFailureConverter {
   override errorToFailure(err: unknown, payloadConverter: PayloadConverter, context?: Parameters<DefaultFailureConverter['errorToFailure']>[2]): ProtoFailure {

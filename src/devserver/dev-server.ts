@@ -27,6 +27,8 @@ export interface DevServerOptions {
   startTimeoutMs?: number;
   /** The Web UI's remote codec (ftpipe's codec server), so that it shows and sends encrypted payloads. */
   uiCodecEndpoint?: string;
+  /** Extra dynamic config (`--dynamic-config-value KEY=VALUE`), e.g. `limit.historyCount.suggestContinueAsNew`. */
+  dynamicConfig?: Record<string, string | number | boolean>;
 }
 
 const running = new Set<ChildProcess>();
@@ -76,6 +78,7 @@ export class DevServer {
     }
     // Lets a search attribute registered at start be used by the very first workflow (the SDK's own tests do the same).
     args.push('--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=true');
+    for (const [key, value] of Object.entries(this.options.dynamicConfig ?? {})) args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
     args.push(...searchAttributeFlags());
 
     const child = spawn(temporalCliPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
