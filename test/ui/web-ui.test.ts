@@ -1,6 +1,7 @@
 /**
  * The Temporal Web UI as an MLOps user drives it: start a pipeline from the Start Workflow form with the README's input,
- * pause and resume it from the signal dialog, see it complete. Debian's Chromium through playwright-core (no browser
+ * steer it from the Send an Update dialog (pauseRun, resumeRun, copyToRegionRun, approveRun; a refusal shows inline in
+ * the dialog) across a continue-as-new, see it complete. Debian's Chromium through playwright-core (no browser
  * downloads); screenshots of each step go to test-artifacts/ui/.
  */
 import assert from 'node:assert/strict';
@@ -12,7 +13,9 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import type { DevServerOptions } from '../../src/devserver/dev-server';
 import { freePort } from '../../src/devserver/free-port';
+import type { PipelineInputDraft } from '../../src/pipeline/input';
 import type { PipelineStatus } from '../../src/pipeline/types';
+import type { fineTunePipeline } from '../../workflows';
 import { ROOT } from '../helpers/cli';
 import { usePipelineStack } from '../helpers/pipeline';
 
@@ -20,6 +23,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const ARTIFACTS = join(ROOT, 'test-artifacts', 'ui');
 const TASK_QUEUE = 'fine-tuning';
+const STEERING_CLOCK = 25;
 
 /** The few browser APIs the page-side code uses (the project's TypeScript has no DOM library). */
 interface BrowserGlobals {
@@ -54,12 +58,14 @@ function resolvedForWorker(dataset: DatasetRef | undefined): void {
 
 describe('the Temporal Web UI', () => {
   // The UI port is chosen before the stack's own `before` reads these options (hooks run in registration order).
-  const temporalOptions: DevServerOptions = {};
+  // Temporal suggests a continue-as-new early (its default is thousands of events), so the run continues as new
+  // while the user steers it, as a long run does.
+  const temporalOptions: DevServerOptions = { dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 120 } };
   before(async () => {
     temporalOptions.uiPort = await freePort();
   });
-  // A clock slow enough that the job trains for ~20 s: time to pause and resume it by hand.
-  const env = usePipelineStack({ clockScale: 100 }, temporalOptions);
+  // A clock slow enough that the job trains for over a minute: time to steer it by hand. Sped up once it is steered.
+  const env = usePipelineStack({ clockScale: STEERING_CLOCK }, temporalOptions);
   let browser: Browser | undefined;
 
   before(() => {
@@ -101,46 +107,77 @@ describe('the Temporal Web UI', () => {
   }
 
   /**
-   * More Actions → Send a Signal → pick `name` → paste `{}` → Submit, on the page of the run that is open now. The run
-   * continues as new between polls, so the page can close under the dialog (the UI then hides the action or refuses
-   * the signal): then open the new run's page and send it again.
+   * Submits the update dialog: null when it closes (the update succeeded), else the error it shows inline (not its
+   * "In Progress" note). A click the page swallowed while it re-rendered is repeated: the dialog keeps its update id
+   * until it has an answer, and Temporal runs an update id once.
    */
-  async function sendSignal(page: Page, uiUrl: string, handle: WorkflowHandle, name: string): Promise<void> {
+  async function submitUpdate(dialog: Locator): Promise<string | null> {
+    const refusal = dialog.getByRole('alert').filter({ hasText: /\S/ }).filter({ hasNotText: 'In Progress' }).first();
+    for (let submits = 1; ; submits++) {
+      await dialog.getByRole('button', { name: 'Submit' }).click();
+      const outcome = await Promise.race([
+        dialog.waitFor({ state: 'hidden', timeout: 30_000 }).then(() => 'done' as const),
+        refusal.waitFor({ timeout: 30_000 }).then(() => 'refused' as const),
+      ].map((wait) => wait.catch(() => 'no answer' as const)));
+      if (outcome === 'done') return null;
+      if (outcome === 'refused') return (await refusal.innerText()).trim();
+      if (submits >= 3 || await dialog.getByText('In Progress').isVisible()) throw new Error(`the update dialog did not answer after ${submits} submits`);
+    }
+  }
+
+  /**
+   * More Actions → Send an Update → pick `name` → paste `input` → Submit, on the page of the run that is open now.
+   * Returns the refusal the dialog shows inline, or null when the update succeeded (the dialog closes). The run
+   * continues as new between polls, so the page can close under the dialog (the UI then hides the action or the
+   * server refuses the closed run): then, as a user would, open the new run's page and send it again, unless
+   * `done` says the first one took effect.
+   */
+  async function sendUpdate(page: Page, uiUrl: string, handle: WorkflowHandle, name: string, input: object, done: (s: PipelineStatus) => boolean): Promise<string | null> {
     for (let attempt = 1; ; attempt++) {
       const { runId } = await handle.describe();
       if (!page.url().includes(runId)) await page.goto(`${uiUrl}/namespaces/default/workflows/${handle.workflowId}/${runId}/history`);
       try {
         await page.getByRole('button', { name: 'More Actions' }).click();
-        await page.getByRole('menuitem', { name: 'Send a Signal' }).click();
-        const dialog = page.getByRole('dialog', { name: 'Send a Signal' });
-        await dialog.getByTestId('signal-select-button').click();
+        await page.getByRole('menuitem', { name: 'Send an Update' }).click();
+        const dialog = page.getByRole('dialog', { name: 'Send an Update' });
+        await dialog.getByTestId('update-select-button').click();
         await dialog.getByRole('option', { name: new RegExp(`^${name}\\b`) }).click();
-        await paste(page, dialog, '{}');
-        await screenshot(page, `signal-${name}`);
-        await dialog.getByRole('button', { name: 'Submit' }).click();
+        await paste(page, dialog, JSON.stringify(input));
+        await screenshot(page, `update-${name}`);
+        const text = await submitUpdate(dialog);
+        if (text === null) return null;
+        // Temporal's answer for the run the page shows when that run has continued as new since the page opened.
+        if (text.includes('workflow execution already completed')) throw new Error(`${name} reached a closed run: ${text}`);
+        await screenshot(page, `update-${name}-refused`);
+        await dialog.getByRole('button', { name: 'Cancel' }).first().click();
         await dialog.waitFor({ state: 'hidden' });
-        return;
+        return text;
       } catch (err) {
-        const { runId: latest, status } = await handle.describe();
-        if (attempt >= 3 || latest === runId || status.name !== 'RUNNING') throw err;
-        await page.goto(`${uiUrl}/namespaces/default/workflows/${handle.workflowId}/${latest}/history`);
+        const description = await handle.describe();
+        if (done(await handle.query<PipelineStatus, []>('status'))) return null;
+        if (attempt >= 5 || description.runId === runId || description.status.name !== 'RUNNING') throw err;
+        await page.goto(`${uiUrl}/namespaces/default/workflows/${handle.workflowId}/${description.runId}/history`);
       }
     }
   }
 
-  it('starts a run from the Start Workflow form, pauses and resumes it from the signal dialog, and shows it completed', { timeout: 150_000 }, async () => {
+  it('starts a run from the Start Workflow form, steers it from the update dialogs across a continue-as-new, and shows it completed', { timeout: 420_000 }, async () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
     const input = readmeInput();
     input.runName = `ui-${randomUUID().slice(0, 8)}`;
     resolvedForWorker(input.training);
     resolvedForWorker(input.validation);
+    // What a user adds to the README's input to have the run wait for their approval before it deploys.
+    const deploymentName = `ui-${input.runName.slice(3)}`;
+    input.deployment = { name: deploymentName, type: 'GlobalStandard', requireApproval: true };
     const workflowId = `ftpipe-${input.runName}`;
     const uiUrl = env.temporal.server.uiUrl;
     assert.ok(uiUrl, 'the dev server was started without its Web UI');
+    const ncus = env.emulator.account('ftpipe-ncus');
 
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    page.setDefaultTimeout(15_000);
+    page.setDefaultTimeout(20_000);
     const failureDump = async (): Promise<void> => {
       writeFileSync(join(ARTIFACTS, 'failure.html'), await page.content());
       await page.screenshot({ path: join(ARTIFACTS, 'failure.png') });
@@ -149,6 +186,8 @@ describe('the Temporal Web UI', () => {
     // The worker stops before the stack's own `after` hooks close its connection.
     const worker = await env.createWorker(TASK_QUEUE);
     await worker.runUntil(async () => {
+      // The copy API needs a fine-tuning job in the destination account: one runs there beside the user's run.
+      const destinationRun = await env.start(TASK_QUEUE, env.input({ profile: 'ftpipe-ncus', polling: input.polling as PipelineInputDraft['polling'] }));
       try {
         await page.goto(`${uiUrl}/namespaces/default/workflows/start-workflow?workflowType=fineTunePipeline&taskQueue=${TASK_QUEUE}&workflowId=${workflowId}`);
         await page.getByTestId('workflowId').waitFor();
@@ -163,23 +202,42 @@ describe('the Temporal Web UI', () => {
         await page.getByTestId('workflow-id-heading').filter({ hasText: workflowId }).waitFor();
         await screenshot(page, 'run-started');
 
-        const handle = env.temporal.client.workflow.getHandle(workflowId);
-        const started = await env.waitForStatus(handle, (s) => s.job?.status === 'running' && (s.progress.step ?? 0) >= 1, 45_000);
+        const handle = env.temporal.client.workflow.getHandle<typeof fineTunePipeline>(workflowId);
+        const started = await env.waitForStatus(handle, (s) => s.job?.status === 'running' && (s.progress.step ?? 0) >= 1, 120_000);
         assert.equal(started.runName, input.runName);
+        const byUpdate = (kind: string) => (s: PipelineStatus): boolean => s.requests.some((r) => r.kind === kind && r.via === 'update' && r.state === 'done');
+        const never = (): boolean => false;
 
-        await sendSignal(page, uiUrl, handle, 'pause');
-        const paused = await env.waitForStatus(handle, (s) => s.job?.status === 'paused', 15_000);
-        assert.deepEqual(paused.requests.map((r) => [r.kind, r.via, r.state]), [['pause', 'signal', 'done']]);
+        // Refusals show in the dialog, with the reason, and change nothing.
+        const notPaused = await sendUpdate(page, uiUrl, handle, 'resumeRun', { by: 'ui-user' }, never);
+        assert.match(notPaused ?? '', /only a paused job can be resumed; Azure reports job ftjob-\S+ is running/);
+        const notAwaiting = await sendUpdate(page, uiUrl, handle, 'approveRun', { by: 'ui-user' }, never);
+        assert.ok(notAwaiting, 'approveRun while training is refused in the dialog');
+        assert.equal((await handle.query<PipelineStatus, []>('status')).approval, null);
+
+        assert.equal(await sendUpdate(page, uiUrl, handle, 'pauseRun', { by: 'ui-user' }, byUpdate('pause')), null);
+        const paused = await env.waitForStatus(handle, (s) => s.job?.status === 'paused', 60_000);
+        // While the job is paused, the run continues as new (Temporal suggests it): the user steers the new run.
+        await env.waitForStatus(handle, (s) => s.continuations > paused.continuations, 180_000);
+        const continued = await env.waitForStatus(handle, (s) => s.job?.status === 'paused', 60_000);
+        assert.deepEqual(continued.requests.map((r) => [r.kind, r.via, r.state]), [['pause', 'update', 'done']]);
         await screenshot(page, 'paused');
 
-        await sendSignal(page, uiUrl, handle, 'resume');
-        const resumed = await env.waitForStatus(handle, (s: PipelineStatus) => s.requests.length === 2 && s.requests[1]?.state !== 'pending', 15_000);
-        assert.deepEqual(resumed.requests.map((r) => [r.kind, r.via, r.state]), [['pause', 'signal', 'done'], ['resume', 'signal', 'done']]);
-        await env.waitForStatus(handle, (s) => s.job?.status === 'running' || s.job?.status === 'succeeded', 15_000);
+        assert.equal(await sendUpdate(page, uiUrl, handle, 'resumeRun', { by: 'ui-user' }, byUpdate('resume')), null);
+        const resumed = await env.waitForStatus(handle, (s) => s.job?.status !== 'paused', 60_000);
+        assert.ok(resumed.continuations > paused.continuations, 'resumed in a later execution than the pause');
+        assert.equal(await sendUpdate(page, uiUrl, handle, 'copyToRegionRun', { destinationResourceId: ncus.armId, region: 'northcentralus' }, (s) => s.copies.length > 0), null);
+        env.emulator.control.setClockScale(1000);
+
+        await env.waitForStatus(handle, (s) => s.stage === 'await_approval', 240_000);
+        assert.equal(await sendUpdate(page, uiUrl, handle, 'approveRun', { by: 'ui-user', comment: 'from the Web UI' }, (s) => s.approval !== null), null);
 
         const result = await handle.result();
         assert.equal(result.outcome, 'succeeded');
-        // Long runs continue as new (history budget): the page opened at start shows the first run, so follow its link to the latest.
+        assert.deepEqual([result.approval?.decision, result.approval?.by, result.approval?.comment], ['approved', 'ui-user', 'from the Web UI']);
+        assert.ok(result.deployments.some((d) => d.name === `${deploymentName}-v1`), JSON.stringify(result.deployments));
+        assert.deepEqual(result.copies.map((c) => [c.region, c.status]), [['northcentralus', 'Completed']]);
+        // The page the user is on may be an earlier execution's: open the latest, as its "Continued as New" link does.
         const latestRunId = (await handle.describe()).runId;
         if (!page.url().includes(latestRunId)) await page.goto(`${uiUrl}/namespaces/default/workflows/${workflowId}/${latestRunId}/history`);
         // The run's page refreshes itself; a reload covers a missed refresh.
@@ -189,8 +247,10 @@ describe('the Temporal Web UI', () => {
           await completed.waitFor();
         });
         await screenshot(page, 'completed');
+        // The refused resume never reached Azure.
         const routes = env.emulator.control.requests().filter((r) => r.route === 'jobs.pause' || r.route === 'jobs.resume').map((r) => `${r.route} ${r.status}`);
         assert.deepEqual(routes, ['jobs.pause 200', 'jobs.resume 200']);
+        assert.equal((await destinationRun.result()).outcome, 'succeeded');
       } catch (err) {
         await failureDump();
         throw err;
