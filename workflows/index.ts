@@ -2,7 +2,6 @@
 export { checkWorker } from './doctor';
 export type { CheckWorkerInput, CheckWorkerResult } from './doctor';
 export { fineTunePipeline } from './pipeline';
-export { HISTORY_EVENT_BUDGET } from './training';
 export type { PipelineWorkflowInput, PipelineContinuation } from './pipeline';
 export * from './messages';
 export { resourceAdmission, requestSlotsSignal, releaseSlotsSignal, admissionQuery } from './admission';

@@ -3,18 +3,27 @@
  * the pause and resume signals between polls. Bounded history: the run continues as new between polls, never with a
  * handler running. Workflow-safe.
  */
-import { ApplicationFailure, allHandlersFinished, condition, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, allHandlersFinished, condition, patched, workflowInfo } from '@temporalio/workflow';
+import { HISTORY_EVENT_BUDGET } from '../src/pipeline/input';
 import { pollIntervalSeconds } from '../src/pipeline/progress';
 import { isTerminalJobStatus, type JobSnapshot } from '../src/pipeline/types';
 import type { PipelineRun } from './run';
 
-/** Continue as new once this many events are in history: keeps every run's history far below Temporal's limits. */
-export const HISTORY_EVENT_BUDGET = 150;
+/**
+ * Runs that started before the budget grew continued as new at 150 events, about every 13 polls, which closed the
+ * Web UI's page under its users; they (and their recorded histories) keep that budget, new runs take the input's.
+ */
+const LEGACY_HISTORY_EVENT_BUDGET = 150;
+
+function historyBudget(run: PipelineRun): number {
+  if (!patched('ftpipe-history-budget')) return LEGACY_HISTORY_EVENT_BUDGET;
+  return run.input.polling.continueAsNewAfterEvents ?? HISTORY_EVENT_BUDGET;
+}
 
 /**
  * Polls until the job ends (or Azure holds it where the budget says stop) and gives its slots back; a failed job fails
- * the run, unless Azure's safety evaluation failed it (the run's own outcome, `not_deployable`). Continues as new at
- * the history budget.
+ * the run, unless Azure's safety evaluation failed it (the run's own outcome, `not_deployable`). Continues as new when
+ * history is long.
  */
 export async function train(run: PipelineRun): Promise<JobSnapshot> {
   const job = await monitor(run);
@@ -36,7 +45,7 @@ async function monitor(run: PipelineRun): Promise<JobSnapshot> {
   run.setStage('train');
   for (;;) {
     const info = workflowInfo();
-    if (info.historyLength >= HISTORY_EVENT_BUDGET || info.continueAsNewSuggested) {
+    if (info.historyLength >= historyBudget(run) || info.continueAsNewSuggested) {
       await condition(allHandlersFinished);
       return run.continueAsNew();
     }

@@ -63,6 +63,12 @@ export type Method = z.infer<typeof MethodSchema>;
 
 export const TrainingTypeSchema = z.enum(['Standard', 'Global', 'Developer']);
 
+/**
+ * A run continues as new when Temporal suggests it (`continueAsNewSuggested`, about 4,096 events on a default server)
+ * or at this many events in history, whichever comes first; always between polls, never with a handler running.
+ */
+export const HISTORY_EVENT_BUDGET = 10_000;
+
 export const PollingSchema = z
   .object({
     /** Seconds between polls while the job waits (pending, validating_files, queued). */
@@ -75,6 +81,11 @@ export const PollingSchema = z
     fileIntervalSeconds: z.number().min(0.1).max(600).default(10),
     /** Seconds between checks of a deployment being created or deleted, a smoke test's retries, and a checkpoint copy. */
     deploymentIntervalSeconds: z.number().min(0.1).max(600).default(10),
+    /**
+     * Continue as new once history holds this many events (unset: HISTORY_EVENT_BUDGET, or Temporal's suggestion).
+     * For tests and demos that want to see a continue-as-new in a short run; production runs leave it unset.
+     */
+    continueAsNewAfterEvents: z.int().min(100).max(HISTORY_EVENT_BUDGET).optional(),
   })
   .strict();
 export type Polling = z.infer<typeof PollingSchema>;

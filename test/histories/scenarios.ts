@@ -207,7 +207,7 @@ export const SCENARIOS: Scenario[] = [
     async run(ctx) {
       ctx.emulator.control.setClockScale(100);
       const worker = await ctx.createWorker(ctx.taskQueue);
-      const fast = { queuedIntervalSeconds: 0.1, runningIntervalSeconds: 0.1, nearFinishIntervalSeconds: 0.1, fileIntervalSeconds: 0.1 };
+      const fast = { queuedIntervalSeconds: 0.1, runningIntervalSeconds: 0.1, nearFinishIntervalSeconds: 0.1, fileIntervalSeconds: 0.1, continueAsNewAfterEvents: 150 };
       const handle = await startPipeline(ctx, pipelineInput({ polling: fast, hyperparameters: { nEpochs: 1 } }));
       await worker.runUntil(handle.result());
       ctx.emulator.control.setClockScale(1000);
