@@ -10,6 +10,7 @@ import { liveSummary, remainingNotes } from '../src/report/notes';
 import { PROMOTED_MODEL } from '../src/temporal/search-attributes';
 import type { PostTrainingOutcome } from './post-training';
 import { describeFailure, nowIso, type Created, type PipelineRun } from './run';
+import { deploymentSlotsOn } from './slots';
 
 /** Deletes what the cleanup policy says of a run that trained, and ends it with its result. */
 export async function cleanUp(run: PipelineRun, trained: PostTrainingOutcome): Promise<PipelineResult> {
@@ -89,6 +90,7 @@ async function undo(run: PipelineRun, created: Created): Promise<void> {
       try {
         await acts.deleteDeployment({ profile: input.profile, name: created.name, pollIntervalSeconds: input.polling.deploymentIntervalSeconds });
         run.forgetDeployment(created.name);
+        if (deploymentSlotsOn()) await run.slots.releaseDeployment({ profile: input.profile, name: created.name });
       } catch (err) {
         run.recordError(`could not delete deployment ${created.name}: ${describeFailure(err)}`);
       }

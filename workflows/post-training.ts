@@ -18,6 +18,7 @@ import type {
 } from '../src/pipeline/types';
 import { FINE_TUNED_MODEL } from '../src/temporal/search-attributes';
 import { nowIso, type PipelineRun } from './run';
+import { deploymentSlotsOn } from './slots';
 
 /** What training produced and what post-training decided: the cleanup stage and the result read it. */
 export interface PostTrainingOutcome {
@@ -119,6 +120,7 @@ async function evaluateCandidates(run: PipelineRun, candidates: CheckpointSummar
   const scoreTemporary = async (model: { deploy: string; label: string; base: boolean }, label: string, kind: EvalScore['kind']): Promise<EvalScore> => {
     const name = `ftpipe-eval-${run.runTag}-${label}`.slice(0, 64);
     run.createdDeployment(name);
+    if (deploymentSlotsOn()) await run.slots.acquireDeployment({ profile: input.profile, name });
     await acts.createDeployment({
       profile: input.profile, name, model: model.deploy, ...(model.base ? { base: true } : {}),
       type: model.base ? BASE_MODEL_DEPLOYMENT_TYPE : 'DeveloperTier', capacity: 1, pollIntervalSeconds: interval,
@@ -127,6 +129,7 @@ async function evaluateCandidates(run: PipelineRun, candidates: CheckpointSummar
     const score = await scoreOn(name, model.label, kind, model.label);
     await acts.deleteDeployment({ profile: input.profile, name, pollIntervalSeconds: interval });
     run.forgetDeployment(name);
+    if (deploymentSlotsOn()) await run.slots.releaseDeployment({ profile: input.profile, name });
     return score;
   };
   for (const candidate of candidates) {
@@ -208,6 +211,8 @@ async function deploy(run: PipelineRun, model: string): Promise<DeployOutcome> {
   const name = `${plan.name}-v${next}`;
 
   run.createdDeployment(name);
+  // One of the resource's fine-tuned deployment places (admission): held by the deployment until it is deleted.
+  if (deploymentSlotsOn()) await run.slots.acquireDeployment({ profile: input.profile, name });
   let created: DeploymentInfo;
   try {
     created = await acts.createDeployment({ profile: input.profile, name, model, type: plan.type, capacity: plan.capacity, pollIntervalSeconds: interval });
@@ -215,6 +220,7 @@ async function deploy(run: PipelineRun, model: string): Promise<DeployOutcome> {
   } catch (err) {
     await acts.deleteDeployment({ profile: input.profile, name, pollIntervalSeconds: interval });
     run.forgetDeployment(name);
+    if (deploymentSlotsOn()) await run.slots.releaseDeployment({ profile: input.profile, name });
     throw ApplicationFailure.nonRetryable(
       `deployment ${name} failed (${err instanceof Error ? err.message : String(err)}); it was deleted and the previous versions stay live`,
       'DeploymentFailed',
@@ -229,6 +235,7 @@ async function deploy(run: PipelineRun, model: string): Promise<DeployOutcome> {
   if (input.cleanup.retiredDeployments === 'delete') {
     for (const old of older.slice(plan.keepVersions)) {
       await acts.deleteDeployment({ profile: input.profile, name: old.info.name, pollIntervalSeconds: interval });
+      if (deploymentSlotsOn()) await run.slots.releaseDeployment({ profile: input.profile, name: old.info.name });
       retired.push(old.info.name);
     }
   } else {
@@ -247,6 +254,7 @@ async function copyCheckpoint(run: PipelineRun, jobId: string, request: CopyRequ
     Object.assign(record, await acts.awaitCheckpointCopy({ ...ref, intervalSeconds: interval }));
     if (request.deploy) {
       // The copy keeps the checkpoint's name in the destination account: deploy that copy there, not the origin's model.
+      if (deploymentSlotsOn()) await run.slots.acquireDeployment({ profile: request.deploy.profile, name: request.deploy.name });
       record.deployment = await acts.createDeployment({
         profile: request.deploy.profile,
         name: request.deploy.name,

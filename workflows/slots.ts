@@ -3,7 +3,7 @@
  * while `status.admission` and the `FtpipeQueuePosition` search attribute say where it stands and why, and gives the
  * slots back. Workflow-side; the handler is registered when the run starts, so no notice is missed.
  */
-import { condition, getExternalWorkflowHandle, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { condition, getExternalWorkflowHandle, patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { SlotAmounts } from '../src/admission/limits';
 import { admissionWorkflowId, deploymentSlotKey } from '../src/admission/types';
 import type { DataSource, PipelineInput } from '../src/pipeline/input';
@@ -28,6 +28,14 @@ export interface RunSlots {
 }
 
 const DEPLOYMENT_SLOT: SlotAmounts = { jobs: 0, files: 0, fileBytes: 0, deployments: 1 };
+
+/**
+ * Whether this run takes deployment slots: runs recorded before deployment slots existed replay without them. Call it
+ * at the call site (`if (deploymentSlotsOn()) await ...`): on replay of such a run, no await is added.
+ */
+export function deploymentSlotsOn(): boolean {
+  return patched('ftpipe-deployment-slots');
+}
 
 /** What a run takes: one job place, and the files it will upload with their bytes (given file ids are already there). */
 export function slotAmounts(input: PipelineInput, validation: ValidationSummary | null): SlotAmounts {
