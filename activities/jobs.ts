@@ -14,6 +14,14 @@ export interface JobRef {
   jobId: string;
 }
 
+export interface CollectJobInput extends JobRef {
+  /**
+   * The last poll's snapshot of the job, when it saw it succeed: what collecting needs from the job itself (its model,
+   * trained tokens, result files), so that Azure is not asked for the job a second time. Without it, the job is read.
+   */
+  succeeded?: Pick<JobSnapshot, 'status' | 'fineTunedModel' | 'trainedTokens' | 'resultFiles'>;
+}
+
 export interface CreateJobInput {
   profile: string;
   plan: JobPlan;
@@ -202,20 +210,22 @@ export function jobActivities(azure: AzureAccess) {
     },
 
     /** What a succeeded job produced: the model, its deployable checkpoints with metrics, the result file. */
-    async collectJobResults(input: JobRef): Promise<JobResults> {
+    async collectJobResults(input: CollectJobInput): Promise<JobResults> {
       const client = azure.openaiV1(input.profile);
-      const job = await callAzure(`get fine-tuning job ${input.jobId}`, () => client.fineTuning.jobs.retrieve(input.jobId));
-      if (job.status !== 'succeeded' || !job.fine_tuned_model) {
+      const job = input.succeeded?.status === 'succeeded' && input.succeeded.fineTunedModel
+        ? input.succeeded
+        : snapshot(await callAzure(`get fine-tuning job ${input.jobId}`, () => client.fineTuning.jobs.retrieve(input.jobId)));
+      if (job.status !== 'succeeded' || !job.fineTunedModel) {
         throw ApplicationFailure.nonRetryable(`job ${input.jobId} has no results: status ${job.status}`, 'JobNotSucceeded');
       }
-      const fineTunedModel = job.fine_tuned_model;
+      const fineTunedModel = job.fineTunedModel;
       const checkpoints = await callAzure(`list checkpoints of ${input.jobId}`, async () => {
         const all: FineTuningJobCheckpoint[] = [];
         for await (const checkpoint of client.fineTuning.jobs.checkpoints.list(input.jobId, { limit: 100 })) all.push(checkpoint);
         const finalStep = Math.max(0, ...all.map((c) => c.step_number));
         return all.map((c) => checkpointSummary(c, fineTunedModel, finalStep)).sort((a, b) => a.step - b.step);
       });
-      return { fineTunedModel, trainedTokens: job.trained_tokens ?? null, resultFileId: job.result_files?.[0] ?? null, checkpoints };
+      return { fineTunedModel, trainedTokens: job.trainedTokens, resultFileId: job.resultFiles[0] ?? null, checkpoints };
     },
   };
 }

@@ -42,7 +42,9 @@ function intervalOf(run: PipelineRun): number {
 export async function postTraining(run: PipelineRun, job: JobSnapshot): Promise<PostTrainingOutcome> {
   const { input, status, acts } = run;
   run.setStage('collect');
-  const results = await acts.collectJobResults({ profile: input.profile, jobId: job.id });
+  // The last poll saw the job succeed: its snapshot spares collect a second read of the job.
+  const succeeded = { status: job.status, fineTunedModel: job.fineTunedModel, trainedTokens: job.trainedTokens, resultFiles: job.resultFiles };
+  const results = await acts.collectJobResults({ profile: input.profile, jobId: job.id, succeeded });
   status.results = results;
   upsertSearchAttributes([{ key: FINE_TUNED_MODEL, value: results.fineTunedModel }]);
 

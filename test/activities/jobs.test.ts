@@ -9,7 +9,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { after, before, describe, it } from 'node:test';
 import { jobActivities, totalSteps } from '../../activities/jobs';
 import type { JobPlan } from '../../src/azure/requests';
-import { failure, runActivity, startActivityTestEnv, type ActivityTestEnv } from './helpers';
+import { failure, runActivity, startActivityTestEnv, trainedJob, type ActivityTestEnv } from './helpers';
 
 const SWC = 'ftpipe-swc';
 
@@ -120,5 +120,22 @@ describe('job activities (emulator)', () => {
     assert.equal(totalSteps({ epochs: 3, batchSize: 2 }, 11), 18);
     assert.equal(totalSteps({ epochs: null, batchSize: null }, 11), null);
     assert.equal(totalSteps({ epochs: 3, batchSize: 2 }, null), null);
+  });
+
+  it('collects a succeeded job\'s results, reading the job only when the last poll\'s snapshot is not given', async () => {
+    const { jobId } = await trainedJob(t, SWC);
+    t.emu.control.clearRequests();
+    const read = await runActivity(() => jobs.collectJobResults({ profile: SWC, jobId }));
+    assert.equal(t.emu.control.requests({ route: 'jobs.get' }).length, 1);
+    assert.ok(read.checkpoints.length > 0);
+    const polled = await runActivity(() => jobs.pollFineTuningJob({ profile: SWC, jobId, afterEventId: null }));
+    t.emu.control.clearRequests();
+    const given = await runActivity(() => jobs.collectJobResults({ profile: SWC, jobId, succeeded: polled.job }));
+    assert.deepEqual(given, read);
+    assert.deepEqual(t.emu.control.requests().map((r) => r.route), ['jobs.checkpoints'], 'only the checkpoints are read');
+    // A snapshot that did not see the job succeed is not trusted: the job is read.
+    t.emu.control.clearRequests();
+    assert.deepEqual(await runActivity(() => jobs.collectJobResults({ profile: SWC, jobId, succeeded: { ...polled.job, status: 'running', fineTunedModel: null } })), read);
+    assert.equal(t.emu.control.requests({ route: 'jobs.get' }).length, 1);
   });
 });
