@@ -75,6 +75,8 @@ export function datasetActivities(deps: ActivityDeps) {
           method: input.method,
           ...(input.nEpochs !== undefined ? { nEpochs: input.nEpochs } : {}),
           catalog: deps.catalog ?? BUILTIN_CATALOG,
+          // Preflight judged model and method against the profile's dated catalogue; Azure judges what it does not list.
+          unlistedMethod: 'accept',
           maxIssues: SHOWN_ISSUES,
           // Progress keeps the activity alive (the SDK throttles heartbeats); cancellation stops the validator.
           onProgress: (progress) => context.heartbeat(progress),

@@ -27,6 +27,8 @@ export async function cleanUp(run: PipelineRun, trained: PostTrainingOutcome): P
   const keptFiles = [...ours.filter((id) => !deletedFiles.includes(id)), ...(results.resultFileId && !deletedFiles.includes(results.resultFileId) ? [results.resultFileId] : [])];
   if (keptFiles.length > 0) notes.push(`Files kept on the account: ${keptFiles.join(', ')}.`);
   if (!promoted) notes.push(`Not deployed: ${evaluation.decision.reason}.`);
+  // What preflight warned about (combinations the dated catalogue does not list, capacity it could not check) stays in the summary.
+  for (const warning of status.warnings ?? []) notes.push(`Preflight warning: ${warning}.`);
 
   const outcome = input.deployment && !promoted ? 'not_promoted' : 'succeeded';
   // The promoted model as Azure takes it for deployment and further fine-tuning: fine_tuned_model or an ftchkpt- id.

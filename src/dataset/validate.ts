@@ -25,6 +25,12 @@ export interface ValidateDatasetOptions {
   /** Explicit `n_epochs`; when absent the service's automatic rule applies. */
   nEpochs?: number;
   catalog?: Catalog;
+  /**
+   * A method the catalogue does not list for the model: `refuse` (default) or `accept` (the pipeline, whose preflight
+   * judged the plan against the dated catalogue: a warning, or a refusal under strict checks). The lines are checked
+   * in the method's format either way.
+   */
+  unlistedMethod?: 'refuse' | 'accept';
   /** How many errors, and how many warnings, the report lists; the rest are counted. */
   maxIssues?: number;
   /** Files up to this many bytes are checked on the calling thread, larger ones on the worker threads (0: all on the threads). */
@@ -274,7 +280,7 @@ export async function validateDataset(options: ValidateDatasetOptions): Promise<
   const resolved = resolveModel(options.model, catalog);
   if (!resolved) throw new DatasetUsageError(`unknown model '${options.model}'; known: ${catalog.models.map((m) => m.id).join(', ')}`);
   const model = resolved.entry;
-  if (!model.methods.includes(method)) {
+  if (!model.methods.includes(method) && options.unlistedMethod !== 'accept') {
     throw new DatasetUsageError(`${model.id} does not support ${method} fine-tuning; it supports ${model.methods.join(', ')}`);
   }
   if (options.nEpochs !== undefined && (!Number.isInteger(options.nEpochs) || options.nEpochs < 1)) {
