@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Duration, PayloadCodec } from '@temporalio/common';
+import type { Duration, PayloadCodec, VersioningBehavior } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { ftpipeDataConverter } from '../src/codec';
@@ -46,8 +46,29 @@ export interface FtpipeWorkerOptions {
   maxConcurrentValidations?: number;
   /** Where workflow spans go; the process's tracing (`setupTracing`, off unless OTLP is configured) when omitted. */
   tracing?: Tracing;
+  /**
+   * Worker Versioning: this worker is build `buildId` of the Worker Deployment `deploymentName`, and workflows it
+   * starts get `defaultVersioningBehavior` (see the README's "Shipping new workflow code"). Unversioned without it.
+   */
+  deployment?: WorkerDeployment;
   /** Encrypts every payload the worker writes, failures' messages included (see src/codec); plain JSON without one. */
   payloadCodec?: PayloadCodec;
+}
+
+export interface WorkerDeployment {
+  deploymentName: string;
+  buildId: string;
+  /** PINNED (default): a run stays on the build it started on; AUTO_UPGRADE: it moves to the current build. */
+  defaultVersioningBehavior?: VersioningBehavior;
+}
+
+/** The SDK's deployment options of both Temporal workers of one process: one version, polling both task queues. */
+function workerDeploymentOptions(deployment: WorkerDeployment) {
+  return {
+    version: { deploymentName: deployment.deploymentName, buildId: deployment.buildId },
+    useWorkerVersioning: true as const,
+    defaultVersioningBehavior: deployment.defaultVersioningBehavior ?? 'PINNED',
+  };
 }
 
 /** Warns, once at start, about each profile whose credential variables are not set: its runs would fail in preflight. */
@@ -116,6 +137,7 @@ export async function createFtpipeWorker(options: FtpipeWorkerOptions): Promise<
     // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment
     shutdownGraceTime: options.shutdownGraceTime ?? '30 seconds',
     ...(options.identity ? { identity: options.identity } : {}),
+    ...(options.deployment ? { workerDeploymentOptions: workerDeploymentOptions(options.deployment) } : {}),
   };
   const main = await Worker.create({
     ...shared,

@@ -16,6 +16,7 @@ import { TASK_QUEUE } from '../../temporal/constants';
 import { temporalTargetFromEnv } from '../../temporal/connection';
 import { createFtpipeWorker, DEFAULT_CONCURRENT_VALIDATIONS } from '../../../workers/worker';
 import { installRuntime } from '../../../workers/runtime';
+import { WorkerDeploymentError, workerDeploymentFrom } from '../../../workers/deployment';
 import type { checkWorker } from '../../../workflows';
 import { CHECK_WORKER_WORKFLOW_TYPE, PIPELINE_WORKFLOW_TYPE } from '../../../workflows/messages';
 import { loadCatalog } from '../../catalog';
@@ -83,7 +84,17 @@ export function registerDevCommands(program: Command): void {
     .option('--max-cached-workflows <n>', 'workflows kept in memory between tasks (bounds memory with many concurrent runs; the SDK sizes it from the heap by default)', parsePositiveInt)
     .option('--max-concurrent-activities <n>', 'activities run at once', parsePositiveInt)
     .option('--max-concurrent-validations <n>', `dataset validations run at once (CPU-heavy, on their own task queue; default: the configuration's maxConcurrentValidations, else ${DEFAULT_CONCURRENT_VALIDATIONS})`, parsePositiveInt)
-    .action(async (opts: ConnectionFlags & { config?: string; taskQueue: string; metrics?: string; shutdownGrace: string; maxCachedWorkflows?: number; maxConcurrentActivities?: number; maxConcurrentValidations?: number }) => {
+    .option('--deployment-name <name>', 'Worker Versioning: the Worker Deployment this worker belongs to (default $FTPIPE_DEPLOYMENT_NAME)')
+    .option('--build-id <id>', 'Worker Versioning: this worker\'s build of it (default $FTPIPE_BUILD_ID)')
+    .option('--default-versioning <behavior>', 'pinned (a run stays on the build it started on) or auto-upgrade (default $FTPIPE_DEFAULT_VERSIONING, else pinned)')
+    .action(async (opts: ConnectionFlags & { config?: string; taskQueue: string; metrics?: string; shutdownGrace: string; maxCachedWorkflows?: number; maxConcurrentActivities?: number; maxConcurrentValidations?: number; deploymentName?: string; buildId?: string; defaultVersioning?: string }, cmd: Command) => {
+      let deployment;
+      try {
+        deployment = workerDeploymentFrom(opts);
+      } catch (err) {
+        if (err instanceof WorkerDeploymentError) cmd.error(`ftpipe worker: ${err.message}`, { exitCode: 2 });
+        throw err;
+      }
       const logger = createLogger();
       const config = loadWorkerConfig(opts.config);
       const maxConcurrentValidations = opts.maxConcurrentValidations ?? config.maxConcurrentValidations ?? DEFAULT_CONCURRENT_VALIDATIONS;
@@ -99,11 +110,12 @@ export function registerDevCommands(program: Command): void {
         deps: { config, logger, version: packageVersion(), catalog },
         shutdownGraceTime: opts.shutdownGrace,
         ...(payloadCodec ? { payloadCodec } : {}),
+        ...(deployment ? { deployment } : {}),
         ...(opts.maxCachedWorkflows ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
         ...(opts.maxConcurrentActivities ? { maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities } : {}),
         maxConcurrentValidations,
       });
-      logger.info({ address: target.address, namespace: target.namespace, taskQueue: opts.taskQueue, maxConcurrentValidations, profiles: config.profiles.map((p) => p.name), metrics: opts.metrics ?? null, encryptedPayloads: payloadCodec !== undefined }, 'ftpipe worker started');
+      logger.info({ address: target.address, namespace: target.namespace, taskQueue: opts.taskQueue, maxConcurrentValidations, profiles: config.profiles.map((p) => p.name), metrics: opts.metrics ?? null, encryptedPayloads: payloadCodec !== undefined, deployment: deployment ?? null }, 'ftpipe worker started');
       try {
         await worker.run();
       } finally {
