@@ -30,8 +30,8 @@ export function workerDeploymentFrom(flags: WorkerDeploymentFlags, env: NodeJS.P
     const [given, missing] = deploymentName ? [deploymentName.from, '--build-id (or FTPIPE_BUILD_ID)'] : [buildId!.from, '--deployment-name (or FTPIPE_DEPLOYMENT_NAME)'];
     throw new WorkerDeploymentError(`${given} needs ${missing}: a versioned worker is one build of one Worker Deployment`);
   }
-  // The server names a version `<deployment name>.<build id>`.
-  if (deploymentName.value.includes('.')) throw new WorkerDeploymentError(`${deploymentName.from}: "${deploymentName.value}" may not contain "."`);
+  // The server joins a version's name and build id with ":" (with "." in older fields), so neither may be in the name.
+  if (/[.:]/.test(deploymentName.value)) throw new WorkerDeploymentError(`${deploymentName.from}: "${deploymentName.value}" may not contain "." or ":"`);
   const defaultVersioningBehavior = behavior ? BEHAVIORS[behavior.value] : 'PINNED';
   if (!defaultVersioningBehavior) throw new WorkerDeploymentError(`${behavior!.from}: "${behavior!.value}" is not pinned or auto-upgrade`);
   return { deploymentName: deploymentName.value, buildId: buildId.value, defaultVersioningBehavior };

@@ -19,7 +19,8 @@ describe('worker deployment settings', () => {
       assert.throws(() => workerDeploymentFrom(flags, env), (err: Error) => err instanceof WorkerDeploymentError && message.test(err.message));
     refuses({ buildId: 'b1' }, {}, /^--build-id needs --deployment-name \(or FTPIPE_DEPLOYMENT_NAME\)/);
     refuses({}, { FTPIPE_DEPLOYMENT_NAME: 'ftpipe' }, /^FTPIPE_DEPLOYMENT_NAME needs --build-id/);
-    refuses({ deploymentName: 'ftpipe.prod', buildId: 'b1' }, {}, /^--deployment-name: "ftpipe\.prod" may not contain "\."/);
+    refuses({ deploymentName: 'ftpipe.prod', buildId: 'b1' }, {}, /^--deployment-name: "ftpipe\.prod" may not contain "\." or ":"/);
+    refuses({ deploymentName: 'ftpipe:prod', buildId: 'b1' }, {}, /may not contain/);
     refuses({ deploymentName: 'ftpipe', buildId: 'b1', defaultVersioning: 'sticky' }, {}, /^--default-versioning: "sticky" is not pinned or auto-upgrade/);
     refuses({ defaultVersioning: 'pinned' }, {}, /^--default-versioning needs --deployment-name and --build-id/);
   });
