@@ -4,6 +4,7 @@
  * Workflow-safe.
  */
 import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, upsertSearchAttributes } from '@temporalio/workflow';
+import { costLedger } from '../src/pipeline/cost';
 import { isTerminalJobStatus, type PipelineResult } from '../src/pipeline/types';
 import { buildRunReport } from '../src/report/build';
 import { liveSummary, remainingNotes } from '../src/report/notes';
@@ -52,6 +53,8 @@ export async function cleanUp(run: PipelineRun, trained: PostTrainingOutcome): P
     copies: status.copies,
     notes,
     cost: status.cost,
+    // The evaluation's candidates are on the Developer tier (post-training.ts).
+    ledger: costLedger(status, { now: nowIso(), keptFromBefore: keptVersions, ...(input.evaluation.evalSet ? { evaluationSku: 'DeveloperTier' } : {}) }),
     report: buildRunReport({ status, execution: 'COMPLETED', outcome, deleted: [...deletedDeployments, ...deletedFiles], generatedAt: nowIso() }),
   }));
 }

@@ -19,6 +19,7 @@ import type { RunNotice } from '../src/notify/message';
 import type { NotifyEvent } from '../src/notify/schema';
 import { addCurvePoint } from '../src/pipeline/curve';
 import type { CopyRequest, DataSource, PipelineInput, PipelineInputDraft } from '../src/pipeline/input';
+import { costLedger } from '../src/pipeline/cost';
 import { azureHold } from '../src/pipeline/outcomes';
 import { nextProgress } from '../src/pipeline/progress';
 import {
@@ -476,6 +477,7 @@ export class PipelineRun {
       deletedDeployments: [], copies: status.copies, notes: [...notes, liveSummary([], [])],
       report: buildRunReport({ status, execution: 'COMPLETED', outcome, generatedAt: nowIso() }),
       cost: status.cost,
+      ledger: costLedger(status, { now: nowIso() }),
     };
   }
 }

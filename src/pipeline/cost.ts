@@ -5,10 +5,10 @@
  */
 import { BUILTIN_CATALOG, type DeploymentType, type FineTuningMethod, type TrainingType } from '../catalog/models';
 import { HOSTING_PRICES, TRAINING_PRICES } from '../catalog/prices';
-import type { DeploymentInfo, PipelineStatus, Stage, TrainingCostEstimate, ValidationSummary } from './types';
+import type { CostLedger, DeploymentInfo, LedgerDeployment, PipelineStatus, Stage, TrainingCostEstimate, ValidationSummary } from './types';
 
 // The estimate is plain data of the run's status, defined in types.ts; exported here too for the estimate's callers.
-export type { TrainingCostEstimate } from './types';
+export type { CostLedger, LedgerDeployment, TrainingCostEstimate } from './types';
 
 export interface CostInput {
   /** The catalogue's versioned id of the base model (`gpt-4.1-mini-2025-04-14`), as preflight resolves it. */
@@ -64,45 +64,6 @@ const HOUR_MS = 3_600_000;
 export const DEVELOPER_DEPLOYMENT_LIFETIME_HOURS = 24;
 /** Azure deletes a fine-tuned deployment after 15 days without chat completions or responses calls. */
 export const INACTIVE_DEPLOYMENT_DELETION_DAYS = 15;
-
-export interface LedgerDeployment {
-  profile: string;
-  name: string;
-  sku: string;
-  /** Null when the SKU is billed otherwise (PTU-hours) or unknown to the catalogue. */
-  usdPerHour: number | null;
-  /** When ftpipe asked for it (the deploy stage's start); null for a version kept from an earlier run. */
-  since: string | null;
-  /** Hours from `since` to the ledger's time (or to the end of the evaluation for an evaluation deployment). */
-  hours: number | null;
-  /** Hosting billed by those hours (null when the rate or the hours are unknown). */
-  usd: number | null;
-  /** How Azure ends it unless ftpipe does: at a fixed time (Developer tier), or after 15 days without calls. */
-  expiry: { kind: 'lifetime'; at: string | null } | { kind: 'inactivity'; afterDaysWithoutCalls: number };
-}
-
-export interface CostLedger {
-  /** The ledger's time: hosting is accrued up to it. */
-  asOf: string;
-  training: {
-    /** Estimated before upload (status.cost). */
-    estimatedUsd: number | null;
-    /** Azure's billed tokens (its "Training tokens billed" event, else the job's trained_tokens once it ended). */
-    billedTokens: number | null;
-    /** Billed tokens x the price per 1M; 0 when Azure bills nothing (a failed job, a model its safety evaluation refused). */
-    billedUsd: number | null;
-    basis: string;
-  };
-  /** Deployments made for the evaluation and deleted after it (their type is the input's; hours are the evaluate stage's). */
-  evaluation: { deployments: number; sku: string; hours: number | null; usdPerHour: number | null; usd: number | null } | null;
-  /** What the run leaves live: accrued so far, and the hourly cost while it stays. */
-  hosting: LedgerDeployment[];
-  /** Billed training (or the estimate while unbilled) + evaluation + hosting accrued; null when a part is unknown. */
-  totalUsd: number | null;
-  /** USD per hour of everything that stays live (null when a part is billed otherwise). */
-  hourlyUsdWhileLive: number | null;
-  notes: string[];
-}
 
 export interface LedgerOptions {
   /** ISO time up to which hosting accrues (the report's generation time, workflow time in a workflow). */

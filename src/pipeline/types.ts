@@ -241,6 +241,46 @@ export interface PipelineStatus {
   cost: TrainingCostEstimate | null;
 }
 
+/** The run's cost ledger (src/pipeline/cost.ts `costLedger`): what it was billed for. */
+export interface LedgerDeployment {
+  profile: string;
+  name: string;
+  sku: string;
+  /** Null when the SKU is billed otherwise (PTU-hours) or unknown to the catalogue. */
+  usdPerHour: number | null;
+  /** When ftpipe asked for it (the deploy stage's start); null for a version kept from an earlier run. */
+  since: string | null;
+  /** Hours from `since` to the ledger's time (or to the end of the evaluation for an evaluation deployment). */
+  hours: number | null;
+  /** Hosting billed by those hours (null when the rate or the hours are unknown). */
+  usd: number | null;
+  /** How Azure ends it unless ftpipe does: at a fixed time (Developer tier), or after 15 days without calls. */
+  expiry: { kind: 'lifetime'; at: string | null } | { kind: 'inactivity'; afterDaysWithoutCalls: number };
+}
+
+export interface CostLedger {
+  /** The ledger's time: hosting is accrued up to it. */
+  asOf: string;
+  training: {
+    /** Estimated before upload (status.cost). */
+    estimatedUsd: number | null;
+    /** Azure's billed tokens (its "Training tokens billed" event, else the job's trained_tokens once it ended). */
+    billedTokens: number | null;
+    /** Billed tokens x the price per 1M; 0 when Azure bills nothing (a failed job, a model its safety evaluation refused). */
+    billedUsd: number | null;
+    basis: string;
+  };
+  /** Deployments made for the evaluation and deleted after it (their type is the input's; hours are the evaluate stage's). */
+  evaluation: { deployments: number; sku: string; hours: number | null; usdPerHour: number | null; usd: number | null } | null;
+  /** What the run leaves live: accrued so far, and the hourly cost while it stays. */
+  hosting: LedgerDeployment[];
+  /** Billed training (or the estimate while unbilled) + evaluation + hosting accrued; null when a part is unknown. */
+  totalUsd: number | null;
+  /** USD per hour of everything that stays live (null when a part is billed otherwise). */
+  hourlyUsdWhileLive: number | null;
+  notes: string[];
+}
+
 export interface PipelineResult {
   /**
    * `not_promoted`: trained, but the evaluation or the approver kept it from deployment. `not_deployable`: Azure's
@@ -272,6 +312,8 @@ export interface PipelineResult {
   report: RunReport | null;
   /** The training cost estimated before upload. */
   cost: TrainingCostEstimate | null;
+  /** What the run was billed for, as it ended (absent in results of runs before the ledger). */
+  ledger?: CostLedger;
 }
 
 /** A deployment slot on a resource's admission queue: asked for before a deployment, released when it is deleted. */

@@ -25,6 +25,10 @@ describe('pipeline: deployment slots', () => {
       const first = await env.start(taskQueue, env.input({ deployment }));
       const r1 = await first.result();
       assert.deepEqual(r1.deployments.map((d) => d.name), ['slotted-v1']);
+      // The result's ledger: the promoted version's hourly cost while it stays, and when Azure deletes it.
+      assert.deepEqual(r1.ledger?.hosting.map((h) => [h.name, h.usdPerHour, h.expiry.kind]), [['slotted-v1', 1.7, 'inactivity']]);
+      assert.equal(r1.ledger?.hourlyUsdWhileLive, 1.7);
+      assert.ok(r1.ledger?.training.billedTokens !== null && (r1.ledger?.training.billedUsd ?? 0) > 0);
       const s1 = await first.query<PipelineStatus, []>('status');
       assert.deepEqual(s1.deploymentSlots?.map((s) => [s.name, s.state]), [['slotted-v1', 'granted']]);
       let v = await view();

@@ -22,6 +22,8 @@ describe('pipeline: Azure\'s own outcomes', () => {
       assert.deepEqual(result.deployments, []);
       assert.ok(result.notes.some((n) => /^Not deployed: This model is unable to be deployed\. .*\[Violence\]/.test(n)), result.notes.join(' | '));
       assert.match(result.report?.decision.reason ?? '', /safety evaluation found the model not deployable/);
+      assert.equal(result.ledger?.training.billedUsd, 0, 'Azure bills no training for a model it found not deployable');
+      assert.deepEqual(result.ledger?.hosting, []);
       assert.equal(env.emulator.control.requests({ route: 'arm.deployments.put' }).length, 0, 'no deployment was attempted');
       assert.equal(env.emulator.control.requests({ route: 'jobs.checkpoints' }).length, 0, 'nothing was collected');
     } finally {
