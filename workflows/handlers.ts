@@ -3,7 +3,7 @@
  * handler parses its raw argument at the boundary and hands the request to the run (run.ts); signals record a refusal,
  * update validators throw it, so no caller can fail a workflow task. Workflow-safe.
  */
-import { setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, setHandler } from '@temporalio/workflow';
 import { CopyRequestSchema } from '../src/pipeline/input';
 import { isTerminalJobStatus, type ApprovalRecord, type ControlKind } from '../src/pipeline/types';
 import { ApprovalInputSchema, ControlInputSchema, checkQueryArg, messageOrFail, parseMessage } from './boundary';
@@ -12,6 +12,14 @@ import {
   resumeSignal, resumeUpdate, statusQuery, type ControlOutcome,
 } from './messages';
 import type { PipelineRun } from './run';
+
+/**
+ * A validator's refusal: one failure type for every refusal, which the payload codec leaves readable, so the Web UI's
+ * update dialog shows the reason inline (it holds only states and ids, never data).
+ */
+function refused(reason: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(reason, 'RequestRefused');
+}
 
 export function registerHandlers(run: PipelineRun): void {
   const { status } = run;
@@ -30,8 +38,8 @@ export function registerHandlers(run: PipelineRun): void {
   const controlValidator = (kind: ControlKind) => (raw?: unknown): void => {
     messageOrFail(ControlInputSchema, raw, kind, {});
     const job = status.job;
-    if (!job) throw new Error(`cannot ${kind}: there is no Azure job yet (stage ${status.stage})`);
-    if (isTerminalJobStatus(job.status)) throw new Error(`cannot ${kind}: job ${job.id} has ended (${job.status})`);
+    if (!job) throw refused(`cannot ${kind}: there is no Azure job yet (stage ${status.stage})`);
+    if (isTerminalJobStatus(job.status)) throw refused(`cannot ${kind}: job ${job.id} has ended (${job.status})`);
   };
   setHandler(pauseSignal, onControlSignal('pause'), { description: DESCRIPTIONS.pause });
   setHandler(resumeSignal, onControlSignal('resume'), { description: DESCRIPTIONS.resume });
@@ -49,7 +57,7 @@ export function registerHandlers(run: PipelineRun): void {
   };
   const approvalValidator = (raw?: unknown): void => {
     messageOrFail(ApprovalInputSchema, raw, 'approval', {});
-    if (status.stage !== 'await_approval') throw new Error(`the run is not awaiting approval (stage ${status.stage})`);
+    if (status.stage !== 'await_approval') throw refused(`the run is not awaiting approval (stage ${status.stage})`);
   };
   setHandler(approveSignal, onApprovalSignal('approved'), { description: DESCRIPTIONS.approve });
   setHandler(rejectSignal, onApprovalSignal('rejected'), { description: DESCRIPTIONS.reject });
@@ -59,7 +67,7 @@ export function registerHandlers(run: PipelineRun): void {
   const copyValidator = (raw?: unknown): void => {
     messageOrFail(CopyRequestSchema, raw, 'copy');
     const refusal = run.copyRefusal();
-    if (refusal) throw new Error(refusal);
+    if (refusal) throw refused(refusal);
   };
   setHandler(copyToRegionSignal, (raw?: unknown) => {
     const parsed = parseMessage(CopyRequestSchema, raw);

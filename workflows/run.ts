@@ -120,6 +120,8 @@ export class PipelineRun {
   /** Set by a signal, an update or a copy request: cuts the training monitor's wait short. */
   wakeUp = false;
   private trainingOver = false;
+  /** A signal's refusal, shown in the current details while the run is in the stage it was refused in. */
+  private shownRefusal: { text: string; stage: Stage } | null = null;
   private copiesClosed = false;
   private preflightResult: PreflightResult | undefined;
   private lastEventId: string | null;
@@ -185,6 +187,7 @@ export class PipelineRun {
     if (job?.fineTunedModel) parts.push(`model: ${job.fineTunedModel}`);
     if (status.admission && status.admission.state !== 'released' && status.admission.state !== 'granted') parts.push(status.admission.reason);
     if (status.azureHold) parts.push(status.azureHold.explanation);
+    if (this.shownRefusal?.stage === status.stage) parts.push(this.shownRefusal.text);
     setCurrentDetails(parts.join('\n'));
   }
 
@@ -270,9 +273,23 @@ export class PipelineRun {
     return request;
   }
 
-  /** A signal that cannot be carried out: kept in `requests` with the reason. */
+  /**
+   * Every refusal, of a signal or an update, whatever its kind, goes through here: `status.requests` keeps it with the
+   * reason. A signal has no answer for its sender, so its refusal also shows in the run's current details (the Web UI)
+   * until the next stage.
+   */
+  refuse(request: ControlRequest, reason: string): void {
+    request.state = 'refused';
+    request.reason = reason;
+    if (request.via === 'signal') {
+      this.shownRefusal = { text: `refused: ${request.kind} signal: ${reason}`, stage: this.status.stage };
+      this.showDetails();
+    }
+  }
+
+  /** A signal that cannot be carried out. */
   refuseSignal(kind: RequestKind, reason: string): void {
-    this.recordRequest({ kind, via: 'signal', requestedAt: nowIso(), state: 'refused', reason });
+    this.refuse(this.recordRequest({ kind, via: 'signal', requestedAt: nowIso(), state: 'pending' }), reason);
   }
 
   /** A pause or resume signal: queued for the training monitor, which decides on fresh job state; refused once training is over. */
@@ -287,10 +304,7 @@ export class PipelineRun {
     if (this.trainingOver) return;
     this.trainingOver = true;
     const reason = this.trainingOverReason();
-    for (const request of this.pendingSignals()) {
-      request.state = 'refused';
-      request.reason = reason;
-    }
+    for (const request of this.pendingSignals()) this.refuse(request, reason);
   }
 
   private trainingOverReason(): string {
@@ -301,17 +315,19 @@ export class PipelineRun {
   /** A pause or resume update, after its validator: Azure is asked now; a refusal fails the update with the reason. */
   async controlNow(kind: ControlKind, by: string | undefined): Promise<JobSnapshot> {
     await this.refreshJob();
-    const reason = this.controlRefusal(kind);
-    if (reason) throw ApplicationFailure.nonRetryable(`cannot ${kind}: ${reason}`, 'RequestRefused');
     const record = this.recordRequest({ kind, via: 'update', requestedAt: nowIso(), state: 'pending', ...(by ? { by } : {}) });
+    const reason = this.controlRefusal(kind);
+    if (reason) {
+      this.refuse(record, reason);
+      throw ApplicationFailure.nonRetryable(`cannot ${kind}: ${reason}`, 'RequestRefused');
+    }
     try {
       const job = await this.control(kind);
       record.state = 'done';
       this.wakeUp = true;
       return job;
     } catch (err) {
-      record.state = 'refused';
-      record.reason = describeFailure(err);
+      this.refuse(record, describeFailure(err));
       throw err;
     }
   }
@@ -330,8 +346,7 @@ export class PipelineRun {
       if (request.via !== 'signal' || request.state !== 'pending') continue;
       const reason = this.controlRefusal(request.kind as ControlKind);
       if (reason) {
-        request.state = 'refused';
-        request.reason = reason;
+        this.refuse(request, reason);
         continue;
       }
       try {
@@ -339,8 +354,7 @@ export class PipelineRun {
         request.state = 'done';
       } catch (err) {
         if (isCancellation(err)) throw err;
-        request.state = 'refused';
-        request.reason = describeFailure(err);
+        this.refuse(request, describeFailure(err));
       }
     }
   }

@@ -20,7 +20,7 @@ const RunReportSchema = z.object({
     .optional(),
   stages: z.array(z.object({ stage: z.string(), startedAt: z.string(), seconds: z.number(), ongoing: z.boolean() })).optional(),
   requests: z
-    .array(z.object({ kind: z.enum(['pause', 'resume']), via: z.enum(['signal', 'update']), requestedAt: z.string(), state: z.enum(['pending', 'done', 'refused']), reason: z.string().optional(), by: z.string().optional() }))
+    .array(z.object({ kind: z.enum(['pause', 'resume', 'approve', 'reject', 'copyToRegion']), via: z.enum(['signal', 'update']), requestedAt: z.string(), state: z.enum(['pending', 'done', 'refused']), reason: z.string().optional(), by: z.string().optional() }))
     .optional(),
   copies: z
     .array(z.object({ destinationResourceId: z.string(), region: z.string(), checkpoint: z.string(), status: z.enum(['requested', 'InProgress', 'Completed', 'Failed']), deployment: deployment.nullable(), error: z.string().nullable() }))

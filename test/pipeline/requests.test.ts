@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type { ControlOutcome } from '../../workflows/messages';
 import { copyToRegionUpdate, pauseSignal, pauseUpdate, resumeUpdate } from '../../workflows/messages';
 import { uniqueTrainingFile, usePipelineStack } from '../helpers/pipeline';
@@ -63,6 +64,30 @@ describe('requests to a run: each carried out once or refused with the reason', 
       );
       const result = await handle.result();
       assert.deepEqual(result.copies, []);
+    });
+  });
+
+  it('keeps a refused signal in status.requests and the current details until the next stage; a refused update answers its reason', async () => {
+    const taskQueue = env.temporal.taskQueue();
+    const worker = await env.createWorker(taskQueue);
+    const details = async (handle: { query: <R>(name: string) => Promise<R> }): Promise<string> =>
+      (await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata')).currentDetails ?? '';
+    await worker.runUntil(async () => {
+      const handle = await env.start(taskQueue, env.input({ deployment: { name: 'refusals', requireApproval: true, type: 'GlobalStandard' } }));
+      await env.waitForStatus(handle, (s) => s.stage === 'await_approval');
+      await handle.signal('copyToRegion', { region: 'eastus2' });
+      const refused = await env.waitForStatus(handle, (s) => s.requests.some((r) => r.kind === 'copyToRegion'));
+      assert.deepEqual(refused.requests.map((r) => [r.kind, r.via, r.state]), [['copyToRegion', 'signal', 'refused']]);
+      assert.match(refused.requests[0]?.reason ?? '', /destinationResourceId/);
+      assert.match(await details(handle), /^stage: await_approval\n[\s\S]*\nrefused: copyToRegion signal: .*destinationResourceId/);
+      // An update refused by its validator answers with the reason, readable (not an encoded failure).
+      await assert.rejects(handle.executeUpdate(pauseUpdate, { args: [{}] }), (err: Error) => {
+        const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
+        return cause instanceof ApplicationFailure && cause.type === 'RequestRefused' && /^cannot pause: job ftjob-\w+ has ended \(succeeded\)$/.test(cause.message);
+      });
+      await handle.signal('reject', { by: 'test' });
+      assert.equal((await handle.result()).outcome, 'not_promoted');
+      assert.doesNotMatch(await details(handle), /refused:/, 'shown until the next stage only');
     });
   });
 });
