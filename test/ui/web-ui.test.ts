@@ -24,6 +24,7 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 const ARTIFACTS = join(ROOT, 'test-artifacts', 'ui');
 const TASK_QUEUE = 'fine-tuning';
 const STEERING_CLOCK = 25;
+const PAUSING_CLOCK = 5;
 
 /** The few browser APIs the page-side code uses (the project's TypeScript has no DOM library). */
 interface BrowserGlobals {
@@ -208,19 +209,23 @@ describe('the Temporal Web UI', () => {
         const byUpdate = (kind: string) => (s: PipelineStatus): boolean => s.requests.some((r) => r.kind === kind && r.via === 'update' && r.state === 'done');
         const never = (): boolean => false;
 
+        // The pause must land while the job runs: a slower clock keeps it running while the dialog is driven.
+        env.emulator.control.setClockScale(PAUSING_CLOCK);
+        assert.equal(await sendUpdate(page, uiUrl, handle, 'pauseRun', { by: 'ui-user' }, byUpdate('pause')), null);
+        env.emulator.control.setClockScale(STEERING_CLOCK);
+        const paused = await env.waitForStatus(handle, (s) => s.job?.status === 'paused', 120_000);
+
         // Refusals show in the dialog, with the reason, and change nothing.
-        const notPaused = await sendUpdate(page, uiUrl, handle, 'resumeRun', { by: 'ui-user' }, never);
-        assert.match(notPaused ?? '', /only a paused job can be resumed; Azure reports job ftjob-\S+ is running/);
+        const alreadyPaused = await sendUpdate(page, uiUrl, handle, 'pauseRun', { by: 'ui-user' }, never);
+        assert.match(alreadyPaused ?? '', /cannot pause: Azure pauses only running jobs; Azure reports job ftjob-\S+ is paused/);
         const notAwaiting = await sendUpdate(page, uiUrl, handle, 'approveRun', { by: 'ui-user' }, never);
         assert.ok(notAwaiting, 'approveRun while training is refused in the dialog');
         assert.equal((await handle.query<PipelineStatus, []>('status')).approval, null);
 
-        assert.equal(await sendUpdate(page, uiUrl, handle, 'pauseRun', { by: 'ui-user' }, byUpdate('pause')), null);
-        const paused = await env.waitForStatus(handle, (s) => s.job?.status === 'paused', 60_000);
         // While the job is paused, the run continues as new (Temporal suggests it): the user steers the new run.
         await env.waitForStatus(handle, (s) => s.continuations > paused.continuations, 180_000);
         const continued = await env.waitForStatus(handle, (s) => s.job?.status === 'paused', 60_000);
-        assert.deepEqual(continued.requests.map((r) => [r.kind, r.via, r.state]), [['pause', 'update', 'done']]);
+        assert.deepEqual(continued.requests.filter((r) => r.state === 'done').map((r) => [r.kind, r.via]), [['pause', 'update']]);
         await screenshot(page, 'paused');
 
         assert.equal(await sendUpdate(page, uiUrl, handle, 'resumeRun', { by: 'ui-user' }, byUpdate('resume')), null);
