@@ -9,12 +9,12 @@ import { createOpenAIClient } from '../../src/azure/clients';
 import { admissionWorkflowId } from '../../src/admission/types';
 import type { WorkerConfig } from '../../src/config/worker-config';
 import { DEFAULT_ACCOUNTS } from '../../src/emulator/config';
-import type { PipelineStatus } from '../../src/pipeline/types';
 import { QUEUE_POSITION } from '../../src/temporal/search-attributes';
 import type { AdmissionView } from '../../workflows/admission';
 import { spawnCli, type CliProcess } from '../helpers/cli';
 import { jobsOfRun } from '../helpers/emulator-state';
 import { SAMPLE_TRAINING, uniqueTrainingFile, usePipelineStack, type PipelineTestEnv } from '../helpers/pipeline';
+import { statusQuery } from '../../workflows/messages';
 
 const SWC = DEFAULT_ACCOUNTS[0]!;
 
@@ -76,7 +76,7 @@ describe('admission: runs queue for their resource\'s job slots', () => {
       // While runs wait, they say why and where they stand: status, search attribute, and the queue agree.
       const waiting = await until(async () => {
         for (const handle of handles) {
-          const status = await handle.query<PipelineStatus, []>('status');
+          const status = await handle.query(statusQuery);
           if (status.admission?.state === 'waiting' && status.admission.position !== null) return { handle, status };
         }
         return undefined;

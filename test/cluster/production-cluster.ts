@@ -26,6 +26,7 @@ import type { fineTunePipeline } from '../../workflows';
 import { ROOT, spawnCli, type CliProcess } from '../helpers/cli';
 import { jobsOfRun } from '../helpers/emulator-state';
 import { FAST_POLLING, SAMPLE_VALIDATION, uniqueTrainingFile } from '../helpers/pipeline';
+import { statusQuery } from '../../workflows/messages';
 
 const run = promisify(execFile);
 const RUNS = 10;
@@ -266,7 +267,7 @@ describe('ftpipe on a Temporal cluster (temporal-server + PostgreSQL + Web UI se
     }
 
     // Every run has created its Azure job: kill one worker as a crashed machine would die, start a replacement.
-    const status = (handle: WorkflowHandle): Promise<PipelineStatus> => handle.query<PipelineStatus, []>('status');
+    const status = (handle: WorkflowHandle): Promise<PipelineStatus> => handle.query(statusQuery);
     let stages: string[] = [];
     await until('every run to create its Azure job', async () => {
       const statuses = await Promise.all(handles.map(status));

@@ -20,6 +20,7 @@ import type { PipelineStatus } from '../../src/pipeline/types';
 import { ROOT } from '../helpers/cli';
 import { SAMPLE_TRAINING, SAMPLE_VALIDATION, uniqueTrainingFile, usePipelineStack } from '../helpers/pipeline';
 import { validateExchanges } from './validate';
+import { pauseUpdate, resumeUpdate, statusQuery } from '../../workflows/messages';
 
 const EVAL_SET = join(ROOT, 'examples', 'data', 'bike-shop-eval.jsonl');
 /** Emulated ARM waits made short, so deployments finish in real milliseconds at the test clock. */
@@ -106,12 +107,12 @@ describe('conformance A: the pipeline\'s end-to-end scenarios, every exchange ag
         env.emulator.control.setClockScale(50);
         try {
           await env.waitForStatus(handle, (s) => s.job?.status === 'running' && (s.progress.step ?? 0) >= 1, 60_000);
-          await handle.executeUpdate('pauseRun', { args: [{ by: 'conformance' }] });
+          await handle.executeUpdate(pauseUpdate, { args: [{ by: 'conformance' }] });
         } finally {
           env.emulator.control.setClockScale(1000);
         }
         await env.waitForStatus(handle, (s) => s.job?.status === 'paused', 60_000);
-        await handle.executeUpdate('resumeRun', { args: [{}] });
+        await handle.executeUpdate(resumeUpdate, { args: [{}] });
         const result = await handle.result();
         assert.equal(result.outcome, 'succeeded');
       });
@@ -138,7 +139,7 @@ describe('conformance A: the pipeline\'s end-to-end scenarios, every exchange ag
         const result = await handle.result();
         assert.equal(result.outcome, 'succeeded');
         assert.deepEqual(result.copies.map((c) => [c.status, c.deployment?.name]), [['Completed', 'conformance-dpo-ncus']]);
-        status = await handle.query<PipelineStatus, []>('status');
+        status = await handle.query(statusQuery);
       });
     });
     assert.deepEqual(env.emulator.control.faults(), [], 'the lost response fired');

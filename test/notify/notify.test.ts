@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { PipelineInputError, parsePipelineInput } from '../../src/pipeline/input';
-import type { PipelineStatus } from '../../src/pipeline/types';
 import { parseWorkerConfig } from '../../src/config/worker-config';
 import { ROOT } from '../helpers/cli';
 import { usePipelineStack } from '../helpers/pipeline';
+import { approveUpdate, statusQuery } from '../../workflows/messages';
 
 const SECRET = 'test-signing-key';
 const EVAL_SET = join(ROOT, 'examples', 'data', 'bike-shop-eval.jsonl');
@@ -110,8 +110,8 @@ describe('run notifications', () => {
       assert.ok(card.content.body.some((b) => b.text.startsWith('approve: ftpipe approve')));
 
       // The run waits for its approver, not for the dead webhook.
-      assert.equal((await handle.query<PipelineStatus>('status')).stage, 'await_approval');
-      await handle.executeUpdate('approveRun', { args: [{ by: 'erin' }] });
+      assert.equal((await handle.query(statusQuery)).stage, 'await_approval');
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'erin' }] });
       const result = await handle.result();
       assert.equal(result.outcome, 'succeeded');
       const done = await arrived((r) => r.path === '/generic' && r.body.event === 'succeeded');
@@ -122,7 +122,7 @@ describe('run notifications', () => {
       assert.equal(receiver.received.filter((r) => r.path === '/default').length, 0, 'an input with notify replaces the default webhooks');
       const dead = receiver.received.filter((r) => r.path === '/dead' && r.body.event === 'awaiting_approval').length;
       assert.equal(dead, 4, 'retried a bounded number of times');
-      const errors = (await handle.query<PipelineStatus>('status')).errors.map((e) => e.message);
+      const errors = (await handle.query(statusQuery)).errors.map((e) => e.message);
       assert.ok(errors.some((m) => m.startsWith('notification awaiting_approval not delivered: notify[3]: HTTP 500')), errors.join('\n'));
       assert.ok(!errors.join('\n').includes(receiver.url), 'no URL in the errors');
     });

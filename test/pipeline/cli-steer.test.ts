@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { defaultWorkflowId } from '../../src/client';
-import type { PipelineStatus } from '../../src/pipeline/types';
 import { TASK_QUEUE } from '../../src/temporal/constants';
 import { runCli, spawnCli } from '../helpers/cli';
 import { SAMPLE_TRAINING, usePipelineStack } from '../helpers/pipeline';
+import { statusQuery } from '../../workflows/messages';
 
 /** Polls once a minute: a run stays in training for the length of a test. */
 const SLOW = { queuedIntervalSeconds: 60, runningIntervalSeconds: 60, nearFinishIntervalSeconds: 60, fileIntervalSeconds: 0.1 };
@@ -42,7 +42,7 @@ describe('ftpipe list, watch, cancel and run --wait while runs go on', () => {
         assert.match(watched.output, /^ +\d+\.\d{3} [┤┼]/m, 'asciichart axis labels');
         assert.match(watched.output, new RegExp(`run ${handle.workflowId} closed: completed; its report: ftpipe report ${input.runName}$`, 'm'));
 
-        const status = await handle.query<PipelineStatus, []>('status');
+        const status = await handle.query(statusQuery);
         assert.ok(status.continuations > 0, 'the run continued as new');
         assert.ok(status.curve.length > 1, 'status carries the curve');
         const list = await runCli(['list', '--query', `FtpipeRunName = '${input.runName}'`, ...address()]);

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
-import type { ControlOutcome } from '../../workflows';
 import { SAMPLE_TRAINING, SAMPLE_VALIDATION, usePipelineStack } from '../helpers/pipeline';
 import { jobsOfRun, liveFiles } from '../helpers/emulator-state';
+import { pauseSignal, pauseUpdate, resumeSignal, resumeUpdate, statusQuery } from '../../workflows/messages';
 
 // A slower emulated clock than the other pipeline tests, so that a job trains long enough to be paused by hand.
 describe('steering a run: pause, resume, cancel', () => {
@@ -20,17 +20,17 @@ describe('steering a run: pause, resume, cancel', () => {
     await worker.runUntil(async () => {
       const handle = await env.start(taskQueue, env.input(twoEpochs));
       await assert.rejects(
-        handle.executeUpdate<ControlOutcome, [object]>('pauseRun', { args: [{}] }),
+        handle.executeUpdate(pauseUpdate, { args: [{}] }),
         (err: Error) => err instanceof WorkflowUpdateFailedError && /cannot pause: there is no Azure job yet|Azure pauses only running jobs/.test((err.cause as Error).message),
       );
       await env.waitForStatus(handle, (s) => s.job?.status === 'running' && (s.progress.step ?? 0) >= 1);
-      const paused = await handle.executeUpdate<ControlOutcome, [object]>('pauseRun', { args: [{ by: 'alice' }] });
+      const paused = await handle.executeUpdate(pauseUpdate, { args: [{ by: 'alice' }] });
       assert.ok(['pausing', 'paused'].includes(paused.jobStatus), paused.jobStatus);
       const whilePaused = await env.waitForStatus(handle, (s) => s.job?.status === 'paused');
       // The first pauseRun may have been refused by the handler on Azure's fresh state: that refusal is kept too.
       assert.deepEqual(whilePaused.requests.filter((r) => r.state !== 'refused').map((r) => [r.kind, r.via, r.state, r.by]), [['pause', 'update', 'done', 'alice']]);
 
-      const resumed = await handle.executeUpdate<ControlOutcome, [object]>('resumeRun', { args: [{}] });
+      const resumed = await handle.executeUpdate(resumeUpdate, { args: [{}] });
       assert.ok(['resuming', 'running'].includes(resumed.jobStatus), resumed.jobStatus);
       const result = await handle.result();
       assert.equal(result.outcome, 'succeeded');
@@ -45,7 +45,7 @@ describe('steering a run: pause, resume, cancel', () => {
     await worker.runUntil(async () => {
       const handle = await env.start(taskQueue, env.input());
       await env.waitForStatus(handle, (s) => s.job !== null && ['pending', 'validating_files', 'queued'].includes(s.job.status));
-      await handle.signal('pause', { by: 'ui' });
+      await handle.signal(pauseSignal, { by: 'ui' });
       const status = await env.waitForStatus(handle, (s) => s.requests.some((r) => r.state !== 'pending'));
       const [request] = status.requests;
       assert.equal(request?.state, 'refused');
@@ -61,9 +61,9 @@ describe('steering a run: pause, resume, cancel', () => {
     await worker.runUntil(async () => {
       const handle = await env.start(taskQueue, env.input(twoEpochs));
       await env.waitForStatus(handle, (s) => s.job?.status === 'running' && (s.progress.step ?? 0) >= 1);
-      await handle.signal('pause', {});
+      await handle.signal(pauseSignal, {});
       await env.waitForStatus(handle, (s) => s.job?.status === 'paused' && s.requests[0]?.state === 'done');
-      await handle.signal('resume', {});
+      await handle.signal(resumeSignal, {});
       assert.equal((await handle.result()).outcome, 'succeeded');
     });
   });
@@ -85,7 +85,7 @@ describe('steering a run: pause, resume, cancel', () => {
       const [job] = jobsOfRun(env.emulator, handle.workflowId);
       assert.equal(job?.status, 'cancelled');
       assert.deepEqual(liveFiles(env.emulator, uploaded), [], 'no uploaded file is left behind');
-      const final = await handle.query<{ stage: string; timeline: { stage: string }[] }, []>('status');
+      const final = await handle.query(statusQuery);
       assert.equal(final.stage, 'cancelled');
       assert.deepEqual(final.timeline.slice(-2).map((t) => t.stage), ['cleanup', 'cancelled']);
     });

@@ -5,10 +5,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createOpenAIClient } from '../../src/azure/clients';
-import type { PipelineStatus } from '../../src/pipeline/types';
 import { EMULATOR_PROFILE } from '../../src/stack/emulator-profiles';
-import type { ControlOutcome } from '../../workflows';
 import { usePipelineStack } from '../helpers/pipeline';
+import { pauseUpdate, resumeSignal, statusQuery } from '../../workflows/messages';
 
 describe('pause and resume decide on the state Azure reports now', () => {
   // A slow clock with short waits: the job is queued for about a second, then trains a step about every second.
@@ -31,15 +30,15 @@ describe('pause and resume decide on the state Azure reports now', () => {
         if (events.data.some((e) => e.type === 'metrics')) break;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      const stale = await handle.query<PipelineStatus, []>('status');
+      const stale = await handle.query(statusQuery);
       assert.notEqual(stale.job?.status, 'running', 'the run has not polled since the job started');
 
-      const paused = await handle.executeUpdate<ControlOutcome, [object]>('pauseRun', { args: [{ by: 'alice' }] });
+      const paused = await handle.executeUpdate(pauseUpdate, { args: [{ by: 'alice' }] });
       assert.ok(['pausing', 'paused'].includes(paused.jobStatus), paused.jobStatus);
 
       // Once Azure reports the job paused, a resume signal is decided on that (the run last saw "pausing").
       for (let i = 0; i < 600 && (await azure.fineTuning.jobs.retrieve(seen.job!.id)).status !== ('paused' as string); i++) await new Promise((resolve) => setTimeout(resolve, 100));
-      await handle.signal('resume', { by: 'bob' });
+      await handle.signal(resumeSignal, { by: 'bob' });
       const resumed = await env.waitForStatus(handle, (s) => s.requests.some((r) => r.kind === 'resume' && r.state !== 'pending'), 60_000);
       assert.deepEqual(resumed.requests.map((r) => [r.kind, r.via, r.state, r.by]), [['pause', 'update', 'done', 'alice'], ['resume', 'signal', 'done', 'bob']], JSON.stringify(resumed.requests));
       await handle.cancel();

@@ -9,9 +9,9 @@ import { createOpenAIClient } from '../../src/azure/clients';
 import { FtpipeClient, PipelineAlreadyRunningError } from '../../src/client';
 import { BASE_MODEL, FINE_TUNED_MODEL, JOB_ID, STAGE } from '../../src/temporal/search-attributes';
 import { PipelineInputError } from '../../src/pipeline/input';
-import type { PipelineStatus } from '../../src/pipeline/types';
 import { SAMPLE_TRAINING, SAMPLE_VALIDATION, usePipelineStack, type PipelineTestEnv } from '../helpers/pipeline';
 import { countRequests, jobsOfRun } from '../helpers/emulator-state';
+import { statusQuery } from '../../workflows/messages';
 
 /** An https URL Azure (the emulator's blob store) can import `path` from: Azure fetches neither file:// nor http://. */
 function importUrl(env: PipelineTestEnv, path: string, name: string): string {
@@ -73,9 +73,9 @@ describe('pipeline outcomes and guarantees', () => {
       const refused = await env.start(taskQueue, env.input({ profile: 'strict-eus2', trainingType: 'Standard' }));
       const outcome = (h: typeof warned) => h.result().then(() => undefined, (e: unknown) => e);
       const both = await Promise.all([outcome(warned), outcome(refused)]);
-      const status = await warned.query<PipelineStatus, []>('status');
+      const status = await warned.query(statusQuery);
       assert.match(status.warnings?.join('\n') ?? '', /trainingType "Standard" is not listed for gpt-4\.1-mini from eastus2 in the model catalogue of \d{4}-\d{2}-\d{2}/);
-      const strictStages = (await refused.query<PipelineStatus, []>('status')).timeline.map((t) => t.stage);
+      const strictStages = (await refused.query(statusQuery)).timeline.map((t) => t.stage);
       assert.ok(!strictStages.includes('upload'), `the strict run stopped before any upload: ${strictStages.join(', ')}`);
       return both;
     });

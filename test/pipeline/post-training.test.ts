@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
-import type { ApprovalRecord, PipelineResult, PipelineStatus } from '../../src/pipeline/types';
+import type { PipelineResult } from '../../src/pipeline/types';
 import { deploymentNames, liveFiles } from '../helpers/emulator-state';
 import { ROOT } from '../helpers/cli';
 import { FAST_POLLING, uniqueTrainingFile, usePipelineStack } from '../helpers/pipeline';
+import { approveUpdate, copyToRegionSignal, rejectSignal, statusQuery } from '../../workflows/messages';
 
 const EVAL_SET = join(ROOT, 'examples', 'data', 'bike-shop-eval.jsonl');
 /** Emulated ARM and inference waits made short, so deployments finish in real milliseconds at the test clock. */
@@ -61,7 +62,7 @@ describe('after training: evaluate, approve, deploy, copy', () => {
     await worker.runUntil(async () => {
       const approved = await env.start(taskQueue, env.input({ deployment: { name: 'approved', requireApproval: true, type: 'GlobalStandard' } }));
       await env.waitForStatus(approved, (s) => s.stage === 'await_approval');
-      const record = await approved.executeUpdate<ApprovalRecord, [object]>('approveRun', { args: [{ by: 'carol', comment: 'looks good' }] });
+      const record = await approved.executeUpdate(approveUpdate, { args: [{ by: 'carol', comment: 'looks good' }] });
       assert.equal(record.by, 'carol');
       const approvedResult = await approved.result();
       assert.equal(approvedResult.outcome, 'succeeded');
@@ -70,7 +71,7 @@ describe('after training: evaluate, approve, deploy, copy', () => {
 
       const rejected = await env.start(taskQueue, env.input({ deployment: { name: 'rejected', requireApproval: true, type: 'GlobalStandard' } }));
       await env.waitForStatus(rejected, (s) => s.stage === 'await_approval');
-      await rejected.signal('reject', { by: 'dave' });
+      await rejected.signal(rejectSignal, { by: 'dave' });
       const rejectedResult = await rejected.result();
       assert.equal(rejectedResult.outcome, 'not_promoted');
       assert.equal(rejectedResult.evaluation?.decision.reason, 'rejected by dave');
@@ -120,7 +121,7 @@ describe('after training: evaluate, approve, deploy, copy', () => {
       const handle = await env.start(taskQueue, env.input({
         copies: [{ destinationResourceId: ncus.armId, region: 'northcentralus', deploy: { profile: 'ftpipe-ncus', name: 'bikes-ncus', type: 'GlobalStandard' } }],
       }));
-      await handle.signal('copyToRegion', { destinationResourceId: eus2.armId, region: 'eastus2' });
+      await handle.signal(copyToRegionSignal, { destinationResourceId: eus2.armId, region: 'eastus2' });
       const result = await handle.result();
       const [toNcus, toEus2] = result.copies;
       assert.equal(toNcus?.status, 'Completed');
@@ -167,7 +168,7 @@ describe('after training: failures and cancellation leave only what was promoted
       const err = await handle.result().then(() => undefined, (e: unknown) => e);
       assert.ok(err instanceof WorkflowFailedError);
       assert.match((err.cause as ApplicationFailure).message, /eval\.jsonl: line 2: not valid JSON/);
-      const status = await handle.query<PipelineStatus, []>('status');
+      const status = await handle.query(statusQuery);
       assert.equal(status.stage, 'failed');
       assert.deepEqual(liveFiles(env.emulator, status.files.filter((f) => f.origin === 'uploaded').map((f) => f.fileId)), []);
     });
@@ -193,7 +194,7 @@ describe('after training: failures and cancellation leave only what was promoted
       await handle.cancel();
       await handle.result().catch(() => undefined);
       env.emulator.control.setClockScale(1000);
-      const status = await handle.query<PipelineStatus, []>('status');
+      const status = await handle.query(statusQuery);
       assert.equal(status.stage, 'cancelled');
       assert.deepEqual(status.errors.filter((e) => e.stage === 'cleanup'), []);
       const history = await handle.fetchHistory();
@@ -218,7 +219,7 @@ describe('cancellation at the later stages', () => {
       await awaiting.cancel();
       await awaiting.result().catch(() => undefined);
       assert.deepEqual(liveFiles(env.emulator, waiting.files.filter((f) => f.origin === 'uploaded').map((f) => f.fileId)), []);
-      assert.equal((await awaiting.query<PipelineStatus, []>('status')).stage, 'cancelled');
+      assert.equal((await awaiting.query(statusQuery)).stage, 'cancelled');
 
       const deploying = await env.start(taskQueue, env.input({ training: { path: uniqueTrainingFile() }, deployment: { name: 'cancelled-deploy', type: 'GlobalStandard' } }));
       await env.waitForStatus(deploying, (s) => s.stage === 'deploy');
@@ -226,7 +227,7 @@ describe('cancellation at the later stages', () => {
       assert.ok(deploymentNames(env.emulator, 'ftpipe-swc').includes('cancelled-deploy-v1'), 'the deployment is being created when the run is cancelled');
       await deploying.cancel();
       await deploying.result().catch(() => undefined);
-      assert.equal((await deploying.query<PipelineStatus, []>('status')).stage, 'cancelled');
+      assert.equal((await deploying.query(statusQuery)).stage, 'cancelled');
     });
     assert.deepEqual(deploymentNames(env.emulator, 'ftpipe-swc').filter((n) => n.startsWith('never-approved') || n.startsWith('cancelled-deploy')), []);
   });

@@ -8,9 +8,9 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { BUILTIN_CATALOG } from '../../src/catalog';
 import type { PipelineInputDraft } from '../../src/pipeline/input';
-import type { PipelineStatus } from '../../src/pipeline/types';
 import { countRequests } from '../helpers/emulator-state';
 import { SAMPLE_TRAINING, usePipelineStack } from '../helpers/pipeline';
+import { statusQuery } from '../../workflows/messages';
 
 describe('preflight: every check that needs no Azure write runs first', () => {
   const env = usePipelineStack();
@@ -42,7 +42,7 @@ describe('preflight: every check that needs no Azure write runs first', () => {
         assert.ok(err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure, `${c.name}: ${String(err)}`);
         assert.equal(err.cause.type, c.type, `${c.name}: ${err.cause.message}`);
         assert.match(err.cause.message, c.message, c.name);
-        const status = await handle.query<{ timeline: { stage: string }[] }, []>('status');
+        const status = await handle.query(statusQuery);
         assert.ok(!status.timeline.some((t) => t.stage === 'validate' || t.stage === 'upload'), `${c.name}: failed in preflight (${status.timeline.map((t) => t.stage).join(', ')})`);
       }
     });
@@ -82,7 +82,7 @@ describe('preflight: every check that needs no Azure write runs first', () => {
     const worker = await env.createWorker(taskQueue);
     const { result, status } = await worker.runUntil(async () => {
       const handle = await env.start(taskQueue, env.input({ baseModel: 'gpt-4o-mini', method: { type: 'dpo' }, training: { path: join(dir, 'dpo.jsonl') }, validation: undefined }));
-      return { result: await handle.result(), status: await handle.query<PipelineStatus, []>('status') };
+      return { result: await handle.result(), status: await handle.query(statusQuery) };
     });
     assert.equal(result.outcome, 'succeeded');
     const warning = new RegExp(`^method "dpo" is not listed for gpt-4o-mini in the model catalogue of ${BUILTIN_CATALOG.date} .*Azure may offer it since$`);

@@ -7,9 +7,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { ControlOutcome } from '../../workflows';
 import { runCli } from '../helpers/cli';
 import { usePipelineStack } from '../helpers/pipeline';
+import { pauseUpdate } from '../../workflows/messages';
 
 describe('ftpipe report <run> in any state', () => {
   // A slower emulated clock, so that a job trains long enough to be paused by hand.
@@ -28,7 +28,7 @@ describe('ftpipe report <run> in any state', () => {
     await worker.runUntil(async () => {
       const handle = await env.start(taskQueue, env.input({ hyperparameters: { nEpochs: 2 } }));
       await env.waitForStatus(handle, (s) => s.job?.status === 'running' && (s.progress.step ?? 0) >= 1);
-      await handle.executeUpdate<ControlOutcome, [object]>('pauseRun', { args: [{ by: 'alice' }] });
+      await handle.executeUpdate(pauseUpdate, { args: [{ by: 'alice' }] });
       await env.waitForStatus(handle, (s) => s.job?.status === 'paused');
 
       const paused = await report(handle.workflowId);
