@@ -14,8 +14,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import { ftpipeDataConverter, payloadCodecFromEnv } from '../codec';
 import { parseCopyRequest, parsePipelineInput, type CopyRequest, type PipelineInputDraft } from '../pipeline/input';
+import { progressView, type ActivityNews, type ProgressView } from '../pipeline/progress';
 import type { ApprovalRecord, CopyStatus, PipelineResult, PipelineStatus } from '../pipeline/types';
 import { TASK_QUEUE } from '../temporal/constants';
 import { temporalTargetFromEnv, type TemporalTargetOverrides } from '../temporal/connection';
@@ -33,6 +35,7 @@ export type { PipelineInputDraft as PipelineInput, PipelineInput as ParsedPipeli
 export type {
   ApprovalRecord, CheckpointSummary, CopyStatus, DeploymentInfo, EvalScore, EvaluationOutcome, JobSnapshot, MetricsAnalysis, PipelineResult, PipelineStatus, RunReport, Stage, TrainingMetrics,
 } from '../pipeline/types';
+export type { ActivityNews, ProgressView } from '../pipeline/progress';
 export type { ApprovalInput, ControlInput, ControlOutcome } from '../../workflows/messages';
 export { PIPELINE_WORKFLOW_TYPE } from '../../workflows/messages';
 export * from './schedules';
@@ -71,6 +74,15 @@ export interface PipelineSummary {
   baseModel: string | undefined;
   startTime: Date;
   closeTime: Date | undefined;
+}
+
+/** One look at a run: its status, what its running activities report, and the two as a progress view. */
+export interface RunProgress {
+  status: PipelineStatus;
+  activities: ActivityNews[];
+  view: ProgressView;
+  /** Temporal's status of the execution, e.g. RUNNING, COMPLETED. */
+  execution: string;
 }
 
 export class PipelineHandle {
@@ -133,6 +145,49 @@ export class PipelineHandle {
 
   result(): Promise<PipelineResult> {
     return this.workflow.result();
+  }
+
+  /**
+   * What the run's running activities report in their heartbeats (evaluation items n/N, a deployment's ARM state),
+   * read from Temporal's description of the run and decoded with the client's data converter. An activity whose
+   * details cannot be decoded is listed with null details.
+   */
+  async activityNews(): Promise<{ activities: ActivityNews[]; execution: string }> {
+    const description = await this.workflow.describe();
+    const converter = this.workflow.client.options.loadedDataConverter;
+    const activities = await Promise.all(
+      (description.raw.pendingActivities ?? []).map(async (a): Promise<ActivityNews> => {
+        const details = await decodeArrayFromPayloads(converter, a.heartbeatDetails?.payloads).then((values) => values[0] ?? null, () => null);
+        return { type: a.activityType?.name ?? 'unknown', attempt: a.attempt ?? 1, details };
+      }),
+    );
+    return { activities, execution: description.status.name };
+  }
+
+  /** The run's status with its activities' news, and what the two say the run is doing now. */
+  async progress(): Promise<RunProgress> {
+    const status = await this.status();
+    const { activities, execution } = await this.activityNews();
+    return { status, activities, view: progressView(status, Date.now() / 1000, activities), execution };
+  }
+
+  /**
+   * Yields the run's progress each time what it shows changes (the stage, the task, a count, the ETA as it counts
+   * down), until the run closes (the last one is yielded too).
+   */
+  async *watchProgress(options: { intervalMs?: number } = {}): AsyncGenerator<RunProgress> {
+    const intervalMs = options.intervalMs ?? 2_000;
+    let previous = '';
+    for (;;) {
+      const progress = await this.progress();
+      const shown = JSON.stringify([progress.view, progress.status]);
+      if (shown !== previous || progress.execution !== 'RUNNING') {
+        previous = shown;
+        yield progress;
+      }
+      if (progress.execution !== 'RUNNING') return;
+      await sleep(intervalMs);
+    }
   }
 
   /** Yields the status each time it changes, until the run closes (the last status is yielded too). */

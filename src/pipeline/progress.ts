@@ -6,7 +6,7 @@
  * while the job runs, never from `estimated_finish` alone.
  */
 import type { Polling } from './input';
-import { WAITING_JOB_STATUSES, type JobPoll, type JobSnapshot, type PipelineStatus } from './types';
+import { WAITING_JOB_STATUSES, type JobPoll, type JobSnapshot, type PipelineStatus, type Stage } from './types';
 
 export type Progress = PipelineStatus['progress'];
 
@@ -31,6 +31,7 @@ export function nextProgress(previous: Progress, poll: Pick<JobPoll, 'job' | 'la
       : from && step !== null && totalSteps && step > from.step && nowSeconds > from.atSeconds
         ? Math.max(0, Math.round(((totalSteps - step) * (nowSeconds - from.atSeconds)) / (step - from.step)))
         : null;
+  progress.measuredAtSeconds = nowSeconds;
   return progress;
 }
 
@@ -40,4 +41,145 @@ export function pollIntervalSeconds(job: JobSnapshot | null, progress: Progress,
   const eta = progress.etaSeconds;
   if (job.status === 'running' && eta !== null && eta <= 2 * polling.runningIntervalSeconds) return polling.nearFinishIntervalSeconds;
   return polling.runningIntervalSeconds;
+}
+
+/**
+ * What a running activity of the run reports in its heartbeats (the client reads them from Temporal's description of
+ * the run: they never enter the workflow's history). `details` is the activity's own progress object.
+ */
+export interface ActivityNews {
+  /** The activity type, e.g. `runEvalSet`, `createDeployment`. */
+  type: string;
+  attempt: number;
+  details: unknown;
+}
+
+/** What the run is doing now, for the CLI bar, `ftpipe status` and `watch`: one stage, one task, its n/N when known. */
+export interface ProgressView {
+  stage: Stage;
+  /** The task in words: "Azure job queued", "training", "scoring checkpoint step 20". */
+  doing: string;
+  /** Units done and in all (steps, items), when known; `total` null when the count is not known yet. */
+  done: number | null;
+  total: number | null;
+  unit: 'steps' | 'items' | null;
+  /** "ETA 4m10s", or why there is none ("ETA unknown: ..."); null where a time left does not apply. */
+  eta: string | null;
+}
+
+export function formatSeconds(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = Math.floor(seconds % 60);
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(s).padStart(2, '0')}s` : `${s}s`;
+}
+
+/**
+ * The training ETA at `nowSeconds`: the measured one counted down from the poll that measured it. Unknown (said so,
+ * never guessed) until the step rate and the total are known; "due" once the countdown has passed (the next poll
+ * measures again).
+ */
+export function trainingEta(progress: Progress, nowSeconds: number): string {
+  if (progress.totalSteps === null) return 'ETA unknown: the step total is known once Azure settles epochs and batch size';
+  if (progress.etaSeconds === null) return 'ETA unknown: measuring the step rate';
+  const left = progress.etaSeconds - Math.max(0, nowSeconds - (progress.measuredAtSeconds ?? nowSeconds));
+  return left > 0 ? `ETA ${formatSeconds(left)}` : 'ETA due now (the next poll measures again)';
+}
+
+const JOB_WAITING: Record<string, string> = {
+  pending: 'Azure job pending (not started by Azure yet)',
+  validating_files: 'Azure is validating the files',
+  queued: 'Azure job queued (waiting for training capacity)',
+  pausing: 'Azure job pausing',
+  paused: 'Azure job paused (resume it to go on)',
+  resuming: 'Azure job resuming',
+};
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+function numberIn(value: Record<string, unknown>, key: string): number | null {
+  const found = value[key];
+  return typeof found === 'number' ? found : null;
+}
+function textIn(value: Record<string, unknown>, key: string): string | null {
+  const found = value[key];
+  return typeof found === 'string' ? found : null;
+}
+
+/** The task an activity's heartbeat names (the activities' own progress shapes), with its n/N when it has one. */
+function activityTask(news: ActivityNews): Pick<ProgressView, 'doing' | 'done' | 'total' | 'unit'> | null {
+  const d = isObject(news.details) ? news.details : {};
+  const retry = news.attempt > 1 ? ` (attempt ${news.attempt})` : '';
+  const deployment = textIn(d, 'deployment');
+  const none = { done: null, total: null, unit: null };
+  switch (news.type) {
+    case 'runEvalSet': {
+      const done = numberIn(d, 'done');
+      const total = numberIn(d, 'total');
+      return { doing: `scoring the eval set${retry}`, done, total, unit: 'items' };
+    }
+    case 'createDeployment':
+      return { doing: `creating deployment ${deployment ?? ''}: ${textIn(d, 'state') ?? 'requested'}${retry}`, ...none };
+    case 'smokeTestDeployment':
+      return { doing: `smoke test of ${deployment ?? 'the deployment'}: ${numberIn(d, 'attempts') ?? 0} call(s), last ${textIn(d, 'last') ?? 'none yet'}${retry}`, ...none };
+    case 'deleteDeployment':
+      return { doing: `deleting deployment ${deployment ?? ''}: ${textIn(d, 'state') ?? 'requested'}${retry}`, ...none };
+    case 'awaitCheckpointCopy':
+      return { doing: `copying the checkpoint: ${textIn(d, 'status') ?? 'requested'}${retry}`, ...none };
+    case 'awaitFileProcessed':
+      return { doing: `Azure is processing the uploaded file: ${textIn(d, 'status') ?? 'pending'}${retry}`, ...none };
+    case 'validateTrainingData': {
+      const read = numberIn(d, 'bytesRead');
+      const bytes = numberIn(d, 'bytes');
+      const file = textIn(d, 'file') ?? 'data';
+      return { doing: `validating the ${file} file${read !== null && bytes ? ` (${Math.round((read / bytes) * 100)}% read)` : ''}${retry}`, ...none };
+    }
+    case 'analyzeJobMetrics':
+      return { doing: `reading results.csv and choosing the checkpoint${retry}`, ...none };
+    default:
+      return null;
+  }
+}
+
+const STAGE_TASK: Partial<Record<Stage, string>> = {
+  preflight: 'checking the plan and the credentials',
+  validate: 'validating the data',
+  upload: 'uploading the files',
+  create_job: 'creating the Azure job',
+  collect: 'collecting the job\'s results',
+  evaluate: 'evaluating the checkpoints',
+  deploy: 'deploying the chosen checkpoint',
+  copy: 'copying the checkpoint to other regions',
+  cleanup: 'cleaning up',
+  completed: 'done',
+  failed: 'failed',
+  cancelled: 'cancelled',
+};
+
+/**
+ * What the run is doing at `nowSeconds`, from its status and the heartbeats of its running activities. A waiting job
+ * is named as waiting (never "0/1 steps"); training shows steps n/N with the measured ETA or why it is unknown; the
+ * stages after training show their activity's task and count.
+ */
+export function progressView(status: PipelineStatus, nowSeconds: number, activities: ActivityNews[] = []): ProgressView {
+  const stage = status.stage;
+  const base = { stage, done: null, total: null, unit: null, eta: null };
+  if (stage === 'await_slot') return { ...base, doing: `queued for a slot on the Azure resource: ${status.admission?.reason ?? 'asking for one'}` };
+  if (stage === 'await_approval') return { ...base, doing: `awaiting approval (ftpipe approve ${status.runName} --by NAME, or ftpipe reject)` };
+  if (stage === 'train' && status.job) {
+    const waiting = JOB_WAITING[status.job.status];
+    if (waiting) return { ...base, doing: waiting };
+    const p = status.progress;
+    if (status.job.status === 'running') return { stage, doing: 'training', done: p.step ?? 0, total: p.totalSteps, unit: 'steps', eta: trainingEta(p, nowSeconds) };
+  }
+  // Several at once (a copy beside a deployment): the one with a count first, else the first.
+  const tasks = activities.map(activityTask).filter((t): t is NonNullable<typeof t> => t !== null);
+  const task = tasks.find((t) => t.total !== null) ?? tasks[0];
+  if (task && !['completed', 'failed', 'cancelled'].includes(stage)) return { ...base, ...task };
+  return { ...base, doing: STAGE_TASK[stage] ?? stage };
+}
+
+/** The view as one line of text (piped output, `ftpipe status`): `stage | task | n/N unit | ETA`. */
+export function formatProgressLine(view: ProgressView): string {
+  const count = view.unit ? `${view.done ?? 0}/${view.total ?? '?'} ${view.unit}` : '';
+  return [view.stage, view.doing, count, view.eta ?? ''].filter(Boolean).join(' | ');
 }

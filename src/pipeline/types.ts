@@ -206,9 +206,13 @@ export interface PipelineStatus {
   job: JobSnapshot | null;
   /**
    * `etaSeconds` from the step rate measured since `rateFrom` (the first step seen while running), never from Azure's
-   * `estimated_finish` alone; null until two steps are known and the total is.
+   * `estimated_finish` alone; null until two steps are known and the total is. It holds at `measuredAtSeconds` (the
+   * poll's workflow time, absent in runs from before it was recorded): readers count it down from there.
    */
-  progress: { step: number | null; totalSteps: number | null; percent: number | null; etaSeconds: number | null; rateFrom?: { step: number; atSeconds: number } | null };
+  progress: {
+    step: number | null; totalSteps: number | null; percent: number | null; etaSeconds: number | null;
+    rateFrom?: { step: number; atSeconds: number } | null; measuredAtSeconds?: number;
+  };
   /** Preflight's warnings (combinations the dated catalogue does not list). */
   warnings?: string[];
   /** The seed the job is created with: the input's, or one the workflow drew (it identifies the job on the dated API). */

@@ -81,7 +81,7 @@ describe('ftpipe list, watch, cancel and run --wait while runs go on', () => {
     const worker = await env.createWorker(TASK_QUEUE);
     await worker.runUntil(async () => {
       const run = spawnCli(['run', file, '--wait', ...address()]);
-      await run.waitFor(/step /);
+      await run.waitFor(/^train \| /m);
       run.child.kill('SIGINT');
       const { code } = await run.exited;
       assert.equal(code, 130, run.output());

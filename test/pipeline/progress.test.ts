@@ -8,8 +8,9 @@ import { describe, it } from 'node:test';
 import type { FineTuningJob } from 'openai/resources/fine-tuning/jobs/jobs';
 import { snapshot, totalSteps } from '../../activities/jobs';
 import { checkpointDeployName, sameModel } from '../../src/azure/requests';
-import { nextProgress, pollIntervalSeconds, type Progress } from '../../src/pipeline/progress';
-import type { JobSnapshot } from '../../src/pipeline/types';
+import { barLine } from '../../src/cli/progress-bar';
+import { nextProgress, pollIntervalSeconds, progressView, type Progress } from '../../src/pipeline/progress';
+import type { JobSnapshot, PipelineStatus, TrainingMetrics } from '../../src/pipeline/types';
 
 const POLLING = { queuedIntervalSeconds: 300, runningIntervalSeconds: 60, nearFinishIntervalSeconds: 15 };
 const CREATED = 1_750_000_000;
@@ -24,6 +25,7 @@ function azureJob(overrides: Record<string, unknown> = {}): FineTuningJob {
 }
 
 const empty: Progress = { step: null, totalSteps: null, percent: null, etaSeconds: null };
+const metrics: TrainingMetrics = { step: 0, trainLoss: 1, trainMeanTokenAccuracy: 0.5, validLoss: null, validMeanTokenAccuracy: null, fullValidLoss: null, fullValidMeanTokenAccuracy: null };
 
 describe('progress and polling from what Azure sends', () => {
   it('reads Azure\'s job: resolved model, -1 hyperparameters as unknown, trainingType as Azure spells it', () => {
@@ -66,5 +68,53 @@ describe('progress and polling from what Azure sends', () => {
     const ftm = 'gpt-4.1-mini-2025-04-14.ft-0123456789abcdef0123456789abcdef';
     assert.equal(checkpointDeployName({ id: 'ftchkpt-a', fineTunedModelCheckpoint: ftm, step: 30 }, ftm, 30), ftm);
     assert.equal(checkpointDeployName({ id: 'ftchkpt-b', fineTunedModelCheckpoint: `${ftm}:ckpt-step-20`, step: 20 }, ftm, 30), 'ftchkpt-b');
+  });
+});
+
+describe('what the run is doing now: the CLI bar, status and watch', () => {
+  const job = snapshot(azureJob({ hyperparameters: { n_epochs: 3, batch_size: 4, learning_rate_multiplier: 1 } }));
+  const status = (overrides: Partial<PipelineStatus>): PipelineStatus => ({
+    runName: 'r1', profile: 'p', baseModel: 'gpt-4.1-mini', stage: 'train', job, progress: empty, latestMetrics: null, recentEvents: [], files: [], validation: null,
+    timeline: [], requests: [], errors: [], continuations: 0, evaluation: null, approval: null, deployments: [], copies: [], curve: [], results: null, admission: null, cost: null,
+    ...overrides,
+  });
+  const now = CREATED + 10_000;
+
+  it('names a waiting job as waiting, never as 0/1 steps', () => {
+    for (const [jobStatus, words] of [['pending', /Azure job pending/], ['validating_files', /validating the files/], ['queued', /Azure job queued/], ['paused', /Azure job paused/]] as const) {
+      const view = progressView(status({ job: { ...job, status: jobStatus } }), now);
+      assert.match(view.doing, words);
+      assert.equal(view.unit, null);
+      assert.equal(view.eta, null, `${jobStatus}: no ETA`);
+      assert.doesNotMatch(barLine(view), /\d+\/\d+ steps/);
+    }
+    const slot = progressView(status({ stage: 'await_slot', job: null, admission: { queue: 'q', resource: 'res', state: 'waiting', position: 2, reason: 'position 2: the resource has 0 of 3 job slots free', amounts: {} as never, requestedAt: '', grantedAt: null, waitedSeconds: null } }), now);
+    assert.equal(barLine(slot), 'await_slot | queued for a slot on the Azure resource: position 2: the resource has 0 of 3 job slots free');
+  });
+
+  it('shows the training ETA only when measured, counted down from the poll that measured it', () => {
+    const running = { ...job, status: 'running' as const };
+    const noTotal = progressView(status({ job: running, progress: { ...empty, step: 5 } }), now);
+    assert.equal(barLine(noTotal), 'train      | training | 5/? steps | ETA unknown: the step total is known once Azure settles epochs and batch size');
+    const noRate = progressView(status({ job: running, progress: { ...empty, step: 5, totalSteps: 75, percent: 6.7 } }), now);
+    assert.equal(noRate.eta, 'ETA unknown: measuring the step rate');
+    const measured = nextProgress(nextProgress(empty, { job: running, latestMetrics: { ...metrics, step: 10 }, totalSteps: 75 }, now), { job: running, latestMetrics: { ...metrics, step: 20 }, totalSteps: 75 }, now + 100);
+    assert.equal(measured.etaSeconds, 550);
+    assert.equal(progressView(status({ job: running, progress: measured }), now + 100).eta, 'ETA 9m10s');
+    assert.equal(progressView(status({ job: running, progress: measured }), now + 400).eta, 'ETA 4m10s', 'counts down between polls');
+    assert.equal(progressView(status({ job: running, progress: measured }), now + 700).eta, 'ETA due now (the next poll measures again)', 'never a negative or stale figure');
+    assert.match(barLine(progressView(status({ job: running, progress: measured }), now + 100)), /^train +\| training \| \|█+░+\| 20\/75 steps \| ETA 9m10s$/);
+  });
+
+  it('after training, shows the stage\'s own task from its activity\'s heartbeat: eval items n/N, a deployment\'s state', () => {
+    const done = { ...job, status: 'succeeded' as const };
+    const evaluating = progressView(status({ stage: 'evaluate', job: done, progress: { ...empty, step: 75, totalSteps: 75, etaSeconds: 0 } }), now, [{ type: 'runEvalSet', attempt: 1, details: { done: 12, total: 40, prefix: 10, prefixSums: {} } }]);
+    assert.equal(barLine(evaluating), 'evaluate   | scoring the eval set | |███████░░░░░░░░░░░░░░░░░| 12/40 items');
+    const beforeHeartbeat = progressView(status({ stage: 'evaluate', job: done }), now, [{ type: 'runEvalSet', attempt: 2, details: null }]);
+    assert.equal(barLine(beforeHeartbeat), 'evaluate   | scoring the eval set (attempt 2) | 0/? items');
+    const deploying = progressView(status({ stage: 'deploy', job: done }), now, [{ type: 'createDeployment', attempt: 1, details: { deployment: 'support-v3', state: 'Creating' } }]);
+    assert.equal(barLine(deploying), 'deploy     | creating deployment support-v3: Creating');
+    assert.equal(barLine(progressView(status({ stage: 'collect', job: done }), now)), 'collect    | collecting the job\'s results');
+    assert.match(barLine(progressView(status({ stage: 'await_approval', job: done }), now)), /^await_approval \| awaiting approval \(ftpipe approve r1 --by NAME/);
   });
 });

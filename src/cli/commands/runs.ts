@@ -11,6 +11,9 @@ import { PipelineAlreadyRunningError, type PipelineHandle, type PipelineResult, 
 import { PipelineInputError, type PipelineInputDraft } from '../../pipeline/input';
 import { TASK_QUEUE } from '../../temporal/constants';
 import { formatPlan, planRun } from '../dry-run';
+import { barLine, pipedKey } from '../progress-bar';
+import { formatProgressLine, trainingEta, type ProgressView } from '../../pipeline/progress';
+import { isTerminalJobStatus } from '../../pipeline/types';
 
 /** Reads a pipeline file (YAML or JSON); relative dataset paths are taken relative to the file. */
 export function readPipelineFile(path: string): PipelineInputDraft {
@@ -35,23 +38,18 @@ function fmt(value: number | null | undefined, digits = 4): string {
   return value === null || value === undefined ? '-' : value.toFixed(digits);
 }
 
-function formatDuration(seconds: number | null): string {
-  if (seconds === null) return '-';
-  const h = Math.floor(seconds / 3600);
-  const m = Math.floor((seconds % 3600) / 60);
-  const s = Math.floor(seconds % 60);
-  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(s).padStart(2, '0')}s` : `${s}s`;
-}
-
-export function formatStatus(status: PipelineStatus): string {
+/** The status in words; `now` (what the run is doing, from its activities' heartbeats too) when the caller read it. */
+export function formatStatus(status: PipelineStatus, now?: ProgressView): string {
   const lines = [
     `run ${status.runName} (profile ${status.profile}, base ${status.baseModel})`,
     `  stage: ${status.stage}${status.continuations ? ` (continued ${status.continuations}x)` : ''}`,
   ];
+  if (now) lines.push(`  now: ${formatProgressLine(now)}`);
   if (status.job) {
     const p = status.progress;
     lines.push(`  job: ${status.job.id} ${status.job.status}${status.job.fineTunedModel ? ` -> ${status.job.fineTunedModel}` : ''}`);
-    lines.push(`  progress: step ${p.step ?? '-'}/${p.totalSteps ?? '-'}${p.percent !== null ? ` (${p.percent}%)` : ''}, ETA ${formatDuration(p.etaSeconds)}`);
+    const ended = isTerminalJobStatus(status.job.status);
+    lines.push(`  training: step ${p.step ?? '-'}/${p.totalSteps ?? '?'}${p.percent !== null ? ` (${p.percent}%)` : ''}${ended ? '' : `, ${trainingEta(p, Date.now() / 1000)}`}`);
     if (status.job.error) lines.push(`  Azure error: ${status.job.error.code ?? ''} ${status.job.error.message}`);
   }
   if (status.latestMetrics) {
@@ -129,33 +127,32 @@ export async function detachOnInterrupt<T>(workflowId: string, follow: () => Pro
   }
 }
 
-/** Follows a run to its end: a progress bar on a terminal, a line per change otherwise; Ctrl-C detaches. */
+/**
+ * Follows a run to its end: on a terminal one progress line redrawn in place (cli-progress), piped a line per change;
+ * Ctrl-C detaches. The line names what the run does now (queued, training n/N steps, scoring n/N items, deploying).
+ */
 async function follow(handle: PipelineHandle): Promise<void> {
   const interactive = process.stdout.isTTY === true;
-  const bar = new SingleBar({
-    format: '{stage} |{bar}| {value}/{total} steps | loss {loss} | ETA {eta_text}',
-    hideCursor: true,
-    clearOnComplete: false,
-  });
+  const bar = new SingleBar({ format: (_options, _params, payload: { line: string }) => payload.line, hideCursor: true, clearOnComplete: false });
   let started = false;
   const stopBar = (): void => {
     if (started) bar.stop();
     started = false;
   };
+  let printed = '';
   await detachOnInterrupt(handle.workflowId, async () => {
-    for await (const status of handle.watch({ intervalMs: 1_000 })) {
-      const payload = { stage: status.stage.padEnd(10), loss: fmt(status.latestMetrics?.trainLoss), eta_text: formatDuration(status.progress.etaSeconds) };
+    for await (const { view, status } of handle.watchProgress({ intervalMs: 1_000 })) {
+      const line = barLine(view);
       if (interactive) {
-        const total = status.progress.totalSteps ?? 1;
-        if (!started) {
-          bar.start(total, 0, payload);
-          started = true;
-        }
-        bar.setTotal(total);
-        bar.update(status.progress.step ?? 0, payload);
-      } else {
-        console.log(`${status.stage} ${status.job?.status ?? ''} step ${status.progress.step ?? '-'}/${status.progress.totalSteps ?? '-'} loss ${payload.loss} ETA ${payload.eta_text}`.replace(/\s+/g, ' '));
+        if (!started) bar.start(1, 0, { line });
+        started = true;
+        bar.update(0, { line });
+        continue;
       }
+      const key = pipedKey(view, status.progress.etaSeconds);
+      if (key === printed) continue;
+      printed = key;
+      console.log(line.replace(/\s+\|/g, ' |'));
     }
   }, stopBar);
   stopBar();
@@ -220,8 +217,13 @@ export function registerRunCommands(program: Command): void {
     .action(async (run: string, opts: ConnectionFlags & { json?: boolean }) => {
       const client = await connect(opts);
       try {
-        const status = await (await client.findPipeline(run)).handle.status();
-        console.log(opts.json ? JSON.stringify(status, null, 2) : formatStatus(status));
+        const { handle } = await client.findPipeline(run);
+        if (opts.json) {
+          console.log(JSON.stringify(await handle.status(), null, 2));
+          return;
+        }
+        const { status, view } = await handle.progress();
+        console.log(formatStatus(status, view));
       } finally {
         await client.close();
       }

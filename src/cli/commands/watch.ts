@@ -5,7 +5,9 @@
 import { plot, blue, yellow, type PlotConfig } from 'asciichart';
 import type { Command } from 'commander';
 import type { PipelineStatus, TrainingMetrics } from '../../pipeline/types';
+import { formatSeconds, type ProgressView } from '../../pipeline/progress';
 import { connect, withConnectionFlags, type ConnectionFlags } from '../connection';
+import { barLine } from '../progress-bar';
 import { detachOnInterrupt } from './runs';
 
 type Pick = (row: TrainingMetrics) => number | null;
@@ -76,12 +78,11 @@ export function renderCurves(curve: TrainingMetrics[], options: { color?: boolea
 
 const fmt = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : v.toFixed(4));
 
-export function statusLine(status: PipelineStatus): string {
-  const p = status.progress;
+/** The head line of a frame: the run, what it does now (the progress line), its latest losses. */
+export function statusLine(status: PipelineStatus, view: ProgressView): string {
   const m = status.latestMetrics;
   const job = status.job ? `job ${status.job.id} ${status.job.status}` : 'no job yet';
-  const step = p.totalSteps ? `step ${p.step ?? 0}/${p.totalSteps}` : p.step !== null ? `step ${p.step}` : '';
-  return [`run ${status.runName}`, `stage ${status.stage}`, job, step, m ? `train loss ${fmt(m.trainLoss)}, valid loss ${fmt(m.fullValidLoss ?? m.validLoss)}` : ''].filter(Boolean).join('  |  ');
+  return [`run ${status.runName}`, barLine(view), job, m ? `train loss ${fmt(m.trainLoss)}, valid loss ${fmt(m.fullValidLoss ?? m.validLoss)}` : ''].filter(Boolean).join('  |  ');
 }
 
 export function registerWatchCommand(program: Command): void {
@@ -99,9 +100,11 @@ export function registerWatchCommand(program: Command): void {
         const tty = process.stdout.isTTY === true;
         let shown = '';
         await detachOnInterrupt(handle.workflowId, async () => {
-          for await (const status of handle.watch({ intervalMs: opts.interval * 1000 })) {
+          for await (const { status, view } of handle.watchProgress({ intervalMs: opts.interval * 1000 })) {
             const width = Math.max(20, Math.min(120, (process.stdout.columns ?? 80) - 14));
-            const frame = `${statusLine(status)}\n\n${renderCurves(status.curve ?? [], { color: tty, width })}`;
+            // Piped, the ETA's countdown would print a frame per interval: there it shows as measured at the poll.
+            const head = tty ? view : { ...view, eta: view.eta && status.progress.etaSeconds !== null ? `ETA ${formatSeconds(status.progress.etaSeconds)} at the last poll` : view.eta };
+            const frame = `${statusLine(status, head)}\n\n${renderCurves(status.curve ?? [], { color: tty, width })}`;
             if (frame === shown) continue;
             shown = frame;
             // On a terminal the frame is redrawn in place; piped, each new frame is printed below the last.
