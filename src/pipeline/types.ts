@@ -463,6 +463,8 @@ export interface RunReport {
   decision: { promoted: boolean; reason: string };
   /** What the run leaves live. */
   deployments: DeploymentInfo[];
+  /** What the run was billed for and what stays live costs per hour (src/pipeline/cost.ts costLedger); absent in reports from before it. */
+  cost?: CostLedger;
   /** Names of what the run deleted (deployments, files). */
   deleted: string[];
   approval: { decision: 'approved' | 'rejected'; by: string; at: string; comment?: string } | null;

@@ -3,7 +3,11 @@
  * failure once it has ended. The workflow builds its result's report with it, and `ftpipe report` builds reports of
  * running, failed and cancelled runs with it. Pure and workflow-safe.
  */
+import { costLedger } from '../pipeline/cost';
 import type { DatasetFacts, PipelineStatus, ReportState, RunReport, StageSpan } from '../pipeline/types';
+
+/** The evaluate stage deploys each candidate on the Developer tier (workflows/post-training.ts). */
+const EVALUATION_SKU = 'DeveloperTier';
 
 export interface ReportSources {
   status: PipelineStatus;
@@ -19,6 +23,8 @@ export interface ReportSources {
   failure?: string | null;
   /** What the run deleted (the result lists it). */
   deleted?: string[];
+  /** Live deployments the run kept from earlier runs (keepVersions); when not given, read from the status (see keptVersions). */
+  keptFromBefore?: string[];
   generatedAt: string;
 }
 
@@ -115,6 +121,15 @@ export function statusFromVisibility(run: VisibleRun): PipelineStatus {
   };
 }
 
+/**
+ * The earlier versions a run kept live: the deploy stage leaves `status.deployments` as the new version first, then the
+ * versions it kept, then the copies' deployments (workflows/pipeline.ts).
+ */
+export function keptVersions(status: Pick<PipelineStatus, 'deployments' | 'copies'>): string[] {
+  const copied = new Set(status.copies.flatMap((c) => (c.deployment ? [`${c.deployment.profile}/${c.deployment.name}`] : [])));
+  return status.deployments.slice(1).filter((d) => !copied.has(`${d.profile}/${d.name}`)).map((d) => d.name);
+}
+
 export function buildRunReport(src: ReportSources): RunReport {
   const { status } = src;
   const computed = stateOf(src);
@@ -139,6 +154,7 @@ export function buildRunReport(src: ReportSources): RunReport {
     evalScores: status.evaluation?.scores ?? [],
     decision: decisionOf(src, state),
     deployments: status.deployments,
+    cost: costLedger(status, { now: src.generatedAt, evaluationSku: EVALUATION_SKU, keptFromBefore: src.keptFromBefore ?? keptVersions(status) }),
     deleted: src.deleted ?? [],
     approval: status.approval,
     generatedAt: src.generatedAt,

@@ -3,7 +3,9 @@
  * Content-Security-Policy forbids fetching any). Every piece of text from the run is escaped.
  */
 import type { CheckpointSummary, EvalScore, ResultsRow, RunReport } from '../pipeline/types';
-import { billedHourly, deploymentNotes } from './notes';
+import { HOSTING_PRICES } from '../catalog/prices';
+import { deploymentTypeOf } from '../pipeline/cost';
+import { billedHourly, deploymentNotes, hourlyFee, usd } from './notes';
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -146,14 +148,52 @@ function evalTable(scores: EvalScore[]): string {
   return `<table class="scores"><thead><tr><th>evaluated</th><th>role</th><th>items</th><th>score</th>${graders.map((g) => `<th>${escapeHtml(g)}</th>`).join('')}<th>lift vs baseline</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
+/** The hosting fee cell: the amount per hour, or why there is none. */
+function feeCell(d: RunReport['deployments'][number]): string {
+  if (!billedHourly(d)) return 'no';
+  const { usdPerHour, note } = hourlyFee(d);
+  return usdPerHour === null ? `yes (${escapeHtml(note)})` : `<strong>${usd(usdPerHour)}/hour</strong>`;
+}
+
+const money = (amount: number | null): string => (amount === null ? '–' : usd(amount));
+
+/** The cost ledger (src/pipeline/cost.ts): training estimated and billed, the evaluation, hosting accrued and per hour. */
+function costSection(report: RunReport): string {
+  const cost = report.cost;
+  if (!cost) return '<p class="empty">This report predates ftpipe\'s cost ledger: see Azure OpenAI pricing.</p>';
+  const rows = [
+    `<tr><th>training, estimated before upload</th><td>${money(cost.training.estimatedUsd)}</td><td></td></tr>`,
+    `<tr><th>training, billed</th><td>${money(cost.training.billedUsd)}</td><td>${escapeHtml(cost.training.basis)}</td></tr>`,
+  ];
+  const e = cost.evaluation;
+  if (e) rows.push(`<tr><th>evaluation deployments</th><td>${money(e.usd)}</td><td>${e.deployments} on ${escapeHtml(e.sku)} for ${num(e.hours, 2)} h at ${e.usdPerHour === null ? 'a rate not in the catalogue' : `${usd(e.usdPerHour)}/hour`} each</td></tr>`);
+  for (const h of cost.hosting) {
+    const rate = h.usdPerHour === null ? 'a rate not in the catalogue' : `${usd(h.usdPerHour)}/hour`;
+    const accrued = h.since === null ? 'kept from an earlier run (its hosting so far is billed to that run)' : `${num(h.hours, 2)} h since ${escapeHtml(h.since)} at ${rate}`;
+    rows.push(`<tr><th>hosting <code>${escapeHtml(h.name)}</code> (${escapeHtml(h.sku)})</th><td>${h.since === null ? '–' : money(h.usd)}</td><td>${accrued}</td></tr>`);
+  }
+  rows.push(`<tr class="total"><th>total so far</th><td><strong id="total-cost">${money(cost.totalUsd)}</strong></td><td>as of ${escapeHtml(cost.asOf)}; token charges of inference are billed apart</td></tr>`);
+  const hourly = cost.hosting.length === 0
+    ? 'Nothing stays live: no hosting fee accrues from this run.'
+    : cost.hourlyUsdWhileLive === null
+      ? 'What stays live is billed partly at rates not in ftpipe\'s catalogue (PTU-hours or an unknown SKU).'
+      : `What stays live costs <strong id="hourly-total">${usd(cost.hourlyUsdWhileLive)}/hour</strong> (${cost.hosting.length} deployment${cost.hosting.length === 1 ? '' : 's'}) until deleted.`;
+  const sources = [...new Set(cost.hosting.flatMap((h) => {
+    const type = deploymentTypeOf(h.sku);
+    return type ? [`${HOSTING_PRICES[type].source.url} (${HOSTING_PRICES[type].source.date})`] : [];
+  }))];
+  const notes = cost.notes.length ? `<ul class="cost-notes">${cost.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : '';
+  return `<table class="cost"><tbody>${rows.join('')}</tbody></table><p class="reason">${hourly}</p>${notes}<p class="reason">Prices: ${sources.length ? sources.map(escapeHtml).join('; ') : 'src/catalog/prices.ts'}. Check Azure OpenAI pricing for your region before relying on a figure.</p>`;
+}
+
 function deploymentsSection(report: RunReport): string {
   const live =
     report.deployments.length === 0
       ? '<p class="empty">Nothing this run created is live.</p>'
-      : `<table class="deployments"><thead><tr><th>deployment</th><th>model</th><th>type</th><th>capacity</th><th>profile</th><th>state</th><th>billed by the hour</th><th>cost and lifetime</th></tr></thead><tbody>${report.deployments
+      : `<table class="deployments"><thead><tr><th>deployment</th><th>model</th><th>type</th><th>capacity</th><th>profile</th><th>state</th><th>hosting fee</th><th>cost and lifetime</th></tr></thead><tbody>${report.deployments
           .map(
             (d) =>
-              `<tr><td><code>${escapeHtml(d.name)}</code></td><td><code>${escapeHtml(d.model)}</code></td><td>${escapeHtml(d.sku)}</td><td>${d.capacity}</td><td>${escapeHtml(d.profile)}</td><td>${escapeHtml(d.provisioningState)}</td><td>${billedHourly(d) ? 'yes (the amount per hour is not in ftpipe\'s catalogue: see Azure OpenAI pricing)' : 'no'}</td><td>${deploymentNotes(d).map(escapeHtml).join('<br>')}</td></tr>`,
+              `<tr><td><code>${escapeHtml(d.name)}</code></td><td><code>${escapeHtml(d.model)}</code></td><td>${escapeHtml(d.sku)}</td><td>${d.capacity}</td><td>${escapeHtml(d.profile)}</td><td>${escapeHtml(d.provisioningState)}</td><td>${feeCell(d)}</td><td>${deploymentNotes(d).map(escapeHtml).join('<br>')}</td></tr>`,
           )
           .join('')}</tbody></table>`;
   const deleted = report.deleted.length === 0 ? '<p class="empty">Nothing was deleted.</p>' : `<ul class="deleted">${report.deleted.map((n) => `<li><code>${escapeHtml(n)}</code></li>`).join('')}</ul>`;
@@ -310,6 +350,9 @@ ${definitionList([['approval', approval]])}
 </section>
 <section id="copies"><h2>Copies to other regions</h2>
 ${copiesSection(report)}
+</section>
+<section id="cost"><h2>Cost</h2>
+${costSection(report)}
 </section>
 <section id="deployments"><h2>What was deployed, deleted and remains</h2>
 ${deploymentsSection(report)}

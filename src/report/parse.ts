@@ -42,6 +42,22 @@ const RunReportSchema = z.object({
   evalScores: z.array(z.object({ candidate: z.string(), kind: z.enum(['candidate', 'baseline']), items: z.number(), score: z.number(), perGrader: z.record(z.string(), z.number()) })),
   decision: z.object({ promoted: z.boolean(), reason: z.string() }),
   deployments: z.array(deployment),
+  cost: z
+    .object({
+      asOf: z.string(),
+      training: z.object({ estimatedUsd: nn, billedTokens: nn, billedUsd: nn, basis: z.string() }),
+      evaluation: z.object({ deployments: z.number(), sku: z.string(), hours: nn, usdPerHour: nn, usd: nn }).nullable(),
+      hosting: z.array(
+        z.object({
+          profile: z.string(), name: z.string(), sku: z.string(), usdPerHour: nn, since: z.string().nullable(), hours: nn, usd: nn,
+          expiry: z.union([z.object({ kind: z.literal('lifetime'), at: z.string().nullable() }), z.object({ kind: z.literal('inactivity'), afterDaysWithoutCalls: z.number() })]),
+        }),
+      ),
+      totalUsd: nn,
+      hourlyUsdWhileLive: nn,
+      notes: z.array(z.string()),
+    })
+    .optional(),
   deleted: z.array(z.string()),
   approval: z.object({ decision: z.enum(['approved', 'rejected']), by: z.string(), at: z.string(), comment: z.string().optional() }).nullable(),
   generatedAt: z.string(),

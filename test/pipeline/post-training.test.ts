@@ -48,7 +48,10 @@ describe('after training: evaluate, approve, deploy, copy', () => {
     assert.equal(third.report?.metrics?.chosen.id, third.evaluation?.analysis.chosen.id);
     assert.deepEqual(third.report?.deleted, ['bikes-v1']);
     // The summary says what stays live and billed: the new version and the one keepVersions kept.
-    assert.equal(third.notes[0], 'Live after this run: 2 fine-tuned deployments: bikes-v3 (GlobalStandard, profile emulator, new in this run), bikes-v2 (GlobalStandard, profile emulator, kept from before by keepVersions); all are billed an hourly hosting fee until deleted (the amount per hour is not in ftpipe\'s catalogue: see Azure OpenAI pricing for the model and region).');
+    assert.equal(third.notes[0], 'Live after this run: 2 fine-tuned deployments: bikes-v3 (GlobalStandard, profile emulator, new in this run, $1.70/hour), bikes-v2 (GlobalStandard, profile emulator, kept from before by keepVersions, $1.70/hour); all are billed by the hour until deleted, $3.40/hour in all (prices from Azure\'s fine-tuning cost guide: check Azure OpenAI pricing for your region).');
+    assert.equal(third.report?.cost?.hourlyUsdWhileLive, 3.4, 'the report prices what stays live');
+    assert.deepEqual(third.report?.cost?.hosting.map((h) => [h.name, h.since === null]), [['bikes-v3', false], ['bikes-v2', true]], 'the kept version\'s hosting is not this run\'s');
+    assert.ok((third.report?.cost?.training.billedUsd ?? 0) > 0, JSON.stringify(third.report?.cost?.training));
     assert.equal(third.report?.state?.final, true);
     assert.equal(third.report?.state?.outcome, 'succeeded');
     assert.ok(Number(third.report?.hyperparameters?.n_epochs ?? 0) >= 1, JSON.stringify(third.report?.hyperparameters));

@@ -67,6 +67,18 @@ export function sampleReport(overrides: Partial<RunReport> = {}): RunReport {
       { destinationResourceId: '/subscriptions/0000/resourceGroups/ml/providers/Microsoft.CognitiveServices/accounts/bikes-ncus', region: 'northcentralus', checkpoint: 'ftchkpt-50', status: 'Completed', deployment: null, error: null },
       { destinationResourceId: '/subscriptions/0000/resourceGroups/ml/providers/Microsoft.CognitiveServices/accounts/bikes-eus2', region: 'eastus2', checkpoint: 'ftchkpt-50', status: 'Failed', deployment: null, error: 'The destination account has no fine-tuning job yet' },
     ],
+    cost: {
+      asOf: '2026-11-22T00:12:00.000Z',
+      training: { estimatedUsd: 0.05, billedTokens: 9_920, billedUsd: 0.05, basis: '9920 billed tokens x $5.5 per 1M' },
+      evaluation: { deployments: 3, sku: 'DeveloperTier', hours: 0.5, usdPerHour: 0, usd: 0 },
+      hosting: [
+        { profile: 'prod-swc', name: 'bikes-v4', sku: 'GlobalStandard', usdPerHour: 1.7, since: '2026-11-22T00:10:00.000Z', hours: 0.03, usd: 0.05, expiry: { kind: 'inactivity', afterDaysWithoutCalls: 15 } },
+        { profile: 'prod-swc', name: 'bikes-v3', sku: 'GlobalStandard', usdPerHour: 1.7, since: null, hours: null, usd: null, expiry: { kind: 'inactivity', afterDaysWithoutCalls: 15 } },
+      ],
+      totalUsd: 0.1,
+      hourlyUsdWhileLive: 3.4,
+      notes: ['bikes-v3: kept from an earlier run; its hosting so far is billed to that run.'],
+    },
     ...overrides,
   };
 }

@@ -31,7 +31,9 @@ describe('report HTML', () => {
     assert.match(html, /^<!DOCTYPE html>/);
     assert.match(html, /Content-Security-Policy" content="default-src 'none'/);
     assert.doesNotMatch(html, /<script|<link|<iframe|url\(|src=/i);
-    assert.deepEqual(html.match(/https?:\/\/[^"\s]+/g), ['http://www.w3.org/2000/svg', 'http://www.w3.org/2000/svg'], 'only the SVG namespace');
+    // The prices' sources are named as text, not linked.
+    const outsideText = html.replace(/<p class="reason">Prices: [^<]*<\/p>/, '');
+    assert.deepEqual(outsideText.match(/https?:\/\/[^"\s]+/g), ['http://www.w3.org/2000/svg', 'http://www.w3.org/2000/svg'], 'only the SVG namespace');
   });
 
   it('shows the curves with checkpoint markers (the chosen one highlighted), scores, decision and what remains', () => {
@@ -82,8 +84,13 @@ describe('report HTML', () => {
     assert.match(html, /<td>2026-11-21T22:40:00\.000Z<\/td><td>pause<\/td><td>alice<\/td><td>update<\/td><td>done<\/td>/);
     assert.match(html, /<tr class="failed"><td>eastus2<\/td>.*<td>Failed<\/td><td>–<\/td><td>The destination account has no fine-tuning job yet<\/td><\/tr>/);
     assert.match(html, /<td>Completed<\/td>/);
-    assert.equal((html.match(/billed by the hour<\/th>/g) ?? []).length, 1);
-    assert.equal((html.match(/<td>yes \(the amount per hour is not in ftpipe's catalogue/g) ?? []).length, 2, 'both GlobalStandard versions are billed hourly');
+    assert.equal((html.match(/hosting fee<\/th>/g) ?? []).length, 1);
+    assert.equal((html.match(/<td><strong>\$1\.70\/hour<\/strong><\/td>/g) ?? []).length, 2, 'both GlobalStandard versions are billed $1.70 an hour (prices.ts)');
+    assert.match(html, /What stays live costs <strong id="hourly-total">\$3\.40\/hour<\/strong> \(2 deployments\) until deleted\./);
+    assert.match(html, /<tr><th>training, billed<\/th><td>\$0\.05<\/td><td>9920 billed tokens x \$5\.5 per 1M<\/td><\/tr>/);
+    assert.match(html, /<tr><th>hosting <code>bikes-v3<\/code> \(GlobalStandard\)<\/th><td>–<\/td><td>kept from an earlier run/);
+    assert.match(html, /<strong id="total-cost">\$0\.10<\/strong>/);
+    assert.match(html, /Prices: https:\/\/learn\.microsoft\.com\/azure\/ai-foundry\/openai\/how-to\/fine-tuning-cost-management \(2026-02-11\)/);
   });
 
   it('the overfitting note quotes the training losses the checkpoint table shows', () => {
