@@ -166,6 +166,8 @@ export function progressView(status: PipelineStatus, nowSeconds: number, activit
   if (stage === 'await_slot') return { ...base, doing: `queued for a slot on the Azure resource: ${status.admission?.reason ?? 'asking for one'}` };
   if (stage === 'await_approval') return { ...base, doing: `awaiting approval (ftpipe approve ${status.runName} --by NAME, or ftpipe reject)` };
   if (stage === 'train' && status.job) {
+    // Azure paused it by itself (preemption, the RFT billing limit): what the run does about it, not "resume it".
+    if (status.job.status === 'paused' && status.azureHold) return { ...base, doing: `Azure paused the job: ${status.azureHold.explanation}` };
     const waiting = JOB_WAITING[status.job.status];
     if (waiting) return { ...base, doing: waiting };
     const p = status.progress;

@@ -88,6 +88,8 @@ describe('what the run is doing now: the CLI bar, status and watch', () => {
       assert.equal(view.eta, null, `${jobStatus}: no ETA`);
       assert.doesNotMatch(barLine(view), /\d+\/\d+ steps/);
     }
+    const preempted = progressView(status({ job: { ...job, status: 'paused' }, azureHold: { cause: 'preemption', action: 'wait_for_azure', explanation: 'Developer-tier preemption; Azure resumes it' } }), now);
+    assert.equal(preempted.doing, 'Azure paused the job: Developer-tier preemption; Azure resumes it');
     const slot = progressView(status({ stage: 'await_slot', job: null, admission: { queue: 'q', resource: 'res', state: 'waiting', position: 2, reason: 'position 2: the resource has 0 of 3 job slots free', amounts: {} as never, requestedAt: '', grantedAt: null, waitedSeconds: null } }), now);
     assert.equal(barLine(slot), 'await_slot | queued for a slot on the Azure resource: position 2: the resource has 0 of 3 job slots free');
   });
