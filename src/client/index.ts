@@ -14,10 +14,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
+import { ApplicationFailure } from '@temporalio/common';
+import { decodeArrayFromPayloads, decodeOptionalFailureToOptionalError } from '@temporalio/common/lib/internal-non-workflow';
 import { ftpipeDataConverter, payloadCodecFromEnv } from '../codec';
 import { parseCopyRequest, parsePipelineInput, type CopyRequest, type PipelineInputDraft } from '../pipeline/input';
-import { progressView, type ActivityNews, type ProgressView } from '../pipeline/progress';
+import { NOT_DONE_YET_FAILURE, progressView, type ActivityNews, type ProgressView } from '../pipeline/progress';
 import type { ApprovalRecord, CopyStatus, PipelineResult, PipelineStatus } from '../pipeline/types';
 import { TASK_QUEUE } from '../temporal/constants';
 import { temporalTargetFromEnv, type TemporalTargetOverrides } from '../temporal/connection';
@@ -158,7 +159,9 @@ export class PipelineHandle {
     const activities = await Promise.all(
       (description.raw.pendingActivities ?? []).map(async (a): Promise<ActivityNews> => {
         const details = await decodeArrayFromPayloads(converter, a.heartbeatDetails?.payloads).then((values) => values[0] ?? null, () => null);
-        return { type: a.activityType?.name ?? 'unknown', attempt: a.attempt ?? 1, details };
+        const failure = await decodeOptionalFailureToOptionalError(converter, a.lastFailure).catch(() => undefined);
+        const waiting = failure instanceof ApplicationFailure && failure.type === NOT_DONE_YET_FAILURE ? failure.message : null;
+        return { type: a.activityType?.name ?? 'unknown', attempt: a.attempt ?? 1, details, waiting };
       }),
     );
     return { activities, execution: description.status.name };

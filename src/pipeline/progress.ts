@@ -52,7 +52,15 @@ export interface ActivityNews {
   type: string;
   attempt: number;
   details: unknown;
+  /**
+   * The message of the last attempt's failure when it was a "not done yet, checking again later" (activities/waiting.ts:
+   * waits for Azure end each short attempt so), e.g. `create deployment x on acct: provisioning state Creating; ...`.
+   */
+  waiting?: string | null;
 }
+
+/** The failure type activities/waiting.ts gives a "not done yet" attempt (NOT_DONE_YET there; that module is activity-only). */
+export const NOT_DONE_YET_FAILURE = 'AzureNotDoneYet';
 
 /** What the run is doing now, for the CLI bar, `ftpipe status` and `watch`: one stage, one task, its n/N when known. */
 export interface ProgressView {
@@ -107,6 +115,8 @@ function textIn(value: Record<string, unknown>, key: string): string | null {
 
 /** The task an activity's heartbeat names (the activities' own progress shapes), with its n/N when it has one. */
 function activityTask(news: ActivityNews): Pick<ProgressView, 'doing' | 'done' | 'total' | 'unit'> | null {
+  // A wait for Azure says what it waits for and Azure's last answer; its attempts are checks, not retries.
+  if (news.waiting) return { doing: news.waiting.replace(/; checking again in [\d.]+ s$/, ''), done: null, total: null, unit: null };
   const d = isObject(news.details) ? news.details : {};
   const retry = news.attempt > 1 ? ` (attempt ${news.attempt})` : '';
   const deployment = textIn(d, 'deployment');

@@ -40,7 +40,7 @@ describe('the run --wait progress line on the emulator', () => {
     try {
       await worker.runUntil(async () => {
         const cli = spawnCli(['run', join(dir, 'pipeline.yaml'), '--wait', '--address', env.temporal.server.address]);
-        await cli.waitFor(/^upload +\| Azure is processing the uploaded file/m);
+        await cli.waitFor(/^upload +\| training file file-\w+ \([^)]*\): status pending$/m);
         control.advanceClock(60);
         await cli.waitFor(/^train +\| Azure job pending \(not started by Azure yet\)$/m);
         control.advanceClock(420 + 100);
@@ -59,7 +59,7 @@ describe('the run --wait progress line on the emulator', () => {
         control.setClockScale(0);
         const { handle } = await client.findPipeline(runName);
         await handle.approve({ by: 'tester' });
-        await cli.waitFor(/^deploy +\| creating deployment bar\d+-v1: (Creating|requested)$/m);
+        await cli.waitFor(/^deploy +\| create deployment bar\d+-v1 on \S+: (provisioning state Creating|requested; ARM is creating it)$/m);
         control.setClockScale(1000);
         const { code } = await cli.exited;
         const output = cli.output();
