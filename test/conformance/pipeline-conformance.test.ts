@@ -103,10 +103,12 @@ describe('conformance A: the pipeline\'s end-to-end scenarios, every exchange ag
           training: { url: training }, validation: { path: dataset('reinforcement', SAMPLE_VALIDATION, 'rft-valid') },
         }));
         await env.waitForStatus(handle, (s) => s.job !== null, 60_000);
-        // A slower clock while the job trains, so that it still runs when the pause reaches Azure; fast again once asked.
-        env.emulator.control.setClockScale(50);
+        // A slow clock until the job has trained a step, then a stopped one, so that it still runs when the pause reaches Azure
+        // however loaded the machine is; fast again once asked.
+        env.emulator.control.setClockScale(10);
         try {
-          await env.waitForStatus(handle, (s) => s.job?.status === 'running' && (s.progress.step ?? 0) >= 1, 60_000);
+          await env.waitForStatus(handle, (s) => s.job?.status === 'running' && (s.progress.step ?? 0) >= 1, 120_000);
+          env.emulator.control.setClockScale(0);
           await handle.executeUpdate(pauseUpdate, { args: [{ by: 'conformance' }] });
         } finally {
           env.emulator.control.setClockScale(1000);

@@ -35,9 +35,11 @@ describe('pipeline: Azure\'s own outcomes', () => {
     const taskQueue = env.temporal.taskQueue();
     const worker = await env.createWorker(taskQueue);
     await worker.runUntil(async () => {
+      // A slow clock until the job has trained a step, then a stopped one while preempted (so that the job cannot finish first on
+      // a loaded machine, and the hold is seen at leisure); then Azure's own resume.
+      env.emulator.control.setClockScale(10);
       const handle = await env.start(taskQueue, env.input({ trainingType: 'Developer', hyperparameters: { nEpochs: 3 } }));
       await env.waitForStatus(handle, (s) => s.job?.status === 'running' && (s.progress.step ?? 0) >= 1);
-      // Frozen while preempted, so the hold is seen at leisure; then Azure's own resume.
       env.emulator.control.setClockScale(0);
       env.emulator.control.preemptJob((await handle.query<PipelineStatus, []>('status')).job!.id, { resumeAfterSeconds: 600 });
       const held = await env.waitForStatus(handle, (s) => s.azureHold?.cause === 'preemption');
