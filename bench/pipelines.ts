@@ -235,7 +235,7 @@ async function startStack(clockScale: number, timings: Partial<Timings>, tuning:
       worker.once('message', (m: ChildMessage) => (m.type === 'ready' ? resolve() : reject(new Error(m.message))));
       worker.once('exit', (code) => reject(new Error(`worker exited with ${code} before it was ready`)));
     });
-    const childConfig: WorkerChildConfig = { address: server.address, namespace: server.namespace, taskQueue, config: { profiles }, env, tuning, workflowBundlePath };
+    const childConfig: WorkerChildConfig = { address: server.address, namespace: server.namespace, taskQueue, config: { profiles, dataRoots: [dataDir] }, env, tuning, workflowBundlePath };
     worker.send(childConfig);
     // Bundling the workflows takes a while on a busy machine.
     await withTimeout(ready, 180_000, 'worker start');
