@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, Worker, type ReplayResult } from '@temporalio/worker';
@@ -10,6 +10,11 @@ import { WORKFLOW_INTERCEPTORS_MODULE, setupTracing, workflowSpanSinks } from '.
 import { SCENARIOS } from '../histories/scenarios';
 
 const HISTORIES = join(__dirname, '..', 'histories');
+/**
+ * Histories recorded by earlier workflow code, kept when their scenario was re-recorded after a patch(): runs open
+ * since then still take the unpatched branch, so they must replay too. Named `<scenario>.before-<patch id>.json`.
+ */
+const EARLIER = 'earlier';
 
 function loadHistory(file: string) {
   return historyFromJSON(JSON.parse(readFileSync(join(HISTORIES, file), 'utf8')));
@@ -17,14 +22,17 @@ function loadHistory(file: string) {
 
 describe('recorded workflow histories replay on the current workflow code', () => {
   const files = readdirSync(HISTORIES).filter((f) => f.endsWith('.json')).sort();
+  const earlier = readdirSync(join(HISTORIES, EARLIER)).filter((f) => f.endsWith('.json')).sort().map((f) => join(EARLIER, f));
+  const all = [...files, ...earlier];
 
   it('has a recorded history for every scenario', () => {
     assert.deepEqual(files, SCENARIOS.map((s) => `${s.name}.json`).sort());
+    for (const file of earlier) assert.ok(SCENARIOS.some((s) => basename(file).startsWith(`${s.name}.before-`)), `${file}: named <scenario>.before-<patch id>.json`);
   });
 
   it('replays each history without nondeterminism', async () => {
     Runtime.install({ logger: new DefaultLogger('WARN') });
-    const histories = files.map((file) => ({ workflowId: file, history: loadHistory(file) }));
+    const histories = all.map((file) => ({ workflowId: file, history: loadHistory(file) }));
     const results: ReplayResult[] = [];
     for await (const result of Worker.runReplayHistories(
       // With the workflow interceptors every worker runs (tracing), so a change they cause to old histories fails here.
@@ -33,14 +41,14 @@ describe('recorded workflow histories replay on the current workflow code', () =
     )) {
       results.push(result);
     }
-    assert.equal(results.length, files.length);
+    assert.equal(results.length, all.length);
     for (const result of results) assert.equal(result.error, undefined, `${result.workflowId}: ${String(result.error)}`);
   });
 
   it('hold no secret and no training content: only paths, ids and hashes', () => {
     const secrets = [...Object.values(DEFAULT_API_KEYS), DEFAULT_TOKEN];
     const trainingText = ['Quill is a precise assistant', 'Every 150 to 300 km', 'carbon assembly paste'];
-    for (const file of files) {
+    for (const file of all) {
       const text = readFileSync(join(HISTORIES, file), 'utf8');
       for (const needle of [...secrets, ...trainingText]) assert.ok(!text.includes(needle), `${file} contains "${needle}"`);
     }
