@@ -15,6 +15,7 @@ import { spawnCli, type CliProcess } from '../helpers/cli';
 import { jobsOfRun } from '../helpers/emulator-state';
 import { SAMPLE_TRAINING, uniqueTrainingFile, usePipelineStack, type PipelineTestEnv } from '../helpers/pipeline';
 import { statusQuery } from '../../workflows/messages';
+import { until } from '../helpers/until';
 
 const SWC = DEFAULT_ACCOUNTS[0]!;
 
@@ -44,21 +45,6 @@ async function uploadedTrainingFile(env: PipelineTestEnv): Promise<string> {
   const content = `\uFEFF${readFileSync(SAMPLE_TRAINING, 'utf8').replace(/^\uFEFF/, '')}`;
   const file = await client.files.create({ file: new File([content], 'admission-train.jsonl'), purpose: 'fine-tune' });
   return until(async () => ((await client.files.retrieve(file.id)).status === 'processed' ? file.id : undefined), `file ${file.id} processed`);
-}
-
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ''}`);
 }
 
 describe('admission: runs queue for their resource\'s job slots', () => {

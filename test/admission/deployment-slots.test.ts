@@ -19,23 +19,9 @@ import type { DeploymentSlot } from '../../src/pipeline/types';
 import { emulatorProfiles } from '../../src/stack/emulator-profiles';
 import type { AdmissionView } from '../../workflows/admission';
 import { useTemporal } from '../helpers/temporal';
+import { until } from '../helpers/until';
 
 const PROFILE = 'ftpipe-swc';
-
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-}
 
 describe('admission: deployment slots', () => {
   let emu: RunningEmulator;
