@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { FtpipeClient } from '../client';
 import type { PipelineInputDraft } from '../pipeline/input';
 import type { RunPlan } from '../../workflows/plan';
+import { priceSourceText } from '../catalog/prices';
 
 const usd = (n: number | null): string => (n === null ? '-' : `$${n.toFixed(2)}`);
 
@@ -13,7 +14,7 @@ export function formatPlan(plan: RunPlan): string {
     ? `validation: ${v.valid ? 'valid' : 'INVALID'}: ${v.examples.training} training examples${v.examples.validation !== null ? `, ${v.examples.validation} validation` : ''}, ${v.errorCount} errors, ${v.warningCount} warnings${v.errors.length ? `\n  ${v.errors.slice(0, 5).join('\n  ')}` : ''}`
     : 'validation: not run (the data is a URL or a file id: Azure validates it)');
   lines.push(`training cost estimate: ${usd(plan.cost.usd)} (${plan.cost.basis})`);
-  if (plan.cost.price) lines.push(`  price source: ${plan.cost.price.source.url}, ${plan.cost.price.source.date}`);
+  if (plan.cost.price) lines.push(`  price source: ${priceSourceText(plan.cost.price.source)}`);
   if (plan.budgetRefusal) lines.push(`budget: REFUSED: ${plan.budgetRefusal}`);
   const s = plan.slots;
   lines.push(`slots on ${s.resource}: needs ${s.needs.jobs} job, ${s.needs.files} files (${s.needs.fileBytes} bytes); free now: ${s.free.jobs}/${s.capacity.jobs} job places, ${s.free.files}/${s.capacity.files} files, ${s.free.deployments}/${s.capacity.deployments} deployments; ${s.queued} run(s) waiting`);

@@ -3,7 +3,7 @@
  * Content-Security-Policy forbids fetching any). Every piece of text from the run is escaped.
  */
 import type { CheckpointSummary, EvalScore, ResultsRow, RunReport } from '../pipeline/types';
-import { HOSTING_PRICES } from '../catalog/prices';
+import { HOSTING_PRICES, priceSourceText } from '../catalog/prices';
 import { deploymentTypeOf } from '../pipeline/cost';
 import { billedHourly, deploymentNotes, hourlyFee, usd } from './notes';
 
@@ -180,7 +180,7 @@ function costSection(report: RunReport): string {
       : `What stays live costs <strong id="hourly-total">${usd(cost.hourlyUsdWhileLive)}/hour</strong> (${cost.hosting.length} deployment${cost.hosting.length === 1 ? '' : 's'}) until deleted.`;
   const sources = [...new Set(cost.hosting.flatMap((h) => {
     const type = deploymentTypeOf(h.sku);
-    return type ? [`${HOSTING_PRICES[type].source.url} (${HOSTING_PRICES[type].source.date})`] : [];
+    return type ? [priceSourceText(HOSTING_PRICES[type].source)] : [];
   }))];
   const notes = cost.notes.length ? `<ul class="cost-notes">${cost.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : '';
   return `<table class="cost"><tbody>${rows.join('')}</tbody></table><p class="reason">${hourly}</p>${notes}<p class="reason">Prices: ${sources.length ? sources.map(escapeHtml).join('; ') : 'src/catalog/prices.ts'}. Check Azure OpenAI pricing for your region before relying on a figure.</p>`;

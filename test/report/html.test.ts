@@ -90,7 +90,7 @@ describe('report HTML', () => {
     assert.match(html, /<tr><th>training, billed<\/th><td>\$0\.05<\/td><td>9920 billed tokens x \$5\.5 per 1M<\/td><\/tr>/);
     assert.match(html, /<tr><th>hosting <code>bikes-v3<\/code> \(GlobalStandard\)<\/th><td>–<\/td><td>kept from an earlier run/);
     assert.match(html, /<strong id="total-cost">\$0\.10<\/strong>/);
-    assert.match(html, /Prices: https:\/\/learn\.microsoft\.com\/azure\/ai-foundry\/openai\/how-to\/fine-tuning-cost-management \(2026-02-11\)/);
+    assert.match(html, /Prices: https:\/\/learn\.microsoft\.com\/azure\/ai-foundry\/openai\/how-to\/fine-tuning-cost-management, 2026-02-11 \(unverified: /, "an unverified price says so");
   });
 
   it('the overfitting note quotes the training losses the checkpoint table shows', () => {
