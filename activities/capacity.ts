@@ -15,15 +15,11 @@ import { azureErrorInfo, azureFailure, credentialErrorName } from '../src/azure/
 import { normalizeRegion, type DeploymentType, type ModelEntry } from '../src/catalog';
 import type { AzureProfile } from '../src/config/profile';
 
-/**
- * An evaluation deploys each checkpoint on the Developer tier with one unit, one at a time (workflows/post-training.ts
- * asks for the same), so that is what preflight checks for it.
- */
-export const EVALUATION_DEPLOYMENT = { type: 'DeveloperTier', capacity: 1 } as const satisfies { type: DeploymentType; capacity: number };
-
 export interface PlannedCapacity {
   /** The input field that asks for it, e.g. `deployment.capacity` or `copies.0.deploy.capacity`. */
   field: string;
+  /** The catalogue's entry of the model deployed, or of the base a fine-tuned one was trained from. */
+  entry: ModelEntry;
   profile: AzureProfile;
   type: DeploymentType;
   capacity: number;
@@ -67,11 +63,11 @@ function describeRange(c: NonNullable<NonNullable<Model['model']>['skus']>[numbe
 }
 
 /**
- * Checks each planned deployment of fine-tuned `entry` against Azure's capacity range for its SKU and the free quota
- * of that SKU's usage; throws the first refusal (non-retryable `CapacityNotAccepted` / `CapacityOverQuota`), returns
- * warnings for what could not be checked.
+ * Checks each planned deployment against Azure's capacity range for its model's SKU and the free quota of that SKU's
+ * usage; throws the first refusal (non-retryable `CapacityNotAccepted` / `CapacityOverQuota`), returns warnings for
+ * what could not be checked.
  */
-export async function checkDeploymentCapacity(entry: ModelEntry, plans: PlannedCapacity[], arm: (profile: AzureProfile) => CognitiveServicesManagementClient): Promise<string[]> {
+export async function checkDeploymentCapacity(plans: PlannedCapacity[], arm: (profile: AzureProfile) => CognitiveServicesManagementClient): Promise<string[]> {
   const warnings: string[] = [];
   const views = new Map<string, Promise<RegionView>>();
   const view = (profile: AzureProfile, region: string): Promise<RegionView> => {
@@ -90,6 +86,7 @@ export async function checkDeploymentCapacity(entry: ModelEntry, plans: PlannedC
   // Deployments that stay live together draw on one quota: the promoted version and the copies in the same place.
   const drawn = new Map<string, number>();
   for (const plan of plans) {
+    const { entry } = plan;
     const region = normalizeRegion(plan.profile.region);
     const { models, usages } = await view(plan.profile, region);
     const where = `${entry.id} ${entry.version} on ${plan.type} in ${region} (profile "${plan.profile.name}")`;

@@ -3,7 +3,8 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { azureErrorInfo, azureFailure, callAzure, isAzureNotFound, retryAfterMs } from '../src/azure/errors';
 import { deploymentCreateBody } from '../src/azure/requests';
-import { BUILTIN_CATALOG, CatalogConfigError, assessDeploymentPlan, baseModelDeployment, catalogForProfile, type DeploymentType } from '../src/catalog';
+import { BUILTIN_CATALOG, CatalogConfigError, assessDeploymentPlan, baseModelDeployment, catalogForProfile, type Catalog, type DeploymentType } from '../src/catalog';
+import type { AzureProfile } from '../src/config/profile';
 import type { DeploymentInfo } from '../src/pipeline/types';
 import type { ActivityDeps, AzureAccess } from './deps';
 import { backoffMs, checkAgainLater } from './waiting';
@@ -101,6 +102,16 @@ export function deploymentInfo(profile: string, d: Deployment): DeploymentInfo {
 export function deploymentActivities(deps: ActivityDeps, azure: AzureAccess) {
   const catalog = deps.catalog ?? BUILTIN_CATALOG;
 
+  /** The catalogue the profile sees (preflight reads the same); a bad `catalog` entry in it is the profile's error. */
+  const catalogOf = (profile: AzureProfile): Catalog => {
+    try {
+      return catalogForProfile(catalog, profile);
+    } catch (err) {
+      if (err instanceof CatalogConfigError) throw ApplicationFailure.nonRetryable(err.message, 'CatalogConfig');
+      throw err;
+    }
+  };
+
   const target = (profileName: string) => {
     const p = azure.profile(profileName);
     return { arm: azure.arm(profileName), rg: p.resourceGroup, account: p.account };
@@ -130,13 +141,7 @@ export function deploymentActivities(deps: ActivityDeps, azure: AzureAccess) {
       if (!Number.isInteger(input.capacity) || input.capacity < 1) {
         throw ApplicationFailure.nonRetryable(`deployment capacity must be a positive integer, got ${input.capacity}`, 'InvalidCapacity');
       }
-      let profileCatalog;
-      try {
-        profileCatalog = catalogForProfile(catalog, p);
-      } catch (err) {
-        if (err instanceof CatalogConfigError) throw ApplicationFailure.nonRetryable(err.message, 'CatalogConfig');
-        throw err;
-      }
+      const profileCatalog = catalogOf(p);
       const assessed = assessDeploymentPlan({ model: input.baseModel, type: input.type, region: p.region }, profileCatalog, p.catalog?.strict ?? false);
       if (assessed.refusal) throw ApplicationFailure.nonRetryable(`${assessed.refusal.message} (profile "${p.name}")`, assessed.refusal.type);
       return { ok: true, warnings: assessed.warnings.map((w) => `${w} (profile "${p.name}")`) };
@@ -153,9 +158,9 @@ export function deploymentActivities(deps: ActivityDeps, azure: AzureAccess) {
      */
     async createDeployment(input: CreateDeploymentInput): Promise<DeploymentInfo> {
       const { arm, rg, account } = target(input.profile);
-      const served = input.base ? baseModelDeployment(input.model, catalog) : { name: input.model, version: undefined };
+      const served = input.base ? baseModelDeployment(input.model, catalogOf(azure.profile(input.profile))) : { name: input.model, version: undefined };
       if (!served) {
-        throw ApplicationFailure.nonRetryable(`base model "${input.model}" is not in the model catalogue, so its version is unknown; add it with FTPIPE_CATALOG`, 'UnknownModel');
+        throw ApplicationFailure.nonRetryable(`base model "${input.model}" is not in the model catalogue, so its version is unknown; add it to the profile's catalogue or FTPIPE_CATALOG`, 'UnknownModel');
       }
       const body = deploymentCreateBody({ model: served.name, version: served.version, type: input.type, capacity: input.capacity });
       const operation = `create deployment ${input.name} on ${account}`;

@@ -1,7 +1,10 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { BUILTIN_CATALOG, CatalogConfigError, assessDeploymentPlan, assessTrainingPlan, catalogForProfile, normalizeRegion, versionedModelId, type Catalog, type DeploymentType } from '../src/catalog';
+import {
+  BUILTIN_CATALOG, CatalogConfigError, EVALUATION_DEPLOYMENT, assessDeploymentPlan, assessTrainingPlan, baselineDeployment, catalogForProfile, normalizeRegion, resolveModel, versionedModelId,
+  type Catalog, type DeploymentType, type ModelEntry,
+} from '../src/catalog';
 import { GradersSchema } from '../src/evaluation/graders';
-import { checkDeploymentCapacity, EVALUATION_DEPLOYMENT, type PlannedCapacity } from './capacity';
+import { checkDeploymentCapacity, type PlannedCapacity } from './capacity';
 import { readEvalSet } from './evaluation';
 import { accountResourceId, type AzureProfile } from '../src/config/profile';
 import type { CopyRequest, PipelineInput } from '../src/pipeline/input';
@@ -12,6 +15,8 @@ export type PreflightInput = Pick<PipelineInput, 'profile' | 'baseModel' | 'trai
   /** What the run will create or read after training, checked now so that a mistake fails before any Azure write. */
   deployment?: { type: string; capacity: number } | undefined;
   evalSetPath?: string | undefined;
+  /** `evaluation.baseline.model`, given only when the run has an eval set (it is deployed to score it: src/catalog baselineDeployment). */
+  baselineModel?: string | undefined;
   graders?: unknown;
   copies?: CopyRequest[];
 };
@@ -50,6 +55,32 @@ function deploymentWarnings(model: string, deployments: PlannedDeployment[]): st
   return warnings;
 }
 
+/**
+ * The baseline's deployment as the catalogue sees it: a base model must be in it (its deployment names the model's
+ * version, src/catalog baseModelDeployment); a fine-tuned one deploys on the Developer tier like the checkpoints.
+ * Returns its capacity plan when its model is known, and the catalogue's warnings.
+ */
+function planBaseline(model: string, profile: AzureProfile, catalog: Catalog): { plan?: PlannedCapacity; warnings: string[] } {
+  const how = baselineDeployment(model);
+  const field = 'evaluation.baseline.model';
+  const where = `${field} (profile "${profile.name}")`;
+  const resolved = resolveModel(model, catalog);
+  const warnings: string[] = [];
+  if (how.base && !resolved) {
+    throw ApplicationFailure.nonRetryable(
+      `${where}: base model "${model}" is not in the model catalogue of ${catalog.date}, so the version to deploy it with is unknown; accepted: a base model it lists (${catalog.models.map((m) => m.id).join(', ')}), a fine-tuned model, an existing deployment as evaluation.baseline.deployment, or the model added to the profile's catalogue or FTPIPE_CATALOG`,
+      'UnknownModel',
+    );
+  }
+  if (!how.base) {
+    const assessed = assessDeploymentPlan({ model, type: how.type, region: profile.region }, catalog, profile.catalog?.strict ?? false);
+    if (assessed.refusal) throw ApplicationFailure.nonRetryable(`${where}: ${assessed.refusal.message}`, assessed.refusal.type);
+    warnings.push(...assessed.warnings.map((w) => `${where}: ${w}`));
+  }
+  const plan = resolved ? { field, entry: resolved.entry, profile, type: how.type, capacity: how.capacity, lasting: false } : undefined;
+  return { ...(plan ? { plan } : {}), warnings };
+}
+
 /** Checks a run against the worker's profile and the catalogue before anything is uploaded or created. */
 export function preflightActivities(deps: ActivityDeps, azure: AzureAccess) {
   const catalog = deps.catalog ?? BUILTIN_CATALOG;
@@ -69,13 +100,13 @@ export function preflightActivities(deps: ActivityDeps, azure: AzureAccess) {
     }
     return destination;
   };
-  /** The deployments the run will make, with the capacity each asks for (copies' profiles are known by now). */
-  const plannedCapacity = (input: PreflightInput, profile: AzureProfile): PlannedCapacity[] => [
-    ...(input.evalSetPath !== undefined ? [{ field: 'evaluation.evalSet (each checkpoint)', profile, ...EVALUATION_DEPLOYMENT, lasting: false }] : []),
-    ...(input.deployment ? [{ field: 'deployment.capacity', profile, type: input.deployment.type as DeploymentType, capacity: input.deployment.capacity, lasting: true }] : []),
+  /** The fine-tuned model's deployments, with the capacity each asks for (copies' profiles are known by now). */
+  const plannedCapacity = (input: PreflightInput, profile: AzureProfile, entry: ModelEntry): PlannedCapacity[] => [
+    ...(input.evalSetPath !== undefined ? [{ field: 'evaluation.evalSet (each checkpoint)', entry, profile, type: EVALUATION_DEPLOYMENT.type, capacity: EVALUATION_DEPLOYMENT.capacity, lasting: false }] : []),
+    ...(input.deployment ? [{ field: 'deployment.capacity', entry, profile, type: input.deployment.type as DeploymentType, capacity: input.deployment.capacity, lasting: true }] : []),
     ...(input.copies ?? []).flatMap((copy, i) => {
       const destination = copy.deploy && deps.config.profiles.find((p) => p.name === copy.deploy!.profile);
-      return copy.deploy && destination ? [{ field: `copies.${i}.deploy.capacity`, profile: destination, type: copy.deploy.type, capacity: copy.deploy.capacity, lasting: true }] : [];
+      return copy.deploy && destination ? [{ field: `copies.${i}.deploy.capacity`, entry, profile: destination, type: copy.deploy.type, capacity: copy.deploy.capacity, lasting: true }] : [];
     }),
   ];
   return {
@@ -99,7 +130,7 @@ export function preflightActivities(deps: ActivityDeps, azure: AzureAccess) {
         if (items.length === 0) throw ApplicationFailure.nonRetryable(`evaluation.evalSet.path: eval set ${input.evalSetPath} has no items; it needs at least one {"messages", "reference"} line`, 'InvalidEvalSet');
       }
       const deployments: PlannedDeployment[] = [];
-      if (input.evalSetPath !== undefined) deployments.push({ field: 'evaluation.evalSet', type: 'DeveloperTier', profile, catalog: profileCatalog });
+      if (input.evalSetPath !== undefined) deployments.push({ field: 'evaluation.evalSet', type: EVALUATION_DEPLOYMENT.type, profile, catalog: profileCatalog });
       if (input.deployment) deployments.push({ field: 'deployment.type', type: input.deployment.type as DeploymentType, profile, catalog: profileCatalog });
       (input.copies ?? []).forEach((copy, i) => {
         const destination = checkCopy(copy, `copies.${i}`);
@@ -107,10 +138,12 @@ export function preflightActivities(deps: ActivityDeps, azure: AzureAccess) {
       });
       // The catalogue's verdict first (no Azure call), then the ARM read of the region's capacity.
       const typeWarnings = deploymentWarnings(input.baseModel, deployments);
-      const capacityWarnings = entry ? await checkDeploymentCapacity(entry, plannedCapacity(input, profile), (p) => azure.arm(p.name)) : [];
+      const baseline = input.baselineModel !== undefined ? planBaseline(input.baselineModel, profile, profileCatalog) : undefined;
+      const plans = [...(entry ? plannedCapacity(input, profile, entry) : []), ...(baseline?.plan ? [baseline.plan] : [])];
+      const capacityWarnings = await checkDeploymentCapacity(plans, (p) => azure.arm(p.name));
       return {
         region, accountResourceId: accountResourceId(profile), catalogModel: entry ? versionedModelId(entry) : input.baseModel, continuousFineTuning: fineTuned,
-        warnings: [...assessed.warnings, ...typeWarnings, ...capacityWarnings],
+        warnings: [...assessed.warnings, ...typeWarnings, ...(baseline?.warnings ?? []), ...capacityWarnings],
       };
     },
   };

@@ -4,7 +4,7 @@
  * so that cleanup (on failure and cancellation) deletes what it should and nothing it did not create. Workflow-safe.
  */
 import { ApplicationFailure, condition, upsertSearchAttributes } from '@temporalio/workflow';
-import { BASE_MODEL_DEPLOYMENT_TYPE } from '../src/catalog/models';
+import { baselineDeployment, EVALUATION_DEPLOYMENT, type EvaluationDeployment } from '../src/catalog/models';
 import type { CopyRequest } from '../src/pipeline/input';
 import type {
   ApprovalRecord,
@@ -95,11 +95,6 @@ export async function postTraining(run: PipelineRun, job: JobSnapshot): Promise<
   return { job, results, evaluation, chosen, promoted, deletedDeployments, keptVersions };
 }
 
-/** A baseline given as a fine-tuned model (an earlier run's) deploys as a fine-tune; anything else as a base model. */
-function resolvesFineTuned(model: string): boolean {
-  return /\.ft-[0-9a-f]{32}/.test(model) || model.startsWith('ftchkpt-');
-}
-
 async function evaluateCandidates(run: PipelineRun, candidates: CheckpointSummary[]): Promise<EvalScore[]> {
   const { input, acts } = run;
   const interval = intervalOf(run);
@@ -117,15 +112,15 @@ async function evaluateCandidates(run: PipelineRun, candidates: CheckpointSummar
       concurrency: evaluation.concurrency,
       ...(evaluation.graders ? { graders: evaluation.graders as never } : {}),
     });
-  // Candidates on the Developer tier (no hosting fee; a fine-tuned-model type), a base-model baseline on a base-model
-  // type with its own version. Deleted as soon as they are scored (and by cleanup if the run stops first).
-  const scoreTemporary = async (model: { deploy: string; label: string; base: boolean }, label: string, kind: EvalScore['kind']): Promise<EvalScore> => {
+  // Deployed as src/catalog/models.ts says (what preflight checked), and deleted as soon as they are scored (and by
+  // cleanup if the run stops first).
+  const scoreTemporary = async (model: { deploy: string; label: string; how: EvaluationDeployment }, label: string, kind: EvalScore['kind']): Promise<EvalScore> => {
     const name = `ftpipe-eval-${run.runTag}-${label}`.slice(0, 64);
     run.createdDeployment(name);
     if (deploymentSlotsOn()) await run.slots.acquireDeployment({ profile: input.profile, name });
     await acts.createDeployment({
-      profile: input.profile, name, model: model.deploy, ...(model.base ? { base: true } : {}),
-      type: model.base ? BASE_MODEL_DEPLOYMENT_TYPE : 'DeveloperTier', capacity: 1, pollIntervalSeconds: interval,
+      profile: input.profile, name, model: model.deploy, ...(model.how.base ? { base: true } : {}),
+      type: model.how.type, capacity: model.how.capacity, pollIntervalSeconds: interval,
     });
     await acts.smokeTestDeployment({ profile: input.profile, deployment: name, intervalSeconds: interval });
     const score = await scoreOn(name, model.label, kind, model.label);
@@ -135,11 +130,11 @@ async function evaluateCandidates(run: PipelineRun, candidates: CheckpointSummar
     return score;
   };
   for (const candidate of candidates) {
-    scores.push(await scoreTemporary({ deploy: candidate.deployAs ?? candidate.id, label: candidate.model, base: false }, `s${candidate.step}`, 'candidate'));
+    scores.push(await scoreTemporary({ deploy: candidate.deployAs ?? candidate.id, label: candidate.model, how: EVALUATION_DEPLOYMENT }, `s${candidate.step}`, 'candidate'));
   }
   const baseline = evaluation.baseline;
   if (baseline && 'deployment' in baseline) scores.push(await scoreOn(baseline.deployment, baseline.deployment, 'baseline'));
-  if (baseline && 'model' in baseline) scores.push(await scoreTemporary({ deploy: baseline.model, label: baseline.model, base: !resolvesFineTuned(baseline.model) }, 'baseline', 'baseline'));
+  if (baseline && 'model' in baseline) scores.push(await scoreTemporary({ deploy: baseline.model, label: baseline.model, how: baselineDeployment(baseline.model) }, 'baseline', 'baseline'));
   return scores;
 }
 

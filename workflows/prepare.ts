@@ -34,6 +34,8 @@ export async function prepare(run: PipelineRun): Promise<boolean> {
   const pre = await acts.preflight({
     profile: input.profile, baseModel: catalogModel, trainingType: input.trainingType, method: input.method, deployment: input.deployment,
     evalSetPath: input.evaluation.evalSet?.path, graders: input.evaluation.graders, copies: input.copies,
+    // A baseline is deployed only to score the eval set; absent otherwise (so is the field, as before it existed).
+    ...(input.evaluation.evalSet && input.evaluation.baseline && 'model' in input.evaluation.baseline ? { baselineModel: input.evaluation.baseline.model } : {}),
   });
   run.preflight = pre;
   if (pre.warnings?.length) status.warnings = pre.warnings;

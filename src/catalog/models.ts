@@ -13,6 +13,25 @@ export type DeploymentType = 'Standard' | 'GlobalStandard' | 'DeveloperTier' | '
  * OpenAI region). Developer tier is a fine-tuned-model deployment type only ("Deploy your fine-tuned model").
  */
 export const BASE_MODEL_DEPLOYMENT_TYPE: DeploymentType = 'GlobalStandard';
+
+/** How an evaluation deploys what it scores: one unit, deleted once scored; `base` for a base model (its own version). */
+export interface EvaluationDeployment {
+  base: boolean;
+  type: DeploymentType;
+  capacity: number;
+}
+
+/** Each checkpoint (a fine-tuned model) is scored on the Developer tier: no hosting fee. */
+export const EVALUATION_DEPLOYMENT: EvaluationDeployment = { base: false, type: 'DeveloperTier', capacity: 1 };
+
+/**
+ * How `evaluation.baseline.model` deploys: a fine-tuned model (an earlier run's, or a checkpoint) like the checkpoints,
+ * anything else as a base model on BASE_MODEL_DEPLOYMENT_TYPE. The workflow deploys it so and preflight checks it so.
+ */
+export function baselineDeployment(model: string): EvaluationDeployment {
+  const fineTuned = /\.ft-[0-9a-f]{32}/.test(model) || model.startsWith('ftchkpt-');
+  return fineTuned ? EVALUATION_DEPLOYMENT : { base: true, type: BASE_MODEL_DEPLOYMENT_TYPE, capacity: 1 };
+}
 export type FineTuningMethod = 'supervised' | 'dpo' | 'reinforcement';
 export type Modality = 'text' | 'text+vision';
 /** tiktoken encodings ftpipe can count with. */

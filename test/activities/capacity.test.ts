@@ -76,6 +76,40 @@ describe('preflight: deployment capacity as Azure reports it', () => {
     await assert.rejects(preflight({ evalSetPath: join(ROOT, 'examples', 'data', 'bike-shop-eval.jsonl') }), failure('CapacityOverQuota', true, /^evaluation\.evalSet \(each checkpoint\): capacity 1 is above the free quota of OpenAI\.DeveloperTier\.gpt-4\.1-mini/));
   });
 
+  it('checks the evaluation baseline\'s deployment: a base model on GlobalStandard, one unit, in the run\'s region', async () => {
+    const evalSetPath = join(ROOT, 'examples', 'data', 'bike-shop-eval.jsonl');
+    t.emu.capacity.setUsage(subscription, 'swedencentral', 'OpenAI.GlobalStandard.gpt-4.1', { limit: 20, extraUsed: 20 });
+    await assert.rejects(
+      preflight({ evalSetPath, baselineModel: 'gpt-4.1' }),
+      failure('CapacityOverQuota', true, /^evaluation\.baseline\.model: capacity 1 is above the free quota of OpenAI\.GlobalStandard\.gpt-4\.1 in swedencentral \(subscription [0-9a-f-]+\): limit 20, used 20; accepted: at most 0, or ask Azure for more quota$/),
+    );
+    t.emu.capacity.setSkuCapacity('gpt-4.1', 'GlobalStandard', { minimum: 10, maximum: 100, step: 10, default: 10 });
+    await assert.rejects(
+      preflight({ evalSetPath, baselineModel: 'gpt-4.1' }),
+      failure('CapacityNotAccepted', true, /^evaluation\.baseline\.model: capacity 1 is not accepted for gpt-4\.1 2025-04-14 on GlobalStandard in swedencentral \(profile "ftpipe-swc"\); Azure accepts minimum 10, maximum 100, in steps of 10/),
+    );
+    t.emu.capacity.reset();
+    t.emu.control.clearRequests();
+    assert.deepEqual((await preflight({ evalSetPath, baselineModel: 'gpt-4.1' })).warnings, []);
+    const reads = t.emu.control.requests({}).filter((r) => r.route.startsWith('arm.'));
+    assert.deepEqual(reads.map((r) => `${r.method} ${r.route}`).sort(), ['GET arm.models.list', 'GET arm.usages.list'], 'the checkpoints and the baseline share one read of each list');
+  });
+
+  it('checks a fine-tuned baseline on the Developer tier, and refuses a base model the catalogue cannot deploy, before any Azure call', async () => {
+    const evalSetPath = join(ROOT, 'examples', 'data', 'bike-shop-eval.jsonl');
+    t.emu.capacity.setUsage(subscription, 'swedencentral', 'OpenAI.DeveloperTier.gpt-4.1-nano', { limit: 1, extraUsed: 1 });
+    await assert.rejects(
+      preflight({ evalSetPath, baselineModel: `gpt-4.1-nano-2025-04-14.ft-${'0a'.repeat(16)}-earlier` }),
+      failure('CapacityOverQuota', true, /^evaluation\.baseline\.model: capacity 1 is above the free quota of OpenAI\.DeveloperTier\.gpt-4\.1-nano in swedencentral/),
+    );
+    t.emu.control.clearRequests();
+    await assert.rejects(
+      preflight({ evalSetPath, baselineModel: 'gpt-9-turbo' }),
+      failure('UnknownModel', true, /^evaluation\.baseline\.model \(profile "ftpipe-swc"\): base model "gpt-9-turbo" is not in the model catalogue of \d{4}-\d{2}-\d{2}, so the version to deploy it with is unknown; accepted: a base model it lists \(gpt-4o-mini, .*\), a fine-tuned model, an existing deployment as evaluation\.baseline\.deployment, or the model added to the profile's catalogue or FTPIPE_CATALOG$/),
+    );
+    assert.deepEqual(t.emu.control.requests({}).filter((r) => r.route.startsWith('arm.')), [], 'refused from the catalogue, with no Azure call');
+  });
+
   it('counts the run\'s lasting deployments in one place together', async () => {
     t.emu.capacity.setUsage(subscription, 'swedencentral', 'OpenAI.GlobalStandard.gpt-4.1-mini', { limit: 10 });
     const swcAccount = t.emu.account(SWC).armId;

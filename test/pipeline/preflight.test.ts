@@ -9,6 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { BUILTIN_CATALOG } from '../../src/catalog';
 import type { PipelineInputDraft } from '../../src/pipeline/input';
 import { countRequests } from '../helpers/emulator-state';
+import { ROOT } from '../helpers/cli';
 import { SAMPLE_TRAINING, usePipelineStack } from '../helpers/pipeline';
 import { statusQuery } from '../../workflows/messages';
 
@@ -47,6 +48,35 @@ describe('preflight: every check that needs no Azure write runs first', () => {
       }
     });
     assert.equal(countRequests(env.emulator, 'files.upload'), uploadsBefore, 'nothing was uploaded');
+  });
+
+  it('checks the capacity of the evaluation baseline\'s deployment: over the quota it fails before any Azure write; within it the baseline is deployed and scored', async () => {
+    const swc = env.emulator.account('ftpipe-swc');
+    const evaluation = { evalSet: { path: join(ROOT, 'examples', 'data', 'bike-shop-eval.jsonl') }, baseline: { model: 'gpt-4.1' } };
+    const writes = (afterSeq: number) => env.emulator.control.requests().filter((r) => r.seq > afterSeq && !r.route.startsWith('admin.') && (r.method === 'PUT' || r.method === 'POST'));
+    const taskQueue = env.temporal.taskQueue();
+    const worker = await env.createWorker(taskQueue);
+    await worker.runUntil(async () => {
+      env.emulator.capacity.setUsage(swc.subscriptionId, swc.region, 'OpenAI.GlobalStandard.gpt-4.1', { limit: 50, extraUsed: 50 });
+      try {
+        const since = env.emulator.control.requests().at(-1)?.seq ?? 0;
+        const handle = await env.start(taskQueue, env.input({ evaluation }));
+        const err = await handle.result().then(() => undefined, (e: unknown) => e);
+        assert.ok(err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure, String(err));
+        assert.equal(err.cause.type, 'CapacityOverQuota', err.cause.message);
+        assert.match(err.cause.message, /^evaluation\.baseline\.model: capacity 1 is above the free quota of OpenAI\.GlobalStandard\.gpt-4\.1 in swedencentral .*limit 50, used 50; accepted: at most 0, or ask Azure for more quota$/);
+        assert.deepEqual(writes(since).map((r) => `${r.method} ${r.route}`), [], 'no Azure write');
+      } finally {
+        env.emulator.capacity.reset();
+      }
+      const since = env.emulator.control.requests().at(-1)?.seq ?? 0;
+      const handle = await env.start(taskQueue, env.input({ evaluation }));
+      const result = await handle.result();
+      assert.equal(result.outcome, 'succeeded');
+      assert.ok(result.evaluation?.scores.some((s) => s.kind === 'baseline' && s.candidate === 'gpt-4.1'), JSON.stringify(result.evaluation?.scores));
+      const reads = env.emulator.control.requests().filter((r) => r.seq > since && (r.route === 'arm.models.list' || r.route === 'arm.usages.list'));
+      assert.equal(reads.length, 2, 'preflight read both lists once');
+    });
   });
 
   it('warns, naming the catalogue\'s date, about deployment types the catalogue does not list instead of refusing them', async () => {
