@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { FineTuningJob, FineTuningJobEvent } from 'openai/resources/fine-tuning/jobs/jobs';
 import type { FineTuningJobCheckpoint } from 'openai/resources/fine-tuning/jobs/checkpoints';
-import { callAzure } from '../src/azure/errors';
+import { azureFailure, callAzure, isAzureNotFound } from '../src/azure/errors';
 import { CREATE_CLOCK_SKEW_SECONDS, JobPlanError, checkpointDeployName, isRunsJob, jobCreateRequest, type JobCreateRequest, type JobPlan } from '../src/azure/requests';
 import type { TrainingType } from '../src/catalog';
 import { billedTokensFrom, notDeployableFrom, pauseCauseFrom } from '../src/pipeline/outcomes';
@@ -29,6 +29,12 @@ export interface CreateJobInput {
   notBefore: number;
   /** An earlier execution of this run may have created the job already (a continuation, a retried workflow). */
   mayExist?: boolean;
+}
+
+export interface AdoptJobInput extends JobRef {
+  /** The names the input's model goes by (as given, as the lineage resolved it, and the catalogue's versioned id). */
+  models: string[];
+  method: string;
 }
 
 export interface PollJobInput extends JobRef {
@@ -199,6 +205,32 @@ export function jobActivities(azure: AzureAccess) {
       const current = await callAzure(`get fine-tuning job ${input.jobId}`, () => client.fineTuning.jobs.retrieve(input.jobId));
       if (current.status === ('resuming' as string) || current.status === 'running') return snapshot(current);
       return snapshot(await callAzure(`resume fine-tuning job ${input.jobId}`, () => client.fineTuning.jobs.resume(input.jobId)));
+    },
+
+    /**
+     * The job a run carries on from (`fromJob`): it must exist in the profile's account, train the input's model by the
+     * input's method, and be running or succeeded. A refusal names the field and what Azure reports; read-only.
+     */
+    async adoptFineTuningJob(input: AdoptJobInput): Promise<JobSnapshot> {
+      const refuse = (why: string): ApplicationFailure => ApplicationFailure.nonRetryable(`fromJob: ${why}`, 'FromJobRefused', { jobId: input.jobId });
+      const client = azure.openaiV1(input.profile);
+      let job: FineTuningJob;
+      try {
+        job = await client.fineTuning.jobs.retrieve(input.jobId);
+      } catch (err) {
+        if (isAzureNotFound(err)) throw refuse(`Azure has no fine-tuning job ${input.jobId} in the account of profile "${input.profile}"`);
+        throw azureFailure(err, `get fine-tuning job ${input.jobId}`);
+      }
+      if (job.status === 'failed' || job.status === 'cancelled') {
+        throw refuse(`Azure reports job ${job.id} is ${job.status}${job.error?.message ? ` (${job.error.message})` : ''}: there is nothing to carry on from; start a run without fromJob to train again`);
+      }
+      if (!input.models.includes(job.model)) {
+        throw refuse(`job ${job.id} fine-tunes ${job.model}, not the input's baseModel (${[...new Set(input.models)].join(' / ')})`);
+      }
+      // A job created without `method` (the dated API's older shape) is supervised.
+      const method = (job.method as { type?: string } | undefined)?.type ?? 'supervised';
+      if (method !== input.method) throw refuse(`job ${job.id} uses the ${method} method, not the input's method.type (${input.method})`);
+      return snapshot(job);
     },
 
     /** Cancels a job unless it already ended. */

@@ -42,6 +42,7 @@ export function activitiesFor(timeouts: Timeouts, polling: PipelineInput['pollin
     importFile: azure.importFile,
     deleteFiles: azure.deleteFiles,
     createFineTuningJob: azure.createFineTuningJob,
+    adoptFineTuningJob: azure.adoptFineTuningJob,
     pollFineTuningJob: azure.pollFineTuningJob,
     pauseFineTuningJob: azure.pauseFineTuningJob,
     resumeFineTuningJob: azure.resumeFineTuningJob,

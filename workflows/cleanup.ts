@@ -27,6 +27,7 @@ export async function cleanUp(run: PipelineRun, trained: PostTrainingOutcome): P
   const notes = [liveSummary(status.deployments, createdByRun), ...remainingNotes(status.deployments)];
   const keptFiles = [...ours.filter((id) => !deletedFiles.includes(id)), ...(results.resultFileId && !deletedFiles.includes(results.resultFileId) ? [results.resultFileId] : [])];
   if (keptFiles.length > 0) notes.push(`Files kept on the account: ${keptFiles.join(', ')}.`);
+  if (run.adopted) notes.push(`Carried on from Azure job ${job.id} (fromJob): this run validated, uploaded and trained nothing.`);
   if (!promoted) notes.push(`Not deployed: ${evaluation.decision.reason}.`);
   // What preflight warned about (combinations the dated catalogue does not list, capacity it could not check) stays in the summary.
   for (const warning of status.warnings ?? []) notes.push(`Preflight warning: ${warning}.`);

@@ -2,7 +2,7 @@
  * Before training: preflight -> validate -> await_slot -> upload -> create_job. Every check that can run before an
  * Azure write runs here first; the job is created last. Workflow-safe.
  */
-import { ApplicationFailure, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, patched, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
 import { credentialNeeds } from '../src/azure/credentials';
 import type { JobPlan } from '../src/azure/requests';
 import { budgetRefusal, estimateTrainingCost } from '../src/pipeline/cost';
@@ -40,6 +40,10 @@ export async function prepare(run: PipelineRun): Promise<boolean> {
   run.preflight = pre;
   if (pre.warnings?.length) status.warnings = pre.warnings;
   await acts.proveCredentials(credentialNeeds(input));
+  if (input.fromJob && patched('ftpipe-from-job')) {
+    await adoptJob(run, input.fromJob, [input.baseModel, trainedFrom, pre.catalogModel]);
+    return true;
+  }
 
   const trainingPath = 'path' in input.training ? input.training.path : undefined;
   const validationPath = input.validation && 'path' in input.validation ? input.validation.path : undefined;
@@ -92,6 +96,18 @@ export async function prepare(run: PipelineRun): Promise<boolean> {
   run.createdJob(job);
   upsertSearchAttributes([{ key: JOB_ID, value: job.id }]);
   return true;
+}
+
+/**
+ * Carries on from an existing Azure job (`fromJob`) instead of validating, uploading and creating one: preflight's
+ * check of it on Azure, then the run follows it. It is not in the compensation list (the run did not create it, so
+ * cleanup never cancels it), and no admission slot is asked for: the job already holds its place on Azure.
+ */
+async function adoptJob(run: PipelineRun, jobId: string, models: string[]): Promise<void> {
+  const { input } = run;
+  const job = await run.acts.adoptFineTuningJob({ profile: input.profile, jobId, models, method: input.method.type });
+  run.applyJob(job);
+  upsertSearchAttributes([{ key: JOB_ID, value: job.id }]);
 }
 
 async function uploadSource(run: PipelineRun, role: FileRole, source: DataSource): Promise<UploadedFile> {

@@ -151,7 +151,7 @@ export class PipelineRun {
     if (continuation) {
       this.created.push({ kind: 'slots' });
       this.createdFiles();
-      if (this.status.job) this.created.push({ kind: 'job', jobId: this.status.job.id });
+      if (this.status.job && !this.adopted) this.created.push({ kind: 'job', jobId: this.status.job.id });
     }
   }
 
@@ -167,6 +167,11 @@ export class PipelineRun {
   get job(): JobSnapshot {
     if (!this.status.job) throw ApplicationFailure.nonRetryable(`the run has no Azure job (stage ${this.status.stage})`, 'InternalError');
     return this.status.job;
+  }
+
+  /** The run carries on from an Azure job it did not create (`fromJob`): it neither trains it again nor cancels it. */
+  get adopted(): boolean {
+    return this.input.fromJob !== undefined && this.status.job?.id === this.input.fromJob;
   }
 
   /** A short id unique to the run, for naming its temporary deployments. */

@@ -26,7 +26,8 @@ function historyBudget(run: PipelineRun): number {
  * history is long.
  */
 export async function train(run: PipelineRun): Promise<JobSnapshot> {
-  const job = await monitor(run);
+  // A succeeded job adopted with `fromJob` has nothing left to watch: the run goes on from collect.
+  const job = run.adopted && run.job.status === 'succeeded' ? run.job : await monitor(run);
   run.endTraining();
   await run.slots.release();
   if (job.status === 'failed' && !job.notDeployable) {

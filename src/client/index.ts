@@ -247,7 +247,9 @@ export class FtpipeClient {
           { key: BASE_MODEL, value: parsed.baseModel },
           { key: PROFILE, value: parsed.profile },
         ],
-        staticSummary: `Fine-tune ${parsed.baseModel} on ${source(parsed.training)} (profile ${parsed.profile})`,
+        staticSummary: parsed.fromJob
+          ? `Carry on from Azure job ${parsed.fromJob} (${parsed.baseModel}, profile ${parsed.profile})`
+          : `Fine-tune ${parsed.baseModel} on ${source(parsed.training)} (profile ${parsed.profile})`,
         staticDetails: `ftpipe run "${parsed.runName}": ${parsed.method.type} fine-tuning of ${parsed.baseModel}, ${parsed.trainingType} training, profile ${parsed.profile}.`,
       });
       return new PipelineHandle(handle);

@@ -182,6 +182,13 @@ export const PipelineInputSchema = z
     evaluation: EvaluationSchema.default(EvaluationSchema.parse({})),
     /** Deploy the chosen checkpoint (omit to stop after evaluation). */
     deployment: DeploymentSchema.optional(),
+    /**
+     * Carry on from this Azure job instead of training (e.g. after a failed run whose job had succeeded): preflight
+     * checks it trains `baseModel` by `method` and is neither failed nor cancelled; the run skips validation, upload and
+     * the job's creation and goes on from monitoring (a job still training) or collecting (a succeeded one). The job
+     * stays Azure's: the run's cleanup never cancels it.
+     */
+    fromJob: z.string().regex(/^ftjob-[A-Za-z0-9]+$/, 'must be an Azure fine-tuning job id like ftjob-abc123').optional(),
     /** Copy the chosen checkpoint to other regions (more can be asked for while the run goes, with `copyToRegion`). */
     copies: z.array(CopyRequestSchema).max(10).default([]),
     /** Spending limits: a run whose estimated training cost exceeds `maxTrainingUsd` is refused before it uploads anything. */

@@ -184,8 +184,9 @@ export function registerRunCommands(program: Command): void {
     .option('--join', 'if a run with this id is open, follow it instead of refusing')
     .option('--dry-run', 'print the plan (validation, cost estimate, free slots, deployments and their hourly cost) without writing to Azure')
     .option('--task-queue <queue>', 'task queue of the workers (default fine-tuning)')
-    .action(async (file: string, opts: ConnectionFlags & { wait?: boolean; workflowId?: string; join?: boolean; dryRun?: boolean; taskQueue?: string }) => {
-      const input = readPipelineFile(file);
+    .option('--from-job <ftjob-id>', 'carry on from this Azure job (running or succeeded) instead of training: the input\'s fromJob')
+    .action(async (file: string, opts: ConnectionFlags & { wait?: boolean; workflowId?: string; join?: boolean; dryRun?: boolean; taskQueue?: string; fromJob?: string }) => {
+      const input = { ...readPipelineFile(file), ...(opts.fromJob ? { fromJob: opts.fromJob } : {}) };
       const client = await connect(opts);
       try {
         if (opts.dryRun) {
@@ -200,7 +201,8 @@ export function registerRunCommands(program: Command): void {
       } catch (err) {
         if (err instanceof PipelineInputError) {
           process.exitCode = 2;
-          throw new Error(`${file}: ${err.issues.join('; ')}`);
+          // A bad --from-job is the flag's fault, not the file's.
+          throw new Error(`${file}: ${err.issues.map((issue) => (opts.fromJob ? issue.replace(/^fromJob:/, '--from-job:') : issue)).join('; ')}`);
         }
         if (err instanceof PipelineAlreadyRunningError) {
           throw new Error(`a run with workflow id "${err.workflowId}" is already open: follow it with --join (ftpipe run ${file} --join --wait), watch it with ftpipe watch ${err.workflowId}, or cancel it with ftpipe cancel ${err.workflowId}`);
