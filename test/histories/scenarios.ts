@@ -344,6 +344,24 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'pipeline-from-job',
+    async run(ctx) {
+      const worker = await ctx.createWorker(ctx.taskQueue);
+      const handle = await worker.runUntil(async () => {
+        const first = await (await startPipeline(ctx, pipelineInput())).result();
+        expect(first.outcome === 'succeeded' && first.jobId !== null, 'the first run to train a job', first.outcome);
+        const again = await startPipeline(ctx, pipelineInput({ fromJob: first.jobId! }));
+        const result = await again.result();
+        const stages = result.timeline.map((t) => t.stage);
+        expect(result.outcome === 'succeeded' && result.jobId === first.jobId && !stages.includes('create_job') && !stages.includes('train'),
+          'the second run carried on from the first one\'s job, from collect', { outcome: result.outcome, jobId: result.jobId, stages });
+        return again;
+      });
+      await expectScheduled(ctx.client, handle.workflowId, undefined, ['adoptFineTuningJob', 'collectJobResults']);
+      return { workflowId: handle.workflowId };
+    },
+  },
+  {
     name: 'plan-pipeline',
     async run(ctx) {
       const worker = await ctx.createWorker(ctx.taskQueue);
