@@ -6,7 +6,7 @@ import { azureFailure, callAzure, isAzureNotFound } from '../src/azure/errors';
 import { CREATE_CLOCK_SKEW_SECONDS, JobPlanError, checkpointDeployName, isRunsJob, jobCreateRequest, type JobCreateRequest, type JobPlan } from '../src/azure/requests';
 import type { TrainingType } from '../src/catalog';
 import { billedTokensFrom, notDeployableFrom, pauseCauseFrom } from '../src/pipeline/outcomes';
-import type { CheckpointSummary, JobEventSummary, JobPoll, JobResults, JobSnapshot, TrainingMetrics } from '../src/pipeline/types';
+import type { CheckpointSummary, JobEventSummary, JobPoll, JobResults, JobSnapshot, JobStatus, TrainingMetrics } from '../src/pipeline/types';
 import type { AzureAccess } from './deps';
 
 export interface JobRef {
@@ -41,11 +41,22 @@ export interface PollJobInput extends JobRef {
   afterEventId: string | null;
   /** Training examples in the training file, when ftpipe validated it: with Azure's epochs and batch size, the step count. */
   trainingExamples?: number | null;
+  /**
+   * `ifStatusChanged`: list the job's events only when Azure's status differs from `knownStatus` (what the events
+   * tell - steps, metrics, why a job paused, billed tokens - comes with a change of status or is read on the caller's
+   * schedule). Absent (runs recorded before): always.
+   */
+  events?: 'always' | 'ifStatusChanged';
+  knownStatus?: JobStatus | null;
 }
 
 /** Azure's event messages can be long; status keeps a readable prefix. */
 const EVENT_MESSAGE_CHARS = 300;
 const EVENTS_PAGE = 50;
+/** Pages read back to the last seen event: more new events than this (10,000) between two listings are not read. */
+const EVENT_PAGES_MAX = 200;
+/** Metrics rows a poll returns for the live curve (spread over its new events, the newest always in). */
+export const CURVE_ROWS_PER_POLL = 8;
 
 /** Azure's spellings of the training tier in a job (`standard`, `globalStandard`, `developerTier`; the seed's `globalstandard`). */
 const TRAINING_TYPES: Record<string, TrainingType> = { standard: 'Standard', globalstandard: 'Global', developertier: 'Developer' };
@@ -130,6 +141,37 @@ function checkpointSummary(checkpoint: FineTuningJobCheckpoint, fineTunedModel: 
   };
 }
 
+function isMetricsEvent(event: FineTuningJobEvent): boolean {
+  return event.type === 'metrics' && !!event.data && typeof event.data === 'object';
+}
+
+/**
+ * The job's events newer than `afterEventId` (newest first), read page by page back to it, so that no event between
+ * two listings is skipped however many polls apart they are (the newest page only on the first look); and every
+ * event read, older ones of the first page included (what tells why a job paused may be older than the last look).
+ */
+async function eventsSince(client: ReturnType<AzureAccess['openaiV1']>, jobId: string, afterEventId: string | null): Promise<{ newestFirst: FineTuningJobEvent[]; read: FineTuningJobEvent[] }> {
+  const newestFirst: FineTuningJobEvent[] = [];
+  const read: FineTuningJobEvent[] = [];
+  let seen = false;
+  let page = await client.fineTuning.jobs.listEvents(jobId, { limit: EVENTS_PAGE });
+  for (let pages = 1; ; pages++) {
+    for (const event of page.data) {
+      read.push(event);
+      seen ||= event.id === afterEventId;
+      if (!seen) newestFirst.push(event);
+    }
+    if (seen || afterEventId === null || !page.hasNextPage() || pages >= EVENT_PAGES_MAX) return { newestFirst, read };
+    page = await page.getNextPage();
+  }
+}
+
+/** At most `max` rows of `rows` (oldest first), evenly spread, the newest always kept. */
+function spread<T>(rows: T[], max: number): T[] {
+  if (rows.length <= max) return rows;
+  return Array.from({ length: max }, (_, i) => rows[Math.round(((i + 1) * (rows.length - 1)) / max)]!);
+}
+
 export function jobActivities(azure: AzureAccess) {
   return {
     /**
@@ -167,29 +209,31 @@ export function jobActivities(azure: AzureAccess) {
     },
 
     /**
-     * One look at a job: its state, the events since the last look, the latest metrics; and what only the events
-     * tell: why a paused job is paused (a request, Azure's RFT billing cap, a Developer-tier preemption) and the
-     * billed tokens.
+     * One look at a job: its state (one call), and unless the caller asks only on a change of status and there was
+     * none, its events since the last look (one more call, a page of 50 each): the latest metrics and curve rows, and
+     * what only the events tell: why a paused job is paused (a request, Azure's RFT billing cap, a Developer-tier
+     * preemption) and the billed tokens. `eventsListed` says which; the workflow keeps what it knew when false.
      */
     async pollFineTuningJob(input: PollJobInput): Promise<JobPoll> {
       const client = azure.openaiV1(input.profile);
       const job = await callAzure(`get fine-tuning job ${input.jobId}`, () => client.fineTuning.jobs.retrieve(input.jobId));
-      const page = await callAzure(`list events of ${input.jobId}`, () => client.fineTuning.jobs.listEvents(input.jobId, { limit: EVENTS_PAGE }));
-      const newestFirst: FineTuningJobEvent[] = [];
-      for (const event of page.data) {
-        if (event.id === input.afterEventId) break;
-        newestFirst.push(event);
-      }
-      const latestMetricsEvent = page.data.find((e) => e.type === 'metrics' && e.data && typeof e.data === 'object');
-      const data = latestMetricsEvent?.data as Record<string, unknown> | undefined;
       const current = snapshot(job);
-      current.pausedBy = job.status === ('paused' as string) || job.status === ('pausing' as string) ? pauseCauseFrom(page.data) : null;
-      current.billedTokens = page.data.map((e) => billedTokensFrom(e.message)).find((n) => n !== null) ?? null;
+      const totalStepsNow = totalSteps(current, input.trainingExamples ?? null);
+      if (input.events === 'ifStatusChanged' && input.knownStatus === job.status) {
+        return { job: current, newEvents: [], latestMetrics: null, totalSteps: totalStepsNow, eventsListed: false };
+      }
+      const { newestFirst, read } = await callAzure(`list events of ${input.jobId}`, () => eventsSince(client, input.jobId, input.afterEventId));
+      const metrics = newestFirst.filter(isMetricsEvent).map((e) => metricsFrom(e.data as Record<string, unknown>));
+      const latestMetricsEvent = read.find(isMetricsEvent);
+      current.pausedBy = job.status === ('paused' as string) || job.status === ('pausing' as string) ? pauseCauseFrom(read) : null;
+      current.billedTokens = read.map((e) => billedTokensFrom(e.message)).find((n) => n !== null) ?? null;
       return {
         job: current,
         newEvents: newestFirst.reverse().map(eventSummary),
-        latestMetrics: data ? metricsFrom(data) : null,
-        totalSteps: totalSteps(current, input.trainingExamples ?? null),
+        latestMetrics: latestMetricsEvent ? metricsFrom(latestMetricsEvent.data as Record<string, unknown>) : null,
+        curveRows: spread(metrics.reverse(), CURVE_ROWS_PER_POLL),
+        totalSteps: totalStepsNow,
+        eventsListed: true,
       };
     },
 

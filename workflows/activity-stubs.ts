@@ -1,5 +1,5 @@
 /** The pipeline's activity stubs, with the run's timeouts. Workflow-safe. */
-import { ActivityCancellationType, proxyActivities, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities, proxyLocalActivities, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { PipelineInput, Timeouts } from '../src/pipeline/input';
 import { validationTaskQueue } from '../src/temporal/constants';
@@ -67,3 +67,17 @@ export function activitiesFor(timeouts: Timeouts, polling: PipelineInput['pollin
 }
 
 export type PipelineActivities = ReturnType<typeof activitiesFor>;
+
+/**
+ * The training monitor's poll as a local activity: run by the worker inside the workflow task that the poll timer
+ * starts, its result recorded as one marker, so a poll costs one workflow task (about 6 history events) instead of an
+ * activity task and a second workflow task (11). It only reads Azure, so running it again (a retried workflow task, a
+ * worker lost mid-poll) is harmless; retries by cause as the other activities do (the SDK backs off in the worker up
+ * to a minute, then through a server timer).
+ */
+export function localActivitiesFor(timeouts: Timeouts) {
+  const local = proxyLocalActivities<Activities>({ startToCloseTimeout: `${timeouts.azureCallSeconds} seconds`, retry: RETRY_BY_CAUSE });
+  return { pollFineTuningJob: local.pollFineTuningJob };
+}
+
+export type PipelineLocalActivities = ReturnType<typeof localActivitiesFor>;

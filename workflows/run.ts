@@ -21,7 +21,7 @@ import { addCurvePoint } from '../src/pipeline/curve';
 import type { CopyRequest, DataSource, PipelineInput, PipelineInputDraft } from '../src/pipeline/input';
 import { costLedger } from '../src/pipeline/cost';
 import { azureHold } from '../src/pipeline/outcomes';
-import { nextProgress } from '../src/pipeline/progress';
+import { EVENTS_EVERY_POLLS, nextProgress } from '../src/pipeline/progress';
 import {
   isTerminalJobStatus,
   type ApprovalRecord,
@@ -41,7 +41,7 @@ import { buildRunReport } from '../src/report/build';
 import { liveSummary } from '../src/report/notes';
 import { recordStageEntered } from '../src/telemetry/workflow-metrics';
 import { STAGE } from '../src/temporal/search-attributes';
-import { activitiesFor, type PipelineActivities } from './activity-stubs';
+import { activitiesFor, localActivitiesFor, type PipelineActivities, type PipelineLocalActivities } from './activity-stubs';
 import type { PipelineContinuation } from './boundary';
 import type { fineTunePipeline } from './pipeline';
 import { runSlots, type RunSlots } from './slots';
@@ -49,6 +49,14 @@ import { runSlots, type RunSlots } from './slots';
 const RECENT_EVENTS_KEPT = 20;
 const REQUESTS_KEPT = 20;
 const ERRORS_KEPT = 20;
+
+/**
+ * Runs from here on poll the job with a local activity (one workflow task per poll) and list its events only when
+ * they can have changed (see EVENTS_EVERY_POLLS); runs and histories from before poll with an activity, events every time.
+ */
+export function localPollOn(): boolean {
+  return patched('ftpipe-local-poll');
+}
 
 /** Workflow time: replay-safe because the SDK makes `Date` deterministic inside workflows. */
 export function nowMs(): number {
@@ -109,6 +117,7 @@ export class PipelineRun {
   readonly input: PipelineInput;
   readonly status: PipelineStatus;
   readonly acts: PipelineActivities;
+  readonly localActs: PipelineLocalActivities;
   readonly slots: RunSlots;
   readonly identity: RunIdentity;
   /** True when this execution continues an earlier one (continue-as-new): preparation is done, training goes on. */
@@ -125,6 +134,8 @@ export class PipelineRun {
   private copiesClosed = false;
   private preflightResult: PreflightResult | undefined;
   private lastEventId: string | null;
+  /** Polls since the monitor last listed the job's events (local polls: see pollJob). */
+  private pollsWithoutEvents = 0;
   private readonly startedAtSeconds: number;
   private readonly draft: PipelineInputDraft;
   /** Notifications (webhooks) in flight: awaited before the run ends, so the last one is delivered before it closes. */
@@ -145,6 +156,7 @@ export class PipelineRun {
     this.startedAtSeconds = continuation?.startedAtSeconds ?? Math.floor(nowMs() / 1000);
     this.identity = { workflowId: workflowInfo().workflowId, firstRunId: workflowInfo().firstExecutionRunId, runName: input.runName };
     this.acts = activitiesFor(input.timeouts, input.polling);
+    this.localActs = localActivitiesFor(input.timeouts);
     this.slots = runSlots({ input, status: this.status, acts: this.acts, now: nowIso, changed: () => this.showDetails() });
     this.copyRequests = continuation ? [...continuation.copyRequests] : [...input.copies];
     // A continuation happens only while training: what the run created by then is in its status.
@@ -218,12 +230,22 @@ export class PipelineRun {
     this.status.job = job;
   }
 
-  /** Progress from what Azure sends (see src/pipeline/progress.ts). */
+  /**
+   * Progress from what Azure sends (see src/pipeline/progress.ts). A poll that read only the job (`eventsListed:
+   * false`) changes neither progress nor metrics, and keeps what the last listing of events said: why the job is
+   * paused and the billed tokens (Azure's billed-tokens event may also have scrolled off a later listing's page).
+   */
   applyPoll(poll: JobPoll): void {
     const { status } = this;
+    const eventsListed = poll.eventsListed !== false;
+    const before = status.job;
+    if (!eventsListed && before?.pausedBy !== undefined) poll.job.pausedBy = before.pausedBy;
+    if (poll.eventsListed !== undefined && poll.job.billedTokens == null && before?.billedTokens != null) poll.job.billedTokens = before.billedTokens;
     this.applyJob(poll.job);
     // A pause Azure made by itself (RFT billing limit, Developer-tier preemption) is its own state, not a user pause.
     status.azureHold = azureHold(poll.job, this.input.budget);
+    if (!eventsListed) return;
+    for (const row of poll.curveRows ?? []) addCurvePoint(status.curve, row);
     if (poll.latestMetrics) {
       status.latestMetrics = poll.latestMetrics;
       addCurvePoint(status.curve, poll.latestMetrics);
@@ -238,15 +260,24 @@ export class PipelineRun {
     }
   }
 
-  /** Polls the job once (the monitor's poll, with the example count that turns steps into epochs). */
-  async pollJob(trainingExamples?: number | null): Promise<void> {
-    this.applyPoll(await this.acts.pollFineTuningJob({ profile: this.input.profile, jobId: this.job.id, afterEventId: this.lastEventId, ...(trainingExamples !== undefined ? { trainingExamples } : {}) }));
+  /**
+   * Polls the job once (the monitor's poll, with the example count that turns steps into epochs). Local polls list
+   * the job's events only when they can have changed: its status moved, every EVENTS_EVERY_POLLS-th poll, or `fresh`
+   * (a decision on the job's step, such as a pause, is about to be made).
+   */
+  async pollJob(trainingExamples?: number | null, fresh = false): Promise<void> {
+    const ref = { profile: this.input.profile, jobId: this.job.id, afterEventId: this.lastEventId, ...(trainingExamples !== undefined ? { trainingExamples } : {}) };
+    if (!localPollOn()) return this.applyPoll(await this.acts.pollFineTuningJob(ref));
+    const eventsDue = fresh || this.pollsWithoutEvents + 1 >= EVENTS_EVERY_POLLS;
+    const poll = await this.localActs.pollFineTuningJob({ ...ref, events: eventsDue ? 'always' : 'ifStatusChanged', knownStatus: this.job.status });
+    this.pollsWithoutEvents = poll.eventsListed === false ? this.pollsWithoutEvents + 1 : 0;
+    this.applyPoll(poll);
   }
 
   /** Reads the job from Azure before a decision that depends on its state: the last poll may be an interval old. */
   async refreshJob(): Promise<void> {
     if (!this.status.job || isTerminalJobStatus(this.status.job.status)) return;
-    await this.pollJob();
+    await this.pollJob(undefined, true);
   }
 
   /** Why Azure would refuse `kind` given the job's state (read fresh by refreshJob first), or undefined when it allows it. */

@@ -7,7 +7,7 @@ import { ApplicationFailure, allHandlersFinished, condition, patched, workflowIn
 import { HISTORY_EVENT_BUDGET } from '../src/pipeline/input';
 import { pollIntervalSeconds } from '../src/pipeline/progress';
 import { isTerminalJobStatus, type JobSnapshot } from '../src/pipeline/types';
-import type { PipelineRun } from './run';
+import { localPollOn, nowMs, type PipelineRun } from './run';
 
 /**
  * Runs that started before the budget grew continued as new at 150 events, about every 13 polls, which closed the
@@ -56,7 +56,8 @@ async function monitor(run: PipelineRun): Promise<JobSnapshot> {
     if (isTerminalJobStatus(run.job.status) || status.azureHold?.action === 'stop') return run.job;
     await run.processSignalledRequests();
     run.wakeUp = false;
-    await condition(() => run.wakeUp, `${pollIntervalSeconds(status.job, status.progress, input.polling)} seconds`);
+    const interval = pollIntervalSeconds(status.job, status.progress, input.polling, localPollOn() ? nowMs() / 1000 : undefined);
+    await condition(() => run.wakeUp, `${interval} seconds`);
     await run.processSignalledRequests();
   }
 }

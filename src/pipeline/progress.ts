@@ -35,10 +35,26 @@ export function nextProgress(previous: Progress, poll: Pick<JobPoll, 'job' | 'la
   return progress;
 }
 
-/** Seconds until the next poll: slow while the job waits or is paused, fastest once the measured ETA is near. */
-export function pollIntervalSeconds(job: JobSnapshot | null, progress: Progress, polling: Pick<Polling, 'queuedIntervalSeconds' | 'runningIntervalSeconds' | 'nearFinishIntervalSeconds'>): number {
+/**
+ * The training monitor lists the job's events (its steps and metrics) on every this-many-th poll while the job's status
+ * stays the same, and on every poll that sees it change: about 1.17 Azure calls per poll instead of 2, at the cost of
+ * progress (step, ETA, curve) refreshed every 6th poll (6 min at the default 60 s), the job's status every poll.
+ */
+export const EVENTS_EVERY_POLLS = 6;
+
+/**
+ * Seconds until the next poll: slow while the job waits or is paused, fastest once the measured ETA is near. With
+ * `nowSeconds`, the ETA counts down from when it was measured (progress is not measured on every poll).
+ */
+export function pollIntervalSeconds(
+  job: JobSnapshot | null,
+  progress: Progress,
+  polling: Pick<Polling, 'queuedIntervalSeconds' | 'runningIntervalSeconds' | 'nearFinishIntervalSeconds'>,
+  nowSeconds?: number,
+): number {
   if (!job || (WAITING_JOB_STATUSES as readonly string[]).includes(job.status) || job.status === 'paused') return polling.queuedIntervalSeconds;
-  const eta = progress.etaSeconds;
+  const measured = progress.etaSeconds;
+  const eta = measured !== null && nowSeconds !== undefined && progress.measuredAtSeconds !== undefined ? measured - (nowSeconds - progress.measuredAtSeconds) : measured;
   if (job.status === 'running' && eta !== null && eta <= 2 * polling.runningIntervalSeconds) return polling.nearFinishIntervalSeconds;
   return polling.runningIntervalSeconds;
 }

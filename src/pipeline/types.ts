@@ -156,8 +156,12 @@ export interface JobPoll {
   /** Events newer than the caller's last seen one, oldest first (at most a page). */
   newEvents: JobEventSummary[];
   latestMetrics: TrainingMetrics | null;
+  /** Metrics rows of the new events for the live curve, oldest first (a few, spread; absent in polls recorded before). */
+  curveRows?: TrainingMetrics[];
   /** Step count of the whole job, derived from Azure's settled epochs and batch size and the example count; null when unknown. */
   totalSteps: number | null;
+  /** False when the poll read only the job, not its events (nothing in them was due); absent (polls recorded before): true. */
+  eventsListed?: boolean;
 }
 
 export interface CheckpointSummary {

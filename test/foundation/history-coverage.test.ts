@@ -18,11 +18,25 @@ const HISTORIES = join(ROOT, 'test', 'histories');
 interface RecordedHistory {
   file: string;
   workflowType: string;
+  /** Activities the history runs: scheduled as activity tasks, or run locally (a local activity's marker). */
   activities: Set<string>;
+  localActivities: Set<string>;
 }
 
 interface HistoryJson {
-  events: { workflowExecutionStartedEventAttributes?: { workflowType?: { name?: string } }; activityTaskScheduledEventAttributes?: { activityType?: { name?: string } } }[];
+  events: {
+    workflowExecutionStartedEventAttributes?: { workflowType?: { name?: string } };
+    activityTaskScheduledEventAttributes?: { activityType?: { name?: string } };
+    markerRecordedEventAttributes?: { markerName?: string; details?: { data?: { payloads?: { data?: string }[] } } };
+  }[];
+}
+
+/** The activity type a local activity's marker names (the SDK writes the marker's data as plain JSON, base64 in the file). */
+function localActivityOf(event: HistoryJson['events'][number]): string[] {
+  const marker = event.markerRecordedEventAttributes;
+  const data = marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0]?.data : undefined;
+  const type = data ? (JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { activity_type?: string }).activity_type : undefined;
+  return type ? [type] : [];
 }
 
 function recordedHistories(): RecordedHistory[] {
@@ -30,7 +44,8 @@ function recordedHistories(): RecordedHistory[] {
     const { events } = JSON.parse(readFileSync(join(HISTORIES, file), 'utf8')) as HistoryJson;
     const workflowType = events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
     assert.ok(workflowType, `${file}: the first event starts a workflow`);
-    return { file, workflowType, activities: new Set(events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? [])) };
+    const localActivities = new Set(events.flatMap(localActivityOf));
+    return { file, workflowType, activities: new Set([...events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []), ...localActivities]), localActivities };
   });
 }
 
@@ -43,15 +58,15 @@ function registeredActivities(): string[] {
  * The members of the pipeline's activity stubs, as TypeScript types them (`PipelineActivities`, what activitiesFor
  * returns): a workflow cannot be given an activity outside that type, and calling activitiesFor needs a workflow context.
  */
-function pipelineStubActivities(): string[] {
+function pipelineStubActivities(typeName = 'PipelineActivities'): string[] {
   const file = join(ROOT, 'workflows', 'activity-stubs.ts');
   // The member names are the file's own: its imports need not be read (seconds saved on every run).
   const program = ts.createProgram([file], { noResolve: true, types: [], noEmit: true });
   const checker = program.getTypeChecker();
   const source = program.getSourceFile(file);
   const module = source && checker.getSymbolAtLocation(source);
-  const stubs = module && checker.getExportsOfModule(module).find((s) => s.name === 'PipelineActivities');
-  assert.ok(stubs, `${file} exports the type PipelineActivities (the pipeline's activity stubs)`);
+  const stubs = module && checker.getExportsOfModule(module).find((s) => s.name === typeName);
+  assert.ok(stubs, `${file} exports the type ${typeName} (the pipeline's activity stubs)`);
   return checker.getPropertiesOfType(checker.getDeclaredTypeOfSymbol(stubs)).map((p) => p.name).sort();
 }
 
@@ -73,6 +88,13 @@ describe('the recorded histories cover the workflows\' code', () => {
     // fineTunePipeline and planPipeline (ftpipe run --dry-run) take their activities from these stubs.
     const onStubs = histories.filter((h) => h.workflowType === 'fineTunePipeline' || h.workflowType === 'planPipeline');
     assert.deepEqual(missing(stubs, onStubs), [], 'record a scenario (test/histories/scenarios.ts) that schedules these');
+  });
+
+  it('run every local activity of the pipeline\'s local stubs locally', () => {
+    const local = pipelineStubActivities('PipelineLocalActivities');
+    assert.ok(local.includes('pollFineTuningJob'), `the local stubs were read: ${local.join(', ')}`);
+    const pipelines = histories.filter((h) => h.workflowType === 'fineTunePipeline');
+    assert.deepEqual(local.filter((name) => !pipelines.some((h) => h.localActivities.has(name))), [], 'record a scenario (test/histories/scenarios.ts) that runs these');
   });
 
   it('schedule every activity the worker registers, and none it does not', () => {

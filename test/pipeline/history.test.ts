@@ -3,15 +3,35 @@ import { describe, it } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { PipelineStatus } from '../../src/pipeline/types';
 import { statusQuery } from '../../workflows/messages';
-import { usePipelineStack } from '../helpers/pipeline';
+import { usePipelineStack, type PipelineTestEnv } from '../helpers/pipeline';
 
 const FAST = { queuedIntervalSeconds: 0.1, runningIntervalSeconds: 0.1, nearFinishIntervalSeconds: 0.1, fileIntervalSeconds: 0.1 };
 
-/** Events in this execution's history, and how many of them lie between one training poll and the next. */
-async function historyOf(handle: WorkflowHandle): Promise<{ events: number; perPoll: number[] }> {
+type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
+
+/** The activity a local-activity marker records (the SDK's marker data is plain JSON, never through the codec). */
+function localActivityType(event: HistoryEvent): string | undefined {
+  const marker = event.markerRecordedEventAttributes;
+  if (marker?.markerName !== 'core_local_activity') return undefined;
+  const data = marker.details?.data?.payloads?.[0]?.data;
+  return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string }).activity_type : undefined;
+}
+
+function isPoll(event: HistoryEvent): boolean {
+  return event.activityTaskScheduledEventAttributes?.activityType?.name === 'pollFineTuningJob' || localActivityType(event) === 'pollFineTuningJob';
+}
+
+/** Events in this execution's history, its polls, and how many events lie between one training poll and the next. */
+async function historyOf(handle: WorkflowHandle): Promise<{ events: number; polls: number; perPoll: number[] }> {
   const events = (await handle.fetchHistory()).events ?? [];
-  const polls = events.flatMap((e, i) => (e.activityTaskScheduledEventAttributes?.activityType?.name === 'pollFineTuningJob' ? [i] : []));
-  return { events: events.length, perPoll: polls.slice(1).map((at, k) => at - polls[k]!) };
+  const polls = events.flatMap((e, i) => (isPoll(e) ? [i] : []));
+  return { events: events.length, polls: polls.length, perPoll: polls.slice(1).map((at, k) => at - polls[k]!) };
+}
+
+/** The emulator's reads of one job: its GETs and its event listings. */
+function jobReads(env: PipelineTestEnv, jobId: string): { gets: number; eventLists: number } {
+  const requests = env.emulator.control.requests().filter((r) => r.path.includes(`/fine_tuning/jobs/${jobId}`));
+  return { gets: requests.filter((r) => r.route === 'jobs.get').length, eventLists: requests.filter((r) => r.route === 'jobs.events').length };
 }
 
 // Runs stay steerable: a run continues as new only when Temporal suggests it or past a budget in the thousands, so
@@ -19,19 +39,29 @@ async function historyOf(handle: WorkflowHandle): Promise<{ events: number; perP
 describe('history: continue-as-new only when history is long', () => {
   const env = usePipelineStack({ clockScale: 100 });
 
-  it('keeps a run of a few dozen polls in one execution, at 11 events per poll', async () => {
+  it('keeps a run of a few dozen polls in one execution, at 6 events and at most 1.2 Azure calls per poll', async (t) => {
     const taskQueue = env.temporal.taskQueue();
     const worker = await env.createWorker(taskQueue);
     await worker.runUntil(async () => {
       const handle = await env.start(taskQueue, env.input({ polling: FAST, hyperparameters: { nEpochs: 1 } }));
-      assert.equal((await handle.result()).outcome, 'succeeded');
+      const result = await handle.result();
+      assert.equal(result.outcome, 'succeeded');
       const status = await handle.query(statusQuery);
       assert.equal(status.continuations, 0, 'no continue-as-new');
-      const { events, perPoll } = await historyOf(handle);
+      const { events, polls, perPoll } = await historyOf(handle);
       assert.ok(events > 150, `past the old budget of 150 events (${events})`);
-      // A poll is its activity (3 events), the workflow task it completes (3), the timer (2) and the task it fires (3).
+      // A poll is one workflow task: the timer fired (1), the task (3), the local activity's marker (1), the next timer (1).
       // (A workflow task that times out under load adds events to its poll: most polls, and the smallest, show the design.)
-      assert.ok(perPoll.length > 5 && Math.min(...perPoll) === 11 && perPoll.filter((n) => n === 11).length >= perPoll.length * 0.8, `events per poll: ${perPoll.join(',')}`);
+      assert.ok(perPoll.length > 5 && Math.min(...perPoll) === 6 && perPoll.filter((n) => n === 6).length >= perPoll.length * 0.8, `events per poll: ${perPoll.join(',')}`);
+      // One GET a poll; the events only when the status moved or every 6th poll (and one list after the job ended, in collect: none).
+      const { gets, eventLists } = jobReads(env, result.jobId!);
+      const median = [...perPoll].sort((a, b) => a - b)[Math.floor(perPoll.length / 2)];
+      t.diagnostic(`${polls} polls: ${events} events in all, ${median} events per poll (median); ${gets} job GETs + ${eventLists} event lists = ${((gets + eventLists) / polls).toFixed(2)} Azure calls per poll`);
+      assert.equal(gets, polls, `one job GET per poll (${gets} GETs, ${polls} polls)`);
+      assert.ok((gets + eventLists) / polls <= 1.2, `Azure calls per poll: ${gets} GETs + ${eventLists} event lists over ${polls} polls`);
+      // No event is lost to the skipped listings: the run saw the job's last events and a curve row for every listing.
+      assert.ok(status.recentEvents.some((e) => /Training tokens billed/.test(e.message)) && status.job?.billedTokens === result.trainedTokens, `billed tokens read: ${status.job?.billedTokens}`);
+      assert.ok(status.curve.length >= eventLists - 3, `curve rows ${status.curve.length}, event listings ${eventLists}`);
     });
   });
 
@@ -45,7 +75,7 @@ describe('history: continue-as-new only when history is long', () => {
       assert.ok(status.continuations >= 1, `continued as new (${status.continuations})`);
       const first = env.temporal.client.workflow.getHandle(handle.workflowId, (await handle.describe()).raw.workflowExecutionInfo?.firstRunId ?? undefined);
       const { events } = await historyOf(first);
-      // The budget is checked between polls: the execution ends within one poll (11 events) and its continue-as-new after it.
+      // The budget is checked between polls: the execution ends within one poll (6 events) and its continue-as-new after it.
       assert.ok(events >= 100 && events <= 100 + 15, `first execution: ${events} events`);
     });
   });
