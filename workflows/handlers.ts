@@ -3,7 +3,7 @@
  * handler parses its raw argument at the boundary and hands the request to the run (run.ts); signals record a refusal,
  * update validators throw it, so no caller can fail a workflow task. Workflow-safe.
  */
-import { ApplicationFailure, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, patched, setHandler } from '@temporalio/workflow';
 import { CopyRequestSchema } from '../src/pipeline/input';
 import { isTerminalJobStatus, type ApprovalRecord, type ControlKind } from '../src/pipeline/types';
 import { ApprovalInputSchema, ControlInputSchema, checkQueryArg, messageOrFail, parseMessage } from './boundary';
@@ -50,14 +50,21 @@ export function registerHandlers(run: PipelineRun): void {
     return status;
   }, { description: DESCRIPTIONS.status });
 
+  /** An approval is only taken while the run awaits it (signal and update alike): an early one is refused, never kept for later. */
+  const approvalRefusal = (): string | undefined => (status.stage === 'await_approval' ? undefined : `the run is not awaiting approval (stage ${status.stage})`);
   const onApprovalSignal = (decision: ApprovalRecord['decision']) => (raw?: unknown): void => {
+    const kind = decision === 'approved' ? 'approve' : 'reject';
     const parsed = parseMessage(ApprovalInputSchema, raw, {});
-    if (parsed.ok) run.decide(decision, parsed.value);
-    else run.refuseSignal(decision === 'approved' ? 'approve' : 'reject', parsed.reason);
+    if (!parsed.ok) return run.refuseSignal(kind, parsed.reason);
+    // Runs from before took an early signal as a decision waiting for the stage (the patch keeps them so).
+    const refusal = approvalRefusal();
+    if (refusal && patched('ftpipe-approval-in-stage')) return run.refuseSignal(kind, refusal);
+    run.decide(decision, parsed.value);
   };
   const approvalValidator = (raw?: unknown): void => {
     messageOrFail(ApprovalInputSchema, raw, 'approval', {});
-    if (status.stage !== 'await_approval') throw refused(`the run is not awaiting approval (stage ${status.stage})`);
+    const refusal = approvalRefusal();
+    if (refusal) throw refused(refusal);
   };
   setHandler(approveSignal, onApprovalSignal('approved'), { description: DESCRIPTIONS.approve });
   setHandler(rejectSignal, onApprovalSignal('rejected'), { description: DESCRIPTIONS.reject });

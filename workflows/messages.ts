@@ -41,8 +41,8 @@ export const DESCRIPTIONS = {
   resume: 'Resume a paused Azure fine-tuning job. Input: {"by": "name"} or {}.',
   pauseRun: 'Pause the Azure job now and answer with its status, or refuse with the reason.',
   resumeRun: 'Resume the paused Azure job now and answer with its status, or refuse with the reason.',
-  approve: 'Approve the production deployment while the run awaits approval. Input: {"by": "name", "comment": "..."}.',
-  reject: 'Reject the production deployment while the run awaits approval. Input: {"by": "name", "comment": "..."}.',
+  approve: 'Approve the production deployment while the run awaits approval (refused before, in status.requests). Input: {"by": "name", "comment": "..."}.',
+  reject: 'Reject the production deployment while the run awaits approval (refused before, in status.requests). Input: {"by": "name", "comment": "..."}.',
   approveRun: 'Approve now; refused unless the run awaits approval.',
   rejectRun: 'Reject now; refused unless the run awaits approval.',
   copyToRegion:

@@ -3,13 +3,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
 import type { PipelineResult } from '../../src/pipeline/types';
 import { deploymentNames, liveFiles } from '../helpers/emulator-state';
 import { ROOT } from '../helpers/cli';
 import { FAST_POLLING, uniqueTrainingFile, usePipelineStack } from '../helpers/pipeline';
-import { approveUpdate, copyToRegionSignal, rejectSignal, statusQuery } from '../../workflows/messages';
+import { approveSignal, approveUpdate, copyToRegionSignal, rejectSignal, statusQuery } from '../../workflows/messages';
 
 const EVAL_SET = join(ROOT, 'examples', 'data', 'bike-shop-eval.jsonl');
 /** Emulated ARM and inference waits made short, so deployments finish in real milliseconds at the test clock. */
@@ -85,6 +85,36 @@ describe('after training: evaluate, approve, deploy, copy', () => {
       assert.equal(timedOut.approval?.by, 'timeout');
     });
     assert.deepEqual(deploymentsOn('ftpipe-swc').filter((n) => /^(rejected|timeout)/.test(n)), []);
+  });
+
+  it('refuses an approval sent before the run awaits it, by signal (in status.requests) as by update (to its caller): none is kept for later', async () => {
+    const taskQueue = env.temporal.taskQueue();
+    const worker = await env.createWorker(taskQueue);
+    await worker.runUntil(async () => {
+      const handle = await env.start(taskQueue, env.input({ deployment: { name: 'early', requireApproval: true, type: 'GlobalStandard' } }));
+      await env.waitForStatus(handle, (s) => s.job?.status === 'running');
+      // The job stays in training while the early decisions arrive.
+      env.emulator.control.setClockScale(0);
+      try {
+        await handle.signal(approveSignal, { by: 'early-signal' });
+        await handle.signal(rejectSignal, { by: 'early-reject' });
+        await assert.rejects(handle.executeUpdate(approveUpdate, { args: [{ by: 'early-update' }] }), (err: Error) =>
+          err instanceof WorkflowUpdateFailedError && /the run is not awaiting approval \(stage train\)/.test(String(err.cause?.message)));
+        const refusals = await env.waitForStatus(handle, (s) => s.requests.length >= 2 || s.approval !== null);
+        assert.deepEqual(refusals.requests.map((r) => [r.kind, r.via, r.state, r.reason]), [
+          ['approve', 'signal', 'refused', 'the run is not awaiting approval (stage train)'],
+          ['reject', 'signal', 'refused', 'the run is not awaiting approval (stage train)'],
+        ]);
+        assert.equal(refusals.approval, null, 'no decision kept for later');
+      } finally {
+        env.emulator.control.setClockScale(1000);
+      }
+      const waiting = await env.waitForStatus(handle, (s) => s.stage === 'await_approval' || s.approval !== null);
+      assert.deepEqual([waiting.stage, waiting.approval], ['await_approval', null], 'the run waits for a decision in its stage');
+      await handle.signal(approveSignal, { by: 'in-stage' });
+      const result = await handle.result();
+      assert.deepEqual([result.outcome, result.approval?.decision, result.approval?.by], ['succeeded', 'approved', 'in-stage']);
+    });
   });
 
   it('evaluates every checkpoint on Developer deployments against a baseline, promotes only with enough lift, deletes the eval deployments', async () => {
