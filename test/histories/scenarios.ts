@@ -263,6 +263,27 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'pipeline-approval-early-refused',
+    async run(ctx) {
+      const worker = await ctx.createWorker(ctx.taskQueue);
+      const handle = await startPipeline(ctx, pipelineInput({ deployment: { name: 'recorded-early', type: 'GlobalStandard', requireApproval: true } }));
+      const result = await worker.runUntil(async () => {
+        await waitFor(handle, (s) => s.job?.status === 'running', 'a running job');
+        // The clock stops while the job trains, so the approval arrives before the run awaits one.
+        const refused = await atClockScale(ctx, 0, async () => {
+          await handle.signal('approve', { by: 'recording-early' });
+          return waitFor(handle, (s) => s.requests.some((r) => r.kind === 'approve' && r.state === 'refused'), 'the early approval refused');
+        });
+        expect(refused.stage === 'train' && refused.approval === null, 'the early approval refused in stage train, no decision kept', { stage: refused.stage, approval: refused.approval, requests: refused.requests });
+        await waitFor(handle, (s) => s.stage === 'await_approval', 'stage await_approval');
+        await handle.signal('reject', { by: 'recording', comment: 'recorded in-stage rejection' });
+        return handle.result();
+      });
+      expect(result.outcome === 'not_promoted' && result.approval?.by === 'recording', 'not promoted, rejected in stage by recording', { outcome: result.outcome, approval: result.approval });
+      return { workflowId: handle.workflowId };
+    },
+  },
+  {
     name: 'pipeline-approval-timeout',
     async run(ctx) {
       const worker = await ctx.createWorker(ctx.taskQueue);
