@@ -2,7 +2,8 @@
  * Compares exact o200k_base token counting, one core each, on every text field of the benchmark corpus: ftpipe's
  * counter (compiled, on plain `node`), tiktoken's WebAssembly, gpt-tokenizer and js-tiktoken, and Python tiktoken's
  * `encode_ordinary` (native Rust). Throughput is MB of text per CPU-second; every count is compared with Python
- * tiktoken's, the reference. Run: `npx tsx bench/tokenizers.ts [--size-mb 16]`.
+ * tiktoken's, the reference. Run: `npx tsx bench/tokenizers.ts [--size-mb 16] [--candidates ftpipe,tiktoken-wasm]`
+ * (default: all four JavaScript candidates; Python tiktoken always runs).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,10 @@ import { writeChatCorpus } from './validate-corpus';
 
 const sizeArg = process.argv.indexOf('--size-mb');
 const sizeMb = sizeArg > 0 ? Number(process.argv[sizeArg + 1]) : 16;
+const candidatesArg = process.argv.indexOf('--candidates');
+const CANDIDATES = ['ftpipe', 'tiktoken-wasm', 'gpt-tokenizer', 'js-tiktoken'];
+const candidates = candidatesArg > 0 ? (process.argv[candidatesArg + 1] ?? '').split(',') : CANDIDATES;
+for (const name of candidates) if (!CANDIDATES.includes(name)) throw new Error(`unknown candidate ${name}; known: ${CANDIDATES.join(', ')}`);
 const ROOT = resolve(__dirname, '..');
 const OUT = join(__dirname, 'out');
 const COMPILED_TOKENS = join(OUT, 'dist', 'src', 'dataset', 'tokens.js');
@@ -81,7 +86,7 @@ async function main(): Promise<void> {
     return { ...(JSON.parse(child.stdout) as { loadSeconds: number; countSeconds: number }), counts: JSON.parse(readFileSync(countsFile, 'utf8')) as number[], load };
   };
   const reference = run('python-tiktoken');
-  const rows = [['python-tiktoken', reference] as const, ...['ftpipe', 'tiktoken-wasm', 'gpt-tokenizer', 'js-tiktoken'].map((name) => [name, run(name)] as const)];
+  const rows = [['python-tiktoken', reference] as const, ...candidates.map((name) => [name, run(name)] as const)];
   for (const [name, result] of rows) {
     const mismatches = result.counts.reduce((n, c, i) => n + (c === reference.counts[i] ? 0 : 1), 0);
     const total = result.counts.reduce((a, b) => a + b, 0);

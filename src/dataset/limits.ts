@@ -20,6 +20,15 @@ export const MAX_LINE_BYTES = 128 * 1024 * 1024;
  */
 export const MAX_EXACT_PIECE_CHARS = 1_000;
 
+/**
+ * The token counter's cache of pieces (src/dataset/piece-cache.ts), per thread: pieces of up to this many UTF-16 units
+ * are cached (a word with its leading space; longer pieces are rare and are encoded each time), at most this many
+ * pieces and this many units in all: about 3.5 MiB, whatever the data. When it is full it starts empty again.
+ */
+export const MAX_CACHED_PIECE_CHARS = 64;
+export const PIECE_CACHE_ENTRIES = 1 << 17;
+export const PIECE_CACHE_CHARS = 1 << 21;
+
 /** Azure: "Fine-tuning jobs won't proceed without at least 10 training examples". */
 export const MIN_TRAINING_EXAMPLES = 10;
 

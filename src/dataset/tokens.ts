@@ -11,8 +11,10 @@
  * billed by image size, which is unknown offline, so they are counted separately rather than as tokens.
  */
 import type { TokenEncoding } from '../catalog';
-import { countPieceTokens, loadEncodingData } from './bpe';
-import { MAX_EXACT_PIECE_CHARS } from './limits';
+import { countPieceTokens, loadEncodingData, MergeScratch } from './bpe';
+import { MAX_CACHED_PIECE_CHARS, MAX_EXACT_PIECE_CHARS } from './limits';
+import { PieceCache } from './piece-cache';
+import { pieceSplitter } from './pretokenize';
 
 /** `<|im_start|>`, the role and its separator, `<|im_end|>`: three tokens around every message. */
 export const TOKENS_PER_MESSAGE = 3;
@@ -23,11 +25,6 @@ export const REPLY_PRIMING_TOKENS = 3;
 
 /** Whole texts counted through `countRepeated` (system prompts, tool definitions). */
 const TEXT_CACHE_ENTRIES = 1024;
-/**
- * Pieces of more than one token, per generation of their cache (two generations: a piece survives while it keeps
- * being used). About a tenth of the pieces of natural text, but most of the work: each needs a merge per token.
- */
-const MERGED_PIECE_CACHE_ENTRIES = 1 << 16;
 
 export interface TokenCounter {
   /**
@@ -42,35 +39,25 @@ export interface TokenCounter {
 }
 
 /**
- * The encoding's pre-tokenizer pattern (tiktoken's own `pat_str`) as a JavaScript regular expression. Rust's regex
- * syntax differs in two places: inline case-insensitive groups `(?i:...)`, spelled out letter by letter here, and
- * `\s`, which in Rust is exactly Unicode White_Space while JavaScript's also matches U+FEFF and misses U+0085.
- */
-export function splitPattern(patStr: string): RegExp {
-  const caseless = patStr.replace(/\(\?i:([^()]*)\)/g, (_group, body: string) =>
-    `(?:${body.replace(/[a-z]/gi, (c) => `[${c.toLowerCase()}${c.toUpperCase()}]`)})`);
-  return new RegExp(caseless.replace(/\\s/g, '\\p{White_Space}').replace(/\\S/g, '\\P{White_Space}'), 'gu');
-}
-
-/**
- * Exact counts, as tiktoken's `encode_ordinary` gives them: the text is split into pieces with the encoding's pattern,
- * and each piece is counted by byte-pair encoding (bpe.ts), in the thread's one copy of the encoding's ranks.
+ * Exact counts, as tiktoken's `encode_ordinary` gives them: the text is split into pieces by the encoding's
+ * pre-tokenizer (pretokenize.ts, equal to tiktoken's pattern), and each piece is counted by byte-pair encoding
+ * (bpe.ts) in the thread's one copy of the encoding's ranks, unless the piece cache knows it already: natural text
+ * repeats its pieces (words with their leading space) so heavily that most are encoded once per cache generation.
  * `encode_ordinary` never treats text as special tokens, so no input can make it throw. Like tiktoken, a lone UTF-16
  * surrogate counts as U+FFFD. bench/tokenizers.ts checks these counts against tiktoken, js-tiktoken and gpt-tokenizer
  * on the whole benchmark corpus.
  */
-export function createTokenCounter(encodingName: TokenEncoding): TokenCounter {
+export function createTokenCounter(encodingName: TokenEncoding, pieces = new PieceCache()): TokenCounter {
   const { patStr, ranks } = loadEncodingData(encodingName);
-  const pattern = splitPattern(patStr);
+  const pieceEnd = pieceSplitter(patStr);
   const texts = new Map<string, number>();
-  let mergedPieces = new Map<string, number>();
-  let olderMergedPieces = new Map<string, number>();
   let slicedPieces = 0;
   // A piece's UTF-8 bytes (at most 3 per UTF-16 unit), and the merge state of countPieceTokens.
   const bytes = new Uint8Array(3 * MAX_EXACT_PIECE_CHARS + 4);
-  const scratch = new Int32Array(2 * (bytes.length + 1));
+  const scratch = new MergeScratch(bytes.length);
 
-  const countPiece = (text: string, start: number, end: number): number => {
+  /** Byte-pair encoding of text[start, end), through its UTF-8 bytes. */
+  const encodePiece = (text: string, start: number, end: number): number => {
     let length = 0;
     for (let i = start; i < end; i++) {
       let c = text.charCodeAt(i);
@@ -100,17 +87,20 @@ export function createTokenCounter(encodingName: TokenEncoding): TokenCounter {
       bytes[length++] = 0x80 | ((c >> 6) & 0x3f);
       bytes[length++] = 0x80 | (c & 0x3f);
     }
-    if (length <= 1 || ranks.rank(bytes, 0, length) >= 0) return 1;
-    const piece = text.slice(start, end);
-    let tokens = mergedPieces.get(piece);
-    if (tokens !== undefined) return tokens;
-    tokens = olderMergedPieces.get(piece) ?? countPieceTokens(ranks, bytes, length, scratch);
-    if (mergedPieces.size >= MERGED_PIECE_CACHE_ENTRIES) {
-      olderMergedPieces = mergedPieces;
-      mergedPieces = new Map();
+    // countPieceTokens first asks whether the whole piece is one token.
+    return countPieceTokens(ranks, bytes, length, scratch);
+  };
+
+  const countPiece = (text: string, start: number, end: number): number => {
+    // One ASCII character is always one token.
+    if (end - start === 1 && text.charCodeAt(start) < 0x80) return 1;
+    if (end - start > MAX_CACHED_PIECE_CHARS) return encodePiece(text, start, end);
+    const hash = PieceCache.hash(text, start, end);
+    let tokens = pieces.get(text, start, end, hash);
+    if (tokens < 0) {
+      tokens = encodePiece(text, start, end);
+      pieces.set(text, start, end, hash, tokens);
     }
-    // A slice keeps its whole parent text alive; cache a copy of just the piece.
-    mergedPieces.set(` ${piece}`.slice(1), tokens);
     return tokens;
   };
 
@@ -128,21 +118,10 @@ export function createTokenCounter(encodingName: TokenEncoding): TokenCounter {
   };
 
   const count = (text: string): number => {
-    if (text.length === 0) return 0;
     let tokens = 0;
-    let start = 0;
-    // Every character starts some alternative of the encodings' patterns, so matches are contiguous: each ends
-    // where the next begins.
-    pattern.lastIndex = 0;
-    while (pattern.test(text)) {
-      const end = pattern.lastIndex;
-      if (end - start > MAX_EXACT_PIECE_CHARS) {
-        const piece = text.slice(start, end);
-        tokens += countLongPiece(piece);
-        pattern.lastIndex = end;
-      } else {
-        tokens += countPiece(text, start, end);
-      }
+    for (let start = 0; start < text.length; ) {
+      const end = pieceEnd(text, start);
+      tokens += end - start > MAX_EXACT_PIECE_CHARS ? countLongPiece(text.slice(start, end)) : countPiece(text, start, end);
       start = end;
     }
     return tokens;

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { get_encoding } from 'tiktoken';
 import { checkExample, type ExampleOptions } from '../../src/dataset/examples';
+import { PieceCache } from '../../src/dataset/piece-cache';
 import { createTokenCounter, REPLY_PRIMING_TOKENS, TOKENS_PER_MESSAGE, TOKENS_PER_NAME, type TokenCounter } from '../../src/dataset/tokens';
 
 const reference = get_encoding('o200k_base');
@@ -80,6 +81,31 @@ describe('token counting (o200k_base)', () => {
     const first = VARIED_TEXT.map((t) => fresh.count(t));
     assert.deepEqual(VARIED_TEXT.map((t) => fresh.count(t)), first);
     assert.deepEqual(VARIED_TEXT.map((t) => fresh.countRepeated(t)), first);
+  });
+
+  it('matches tiktoken on long pieces (text without spaces, merged with a heap rather than a scan)', () => {
+    const texts = [
+      '我们今天学习机器学习和自然语言处理，明天继续讨论大型语言模型的训练方法与评估指标以及它们在工业界的应用前景。'.repeat(3),
+      'これに関するものであるかどうかについてはまだわからないのですが、確認いたします。'.repeat(4),
+      'สวัสดีครับวันนี้อากาศดีมากเราจะไปเที่ยวทะเลกันไหม'.repeat(5),
+      'नमस्तेदुनियाआपकैसेहैं'.repeat(6),
+      ...Array.from({ length: 60 }, (_, i) => randomText(1000 + i, 40 + i * 15).replace(/[\s\p{P}\p{N}]/gu, '')),
+      'a'.repeat(999),
+      'ab'.repeat(400),
+    ];
+    for (const text of texts) assert.equal(counter.count(text), referenceCount(text), JSON.stringify(text.slice(0, 40)));
+  });
+
+  it('stays exact with a piece cache that is always full, and the cache never holds more than its limit', () => {
+    const pieces = new PieceCache(8, 64);
+    const tiny = createTokenCounter('o200k_base', pieces);
+    for (let seed = 1; seed <= 200; seed++) {
+      const text = randomText(seed, 1 + (seed % 97));
+      assert.equal(tiny.count(text), referenceCount(text), JSON.stringify(text));
+      assert.ok(pieces.size <= 8, `${pieces.size} entries`);
+    }
+    for (const text of VARIED_TEXT) assert.equal(tiny.count(text), referenceCount(text), JSON.stringify(text));
+    assert.ok(pieces.resets > 10, `the cache started empty again ${pieces.resets} times`);
   });
 
   it('counts special-token text as plain text, as hard-coded from tiktoken', () => {
