@@ -1,6 +1,6 @@
 /**
  * `planPipeline`: what a run would do, without doing it (`ftpipe run --dry-run`). It runs the read-only steps a run
- * starts with - preflight against the worker's profile and the catalogue, validation of local files - and adds the
+ * starts with - the run's preflight (profile, catalogue, capacity reads), validation of local files - and adds the
  * cost estimate, the budget's verdict, the resource's free slots now, and what would be deployed where at what hourly
  * cost. No activity it calls writes to Azure: nothing is uploaded, created or deployed.
  */
@@ -11,6 +11,7 @@ import type { DeploymentType } from '../src/catalog/models';
 import { budgetRefusal, estimateTrainingCost, hostingUsdPerHour, type TrainingCostEstimate } from '../src/pipeline/cost';
 import { PipelineInputError, parsePipelineInput, type PipelineInputDraft } from '../src/pipeline/input';
 import type { PreflightResult, ValidationSummary } from '../src/pipeline/types';
+import { preflightInput } from './prepare';
 import { slotAmounts } from './slots';
 
 export interface PlannedDeployment {
@@ -29,7 +30,10 @@ export interface PlannedDeployment {
 export interface RunPlan {
   runName: string;
   profile: string;
+  /** Its `warnings` are what the run's status.warnings would be (the training plan's, the catalogue's, capacity's). */
   preflight: PreflightResult;
+  /** Why the run's preflight would fail it (the plan then comes from the training plan alone), or null. */
+  preflightRefusal: string | null;
   validation: ValidationSummary | null;
   cost: TrainingCostEstimate;
   /** Why the budget would refuse the run, or null. */
@@ -54,7 +58,16 @@ export async function planPipeline(draft: PipelineInputDraft): Promise<RunPlan> 
     throw err;
   }
   const { preflight, validateTrainingData, admissionView, checkDeploymentPlan } = activitiesFor(input.timeouts, input.polling);
-  const pre = await preflight({ profile: input.profile, baseModel: input.baseModel, trainingType: input.trainingType, method: input.method });
+  // The run's own preflight, so the plan shows the warnings its status would (catalogue and capacity); when that
+  // refuses the run, the plan says so and goes on from the training plan alone.
+  let pre: PreflightResult;
+  let preflightRefusal: string | null = null;
+  try {
+    pre = await preflight(preflightInput(input, input.baseModel));
+  } catch (err) {
+    preflightRefusal = reason(err);
+    pre = await preflight({ profile: input.profile, baseModel: input.baseModel, trainingType: input.trainingType, method: input.method });
+  }
   let validation: ValidationSummary | null = null;
   if ('path' in input.training) {
     const nEpochs = input.hyperparameters.nEpochs;
@@ -95,6 +108,7 @@ export async function planPipeline(draft: PipelineInputDraft): Promise<RunPlan> 
     runName: input.runName,
     profile: input.profile,
     preflight: pre,
+    preflightRefusal,
     validation,
     cost,
     budgetRefusal: budgetRefusal(input.budget.maxTrainingUsd, cost) ?? null,

@@ -6,7 +6,8 @@ import { ApplicationFailure, patched, upsertSearchAttributes, uuid4, workflowInf
 import { credentialNeeds } from '../src/azure/credentials';
 import type { JobPlan } from '../src/azure/requests';
 import { budgetRefusal, estimateTrainingCost } from '../src/pipeline/cost';
-import type { DataSource } from '../src/pipeline/input';
+import type { PreflightInput } from '../activities/preflight';
+import type { DataSource, PipelineInput } from '../src/pipeline/input';
 import type { FileRole, UploadedFile } from '../src/pipeline/types';
 import { BASE_MODEL, DATA_HASH, JOB_ID, LINEAGE, PROFILE, RUN_NAME } from '../src/temporal/search-attributes';
 import { nowMs, type PipelineRun } from './run';
@@ -14,6 +15,16 @@ import { slotAmounts } from './slots';
 
 /** Azure's seed range is 0..2147483647. */
 const MAX_SEED = 2_147_483_647;
+
+/** What preflight checks of a run (also what `planPipeline` shows): `baseModel` is the one the catalogue knows. */
+export function preflightInput(input: PipelineInput, baseModel: string): PreflightInput {
+  return {
+    profile: input.profile, baseModel, trainingType: input.trainingType, method: input.method, deployment: input.deployment,
+    evalSetPath: input.evaluation.evalSet?.path, graders: input.evaluation.graders, copies: input.copies,
+    // A baseline is deployed only to score the eval set; absent otherwise (so is the field, as before it existed).
+    ...(input.evaluation.evalSet && input.evaluation.baseline && 'model' in input.evaluation.baseline ? { baselineModel: input.evaluation.baseline.model } : {}),
+  };
+}
 
 /** Prepares and creates the job; returns false when a lineage run finds no new data (nothing is created then). */
 export async function prepare(run: PipelineRun): Promise<boolean> {
@@ -31,12 +42,7 @@ export async function prepare(run: PipelineRun): Promise<boolean> {
   upsertSearchAttributes([{ key: BASE_MODEL, value: status.baseModel }]);
   // A promoted earlier checkpoint is named by its ftchkpt- id (how Azure takes it); the catalogue knows the lineage's base.
   const catalogModel = trainedFrom.startsWith('ftchkpt-') ? input.baseModel : trainedFrom;
-  const pre = await acts.preflight({
-    profile: input.profile, baseModel: catalogModel, trainingType: input.trainingType, method: input.method, deployment: input.deployment,
-    evalSetPath: input.evaluation.evalSet?.path, graders: input.evaluation.graders, copies: input.copies,
-    // A baseline is deployed only to score the eval set; absent otherwise (so is the field, as before it existed).
-    ...(input.evaluation.evalSet && input.evaluation.baseline && 'model' in input.evaluation.baseline ? { baselineModel: input.evaluation.baseline.model } : {}),
-  });
+  const pre = await acts.preflight(preflightInput(input, catalogModel));
   run.preflight = pre;
   if (pre.warnings?.length) status.warnings = pre.warnings;
   await acts.proveCredentials(credentialNeeds(input));

@@ -9,6 +9,9 @@ const usd = (n: number | null): string => (n === null ? '-' : `$${n.toFixed(2)}`
 
 export function formatPlan(plan: RunPlan): string {
   const lines = [`plan for run ${plan.runName} (profile ${plan.profile}, ${plan.preflight.catalogModel} from ${plan.preflight.region}); nothing was written to Azure`];
+  if (plan.preflightRefusal) lines.push(`preflight: REFUSED: ${plan.preflightRefusal}`);
+  // As the run's status.warnings would list them (and its summary, as 'Preflight warning: ...').
+  for (const warning of plan.preflight.warnings ?? []) lines.push(`preflight warning: ${warning}`);
   const v = plan.validation;
   lines.push(v
     ? `validation: ${v.valid ? 'valid' : 'INVALID'}: ${v.examples.training} training examples${v.examples.validation !== null ? `, ${v.examples.validation} validation` : ''}, ${v.errorCount} errors, ${v.warningCount} warnings${v.errors.length ? `\n  ${v.errors.slice(0, 5).join('\n  ')}` : ''}`

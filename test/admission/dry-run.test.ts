@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -32,5 +32,54 @@ describe('ftpipe run --dry-run', () => {
     assert.match(out, /hourly cost of what the run would leave live: \$1\.70\/hour/);
     const writes = env.emulator.control.requests().filter((r) => r.method !== 'GET');
     assert.deepEqual(writes.map((r) => `${r.method} ${r.route}`), [], 'no write reached the emulator');
+  });
+
+  it('prints the preflight warnings a run\'s status would list (training plan, catalogue, capacity), and a preflight refusal', async () => {
+    const taskQueue = env.temporal.taskQueue();
+    const worker = await env.createWorker(taskQueue);
+    const dir = mkdtempSync(join(tmpdir(), 'ftpipe-dry-run-'));
+    // DPO on gpt-4o-mini (not in the catalogue's table) deployed on Standard in Sweden Central (not listed there either).
+    const dpo = readFileSync(SAMPLE_TRAINING, 'utf8').trim().split('\n').map((l, i) => {
+      const { messages } = JSON.parse(l) as { messages: { role: string; content: string }[] };
+      return JSON.stringify({ input: { messages: messages.slice(0, -1) }, preferred_output: [messages.at(-1)], non_preferred_output: [{ role: 'assistant', content: `No idea (${i}).` }] });
+    });
+    writeFileSync(join(dir, 'dpo.jsonl'), `${dpo.join('\n')}\n`);
+    const input = { runName: 'dry-warnings', profile: 'emulator', baseModel: 'gpt-4o-mini', method: { type: 'dpo' }, training: { path: join(dir, 'dpo.jsonl') }, deployment: { name: 'dry', type: 'Standard', capacity: 2 } };
+    const file = join(dir, 'pipeline.json');
+    writeFileSync(file, JSON.stringify(input));
+    const dryRun = () => runCli(['run', file, '--dry-run', '--address', env.temporal.server.address, '--task-queue', taskQueue], env.workerEnv);
+
+    const swc = env.emulator.account('ftpipe-swc');
+    await worker.runUntil(async () => {
+      const run = await dryRun();
+      // The same input as a run: its status lists the warnings the plan should have printed.
+      const handle = await env.start(taskQueue, { ...env.input(), ...input, validation: undefined } as never);
+      const status = await env.waitForStatus(handle, (s) => s.stage !== 'preflight');
+      await handle.cancel();
+      await handle.result().catch(() => undefined);
+      assert.equal(run.code, 0, run.output);
+      const printed = run.output.split('\n').filter((l) => l.startsWith('preflight warning: ')).map((l) => l.slice('preflight warning: '.length));
+      assert.ok((status.warnings?.length ?? 0) >= 3, JSON.stringify(status.warnings));
+      assert.deepEqual(printed, status.warnings, 'the plan prints what the run\'s status lists');
+      assert.ok(printed.some((w) => /^method "dpo" is not listed for gpt-4o-mini in the model catalogue of \d{4}-\d{2}-\d{2}/.test(w)), printed.join('\n'));
+      assert.ok(printed.some((w) => /^deployment\.type \(profile "emulator"\): deployment type "Standard" is not listed for fine-tuned gpt-4o-mini in swedencentral in the model catalogue of /.test(w)), printed.join('\n'));
+      assert.ok(printed.some((w) => /^deployment\.capacity: Azure's model list for swedencentral has no Standard SKU for gpt-4o-mini/.test(w)), printed.join('\n'));
+      assert.doesNotMatch(run.output, /preflight: REFUSED/);
+
+      // Over the free quota, the run's preflight would refuse it: the plan says why, and shows the rest.
+      writeFileSync(file, JSON.stringify({ ...input, baseModel: 'gpt-4.1-mini', method: { type: 'supervised' }, training: { path: SAMPLE_TRAINING }, deployment: { name: 'dry', type: 'GlobalStandard', capacity: 9 } }));
+      env.emulator.capacity.setUsage(swc.subscriptionId, swc.region, 'OpenAI.GlobalStandard.gpt-4.1-mini', { limit: 10, extraUsed: 5 });
+      try {
+        env.emulator.control.clearRequests();
+        const refused = await dryRun();
+        assert.equal(refused.code, 0, refused.output);
+        assert.match(refused.output, /^preflight: REFUSED: deployment\.capacity: capacity 9 is above the free quota of OpenAI\.GlobalStandard\.gpt-4\.1-mini in swedencentral .*accepted: at most 5, or ask Azure for more quota$/m);
+        assert.match(refused.output, /validation: valid: /);
+        assert.match(refused.output, /deployment \(promotion\): dry-v<next> on profile emulator in swedencentral, GlobalStandard x9/);
+        assert.deepEqual(env.emulator.control.requests().filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.route}`), [], 'no write reached the emulator');
+      } finally {
+        env.emulator.capacity.reset();
+      }
+    });
   });
 });
