@@ -29,7 +29,7 @@ describe('ftpipe list, watch, cancel and run --wait while runs go on', () => {
     env.emulator.control.setClockScale(100);
     try {
       // continueAsNewAfterEvents: the input's knob that makes a short run continue as new (see the README).
-      const input = env.input({ polling: { queuedIntervalSeconds: 0.1, runningIntervalSeconds: 0.1, nearFinishIntervalSeconds: 0.1, fileIntervalSeconds: 0.1, continueAsNewAfterEvents: 150 }, hyperparameters: { nEpochs: 1 } });
+      const input = env.input({ polling: { queuedIntervalSeconds: 0.1, runningIntervalSeconds: 0.1, nearFinishIntervalSeconds: 0.1, fileIntervalSeconds: 0.1, continueAsNewAfterEvents: 100 }, hyperparameters: { nEpochs: 1 } });
       const worker = await env.createWorker(TASK_QUEUE);
       await worker.runUntil(async () => {
         const handle = await env.start(TASK_QUEUE, input, defaultWorkflowId(input.runName));

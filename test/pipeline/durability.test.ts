@@ -35,8 +35,8 @@ describe('Azure job failure and bounded history', () => {
     const taskQueue = env.temporal.taskQueue();
     const worker = await env.createWorker(taskQueue);
     const workflowId = `history-${taskQueue}`;
-    // A budget of 150 events (the default is 10,000, or Temporal's suggestion), so that this short job continues as new.
-    const polling = { queuedIntervalSeconds: 0.1, runningIntervalSeconds: 0.1, nearFinishIntervalSeconds: 0.1, fileIntervalSeconds: 0.1, continueAsNewAfterEvents: 150 };
+    // A budget of 100 events (the default is 10,000, or Temporal's suggestion), so that this short job continues as new.
+    const polling = { queuedIntervalSeconds: 0.1, runningIntervalSeconds: 0.1, nearFinishIntervalSeconds: 0.1, fileIntervalSeconds: 0.1, continueAsNewAfterEvents: 100 };
     const result = await worker.runUntil(async () => (await env.start(taskQueue, env.input({ polling }), workflowId)).result());
     assert.equal(result.outcome, 'succeeded');
 
