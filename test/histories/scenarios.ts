@@ -207,13 +207,16 @@ export const SCENARIOS: Scenario[] = [
     async run(ctx) {
       ctx.emulator.control.setClockScale(100);
       const worker = await ctx.createWorker(ctx.taskQueue);
-      const fast = { queuedIntervalSeconds: 0.1, runningIntervalSeconds: 0.1, nearFinishIntervalSeconds: 0.1, fileIntervalSeconds: 0.1, continueAsNewAfterEvents: 150 };
+      // The smallest budget: a poll is 6 events, and this short job must still reach it.
+      const fast = { queuedIntervalSeconds: 0.1, runningIntervalSeconds: 0.1, nearFinishIntervalSeconds: 0.1, fileIntervalSeconds: 0.1, continueAsNewAfterEvents: 100 };
       const handle = await startPipeline(ctx, pipelineInput({ polling: fast, hyperparameters: { nEpochs: 1 } }));
       await worker.runUntil(handle.result());
       ctx.emulator.control.setClockScale(1000);
       // The first execution of the chain: it ends by continuing as new.
       const firstRunId = (await handle.describe()).raw.workflowExecutionInfo?.firstRunId;
       if (!firstRunId) throw new Error('recording: no first run id');
+      const first = await ctx.client.workflow.getHandle(handle.workflowId, firstRunId).describe();
+      expect(first.status.name === 'CONTINUED_AS_NEW', 'the first execution to end by continuing as new', first.status.name);
       return { workflowId: handle.workflowId, runId: firstRunId };
     },
   },
