@@ -68,7 +68,8 @@ export interface SmokeTestResult {
 const DEFAULT_POLL_SECONDS = 10;
 const DEFAULT_SMOKE_TIMEOUT_SECONDS = 600;
 const DEFAULT_SMOKE_INTERVAL_SECONDS = 10;
-const SMOKE_PROMPT = 'Reply with OK.';
+/** The one-line prompt of a smoke test and of a keep-alive call (activities/keep-alive.ts). */
+export const SMOKE_PROMPT = 'Reply with OK.';
 /** Data-plane answers that mean "not serving yet" shortly after ARM reports Succeeded. */
 const NOT_YET_SERVING = new Set(['DeploymentNotReady', 'DeploymentNotFound']);
 /** ARM states from which a deployment never reaches Succeeded by waiting. */

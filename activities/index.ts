@@ -9,6 +9,7 @@ import { deploymentActivities } from './deployments';
 import { evaluationActivities } from './evaluation';
 import { fileActivities } from './files';
 import { jobActivities } from './jobs';
+import { keepAliveActivities } from './keep-alive';
 import { lineageActivities } from './lineage';
 import { notifyActivities } from './notify';
 import { preflightActivities } from './preflight';
@@ -32,6 +33,7 @@ export function createActivities(deps: ActivityDeps) {
     ...evaluationActivities(deps, azure),
     ...notifyActivities(deps),
     ...admissionActivities(azure),
+    ...keepAliveActivities(azure),
   };
 }
 

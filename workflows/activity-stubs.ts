@@ -55,6 +55,8 @@ export function activitiesFor(timeouts: Timeouts, polling: PipelineInput['pollin
     startCheckpointCopy: azure.startCheckpointCopy,
     joinAdmissionQueue: azure.joinAdmissionQueue,
     admissionView: azure.admissionView,
+    scheduleKeepAlive: azure.scheduleKeepAlive,
+    removeKeepAlive: azure.removeKeepAlive,
     validateTrainingData: validation.validateTrainingData,
     uploadFile: creating.uploadFile,
     createDeployment: creating.createDeployment,

@@ -7,7 +7,7 @@ import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation,
 import { costLedger } from '../src/pipeline/cost';
 import { isTerminalJobStatus, type PipelineResult } from '../src/pipeline/types';
 import { buildRunReport } from '../src/report/build';
-import { liveSummary, remainingNotes } from '../src/report/notes';
+import { idleNote, liveSummary, remainingNotes } from '../src/report/notes';
 import { PROMOTED_MODEL } from '../src/temporal/search-attributes';
 import type { PostTrainingOutcome } from './post-training';
 import { describeFailure, nowIso, type Created, type PipelineRun } from './run';
@@ -24,7 +24,7 @@ export async function cleanUp(run: PipelineRun, trained: PostTrainingOutcome): P
   if (input.cleanup.resultFiles === 'delete' && results.resultFileId) deletedFiles.push(...(await acts.deleteFiles({ profile: input.profile, fileIds: [results.resultFileId] })));
 
   const createdByRun = status.deployments.filter((d) => !keptVersions.includes(d.name)).map((d) => d.name);
-  const notes = [liveSummary(status.deployments, createdByRun), ...remainingNotes(status.deployments)];
+  const notes = [liveSummary(status.deployments, createdByRun), ...remainingNotes(status.deployments), ...(status.idle ? [idleNote(status.idle)] : [])];
   const keptFiles = [...ours.filter((id) => !deletedFiles.includes(id)), ...(results.resultFileId && !deletedFiles.includes(results.resultFileId) ? [results.resultFileId] : [])];
   if (keptFiles.length > 0) notes.push(`Files kept on the account: ${keptFiles.join(', ')}.`);
   if (run.adopted) notes.push(`Carried on from Azure job ${job.id} (fromJob): this run validated, uploaded and trained nothing.`);

@@ -16,6 +16,8 @@ export { admissionNoticeSignal } from './admission';
 /** The workflow types the ftpipe worker registers, as clients start them (each is the exported function's name). */
 export const PIPELINE_WORKFLOW_TYPE = 'fineTunePipeline';
 export const CHECK_WORKER_WORKFLOW_TYPE = 'checkWorker';
+/** Started by a promoted deployment's keep-alive schedule (`deployment.idle: keepAlive`): one call to the deployment. */
+export const KEEP_ALIVE_WORKFLOW_TYPE = 'keepDeploymentAlive';
 
 /** What a pause or resume update answers. */
 export interface ControlOutcome {

@@ -5,7 +5,8 @@
  */
 import { ApplicationFailure, allHandlersFinished, condition, patched, upsertSearchAttributes } from '@temporalio/workflow';
 import { baselineDeployment, EVALUATION_DEPLOYMENT, type EvaluationDeployment } from '../src/catalog/models';
-import type { CopyRequest } from '../src/pipeline/input';
+import { INACTIVE_DEPLOYMENT_DELETION_DAYS } from '../src/pipeline/cost';
+import { KEEP_ALIVE_DEFAULT_HOURS, type CopyRequest } from '../src/pipeline/input';
 import type {
   ApprovalRecord,
   CheckpointSummary,
@@ -13,6 +14,7 @@ import type {
   DeploymentInfo,
   EvalScore,
   EvaluationOutcome,
+  IdleDeployment,
   JobResults,
   JobSnapshot,
 } from '../src/pipeline/types';
@@ -229,12 +231,15 @@ async function deploy(run: PipelineRun, model: string): Promise<DeployOutcome> {
   }
   // Live and kept: the run's result, not something to undo.
   run.forgetDeployment(name);
+  if (plan.idle && patched(IDLE_PATCH)) run.status.idle = await applyIdlePolicy(run, name);
 
   const older = versions.sort((a, b) => b.version - a.version);
   const kept = older.slice(0, plan.keepVersions).map((v) => v.info);
   const retired: string[] = [];
   if (input.cleanup.retiredDeployments === 'delete') {
     for (const old of older.slice(plan.keepVersions)) {
+      // An earlier run may have scheduled calls to it (deployment.idle keepAlive): nothing keeps calling a retired version.
+      if (patched(IDLE_PATCH)) await acts.removeKeepAlive({ profile: input.profile, deployment: old.info.name });
       await acts.deleteDeployment({ profile: input.profile, name: old.info.name, pollIntervalSeconds: interval });
       if (deploymentSlotsOn()) await run.slots.releaseDeployment({ profile: input.profile, name: old.info.name });
       retired.push(old.info.name);
@@ -243,6 +248,30 @@ async function deploy(run: PipelineRun, model: string): Promise<DeployOutcome> {
     kept.push(...older.slice(plan.keepVersions).map((v) => v.info));
   }
   return { live: [created, ...kept], retired };
+}
+
+/** `deployment.idle` (keep-alive schedule, expiry note) and the removal of retired versions' schedules. */
+const IDLE_PATCH = 'ftpipe-deployment-idle';
+const DAY_MS = 86_400_000;
+
+/**
+ * What happens to the new version when nothing calls it: Azure deletes it 15 days after its last call (the smoke
+ * test's, just now). keepAlive schedules calls before then; letExpire records the date.
+ */
+async function applyIdlePolicy(run: PipelineRun, name: string): Promise<IdleDeployment> {
+  const { input, acts } = run;
+  const idle = input.deployment!.idle!;
+  const lastCalledAt = nowIso();
+  const record: IdleDeployment = {
+    profile: input.profile, deployment: name, policy: idle.policy, lastCalledAt,
+    deletedIfUnusedAt: new Date(Date.parse(lastCalledAt) + INACTIVE_DEPLOYMENT_DELETION_DAYS * DAY_MS).toISOString(), schedule: null,
+  };
+  if (idle.policy === 'keepAlive') {
+    const everyHours = idle.everyHours ?? KEEP_ALIVE_DEFAULT_HOURS;
+    const { scheduleId } = await acts.scheduleKeepAlive({ profile: input.profile, deployment: name, everyHours, runName: input.runName });
+    record.schedule = { id: scheduleId, everyHours };
+  }
+  return record;
 }
 
 /** Copies the chosen checkpoint to another account's region, then deploys it there when asked. */

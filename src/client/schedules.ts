@@ -16,7 +16,7 @@ import { msToNumber } from '@temporalio/common/lib/time';
 import { parsePipelineInput, RUN_NAME_PATTERN, type PipelineInputDraft } from '../pipeline/input';
 import { TASK_QUEUE } from '../temporal/constants';
 import { BASE_MODEL, LINEAGE, PROFILE, RUN_NAME, STAGE } from '../temporal/search-attributes';
-import { PIPELINE_WORKFLOW_TYPE } from '../../workflows/messages';
+import { KEEP_ALIVE_WORKFLOW_TYPE, PIPELINE_WORKFLOW_TYPE } from '../../workflows/messages';
 
 const SCHEDULE_ID_PREFIX = 'ftpipe-schedule-';
 /** The memo key under which a schedule keeps its spec as the user wrote it (Temporal turns cron into calendars). */
@@ -323,6 +323,66 @@ export function triggerSchedule(client: ClientLike, name: string, overlap?: Over
 /** Deletes the schedule; runs it started are left alone. */
 export function deleteSchedule(client: ClientLike, name: string): Promise<void> {
   return withHandle(client, name, (h) => h.delete());
+}
+
+/** Keep-alive schedules (`deployment.idle: keepAlive`) have their own id prefix: `ftpipe schedule list` shows runs' schedules only. */
+export const KEEP_ALIVE_SCHEDULE_PREFIX = 'ftpipe-keepalive-';
+
+export function keepAliveScheduleId(profile: string, deployment: string): string {
+  return `${KEEP_ALIVE_SCHEDULE_PREFIX}${profile}-${deployment}`;
+}
+
+export interface KeepAliveScheduleOptions {
+  profile: string;
+  deployment: string;
+  everyHours: number;
+  /** The worker's task queue, which runs `keepDeploymentAlive` and its call. */
+  taskQueue: string;
+  /** The run that promoted the deployment (in the schedule's details). */
+  runName: string;
+}
+
+/**
+ * Creates the schedule that calls a promoted deployment every `everyHours` (workflow `keepDeploymentAlive`), so Azure's
+ * deletion after 15 days without calls does not come. Idempotent: an existing schedule of the same id is kept (a retry,
+ * or a re-run that promoted the same name), and its id returned.
+ */
+export async function createKeepAliveSchedule(client: ClientLike, options: KeepAliveScheduleOptions): Promise<string> {
+  const scheduleId = keepAliveScheduleId(options.profile, options.deployment);
+  const everyMs = options.everyHours * 3_600_000;
+  try {
+    await temporalClient(client).schedule.create({
+      scheduleId,
+      // First call one interval from now (the smoke test has just called it), as for `every` schedules above.
+      spec: { intervals: [{ every: everyMs, offset: Date.now() % everyMs }] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: KEEP_ALIVE_WORKFLOW_TYPE,
+        taskQueue: options.taskQueue,
+        workflowId: scheduleId,
+        args: [{ profile: options.profile, deployment: options.deployment }],
+        staticSummary: `Keep-alive call to deployment ${options.deployment} (profile ${options.profile})`,
+        staticDetails: `One chat completion every ${options.everyHours} h, so that Azure does not delete the deployment after 15 days without calls (deployment.idle keepAlive of run "${options.runName}"). Deleted when ftpipe retires the deployment, or when a call finds it gone.`,
+      },
+      // A call missed while the server was down is still worth making within the interval; failures do not pause it.
+      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: everyMs, pauseOnFailure: false },
+      memo: { [MEMO_KEY]: { profile: options.profile, deployment: options.deployment, everyHours: options.everyHours } },
+    });
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+  }
+  return scheduleId;
+}
+
+/** Deletes a deployment's keep-alive schedule; false when there was none. */
+export async function deleteKeepAliveSchedule(client: ClientLike, profile: string, deployment: string): Promise<boolean> {
+  try {
+    await temporalClient(client).schedule.getHandle(keepAliveScheduleId(profile, deployment)).delete();
+    return true;
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) return false;
+    throw err;
+  }
 }
 
 /** The same operations bound to one client: `new FtpipeSchedules(ftpipe).create({...})`. */

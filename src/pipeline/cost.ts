@@ -5,7 +5,7 @@
  */
 import { BUILTIN_CATALOG, type DeploymentType, type FineTuningMethod, type TrainingType } from '../catalog/models';
 import { HOSTING_PRICES, TRAINING_PRICES } from '../catalog/prices';
-import type { CostLedger, DeploymentInfo, LedgerDeployment, PipelineStatus, Stage, TrainingCostEstimate, ValidationSummary } from './types';
+import type { CostLedger, DeploymentInfo, IdleDeployment, LedgerDeployment, PipelineStatus, Stage, TrainingCostEstimate, ValidationSummary } from './types';
 
 // The estimate is plain data of the run's status, defined in types.ts; exported here too for the estimate's callers.
 export type { CostLedger, LedgerDeployment, TrainingCostEstimate } from './types';
@@ -104,7 +104,7 @@ function trainingLine(status: PipelineStatus): CostLedger['training'] {
   return { estimatedUsd, billedTokens, billedUsd: round2((billedTokens / 1_000_000) * price.usd), basis: `${billedTokens} billed tokens x $${price.usd} per 1M` };
 }
 
-function hostingLine(d: DeploymentInfo, since: string | null, now: string): LedgerDeployment {
+function hostingLine(d: DeploymentInfo, since: string | null, now: string, idle: IdleDeployment | undefined): LedgerDeployment {
   const type = deploymentTypeOf(d.sku);
   const usdPerHour = type ? hostingUsdPerHour(type) : null;
   const hours = since ? hoursBetween(since, now) : null;
@@ -114,7 +114,10 @@ function hostingLine(d: DeploymentInfo, since: string | null, now: string): Ledg
     usd: usdPerHour !== null && hours !== null ? round2(usdPerHour * hours) : null,
     expiry: developer
       ? { kind: 'lifetime', at: since ? new Date(Date.parse(since) + DEVELOPER_DEPLOYMENT_LIFETIME_HOURS * HOUR_MS).toISOString() : null }
-      : { kind: 'inactivity', afterDaysWithoutCalls: INACTIVE_DEPLOYMENT_DELETION_DAYS },
+      : {
+          kind: 'inactivity', afterDaysWithoutCalls: INACTIVE_DEPLOYMENT_DELETION_DAYS,
+          ...(idle?.deployment === d.name && idle.profile === d.profile ? (idle.schedule ? { keptAliveBy: idle.schedule.id } : { unusedUntil: idle.deletedIfUnusedAt }) : {}),
+        },
   };
 }
 
@@ -142,11 +145,13 @@ export function costLedger(status: PipelineStatus, options: LedgerOptions): Cost
   const copied = new Set(status.copies.flatMap((c) => (c.deployment ? [`${c.deployment.profile}/${c.deployment.name}`] : [])));
   const hosting = status.deployments.map((d) => {
     const kept = options.keptFromBefore?.includes(d.name) ?? false;
-    return hostingLine(d, kept ? null : copied.has(`${d.profile}/${d.name}`) ? copySince : deploySince, options.now);
+    return hostingLine(d, kept ? null : copied.has(`${d.profile}/${d.name}`) ? copySince : deploySince, options.now, status.idle);
   });
   for (const h of hosting) {
     if (h.since === null) notes.push(`${h.name}: kept from an earlier run; its hosting so far is billed to that run.`);
     if (h.expiry.kind === 'lifetime') notes.push(`${h.name}: Azure deletes this Developer-tier deployment${h.expiry.at ? ` at ${h.expiry.at}` : ' 24 hours after it was created'}.`);
+    else if (h.expiry.keptAliveBy) notes.push(`${h.name}: kept alive by schedule ${h.expiry.keptAliveBy}, so Azure's deletion after ${INACTIVE_DEPLOYMENT_DELETION_DAYS} days without calls does not come; hosting accrues${h.usdPerHour === null ? '' : ` at $${h.usdPerHour.toFixed(2)}/hour`} until it is deleted.`);
+    else if (h.expiry.unusedUntil) notes.push(`${h.name}: left to expire: Azure deletes it at ${h.expiry.unusedUntil} unless something calls it first; hosting accrues until then${h.usdPerHour === null || h.since === null ? '' : `, at most $${round2(h.usdPerHour * hoursBetween(h.since, h.expiry.unusedUntil)).toFixed(2)} in all if unused`}.`);
     else notes.push(`${h.name}: Azure deletes it after ${INACTIVE_DEPLOYMENT_DELETION_DAYS} days without calls; hosting accrues until then or until it is deleted.`);
   }
 

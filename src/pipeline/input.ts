@@ -112,6 +112,10 @@ export const CleanupSchema = z
   .strict();
 
 export const DEPLOYMENT_TYPES = ['Standard', 'GlobalStandard', 'DeveloperTier', 'ProvisionedManaged'] as const;
+/** The longest keep-alive interval (14 days): one call must land inside every 15 days, with a day's margin for a late one. */
+export const KEEP_ALIVE_MAX_HOURS = 14 * 24;
+/** The keep-alive interval when `deployment.idle.everyHours` is not given: a week. */
+export const KEEP_ALIVE_DEFAULT_HOURS = 7 * 24;
 const DEPLOYMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,50}$/;
 
 export const EvaluationSchema = z
@@ -143,6 +147,18 @@ export const DeploymentSchema = z
     /** Reject automatically when no decision arrives in time. */
     approvalTimeoutSeconds: z.number().positive().optional(),
     smokeTestTimeoutSeconds: z.number().positive().max(7200).default(600),
+    /**
+     * What happens to the promoted version when nothing calls it (Azure deletes a fine-tuned deployment after 15 days
+     * without calls): `keepAlive` schedules a tiny chat completion every `everyHours` (default a week); `letExpire`
+     * leaves it, with the date Azure deletes it if unused in the result and report. Omitted: neither.
+     */
+    idle: z
+      .object({
+        policy: z.enum(['keepAlive', 'letExpire']),
+        everyHours: z.number().min(1).max(KEEP_ALIVE_MAX_HOURS, `at most ${KEEP_ALIVE_MAX_HOURS} hours, so a call comes well before Azure's 15 days without calls`).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -220,6 +236,13 @@ export const PipelineInputSchema = z
     }
     if (input.method.type === 'reinforcement' && !input.validation) {
       ctx.addIssue({ code: 'custom', path: ['validation'], message: 'reinforcement fine-tuning requires a validation file' });
+    }
+    const idle = input.deployment?.idle;
+    if (idle?.everyHours !== undefined && idle.policy !== 'keepAlive') {
+      ctx.addIssue({ code: 'custom', path: ['deployment', 'idle', 'everyHours'], message: 'applies to policy keepAlive only' });
+    }
+    if (idle?.policy === 'keepAlive' && input.deployment?.type === 'DeveloperTier') {
+      ctx.addIssue({ code: 'custom', path: ['deployment', 'idle', 'policy'], message: 'a Developer-tier deployment is deleted 24 hours after it was created, whatever calls it; keepAlive cannot keep it (use letExpire, or another deployment type)' });
     }
     if (input.hyperparameters.beta !== undefined && input.method.type !== 'dpo') {
       ctx.addIssue({ code: 'custom', path: ['hyperparameters', 'beta'], message: 'beta applies to the dpo method only' });

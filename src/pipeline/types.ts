@@ -247,6 +247,21 @@ export interface PipelineStatus {
   deploymentSlots?: DeploymentSlot[];
   /** Expected training cost, from the validated data's billed tokens and the catalogue's prices (null before validation). */
   cost: TrainingCostEstimate | null;
+  /** What happens to the promoted version when nothing calls it (`deployment.idle`; absent when the input sets none). */
+  idle?: IdleDeployment;
+}
+
+/** The promoted version's idle policy as the run applied it: a keep-alive schedule, or the date Azure deletes it if unused. */
+export interface IdleDeployment {
+  profile: string;
+  deployment: string;
+  policy: 'keepAlive' | 'letExpire';
+  /** Its last call ftpipe knows of (the smoke test's), from which Azure counts 15 days without calls. */
+  lastCalledAt: string;
+  /** When Azure deletes it if nothing calls it after `lastCalledAt`. */
+  deletedIfUnusedAt: string;
+  /** keepAlive: the Temporal Schedule that calls it, and how often. */
+  schedule: { id: string; everyHours: number } | null;
 }
 
 /** The run's cost ledger (src/pipeline/cost.ts `costLedger`): what it was billed for. */
@@ -263,7 +278,16 @@ export interface LedgerDeployment {
   /** Hosting billed by those hours (null when the rate or the hours are unknown). */
   usd: number | null;
   /** How Azure ends it unless ftpipe does: at a fixed time (Developer tier), or after 15 days without calls. */
-  expiry: { kind: 'lifetime'; at: string | null } | { kind: 'inactivity'; afterDaysWithoutCalls: number };
+  expiry:
+    | { kind: 'lifetime'; at: string | null }
+    | {
+        kind: 'inactivity';
+        afterDaysWithoutCalls: number;
+        /** letExpire: the date Azure deletes it unless something calls it first. */
+        unusedUntil?: string;
+        /** keepAlive: the schedule whose calls keep the inactivity deletion from coming. */
+        keptAliveBy?: string;
+      };
 }
 
 export interface CostLedger {

@@ -4,7 +4,7 @@
  */
 import { HOSTING_PRICES } from '../catalog/prices';
 import { deploymentTypeOf, hostingUsdPerHour } from '../pipeline/cost';
-import type { DeploymentInfo } from '../pipeline/types';
+import type { DeploymentInfo, IdleDeployment } from '../pipeline/types';
 
 export const usd = (amount: number): string => `$${amount.toFixed(2)}`;
 
@@ -57,4 +57,12 @@ export function liveSummary(deployments: DeploymentInfo[], createdByRun: string[
     ? 'none is billed by the hour'
     : `${who} billed by the hour until deleted, ${total === null ? 'at rates not all in ftpipe\'s catalogue (see each one)' : `${usd(total)}/hour in all (prices from Azure's fine-tuning cost guide: check Azure OpenAI pricing for your region)`}`;
   return `Live after this run: ${deployments.length} fine-tuned deployment${deployments.length === 1 ? '' : 's'}: ${names.join(', ')}; ${fee}.`;
+}
+
+/** What `deployment.idle` did to the promoted version: its keep-alive schedule, or the date Azure deletes it if unused. */
+export function idleNote(idle: IdleDeployment): string {
+  if (idle.schedule) {
+    return `Keep-alive: schedule ${idle.schedule.id} calls ${idle.deployment} (profile ${idle.profile}) every ${idle.schedule.everyHours} h, so Azure's deletion after 15 days without calls does not come and its hosting fee accrues until it is deleted; ftpipe deletes the schedule when it retires ${idle.deployment}.`;
+  }
+  return `Left to expire (deployment.idle letExpire): Azure deletes ${idle.deployment} (profile ${idle.profile}) at ${idle.deletedIfUnusedAt} unless something calls it first (15 days after its last call, ${idle.lastCalledAt}).`;
 }

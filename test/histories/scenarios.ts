@@ -17,7 +17,7 @@ import { createOpenAIClient } from '../../src/azure/clients';
 import { EMULATOR_PROFILE, emulatorProfiles } from '../../src/stack/emulator-profiles';
 import type { FtpipeWorker } from '../../workers/worker';
 import { DEFAULT_LIMITS } from '../../src/admission/limits';
-import type { AdmissionView, ControlOutcome, fineTunePipeline, planPipeline, resourceAdmission, SlotRequest } from '../../workflows';
+import type { AdmissionView, ControlOutcome, fineTunePipeline, keepDeploymentAlive, planPipeline, resourceAdmission, SlotRequest } from '../../workflows';
 import { ROOT } from '../helpers/cli';
 import { SAMPLE_TRAINING, SAMPLE_VALIDATION } from '../helpers/pipeline';
 
@@ -393,6 +393,40 @@ export const SCENARIOS: Scenario[] = [
       const input = pipelineInput({ evaluation: { evalSet: { path: EVAL_SET } }, deployment: { name: 'recorded-plan', type: 'GlobalStandard' } });
       const plan = await worker.runUntil(ctx.client.workflow.execute<typeof planPipeline>('planPipeline', { taskQueue: ctx.taskQueue, workflowId, args: [input] }));
       expect(plan.deployments.length === 2 && plan.deployments.every((d) => d.problem === null) && plan.validation !== null, 'an evaluation and a promotion planned, the data validated', plan);
+      return { workflowId };
+    },
+  },
+  {
+    name: 'pipeline-deployed-kept-alive',
+    async run(ctx) {
+      const worker = await ctx.createWorker(ctx.taskQueue);
+      // Two runs promote the same name with deployment.idle keepAlive: the second schedules v2's calls and retires v1 with its schedule.
+      const deployment = { name: `recorded-kept-${randomUUID().slice(0, 6)}`, type: 'GlobalStandard' as const, keepVersions: 0, idle: { policy: 'keepAlive' as const } };
+      const handle = await worker.runUntil(async () => {
+        await (await startPipeline(ctx, pipelineInput({ deployment }))).result();
+        const second = await startPipeline(ctx, pipelineInput({ deployment }));
+        const result = await second.result();
+        const status = await second.query<PipelineStatus, []>('status');
+        expect(result.deletedDeployments.join() === `${deployment.name}-v1` && status.idle?.schedule?.id === `ftpipe-keepalive-${EMULATOR_PROFILE}-${deployment.name}-v2`, 'v2 kept alive by its schedule, v1 retired', { deleted: result.deletedDeployments, idle: status.idle });
+        await ctx.client.schedule.getHandle(status.idle!.schedule!.id).delete();
+        return second;
+      });
+      await expectScheduled(ctx.client, handle.workflowId, undefined, ['scheduleKeepAlive', 'removeKeepAlive']);
+      return { workflowId: handle.workflowId };
+    },
+  },
+  {
+    name: 'keep-deployment-alive',
+    async run(ctx) {
+      const worker = await ctx.createWorker(ctx.taskQueue);
+      const workflowId = `record-keep-alive-${ctx.taskQueue}`;
+      const name = `recorded-alive-${randomUUID().slice(0, 6)}`;
+      const call = await worker.runUntil(async () => {
+        await (await startPipeline(ctx, pipelineInput({ deployment: { name, type: 'GlobalStandard' } }))).result();
+        // What the keep-alive schedule starts, started by hand: one call to the live deployment.
+        return ctx.client.workflow.execute<typeof keepDeploymentAlive>('keepDeploymentAlive', { taskQueue: ctx.taskQueue, workflowId, args: [{ profile: EMULATOR_PROFILE, deployment: `${name}-v1` }] });
+      });
+      expect(call.outcome === 'called', 'the deployment answered the keep-alive call', call);
       return { workflowId };
     },
   },
