@@ -3,24 +3,20 @@
  * Web UI and `temporal workflow start` send whatever was typed: null, nothing, a string, extra keys, megabytes) and is
  * parsed here before workflow code touches it. A bad input fails the run at once (`InvalidPipelineInput`); a bad
  * signal comes back as a refusal to record; a bad update is thrown from its validator. Nothing here throws anything
- * but an ApplicationFailure, so no caller can make a workflow task fail. Workflow-safe: zod and the SDK only.
+ * but an ApplicationFailure, so no caller can make a workflow task fail. Workflow-safe: the SDK only (the schemas are
+ * in boundary-schemas.ts and src/pipeline/input.ts).
  */
 import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
-import { z } from 'zod';
-import { CopyRequestSchema, PipelineInputSchema, type CopyRequest, type PipelineInput, type PipelineInputDraft } from '../src/pipeline/input';
+import type { z } from 'zod';
+import { safeParsePipelineInput, type CopyRequest, type PipelineInput, type PipelineInputDraft } from '../src/pipeline/input';
 import type { PipelineStatus, PreflightResult } from '../src/pipeline/types';
+import { parseContinuation, type SafeParse } from './boundary-schemas';
+
+export type { ApprovalInput, ControlInput } from './boundary-schemas';
 
 /** At most this many issues, each at most this long, go into a failure or refusal: a huge bad input stays a small error. */
 const MAX_ISSUES = 20;
 const MAX_ISSUE_CHARS = 300;
-
-const BY = z.string().max(200);
-
-export const ControlInputSchema = z.object({ by: BY.optional().describe('who asks, for the record') }).strict();
-export type ControlInput = z.infer<typeof ControlInputSchema>;
-
-export const ApprovalInputSchema = z.object({ by: BY.optional(), comment: z.string().max(2000).optional() }).strict();
-export type ApprovalInput = z.infer<typeof ApprovalInputSchema>;
 
 /**
  * State a run hands to its continuation (continue-as-new). Why it cannot be set through the input: the user's input
@@ -39,18 +35,6 @@ export interface PipelineContinuation {
 }
 
 export type PipelineWorkflowInput = PipelineInputDraft & { continuation?: PipelineContinuation };
-
-/** Shape check of a continuation this workflow wrote (it is ours, so this guards against versions, not callers). */
-const ContinuationSchema = z
-  .object({
-    fromRunId: z.string().min(1),
-    status: z.looseObject({ stage: z.string(), timeline: z.array(z.unknown()), requests: z.array(z.unknown()), errors: z.array(z.unknown()), copies: z.array(z.unknown()), files: z.array(z.unknown()) }),
-    preflight: z.looseObject({ region: z.string(), accountResourceId: z.string() }),
-    lastEventId: z.string().nullable(),
-    startedAtSeconds: z.number(),
-    copyRequests: z.array(CopyRequestSchema),
-  })
-  .strict();
 
 function clip(text: string): string {
   return text.length > MAX_ISSUE_CHARS ? `${text.slice(0, MAX_ISSUE_CHARS)}...` : text;
@@ -89,14 +73,14 @@ export function parseWorkflowArgs(raw: unknown): { input: PipelineInput; draft: 
   let continuation: PipelineContinuation | undefined;
   if ('continuation' in raw) {
     const from = workflowInfo().continuedFromExecutionRunId;
-    const parsed = ContinuationSchema.safeParse(rawContinuation);
+    const parsed = parseContinuation(rawContinuation);
     if (from === undefined || !parsed.success || parsed.data.fromRunId !== from) {
       issues.push('continuation: not an input field; ftpipe sets it only when a run continues as new');
     } else {
       continuation = parsed.data as unknown as PipelineContinuation;
     }
   }
-  const parsed = PipelineInputSchema.safeParse(draft);
+  const parsed = safeParsePipelineInput(draft);
   if (!parsed.success) issues.push(...issuesOf(parsed.error));
   if (issues.length > 0 || !parsed.success) throw invalidInput(issues);
   return { input: parsed.data, draft: draft as PipelineInputDraft, continuation };
@@ -108,16 +92,16 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
  * A signal's or update's one argument. `absentAs` is what no argument at all means (a control without options);
  * anything else that is not the schema's object, null included, is refused with the reason.
  */
-export function parseMessage<T>(schema: z.ZodType<T>, raw: unknown, absentAs?: unknown): Parsed<T> {
+export function parseMessage<T>(parse: SafeParse<T>, raw: unknown, absentAs?: unknown): Parsed<T> {
   const value = raw === undefined && absentAs !== undefined ? absentAs : raw;
   if (!isPlainObject(value)) return { ok: false, reason: `expected one JSON object, got ${describeType(value)}` };
-  const parsed = schema.safeParse(value);
+  const parsed = parse(value);
   return parsed.success ? { ok: true, value: parsed.data } : { ok: false, reason: issuesOf(parsed.error).join('; ') };
 }
 
 /** For update handlers (their validator already refused bad input; this keeps replay, which skips validators, safe). */
-export function messageOrFail<T>(schema: z.ZodType<T>, raw: unknown, what: string, absentAs?: unknown): T {
-  const parsed = parseMessage(schema, raw, absentAs);
+export function messageOrFail<T>(parse: SafeParse<T>, raw: unknown, what: string, absentAs?: unknown): T {
+  const parsed = parseMessage(parse, raw, absentAs);
   if (!parsed.ok) throw ApplicationFailure.nonRetryable(`invalid ${what} request: ${parsed.reason}`, 'InvalidRequest');
   return parsed.value;
 }

@@ -4,9 +4,10 @@
  * update validators throw it, so no caller can fail a workflow task. Workflow-safe.
  */
 import { ApplicationFailure, patched, setHandler } from '@temporalio/workflow';
-import { CopyRequestSchema } from '../src/pipeline/input';
+import { safeParseCopyRequest } from '../src/pipeline/input';
 import { isTerminalJobStatus, type ApprovalRecord, type ControlKind } from '../src/pipeline/types';
-import { ApprovalInputSchema, ControlInputSchema, checkQueryArg, messageOrFail, parseMessage } from './boundary';
+import { checkQueryArg, messageOrFail, parseMessage } from './boundary';
+import { parseApprovalInput, parseControlInput } from './boundary-schemas';
 import {
   DESCRIPTIONS, approveSignal, approveUpdate, copyToRegionSignal, copyToRegionUpdate, pauseSignal, pauseUpdate, rejectSignal, rejectUpdate,
   resumeSignal, resumeUpdate, statusQuery, type ControlOutcome,
@@ -25,18 +26,18 @@ export function registerHandlers(run: PipelineRun): void {
   const { status } = run;
 
   const onControlSignal = (kind: ControlKind) => (raw?: unknown): void => {
-    const parsed = parseMessage(ControlInputSchema, raw, {});
+    const parsed = parseMessage(parseControlInput, raw, {});
     if (!parsed.ok) return run.refuseSignal(kind, parsed.reason);
     run.queueControlSignal(kind, parsed.value.by);
   };
   const onControlUpdate = (kind: ControlKind) => async (raw?: unknown): Promise<ControlOutcome> => {
-    const request = messageOrFail(ControlInputSchema, raw, kind, {});
+    const request = messageOrFail(parseControlInput, raw, kind, {});
     const job = await run.controlNow(kind, request.by);
     return { jobStatus: job.status, message: `${kind === 'pause' ? 'pause' : 'resume'} sent to Azure; job ${job.id} is ${job.status}` };
   };
   /** Refuses only what cannot be stale (bad input, no job yet, a job that ended); the job's state is read from Azure by the handler. */
   const controlValidator = (kind: ControlKind) => (raw?: unknown): void => {
-    messageOrFail(ControlInputSchema, raw, kind, {});
+    messageOrFail(parseControlInput, raw, kind, {});
     const job = status.job;
     if (!job) throw refused(`cannot ${kind}: there is no Azure job yet (stage ${status.stage})`);
     if (isTerminalJobStatus(job.status)) throw refused(`cannot ${kind}: job ${job.id} has ended (${job.status})`);
@@ -54,7 +55,7 @@ export function registerHandlers(run: PipelineRun): void {
   const approvalRefusal = (): string | undefined => (status.stage === 'await_approval' ? undefined : `the run is not awaiting approval (stage ${status.stage})`);
   const onApprovalSignal = (decision: ApprovalRecord['decision']) => (raw?: unknown): void => {
     const kind = decision === 'approved' ? 'approve' : 'reject';
-    const parsed = parseMessage(ApprovalInputSchema, raw, {});
+    const parsed = parseMessage(parseApprovalInput, raw, {});
     if (!parsed.ok) return run.refuseSignal(kind, parsed.reason);
     // Runs from before took an early signal as a decision waiting for the stage (the patch keeps them so).
     const refusal = approvalRefusal();
@@ -62,25 +63,25 @@ export function registerHandlers(run: PipelineRun): void {
     run.decide(decision, parsed.value);
   };
   const approvalValidator = (raw?: unknown): void => {
-    messageOrFail(ApprovalInputSchema, raw, 'approval', {});
+    messageOrFail(parseApprovalInput, raw, 'approval', {});
     const refusal = approvalRefusal();
     if (refusal) throw refused(refusal);
   };
   setHandler(approveSignal, onApprovalSignal('approved'), { description: DESCRIPTIONS.approve });
   setHandler(rejectSignal, onApprovalSignal('rejected'), { description: DESCRIPTIONS.reject });
-  setHandler(approveUpdate, async (raw?: unknown) => run.decide('approved', messageOrFail(ApprovalInputSchema, raw, 'approve', {})), { validator: approvalValidator, description: DESCRIPTIONS.approveRun });
-  setHandler(rejectUpdate, async (raw?: unknown) => run.decide('rejected', messageOrFail(ApprovalInputSchema, raw, 'reject', {})), { validator: approvalValidator, description: DESCRIPTIONS.rejectRun });
+  setHandler(approveUpdate, async (raw?: unknown) => run.decide('approved', messageOrFail(parseApprovalInput, raw, 'approve', {})), { validator: approvalValidator, description: DESCRIPTIONS.approveRun });
+  setHandler(rejectUpdate, async (raw?: unknown) => run.decide('rejected', messageOrFail(parseApprovalInput, raw, 'reject', {})), { validator: approvalValidator, description: DESCRIPTIONS.rejectRun });
 
   const copyValidator = (raw?: unknown): void => {
-    messageOrFail(CopyRequestSchema, raw, 'copy');
+    messageOrFail(safeParseCopyRequest, raw, 'copy');
     const refusal = run.copyRefusal();
     if (refusal) throw refused(refusal);
   };
   setHandler(copyToRegionSignal, (raw?: unknown) => {
-    const parsed = parseMessage(CopyRequestSchema, raw);
+    const parsed = parseMessage(safeParseCopyRequest, raw);
     const refusal = parsed.ok ? run.copyRefusal() : parsed.reason;
     if (refusal) run.refuseSignal('copyToRegion', refusal);
     else if (parsed.ok) run.queueCopy(parsed.value);
   }, { description: DESCRIPTIONS.copyToRegion });
-  setHandler(copyToRegionUpdate, async (raw?: unknown) => run.queueCopy(messageOrFail(CopyRequestSchema, raw, 'copy')), { validator: copyValidator, description: DESCRIPTIONS.copyToRegionRun });
+  setHandler(copyToRegionUpdate, async (raw?: unknown) => run.queueCopy(messageOrFail(safeParseCopyRequest, raw, 'copy')), { validator: copyValidator, description: DESCRIPTIONS.copyToRegionRun });
 }

@@ -13,7 +13,7 @@ import { z } from 'zod';
 
 export const AZURE_QUOTAS_SOURCE = 'https://learn.microsoft.com/azure/ai-foundry/openai/quotas-limits (February 2026)';
 
-export const ResourceLimitsSchema = z
+const ResourceLimitsSchema = z
   .object({
     /** Training jobs Azure runs at once on the resource. */
     runningJobs: z.int().min(1).max(1000).default(3),
@@ -30,6 +30,12 @@ export const ResourceLimitsSchema = z
   })
   .strict();
 export type ResourceLimits = z.output<typeof ResourceLimitsSchema>;
+/**
+ * A profile's `limits` schema. A function, not the schema itself: the workflow bundle preloads this module once per
+ * worker (the admission workflow needs its figures) and the SDK freezes what preloaded modules export, which zod
+ * schemas do not survive (see src/pipeline/input.ts).
+ */
+export const resourceLimitsSchema = (): typeof ResourceLimitsSchema => ResourceLimitsSchema;
 export const DEFAULT_LIMITS: ResourceLimits = ResourceLimitsSchema.parse({});
 
 /** What a run asks the admission queue for, and what the queue counts against the limits. */

@@ -13,7 +13,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleExecutionResult, type ScheduleHandle } from '@temporalio/client';
 import { msToNumber } from '@temporalio/common/lib/time';
-import { parsePipelineInput, RUN_NAME_PATTERN, type PipelineInputDraft } from '../pipeline/input';
+import { isRunName, parsePipelineInput, type PipelineInputDraft } from '../pipeline/input';
 import { TASK_QUEUE } from '../temporal/constants';
 import { BASE_MODEL, LINEAGE, PROFILE, RUN_NAME, STAGE } from '../temporal/search-attributes';
 import { KEEP_ALIVE_WORKFLOW_TYPE, PIPELINE_WORKFLOW_TYPE } from '../../workflows/messages';
@@ -142,7 +142,7 @@ export function parseDurationOption(option: string, value: string | number): num
 }
 
 function checkName(name: string): void {
-  if (!RUN_NAME_PATTERN.test(name)) {
+  if (!isRunName(name)) {
     throw new ScheduleOptionsError(`name: "${name}" must be letters, digits, ".", "_" or "-", starting with a letter or digit, at most 100`);
   }
 }

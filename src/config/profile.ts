@@ -4,7 +4,7 @@
  * worker's activities resolve it. Credentials are referenced by environment variable name only.
  */
 import { z } from 'zod';
-import { ResourceLimitsSchema } from '../admission/limits';
+import { resourceLimitsSchema } from '../admission/limits';
 
 export const AzureAuthSchema = z.discriminatedUnion('type', [
   /** `api-key` header for the data plane; ARM still needs a bearer token, so pair with `armTokenEnv` or Entra. */
@@ -33,7 +33,7 @@ export const AzureProfileSchema = z
     /** Data-plane api-version for the dated URL family (ftpipe uses it for what only that family offers). */
     apiVersion: z.string().default('2025-04-01-preview'),
     /** The resource's fine-tuning limits that runs queue for (defaults: Azure's quotas page, see src/admission/limits.ts). */
-    limits: ResourceLimitsSchema.optional(),
+    limits: resourceLimitsSchema().optional(),
     /**
      * This account's view of the model catalogue: `models`/`regions` extend or override the built-in entries (same
      * form as an FTPIPE_CATALOG file), `date` dates them; `strict: true` refuses a combination the catalogue does not

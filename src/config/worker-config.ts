@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { NotifyConfigSchema } from '../notify/schema';
+import { notifyConfigSchema } from '../notify/schema';
 import { AzureProfileSchema, type AzureProfile } from './profile';
 
 export const WorkerConfigSchema = z
@@ -15,7 +15,7 @@ export const WorkerConfigSchema = z
     /** Directories datasets and eval sets may be read from (relative ones from the worker's working directory); default: only the working directory. */
     dataRoots: z.array(z.string().min(1)).optional(),
     /** Run notifications: default webhooks, the signing secret's variable, the Web UI's URL for links. */
-    notify: NotifyConfigSchema.optional(),
+    notify: notifyConfigSchema().optional(),
     /** Dataset validations run at once by this worker (slots of its validation task queue); `--max-concurrent-validations` wins. */
     maxConcurrentValidations: z.number().int().positive().optional(),
   })

@@ -17,7 +17,7 @@ const SECRET_WEBHOOK_HOSTS = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*\.)?(hooks\.slack\.
 const WebhookUrl = z.string().regex(/^https?:\/\/[^\s]+$/i, 'an http(s) URL');
 const Events = z.array(z.enum(NOTIFY_EVENTS)).min(1);
 
-export const NotifyTargetSchema = z
+const NotifyTargetSchema = z
   .object({
     /** An endpoint without credentials in it (ftpipe signs each request with the worker's secret). */
     url: WebhookUrl.refine((url) => !SECRET_WEBHOOK_HOSTS.test(url), {
@@ -33,8 +33,14 @@ export const NotifyTargetSchema = z
   .strict()
   .refine((t) => (t.url === undefined) !== (t.webhook === undefined), { message: 'give exactly one of "url" and "webhook"' });
 export type NotifyTarget = z.output<typeof NotifyTargetSchema>;
+/**
+ * The schema of one target of an input's `notify`. A function, not the schema itself: the workflow bundle preloads the
+ * input's schemas once per worker and the SDK freezes what preloaded modules export, which zod schemas do not survive
+ * (see src/pipeline/input.ts).
+ */
+export const notifyTargetSchema = (): typeof NotifyTargetSchema => NotifyTargetSchema;
 
-export const NotifyConfigSchema = z
+const NotifyConfigSchema = z
   .object({
     /** Base URL of the Temporal Web UI, for the links in notifications (e.g. http://127.0.0.1:8233). */
     webUiUrl: WebhookUrl.optional(),
@@ -60,3 +66,5 @@ export const NotifyConfigSchema = z
   })
   .strict();
 export type NotifyConfig = z.output<typeof NotifyConfigSchema>;
+/** The worker configuration's `notify` schema (a function for the same reason as `notifyTargetSchema`). */
+export const notifyConfigSchema = (): typeof NotifyConfigSchema => NotifyConfigSchema;

@@ -2,13 +2,21 @@
  * The pipeline's input: one JSON object (the Web UI's Start Workflow form sends exactly this), validated by one schema
  * on the client, in the CLI and again in the workflow. Workflow-safe: zod only, no I/O.
  * It holds names and references (a profile name, file paths, ids), never credentials and never training content.
+ *
+ * The workflow bundle evaluates this module once per worker, not once per execution (`preloadModules`, see
+ * src/stack/workflow-bundle.ts), and the SDK then deep-freezes what it exports. zod 4 builds a schema's members on
+ * first use as own properties, so a frozen schema cannot parse, and its regex checks reset their pattern's
+ * `lastIndex`, which a frozen RegExp refuses: no schema and no pattern is exported as a value here, only functions
+ * (the parse functions below, `copyRequestSchema()`, `isRunName()`); test/foundation/workflow-preload.test.ts checks it.
  */
 import { z } from 'zod';
 import { CREDENTIAL_ADVICE, urlCredential } from './url-credentials';
-import { NotifyTargetSchema } from '../notify/schema';
+import { notifyTargetSchema } from '../notify/schema';
 
-export const SUFFIX_PATTERN = /^[A-Za-z0-9_-]{1,40}$/;
-export const RUN_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+const SUFFIX_PATTERN = /^[A-Za-z0-9_-]{1,40}$/;
+const RUN_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+/** Whether `name` may name a run (`runName`), a schedule or a lineage. */
+export const isRunName = (name: string): boolean => RUN_NAME_PATTERN.test(name);
 /** Bounds on free-form strings: a caller's megabyte string is refused here, not carried into search attributes. */
 const PATH_MAX = 4096;
 const NAME_MAX = 256;
@@ -16,10 +24,10 @@ const NAME_MAX = 256;
  * Profile and model names, which become search attributes: those are never encrypted (the server indexes them), so
  * they hold identifier characters only; neither a URL with a credential nor a sentence of training data fits.
  */
-export const INDEXED_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,255}$/;
+const INDEXED_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,255}$/;
 const INDEXED_NAME_RULE = 'letters, digits, ".", "_" or "-", starting with a letter or digit, at most 256 (it is a search attribute, which is not encrypted)';
 
-export const DataSourceSchema = z.union([
+const DataSourceSchema = z.union([
   z.object({ path: z.string().min(1).max(PATH_MAX).describe('a JSONL file on the worker\'s disk; validated, then uploaded') }).strict(),
   z
     .object({
@@ -35,7 +43,7 @@ export type DataSource = z.infer<typeof DataSourceSchema>;
 
 const autoOr = <T extends z.ZodType>(schema: T) => z.union([z.literal('auto'), schema]);
 
-export const HyperparametersSchema = z
+const HyperparametersSchema = z
   .object({
     nEpochs: autoOr(z.int().min(1).max(50)).optional(),
     batchSize: autoOr(z.int().min(1).max(256)).optional(),
@@ -48,7 +56,7 @@ export const HyperparametersSchema = z
   .strict();
 export type Hyperparameters = z.infer<typeof HyperparametersSchema>;
 
-export const MethodSchema = z.discriminatedUnion('type', [
+const MethodSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('supervised') }).strict(),
   z.object({ type: z.literal('dpo') }).strict(),
   z
@@ -61,7 +69,7 @@ export const MethodSchema = z.discriminatedUnion('type', [
 ]);
 export type Method = z.infer<typeof MethodSchema>;
 
-export const TrainingTypeSchema = z.enum(['Standard', 'Global', 'Developer']);
+const TrainingTypeSchema = z.enum(['Standard', 'Global', 'Developer']);
 
 /**
  * A run continues as new when Temporal suggests it (`continueAsNewSuggested`, about 4,096 events on a default server)
@@ -69,7 +77,7 @@ export const TrainingTypeSchema = z.enum(['Standard', 'Global', 'Developer']);
  */
 export const HISTORY_EVENT_BUDGET = 10_000;
 
-export const PollingSchema = z
+const PollingSchema = z
   .object({
     /** Seconds between polls while the job waits (pending, validating_files, queued). */
     queuedIntervalSeconds: z.number().min(0.1).max(3600).default(300),
@@ -90,7 +98,7 @@ export const PollingSchema = z
   .strict();
 export type Polling = z.infer<typeof PollingSchema>;
 
-export const TimeoutsSchema = z
+const TimeoutsSchema = z
   .object({
     /** Longest one Azure call may take before it is retried (the client's own timeout is a little shorter). */
     azureCallSeconds: z.number().min(1).max(3600).default(90),
@@ -100,7 +108,7 @@ export const TimeoutsSchema = z
   .strict();
 export type Timeouts = z.infer<typeof TimeoutsSchema>;
 
-export const CleanupSchema = z
+const CleanupSchema = z
   .object({
     /** Files this run uploaded (never reused or pre-existing ones): delete them when the run fails or is cancelled, always, or never. */
     uploadedFiles: z.enum(['onFailure', 'always', 'never']).default('onFailure'),
@@ -118,7 +126,7 @@ export const KEEP_ALIVE_MAX_HOURS = 14 * 24;
 export const KEEP_ALIVE_DEFAULT_HOURS = 7 * 24;
 const DEPLOYMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,50}$/;
 
-export const EvaluationSchema = z
+const EvaluationSchema = z
   .object({
     /** How the checkpoint to deploy is picked from the metrics: lowest full validation loss, the final one, or best validation token accuracy. */
     checkpointPolicy: z.enum(['lowest_valid_loss', 'final', 'best_valid_accuracy']).default('lowest_valid_loss'),
@@ -134,7 +142,7 @@ export const EvaluationSchema = z
   })
   .strict();
 
-export const DeploymentSchema = z
+const DeploymentSchema = z
   .object({
     /** Base name; each promotion gets a new version, `<name>-v<N>` (Azure refuses to change a fine-tuned deployment's model in place). */
     name: z.string().regex(DEPLOYMENT_NAME, 'letters, digits, ".", "_" or "-", at most 51 characters'),
@@ -162,7 +170,7 @@ export const DeploymentSchema = z
   })
   .strict();
 
-export const CopyRequestSchema = z
+const CopyRequestSchema = z
   .object({
     /** Full ARM id of the destination Azure OpenAI account. */
     destinationResourceId: z.string().regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.CognitiveServices\/accounts\/[^/]+$/i, 'must be a full ARM id: /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.CognitiveServices/accounts/<name>'),
@@ -175,8 +183,10 @@ export const CopyRequestSchema = z
   })
   .strict();
 export type CopyRequest = z.infer<typeof CopyRequestSchema>;
+/** The copy request's schema, for schemas elsewhere that hold copy requests (a function, so that freezing this module's exports leaves it alone). */
+export const copyRequestSchema = (): typeof CopyRequestSchema => CopyRequestSchema;
 
-export const PipelineInputSchema = z
+const PipelineInputSchema = z
   .object({
     runName: z.string().regex(RUN_NAME_PATTERN, 'letters, digits, ".", "_" or "-", starting with a letter or digit, at most 100'),
     /** A profile of the worker's configuration: which Azure OpenAI account, and how to authenticate. */
@@ -213,7 +223,7 @@ export const PipelineInputSchema = z
     admission: z.object({ priority: z.int().min(0).max(100).default(0) }).strict().default({ priority: 0 }),
     /** A line of models (a schedule's runs share one): lets a run continue from the lineage's last good model and skip unchanged data. */
     /** Webhooks told when the run awaits approval, succeeds, fails or is cancelled (omit: the worker's default webhooks; []: none). */
-    notify: z.array(NotifyTargetSchema).max(10).optional(),
+    notify: z.array(notifyTargetSchema()).max(10).optional(),
     lineage: z
       .object({
         name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'letters, digits, ".", "_" or "-"'),
@@ -287,6 +297,16 @@ export function parseCopyRequest(raw: unknown): CopyRequest {
   const parsed = CopyRequestSchema.safeParse(raw);
   if (!parsed.success) throw new CopyRequestError(describeIssues(parsed.error));
   return parsed.data;
+}
+
+/** The input checked and with its defaults, or every issue (the workflow's boundary formats them itself). */
+export function safeParsePipelineInput(raw: unknown): z.ZodSafeParseResult<PipelineInput> {
+  return PipelineInputSchema.safeParse(raw);
+}
+
+/** A copy request checked and with its defaults, or every issue. */
+export function safeParseCopyRequest(raw: unknown): z.ZodSafeParseResult<CopyRequest> {
+  return CopyRequestSchema.safeParse(raw);
 }
 
 export function parsePipelineInput(raw: unknown): PipelineInput {

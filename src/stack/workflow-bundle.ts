@@ -10,9 +10,19 @@ import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { FAILURE_CONVERTER_PATH } from '../codec';
 import { WORKFLOW_INTERCEPTORS_MODULE } from '../telemetry/tracing';
 
+/**
+ * Modules the worker evaluates once, when it loads the bundle, and shares between workflow executions (the SDK's
+ * `preloadModules`); every other module is evaluated again for each execution. These are the costly pure ones: zod and
+ * every schema the workflows parse (about 20 ms of CPU and 1 MB of heap per execution otherwise; docs/benchmarks.md),
+ * and the resource limits. They must hold no per-execution state, import no workflow API (its modules stay per
+ * execution), and export no zod schema as a value (the SDK freezes their exports; see src/pipeline/input.ts).
+ */
+export const WORKFLOW_PRELOAD_MODULES: readonly string[] = [require.resolve('../../workflows/boundary-schemas'), require.resolve('../admission/limits')];
+
 export async function bundleFtpipeWorkflows(): Promise<string> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../../workflows'),
+    preloadModules: [...WORKFLOW_PRELOAD_MODULES],
     workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_MODULE],
     failureConverterPath: FAILURE_CONVERTER_PATH,
     // webpack's module list is noise; its warnings and errors are not.
