@@ -14,15 +14,21 @@ import { WORKFLOW_INTERCEPTORS_MODULE } from '../telemetry/tracing';
  * Modules the worker evaluates once, when it loads the bundle, and shares between workflow executions (the SDK's
  * `preloadModules`); every other module is evaluated again for each execution. These are the costly pure ones: zod and
  * every schema the workflows parse (about 20 ms of CPU and 1 MB of heap per execution otherwise; docs/benchmarks.md),
- * and the resource limits. They must hold no per-execution state, import no workflow API (its modules stay per
- * execution), and export no zod schema as a value (the SDK freezes their exports; see src/pipeline/input.ts).
+ * the resource limits, and OpenTelemetry's semantic conventions. They must hold no per-execution state, import no
+ * workflow API (its modules stay per execution), and export no zod schema or RegExp as a value (the SDK freezes their
+ * exports; see src/pipeline/input.ts). test/foundation/workflow-preload.test.ts checks all three.
  */
-export const WORKFLOW_PRELOAD_MODULES: readonly string[] = [require.resolve('../../workflows/boundary-schemas'), require.resolve('../admission/limits')];
+export const WORKFLOW_PRELOAD_MODULES: readonly string[] = [
+  require.resolve('../../workflows/boundary-schemas'),
+  require.resolve('../admission/limits'),
+  require.resolve('../telemetry/semantic-conventions'),
+];
 
-export async function bundleFtpipeWorkflows(): Promise<string> {
+/** Bundles the workflows; another `preloadModules` than ftpipe's is for the benchmark's comparison (bench/workflow-load.ts). */
+export async function bundleFtpipeWorkflows({ preloadModules = WORKFLOW_PRELOAD_MODULES }: { preloadModules?: readonly string[] } = {}): Promise<string> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../../workflows'),
-    preloadModules: [...WORKFLOW_PRELOAD_MODULES],
+    preloadModules: [...preloadModules],
     workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_MODULE],
     failureConverterPath: FAILURE_CONVERTER_PATH,
     // webpack's module list is noise; its warnings and errors are not.
@@ -32,8 +38,8 @@ export async function bundleFtpipeWorkflows(): Promise<string> {
 }
 
 /** Bundles the workflows into `path` (its folder is created); returns the bundle's size in bytes. */
-export async function writeWorkflowBundle(path: string): Promise<number> {
-  const code = await bundleFtpipeWorkflows();
+export async function writeWorkflowBundle(path: string, options: { preloadModules?: readonly string[] } = {}): Promise<number> {
+  const code = await bundleFtpipeWorkflows(options);
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, code);
   return Buffer.byteLength(code);
