@@ -122,6 +122,37 @@ describe('job activities (emulator)', () => {
     assert.equal(totalSteps({ epochs: 3, batchSize: 2 }, null), null);
   });
 
+  it('polls with one call when the job\'s status has not moved, and lists every event since the last one seen, page by page', async () => {
+    // A job of more steps than one page of events holds (one metrics event a step).
+    const client = t.azure.openai(SWC);
+    const file = await client.files.create({ file: new File([chatJsonl(40, 'paged')], 'paged.jsonl', { type: 'application/jsonl' }), purpose: 'fine-tune' });
+    for (let i = 0; i < 50 && (await client.files.retrieve(file.id)).status !== 'processed'; i++) t.emu.control.advanceClock(60);
+    const { id: jobId } = await client.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: file.id, seed: 3, hyperparameters: { n_epochs: 3, batch_size: 1 }, trainingType: 'GlobalStandard' } as never);
+    for (let i = 0; i < 400 && (await client.fineTuning.jobs.retrieve(jobId)).status !== 'succeeded'; i++) t.emu.control.advanceClock(600);
+    const oldestFirst: string[] = [];
+    for await (const event of t.azure.openaiV1(SWC).fineTuning.jobs.listEvents(jobId, { limit: 100 })) oldestFirst.unshift(event.id);
+    assert.ok(oldestFirst.length > 50, `more events than one page (${oldestFirst.length})`);
+
+    t.emu.control.clearRequests();
+    const unchanged = await runActivity(() => jobs.pollFineTuningJob({ profile: SWC, jobId, afterEventId: oldestFirst[0]!, events: 'ifStatusChanged', knownStatus: 'succeeded' }));
+    assert.deepEqual(t.emu.control.requests().map((r) => r.route), ['jobs.get'], 'the job only');
+    assert.deepEqual([unchanged.eventsListed, unchanged.newEvents, unchanged.latestMetrics, unchanged.job.status], [false, [], null, 'succeeded']);
+
+    t.emu.control.clearRequests();
+    const moved = await runActivity(() => jobs.pollFineTuningJob({ profile: SWC, jobId, afterEventId: oldestFirst[0]!, events: 'ifStatusChanged', knownStatus: 'running' }));
+    assert.equal(moved.eventsListed, true);
+    assert.deepEqual(moved.newEvents.map((e) => e.id), oldestFirst.slice(1), 'every event after the last one seen, oldest first, none skipped');
+    assert.equal(t.emu.control.requests({ route: 'jobs.events' }).length, Math.ceil(oldestFirst.length / 50), 'pages of 50 back to the last event seen');
+    assert.ok((moved.job.billedTokens ?? 0) > 0, 'the billed tokens read from the events');
+    const rows = moved.curveRows ?? [];
+    assert.ok(rows.length > 1 && rows.length <= 8 && rows.every((r, i) => i === 0 || r.step > rows[i - 1]!.step), `a few curve rows, oldest first: ${rows.map((r) => r.step).join(',')}`);
+    assert.equal(rows.at(-1)?.step, moved.latestMetrics?.step, 'the newest metrics row among them');
+
+    t.emu.control.clearRequests();
+    const asked = await runActivity(() => jobs.pollFineTuningJob({ profile: SWC, jobId, afterEventId: oldestFirst.at(-1)!, events: 'always', knownStatus: 'succeeded' }));
+    assert.deepEqual([asked.eventsListed, asked.newEvents.length, t.emu.control.requests().map((r) => r.route)], [true, 0, ['jobs.get', 'jobs.events']]);
+  });
+
   it('collects a succeeded job\'s results, reading the job only when the last poll\'s snapshot is not given', async () => {
     const { jobId } = await trainedJob(t, SWC);
     t.emu.control.clearRequests();
