@@ -11,8 +11,8 @@
  *       ...
  */
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import type * as Yaml from 'yaml';
+import type * as Zod from 'zod';
 import { BUILTIN_CATALOG, TOKEN_ENCODINGS, type Catalog, type ModelEntry, type RegionEntry } from './models';
 
 export const CATALOG_ENV = 'FTPIPE_CATALOG';
@@ -22,50 +22,60 @@ export class CatalogConfigError extends Error {
   override readonly name = 'CatalogConfigError';
 }
 
-const regionList = z.union([z.literal('*'), z.array(z.string().min(1))]);
-const version = z.union([z.string().min(1), z.number()]).transform(String);
+/**
+ * The schemas of a catalogue file, built on first use: zod and yaml take about 0.15 s of CPU to load, which every
+ * `ftpipe validate` paid before it had read a line, and only a catalogue file needs them.
+ */
+function buildSchemas() {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
+  const { z } = require('zod') as typeof Zod;
+  const regionList = z.union([z.literal('*'), z.array(z.string().min(1))]);
+  const version = z.union([z.string().min(1), z.number()]).transform(String);
 
-const modelSchema = z.strictObject({
-  id: z.string().min(1),
-  version,
-  trainingContextTokens: z.number().int().positive().nullable(),
-  inputTokens: z.number().int().positive(),
-  outputTokens: z.number().int().positive().nullable(),
-  modality: z.enum(['text', 'text+vision']),
-  methods: z.array(z.enum(['supervised', 'dpo', 'reinforcement'])).min(1),
-  encoding: z.enum(TOKEN_ENCODINGS).default('o200k_base'),
-  approximateTokenCounts: z.boolean().optional(),
-  preview: z.boolean().optional(),
-  reasoning: z.boolean().optional(),
-  source: z.strictObject({ document: z.string().min(1), date: z.string().min(1) }),
-  unavailable: z
-    .strictObject({ trainingTypes: z.array(z.enum(['Standard', 'Global', 'Developer'])).optional(), methods: z.array(z.enum(['supervised', 'dpo', 'reinforcement'])).optional(), reason: z.string().min(1) })
-    .optional(),
-  training: z.strictObject({ standardRegions: z.array(z.string()), global: z.boolean(), developer: z.boolean() }),
-  deployment: z.strictObject({
-    Standard: regionList.optional(),
-    GlobalStandard: regionList.optional(),
-    DeveloperTier: regionList.optional(),
-    ProvisionedManaged: regionList.optional(),
-  }),
-});
+  const modelSchema = z.strictObject({
+    id: z.string().min(1),
+    version,
+    trainingContextTokens: z.number().int().positive().nullable(),
+    inputTokens: z.number().int().positive(),
+    outputTokens: z.number().int().positive().nullable(),
+    modality: z.enum(['text', 'text+vision']),
+    methods: z.array(z.enum(['supervised', 'dpo', 'reinforcement'])).min(1),
+    encoding: z.enum(TOKEN_ENCODINGS).default('o200k_base'),
+    approximateTokenCounts: z.boolean().optional(),
+    preview: z.boolean().optional(),
+    reasoning: z.boolean().optional(),
+    source: z.strictObject({ document: z.string().min(1), date: z.string().min(1) }),
+    unavailable: z
+      .strictObject({ trainingTypes: z.array(z.enum(['Standard', 'Global', 'Developer'])).optional(), methods: z.array(z.enum(['supervised', 'dpo', 'reinforcement'])).optional(), reason: z.string().min(1) })
+      .optional(),
+    training: z.strictObject({ standardRegions: z.array(z.string()), global: z.boolean(), developer: z.boolean() }),
+    deployment: z.strictObject({
+      Standard: regionList.optional(),
+      GlobalStandard: regionList.optional(),
+      DeveloperTier: regionList.optional(),
+      ProvisionedManaged: regionList.optional(),
+    }),
+  });
 
-const regionSchema = z.strictObject({
-  name: z.string().min(1),
-  displayName: z.string().min(1),
-  globalTraining: z.boolean(),
-  globalTrainingExcludes: z.strictObject({ noVision: z.boolean().optional(), models: z.array(z.string()).optional() }).optional(),
-});
+  const regionSchema = z.strictObject({
+    name: z.string().min(1),
+    displayName: z.string().min(1),
+    globalTraining: z.boolean(),
+    globalTrainingExcludes: z.strictObject({ noVision: z.boolean().optional(), models: z.array(z.string()).optional() }).optional(),
+  });
 
-export const CatalogExtensionSchema = z.strictObject({
-  /** The extension's own date (e.g. when its facts were checked); the extended catalogue's date is the newer one. */
-  date: z.string().min(1).optional(),
-  models: z.array(z.looseObject({ id: z.string().min(1) })).default([]),
-  regions: z.array(z.looseObject({ name: z.string().min(1) })).default([]),
-});
-const fileSchema = CatalogExtensionSchema;
+  const file = z.strictObject({
+    /** The extension's own date (e.g. when its facts were checked); the extended catalogue's date is the newer one. */
+    date: z.string().min(1).optional(),
+    models: z.array(z.looseObject({ id: z.string().min(1) })).default([]),
+    regions: z.array(z.looseObject({ name: z.string().min(1) })).default([]),
+  });
+  return { model: modelSchema, region: regionSchema, file };
+}
 
-function describe(error: z.ZodError, prefix: string): string {
+let schemas: ReturnType<typeof buildSchemas> | undefined;
+
+function describe(error: Zod.ZodError, prefix: string): string {
   return error.issues.map((issue) => `${[prefix, ...issue.path.map(String)].filter(Boolean).join('.')}: ${issue.message}`).join('; ');
 }
 
@@ -85,6 +95,7 @@ function overlay(base: object, patch: Record<string, unknown>): Record<string, u
 
 /** Applies an extension (the parsed content of a catalogue file) to `base`; `source` names it in error messages. */
 export function extendCatalog(base: Catalog, extension: unknown, source: string): Catalog {
+  const { file: fileSchema, model: modelSchema, region: regionSchema } = (schemas ??= buildSchemas());
   const file = fileSchema.safeParse(extension ?? {});
   if (!file.success) throw new CatalogConfigError(`${source}: ${describe(file.error, '')}`);
 
@@ -132,7 +143,8 @@ export async function loadCatalog(options: LoadCatalogOptions = {}): Promise<Cat
   let content: unknown;
   try {
     // YAML is a superset of JSON, so one parser reads both.
-    content = parseYaml(text);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for a catalogue file (see buildSchemas)
+    content = (require('yaml') as typeof Yaml).parse(text);
   } catch (error) {
     throw new CatalogConfigError(`${path}: not valid YAML or JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
