@@ -1,9 +1,10 @@
 /**
- * The schemas of the pipeline workflow's messages and of its continuation, behind parse functions. The workflow bundle
- * evaluates this module (with zod and the input's schemas) once per worker rather than once per execution
- * (`preloadModules`, src/stack/workflow-bundle.ts); the SDK freezes what a preloaded module exports and a frozen zod
- * schema cannot parse, so the schemas stay module-local. Zod only: no workflow API here, whose modules must stay per
- * execution.
+ * The schemas of the pipeline workflow's messages and continuation, and of the keep-alive workflow's input, behind
+ * parse functions. The workflow bundle evaluates this module (with zod and the input's schemas) once per worker rather
+ * than once per execution (`preloadModules`, src/stack/workflow-bundle.ts); the SDK freezes what a preloaded module
+ * exports and a frozen zod schema cannot parse, so the schemas stay module-local. Zod only: no workflow API here,
+ * whose modules must stay per execution. A workflow module that needs a schema puts it here, not at its own top level
+ * (which every execution would evaluate again).
  */
 import { z } from 'zod';
 import { copyRequestSchema } from '../src/pipeline/input';
@@ -15,6 +16,11 @@ export type ControlInput = z.infer<typeof ControlInputSchema>;
 
 const ApprovalInputSchema = z.object({ by: BY.optional(), comment: z.string().max(2000).optional() }).strict();
 export type ApprovalInput = z.infer<typeof ApprovalInputSchema>;
+
+const NAME = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,255}$/);
+/** What a deployment's keep-alive schedule starts `keepDeploymentAlive` with (workflows/keep-alive.ts). */
+const KeepAliveInputSchema = z.object({ profile: NAME, deployment: NAME }).strict();
+export type KeepAliveInput = z.infer<typeof KeepAliveInputSchema>;
 
 /** Shape check of a continuation the workflow wrote (it is ours, so this guards against versions, not callers). */
 const ContinuationSchema = z
@@ -35,3 +41,4 @@ export type SafeParse<T> = (raw: unknown) => z.ZodSafeParseResult<T>;
 export const parseControlInput: SafeParse<ControlInput> = (raw) => ControlInputSchema.safeParse(raw);
 export const parseApprovalInput: SafeParse<ApprovalInput> = (raw) => ApprovalInputSchema.safeParse(raw);
 export const parseContinuation: SafeParse<ContinuationShape> = (raw) => ContinuationSchema.safeParse(raw);
+export const parseKeepAliveInput: SafeParse<KeepAliveInput> = (raw) => KeepAliveInputSchema.safeParse(raw);

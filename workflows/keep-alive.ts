@@ -4,14 +4,12 @@
  * the deployment gone deletes the schedule. Workflow-safe.
  */
 import { proxyActivities } from '@temporalio/workflow';
-import { z } from 'zod';
 import type { Activities } from '../activities';
 import type { KeepAliveCall } from '../activities/keep-alive';
 import { messageOrFail } from './boundary';
+import { parseKeepAliveInput, type KeepAliveInput } from './boundary-schemas';
 
-const NAME = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,255}$/);
-export const KeepAliveInputSchema = z.object({ profile: NAME, deployment: NAME }).strict();
-export type KeepAliveInput = z.infer<typeof KeepAliveInputSchema>;
+export type { KeepAliveInput } from './boundary-schemas';
 
 // A few minutes of retries (a throttled or briefly failing deployment); the next scheduled call comes anyway.
 const { pingDeployment } = proxyActivities<Activities>({
@@ -20,6 +18,6 @@ const { pingDeployment } = proxyActivities<Activities>({
 });
 
 export async function keepDeploymentAlive(raw: KeepAliveInput): Promise<KeepAliveCall & KeepAliveInput> {
-  const input = messageOrFail(KeepAliveInputSchema, raw, 'keep-alive');
+  const input = messageOrFail(parseKeepAliveInput, raw, 'keep-alive');
   return { ...input, ...(await pingDeployment(input)) };
 }
