@@ -7,6 +7,7 @@ import { BUILTIN_CATALOG, CatalogConfigError, assessDeploymentPlan, baseModelDep
 import type { AzureProfile } from '../src/config/profile';
 import type { DeploymentInfo } from '../src/pipeline/types';
 import type { ActivityDeps, AzureAccess } from './deps';
+import { checkCopyDestination } from './preflight';
 import { backoffMs, checkAgainLater } from './waiting';
 
 export interface DeploymentPlanInput {
@@ -15,6 +16,8 @@ export interface DeploymentPlanInput {
   baseModel: string;
   type: DeploymentType;
   capacity: number;
+  /** A copy's destination deploy (`profile` is its deploy profile): that profile must be the copy's account and region. */
+  copy?: { destinationResourceId: string; region: string };
 }
 
 export interface DeploymentPlanCheck {
@@ -138,6 +141,7 @@ export function deploymentActivities(deps: ActivityDeps, azure: AzureAccess) {
      * profile asks for strict catalogue checks.
      */
     async checkDeploymentPlan(input: DeploymentPlanInput): Promise<DeploymentPlanCheck> {
+      if (input.copy) checkCopyDestination(deps.config.profiles, { ...input.copy, deploy: { profile: input.profile } }, 'copy');
       const p = azure.profile(input.profile);
       if (!Number.isInteger(input.capacity) || input.capacity < 1) {
         throw ApplicationFailure.nonRetryable(`deployment capacity must be a positive integer, got ${input.capacity}`, 'InvalidCapacity');

@@ -40,6 +40,26 @@ function profileCatalogOf(base: Catalog, profile: AzureProfile): Catalog {
 }
 
 /**
+ * A copy's destination deploy: its profile exists on this worker and names the copy's account and region. Returns that
+ * profile (undefined for a copy without deploy); `field` is the copy's input field, e.g. `copies.0`.
+ */
+export function checkCopyDestination(profiles: AzureProfile[], copy: { destinationResourceId: string; region: string; deploy?: { profile: string } | undefined }, field: string): AzureProfile | undefined {
+  if (!copy.deploy) return undefined;
+  const known = profiles.map((p) => p.name);
+  const destination = profiles.find((p) => p.name === copy.deploy!.profile);
+  if (!destination) throw ApplicationFailure.nonRetryable(`${field}.deploy.profile: unknown profile "${copy.deploy.profile}"; this worker has: ${known.join(', ') || '(none configured)'}`, 'UnknownProfile');
+  const account = accountResourceId(destination);
+  if (account.toLowerCase() !== copy.destinationResourceId.toLowerCase()) {
+    throw ApplicationFailure.nonRetryable(`${field}.deploy.profile: profile "${destination.name}" is account ${account}, not the copy's destination ${copy.destinationResourceId}; use the profile of the destination account`, 'CopyProfileMismatch');
+  }
+  const region = normalizeRegion(destination.region);
+  if (normalizeRegion(copy.region) !== region) {
+    throw ApplicationFailure.nonRetryable(`${field}.region: "${copy.region}" is not the region of the destination account (profile "${destination.name}" is in ${region})`, 'CopyRegionMismatch');
+  }
+  return destination;
+}
+
+/**
  * The run's deployments against the dated catalogue: a type it does not list for the region is a warning (Azure judges
  * the deployment), or a refusal when the deployment's profile asks for strict catalogue checks.
  */
@@ -84,22 +104,6 @@ function planBaseline(model: string, profile: AzureProfile, catalog: Catalog): {
 /** Checks a run against the worker's profile and the catalogue before anything is uploaded or created. */
 export function preflightActivities(deps: ActivityDeps, azure: AzureAccess) {
   const catalog = deps.catalog ?? BUILTIN_CATALOG;
-  /** A copy's destination deploy: its profile exists on this worker and names that account and region. */
-  const checkCopy = (copy: CopyRequest, field: string): AzureProfile | undefined => {
-    if (!copy.deploy) return undefined;
-    const known = deps.config.profiles.map((p) => p.name);
-    const destination = deps.config.profiles.find((p) => p.name === copy.deploy!.profile);
-    if (!destination) throw ApplicationFailure.nonRetryable(`${field}.deploy.profile: unknown profile "${copy.deploy.profile}"; this worker has: ${known.join(', ') || '(none configured)'}`, 'UnknownProfile');
-    const account = accountResourceId(destination);
-    if (account.toLowerCase() !== copy.destinationResourceId.toLowerCase()) {
-      throw ApplicationFailure.nonRetryable(`${field}.deploy.profile: profile "${destination.name}" is account ${account}, not the copy's destination ${copy.destinationResourceId}; use the profile of the destination account`, 'CopyProfileMismatch');
-    }
-    const region = normalizeRegion(destination.region);
-    if (normalizeRegion(copy.region) !== region) {
-      throw ApplicationFailure.nonRetryable(`${field}.region: "${copy.region}" is not the region of the destination account (profile "${destination.name}" is in ${region})`, 'CopyRegionMismatch');
-    }
-    return destination;
-  };
   /** The fine-tuned model's deployments, with the capacity each asks for (copies' profiles are known by now). */
   const plannedCapacity = (input: PreflightInput, profile: AzureProfile, entry: ModelEntry): PlannedCapacity[] => [
     ...(input.evalSetPath !== undefined ? [{ field: 'evaluation.evalSet (each checkpoint)', entry, profile, type: EVALUATION_DEPLOYMENT.type, capacity: EVALUATION_DEPLOYMENT.capacity, lasting: false }] : []),
@@ -133,7 +137,7 @@ export function preflightActivities(deps: ActivityDeps, azure: AzureAccess) {
       if (input.evalSetPath !== undefined) deployments.push({ field: 'evaluation.evalSet', type: EVALUATION_DEPLOYMENT.type, profile, catalog: profileCatalog });
       if (input.deployment) deployments.push({ field: 'deployment.type', type: input.deployment.type as DeploymentType, profile, catalog: profileCatalog });
       (input.copies ?? []).forEach((copy, i) => {
-        const destination = checkCopy(copy, `copies.${i}`);
+        const destination = checkCopyDestination(deps.config.profiles, copy, `copies.${i}`);
         if (destination && copy.deploy) deployments.push({ field: `copies.${i}.deploy.type`, type: copy.deploy.type, profile: destination, catalog: profileCatalogOf(catalog, destination) });
       });
       // The catalogue's verdict first (no Azure call), then the ARM read of the region's capacity.

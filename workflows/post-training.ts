@@ -280,6 +280,12 @@ async function copyCheckpoint(run: PipelineRun, jobId: string, request: CopyRequ
   const interval = intervalOf(run);
   const ref = { profile: input.profile, jobId, checkpoint: checkpoint.id, destinationResourceId: request.destinationResourceId, region: request.region };
   try {
+    // A copy asked for during the run skipped preflight: its deploy (profile, account, region, type) is checked before
+    // the checkpoint is copied, which is an Azure write. (Copies of the input were checked by preflight already.)
+    if (request.deploy && patched('ftpipe-copy-deploy-check')) {
+      const { profile, type, capacity } = request.deploy;
+      await acts.checkDeploymentPlan({ profile, baseModel: input.baseModel, type, capacity, copy: { destinationResourceId: request.destinationResourceId, region: request.region } });
+    }
     Object.assign(record, await acts.startCheckpointCopy(ref));
     Object.assign(record, await acts.awaitCheckpointCopy({ ...ref, intervalSeconds: interval }));
     if (request.deploy) {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ControlOutcome } from '../../workflows/messages';
-import { copyToRegionUpdate, pauseSignal, pauseUpdate, resumeUpdate } from '../../workflows/messages';
+import { approveUpdate, copyToRegionUpdate, pauseSignal, pauseUpdate, resumeUpdate } from '../../workflows/messages';
 import { uniqueTrainingFile, usePipelineStack } from '../helpers/pipeline';
 
 /** Emulated ARM waits made short, so deployments and copies finish in real milliseconds at the test clock. */
@@ -64,6 +64,27 @@ describe('requests to a run: each carried out once or refused with the reason', 
       );
       const result = await handle.result();
       assert.deepEqual(result.copies, []);
+    });
+  });
+
+  it('checks the deploy of a copy asked for during the run before copying the checkpoint: an unknown or mismatched profile fails that copy, with no copy request to Azure', async () => {
+    const taskQueue = env.temporal.taskQueue();
+    const worker = await env.createWorker(taskQueue);
+    const ncus = env.emulator.account('ftpipe-ncus');
+    const eus2 = env.emulator.account('ftpipe-eus2');
+    await worker.runUntil(async () => {
+      const handle = await env.start(taskQueue, env.input({ deployment: { name: 'late-copy', type: 'GlobalStandard', requireApproval: true } }));
+      await env.waitForStatus(handle, (s) => s.stage === 'await_approval');
+      const copiesBefore = env.emulator.control.requests({ route: 'checkpoints.copy' }).length;
+      await handle.executeUpdate(copyToRegionUpdate, { args: [{ destinationResourceId: ncus.armId, region: 'northcentralus', deploy: { profile: 'nowhere', name: 'late-ncus', type: 'GlobalStandard', capacity: 1 } }] });
+      await handle.executeUpdate(copyToRegionUpdate, { args: [{ destinationResourceId: eus2.armId, region: 'eastus2', deploy: { profile: 'ftpipe-ncus', name: 'late-eus2', type: 'GlobalStandard', capacity: 1 } }] });
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'test' }] });
+      const result = await handle.result();
+      assert.equal(result.outcome, 'succeeded');
+      assert.deepEqual(result.copies.map((c) => c.status), ['Failed', 'Failed']);
+      assert.match(result.copies[0]?.error ?? '', /^copy\.deploy\.profile: unknown profile "nowhere"; this worker has: .*ftpipe-ncus/);
+      assert.match(result.copies[1]?.error ?? '', new RegExp(`^copy\\.deploy\\.profile: profile "ftpipe-ncus" is account ${ncus.armId}, not the copy's destination ${eus2.armId}`));
+      assert.equal(env.emulator.control.requests({ route: 'checkpoints.copy' }).length, copiesBefore, 'no checkpoint was copied');
     });
   });
 
