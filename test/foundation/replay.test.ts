@@ -61,6 +61,26 @@ describe('recorded workflow histories replay on the current workflow code', () =
     }
   });
 
+  // Why the approval path replays however many awaits lie after the decision: under the patch, the run waits for the
+  // deciding update to finish (workflows/post-training.ts awaitApproval), so its answer is recorded before the next
+  // stage's commands. Without it the order followed the microtasks between the decision and setStage('cleanup').
+  it('records an approval update\'s answer before the stage it leads to, in histories with ftpipe-approval-settled', () => {
+    type Event = { eventType: string; markerRecordedEventAttributes?: { details?: Record<string, { payloads?: { data?: string }[] }> }; workflowExecutionUpdateAcceptedEventAttributes?: { acceptedRequest?: { input?: { name?: string } } }; upsertWorkflowSearchAttributesEventAttributes?: { searchAttributes?: { indexedFields?: Record<string, unknown> } } };
+    const decode = (data: string | undefined): string => (data ? Buffer.from(data, 'base64').toString('utf8') : '');
+    let checked = 0;
+    for (const file of files) {
+      const events = (JSON.parse(readFileSync(join(HISTORIES, file), 'utf8')) as { events: Event[] }).events;
+      const settled = events.some((e) => decode(e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data).includes('"ftpipe-approval-settled"'));
+      const accepted = events.findIndex((e) => ['approveRun', 'rejectRun'].includes(e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name ?? ''));
+      if (!settled || accepted < 0) continue;
+      const completed = events.findIndex((e, i) => i > accepted && e.eventType === 'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED');
+      const nextStage = events.findIndex((e, i) => i > accepted && e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.FtpipeStage !== undefined);
+      assert.ok(completed > accepted && completed < nextStage, `${file}: the approval update completes (event ${completed}) before the next stage (event ${nextStage})`);
+      checked++;
+    }
+    assert.ok(checked >= 1, 'a recorded approval update under the patch (pipeline-approval-rejected)');
+  });
+
   it('fails replay when the workflow code changed incompatibly', async () => {
     const changed = require.resolve('../fixtures/changed-workflows');
     await assert.rejects(
