@@ -1,5 +1,6 @@
 /** All activities, built from the worker's dependencies. Workflows import this module by type only. */
 import { admissionActivities } from './admission';
+import { automaticEvaluationActivities } from './automatic-evaluations';
 import { azureAccess } from './azure-access';
 import { copyActivities } from './copies';
 import { credentialActivities } from './credentials';
@@ -27,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     ...datasetActivities(deps),
     ...fileActivities(azure),
     ...jobActivities(azure),
+    ...automaticEvaluationActivities(azure),
     ...lineageActivities(),
     ...deploymentActivities(deps, azure),
     ...copyActivities(azure),

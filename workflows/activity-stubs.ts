@@ -48,6 +48,7 @@ export function activitiesFor(timeouts: Timeouts, polling: PipelineInput['pollin
     resumeFineTuningJob: azure.resumeFineTuningJob,
     cancelFineTuningJob: azure.cancelFineTuningJob,
     collectJobResults: azure.collectJobResults,
+    readAutomaticEvaluations: azure.readAutomaticEvaluations,
     lineageState: azure.lineageState,
     analyzeJobMetrics: azure.analyzeJobMetrics,
     checkDeploymentPlan: azure.checkDeploymentPlan,

@@ -32,6 +32,9 @@ export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<Pip
       return await run.finish(() => run.withoutModel('skipped_no_new_data', null, [`skipped: no new data since the lineage's last run (data ${run.dataHash()})`]));
     }
     const job = await train(run);
+    const { budgetHold, stoppedEarly } = run.status;
+    if (stoppedEarly) return await run.finish(() => run.withoutModel('stopped_early', job.id, [`Stopped early: ${stoppedEarly.explanation}.`]));
+    if (budgetHold && job.status === 'paused') return await run.finish(() => run.withoutModel('stopped_at_budget', job.id, [`Stopped: ${budgetHold.explanation}.`]));
     if (job.status === 'cancelled') return await run.finish(() => run.withoutModel('cancelled_in_azure', job.id, []));
     // Azure's own outcomes end the run with nothing deployed: its safety verdict, or its billing limit past the budget.
     const notDeployable = job.notDeployable;

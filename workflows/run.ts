@@ -19,7 +19,7 @@ import type { RunNotice } from '../src/notify/message';
 import type { NotifyEvent } from '../src/notify/schema';
 import { addCurvePoint } from '../src/pipeline/curve';
 import type { CopyRequest, DataSource, PipelineInput, PipelineInputDraft } from '../src/pipeline/input';
-import { costLedger } from '../src/pipeline/cost';
+import { accrueTrainingTime, costLedger } from '../src/pipeline/cost';
 import { azureHold } from '../src/pipeline/outcomes';
 import { EVENTS_EVERY_POLLS, nextProgress } from '../src/pipeline/progress';
 import {
@@ -204,6 +204,8 @@ export class PipelineRun {
     if (job?.fineTunedModel) parts.push(`model: ${job.fineTunedModel}`);
     if (status.admission && status.admission.state !== 'released' && status.admission.state !== 'granted') parts.push(status.admission.reason);
     if (status.azureHold) parts.push(status.azureHold.explanation);
+    if (status.budgetHold) parts.push(status.budgetHold.explanation);
+    if (status.stoppedEarly) parts.push(status.stoppedEarly.explanation);
     if (this.shownRefusal?.stage === status.stage) parts.push(this.shownRefusal.text);
     setCurrentDetails(parts.join('\n'));
   }
@@ -244,6 +246,7 @@ export class PipelineRun {
     this.applyJob(poll.job);
     // A pause Azure made by itself (RFT billing limit, Developer-tier preemption) is its own state, not a user pause.
     status.azureHold = azureHold(poll.job, this.input.budget);
+    if (status.azureHold?.cause === 'billingLimit') status.passedBillingLimit = true;
     if (!eventsListed) return;
     for (const row of poll.curveRows ?? []) addCurvePoint(status.curve, row);
     if (poll.latestMetrics) {
@@ -254,6 +257,7 @@ export class PipelineRun {
     // A refresh for a pause or resume may overlap the monitor's own poll: keep each event once.
     const newEvents = poll.newEvents.filter((e) => !status.recentEvents.some((known) => known.id === e.id));
     if (newEvents.length > 0) {
+      status.trainingTime = accrueTrainingTime(status.trainingTime, newEvents);
       this.lastEventId = newEvents[newEvents.length - 1]!.id;
       status.recentEvents.push(...newEvents);
       status.recentEvents.splice(0, Math.max(0, status.recentEvents.length - RECENT_EVENTS_KEPT));
@@ -519,7 +523,7 @@ export class PipelineRun {
   }
 
   /** The result of a run that ends without a model: skipped before any job, or its job cancelled in Azure. */
-  withoutModel(outcome: 'skipped_no_new_data' | 'cancelled_in_azure' | 'not_deployable' | 'stopped_at_billing_limit', jobId: string | null, notes: string[]): PipelineResult {
+  withoutModel(outcome: 'skipped_no_new_data' | 'cancelled_in_azure' | 'not_deployable' | 'stopped_at_billing_limit' | 'stopped_at_budget' | 'stopped_early', jobId: string | null, notes: string[]): PipelineResult {
     const { status } = this;
     return {
       outcome, runName: this.input.runName, jobId, fineTunedModel: null, trainedTokens: null, resultFileId: null, checkpoints: [],

@@ -8,6 +8,7 @@ import { HISTORY_EVENT_BUDGET } from '../src/pipeline/input';
 import { pollIntervalSeconds } from '../src/pipeline/progress';
 import { isTerminalJobStatus, type JobSnapshot } from '../src/pipeline/types';
 import { localPollOn, nowMs, type PipelineRun } from './run';
+import { pauseAtBudget, watchAutomaticEvaluations } from './training-watch';
 
 /**
  * Runs that started before the budget grew continued as new at 150 events, about every 13 polls, which closed the
@@ -54,6 +55,9 @@ async function monitor(run: PipelineRun): Promise<JobSnapshot> {
     await run.pollJob(trainingExamples);
     run.showDetails();
     if (isTerminalJobStatus(run.job.status) || status.azureHold?.action === 'stop') return run.job;
+    const budget = input.budget.maxTrainingUsd;
+    if (budget !== undefined && patched('ftpipe-budget-pause') && (await pauseAtBudget(run, budget))) return run.job;
+    if (input.validation && patched('ftpipe-automatic-evaluations') && (await watchAutomaticEvaluations(run))) return run.job;
     await run.processSignalledRequests();
     run.wakeUp = false;
     const interval = pollIntervalSeconds(status.job, status.progress, input.polling, localPollOn() ? nowMs() / 1000 : undefined);

@@ -5,7 +5,7 @@
  */
 import { BUILTIN_CATALOG, type DeploymentType, type FineTuningMethod, type TrainingType } from '../catalog/models';
 import { HOSTING_PRICES, TRAINING_PRICES } from '../catalog/prices';
-import type { CostLedger, DeploymentInfo, IdleDeployment, LedgerDeployment, PipelineStatus, Stage, TrainingCostEstimate, ValidationSummary } from './types';
+import type { CostLedger, DeploymentInfo, IdleDeployment, JobEventSummary, LedgerDeployment, PipelineStatus, Stage, TrainingCostEstimate, TrainingSpend, TrainingTime, ValidationSummary } from './types';
 
 // The estimate is plain data of the run's status, defined in types.ts; exported here too for the estimate's callers.
 export type { CostLedger, LedgerDeployment, TrainingCostEstimate } from './types';
@@ -53,6 +53,71 @@ export function budgetRefusal(maxTrainingUsd: number | undefined, estimate: Trai
   return `the estimated training cost $${estimate.usd.toFixed(2)} exceeds budget.maxTrainingUsd $${maxTrainingUsd.toFixed(2)} (${estimate.basis}); nothing was uploaded`;
 }
 
+const STEP_EVENT = /^Step \d+\b/;
+/** Events that break training time: a pause, a preemption, a resume (Azure's and the emulator's wording). */
+const BREAK_EVENT = /paus|preempt|resum/i;
+
+/** Adds the training time that `newEvents` (oldest first, as the poll gives them) show to `time`. */
+export function accrueTrainingTime(time: TrainingTime | undefined, newEvents: readonly Pick<JobEventSummary, 'createdAt' | 'message'>[]): TrainingTime {
+  const next: TrainingTime = time ? { ...time } : { countedSeconds: 0, countedGaps: 0, uncountedSteps: 0, lastStepAt: null, interrupted: false };
+  for (const event of newEvents) {
+    if (STEP_EVENT.test(event.message)) {
+      if (next.lastStepAt !== null && !next.interrupted) {
+        next.countedSeconds += Math.max(0, event.createdAt - next.lastStepAt);
+        next.countedGaps += 1;
+      } else {
+        next.uncountedSteps += 1;
+      }
+      next.lastStepAt = event.createdAt;
+      next.interrupted = false;
+    } else if (BREAK_EVENT.test(event.message)) {
+      next.interrupted = true;
+    }
+  }
+  return next;
+}
+
+/** Seconds trained by `time`: the counted gaps, and each uncounted step at the mean step time (none measured yet: 0). */
+export function trainedSeconds(time: TrainingTime | undefined): number {
+  if (!time || time.countedGaps === 0) return 0;
+  return time.countedSeconds + (time.countedSeconds / time.countedGaps) * time.uncountedSteps;
+}
+
+/**
+ * What the run's training has cost so far. Azure's billed figure when its events gave one ("Training tokens billed",
+ * which the recordings show only once the job has succeeded); before that, counted from what Azure reports while it
+ * trains: for a per-token price, the steps trained x batch size x the validated billed tokens per example; for
+ * reinforcement fine-tuning's hourly price, the training time between Azure's step events.
+ */
+export function trainingSpend(status: Pick<PipelineStatus, 'job' | 'cost' | 'validation' | 'progress' | 'trainingTime'>): TrainingSpend {
+  const price = status.cost?.price ?? null;
+  const job = status.job;
+  if (!price) return { usd: null, source: null, basis: status.cost?.basis ?? 'no training price in the catalogue' };
+  if (price.unit === 'per1MTokens' && typeof job?.billedTokens === 'number') {
+    return { usd: round2((job.billedTokens / 1_000_000) * price.usd), source: 'azure', basis: `Azure billed ${job.billedTokens} tokens x $${price.usd} per 1M` };
+  }
+  if (price.unit === 'perHour') {
+    if (!status.trainingTime || status.trainingTime.countedGaps === 0) return { usd: null, source: null, basis: 'not counted yet: no two of Azure\'s step events seen' };
+    const hours = trainedSeconds(status.trainingTime) / 3600;
+    return { usd: round2(hours * price.usd), source: 'counted', basis: `${hours.toFixed(2)} training hours between Azure's step events x $${price.usd} per hour` };
+  }
+  const v = status.validation;
+  const step = status.progress.step ?? 0;
+  const batch = job?.batchSize ?? null;
+  if (!v || v.billedTokensEstimate === null || v.examples.training === 0 || batch === null) {
+    return { usd: null, source: null, basis: 'not counted: the billed tokens per example or Azure\'s batch size are unknown; Azure reports the billed tokens when the job ends' };
+  }
+  const tokensPerExample = v.billedTokensEstimate / v.epochs.count / v.examples.training;
+  const tokens = Math.round(step * batch * tokensPerExample);
+  return { usd: round2((tokens / 1_000_000) * price.usd), source: 'counted', basis: `${step} steps x batch ${batch} x ${tokensPerExample.toFixed(1)} billed tokens per example = ${tokens} tokens x $${price.usd} per 1M` };
+}
+
+/** Why the budget pauses the job now (its spend passed `maxTrainingUsd`), or undefined. */
+export function budgetPauseReason(maxTrainingUsd: number | undefined, spend: TrainingSpend): string | undefined {
+  if (maxTrainingUsd === undefined || spend.usd === null || spend.usd <= maxTrainingUsd) return undefined;
+  return `the training spend $${spend.usd.toFixed(2)} passed budget.maxTrainingUsd $${maxTrainingUsd.toFixed(2)} (${spend.basis}): ftpipe paused the job, which keeps a deployable checkpoint; resume it in Azure to train on`;
+}
+
 /** A deployment type from a SKU name as Azure echoes it (case-insensitive: `standard`, `developertier`). */
 export function deploymentTypeOf(sku: string): DeploymentType | null {
   const wanted = sku.toLowerCase();
@@ -94,6 +159,12 @@ function trainingLine(status: PipelineStatus): CostLedger['training'] {
   }
   if (job?.status === 'failed' && billedTokens === null) {
     return { estimatedUsd, billedTokens: null, billedUsd: 0, basis: 'Azure bills no training lost to a failed job' };
+  }
+  // Before Azure's billed figure (or for hourly billing, which Azure's job does not report), what its events show so far.
+  const counted = job !== null && (billedTokens === null || price?.unit === 'perHour') ? trainingSpend(status) : null;
+  const countedUsd = counted?.source === 'counted' ? counted.usd : null;
+  if (countedUsd !== null && counted) {
+    return { estimatedUsd, billedTokens, billedUsd: null, countedUsd, basis: `not billed yet (job ${job!.status}); counted so far from Azure's events: ${counted.basis}` };
   }
   if (billedTokens === null) {
     return { estimatedUsd, billedTokens, billedUsd: null, basis: job === null ? 'no job was created' : `not billed yet (job ${job.status}); estimate: ${status.cost?.basis ?? 'none'}` };
@@ -156,10 +227,11 @@ export function costLedger(status: PipelineStatus, options: LedgerOptions): Cost
   }
 
   const accrued = hosting.filter((h) => h.since !== null).map((h) => h.usd);
-  const parts = [training.billedUsd ?? training.estimatedUsd, evaluation ? evaluation.usd : 0, ...accrued];
+  const parts = [training.billedUsd ?? training.countedUsd ?? training.estimatedUsd, evaluation ? evaluation.usd : 0, ...accrued];
   const totalUsd = parts.every((p): p is number => p !== null) ? round2(parts.reduce((a, b) => a + b, 0)) : null;
   const rates = hosting.map((h) => h.usdPerHour);
   const hourlyUsdWhileLive = rates.every((r): r is number => r !== null) ? round2(rates.reduce((a, b) => a + b, 0)) : null;
-  if (training.billedUsd === null && training.estimatedUsd !== null) notes.push('Training is counted at its estimate until Azure reports the billed tokens.');
+  if (training.billedUsd === null && (training.countedUsd ?? null) !== null) notes.push('Training is counted from Azure\'s events so far until Azure reports the billed figure.');
+  else if (training.billedUsd === null && training.estimatedUsd !== null) notes.push('Training is counted at its estimate until Azure reports the billed tokens.');
   return { asOf: options.now, training, evaluation, hosting, totalUsd, hourlyUsdWhileLive, notes };
 }

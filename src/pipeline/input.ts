@@ -139,6 +139,11 @@ const EvaluationSchema = z
     /** Promote only if the best candidate's score beats the baseline's by at least this much (scores are 0..1). */
     minLift: z.number().min(-1).max(1).default(0),
     concurrency: z.int().min(1).max(64).default(4),
+    /**
+     * Cancel the job once its automatic evaluation (Azure's full validation loss at each epoch's checkpoint) has not
+     * improved on its best by more than `minDelta` for `patience` evaluations in a row. Needs a validation file.
+     */
+    stopEarly: z.object({ patience: z.int().min(1).max(100), minDelta: z.number().min(0).max(100).default(0) }).strict().optional(),
   })
   .strict();
 
@@ -253,6 +258,12 @@ const PipelineInputSchema = z
     }
     if (idle?.policy === 'keepAlive' && input.deployment?.type === 'DeveloperTier') {
       ctx.addIssue({ code: 'custom', path: ['deployment', 'idle', 'policy'], message: 'a Developer-tier deployment is deleted 24 hours after it was created, whatever calls it; keepAlive cannot keep it (use letExpire, or another deployment type)' });
+    }
+    if (input.evaluation.stopEarly && !input.validation) {
+      ctx.addIssue({ code: 'custom', path: ['evaluation', 'stopEarly'], message: 'needs a validation file: Azure evaluates the job automatically only on its validation file' });
+    }
+    if (input.evaluation.stopEarly && input.method.type === 'reinforcement') {
+      ctx.addIssue({ code: 'custom', path: ['evaluation', 'stopEarly'], message: 'not for reinforcement fine-tuning: its checkpoints carry no full validation loss (Azure reports valid_reward_mean in its metrics instead)' });
     }
     if (input.hyperparameters.beta !== undefined && input.method.type !== 'dpo') {
       ctx.addIssue({ code: 'custom', path: ['hyperparameters', 'beta'], message: 'beta applies to the dpo method only' });

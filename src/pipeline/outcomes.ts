@@ -4,7 +4,7 @@
  * and why a job is `paused` - its user (or ftpipe) asked, the reinforcement billing cap, or a Developer-tier
  * preemption - which Azure reports with one status and tells apart only in the job's events. Workflow-safe: pure.
  */
-import type { AzureHold, JobError, JobEventSummary, NotDeployable, PauseCause } from './types';
+import type { AutomaticEvaluation, AzureHold, JobError, JobEventSummary, NotDeployable, PauseCause } from './types';
 
 /** The documented wording ("This model is unable to be deployed. Model evaluation identified ..."); the code is not documented. */
 const NOT_DEPLOYABLE = /unable to be deployed|not available for deployment|isn't available for deployment/i;
@@ -68,4 +68,25 @@ export function azureHold(job: { status: string; pausedBy?: PauseCause | null } 
     };
   }
   return { cause: 'billingLimit', action: 'wait_for_resume', explanation: `${pauseExplanation('billingLimit')}: send resume to continue (billing continues without a limit) or cancel` };
+}
+
+/**
+ * Why `evaluation.stopEarly` stops the job, or undefined: the automatic evaluations' full validation loss (oldest first
+ * by step) has not fallen below its best by more than `minDelta` for the last `patience` evaluations.
+ */
+export function stopEarlyReason(evaluations: readonly AutomaticEvaluation[], rule: { patience: number; minDelta: number }): string | undefined {
+  const losses = [...evaluations].filter((e) => e.fullValidLoss !== null).sort((a, b) => a.step - b.step);
+  let best: AutomaticEvaluation | undefined;
+  let flat = 0;
+  for (const e of losses) {
+    if (!best || e.fullValidLoss! < best.fullValidLoss! - rule.minDelta) {
+      best = e;
+      flat = 0;
+    } else {
+      flat += 1;
+    }
+  }
+  if (!best || flat < rule.patience) return undefined;
+  const last = losses[losses.length - 1]!;
+  return `the job's automatic evaluation stayed flat: full validation loss ${last.fullValidLoss} at step ${last.step}, no better than ${best.fullValidLoss} at step ${best.step} by more than ${rule.minDelta} for ${flat} evaluation${flat === 1 ? '' : 's'} (evaluation.stopEarly.patience ${rule.patience}): ftpipe cancelled the job`;
 }

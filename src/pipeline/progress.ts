@@ -194,6 +194,7 @@ export function progressView(status: PipelineStatus, nowSeconds: number, activit
   if (stage === 'train' && status.job) {
     // Azure paused it by itself (preemption, the RFT billing limit): what the run does about it, not "resume it".
     if (status.job.status === 'paused' && status.azureHold) return { ...base, doing: `Azure paused the job: ${status.azureHold.explanation}` };
+    if (status.budgetHold && (status.job.status === 'paused' || status.job.status === 'pausing')) return { ...base, doing: `paused at the budget: ${status.budgetHold.explanation}` };
     const waiting = JOB_WAITING[status.job.status];
     if (waiting) return { ...base, doing: waiting };
     const p = status.progress;

@@ -249,6 +249,18 @@ export interface PipelineStatus {
   cost: TrainingCostEstimate | null;
   /** What happens to the promoted version when nothing calls it (`deployment.idle`; absent when the input sets none). */
   idle?: IdleDeployment;
+  /** Training time shown by Azure's step events (reinforcement fine-tuning bills by it); absent before the first step. */
+  trainingTime?: TrainingTime;
+  /** Training spent so far against `budget.maxTrainingUsd` (src/pipeline/cost.ts trainingSpend); absent without a budget. */
+  spend?: TrainingSpend;
+  /** Azure paused the job at its RFT billing limit at least once (billing goes on without a limit after a resume). */
+  passedBillingLimit?: boolean;
+  /** ftpipe paused the job because its training spend passed `budget.maxTrainingUsd` (not a user pause); absent otherwise. */
+  budgetHold?: BudgetHold | null;
+  /** The job's automatic evaluations, read from its checkpoints as Azure adds them (absent before the first). */
+  automaticEvaluations?: AutomaticEvaluation[];
+  /** Set when `evaluation.stopEarly` cancelled the job because its automatic evaluation stayed flat. */
+  stoppedEarly?: { at: string; explanation: string } | null;
 }
 
 /** The promoted version's idle policy as the run applied it: a keep-alive schedule, or the date Azure deletes it if unused. */
@@ -262,6 +274,44 @@ export interface IdleDeployment {
   deletedIfUnusedAt: string;
   /** keepAlive: the Temporal Schedule that calls it, and how often. */
   schedule: { id: string; everyHours: number } | null;
+}
+
+/**
+ * Seconds of training between Azure's step events (each event's `created_at`): the gaps between consecutive steps are
+ * counted, a gap across a pause, preemption or resume is not, and each step after such a break is counted at the mean
+ * step time measured (`uncountedSteps`).
+ */
+export interface TrainingTime {
+  countedSeconds: number;
+  countedGaps: number;
+  uncountedSteps: number;
+  lastStepAt: number | null;
+  interrupted: boolean;
+}
+
+/** What the run's training has cost so far: Azure's billed figure when it reported one, else counted from its events. */
+export interface TrainingSpend {
+  usd: number | null;
+  source: 'azure' | 'counted' | null;
+  basis: string;
+}
+
+export interface BudgetHold {
+  maxTrainingUsd: number;
+  spentUsd: number;
+  at: string;
+  explanation: string;
+}
+
+/**
+ * One of the job's automatic evaluations: Azure evaluates the whole validation file at each epoch's checkpoint
+ * (`full_valid_loss`, `full_valid_mean_token_accuracy` in the checkpoint's metrics: docs/emulator.md).
+ */
+export interface AutomaticEvaluation {
+  checkpointId: string;
+  step: number;
+  fullValidLoss: number | null;
+  fullValidMeanTokenAccuracy: number | null;
 }
 
 /** The run's cost ledger (src/pipeline/cost.ts `costLedger`): what it was billed for. */
@@ -300,6 +350,8 @@ export interface CostLedger {
     billedTokens: number | null;
     /** Billed tokens x the price per 1M; 0 when Azure bills nothing (a failed job, a model its safety evaluation refused). */
     billedUsd: number | null;
+    /** Before Azure's billed figure: what its events show so far (steps x tokens per step, or training hours), when known. */
+    countedUsd?: number | null;
     basis: string;
   };
   /** Deployments made for the evaluation and deleted after it (their type is the input's; hours are the evaluate stage's). */
@@ -318,9 +370,11 @@ export interface PipelineResult {
    * `not_promoted`: trained, but the evaluation or the approver kept it from deployment. `not_deployable`: Azure's
    * safety evaluation found the model not deployable (nothing deployed; Azure bills no training).
    * `stopped_at_billing_limit`: Azure paused the reinforcement job at its $5,000 billing limit and the budget allows no
-   * more (the job stays paused, its checkpoint deployable).
+   * more (the job stays paused, its checkpoint deployable). `stopped_at_budget`: ftpipe paused the job when its training
+   * spend passed `budget.maxTrainingUsd` (paused, its checkpoint deployable). `stopped_early`: `evaluation.stopEarly`
+   * cancelled the job because its automatic evaluation stayed flat (nothing deployed).
    */
-  outcome: 'succeeded' | 'not_promoted' | 'cancelled_in_azure' | 'skipped_no_new_data' | 'not_deployable' | 'stopped_at_billing_limit';
+  outcome: 'succeeded' | 'not_promoted' | 'cancelled_in_azure' | 'skipped_no_new_data' | 'not_deployable' | 'stopped_at_billing_limit' | 'stopped_at_budget' | 'stopped_early';
   runName: string;
   /** Null when the run was skipped before creating a job. */
   jobId: string | null;
@@ -493,6 +547,10 @@ export interface RunReport {
   deployments: DeploymentInfo[];
   /** What the run was billed for and what stays live costs per hour (src/pipeline/cost.ts costLedger); absent in reports from before it. */
   cost?: CostLedger;
+  /** The job's automatic evaluations (Azure's full validation at each epoch's checkpoint), read while it trained and from the collected checkpoints; absent in older reports. */
+  automaticEvaluations?: AutomaticEvaluation[];
+  /** Why the run stopped the job itself: the budget paused it, or `evaluation.stopEarly` cancelled it. */
+  stoppedBy?: { kind: 'budget' | 'stopEarly'; explanation: string } | null;
   /** Names of what the run deleted (deployments, files). */
   deleted: string[];
   approval: { decision: 'approved' | 'rejected'; by: string; at: string; comment?: string } | null;

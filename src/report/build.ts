@@ -4,7 +4,7 @@
  * running, failed and cancelled runs with it. Pure and workflow-safe.
  */
 import { costLedger } from '../pipeline/cost';
-import type { DatasetFacts, PipelineStatus, ReportState, RunReport, StageSpan } from '../pipeline/types';
+import type { AutomaticEvaluation, DatasetFacts, PipelineStatus, ReportState, RunReport, StageSpan } from '../pipeline/types';
 
 /** The evaluate stage deploys each candidate on the Developer tier (workflows/post-training.ts). */
 const EVALUATION_SKU = 'DeveloperTier';
@@ -99,8 +99,26 @@ function decisionOf(src: ReportSources, state: ReportState): RunReport['decision
   if (state.outcome === 'skipped_no_new_data') return { promoted: false, reason: 'skipped: the data did not change since the lineage\'s last run, so nothing was trained' };
   if (state.outcome === 'cancelled_in_azure') return { promoted: false, reason: 'the job was cancelled in Azure: no model' };
   if (state.outcome === 'not_deployable') return { promoted: false, reason: `Azure's safety evaluation found the model not deployable: ${src.status.job?.notDeployable?.reason ?? 'no reason given'}` };
+  if (state.outcome === 'stopped_at_budget') return { promoted: false, reason: `the training spend passed budget.maxTrainingUsd, so ftpipe paused the job (its checkpoint is deployable): not deployed` };
+  if (state.outcome === 'stopped_early') return { promoted: false, reason: `evaluation.stopEarly cancelled the job because its automatic evaluation stayed flat: not deployed` };
   if (state.outcome === 'stopped_at_billing_limit') return { promoted: false, reason: 'Azure paused the job at its billing limit and budget.maxTrainingUsd allows no more: not deployed' };
   return { promoted: false, reason: `not promoted: the run ${state.execution === 'FAILED' ? 'failed' : 'ended'} in stage ${workingStage(src.status)}${state.failure ? ` (${state.failure})` : ''}` };
+}
+
+/** The automatic evaluations the run read while training, with those of the collected checkpoints (Azure keeps the newest few). */
+export function automaticEvaluationsOf(status: Pick<PipelineStatus, 'automaticEvaluations' | 'results'>): AutomaticEvaluation[] {
+  const byId = new Map((status.automaticEvaluations ?? []).map((e) => [e.checkpointId, e]));
+  for (const c of status.results?.checkpoints ?? []) {
+    if (c.metrics.fullValidLoss === null && c.metrics.fullValidMeanTokenAccuracy === null) continue;
+    byId.set(c.id, { checkpointId: c.id, step: c.step, fullValidLoss: c.metrics.fullValidLoss, fullValidMeanTokenAccuracy: c.metrics.fullValidMeanTokenAccuracy });
+  }
+  return [...byId.values()].sort((a, b) => a.step - b.step);
+}
+
+function stoppedBy(status: PipelineStatus): RunReport['stoppedBy'] {
+  if (status.stoppedEarly) return { kind: 'stopEarly', explanation: status.stoppedEarly.explanation };
+  if (status.budgetHold) return { kind: 'budget', explanation: status.budgetHold.explanation };
+  return null;
 }
 
 /** What the search attributes tell of a run, as a status, when its `status` query cannot be answered. */
@@ -155,6 +173,8 @@ export function buildRunReport(src: ReportSources): RunReport {
     decision: decisionOf(src, state),
     deployments: status.deployments,
     cost: costLedger(status, { now: src.generatedAt, evaluationSku: EVALUATION_SKU, keptFromBefore: src.keptFromBefore ?? keptVersions(status) }),
+    automaticEvaluations: automaticEvaluationsOf(status),
+    stoppedBy: stoppedBy(status),
     deleted: src.deleted ?? [],
     approval: status.approval,
     generatedAt: src.generatedAt,

@@ -133,6 +133,15 @@ function checkpointTable(report: RunReport): string {
   return `<table class="checkpoints"><thead><tr><th>step</th><th>model</th><th>train loss</th><th>validation loss</th><th>validation token accuracy</th><th></th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
+/** Azure's own evaluation of the job: its full validation pass at each epoch's checkpoint, and why the run stopped it, if it did. */
+function automaticEvaluationTable(report: RunReport): string {
+  const evaluations = report.automaticEvaluations ?? [];
+  const stopped = report.stoppedBy ? `<p class="reason" id="stopped-by">Stopped by ${report.stoppedBy.kind === 'budget' ? 'the budget' : 'evaluation.stopEarly'}: ${escapeHtml(report.stoppedBy.explanation)}</p>` : '';
+  if (evaluations.length === 0) return `<p class="empty">No automatic evaluation: Azure evaluates a job on its validation file, at each epoch's checkpoint.</p>${stopped}`;
+  const rows = evaluations.map((e) => `<tr><td>${e.step}</td><td><code>${escapeHtml(e.checkpointId)}</code></td><td>${num(e.fullValidLoss)}</td><td>${num(e.fullValidMeanTokenAccuracy)}</td></tr>`).join('');
+  return `<table class="automatic-evaluations"><thead><tr><th>step</th><th>checkpoint</th><th>full validation loss</th><th>full validation token accuracy</th></tr></thead><tbody>${rows}</tbody></table>${stopped}`;
+}
+
 function evalTable(scores: EvalScore[]): string {
   if (scores.length === 0) return '<p class="empty">No eval set was given: the decision rests on the training metrics.</p>';
   const graders = [...new Set(scores.flatMap((s) => Object.keys(s.perGrader)))];
@@ -163,7 +172,7 @@ function costSection(report: RunReport): string {
   if (!cost) return '<p class="empty">This report predates ftpipe\'s cost ledger: see Azure OpenAI pricing.</p>';
   const rows = [
     `<tr><th>training, estimated before upload</th><td>${money(cost.training.estimatedUsd)}</td><td></td></tr>`,
-    `<tr><th>training, billed</th><td>${money(cost.training.billedUsd)}</td><td>${escapeHtml(cost.training.basis)}</td></tr>`,
+    `<tr><th>training, billed</th><td>${money(cost.training.billedUsd ?? cost.training.countedUsd ?? null)}${cost.training.billedUsd === null && (cost.training.countedUsd ?? null) !== null ? ' (counted so far)' : ''}</td><td>${escapeHtml(cost.training.basis)}</td></tr>`,
   ];
   const e = cost.evaluation;
   if (e) rows.push(`<tr><th>evaluation deployments</th><td>${money(e.usd)}</td><td>${e.deployments} on ${escapeHtml(e.sku)} for ${num(e.hours, 2)} h at ${e.usdPerHour === null ? 'a rate not in the catalogue' : `${usd(e.usdPerHour)}/hour`} each</td></tr>`);
@@ -342,6 +351,9 @@ ${charts}
 ${checkpointTable(report)}
 </section>
 <section id="evaluation"><h2>Evaluation</h2>
+<h3>Azure's automatic evaluations</h3>
+${automaticEvaluationTable(report)}
+<h3>Eval set</h3>
 ${evalTable(report.evalScores)}
 </section>
 <section id="decision-section"><h2>Decision</h2>

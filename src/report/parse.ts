@@ -45,7 +45,7 @@ const RunReportSchema = z.object({
   cost: z
     .object({
       asOf: z.string(),
-      training: z.object({ estimatedUsd: nn, billedTokens: nn, billedUsd: nn, basis: z.string() }),
+      training: z.object({ estimatedUsd: nn, billedTokens: nn, billedUsd: nn, countedUsd: nn.optional(), basis: z.string() }),
       evaluation: z.object({ deployments: z.number(), sku: z.string(), hours: nn, usdPerHour: nn, usd: nn }).nullable(),
       hosting: z.array(
         z.object({
@@ -58,6 +58,8 @@ const RunReportSchema = z.object({
       notes: z.array(z.string()),
     })
     .optional(),
+  automaticEvaluations: z.array(z.object({ checkpointId: z.string(), step: z.number(), fullValidLoss: nn, fullValidMeanTokenAccuracy: nn })).optional(),
+  stoppedBy: z.object({ kind: z.enum(['budget', 'stopEarly']), explanation: z.string() }).nullable().optional(),
   deleted: z.array(z.string()),
   approval: z.object({ decision: z.enum(['approved', 'rejected']), by: z.string(), at: z.string(), comment: z.string().optional() }).nullable(),
   generatedAt: z.string(),

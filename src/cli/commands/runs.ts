@@ -77,7 +77,7 @@ export function formatStatus(status: PipelineStatus, now?: ProgressView): string
 }
 
 export function formatResult(result: PipelineResult): string {
-  const headline = { succeeded: 'succeeded', not_promoted: 'trained, not promoted', cancelled_in_azure: 'ended: the job was cancelled in Azure', skipped_no_new_data: 'skipped: no new data', not_deployable: 'ended: Azure\'s safety evaluation found the model not deployable', stopped_at_billing_limit: 'stopped: Azure paused the job at its billing limit and the budget allows no more' }[result.outcome];
+  const headline = { succeeded: 'succeeded', not_promoted: 'trained, not promoted', cancelled_in_azure: 'ended: the job was cancelled in Azure', skipped_no_new_data: 'skipped: no new data', not_deployable: 'ended: Azure\'s safety evaluation found the model not deployable', stopped_at_billing_limit: 'stopped: Azure paused the job at its billing limit and the budget allows no more', stopped_at_budget: 'stopped: the training spend passed budget.maxTrainingUsd; the job is paused', stopped_early: 'stopped early: the job\'s automatic evaluation stayed flat; the job was cancelled' }[result.outcome];
   const lines = [`${headline}: run ${result.runName}${result.jobId ? `, job ${result.jobId}` : ''}`];
   if (result.fineTunedModel) lines.push(`  fine-tuned model: ${result.fineTunedModel}`);
   if (result.trainedTokens !== null) lines.push(`  trained tokens: ${result.trainedTokens}`);
