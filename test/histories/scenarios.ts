@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -111,6 +111,19 @@ async function atClockScale<T>(ctx: RecordingContext, scale: number, body: () =>
 }
 
 const EVAL_SET = join(ROOT, 'examples', 'data', 'bike-shop-eval.jsonl');
+
+/** The sample conversations as reinforcement data (the last answer becomes the graded reference), in a file of its own. */
+function rftDataset(source: string, tag: string): string {
+  const lines = readFileSync(source, 'utf8').trim().split('\n').map((l) => {
+    const example = JSON.parse(l) as { messages: { role: string; content: string }[] };
+    return JSON.stringify({ messages: example.messages.slice(0, -1), answer: example.messages.at(-1)!.content });
+  });
+  // Under the project (the recording worker's data root), in the ignored local state.
+  mkdirSync(join(ROOT, '.ftpipe'), { recursive: true });
+  const path = join(mkdtempSync(join(ROOT, '.ftpipe', 'recording-rft-')), `${tag}.jsonl`);
+  writeFileSync(path, `${lines.join('\n')}\n`);
+  return path;
+}
 
 export const SCENARIOS: Scenario[] = [
   {
@@ -461,6 +474,33 @@ export const SCENARIOS: Scenario[] = [
       });
       await expectScheduled(ctx.client, workflowId, undefined, ['closedWorkflows']);
       return { workflowId };
+    },
+  },
+  {
+    name: 'pipeline-stopped-early',
+    async run(ctx) {
+      const worker = await ctx.createWorker(ctx.taskQueue);
+      const handle = await startPipeline(ctx, pipelineInput({ hyperparameters: { nEpochs: 10 }, evaluation: { stopEarly: { patience: 2 } } }));
+      const result = await worker.runUntil(handle.result());
+      expect(result.outcome === 'stopped_early', 'evaluation.stopEarly to cancel the job', { outcome: result.outcome, notes: result.notes });
+      await expectScheduled(ctx.client, handle.workflowId, undefined, ['readAutomaticEvaluations', 'cancelFineTuningJob']);
+      return { workflowId: handle.workflowId };
+    },
+  },
+  {
+    name: 'pipeline-stopped-at-budget',
+    async run(ctx) {
+      const worker = await ctx.createWorker(ctx.taskQueue);
+      // Reinforcement fine-tuning bills by the hour: at the recording's 20 s steps a $2 budget is spent after a few steps.
+      const grader = { type: 'string_check' as const, name: 'exact', input: '{{sample.output_text}}', reference: '{{item.answer}}', operation: 'eq' };
+      const handle = await startPipeline(ctx, pipelineInput({
+        baseModel: 'o4-mini', method: { type: 'reinforcement', grader }, hyperparameters: { nEpochs: 2, batchSize: 1 },
+        training: { path: rftDataset(SAMPLE_TRAINING, 'train') }, validation: { path: rftDataset(SAMPLE_VALIDATION, 'valid') }, budget: { maxTrainingUsd: 2 },
+      }));
+      const result = await worker.runUntil(handle.result());
+      expect(result.outcome === 'stopped_at_budget', 'the budget to pause the job', { outcome: result.outcome, notes: result.notes });
+      await expectScheduled(ctx.client, handle.workflowId, undefined, ['pauseFineTuningJob']);
+      return { workflowId: handle.workflowId };
     },
   },
 ];
