@@ -480,8 +480,9 @@ export const SCENARIOS: Scenario[] = [
     name: 'pipeline-stopped-early',
     async run(ctx) {
       const worker = await ctx.createWorker(ctx.taskQueue);
-      const handle = await startPipeline(ctx, pipelineInput({ hyperparameters: { nEpochs: 10 }, evaluation: { stopEarly: { patience: 2 } } }));
-      const result = await worker.runUntil(handle.result());
+      const handle = await startPipeline(ctx, pipelineInput({ hyperparameters: { nEpochs: 16 }, evaluation: { stopEarly: { patience: 2 } } }));
+      // Slow enough that the polls, which list Azure's steps every few polls, see each epoch end.
+      const result = await atClockScale(ctx, 100, () => worker.runUntil(handle.result()));
       expect(result.outcome === 'stopped_early', 'evaluation.stopEarly to cancel the job', { outcome: result.outcome, notes: result.notes });
       await expectScheduled(ctx.client, handle.workflowId, undefined, ['readAutomaticEvaluations', 'cancelFineTuningJob']);
       return { workflowId: handle.workflowId };

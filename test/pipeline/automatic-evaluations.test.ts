@@ -10,7 +10,9 @@ import { statusQuery } from '../../workflows/messages';
 import { SAMPLE_TRAINING, usePipelineStack } from '../helpers/pipeline';
 
 describe('pipeline: Azure\'s automatic evaluations and evaluation.stopEarly', () => {
-  const env = usePipelineStack();
+  // Azure's steps (which say when an epoch, and so an evaluation, ended) are listed every few polls: a clock slow
+  // enough that the polls see each epoch.
+  const env = usePipelineStack({ clockScale: 100 });
 
   it('reads each epoch\'s automatic evaluation while the job trains, into the status and the report', async () => {
     const taskQueue = env.temporal.taskQueue();
@@ -37,7 +39,7 @@ describe('pipeline: Azure\'s automatic evaluations and evaluation.stopEarly', ()
     const taskQueue = env.temporal.taskQueue();
     const worker = await env.createWorker(taskQueue);
     await worker.runUntil(async () => {
-      const handle = await env.start(taskQueue, env.input({ hyperparameters: { nEpochs: 10 }, evaluation: { stopEarly: { patience: 2 } } }));
+      const handle = await env.start(taskQueue, env.input({ hyperparameters: { nEpochs: 16 }, evaluation: { stopEarly: { patience: 2 } } }));
       const result = await handle.result();
       assert.equal(result.outcome, 'stopped_early');
       assert.match(result.notes[0] ?? '', /^Stopped early: the job's automatic evaluation stayed flat: full validation loss [\d.]+ at step \d+, no better than [\d.]+ at step \d+ by more than 0 for 2 evaluations/);
