@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // Runs the test suite with Node's test runner (TypeScript through tsx).
 // Usage: node scripts/run-tests.mjs [substring filters...]; FTPIPE_TEST_CONCURRENCY overrides the file concurrency,
-// FTPIPE_TEST_TIMEOUT_MS the timeout of each test (10 minutes).
-import { spawnSync } from 'node:child_process';
+// FTPIPE_TEST_TIMEOUT_MS the timeout of each test (10 minutes), FTPIPE_TEST_TEMPORAL_LOG names a file for the shared
+// dev server's output.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -25,22 +28,80 @@ if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);
   process.exit(1);
 }
+const scratch = mkdtempSync(join(tmpdir(), 'ftpipe-tests-'));
+const children = new Set();
+function run(args, options) {
+  const child = spawn(process.execPath, args, { cwd: root, ...options });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+async function exitCode(child) {
+  if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
+  return child.exitCode ?? 1;
+}
+
+// One Temporal dev server for the whole run: test files use it (test/helpers/temporal.ts) unless they need a server of
+// their own (they restart it, change its dynamic config, ...). Isolation is by unique task queues and workflow ids.
+// It stops when its stdin closes, so it ends with this process however this process ends.
+async function startSharedServer() {
+  const server = run(['--import', 'tsx', join(root, 'test', 'helpers', 'shared-dev-server.ts')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // Its stdin is closed to stop it; it may have exited already.
+  server.stdin.on('error', () => undefined);
+  for await (const line of createInterface({ input: server.stdout })) {
+    const serving = /^serving (\S+) (\S+)$/.exec(line);
+    if (serving) {
+      server.stdout.resume();
+      return { server, address: serving[1], namespace: serving[2] };
+    }
+  }
+  throw new Error(`the shared Temporal dev server did not start (exit ${await exitCode(server)})`);
+}
+
 // The workflow code is bundled once for the whole run and every test worker loads that bundle (webpack took 12 s per
 // worker at a load of 16). FTPIPE_TEST_WORKFLOW_BUNDLE names a bundle made beforehand instead.
-const scratch = mkdtempSync(join(tmpdir(), 'ftpipe-tests-'));
-let workflowBundle = process.env.FTPIPE_TEST_WORKFLOW_BUNDLE;
-if (!workflowBundle) {
-  workflowBundle = join(scratch, 'workflow-bundle.js');
-  const bundled = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'bundle-workflows.ts'), workflowBundle], { cwd: root, stdio: 'inherit' });
-  if (bundled.status !== 0) process.exit(bundled.status ?? 1);
+async function bundleWorkflows() {
+  if (process.env.FTPIPE_TEST_WORKFLOW_BUNDLE) return process.env.FTPIPE_TEST_WORKFLOW_BUNDLE;
+  const bundle = join(scratch, 'workflow-bundle.js');
+  const code = await exitCode(run(['--import', 'tsx', join(root, 'scripts', 'bundle-workflows.ts'), bundle], { stdio: 'inherit' }));
+  if (code !== 0) throw new Error(`bundling the workflows failed (exit ${code})`);
+  return bundle;
 }
-// Every test gets a timeout: a hung test fails with its name instead of holding the suite until CI's limit.
-const timeoutMs = process.env.FTPIPE_TEST_TIMEOUT_MS ?? '600000';
-const concurrency = process.env.FTPIPE_TEST_CONCURRENCY ?? '2';
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${timeoutMs}`, '--test-reporter=spec', ...files],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, FTPIPE_TEST: '1', FTPIPE_TEST_WORKFLOW_BUNDLE: workflowBundle } },
+
+async function main() {
+  const shared = startSharedServer();
+  // Stopped on every way out, also when bundling fails while the server starts.
+  shared.catch(() => undefined);
+  try {
+    const [workflowBundle, { address, namespace }] = await Promise.all([bundleWorkflows(), shared]);
+    // Every test gets a timeout: a hung test fails with its name instead of holding the suite until CI's limit.
+    const timeoutMs = process.env.FTPIPE_TEST_TIMEOUT_MS ?? '600000';
+    const concurrency = process.env.FTPIPE_TEST_CONCURRENCY ?? '2';
+    const tests = run(
+      ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${timeoutMs}`, '--test-reporter=spec', ...files],
+      { stdio: 'inherit', env: { ...process.env, FTPIPE_TEST: '1', FTPIPE_TEST_WORKFLOW_BUNDLE: workflowBundle, FTPIPE_TEST_TEMPORAL_ADDRESS: address, FTPIPE_TEST_TEMPORAL_NAMESPACE: namespace } },
+    );
+    return await exitCode(tests);
+  } finally {
+    const started = await shared.catch(() => undefined);
+    if (started) {
+      started.server.stdin.end();
+      await exitCode(started.server);
+    }
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+// Ctrl-C reaches the children too (one process group); a TERM from outside is passed on to them.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    for (const child of children) child.kill(signal);
+  });
+}
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
 );
-rmSync(scratch, { recursive: true, force: true });
-process.exit(result.status ?? 1);

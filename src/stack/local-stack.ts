@@ -24,9 +24,20 @@ import { emulatorProfiles } from './emulator-profiles';
 import { createFtpipeWorker, type FtpipeWorker, type FtpipeWorkerOptions } from '../../workers/worker';
 import { installRuntime } from '../../workers/runtime';
 
+/** Where a Temporal server serves: a dev server the stack started, or one already running. */
+export interface TemporalEndpoint {
+  readonly address: string;
+  readonly namespace: string;
+}
+
 export interface LocalServicesOptions {
   /** The dev server's options: free ports, no Web UI and an in-memory database unless given. */
   server?: DevServerOptions;
+  /**
+   * A server already running (the test run's shared dev server) to use instead of starting one: the stack connects to
+   * it and leaves it running when it stops.
+   */
+  temporal?: TemporalEndpoint;
   /** The embedded Azure emulator's options, or false for none. */
   emulator: EmulatorOptions | false;
   /** Encrypts the client's payloads (give workers the same codec: `payloadCodec` of createWorker). */
@@ -36,8 +47,9 @@ export interface LocalServicesOptions {
 /** A worker on the stack's server: everything createFtpipeWorker takes but the connection and namespace. */
 export type LocalWorkerOptions = Omit<FtpipeWorkerOptions, 'connection' | 'namespace'>;
 
-export interface LocalServices {
-  server: DevServer;
+export interface LocalServices<Server extends TemporalEndpoint = DevServer> {
+  /** The stack's dev server, or the running server it was given (`temporal`). */
+  server: Server;
   emulator: RunningEmulator | undefined;
   /** One profile per emulated account, plus `emulator` for the first (none without an emulator). */
   profiles: AzureProfile[];
@@ -47,40 +59,43 @@ export interface LocalServices {
   nativeConnection: NativeConnection;
   client: Client;
   createWorker(options: LocalWorkerOptions): Promise<FtpipeWorker>;
-  /** Closes the connections, then stops the server and the emulator. */
+  /** Closes the connections, then stops the server (unless it was given) and the emulator. */
   stop(): Promise<void>;
 }
 
-export async function startLocalServices(options: LocalServicesOptions): Promise<LocalServices> {
+export function startLocalServices(options: LocalServicesOptions & { temporal: TemporalEndpoint }): Promise<LocalServices<TemporalEndpoint>>;
+export function startLocalServices(options: LocalServicesOptions & { temporal?: undefined }): Promise<LocalServices>;
+export async function startLocalServices(options: LocalServicesOptions): Promise<LocalServices<TemporalEndpoint>> {
   const emulator = options.emulator === false ? undefined : await startEmulator(options.emulator);
   const emulated = emulator ? emulatorProfiles(emulator) : { profiles: [], env: {} };
-  let server: DevServer | undefined;
+  let started: DevServer | undefined;
   let nativeConnection: NativeConnection | undefined;
   try {
-    server = await DevServer.start({ uiPort: false, ...options.server });
+    started = options.temporal ? undefined : await DevServer.start({ uiPort: false, ...options.server });
+    const server: TemporalEndpoint = started ?? options.temporal!;
     nativeConnection = await NativeConnection.connect({ address: server.address });
     const connection = await Connection.connect({ address: server.address });
-    const devServer = server;
+    const devServer = started;
     const native = nativeConnection;
     return {
-      server: devServer,
+      server,
       emulator,
       profiles: emulated.profiles,
       credentials: emulated.env,
       connection,
       nativeConnection: native,
-      client: new Client({ connection, namespace: devServer.namespace, dataConverter: ftpipeDataConverter(options.codec) }),
-      createWorker: (worker) => createFtpipeWorker({ connection: native, namespace: devServer.namespace, ...worker }),
+      client: new Client({ connection, namespace: server.namespace, dataConverter: ftpipeDataConverter(options.codec) }),
+      createWorker: (worker) => createFtpipeWorker({ connection: native, namespace: server.namespace, ...worker }),
       async stop() {
         await connection.close();
         await native.close();
-        await devServer.stop();
+        await devServer?.stop();
         await emulator?.stop();
       },
     };
   } catch (err) {
     await nativeConnection?.close();
-    await server?.stop();
+    await started?.stop();
     await emulator?.stop();
     throw err;
   }

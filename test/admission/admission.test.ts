@@ -14,6 +14,7 @@ import type { AdmissionView } from '../../workflows/admission';
 import { spawnCli, type CliProcess } from '../helpers/cli';
 import { jobsOfRun } from '../helpers/emulator-state';
 import { SAMPLE_TRAINING, uniqueTrainingFile, usePipelineStack, type PipelineTestEnv } from '../helpers/pipeline';
+import { ownServer } from '../helpers/temporal';
 import { statusQuery } from '../../workflows/messages';
 import { until } from '../helpers/until';
 
@@ -110,7 +111,7 @@ describe('admission: runs queue for their resource\'s job slots', () => {
 
 describe('admission survives a worker kill and a server restart while runs wait', () => {
   const dbFile = join(mkdtempSync(join(tmpdir(), 'ftpipe-admission-')), 'temporal.sqlite');
-  const env = usePipelineStack({ clockScale: 200, accounts: [{ ...SWC, quotas: { runningJobs: 2, queuedJobs: 0 } }, ...DEFAULT_ACCOUNTS.slice(1)] }, { dbFile });
+  const env = usePipelineStack({ clockScale: 200, accounts: [{ ...SWC, quotas: { runningJobs: 2, queuedJobs: 0 } }, ...DEFAULT_ACCOUNTS.slice(1)] }, ownServer('restarts the server', { dbFile }));
 
   async function startWorker(taskQueue: string, configPath: string): Promise<CliProcess> {
     const worker = spawnCli(['worker', '--address', env.temporal.server.address, '--task-queue', taskQueue, '--config', configPath, '--shutdown-grace', '1s'], env.workerEnv);
@@ -133,7 +134,7 @@ describe('admission survives a worker kill and a server restart while runs wait'
       }, '2 holders and 3 waiting runs');
       worker.child.kill('SIGKILL');
       await worker.exited;
-      await env.temporal.server.restart();
+      await env.temporal.ownServer().restart();
       worker = await startWorker(taskQueue, configPath);
       const results = await Promise.all(handles.map((h) => h.result() as Promise<{ outcome: string }>));
       assert.deepEqual(results.map((r) => r.outcome), Array(5).fill('succeeded'));

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { freePort } from '../../src/devserver/free-port';
 import { TASK_QUEUE } from '../../src/temporal/constants';
 import { ROOT, runCli, spawnCli } from '../helpers/cli';
-import { useTemporal } from '../helpers/temporal';
+import { ownServer, useTemporal } from '../helpers/temporal';
 
 function processAlive(pid: number): boolean {
   try {
@@ -60,7 +60,7 @@ describe('ftpipe dev', () => {
 });
 
 describe('ftpipe worker', () => {
-  const env = useTemporal();
+  const env = useTemporal(ownServer('the worker serves the default task queue'));
 
   it('serves the fine-tuning queue of any Temporal address, exposes Prometheus metrics, logs JSON, stops on SIGTERM', async () => {
     const metricsPort = await freePort();

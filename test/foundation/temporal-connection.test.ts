@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import type { TLSConfig } from '@temporalio/client';
 import { temporalTargetFromEnv } from '../../src/temporal/connection';
 import { runCli, spawnCli } from '../helpers/cli';
-import { useTemporal } from '../helpers/temporal';
+import { ownServer, useTemporal } from '../helpers/temporal';
 
 const dir = mkdtempSync(join(tmpdir(), 'ftpipe-temporal-env-'));
 const file = (name: string, text: string): string => {
@@ -158,7 +158,7 @@ describe('Temporal connection: TOML profiles (TEMPORAL_CONFIG_FILE, TEMPORAL_PRO
 });
 
 describe('Temporal connection: worker and CLI on a real server through a TOML profile', () => {
-  const env = useTemporal({ namespace: 'ftpipe-profiled' });
+  const env = useTemporal(ownServer('serves a namespace of its own', { namespace: 'ftpipe-profiled' }));
 
   it('`ftpipe worker` and `ftpipe doctor` take the address and namespace from TEMPORAL_PROFILE of TEMPORAL_CONFIG_FILE', async () => {
     const toml = file('real.toml', `[profile.default]\naddress = "127.0.0.1:1"\n\n[profile.here]\naddress = "${env.server.address}"\nnamespace = "ftpipe-profiled"\n`);

@@ -7,7 +7,6 @@ import { before } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { WorkerConfig } from '../../src/config/worker-config';
 import type { FtpipeWorker } from '../../workers/worker';
-import type { DevServerOptions } from '../../src/devserver/dev-server';
 import type { EmulatorOptions, RunningEmulator } from '../../src/emulator';
 import type { PipelineInputDraft } from '../../src/pipeline/input';
 import type { PipelineStatus } from '../../src/pipeline/types';
@@ -15,7 +14,7 @@ import { EMULATOR_PROFILE } from '../../src/stack/emulator-profiles';
 import type { fineTunePipeline } from '../../workflows';
 import { PIPELINE_WORKFLOW_TYPE, statusQuery } from '../../workflows/messages';
 import { ROOT } from './cli';
-import { useTemporal, type TemporalTestEnv } from './temporal';
+import { SHARED_SERVER, useTemporal, type TemporalTestEnv, type TestServer } from './temporal';
 
 export const SAMPLE_TRAINING = join(ROOT, 'examples', 'data', 'bike-shop-train.jsonl');
 export const SAMPLE_VALIDATION = join(ROOT, 'examples', 'data', 'bike-shop-validation.jsonl');
@@ -48,8 +47,9 @@ export interface PipelineTestEnv {
   waitForStatus(handle: WorkflowHandle, predicate: (status: PipelineStatus) => boolean, timeoutMs?: number): Promise<PipelineStatus>;
 }
 
-export function usePipelineStack(emulatorOptions: EmulatorOptions = {}, temporalOptions: DevServerOptions = {}): PipelineTestEnv {
-  const temporal = useTemporal(temporalOptions, { clockScale: 1000, ...emulatorOptions });
+/** The emulator (a fresh one per call) on a fast clock, on the shared dev server unless `server` is `ownServer(...)`. */
+export function usePipelineStack(emulatorOptions: EmulatorOptions = {}, server: TestServer = SHARED_SERVER): PipelineTestEnv {
+  const temporal = useTemporal(server, { clockScale: 1000, ...emulatorOptions });
   const env = { temporal } as PipelineTestEnv;
   before(() => {
     env.emulator = temporal.services.emulator!;

@@ -5,9 +5,10 @@ import type { Client, Connection } from '@temporalio/client';
 import { type NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import type { WorkerConfig } from '../../src/config/worker-config';
 import type { DevServer, DevServerOptions } from '../../src/devserver/dev-server';
+import { DEFAULT_NAMESPACE, TASK_QUEUE } from '../../src/temporal/constants';
 import type { EmulatorOptions } from '../../src/emulator';
 import { createLogger } from '../../src/logging';
-import { startLocalServices, type LocalServices } from '../../src/stack/local-stack';
+import { startLocalServices, type LocalServices, type TemporalEndpoint } from '../../src/stack/local-stack';
 import type { FtpipeWorker, FtpipeWorkerOptions, WorkflowSource } from '../../workers/worker';
 import pino from 'pino';
 
@@ -31,10 +32,34 @@ export function testWorkflowSource(): WorkflowSource {
 
 export type WorkerCreateOptions = { taskQueue: string; config?: WorkerConfig; env?: NodeJS.ProcessEnv } & Partial<Omit<FtpipeWorkerOptions, 'connection' | 'namespace' | 'deps'>>;
 
+/**
+ * The Temporal server a test file runs on. By default the test run's shared dev server (scripts/run-tests.mjs starts
+ * it; a file run on its own without the runner gets a server of its own): tests stay apart by unique task queues,
+ * workflow ids and run names. A file that restarts or kills the server, changes its dynamic config, needs its Web UI or
+ * a namespace of its own, uses the default task queue, or changes namespace-wide state (worker deployments) asks for
+ * its own server with `ownServer(why, options)`.
+ */
+export type TestServer = { own: false } | { own: true; why: string; options: DevServerOptions };
+
+export const SHARED_SERVER: TestServer = { own: false };
+
+export function ownServer(why: string, options: DevServerOptions = {}): TestServer {
+  return { own: true, why, options };
+}
+
+/** The shared dev server's address, when the test runner started one. */
+function sharedServer(): TemporalEndpoint | undefined {
+  const address = process.env.FTPIPE_TEST_TEMPORAL_ADDRESS;
+  return address ? { address, namespace: process.env.FTPIPE_TEST_TEMPORAL_NAMESPACE ?? DEFAULT_NAMESPACE } : undefined;
+}
+
 export interface TemporalTestEnv {
   /** The file's local stack (src/stack/local-stack.ts), as `ftpipe dev`, the recorder and the benchmark build it. */
-  services: LocalServices;
-  server: DevServer;
+  services: LocalServices<TemporalEndpoint>;
+  /** The server the file runs on (shared or its own). */
+  server: TemporalEndpoint;
+  /** The file's own dev server, for what only it may do (restart it, open its Web UI); throws on the shared one. */
+  ownServer(): DevServer;
   client: Client;
   connection: Connection;
   nativeConnection: NativeConnection;
@@ -44,21 +69,36 @@ export interface TemporalTestEnv {
 }
 
 /**
- * Starts the local stack (a dev server, and the emulator when `emulator` is given) before the file's tests and stops
- * it after them. Returns a holder filled in by `before`.
+ * Starts the local stack (the emulator when `emulator` is given, connections to the shared dev server or a server of
+ * the file's own) before the file's tests and stops it after them. Returns a holder filled in by `before`.
  */
-export function useTemporal(options: DevServerOptions = {}, emulator: EmulatorOptions | false = false): TemporalTestEnv {
+export function useTemporal(server: TestServer = SHARED_SERVER, emulator: EmulatorOptions | false = false): TemporalTestEnv {
   const env = {} as TemporalTestEnv;
   before(async () => {
     quietRuntime();
-    env.services = await startLocalServices({ server: options, emulator });
+    const shared = server.own ? undefined : sharedServer();
+    let own: DevServer | undefined;
+    if (shared) {
+      env.services = await startLocalServices({ temporal: shared, emulator });
+    } else {
+      const services = await startLocalServices({ server: server.own ? server.options : {}, emulator });
+      // Only a file that asked for its own server may restart it: alone it would pass, under the runner it would not.
+      if (server.own) own = services.server;
+      env.services = services;
+    }
     env.server = env.services.server;
+    env.ownServer = () => {
+      if (!own) throw new Error('this test file runs on the shared dev server: give useTemporal/usePipelineStack ownServer(why, options) to have one of its own');
+      return own;
+    };
     env.connection = env.services.connection;
     env.nativeConnection = env.services.nativeConnection;
     env.client = env.services.client;
     env.taskQueue = () => `test-${randomUUID()}`;
-    env.createWorker = async ({ taskQueue, config, env: processEnv, ...rest }) =>
-      env.services.createWorker({
+    env.createWorker = async ({ taskQueue, config, env: processEnv, ...rest }) => {
+      // Two files' workers on one queue would run each other's workflows against the wrong emulator.
+      if (!server.own && taskQueue === TASK_QUEUE) throw new Error(`the default task queue "${TASK_QUEUE}" is for test files on a server of their own (ownServer(...)); use env.taskQueue()`);
+      return env.services.createWorker({
         taskQueue,
         deps: {
           config: config ?? { profiles: [] },
@@ -70,6 +110,7 @@ export function useTemporal(options: DevServerOptions = {}, emulator: EmulatorOp
         shutdownGraceTime: '1s',
         ...rest,
       });
+    };
   });
   after(async () => {
     await env.services?.stop();

@@ -9,13 +9,14 @@ import { defaultWorkflowId } from '../../src/client';
 import { TASK_QUEUE } from '../../src/temporal/constants';
 import { runCli, spawnCli } from '../helpers/cli';
 import { SAMPLE_TRAINING, usePipelineStack } from '../helpers/pipeline';
+import { ownServer } from '../helpers/temporal';
 import { statusQuery } from '../../workflows/messages';
 
 /** Polls once a minute: a run stays in training for the length of a test. */
 const SLOW = { queuedIntervalSeconds: 60, runningIntervalSeconds: 60, nearFinishIntervalSeconds: 60, fileIntervalSeconds: 0.1 };
 
 describe('ftpipe list, watch, cancel and run --wait while runs go on', () => {
-  const env = usePipelineStack();
+  const env = usePipelineStack({}, ownServer('`ftpipe run` starts runs on the default task queue'));
   const address = (): string[] => ['--address', env.temporal.server.address];
 
   function pipelineFile(runName: string, polling: Record<string, number>): string {

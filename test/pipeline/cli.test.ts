@@ -7,9 +7,10 @@ import { stringify } from 'yaml';
 import { TASK_QUEUE } from '../../src/temporal/constants';
 import { runCli } from '../helpers/cli';
 import { FAST_POLLING, SAMPLE_TRAINING, SAMPLE_VALIDATION, usePipelineStack } from '../helpers/pipeline';
+import { ownServer } from '../helpers/temporal';
 
 describe('ftpipe run / status / list / pause on the real dev server', () => {
-  const env = usePipelineStack();
+  const env = usePipelineStack({}, ownServer('`ftpipe run` starts runs on the default task queue'));
 
   it('runs a pipeline file with --wait, then shows it in status and list, and refuses to pause a finished run', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ftpipe-cli-'));

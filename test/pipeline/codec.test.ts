@@ -20,9 +20,10 @@ import { PipelineInputError } from '../../src/pipeline/input';
 import { TASK_QUEUE } from '../../src/temporal/constants';
 import { runCli } from '../helpers/cli';
 import { SAMPLE_TRAINING, usePipelineStack } from '../helpers/pipeline';
+import { ownServer } from '../helpers/temporal';
 
 describe('encrypted payloads: no secret or training text in raw history', () => {
-  const env = usePipelineStack();
+  const env = usePipelineStack({}, ownServer('`ftpipe run` starts runs on the default task queue'));
   const keys = `old:${randomBytes(32).toString('base64')}`;
   const rotated = `new:${randomBytes(32).toString('base64')},${keys}`;
   const codec = new AesGcmCodec(parseKeyList(rotated));

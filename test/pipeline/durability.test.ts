@@ -7,6 +7,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { liveFiles } from '../helpers/emulator-state';
 import { uniqueTrainingFile, usePipelineStack } from '../helpers/pipeline';
+import { ownServer } from '../helpers/temporal';
 
 describe('Azure job failure and bounded history', () => {
   const env = usePipelineStack({ clockScale: 100 });
@@ -52,7 +53,7 @@ describe('Azure job failure and bounded history', () => {
 
 describe('a Temporal server restart mid-training', () => {
   const dbFile = join(mkdtempSync(join(tmpdir(), 'ftpipe-restart-')), 'temporal.sqlite');
-  const env = usePipelineStack({ clockScale: 60 }, { dbFile });
+  const env = usePipelineStack({ clockScale: 60 }, ownServer('restarts the server', { dbFile }));
 
   it('does not stop the run: it completes on the same database', async () => {
     const taskQueue = env.temporal.taskQueue();
@@ -60,7 +61,7 @@ describe('a Temporal server restart mid-training', () => {
     const result = await worker.runUntil(async () => {
       const handle = await env.start(taskQueue, env.input({ hyperparameters: { nEpochs: 1 } }));
       await env.waitForStatus(handle, (s) => s.job?.status === 'running');
-      await env.temporal.server.restart();
+      await env.temporal.ownServer().restart();
       return handle.result();
     });
     assert.equal(result.outcome, 'succeeded');

@@ -10,6 +10,7 @@ import { TASK_QUEUE } from '../../src/temporal/constants';
 import { runCli } from '../helpers/cli';
 import { countRequests, jobsOfRun } from '../helpers/emulator-state';
 import { FAST_POLLING, SAMPLE_TRAINING, SAMPLE_VALIDATION, usePipelineStack } from '../helpers/pipeline';
+import { ownServer } from '../helpers/temporal';
 
 /** The stages that validate, upload and create: a run that carries on from a job enters none of them. */
 const TRAINING_SETUP = ['validate', 'await_slot', 'upload', 'create_job'];
@@ -22,7 +23,7 @@ async function refusalOf(promise: Promise<unknown>): Promise<ApplicationFailure>
 }
 
 describe('carrying on from an Azure job (fromJob, ftpipe run --from-job)', () => {
-  const env = usePipelineStack();
+  const env = usePipelineStack({}, ownServer('`ftpipe run` starts runs on the default task queue'));
 
   it('adopts a succeeded job from the CLI and goes on from collect without training, uploading or creating a job', async () => {
     const worker = await env.createWorker(TASK_QUEUE);

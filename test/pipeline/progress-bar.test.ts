@@ -12,12 +12,13 @@ import { FtpipeClient } from '../../src/client';
 import { TASK_QUEUE } from '../../src/temporal/constants';
 import { ROOT, spawnCli } from '../helpers/cli';
 import { SAMPLE_TRAINING, SAMPLE_VALIDATION, usePipelineStack } from '../helpers/pipeline';
+import { ownServer } from '../helpers/temporal';
 
 const EVAL_SET = join(ROOT, 'examples', 'data', 'bike-shop-eval.jsonl');
 const POLLING = { queuedIntervalSeconds: 0.2, runningIntervalSeconds: 0.2, nearFinishIntervalSeconds: 0.2, fileIntervalSeconds: 0.2, deploymentIntervalSeconds: 0.2 };
 
 describe('the run --wait progress line on the emulator', () => {
-  const env = usePipelineStack();
+  const env = usePipelineStack({}, ownServer('`ftpipe run` starts the run on the default task queue'));
 
   it('says queued, measuring, the ETA, eval items n/N, awaiting approval and the deployment\'s state, never 0/1 steps', async () => {
     const control = env.emulator.control;

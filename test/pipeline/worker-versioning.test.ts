@@ -11,9 +11,10 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import type { ApprovalRecord } from '../../src/pipeline/types';
 import { usePipelineStack } from '../helpers/pipeline';
+import { ownServer } from '../helpers/temporal';
 
 describe('Worker Versioning: shipping new workflow code while runs are open', () => {
-  const env = usePipelineStack();
+  const env = usePipelineStack({}, ownServer('sets the namespace\'s worker deployment versions'));
 
   /** Makes `buildId` the deployment's current version, once its workers have polled (the server knows it then). */
   async function setCurrentVersion(deploymentName: string, buildId: string): Promise<void> {

@@ -12,6 +12,7 @@ import { FtpipeSchedules, type ScheduleDetails } from '../../src/client';
 import { TASK_QUEUE } from '../../src/temporal/constants';
 import { runCli } from '../helpers/cli';
 import { SAMPLE_TRAINING, usePipelineStack } from '../helpers/pipeline';
+import { ownServer } from '../helpers/temporal';
 
 /**
  * Runs the CLI in this process, the same commander program `ftpipe` runs: far quicker than a child process, so most
@@ -38,7 +39,7 @@ function jsonOf<T>(output: string): T {
 }
 
 describe('ftpipe schedule on the real dev server', () => {
-  const env = usePipelineStack();
+  const env = usePipelineStack({}, ownServer('schedules start runs on the default task queue'));
 
   function pipelineFile(overrides: Record<string, unknown> = {}): string {
     const dir = mkdtempSync(join(tmpdir(), 'ftpipe-schedule-'));

@@ -12,6 +12,7 @@ import { LINEAGE, RUN_NAME } from '../../src/temporal/search-attributes';
 import { TASK_QUEUE } from '../../src/temporal/constants';
 import { jobsOfRun } from '../helpers/emulator-state';
 import { SAMPLE_TRAINING, SAMPLE_VALIDATION, usePipelineStack } from '../helpers/pipeline';
+import { ownServer } from '../helpers/temporal';
 
 /** Polls the schedule until `predicate` holds. */
 async function waitForSchedule(schedules: FtpipeSchedules, name: string, predicate: (d: ScheduleDetails) => boolean, timeoutMs = 20_000): Promise<ScheduleDetails> {
@@ -26,7 +27,7 @@ async function waitForSchedule(schedules: FtpipeSchedules, name: string, predica
 }
 
 describe('schedules through the client, on the real dev server', () => {
-  const env = usePipelineStack();
+  const env = usePipelineStack({}, ownServer('schedules start runs on the default task queue'));
   const uniqueName = (): string => `sched-${randomUUID().slice(0, 8)}`;
 
   it('starts a run every 2 seconds; the runs form a lineage: unchanged data is skipped, new data fine-tunes the last model', async () => {

@@ -18,6 +18,7 @@ import type { PipelineStatus } from '../../src/pipeline/types';
 import type { fineTunePipeline } from '../../workflows';
 import { ROOT } from '../helpers/cli';
 import { usePipelineStack } from '../helpers/pipeline';
+import { ownServer } from '../helpers/temporal';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -66,7 +67,7 @@ describe('the Temporal Web UI', () => {
     temporalOptions.uiPort = await freePort();
   });
   // A clock slow enough that the job trains for over a minute: time to steer it by hand. Sped up once it is steered.
-  const env = usePipelineStack({ clockScale: STEERING_CLOCK }, temporalOptions);
+  const env = usePipelineStack({ clockScale: STEERING_CLOCK }, ownServer('opens its Web UI and changes its dynamic config', temporalOptions));
   let browser: Browser | undefined;
 
   before(() => {
@@ -172,7 +173,7 @@ describe('the Temporal Web UI', () => {
     const deploymentName = `ui-${input.runName.slice(3)}`;
     input.deployment = { name: deploymentName, type: 'GlobalStandard', requireApproval: true };
     const workflowId = `ftpipe-${input.runName}`;
-    const uiUrl = env.temporal.server.uiUrl;
+    const uiUrl = env.temporal.ownServer().uiUrl;
     assert.ok(uiUrl, 'the dev server was started without its Web UI');
     const ncus = env.emulator.account('ftpipe-ncus');
 
