@@ -4,6 +4,18 @@ import tseslint from 'typescript-eslint';
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
+/** Selectors for a workflow type or a signal, query or update name written as a string where Temporal is called. */
+function messageNameRules() {
+  const text = '/^(Literal|TemplateLiteral)$/';
+  const message = 'Name workflow types and messages through workflows/messages.ts (a definition or a *_WORKFLOW_TYPE constant), not as a string.';
+  return [
+    // Temporal's own queries (`__temporal_workflow_metadata`, `__stack_trace`) are Temporal's names, not ftpipe's.
+    `CallExpression[callee.property.name=/^(signal|query|executeUpdate|startUpdate|executeUpdateWithStart|startUpdateWithStart)$/][arguments.0.type=${text}]:not([arguments.0.value=/^__/])`,
+    `CallExpression[callee.object.property.name='workflow'][callee.property.name=/^(start|execute|signalWithStart)$/][arguments.0.type=${text}]`,
+    `CallExpression[callee.property.name='signalWithStart'] > ObjectExpression > Property[key.name='signal'][value.type=${text}]`,
+  ].map((selector) => ({ selector, message }));
+}
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', '.tools/', '.ftpipe/', 'test-artifacts/', 'bench/out/', 'bin/', 'test/fixtures/lint/'] },
   ...tseslint.configs.recommendedTypeChecked,
@@ -24,6 +36,16 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+  {
+    // Workflow types and message names are spelled once, in workflows/messages.ts (the admission queue's beside it in
+    // workflows/admission.ts, test fixtures' in their workflow files): callers pass the definitions or the constants,
+    // so a rename is one edit that the compiler follows.
+    files: ['**/*.ts'],
+    ignores: ['workflows/messages.ts', 'workflows/admission.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', ...messageNameRules()],
+    },
+  },
   {
     // Workflow code runs in Temporal's deterministic sandbox: no I/O, no clocks, no randomness, no SDK parts meant for workers.
     files: ['workflows/**/*.ts'],

@@ -5,7 +5,8 @@ import { DEFAULT_LIMITS, type ResourceLimits, type SlotAmounts } from '../src/ad
 import { accountResourceId } from '../src/config/profile';
 import { admissionWorkflowId, deploymentSlotKey } from '../src/admission/types';
 import { azureFailure, isAzureNotFound } from '../src/azure/errors';
-import type { AdmissionView, DeploymentSlotCheck, SlotRequest } from '../workflows/admission';
+import { admissionQuery, requestSlotsSignal, type AdmissionView, type DeploymentSlotCheck, type resourceAdmission, type SlotRequest } from '../workflows/admission';
+import { ADMISSION_WORKFLOW_TYPE } from '../workflows/messages';
 import type { AzureAccess } from './deps';
 
 export interface JoinQueueInput {
@@ -48,11 +49,11 @@ export function admissionActivities(azure: AzureAccess) {
         request.key = deploymentSlotKey(input.deployment);
         request.deployment = { profile: input.profile, name: input.deployment };
       }
-      await Context.current().client.workflow.signalWithStart('resourceAdmission', {
+      await Context.current().client.workflow.signalWithStart<typeof resourceAdmission, [SlotRequest]>(ADMISSION_WORKFLOW_TYPE, {
         workflowId: queue,
         taskQueue: Context.current().info.taskQueue,
         args: [{ resource, limits }],
-        signal: 'requestSlots',
+        signal: requestSlotsSignal,
         signalArgs: [request],
       });
       return { queue, resource, limits };
@@ -62,7 +63,7 @@ export function admissionActivities(azure: AzureAccess) {
     async admissionView(input: { profile: string }): Promise<{ target: QueueTarget; view: AdmissionView | null }> {
       const t = target(input.profile);
       try {
-        return { target: t, view: await Context.current().client.workflow.getHandle(t.queue).query<AdmissionView, []>('admission') };
+        return { target: t, view: await Context.current().client.workflow.getHandle(t.queue).query(admissionQuery) };
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) return { target: t, view: null };
         throw err;

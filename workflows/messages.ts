@@ -18,6 +18,8 @@ export const PIPELINE_WORKFLOW_TYPE = 'fineTunePipeline';
 export const CHECK_WORKER_WORKFLOW_TYPE = 'checkWorker';
 /** Started by a promoted deployment's keep-alive schedule (`deployment.idle: keepAlive`): one call to the deployment. */
 export const KEEP_ALIVE_WORKFLOW_TYPE = 'keepDeploymentAlive';
+export const PLAN_WORKFLOW_TYPE = 'planPipeline';
+export const ADMISSION_WORKFLOW_TYPE = 'resourceAdmission';
 
 /** What a pause or resume update answers. */
 export interface ControlOutcome {

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FtpipeClient } from '../client';
 import type { PipelineInputDraft } from '../pipeline/input';
+import { PLAN_WORKFLOW_TYPE } from '../../workflows/messages';
 import type { RunPlan } from '../../workflows/plan';
 import { priceSourceText } from '../catalog/prices';
 
@@ -32,5 +33,5 @@ export function formatPlan(plan: RunPlan): string {
 /** Runs `planPipeline` on the worker that would run the pipeline (its profiles, data paths and admission queues). */
 export async function planRun(client: FtpipeClient, input: PipelineInputDraft, taskQueue: string): Promise<RunPlan> {
   const name = typeof input.runName === 'string' ? input.runName : 'run';
-  return client.client.workflow.execute<(i: PipelineInputDraft) => Promise<RunPlan>>('planPipeline', { taskQueue, workflowId: `ftpipe-plan-${name}-${randomUUID().slice(0, 8)}`, args: [input] });
+  return client.client.workflow.execute<(i: PipelineInputDraft) => Promise<RunPlan>>(PLAN_WORKFLOW_TYPE, { taskQueue, workflowId: `ftpipe-plan-${name}-${randomUUID().slice(0, 8)}`, args: [input] });
 }

@@ -10,7 +10,7 @@ import { admissionWorkflowId } from '../../src/admission/types';
 import type { WorkerConfig } from '../../src/config/worker-config';
 import { DEFAULT_ACCOUNTS } from '../../src/emulator/config';
 import { QUEUE_POSITION } from '../../src/temporal/search-attributes';
-import type { AdmissionView } from '../../workflows/admission';
+import { admissionQuery, type AdmissionView } from '../../workflows/admission';
 import { spawnCli, type CliProcess } from '../helpers/cli';
 import { jobsOfRun } from '../helpers/emulator-state';
 import { SAMPLE_TRAINING, uniqueTrainingFile, usePipelineStack, type PipelineTestEnv } from '../helpers/pipeline';
@@ -37,7 +37,7 @@ function withLimits(env: PipelineTestEnv, limits: Partial<ResourceLimits>): Work
 
 async function admission(env: PipelineTestEnv, taskQueue: string, account = SWC): Promise<AdmissionView> {
   const resource = `/subscriptions/${account.subscriptionId}/resourceGroups/${account.resourceGroup}/providers/Microsoft.CognitiveServices/accounts/${account.name}`;
-  return env.temporal.client.workflow.getHandle(admissionWorkflowId(resource, taskQueue)).query<AdmissionView, []>('admission');
+  return env.temporal.client.workflow.getHandle(admissionWorkflowId(resource, taskQueue)).query(admissionQuery);
 }
 
 /** The sample training set uploaded once and processed: runs given its id start at the queue (no validation, no upload). */

@@ -17,7 +17,8 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator';
 import { createLogger } from '../../src/logging';
 import type { DeploymentSlot } from '../../src/pipeline/types';
 import { emulatorProfiles } from '../../src/stack/emulator-profiles';
-import type { AdmissionView } from '../../workflows/admission';
+import { admissionQuery, type AdmissionView } from '../../workflows/admission';
+import { deploymentSlotHolder, finishSignal, slotsQuery } from './workflows/deployment-holder';
 import { useTemporal } from '../helpers/temporal';
 import { until } from '../helpers/until';
 
@@ -52,9 +53,9 @@ describe('admission: deployment slots', () => {
   });
 
   const hold = (name: string): Promise<WorkflowHandle> =>
-    temporal.client.workflow.start('deploymentSlotHolder', { taskQueue, workflowId: `holder-${name}-${randomUUID().slice(0, 6)}`, args: [{ profile: PROFILE, name, runName: name }] });
-  const slot = async (h: WorkflowHandle): Promise<DeploymentSlot | undefined> => (await h.query<DeploymentSlot[]>('slots'))[0];
-  const view = (): Promise<AdmissionView> => temporal.client.workflow.getHandle(admissionWorkflowId(resource, taskQueue)).query<AdmissionView, []>('admission');
+    temporal.client.workflow.start(deploymentSlotHolder, { taskQueue, workflowId: `holder-${name}-${randomUUID().slice(0, 6)}`, args: [{ profile: PROFILE, name, runName: name }] });
+  const slot = async (h: WorkflowHandle): Promise<DeploymentSlot | undefined> => (await h.query(slotsQuery))[0];
+  const view = (): Promise<AdmissionView> => temporal.client.workflow.getHandle(admissionWorkflowId(resource, taskQueue)).query(admissionQuery);
 
   it('queues a deployment for a free deployment slot, says why it waits, and hands the slot on when it is released', async () => {
     const a = await hold('prod-a');
@@ -69,10 +70,10 @@ describe('admission: deployment slots', () => {
     assert.deepEqual(v.used.deployments, 1);
     assert.deepEqual(v.holders.map((h) => h.runName), ['prod-a']);
 
-    await a.signal('finish', { release: true });
+    await a.signal(finishSignal, { release: true });
     await a.result();
     await until(async () => ((await slot(b))?.state === 'granted' ? true : undefined), 'prod-b granted after the release');
-    await b.signal('finish', { release: true });
+    await b.signal(finishSignal, { release: true });
     await b.result();
     await until(async () => ((await view()).used.deployments === 0 ? true : undefined), 'no deployment slot in use');
   });
@@ -86,7 +87,7 @@ describe('admission: deployment slots', () => {
     const live = await hold('prod-live');
     await until(async () => ((await slot(live))?.state === 'granted' ? true : undefined), 'prod-live granted');
     // The run ends without releasing: its deployment stays live.
-    await live.signal('finish', { release: false });
+    await live.signal(finishSignal, { release: false });
     await live.result();
 
     const next = await hold('prod-next');
@@ -100,7 +101,7 @@ describe('admission: deployment slots', () => {
     await arm.deployments.beginDeleteAndWait(account.resourceGroup, account.name, 'prod-live', { updateIntervalInMs: 50 });
     await until(async () => ((await slot(next))?.state === 'granted' ? true : undefined), 'prod-next granted once prod-live is gone');
     assert.equal((await view()).reclaimed, checked + 1);
-    await next.signal('finish', { release: true });
+    await next.signal(finishSignal, { release: true });
     await next.result();
   });
 });

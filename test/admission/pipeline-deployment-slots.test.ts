@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { admissionWorkflowId } from '../../src/admission/types';
 import { DEFAULT_ACCOUNTS } from '../../src/emulator/config';
-import type { PipelineStatus } from '../../src/pipeline/types';
-import type { AdmissionView } from '../../workflows/admission';
+import { admissionQuery, type AdmissionView } from '../../workflows/admission';
+import { statusQuery } from '../../workflows/messages';
 import { usePipelineStack } from '../helpers/pipeline';
 
 const SWC = DEFAULT_ACCOUNTS[0]!;
@@ -19,7 +19,7 @@ describe('pipeline: deployment slots', () => {
   it('a promoted deployment holds its slot after the run; the next version retires it and frees its slot', async () => {
     const taskQueue = env.temporal.taskQueue();
     const worker = await env.createWorker(taskQueue);
-    const view = (): Promise<AdmissionView> => env.temporal.client.workflow.getHandle(admissionWorkflowId(RESOURCE, taskQueue)).query<AdmissionView, []>('admission');
+    const view = (): Promise<AdmissionView> => env.temporal.client.workflow.getHandle(admissionWorkflowId(RESOURCE, taskQueue)).query(admissionQuery);
     const deployment = { name: 'slotted', type: 'GlobalStandard' as const, keepVersions: 0 };
     await worker.runUntil(async () => {
       const first = await env.start(taskQueue, env.input({ deployment }));
@@ -29,7 +29,7 @@ describe('pipeline: deployment slots', () => {
       assert.deepEqual(r1.ledger?.hosting.map((h) => [h.name, h.usdPerHour, h.expiry.kind]), [['slotted-v1', 1.7, 'inactivity']]);
       assert.equal(r1.ledger?.hourlyUsdWhileLive, 1.7);
       assert.ok(r1.ledger?.training.billedTokens !== null && (r1.ledger?.training.billedUsd ?? 0) > 0);
-      const s1 = await first.query<PipelineStatus, []>('status');
+      const s1 = await first.query(statusQuery);
       assert.deepEqual(s1.deploymentSlots?.map((s) => [s.name, s.state]), [['slotted-v1', 'granted']]);
       let v = await view();
       assert.deepEqual(v.holders.map((h) => h.runName), [r1.runName], 'the deployment holds its slot after its run ended');

@@ -26,7 +26,7 @@ import type { fineTunePipeline } from '../../workflows';
 import { ROOT, spawnCli, type CliProcess } from '../helpers/cli';
 import { jobsOfRun } from '../helpers/emulator-state';
 import { FAST_POLLING, SAMPLE_VALIDATION, uniqueTrainingFile } from '../helpers/pipeline';
-import { statusQuery } from '../../workflows/messages';
+import { PIPELINE_WORKFLOW_TYPE, statusQuery } from '../../workflows/messages';
 
 const run = promisify(execFile);
 const RUNS = 10;
@@ -263,7 +263,7 @@ describe('ftpipe on a Temporal cluster (temporal-server + PostgreSQL + Web UI se
         polling: FAST_POLLING,
         timeouts: TIMEOUTS,
       };
-      handles.push(await client.workflow.start<typeof fineTunePipeline>('fineTunePipeline', { taskQueue: cluster.taskQueue, workflowId: runName, args: [input] }));
+      handles.push(await client.workflow.start<typeof fineTunePipeline>(PIPELINE_WORKFLOW_TYPE, { taskQueue: cluster.taskQueue, workflowId: runName, args: [input] }));
     }
 
     // Every run has created its Azure job: kill one worker as a crashed machine would die, start a replacement.

@@ -4,6 +4,7 @@ import { temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES, searchAttributeTypeName } from '../../src/temporal/search-attributes';
 import type { CheckWorkerResult } from '../../workflows';
 import { useTemporal } from '../helpers/temporal';
+import { CHECK_WORKER_WORKFLOW_TYPE } from '../../workflows/messages';
 
 describe('skeleton workflow on the real dev server', () => {
   const env = useTemporal();
@@ -12,7 +13,7 @@ describe('skeleton workflow on the real dev server', () => {
     const taskQueue = env.taskQueue();
     const worker = await env.createWorker({ taskQueue, config: { profiles: [] } });
     const result = await worker.runUntil(
-      env.client.workflow.execute('checkWorker', { taskQueue, workflowId: `check-${taskQueue}`, args: [{ note: 'hello' }] }),
+      env.client.workflow.execute(CHECK_WORKER_WORKFLOW_TYPE, { taskQueue, workflowId: `check-${taskQueue}`, args: [{ note: 'hello' }] }),
     ) as CheckWorkerResult;
     assert.equal(result.note, 'hello');
     assert.equal(result.workflowId, `check-${taskQueue}`);

@@ -8,6 +8,7 @@ import { freePort } from '../../src/devserver/free-port';
 import { TASK_QUEUE } from '../../src/temporal/constants';
 import { ROOT, runCli, spawnCli } from '../helpers/cli';
 import { ownServer, useTemporal } from '../helpers/temporal';
+import { CHECK_WORKER_WORKFLOW_TYPE } from '../../workflows/messages';
 
 function processAlive(pid: number): boolean {
   try {
@@ -67,7 +68,7 @@ describe('ftpipe worker', () => {
     const worker = spawnCli(['worker', '--address', env.server.address, '--metrics', `127.0.0.1:${metricsPort}`, '--max-cached-workflows', '50', '--max-concurrent-activities', '8']);
     await worker.waitFor(/"msg":"ftpipe worker started"/);
 
-    const result = await env.client.workflow.execute('checkWorker', { taskQueue: TASK_QUEUE, workflowId: `worker-cli-${metricsPort}`, args: [{}] });
+    const result = await env.client.workflow.execute(CHECK_WORKER_WORKFLOW_TYPE, { taskQueue: TASK_QUEUE, workflowId: `worker-cli-${metricsPort}`, args: [{}] });
     assert.equal((result as { worker: { taskQueue: string } }).worker.taskQueue, TASK_QUEUE);
 
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();

@@ -11,6 +11,7 @@ import ts from 'typescript';
 import { createActivities } from '../../activities';
 import { createLogger } from '../../src/logging';
 import * as workflows from '../../workflows';
+import { PIPELINE_WORKFLOW_TYPE, PLAN_WORKFLOW_TYPE } from '../../workflows/messages';
 
 const ROOT = join(__dirname, '..', '..');
 const HISTORIES = join(ROOT, 'test', 'histories');
@@ -86,7 +87,7 @@ describe('the recorded histories cover the workflows\' code', () => {
     const stubs = pipelineStubActivities();
     assert.ok(stubs.length >= 20 && stubs.includes('createFineTuningJob'), `the stubs were read: ${stubs.join(', ')}`);
     // fineTunePipeline and planPipeline (ftpipe run --dry-run) take their activities from these stubs.
-    const onStubs = histories.filter((h) => h.workflowType === 'fineTunePipeline' || h.workflowType === 'planPipeline');
+    const onStubs = histories.filter((h) => h.workflowType === PIPELINE_WORKFLOW_TYPE || h.workflowType === PLAN_WORKFLOW_TYPE);
     assert.deepEqual(missing(stubs, onStubs), [], 'record a scenario (test/histories/scenarios.ts) that schedules these');
   });
 
@@ -108,7 +109,7 @@ describe('the recorded histories cover the workflows\' code', () => {
 
   it('record every workflow type the worker registers, and no other', () => {
     const types = registeredWorkflowTypes();
-    assert.ok(types.includes('fineTunePipeline'), types.join(', '));
+    assert.ok(types.includes(PIPELINE_WORKFLOW_TYPE), types.join(', '));
     const recorded = new Set(histories.map((h) => h.workflowType));
     assert.deepEqual(types.filter((t) => !recorded.has(t)), [], 'record a scenario for these workflow types');
     assert.deepEqual([...recorded].filter((t) => !types.includes(t)), [], 'histories of workflow types the worker no longer registers');

@@ -36,6 +36,38 @@ describe('lint rules', () => {
     assert.deepEqual(await lintAsWorkflow(`import { sleep } from '@temporalio/workflow';\nexport const s = sleep;\n`), []);
   });
 
+  it('forbids workflow types and message names spelled as strings outside workflows/messages.ts', async () => {
+    const eslint = new ESLint({ cwd: root, overrideConfig: [tseslint.configs.disableTypeChecked] });
+    const lint = async (code: string, file: string): Promise<string[]> => {
+      const [result] = await eslint.lintText(code, { filePath: join(root, file) });
+      return result!.messages.map((m) => `${m.ruleId}: ${m.message}`);
+    };
+    const spelled = [
+      `await client.workflow.start('fineTunePipeline', { taskQueue: 'q', workflowId: 'w', args: [{}] });`,
+      `await client.workflow.execute(\`checkWorker\`, { taskQueue: 'q', workflowId: 'w', args: [{}] });`,
+      `await handle.signal('pause', {});`,
+      `await handle.query('status');`,
+      `await handle.executeUpdate('approveRun', { args: [{}] });`,
+      `await client.workflow.signalWithStart(ADMISSION_WORKFLOW_TYPE, { workflowId: 'w', taskQueue: 'q', args: [{}], signal: 'requestSlots', signalArgs: [{}] });`,
+    ];
+    for (const file of ['test/probe.test.ts', 'src/probe.ts', 'activities/probe.ts']) {
+      for (const line of spelled) {
+        const messages = await lint(`export async function f(client: any, handle: any, ADMISSION_WORKFLOW_TYPE: string): Promise<void> {\n  ${line}\n}\n`, file);
+        assert.equal(messages.filter((m) => m.startsWith('no-restricted-syntax')).length, 1, `${file}: ${line}: ${messages.join('; ')}`);
+      }
+    }
+    const defined = `import { PIPELINE_WORKFLOW_TYPE, pauseSignal, statusQuery } from '../workflows/messages';
+export async function f(client: any, handle: any): Promise<void> {
+  await client.workflow.start(PIPELINE_WORKFLOW_TYPE, { taskQueue: 'q', workflowId: 'w', args: [{}] });
+  await handle.signal(pauseSignal, {});
+  await handle.query(statusQuery);
+  await handle.query('__temporal_workflow_metadata');
+}
+`;
+    assert.deepEqual((await lint(defined, 'src/probe.ts')).filter((m) => m.startsWith('no-restricted-syntax')), []);
+    assert.deepEqual(await lint(`import { defineQuery } from '@temporalio/workflow';\nexport const q = defineQuery('status');\n`, 'workflows/messages.ts'), []);
+  });
+
   it('reports floating promises anywhere', async () => {
     const eslint = new ESLint({ cwd: root, ignore: false });
     const [result] = await eslint.lintFiles([join(root, 'test', 'fixtures', 'lint', 'floating-promise.ts')]);

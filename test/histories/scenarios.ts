@@ -12,12 +12,16 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import type { RunningEmulator } from '../../src/emulator';
 import type { PipelineInputDraft } from '../../src/pipeline/input';
-import type { ApprovalRecord, PipelineResult, PipelineStatus } from '../../src/pipeline/types';
+import type { PipelineResult, PipelineStatus } from '../../src/pipeline/types';
 import { createOpenAIClient } from '../../src/azure/clients';
 import { EMULATOR_PROFILE, emulatorProfiles } from '../../src/stack/emulator-profiles';
 import type { FtpipeWorker } from '../../workers/worker';
 import { DEFAULT_LIMITS } from '../../src/admission/limits';
-import type { AdmissionView, ControlOutcome, fineTunePipeline, keepDeploymentAlive, planPipeline, resourceAdmission, SlotRequest } from '../../workflows';
+import type { fineTunePipeline, keepDeploymentAlive, planPipeline } from '../../workflows';
+import { admissionQuery, requestSlotsSignal, type AdmissionView, type resourceAdmission, type SlotRequest } from '../../workflows/admission';
+import {
+  ADMISSION_WORKFLOW_TYPE, approveSignal, CHECK_WORKER_WORKFLOW_TYPE, KEEP_ALIVE_WORKFLOW_TYPE, pauseUpdate, PIPELINE_WORKFLOW_TYPE, PLAN_WORKFLOW_TYPE, rejectSignal, rejectUpdate, resumeSignal, statusQuery,
+} from '../../workflows/messages';
 import { ROOT } from '../helpers/cli';
 import { SAMPLE_TRAINING, SAMPLE_VALIDATION } from '../helpers/pipeline';
 
@@ -50,13 +54,13 @@ function pipelineInput(overrides: Partial<PipelineInputDraft> = {}): PipelineInp
 }
 
 async function startPipeline(ctx: RecordingContext, input: PipelineInputDraft): Promise<WorkflowHandle<typeof fineTunePipeline>> {
-  return ctx.client.workflow.start<typeof fineTunePipeline>('fineTunePipeline', { taskQueue: ctx.taskQueue, workflowId: `${input.runName}-${ctx.taskQueue}`, args: [input] });
+  return ctx.client.workflow.start<typeof fineTunePipeline>(PIPELINE_WORKFLOW_TYPE, { taskQueue: ctx.taskQueue, workflowId: `${input.runName}-${ctx.taskQueue}`, args: [input] });
 }
 
 async function waitFor(handle: WorkflowHandle, predicate: (s: PipelineStatus) => boolean, what = 'the expected state', attempts = 1200): Promise<PipelineStatus> {
   let last: PipelineStatus | undefined;
   for (let i = 0; i < attempts; i++) {
-    last = await handle.query<PipelineStatus, []>('status').catch(() => last);
+    last = await handle.query(statusQuery).catch(() => last);
     if (last && predicate(last)) return last;
     await sleep(100);
   }
@@ -131,7 +135,7 @@ export const SCENARIOS: Scenario[] = [
     async run({ client, taskQueue, createWorker }) {
       const workflowId = `record-check-worker-${taskQueue}`;
       const worker = await createWorker(taskQueue);
-      await worker.runUntil(client.workflow.execute('checkWorker', { taskQueue, workflowId, args: [{ note: 'recorded' }] }));
+      await worker.runUntil(client.workflow.execute(CHECK_WORKER_WORKFLOW_TYPE, { taskQueue, workflowId, args: [{ note: 'recorded' }] }));
       return { workflowId };
     },
   },
@@ -155,9 +159,9 @@ export const SCENARIOS: Scenario[] = [
         let found: string | undefined;
         for (let attempt = 0; attempt < 4 && !found; attempt++) {
           await waitFor(handle, (s) => s.job?.status === 'running' && (s.progress.step ?? 0) >= 1, 'a running job with a trained step');
-          await handle.executeUpdate<ControlOutcome, [object]>('pauseRun', { args: [{ by: 'recording' }] });
+          await handle.executeUpdate(pauseUpdate, { args: [{ by: 'recording' }] });
           await waitFor(handle, (s) => s.job?.status === 'paused', 'a paused job');
-          await handle.signal('resume', {});
+          await handle.signal(resumeSignal, {});
           await waitFor(handle, (s) => s.job?.status === 'running', 'the job running again');
           found = await executionScheduling(ctx.client, handle.workflowId, ['pauseFineTuningJob', 'resumeFineTuningJob']);
         }
@@ -208,7 +212,7 @@ export const SCENARIOS: Scenario[] = [
           copies: [{ destinationResourceId: ncus.armId, region: 'northcentralus' }],
         }));
         await waitFor(run, (s) => s.stage === 'await_approval');
-        await run.signal('approve', { by: 'recording' });
+        await run.signal(approveSignal, { by: 'recording' });
         await run.result();
         return run;
       });
@@ -270,7 +274,7 @@ export const SCENARIOS: Scenario[] = [
       const handle = await startPipeline(ctx, pipelineInput({ deployment: { name: 'recorded-rejected', type: 'GlobalStandard', requireApproval: true } }));
       const result = await worker.runUntil(async () => {
         await waitFor(handle, (s) => s.stage === 'await_approval', 'stage await_approval');
-        await handle.executeUpdate<ApprovalRecord, [object]>('rejectRun', { args: [{ by: 'recording', comment: 'recorded rejection' }] });
+        await handle.executeUpdate(rejectUpdate, { args: [{ by: 'recording', comment: 'recorded rejection' }] });
         return handle.result();
       });
       expect(result.outcome === 'not_promoted' && result.approval?.decision === 'rejected' && result.approval.by === 'recording' && result.deployments.length === 0,
@@ -287,12 +291,12 @@ export const SCENARIOS: Scenario[] = [
         await waitFor(handle, (s) => s.job?.status === 'running', 'a running job');
         // The clock stops while the job trains, so the approval arrives before the run awaits one.
         const refused = await atClockScale(ctx, 0, async () => {
-          await handle.signal('approve', { by: 'recording-early' });
+          await handle.signal(approveSignal, { by: 'recording-early' });
           return waitFor(handle, (s) => s.requests.some((r) => r.kind === 'approve' && r.state === 'refused'), 'the early approval refused');
         });
         expect(refused.stage === 'train' && refused.approval === null, 'the early approval refused in stage train, no decision kept', { stage: refused.stage, approval: refused.approval, requests: refused.requests });
         await waitFor(handle, (s) => s.stage === 'await_approval', 'stage await_approval');
-        await handle.signal('reject', { by: 'recording', comment: 'recorded in-stage rejection' });
+        await handle.signal(rejectSignal, { by: 'recording', comment: 'recorded in-stage rejection' });
         return handle.result();
       });
       expect(result.outcome === 'not_promoted' && result.approval?.by === 'recording', 'not promoted, rejected in stage by recording', { outcome: result.outcome, approval: result.approval });
@@ -364,11 +368,11 @@ export const SCENARIOS: Scenario[] = [
         await waitFor(handle, (s) => s.stage === 'await_approval', 'stage await_approval');
         // A slow clock while the deployment is created, so the cancellation lands while it exists.
         return atClockScale(ctx, 20, async () => {
-          await handle.signal('approve', { by: 'recording' });
+          await handle.signal(approveSignal, { by: 'recording' });
           await waitFor(handle, (s) => s.stage === 'deploy' && ctx.emulator.control.dumpState().deployments.some((d) => d.name === `${name}-v1`), 'a deployment being created');
           await handle.cancel();
           await handle.result().catch(() => undefined);
-          return handle.query<PipelineStatus, []>('status');
+          return handle.query(statusQuery);
         });
       });
       const imported = status.files.filter((f) => f.origin === 'imported').map((f) => f.fileId);
@@ -404,7 +408,7 @@ export const SCENARIOS: Scenario[] = [
       const worker = await ctx.createWorker(ctx.taskQueue);
       const workflowId = `record-plan-${ctx.taskQueue}`;
       const input = pipelineInput({ evaluation: { evalSet: { path: EVAL_SET } }, deployment: { name: 'recorded-plan', type: 'GlobalStandard' } });
-      const plan = await worker.runUntil(ctx.client.workflow.execute<typeof planPipeline>('planPipeline', { taskQueue: ctx.taskQueue, workflowId, args: [input] }));
+      const plan = await worker.runUntil(ctx.client.workflow.execute<typeof planPipeline>(PLAN_WORKFLOW_TYPE, { taskQueue: ctx.taskQueue, workflowId, args: [input] }));
       expect(plan.deployments.length === 2 && plan.deployments.every((d) => d.problem === null) && plan.validation !== null, 'an evaluation and a promotion planned, the data validated', plan);
       return { workflowId };
     },
@@ -419,7 +423,7 @@ export const SCENARIOS: Scenario[] = [
         await (await startPipeline(ctx, pipelineInput({ deployment }))).result();
         const second = await startPipeline(ctx, pipelineInput({ deployment }));
         const result = await second.result();
-        const status = await second.query<PipelineStatus, []>('status');
+        const status = await second.query(statusQuery);
         expect(result.deletedDeployments.join() === `${deployment.name}-v1` && status.idle?.schedule?.id === `ftpipe-keepalive-${EMULATOR_PROFILE}-${deployment.name}-v2`, 'v2 kept alive by its schedule, v1 retired', { deleted: result.deletedDeployments, idle: status.idle });
         await ctx.client.schedule.getHandle(status.idle!.schedule!.id).delete();
         return second;
@@ -437,7 +441,7 @@ export const SCENARIOS: Scenario[] = [
       const call = await worker.runUntil(async () => {
         await (await startPipeline(ctx, pipelineInput({ deployment: { name, type: 'GlobalStandard' } }))).result();
         // What the keep-alive schedule starts, started by hand: one call to the live deployment.
-        return ctx.client.workflow.execute<typeof keepDeploymentAlive>('keepDeploymentAlive', { taskQueue: ctx.taskQueue, workflowId, args: [{ profile: EMULATOR_PROFILE, deployment: `${name}-v1` }] });
+        return ctx.client.workflow.execute<typeof keepDeploymentAlive>(KEEP_ALIVE_WORKFLOW_TYPE, { taskQueue: ctx.taskQueue, workflowId, args: [{ profile: EMULATOR_PROFILE, deployment: `${name}-v1` }] });
       });
       expect(call.outcome === 'called', 'the deployment answered the keep-alive call', call);
       return { workflowId };
@@ -449,18 +453,18 @@ export const SCENARIOS: Scenario[] = [
       const worker = await ctx.createWorker(ctx.taskQueue);
       // Holders are open workflows on a task queue no worker serves: they stay open until terminated.
       const idle = `${ctx.taskQueue}-idle`;
-      const holders = await Promise.all(['a', 'b'].map((h) => ctx.client.workflow.start('checkWorker', { taskQueue: idle, workflowId: `record-holder-${h}-${ctx.taskQueue}`, args: [{}] })));
+      const holders = await Promise.all(['a', 'b'].map((h) => ctx.client.workflow.start(CHECK_WORKER_WORKFLOW_TYPE, { taskQueue: idle, workflowId: `record-holder-${h}-${ctx.taskQueue}`, args: [{}] })));
       const limits = { ...DEFAULT_LIMITS, runningJobs: 1, queuedJobs: 0, holderCheckSeconds: 0.2 };
       const resource = `/subscriptions/recorded/resourceGroups/recorded/providers/Microsoft.CognitiveServices/accounts/recorded-${randomUUID().slice(0, 8)}`;
       const workflowId = `record-admission-${ctx.taskQueue}`;
       const amounts = { jobs: 1, files: 0, fileBytes: 0, deployments: 0 };
       const request = (holder: WorkflowHandle): SlotRequest => ({ holder: holder.workflowId, runName: holder.workflowId, amounts, priority: 0, limits });
       await worker.runUntil(async () => {
-        const queue = await ctx.client.workflow.signalWithStart<typeof resourceAdmission, [SlotRequest]>('resourceAdmission', {
-          taskQueue: ctx.taskQueue, workflowId, args: [{ resource, limits }], signal: 'requestSlots', signalArgs: [request(holders[0]!)],
+        const queue = await ctx.client.workflow.signalWithStart<typeof resourceAdmission, [SlotRequest]>(ADMISSION_WORKFLOW_TYPE, {
+          taskQueue: ctx.taskQueue, workflowId, args: [{ resource, limits }], signal: requestSlotsSignal, signalArgs: [request(holders[0]!)],
         });
-        await queue.signal('requestSlots', request(holders[1]!));
-        const view = async (): Promise<AdmissionView> => queue.query<AdmissionView, []>('admission');
+        await queue.signal(requestSlotsSignal, request(holders[1]!));
+        const view = async (): Promise<AdmissionView> => queue.query(admissionQuery);
         for (let i = 0; i < 1200 && (await view()).queue.length !== 1; i++) await sleep(100);
         // The first holder closes without giving its slot back: the queue's holder check reclaims it for the second.
         await holders[0]!.terminate('recording: a holder that closed');

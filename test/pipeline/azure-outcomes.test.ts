@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { PipelineStatus } from '../../src/pipeline/types';
 import { usePipelineStack } from '../helpers/pipeline';
+import { statusQuery } from '../../workflows/messages';
 
 describe('pipeline: Azure\'s own outcomes', () => {
   const env = usePipelineStack();
@@ -41,7 +41,7 @@ describe('pipeline: Azure\'s own outcomes', () => {
       const handle = await env.start(taskQueue, env.input({ trainingType: 'Developer', hyperparameters: { nEpochs: 3 } }));
       await env.waitForStatus(handle, (s) => s.job?.status === 'running' && (s.progress.step ?? 0) >= 1);
       env.emulator.control.setClockScale(0);
-      env.emulator.control.preemptJob((await handle.query<PipelineStatus, []>('status')).job!.id, { resumeAfterSeconds: 600 });
+      env.emulator.control.preemptJob((await handle.query(statusQuery)).job!.id, { resumeAfterSeconds: 600 });
       const held = await env.waitForStatus(handle, (s) => s.azureHold?.cause === 'preemption');
       assert.equal(held.job?.status, 'paused');
       assert.equal(held.job?.pausedBy, 'preemption');

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { PipelineStatus } from '../../src/pipeline/types';
+import { approveSignal, PIPELINE_WORKFLOW_TYPE, statusQuery } from '../../workflows/messages';
 import { usePipelineStack } from '../helpers/pipeline';
 
 /** Generous: a closed run or a refusal is expected in well under a second; this only bounds a wedged run. */
@@ -79,7 +79,7 @@ describe('the workflow boundary: no input wedges a run', () => {
     const worker = await env.createWorker(taskQueue);
     await worker.runUntil(async () => {
       const handles = await Promise.all(
-        cases.map((c, i) => env.temporal.client.workflow.start('fineTunePipeline', { taskQueue, workflowId: `boundary-${i}-${taskQueue}`, args: c.args })),
+        cases.map((c, i) => env.temporal.client.workflow.start(PIPELINE_WORKFLOW_TYPE, { taskQueue, workflowId: `boundary-${i}-${taskQueue}`, args: c.args })),
       );
       await Promise.all(cases.map(async (c, i) => {
         const handle = handles[i]!;
@@ -126,12 +126,12 @@ describe('the workflow boundary: no input wedges a run', () => {
         await within(assert.rejects(handle.executeUpdate(name, { args: args as [unknown] }), (err: Error) => err instanceof WorkflowUpdateFailedError, name), name);
       }
       for (const args of [['x'], [{ a: 1 }], [[]]]) {
-        await within(assert.rejects(handle.query('status', ...args), /status query takes/), `status ${JSON.stringify(args)}`);
+        await within(assert.rejects(handle.query(statusQuery.name, ...args), /status query takes/), `status ${JSON.stringify(args)}`);
       }
-      assert.equal((await handle.query<PipelineStatus, []>('status')).stage, 'await_approval');
+      assert.equal((await handle.query(statusQuery)).stage, 'await_approval');
 
       // Still steerable: a good decision goes through.
-      await handle.signal('approve', { by: 'alice' });
+      await handle.signal(approveSignal, { by: 'alice' });
       const result = await within(handle.result(), 'the approved run');
       assert.equal(result.outcome, 'succeeded');
       assert.equal(result.approval?.by, 'alice');

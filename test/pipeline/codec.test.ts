@@ -21,6 +21,7 @@ import { TASK_QUEUE } from '../../src/temporal/constants';
 import { runCli } from '../helpers/cli';
 import { SAMPLE_TRAINING, usePipelineStack } from '../helpers/pipeline';
 import { ownServer } from '../helpers/temporal';
+import { PIPELINE_WORKFLOW_TYPE } from '../../workflows/messages';
 
 describe('encrypted payloads: no secret or training text in raw history', () => {
   const env = usePipelineStack({}, ownServer('`ftpipe run` starts runs on the default task queue'));
@@ -155,7 +156,7 @@ describe('encrypted payloads: no secret or training text in raw history', () => 
         await env.temporal.connection.workflowService.startWorkflowExecution({
           namespace: env.temporal.server.namespace,
           workflowId,
-          workflowType: { name: 'fineTunePipeline' },
+          workflowType: { name: PIPELINE_WORKFLOW_TYPE },
           taskQueue: { name: taskQueue },
           requestId: randomUUID(),
           input: { payloads: encoded.payloads.map((p) => ({ metadata: Object.fromEntries(Object.entries(p.metadata).map(([k, v]) => [k, Buffer.from(v, 'base64')])), data: Buffer.from(p.data, 'base64') })) },

@@ -7,6 +7,8 @@ describe('workflows/messages: the one contract', () => {
   it('names the workflow types the worker registers (a worker registers each exported function by its name)', () => {
     assert.equal(workflows.fineTunePipeline.name, messages.PIPELINE_WORKFLOW_TYPE);
     assert.equal(workflows.checkWorker.name, messages.CHECK_WORKER_WORKFLOW_TYPE);
+    assert.equal(workflows.planPipeline.name, messages.PLAN_WORKFLOW_TYPE);
+    assert.equal(workflows.resourceAdmission.name, messages.ADMISSION_WORKFLOW_TYPE);
   });
 
   it('describes every signal, update and query a user sends, and the index exports them', () => {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ControlOutcome } from '../../workflows/messages';
-import { approveUpdate, copyToRegionUpdate, pauseSignal, pauseUpdate, resumeUpdate } from '../../workflows/messages';
+import { approveUpdate, copyToRegionSignal, copyToRegionUpdate, pauseSignal, pauseUpdate, rejectSignal, resumeUpdate } from '../../workflows/messages';
 import { uniqueTrainingFile, usePipelineStack } from '../helpers/pipeline';
 
 /** Emulated ARM waits made short, so deployments and copies finish in real milliseconds at the test clock. */
@@ -44,7 +44,7 @@ describe('requests to a run: each carried out once or refused with the reason', 
       const pause = status.requests.find((r) => r.kind === 'pause');
       assert.equal(pause?.state, 'refused');
       assert.match(pause?.reason ?? '', /training is over: Azure reports job ftjob-\w+ is succeeded/);
-      await handle.signal('reject', { by: 'test' });
+      await handle.signal(rejectSignal, { by: 'test' });
       assert.equal((await handle.result()).outcome, 'not_promoted');
     });
   });
@@ -96,7 +96,7 @@ describe('requests to a run: each carried out once or refused with the reason', 
     await worker.runUntil(async () => {
       const handle = await env.start(taskQueue, env.input({ deployment: { name: 'refusals', requireApproval: true, type: 'GlobalStandard' } }));
       await env.waitForStatus(handle, (s) => s.stage === 'await_approval');
-      await handle.signal('copyToRegion', { region: 'eastus2' });
+      await handle.signal(copyToRegionSignal.name, { region: 'eastus2' });
       const refused = await env.waitForStatus(handle, (s) => s.requests.some((r) => r.kind === 'copyToRegion'));
       assert.deepEqual(refused.requests.map((r) => [r.kind, r.via, r.state]), [['copyToRegion', 'signal', 'refused']]);
       assert.match(refused.requests[0]?.reason ?? '', /destinationResourceId/);
@@ -106,7 +106,7 @@ describe('requests to a run: each carried out once or refused with the reason', 
         const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
         return cause instanceof ApplicationFailure && cause.type === 'RequestRefused' && /^cannot pause: job ftjob-\w+ has ended \(succeeded\)$/.test(cause.message);
       });
-      await handle.signal('reject', { by: 'test' });
+      await handle.signal(rejectSignal, { by: 'test' });
       assert.equal((await handle.result()).outcome, 'not_promoted');
       assert.doesNotMatch(await details(handle), /refused:/, 'shown until the next stage only');
     });

@@ -9,9 +9,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
-import type { ApprovalRecord } from '../../src/pipeline/types';
 import { usePipelineStack } from '../helpers/pipeline';
 import { ownServer } from '../helpers/temporal';
+import { approveUpdate } from '../../workflows/messages';
 
 describe('Worker Versioning: shipping new workflow code while runs are open', () => {
   const env = usePipelineStack({}, ownServer('sets the namespace\'s worker deployment versions'));
@@ -65,7 +65,7 @@ describe('Worker Versioning: shipping new workflow code while runs are open', ()
         const onB = await env.start(taskQueue, env.input());
         assert.equal((await onB.result()).outcome, 'succeeded');
 
-        const record = await onA.executeUpdate<ApprovalRecord, [object]>('approveRun', { args: [{ by: 'versioning-test' }] });
+        const record = await onA.executeUpdate(approveUpdate, { args: [{ by: 'versioning-test' }] });
         assert.equal(record.decision, 'approved');
         assert.equal(((await onA.result()) as { outcome: string }).outcome, 'succeeded');
 

@@ -11,6 +11,7 @@ import { renderReport } from '../../src/report/html';
 import { runCli } from '../helpers/cli';
 import { useTemporal } from '../helpers/temporal';
 import { sampleReport } from './fixture';
+import { finish, reportResult } from './workflows/report-result';
 
 describe('ftpipe report <run>', () => {
   let worker: Worker | undefined;
@@ -25,7 +26,7 @@ describe('ftpipe report <run>', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ftpipe-report-run-'));
   const flags = (): string[] => ['--address', temporal.server.address, '--namespace', temporal.server.namespace];
   const start = (runName: string, report: unknown, waitForFinish = false) =>
-    temporal.client.workflow.start('reportResult', { taskQueue, workflowId: defaultWorkflowId(runName), args: [{ report, waitForFinish }] });
+    temporal.client.workflow.start(reportResult, { taskQueue, workflowId: defaultWorkflowId(runName), args: [{ report, waitForFinish }] });
 
   before(async () => {
     worker = await Worker.create({ connection: temporal.nativeConnection, namespace: temporal.server.namespace, taskQueue, workflowsPath: require.resolve('./workflows/report-result') });
@@ -56,7 +57,7 @@ describe('ftpipe report <run>', () => {
     const partial = readFileSync(partialPath, 'utf8');
     assert.match(partial, /class="badge running">in progress<\/span> Running \(stage preflight\): .* Partial: the run&#39;s status query was not answered \(.*status.*\), so this report holds only what Temporal&#39;s search attributes say/);
     assert.ok(partial.includes(`<code>${open.workflowId}</code>`), 'named by its workflow id');
-    await open.signal('finish', {});
+    await open.signal(finish, {});
 
     const bare = await start(`bare-${randomUUID().slice(0, 6)}`, null);
     await bare.result();

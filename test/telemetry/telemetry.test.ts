@@ -25,6 +25,7 @@ import type { fineTunePipeline } from '../../workflows';
 import { ROOT } from '../helpers/cli';
 import { FAST_POLLING, SAMPLE_VALIDATION, uniqueTrainingFile } from '../helpers/pipeline';
 import { testWorkflowSource } from '../helpers/temporal';
+import { PIPELINE_WORKFLOW_TYPE } from '../../workflows/messages';
 
 interface OtlpValue { stringValue?: string; intValue?: string | number; arrayValue?: { values: OtlpValue[] } }
 interface OtlpSpan { traceId: string; spanId: string; parentSpanId?: string; name: string; attributes: { key: string; value: OtlpValue }[] }
@@ -110,7 +111,7 @@ describe('tracing and metrics', () => {
     emulator.control.addFault({ route: 'jobs.get', action: 'error', status: 503, times: 1 });
     const runName = `traced-${randomUUID().slice(0, 8)}`;
     const workflowId = `ftpipe-${runName}`;
-    const result = await client.workflow.execute<typeof fineTunePipeline>('fineTunePipeline', {
+    const result = await client.workflow.execute<typeof fineTunePipeline>(PIPELINE_WORKFLOW_TYPE, {
       taskQueue: worker.main.options.taskQueue,
       workflowId,
       args: [{ runName, profile: EMULATOR_PROFILE, baseModel: 'gpt-4.1-mini', training: { path: uniqueTrainingFile() }, validation: { path: SAMPLE_VALIDATION }, seed: 3, polling: FAST_POLLING }],
@@ -166,7 +167,7 @@ describe('tracing and metrics', () => {
     assert.equal(sample('ftpipe_azure_call_errors', { api: 'openai', operation: 'GET fine_tuning/jobs/{id}', status: '503' }), 1);
     assert.ok(sample('ftpipe_azure_call_duration_count', { api: 'openai', operation: 'POST fine_tuning/jobs' }) >= 1);
     for (const stage of ['preflight', 'validate', 'upload', 'create_job', 'train', 'collect', 'evaluate', 'cleanup', 'completed']) {
-      assert.ok(sample('ftpipe_run_stage_entered', { stage, workflowType: 'fineTunePipeline' }) >= 1, stage);
+      assert.ok(sample('ftpipe_run_stage_entered', { stage, workflowType: PIPELINE_WORKFLOW_TYPE }) >= 1, stage);
     }
   });
 });

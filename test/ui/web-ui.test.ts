@@ -10,12 +10,14 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import type { DevServerOptions } from '../../src/devserver/dev-server';
 import { freePort } from '../../src/devserver/free-port';
 import type { PipelineInputDraft } from '../../src/pipeline/input';
 import type { PipelineStatus } from '../../src/pipeline/types';
 import type { fineTunePipeline } from '../../workflows';
+import { approveUpdate, copyToRegionUpdate, pauseUpdate, PIPELINE_WORKFLOW_TYPE, resumeUpdate, statusQuery } from '../../workflows/messages';
 import { ROOT } from '../helpers/cli';
 import { usePipelineStack } from '../helpers/pipeline';
 import { ownServer } from '../helpers/temporal';
@@ -128,13 +130,14 @@ describe('the Temporal Web UI', () => {
   }
 
   /**
-   * More Actions → Send an Update → pick `name` → paste `input` → Submit, on the page of the run that is open now.
+   * More Actions → Send an Update → pick the update by its name → paste `input` → Submit, on the page of the run that is open now.
    * Returns the refusal the dialog shows inline, or null when the update succeeded (the dialog closes). The run
    * continues as new between polls, so the page can close under the dialog (the UI then hides the action or the
    * server refuses the closed run): then, as a user would, open the new run's page and send it again, unless
    * `done` says the first one took effect.
    */
-  async function sendUpdate(page: Page, uiUrl: string, handle: WorkflowHandle, name: string, input: object, done: (s: PipelineStatus) => boolean): Promise<string | null> {
+  async function sendUpdate<Result, Input extends object>(page: Page, uiUrl: string, handle: WorkflowHandle, update: UpdateDefinition<Result, [Input]>, input: Input, done: (s: PipelineStatus) => boolean): Promise<string | null> {
+    const { name } = update;
     for (let attempt = 1; ; attempt++) {
       const { runId } = await handle.describe();
       if (!page.url().includes(runId)) await page.goto(`${uiUrl}/namespaces/default/workflows/${handle.workflowId}/${runId}/history`);
@@ -156,7 +159,7 @@ describe('the Temporal Web UI', () => {
         return text;
       } catch (err) {
         const description = await handle.describe();
-        if (done(await handle.query<PipelineStatus, []>('status'))) return null;
+        if (done(await handle.query(statusQuery))) return null;
         if (attempt >= 5 || description.runId === runId || description.status.name !== 'RUNNING') throw err;
         await page.goto(`${uiUrl}/namespaces/default/workflows/${handle.workflowId}/${description.runId}/history`);
       }
@@ -191,10 +194,10 @@ describe('the Temporal Web UI', () => {
       // The copy API needs a fine-tuning job in the destination account: one runs there beside the user's run.
       const destinationRun = await env.start(TASK_QUEUE, env.input({ profile: 'ftpipe-ncus', polling: input.polling as PipelineInputDraft['polling'] }));
       try {
-        await page.goto(`${uiUrl}/namespaces/default/workflows/start-workflow?workflowType=fineTunePipeline&taskQueue=${TASK_QUEUE}&workflowId=${workflowId}`);
+        await page.goto(`${uiUrl}/namespaces/default/workflows/start-workflow?workflowType=${PIPELINE_WORKFLOW_TYPE}&taskQueue=${TASK_QUEUE}&workflowId=${workflowId}`);
         await page.getByTestId('workflowId').waitFor();
         assert.equal(await page.getByTestId('workflowId').inputValue(), workflowId);
-        assert.equal(await page.getByTestId('workflowType').inputValue(), 'fineTunePipeline');
+        assert.equal(await page.getByTestId('workflowType').inputValue(), PIPELINE_WORKFLOW_TYPE);
         assert.equal(await page.getByTestId('taskQueue').inputValue(), TASK_QUEUE);
         await page.getByText('Task Queue is Active').waitFor();
         await paste(page, page.locator('main'), JSON.stringify(input, null, 2));
@@ -212,16 +215,16 @@ describe('the Temporal Web UI', () => {
 
         // The pause must land while the job runs: a slower clock keeps it running while the dialog is driven.
         env.emulator.control.setClockScale(PAUSING_CLOCK);
-        assert.equal(await sendUpdate(page, uiUrl, handle, 'pauseRun', { by: 'ui-user' }, byUpdate('pause')), null);
+        assert.equal(await sendUpdate(page, uiUrl, handle, pauseUpdate, { by: 'ui-user' }, byUpdate('pause')), null);
         env.emulator.control.setClockScale(STEERING_CLOCK);
         const paused = await env.waitForStatus(handle, (s) => s.job?.status === 'paused', 120_000);
 
         // Refusals show in the dialog, with the reason, and change nothing.
-        const alreadyPaused = await sendUpdate(page, uiUrl, handle, 'pauseRun', { by: 'ui-user' }, never);
+        const alreadyPaused = await sendUpdate(page, uiUrl, handle, pauseUpdate, { by: 'ui-user' }, never);
         assert.match(alreadyPaused ?? '', /cannot pause: Azure pauses only running jobs; Azure reports job ftjob-\S+ is paused/);
-        const notAwaiting = await sendUpdate(page, uiUrl, handle, 'approveRun', { by: 'ui-user' }, never);
+        const notAwaiting = await sendUpdate(page, uiUrl, handle, approveUpdate, { by: 'ui-user' }, never);
         assert.match(notAwaiting ?? '', /the run is not awaiting approval \(stage train\)/);
-        assert.equal((await handle.query<PipelineStatus, []>('status')).approval, null);
+        assert.equal((await handle.query(statusQuery)).approval, null);
 
         // While the job is paused, the run continues as new (Temporal suggests it): the user steers the new run.
         await env.waitForStatus(handle, (s) => s.continuations > paused.continuations, 180_000);
@@ -229,14 +232,14 @@ describe('the Temporal Web UI', () => {
         assert.deepEqual(continued.requests.filter((r) => r.state === 'done').map((r) => [r.kind, r.via]), [['pause', 'update']]);
         await screenshot(page, 'paused');
 
-        assert.equal(await sendUpdate(page, uiUrl, handle, 'resumeRun', { by: 'ui-user' }, byUpdate('resume')), null);
+        assert.equal(await sendUpdate(page, uiUrl, handle, resumeUpdate, { by: 'ui-user' }, byUpdate('resume')), null);
         const resumed = await env.waitForStatus(handle, (s) => s.job?.status !== 'paused', 60_000);
         assert.ok(resumed.continuations > paused.continuations, 'resumed in a later execution than the pause');
-        assert.equal(await sendUpdate(page, uiUrl, handle, 'copyToRegionRun', { destinationResourceId: ncus.armId, region: 'northcentralus' }, (s) => s.copies.length > 0), null);
+        assert.equal(await sendUpdate(page, uiUrl, handle, copyToRegionUpdate, { destinationResourceId: ncus.armId, region: 'northcentralus' }, (s) => s.copies.length > 0), null);
         env.emulator.control.setClockScale(1000);
 
         await env.waitForStatus(handle, (s) => s.stage === 'await_approval', 240_000);
-        assert.equal(await sendUpdate(page, uiUrl, handle, 'approveRun', { by: 'ui-user', comment: 'from the Web UI' }, (s) => s.approval !== null), null);
+        assert.equal(await sendUpdate(page, uiUrl, handle, approveUpdate, { by: 'ui-user', comment: 'from the Web UI' }, (s) => s.approval !== null), null);
 
         const result = await handle.result();
         assert.equal(result.outcome, 'succeeded');
