@@ -1,14 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { azureErrorInfo, callAzure, azureFailure } from '../src/azure/errors';
+import { azureErrorInfo, callAzure, azureFailure, isAzureNotFound } from '../src/azure/errors';
 import { confineDataPath } from '../src/config/data-roots';
 import { EvalSetError, parseEvalSet, type EvalItem } from '../src/evaluation/eval-set';
 import { GradersSchema, type GraderInput } from '../src/evaluation/graders';
 import { analyzeMetrics, parseResultsCsv, ResultsCsvError } from '../src/evaluation/metrics';
 import { buildGraders, GraderConfigError, type Judge } from '../src/evaluation/scoring';
 import { DEFAULT_BACKOFF, JudgeUnusableError, runEval, withBackoff, type BackoffPolicy, type RetryAdvice } from '../src/evaluation/runner';
-import type { CheckpointPolicy, CheckpointSummary, EvalScore, MetricsAnalysis } from '../src/pipeline/types';
+import { DEPLOYMENT_GONE, type CheckpointPolicy, type CheckpointSummary, type EvalScore, type MetricsAnalysis } from '../src/pipeline/types';
 import { BUILTIN_CATALOG, isReasoningModel } from '../src/catalog';
 import type { ActivityDeps, AzureAccess } from './deps';
 
@@ -41,7 +41,15 @@ export interface RunEvalSetInput {
   concurrency?: number;
   /** Backoff above the SDK's own retries for throttled calls; the default suits Azure. */
   backoff?: BackoffPolicy;
+  /**
+   * The progress an earlier call scored before Azure deleted its deployment (the `DeploymentGone` failure's details):
+   * the eval on the recreated deployment goes on from there instead of asking those items again.
+   */
+  resumeFrom?: unknown;
 }
+
+/** The deployment under evaluation answered DeploymentNotFound (Azure deleted it mid-eval: a Developer-tier one lives 24 hours). */
+class DeploymentGoneError extends Error {}
 
 const DEFAULT_CONCURRENCY = 4;
 const MAX_CONCURRENCY = 64;
@@ -73,6 +81,16 @@ export function evaluationActivities(deps: ActivityDeps, azure: AzureAccess) {
     const p = azure.profile(profile);
     const found = await callAzure(`get deployment ${deployment}`, () => azure.arm(profile).deployments.get(p.resourceGroup, p.account, deployment));
     return found.properties?.model?.name ?? '';
+  };
+  const deploymentExists = async (profile: string, deployment: string): Promise<boolean> => {
+    const p = azure.profile(profile);
+    try {
+      await azure.arm(profile).deployments.get(p.resourceGroup, p.account, deployment);
+      return true;
+    } catch (err) {
+      if (isAzureNotFound(err)) return false;
+      throw azureFailure(err, `get deployment ${deployment}`);
+    }
   };
   return {
     /**
@@ -132,6 +150,7 @@ export function evaluationActivities(deps: ActivityDeps, azure: AzureAccess) {
           return completion.choices[0]?.message.content ?? '';
         } catch (err) {
           if (signal.aborted) throw err;
+          if (deployment === input.deployment && profile === input.profile && azureErrorInfo(err)?.code === 'DeploymentNotFound') throw new DeploymentGoneError(`${operation}: Azure answered HTTP 404 DeploymentNotFound`);
           throw azureFailure(err, operation);
         }
       };
@@ -144,8 +163,10 @@ export function evaluationActivities(deps: ActivityDeps, azure: AzureAccess) {
         throw err;
       }
       const concurrency = Math.min(MAX_CONCURRENCY, Math.max(1, Math.floor(input.concurrency ?? DEFAULT_CONCURRENCY)));
-      // A retry after a crash picks up after the items its last heartbeat had finished.
-      const resumeFrom: unknown = context.info.heartbeatDetails;
+      // A retry after a crash picks up after the items its last heartbeat had finished; a call on a recreated
+      // deployment after those its predecessor had.
+      const resumeFrom: unknown = context.info.heartbeatDetails ?? input.resumeFrom;
+      let progress: unknown = resumeFrom;
       try {
         const result = await runEval({
           items,
@@ -154,13 +175,26 @@ export function evaluationActivities(deps: ActivityDeps, azure: AzureAccess) {
           signal,
           complete: (messages) => chat(input.profile, input.deployment, messages, `chat completion on deployment ${input.deployment}`, input.servedModel),
           resumeFrom,
-          onProgress: (progress) => context.heartbeat(progress),
+          onProgress: (p) => {
+            progress = p;
+            context.heartbeat(p);
+          },
         });
         if (result.resumed > 0) context.log.info(`resumed the eval on ${input.deployment} after ${result.resumed} items scored by an earlier attempt`);
         if (result.unscoredByJudge > 0) context.log.warn(`${result.unscoredByJudge} judge answers on ${input.deployment} held no score; counted as 0`);
         return { candidate: input.candidate, kind: input.kind, items: result.items, score: result.score, perGrader: result.perGrader };
       } catch (err) {
         if (err instanceof JudgeUnusableError) throw ApplicationFailure.nonRetryable(err.message, 'JudgeUnusable');
+        if (err instanceof DeploymentGoneError) {
+          // A data-plane 404 can also mean "not serving yet": only ARM's 404 says the deployment is gone.
+          if (await deploymentExists(input.profile, input.deployment)) throw ApplicationFailure.retryable(`${err.message}: DeploymentNotFound while ARM lists the deployment; trying again`, 'DeploymentNotServing');
+          throw ApplicationFailure.create({
+            message: `${err.message}, and ARM does not list deployment ${input.deployment}: it does not exist (any more: a Developer-tier deployment is deleted 24 hours after it was created); the eval of ${input.candidate} stopped there`,
+            type: DEPLOYMENT_GONE,
+            nonRetryable: true,
+            details: [progress ?? null],
+          });
+        }
         throw err;
       }
     },

@@ -3,20 +3,21 @@
  * the deployment. Every deployment this part creates is recorded in the run's compensation list before it is created,
  * so that cleanup (on failure and cancellation) deletes what it should and nothing it did not create. Workflow-safe.
  */
-import { ApplicationFailure, allHandlersFinished, condition, patched, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, allHandlersFinished, condition, patched, upsertSearchAttributes } from '@temporalio/workflow';
 import { baselineDeployment, EVALUATION_DEPLOYMENT, type EvaluationDeployment } from '../src/catalog/models';
 import { INACTIVE_DEPLOYMENT_DELETION_DAYS } from '../src/pipeline/cost';
 import { KEEP_ALIVE_DEFAULT_HOURS, type CopyRequest } from '../src/pipeline/input';
-import type {
-  ApprovalRecord,
-  CheckpointSummary,
-  CopyStatus,
-  DeploymentInfo,
-  EvalScore,
-  EvaluationOutcome,
-  IdleDeployment,
-  JobResults,
-  JobSnapshot,
+import {
+  DEPLOYMENT_GONE,
+  type ApprovalRecord,
+  type CheckpointSummary,
+  type CopyStatus,
+  type DeploymentInfo,
+  type EvalScore,
+  type EvaluationOutcome,
+  type IdleDeployment,
+  type JobResults,
+  type JobSnapshot,
 } from '../src/pipeline/types';
 import { FINE_TUNED_MODEL } from '../src/temporal/search-attributes';
 import { nowIso, type PipelineRun } from './run';
@@ -97,13 +98,26 @@ export async function postTraining(run: PipelineRun, job: JobSnapshot): Promise<
   return { job, results, evaluation, chosen, promoted, deletedDeployments, keptVersions };
 }
 
+/** Recreating an evaluation deployment Azure deleted mid-eval (activities/evaluation.ts `DeploymentGone`). */
+const EVAL_LIFETIME_PATCH = 'ftpipe-eval-deployment-lifetime';
+/** How many times one candidate's evaluation deployment is recreated before the run fails: each goes on from the last. */
+const EVAL_DEPLOYMENT_RECREATIONS = 2;
+
+/** The eval's progress when runEvalSet failed because Azure no longer has its deployment; undefined for other failures. */
+function deploymentGone(err: unknown): { progress: unknown; scored: number | null } | undefined {
+  if (!(err instanceof ActivityFailure) || !(err.cause instanceof ApplicationFailure) || err.cause.type !== DEPLOYMENT_GONE) return undefined;
+  const progress: unknown = err.cause.details?.[0] ?? undefined;
+  const done = (progress as { done?: unknown } | undefined)?.done;
+  return { progress, scored: typeof done === 'number' ? done : null };
+}
+
 async function evaluateCandidates(run: PipelineRun, candidates: CheckpointSummary[]): Promise<EvalScore[]> {
   const { input, acts } = run;
   const interval = intervalOf(run);
   const evaluation = input.evaluation;
   if (!evaluation.evalSet) return [];
   const scores: EvalScore[] = [];
-  const scoreOn = async (deployment: string, candidate: string, kind: EvalScore['kind'], servedModel?: string): Promise<EvalScore> =>
+  const scoreOn = async (deployment: string, candidate: string, kind: EvalScore['kind'], servedModel?: string, resumeFrom?: unknown): Promise<EvalScore> =>
     acts.runEvalSet({
       profile: input.profile,
       deployment,
@@ -113,6 +127,7 @@ async function evaluateCandidates(run: PipelineRun, candidates: CheckpointSummar
       evalSetPath: evaluation.evalSet!.path,
       concurrency: evaluation.concurrency,
       ...(evaluation.graders ? { graders: evaluation.graders as never } : {}),
+      ...(resumeFrom !== undefined ? { resumeFrom } : {}),
     });
   // Deployed as src/catalog/models.ts says (what preflight checked), and deleted as soon as they are scored (and by
   // cleanup if the run stops first).
@@ -120,12 +135,31 @@ async function evaluateCandidates(run: PipelineRun, candidates: CheckpointSummar
     const name = `ftpipe-eval-${run.runTag}-${label}`.slice(0, 64);
     run.createdDeployment(name);
     if (deploymentSlotsOn()) await run.slots.acquireDeployment({ profile: input.profile, name });
-    await acts.createDeployment({
-      profile: input.profile, name, model: model.deploy, ...(model.how.base ? { base: true } : {}),
-      type: model.how.type, capacity: model.how.capacity, pollIntervalSeconds: interval,
-    });
-    await acts.smokeTestDeployment({ profile: input.profile, deployment: name, intervalSeconds: interval });
-    const score = await scoreOn(name, model.label, kind, model.label);
+    let score: EvalScore | undefined;
+    let resumeFrom: unknown;
+    // A Developer-tier deployment lives 24 hours: when Azure deletes it before the eval set is scored, it is
+    // recreated (same name, same slot) and the eval goes on from the items already scored, a bounded number of times.
+    for (let recreations = 0; score === undefined; recreations++) {
+      await acts.createDeployment({
+        profile: input.profile, name, model: model.deploy, ...(model.how.base ? { base: true } : {}),
+        type: model.how.type, capacity: model.how.capacity, pollIntervalSeconds: interval,
+      });
+      await acts.smokeTestDeployment({ profile: input.profile, deployment: name, intervalSeconds: interval });
+      try {
+        score = await scoreOn(name, model.label, kind, model.label, resumeFrom);
+        if (recreations > 0) score.deploymentRecreations = recreations;
+      } catch (err) {
+        const gone = deploymentGone(err);
+        if (!gone || !patched(EVAL_LIFETIME_PATCH)) throw err;
+        if (recreations >= EVAL_DEPLOYMENT_RECREATIONS) {
+          throw ApplicationFailure.nonRetryable(
+            `the evaluation of ${model.label} outlived its deployment ${name} ${recreations + 1} times: Azure deleted it before the eval set was scored (a ${model.how.type} deployment${model.how.type === 'DeveloperTier' ? ' is deleted 24 hours after it was created' : ''}); ${gone.scored ?? 'an unknown number of'} items were scored. Use a smaller eval set or a higher evaluation.concurrency`,
+            'EvaluationOutlivedDeployment',
+          );
+        }
+        resumeFrom = gone.progress;
+      }
+    }
     await acts.deleteDeployment({ profile: input.profile, name, pollIntervalSeconds: interval });
     run.forgetDeployment(name);
     if (deploymentSlotsOn()) await run.slots.releaseDeployment({ profile: input.profile, name });

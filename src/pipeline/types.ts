@@ -443,6 +443,9 @@ export interface MetricsAnalysis {
   curve: ResultsRow[];
 }
 
+/** The failure type runEvalSet ends with when Azure no longer has the deployment it evaluates; details: [the eval's progress]. */
+export const DEPLOYMENT_GONE = 'DeploymentGone';
+
 export interface EvalScore {
   /** Checkpoint model name, or the baseline's deployment/model. */
   candidate: string;
@@ -451,6 +454,8 @@ export interface EvalScore {
   /** Mean grader score in [0, 1]. */
   score: number;
   perGrader: Record<string, number>;
+  /** Times Azure deleted the evaluation's deployment mid-eval and the run recreated it (absent: never). */
+  deploymentRecreations?: number;
 }
 
 export interface DeploymentInfo {
