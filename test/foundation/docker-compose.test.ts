@@ -175,6 +175,21 @@ describe('docker-compose.yml', () => {
     assert.ok(keywords + autoSetupKeywords <= SQL_VISIBILITY_KEYWORD_SLOTS, `${keywords} + ${autoSetupKeywords} Keyword attributes`);
   });
 
+  it('gives the Web UI the codec server, which allows the UI\'s origin and has the workers\' payload keys from the host', () => {
+    const ui = services['temporal-ui']!;
+    const codec = services['codec-server']!;
+    const port = /^http:\/\/localhost:(\d+)$/.exec(ui.environment?.TEMPORAL_CODEC_ENDPOINT ?? '')?.[1];
+    assert.ok(port, `TEMPORAL_CODEC_ENDPOINT: ${ui.environment?.TEMPORAL_CODEC_ENDPOINT}`);
+    assert.ok(codec.ports?.includes(`${port}:${port}`), JSON.stringify(codec.ports));
+    const args = codec.command ?? [];
+    assert.equal(args[0], 'codec-server');
+    assert.equal(args[args.indexOf('--port') + 1], port);
+    assert.equal(args[args.indexOf('--origin') + 1], `http://localhost:${/^(\d+):/.exec(ui.ports?.[0] ?? '')?.[1]}`, 'the UI\'s origin, as the browser sends it');
+    const keyed = load(text, { FTPIPE_CODEC_KEYS: 'k1:from-the-host' }).services;
+    assert.equal(keyed['codec-server']!.environment?.FTPIPE_CODEC_KEYS, 'k1:from-the-host');
+    assert.equal(keyed.worker!.environment?.FTPIPE_CODEC_KEYS, 'k1:from-the-host', 'the same keys as the workers');
+  });
+
   it('pins the images to the Temporal release ftpipe is tested with and passes credentials only from the host', () => {
     assert.match(services.temporal!.image!, /^temporalio\/auto-setup:1\.29\.1$/);
     assert.match(services['temporal-setup']!.image!, /^temporalio\/admin-tools:1\.29\.1$/);

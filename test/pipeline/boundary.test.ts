@@ -57,6 +57,8 @@ describe('the workflow boundary: no input wedges a run', () => {
       { name: 'userinfo in a URL', args: [withKey('training', { url: 'https://user:password@acct.blob.core.windows.net/c/train.jsonl' })], issue: /training\.url: the URL carries a user name or password/ },
       { name: 'a SAS se+sp set', args: [withKey('training', { url: 'https://acct.blob.core.windows.net/c/train.jsonl?SE=2030-01-01&SP=r' })], issue: /training\.url: the URL carries a SAS token/ },
       { name: 'a token parameter', args: [withKey('training', { url: 'https://example.com/train.jsonl?Access_Token=abc' })], issue: /training\.url: the URL carries a credential-like parameter/ },
+      { name: 'a key parameter, percent-encoded twice', args: [withKey('training', { url: 'https://example.com/train.jsonl?%2561pi-Key=abc' })], issue: /training\.url: the URL carries a credential-like parameter \(api-key=\)/ },
+      { name: 'a token in the fragment', args: [withKey('training', { url: 'https://example.com/train.jsonl#access_token=abc' })], issue: /training\.url: the URL carries a credential-like parameter/ },
       { name: 'a SAS URL in metadata', args: [withKey('metadata', { source: 'https://acct.blob.core.windows.net/c/f?SIG=abc' })], issue: /metadata\.source: the URL carries a SAS signature/ },
       { name: 'an unknown method', args: [withKey('method', { type: 'magic' })], issue: /method/ },
       { name: 'method null', args: [withKey('method', null)], issue: /method: / },
@@ -129,6 +131,9 @@ describe('the workflow boundary: no input wedges a run', () => {
         await within(assert.rejects(handle.query(statusQuery.name, ...args), /status query takes/), `status ${JSON.stringify(args)}`);
       }
       assert.equal((await handle.query(statusQuery)).stage, 'await_approval');
+      // Refused by their validators: no bad update was accepted into history.
+      const accepted = ((await handle.fetchHistory()).events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+      assert.deepEqual(accepted.map((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name), []);
 
       // Still steerable: a good decision goes through.
       await handle.signal(approveSignal, { by: 'alice' });
