@@ -19,6 +19,7 @@ import {
   type JobResults,
   type JobSnapshot,
 } from '../src/pipeline/types';
+import { approvalEvidence } from '../src/pipeline/approval';
 import { FINE_TUNED_MODEL } from '../src/temporal/search-attributes';
 import { nowIso, type PipelineRun } from './run';
 import { deploymentSlotsOn } from './slots';
@@ -131,9 +132,16 @@ async function evaluateCandidates(run: PipelineRun, candidates: CheckpointSummar
     });
   // Deployed as src/catalog/models.ts says (what preflight checked), and deleted as soon as they are scored (and by
   // cleanup if the run stops first).
-  const scoreTemporary = async (model: { deploy: string; label: string; how: EvaluationDeployment }, label: string, kind: EvalScore['kind']): Promise<EvalScore> => {
+  // What the run is at, for the current details and `ftpipe status`: model k of all to score, and its step.
+  const total = candidates.length + (evaluation.baseline ? 1 : 0);
+  const at = (what: string, doing: string): void => {
+    const items = scores[0] ? ` (${scores[0].items} items)` : '';
+    run.setTask(doing.replace('scoring the eval set', `scoring the eval set${items}`), { subject: what, done: scores.length, total, unit: 'models evaluated' });
+  };
+  const scoreTemporary = async (model: { deploy: string; label: string; how: EvaluationDeployment }, label: string, kind: EvalScore['kind'], what: string): Promise<EvalScore> => {
     const name = `ftpipe-eval-${run.runTag}-${label}`.slice(0, 64);
     run.createdDeployment(name);
+    at(what, `deploying ${name} (${model.how.type})`);
     if (deploymentSlotsOn()) await run.slots.acquireDeployment({ profile: input.profile, name });
     let score: EvalScore | undefined;
     let resumeFrom: unknown;
@@ -144,7 +152,9 @@ async function evaluateCandidates(run: PipelineRun, candidates: CheckpointSummar
         profile: input.profile, name, model: model.deploy, ...(model.how.base ? { base: true } : {}),
         type: model.how.type, capacity: model.how.capacity, pollIntervalSeconds: interval,
       });
+      at(what, `smoke test of ${name}`);
       await acts.smokeTestDeployment({ profile: input.profile, deployment: name, intervalSeconds: interval });
+      at(what, 'scoring the eval set');
       try {
         score = await scoreOn(name, model.label, kind, model.label, resumeFrom);
         if (recreations > 0) score.deploymentRecreations = recreations;
@@ -158,19 +168,25 @@ async function evaluateCandidates(run: PipelineRun, candidates: CheckpointSummar
           );
         }
         resumeFrom = gone.progress;
+        at(what, `recreating ${name}: Azure deleted it before the eval set was scored`);
       }
     }
+    at(what, `deleting ${name}`);
     await acts.deleteDeployment({ profile: input.profile, name, pollIntervalSeconds: interval });
     run.forgetDeployment(name);
     if (deploymentSlotsOn()) await run.slots.releaseDeployment({ profile: input.profile, name });
     return score;
   };
-  for (const candidate of candidates) {
-    scores.push(await scoreTemporary({ deploy: candidate.deployAs ?? candidate.id, label: candidate.model, how: EVALUATION_DEPLOYMENT }, `s${candidate.step}`, 'candidate'));
+  for (const [i, candidate] of candidates.entries()) {
+    const what = `checkpoint ${i + 1} of ${candidates.length} (step ${candidate.step})`;
+    scores.push(await scoreTemporary({ deploy: candidate.deployAs ?? candidate.id, label: candidate.model, how: EVALUATION_DEPLOYMENT }, `s${candidate.step}`, 'candidate', what));
   }
   const baseline = evaluation.baseline;
-  if (baseline && 'deployment' in baseline) scores.push(await scoreOn(baseline.deployment, baseline.deployment, 'baseline'));
-  if (baseline && 'model' in baseline) scores.push(await scoreTemporary({ deploy: baseline.model, label: baseline.model, how: baselineDeployment(baseline.model) }, 'baseline', 'baseline'));
+  if (baseline && 'deployment' in baseline) {
+    at(`baseline ${baseline.deployment}`, 'scoring the eval set');
+    scores.push(await scoreOn(baseline.deployment, baseline.deployment, 'baseline'));
+  }
+  if (baseline && 'model' in baseline) scores.push(await scoreTemporary({ deploy: baseline.model, label: baseline.model, how: baselineDeployment(baseline.model) }, 'baseline', 'baseline', `baseline ${baseline.model}`));
   return scores;
 }
 
@@ -209,6 +225,7 @@ async function evaluate(run: PipelineRun, jobId: string, results: JobResults): P
 async function awaitApproval(run: PipelineRun): Promise<ApprovalRecord> {
   const { status } = run;
   const deployment = run.input.deployment!;
+  status.approvalEvidence = approvalEvidence(status.evaluation!, deployment, run.input.evaluation.minLift);
   run.setStage('await_approval');
   const timeout = deployment.approvalTimeoutSeconds;
   const decided = timeout === undefined
@@ -252,7 +269,9 @@ async function deploy(run: PipelineRun, model: string): Promise<DeployOutcome> {
   if (deploymentSlotsOn()) await run.slots.acquireDeployment({ profile: input.profile, name });
   let created: DeploymentInfo;
   try {
+    run.setTask(`${name}: provisioning (${plan.type} x${plan.capacity}; Azure's provisioning state in the pending createDeployment activity)`);
     created = await acts.createDeployment({ profile: input.profile, name, model, type: plan.type, capacity: plan.capacity, pollIntervalSeconds: interval });
+    run.setTask(`${name}: smoke test (one chat completion)`);
     await acts.smokeTestDeployment({ profile: input.profile, deployment: name, timeoutSeconds: plan.smokeTestTimeoutSeconds, intervalSeconds: interval });
   } catch (err) {
     await acts.deleteDeployment({ profile: input.profile, name, pollIntervalSeconds: interval });
@@ -272,6 +291,7 @@ async function deploy(run: PipelineRun, model: string): Promise<DeployOutcome> {
   const retired: string[] = [];
   if (input.cleanup.retiredDeployments === 'delete') {
     for (const old of older.slice(plan.keepVersions)) {
+      run.setTask(`retiring ${old.info.name} (beyond keepVersions ${plan.keepVersions})`);
       // An earlier run may have scheduled calls to it (deployment.idle keepAlive): nothing keeps calling a retired version.
       if (patched(IDLE_PATCH)) await acts.removeKeepAlive({ profile: input.profile, deployment: old.info.name });
       await acts.deleteDeployment({ profile: input.profile, name: old.info.name, pollIntervalSeconds: interval });
@@ -321,7 +341,9 @@ async function copyCheckpoint(run: PipelineRun, jobId: string, request: CopyRequ
       await acts.checkDeploymentPlan({ profile, baseModel: input.baseModel, type, capacity, copy: { destinationResourceId: request.destinationResourceId, region: request.region } });
     }
     Object.assign(record, await acts.startCheckpointCopy(ref));
+    run.showDetails();
     Object.assign(record, await acts.awaitCheckpointCopy({ ...ref, intervalSeconds: interval }));
+    run.showDetails();
     if (request.deploy) {
       // The copy keeps the checkpoint's name in the destination account: deploy that copy there, not the origin's model.
       if (deploymentSlotsOn()) await run.slots.acquireDeployment({ profile: request.deploy.profile, name: request.deploy.name });
@@ -337,5 +359,6 @@ async function copyCheckpoint(run: PipelineRun, jobId: string, request: CopyRequ
   } catch (err) {
     record.status = 'Failed';
     record.error = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+    run.showDetails();
   }
 }

@@ -17,11 +17,12 @@ import {
 import type { RunIdentity } from '../src/azure/requests';
 import type { RunNotice } from '../src/notify/message';
 import type { NotifyEvent } from '../src/notify/schema';
+import { approvalEvidenceLines } from '../src/pipeline/approval';
 import { addCurvePoint } from '../src/pipeline/curve';
 import type { CopyRequest, DataSource, PipelineInput, PipelineInputDraft } from '../src/pipeline/input';
 import { accrueTrainingTime, costLedger } from '../src/pipeline/cost';
 import { azureHold } from '../src/pipeline/outcomes';
-import { EVENTS_EVERY_POLLS, nextProgress } from '../src/pipeline/progress';
+import { EVENTS_EVERY_POLLS, nextProgress, stageTaskText } from '../src/pipeline/progress';
 import {
   isTerminalJobStatus,
   type ApprovalRecord,
@@ -207,13 +208,40 @@ export class PipelineRun {
     if (status.budgetHold) parts.push(status.budgetHold.explanation);
     if (status.stoppedEarly) parts.push(status.stoppedEarly.explanation);
     if (this.shownRefusal?.stage === status.stage) parts.push(this.shownRefusal.text);
+    parts.push(...this.postTrainingDetails());
     setCurrentDetails(parts.join('\n'));
+  }
+
+  /**
+   * After training: the step it is at (checkpoint k of K, a deployment's provisioning or smoke test), the copies, and
+   * while it awaits approval the evidence and how to decide. Live item counts are in the pending activity's heartbeat,
+   * which the Web UI shows beside these details.
+   */
+  private postTrainingDetails(): string[] {
+    const { status } = this;
+    const lines: string[] = [];
+    const task = status.task;
+    if (task) lines.push(`now: ${stageTaskText(task)}${task.total !== null ? ` (${task.done ?? 0}/${task.total} ${task.unit ?? 'done'})` : ''}`);
+    if (task && status.stage === 'evaluate' && task.doing.includes('scoring')) lines.push('items scored so far: the pending runEvalSet activity\'s heartbeat (done/total)');
+    if (status.stage === 'await_approval' && status.approvalEvidence) {
+      lines.push('awaiting approval: send the approveRun or rejectRun update ({"by": "name", "comment": "why"})', ...approvalEvidenceLines(status.approvalEvidence));
+    }
+    // A copy has a checkpoint once it started (after the evaluation).
+    for (const copy of status.copies.filter((c) => c.checkpoint)) lines.push(`copy to ${copy.region}: ${copy.status}${copy.error ? `: ${copy.error}` : ''}`);
+    return lines;
+  }
+
+  /** What the stage does now (shown in the current details and by `ftpipe status`); cleared by the next stage. */
+  setTask(doing: string, count?: { subject: string; done: number; total: number; unit: 'models evaluated' }): void {
+    this.status.task = { subject: count?.subject ?? null, doing, done: count?.done ?? null, total: count?.total ?? null, unit: count?.unit ?? null };
+    this.showDetails();
   }
 
   setStage(stage: Stage): void {
     const { status } = this;
     if (status.stage === stage && status.timeline.length > 0) return;
     status.stage = stage;
+    status.task = null;
     status.timeline.push({ stage, at: nowIso() });
     upsertSearchAttributes([{ key: STAGE, value: stage }]);
     recordStageEntered(stage);

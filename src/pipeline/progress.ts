@@ -6,7 +6,7 @@
  * while the job runs, never from `estimated_finish` alone.
  */
 import type { Polling } from './input';
-import { WAITING_JOB_STATUSES, type JobPoll, type JobSnapshot, type PipelineStatus, type Stage } from './types';
+import { WAITING_JOB_STATUSES, type JobPoll, type JobSnapshot, type PipelineStatus, type Stage, type StageTask } from './types';
 
 export type Progress = PipelineStatus['progress'];
 
@@ -86,7 +86,7 @@ export interface ProgressView {
   /** Units done and in all (steps, items), when known; `total` null when the count is not known yet. */
   done: number | null;
   total: number | null;
-  unit: 'steps' | 'items' | null;
+  unit: 'steps' | 'items' | 'models evaluated' | null;
   /** "ETA 4m10s", or why there is none ("ETA unknown: ..."); null where a time left does not apply. */
   eta: string | null;
 }
@@ -203,8 +203,17 @@ export function progressView(status: PipelineStatus, nowSeconds: number, activit
   // Several at once (a copy beside a deployment): the one with a count first, else the first.
   const tasks = activities.map(activityTask).filter((t): t is NonNullable<typeof t> => t !== null);
   const task = tasks.find((t) => t.total !== null) ?? tasks[0];
-  if (task && !['completed', 'failed', 'cancelled'].includes(stage)) return { ...base, ...task };
+  const ended = ['completed', 'failed', 'cancelled'].includes(stage);
+  // The workflow's own step names what an activity's count is about (which checkpoint of how many).
+  const subject = status.task?.subject;
+  if (task && !ended) return { ...base, ...task, doing: subject ? `${subject}: ${task.doing}` : task.doing };
+  if (status.task && !ended) return { ...base, doing: stageTaskText(status.task), done: status.task.done, total: status.task.total, unit: status.task.unit };
   return { ...base, doing: STAGE_TASK[stage] ?? stage };
+}
+
+/** A stage task in words: `checkpoint 2 of 3 (step 20): smoke test of ...`. */
+export function stageTaskText(task: StageTask): string {
+  return task.subject ? `${task.subject}: ${task.doing}` : task.doing;
 }
 
 /** The view as one line of text (piped output, `ftpipe status`): `stage | task | n/N unit | ETA`. */

@@ -261,6 +261,37 @@ export interface PipelineStatus {
   automaticEvaluations?: AutomaticEvaluation[];
   /** Set when `evaluation.stopEarly` cancelled the job because its automatic evaluation stayed flat. */
   stoppedEarly?: { at: string; explanation: string } | null;
+  /** What the stage after training does now, as the workflow knows it (absent/null otherwise; heartbeats add live counts). */
+  task?: StageTask | null;
+  /** What the approver decides on, set on entering await_approval and kept after the decision (absent before). */
+  approvalEvidence?: ApprovalEvidence | null;
+}
+
+/**
+ * A step of the stages after training, e.g. `checkpoint 2 of 3 (step 20)`: `scoring the eval set` (done 1, total 4
+ * models: the checkpoints and the baseline), `bike-shop-v2: provisioning`, `bike-shop-v2: smoke test`.
+ */
+export interface StageTask {
+  /** What the step is about (`checkpoint 2 of 3 (step 20)`), or null. */
+  subject: string | null;
+  doing: string;
+  done: number | null;
+  total: number | null;
+  unit: 'models evaluated' | null;
+}
+
+/** The evidence an approver sees while the run awaits approval (src/pipeline/approval.ts renders it). */
+export interface ApprovalEvidence {
+  chosen: { id: string; model: string; step: number; reason: string };
+  /** The chosen checkpoint's eval score (null without an eval set). */
+  score: number | null;
+  baseline: { name: string; score: number } | null;
+  /** score - baseline score (null without both), and the lift the input requires. */
+  lift: number | null;
+  minLift: number;
+  evaluationReason: string;
+  /** What approving deploys: a new version of `name`, billed `usdPerHour` while it exists (null: billed otherwise, see note). */
+  deploy: { name: string; type: string; capacity: number; usdPerHour: number | null; note: string };
 }
 
 /** The promoted version's idle policy as the run applied it: a keep-alive schedule, or the date Azure deletes it if unused. */
@@ -559,6 +590,8 @@ export interface RunReport {
   /** Names of what the run deleted (deployments, files). */
   deleted: string[];
   approval: { decision: 'approved' | 'rejected'; by: string; at: string; comment?: string } | null;
+  /** What the approver was shown (absent when the run asked for no approval or has not reached it). */
+  approvalEvidence?: ApprovalEvidence;
   /** ISO time the report's data was assembled. */
   generatedAt: string;
 }

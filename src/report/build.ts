@@ -177,6 +177,7 @@ export function buildRunReport(src: ReportSources): RunReport {
     stoppedBy: stoppedBy(status),
     deleted: src.deleted ?? [],
     approval: status.approval,
+    ...(status.approvalEvidence ? { approvalEvidence: status.approvalEvidence } : {}),
     generatedAt: src.generatedAt,
   };
 }

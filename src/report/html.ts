@@ -4,6 +4,7 @@
  */
 import type { CheckpointSummary, EvalScore, ResultsRow, RunReport } from '../pipeline/types';
 import { HOSTING_PRICES, priceSourceText } from '../catalog/prices';
+import { deployCost } from '../pipeline/approval';
 import { deploymentTypeOf } from '../pipeline/cost';
 import { billedHourly, deploymentNotes, hourlyFee, usd } from './notes';
 
@@ -115,6 +116,22 @@ function lineChart(spec: ChartSpec): string {
   }
 
   return `${head}<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="${WIDTH}" height="${HEIGHT}" role="img" aria-label="${escapeHtml(spec.title)}">${parts.join('')}</svg></figure>`;
+}
+
+/** What the approver decides on (the run's ApprovalEvidence): the lift against the baseline and what approving deploys at what cost. */
+function approvalEvidenceRows(report: RunReport): [string, string][] {
+  const e = report.approvalEvidence;
+  if (!e) return [];
+  const scores = e.score === null
+    ? 'no eval set: the checkpoint was chosen by its training metrics'
+    : e.baseline
+      ? `the chosen checkpoint scores ${pct(e.score)} vs baseline <code>${escapeHtml(e.baseline.name)}</code> ${pct(e.baseline.score)}: lift ${(e.lift ?? 0) >= 0 ? '+' : '−'}${(Math.abs(e.lift ?? 0) * 100).toFixed(1)} pts (required ${(e.minLift * 100).toFixed(1)} pts)`
+      : `the chosen checkpoint scores ${pct(e.score)}; no baseline, so no lift`;
+  const waiting = report.state?.stage === 'await_approval';
+  return [
+    [waiting ? 'the approver sees' : 'the approver saw', `<code>${escapeHtml(e.chosen.model)}</code> (step ${e.chosen.step}); ${scores}`],
+    ['approving deploys', `a new version of <code>${escapeHtml(e.deploy.name)}</code> (${escapeHtml(e.deploy.type)} x${e.deploy.capacity}): ${escapeHtml(deployCost(e.deploy))}`],
+  ];
 }
 
 function definitionList(entries: [string, string][]): string {
@@ -358,7 +375,7 @@ ${evalTable(report.evalScores)}
 </section>
 <section id="decision-section"><h2>Decision</h2>
 <p class="reason"><span class="badge ${report.decision.promoted ? 'promoted' : 'not-promoted'}">${report.decision.promoted ? 'promoted' : 'not promoted'}</span> ${escapeHtml(report.decision.reason)}</p>
-${definitionList([['approval', approval]])}
+${definitionList([['approval', approval], ...approvalEvidenceRows(report)])}
 </section>
 <section id="copies"><h2>Copies to other regions</h2>
 ${copiesSection(report)}

@@ -36,6 +36,10 @@ describe('the run --wait progress line on the emulator', () => {
       deployment: { name: `bar${Date.now() % 100000}`, type: 'GlobalStandard', requireApproval: true },
     }));
     const client = await FtpipeClient.connect({ address: env.temporal.server.address });
+    const details = async (): Promise<string> => {
+      const { handle } = await client.findPipeline(runName);
+      return (await handle.workflow.query<{ currentDetails?: string }, []>('__temporal_workflow_metadata')).currentDetails ?? '';
+    };
     control.setClockScale(0);
     const worker = await env.createWorker(TASK_QUEUE);
     try {
@@ -53,14 +57,23 @@ describe('the run --wait progress line on the emulator', () => {
         // Each eval answer takes 0.7 s until the line shows items scored.
         const slow = control.addFault({ route: 'chat.completions', action: 'latency', latencyMs: 700 });
         control.setClockScale(1000);
-        await cli.waitFor(/^evaluate +\| scoring the eval set( \(attempt \d+\))? \| \|[█░]+\| [1-9]\d*\/10 items$/m);
+        await cli.waitFor(/^evaluate +\| checkpoint \d of \d \(step \d+\): scoring the eval set( \(attempt \d+\))? \| \|[█░]+\| [1-9]\d*\/10 items$/m);
+        // The Web UI's current details name the same step (the item count is the pending activity's heartbeat there).
+        assert.match(await details(), /^now: checkpoint \d of \d \(step \d+\): (scoring the eval set( \(10 items\))?|deleting ftpipe-eval-\S+|deploying ftpipe-eval-\S+ \(DeveloperTier\)|smoke test of ftpipe-eval-\S+) \(\d\/\d models evaluated\)$/m);
         control.removeFault(slow.id);
         await cli.waitFor(/^await_approval \| awaiting approval \(ftpipe approve /m);
+        // The approver's evidence in the current details: the chosen checkpoint, its score, what approving deploys at what cost.
+        const waiting = await details();
+        assert.match(waiting, /^awaiting approval: send the approveRun or rejectRun update/m);
+        assert.match(waiting, /^chosen checkpoint: \S+ \(step \d+\): highest eval score \d\.\d{3} of \d checkpoints/m);
+        assert.match(waiting, /^eval: the chosen checkpoint scores \d\.\d{3}; no baseline, so no lift$/m);
+        assert.match(waiting, /^approving deploys a new version of bar\d+ \(GlobalStandard x1\): \$1\.70\/hour while it exists/m);
 
         control.setClockScale(0);
         const { handle } = await client.findPipeline(runName);
         await handle.approve({ by: 'tester' });
         await cli.waitFor(/^deploy +\| create deployment bar\d+-v1 on \S+: (provisioning state Creating|requested; ARM is creating it)$/m);
+        assert.match(await details(), /^now: bar\d+-v1: provisioning \(GlobalStandard x1; /m);
         control.setClockScale(1000);
         const { code } = await cli.exited;
         const output = cli.output();

@@ -7,9 +7,11 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { runCli } from '../helpers/cli';
+import { ROOT, runCli } from '../helpers/cli';
 import { usePipelineStack } from '../helpers/pipeline';
 import { pauseUpdate } from '../../workflows/messages';
+
+const EVAL_SET = join(ROOT, 'examples', 'data', 'bike-shop-eval.jsonl');
 
 describe('ftpipe report <run> in any state', () => {
   // A slower emulated clock, so that a job trains long enough to be paused by hand.
@@ -55,17 +57,31 @@ describe('ftpipe report <run> in any state', () => {
     const taskQueue = env.temporal.taskQueue();
     const worker = await env.createWorker(taskQueue);
     await worker.runUntil(async () => {
-      const handle = await env.start(taskQueue, env.input({ deployment: { name: 'approve-me', type: 'GlobalStandard', requireApproval: true } }));
+      const handle = await env.start(taskQueue, env.input({
+        deployment: { name: 'approve-me', type: 'GlobalStandard', requireApproval: true },
+        evaluation: { evalSet: { path: EVAL_SET }, baseline: { model: 'gpt-4.1-mini' }, minLift: -1 },
+      }));
       const status = await env.waitForStatus(handle, (s) => s.stage === 'await_approval', 60_000);
       const waiting = await report(handle.workflowId);
       assert.match(waiting, /class="badge running">awaiting approval<\/span> Awaiting approval: training and evaluation are final/);
       assert.ok(waiting.includes(`<strong>Chosen:</strong> <code>${status.evaluation!.analysis.chosen.model}</code>`));
       assert.match(waiting, /not decided yet: the run is in stage await_approval \(the evaluation recommends: /);
+      // The approver's evidence: the chosen checkpoint against the baseline, the lift, and what approving costs per hour.
+      const evidence = status.approvalEvidence!;
+      assert.equal(evidence.chosen.model, status.evaluation!.analysis.chosen.model);
+      assert.equal(evidence.baseline?.name, 'gpt-4.1-mini');
+      assert.ok(evidence.score !== null && evidence.lift !== null && Math.abs(evidence.lift - (evidence.score - evidence.baseline.score)) < 1e-9, JSON.stringify(evidence));
+      assert.equal(evidence.deploy.usdPerHour, 1.7);
+      const pts = (n: number): string => `${n >= 0 ? '\\+' : '−'}${(Math.abs(n) * 100).toFixed(1)} pts`;
+      assert.match(waiting, new RegExp(`<dt>the approver sees</dt><dd><code>[^<]+</code> \\(step ${evidence.chosen.step}\\); the chosen checkpoint scores [\\d.]+% vs baseline <code>gpt-4\\.1-mini</code> [\\d.]+%: lift ${pts(evidence.lift)} \\(required -100\\.0 pts\\)`));
+      assert.match(waiting, /approving deploys<\/dt><dd>a new version of <code>approve-me<\/code> \(GlobalStandard x1\): \$1\.70\/hour while it exists/);
 
       const shown = await runCli(['status', handle.workflowId, '--address', env.temporal.server.address]);
-      assert.match(shown.output, new RegExp(`chosen: ${status.evaluation!.analysis.chosen.model.replace(/[.:]/g, '\\$&')} \\(step \\d+\\): policy "lowest_valid_loss"`));
+      assert.match(shown.output, new RegExp(`chosen: ${status.evaluation!.analysis.chosen.model.replace(/[.:]/g, '\\$&')} \\(step \\d+\\): highest eval score`));
       assert.match(shown.output, /evaluation's decision: promote: /);
       assert.match(shown.output, /awaiting approval: ftpipe approve \S+ --by NAME, or ftpipe reject \S+ --by NAME --comment WHY/);
+      assert.match(shown.output, new RegExp(`^ +eval: the chosen checkpoint scores ${evidence.score.toFixed(3)} vs baseline gpt-4\\.1-mini ${evidence.baseline.score.toFixed(3)}: lift [+-]${Math.abs(evidence.lift).toFixed(3)} \\(required -1\\.000\\)$`, 'm'));
+      assert.match(shown.output, /^ +approving deploys a new version of approve-me \(GlobalStandard x1\): \$1\.70\/hour while it exists, used or not/m);
 
       const decided = await runCli(['reject', handle.workflowId, '--by', 'bob', '--comment', 'not this week', '--address', env.temporal.server.address]);
       assert.equal(decided.code, 0, decided.output);

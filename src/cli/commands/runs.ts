@@ -12,6 +12,7 @@ import { PipelineInputError, type PipelineInputDraft } from '../../pipeline/inpu
 import { TASK_QUEUE } from '../../temporal/constants';
 import { formatPlan, planRun } from '../dry-run';
 import { barLine, pipedKey } from '../progress-bar';
+import { approvalEvidenceLines } from '../../pipeline/approval';
 import { formatProgressLine, trainingEta, type ProgressView } from '../../pipeline/progress';
 import { isTerminalJobStatus } from '../../pipeline/types';
 
@@ -67,7 +68,8 @@ export function formatStatus(status: PipelineStatus, now?: ProgressView): string
     lines.push(`  evaluation's decision: ${decision.promoted ? 'promote' : 'do not promote'}: ${decision.reason}`);
   }
   if (status.stage === 'await_approval') {
-    lines.push(`  awaiting approval: ftpipe approve ${status.runName} --by NAME, or ftpipe reject ${status.runName} --by NAME --comment WHY (deploying creates a fine-tuned deployment, billed by the hour unless DeveloperTier)`);
+    lines.push(`  awaiting approval: ftpipe approve ${status.runName} --by NAME, or ftpipe reject ${status.runName} --by NAME --comment WHY`);
+    for (const line of status.approvalEvidence ? approvalEvidenceLines(status.approvalEvidence) : ['approving deploys a fine-tuned deployment, billed by the hour unless DeveloperTier']) lines.push(`    ${line}`);
   }
   for (const file of status.files) lines.push(`  ${file.role} file: ${file.fileId} (${file.origin}, ${file.status})`);
   for (const request of status.requests.slice(-5)) lines.push(`  ${request.kind} (${request.via}${request.by ? ` by ${request.by}` : ''}): ${request.state}${request.reason ? `: ${request.reason}` : ''}`);
