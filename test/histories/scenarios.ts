@@ -251,6 +251,30 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'pipeline-eval-deployment-recreated',
+    async run(ctx) {
+      const worker = await ctx.createWorker(ctx.taskQueue);
+      // As test/pipeline/eval-deployment-lifetime.test.ts: slow chat answers, then the clock moved 25 h mid-eval, so
+      // Azure deletes the first Developer-tier eval deployment and the run recreates it (patched branch).
+      const slow = ctx.emulator.control.addFault({ route: 'chat.completions', action: 'latency', latencyMs: 1000 });
+      const answered = (name: string): number => ctx.emulator.control.requests({ route: 'chat.completions' }).filter((r) => r.path.includes(`/deployments/${name}/`) && r.status === 200).length;
+      const handle = await startPipeline(ctx, pipelineInput({ evaluation: { evalSet: { path: EVAL_SET }, concurrency: 1 } }));
+      const result = await worker.runUntil(async () => {
+        let first: string | undefined;
+        for (let i = 0; i < 3000 && !(first && answered(first) >= 2); i++) {
+          first ??= (ctx.emulator.control.dumpState().deployments as { name: string; state: string }[]).find((d) => d.name.startsWith('ftpipe-eval-') && d.state === 'Succeeded')?.name;
+          await sleep(100);
+        }
+        ctx.emulator.control.advanceClock(25 * 3600);
+        ctx.emulator.control.removeFault(slow.id);
+        return handle.result();
+      });
+      const recreated = (result.evaluation?.scores ?? []).filter((s) => s.deploymentRecreations === 1);
+      expect(result.outcome === 'succeeded' && recreated.length === 1, 'one eval deployment recreated after Azure deleted it, the run succeeded', { outcome: result.outcome, scores: result.evaluation?.scores });
+      return { workflowId: handle.workflowId };
+    },
+  },
+  {
     name: 'pipeline-lineage-skipped',
     async run(ctx) {
       const worker = await ctx.createWorker(ctx.taskQueue);
