@@ -166,7 +166,7 @@ describe('the Temporal Web UI', () => {
     }
   }
 
-  it('starts a run from the Start Workflow form, steers it from the update dialogs across a continue-as-new, and shows it completed', { timeout: 420_000 }, async () => {
+  it('starts a run from the Start Workflow form, steers it from the update dialogs across a continue-as-new, and shows it completed', async () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
     const input = readmeInput();
     input.runName = `ui-${randomUUID().slice(0, 8)}`;
@@ -208,7 +208,7 @@ describe('the Temporal Web UI', () => {
         await screenshot(page, 'run-started');
 
         const handle = env.temporal.client.workflow.getHandle<typeof fineTunePipeline>(workflowId);
-        const started = await env.waitForStatus(handle, (s) => s.job?.status === 'running' && (s.progress.step ?? 0) >= 1, 120_000);
+        const started = await env.waitForStatus(handle, (s) => s.job?.status === 'running' && (s.progress.step ?? 0) >= 1);
         assert.equal(started.runName, input.runName);
         const byUpdate = (kind: string) => (s: PipelineStatus): boolean => s.requests.some((r) => r.kind === kind && r.via === 'update' && r.state === 'done');
         const never = (): boolean => false;
@@ -217,7 +217,7 @@ describe('the Temporal Web UI', () => {
         env.emulator.control.setClockScale(PAUSING_CLOCK);
         assert.equal(await sendUpdate(page, uiUrl, handle, pauseUpdate, { by: 'ui-user' }, byUpdate('pause')), null);
         env.emulator.control.setClockScale(STEERING_CLOCK);
-        const paused = await env.waitForStatus(handle, (s) => s.job?.status === 'paused', 120_000);
+        const paused = await env.waitForStatus(handle, (s) => s.job?.status === 'paused');
 
         // Refusals show in the dialog, with the reason, and change nothing.
         const alreadyPaused = await sendUpdate(page, uiUrl, handle, pauseUpdate, { by: 'ui-user' }, never);
@@ -227,18 +227,18 @@ describe('the Temporal Web UI', () => {
         assert.equal((await handle.query(statusQuery)).approval, null);
 
         // While the job is paused, the run continues as new (Temporal suggests it): the user steers the new run.
-        await env.waitForStatus(handle, (s) => s.continuations > paused.continuations, 180_000);
-        const continued = await env.waitForStatus(handle, (s) => s.job?.status === 'paused', 60_000);
+        await env.waitForStatus(handle, (s) => s.continuations > paused.continuations);
+        const continued = await env.waitForStatus(handle, (s) => s.job?.status === 'paused');
         assert.deepEqual(continued.requests.filter((r) => r.state === 'done').map((r) => [r.kind, r.via]), [['pause', 'update']]);
         await screenshot(page, 'paused');
 
         assert.equal(await sendUpdate(page, uiUrl, handle, resumeUpdate, { by: 'ui-user' }, byUpdate('resume')), null);
-        const resumed = await env.waitForStatus(handle, (s) => s.job?.status !== 'paused', 60_000);
+        const resumed = await env.waitForStatus(handle, (s) => s.job?.status !== 'paused');
         assert.ok(resumed.continuations > paused.continuations, 'resumed in a later execution than the pause');
         assert.equal(await sendUpdate(page, uiUrl, handle, copyToRegionUpdate, { destinationResourceId: ncus.armId, region: 'northcentralus' }, (s) => s.copies.length > 0), null);
         env.emulator.control.setClockScale(1000);
 
-        await env.waitForStatus(handle, (s) => s.stage === 'await_approval', 240_000);
+        await env.waitForStatus(handle, (s) => s.stage === 'await_approval');
         assert.equal(await sendUpdate(page, uiUrl, handle, approveUpdate, { by: 'ui-user', comment: 'from the Web UI' }, (s) => s.approval !== null), null);
 
         const result = await handle.result();
