@@ -7,6 +7,7 @@ export interface EmulatedJob {
   account: string;
   metadata?: Record<string, string> | null;
   fine_tuned_model?: string | null;
+  steps_done?: number;
 }
 
 export interface EmulatedFile {

@@ -4,26 +4,37 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ControlOutcome } from '../../workflows/messages';
 import { approveUpdate, copyToRegionSignal, copyToRegionUpdate, pauseSignal, pauseUpdate, rejectSignal, resumeUpdate } from '../../workflows/messages';
+import { jobsOfRun } from '../helpers/emulator-state';
 import { uniqueTrainingFile, usePipelineStack } from '../helpers/pipeline';
+import { until } from '../helpers/until';
 
 /** Emulated ARM waits made short, so deployments and copies finish in real milliseconds at the test clock. */
+/** A slow emulated clock, so that a job trains long enough to be paused by hand. */
+const CLOCK_SCALE = 200;
+
 const FAST_DEPLOYMENTS = { deploymentCreateSeconds: 30, deploymentDeleteSeconds: 10, deploymentNotReadySeconds: 20, copySeconds: 60 };
 
 // What a caller asks of a run is carried out once, or refused with the reason; nothing stays pending or queued forever.
 describe('requests to a run: each carried out once or refused with the reason', () => {
-  // A slower emulated clock, so that a job trains long enough to be paused by hand.
-  const env = usePipelineStack({ clockScale: 200, timings: FAST_DEPLOYMENTS });
+  const env = usePipelineStack({ clockScale: CLOCK_SCALE, timings: FAST_DEPLOYMENTS });
 
   it('sends a pause update to Azure once, even when the monitor polls while the pause is in flight', async () => {
     const taskQueue = env.temporal.taskQueue();
     const worker = await env.createWorker(taskQueue);
     await worker.runUntil(async () => {
       const handle = await env.start(taskQueue, env.input({ hyperparameters: { nEpochs: 2 } }));
-      await env.waitForStatus(handle, (s) => s.job?.status === 'running' && (s.progress.step ?? 0) >= 1);
-      // Azure answers this pause slowly: the monitor polls (every 0.2 s) and looks at the run's requests meanwhile.
-      env.emulator.control.addFault({ route: 'jobs.pause', action: 'latency', latencyMs: 3000, times: 1 });
-      const paused = await handle.executeUpdate<ControlOutcome, [object]>(pauseUpdate, { args: [{ by: 'alice' }] });
-      assert.ok(['pausing', 'paused'].includes(paused.jobStatus), paused.jobStatus);
+      // Azure's clock stops once the job has trained a step: however loaded the machine, the job is still training
+      // when the pause reaches Azure (the workflow's own view of the step lags by up to a few polls).
+      await until(async () => (jobsOfRun(env.emulator, handle.workflowId)[0]?.steps_done ?? 0) >= 1 ? true : undefined, 'a job that has trained a step');
+      env.emulator.control.setClockScale(0);
+      try {
+        // Azure answers this pause slowly: the monitor polls (every 0.2 s) and looks at the run's requests meanwhile.
+        env.emulator.control.addFault({ route: 'jobs.pause', action: 'latency', latencyMs: 3000, times: 1 });
+        const paused = await handle.executeUpdate<ControlOutcome, [object]>(pauseUpdate, { args: [{ by: 'alice' }] });
+        assert.ok(['pausing', 'paused'].includes(paused.jobStatus), paused.jobStatus);
+      } finally {
+        env.emulator.control.setClockScale(CLOCK_SCALE);
+      }
       const whilePaused = await env.waitForStatus(handle, (s) => s.job?.status === 'paused');
       assert.deepEqual(whilePaused.requests.map((r) => [r.kind, r.via, r.state]), [['pause', 'update', 'done']]);
       await handle.executeUpdate(resumeUpdate, { args: [{}] });
