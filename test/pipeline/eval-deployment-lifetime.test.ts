@@ -18,8 +18,9 @@ describe('evaluation deployment lifetime', () => {
   it('recreates a Developer-tier eval deployment Azure deleted after 24 hours mid-eval, and scores each item once', async () => {
     const taskQueue = env.temporal.taskQueue();
     const worker = await env.createWorker(taskQueue);
-    // Chat answers take a second each, so the test can move the emulator's clock while the first candidate is scored.
-    const slow = env.emulator.control.addFault({ route: 'chat.completions', action: 'latency', latencyMs: 1000 });
+    // Chat answers take 3 s each until the clock moves: the test has the 8 remaining items' 24 s to move it while the
+    // first candidate is scored, and it only waits for states, however loaded the machine.
+    const slow = env.emulator.control.addFault({ route: 'chat.completions', action: 'latency', latencyMs: 3000 });
     const onDeployment = (name: string, status?: number) =>
       env.emulator.control.requests({ route: 'chat.completions' }).filter((r) => r.path.includes(`/deployments/${name}/`) && (status === undefined || r.status === status));
     await worker.runUntil(async () => {
