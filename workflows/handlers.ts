@@ -5,6 +5,7 @@
  */
 import { ApplicationFailure, patched, setHandler } from '@temporalio/workflow';
 import { safeParseCopyRequest } from '../src/pipeline/input';
+import { ledgerOf } from '../src/report/build';
 import { isTerminalJobStatus, type ApprovalRecord, type ControlKind } from '../src/pipeline/types';
 import { checkQueryArg, messageOrFail, parseMessage } from './boundary';
 import { parseApprovalInput, parseControlInput } from './boundary-schemas';
@@ -12,7 +13,7 @@ import {
   DESCRIPTIONS, approveSignal, approveUpdate, copyToRegionSignal, copyToRegionUpdate, pauseSignal, pauseUpdate, rejectSignal, rejectUpdate,
   resumeSignal, resumeUpdate, statusQuery, type ControlOutcome,
 } from './messages';
-import type { PipelineRun } from './run';
+import { nowIso, type PipelineRun } from './run';
 
 /**
  * A validator's refusal: one failure type for every refusal, which the payload codec leaves readable, so the Web UI's
@@ -48,7 +49,7 @@ export function registerHandlers(run: PipelineRun): void {
   setHandler(resumeUpdate, onControlUpdate('resume'), { validator: controlValidator('resume'), description: DESCRIPTIONS.resumeRun });
   setHandler(statusQuery, (raw?: unknown) => {
     checkQueryArg(raw);
-    return status;
+    return { ...status, ledger: ledgerOf(status, nowIso()) };
   }, { description: DESCRIPTIONS.status });
 
   /** An approval is only taken while the run awaits it (signal and update alike): an early one is refused, never kept for later. */

@@ -265,6 +265,8 @@ export interface PipelineStatus {
   task?: StageTask | null;
   /** What the approver decides on, set on entering await_approval and kept after the decision (absent before). */
   approvalEvidence?: ApprovalEvidence | null;
+  /** What the run has cost so far and what stays billed, as of the query (only in the status query's answer). */
+  ledger?: CostLedger;
 }
 
 /**

@@ -4,7 +4,7 @@
  * running, failed and cancelled runs with it. Pure and workflow-safe.
  */
 import { costLedger } from '../pipeline/cost';
-import type { AutomaticEvaluation, DatasetFacts, PipelineStatus, ReportState, RunReport, StageSpan } from '../pipeline/types';
+import type { AutomaticEvaluation, CostLedger, DatasetFacts, PipelineStatus, ReportState, RunReport, StageSpan } from '../pipeline/types';
 
 /** The evaluate stage deploys each candidate on the Developer tier (workflows/post-training.ts). */
 const EVALUATION_SKU = 'DeveloperTier';
@@ -139,6 +139,11 @@ export function statusFromVisibility(run: VisibleRun): PipelineStatus {
   };
 }
 
+/** The run's cost ledger as of `now`, as its report and its status query show it. */
+export function ledgerOf(status: PipelineStatus, now: string, keptFromBefore?: string[]): CostLedger {
+  return costLedger(status, { now, evaluationSku: EVALUATION_SKU, keptFromBefore: keptFromBefore ?? keptVersions(status) });
+}
+
 /**
  * The earlier versions a run kept live: the deploy stage leaves `status.deployments` as the new version first, then the
  * versions it kept, then the copies' deployments (workflows/pipeline.ts).
@@ -172,7 +177,7 @@ export function buildRunReport(src: ReportSources): RunReport {
     evalScores: status.evaluation?.scores ?? [],
     decision: decisionOf(src, state),
     deployments: status.deployments,
-    cost: costLedger(status, { now: src.generatedAt, evaluationSku: EVALUATION_SKU, keptFromBefore: src.keptFromBefore ?? keptVersions(status) }),
+    cost: ledgerOf(status, src.generatedAt, src.keptFromBefore),
     automaticEvaluations: automaticEvaluationsOf(status),
     stoppedBy: stoppedBy(status),
     deleted: src.deleted ?? [],

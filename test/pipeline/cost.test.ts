@@ -57,12 +57,17 @@ describe('budget.maxTrainingUsd in a run', () => {
       const status = await refused.query(statusQuery);
       assert.ok((status.cost?.usd ?? 0) > 0);
       assert.equal(status.admission, null, 'never queued for slots');
+      assert.equal(status.ledger?.training.estimatedUsd, status.cost?.usd, 'the status query carries the ledger: the estimate, nothing billed');
+      assert.equal(status.ledger?.training.billedUsd, null);
 
       const within = await env.start(taskQueue, env.input({ training: { path: uniqueTrainingFile() }, budget: { maxTrainingUsd: 1000 }, hyperparameters: { nEpochs: 1 } }));
       const result = await within.result();
       assert.equal(result.outcome, 'succeeded');
       assert.ok(result.cost && result.cost.usd !== null && result.cost.usd > 0, JSON.stringify(result.cost));
       assert.equal(result.cost.billedTokens, result.validation?.billedTokensEstimate);
+      const ledger = (await within.query(statusQuery)).ledger;
+      assert.deepEqual(ledger?.training, result.ledger?.training, 'the status query\'s ledger bills what the result does');
+      assert.ok(ledger && ledger.asOf >= result.ledger!.asOf, 'and is as of the query');
     });
   });
 });
