@@ -16,6 +16,8 @@ export const QuotasSchema = z
     /** `fine-tune` files on the account, and their total bytes. */
     files: z.int().min(1).optional(),
     fileBytes: z.int().min(1).optional(),
+    /** Deployments of fine-tuned models on the account; creating one more is refused. */
+    fineTunedDeployments: z.int().min(1).optional(),
   })
   .strict();
 export type Quotas = z.infer<typeof QuotasSchema>;

@@ -12,6 +12,7 @@ import type { JobService } from './jobs';
 import type { Dispatcher, RequestContext, Reply } from './server';
 import { ApiError } from './errors';
 import { armOperationJson, deploymentJson, newOperationId } from './shapes';
+import { enforceFineTunedDeploymentQuota } from './quotas';
 import { BASE_MODEL_SKUS, deployableBaseModel, fineTunedSkusAt, resolveBaseModel, type ServiceModel, type ServiceSku } from './service';
 import { deploymentKey, type Account, type DeploymentRecord, type EmulatorState, type ModelRecord, type OperationRecord } from './state';
 
@@ -131,6 +132,10 @@ export class DeploymentService {
       throw new ApiError(400, 'ModelUpgradeNotSupported', `The deployment '${name}' serves the fine-tuned model '${existing.model.name}' and cannot be changed in place to '${model.name}'. Delete it and create a new deployment.`);
     }
     this.requireIdle(account);
+    if (!existing && served) {
+      this.refresh(account.name, ctx.now);
+      enforceFineTunedDeploymentQuota(account, this.state.deployments.values());
+    }
     const record: DeploymentRecord = {
       name: existing?.name ?? name,
       account: account.name,

@@ -1,11 +1,12 @@
 /**
  * Per-account fine-tuning quotas, enforced at create time as Azure does: a job create beyond the running + queued
  * places, and an upload beyond the file count or total bytes, are refused with Azure's data-plane error body
- * (`{"error": {"code": "quotaExceeded", "message"}}`, HTTP 400). Off unless an account's config sets `quotas`; the
+ * (`{"error": {"code": "quotaExceeded", "message"}}`, HTTP 400), and a fine-tuned deployment beyond the account's
+ * count with ARM's `InsufficientQuota`. Off unless an account's config sets `quotas`; the
  * numbers Azure publishes are ftpipe's defaults in src/admission/limits.ts. Their schema is in config.ts. See docs/emulator.md#quotas.
  */
 import { ApiError } from './errors';
-import type { Account, FileRecord, JobRecord } from './state';
+import type { Account, DeploymentRecord, FileRecord, JobRecord } from './state';
 
 const UNFINISHED: ReadonlySet<JobRecord['status']> = new Set(['pending', 'running', 'pausing', 'paused', 'resuming']);
 
@@ -40,5 +41,19 @@ export function enforceFileQuota(account: Account, files: Iterable<FileRecord>, 
   }
   if (q.fileBytes !== undefined && total + bytes > q.fileBytes) {
     throw quotaExceeded(`The resource '${account.name}' holds ${total} bytes of fine-tuning files; this upload of ${bytes} bytes would exceed the limit of ${q.fileBytes} bytes.`);
+  }
+}
+
+/**
+ * Throws ARM's refusal when a new deployment of a fine-tuned model would exceed the account's fine-tuned deployments
+ * (Azure: 10 per resource). `deployments`: the account's. Base-model deployments do not count.
+ */
+export function enforceFineTunedDeploymentQuota(account: Account, deployments: Iterable<DeploymentRecord>): void {
+  const limit = account.quotas?.fineTunedDeployments;
+  if (limit === undefined) return;
+  let count = 0;
+  for (const d of deployments) if (d.account === account.name && d.served && d.state !== 'Deleting') count++;
+  if (count >= limit) {
+    throw new ApiError(400, 'InsufficientQuota', `The resource '${account.name}' has ${count} fine-tuned model deployments; the limit is ${limit}. Delete a deployment you no longer need.`);
   }
 }

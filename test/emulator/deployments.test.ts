@@ -6,6 +6,7 @@ import type { CognitiveServicesManagementClient, Deployment } from '@azure/arm-c
 import { NotFoundError, type AzureOpenAI } from 'openai';
 import { createArmClient } from '../../src/azure/clients';
 import type { Exchange } from '../../src/emulator';
+import { DEFAULT_ACCOUNTS } from '../../src/emulator/config';
 import { advanceUntil, chatJsonl, startTestEmulator, uploadProcessed, type TestEmulator } from './helpers';
 
 const SWC = 'ftpipe-swc';
@@ -248,5 +249,41 @@ describe('emulator ARM deployments and inference', () => {
   it('answers ARM 401 for a wrong bearer token', async () => {
     const wrong = createArmClient(t.profile(SWC), { ...t.env, EMU_ARM_TOKEN: 'not-a-token' });
     await assert.rejects(wrong.deployments.get(rg, SWC, 'base'), expectRestError(401, 'InvalidAuthenticationToken'));
+  });
+});
+
+describe('emulator fine-tuned deployment quota', () => {
+  let t: TestEmulator;
+  let fineTunedModel: string;
+  const LIMIT = 2;
+
+  before(async () => {
+    t = await startTestEmulator({ accounts: [{ ...DEFAULT_ACCOUNTS[0]!, quotas: { runningJobs: 3, fineTunedDeployments: LIMIT } }, ...DEFAULT_ACCOUNTS.slice(1)] });
+    const client = t.openai(SWC);
+    const training = await uploadProcessed(t, SWC, chatJsonl(20, 'train'));
+    const job = await client.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: training, seed: 3, hyperparameters: { n_epochs: 1 } });
+    await advanceUntil(t, 600, async () => (await client.fineTuning.jobs.retrieve(job.id)).status === 'succeeded');
+    fineTunedModel = (await client.fineTuning.jobs.retrieve(job.id)).fine_tuned_model!;
+  });
+  after(() => t.emu.stop());
+
+  async function deploy(name: string, body: Deployment): Promise<void> {
+    const p = t.profile(SWC);
+    const poller = await t.arm(SWC).deployments.beginCreateOrUpdate(p.resourceGroup, p.account, name, body, { updateIntervalInMs: 5 });
+    t.emu.control.advanceClock(CREATE_SECONDS);
+    await poller.pollUntilDone();
+  }
+
+  it('refuses a fine-tuned deployment beyond the account\'s limit with ARM\'s InsufficientQuota; base models, updates and a freed place are not refused', async () => {
+    const p = t.profile(SWC);
+    const arm = t.arm(SWC);
+    for (let i = 1; i <= LIMIT; i++) await deploy(`ft-${i}`, deploymentBody(fineTunedModel));
+    await assert.rejects(arm.deployments.beginCreateOrUpdate(p.resourceGroup, p.account, 'ft-over', deploymentBody(fineTunedModel)), expectRestError(400, 'InsufficientQuota'));
+    await deploy('base', deploymentBody('gpt-4.1-mini', 'GlobalStandard', 1, undefined, '2025-04-14'));
+    await deploy('ft-1', deploymentBody(fineTunedModel, 'globalstandard', 2));
+    const removed = await arm.deployments.beginDelete(p.resourceGroup, p.account, 'ft-2', { updateIntervalInMs: 5 });
+    t.emu.control.advanceClock(CREATE_SECONDS);
+    await removed.pollUntilDone();
+    await deploy('ft-over', deploymentBody(fineTunedModel));
   });
 });
