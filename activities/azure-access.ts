@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type OpenAI from 'openai';
 import type { AzureOpenAI } from 'openai';
 import { createArmClient, createOpenAIClient, createOpenAIV1Client } from '../src/azure/clients';
+import { azureFailure, isAzureNotFound } from '../src/azure/errors';
 import type { AzureProfile } from '../src/config/profile';
 import type { ActivityDeps, AzureAccess } from './deps';
 
@@ -45,4 +46,16 @@ export function azureAccess(deps: ActivityDeps): AzureAccess {
     openaiV1: cached<OpenAI>((p) => createOpenAIV1Client(p, env(), clientOptions)),
     arm: cached<CognitiveServicesManagementClient>((p) => createArmClient(p, env())),
   };
+}
+
+/** Whether ARM still lists the deployment (a data-plane 404 alone can also mean "not serving yet"). */
+export async function armDeploymentExists(azure: AzureAccess, profileName: string, deployment: string): Promise<boolean> {
+  const p = azure.profile(profileName);
+  try {
+    await azure.arm(profileName).deployments.get(p.resourceGroup, p.account, deployment);
+    return true;
+  } catch (err) {
+    if (isAzureNotFound(err)) return false;
+    throw azureFailure(err, `get deployment ${deployment}`);
+  }
 }

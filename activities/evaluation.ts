@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { azureErrorInfo, callAzure, azureFailure, isAzureNotFound } from '../src/azure/errors';
+import { azureErrorInfo, callAzure, azureFailure } from '../src/azure/errors';
 import { confineDataPath } from '../src/config/data-roots';
 import { EvalSetError, parseEvalSet, type EvalItem } from '../src/evaluation/eval-set';
 import { GradersSchema, type GraderInput } from '../src/evaluation/graders';
@@ -10,6 +10,7 @@ import { buildGraders, GraderConfigError, type Judge } from '../src/evaluation/s
 import { DEFAULT_BACKOFF, JudgeUnusableError, runEval, withBackoff, type BackoffPolicy, type RetryAdvice } from '../src/evaluation/runner';
 import { DEPLOYMENT_GONE, type CheckpointPolicy, type CheckpointSummary, type EvalScore, type MetricsAnalysis } from '../src/pipeline/types';
 import { BUILTIN_CATALOG, isReasoningModel } from '../src/catalog';
+import { armDeploymentExists } from './azure-access';
 import type { ActivityDeps, AzureAccess } from './deps';
 
 export interface AnalyzeJobMetricsInput {
@@ -81,16 +82,6 @@ export function evaluationActivities(deps: ActivityDeps, azure: AzureAccess) {
     const p = azure.profile(profile);
     const found = await callAzure(`get deployment ${deployment}`, () => azure.arm(profile).deployments.get(p.resourceGroup, p.account, deployment));
     return found.properties?.model?.name ?? '';
-  };
-  const deploymentExists = async (profile: string, deployment: string): Promise<boolean> => {
-    const p = azure.profile(profile);
-    try {
-      await azure.arm(profile).deployments.get(p.resourceGroup, p.account, deployment);
-      return true;
-    } catch (err) {
-      if (isAzureNotFound(err)) return false;
-      throw azureFailure(err, `get deployment ${deployment}`);
-    }
   };
   return {
     /**
@@ -187,7 +178,7 @@ export function evaluationActivities(deps: ActivityDeps, azure: AzureAccess) {
         if (err instanceof JudgeUnusableError) throw ApplicationFailure.nonRetryable(err.message, 'JudgeUnusable');
         if (err instanceof DeploymentGoneError) {
           // A data-plane 404 can also mean "not serving yet": only ARM's 404 says the deployment is gone.
-          if (await deploymentExists(input.profile, input.deployment)) throw ApplicationFailure.retryable(`${err.message}: DeploymentNotFound while ARM lists the deployment; trying again`, 'DeploymentNotServing');
+          if (await armDeploymentExists(azure, input.profile, input.deployment)) throw ApplicationFailure.retryable(`${err.message}: DeploymentNotFound while ARM lists the deployment; trying again`, 'DeploymentNotServing');
           throw ApplicationFailure.create({
             message: `${err.message}, and ARM does not list deployment ${input.deployment}: it does not exist (any more: a Developer-tier deployment is deleted 24 hours after it was created); the eval of ${input.candidate} stopped there`,
             type: DEPLOYMENT_GONE,

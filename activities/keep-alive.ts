@@ -5,8 +5,9 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { azureErrorInfo, azureFailure, isAzureNotFound } from '../src/azure/errors';
+import { azureErrorInfo, azureFailure } from '../src/azure/errors';
 import { createKeepAliveSchedule, deleteKeepAliveSchedule } from '../src/client/schedules';
+import { armDeploymentExists } from './azure-access';
 import type { AzureAccess } from './deps';
 import { SMOKE_PROMPT, throwIfCancelled } from './deployments';
 
@@ -30,17 +31,6 @@ export interface KeepAliveCall {
 }
 
 export function keepAliveActivities(azure: AzureAccess) {
-  /** Whether ARM still lists the deployment (a data-plane 404 alone can also mean "not serving yet"). */
-  const exists = async (profileName: string, deployment: string): Promise<boolean> => {
-    const p = azure.profile(profileName);
-    try {
-      await azure.arm(profileName).deployments.get(p.resourceGroup, p.account, deployment);
-      return true;
-    } catch (err) {
-      if (isAzureNotFound(err)) return false;
-      throw azureFailure(err, `get deployment ${deployment}`);
-    }
-  };
   return {
     /** Creates the deployment's keep-alive schedule on this worker's task queue (idempotent); returns its id. */
     async scheduleKeepAlive(input: ScheduleKeepAliveInput): Promise<{ scheduleId: string }> {
@@ -70,7 +60,7 @@ export function keepAliveActivities(azure: AzureAccess) {
       } catch (err) {
         throwIfCancelled();
         if (azureErrorInfo(err)?.code !== 'DeploymentNotFound') throw azureFailure(err, `keep-alive call to deployment ${input.deployment}`);
-        if (await exists(input.profile, input.deployment)) {
+        if (await armDeploymentExists(azure, input.profile, input.deployment)) {
           throw ApplicationFailure.retryable(`keep-alive call to deployment ${input.deployment}: Azure answered DeploymentNotFound while ARM lists it; trying again`, 'DeploymentNotServing');
         }
         context.log.info(`deployment ${input.deployment} is gone; deleting its keep-alive schedule`);
