@@ -25,7 +25,9 @@ describe('pipeline: Azure\'s own outcomes', () => {
       assert.equal(result.ledger?.training.billedUsd, 0, 'Azure bills no training for a model it found not deployable');
       assert.deepEqual(result.ledger?.hosting, []);
       assert.equal(env.emulator.control.requests({ route: 'arm.deployments.put' }).length, 0, 'no deployment was attempted');
-      assert.equal(env.emulator.control.requests({ route: 'jobs.checkpoints' }).length, 0, 'nothing was collected');
+      // Nothing was collected: no results file read, no checkpoint kept (the automatic evaluations may list checkpoints while it trains).
+      assert.equal(env.emulator.control.requests({ route: 'files.content' }).length, 0, 'nothing was collected');
+      assert.deepEqual(result.checkpoints, [], 'nothing was collected');
     } finally {
       env.emulator.control.setSafetyVerdict({ account: 'ftpipe-swc' }, { deployable: true });
     }
