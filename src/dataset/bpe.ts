@@ -7,8 +7,10 @@
  * about 30 ms, and counting needs no copy of each text into WebAssembly memory. test/dataset/tokens.test.ts and
  * bench/tokenizers.ts check the counts against tiktoken.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { TokenEncoding } from '../catalog';
+import { readTableFile, tokenTablesDir, writeTableFile, type TableFile, type TableSections } from './table-file';
 
 /** Base64 digit values by character code (-1: not a digit). */
 const BASE64 = new Int8Array(128).fill(-1);
@@ -50,55 +52,79 @@ export interface EncodingData {
 
 /** The mergeable ranks of an encoding: token bytes by rank, and an open-addressing table from bytes to rank. */
 export class BpeRanks {
-  /**
-   * Four Int32s a slot: the hash of a token's bytes; its rank + 1 (0: empty) | its length << 18; and, for tokens of up
-   * to 8 bytes, the bytes themselves, little-endian. A probe compares hashes, lengths and short tokens' bytes in the
-   * slot itself, one cache line, and reads a long token's bytes elsewhere only when its hash and length are the same.
-   */
-  private readonly table: Int32Array;
   private readonly mask: number;
-  /**
-   * One bit per value of another 22 bits of the hash, set for every token (a Bloom filter with one hash, 5% false
-   * positives): two thirds of the lookups while merging find no token, and 512 KiB of bits stay in a core's cache
-   * where the 4 MiB table does not.
-   */
-  private readonly present = new Int32Array(1 << 17);
-  /**
-   * Two-byte tokens by their bytes (`first << 8 | second`; -1: none): the first round of every merge asks for each
-   * adjacent pair, and an array read is several times cheaper than hashing and comparing.
-   */
-  private readonly pairs = new Int32Array(1 << 16).fill(-1);
 
   private constructor(
     private readonly bytes: Uint8Array,
     /** Start of each rank's bytes in `bytes`; `starts[rank + 1]` is its end. */
     private readonly starts: Uint32Array,
+    /**
+     * Four Int32s a slot: the hash of a token's bytes; its rank + 1 (0: empty) | its length << 18; and, for tokens of
+     * up to 8 bytes, the bytes themselves, little-endian. A probe compares hashes, lengths and short tokens' bytes in
+     * the slot itself, one cache line, and reads a long token's bytes elsewhere only when its hash and length are the
+     * same.
+     */
+    private readonly table: Int32Array,
+    /**
+     * One bit per value of another 22 bits of the hash, set for every token (a Bloom filter with one hash, 5% false
+     * positives): two thirds of the lookups while merging find no token, and 512 KiB of bits stay in a core's cache
+     * where the 4 MiB table does not.
+     */
+    private readonly present: Int32Array,
+    /**
+     * Two-byte tokens by their bytes (`first << 8 | second`; -1: none): the first round of every merge asks for each
+     * adjacent pair, and an array read is several times cheaper than hashing and comparing.
+     */
+    private readonly pairs: Int32Array,
   ) {
+    this.mask = table.length / 4 - 1;
+  }
+
+  /** Builds the lookup tables of the tokens (`starts.length - 1` of them, in rank order) in `bytes`. */
+  private static fromTokens(bytes: Uint8Array, starts: Uint32Array): BpeRanks {
     const tokens = starts.length - 1;
     if (tokens >= RANK_LIMIT) throw new Error(`tiktoken ranks: ${tokens} tokens, more than ${RANK_LIMIT - 1}`);
     let capacity = 1;
     // Up to 80% full (4 MiB for o200k): a probe reads neighbouring slots, mostly in the same cache line, and the
     // filter keeps most lookups of absent byte strings out of the table.
     while (capacity * 4 < tokens * 5) capacity <<= 1;
-    this.table = new Int32Array(4 * capacity);
-    this.mask = capacity - 1;
+    const table = new Int32Array(4 * capacity);
+    const present = new Int32Array(1 << 17);
+    const pairs = new Int32Array(1 << 16).fill(-1);
+    const mask = capacity - 1;
     for (let rank = 0; rank < tokens; rank++) {
       const start = starts[rank]!;
       const length = starts[rank + 1]! - start;
       if (length >= LENGTH_LIMIT) throw new Error(`tiktoken ranks: token ${rank} is ${length} bytes long`);
       const hash = hashBytes(bytes, start, start + length);
-      let slot = hash & this.mask;
-      while (this.table[4 * slot + 1] !== EMPTY) slot = (slot + 1) & this.mask;
-      this.table[4 * slot] = hash;
-      this.table[4 * slot + 1] = (rank + 1) | (length << RANK_BITS);
+      let slot = hash & mask;
+      while (table[4 * slot + 1] !== EMPTY) slot = (slot + 1) & mask;
+      table[4 * slot] = hash;
+      table[4 * slot + 1] = (rank + 1) | (length << RANK_BITS);
       if (length <= 8) {
-        this.table[4 * slot + 2] = packedBytes(bytes, start, Math.min(length, 4));
-        this.table[4 * slot + 3] = length > 4 ? packedBytes(bytes, start + 4, length - 4) : 0;
+        table[4 * slot + 2] = packedBytes(bytes, start, Math.min(length, 4));
+        table[4 * slot + 3] = length > 4 ? packedBytes(bytes, start + 4, length - 4) : 0;
       }
       const bit = presenceBit(hash);
-      this.present[bit >>> 5]! |= 1 << (bit & 31);
-      if (length === 2) this.pairs[(bytes[start]! << 8) | bytes[start + 1]!] = rank;
+      present[bit >>> 5]! |= 1 << (bit & 31);
+      if (length === 2) pairs[(bytes[start]! << 8) | bytes[start + 1]!] = rank;
     }
+    return new BpeRanks(bytes, starts, table, present, pairs);
+  }
+
+  /** The arrays behind the lookups, as a prebuilt table file holds them (see table-file.ts). */
+  sections(): TableSections {
+    return { bytes: this.bytes, starts: this.starts, table: this.table, present: this.present, pairs: this.pairs };
+  }
+
+  /** The ranks from a prebuilt table file, its arrays viewed in place. */
+  static fromTable(file: TableFile): BpeRanks {
+    const int32 = (name: string): Int32Array => {
+      const bytes = file.section(name);
+      return new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+    };
+    const starts = file.section('starts');
+    return new BpeRanks(file.section('bytes'), new Uint32Array(starts.buffer, starts.byteOffset, starts.byteLength / 4), int32('table'), int32('present'), int32('pairs'));
   }
 
   /** The rank of the two bytes `first`, `second` as one token, or -1. */
@@ -150,7 +176,7 @@ export class BpeRanks {
       while (at < end && bpeRanks.charCodeAt(at) === 0x3d) at++;
     }
     starts.push(written);
-    return new BpeRanks(bytes.subarray(0, written), Uint32Array.from(starts));
+    return BpeRanks.fromTokens(bytes.subarray(0, written), Uint32Array.from(starts));
   }
 
   /** The rank of bytes[start, end) as one token, or -1. */
@@ -328,12 +354,38 @@ function countLongPieceTokens(ranks: BpeRanks, piece: Uint8Array, length: number
 
 const loaded = new Map<TokenEncoding, EncodingData>();
 
-/** An encoding's pattern and ranks from tiktoken's npm data, read once per thread. */
+/** What an encoding's table is built from: tiktoken's data file, by the package's version and the file's size. */
+function rankSource(name: TokenEncoding): { path: string; key: { encoding: TokenEncoding; tiktoken: string; bytes: number } } {
+  const path = require.resolve(`tiktoken/encoders/${name}.json`);
+  const manifest = JSON.parse(readFileSync(join(dirname(path), '..', 'package.json'), 'utf8')) as { version: string };
+  return { path, key: { encoding: name, tiktoken: manifest.version, bytes: statSync(path).size } };
+}
+
+/** An encoding's pattern and ranks decoded from tiktoken's data (what the build writes as its table). */
+export function parseEncodingSource(name: TokenEncoding): EncodingData {
+  const json = JSON.parse(readFileSync(rankSource(name).path, 'utf8')) as { pat_str: string; bpe_ranks: string };
+  return { patStr: json.pat_str, ranks: BpeRanks.parse(json.bpe_ranks) };
+}
+
+const tablePath = (dir: string, name: TokenEncoding): string => join(dir, `${name}.bin`);
+
+/** The encoding's prebuilt table in `dir`, or undefined when there is none built from the tiktoken data installed. */
+export function readEncodingTable(name: TokenEncoding, dir = tokenTablesDir()): EncodingData | undefined {
+  const file = readTableFile(tablePath(dir, name), rankSource(name).key);
+  return file && { patStr: Buffer.from(file.section('pattern')).toString('utf8'), ranks: BpeRanks.fromTable(file) };
+}
+
+/** Writes the encoding's prebuilt table into `dir` (the build does, for every encoding). */
+export function writeEncodingTable(name: TokenEncoding, dir = tokenTablesDir()): void {
+  const { patStr, ranks } = parseEncodingSource(name);
+  writeTableFile(tablePath(dir, name), rankSource(name).key, { pattern: Buffer.from(patStr, 'utf8'), ...ranks.sections() });
+}
+
+/** An encoding's pattern and ranks, once per thread: from the prebuilt table when it is current, else from tiktoken's data. */
 export function loadEncodingData(name: TokenEncoding): EncodingData {
   let data = loaded.get(name);
   if (!data) {
-    const json = JSON.parse(readFileSync(require.resolve(`tiktoken/encoders/${name}.json`), 'utf8')) as { pat_str: string; bpe_ranks: string };
-    data = { patStr: json.pat_str, ranks: BpeRanks.parse(json.bpe_ranks) };
+    data = readEncodingTable(name) ?? parseEncodingSource(name);
     loaded.set(name, data);
   }
   return data;

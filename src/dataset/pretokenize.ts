@@ -4,8 +4,10 @@
  * character's class from a table does the same work several times faster. Each scanner follows its pattern's
  * alternatives in order, with the backtracking of its greedy quantifiers spelled out, so it ends every piece exactly
  * where the pattern's leftmost match ends (test/dataset/pretokenize.test.ts compares them on every character class
- * and on random text). A pattern that is neither falls back to the regular expression itself.
+ * and on random text). A pattern that is neither is refused (pieceSplitter).
  */
+import { join } from 'node:path';
+import { readTableFile, tokenTablesDir, writeTableFile } from './table-file';
 
 /** Piece splitter: where the piece starting at `start` of `text` ends (always after `start`). */
 export type PieceEnd = (text: string, start: number) => number;
@@ -35,10 +37,8 @@ const CLASS_TESTS: Array<[RegExp, number]> = [
   [/[\r\n]/u, NEWLINE],
 ];
 
-/** Classes by code point, in blocks of 256 filled on first use (most text touches a handful of blocks). */
-const blocks: Array<Uint8Array | undefined> = [];
-
-function fillBlock(block: number): Uint8Array {
+/** The class bits of the 256 code points of `block` (code points block << 8 to block << 8 | 255), by the regular expressions. */
+export function classifyBlock(block: number): Uint8Array {
   const classes = new Uint8Array(256);
   for (let i = 0; i < 256; i++) {
     const point = (block << 8) | i;
@@ -47,6 +47,63 @@ function fillBlock(block: number): Uint8Array {
     const char = String.fromCodePoint(point);
     for (const [test, bit] of CLASS_TESTS) if (test.test(char)) classes[i]! |= bit;
   }
+  return classes;
+}
+
+const BLOCKS = 0x110000 >> 8;
+const CLASS_TABLE = 'pretokenizer-classes.bin';
+/** The classes depend on the Unicode version of the regular expressions that computed them. */
+const classSource = (): { unicode: string | undefined } => ({ unicode: process.versions.unicode });
+
+/**
+ * The prebuilt classes (see table-file.ts): each block's index among the distinct blocks (139 of 4,352 in Unicode 15),
+ * and those blocks. Classifying a block with the regular expressions takes about 0.5 ms, and text in Chinese or
+ * Japanese touches dozens of blocks.
+ */
+interface ClassTable {
+  index: Uint16Array;
+  blocks: Uint8Array;
+}
+
+/** Writes the prebuilt classes into `dir` (the build does). */
+export function writeClassTable(dir = tokenTablesDir()): void {
+  const distinct = new Map<string, number>();
+  const index = new Uint16Array(BLOCKS);
+  const blocks: Uint8Array[] = [];
+  for (let block = 0; block < BLOCKS; block++) {
+    const classes = classifyBlock(block);
+    const key = Buffer.from(classes).toString('latin1');
+    let at = distinct.get(key);
+    if (at === undefined) {
+      at = blocks.push(classes) - 1;
+      distinct.set(key, at);
+    }
+    index[block] = at;
+  }
+  writeTableFile(join(dir, CLASS_TABLE), classSource(), { index, blocks: Buffer.concat(blocks) });
+}
+
+/** The prebuilt classes in `dir`, or undefined when there are none computed with this process's Unicode version. */
+export function readClassTable(dir = tokenTablesDir()): ClassTable | undefined {
+  const file = readTableFile(join(dir, CLASS_TABLE), classSource());
+  if (!file) return undefined;
+  const index = file.section('index');
+  return { index: new Uint16Array(index.buffer, index.byteOffset, index.byteLength / 2), blocks: file.section('blocks') };
+}
+
+/** The classes of a block, from a class table. */
+export function tableBlock(table: ClassTable, block: number): Uint8Array {
+  const at = table.index[block]! * 256;
+  return table.blocks.subarray(at, at + 256);
+}
+
+/** Classes by code point, in blocks of 256 found on first use (most text touches a handful of blocks). */
+const blocks: Array<Uint8Array | undefined> = [];
+let prebuilt: ClassTable | null | undefined;
+
+function fillBlock(block: number): Uint8Array {
+  if (prebuilt === undefined) prebuilt = readClassTable() ?? null;
+  const classes = prebuilt ? tableBlock(prebuilt, block) : classifyBlock(block);
   blocks[block] = classes;
   return classes;
 }
