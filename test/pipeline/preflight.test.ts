@@ -50,6 +50,40 @@ describe('preflight: every check that needs no Azure write runs first', () => {
     assert.equal(countRequests(env.emulator, 'files.upload'), uploadsBefore, 'nothing was uploaded');
   });
 
+  it('proves the credentials before anything is uploaded: a refused ARM token (the run deploys), a refused API key or a missing variable fails the run in preflight, once, naming the profile and the variable', async () => {
+    const swc = env.config.profiles.find((p) => p.name === 'ftpipe-swc')!;
+    assert.equal(swc.auth.type, 'apiKey');
+    const { apiKeyEnv, armTokenEnv } = swc.auth as { apiKeyEnv: string; armTokenEnv: string };
+    const cases: { name: string; vars: Record<string, string | undefined>; input: Partial<PipelineInputDraft>; refused: string; type: string; message: RegExp }[] = [
+      // Before preflight proved ARM, a bad token surfaced only after training, when the run first deployed.
+      { name: 'a refused ARM token', vars: { [armTokenEnv]: 'not-the-token' }, input: { deployment: { name: 'cred-check', type: 'GlobalStandard' } }, refused: 'arm.deployments.list', type: 'CredentialRefused', message: new RegExp(`^profile "ftpipe-swc", ARM credential from environment variable ${armTokenEnv}: Azure refused it: HTTP 401 InvalidAuthenticationToken`) },
+      // Before, a wrong key failed the upload with a message naming neither the profile nor the variable.
+      { name: 'a refused API key', vars: { [apiKeyEnv]: 'not-the-key' }, input: {}, refused: 'jobs.list', type: 'CredentialRefused', message: new RegExp(`^profile "ftpipe-swc", data plane credential from environment variable ${apiKeyEnv}: Azure refused it: HTTP 401`) },
+      { name: 'a missing key variable', vars: { [apiKeyEnv]: undefined }, input: {}, refused: 'none', type: 'CredentialMissing', message: new RegExp(`^profile "ftpipe-swc", data plane credential from environment variable ${apiKeyEnv}: the variable is not set on this worker$`) },
+    ];
+    const uploadsBefore = countRequests(env.emulator, 'files.upload');
+    for (const c of cases) {
+      const taskQueue = env.temporal.taskQueue();
+      const workerEnv: NodeJS.ProcessEnv = { ...env.workerEnv, ...c.vars };
+      for (const [name, value] of Object.entries(c.vars)) if (value === undefined) delete workerEnv[name];
+      const worker = await env.temporal.createWorker({ taskQueue, config: env.config, env: workerEnv });
+      await worker.runUntil(async () => {
+        const since = env.emulator.control.requests().at(-1)?.seq ?? 0;
+        const handle = await env.start(taskQueue, env.input({ profile: 'ftpipe-swc', ...c.input }));
+        const err = await handle.result().then(() => undefined, (e: unknown) => e);
+        assert.ok(err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure, `${c.name}: ${String(err)}`);
+        assert.equal(err.cause.type, c.type, `${c.name}: ${err.cause.message}`);
+        assert.match(err.cause.message, c.message, c.name);
+        const status = await handle.query(statusQuery);
+        assert.ok(!status.timeline.some((t) => t.stage === 'validate' || t.stage === 'upload'), `${c.name}: failed in preflight (${status.timeline.map((t) => t.stage).join(', ')})`);
+        // The proofs' reads (the capacity check's ARM lists turn a 401 into a warning, by design).
+        const refusals = env.emulator.control.requests().filter((r) => r.seq > since && r.status === 401 && (r.route === 'jobs.list' || r.route === 'arm.deployments.list'));
+        assert.deepEqual(refusals.map((r) => r.route), c.refused === 'none' ? [] : [c.refused], `${c.name}: asked Azure once, not retried`);
+      });
+    }
+    assert.equal(countRequests(env.emulator, 'files.upload'), uploadsBefore, 'nothing was uploaded');
+  });
+
   it('checks the capacity of the evaluation baseline\'s deployment: over the quota it fails before any Azure write; within it the baseline is deployed and scored', async () => {
     const swc = env.emulator.account('ftpipe-swc');
     const evaluation = { evalSet: { path: join(ROOT, 'examples', 'data', 'bike-shop-eval.jsonl') }, baseline: { model: 'gpt-4.1' } };
