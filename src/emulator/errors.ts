@@ -18,8 +18,23 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * A chat-completion request the model service refuses, answered in the OpenAI shape the live service sends there
+ * (`type: invalid_request_error`, `code: null`; openai/openai-python#1724, api-version 2024-08-01-preview:
+ * "Unrecognized request argument supplied: max_completion_tokens"). `param` names the field, or is null.
+ */
+export class InvalidRequestError extends ApiError {
+  constructor(
+    message: string,
+    readonly field: string | null,
+  ) {
+    super(400, 'invalid_request_error', message);
+  }
+}
+
 /** The recordings' data-plane error: `param` only when there is one, no `type`. */
 export function dataPlaneErrorBody(err: ApiError): unknown {
+  if (err instanceof InvalidRequestError) return { error: { message: err.message, type: 'invalid_request_error', param: err.field, code: null } };
   return { error: err.param ? { code: err.code, message: err.message, param: err.param } : { code: err.code, message: err.message } };
 }
 

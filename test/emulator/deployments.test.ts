@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import type { CognitiveServicesManagementClient, Deployment } from '@azure/arm-cognitiveservices';
-import { NotFoundError, type AzureOpenAI } from 'openai';
+import { BadRequestError, NotFoundError, type AzureOpenAI } from 'openai';
 import { createArmClient } from '../../src/azure/clients';
 import type { Exchange } from '../../src/emulator';
 import { DEFAULT_ACCOUNTS } from '../../src/emulator/config';
@@ -136,6 +136,31 @@ describe('emulator ARM deployments and inference', () => {
     for await (const chunk of stream) streamed += chunk.choices[0]?.delta.content ?? '';
     assert.equal(streamed, dated.choices[0]!.message.content);
     await assert.rejects(client.chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'hi' }] }), (err: unknown) => err instanceof NotFoundError && err.code === 'DeploymentNotFound');
+  });
+
+  it('refuses chat requests the model service refuses: an undefined field (dated), a value outside the spec, an unknown role, missing content', async () => {
+    const asked = { model: 'ft-main', messages: [{ role: 'user' as const, content: 'hi' }] };
+    const refused = (param: string | null, message: RegExp) => (err: unknown): boolean => {
+      assert.ok(err instanceof BadRequestError, String(err));
+      assert.deepEqual(err.error, { message: (err.error as { message: string }).message, type: 'invalid_request_error', param, code: null });
+      assert.match(err.message, message);
+      return true;
+    };
+    const unrecognized = { ...asked, max_output_tokens: 5 } as unknown as typeof asked;
+    await assert.rejects(client.chat.completions.create(unrecognized), refused(null, /Unrecognized request argument supplied: max_output_tokens/));
+    await assert.rejects(client.chat.completions.create({ ...asked, temperature: 3 }), refused('temperature', /3 is greater than the maximum of 2 - 'temperature'/));
+    await assert.rejects(client.chat.completions.create({ ...asked, top_p: -0.5 }), refused('top_p', /-0\.5 is less than the minimum of 0 - 'top_p'/));
+    await assert.rejects(client.chat.completions.create({ ...asked, max_tokens: 2.5 }), refused('max_tokens', /2\.5 is not of type 'integer' - 'max_tokens'/));
+    await assert.rejects(client.chat.completions.create({ ...asked, n: 0 }), refused('n', /0 is less than the minimum of 1 - 'n'/));
+    const customer = { model: 'ft-main', messages: [{ role: 'customer', content: 'hi' }] } as unknown as typeof asked;
+    await assert.rejects(client.chat.completions.create(customer), refused('messages.0.role', /"customer" is not one of \['system', 'assistant', 'user', 'function', 'tool', 'developer'\]/));
+    const contentless = { model: 'ft-main', messages: [{ role: 'user' }] } as unknown as typeof asked;
+    await assert.rejects(client.chat.completions.create(contentless), refused('messages.0.content', /'messages\.0\.content'/));
+    // v1: the defined fields' values are checked the same way; its request schema is not vendored, so fields are not.
+    await assert.rejects(t.v1(SWC).chat.completions.create({ ...asked, temperature: -1 }), refused('temperature', /-1 is less than the minimum of 0/));
+    // What the spec defines passes: the deployment name as body `model` (recorded), sampling and stop settings.
+    const ok = await client.chat.completions.create({ ...asked, temperature: 0, top_p: 1, n: 1, max_tokens: 16, stop: ['\n'], seed: 3, user: 'u' });
+    assert.equal(ok.object, 'chat.completion');
   });
 
   it('lets an evaluation tell checkpoints apart: the lowest validation loss answers the most eval items', async () => {
