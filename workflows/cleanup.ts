@@ -10,7 +10,7 @@ import { buildRunReport } from '../src/report/build';
 import { idleNote, liveSummary, remainingNotes } from '../src/report/notes';
 import { PROMOTED_MODEL } from '../src/temporal/search-attributes';
 import type { PostTrainingOutcome } from './post-training';
-import { describeFailure, nowIso, type Created, type PipelineRun } from './run';
+import { describeFailure, handlersSettled, nowIso, type Created, type PipelineRun } from './run';
 import { deploymentSlotsOn } from './slots';
 
 /** Deletes what the cleanup policy says of a run that trained, and ends it with its result. */
@@ -71,6 +71,7 @@ export async function compensate(run: PipelineRun, err: unknown): Promise<unknow
     await CancellationScope.nonCancellable(async () => {
       await undoCreated(run, 'cancelled');
       await run.notify('cancelled');
+      await handlersSettled();
     });
     return err;
   }
@@ -78,6 +79,7 @@ export async function compensate(run: PipelineRun, err: unknown): Promise<unknow
   await CancellationScope.nonCancellable(async () => {
     await undoCreated(run, 'failed');
     await run.notify('failed', null, describeFailure(err));
+    await handlersSettled();
   });
   return runFailure(err);
 }

@@ -36,12 +36,15 @@ export function registerHandlers(run: PipelineRun): void {
     const job = await run.controlNow(kind, request.by);
     return { jobStatus: job.status, message: `${kind === 'pause' ? 'pause' : 'resume'} sent to Azure; job ${job.id} is ${job.status}` };
   };
-  /** Refuses only what cannot be stale (bad input, no job yet, a job that ended); the job's state is read from Azure by the handler. */
+  /** Refuses only what cannot be stale (bad input, no job yet, a job or training that ended); the job's state is read from Azure by the handler. */
   const controlValidator = (kind: ControlKind) => (raw?: unknown): void => {
     messageOrFail(parseControlInput, raw, kind, {});
     const job = status.job;
     if (!job) throw refused(`cannot ${kind}: there is no Azure job yet (stage ${status.stage})`);
     if (isTerminalJobStatus(job.status)) throw refused(`cannot ${kind}: job ${job.id} has ended (${job.status})`);
+    // A job the run stopped (at its budget, Azure's billing limit, early) stays paused: no monitor would watch it resumed.
+    const over = run.trainingOverRefusal();
+    if (over) throw refused(`cannot ${kind}: ${over}`);
   };
   setHandler(pauseSignal, onControlSignal('pause'), { description: DESCRIPTIONS.pause });
   setHandler(resumeSignal, onControlSignal('resume'), { description: DESCRIPTIONS.resume });

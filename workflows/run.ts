@@ -6,7 +6,9 @@
  */
 import {
   ActivityFailure,
+  allHandlersFinished,
   ApplicationFailure,
+  condition,
   continueAsNew,
   isCancellation,
   patched,
@@ -65,6 +67,16 @@ export function nowMs(): number {
 }
 export function nowIso(): string {
   return new Date().toISOString();
+}
+
+/**
+ * The run ends (completes, fails or is cancelled) only once every accepted update has answered: a pause or resume
+ * update may still be waiting on Azure, and a run that ended under it would cut its caller off with "workflow execution
+ * already completed". No handler waits on the run's own progress (each awaits only its Azure call, which a
+ * cancellation cuts short), so this cannot deadlock. Runs and histories from before end without waiting (the patch).
+ */
+export async function handlersSettled(): Promise<void> {
+  if (patched('ftpipe-handlers-settled')) await condition(allHandlersFinished);
 }
 
 export function describeFailure(err: unknown): string {
@@ -375,6 +387,11 @@ export class PipelineRun {
     for (const request of this.pendingSignals()) this.refuse(request, reason);
   }
 
+  /** Why a pause or resume can no longer be carried out (training is over), or undefined while it goes on. */
+  trainingOverRefusal(): string | undefined {
+    return this.trainingOver ? this.trainingOverReason() : undefined;
+  }
+
   private trainingOverReason(): string {
     const { job, stage } = this.status;
     return job ? `training is over: Azure reports job ${job.id} is ${job.status}` : `the run is ending without a job (stage ${stage})`;
@@ -547,6 +564,7 @@ export class PipelineRun {
     const result = build();
     await Promise.all(this.notices);
     await this.notify(result.outcome === 'cancelled_in_azure' ? 'cancelled' : 'succeeded', result.outcome);
+    await handlersSettled();
     return result;
   }
 

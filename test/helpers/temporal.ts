@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { after, before } from 'node:test';
 import type { Client, Connection } from '@temporalio/client';
-import { type NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
+import { type LogEntry, type NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import type { WorkerConfig } from '../../src/config/worker-config';
 import type { DevServer, DevServerOptions } from '../../src/devserver/dev-server';
 import { DEFAULT_NAMESPACE, TASK_QUEUE } from '../../src/temporal/constants';
@@ -13,12 +13,30 @@ import type { FtpipeWorker, FtpipeWorkerOptions, WorkflowSource } from '../../wo
 import pino from 'pino';
 
 let runtimeInstalled = false;
+const sdkWarnings: LogEntry[] = [];
+const SDK_WARNINGS_KEPT = 1000;
 
-/** Keeps the SDK's own logs out of test output unless FTPIPE_TEST_LOGS is set. */
+/**
+ * Keeps the SDK's own logs out of test output unless FTPIPE_TEST_LOGS is set: errors are printed, warnings (the
+ * workflows' own included, through the worker's logger sink) kept for `sdkWarningsOf`.
+ */
 function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  if (!process.env.FTPIPE_TEST_LOGS) Runtime.install({ logger: new DefaultLogger('ERROR') });
+  if (process.env.FTPIPE_TEST_LOGS) return;
+  const print = new DefaultLogger('ERROR');
+  Runtime.install({
+    logger: new DefaultLogger('WARN', (entry) => {
+      if (entry.level === 'ERROR') return print.log(entry.level, entry.message, entry.meta);
+      sdkWarnings.push(entry);
+      sdkWarnings.splice(0, Math.max(0, sdkWarnings.length - SDK_WARNINGS_KEPT));
+    }),
+  });
+}
+
+/** The warnings the SDK logged in this process for one workflow (every run of its id); none kept under FTPIPE_TEST_LOGS. */
+export function sdkWarningsOf(workflowId: string): string[] {
+  return sdkWarnings.filter((entry) => entry.meta?.workflowId === workflowId).map((entry) => entry.message);
 }
 
 /**
