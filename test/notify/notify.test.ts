@@ -5,14 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { PipelineInputError, parsePipelineInput } from '../../src/pipeline/input';
 import { parseWorkerConfig } from '../../src/config/worker-config';
 import { ROOT } from '../helpers/cli';
+import { startHttpReceiver, type HttpReceiver, type ReceivedRequest } from '../helpers/http-receiver';
 import { usePipelineStack } from '../helpers/pipeline';
 import { approveUpdate, statusQuery } from '../../workflows/messages';
 
@@ -20,21 +19,7 @@ const SECRET = 'test-signing-key';
 const EVAL_SET = join(ROOT, 'examples', 'data', 'bike-shop-eval.jsonl');
 const FAST_DEPLOYMENTS = { deploymentCreateSeconds: 30, deploymentDeleteSeconds: 10, deploymentNotReadySeconds: 20, copySeconds: 60 };
 
-interface Received { path: string; headers: IncomingHttpHeaders; text: string; body: Record<string, unknown> }
-
-function startReceiver(): Promise<{ server: Server; url: string; received: Received[] }> {
-  const received: Received[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      received.push({ path: req.url ?? '', headers: req.headers, text, body: JSON.parse(text) as Record<string, unknown> });
-      res.writeHead(req.url === '/dead' ? 500 : 200).end('ok');
-    });
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received })));
-}
+type Received = ReceivedRequest<Record<string, unknown>>;
 
 function verify(r: Received): void {
   const match = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(String(r.headers['x-ftpipe-signature']));
@@ -44,11 +29,11 @@ function verify(r: Received): void {
 
 describe('run notifications', () => {
   const env = usePipelineStack({ timings: FAST_DEPLOYMENTS });
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let receiver: HttpReceiver<Record<string, unknown>>;
   before(async () => {
-    receiver = await startReceiver();
+    receiver = await startHttpReceiver({ status: (path) => (path === '/dead' ? 500 : 200) });
   });
-  after(() => receiver?.server.close());
+  after(() => receiver?.close());
 
   const worker = (taskQueue: string) =>
     env.temporal.createWorker({

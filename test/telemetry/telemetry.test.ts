@@ -5,8 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
@@ -24,6 +22,7 @@ import { installRuntime } from '../../workers/runtime';
 import type { fineTunePipeline } from '../../workflows';
 import { ROOT } from '../helpers/cli';
 import { FAST_POLLING, SAMPLE_VALIDATION, uniqueTrainingFile } from '../helpers/pipeline';
+import { startHttpReceiver, type HttpReceiver } from '../helpers/http-receiver';
 import { testWorkflowSource } from '../helpers/temporal';
 import { PIPELINE_WORKFLOW_TYPE } from '../../workflows/messages';
 
@@ -36,31 +35,27 @@ function plain(value: OtlpValue): unknown {
   return value.stringValue ?? (value.intValue !== undefined ? Number(value.intValue) : value);
 }
 
-/** An OTLP/HTTP traces endpoint that keeps what it receives (the exporter sends JSON). */
-function startOtlpReceiver(): Promise<{ server: Server; url: string; spans: ReceivedSpan[] }> {
+interface OtlpTraces { resourceSpans: { resource: { attributes: { key: string; value: OtlpValue }[] }; scopeSpans: { spans: OtlpSpan[] }[] }[] }
+
+/** The spans an OTLP/HTTP traces endpoint received (the exporter sends JSON to /v1/traces). */
+function receivedSpans(receiver: HttpReceiver<OtlpTraces>): ReceivedSpan[] {
   const spans: ReceivedSpan[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      assert.equal(req.url, '/v1/traces');
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { resourceSpans: { resource: { attributes: { key: string; value: OtlpValue }[] }; scopeSpans: { spans: OtlpSpan[] }[] }[] };
-      for (const rs of body.resourceSpans) {
-        const service = String(plain(rs.resource.attributes.find((a) => a.key === 'service.name')!.value));
-        for (const ss of rs.scopeSpans) {
-          for (const s of ss.spans) {
-            spans.push({ name: s.name, traceId: s.traceId, spanId: s.spanId, parentSpanId: s.parentSpanId ?? '', service, attributes: Object.fromEntries(s.attributes.map((a) => [a.key, plain(a.value)])) });
-          }
+  for (const request of receiver.received) {
+    assert.equal(request.path, '/v1/traces');
+    for (const rs of request.body.resourceSpans) {
+      const service = String(plain(rs.resource.attributes.find((a) => a.key === 'service.name')!.value));
+      for (const ss of rs.scopeSpans) {
+        for (const s of ss.spans) {
+          spans.push({ name: s.name, traceId: s.traceId, spanId: s.spanId, parentSpanId: s.parentSpanId ?? '', service, attributes: Object.fromEntries(s.attributes.map((a) => [a.key, plain(a.value)])) });
         }
       }
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, spans })));
+    }
+  }
+  return spans;
 }
 
 describe('tracing and metrics', () => {
-  let receiver: Awaited<ReturnType<typeof startOtlpReceiver>>;
+  let receiver: HttpReceiver<OtlpTraces>;
   let tracing: Tracing;
   let metricsAddress: string;
   let server: DevServer;
@@ -72,7 +67,7 @@ describe('tracing and metrics', () => {
   let running: Promise<void>;
 
   before(async () => {
-    receiver = await startOtlpReceiver();
+    receiver = await startHttpReceiver<OtlpTraces>();
     process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
     tracing = setupTracing({ serviceName: 'ftpipe-telemetry-test' });
     assert.equal(tracing.enabled, true);
@@ -104,7 +99,7 @@ describe('tracing and metrics', () => {
     await nativeConnection?.close();
     await server?.stop();
     await emulator?.stop();
-    receiver?.server.close();
+    await receiver?.close();
   });
 
   it('exports client, workflow, activity and Azure spans with the run name and Azure ids, and serves ftpipe figures on the Prometheus endpoint', async () => {
@@ -121,12 +116,13 @@ describe('tracing and metrics', () => {
     const training = result.files.find((f) => f.role === 'training')!.fileId;
 
     // Workflow spans leave through the sink when the workflow task completes; the batch exporter sends them on flush.
-    const find = (name: string) => receiver.spans.find((s) => s.name === name);
+    const find = (name: string) => receivedSpans(receiver).find((s) => s.name === name);
     for (;;) {
       await tracing.spanProcessor.forceFlush();
       if (find('RunWorkflow:fineTunePipeline') && find('RunActivity:collectJobResults')) break;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
+    const spans = receivedSpans(receiver);
     const start = find('StartWorkflow:fineTunePipeline')!;
     const run = find('RunWorkflow:fineTunePipeline')!;
     assert.ok(start, 'the client span');
@@ -139,20 +135,20 @@ describe('tracing and metrics', () => {
     assert.equal(create.attributes['ftpipe.run_name'], runName);
     assert.equal(create.attributes['azure.job_id'], jobId);
     assert.equal(create.attributes.temporalWorkflowId, workflowId);
-    const upload = receiver.spans.find((s) => s.name === 'RunActivity:uploadFile' && s.attributes['ftpipe.file_role'] === 'training')!;
+    const upload = spans.find((s) => s.name === 'RunActivity:uploadFile' && s.attributes['ftpipe.file_role'] === 'training')!;
     assert.equal(upload.attributes['azure.file_id'], training);
     const poll = find('RunActivity:pollFineTuningJob')!;
     assert.equal(poll.attributes['azure.job_id'], jobId);
 
-    const azureCreate = receiver.spans.find((s) => s.name === 'azure POST fine_tuning/jobs')!;
-    assert.ok(azureCreate, `an Azure span for the job create; got ${[...new Set(receiver.spans.map((s) => s.name))].join(', ')}`);
+    const azureCreate = spans.find((s) => s.name === 'azure POST fine_tuning/jobs')!;
+    assert.ok(azureCreate, `an Azure span for the job create; got ${[...new Set(spans.map((s) => s.name))].join(', ')}`);
     assert.equal(azureCreate.parentSpanId, create.spanId, 'the Azure request is a child of the activity span');
     assert.equal(azureCreate.attributes['http.response.status_code'], 200, 'v1 answers a job create with 200 (the dated family with 201)');
-    assert.ok(receiver.spans.some((s) => s.name === 'azure GET fine_tuning/jobs/{id}' && s.attributes['http.response.status_code'] === 503), 'the injected 503 is on a span');
+    assert.ok(spans.some((s) => s.name === 'azure GET fine_tuning/jobs/{id}' && s.attributes['http.response.status_code'] === 503), 'the injected 503 is on a span');
 
     // Names and ids only: no payload (the dataset's text, the request body, the input object) in any attribute.
     assert.equal(run.attributes.workflowId, workflowId);
-    const everything = JSON.stringify(receiver.spans.map((s) => s.attributes));
+    const everything = JSON.stringify(spans.map((s) => s.attributes));
     assert.doesNotMatch(everything, /Ticket |is my bike|messages|api-key|Bearer|memo|searchAttributes|lastResult/i);
 
     const metrics = await (await fetch(`http://${metricsAddress}/metrics`)).text();
