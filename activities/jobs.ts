@@ -5,7 +5,7 @@ import type { FineTuningJobCheckpoint } from 'openai/resources/fine-tuning/jobs/
 import { azureFailure, callAzure, isAzureNotFound } from '../src/azure/errors';
 import { CREATE_CLOCK_SKEW_SECONDS, JobPlanError, checkpointDeployName, isRunsJob, jobCreateRequest, type JobCreateRequest, type JobPlan } from '../src/azure/requests';
 import type { TrainingType } from '../src/catalog';
-import { billedTokensFrom, notDeployableFrom, pauseCauseFrom } from '../src/pipeline/outcomes';
+import { billedHoursFrom, billedTokensFrom, notDeployableFrom, pauseCauseFrom } from '../src/pipeline/outcomes';
 import type { CheckpointSummary, JobEventSummary, JobPoll, JobResults, JobSnapshot, JobStatus, TrainingMetrics } from '../src/pipeline/types';
 import type { AzureAccess } from './deps';
 
@@ -227,6 +227,7 @@ export function jobActivities(azure: AzureAccess) {
       const latestMetricsEvent = read.find(isMetricsEvent);
       current.pausedBy = job.status === ('paused' as string) || job.status === ('pausing' as string) ? pauseCauseFrom(read) : null;
       current.billedTokens = read.map((e) => billedTokensFrom(e.message)).find((n) => n !== null) ?? null;
+      current.billedHours = read.map((e) => billedHoursFrom(e.message)).find((n) => n !== null) ?? null;
       return {
         job: current,
         newEvents: newestFirst.reverse().map(eventSummary),

@@ -275,7 +275,7 @@ export class PipelineRun {
   /**
    * Progress from what Azure sends (see src/pipeline/progress.ts). A poll that read only the job (`eventsListed:
    * false`) changes neither progress nor metrics, and keeps what the last listing of events said: why the job is
-   * paused and the billed tokens (Azure's billed-tokens event may also have scrolled off a later listing's page).
+   * paused and the billed tokens or hours (Azure's billed event may also have scrolled off a later listing's page).
    */
   applyPoll(poll: JobPoll): void {
     const { status } = this;
@@ -283,6 +283,7 @@ export class PipelineRun {
     const before = status.job;
     if (!eventsListed && before?.pausedBy !== undefined) poll.job.pausedBy = before.pausedBy;
     if (poll.eventsListed !== undefined && poll.job.billedTokens == null && before?.billedTokens != null) poll.job.billedTokens = before.billedTokens;
+    if (poll.job.billedHours == null && before?.billedHours != null) poll.job.billedHours = before.billedHours;
     this.applyJob(poll.job);
     // A pause Azure made by itself (RFT billing limit, Developer-tier preemption) is its own state, not a user pause.
     status.azureHold = azureHold(poll.job, this.input.budget);

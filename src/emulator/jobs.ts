@@ -6,7 +6,7 @@
  */
 import type { Timings } from './config';
 import type { FileService } from './files';
-import { AzureOutcomes, billingCapMessage, billingCapStep, DEFAULT_PREEMPTION_SECONDS, NOT_DEPLOYABLE_CODE, notDeployableMessage, preemptionMessage, SYSTEM_RESUME_MESSAGE, systemResumeAt } from './outcomes';
+import { AzureOutcomes, billedTrainingMessage, billingCapMessage, billingCapStep, DEFAULT_PREEMPTION_SECONDS, NOT_DEPLOYABLE_CODE, notDeployableMessage, preemptionMessage, SYSTEM_RESUME_MESSAGE, systemResumeAt } from './outcomes';
 import { enforceJobQuota } from './quotas';
 import { createdReply, pageAfter, type Dispatcher, type RequestContext, type Reply } from './server';
 import { invalidPayload, notFound, unexpectedEntityState } from './errors';
@@ -426,7 +426,7 @@ export class JobService {
     this.event(job, t, 'Job succeeded.');
     this.event(job, t, 'Postprocessing started.');
     this.event(job, t, `Completed results file: ${results.id}`);
-    this.event(job, t, `Training tokens billed: ${job.trainedTokens}`);
+    this.event(job, t, billedTrainingMessage(job));
   }
 
   private resultsFile(job: JobRecord, t: number): FileRecord {

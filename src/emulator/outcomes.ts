@@ -54,6 +54,16 @@ export function billingCapStep(job: JobRecord): number | null {
   return step < job.plan.totalSteps ? step : null;
 }
 
+/**
+ * The billed-training event a finished job ends with: reinforcement fine-tuning bills training time, in the wording
+ * of the 2024 recording (`Training hours billed: 0.500`: hours to three places; each step bills its duration); the
+ * others bill tokens, as the 2025 recording says (`Training tokens billed: 13000`).
+ */
+export function billedTrainingMessage(job: JobRecord): string {
+  if (job.method !== 'reinforcement') return `Training tokens billed: ${job.trainedTokens}`;
+  return `Training hours billed: ${((job.stepsDone * job.plan.stepMs) / 3_600_000).toFixed(3)}`;
+}
+
 /** When a system-paused job resumes by itself (a preempted one), or null. */
 export function systemResumeAt(job: JobRecord): number | null {
   return job.status === 'paused' ? (job.outcomes?.systemPause?.resumeAt ?? null) : null;

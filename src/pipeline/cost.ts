@@ -85,7 +85,8 @@ export function trainedSeconds(time: TrainingTime | undefined): number {
 
 /**
  * What the run's training has cost so far. Azure's billed figure when its events gave one ("Training tokens billed",
- * which the recordings show only once the job has succeeded); before that, counted from what Azure reports while it
+ * or "Training hours billed" for training billed by the hour, which the recordings show only once the job has
+ * succeeded); before that, counted from what Azure reports while it
  * trains: for a per-token price, the steps trained x batch size x the validated billed tokens per example; for
  * reinforcement fine-tuning's hourly price, the training time between Azure's step events.
  */
@@ -95,6 +96,9 @@ export function trainingSpend(status: Pick<PipelineStatus, 'job' | 'cost' | 'val
   if (!price) return { usd: null, source: null, basis: status.cost?.basis ?? 'no training price in the catalogue' };
   if (price.unit === 'per1MTokens' && typeof job?.billedTokens === 'number') {
     return { usd: round2((job.billedTokens / 1_000_000) * price.usd), source: 'azure', basis: `Azure billed ${job.billedTokens} tokens x $${price.usd} per 1M` };
+  }
+  if (price.unit === 'perHour' && typeof job?.billedHours === 'number') {
+    return { usd: round2(job.billedHours * price.usd), source: 'azure', basis: billedHoursBasis(job.billedHours, price.usd) };
   }
   if (price.unit === 'perHour') {
     if (!status.trainingTime || status.trainingTime.countedGaps === 0) return { usd: null, source: null, basis: 'not counted yet: no two of Azure\'s step events seen' };
@@ -110,6 +114,10 @@ export function trainingSpend(status: Pick<PipelineStatus, 'job' | 'cost' | 'val
   const tokensPerExample = v.billedTokensEstimate / v.epochs.count / v.examples.training;
   const tokens = Math.round(step * batch * tokensPerExample);
   return { usd: round2((tokens / 1_000_000) * price.usd), source: 'counted', basis: `${step} steps x batch ${batch} x ${tokensPerExample.toFixed(1)} billed tokens per example = ${tokens} tokens x $${price.usd} per 1M` };
+}
+
+function billedHoursBasis(hours: number, usdPerHour: number): string {
+  return `Azure billed ${hours} training hours x $${usdPerHour} per hour`;
 }
 
 /** Why the budget pauses the job now (its spend passed `maxTrainingUsd`), or undefined. */
@@ -157,10 +165,15 @@ function trainingLine(status: PipelineStatus): CostLedger['training'] {
   if (job?.notDeployable) {
     return { estimatedUsd, billedTokens: 0, billedUsd: 0, basis: 'Azure bills no training for a model its safety evaluation found not deployable' };
   }
+  // Azure's "Training hours billed": the billed figure of training priced by the hour (reinforcement fine-tuning).
+  const billedHours = typeof job?.billedHours === 'number' ? job.billedHours : null;
+  if (billedHours !== null && price?.unit === 'perHour') {
+    return { estimatedUsd, billedTokens, billedHours, billedUsd: round2(billedHours * price.usd), basis: billedHoursBasis(billedHours, price.usd) };
+  }
   if (job?.status === 'failed' && billedTokens === null) {
     return { estimatedUsd, billedTokens: null, billedUsd: 0, basis: 'Azure bills no training lost to a failed job' };
   }
-  // Before Azure's billed figure (or for hourly billing, which Azure's job does not report), what its events show so far.
+  // Before Azure's billed figure (for hourly billing: before its hours-billed event), what its events show so far.
   const counted = job !== null && (billedTokens === null || price?.unit === 'perHour') ? trainingSpend(status) : null;
   const countedUsd = counted?.source === 'counted' ? counted.usd : null;
   if (countedUsd !== null && counted) {
@@ -170,9 +183,10 @@ function trainingLine(status: PipelineStatus): CostLedger['training'] {
     return { estimatedUsd, billedTokens, billedUsd: null, basis: job === null ? 'no job was created' : `not billed yet (job ${job.status}); estimate: ${status.cost?.basis ?? 'none'}` };
   }
   if (!price || price.unit !== 'per1MTokens') {
-    return { estimatedUsd, billedTokens, billedUsd: null, basis: price ? 'reinforcement fine-tuning bills training hours, which Azure\'s job does not report' : 'no training price in the catalogue' };
+    return { estimatedUsd, billedTokens, billedUsd: null, basis: price ? 'reinforcement fine-tuning bills training hours, which Azure reports only in its "Training hours billed" event, not seen' : 'no training price in the catalogue' };
   }
-  return { estimatedUsd, billedTokens, billedUsd: round2((billedTokens / 1_000_000) * price.usd), basis: `${billedTokens} billed tokens x $${price.usd} per 1M` };
+  // A job priced per token that Azure reported in hours (its 2024 wording) is priced by its tokens; the hours are kept.
+  return { estimatedUsd, billedTokens, ...(billedHours !== null ? { billedHours } : {}), billedUsd: round2((billedTokens / 1_000_000) * price.usd), basis: `${billedTokens} billed tokens x $${price.usd} per 1M` };
 }
 
 function hostingLine(d: DeploymentInfo, since: string | null, now: string, idle: IdleDeployment | undefined): LedgerDeployment {

@@ -34,6 +34,15 @@ export function billedTokensFrom(message: string): number | null {
   return m ? Number(m[1]!.replace(/,/g, '')) : null;
 }
 
+/**
+ * Azure's "Training hours billed: H" event (the 2024 recording's wording, `0.500`, for training billed by time, as
+ * reinforcement fine-tuning is), as a number of hours, or null.
+ */
+export function billedHoursFrom(message: string): number | null {
+  const m = /^Training hours billed:\s*(\d[\d,]*(?:\.\d+)?)/i.exec(message.trim());
+  return m ? Number(m[1]!.replace(/,/g, '')) : null;
+}
+
 /** What a paused job waits for, in words, for status and the Web UI. */
 export function pauseExplanation(cause: PauseCause): string {
   switch (cause) {

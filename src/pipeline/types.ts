@@ -132,6 +132,8 @@ export interface JobSnapshot {
   pausedBy?: PauseCause | null;
   /** Azure's "Training tokens billed: N" once its events say it; absent where not read. */
   billedTokens?: number | null;
+  /** Azure's "Training hours billed: H" (its wording for time-billed training) once its events say it; absent where not read. */
+  billedHours?: number | null;
 }
 
 export interface TrainingMetrics {
@@ -381,6 +383,8 @@ export interface CostLedger {
     estimatedUsd: number | null;
     /** Azure's billed tokens (its "Training tokens billed" event, else the job's trained_tokens once it ended). */
     billedTokens: number | null;
+    /** Azure's billed training hours (its "Training hours billed" event), when it billed time; absent in older ledgers. */
+    billedHours?: number | null;
     /** Billed tokens x the price per 1M; 0 when Azure bills nothing (a failed job, a model its safety evaluation refused). */
     billedUsd: number | null;
     /** Before Azure's billed figure: what its events show so far (steps x tokens per step, or training hours), when known. */

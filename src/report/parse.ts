@@ -45,7 +45,7 @@ const RunReportSchema = z.object({
   cost: z
     .object({
       asOf: z.string(),
-      training: z.object({ estimatedUsd: nn, billedTokens: nn, billedUsd: nn, countedUsd: nn.optional(), basis: z.string() }),
+      training: z.object({ estimatedUsd: nn, billedTokens: nn, billedHours: nn.optional(), billedUsd: nn, countedUsd: nn.optional(), basis: z.string() }),
       evaluation: z.object({ deployments: z.number(), sku: z.string(), hours: nn, usdPerHour: nn, usd: nn }).nullable(),
       hosting: z.array(
         z.object({

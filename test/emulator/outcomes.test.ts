@@ -48,7 +48,7 @@ describe('emulator: Azure\'s own outcomes', () => {
     const events = (await v1.fineTuning.jobs.listEvents(job.id, { limit: 5 })).data;
     assert.equal(events[0]?.level, 'error');
     assert.match(events[0]?.message ?? '', /unable to be deployed/);
-    assert.ok(!events.some((e) => /Training tokens billed/.test(e.message)));
+    assert.ok(!events.some((e) => /Training (tokens|hours) billed/.test(e.message)));
     // The dated family shows the same error.
     assert.equal((await dated.fineTuning.jobs.retrieve(job.id)).error?.code, 'modelNotDeployable');
     // Too late for a verdict once the job has ended.
@@ -93,6 +93,10 @@ describe('emulator: Azure\'s own outcomes', () => {
     await advanceUntil(t, 3600, finished(job.id));
     const done = await v1.fineTuning.jobs.retrieve(job.id);
     assert.equal(done.status, 'succeeded', 'after a resume, billing continues without a limit');
+    // Reinforcement bills time: the billed event is in hours (the 2024 recording's wording), 60 steps of an hour each.
+    const billed = (await v1.fineTuning.jobs.listEvents(job.id, { limit: 4 })).data.map((e) => e.message);
+    assert.equal(billed[0], 'Training hours billed: 60.000');
+    assert.ok(!billed.some((m) => /Training tokens billed/.test(m)), JSON.stringify(billed));
   });
 
   it('preempts a running Developer-tier job and resumes it by itself', async () => {

@@ -67,6 +67,12 @@ describe('pipeline: money during the run (RFT billing limit, budget pause)', () 
       const result = await handle.result();
       assert.equal(result.outcome, 'succeeded');
       assert.equal(env.emulator.control.requests({ route: 'jobs.resume' }).length >= 1, true);
+      // Azure's billed figure for time-billed training ("Training hours billed: 64.000", 64 steps of an hour) is the ledger's.
+      const status = await handle.query(statusQuery);
+      assert.equal(status.job?.billedHours, 64);
+      assert.deepEqual(result.ledger?.training && { billedHours: result.ledger.training.billedHours, billedUsd: result.ledger.training.billedUsd, basis: result.ledger.training.basis },
+        { billedHours: 64, billedUsd: 7040, basis: 'Azure billed 64 training hours x $110 per hour' });
+      assert.equal(result.report?.cost?.training.billedHours, 64, 'the report carries it');
     });
   });
 

@@ -43,6 +43,17 @@ describe('cost ledger', () => {
     assert.ok(ledger.notes.some((n) => /prod-v1: kept from an earlier run/.test(n)));
   });
 
+  it('bills time-billed training by Azure\'s "Training hours billed", and a per-token job that Azure reported in hours by its tokens', () => {
+    const rftCost = estimateTrainingCost({ catalogModel: 'o4-mini', method: 'reinforcement', trainingType: 'Standard', validation: null });
+    const rft = costLedger(status({ cost: rftCost, job: job({ model: 'o4-mini', billedHours: 3.25, trainedTokens: 9_000 }) }), { now: at(4) });
+    assert.deepEqual([rft.training.billedHours, rft.training.billedUsd, rft.training.basis], [3.25, 357.5, 'Azure billed 3.25 training hours x $110 per hour']);
+    assert.equal(rft.totalUsd, 357.5);
+    const unbilled = costLedger(status({ cost: rftCost, job: job({ model: 'o4-mini', trainedTokens: 9_000 }) }), { now: at(4) });
+    assert.equal(unbilled.training.billedUsd, null, 'no billed hours seen: not priced by tokens');
+    const older = costLedger(status({ job: job({ billedHours: 0.5 }) }), { now: at(4) });
+    assert.deepEqual([older.training.billedHours, older.training.billedTokens, older.training.billedUsd], [0.5, 2_000_000, 10]);
+  });
+
   it('counts the evaluation\'s deployments by the evaluate stage\'s hours, and a Developer-tier deployment\'s end', () => {
     const s = status({
       evaluation: { analysis: {} as never, scores: [{ candidate: 'a', kind: 'candidate', items: 1, score: 1, perGrader: {} }, { candidate: 'b', kind: 'baseline', items: 1, score: 0, perGrader: {} }], decision: { promoted: true, reason: '' } },

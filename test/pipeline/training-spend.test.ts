@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { accrueTrainingTime, budgetPauseReason, estimateTrainingCost, trainedSeconds, trainingSpend } from '../../src/pipeline/cost';
-import { stopEarlyReason } from '../../src/pipeline/outcomes';
+import { billedHoursFrom, billedTokensFrom, stopEarlyReason } from '../../src/pipeline/outcomes';
 import type { AutomaticEvaluation, JobSnapshot, PipelineStatus, ValidationSummary } from '../../src/pipeline/types';
 
 const step = (n: number, at: number) => ({ createdAt: at, message: `Step ${n}: training loss=0.5` });
@@ -35,6 +35,8 @@ describe('training spend during the run', () => {
     const rft: SpendInput = { job: job(), cost: rftCost, validation: null, progress: progress(3), trainingTime: hours };
     assert.deepEqual(trainingSpend(rft), { usd: 330, source: 'counted', basis: '3.00 training hours between Azure\'s step events x $110 per hour' });
     assert.equal(trainingSpend({ ...rft, trainingTime: undefined }).usd, null, 'no step time yet: not counted');
+    // Azure's "Training hours billed" wins over the count.
+    assert.deepEqual(trainingSpend({ ...rft, job: job({ status: 'succeeded', billedHours: 2.5 }) }), { usd: 275, source: 'azure', basis: 'Azure billed 2.5 training hours x $110 per hour' });
 
     const sftCost = estimateTrainingCost({ catalogModel: 'gpt-4.1-mini', method: 'supervised', trainingType: 'Global', validation });
     const sft: SpendInput = { job: job(), cost: sftCost, validation, progress: progress(5), trainingTime: undefined };
@@ -43,6 +45,15 @@ describe('training spend during the run', () => {
     assert.equal(trainingSpend({ ...sft, job: job({ status: 'succeeded', billedTokens: 30_000 }) }).source, 'azure');
     assert.equal(trainingSpend({ ...sft, job: job({ status: 'succeeded', billedTokens: 30_000 }) }).usd, 0.15);
     assert.equal(trainingSpend({ ...sft, validation: null }).usd, null, 'a URL or file id: no billed tokens per example');
+  });
+
+  it('reads Azure\'s billed events in both wordings (the recordings\' 2025 tokens and 2024 hours)', () => {
+    assert.equal(billedTokensFrom('Training tokens billed: 13000'), 13_000);
+    assert.equal(billedTokensFrom('Training hours billed: 0.500'), null);
+    assert.equal(billedHoursFrom('Training hours billed: 0.500'), 0.5);
+    assert.equal(billedHoursFrom('Training hours billed: 1,204.250'), 1204.25);
+    assert.equal(billedHoursFrom('Training tokens billed: 13000'), null);
+    assert.equal(billedHoursFrom('Step 3: training loss=0.5'), null);
   });
 
   it('pauses only past the budget, with the figure and its basis', () => {
