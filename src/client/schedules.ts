@@ -71,8 +71,14 @@ export interface ScheduledRun {
 }
 
 export interface ScheduleListEntry {
+  /** A retraining schedule's name; a keep-alive schedule's id (it has no name of its own). */
   name: string;
   scheduleId: string;
+  /** `retraining`: starts pipeline runs (`ftpipe schedule create`); `keepAlive`: calls a promoted deployment so that
+   * Azure does not delete it after 15 days without calls (`deployment.idle: keepAlive`; removed with the deployment). */
+  kind: 'retraining' | 'keepAlive';
+  /** The deployment a keep-alive schedule keeps (kind `keepAlive`). */
+  keeps?: { profile: string; deployment: string };
   spec: ScheduleSpecText;
   paused: boolean;
   note: string | undefined;
@@ -217,22 +223,32 @@ export async function createSchedule(client: ClientLike, options: CreateSchedule
   return scheduleId;
 }
 
-/** ftpipe's schedules (those with the `ftpipe-schedule-` id prefix). The list is eventually consistent. */
+/** What a keep-alive schedule's memo says it keeps (createKeepAliveSchedule writes it), or undefined. */
+function keepAliveMemo(memo: Record<string, unknown> | undefined): { keeps: NonNullable<ScheduleListEntry['keeps']>; spec: ScheduleSpecText } | undefined {
+  const stored = memo?.[MEMO_KEY];
+  if (!stored || typeof stored !== 'object') return undefined;
+  const { profile, deployment, everyHours } = stored as Record<string, unknown>;
+  if (typeof profile !== 'string' || typeof deployment !== 'string') return undefined;
+  return { keeps: { profile, deployment }, spec: typeof everyHours === 'number' ? { every: `${everyHours}h` } : {} };
+}
+
+/**
+ * ftpipe's schedules: the retraining schedules (id prefix `ftpipe-schedule-`), then the promoted deployments'
+ * keep-alive schedules (`ftpipe-keepalive-`, kind `keepAlive`, with the deployment each keeps). The list is
+ * eventually consistent.
+ */
 export async function listSchedules(client: ClientLike): Promise<ScheduleListEntry[]> {
   const entries: ScheduleListEntry[] = [];
   for await (const s of temporalClient(client).schedule.list()) {
-    if (!s.scheduleId.startsWith(SCHEDULE_ID_PREFIX)) continue;
-    entries.push({
-      name: s.scheduleId.slice(SCHEDULE_ID_PREFIX.length),
-      scheduleId: s.scheduleId,
-      spec: specText(s.memo),
-      paused: s.state.paused,
-      note: s.state.note || undefined,
-      nextRunTimes: s.info.nextActionTimes,
-      recentRuns: runsOf(s.info.recentActions),
-    });
+    const state = { paused: s.state.paused, note: s.state.note || undefined, nextRunTimes: s.info.nextActionTimes, recentRuns: runsOf(s.info.recentActions) };
+    if (s.scheduleId.startsWith(SCHEDULE_ID_PREFIX)) {
+      entries.push({ name: s.scheduleId.slice(SCHEDULE_ID_PREFIX.length), scheduleId: s.scheduleId, kind: 'retraining', spec: specText(s.memo), ...state });
+    } else if (s.scheduleId.startsWith(KEEP_ALIVE_SCHEDULE_PREFIX)) {
+      const memo = keepAliveMemo(s.memo);
+      entries.push({ name: s.scheduleId, scheduleId: s.scheduleId, kind: 'keepAlive', ...(memo ? { keeps: memo.keeps } : {}), spec: memo?.spec ?? {}, ...state });
+    }
   }
-  return entries.sort((a, b) => a.name.localeCompare(b.name));
+  return entries.sort((a, b) => (a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === 'retraining' ? -1 : 1));
 }
 
 function overlapOf(policy: ScheduleDescription['policies']['overlap']): OverlapPolicy {
@@ -246,6 +262,7 @@ export async function describeSchedule(client: ClientLike, name: string): Promis
   return {
     name,
     scheduleId: d.scheduleId,
+    kind: 'retraining',
     spec: specText(d.memo),
     paused: d.state.paused,
     note: d.state.note || undefined,
@@ -325,7 +342,7 @@ export function deleteSchedule(client: ClientLike, name: string): Promise<void> 
   return withHandle(client, name, (h) => h.delete());
 }
 
-/** Keep-alive schedules (`deployment.idle: keepAlive`) have their own id prefix: `ftpipe schedule list` shows runs' schedules only. */
+/** Keep-alive schedules (`deployment.idle: keepAlive`) have their own id prefix: `ftpipe schedule list` marks them apart. */
 export const KEEP_ALIVE_SCHEDULE_PREFIX = 'ftpipe-keepalive-';
 
 export function keepAliveScheduleId(profile: string, deployment: string): string {

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { ScheduleNotFoundError } from '@temporalio/client';
 import type { CognitiveServicesManagementClient } from '@azure/arm-cognitiveservices';
 import { createArmClient } from '../../src/azure/clients';
-import { keepAliveScheduleId } from '../../src/client/schedules';
+import { keepAliveScheduleId, listSchedules } from '../../src/client/schedules';
 import { PipelineInputError, parsePipelineInput } from '../../src/pipeline/input';
 import { EMULATOR_PROFILE } from '../../src/stack/emulator-profiles';
 import type { keepDeploymentAlive } from '../../workflows';
@@ -88,6 +88,9 @@ describe('deployment.idle in a run', () => {
       assert.ok(result.notes.some((n) => n.startsWith(`Keep-alive: schedule ${scheduleId} calls ${v1}`)), JSON.stringify(result.notes));
       assert.equal(result.ledger?.hosting[0]?.expiry.kind === 'inactivity' && result.ledger.hosting[0].expiry.keptAliveBy, scheduleId);
       assert.ok(result.ledger?.notes.some((n) => n.includes(`kept alive by schedule ${scheduleId}`)));
+      // The client's schedule listing (and `ftpipe schedule list`) shows it as a keep-alive, with the version it keeps.
+      const listed = await until(async () => (await listSchedules(env.temporal.client)).find((e) => e.scheduleId === scheduleId), 'the keep-alive schedule in the listing');
+      assert.deepEqual([listed.kind, listed.keeps], ['keepAlive', { profile: EMULATOR_PROFILE, deployment: v1 }]);
 
       // Ten emulated days after the smoke test, the schedule's call; ten more, and it is still there (20 > 15 days).
       env.emulator.control.advanceClock(10 * DAY_SECONDS);
@@ -100,6 +103,7 @@ describe('deployment.idle in a run', () => {
       const next = await second.result();
       assert.deepEqual(next.deletedDeployments, [v1]);
       assert.equal(await scheduleExists(scheduleId), false, 'the retired version\'s schedule is deleted');
+      await until(async () => ((await listSchedules(env.temporal.client)).some((e) => e.scheduleId === scheduleId) ? undefined : true), 'the retired version\'s schedule to leave the listing');
       const v2Schedule = keepAliveScheduleId(EMULATOR_PROFILE, `${name}-v2`);
       assert.equal(await scheduleExists(v2Schedule), true);
 

@@ -8,9 +8,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { format } from 'node:util';
 import { stringify } from 'yaml';
 import { main } from '../../src/cli/main';
-import { FtpipeSchedules, type ScheduleDetails } from '../../src/client';
+import { createKeepAliveSchedule, deleteKeepAliveSchedule, FtpipeSchedules, keepAliveScheduleId, type ScheduleDetails, type ScheduleListEntry } from '../../src/client';
 import { TASK_QUEUE } from '../../src/temporal/constants';
 import { runCli } from '../helpers/cli';
+import { until } from '../helpers/until';
 import { SAMPLE_TRAINING, usePipelineStack } from '../helpers/pipeline';
 import { ownServer } from '../helpers/temporal';
 
@@ -112,6 +113,27 @@ describe('ftpipe schedule on the real dev server', () => {
       assert.equal(gone.code, 1);
       assert.match(gone.output, new RegExp(`no schedule named "${name}"`));
     });
+  });
+
+  it('lists a promoted deployment\'s keep-alive schedule, marked as keep-alive with the deployment it keeps, until it is deleted', async () => {
+    const address = ['--address', env.temporal.server.address];
+    const deployment = `kept-${randomUUID().slice(0, 8)}-v1`;
+    const scheduleId = keepAliveScheduleId('emulator', deployment);
+    const schedules = new FtpipeSchedules(env.temporal.client);
+    // Its first call is 24 hours away: the listing is what is under test.
+    await createKeepAliveSchedule(env.temporal.client, { profile: 'emulator', deployment, everyHours: 24, taskQueue: env.temporal.taskQueue(), runName: 'kept-run' });
+    const entry = await until(async () => (await schedules.list()).find((e) => e.scheduleId === scheduleId), 'the keep-alive schedule in the list');
+    assert.deepEqual({ name: entry.name, kind: entry.kind, keeps: entry.keeps, spec: entry.spec, paused: entry.paused }, { name: scheduleId, kind: 'keepAlive', keeps: { profile: 'emulator', deployment }, spec: { every: '24h' }, paused: false });
+    const listed = await ftpipe(['schedule', 'list', ...address]);
+    assert.equal(listed.code, 0, listed.output);
+    assert.match(listed.output, new RegExp(`^${scheduleId}\\s+every 24h\\s+active\\s+next .* keep-alive of deployment ${deployment} \\(profile emulator\\): removed when ftpipe retires it$`, 'm'));
+    const json = jsonOf<ScheduleListEntry[]>((await ftpipe(['schedule', 'list', '--json', ...address])).output);
+    assert.deepEqual(json.find((e) => e.scheduleId === scheduleId)?.keeps, { profile: 'emulator', deployment });
+    const kinds = json.map((e) => e.kind);
+    assert.deepEqual(kinds, [...kinds].sort((a, b) => (a === b ? 0 : a === 'retraining' ? -1 : 1)), 'retraining schedules first, then keep-alive ones');
+
+    assert.equal(await deleteKeepAliveSchedule(env.temporal.client, 'emulator', deployment), true);
+    await until(async () => ((await schedules.list()).some((e) => e.scheduleId === scheduleId) ? undefined : true), 'the deleted keep-alive schedule to leave the list');
   });
 
   it('exits 2 on bad usage and names the problem', async () => {

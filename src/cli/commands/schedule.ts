@@ -114,7 +114,7 @@ export function registerScheduleCommands(program: Command): void {
     });
 
   withConnectionFlags(schedule.command('list'))
-    .description('List ftpipe\'s schedules')
+    .description('List ftpipe\'s schedules: retraining schedules, then the keep-alive calls of promoted deployments')
     .option('--json', 'print JSON')
     .action(async (opts: ConnectionFlags & { json?: boolean }) => {
       const entries = await withSchedules(opts, (s) => s.list());
@@ -125,7 +125,8 @@ export function registerScheduleCommands(program: Command): void {
       if (entries.length === 0) console.log('no schedules');
       for (const e of entries) {
         const last = e.recentRuns.at(-1);
-        console.log(`${e.name.padEnd(24)} ${specLine(e.spec).padEnd(22)} ${(e.paused ? 'paused' : 'active').padEnd(7)} next ${e.nextRunTimes[0]?.toISOString() ?? '-'}  last ${last?.workflowId ?? '-'}`);
+        const keeps = e.kind === 'keepAlive' ? `  keep-alive of deployment ${e.keeps ? `${e.keeps.deployment} (profile ${e.keeps.profile})` : '(unknown)'}: removed when ftpipe retires it` : '';
+        console.log(`${e.name.padEnd(24)} ${specLine(e.spec).padEnd(22)} ${(e.paused ? 'paused' : 'active').padEnd(7)} next ${e.nextRunTimes[0]?.toISOString() ?? '-'}  last ${last?.workflowId ?? '-'}${keeps}`);
       }
     });
 
