@@ -26,6 +26,7 @@ import {
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  setWorkflowOptions,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -157,6 +158,15 @@ function shortage(amounts: SlotAmounts, used: SlotAmounts, cap: SlotAmounts, lim
   return SLOT_KINDS.filter((kind) => amounts[kind] > 0 && used[kind] + amounts[kind] > cap[kind]).map((kind) => words[kind]).join(', ');
 }
 
+/**
+ * The queue lives as long as its resource, so pinned it would keep the build that started it from ever draining: it
+ * moves to the deployment's current build at its next workflow task instead, so every change to it must replay its
+ * open histories (`patched()`). Only on a versioned worker: the server refuses a versioning behaviour from an
+ * unversioned one (which has a build id but no deployment name). The version seen is that of the execution's first
+ * workflow task (this runs once, before the workflow function), so a queue started before its workers were versioned
+ * stays pinned to the first versioned build until it continues as new.
+ */
+setWorkflowOptions(() => (workflowInfo().currentDeploymentVersion?.deploymentName ? { versioningBehavior: 'AUTO_UPGRADE' } : {}), resourceAdmission);
 export async function resourceAdmission(input: AdmissionInput): Promise<void> {
   const { resource } = input;
   let limits = input.limits;
