@@ -24,7 +24,7 @@ import { ROOT } from '../helpers/cli';
 import { FAST_POLLING, SAMPLE_VALIDATION, uniqueTrainingFile } from '../helpers/pipeline';
 import { startHttpReceiver, type HttpReceiver } from '../helpers/http-receiver';
 import { testWorkflowSource } from '../helpers/temporal';
-import { PIPELINE_WORKFLOW_TYPE } from '../../workflows/messages';
+import { ADMISSION_WORKFLOW_TYPE, PIPELINE_WORKFLOW_TYPE } from '../../workflows/messages';
 
 interface OtlpValue { stringValue?: string; intValue?: string | number; arrayValue?: { values: OtlpValue[] } }
 interface OtlpSpan { traceId: string; spanId: string; parentSpanId?: string; name: string; attributes: { key: string; value: OtlpValue }[] }
@@ -165,6 +165,9 @@ describe('tracing and metrics', () => {
     for (const stage of ['preflight', 'validate', 'upload', 'create_job', 'train', 'collect', 'evaluate', 'cleanup', 'completed']) {
       assert.ok(sample('ftpipe_run_stage_entered', { stage, workflowType: PIPELINE_WORKFLOW_TYPE }) >= 1, stage);
     }
+    // Admission: the run's wait for its slots (recorded by the run) and the queue's length (by the resource's queue).
+    assert.ok(sample('ftpipe_admission_wait_count', { workflowType: PIPELINE_WORKFLOW_TYPE }) >= 1, 'the run\'s admission wait');
+    assert.equal(sample('ftpipe_admission_queue_length', { workflowType: ADMISSION_WORKFLOW_TYPE }), 0, 'nobody waits once the run is through');
   });
 });
 
