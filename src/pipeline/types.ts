@@ -572,6 +572,8 @@ export interface RunReport {
   dataset?: DatasetFacts | null;
   /** One entry per stage the run went through, in order, with its duration. */
   stages?: StageSpan[];
+  /** The run's wait for its resource's admission slots (status.admission); null before it asked, absent in older reports. */
+  queue?: ReportQueue | null;
   /** Pause and resume requests: when, who asked, and what came of it. */
   requests?: ControlRequest[];
   /** Checkpoint copies to other regions and their outcome (a failed one with Azure's reason). */
@@ -600,6 +602,19 @@ export interface RunReport {
   approvalEvidence?: ApprovalEvidence;
   /** ISO time the report's data was assembled. */
   generatedAt: string;
+}
+
+/** A run's wait in its resource's admission queue, for the report. */
+export interface ReportQueue {
+  resource: string;
+  state: RunAdmission['state'];
+  /** Where it stands while it waits (1 = next); null once granted or released. */
+  position: number | null;
+  reason: string;
+  requestedAt: string;
+  grantedAt: string | null;
+  /** Seconds from the request to the grant; while it waits, so far. Null when it never got them. */
+  waitedSeconds: number | null;
 }
 
 /** A run's expected training cost (src/pipeline/cost.ts estimates it). */

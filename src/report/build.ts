@@ -4,7 +4,7 @@
  * running, failed and cancelled runs with it. Pure and workflow-safe.
  */
 import { costLedger } from '../pipeline/cost';
-import type { AutomaticEvaluation, CostLedger, DatasetFacts, PipelineStatus, ReportState, RunReport, StageSpan } from '../pipeline/types';
+import type { AutomaticEvaluation, CostLedger, DatasetFacts, PipelineStatus, ReportQueue, ReportState, RunReport, StageSpan } from '../pipeline/types';
 
 /** The evaluate stage deploys each candidate on the Developer tier (workflows/post-training.ts). */
 const EVALUATION_SKU = 'DeveloperTier';
@@ -46,9 +46,11 @@ function stateOf(src: ReportSources): ReportState {
     const after = status.evaluation
       ? 'Training and its evaluation are final; the deployment, copies and cleanup are not.'
       : 'The curves, stages and everything after training will change until it ends.';
+    // A job Azure paused by itself (preemption, the RFT billing limit) is its own state, not a user's pause.
+    const hold = status.azureHold && status.job?.status === 'paused' ? ` ${status.azureHold.explanation}.` : '';
     const summary = status.stage === 'await_approval'
       ? `Awaiting approval: training and evaluation are final; whether the chosen checkpoint is deployed is not decided yet (approve or reject the run).`
-      : `Running (stage ${status.stage}): this is the run as of ${src.generatedAt}. ${after}`;
+      : `Running (stage ${status.stage}): this is the run as of ${src.generatedAt}.${hold} ${after}`;
     return { ...base, final: false, summary };
   }
   if (execution === 'COMPLETED') return { ...base, final: true, summary: `Final: the run completed${outcome ? ` (${outcome.replace(/_/g, ' ')})` : ''}.` };
@@ -71,6 +73,17 @@ function stagesOf(status: PipelineStatus, open: boolean, now: string): StageSpan
     if (next) return { stage: t.stage, startedAt: t.at, seconds: seconds(t.at, next.at), ongoing: false };
     return { stage: t.stage, startedAt: t.at, seconds: open ? seconds(t.at, now) : 0, ongoing: open };
   });
+}
+
+/** The run's wait for its resource's slots: how long it waited for the grant, or, still waiting, so far and where. */
+function queueOf(status: PipelineStatus, now: string): ReportQueue | null {
+  const a = status.admission;
+  if (!a) return null;
+  const waiting = a.state === 'requested' || a.state === 'waiting';
+  return {
+    resource: a.resource, state: a.state, position: waiting ? a.position : null, reason: a.reason, requestedAt: a.requestedAt, grantedAt: a.grantedAt,
+    waitedSeconds: a.waitedSeconds ?? (waiting ? seconds(a.requestedAt, now) : null),
+  };
 }
 
 function datasetOf(status: PipelineStatus): DatasetFacts | null {
@@ -168,6 +181,7 @@ export function buildRunReport(src: ReportSources): RunReport {
     hyperparameters: status.job?.hyperparameters ?? null,
     dataset: datasetOf(status),
     stages: stagesOf(status, !state.final, src.generatedAt),
+    queue: queueOf(status, src.generatedAt),
     requests: status.requests,
     copies: status.copies,
     // results.csv, once read, gives the full curve (metrics.curve); until then, what the polls saw.

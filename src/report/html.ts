@@ -243,6 +243,19 @@ function stateBanner(report: RunReport): string {
   return `<p class="state" id="state"><span class="badge ${cls}">${escapeHtml(label)}</span> ${escapeHtml(state.summary)}</p>`;
 }
 
+/** How long the run waited for its resource's slots (the await_slot stage), or where it stands while it waits. */
+function queueLine(queue: RunReport['queue']): string {
+  if (queue === undefined) return '<p class="empty">This report predates the queue wait.</p>';
+  if (queue === null) return '<p class="empty">The run did not reach its resource\'s admission queue.</p>';
+  const where = `for slots on <code>${escapeHtml(queue.resource)}</code>`;
+  const waited = queue.waitedSeconds === null ? '' : duration(queue.waitedSeconds);
+  if (queue.state === 'requested' || queue.state === 'waiting') {
+    return `<p id="queue-wait">Waiting ${where} since ${escapeHtml(queue.requestedAt)} (${waited} so far${queue.position !== null ? `, position ${queue.position}` : ''}): ${escapeHtml(queue.reason)}</p>`;
+  }
+  if (queue.grantedAt === null) return `<p id="queue-wait">Asked ${where} at ${escapeHtml(queue.requestedAt)} and ended before they were granted.</p>`;
+  return `<p id="queue-wait">Waited ${waited} ${where}: asked at ${escapeHtml(queue.requestedAt)}, granted at ${escapeHtml(queue.grantedAt)}${queue.state === 'released' ? ', given back since' : ''}.</p>`;
+}
+
 function runSection(report: RunReport): string {
   const parts: string[] = [];
   const hp = report.hyperparameters;
@@ -265,6 +278,8 @@ function runSection(report: RunReport): string {
         .map((st) => `<tr${st.ongoing ? ' class="ongoing"' : ''}><td>${escapeHtml(st.stage)}</td><td>${escapeHtml(st.startedAt)}</td><td>${st.ongoing ? `${duration(st.seconds)} so far` : ['completed', 'failed', 'cancelled'].includes(st.stage) ? '' : duration(st.seconds)}</td></tr>`)
         .join('')}</tbody></table>`
     : '<p class="empty">No stage recorded.</p>');
+  parts.push('<h3>Admission queue</h3>');
+  parts.push(queueLine(report.queue));
   const requests = report.requests ?? [];
   parts.push('<h3>Pauses and resumes</h3>');
   parts.push(requests.length > 0

@@ -19,6 +19,10 @@ const RunReportSchema = z.object({
     .nullable()
     .optional(),
   stages: z.array(z.object({ stage: z.string(), startedAt: z.string(), seconds: z.number(), ongoing: z.boolean() })).optional(),
+  queue: z
+    .object({ resource: z.string(), state: z.enum(['requested', 'waiting', 'granted', 'released']), position: nn, reason: z.string(), requestedAt: z.string(), grantedAt: z.string().nullable(), waitedSeconds: nn })
+    .nullable()
+    .optional(),
   requests: z
     .array(z.object({ kind: z.enum(['pause', 'resume', 'approve', 'reject', 'copyToRegion']), via: z.enum(['signal', 'update']), requestedAt: z.string(), state: z.enum(['pending', 'done', 'refused']), reason: z.string().optional(), by: z.string().optional() }))
     .optional(),

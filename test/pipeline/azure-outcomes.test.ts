@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { buildRunReport } from '../../src/report/build';
 import { usePipelineStack } from '../helpers/pipeline';
+import { until } from '../helpers/until';
 import { statusQuery } from '../../workflows/messages';
 
 describe('pipeline: Azure\'s own outcomes', () => {
@@ -50,6 +52,10 @@ describe('pipeline: Azure\'s own outcomes', () => {
       assert.equal(held.azureHold?.action, 'wait_for_azure');
       assert.equal(held.stage, 'train');
       assert.ok(!held.requests.some((r) => r.kind === 'pause'), 'not a user pause');
+      // Its own state wherever the run is shown: the Web UI's current details, and the report of the running run.
+      const heldByAzure = /Azure preempted the Developer-tier training; it resumes by itself, and paused time is not billed/;
+      await until(async () => (heldByAzure.test((await handle.query<{ currentDetails?: string }, []>('__temporal_workflow_metadata')).currentDetails ?? '') ? true : undefined), 'the hold in the current details');
+      assert.match(buildRunReport({ status: held, execution: 'RUNNING', generatedAt: new Date().toISOString() }).state?.summary ?? '', heldByAzure);
       env.emulator.control.setClockScale(1000);
       const result = await handle.result();
       assert.equal(result.outcome, 'succeeded');

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { PipelineInputDraft } from '../../src/pipeline/input';
+import { buildRunReport } from '../../src/report/build';
 import { resumeUpdate, statusQuery } from '../../workflows/messages';
 import { SAMPLE_TRAINING, SAMPLE_VALIDATION, usePipelineStack } from '../helpers/pipeline';
 
@@ -63,6 +64,7 @@ describe('pipeline: money during the run (RFT billing limit, budget pause)', () 
       assert.equal(held.job?.status, 'paused');
       assert.equal(held.stage, 'train');
       assert.ok(!held.requests.some((r) => r.kind === 'pause'), 'not a user pause');
+      assert.match(buildRunReport({ status: held, execution: 'RUNNING', generatedAt: new Date().toISOString() }).state?.summary ?? '', /Azure paused the job at the \$5,000 billing limit for reinforcement fine-tuning .*: send resume to continue/, 'the report of the running run says Azure holds it');
       await handle.executeUpdate(resumeUpdate, { args: [{ by: 'test' }] });
       const result = await handle.result();
       assert.equal(result.outcome, 'succeeded');

@@ -52,6 +52,10 @@ export function sampleReport(overrides: Partial<RunReport> = {}): RunReport {
     state: { execution: 'COMPLETED', stage: 'completed', outcome: 'succeeded', final: true, failure: null, summary: 'Final: the run completed (succeeded).' },
     hyperparameters: { n_epochs: 4, batch_size: 2, learning_rate_multiplier: 0.1 },
     dataset: { trainingExamples: 50, validationExamples: 12, trainingTokens: 6_210, trainableTokens: 2_480, validationTokens: 1_530, epochs: 4, billedTokensEstimate: 9_920, trainedTokens: 9_920 },
+    queue: {
+      resource: '/subscriptions/0000/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/prod-swc', state: 'released', position: null,
+      reason: 'slots given back', requestedAt: '2026-11-21T22:00:03.000Z', grantedAt: '2026-11-21T22:04:47.000Z', waitedSeconds: 284,
+    },
     stages: [
       { stage: 'preflight', startedAt: '2026-11-21T22:00:00.000Z', seconds: 1, ongoing: false },
       { stage: 'validate', startedAt: '2026-11-21T22:00:01.000Z', seconds: 2, ongoing: false },

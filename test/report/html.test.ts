@@ -81,6 +81,10 @@ describe('report HTML', () => {
     assert.match(html, /Trained tokens \(Azure\): 9,920/);
     assert.match(html, /<td>train<\/td><td>2026-11-21T22:00:03\.000Z<\/td><td>1 h 30 min<\/td>/);
     assert.match(html, /<td>evaluate<\/td><td>[^<]+<\/td><td>30 min 0 s<\/td>/);
+    assert.match(html, /<p id="queue-wait">Waited 4 min 44 s for slots on <code>\/subscriptions\/0000\/[^<]+\/accounts\/prod-swc<\/code>: asked at 2026-11-21T22:00:03\.000Z, granted at 2026-11-21T22:04:47\.000Z, given back since\.<\/p>/);
+    const waiting = renderReport(sampleReport({ queue: { resource: 'r', state: 'waiting', position: 2, reason: 'job slots (3 of 3 in use)', requestedAt: '2026-11-21T22:00:03.000Z', grantedAt: null, waitedSeconds: 90 } }));
+    assert.match(waiting, /<p id="queue-wait">Waiting for slots on <code>r<\/code> since 2026-11-21T22:00:03\.000Z \(1 min 30 s so far, position 2\): job slots \(3 of 3 in use\)<\/p>/);
+    assert.match(renderReport(sampleReport({ queue: null })), /did not reach its resource's admission queue/);
     assert.match(html, /<td>2026-11-21T22:40:00\.000Z<\/td><td>pause<\/td><td>alice<\/td><td>update<\/td><td>done<\/td>/);
     assert.match(html, /<tr class="failed"><td>eastus2<\/td>.*<td>Failed<\/td><td>–<\/td><td>The destination account has no fine-tuning job yet<\/td><\/tr>/);
     assert.match(html, /<td>Completed<\/td>/);
