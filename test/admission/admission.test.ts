@@ -7,6 +7,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { DEFAULT_LIMITS, type ResourceLimits } from '../../src/admission/limits';
 import { createOpenAIClient } from '../../src/azure/clients';
 import { admissionWorkflowId } from '../../src/admission/types';
+import { buildRunReport } from '../../src/report/build';
 import type { WorkerConfig } from '../../src/config/worker-config';
 import { DEFAULT_ACCOUNTS } from '../../src/emulator/config';
 import { QUEUE_POSITION } from '../../src/temporal/search-attributes';
@@ -75,9 +76,25 @@ describe('admission: runs queue for their resource\'s job slots', () => {
       assert.ok(position !== undefined && position >= 1, `FtpipeQueuePosition: ${String(position)}`);
       const view = await admission(env, taskQueue);
       assert.ok(view.used.jobs <= 3 && view.capacity.jobs === 3, JSON.stringify(view.used));
+      // The Web UI's current details of a waiting run say why it waits and where it stands.
+      const details = await until(async () => {
+        for (const handle of handles) {
+          const shown = (await handle.query<{ currentDetails?: string }, []>('__temporal_workflow_metadata')).currentDetails ?? '';
+          if (/^stage: await_slot$/m.test(shown) && /position \d+ of \d+/.test(shown)) return shown;
+        }
+        return undefined;
+      }, 'a waiting run\'s current details');
+      assert.match(details, /^waiting for job slots \(3 of 3 in use: 3 running \+ 0 queued\) on \/subscriptions\/.*; position \d+ of \d+$/m);
+      // The report of a waiting run (ftpipe report) says where it stands and how long it has waited.
+      const queued = buildRunReport({ status: waiting.status, execution: 'RUNNING', generatedAt: new Date().toISOString() }).queue;
+      assert.deepEqual([queued?.state, queued?.position, queued?.reason], ['waiting', waiting.status.admission!.position, waiting.status.admission!.reason]);
+      assert.ok((queued?.waitedSeconds ?? -1) >= 0);
 
       const results = await Promise.all(handles.map((h) => h.result()));
       assert.deepEqual(results.map((r) => r.outcome), Array(10).fill('succeeded'));
+      // Each result's report gives the run's queue wait; 10 runs on 3 slots: some waited.
+      for (const r of results) assert.ok(r.report?.queue?.grantedAt && r.report.queue.waitedSeconds !== null, JSON.stringify(r.report?.queue));
+      assert.ok(results.some((r) => (r.report?.queue?.waitedSeconds ?? 0) > 0), 'some runs waited for their slot');
       for (const handle of handles) assert.equal(jobsOfRun(env.emulator, handle.workflowId).length, 1, 'one Azure job per run');
       const final = await admission(env, taskQueue);
       assert.equal(final.granted, 10, 'each run granted exactly once');
@@ -86,6 +103,31 @@ describe('admission: runs queue for their resource\'s job slots', () => {
     assert.equal(peakUnfinishedJobs(env, SWC.name), 3, 'at most 3 jobs at any moment, and the 3 slots were used together');
     const refusals = env.emulator.control.requests({ route: 'jobs.create' }).filter((r) => r.status >= 400).length - refusalsBefore;
     assert.equal(refusals, 0, 'Azure refused no create');
+  });
+
+  it('waits out Azure\'s own quota refusal (jobs ftpipe did not start hold the places) and creates its job once a place frees', async () => {
+    const taskQueue = env.temporal.taskQueue();
+    const worker = await env.createWorker(taskQueue);
+    const client = createOpenAIClient(env.config.profiles.find((p) => p.name === 'emulator')!, env.workerEnv, { maxRetries: 0 });
+    const refused = () => env.emulator.control.requests({ route: 'jobs.create' }).filter((r) => r.status === 400).length;
+    await worker.runUntil(async () => {
+      const fileId = await uploadedTrainingFile(env);
+      // Three jobs started outside ftpipe fill the account's places (3 running + 0 queued); the emulator's clock stands
+      // still, so they stay unfinished until the test cancels them. The admission queue knows nothing of them.
+      env.emulator.control.setClockScale(0);
+      const foreign = await Promise.all([1, 2, 3].map(() => client.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: fileId })));
+      const before = refused();
+      const handle = await env.start(taskQueue, env.input({ training: { fileId }, validation: undefined }));
+      await until(async () => (refused() > before ? true : undefined), 'Azure to refuse the run\'s create over its quota');
+      const waiting = await handle.query(statusQuery);
+      assert.equal(waiting.stage, 'create_job', 'the refusal did not fail the run');
+      assert.equal(jobsOfRun(env.emulator, handle.workflowId).length, 0);
+      for (const job of foreign) await client.fineTuning.jobs.cancel(job.id);
+      env.emulator.control.setClockScale(1000);
+      const result = await handle.result();
+      assert.equal(result.outcome, 'succeeded');
+      assert.equal(jobsOfRun(env.emulator, handle.workflowId).length, 1, 'one job, created on a retry after the refusal');
+    });
   });
 
   it('gives a terminated run\'s slot to the next run (the queue checks its holders)', async () => {
@@ -105,6 +147,26 @@ describe('admission: runs queue for their resource\'s job slots', () => {
       const view = await admission(env, taskQueue, DEFAULT_ACCOUNTS[1]);
       assert.equal(view.reclaimed, 1);
       assert.equal(view.holders.length, 0);
+    });
+  });
+
+  it('a cancelled run gives its slot back in its cleanup, and the next run gets it', async () => {
+    const taskQueue = env.temporal.taskQueue();
+    // Holders are checked rarely here: the slot must come back by the cancelled run's release, not by the check.
+    const config = withLimits(env, { runningJobs: 1, queuedJobs: 0, holderCheckSeconds: 3600 });
+    const worker = await env.temporal.createWorker({ taskQueue, config, env: env.workerEnv });
+    await worker.runUntil(async () => {
+      const ncus = { profile: 'ftpipe-ncus' };
+      const first = await env.start(taskQueue, env.input({ ...ncus, training: { path: uniqueTrainingFile() }, hyperparameters: { nEpochs: 20 } }));
+      await env.waitForStatus(first, (s) => s.admission?.state === 'granted');
+      const second = await env.start(taskQueue, env.input({ ...ncus, training: { path: uniqueTrainingFile() }, hyperparameters: { nEpochs: 1 } }));
+      await env.waitForStatus(second, (s) => s.admission?.state === 'waiting' && s.admission.position === 1);
+      await first.cancel();
+      await assert.rejects(first.result());
+      assert.equal((await first.query(statusQuery)).admission?.state, 'released');
+      assert.equal((await second.result()).outcome, 'succeeded');
+      const view = await admission(env, taskQueue, DEFAULT_ACCOUNTS[1]);
+      assert.deepEqual([view.reclaimed, view.holders.length, view.granted], [0, 0, 2], 'given back by the release, not reclaimed');
     });
   });
 });
