@@ -61,7 +61,7 @@ describe('ftpipe report <run> in any state', () => {
         deployment: { name: 'approve-me', type: 'GlobalStandard', requireApproval: true },
         evaluation: { evalSet: { path: EVAL_SET }, baseline: { model: 'gpt-4.1-mini' }, minLift: -1 },
       }));
-      const status = await env.waitForStatus(handle, (s) => s.stage === 'await_approval', 60_000);
+      const status = await env.waitForStatus(handle, (s) => s.stage === 'await_approval');
       const waiting = await report(handle.workflowId);
       assert.match(waiting, /class="badge running">awaiting approval<\/span> Awaiting approval: training and evaluation are final/);
       assert.ok(waiting.includes(`<strong>Chosen:</strong> <code>${status.evaluation!.analysis.chosen.model}</code>`));
