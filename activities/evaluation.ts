@@ -10,6 +10,7 @@ import { buildGraders, GraderConfigError, type Judge } from '../src/evaluation/s
 import { DEFAULT_BACKOFF, JudgeUnusableError, runEval, withBackoff, type BackoffPolicy, type RetryAdvice } from '../src/evaluation/runner';
 import { DEPLOYMENT_GONE, type CheckpointPolicy, type CheckpointSummary, type EvalScore, type MetricsAnalysis } from '../src/pipeline/types';
 import { BUILTIN_CATALOG, isReasoningModel } from '../src/catalog';
+import { evalProgressSignal } from '../workflows/messages';
 import { armDeploymentExists } from './azure-access';
 import type { ActivityDeps, AzureAccess } from './deps';
 
@@ -47,6 +48,36 @@ export interface RunEvalSetInput {
    * the eval on the recreated deployment goes on from there instead of asking those items again.
    */
   resumeFrom?: unknown;
+}
+
+/** How many evalProgress notices one eval sends its run at most (one per tenth scored): bounded history, ~4 events each. */
+const EVAL_PROGRESS_NOTICES = 10;
+
+/**
+ * Tells the run the items scored so far (the workflow cannot read this activity's heartbeats): a signal to its own
+ * execution whenever another tenth of the set is done, sent one after another and never failing the eval. `sent()`
+ * waits for them, so the last notice reaches the run before the activity's result does.
+ */
+function evalProgressNotices(context: Context, deployment: string): { scored(done: number, total: number): void; sent(): Promise<void> } {
+  let tenthsSent = -1;
+  let chain = Promise.resolve();
+  const execution = context.info.workflowExecution;
+  return {
+    scored(done, total) {
+      if (!execution) return;
+      const tenths = Math.floor((done * EVAL_PROGRESS_NOTICES) / total);
+      if (tenths <= tenthsSent) return;
+      tenthsSent = tenths;
+      chain = chain.then(async () => {
+        try {
+          await context.client.workflow.getHandle(execution.workflowId, execution.runId).signal(evalProgressSignal, { deployment, done, total });
+        } catch (err) {
+          context.log.debug(`eval progress ${done}/${total} not told to the run: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      });
+    },
+    sent: () => chain,
+  };
 }
 
 /** The deployment under evaluation answered DeploymentNotFound (Azure deleted it mid-eval: a Developer-tier one lives 24 hours). */
@@ -158,6 +189,7 @@ export function evaluationActivities(deps: ActivityDeps, azure: AzureAccess) {
       // deployment after those its predecessor had.
       const resumeFrom: unknown = context.info.heartbeatDetails ?? input.resumeFrom;
       let progress: unknown = resumeFrom;
+      const notices = evalProgressNotices(context, input.deployment);
       try {
         const result = await runEval({
           items,
@@ -169,8 +201,10 @@ export function evaluationActivities(deps: ActivityDeps, azure: AzureAccess) {
           onProgress: (p) => {
             progress = p;
             context.heartbeat(p);
+            notices.scored(p.done, p.total);
           },
         });
+        await notices.sent();
         if (result.resumed > 0) context.log.info(`resumed the eval on ${input.deployment} after ${result.resumed} items scored by an earlier attempt`);
         if (result.unscoredByJudge > 0) context.log.warn(`${result.unscoredByJudge} judge answers on ${input.deployment} held no score; counted as 0`);
         return { candidate: input.candidate, kind: input.kind, items: result.items, score: result.score, perGrader: result.perGrader };

@@ -22,6 +22,13 @@ const NAME = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,255}$/);
 const KeepAliveInputSchema = z.object({ profile: NAME, deployment: NAME }).strict();
 export type KeepAliveInput = z.infer<typeof KeepAliveInputSchema>;
 
+/** What runEvalSet tells its own run as it scores (messages.ts evalProgressSignal): items done of all on a deployment. */
+const EvalProgressNoticeSchema = z
+  .object({ deployment: NAME, done: z.int().min(0).max(1_000_000), total: z.int().min(1).max(1_000_000) })
+  .strict()
+  .refine((n) => n.done <= n.total, { message: 'done must not exceed total', path: ['done'] });
+export type EvalProgressNotice = z.infer<typeof EvalProgressNoticeSchema>;
+
 /** Shape check of a continuation the workflow wrote (it is ours, so this guards against versions, not callers). */
 const ContinuationSchema = z
   .object({
@@ -41,4 +48,5 @@ export type SafeParse<T> = (raw: unknown) => z.ZodSafeParseResult<T>;
 export const parseControlInput: SafeParse<ControlInput> = (raw) => ControlInputSchema.safeParse(raw);
 export const parseApprovalInput: SafeParse<ApprovalInput> = (raw) => ApprovalInputSchema.safeParse(raw);
 export const parseContinuation: SafeParse<ContinuationShape> = (raw) => ContinuationSchema.safeParse(raw);
+export const parseEvalProgressNotice: SafeParse<EvalProgressNotice> = (raw) => EvalProgressNoticeSchema.safeParse(raw);
 export const parseKeepAliveInput: SafeParse<KeepAliveInput> = (raw) => KeepAliveInputSchema.safeParse(raw);

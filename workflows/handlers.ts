@@ -8,9 +8,9 @@ import { safeParseCopyRequest } from '../src/pipeline/input';
 import { ledgerOf } from '../src/report/build';
 import { isTerminalJobStatus, type ApprovalRecord, type ControlKind } from '../src/pipeline/types';
 import { checkQueryArg, messageOrFail, parseMessage } from './boundary';
-import { parseApprovalInput, parseControlInput } from './boundary-schemas';
+import { parseApprovalInput, parseControlInput, parseEvalProgressNotice } from './boundary-schemas';
 import {
-  DESCRIPTIONS, approveSignal, approveUpdate, copyToRegionSignal, copyToRegionUpdate, pauseSignal, pauseUpdate, rejectSignal, rejectUpdate,
+  DESCRIPTIONS, approveSignal, approveUpdate, copyToRegionSignal, copyToRegionUpdate, evalProgressSignal, pauseSignal, pauseUpdate, rejectSignal, rejectUpdate,
   resumeSignal, resumeUpdate, statusQuery, type ControlOutcome,
 } from './messages';
 import { nowIso, type PipelineRun } from './run';
@@ -87,5 +87,10 @@ export function registerHandlers(run: PipelineRun): void {
     if (refusal) run.refuseSignal('copyToRegion', refusal);
     else if (parsed.ok) run.queueCopy(parsed.value);
   }, { description: DESCRIPTIONS.copyToRegion });
+  // Display only: a notice that does not parse, or is about a deployment the run is not scoring now, changes nothing.
+  setHandler(evalProgressSignal, (raw?: unknown) => {
+    const parsed = parseMessage(parseEvalProgressNotice, raw);
+    if (parsed.ok) run.noteEvalItems(parsed.value);
+  }, { description: DESCRIPTIONS.evalProgress });
   setHandler(copyToRegionUpdate, async (raw?: unknown) => run.queueCopy(messageOrFail(safeParseCopyRequest, raw, 'copy')), { validator: copyValidator, description: DESCRIPTIONS.copyToRegionRun });
 }

@@ -8,6 +8,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CopyRequest } from '../src/pipeline/input';
 import type { ApprovalRecord, CopyStatus, JobStatus, PipelineStatus } from '../src/pipeline/types';
 import type { ApprovalInput, ControlInput } from './boundary';
+import type { EvalProgressNotice } from './boundary-schemas';
 
 export type { ApprovalInput, ControlInput } from './boundary';
 /** Sent to a run by its resource's admission queue; defined beside that queue (workflows/admission.ts). */
@@ -37,6 +38,11 @@ export const approveUpdate = defineUpdate<ApprovalRecord, [ApprovalInput]>('appr
 export const rejectUpdate = defineUpdate<ApprovalRecord, [ApprovalInput]>('rejectRun');
 export const copyToRegionSignal = defineSignal<[CopyRequest]>('copyToRegion');
 export const copyToRegionUpdate = defineUpdate<CopyStatus, [CopyRequest]>('copyToRegionRun');
+/**
+ * Sent by the runEvalSet activity to its own run at each tenth of the eval set it has scored (a workflow cannot read
+ * its activities' heartbeats), so `status.task` and the Web UI's current details show the items n/N.
+ */
+export const evalProgressSignal = defineSignal<[EvalProgressNotice]>('evalProgress');
 export const statusQuery = defineQuery<PipelineStatus, [Record<string, never>?]>('status');
 
 /** What the Web UI shows beside each handler (its "Send a Signal"/"Execute Update"/"Query" dialogs). */
@@ -52,5 +58,6 @@ export const DESCRIPTIONS = {
   copyToRegion:
     'Copy the chosen checkpoint to another account/region (preview copy API), and deploy it there if asked. Input: {"destinationResourceId": "/subscriptions/.../accounts/x", "region": "northcentralus", "deploy": {"profile": "...", "name": "..."}}.',
   copyToRegionRun: 'Queue a checkpoint copy to another region; answers with its status record.',
+  evalProgress: 'Sent by the run\'s own runEvalSet activity (eval items scored so far, shown in the current details and status.task); not for users. Input: {"deployment": "...", "done": 4, "total": 10}.',
   status: 'Stage, job status, progress and ETA, latest metrics, recent events, files, timeline, requests and errors. Input: {} or none.',
 } as const satisfies Record<string, string>;

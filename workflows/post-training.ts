@@ -134,9 +134,8 @@ async function evaluateCandidates(run: PipelineRun, candidates: CheckpointSummar
   // cleanup if the run stops first).
   // What the run is at, for the current details and `ftpipe status`: model k of all to score, and its step.
   const total = candidates.length + (evaluation.baseline ? 1 : 0);
-  const at = (what: string, doing: string): void => {
-    const items = scores[0] ? ` (${scores[0].items} items)` : '';
-    run.setTask(doing.replace('scoring the eval set', `scoring the eval set${items}`), { subject: what, done: scores.length, total, unit: 'models evaluated' });
+  const at = (what: string, doing: string, scoringOn?: string): void => {
+    run.setTask(doing, { subject: what, done: scores.length, total, unit: 'models evaluated', ...(scoringOn ? { scoringOn } : {}) });
   };
   const scoreTemporary = async (model: { deploy: string; label: string; how: EvaluationDeployment }, label: string, kind: EvalScore['kind'], what: string): Promise<EvalScore> => {
     const name = `ftpipe-eval-${run.runTag}-${label}`.slice(0, 64);
@@ -154,7 +153,7 @@ async function evaluateCandidates(run: PipelineRun, candidates: CheckpointSummar
       });
       at(what, `smoke test of ${name}`);
       await acts.smokeTestDeployment({ profile: input.profile, deployment: name, intervalSeconds: interval });
-      at(what, 'scoring the eval set');
+      at(what, 'scoring the eval set', name);
       try {
         score = await scoreOn(name, model.label, kind, model.label, resumeFrom);
         if (recreations > 0) score.deploymentRecreations = recreations;
@@ -183,7 +182,7 @@ async function evaluateCandidates(run: PipelineRun, candidates: CheckpointSummar
   }
   const baseline = evaluation.baseline;
   if (baseline && 'deployment' in baseline) {
-    at(`baseline ${baseline.deployment}`, 'scoring the eval set');
+    at(`baseline ${baseline.deployment}`, 'scoring the eval set', baseline.deployment);
     scores.push(await scoreOn(baseline.deployment, baseline.deployment, 'baseline'));
   }
   if (baseline && 'model' in baseline) scores.push(await scoreTemporary({ deploy: baseline.model, label: baseline.model, how: baselineDeployment(baseline.model) }, 'baseline', 'baseline', `baseline ${baseline.model}`));

@@ -114,6 +114,17 @@ function emptyStatus(input: PipelineInput): PipelineStatus {
   };
 }
 
+/**
+ * The training ETA as a time of day (the current details are not redrawn between polls, so a countdown would go
+ * stale): from Azure's estimated_finish when credible, else the step rate (src/pipeline/progress.ts).
+ */
+function finishText(progress: PipelineStatus['progress']): string {
+  const { etaSeconds, measuredAtSeconds, etaBasis } = progress;
+  if (etaSeconds === null || measuredAtSeconds === undefined) return 'ETA unknown';
+  const at = new Date((measuredAtSeconds + etaSeconds) * 1000).toISOString().slice(0, 16).replace('T', ' ');
+  return `ETA ${at} UTC (${etaBasis === 'estimated_finish' ? 'Azure\'s estimated_finish' : 'step rate'})`;
+}
+
 function requestedCopy(request: CopyRequest): CopyStatus {
   return { destinationResourceId: request.destinationResourceId, region: request.region, checkpoint: '', status: 'requested', deployment: null, error: null };
 }
@@ -213,7 +224,7 @@ export class PipelineRun {
     const { step, totalSteps, percent } = status.progress;
     const parts = [`stage: ${status.stage}`, `run: ${this.input.runName}`, `base model: ${status.baseModel}`];
     if (status.trainedFrom && status.trainedFrom !== status.baseModel) parts.push(`trained from: ${status.trainedFrom}`);
-    if (job) parts.push(`job: ${job.id} (${job.status})${totalSteps ? `, step ${step ?? 0}/${totalSteps}${percent !== null ? ` (${percent}%)` : ''}` : ''}`);
+    if (job) parts.push(`job: ${job.id} (${job.status})${totalSteps ? `, step ${step ?? 0}/${totalSteps}${percent !== null ? ` (${percent}%)` : ''}` : ''}${job.status === 'running' ? `, ${finishText(status.progress)}` : ''}`);
     if (job?.fineTunedModel) parts.push(`model: ${job.fineTunedModel}`);
     if (status.admission && status.admission.state !== 'released' && status.admission.state !== 'granted') parts.push(status.admission.reason);
     if (status.azureHold) parts.push(status.azureHold.explanation);
@@ -225,16 +236,14 @@ export class PipelineRun {
   }
 
   /**
-   * After training: the step it is at (checkpoint k of K, a deployment's provisioning or smoke test), the copies, and
-   * while it awaits approval the evidence and how to decide. Live item counts are in the pending activity's heartbeat,
-   * which the Web UI shows beside these details.
+   * After training: the step it is at (checkpoint k of K and its eval items n/N, a deployment's provisioning or smoke
+   * test), the copies, and while it awaits approval the evidence and how to decide.
    */
   private postTrainingDetails(): string[] {
     const { status } = this;
     const lines: string[] = [];
     const task = status.task;
-    if (task) lines.push(`now: ${stageTaskText(task)}${task.total !== null ? ` (${task.done ?? 0}/${task.total} ${task.unit ?? 'done'})` : ''}`);
-    if (task && status.stage === 'evaluate' && task.doing.includes('scoring')) lines.push('items scored so far: the pending runEvalSet activity\'s heartbeat (done/total)');
+    if (task) lines.push(`now: ${stageTaskText(task)}${task.items ? `: ${task.items.done}/${task.items.total ?? '?'} items` : ''}${task.total !== null ? ` (${task.done ?? 0}/${task.total} ${task.unit ?? 'done'})` : ''}`);
     if (status.stage === 'await_approval' && status.approvalEvidence) {
       lines.push('awaiting approval: send the approveRun or rejectRun update ({"by": "name", "comment": "why"})', ...approvalEvidenceLines(status.approvalEvidence));
     }
@@ -244,8 +253,20 @@ export class PipelineRun {
   }
 
   /** What the stage does now (shown in the current details and by `ftpipe status`); cleared by the next stage. */
-  setTask(doing: string, count?: { subject: string; done: number; total: number; unit: 'models evaluated' }): void {
-    this.status.task = { subject: count?.subject ?? null, doing, done: count?.done ?? null, total: count?.total ?? null, unit: count?.unit ?? null };
+  setTask(doing: string, count?: { subject: string; done: number; total: number; unit: 'models evaluated'; scoringOn?: string }): void {
+    this.status.task = {
+      subject: count?.subject ?? null, doing, done: count?.done ?? null, total: count?.total ?? null, unit: count?.unit ?? null,
+      ...(count?.scoringOn ? { items: { deployment: count.scoringOn, done: 0, total: null } } : {}),
+    };
+    this.showDetails();
+  }
+
+  /** The eval items scored so far on `deployment` (the runEvalSet activity's evalProgress notice), while the run scores on it. */
+  noteEvalItems(notice: { deployment: string; done: number; total: number }): void {
+    const items = this.status.task?.items;
+    if (!items || items.deployment !== notice.deployment || notice.done < items.done) return;
+    items.done = notice.done;
+    items.total = notice.total;
     this.showDetails();
   }
 

@@ -2,8 +2,8 @@
  * Training progress and polling pace from what Azure really sends. Workflow-safe: pure functions over plain data.
  * Azure's metrics events carry no `total_steps`, and its `estimated_finish` is sent from creation (about
  * created_at + 900 s) and is unreliable (recorded jobs finished days later): so the total comes from the job's settled
- * epochs and batch size (see activities/jobs.ts), and the ETA and the near-finish pace from the step rate measured
- * while the job runs, never from `estimated_finish` alone.
+ * epochs and batch size (see activities/jobs.ts), and the ETA from `estimated_finish` only when it is credible
+ * (credibleFinishSeconds), else from the step rate measured while the job runs, else it is unknown.
  */
 import type { Polling } from './input';
 import { WAITING_JOB_STATUSES, type JobPoll, type JobSnapshot, type PipelineStatus, type Stage, type StageTask } from './types';
@@ -25,14 +25,35 @@ export function nextProgress(previous: Progress, poll: Pick<JobPoll, 'job' | 'la
     progress.rateFrom = { step, atSeconds: nowSeconds };
   }
   const from = progress.rateFrom;
-  progress.etaSeconds =
-    poll.job.status === 'succeeded'
-      ? 0
-      : from && step !== null && totalSteps && step > from.step && nowSeconds > from.atSeconds
-        ? Math.max(0, Math.round(((totalSteps - step) * (nowSeconds - from.atSeconds)) / (step - from.step)))
-        : null;
+  const rateEta = from && step !== null && totalSteps && step > from.step && nowSeconds > from.atSeconds
+    ? Math.max(0, Math.round(((totalSteps - step) * (nowSeconds - from.atSeconds)) / (step - from.step)))
+    : null;
+  const azureEta = credibleFinishSeconds(poll.job, step, rateEta, nowSeconds);
+  progress.etaSeconds = poll.job.status === 'succeeded' ? 0 : (azureEta ?? rateEta);
+  progress.etaBasis = poll.job.status === 'succeeded' || progress.etaSeconds === null ? null : azureEta !== null ? 'estimated_finish' : 'step_rate';
   progress.measuredAtSeconds = nowSeconds;
   return progress;
+}
+
+/**
+ * How far Azure's `estimated_finish` may lie from the step rate's ETA (either way, as a ratio of the time left) and
+ * still be believed. The recordings show it fixed at creation (about created_at + 900 s) while jobs trained for days,
+ * so one that disagrees more than this with what the steps show is Azure's creation-time guess, not a forecast.
+ */
+export const ESTIMATED_FINISH_AGREEMENT = 2;
+
+/**
+ * Seconds left by Azure's `estimated_finish` when it is credible at `nowSeconds`, else null. Credible: the job is
+ * running and has trained a step, the estimate lies after now, and it agrees within ESTIMATED_FINISH_AGREEMENT with
+ * the measured step rate's ETA, or that ETA is not known yet (Azure's is then the only figure once steps move).
+ */
+export function credibleFinishSeconds(job: Pick<JobSnapshot, 'status' | 'estimatedFinish'>, step: number | null, rateEtaSeconds: number | null, nowSeconds: number): number | null {
+  if (job.status !== 'running' || job.estimatedFinish === null || step === null || step < 1) return null;
+  const left = Math.round(job.estimatedFinish - nowSeconds);
+  if (left <= 0) return null;
+  if (rateEtaSeconds === null) return left;
+  const ratio = left / Math.max(1, rateEtaSeconds);
+  return ratio <= ESTIMATED_FINISH_AGREEMENT && ratio >= 1 / ESTIMATED_FINISH_AGREEMENT ? left : null;
 }
 
 /**
@@ -99,15 +120,18 @@ export function formatSeconds(seconds: number): string {
 }
 
 /**
- * The training ETA at `nowSeconds`: the measured one counted down from the poll that measured it. Unknown (said so,
- * never guessed) until the step rate and the total are known; "due" once the countdown has passed (the next poll
- * measures again).
+ * The training ETA at `nowSeconds`: the one measured at the last poll (Azure's `estimated_finish` when credible, else
+ * the step rate's; see nextProgress) counted down from that poll. Unknown (said so, never guessed) until there is one;
+ * "due" once the countdown has passed (the next poll measures again).
  */
 export function trainingEta(progress: Progress, nowSeconds: number): string {
+  if (progress.etaSeconds !== null) {
+    const left = progress.etaSeconds - Math.max(0, nowSeconds - (progress.measuredAtSeconds ?? nowSeconds));
+    if (left <= 0) return 'ETA due now (the next poll measures again)';
+    return `ETA ${formatSeconds(left)}${progress.etaBasis === 'estimated_finish' ? ' (Azure\'s estimated_finish)' : ''}`;
+  }
   if (progress.totalSteps === null) return 'ETA unknown: the step total is known once Azure settles epochs and batch size';
-  if (progress.etaSeconds === null) return 'ETA unknown: measuring the step rate';
-  const left = progress.etaSeconds - Math.max(0, nowSeconds - (progress.measuredAtSeconds ?? nowSeconds));
-  return left > 0 ? `ETA ${formatSeconds(left)}` : 'ETA due now (the next poll measures again)';
+  return 'ETA unknown: measuring the step rate';
 }
 
 const JOB_WAITING: Record<string, string> = {
@@ -207,6 +231,9 @@ export function progressView(status: PipelineStatus, nowSeconds: number, activit
   // The workflow's own step names what an activity's count is about (which checkpoint of how many).
   const subject = status.task?.subject;
   if (task && !ended) return { ...base, ...task, doing: subject ? `${subject}: ${task.doing}` : task.doing };
+  // Without a heartbeat to read (a client that cannot describe the run), the items the eval activity signalled to the run.
+  const items = status.task?.items;
+  if (status.task && items && !ended) return { ...base, doing: stageTaskText(status.task), done: items.done, total: items.total, unit: 'items' };
   if (status.task && !ended) return { ...base, doing: stageTaskText(status.task), done: status.task.done, total: status.task.total, unit: status.task.unit };
   return { ...base, doing: STAGE_TASK[stage] ?? stage };
 }

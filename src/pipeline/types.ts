@@ -109,8 +109,8 @@ export interface JobSnapshot {
   createdAt: number;
   finishedAt: number | null;
   /**
-   * Unix seconds, as Azure sends it. Shown, never trusted alone: Azure sends it from creation (about created_at + 900 s)
-   * and recorded jobs finished days later; the ETA comes from the measured step rate instead.
+   * Unix seconds, as Azure sends it. Trusted only when credible: Azure sends it from creation (about created_at + 900 s)
+   * and recorded jobs finished days later; the ETA uses it only while it agrees with the measured step rate.
    */
   estimatedFinish: number | null;
   /** The job's seed (sent by ftpipe, or Azure's when it chose one). */
@@ -211,13 +211,15 @@ export interface PipelineStatus {
   stage: Stage;
   job: JobSnapshot | null;
   /**
-   * `etaSeconds` from the step rate measured since `rateFrom` (the first step seen while running), never from Azure's
-   * `estimated_finish` alone; null until two steps are known and the total is. It holds at `measuredAtSeconds` (the
-   * poll's workflow time, absent in runs from before it was recorded): readers count it down from there.
+   * `etaSeconds` from Azure's `estimated_finish` when it is credible (src/pipeline/progress.ts credibleFinishSeconds),
+   * else from the step rate measured since `rateFrom` (the first step seen while running); null while neither is
+   * known. `etaBasis` says which (absent in runs from before it). It holds at `measuredAtSeconds` (the poll's workflow
+   * time, absent in runs from before it was recorded): readers count it down from there.
    */
   progress: {
     step: number | null; totalSteps: number | null; percent: number | null; etaSeconds: number | null;
     rateFrom?: { step: number; atSeconds: number } | null; measuredAtSeconds?: number;
+    etaBasis?: 'estimated_finish' | 'step_rate' | null;
   };
   /** Preflight's warnings (combinations the dated catalogue does not list). */
   warnings?: string[];
@@ -282,6 +284,11 @@ export interface StageTask {
   done: number | null;
   total: number | null;
   unit: 'models evaluated' | null;
+  /**
+   * While an eval set is scored: the deployment it is scored on and the items done of all, as the runEvalSet activity
+   * last signalled them (`total` null until its first notice). Absent for other steps.
+   */
+  items?: { deployment: string; done: number; total: number | null } | null;
 }
 
 /** The evidence an approver sees while the run awaits approval (src/pipeline/approval.ts renders it). */

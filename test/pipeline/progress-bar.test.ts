@@ -13,6 +13,7 @@ import { TASK_QUEUE } from '../../src/temporal/constants';
 import { ROOT, spawnCli } from '../helpers/cli';
 import { SAMPLE_TRAINING, SAMPLE_VALIDATION, usePipelineStack } from '../helpers/pipeline';
 import { ownServer } from '../helpers/temporal';
+import { until } from '../helpers/until';
 
 const EVAL_SET = join(ROOT, 'examples', 'data', 'bike-shop-eval.jsonl');
 const POLLING = { queuedIntervalSeconds: 0.2, runningIntervalSeconds: 0.2, nearFinishIntervalSeconds: 0.2, fileIntervalSeconds: 0.2, deploymentIntervalSeconds: 0.2 };
@@ -49,17 +50,26 @@ describe('the run --wait progress line on the emulator', () => {
         control.advanceClock(60);
         await cli.waitFor(/^train +\| Azure job pending \(not started by Azure yet\)$/m);
         control.advanceClock(420 + 100);
-        // Steps came, then the clock stands still: no rate yet.
-        await cli.waitFor(/^train +\| training \| \|[█░]+\| \d+\/\d+ steps \| ETA unknown: measuring the step rate$/m);
+        // Steps came, then the clock stands still: no rate yet, so Azure's estimated_finish is the only figure when it
+        // lies ahead (the emulator's clock is its own, so it may not), else the ETA is unknown.
+        await cli.waitFor(/^train +\| training \| \|[█░]+\| \d+\/\d+ steps \| (ETA unknown: measuring the step rate|ETA \S+ \(Azure's estimated_finish\))$/m);
         control.advanceClock(100);
-        await cli.waitFor(/^train +\| training \| \|[█░]+\| \d+\/\d+ steps \| ETA \d+(h\d\dm|m\d\ds|s)$/m);
+        await cli.waitFor(/^train +\| training \| \|[█░]+\| \d+\/\d+ steps \| ETA \d+(h\d\dm|m\d\ds|s)( \(Azure's estimated_finish\))?$/m);
+        // The Web UI's current details give it as a time of day, and say where it comes from.
+        assert.match(await details(), /^job: ftjob-\w+ \(running\), step \d+\/\d+ \([\d.]+%\), ETA \d{4}-\d\d-\d\d \d\d:\d\d UTC \((step rate|Azure's estimated_finish)\)$/m);
 
         // Each eval answer takes 0.7 s until the line shows items scored.
         const slow = control.addFault({ route: 'chat.completions', action: 'latency', latencyMs: 700 });
         control.setClockScale(1000);
         await cli.waitFor(/^evaluate +\| checkpoint \d of \d \(step \d+\): scoring the eval set( \(attempt \d+\))? \| \|[█░]+\| [1-9]\d*\/10 items$/m);
-        // The Web UI's current details name the same step (the item count is the pending activity's heartbeat there).
-        assert.match(await details(), /^now: checkpoint \d of \d \(step \d+\): (scoring the eval set( \(10 items\))?|deleting ftpipe-eval-\S+|deploying ftpipe-eval-\S+ \(DeveloperTier\)|smoke test of ftpipe-eval-\S+) \(\d\/\d models evaluated\)$/m);
+        // The Web UI's current details and status.task show the items n/N too (the activity signals them to its run).
+        await until(async () => (/^now: checkpoint \d of \d \(step \d+\): scoring the eval set: [1-9]\d*\/10 items \(\d\/\d models evaluated\)$/m.test(await details()) ? true : undefined), 'eval items n/N in the current details');
+        const { handle: evaluating } = await client.findPipeline(runName);
+        const task = await until(async () => {
+          const t = (await evaluating.status()).task;
+          return t?.items && t.items.done >= 1 && t.items.total === 10 ? t : undefined;
+        }, 'eval items n/N in status.task');
+        assert.match(task.items!.deployment, /^ftpipe-eval-/);
         control.removeFault(slow.id);
         await cli.waitFor(/^await_approval \| awaiting approval \(ftpipe approve /m);
         // The approver's evidence in the current details: the chosen checkpoint, its score, what approving deploys at what cost.

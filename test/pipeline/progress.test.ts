@@ -9,7 +9,7 @@ import type { FineTuningJob } from 'openai/resources/fine-tuning/jobs/jobs';
 import { snapshot, totalSteps } from '../../activities/jobs';
 import { checkpointDeployName, sameModel } from '../../src/azure/requests';
 import { barLine } from '../../src/cli/progress-bar';
-import { nextProgress, pollIntervalSeconds, progressView, type Progress } from '../../src/pipeline/progress';
+import { credibleFinishSeconds, ESTIMATED_FINISH_AGREEMENT, nextProgress, pollIntervalSeconds, progressView, trainingEta, type Progress } from '../../src/pipeline/progress';
 import type { JobSnapshot, PipelineStatus, TrainingMetrics } from '../../src/pipeline/types';
 
 const POLLING = { queuedIntervalSeconds: 300, runningIntervalSeconds: 60, nearFinishIntervalSeconds: 15 };
@@ -26,6 +26,13 @@ function azureJob(overrides: Record<string, unknown> = {}): FineTuningJob {
 
 const empty: Progress = { step: null, totalSteps: null, percent: null, etaSeconds: null };
 const metrics: TrainingMetrics = { step: 0, trainLoss: 1, trainMeanTokenAccuracy: 0.5, validLoss: null, validMeanTokenAccuracy: null, fullValidLoss: null, fullValidMeanTokenAccuracy: null };
+
+function statusOf(job: JobSnapshot): PipelineStatus {
+  return {
+    runName: 'r1', profile: 'p', baseModel: 'gpt-4.1-mini', stage: 'train', job, progress: empty, latestMetrics: null, recentEvents: [], files: [], validation: null,
+    timeline: [], requests: [], errors: [], continuations: 0, evaluation: null, approval: null, deployments: [], copies: [], curve: [], results: null, admission: null, cost: null,
+  };
+}
 
 describe('progress and polling from what Azure sends', () => {
   it('reads Azure\'s job: resolved model, -1 hyperparameters as unknown, trainingType as Azure spells it', () => {
@@ -62,6 +69,46 @@ describe('progress and polling from what Azure sends', () => {
     assert.equal(paused.rateFrom, null, 'the rate is measured afresh after a pause');
     assert.equal(pollIntervalSeconds({ ...job, status: 'paused' }, paused, POLLING), POLLING.queuedIntervalSeconds);
     assert.equal(pollIntervalSeconds({ ...job, status: 'pending' }, empty, POLLING), POLLING.queuedIntervalSeconds);
+  });
+
+  it('takes Azure\'s estimated_finish only when credible: running, after now, agreeing with the step rate or the only figure', () => {
+    const running: JobSnapshot = snapshot(azureJob({ hyperparameters: { n_epochs: 3, batch_size: 4, learning_rate_multiplier: 1 } }));
+    const now = CREATED + 300;
+    const finishIn = (seconds: number): JobSnapshot => ({ ...running, estimatedFinish: now + seconds });
+    // The rule itself.
+    assert.equal(credibleFinishSeconds(finishIn(600), 10, 500, now), 600, 'agrees with the step rate within the factor');
+    assert.equal(credibleFinishSeconds(finishIn(600), 10, 600 * ESTIMATED_FINISH_AGREEMENT + 1, now), null, 'the steps say much longer');
+    assert.equal(credibleFinishSeconds(finishIn(600), 10, Math.floor(600 / ESTIMATED_FINISH_AGREEMENT) - 1, now), null, 'the steps say much shorter');
+    assert.equal(credibleFinishSeconds(finishIn(600), 10, null, now), 600, 'the only figure once steps move');
+    assert.equal(credibleFinishSeconds(finishIn(600), 0, null, now), null, 'no step trained yet: Azure\'s creation-time guess');
+    assert.equal(credibleFinishSeconds(finishIn(600), null, null, now), null);
+    assert.equal(credibleFinishSeconds(finishIn(-5), 10, null, now), null, 'already passed');
+    assert.equal(credibleFinishSeconds({ ...finishIn(600), status: 'queued' }, 10, null, now), null, 'not running');
+    assert.equal(credibleFinishSeconds({ ...running, estimatedFinish: null }, 10, null, now), null);
+
+    // Through the poll: one sample and no total, Azure's estimate is the only figure.
+    const step = (n: number) => ({ ...metrics, step: n });
+    const first = nextProgress(empty, { job: finishIn(600), latestMetrics: step(10), totalSteps: null }, now);
+    assert.equal(first.etaSeconds, 600);
+    assert.equal(first.etaBasis, 'estimated_finish');
+    assert.equal(trainingEta(first, now + 60), 'ETA 9m00s (Azure\'s estimated_finish)', 'counted down from the poll');
+    // Two samples: 10 steps per 100 s, 55 left = 550 s by the rate; Azure says 500 s from then: they agree, Azure's wins.
+    const agreeing = nextProgress(nextProgress(empty, { job: finishIn(600), latestMetrics: step(10), totalSteps: 75 }, now), { job: finishIn(600), latestMetrics: step(20), totalSteps: 75 }, now + 100);
+    assert.equal(agreeing.etaSeconds, 500);
+    assert.equal(agreeing.etaBasis, 'estimated_finish');
+    // Azure's created_at + 900 while the steps say hours: the step rate, said plainly.
+    const slow = nextProgress(nextProgress(empty, { job: finishIn(600), latestMetrics: step(1), totalSteps: 1000 }, now), { job: finishIn(600), latestMetrics: step(2), totalSteps: 1000 }, now + 100);
+    assert.equal(slow.etaSeconds, 99_800);
+    assert.equal(slow.etaBasis, 'step_rate');
+    assert.equal(trainingEta(slow, now + 100), 'ETA 27h43m');
+    // Neither figure: unknown, never invented.
+    const none = nextProgress(empty, { job: { ...running, estimatedFinish: CREATED + 900 }, latestMetrics: step(10), totalSteps: 75 }, CREATED + 5000);
+    assert.equal(none.etaSeconds, null);
+    assert.equal(none.etaBasis, null);
+    assert.equal(trainingEta(none, CREATED + 5000), 'ETA unknown: measuring the step rate');
+    // The CLI bar and `ftpipe status` show which figure it is.
+    const view = progressView({ ...statusOf(running), progress: agreeing }, now + 100);
+    assert.equal(barLine(view), "train      | training | |██████░░░░░░░░░░░░░░░░░░| 20/75 steps | ETA 8m20s (Azure's estimated_finish)");
   });
 
   it('deploys the final checkpoint (named fine_tuned_model by Azure) by fine_tuned_model, earlier ones by their ftchkpt- id', () => {
