@@ -2,7 +2,8 @@
  * `planPipeline`: what a run would do, without doing it (`ftpipe run --dry-run`). It runs the read-only steps a run
  * starts with - the run's preflight (profile, catalogue, capacity reads), validation of local files - and adds the
  * cost estimate, the budget's verdict, the resource's free slots now, and what would be deployed where at what hourly
- * cost. No activity it calls writes to Azure: nothing is uploaded, created or deployed.
+ * cost. No activity it calls writes to Azure: nothing is uploaded, created or deployed. With `fromJob` it plans no
+ * training (no validation, no training cost): it reads the job as the run's preflight would and shows what follows.
  */
 import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
 import { activitiesFor } from './activity-stubs';
@@ -10,7 +11,7 @@ import type { SlotAmounts } from '../src/admission/limits';
 import type { DeploymentType } from '../src/catalog/models';
 import { budgetRefusal, estimateTrainingCost, hostingUsdPerHour, type TrainingCostEstimate } from '../src/pipeline/cost';
 import { PipelineInputError, parsePipelineInput, type PipelineInputDraft } from '../src/pipeline/input';
-import type { PreflightResult, ValidationSummary } from '../src/pipeline/types';
+import type { JobSnapshot, PreflightResult, ValidationSummary } from '../src/pipeline/types';
 import { preflightInput } from './prepare';
 import { slotAmounts } from './slots';
 
@@ -35,13 +36,27 @@ export interface RunPlan {
   /** Why the run's preflight would fail it (the plan then comes from the training plan alone), or null. */
   preflightRefusal: string | null;
   validation: ValidationSummary | null;
-  cost: TrainingCostEstimate;
+  /** With `fromJob`: the job the run would carry on from, as Azure reports it, or why the run's preflight would refuse it. */
+  adoptedJob: AdoptedJobPlan | null;
+  /** The training cost estimate; null with `fromJob` (nothing is trained). */
+  cost: TrainingCostEstimate | null;
   /** Why the budget would refuse the run, or null. */
   budgetRefusal: string | null;
   slots: { resource: string; needs: SlotAmounts; capacity: SlotAmounts; free: SlotAmounts; queued: number; queue: string };
   deployments: PlannedDeployment[];
   /** USD per hour of what the run would leave live (promotion and copies). */
   hourlyAfterRun: number | null;
+}
+
+export interface AdoptedJobPlan {
+  id: string;
+  /** Azure's status of the job, null when the run would refuse it. */
+  status: JobSnapshot['status'] | null;
+  model: string | null;
+  fineTunedModel: string | null;
+  /** What the run would do from it: monitor a job that still trains, or go on from collect. */
+  next: string;
+  refusal: string | null;
 }
 
 function reason(err: unknown): string {
@@ -57,7 +72,7 @@ export async function planPipeline(draft: PipelineInputDraft): Promise<RunPlan> 
     if (err instanceof PipelineInputError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidPipelineInput', { issues: err.issues });
     throw err;
   }
-  const { preflight, validateTrainingData, admissionView, checkDeploymentPlan } = activitiesFor(input.timeouts, input.polling);
+  const { preflight, validateTrainingData, admissionView, checkDeploymentPlan, adoptFineTuningJob } = activitiesFor(input.timeouts, input.polling);
   // The run's own preflight, so the plan shows the warnings its status would (catalogue and capacity); when that
   // refuses the run, the plan says so and goes on from the training plan alone.
   let pre: PreflightResult;
@@ -69,7 +84,17 @@ export async function planPipeline(draft: PipelineInputDraft): Promise<RunPlan> 
     pre = await preflight({ profile: input.profile, baseModel: input.baseModel, trainingType: input.trainingType, method: input.method });
   }
   let validation: ValidationSummary | null = null;
-  if ('path' in input.training) {
+  let adoptedJob: AdoptedJobPlan | null = null;
+  if (input.fromJob) {
+    // The run's own check of the job (a read): it is adopted, not trained, so nothing is validated or estimated.
+    try {
+      const job = await adoptFineTuningJob({ profile: input.profile, jobId: input.fromJob, models: [input.baseModel, pre.catalogModel], method: input.method.type });
+      const next = job.status === 'succeeded' ? 'goes on from collect (the job has succeeded)' : `monitors it until it ends (it holds one of the resource's job places meanwhile), then collect`;
+      adoptedJob = { id: job.id, status: job.status, model: job.model, fineTunedModel: job.fineTunedModel, next, refusal: null };
+    } catch (err) {
+      adoptedJob = { id: input.fromJob, status: null, model: null, fineTunedModel: null, next: 'the run would fail in preflight', refusal: reason(err) };
+    }
+  } else if (input.training && 'path' in input.training) {
     const nEpochs = input.hyperparameters.nEpochs;
     validation = await validateTrainingData({
       trainingPath: input.training.path,
@@ -79,7 +104,7 @@ export async function planPipeline(draft: PipelineInputDraft): Promise<RunPlan> 
       ...(typeof nEpochs === 'number' ? { nEpochs } : {}),
     });
   }
-  const cost = estimateTrainingCost({ catalogModel: pre.catalogModel, method: input.method.type, trainingType: input.trainingType, validation });
+  const cost = adoptedJob ? null : estimateTrainingCost({ catalogModel: pre.catalogModel, method: input.method.type, trainingType: input.trainingType, validation });
   const queue = await admissionView({ profile: input.profile });
   const capacity: SlotAmounts = {
     jobs: queue.target.limits.runningJobs + queue.target.limits.queuedJobs, files: queue.target.limits.files,
@@ -110,11 +135,12 @@ export async function planPipeline(draft: PipelineInputDraft): Promise<RunPlan> 
     preflight: pre,
     preflightRefusal,
     validation,
+    adoptedJob,
     cost,
-    budgetRefusal: budgetRefusal(input.budget.maxTrainingUsd, cost) ?? null,
+    budgetRefusal: cost ? (budgetRefusal(input.budget.maxTrainingUsd, cost) ?? null) : null,
     slots: {
       resource: queue.target.resource,
-      needs: slotAmounts(input, validation),
+      needs: adoptedJob ? { jobs: adoptedJob.status === null || adoptedJob.status === 'succeeded' ? 0 : 1, files: 0, fileBytes: 0, deployments: 0 } : slotAmounts(input, validation),
       capacity,
       free: queue.view?.free ?? capacity,
       queued: queue.view?.queue.length ?? 0,

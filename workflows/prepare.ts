@@ -47,11 +47,14 @@ export async function prepare(run: PipelineRun): Promise<boolean> {
   if (pre.warnings?.length) status.warnings = pre.warnings;
   await acts.proveCredentials(credentialNeeds(input));
   if (input.fromJob && patched('ftpipe-from-job')) {
-    await adoptJob(run, input.fromJob, [input.baseModel, trainedFrom, pre.catalogModel]);
+    await adoptJob(run, input.fromJob, [input.baseModel, trainedFrom, pre.catalogModel], pre.accountResourceId);
     return true;
   }
 
-  const trainingPath = 'path' in input.training ? input.training.path : undefined;
+  // The input's schema requires training data unless fromJob is given (and runs from before fromJob had it).
+  const trainingData = input.training;
+  if (!trainingData) throw ApplicationFailure.nonRetryable('training: required unless fromJob names an Azure job to carry on from', 'InvalidPipelineInput');
+  const trainingPath = 'path' in trainingData ? trainingData.path : undefined;
   const validationPath = input.validation && 'path' in input.validation ? input.validation.path : undefined;
   if (trainingPath || validationPath) {
     run.setStage('validate');
@@ -76,7 +79,7 @@ export async function prepare(run: PipelineRun): Promise<boolean> {
   run.createdSlots();
   await run.slots.acquire(pre.accountResourceId, slotAmounts(input, status.validation));
   run.setStage('upload');
-  const sources: [FileRole, DataSource][] = [['training', input.training]];
+  const sources: [FileRole, DataSource][] = [['training', trainingData]];
   if (input.validation) sources.push(['validation', input.validation]);
   status.files = await Promise.all(sources.map(([role, source]) => uploadSource(run, role, source)));
   run.createdFiles();
@@ -104,16 +107,27 @@ export async function prepare(run: PipelineRun): Promise<boolean> {
   return true;
 }
 
+/** The admission slot of an adopted job that still trains: its job place on Azure, no files (it uploads none). */
+const ADOPTED_JOB_SLOT = { jobs: 1, files: 0, fileBytes: 0, deployments: 0 };
+
 /**
  * Carries on from an existing Azure job (`fromJob`) instead of validating, uploading and creating one: preflight's
  * check of it on Azure, then the run follows it. It is not in the compensation list (the run did not create it, so
- * cleanup never cancels it), and no admission slot is asked for: the job already holds its place on Azure.
+ * cleanup never cancels it). A job that still trains holds one of the resource's job places on Azure, so the run
+ * holds that place in the resource's admission queue until the job ends (a succeeded one holds none); runs from
+ * before (the patch) took none.
  */
-async function adoptJob(run: PipelineRun, jobId: string, models: string[]): Promise<void> {
+async function adoptJob(run: PipelineRun, jobId: string, models: string[], resource: string): Promise<void> {
   const { input } = run;
   const job = await run.acts.adoptFineTuningJob({ profile: input.profile, jobId, models, method: input.method.type });
   run.applyJob(job);
   upsertSearchAttributes([{ key: JOB_ID, value: job.id }]);
+  if (job.status !== 'succeeded' && patched('ftpipe-from-job-slot')) {
+    run.createdSlots();
+    // Not waiting for the grant: the job trains on Azure whatever the queue says, and the monitor must watch it
+    // meanwhile (status.admission says where the place stands until it is granted).
+    await run.slots.acquire(resource, ADOPTED_JOB_SLOT, { waitForGrant: false });
+  }
 }
 
 async function uploadSource(run: PipelineRun, role: FileRole, source: DataSource): Promise<UploadedFile> {

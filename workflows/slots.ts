@@ -14,8 +14,11 @@ import type { PipelineActivities } from './activity-stubs';
 import { admissionNoticeSignal, releaseSlotsSignal } from './admission';
 
 export interface RunSlots {
-  /** Waits until the run holds `amounts` on `resource` (the account's ARM id); at once if it already does. */
-  acquire(resource: string, amounts: SlotAmounts): Promise<void>;
+  /**
+   * Waits until the run holds `amounts` on `resource` (the account's ARM id); at once if it already does. With
+   * `waitForGrant: false`, returns once the queue has the request (the grant arrives later, in status.admission).
+   */
+  acquire(resource: string, amounts: SlotAmounts, options?: { waitForGrant: boolean }): Promise<void>;
   /** Gives the slots back (or leaves the queue); safe to call more than once. */
   release(): Promise<void>;
   /**
@@ -104,7 +107,7 @@ export function runSlots(ctx: {
   }, { description: 'Sent by the resource\'s admission queue: the run\'s position while it waits, then its grant.' });
 
   return {
-    async acquire(resource, amounts) {
+    async acquire(resource, amounts, options) {
       if (status.admission?.state === 'granted') return;
       const requestedAt = ctx.now();
       status.admission = {
@@ -114,6 +117,7 @@ export function runSlots(ctx: {
       ctx.changed();
       const joined = await ctx.acts.joinAdmissionQueue({ profile: ctx.input.profile, holder, runName: ctx.input.runName, amounts, priority: ctx.input.admission.priority });
       queues.set(ctx.input.profile, joined.queue);
+      if (options?.waitForGrant === false) return;
       await condition(() => status.admission?.state === 'granted');
     },
     async acquireDeployment({ profile, name }) {

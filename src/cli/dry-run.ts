@@ -14,11 +14,21 @@ export function formatPlan(plan: RunPlan): string {
   // As the run's status.warnings would list them (and its summary, as 'Preflight warning: ...').
   for (const warning of plan.preflight.warnings ?? []) lines.push(`preflight warning: ${warning}`);
   const v = plan.validation;
-  lines.push(v
-    ? `validation: ${v.valid ? 'valid' : 'INVALID'}: ${v.examples.training} training examples${v.examples.validation !== null ? `, ${v.examples.validation} validation` : ''}, ${v.errorCount} errors, ${v.warningCount} warnings${v.errors.length ? `\n  ${v.errors.slice(0, 5).join('\n  ')}` : ''}`
-    : 'validation: not run (the data is a URL or a file id: Azure validates it)');
-  lines.push(`training cost estimate: ${usd(plan.cost.usd)} (${plan.cost.basis})`);
-  if (plan.cost.price) lines.push(`  price source: ${priceSourceText(plan.cost.price.source)}`);
+  const adopted = plan.adoptedJob;
+  if (adopted) {
+    lines.push(adopted.refusal
+      ? `from job ${adopted.id}: REFUSED: ${adopted.refusal}`
+      : `from job ${adopted.id}: Azure reports it ${adopted.status} (${adopted.model}${adopted.fineTunedModel ? `, model ${adopted.fineTunedModel}` : ''}); the run ${adopted.next}`);
+    lines.push('training: none planned (fromJob): nothing is validated, uploaded or trained, so no training cost');
+  } else {
+    lines.push(v
+      ? `validation: ${v.valid ? 'valid' : 'INVALID'}: ${v.examples.training} training examples${v.examples.validation !== null ? `, ${v.examples.validation} validation` : ''}, ${v.errorCount} errors, ${v.warningCount} warnings${v.errors.length ? `\n  ${v.errors.slice(0, 5).join('\n  ')}` : ''}`
+      : 'validation: not run (the data is a URL or a file id: Azure validates it)');
+  }
+  if (plan.cost) {
+    lines.push(`training cost estimate: ${usd(plan.cost.usd)} (${plan.cost.basis})`);
+    if (plan.cost.price) lines.push(`  price source: ${priceSourceText(plan.cost.price.source)}`);
+  }
   if (plan.budgetRefusal) lines.push(`budget: REFUSED: ${plan.budgetRefusal}`);
   const s = plan.slots;
   lines.push(`slots on ${s.resource}: needs ${s.needs.jobs} job, ${s.needs.files} files (${s.needs.fileBytes} bytes); free now: ${s.free.jobs}/${s.capacity.jobs} job places, ${s.free.files}/${s.capacity.files} files, ${s.free.deployments}/${s.capacity.deployments} deployments; ${s.queued} run(s) waiting`);

@@ -234,7 +234,7 @@ export class FtpipeClient {
   async startPipeline(input: PipelineInputDraft, options: StartPipelineOptions = {}): Promise<PipelineHandle> {
     const parsed = parsePipelineInput(input);
     const workflowId = options.workflowId ?? defaultWorkflowId(parsed.runName);
-    const source = (s: typeof parsed.training): string => ('path' in s ? s.path : 'url' in s ? 'a URL' : s.fileId);
+    const source = (s: NonNullable<typeof parsed.training>): string => ('path' in s ? s.path : 'url' in s ? 'a URL' : s.fileId);
     try {
       const handle = await this.client.workflow.start<typeof fineTunePipeline>(PIPELINE_WORKFLOW_TYPE, {
         taskQueue: options.taskQueue ?? this.defaults.taskQueue,
@@ -249,7 +249,7 @@ export class FtpipeClient {
         ],
         staticSummary: parsed.fromJob
           ? `Carry on from Azure job ${parsed.fromJob} (${parsed.baseModel}, profile ${parsed.profile})`
-          : `Fine-tune ${parsed.baseModel} on ${source(parsed.training)} (profile ${parsed.profile})`,
+          : `Fine-tune ${parsed.baseModel} on ${parsed.training ? source(parsed.training) : 'no data'} (profile ${parsed.profile})`,
         staticDetails: `ftpipe run "${parsed.runName}": ${parsed.method.type} fine-tuning of ${parsed.baseModel}, ${parsed.trainingType} training, profile ${parsed.profile}.`,
       });
       return new PipelineHandle(handle);

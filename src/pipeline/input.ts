@@ -198,7 +198,8 @@ const PipelineInputSchema = z
     profile: z.string().regex(INDEXED_NAME_PATTERN, INDEXED_NAME_RULE),
     /** A base model (`gpt-4.1-mini`, `gpt-4.1-mini-2025-04-14`) or an earlier fine-tuned model (continuous fine-tuning). */
     baseModel: z.string().regex(INDEXED_NAME_PATTERN, INDEXED_NAME_RULE),
-    training: DataSourceSchema,
+    /** The data to train on; not read (and may be left out) with `fromJob`, which carries on from a job instead. */
+    training: DataSourceSchema.optional(),
     validation: DataSourceSchema.optional(),
     method: MethodSchema.default({ type: 'supervised' }),
     hyperparameters: HyperparametersSchema.default({}),
@@ -241,6 +242,12 @@ const PipelineInputSchema = z
       .optional(),
   })
   .strict()
+  // Named beside the input's other faults (a refinement by default runs only on an input without them).
+  .refine((input: Partial<Record<'training' | 'fromJob', unknown>>) => typeof input !== 'object' || input === null || input.training !== undefined || input.fromJob !== undefined, {
+    path: ['training'],
+    message: 'required: the data to train on ({"path": ...}, {"url": ...} or {"fileId": ...}), unless fromJob names an Azure job to carry on from',
+    when: () => true,
+  })
   .superRefine((input, ctx) => {
     for (const [path, text] of stringsOf(input)) {
       const credential = urlCredential(text);
@@ -249,7 +256,7 @@ const PipelineInputSchema = z
     if (Object.keys(input.metadata).length > 13) {
       ctx.addIssue({ code: 'custom', path: ['metadata'], message: 'at most 13 pairs (Azure allows 16; ftpipe uses 3)' });
     }
-    if (input.method.type === 'reinforcement' && !input.validation) {
+    if (input.method.type === 'reinforcement' && !input.validation && !input.fromJob) {
       ctx.addIssue({ code: 'custom', path: ['validation'], message: 'reinforcement fine-tuning requires a validation file' });
     }
     const idle = input.deployment?.idle;

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { parsePipelineInput, PipelineInputError } from '../../src/pipeline/input';
 import { runCli } from '../helpers/cli';
 import { SAMPLE_TRAINING, SAMPLE_VALIDATION, usePipelineStack } from '../helpers/pipeline';
 
@@ -32,6 +33,46 @@ describe('ftpipe run --dry-run', () => {
     assert.match(out, /hourly cost of what the run would leave live: \$1\.70\/hour/);
     const writes = env.emulator.control.requests().filter((r) => r.method !== 'GET');
     assert.deepEqual(writes.map((r) => `${r.method} ${r.route}`), [], 'no write reached the emulator');
+  });
+
+  it('takes fromJob without training data, and refuses an input with neither, naming training', () => {
+    const base = { runName: 'r', profile: 'emulator', baseModel: 'gpt-4.1-mini' };
+    assert.equal(parsePipelineInput({ ...base, fromJob: 'ftjob-abc123' }).training, undefined);
+    assert.throws(() => parsePipelineInput(base), (err: unknown) => err instanceof PipelineInputError
+      && err.issues.length === 1 && /^training: required: the data to train on .* unless fromJob names an Azure job to carry on from$/.test(err.issues[0]!));
+  });
+
+  it('with --from-job plans no training: shows the adopted job and what follows, validates nothing, estimates no training cost', async () => {
+    const taskQueue = env.temporal.taskQueue();
+    const worker = await env.createWorker(taskQueue);
+    const dir = mkdtempSync(join(tmpdir(), 'ftpipe-dry-run-'));
+    const file = join(dir, 'pipeline.json');
+    // No training data at all: the job is carried on from.
+    writeFileSync(file, JSON.stringify({ runName: 'dry-from-job', profile: 'emulator', baseModel: 'gpt-4.1-mini', deployment: { name: 'dryjob', type: 'GlobalStandard' } }));
+    const dryRun = (...flags: string[]) => runCli(['run', file, '--dry-run', ...flags, '--address', env.temporal.server.address, '--task-queue', taskQueue], env.workerEnv);
+    await worker.runUntil(async () => {
+      const neither = await dryRun();
+      assert.equal(neither.code, 2, neither.output);
+      assert.match(neither.output, /pipeline\.json: training: required: .* unless fromJob \(or --from-job\) names an Azure job to carry on from/);
+
+      const trained = await (await env.start(taskQueue, env.input())).result();
+      assert.equal(trained.outcome, 'succeeded');
+      env.emulator.control.clearRequests();
+      const run = await dryRun('--from-job', trained.jobId!);
+      assert.equal(run.code, 0, run.output);
+      const out = run.output;
+      assert.match(out, new RegExp(`^from job ${trained.jobId}: Azure reports it succeeded \\(gpt-4\\.1-mini\\S*, model ${trained.fineTunedModel!.replace(/[.]/g, '\\.')}\\); the run goes on from collect`, 'm'));
+      assert.match(out, /^training: none planned \(fromJob\): nothing is validated, uploaded or trained, so no training cost$/m);
+      assert.doesNotMatch(out, /^validation:/m);
+      assert.doesNotMatch(out, /training cost estimate/);
+      assert.match(out, /needs 0 job, 0 files \(0 bytes\)/, 'a succeeded job takes no job place');
+      assert.match(out, /deployment \(promotion\): dryjob-v<next> on profile emulator/);
+      assert.deepEqual(env.emulator.control.requests().filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.route}`), [], 'no write reached the emulator');
+
+      const unknown = await dryRun('--from-job', 'ftjob-0123456789abcdef0123456789abcdef');
+      assert.equal(unknown.code, 0, unknown.output);
+      assert.match(unknown.output, /^from job ftjob-0123456789abcdef0123456789abcdef: REFUSED: fromJob: Azure has no fine-tuning job/m);
+    });
   });
 
   it('prints the preflight warnings a run\'s status would list (training plan, catalogue, capacity), and a preflight refusal', async () => {

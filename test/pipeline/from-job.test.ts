@@ -11,6 +11,8 @@ import { runCli } from '../helpers/cli';
 import { countRequests, jobsOfRun } from '../helpers/emulator-state';
 import { FAST_POLLING, SAMPLE_TRAINING, SAMPLE_VALIDATION, usePipelineStack } from '../helpers/pipeline';
 import { ownServer } from '../helpers/temporal';
+import { admissionQuery } from '../../workflows/admission';
+import { statusQuery } from '../../workflows/messages';
 
 /** The stages that validate, upload and create: a run that carries on from a job enters none of them. */
 const TRAINING_SETUP = ['validate', 'await_slot', 'upload', 'create_job'];
@@ -48,10 +50,11 @@ describe('carrying on from an Azure job (fromJob, ftpipe run --from-job)', () =>
       assert.equal(countRequests(env.emulator, 'files.upload'), uploads, 'nothing uploaded');
 
       const status = await runCli(['status', runName, '--json', ...address]);
-      const parsed = JSON.parse(status.output.slice(status.output.indexOf('{'))) as { timeline: { stage: string }[]; files: unknown[]; job: { id: string } };
+      const parsed = JSON.parse(status.output.slice(status.output.indexOf('{'))) as { timeline: { stage: string }[]; files: unknown[]; job: { id: string }; admission: unknown };
       const stages = parsed.timeline.map((t) => t.stage);
       assert.deepEqual(stages.filter((s) => [...TRAINING_SETUP, 'train'].includes(s)), [], `no setup or training stage: ${stages.join(' > ')}`);
       assert.deepEqual(stages.slice(0, 2), ['preflight', 'collect']);
+      assert.equal(parsed.admission, null, 'a succeeded job takes no admission slot');
       assert.equal(parsed.job.id, jobId);
       assert.equal(parsed.files.length, 0);
 
@@ -77,10 +80,18 @@ describe('carrying on from an Azure job (fromJob, ftpipe run --from-job)', () =>
 
         const creates = countRequests(env.emulator, 'jobs.create');
         const handle = await env.start(taskQueue, env.input({ fromJob: jobId }));
-        const adopted = await env.waitForStatus(handle, (s) => s.stage === 'train' && s.job?.id === jobId);
+        // The job holds one of the resource's job places on Azure, so the run holds it in the admission queue too.
+        const adopted = await env.waitForStatus(handle, (s) => s.stage === 'train' && s.job?.id === jobId && s.admission?.state === 'granted');
         assert.equal(adopted.job?.status, 'running');
+        assert.deepEqual(adopted.admission?.amounts, { jobs: 1, files: 0, fileBytes: 0, deployments: 0 });
+        const queue = env.temporal.client.workflow.getHandle(adopted.admission.queue);
+        const holding = await queue.query(admissionQuery);
+        assert.deepEqual(holding.holders.filter((h) => h.holder === handle.workflowId).map((h) => h.amounts.jobs), [1], 'one job place, held while it trains');
         env.emulator.control.setClockScale(1000);
         const result = await handle.result();
+        const after = await queue.query(admissionQuery);
+        assert.equal(after.holders.filter((h) => h.holder === handle.workflowId).length, 0, 'given back when the job ended');
+        assert.equal((await handle.query(statusQuery)).admission?.state, 'released');
         assert.equal(result.outcome, 'succeeded');
         assert.equal(result.jobId, jobId);
         assert.ok(result.fineTunedModel);

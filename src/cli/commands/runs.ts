@@ -8,7 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { connect, withConnectionFlags, type ConnectionFlags } from '../connection';
 import { formatTable } from '../table';
 import { PipelineAlreadyRunningError, type PipelineHandle, type PipelineResult, type PipelineStatus } from '../../client';
-import { PipelineInputError, type PipelineInputDraft } from '../../pipeline/input';
+import { PipelineInputError, parsePipelineInput, type PipelineInputDraft } from '../../pipeline/input';
 import { TASK_QUEUE } from '../../temporal/constants';
 import { formatPlan, planRun } from '../dry-run';
 import { barLine, pipedKey } from '../progress-bar';
@@ -192,6 +192,8 @@ export function registerRunCommands(program: Command): void {
       const client = await connect(opts);
       try {
         if (opts.dryRun) {
+          // Bad input is the caller's mistake (exit 2, naming the field), as for a run.
+          parsePipelineInput(input);
           console.log(formatPlan(await planRun(client, input, opts.taskQueue ?? TASK_QUEUE)));
           return;
         }
@@ -204,7 +206,8 @@ export function registerRunCommands(program: Command): void {
         if (err instanceof PipelineInputError) {
           process.exitCode = 2;
           // A bad --from-job is the flag's fault, not the file's.
-          throw new Error(`${file}: ${err.issues.map((issue) => (opts.fromJob ? issue.replace(/^fromJob:/, '--from-job:') : issue)).join('; ')}`);
+          const named = (issue: string): string => (opts.fromJob ? issue.replace(/^fromJob:/, '--from-job:') : issue.replace(/unless fromJob names/, 'unless fromJob (or --from-job) names'));
+          throw new Error(`${file}: ${err.issues.map(named).join('; ')}`);
         }
         if (err instanceof PipelineAlreadyRunningError) {
           throw new Error(`a run with workflow id "${err.workflowId}" is already open: follow it with --join (ftpipe run ${file} --join --wait), watch it with ftpipe watch ${err.workflowId}, or cancel it with ftpipe cancel ${err.workflowId}`);
