@@ -95,16 +95,22 @@ export function fileActivities(azure: AzureAccess) {
     /**
      * One check that Azure has processed a file: its description when it has, a final failure with Azure's reason when
      * it could not, otherwise a retryable "not yet" after which Temporal checks again, backing off from
-     * `intervalSeconds` (activities/waiting.ts): the wait holds no activity slot.
+     * `intervalSeconds` (activities/waiting.ts): the wait holds no activity slot. With `knownStatus` (what the upload
+     * answered) not yet processed, the first attempt only waits.
      */
-    async awaitFileProcessed(input: FileRefInput & { intervalSeconds: number }): Promise<UploadedFile> {
+    async awaitFileProcessed(input: FileRefInput & { intervalSeconds: number; knownStatus?: string }): Promise<UploadedFile> {
+      const { attempt } = Context.current().info;
+      // The upload's own answer, a moment ago, said Azure has not processed the file: a check now would find the same.
+      if (attempt === 1 && input.knownStatus !== undefined && input.knownStatus !== 'processed' && !UNUSABLE_FILE_STATUSES.has(input.knownStatus)) {
+        checkAgainLater(`${input.role} file ${input.fileId}`, `status ${input.knownStatus}`, backoffMs(input.intervalSeconds, attempt), 'FileProcessingTimedOut');
+      }
       const file = await callAzure(`get ${input.role} file ${input.fileId}`, () => azure.openaiV1(input.profile).files.retrieve(input.fileId));
       if (file.status === 'processed') return describe(file, input.role, 'given', null);
       if (UNUSABLE_FILE_STATUSES.has(file.status)) {
         const reason = (file as FileObject & { status_details?: string | null }).status_details ?? 'no reason given';
         throw ApplicationFailure.nonRetryable(`Azure could not process the ${input.role} file ${file.id} (${file.filename}): status ${file.status}: ${reason}`, 'FileProcessingFailed');
       }
-      checkAgainLater(`${input.role} file ${file.id} (${file.filename})`, `status ${file.status}`, backoffMs(input.intervalSeconds, Context.current().info.attempt), 'FileProcessingTimedOut');
+      checkAgainLater(`${input.role} file ${file.id} (${file.filename})`, `status ${file.status}`, backoffMs(input.intervalSeconds, attempt), 'FileProcessingTimedOut');
     },
 
     /** Deletes files; ones already gone count as deleted. Returns the ids deleted now or before. */

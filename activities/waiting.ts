@@ -17,12 +17,13 @@ export const MAX_CHECK_INTERVAL_MS = 60_000;
 export const WAIT_LIMIT_MS = 6 * 3600_000;
 
 /**
- * The pause before the next check: `baseSeconds` on the first attempts, doubling every second attempt up to
- * MAX_CHECK_INTERVAL_MS (at least `baseSeconds`), and never shorter than Azure's `Retry-After`.
+ * The pause before the next check: `baseSeconds` after the first attempt, doubling with every attempt up to
+ * MAX_CHECK_INTERVAL_MS (at least `baseSeconds`), and never shorter than Azure's `Retry-After`. As the Azure SDK's own
+ * ARM poller backs off (recorded: 1, 2, 4, 8, 16, 31 s): a deployment takes minutes, so early checks find nothing.
  */
 export function backoffMs(baseSeconds: number, attempt: number, retryAfterMs?: number): number {
   const base = baseSeconds * 1000;
-  const grown = Math.min(base * 2 ** Math.floor(Math.max(0, attempt - 1) / 2), Math.max(base, MAX_CHECK_INTERVAL_MS));
+  const grown = Math.min(base * 2 ** Math.max(0, attempt - 1), Math.max(base, MAX_CHECK_INTERVAL_MS));
   return Math.max(grown, retryAfterMs ?? 0);
 }
 

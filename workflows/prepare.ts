@@ -85,7 +85,7 @@ export async function prepare(run: PipelineRun): Promise<boolean> {
   run.createdFiles();
   status.files = await Promise.all(
     status.files.map(async (file) => {
-      const processed = await acts.awaitFileProcessed({ profile: input.profile, role: file.role, fileId: file.fileId, intervalSeconds: input.polling.fileIntervalSeconds });
+      const processed = await acts.awaitFileProcessed({ profile: input.profile, role: file.role, fileId: file.fileId, intervalSeconds: input.polling.fileIntervalSeconds, knownStatus: file.status });
       return { ...file, status: processed.status, bytes: processed.bytes };
     }),
   );

@@ -34,6 +34,15 @@ describe('waiting for Azure to process a file (emulator)', () => {
     assert.equal(t.emu.control.requests({ route: 'files.get' }).length, done.notYet.length + 1, 'one file GET per check');
   });
 
+  it('with the upload\'s answer (knownStatus pending), the first attempt only waits; the checks come after', async () => {
+    const fileId = await upload('known.jsonl', `${JSON.stringify({ messages: [{ role: 'user', content: 'yo' }, { role: 'assistant', content: 'hey' }] })}\n`);
+    t.emu.control.clearRequests();
+    const done = await runUntilDone(() => acts.awaitFileProcessed({ profile: SWC, role: 'training', fileId, intervalSeconds: 0.1, knownStatus: 'pending' }));
+    assert.equal(done.result.status, 'processed');
+    assert.match(done.notYet[0]?.message ?? '', new RegExp(`^training file ${fileId}: status pending; checking again in 0\\.1 s$`));
+    assert.equal(t.emu.control.requests({ route: 'files.get' }).length, done.notYet.length, 'no GET on the first attempt, one per check after');
+  });
+
   it('fails for good with Azure\'s reason when the file cannot be processed', async () => {
     const fileId = await upload('bad.jsonl', 'this is not JSON\n');
     await assert.rejects(
@@ -53,8 +62,8 @@ describe('waiting for Azure to process a file (emulator)', () => {
 });
 
 describe('backoff between checks', () => {
-  it('starts at the interval, doubles every second attempt, stops at the cap, and yields to Retry-After', () => {
-    assert.deepEqual([1, 2, 3, 4, 5, 6].map((a) => backoffMs(0.5, a)), [500, 500, 1000, 1000, 2000, 2000]);
+  it('starts at the interval, doubles with every attempt, stops at the cap, and yields to Retry-After', () => {
+    assert.deepEqual([1, 2, 3, 4, 5, 6].map((a) => backoffMs(0.5, a)), [500, 1000, 2000, 4000, 8000, 16000]);
     assert.equal(backoffMs(10, 40), MAX_CHECK_INTERVAL_MS);
     assert.equal(backoffMs(120, 40), 120_000, 'an interval above the cap stays the interval');
     assert.equal(backoffMs(0.5, 1, 7000), 7000);
