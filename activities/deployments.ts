@@ -2,6 +2,7 @@ import type { Deployment } from '@azure/arm-cognitiveservices';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { azureErrorInfo, azureFailure, callAzure, isAzureNotFound, retryAfterMs } from '../src/azure/errors';
+import { writeDeployment } from '../src/azure/arm-writes';
 import { deploymentCreateBody } from '../src/azure/requests';
 import { BUILTIN_CATALOG, CatalogConfigError, assessDeploymentPlan, baseModelDeployment, catalogForProfile, type Catalog, type DeploymentType } from '../src/catalog';
 import type { AzureProfile } from '../src/config/profile';
@@ -38,6 +39,13 @@ export interface CreateDeploymentInput {
   capacity: number;
   /** The first pause between checks of the provisioning state (default 10), backing off from there. */
   pollIntervalSeconds?: number;
+  /**
+   * The run chose this name for a deployment it makes now (an evaluation's, or the next version after listing the
+   * versions): the first attempt sends the PUT without looking for one first. Every retry looks first (an earlier
+   * attempt may have sent it). Unset (a copy's deployment, named in the input): every attempt looks first, so that
+   * another deployment of that name is refused, never changed.
+   */
+  newName?: boolean;
 }
 
 export interface DeleteDeploymentInput {
@@ -85,11 +93,6 @@ export function throwIfCancelled(): void {
 
 function isRequestConflict(err: unknown): boolean {
   return azureErrorInfo(err)?.status === 409;
-}
-
-/** The core-lro poller reports a Failed ARM operation as a plain Error with this message, then Azure's code and message. */
-function isFailedOperation(err: unknown): err is Error {
-  return err instanceof Error && err.message.startsWith('The long-running operation has failed');
 }
 
 export function deploymentInfo(profile: string, d: Deployment): DeploymentInfo {
@@ -154,58 +157,56 @@ export function deploymentActivities(deps: ActivityDeps, azure: AzureAccess) {
 
     /**
      * Creates a deployment; done when Azure says Succeeded. Each attempt is one short step (activities/waiting.ts), so
-     * waiting for ARM holds no activity slot: it reads the deployment; when there is none it sends the PUT; while ARM
-     * works (or another operation holds the account: 409 RequestConflict) it asks Temporal to call it again later,
-     * backing off from `pollIntervalSeconds` and honouring Retry-After. It polls the deployment's provisioningState
-     * (the GET a retry needs anyway), not the operation URL as well. Idempotent: an existing deployment of the same
-     * name and model is waited for and returned (a retry after a crash or a lost response creates nothing); one with
-     * another model is refused, since Azure cannot upgrade a fine-tuned deployment in place.
+     * waiting for ARM holds no activity slot: it reads the deployment (not on the first attempt for a `newName`); when
+     * there is none it sends the PUT; while ARM works (or another operation holds the account: 409 RequestConflict) it
+     * asks Temporal to call it again later, backing off from `pollIntervalSeconds` and honouring Retry-After. It follows
+     * the deployment's provisioningState (the GET a retry needs anyway), not the operation URL as well. Idempotent: an
+     * existing deployment of the same name and model is waited for and returned (a retry after a crash or a lost
+     * response creates nothing); one with another model is refused, since Azure cannot upgrade a fine-tuned deployment
+     * in place.
      */
     async createDeployment(input: CreateDeploymentInput): Promise<DeploymentInfo> {
-      const { arm, rg, account } = target(input.profile);
-      const served = input.base ? baseModelDeployment(input.model, catalogOf(azure.profile(input.profile))) : { name: input.model, version: undefined };
+      const { arm } = target(input.profile);
+      const profile = azure.profile(input.profile);
+      const served = input.base ? baseModelDeployment(input.model, catalogOf(profile)) : { name: input.model, version: undefined };
       if (!served) {
         throw ApplicationFailure.nonRetryable(`base model "${input.model}" is not in the model catalogue, so its version is unknown; add it to the profile's catalogue or FTPIPE_CATALOG`, 'UnknownModel');
       }
       const body = deploymentCreateBody({ model: served.name, version: served.version, type: input.type, capacity: input.capacity });
-      const operation = `create deployment ${input.name} on ${account}`;
+      const operation = `create deployment ${input.name} on ${profile.account}`;
+      const { attempt } = Context.current().info;
       const later = (state: string, retryAfter: number | undefined): never =>
-        checkAgainLater(operation, state, backoffMs(input.pollIntervalSeconds ?? DEFAULT_POLL_SECONDS, Context.current().info.attempt, retryAfter), 'DeploymentTimedOut');
+        checkAgainLater(operation, state, backoffMs(input.pollIntervalSeconds ?? DEFAULT_POLL_SECONDS, attempt, retryAfter), 'DeploymentTimedOut');
 
-      const { deployment: existing, retryAfter } = await read(input.profile, input.name);
-      if (existing) {
-        const state = existing.properties?.provisioningState ?? 'Unknown';
-        const model = existing.properties?.model?.name ?? '';
-        if (state === 'Deleting') later('an earlier deployment of this name is being deleted', retryAfter);
-        if (DEAD_STATES.has(state)) {
-          throw ApplicationFailure.nonRetryable(`${operation}: the deployment exists in state ${state}; delete it or choose another name`, 'DeploymentFailed');
+      if (!(input.newName && attempt === 1)) {
+        const { deployment: existing, retryAfter } = await read(input.profile, input.name);
+        if (existing) {
+          const state = existing.properties?.provisioningState ?? 'Unknown';
+          const model = existing.properties?.model?.name ?? '';
+          if (state === 'Deleting') later('an earlier deployment of this name is being deleted', retryAfter);
+          if (DEAD_STATES.has(state)) {
+            throw ApplicationFailure.nonRetryable(`${operation}: the deployment exists in state ${state}; delete it or choose another name`, 'DeploymentFailed');
+          }
+          if (model !== served.name) {
+            throw ApplicationFailure.nonRetryable(
+              `${operation}: it already serves ${model}, and Azure cannot change a fine-tuned deployment's model in place; deploy ${served.name} under a new (versioned) name and retire the old one after`,
+              'ModelUpgradeNotSupported',
+            );
+          }
+          if (state === 'Succeeded') return deploymentInfo(input.profile, existing);
+          later(`provisioning state ${state}`, retryAfter);
         }
-        if (model !== served.name) {
-          throw ApplicationFailure.nonRetryable(
-            `${operation}: it already serves ${model}, and Azure cannot change a fine-tuned deployment's model in place; deploy ${served.name} under a new (versioned) name and retire the old one after`,
-            'ModelUpgradeNotSupported',
-          );
-        }
-        if (state === 'Succeeded') return deploymentInfo(input.profile, existing);
-        later(`provisioning state ${state}`, retryAfter);
       }
-      let putRetryAfter: number | undefined;
+      let answer;
       try {
-        // `begin*` sends the PUT and reads the operation's status once; its poller is not polled further (the next
-        // attempt reads the deployment).
-        const poller = await arm.deployments.beginCreateOrUpdate(rg, account, input.name, body, {
-          abortSignal: Context.current().cancellationSignal,
-          onResponse: (raw) => (putRetryAfter = retryAfterMs(raw.headers)),
-        });
-        const created = poller.getResult();
-        if (poller.isDone() && created?.properties?.provisioningState === 'Succeeded') return deploymentInfo(input.profile, created);
+        answer = await writeDeployment(arm, profile, input.name, { method: 'PUT', body }, Context.current().cancellationSignal);
       } catch (err) {
         throwIfCancelled();
         if (isRequestConflict(err)) later('the account is busy with another deployment operation (409 RequestConflict)', azureErrorInfo(err)?.retryAfterMs);
-        if (isFailedOperation(err)) throw ApplicationFailure.nonRetryable(`${operation}: ${err.message}`, 'DeploymentFailed');
         throw azureFailure(err, operation);
       }
-      return later('requested; ARM is creating it', putRetryAfter);
+      if (answer.deployment?.properties?.provisioningState === 'Succeeded') return deploymentInfo(input.profile, answer.deployment);
+      return later('requested; ARM is creating it', answer.retryAfterMs);
     },
 
     /**
@@ -248,35 +249,39 @@ export function deploymentActivities(deps: ActivityDeps, azure: AzureAccess) {
 
     /**
      * Deletes a deployment; done when it is gone (`deleted: false` when there was nothing to delete). One short step
-     * per attempt, like createDeployment: read it, send the DELETE unless Azure is deleting it already, and let
-     * Temporal call again later (the attempt's heartbeat carries "it existed" to the next attempt).
+     * per attempt, like createDeployment: the first attempt sends the DELETE (ARM answers 204 when there is no such
+     * deployment); once ARM has accepted it, later attempts read the deployment until it is gone, and delete again
+     * only if it is there and not being deleted. Temporal calls again later between them (the attempt's heartbeat
+     * carries "it existed" to the next attempt).
      */
     async deleteDeployment(input: DeleteDeploymentInput): Promise<{ deleted: boolean }> {
-      const { arm, rg, account } = target(input.profile);
+      const { arm } = target(input.profile);
+      const profile = azure.profile(input.profile);
       const context = Context.current();
-      const operation = `delete deployment ${input.name} on ${account}`;
+      const operation = `delete deployment ${input.name} on ${profile.account}`;
       const sawIt = (context.info.heartbeatDetails as { sawIt?: boolean } | undefined)?.sawIt === true;
       const later = (state: string, retryAfter: number | undefined): never => {
         context.heartbeat({ deployment: input.name, sawIt: true });
         return checkAgainLater(operation, state, backoffMs(input.pollIntervalSeconds ?? DEFAULT_POLL_SECONDS, context.info.attempt, retryAfter), 'DeploymentTimedOut');
       };
-      const { deployment: existing, retryAfter } = await read(input.profile, input.name);
-      if (!existing) return { deleted: sawIt };
-      const state = existing.properties?.provisioningState ?? 'Unknown';
-      if (state === 'Deleting') later('being deleted', retryAfter);
-      let deleteRetryAfter: number | undefined;
+      if (sawIt) {
+        const { deployment: existing, retryAfter } = await read(input.profile, input.name);
+        if (!existing) return { deleted: true };
+        if ((existing.properties?.provisioningState ?? 'Unknown') === 'Deleting') later('being deleted', retryAfter);
+      }
+      let answer;
       try {
-        await arm.deployments.beginDelete(rg, account, input.name, {
-          abortSignal: context.cancellationSignal,
-          onResponse: (raw) => (deleteRetryAfter = retryAfterMs(raw.headers)),
-        });
+        answer = await writeDeployment(arm, profile, input.name, { method: 'DELETE' }, context.cancellationSignal);
       } catch (err) {
         throwIfCancelled();
-        if (isAzureNotFound(err)) return { deleted: true };
+        if (isAzureNotFound(err)) return { deleted: sawIt };
         if (isRequestConflict(err)) later('the account is busy with another deployment operation (409 RequestConflict)', azureErrorInfo(err)?.retryAfterMs);
         throw azureFailure(err, operation);
       }
-      return later('delete requested', deleteRetryAfter);
+      if (answer.status === 204) return { deleted: sawIt };
+      // 200: deleted at once (older api-versions answer so); 202: ARM deletes it, checked on the next attempt.
+      if (answer.status === 200) return { deleted: true };
+      return later('delete requested', answer.retryAfterMs);
     },
 
     /** The account's deployments, optionally only those whose name starts with `prefix`. */

@@ -149,7 +149,7 @@ async function evaluateCandidates(run: PipelineRun, candidates: CheckpointSummar
     for (let recreations = 0; score === undefined; recreations++) {
       await acts.createDeployment({
         profile: input.profile, name, model: model.deploy, ...(model.how.base ? { base: true } : {}),
-        type: model.how.type, capacity: model.how.capacity, pollIntervalSeconds: interval,
+        type: model.how.type, capacity: model.how.capacity, pollIntervalSeconds: interval, newName: true,
       });
       at(what, `smoke test of ${name}`);
       await acts.smokeTestDeployment({ profile: input.profile, deployment: name, intervalSeconds: interval });
@@ -269,7 +269,7 @@ async function deploy(run: PipelineRun, model: string): Promise<DeployOutcome> {
   let created: DeploymentInfo;
   try {
     run.setTask(`${name}: provisioning (${plan.type} x${plan.capacity}; Azure's provisioning state in the pending createDeployment activity)`);
-    created = await acts.createDeployment({ profile: input.profile, name, model, type: plan.type, capacity: plan.capacity, pollIntervalSeconds: interval });
+    created = await acts.createDeployment({ profile: input.profile, name, model, type: plan.type, capacity: plan.capacity, pollIntervalSeconds: interval, newName: true });
     run.setTask(`${name}: smoke test (one chat completion)`);
     await acts.smokeTestDeployment({ profile: input.profile, deployment: name, timeoutSeconds: plan.smokeTestTimeoutSeconds, intervalSeconds: interval });
   } catch (err) {

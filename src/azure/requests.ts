@@ -236,6 +236,11 @@ export function deploymentCreateBody(input: { model: string; version?: string | 
   };
 }
 
+/** ARM path of one deployment of an account (`accountResourceId` of the profile + `/deployments/{name}`). */
+export function deploymentResourcePath(accountId: string, name: string): string {
+  return `${accountId}/deployments/${encodeURIComponent(name)}`;
+}
+
 /**
  * The name a checkpoint deploys by: the final one by the job's `fine_tuned_model` (Azure's final checkpoint carries
  * that name), earlier ones by their checkpoint id (deployment guide: "deploy a checkpoint by passing the checkpoint ID").

@@ -62,8 +62,26 @@ describe('deployment activities (emulator)', () => {
     assert.match(notYet[0]?.message ?? '', /^create deployment ft-v1 on \S+: requested; ARM is creating it; checking again in [\d.]+ s$/);
     for (const e of notYet.slice(1)) assert.match(e.message, /provisioning state Creating; checking again in/);
     assert.deepEqual(notYet.map((e) => e.nextRetryDelay as number), notYet.map((_, i) => backoffMs(FAST.pollIntervalSeconds, i + 1)));
-    assert.equal(t.emu.control.requests({ route: 'arm.deployments.get' }).length, notYet.length + 1);
-    assert.equal(t.emu.control.requests({ route: 'arm.operationResults*' }).length, 1, 'one operation-status read (by the SDK\'s begin), no polling of it');
+    assert.equal(t.emu.control.requests({ route: 'arm.deployments.get' }).length, notYet.length + 1, 'a look before the PUT, then one GET per check');
+    assert.equal(t.emu.control.requests({ route: 'arm.operationResults*' }).length, 0, 'the deployment\'s own state is followed, never the operation URL');
+  });
+
+  it('sends the PUT at once for a name the run chose (newName), and looks first on a retry', async () => {
+    const of = (name: string) => t.emu.control.requests().filter((r) => r.path.endsWith(`/deployments/${name}`)).map((r) => `${r.method} ${r.route} ${r.status}`);
+    const { notYet } = await runUntilDone(() => acts.createDeployment({ profile: SWC, name: 'ft-new', model, type: 'GlobalStandard', capacity: 1, newName: true, ...FAST }));
+    assert.deepEqual(of('ft-new'), ['PUT arm.deployments.put 201', ...notYet.map(() => 'GET arm.deployments.get 200')], 'no GET before the PUT, one per check after it');
+
+    // A retry (attempt 2: its first attempt's PUT may have reached Azure, its answer lost) looks before it writes:
+    // it finds the deployment that PUT made and waits for it, sending no second PUT.
+    const first = { profile: SWC, name: 'ft-new-retry', model, type: 'GlobalStandard' as const, capacity: 1, newName: true, ...FAST };
+    await assert.rejects(runActivity(() => acts.createDeployment(first)), failure(NOT_DONE_YET, false, /requested; ARM is creating it/));
+    await assert.rejects(
+      runActivity(() => acts.createDeployment(first), [], activityEnvironment({ attempt: 2 })),
+      failure(NOT_DONE_YET, false, /provisioning state Creating/),
+    );
+    assert.deepEqual(of('ft-new-retry'), ['PUT arm.deployments.put 201', 'GET arm.deployments.get 200']);
+    assert.equal((await runUntilDone(() => acts.createDeployment({ ...first, newName: false }))).result.provisioningState, 'Succeeded');
+    assert.equal(puts('ft-new-retry').length, 1);
   });
 
   it('waits at least as long as Azure\'s Retry-After', async () => {
@@ -178,7 +196,7 @@ describe('deployment activities (emulator)', () => {
 
   it('lists deployments, by prefix', async () => {
     const all = await runActivity(() => acts.listDeployments({ profile: SWC }));
-    assert.deepEqual(all.map((d) => d.name).sort(), ['ft-a', 'ft-b', 'ft-cancel', 'ft-lost', 'ft-ra', 'ft-smoke', 'ft-v1', 'ft-v2']);
+    assert.deepEqual(all.map((d) => d.name).sort(), ['ft-a', 'ft-b', 'ft-cancel', 'ft-lost', 'ft-new', 'ft-new-retry', 'ft-ra', 'ft-smoke', 'ft-v1', 'ft-v2']);
     const v = await runActivity(() => acts.listDeployments({ profile: SWC, prefix: 'ft-v' }));
     assert.deepEqual(v.map((d) => d.name).sort(), ['ft-v1', 'ft-v2']);
     assert.equal(v.find((d) => d.name === 'ft-v2')?.sku, 'DeveloperTier');
@@ -194,10 +212,17 @@ describe('deployment activities (emulator)', () => {
     assert.equal((await creating).result.provisioningState, 'Succeeded');
     assert.ok(t.emu.control.requests({ route: 'arm.deployments.delete', status: 409 }).length >= 1, 'the delete met RequestConflict');
     assert.deepEqual((await runUntilDone(() => acts.deleteDeployment({ profile: SWC, name: 'ft-a', ...FAST }))).result, { deleted: false });
+    // The first attempt sends the DELETE without a look first (ARM answers 204 when there is nothing to delete); the
+    // later ones read the deployment until it is gone, never the operation URL.
+    t.emu.control.clearRequests();
+    const gone = await runUntilDone(() => acts.deleteDeployment({ profile: SWC, name: 'ft-new', ...FAST }));
+    assert.deepEqual(gone.result, { deleted: true });
+    const ops = t.emu.control.requests().map((r) => `${r.method} ${r.route} ${r.status}`);
+    assert.deepEqual(ops, ['DELETE arm.deployments.delete 202', ...gone.notYet.slice(1).map(() => 'GET arm.deployments.get 200'), 'GET arm.deployments.get 404']);
     assert.deepEqual((await runUntilDone(() => acts.deleteDeployment({ profile: SWC, name: 'never-created', ...FAST }))).result, { deleted: false });
     assert.deepEqual(
       emulatedDeployments(t.emu, SWC).map((d) => d.name).sort(),
-      ['ft-b', 'ft-c', 'ft-cancel', 'ft-lost', 'ft-ra', 'ft-smoke', 'ft-v1', 'ft-v2'],
+      ['ft-b', 'ft-c', 'ft-cancel', 'ft-lost', 'ft-new-retry', 'ft-ra', 'ft-smoke', 'ft-v1', 'ft-v2'],
     );
   });
 });
