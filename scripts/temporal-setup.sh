@@ -6,7 +6,7 @@
 # Usage: temporal-setup.sh NAME[=Int]...  (src/temporal/search-attributes.ts, searchAttributeSpec)
 # Reads TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE (default "default") as the temporal CLI does; TEMPORAL_CLI names the
 # binary (default: temporal on PATH); FTPIPE_SETUP_ATTEMPTS bounds each wait (default 120, one a second).
-# Used by docker-compose.yml's temporal-setup service and by the cluster test (scripts/cluster-test.ts).
+# Used by docker-compose.yml's temporal-setup service and by the cluster test (test/cluster/production-cluster.ts).
 set -eu
 
 if [ "$#" -eq 0 ]; then
