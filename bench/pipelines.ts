@@ -12,6 +12,17 @@
  *              - (job.finished_at - job.created_at) / clockScale   (the job's emulated life, in real seconds)
  * so it counts validation, upload, file processing, job creation, poll granularity, collection and queueing in Temporal.
  *
+ * `--limits azure` (default): the emulator profile has Azure's default per-resource limits (3 running + 20 queued jobs,
+ * 100 files), so beyond 23 runs the overhead mostly measures runs waiting in the admission queue for Azure's slots.
+ * `--limits high`: the profile's limits are raised (HIGH_LIMITS: as if Azure had granted a quota increase), so no run
+ * waits for a slot and the overhead is ftpipe's and Temporal's own. The output says which.
+ * `--heap DIR`: the worker's V8 heaps, measured from heap snapshots (a snapshot holds the live objects only: V8
+ * collects garbage before writing one) of its main thread (activities) and of the SDK's workflow thread (the cached
+ * executions), written to DIR idle and `--snapshot-after` seconds (60) after the start: heap per open run in each
+ * thread, and the rest of the RSS growth (the SDK's Rust core: run state machines, buffered history; native buffers).
+ * `npx tsx bench/heap-diff.ts DIR/idle-workflows.heapsnapshot DIR/open-workflows.heapsnapshot --per N` breaks the
+ * growth down by object kind. Writing a snapshot pauses the thread for seconds: the runs' timings include that.
+ *
  * `--long`: one run whose job trains for 24 emulated hours, polled as a real run is (one poll per 60 emulated
  * seconds): poll interval `--long-poll-seconds` real (1) at clock scale 60/interval (60), so 24 h take 24 real minutes.
  * Workflow timers are real seconds, and the dev server fires sub-second timers only after about a second, so an
@@ -19,11 +30,11 @@
  * history per execution, total events, the delay from the job's finished_at to the `collect` stage, and where a poll
  * cycle's time goes (from history timestamps).
  *
- * Run: npx tsx bench/pipelines.ts [--runs 100] [--clock-scale 20] [--poll-seconds 5] [--max-activities 8] [--long] [--no-build]
+ * Run: npx tsx bench/pipelines.ts [--runs 100] [--limits azure|high] [--heap DIR] [--clock-scale 20] [--poll-seconds 5] [--max-activities 8] [--long] [--no-build]
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -33,9 +44,11 @@ import type { WorkerConfig } from '../src/config/worker-config';
 import type { DevServer } from '../src/devserver/dev-server';
 import type { RunningEmulator } from '../src/emulator';
 import type { Timings } from '../src/emulator/config';
+import type { ResourceLimits } from '../src/admission/limits';
 import type { PipelineInputDraft } from '../src/pipeline/input';
 import { EMULATOR_PROFILE } from '../src/stack/emulator-profiles';
 import { startLocalServices } from '../src/stack/local-stack';
+import { liveBytes } from './heap-diff';
 
 const ROOT = join(__dirname, '..');
 const DIST = join(ROOT, 'dist');
@@ -48,6 +61,11 @@ const TARGET_BYTES_PER_OPEN_RUN = 1024 ** 2;
 const REALISTIC_RUNNING_POLL_SECONDS = 60;
 const REALISTIC_QUEUED_POLL_SECONDS = 300;
 const LONG_TRAINING_SECONDS = 24 * 3600;
+/**
+ * `--limits high`: per-resource limits no bench run reaches (the schema's maxima for jobs; files and bytes far above
+ * what 1,000 runs upload), as a resource with a raised quota has them: no run waits in the admission queue.
+ */
+const HIGH_LIMITS: ResourceLimits = { runningJobs: 1000, queuedJobs: 1000, files: 100_000, fileBytes: 1024 ** 4, fineTunedDeployments: 1000, holderCheckSeconds: 60 };
 
 interface WorkerTuning {
   maxConcurrentActivityTaskExecutions: number;
@@ -64,7 +82,14 @@ interface WorkerChildConfig {
   tuning: WorkerTuning;
 }
 
-type ChildMessage = { type: 'ready' } | { type: 'error'; message: string };
+/** `--heap`: where the worker child wrote its threads' heap snapshots, and its RSS when it had. */
+interface HeapSnapshots {
+  main: string;
+  workflows: string[];
+  rss: number;
+}
+
+type ChildMessage = { type: 'ready' } | { type: 'error'; message: string } | ({ type: 'snapshots' } & HeapSnapshots);
 
 // ---------------------------------------------------------------- worker child
 
@@ -73,6 +98,28 @@ type ChildMessage = { type: 'ready' } | { type: 'error'; message: string };
  * loader nor webpack adds to the worker's time or memory.
  */
 const WORKER_CHILD = `
+// The SDK's workflow threads, recorded as the SDK starts them, for their heap snapshots (--heap).
+const threads = require('node:worker_threads');
+const workflowThreads = [];
+const SdkWorker = threads.Worker;
+threads.Worker = class extends SdkWorker {
+  constructor(file, options) {
+    super(file, options);
+    if (String(file).includes('workflow-worker-thread')) workflowThreads.push(this);
+  }
+};
+async function writeSnapshots(prefix) {
+  const { pipeline } = require('node:stream/promises');
+  const { createWriteStream } = require('node:fs');
+  const main = require('node:v8').writeHeapSnapshot(prefix + '-main.heapsnapshot');
+  const workflows = [];
+  for (const [i, thread] of workflowThreads.entries()) {
+    const path = prefix + '-workflows' + (i ? '-' + i : '') + '.heapsnapshot';
+    await pipeline(await thread.getHeapSnapshot(), createWriteStream(path));
+    workflows.push(path);
+  }
+  return { main, workflows, rss: process.memoryUsage().rss };
+}
 const { NativeConnection } = require('@temporalio/worker');
 const pino = require('pino');
 const dist = ${JSON.stringify(DIST)};
@@ -92,7 +139,10 @@ process.once('message', async (cfg) => {
       deps: { config: cfg.config, logger, version: 'bench', env: { ...process.env, ...cfg.env } },
       workflowSource: { workflowBundlePath }, shutdownGraceTime: '2s', ...cfg.tuning,
     });
-    process.on('message', (m) => { if (m && m.type === 'stop') worker.shutdown(); });
+    process.on('message', (m) => {
+      if (m && m.type === 'stop') worker.shutdown();
+      if (m && m.type === 'snapshots') writeSnapshots(m.prefix).then((written) => process.send({ type: 'snapshots', ...written }));
+    });
     // The parent going away (crash, Ctrl-C) must not leave this worker behind.
     process.on('disconnect', () => worker.shutdown());
     const running = worker.run();
@@ -117,6 +167,10 @@ interface Options {
   longPollSeconds: number;
   timeoutMinutes: number;
   build: boolean;
+  limits: 'azure' | 'high';
+  /** `--heap`: where the heap snapshots go. */
+  heap: string | undefined;
+  snapshotAfterSeconds: number;
   tuning: WorkerTuning;
 }
 
@@ -129,6 +183,9 @@ function parseArgs(argv: string[]): Options {
     longPollSeconds: 1,
     timeoutMinutes: argv.includes('--long') ? 45 : 20,
     build: true,
+    limits: 'azure',
+    heap: undefined,
+    snapshotAfterSeconds: 60,
     // The settings of the first measurements (docs/benchmarks.md), kept so that figures stay comparable.
     tuning: { maxConcurrentActivityTaskExecutions: 8, maxConcurrentWorkflowTaskExecutions: 100, maxCachedWorkflows: 1000 },
   };
@@ -144,6 +201,14 @@ function parseArgs(argv: string[]): Options {
       case '--poll-seconds': opts.pollSeconds = num(i); i++; break;
       case '--long': opts.long = true; break;
       case '--no-build': opts.build = false; break;
+      case '--heap': opts.heap = argv[++i] ?? usage('--heap needs a directory'); break;
+      case '--snapshot-after': opts.snapshotAfterSeconds = num(i); i++; break;
+      case '--limits': {
+        const v = argv[++i];
+        if (v !== 'azure' && v !== 'high') usage('--limits is azure or high');
+        opts.limits = v;
+        break;
+      }
       case '--long-poll-seconds': opts.longPollSeconds = num(i); i++; break;
       case '--timeout-minutes': opts.timeoutMinutes = num(i); i++; break;
       case '--max-activities': opts.tuning.maxConcurrentActivityTaskExecutions = Math.floor(num(i)); i++; break;
@@ -156,7 +221,7 @@ function parseArgs(argv: string[]): Options {
 }
 
 function usage(message: string): never {
-  console.error(`${message}\nusage: npx tsx bench/pipelines.ts [--runs N] [--clock-scale N] [--poll-seconds S] [--long [--long-poll-seconds S]] [--timeout-minutes M] [--max-activities N] [--max-workflow-tasks N] [--max-cached N] [--no-build]`);
+  console.error(`${message}\nusage: npx tsx bench/pipelines.ts [--runs N] [--limits azure|high] [--heap DIR [--snapshot-after S]] [--clock-scale N] [--poll-seconds S] [--long [--long-poll-seconds S]] [--timeout-minutes M] [--max-activities N] [--max-workflow-tasks N] [--max-cached N] [--no-build]`);
   process.exit(2);
 }
 
@@ -220,12 +285,21 @@ interface Stack {
   worker: ChildProcess;
   /** The worker's RSS a second after it started, before any run. */
   idleRss: number;
+  /** Writes the heap snapshots of the worker's main and workflow threads to `<prefix>-main.heapsnapshot` and so on. */
+  writeSnapshots(prefix: string): Promise<HeapSnapshots>;
   taskQueue: string;
   dataDir: string;
   stop(): Promise<void>;
 }
 
-async function startStack(clockScale: number, timings: Partial<Timings>, tuning: WorkerTuning): Promise<Stack> {
+interface StackOptions {
+  clockScale: number;
+  timings: Partial<Timings>;
+  tuning: WorkerTuning;
+  limits: Options['limits'];
+}
+
+async function startStack({ clockScale, timings, tuning, limits }: StackOptions): Promise<Stack> {
   // The worker runs in a child process (its memory is measured on its own), so only the server, the emulator and the
   // client come from the local-stack builder here.
   const stack = await startLocalServices({ emulator: { clockScale, timings } });
@@ -241,11 +315,12 @@ async function startStack(clockScale: number, timings: Partial<Timings>, tuning:
     const dataDir = mkdtempSync(join(tmpdir(), 'ftpipe-bench-'));
     cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
 
-    const { profiles, credentials: env } = stack;
+    const { credentials: env } = stack;
+    const profiles = limits === 'high' ? stack.profiles.map((p) => (p.name === EMULATOR_PROFILE ? { ...p, limits: HIGH_LIMITS } : p)) : stack.profiles;
     const worker = spawn(process.execPath, ['-e', WORKER_CHILD], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     cleanups.push(() => stopWorker(worker));
     const ready = new Promise<void>((resolve, reject) => {
-      worker.once('message', (m: ChildMessage) => (m.type === 'ready' ? resolve() : reject(new Error(`worker child: ${m.message}`))));
+      worker.once('message', (m: ChildMessage) => (m.type === 'error' ? reject(new Error(`worker child: ${m.message}`)) : resolve()));
       worker.once('exit', (code) => reject(new Error(`worker exited with ${code} before it was ready`)));
     });
     const childConfig: WorkerChildConfig = { address: server.address, namespace: server.namespace, taskQueue, config: { profiles, dataRoots: [dataDir] }, env, tuning };
@@ -254,11 +329,25 @@ async function startStack(clockScale: number, timings: Partial<Timings>, tuning:
     await sleep(1_000);
     const idleRss = vmRssBytes(worker.pid!, 'VmRSS');
     console.log(`worker ready (pid ${worker.pid}): RSS ${mb(idleRss)} idle (${load()})`);
-    return { server, emulator, connection, client, ftpipe, worker, idleRss, taskQueue, dataDir, stop: stopAll };
+    return { server, emulator, connection, client, ftpipe, worker, idleRss, writeSnapshots: (prefix) => heapSnapshots(worker, prefix), taskQueue, dataDir, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;
   }
+}
+
+/** Asks the worker child for its threads' heap snapshots; resolves once written. */
+function heapSnapshots(worker: ChildProcess, prefix: string): Promise<HeapSnapshots> {
+  const written = new Promise<HeapSnapshots>((resolve) => {
+    const onMessage = (m: ChildMessage): void => {
+      if (m.type !== 'snapshots') return;
+      worker.off('message', onMessage);
+      resolve({ main: m.main, workflows: m.workflows, rss: m.rss });
+    };
+    worker.on('message', onMessage);
+  });
+  worker.send({ type: 'snapshots', prefix });
+  return withTimeout(written, 600_000, 'heap snapshots');
 }
 
 async function stopWorker(worker: ChildProcess): Promise<void> {
@@ -351,6 +440,24 @@ function routeBreakdown(emulator: RunningEmulator, runs: number): { total: numbe
 
 // ---------------------------------------------------------------- throughput
 
+/** `--heap`: what one open run holds in each of the worker's heaps, from snapshots idle and `afterSeconds` after `started`. */
+async function heapPerOpenRun(stack: Stack, idle: HeapSnapshots, dir: string, started: number, afterSeconds: number): Promise<string[]> {
+  await sleep(Math.max(0, started + afterSeconds * 1000 - Date.now()));
+  const { count } = await stack.client.workflow.count(`TaskQueue = '${stack.taskQueue}' AND ExecutionStatus = 'Running'`);
+  const at = ((Date.now() - started) / 1000).toFixed(0);
+  const open = await stack.writeSnapshots(join(dir, 'open'));
+  const state = load();
+  const live = (paths: string[]): number => paths.reduce((sum, path) => sum + liveBytes(path), 0);
+  const mainGrowth = live([open.main]) - live([idle.main]);
+  const workflowGrowth = live(open.workflows) - live(idle.workflows);
+  const rest = open.rss - idle.rss - mainGrowth - workflowGrowth;
+  const kib = (bytes: number): string => `${(bytes / count / 1024).toFixed(0)} KiB`;
+  return [
+    `heap per open run (${count} open, snapshots ${at} s after the start, ${state}): workflow thread ${kib(workflowGrowth)}, main thread ${kib(mainGrowth)}, the rest of the RSS growth ${kib(rest)} (RSS ${mb(idle.rss)} idle, ${mb(open.rss)} then)   target <= 1 MB in all: ${verdict((open.rss - idle.rss) / count <= TARGET_BYTES_PER_OPEN_RUN)}`,
+    `  by object kind: npx tsx bench/heap-diff.ts ${idle.workflows[0] ?? '-'} ${open.workflows[0] ?? '-'} --per ${count}   (main thread: ${idle.main} ${open.main})`,
+  ];
+}
+
 interface OpenRunsSample {
   runs: number;
   rss: number;
@@ -359,8 +466,8 @@ interface OpenRunsSample {
 }
 
 /**
- * Every 5 s, how many of the bench's runs are open (visibility) and the worker's RSS; keeps the sample with the most
- * open at once, for the memory per open run (cached workflows; most wait for a slot or between polls).
+ * Every 5 s, how many of the bench's runs are open (visibility) and the worker's RSS; keeps the last sample with the
+ * most open at once, for the memory per open run (cached workflows; most wait for a slot or between polls).
  */
 function sampleOpenRuns(stack: Stack): { stop(): OpenRunsSample } {
   const started = Date.now();
@@ -372,8 +479,11 @@ function sampleOpenRuns(stack: Stack): { stop(): OpenRunsSample } {
     void stack.client.workflow
       .count(`TaskQueue = '${stack.taskQueue}' AND ExecutionStatus = 'Running'`)
       .then(({ count }) => {
-        if (count > best.runs) best = { runs: count, rss: vmRssBytes(stack.worker.pid!, 'VmRSS'), atSeconds: (Date.now() - started) / 1000, load: load() };
-      }, () => undefined)
+        // The last sample with the most runs open: by then they wait in a stage (training, or for a slot), not in start-up.
+        if (count < best.runs) return;
+        best = { runs: count, rss: vmRssBytes(stack.worker.pid!, 'VmRSS'), atSeconds: (Date.now() - started) / 1000, load: load() };
+      })
+      .catch(() => undefined)
       .finally(() => { pending = false; });
   }, 5_000);
   return {
@@ -386,8 +496,11 @@ function sampleOpenRuns(stack: Stack): { stop(): OpenRunsSample } {
 
 async function throughput(opts: Options): Promise<void> {
   const { runs, clockScale, pollSeconds } = opts;
-  console.log(`# throughput: ${runs} concurrent runs, clock x${clockScale}, poll ${pollSeconds} s real (${(pollSeconds * clockScale).toFixed(0)} emulated s), worker ${JSON.stringify(opts.tuning)}`);
-  const stack = await startStack(clockScale, {}, opts.tuning);
+  console.log(`# throughput: ${runs} concurrent runs, clock x${clockScale}, poll ${pollSeconds} s real (${(pollSeconds * clockScale).toFixed(0)} emulated s), worker ${JSON.stringify(opts.tuning)}${opts.heap ? `, heap snapshots in ${opts.heap}` : ''}`);
+  console.log(opts.limits === 'high'
+    ? `limits: high (the emulator profile's limits raised to ${JSON.stringify(HIGH_LIMITS)}: no run waits for Azure's job or file slots; the overhead is ftpipe's and Temporal's own)`
+    : 'limits: azure (the emulator profile has Azure\'s default per-resource limits, src/admission/limits.ts: 3 running + 20 queued jobs, 100 files; runs beyond them wait in the admission queue, and that wait is part of the overhead)');
+  const stack = await startStack({ clockScale, timings: {}, tuning: opts.tuning, limits: opts.limits });
   const deadline = Date.now() + opts.timeoutMinutes * 60_000;
   try {
     const polling = { queuedIntervalSeconds: pollSeconds, runningIntervalSeconds: pollSeconds, nearFinishIntervalSeconds: pollSeconds, fileIntervalSeconds: Math.max(0.1, pollSeconds / 4) };
@@ -399,8 +512,11 @@ async function throughput(opts: Options): Promise<void> {
       seed: i,
       polling,
     }));
+    if (opts.heap) mkdirSync(opts.heap, { recursive: true });
+    const idleHeap = opts.heap ? await stack.writeSnapshots(join(opts.heap, 'idle')) : undefined;
     const started = Date.now();
     const handles = await withTimeout(Promise.all(inputs.map((input) => stack.ftpipe.startPipeline(input))), 120_000, 'starting runs');
+    const heapFigures = opts.heap && idleHeap ? heapPerOpenRun(stack, idleHeap, opts.heap, started, opts.snapshotAfterSeconds) : undefined;
     console.log(`started ${runs} runs in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
     let done = 0;
@@ -484,6 +600,7 @@ async function throughput(opts: Options): Promise<void> {
     if (open.runs > 0) {
       const perRun = (open.rss - stack.idleRss) / open.runs;
       console.log(`memory per open run:          ${(perRun / 1024 ** 2).toFixed(2)} MB (RSS ${mb(open.rss)} with ${open.runs} runs open at once, ${open.atSeconds.toFixed(0)} s after the start, ${open.load}; an upper bound)   target <= 1 MB: ${verdict(perRun <= TARGET_BYTES_PER_OPEN_RUN)}`);
+      if (heapFigures) for (const line of await heapFigures) console.log(`  ${line}`);
     } else {
       console.log('memory per open run:          no sample saw an open run');
     }
@@ -513,7 +630,7 @@ async function longRun(opts: Options): Promise<void> {
     fileIntervalSeconds: Math.max(0.1, 10 / clockScale),
   };
   console.log(`# long run: 24 h emulated training, clock x${clockScale}, running poll ${poll} s real = ${REALISTIC_RUNNING_POLL_SECONDS} emulated s; ideal polls ${LONG_TRAINING_SECONDS / REALISTIC_RUNNING_POLL_SECONDS}; expected ~${(LONG_TRAINING_SECONDS / clockScale).toFixed(0)} s real`);
-  const stack = await startStack(clockScale, timings, opts.tuning);
+  const stack = await startStack({ clockScale, timings, tuning: opts.tuning, limits: opts.limits });
   try {
     const input: PipelineInputDraft = {
       runName: `bench-long-${randomUUID().slice(0, 6)}`,

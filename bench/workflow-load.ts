@@ -21,6 +21,7 @@ import { join, resolve } from 'node:path';
 const ROOT = resolve(__dirname, '..');
 const BUILT_BUNDLE = join(ROOT, 'dist', 'workflow-bundle.js');
 const UNSHARED_BUNDLE = join(__dirname, 'out', 'workflow-bundle-no-preload.js');
+const UNTRACED_BUNDLE = join(__dirname, 'out', 'workflow-bundle-no-interceptors.js');
 const TARGET_CPU_MS = 3;
 
 function argument(name: string, fallback: string): string {
@@ -96,11 +97,15 @@ function main(): void {
   }
   if (!existsSync(BUILT_BUNDLE)) throw new Error(`no ${BUILT_BUNDLE}: run npm run build`);
   mkdirSync(join(__dirname, 'out'), { recursive: true });
-  node(['-e', `require(${JSON.stringify(join(ROOT, 'dist', 'src', 'stack', 'workflow-bundle.js'))}).writeWorkflowBundle(${JSON.stringify(UNSHARED_BUNDLE)}, { preloadModules: [] })`], 'bundling without the preload');
+  const bundler = JSON.stringify(join(ROOT, 'dist', 'src', 'stack', 'workflow-bundle.js'));
+  node(['-e', `require(${bundler}).writeWorkflowBundle(${JSON.stringify(UNSHARED_BUNDLE)}, { preloadModules: [] })`], 'bundling without the preload');
+  node(['-e', `require(${bundler}).writeWorkflowBundle(${JSON.stringify(UNTRACED_BUNDLE)}, { withoutInterceptors: true })`], 'bundling without the interceptors');
 
   const variants = [
     { name: 'preloaded (as built)', bundle: BUILT_BUNDLE },
     { name: 'without the preload', bundle: UNSHARED_BUNDLE },
+    // The tracing interceptors' share: OpenTelemetry's API, core and tracing SDK are evaluated per execution.
+    { name: 'without interceptors', bundle: UNTRACED_BUNDLE },
   ];
   const results = new Map<string, { measurements: Measurement[]; loads: string[] }>(variants.map((v) => [v.name, { measurements: [], loads: [] }]));
   for (let round = 1; round <= rounds; round++) {
