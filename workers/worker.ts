@@ -12,7 +12,7 @@ import { createActivities, type ActivityDeps } from '../activities';
 import { ftpipeDataConverter } from '../src/codec';
 import { missingVariables } from '../activities/credentials';
 import { datasetActivities } from '../activities/dataset';
-import { WORKFLOW_PRELOAD_MODULES } from '../src/stack/workflow-bundle';
+import { WORKFLOW_BUNDLER_OPTIONS } from '../src/stack/workflow-bundle';
 import { TASK_QUEUE, validationTaskQueue } from '../src/temporal/constants';
 import { WORKFLOW_INTERCEPTORS_MODULE, activityInterceptors, setupTracing, workflowSpanSinks, type Tracing } from '../src/telemetry/tracing';
 
@@ -145,7 +145,7 @@ export async function createFtpipeWorker(options: FtpipeWorkerOptions): Promise<
     taskQueue,
     ...('workflowBundlePath' in source
       ? { workflowBundle: { codePath: source.workflowBundlePath } }
-      : { workflowsPath: source.workflowsPath, bundlerOptions: { preloadModules: [...WORKFLOW_PRELOAD_MODULES] } }),
+      : { workflowsPath: source.workflowsPath, bundlerOptions: WORKFLOW_BUNDLER_OPTIONS }),
     // validateTrainingData stays here too, for runs that scheduled it on this queue before validations had their own.
     activities: createActivities(options.deps),
     // The workflow interceptors are always on (a prebuilt bundle has them compiled in), so every worker runs the same

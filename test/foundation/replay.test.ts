@@ -6,7 +6,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, Worker, type ReplayResult } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { DEFAULT_API_KEYS, DEFAULT_TOKEN } from '../../src/emulator';
-import { WORKFLOW_PRELOAD_MODULES } from '../../src/stack/workflow-bundle';
+import { WORKFLOW_BUNDLER_OPTIONS } from '../../src/stack/workflow-bundle';
 import { WORKFLOW_INTERCEPTORS_MODULE, setupTracing, workflowSpanSinks } from '../../src/telemetry/tracing';
 import { SCENARIOS } from '../histories/scenarios';
 
@@ -36,11 +36,11 @@ describe('recorded workflow histories replay on the current workflow code', () =
     const histories = all.map((file) => ({ workflowId: file, history: loadHistory(file) }));
     const results: ReplayResult[] = [];
     for await (const result of Worker.runReplayHistories(
-      // With the workflow interceptors and the preloaded modules every worker runs (tracing; the schemas shared between
-      // executions), so a change they cause to old histories fails here.
+      // With the workflow interceptors, the preloaded modules and the module optimizations every worker runs (tracing;
+      // the schemas shared between executions; fewer modules per execution), so a change they cause to old histories fails here.
       {
         workflowsPath: require.resolve('../../workflows'),
-        bundlerOptions: { preloadModules: [...WORKFLOW_PRELOAD_MODULES] },
+        bundlerOptions: WORKFLOW_BUNDLER_OPTIONS,
         interceptors: { workflowModules: [WORKFLOW_INTERCEPTORS_MODULE] },
         sinks: workflowSpanSinks(setupTracing({ serviceName: 'replay' })),
       },

@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { relative } from 'node:path';
 import { describe, it } from 'node:test';
+import Long from 'long';
 import { z } from 'zod';
 import { DEFAULT_LIMITS } from '../../src/admission/limits';
 import * as input from '../../src/pipeline/input';
@@ -90,9 +91,9 @@ describe('modules the workflow bundle preloads', () => {
   const modules = preloadedModules();
   const ours = modules.filter((m) => !relative(ROOT, m.id).startsWith('node_modules'));
 
-  it('are zod, OpenTelemetry\'s constants and ftpipe modules, importing no workflow API (whose modules stay per execution)', () => {
+  it('are zod, OpenTelemetry\'s constants, long and ftpipe modules, importing no workflow API (whose modules stay per execution)', () => {
     assert.ok(ours.some((m) => m.id.endsWith('src/pipeline/input.ts')), 'the input schemas are preloaded');
-    const shared = ['node_modules/zod/', 'node_modules/@opentelemetry/semantic-conventions/'];
+    const shared = ['node_modules/zod/', 'node_modules/@opentelemetry/semantic-conventions/', 'node_modules/long/'];
     const foreign = modules.map((m) => relative(ROOT, m.id)).filter((id) => id.startsWith('node_modules') && !shared.some((prefix) => id.startsWith(prefix)));
     assert.deepEqual(foreign, []);
   });
@@ -135,5 +136,10 @@ describe('modules the workflow bundle preloads', () => {
     assert.ok(messages.parseContinuation({ fromRunId: 'r', status, preflight: { region: 'eastus', accountResourceId: 'a' }, lastEventId: null, startedAtSeconds: 1, copyRequests: VALID.copies }).success);
     assert.equal(messages.parseContinuation({ fromRunId: '' }).success, false);
     assert.equal(DEFAULT_LIMITS.runningJobs, 3);
+
+    // long (the SDK's 64-bit integers: timestamps, durations) keeps its caches in closures, beyond the freeze.
+    assert.ok(Object.isFrozen(Long), 'the freeze reached long');
+    assert.equal(Long.fromNumber(1_764_547_200_123).multiply(1000).add(Long.fromInt(7)).toString(), '1764547200123007');
+    assert.equal(Long.fromInt(5).toNumber(), 5);
   });
 });
