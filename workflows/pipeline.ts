@@ -22,7 +22,7 @@ import { prepare } from './prepare';
 import { PipelineRun } from './run';
 import { train } from './training';
 
-export type { ApprovalInput, ControlInput, PipelineContinuation, PipelineWorkflowInput } from './boundary';
+export type { PipelineContinuation, PipelineWorkflowInput } from './boundary';
 
 export async function fineTunePipeline(args: PipelineWorkflowInput): Promise<PipelineResult> {
   const run = new PipelineRun(parseWorkflowArgs(args));

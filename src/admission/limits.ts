@@ -11,8 +11,6 @@
  */
 import { z } from 'zod';
 
-export const AZURE_QUOTAS_SOURCE = 'https://learn.microsoft.com/azure/ai-foundry/openai/quotas-limits (February 2026)';
-
 const ResourceLimitsSchema = z
   .object({
     /** Training jobs Azure runs at once on the resource. */

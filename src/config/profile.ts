@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { resourceLimitsSchema } from '../admission/limits';
+import { DATED_API_VERSION } from '../azure/requests';
 
 export const AzureAuthSchema = z.discriminatedUnion('type', [
   /** `api-key` header for the data plane; ARM still needs a bearer token, so pair with `armTokenEnv` or Entra. */
@@ -31,7 +32,7 @@ export const AzureProfileSchema = z
     /** Extra CA certificate (PEM file) to trust for TLS, e.g. the emulator's generated certificate. */
     caCertPath: z.string().min(1).optional(),
     /** Data-plane api-version for the dated URL family (ftpipe uses it for what only that family offers). */
-    apiVersion: z.string().default('2025-04-01-preview'),
+    apiVersion: z.string().default(DATED_API_VERSION),
     /** The resource's fine-tuning limits that runs queue for (defaults: Azure's quotas page, see src/admission/limits.ts). */
     limits: resourceLimitsSchema().optional(),
     /**

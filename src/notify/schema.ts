@@ -65,6 +65,5 @@ const NotifyConfigSchema = z
       .default([]),
   })
   .strict();
-export type NotifyConfig = z.output<typeof NotifyConfigSchema>;
 /** The worker configuration's `notify` schema (a function for the same reason as `notifyTargetSchema`). */
 export const notifyConfigSchema = (): typeof NotifyConfigSchema => NotifyConfigSchema;

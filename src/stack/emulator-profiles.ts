@@ -2,6 +2,7 @@
  * Azure profiles for a running emulator: one per emulated account (named after it), plus `emulator` for the first.
  * The emulator's keys and token go into environment variables the profiles name, exactly as real credentials do.
  */
+import { DATED_API_VERSION } from '../azure/requests';
 import type { AzureProfile } from '../config/profile';
 import type { RunningEmulator } from '../emulator';
 
@@ -32,7 +33,7 @@ export function emulatorProfiles(emulator: RunningEmulator): EmulatorProfiles {
       armEndpoint: emulator.armEndpoint,
       auth: { type: 'apiKey', apiKeyEnv: keyEnv(account.name), armTokenEnv: TOKEN_ENV },
       caCertPath: emulator.caCertPath,
-      apiVersion: '2025-04-01-preview',
+      apiVersion: DATED_API_VERSION,
     };
   });
   const first = profiles[0];
