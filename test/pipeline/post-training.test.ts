@@ -165,6 +165,10 @@ describe('after training: evaluate, approve, deploy, copy', () => {
       assert.equal(toEus2?.status, 'Failed');
       assert.match(toEus2?.error ?? '', /fine-tuning job/i);
       assert.ok(result.deployments.some((d) => d.name === 'bikes-ncus' && d.profile === 'ftpipe-ncus'));
+      // The Web UI's current details carry each copy's outcome, the failed one's reason too.
+      const details = (await handle.query<{ currentDetails?: string }, []>('__temporal_workflow_metadata')).currentDetails ?? '';
+      assert.match(details, /^copy to northcentralus: Completed$/m);
+      assert.match(details, /^copy to eastus2: Failed: .*fine-tuning job/im);
     });
     assert.deepEqual(deploymentsOn('ftpipe-ncus'), ['bikes-ncus']);
   });

@@ -166,6 +166,14 @@ describe('what the run is doing now: the CLI bar, status and watch', () => {
     const waiting = progressView(status({ stage: 'deploy', job: done }), now, [{ type: 'createDeployment', attempt: 4, details: null, waiting: 'create deployment support-v3 on acct: provisioning state Creating; checking again in 0.4 s' }]);
     assert.equal(barLine(waiting), 'deploy     | create deployment support-v3 on acct: provisioning state Creating', 'a wait for Azure: what it waits for, no attempt count');
     assert.equal(barLine(progressView(status({ stage: 'collect', job: done }), now)), 'collect    | collecting the job\'s results');
+    const smoke = progressView(status({ stage: 'deploy', job: done }), now, [{ type: 'smokeTestDeployment', attempt: 1, details: { deployment: 'support-v3', attempts: 2, last: '404 DeploymentNotReady' } }]);
+    assert.equal(barLine(smoke), 'deploy     | smoke test of support-v3: 2 call(s), last 404 DeploymentNotReady');
+    const copying = progressView(status({ stage: 'copy', job: done }), now, [{ type: 'awaitCheckpointCopy', attempt: 1, details: { status: 'Running' } }]);
+    assert.equal(barLine(copying), 'copy       | copying the checkpoint: Running');
+    // Without heartbeats (a caller that only queries status): the workflow's own step, with the items the eval signalled.
+    const task = { subject: 'checkpoint 1 of 3 (step 10)', doing: 'scoring the eval set', done: 0, total: 4, unit: 'models evaluated' as const, items: { deployment: 'ftpipe-eval-x', done: 4, total: 10 } };
+    assert.equal(barLine(progressView(status({ stage: 'evaluate', job: done, task }), now)), 'evaluate   | checkpoint 1 of 3 (step 10): scoring the eval set | |██████████░░░░░░░░░░░░░░| 4/10 items');
+    assert.equal(barLine(progressView(status({ stage: 'deploy', job: done, task: { subject: null, doing: 'support-v3: smoke test (one chat completion)', done: null, total: null, unit: null } }), now)), 'deploy     | support-v3: smoke test (one chat completion)');
     assert.match(barLine(progressView(status({ stage: 'await_approval', job: done }), now)), /^await_approval \| awaiting approval \(ftpipe approve r1 --by NAME/);
   });
 });
