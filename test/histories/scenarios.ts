@@ -427,6 +427,36 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    // A job still training when its first run was lost: the adopting run holds a job place in the admission queue
+    // while it monitors the job (patched('ftpipe-from-job-slot')), and gives it back when the job ends.
+    name: 'pipeline-from-running-job',
+    async run(ctx) {
+      const worker = await ctx.createWorker(ctx.taskQueue);
+      const handle = await worker.runUntil(async () => {
+        const lost = await startPipeline(ctx, pipelineInput({ hyperparameters: { nEpochs: 3 } }));
+        const jobId = await atClockScale(ctx, 20, async () => {
+          const training = await waitFor(lost, (s) => s.job?.status === 'running' && (s.progress.step ?? 0) >= 1, 'the first run\'s job training');
+          ctx.emulator.control.setClockScale(0);
+          await lost.terminate('recording: the run is lost, its job trains on');
+          return training.job!.id;
+        });
+        ctx.emulator.control.setClockScale(0);
+        try {
+          const adopted = await startPipeline(ctx, { ...pipelineInput({ fromJob: jobId }), training: undefined });
+          await waitFor(adopted, (s) => s.stage === 'train' && s.admission?.state === 'granted', 'the adopted job\'s admission slot granted');
+          ctx.emulator.control.setClockScale(1000);
+          const result = await adopted.result();
+          expect(result.outcome === 'succeeded' && result.jobId === jobId, 'the adopting run to monitor the job to its end', { outcome: result.outcome, jobId: result.jobId });
+          return adopted;
+        } finally {
+          ctx.emulator.control.setClockScale(1000);
+        }
+      });
+      await expectScheduled(ctx.client, handle.workflowId, undefined, ['adoptFineTuningJob', 'joinAdmissionQueue', 'collectJobResults']);
+      return { workflowId: handle.workflowId };
+    },
+  },
+  {
     name: 'plan-pipeline',
     async run(ctx) {
       const worker = await ctx.createWorker(ctx.taskQueue);
