@@ -246,13 +246,27 @@ export class JobService {
     return { status: 200, json: listJson(ctx.family!, 'jobs', data.map((j) => jobJson(j, ctx.family!) as { id: string }), hasMore) };
   }
 
-  /** Dated only. The recordings: 204 even for an id that does not exist; a later GET is 404. */
+  /**
+   * Dated only; deletes the job and what it trained. The recordings: 204 even for an id that does not exist; a later
+   * GET is 404. The seed (fine-tuning REST guide, clean-up): "You can't delete a customized model if it has an existing
+   * deployment", so a job whose model or checkpoint is deployed (in any account, by `source`) is refused; no recording
+   * shows that refusal, so its status and code (400 unexpectedEntityState, as for the other state errors) are the
+   * emulator's. Afterwards its model and checkpoints neither deploy nor fine-tune; copies in other accounts stay ("Deletion
+   * of the model checkpoint in the source region doesn't cause the model to be deleted in the destination region").
+   */
   private remove(ctx: RequestContext): Reply {
     const job = this.state.jobs.get(ctx.params.jobId!);
     if (!job || job.account !== ctx.account!.name) return { status: 204 };
     this.refresh(job, ctx.now);
     if (!TERMINAL.has(job.status)) throw unexpectedEntityState(`Job '${job.id}' is ${job.status}; only a succeeded, failed or cancelled job can be deleted. Cancel it first.`);
+    const deployed = [...this.state.deployments.values()].find((d) => d.served?.jobId === job.id && d.served.account === job.account && d.state !== 'Deleting');
+    if (deployed) {
+      throw unexpectedEntityState(`The model '${deployed.model.name}' of job '${job.id}' is deployed as '${deployed.name}' (account '${deployed.account}'); delete the deployment before deleting the model.`);
+    }
+    // Copies finished by now are the destination's own before the source goes.
+    this.settleCopies(ctx.now);
     this.state.jobs.delete(job.id);
+    this.state.removeModelsOfJob(job.account, job.id);
     this.state.markDirty();
     return { status: 204 };
   }

@@ -229,6 +229,11 @@ export class EmulatorState {
     for (const name of names) this.models.delete(`${account}/${name}`);
   }
 
+  /** Removes what a job trained in its own account (its model and checkpoints), not copies elsewhere. */
+  removeModelsOfJob(account: string, jobId: string): void {
+    for (const [key, model] of this.models) if (model.account === account && model.jobId === jobId) this.models.delete(key);
+  }
+
   toJSON(clockNow: number): SerializedState {
     return {
       version: 1,

@@ -312,3 +312,63 @@ describe('emulator fine-tuned deployment quota', () => {
     await deploy('ft-over', deploymentBody(fineTunedModel));
   });
 });
+
+describe('emulator: deleting a fine-tuned model (dated job DELETE)', () => {
+  let t: TestEmulator;
+  before(async () => {
+    t = await startTestEmulator();
+  });
+  after(() => t.emu.stop());
+
+  it('refuses while the model or a checkpoint of the job is deployed; afterwards neither deploys nor fine-tunes, and a copy elsewhere stays', async () => {
+    const client = t.openai(SWC);
+    const p = t.profile(SWC);
+    const arm = t.arm(SWC);
+    const training = await uploadProcessed(t, SWC, chatJsonl(20, 'train'));
+    const job = await client.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: training, seed: 5, hyperparameters: { n_epochs: 2 } });
+    await advanceUntil(t, 600, async () => (await client.fineTuning.jobs.retrieve(job.id)).status === 'succeeded');
+    const fineTunedModel = (await client.fineTuning.jobs.retrieve(job.id)).fine_tuned_model!;
+    const checkpoint = (await client.fineTuning.jobs.checkpoints.list(job.id)).data.find((c) => c.fine_tuned_model_checkpoint !== fineTunedModel)!;
+    const deploy = async (name: string, model: string): Promise<void> => {
+      const poller = await arm.deployments.beginCreateOrUpdate(p.resourceGroup, p.account, name, deploymentBody(model), { updateIntervalInMs: 5 });
+      t.emu.control.advanceClock(CREATE_SECONDS);
+      await poller.pollUntilDone();
+    };
+    const undeploy = async (name: string): Promise<void> => {
+      const poller = await arm.deployments.beginDelete(p.resourceGroup, p.account, name, { updateIntervalInMs: 5 });
+      t.emu.control.advanceClock(CREATE_SECONDS);
+      await poller.pollUntilDone();
+    };
+    const deleteJob = () => client.delete(`/fine_tuning/jobs/${job.id}`).withResponse();
+    const refusedWhileDeployed = (name: string) => (err: unknown): boolean => {
+      const e = err as { status?: number; error?: { code?: string; message?: string } };
+      assert.equal(e.status, 400, String(err));
+      assert.equal(e.error?.code, 'unexpectedEntityState');
+      assert.match(e.error?.message ?? '', new RegExp(`is deployed as '${name}'.*delete the deployment before deleting the model`));
+      return true;
+    };
+
+    // A copy in another account (North Central US has a fine-tuning job, the copy's prerequisite) survives the delete.
+    const ncusTraining = await uploadProcessed(t, NCUS, chatJsonl(20, 'ncus'));
+    await t.openai(NCUS).fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: ncusTraining, seed: 6 });
+    await t.v1(SWC).post(`/fine_tuning/jobs/${job.id}/checkpoints/${checkpoint.id}/copy`, { body: { destinationResourceId: t.emu.account(NCUS).armId, region: 'northcentralus' }, headers: { 'aoai-copy-ft-checkpoints': 'preview' } });
+    t.emu.control.advanceClock(CREATE_SECONDS * 2);
+
+    await deploy('ft-final', fineTunedModel);
+    await assert.rejects(deleteJob(), refusedWhileDeployed('ft-final'));
+    await undeploy('ft-final');
+    await deploy('ft-checkpoint', checkpoint.id);
+    await assert.rejects(deleteJob(), refusedWhileDeployed('ft-checkpoint'));
+    await undeploy('ft-checkpoint');
+
+    assert.equal((await deleteJob()).response.status, 204);
+    for (const model of [fineTunedModel, checkpoint.id]) {
+      await assert.rejects(arm.deployments.beginCreateOrUpdate(p.resourceGroup, p.account, 'after-delete', deploymentBody(model)), expectRestError(400, 'DeploymentModelNotSupported'));
+      await assert.rejects(client.fineTuning.jobs.create({ model, training_file: training }), (err: unknown) => (err as { status?: number }).status === 400);
+    }
+    const ncus = t.profile(NCUS);
+    const copied = await t.arm(NCUS).deployments.beginCreateOrUpdate(ncus.resourceGroup, ncus.account, 'copy-kept', deploymentBody(checkpoint.id), { updateIntervalInMs: 5 });
+    t.emu.control.advanceClock(CREATE_SECONDS);
+    assert.equal((await copied.pollUntilDone()).properties?.provisioningState, 'Succeeded');
+  });
+});
