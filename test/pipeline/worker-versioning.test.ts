@@ -63,6 +63,13 @@ describe('Worker Versioning: shipping new workflow code while runs are open', ()
     return (await env.temporal.client.workflow.getHandle(workflowId).describe()).raw.workflowExecutionInfo?.versioningInfo;
   }
 
+  /** Open executions pinned to the version, by the visibility query the README gives. */
+  async function pinnedTo(deploymentName: string, buildId: string): Promise<string[]> {
+    const ids = [];
+    for await (const e of env.temporal.client.workflow.list({ query: `BuildIds = 'pinned:${deploymentName}:${buildId}' AND ExecutionStatus = 'Running'` })) ids.push(e.workflowId);
+    return ids;
+  }
+
   it('open runs finish on build A, new runs and the admission queue move to B, and A drains', async () => {
     const deploymentName = `ftpipe-test-${randomUUID().slice(0, 8)}`;
     const taskQueue = env.temporal.taskQueue();
@@ -98,6 +105,11 @@ describe('Worker Versioning: shipping new workflow code while runs are open', ()
         assert.equal((await onB.result()).outcome, 'succeeded');
 
         await env.waitForStatus(onA, (s) => s.stage === 'await_approval');
+        // The README's query for what still holds A (the server's own drainage query): the open run, not the queue.
+        await until(async () => {
+          const ids = await pinnedTo(deploymentName, 'A');
+          return ids.length === 1 && ids[0] === onA.workflowId ? ids : undefined;
+        }, 'the open run, and only it, listed as pinned to A');
         const record = await onA.executeUpdate(approveUpdate, { args: [{ by: 'versioning-test' }] });
         assert.equal(record.decision, 'approved');
         assert.equal(((await onA.result()) as { outcome: string }).outcome, 'succeeded');
@@ -123,6 +135,7 @@ describe('Worker Versioning: shipping new workflow code while runs are open', ()
         assert.ok(firstOnB > 0 && queueTasks.slice(firstOnB).every((b) => b === 'B'), `the admission queue's tasks: A, then B (${queueTasks.join(' ')})`);
 
         // Nothing open is pinned to A any more, so the server reports it drained: its workers may stop.
+        await until(async () => ((await pinnedTo(deploymentName, 'A')).length === 0 ? true : undefined), 'no open execution listed as pinned to A');
         await until(async () => {
           const { workerDeploymentVersionInfo } = await env.temporal.connection.workflowService.describeWorkerDeploymentVersion({ namespace: env.temporal.server.namespace, deploymentVersion: { deploymentName, buildId: 'A' } });
           const status = workerDeploymentVersionInfo?.drainageInfo?.status;
