@@ -3,6 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { CopyRequestError, type CopyRequest } from '../../client';
 import { DEPLOYMENT_TYPES } from '../../pipeline/input';
 import { connect, withConnectionFlags, type ConnectionFlags } from '../connection';
+import { usageError } from '../usage';
 import { failureMessage } from './runs';
 
 interface CopyFlags extends ConnectionFlags {
@@ -30,12 +31,6 @@ function deploymentType(value: string): (typeof DEPLOYMENT_TYPES)[number] {
   const type = DEPLOYMENT_TYPES.find((t) => t === value);
   if (!type) throw new InvalidArgumentError(`one of ${DEPLOYMENT_TYPES.join(', ')}`);
   return type;
-}
-
-/** Bad usage: exit code 2, with the message. */
-function usageError(message: string): Error {
-  process.exitCode = 2;
-  return new Error(message);
 }
 
 export function copyRequestFromFlags(flags: CopyFlags): CopyRequest {

@@ -22,6 +22,7 @@ import { CHECK_WORKER_WORKFLOW_TYPE, PIPELINE_WORKFLOW_TYPE } from '../../../wor
 import { loadCatalog } from '../../catalog';
 import { defaultWorkflowId, FtpipeClient } from '../../client';
 import { connectionOverrides, withConnectionFlags, type ConnectionFlags } from '../connection';
+import { parsePort } from '../usage';
 import { doctorProfiles } from './doctor-profile';
 import { formatResult, readPipelineFile } from './runs';
 
@@ -29,12 +30,6 @@ function parsePositiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`not a positive integer: ${value}`);
   return n;
-}
-
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`not a port: ${value}`);
-  return port;
 }
 
 export function registerDevCommands(program: Command): void {

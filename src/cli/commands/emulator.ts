@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadEmulatorConfig, startEmulator, type EmulatorOptions } from '../../emulator';
 import { stateDir } from '../../paths';
+import { parsePort } from '../usage';
 
 interface EmulatorCommandOptions {
   config?: string;
@@ -12,12 +13,6 @@ interface EmulatorCommandOptions {
   clockScale?: number;
   stateFile?: string;
   certDir?: string;
-}
-
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`not a port: ${value}`);
-  return port;
 }
 
 function parseScale(value: string): number {

@@ -9,6 +9,7 @@ import { renderReport } from '../../report/html';
 import { parseRunReport } from '../../report/parse';
 import type { RunReport } from '../../pipeline/types';
 import { connect, withConnectionFlags, type ConnectionFlags } from '../connection';
+import { usageError } from '../usage';
 import { failureCause } from './runs';
 
 interface ReportFlags extends ConnectionFlags {
@@ -93,8 +94,7 @@ export function registerReportCommand(program: Command): void {
     .option('--from-json <file>', 'render a report saved as JSON (a RunReport) instead of reading a run')
     .action(async (run: string | undefined, flags: ReportFlags) => {
       if (!run && !flags.fromJson) {
-        process.exitCode = 2;
-        throw new Error('report: name a run (workflow id or run name) or give --from-json <file>');
+        throw usageError('report: name a run (workflow id or run name) or give --from-json <file>');
       }
       const report = flags.fromJson ? readReportFile(flags.fromJson) : await reportFromRun(run!, flags);
       const out = resolve(flags.out ?? `${report.runName.replace(/[^A-Za-z0-9._-]/g, '_')}-report.html`);

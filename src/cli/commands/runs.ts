@@ -12,6 +12,7 @@ import { PipelineInputError, parsePipelineInput, type PipelineInputDraft } from 
 import { TASK_QUEUE } from '../../temporal/constants';
 import { formatPlan, planRun } from '../dry-run';
 import { barLine, pipedKey } from '../progress-bar';
+import { usageError } from '../usage';
 import { approvalEvidenceLines } from '../../pipeline/approval';
 import { formatProgressLine, trainingEta, type ProgressView } from '../../pipeline/progress';
 import { isTerminalJobStatus } from '../../pipeline/types';
@@ -204,10 +205,9 @@ export function registerRunCommands(program: Command): void {
         console.log(formatResult(await handle.result()));
       } catch (err) {
         if (err instanceof PipelineInputError) {
-          process.exitCode = 2;
           // A bad --from-job is the flag's fault, not the file's.
           const named = (issue: string): string => (opts.fromJob ? issue.replace(/^fromJob:/, '--from-job:') : issue.replace(/unless fromJob names/, 'unless fromJob (or --from-job) names'));
-          throw new Error(`${file}: ${err.issues.map(named).join('; ')}`);
+          throw usageError(`${file}: ${err.issues.map(named).join('; ')}`);
         }
         if (err instanceof PipelineAlreadyRunningError) {
           throw new Error(`a run with workflow id "${err.workflowId}" is already open: follow it with --join (ftpipe run ${file} --join --wait), watch it with ftpipe watch ${err.workflowId}, or cancel it with ftpipe cancel ${err.workflowId}`);

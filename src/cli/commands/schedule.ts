@@ -12,13 +12,8 @@ import {
 } from '../../client';
 import { PipelineInputError } from '../../pipeline/input';
 import { connect, withConnectionFlags, type ConnectionFlags } from '../connection';
+import { usageError } from '../usage';
 import { readPipelineFile } from './runs';
-
-/** Bad usage: exit code 2, with the message. */
-function usageError(message: string): Error {
-  process.exitCode = 2;
-  return new Error(message);
-}
 
 /** On the command line the policies are spelled with dashes (`buffer-one`). */
 const OVERLAP_FLAGS = OVERLAP_POLICIES.map((p) => p.replace(/_/g, '-'));

@@ -8,6 +8,7 @@ import type { PipelineStatus, TrainingMetrics } from '../../pipeline/types';
 import { formatSeconds, type ProgressView } from '../../pipeline/progress';
 import { connect, withConnectionFlags, type ConnectionFlags } from '../connection';
 import { barLine } from '../progress-bar';
+import { usageError } from '../usage';
 import { detachOnInterrupt } from './runs';
 
 type Pick = (row: TrainingMetrics) => number | null;
@@ -91,8 +92,7 @@ export function registerWatchCommand(program: Command): void {
     .option('--interval <seconds>', 'how often to ask the run for news', Number, 2)
     .action(async (run: string, opts: ConnectionFlags & { interval: number }) => {
       if (!(opts.interval > 0)) {
-        process.exitCode = 2;
-        throw new Error(`--interval: "${String(opts.interval)}" is not a number of seconds above zero`);
+        throw usageError(`--interval: "${String(opts.interval)}" is not a number of seconds above zero`);
       }
       const client = await connect(opts);
       try {
