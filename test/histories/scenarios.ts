@@ -23,7 +23,7 @@ import {
   ADMISSION_WORKFLOW_TYPE, approveSignal, CHECK_WORKER_WORKFLOW_TYPE, KEEP_ALIVE_WORKFLOW_TYPE, pauseUpdate, PIPELINE_WORKFLOW_TYPE, PLAN_WORKFLOW_TYPE, rejectSignal, rejectUpdate, resumeSignal, statusQuery,
 } from '../../workflows/messages';
 import { ROOT } from '../helpers/cli';
-import { SAMPLE_TRAINING, SAMPLE_VALIDATION } from '../helpers/pipeline';
+import { FAST_POLLING, SAMPLE_TRAINING, SAMPLE_VALIDATION } from '../helpers/pipeline';
 
 export interface RecordingContext {
   client: Client;
@@ -38,8 +38,6 @@ export interface Scenario {
   run(ctx: RecordingContext): Promise<{ workflowId: string; runId?: string }>;
 }
 
-const polling = { queuedIntervalSeconds: 0.2, runningIntervalSeconds: 0.2, nearFinishIntervalSeconds: 0.1, fileIntervalSeconds: 0.1, deploymentIntervalSeconds: 0.1 };
-
 function pipelineInput(overrides: Partial<PipelineInputDraft> = {}): PipelineInputDraft {
   return {
     runName: `recorded-${randomUUID().slice(0, 8)}`,
@@ -48,7 +46,7 @@ function pipelineInput(overrides: Partial<PipelineInputDraft> = {}): PipelineInp
     training: { path: SAMPLE_TRAINING },
     validation: { path: SAMPLE_VALIDATION },
     seed: 3,
-    polling,
+    polling: FAST_POLLING,
     ...overrides,
   };
 }
@@ -153,7 +151,7 @@ export const SCENARIOS: Scenario[] = [
     async run(ctx) {
       const worker = await ctx.createWorker(ctx.taskQueue);
       // Slow polls keep each execution long, so the pause and the resume usually land in one.
-      const handle = await startPipeline(ctx, pipelineInput({ hyperparameters: { nEpochs: 3 }, polling: { ...polling, runningIntervalSeconds: 1, queuedIntervalSeconds: 0.5 } }));
+      const handle = await startPipeline(ctx, pipelineInput({ hyperparameters: { nEpochs: 3 }, polling: { ...FAST_POLLING, runningIntervalSeconds: 1, queuedIntervalSeconds: 0.5 } }));
       const runId = await atClockScale(ctx, 100, () => worker.runUntil(async () => {
         // A continue-as-new can still fall between them: steer again until one execution holds both.
         let found: string | undefined;
