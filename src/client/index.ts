@@ -23,7 +23,7 @@ import type { ApprovalRecord, CopyStatus, PipelineResult, PipelineStatus } from 
 import { TASK_QUEUE } from '../temporal/constants';
 import { temporalTargetFromEnv, type TemporalTargetOverrides } from '../temporal/connection';
 import { clientInterceptors } from '../telemetry/client';
-import { BASE_MODEL, PROFILE, RUN_NAME, STAGE } from '../temporal/search-attributes';
+import { BASE_MODEL, RUN_NAME, STAGE, startingSearchAttributes } from '../temporal/search-attributes';
 import type { fineTunePipeline } from '../../workflows';
 import {
   PIPELINE_WORKFLOW_TYPE, approveUpdate, copyToRegionUpdate, pauseUpdate, rejectUpdate, resumeUpdate, statusQuery, type ApprovalInput, type ControlInput, type ControlOutcome,
@@ -241,12 +241,7 @@ export class FtpipeClient {
         workflowId,
         args: [input],
         workflowIdConflictPolicy: options.ifRunning === 'join' ? 'USE_EXISTING' : 'FAIL',
-        typedSearchAttributes: [
-          { key: RUN_NAME, value: parsed.runName },
-          { key: STAGE, value: 'preflight' },
-          { key: BASE_MODEL, value: parsed.baseModel },
-          { key: PROFILE, value: parsed.profile },
-        ],
+        typedSearchAttributes: startingSearchAttributes(parsed),
         staticSummary: parsed.fromJob
           ? `Carry on from Azure job ${parsed.fromJob} (${parsed.baseModel}, profile ${parsed.profile})`
           : `Fine-tune ${parsed.baseModel} on ${parsed.training ? source(parsed.training) : 'no data'} (profile ${parsed.profile})`,

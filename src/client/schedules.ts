@@ -15,7 +15,7 @@ import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, t
 import { msToNumber } from '@temporalio/common/lib/time';
 import { isRunName, parsePipelineInput, type PipelineInputDraft } from '../pipeline/input';
 import { TASK_QUEUE } from '../temporal/constants';
-import { BASE_MODEL, LINEAGE, PROFILE, RUN_NAME, STAGE } from '../temporal/search-attributes';
+import { LINEAGE, startingSearchAttributes } from '../temporal/search-attributes';
 import { KEEP_ALIVE_WORKFLOW_TYPE, PIPELINE_WORKFLOW_TYPE } from '../../workflows/messages';
 
 const SCHEDULE_ID_PREFIX = 'ftpipe-schedule-';
@@ -200,13 +200,7 @@ export async function createSchedule(client: ClientLike, options: CreateSchedule
         taskQueue: options.taskQueue ?? TASK_QUEUE,
         workflowId: scheduleWorkflowIdPrefix(options.name),
         args: [input],
-        typedSearchAttributes: [
-          { key: LINEAGE, value: lineage },
-          { key: RUN_NAME, value: parsed.runName },
-          { key: STAGE, value: 'preflight' },
-          { key: BASE_MODEL, value: parsed.baseModel },
-          { key: PROFILE, value: parsed.profile },
-        ],
+        typedSearchAttributes: [{ key: LINEAGE, value: lineage }, ...startingSearchAttributes(parsed)],
         staticSummary: `Scheduled run of "${options.name}": fine-tune ${parsed.baseModel} (profile ${parsed.profile})`,
         staticDetails: `Started by ftpipe schedule "${options.name}" (${spec.every ? `every ${spec.every}` : `cron ${spec.cron}`}); run name "${parsed.runName}", lineage "${lineage}".`,
       },

@@ -3,7 +3,7 @@
  * Workflow-safe. The dev server registers them at start (see src/devserver); on a cluster, scripts/temporal-setup.sh
  * registers them (docker-compose.yml's temporal-setup service runs it).
  */
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
 
 export const RUN_NAME = defineSearchAttributeKey('FtpipeRunName', SearchAttributeType.KEYWORD);
 export const STAGE = defineSearchAttributeKey('FtpipeStage', SearchAttributeType.KEYWORD);
@@ -45,4 +45,14 @@ export function searchAttributeSpec(key: (typeof SEARCH_ATTRIBUTES)[number]): st
 /** `Name=Type` pairs as `temporal server start-dev --search-attribute` takes them. */
 export function searchAttributeFlags(): string[] {
   return SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${searchAttributeTypeName(key)}`]);
+}
+
+/** The search attributes a pipeline run starts with, whoever starts it (the client, a schedule); the run moves STAGE on. */
+export function startingSearchAttributes(run: { runName: string; baseModel: string; profile: string }): SearchAttributePair[] {
+  return [
+    { key: RUN_NAME, value: run.runName },
+    { key: STAGE, value: 'preflight' },
+    { key: BASE_MODEL, value: run.baseModel },
+    { key: PROFILE, value: run.profile },
+  ];
 }
