@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
 import { usePipelineStack } from '../helpers/pipeline';
 import { sdkWarningsOf } from '../helpers/temporal';
+import { jobsOfRun } from '../helpers/emulator-state';
 import { until } from '../helpers/until';
 import { pauseUpdate, resumeUpdate, statusQuery } from '../../workflows/messages';
 
@@ -13,6 +14,9 @@ function messages(err: unknown): string {
   return parts.join(' <- ');
 }
 
+/** The states waited for come in seconds; the bound only keeps a broken test from hanging, under any load. */
+const WAIT_MS = 8 * 60_000;
+
 describe('a run ends only once its accepted updates have answered', () => {
   const env = usePipelineStack({ clockScale: 200 });
 
@@ -20,17 +24,23 @@ describe('a run ends only once its accepted updates have answered', () => {
     const taskQueue = env.temporal.taskQueue();
     const worker = await env.createWorker(taskQueue);
     await worker.runUntil(async () => {
-      const handle = await env.start(taskQueue, env.input({ hyperparameters: { nEpochs: 2 } }));
+      const handle = await env.start(taskQueue, env.input({ hyperparameters: { nEpochs: 10 } }));
+      // Azure holds still once the job has trained a step (read from the emulator itself, so a loaded machine cannot let
+      // the job finish first), and answers the pause with a transient error for as long as the fault stands: the
+      // update's handler (its activity retrying) is still running when the job ends.
+      await until(async () => {
+        const [job] = jobsOfRun(env.emulator, handle.workflowId);
+        if (job?.status !== 'running' || (job.steps_done ?? 0) < 1) return undefined;
+        env.emulator.control.setClockScale(0);
+        return job;
+      }, 'the job to train a step', WAIT_MS);
       const running = await env.waitForStatus(handle, (s) => s.job?.status === 'running' && (s.progress.step ?? 0) >= 1);
-      // Azure holds still, and answers the pause with a transient error for as long as the fault stands: the update's
-      // handler (its activity retrying) is still running when the job ends.
-      env.emulator.control.setClockScale(0);
       const fault = env.emulator.control.addFault({ route: 'jobs.pause', action: 'error', status: 503 });
       const update = await handle.startUpdate(pauseUpdate, { args: [{ by: 'alice' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
-      await until(async () => (env.emulator.control.faults().find((f) => f.id === fault.id)!.fired > 0 ? true : undefined), 'the pause to reach Azure');
+      await until(async () => (env.emulator.control.faults().find((f) => f.id === fault.id)!.fired > 0 ? true : undefined), 'the pause to reach Azure', WAIT_MS);
 
       // The job finishes; the run goes through collect and cleanup to `completed`, and waits there for the update.
-      env.emulator.control.advanceClock(24 * 3600);
+      env.emulator.control.advanceClock(7 * 24 * 3600);
       const completed = await env.waitForStatus(handle, (s) => s.stage === 'completed');
       assert.equal(completed.job?.id, running.job?.id);
       assert.equal((await handle.describe()).status.name, 'RUNNING', 'the run completed under a running update handler');
