@@ -281,40 +281,45 @@ function countShortPieceTokens(ranks: BpeRanks, piece: Uint8Array, length: numbe
   return parts - 1;
 }
 
+/** Adds `key` to the binary min-heap heap[0, size); returns the new size. */
+function heapPush(heap: Int32Array, size: number, key: number): number {
+  let at = size;
+  while (at > 0) {
+    const parent = (at - 1) >> 1;
+    if (heap[parent]! <= key) break;
+    heap[at] = heap[parent]!;
+    at = parent;
+  }
+  heap[at] = key;
+  return size + 1;
+}
+
+/** Removes heap[0], the least key, from the heap of `size` keys; returns the new size. */
+function heapPop(heap: Int32Array, size: number): number {
+  const last = heap[--size]!;
+  let at = 0;
+  for (;;) {
+    let child = 2 * at + 1;
+    if (child >= size) break;
+    if (child + 1 < size && heap[child + 1]! < heap[child]!) child++;
+    if (heap[child]! >= last) break;
+    heap[at] = heap[child]!;
+    at = child;
+  }
+  heap[at] = last;
+  return size;
+}
+
 /**
  * The same merges as countShortPieceTokens, in the same order, found with a binary heap of (rank, start) over a
  * linked list of parts instead of a scan: n log n instead of n^2. A part's entry is stale once the part is gone or
  * its rank changed; a part's candidate span only grows, so it never returns to an earlier rank, and an entry whose
- * rank is the part's current one is current.
+ * rank is the part's current one is current. (The heap is kept by plain functions that take and return its size: as
+ * closures over a mutable `let size` it would live in a V8 context object, a memory round trip at every access.)
  */
 function countLongPieceTokens(ranks: BpeRanks, piece: Uint8Array, length: number, scratch: MergeScratch): number {
   const { next, previous, rankAt, heap } = scratch;
   let size = 0;
-  const push = (key: number): void => {
-    let at = size++;
-    while (at > 0) {
-      const parent = (at - 1) >> 1;
-      if (heap[parent]! <= key) break;
-      heap[at] = heap[parent]!;
-      at = parent;
-    }
-    heap[at] = key;
-  };
-  const pop = (): number => {
-    const top = heap[0]!;
-    const last = heap[--size]!;
-    let at = 0;
-    for (;;) {
-      let child = 2 * at + 1;
-      if (child >= size) break;
-      if (child + 1 < size && heap[child + 1]! < heap[child]!) child++;
-      if (heap[child]! >= last) break;
-      heap[at] = heap[child]!;
-      at = child;
-    }
-    heap[at] = last;
-    return top;
-  };
   // Part i starts at byte i; part `length` is the end marker.
   for (let i = 0; i <= length; i++) {
     next[i] = i + 1;
@@ -325,12 +330,13 @@ function countLongPieceTokens(ranks: BpeRanks, piece: Uint8Array, length: number
     const rank = ranks.pairRank(piece[i]!, piece[i + 1]!);
     if (rank >= 0) {
       rankAt[i] = rank;
-      push((rank << START_BITS) | i);
+      size = heapPush(heap, size, (rank << START_BITS) | i);
     }
   }
   let parts = length;
   while (size > 0) {
-    const key = pop();
+    const key = heap[0]!;
+    size = heapPop(heap, size);
     const at = key & ((1 << START_BITS) - 1);
     if (rankAt[at] !== key >>> START_BITS) continue;
     const merged = next[at]!;
@@ -339,11 +345,11 @@ function countLongPieceTokens(ranks: BpeRanks, piece: Uint8Array, length: number
     if (before >= 0) {
       const rank = ranks.rank(piece, before, after);
       rankAt[before] = rank < 0 ? NO_RANK : rank;
-      if (rank >= 0) push((rank << START_BITS) | before);
+      if (rank >= 0) size = heapPush(heap, size, (rank << START_BITS) | before);
     }
     const rank = after < length ? ranks.rank(piece, at, next[after]!) : -1;
     rankAt[at] = rank < 0 ? NO_RANK : rank;
-    if (rank >= 0) push((rank << START_BITS) | at);
+    if (rank >= 0) size = heapPush(heap, size, (rank << START_BITS) | at);
     next[at] = after;
     previous[after] = at;
     rankAt[merged] = -1;
