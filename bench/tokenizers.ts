@@ -5,7 +5,7 @@
  * tiktoken's, the reference. Run: `npx tsx bench/tokenizers.ts [--size-mb 16] [--candidates ftpipe,tiktoken-wasm]`
  * (default: all four JavaScript candidates; Python tiktoken always runs).
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -65,6 +65,8 @@ function collectTexts(value: unknown, into: string[]): void {
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(OUT, 'dist')], { cwd: ROOT, stdio: 'ignore' });
+  // The prebuilt rank tables, as `npm run build` writes them (dist/token-tables/, which the compiled counter reads).
+  execFileSync(process.execPath, [join(OUT, 'dist', 'scripts', 'build-token-tables.js')], { cwd: ROOT, stdio: 'ignore' });
   const path = join(OUT, `tokenizers-${sizeMb}mb.jsonl`);
   await writeChatCorpus(path, sizeMb * 1024 * 1024, 7);
   const texts: string[] = [];

@@ -11,7 +11,7 @@
  *
  * Every figure is printed with the machine's load average (os.loadavg) when it was taken.
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -25,7 +25,7 @@ function argument(name: string, fallback: string): string {
   return at > 0 && process.argv[at + 1] !== undefined ? process.argv[at + 1]! : fallback;
 }
 
-/** The CLI compiled to JavaScript, as users run it (bin/ftpipe.js runs dist/); built into bench/out/ to leave dist/ alone. */
+/** The CLI compiled to JavaScript, as users run it (bin/ftpipe.js runs dist/); compiled into bench/out/ to leave dist/ alone. */
 const COMPILED_CLI = join(__dirname, 'out', 'dist', 'src', 'cli', 'main.js');
 
 function compileCli(): void {
@@ -33,6 +33,8 @@ function compileCli(): void {
   // Type errors elsewhere in the tree do not stop tsc from emitting; only a missing output is fatal.
   spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', join(__dirname, 'out', 'dist')], { cwd: root, stdio: 'ignore' });
   if (!existsSync(COMPILED_CLI)) throw new Error(`compiling the CLI produced no ${COMPILED_CLI}`);
+  // The tokenizer's prebuilt tables, as `npm run build` writes them (dist/token-tables/, which the compiled code reads).
+  execFileSync(process.execPath, [join(__dirname, 'out', 'dist', 'scripts', 'build-token-tables.js')], { cwd: root, stdio: 'ignore' });
 }
 
 /** Child programs, plain JavaScript run by `node -e` so that no TypeScript loader adds to their time or memory. */
