@@ -3,9 +3,9 @@
  * (`tiktoken/encoders/<name>.json`). It follows tiktoken's `CoreBPE::encode_ordinary` (src/lib.rs of openai/tiktoken)
  * step for step: a piece that is itself a token is one token; otherwise its bytes are merged pairwise, lowest rank
  * first (leftmost on a tie), and the count is the number of parts left. Why not tiktoken's own WebAssembly: it takes
- * 0.3-0.6 s of CPU to build an encoding, per thread, which dominated validating small files; these ranks load in
- * about 30 ms, and counting needs no copy of each text into WebAssembly memory. test/dataset/tokens.test.ts and
- * bench/tokenizers.ts check the counts against tiktoken.
+ * 0.3-0.6 s of CPU to build an encoding, per thread, which dominated validating small files; these ranks load from
+ * the build's prebuilt table (table-file.ts) in 10-30 ms, and counting needs no copy of each text into WebAssembly
+ * memory. test/dataset/tokens.test.ts and bench/tokenizers.ts check the counts against tiktoken.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
