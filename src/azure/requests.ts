@@ -108,7 +108,8 @@ function v1Method(plan: JobPlan): JobCreateParams.Method {
   const h = plan.hyperparameters;
   switch (plan.method.type) {
     case 'reinforcement':
-      // The grader is the user's JSON passed through as Azure takes it: the input schema checks its `type`, Azure the rest.
+      // The grader is the user's JSON as Azure's spec takes it: the input schema checks its type and required fields;
+      // openai's types (with OpenAI's Python grader) type score_model's and multi's nested parts more narrowly than Azure's spec.
       return { type: 'reinforcement', reinforcement: { grader: plan.method.grader as unknown as ReinforcementMethod['grader'], hyperparameters: common(h) } };
     case 'dpo':
       return { type: 'dpo', dpo: dpo(h) };

@@ -39,8 +39,35 @@ const ESTIMATED_FINISH_AFTER_MS = 900_000;
 /** A continued model starts its new curve half an epoch in: it already knows the task's format. */
 const CONTINUATION_HEAD_START_EPOCHS = 0.5;
 const COPY_HEADER = 'aoai-copy-ft-checkpoints';
-/** `AzureFineTuneReinforcementMethod.grader`: anyOf these four (v1 spec). */
-const GRADER_TYPES = new Set(['string_check', 'text_similarity', 'score_model', 'multi']);
+/**
+ * `AzureFineTuneReinforcementMethod.grader`: anyOf these four (v1 spec; no Python grader), each with its required
+ * fields: a string, an array (`[]`), an object (`{}`) or one of the listed values.
+ */
+const GRADER_FIELDS: Record<string, Record<string, 'string' | '[]' | '{}' | readonly string[]>> = {
+  string_check: { name: 'string', input: 'string', reference: 'string', operation: ['eq', 'ne', 'like', 'ilike'] },
+  text_similarity: {
+    name: 'string', input: 'string', reference: 'string',
+    evaluation_metric: ['fuzzy_match', 'bleu', 'gleu', 'meteor', 'rouge_1', 'rouge_2', 'rouge_3', 'rouge_4', 'rouge_5', 'rouge_l'],
+  },
+  score_model: { name: 'string', model: 'string', input: '[]' },
+  multi: { name: 'string', graders: '{}', calculate_output: 'string' },
+};
+
+function checkGrader(grader: unknown, path: string): Json {
+  const fields = isObject(grader) ? GRADER_FIELDS[String(grader.type)] : undefined;
+  if (!isObject(grader) || !fields) {
+    throw invalidPayload(`Reinforcement fine-tuning needs '${path}' with a type among ${Object.keys(GRADER_FIELDS).join(', ')}.`, path);
+  }
+  for (const [field, rule] of Object.entries(fields)) {
+    const v = grader[field];
+    const ok = rule === 'string' ? typeof v === 'string' : rule === '[]' ? Array.isArray(v) : rule === '{}' ? isObject(v) : rule.includes(String(v)) && typeof v === 'string';
+    if (!ok) {
+      const expected = rule === 'string' ? 'a string' : rule === '[]' ? 'an array' : rule === '{}' ? 'an object' : `one of ${rule.join(', ')}`;
+      throw invalidPayload(`'${path}.${field}' is required for a ${String(grader.type)} grader and must be ${expected}.`, `${path}.${field}`);
+    }
+  }
+  return grader;
+}
 
 export class JobService {
   /** Azure's outcomes beyond success and failure (outcomes.ts): safety verdicts, the RFT billing cap, preemption. */
@@ -593,10 +620,7 @@ export function parseCreate(body: Json, family: 'dated' | 'v1'): CreateRequest {
       const names = { supervised: ['n_epochs', 'batch_size', 'learning_rate_multiplier'], dpo: ['n_epochs', 'batch_size', 'learning_rate_multiplier', 'beta'], reinforcement: ['n_epochs', 'batch_size', 'learning_rate_multiplier', 'reasoning_effort', 'compute_multiplier', 'eval_interval', 'eval_samples'] }[request.method];
       methodHyper = pickHyperparameters(settings?.hyperparameters, `method.${request.method}.hyperparameters`, names, true);
       if (request.method === 'reinforcement') {
-        const grader = settings?.grader;
-        if (!isObject(grader) || !GRADER_TYPES.has(String(grader.type))) {
-          throw invalidPayload(`Reinforcement fine-tuning needs 'method.reinforcement.grader' with a type among ${[...GRADER_TYPES].join(', ')}.`, 'method.reinforcement.grader');
-        }
+        const grader = checkGrader(settings?.grader, 'method.reinforcement.grader');
         request.methodSettings = { grader, ...(settings?.response_format !== undefined ? { response_format: settings.response_format } : {}) };
       }
     }

@@ -56,16 +56,26 @@ const HyperparametersSchema = z
   .strict();
 export type Hyperparameters = z.infer<typeof HyperparametersSchema>;
 
+/**
+ * The RFT grader as Azure takes it: the v1 spec's `AzureFineTuneReinforcementMethod.grader` is one of these four with
+ * their required fields (no Python grader, which OpenAI's own API has). Other fields are passed to Azure as given.
+ */
+const GraderSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('string_check'), name: z.string(), input: z.string(), reference: z.string(), operation: z.enum(['eq', 'ne', 'like', 'ilike']) }).loose(),
+  z
+    .object({
+      type: z.literal('text_similarity'), name: z.string(), input: z.string(), reference: z.string(),
+      evaluation_metric: z.enum(['fuzzy_match', 'bleu', 'gleu', 'meteor', 'rouge_1', 'rouge_2', 'rouge_3', 'rouge_4', 'rouge_5', 'rouge_l']),
+    })
+    .loose(),
+  z.object({ type: z.literal('score_model'), name: z.string(), model: z.string(), input: z.array(z.unknown()), range: z.array(z.number()).optional() }).loose(),
+  z.object({ type: z.literal('multi'), name: z.string(), graders: z.record(z.string(), z.unknown()), calculate_output: z.string() }).loose(),
+]);
+
 const MethodSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('supervised') }).strict(),
   z.object({ type: z.literal('dpo') }).strict(),
-  z
-    .object({
-      type: z.literal('reinforcement'),
-      /** The RFT grader exactly as Azure takes it (string_check, text_similarity, score_model, multi). */
-      grader: z.object({ type: z.enum(['string_check', 'text_similarity', 'score_model', 'multi', 'python']) }).loose(),
-    })
-    .strict(),
+  z.object({ type: z.literal('reinforcement'), grader: GraderSchema }).strict(),
 ]);
 export type Method = z.infer<typeof MethodSchema>;
 

@@ -111,7 +111,7 @@ describe('job activities (emulator)', () => {
 
   it('refuses reinforcement fine-tuning on a training tier only the dated family sets, before any Azure call', async () => {
     t.emu.control.clearRequests();
-    const rft = plan({ baseModel: 'o4-mini', method: { type: 'reinforcement', grader: { type: 'string_check' } }, trainingType: 'Global' });
+    const rft = plan({ baseModel: 'o4-mini', method: { type: 'reinforcement', grader: { type: 'string_check', name: 'exact', input: '{{sample.output_text}}', reference: '{{item.answer}}', operation: 'eq' } }, trainingType: 'Global' });
     await assert.rejects(runActivity(() => jobs.createFineTuningJob({ profile: SWC, plan: rft, notBefore: nowSeconds() })), failure('JobPlanNotSupported', true, /v1 API, which has no trainingType/));
     assert.equal(t.emu.control.requests().length, 0);
   });

@@ -93,7 +93,7 @@ describe('conformance A: the pipeline\'s end-to-end scenarios, every exchange ag
 
   it('RFT from an imported training file, paused and resumed', async () => {
     const training = env.emulator.control.putBlob(`rft-train-${Date.now()}.jsonl`, readFileSync(dataset('reinforcement', SAMPLE_TRAINING, 'rft-train')));
-    const grader = { type: 'string_check' as const, name: 'exact', input: '{{sample.output_text}}', reference: '{{item.answer}}', operation: 'eq' };
+    const grader = { type: 'string_check' as const, name: 'exact', input: '{{sample.output_text}}', reference: '{{item.answer}}', operation: 'eq' as const };
     const seen = await conforming(async () => {
       const taskQueue = env.temporal.taskQueue();
       const worker = await env.createWorker(taskQueue);

@@ -330,6 +330,15 @@ describe('emulator fine-tuning jobs', () => {
       v1.post('/fine_tuning/jobs', { body: { model: 'o4-mini', training_file: rftFile, method: { type: 'reinforcement', reinforcement: {} } } }),
       expectApiError(400, 'invalidPayload', 'method.reinforcement.grader'),
     );
+    // Azure's grader union (AzureFineTuneReinforcementMethod) has no Python grader, and each type its required fields.
+    const refusedGrader = (g: object, param: string) =>
+      assert.rejects(v1.post('/fine_tuning/jobs', { body: { model: 'o4-mini', training_file: rftFile, method: { type: 'reinforcement', reinforcement: { grader: g } } } }), expectApiError(400, 'invalidPayload', param));
+    await refusedGrader({ type: 'python', name: 'p', source: 'def grade(s, i): return 1' }, 'method.reinforcement.grader');
+    await refusedGrader({ type: 'string_check', name: 'exact', input: 'i', reference: 'r' }, 'method.reinforcement.grader.operation');
+    await refusedGrader({ ...grader, operation: 'equals' }, 'method.reinforcement.grader.operation');
+    await refusedGrader({ type: 'text_similarity', name: 's', input: 'i', reference: 'r', evaluation_metric: 'cosine' }, 'method.reinforcement.grader.evaluation_metric');
+    await refusedGrader({ type: 'score_model', name: 'judge', input: [] }, 'method.reinforcement.grader.model');
+    await refusedGrader({ type: 'multi', name: 'both', graders: {} }, 'method.reinforcement.grader.calculate_output');
     await client.fineTuning.jobs.cancel(dpo.id);
     await client.fineTuning.jobs.cancel(rft.id);
   });

@@ -549,7 +549,7 @@ export const SCENARIOS: Scenario[] = [
     async run(ctx) {
       const worker = await ctx.createWorker(ctx.taskQueue);
       // Reinforcement fine-tuning bills by the hour: at the recording's 20 s steps a $2 budget is spent after a few steps.
-      const grader = { type: 'string_check' as const, name: 'exact', input: '{{sample.output_text}}', reference: '{{item.answer}}', operation: 'eq' };
+      const grader = { type: 'string_check' as const, name: 'exact', input: '{{sample.output_text}}', reference: '{{item.answer}}', operation: 'eq' as const };
       const handle = await startPipeline(ctx, pipelineInput({
         baseModel: 'o4-mini', method: { type: 'reinforcement', grader }, hyperparameters: { nEpochs: 2, batchSize: 1 },
         training: { path: rftDataset(SAMPLE_TRAINING, 'train') }, validation: { path: rftDataset(SAMPLE_VALIDATION, 'valid') }, budget: { maxTrainingUsd: 2 },

@@ -24,7 +24,7 @@ function rftDataset(source: string, tag: string): string {
   return path;
 }
 
-const GRADER = { type: 'string_check' as const, name: 'exact', input: '{{sample.output_text}}', reference: '{{item.answer}}', operation: 'eq' };
+const GRADER = { type: 'string_check' as const, name: 'exact', input: '{{sample.output_text}}', reference: '{{item.answer}}', operation: 'eq' as const };
 
 describe('pipeline: money during the run (RFT billing limit, budget pause)', () => {
   // One emulated hour per step: $100 of reinforcement training a step, so Azure's $5,000 limit falls at step 50 of 64.
