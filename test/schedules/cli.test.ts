@@ -115,6 +115,24 @@ describe('ftpipe schedule on the real dev server', () => {
     });
   });
 
+  it('create --every says when the first run will be: one interval from now', async () => {
+    const address = ['--address', env.temporal.server.address];
+    const name = `cli-every-${randomUUID().slice(0, 8)}`;
+    const before = Date.now();
+    const created = await runCli(['schedule', 'create', name, '--every', '7d', '--config', pipelineFile(), ...address]);
+    const after = Date.now();
+    try {
+      assert.equal(created.code, 0, created.output);
+      const first = new RegExp(`^created schedule ${name} \\(ftpipe-schedule-${name}\\); first run at (\\S+)$`, 'm').exec(created.output)?.[1];
+      assert.ok(first, created.output);
+      const week = 7 * 86_400_000;
+      const at = Date.parse(first);
+      assert.ok(at >= before + week - 1_000 && at <= after + week + 1_000, `first run ${first} is a week after the create (${new Date(before).toISOString()})`);
+    } finally {
+      await ftpipe(['schedule', 'delete', name, ...address]);
+    }
+  });
+
   it('lists a promoted deployment\'s keep-alive schedule, marked as keep-alive with the deployment it keeps, until it is deleted', async () => {
     const address = ['--address', env.temporal.server.address];
     const deployment = `kept-${randomUUID().slice(0, 8)}-v1`;
