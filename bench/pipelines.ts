@@ -453,7 +453,7 @@ async function heapPerOpenRun(stack: Stack, idle: HeapSnapshots, dir: string, st
   const rest = open.rss - idle.rss - mainGrowth - workflowGrowth;
   const kib = (bytes: number): string => `${(bytes / count / 1024).toFixed(0)} KiB`;
   return [
-    `heap per open run (${count} open, snapshots ${at} s after the start, ${state}): workflow thread ${kib(workflowGrowth)}, main thread ${kib(mainGrowth)}, the rest of the RSS growth ${kib(rest)} (RSS ${mb(idle.rss)} idle, ${mb(open.rss)} then)   target <= 1 MB in all: ${verdict((open.rss - idle.rss) / count <= TARGET_BYTES_PER_OPEN_RUN)}`,
+    `heap per open run (${count} open, snapshots ${at} s after the start, ${state}): workflow thread ${kib(workflowGrowth)}, main thread ${kib(mainGrowth)}, the rest of the RSS growth ${kib(rest)} (RSS ${mb(idle.rss)} idle, ${mb(open.rss)} then, both just after writing snapshots, which allocates: a rough figure)   V8 heaps <= 1 MB per open run: ${verdict((mainGrowth + workflowGrowth) / count <= TARGET_BYTES_PER_OPEN_RUN)}`,
     `  by object kind: npx tsx bench/heap-diff.ts ${idle.workflows[0] ?? '-'} ${open.workflows[0] ?? '-'} --per ${count}   (main thread: ${idle.main} ${open.main})`,
   ];
 }
