@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Deployment } from '@azure/arm-cognitiveservices';
 import type { Exchange } from '../../src/emulator';
+import { dataPlaneErrorBody, InvalidRequestError } from '../../src/emulator/errors';
 import { advanceUntil, chatJsonl, startTestEmulator, type TestEmulator } from '../emulator/helpers';
 import { validateExchange, validateExchanges } from './validate';
 
@@ -195,5 +196,10 @@ describe('conformance A: every exchange of the end-to-end scenarios validates ag
     const choice = answer.choices[0]!;
     assert.ok(chat(asked, { ...answer, choices: [{ ...choice, finish_reason: 'done' }] }).some((v) => v.includes('/finish_reason')), 'a finish_reason outside the enum');
     assert.ok(chat(asked, { ...answer, choices: [{ ...choice, message: { ...choice.message, annotations: [] } }] }).some((v) => v.includes("'annotations'")), 'a message field the spec does not define');
+    // The emulator's refusal of a chat request is the inference spec's errorResponse (with the live answer's nulls).
+    const refusal = (err: InvalidRequestError) =>
+      validateExchange(exchange({ route: 'chat.completions', path: '/ftpipe-swc/openai/deployments/d/chat/completions', requestBody: Buffer.from(JSON.stringify(asked)), status: 400, responseBody: dataPlaneErrorBody(err) }));
+    assert.deepEqual(refusal(new InvalidRequestError('Unrecognized request argument supplied: max_output_tokens', null)), []);
+    assert.deepEqual(refusal(new InvalidRequestError("3 is greater than the maximum of 2 - 'temperature'", 'temperature')), []);
   });
 });
