@@ -10,6 +10,11 @@
  * holders are still open while others wait, so a terminated run cannot keep its slots. It continues as new when its
  * history grows, carrying its state. Everything is in workflow state: worker and server restarts lose nothing.
  *
+ * Every run signals this one workflow, so its work per workflow task must not grow with the number of runs
+ * (`ftpipe-admission-bounded`): lookups by key, slots in use counted as they change, at most NOTICES_PER_ROUND
+ * notices per round (each is a signal command; the server force-fails a task while more than 100 events wait for it,
+ * which costs a replay), and continue-as-new at a history small enough to replay quickly after an eviction.
+ *
  * A deployment slot is a grant of its own, keyed `deployment:<name>` rather than by the run: it outlives the run that
  * asked (a promoted deployment stays live), is released by whichever run retires or deletes the deployment, and is
  * taken back once its run has ended and Azure no longer has the deployment (Azure deletes Developer-tier deployments
@@ -23,6 +28,7 @@ import {
   defineQuery,
   defineSignal,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -38,6 +44,18 @@ export type { AdmissionNotice } from '../src/admission/types';
 
 /** Continue as new past this many events: the queue lives for months, its history stays small. */
 const ADMISSION_HISTORY_BUDGET = 2_000;
+/**
+ * The same under `ftpipe-admission-bounded`: a replay costs about 1.5 ms per event (mostly the SDK's per-signal work),
+ * so a queue evicted from the worker's cache comes back well inside the 10 s task timeout on a loaded machine.
+ */
+const BOUNDED_HISTORY_BUDGET = 500;
+/**
+ * Notices (signals to runs) sent per round under `ftpipe-admission-bounded`, grants first; the rest go in the next
+ * rounds. Their acknowledgements arrive while the next task runs: the server fails a task when more than 100 wait.
+ */
+export const NOTICES_PER_ROUND = 50;
+/** Holders named in the Web UI's current details (the rest are counted). */
+const DETAILS_HOLDERS = 10;
 /** Waiting runs told their exact position; those further back learn it when they move up to here. */
 const POSITIONS_NOTIFIED = 25;
 
@@ -99,6 +117,8 @@ export interface AdmissionState {
   granted: number;
   /** Holders found closed without releasing (terminated, or ended before their release arrived). */
   reclaimed: number;
+  /** Keys of grants made but not yet told to their runs when the queue continued as new (`ftpipe-admission-bounded`). */
+  resend?: string[];
 }
 
 export interface AdmissionInput {
@@ -170,19 +190,34 @@ setWorkflowOptions(() => (workflowInfo().currentDeploymentVersion?.deploymentNam
 export async function resourceAdmission(input: AdmissionInput): Promise<void> {
   const { resource } = input;
   let limits = input.limits;
-  const state: AdmissionState = input.state ?? { holders: [], queue: [], seq: 0, granted: 0, reclaimed: 0 };
+  const { resend = [], ...carried } = input.state ?? { holders: [], queue: [], seq: 0, granted: 0, reclaimed: 0 };
+  const state: AdmissionState = carried;
+  // Bounded work per task and the earlier continue-as-new: executions started before keep the old rounds until they continue.
+  const bounded = patched('ftpipe-admission-bounded');
   let changed = true;
   /** Holders to (re)send their grant: new grants, and holders asking again (a retried request). */
-  const grantsToSend = new Set<string>();
+  const grantsToSend = new Set<string>(resend);
+  /** Every grant and every waiting request by its key, and the slots in use, kept as they change (no scans per signal). */
+  const holderByKey = new Map(state.holders.map((h) => [keyOf(h), h]));
+  const waitingByKey = new Map(state.queue.map((w) => [keyOf(w), w]));
+  const used = sum(state.holders);
+  const count = (amounts: SlotAmounts, sign: 1 | -1): void => {
+    for (const kind of SLOT_KINDS) used[kind] += sign * amounts[kind];
+  };
+  let sorted = false;
   const { closedWorkflows } = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' } });
 
-  const ordered = (): Waiting[] => state.queue.sort((a, b) => b.priority - a.priority || a.seq - b.seq);
+  const ordered = (): Waiting[] => {
+    if (!sorted) state.queue.sort((a, b) => b.priority - a.priority || a.seq - b.seq);
+    sorted = true;
+    return state.queue;
+  };
 
   setHandler(requestSlotsSignal, (request) => {
     limits = request.limits;
     changed = true;
     const key = request.key ?? request.holder;
-    const held = state.holders.find((h) => keyOf(h) === key);
+    const held = holderByKey.get(key);
     if (held) {
       // A deployment slot asked for again, maybe by another run (a redeploy under the same name): that run holds it now.
       held.holder = request.holder;
@@ -190,19 +225,32 @@ export async function resourceAdmission(input: AdmissionInput): Promise<void> {
       grantsToSend.add(key);
       return;
     }
-    if (state.queue.some((w) => keyOf(w) === key)) return;
+    if (waitingByKey.has(key)) return;
     const waiting: Waiting = {
       holder: request.holder, runName: request.runName, amounts: request.amounts, priority: request.priority,
       seq: ++state.seq, requestedAt: nowIso(), grantedAt: '', told: 0,
     };
     if (request.key !== undefined) waiting.key = request.key;
     if (request.deployment) waiting.deployment = request.deployment;
+    // Still in order when it is behind every request of its priority or higher (the usual case: equal priorities).
+    const last = state.queue.at(-1);
+    if (last && last.priority < waiting.priority) sorted = false;
     state.queue.push(waiting);
+    waitingByKey.set(key, waiting);
   }, { description: 'Queue a run for slots (sent by the run through signal-with-start). Input: {"holder", "runName", "amounts", "priority", "limits", "key"?, "deployment"?}.' });
 
   const release = (key: string): void => {
-    state.holders = state.holders.filter((h) => keyOf(h) !== key);
-    state.queue = state.queue.filter((w) => keyOf(w) !== key);
+    const held = holderByKey.get(key);
+    if (held) {
+      holderByKey.delete(key);
+      state.holders.splice(state.holders.indexOf(held), 1);
+      count(held.amounts, -1);
+    }
+    const waiting = waitingByKey.get(key);
+    if (waiting) {
+      waitingByKey.delete(key);
+      state.queue.splice(state.queue.indexOf(waiting), 1);
+    }
     grantsToSend.delete(key);
   };
   setHandler(releaseSlotsSignal, ({ holder, key }) => {
@@ -212,56 +260,73 @@ export async function resourceAdmission(input: AdmissionInput): Promise<void> {
 
   const view = (): AdmissionView => {
     const cap = capacity(limits);
-    const used = sum(state.holders);
     const free = zero();
     for (const kind of SLOT_KINDS) free[kind] = Math.max(0, cap[kind] - used[kind]);
     return {
-      resource, limits, capacity: cap, used, free, holders: state.holders, granted: state.granted, reclaimed: state.reclaimed,
+      resource, limits, capacity: cap, used: { ...used }, free, holders: state.holders, granted: state.granted, reclaimed: state.reclaimed,
       queue: ordered().map((w, i) => ({ holder: w.holder, runName: w.runName, position: i + 1, amounts: w.amounts, priority: w.priority, requestedAt: w.requestedAt })),
     };
   };
   setHandler(admissionQuery, view, { description: 'Limits, slots used and free, holders, and the queue in order.' });
 
-  /** Sends a notice to a run; false when the run is gone (closed), so its place or slots can be freed. */
-  async function tell(holder: string, notice: AdmissionNotice): Promise<boolean> {
-    try {
-      await getExternalWorkflowHandle(holder).signal(admissionNoticeSignal, notice);
-      return true;
-    } catch {
-      return false;
-    }
-  }
+  /**
+   * Sends a notice to a run; false when the run is gone (closed), so its place or slots can be freed. Without an async
+   * function: the SDK records a stack trace for every promise a workflow makes, which is most of a notice's cost.
+   */
+  const tell = (holder: string, notice: AdmissionNotice): Promise<boolean> =>
+    getExternalWorkflowHandle(holder).signal(admissionNoticeSignal, notice).then(() => true, () => false);
 
   function grantWhatFits(): void {
     const cap = capacity(limits);
-    for (const head of ordered()) {
-      const used = sum(state.holders);
+    const queue = ordered();
+    let taken = 0;
+    for (const head of queue) {
       if (!fits(head.amounts, used, cap, state.holders.length === 0)) break;
-      state.queue = state.queue.filter((w) => w !== head);
+      taken++;
+      waitingByKey.delete(keyOf(head));
       const granted: Holder = { holder: head.holder, runName: head.runName, amounts: head.amounts, grantedAt: nowIso() };
       if (head.key !== undefined) granted.key = head.key;
       if (head.deployment) granted.deployment = head.deployment;
       state.holders.push(granted);
+      holderByKey.set(keyOf(granted), granted);
+      count(granted.amounts, 1);
       state.granted++;
       grantsToSend.add(keyOf(head));
     }
+    queue.splice(0, taken);
   }
 
-  async function notify(): Promise<void> {
+  /** Tells new grants and changed positions (under `bounded`, at most NOTICES_PER_ROUND); true when some are left for the next round. */
+  async function notify(): Promise<boolean> {
     const cap = capacity(limits);
-    const used = sum(state.holders);
-    const grants = [...grantsToSend].flatMap((key) => state.holders.filter((h) => keyOf(h) === key));
-    grantsToSend.clear();
+    const budget = bounded ? NOTICES_PER_ROUND : Number.POSITIVE_INFINITY;
+    const grants: Holder[] = [];
+    for (const key of grantsToSend) {
+      if (grants.length >= budget) break;
+      grantsToSend.delete(key);
+      const held = holderByKey.get(key);
+      if (held) grants.push(held);
+    }
     const waiting = ordered();
     const head = waiting[0];
     const reason = head ? `waiting for ${shortage(head.amounts, used, cap, limits) || 'the runs ahead'} on ${resource}` : '';
-    const positions = waiting.map((w, i) => ({ w, position: i + 1 })).filter(({ w, position }) => position <= POSITIONS_NOTIFIED ? w.told !== position : w.told === 0);
+    const positions: { w: Waiting; position: number }[] = [];
+    let left = grantsToSend.size > 0;
+    for (const [i, w] of waiting.entries()) {
+      const position = i + 1;
+      if (!(position <= POSITIONS_NOTIFIED ? w.told !== position : w.told === 0)) continue;
+      if (grants.length + positions.length >= budget) {
+        left = true;
+        break;
+      }
+      positions.push({ w, position });
+    }
     const notice = (h: Holder, n: AdmissionNotice): AdmissionNotice => (h.key === undefined ? n : { ...n, key: h.key });
     const results = await Promise.all([
-      ...grants.map(async (h) => ({ key: keyOf(h), ok: await tell(h.holder, notice(h, { resource, state: 'granted', position: 0, reason: `slots granted on ${resource}` })) })),
-      ...positions.map(async ({ w, position }) => {
+      ...grants.map((h) => tell(h.holder, notice(h, { resource, state: 'granted', position: 0, reason: `slots granted on ${resource}` })).then((ok) => ({ key: keyOf(h), ok }))),
+      ...positions.map(({ w, position }) => {
         w.told = position;
-        return { key: keyOf(w), ok: await tell(w.holder, notice(w, { resource, state: 'waiting', position, reason: `${reason}; position ${position} of ${waiting.length}` })) };
+        return tell(w.holder, notice(w, { resource, state: 'waiting', position, reason: `${reason}; position ${position} of ${waiting.length}` })).then((ok) => ({ key: keyOf(w), ok }));
       }),
     ]);
     for (const { key, ok } of results) {
@@ -271,6 +336,7 @@ export async function resourceAdmission(input: AdmissionInput): Promise<void> {
         changed = true;
       }
     }
+    return left;
   }
 
   /**
@@ -289,7 +355,8 @@ export async function resourceAdmission(input: AdmissionInput): Promise<void> {
       if (err instanceof ActivityFailure) return;
       throw err;
     }
-    for (const h of state.holders.filter((x) => reclaimable.includes(x.deployment ? keyOf(x) : x.holder))) {
+    const closed = new Set(reclaimable);
+    for (const h of state.holders.filter((x) => closed.has(x.deployment ? keyOf(x) : x.holder))) {
       release(keyOf(h));
       state.reclaimed++;
       changed = true;
@@ -297,26 +364,39 @@ export async function resourceAdmission(input: AdmissionInput): Promise<void> {
   }
 
   function showDetails(): void {
-    const v = view();
+    const cap = capacity(limits);
+    const named = state.holders.slice(0, DETAILS_HOLDERS).map((h) => h.runName).join(', ');
+    const more = state.holders.length > DETAILS_HOLDERS ? ` and ${state.holders.length - DETAILS_HOLDERS} more` : '';
+    const next = ordered()[0];
     setCurrentDetails([
       `resource: ${resource}`,
-      `jobs: ${v.used.jobs}/${v.capacity.jobs}, files: ${v.used.files}/${v.capacity.files}, deployments: ${v.used.deployments}/${v.capacity.deployments}`,
-      `holders: ${v.holders.map((h) => h.runName).join(', ') || 'none'}`,
-      `queue: ${v.queue.length}${v.queue[0] ? ` (next: ${v.queue[0].runName})` : ''}`,
+      `jobs: ${used.jobs}/${cap.jobs}, files: ${used.files}/${cap.files}, deployments: ${used.deployments}/${cap.deployments}`,
+      `holders: ${named ? `${named}${more}` : 'none'}`,
+      `queue: ${state.queue.length}${next ? ` (next: ${next.runName})` : ''}`,
     ].join('\n'));
   }
 
+  const overBudget = (): boolean => {
+    const info = workflowInfo();
+    return info.historyLength >= (bounded ? BOUNDED_HISTORY_BUDGET : ADMISSION_HISTORY_BUDGET) || info.continueAsNewSuggested;
+  };
+
   for (;;) {
+    // Bounded: continue as new even while signals keep coming (the handlers have put them in the state, and grants
+    // not yet told go along), so a busy queue's history cannot grow past the budget.
+    if (bounded && overBudget()) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof resourceAdmission>({ resource, limits, state: { ...state, resend: [...grantsToSend] } });
+    }
     if (changed) {
       changed = false;
       grantWhatFits();
-      await notify();
+      if (await notify()) changed = true;
       showDetails();
       recordAdmissionQueueLength(resource, state.queue.length);
       continue;
     }
-    const info = workflowInfo();
-    if (info.historyLength >= ADMISSION_HISTORY_BUDGET || info.continueAsNewSuggested) {
+    if (!bounded && overBudget()) {
       await condition(allHandlersFinished);
       if (!changed) await continueAsNew<typeof resourceAdmission>({ resource, limits, state });
       continue;
