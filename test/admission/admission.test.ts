@@ -130,16 +130,22 @@ describe('admission: runs queue for their resource\'s job slots', () => {
     });
   });
 
+  /** On ftpipe-ncus with one job slot: a long run that holds it, and a short one waiting first in line. */
+  async function holderAndNextInLine(taskQueue: string) {
+    const ncus = { profile: 'ftpipe-ncus' };
+    const first = await env.start(taskQueue, env.input({ ...ncus, training: { path: uniqueTrainingFile() }, hyperparameters: { nEpochs: 20 } }));
+    await env.waitForStatus(first, (s) => s.admission?.state === 'granted');
+    const second = await env.start(taskQueue, env.input({ ...ncus, training: { path: uniqueTrainingFile() }, hyperparameters: { nEpochs: 1 } }));
+    await env.waitForStatus(second, (s) => s.admission?.state === 'waiting' && s.admission.position === 1);
+    return { first, second };
+  }
+
   it('gives a terminated run\'s slot to the next run (the queue checks its holders)', async () => {
     const taskQueue = env.temporal.taskQueue();
     const config = withLimits(env, { runningJobs: 1, queuedJobs: 0, holderCheckSeconds: 0.5 });
     const worker = await env.temporal.createWorker({ taskQueue, config, env: env.workerEnv });
     await worker.runUntil(async () => {
-      const ncus = { profile: 'ftpipe-ncus' };
-      const first = await env.start(taskQueue, env.input({ ...ncus, training: { path: uniqueTrainingFile() }, hyperparameters: { nEpochs: 20 } }));
-      await env.waitForStatus(first, (s) => s.admission?.state === 'granted');
-      const second = await env.start(taskQueue, env.input({ ...ncus, training: { path: uniqueTrainingFile() }, hyperparameters: { nEpochs: 1 } }));
-      await env.waitForStatus(second, (s) => s.admission?.state === 'waiting' && s.admission.position === 1);
+      const { first, second } = await holderAndNextInLine(taskQueue);
       // Terminated: no cleanup runs, so no release is sent.
       await first.terminate('test: a run that never gives its slot back');
       const result = await second.result();
@@ -156,11 +162,7 @@ describe('admission: runs queue for their resource\'s job slots', () => {
     const config = withLimits(env, { runningJobs: 1, queuedJobs: 0, holderCheckSeconds: 3600 });
     const worker = await env.temporal.createWorker({ taskQueue, config, env: env.workerEnv });
     await worker.runUntil(async () => {
-      const ncus = { profile: 'ftpipe-ncus' };
-      const first = await env.start(taskQueue, env.input({ ...ncus, training: { path: uniqueTrainingFile() }, hyperparameters: { nEpochs: 20 } }));
-      await env.waitForStatus(first, (s) => s.admission?.state === 'granted');
-      const second = await env.start(taskQueue, env.input({ ...ncus, training: { path: uniqueTrainingFile() }, hyperparameters: { nEpochs: 1 } }));
-      await env.waitForStatus(second, (s) => s.admission?.state === 'waiting' && s.admission.position === 1);
+      const { first, second } = await holderAndNextInLine(taskQueue);
       await first.cancel();
       await assert.rejects(first.result());
       assert.equal((await first.query(statusQuery)).admission?.state, 'released');

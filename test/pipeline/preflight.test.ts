@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { BUILTIN_CATALOG } from '../../src/catalog';
 import type { PipelineInputDraft } from '../../src/pipeline/input';
@@ -12,6 +12,16 @@ import { countRequests } from '../helpers/emulator-state';
 import { ROOT } from '../helpers/cli';
 import { SAMPLE_TRAINING, usePipelineStack } from '../helpers/pipeline';
 import { statusQuery } from '../../workflows/messages';
+
+/** The run failed with the case's error type and message, and never reached validation or upload. */
+async function assertFailedInPreflight(handle: WorkflowHandle, c: { name: string; type: string; message: RegExp }): Promise<void> {
+  const err = await handle.result().then(() => undefined, (e: unknown) => e);
+  assert.ok(err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure, `${c.name}: ${String(err)}`);
+  assert.equal(err.cause.type, c.type, `${c.name}: ${err.cause.message}`);
+  assert.match(err.cause.message, c.message, c.name);
+  const status = await handle.query(statusQuery);
+  assert.ok(!status.timeline.some((t) => t.stage === 'validate' || t.stage === 'upload'), `${c.name}: failed in preflight (${status.timeline.map((t) => t.stage).join(', ')})`);
+}
 
 describe('preflight: every check that needs no Azure write runs first', () => {
   const env = usePipelineStack();
@@ -39,12 +49,7 @@ describe('preflight: every check that needs no Azure write runs first', () => {
     await worker.runUntil(async () => {
       for (const c of cases) {
         const handle = await env.start(taskQueue, env.input(c.input));
-        const err = await handle.result().then(() => undefined, (e: unknown) => e);
-        assert.ok(err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure, `${c.name}: ${String(err)}`);
-        assert.equal(err.cause.type, c.type, `${c.name}: ${err.cause.message}`);
-        assert.match(err.cause.message, c.message, c.name);
-        const status = await handle.query(statusQuery);
-        assert.ok(!status.timeline.some((t) => t.stage === 'validate' || t.stage === 'upload'), `${c.name}: failed in preflight (${status.timeline.map((t) => t.stage).join(', ')})`);
+        await assertFailedInPreflight(handle, c);
       }
     });
     assert.equal(countRequests(env.emulator, 'files.upload'), uploadsBefore, 'nothing was uploaded');
@@ -70,12 +75,7 @@ describe('preflight: every check that needs no Azure write runs first', () => {
       await worker.runUntil(async () => {
         const since = env.emulator.control.requests().at(-1)?.seq ?? 0;
         const handle = await env.start(taskQueue, env.input({ profile: 'ftpipe-swc', ...c.input }));
-        const err = await handle.result().then(() => undefined, (e: unknown) => e);
-        assert.ok(err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure, `${c.name}: ${String(err)}`);
-        assert.equal(err.cause.type, c.type, `${c.name}: ${err.cause.message}`);
-        assert.match(err.cause.message, c.message, c.name);
-        const status = await handle.query(statusQuery);
-        assert.ok(!status.timeline.some((t) => t.stage === 'validate' || t.stage === 'upload'), `${c.name}: failed in preflight (${status.timeline.map((t) => t.stage).join(', ')})`);
+        await assertFailedInPreflight(handle, c);
         // The proofs' reads (the capacity check's ARM lists turn a 401 into a warning, by design).
         const refusals = env.emulator.control.requests().filter((r) => r.seq > since && r.status === 401 && (r.route === 'jobs.list' || r.route === 'arm.deployments.list'));
         assert.deepEqual(refusals.map((r) => r.route), c.refused === 'none' ? [] : [c.refused], `${c.name}: asked Azure once, not retried`);
