@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // Runs the test suite with Node's test runner (TypeScript through tsx).
 // Usage: node scripts/run-tests.mjs [substring filters...]; FTPIPE_TEST_CONCURRENCY overrides the file concurrency,
-// FTPIPE_TEST_TIMEOUT_MS the timeout of each test (10 minutes), FTPIPE_TEST_TEMPORAL_LOG names a file for the shared
-// dev server's output.
+// FTPIPE_TEST_TIMEOUT_MS the timeout of each test file (10 minutes), FTPIPE_TEST_TEMPORAL_LOG names a file for the shared
+// dev server's output, FTPIPE_TEST_RECORD_DURATIONS=1 writes the files' measured times into test/file-durations.json.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
@@ -21,9 +21,15 @@ function collect(dir) {
   });
 }
 
+// Longest first, by the times test/file-durations.json records: three files at a time finish together instead of the
+// last long file running alone (by name, the Web UI test's 110 s started near the end). A file not measured yet goes
+// first, as it may be long.
+const DURATIONS = join(root, 'test', 'file-durations.json');
+const measured = JSON.parse(readFileSync(DURATIONS, 'utf8')).seconds;
+const expected = (file) => measured[file] ?? Infinity;
 const files = collect(join(root, 'test'))
   .filter((f) => filters.length === 0 || filters.some((needle) => f.includes(needle)))
-  .sort();
+  .sort((a, b) => expected(b) - expected(a) || a.localeCompare(b));
 if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);
   process.exit(1);
@@ -68,26 +74,32 @@ async function bundleWorkflows() {
   return bundle;
 }
 
+/** Merges one run's file times into test/file-durations.json; files that no longer exist are dropped. */
+function recordDurations(seconds) {
+  const all = Object.fromEntries(Object.entries({ ...measured, ...seconds }).filter(([file]) => existsSync(join(root, file))).sort(([a], [b]) => a.localeCompare(b)));
+  writeFileSync(DURATIONS, `${JSON.stringify({ seconds: all }, null, 2)}\n`);
+  console.log(`test durations: ${Object.keys(seconds).length} files measured, written to ${relative(root, DURATIONS)}`);
+}
+
 async function main() {
   const shared = startSharedServer();
   // Stopped on every way out, also when bundling fails while the server starts.
   shared.catch(() => undefined);
   try {
     const [workflowBundle, { address, namespace }] = await Promise.all([bundleWorkflows(), shared]);
-    // Every test gets a timeout: a hung test fails with its name instead of holding the suite until CI's limit.
+    // Every test file gets a timeout: a hung test fails the file instead of holding the suite until CI's limit.
     const timeoutMs = process.env.FTPIPE_TEST_TIMEOUT_MS ?? '600000';
     // Three files at a time: a pipeline test mostly waits (for the server, the emulator's clock, polls), so two at a time
     // kept 2 cores half idle (CI: 18 min of CPU in 19 min of wall time).
     const concurrency = process.env.FTPIPE_TEST_CONCURRENCY ?? '3';
-    // A file whose test timed out still has that test's worker polling: without a forced exit its process never ends
-    // and the run hangs after printing the failure (seen with the Web UI test at a load of 30). Node >= 20.14 has it.
-    const [major, minor] = process.versions.node.split('.').map(Number);
-    const forceExit = major > 20 || (major === 20 && minor >= 14) ? ['--test-force-exit'] : [];
+    const durations = join(scratch, 'durations.json');
     const tests = run(
-      ['--import', 'tsx', '--test', ...forceExit, `--test-concurrency=${concurrency}`, `--test-timeout=${timeoutMs}`, '--test-reporter=spec', ...files],
+      ['--import', 'tsx', join(root, 'scripts', 'test-files.mjs'), concurrency, timeoutMs, durations, ...files],
       { stdio: 'inherit', env: { ...process.env, FTPIPE_TEST: '1', FTPIPE_TEST_WORKFLOW_BUNDLE: workflowBundle, FTPIPE_TEST_TEMPORAL_ADDRESS: address, FTPIPE_TEST_TEMPORAL_NAMESPACE: namespace } },
     );
-    return await exitCode(tests);
+    const code = await exitCode(tests);
+    if (process.env.FTPIPE_TEST_RECORD_DURATIONS === '1' && existsSync(durations)) recordDurations(JSON.parse(readFileSync(durations, 'utf8')));
+    return code;
   } finally {
     const started = await shared.catch(() => undefined);
     if (started) {

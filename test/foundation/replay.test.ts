@@ -9,6 +9,7 @@ import { DEFAULT_API_KEYS, DEFAULT_TOKEN } from '../../src/emulator';
 import { WORKFLOW_BUNDLER_OPTIONS } from '../../src/stack/workflow-bundle';
 import { WORKFLOW_INTERCEPTORS_MODULE, setupTracing, workflowSpanSinks } from '../../src/telemetry/tracing';
 import { SCENARIOS } from '../histories/scenarios';
+import { testWorkflowSource } from '../helpers/temporal';
 
 const HISTORIES = join(__dirname, '..', 'histories');
 /**
@@ -35,17 +36,15 @@ describe('recorded workflow histories replay on the current workflow code', () =
     Runtime.install({ logger: new DefaultLogger('WARN') });
     const histories = all.map((file) => ({ workflowId: file, history: loadHistory(file) }));
     const results: ReplayResult[] = [];
-    for await (const result of Worker.runReplayHistories(
-      // With the workflow interceptors, the preloaded modules and the module optimizations every worker runs (tracing;
-      // the schemas shared between executions; fewer modules per execution), so a change they cause to old histories fails here.
-      {
-        workflowsPath: require.resolve('../../workflows'),
-        bundlerOptions: WORKFLOW_BUNDLER_OPTIONS,
-        interceptors: { workflowModules: [WORKFLOW_INTERCEPTORS_MODULE] },
-        sinks: workflowSpanSinks(setupTracing({ serviceName: 'replay' })),
-      },
-      histories,
-    )) {
+    // The workflow code every worker runs: the test run's bundle (src/stack/workflow-bundle.ts, as `npm run build` makes
+    // it), or the sources bundled alike when this file runs on its own. With the workflow interceptors, the preloaded
+    // modules and the module optimizations (tracing; the schemas shared between executions; fewer modules per
+    // execution), so a change they cause to old histories fails here.
+    const source = testWorkflowSource();
+    const code = 'workflowBundlePath' in source
+      ? { workflowBundle: { codePath: source.workflowBundlePath } }
+      : { workflowsPath: source.workflowsPath, bundlerOptions: WORKFLOW_BUNDLER_OPTIONS, interceptors: { workflowModules: [WORKFLOW_INTERCEPTORS_MODULE] } };
+    for await (const result of Worker.runReplayHistories({ ...code, sinks: workflowSpanSinks(setupTracing({ serviceName: 'replay' })) }, histories)) {
       results.push(result);
     }
     assert.equal(results.length, all.length);
