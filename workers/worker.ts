@@ -25,9 +25,13 @@ export function builtWorkflowBundlePath(): string | undefined {
   return existsSync(path) ? path : undefined;
 }
 
-/** Prebuilt bundle when there is one (production), else bundle the sources at start (development, tests). */
+/**
+ * Prebuilt bundle when there is one: `FTPIPE_WORKFLOW_BUNDLE` (a bundle made beforehand, e.g. the test run's for the
+ * workers tests start from sources), else the one next to the compiled worker (production); else bundle the sources at
+ * start (development).
+ */
 export function defaultWorkflowSource(): WorkflowSource {
-  const bundle = builtWorkflowBundlePath();
+  const bundle = process.env.FTPIPE_WORKFLOW_BUNDLE || builtWorkflowBundlePath();
   return bundle ? { workflowBundlePath: bundle } : { workflowsPath: require.resolve('../workflows') };
 }
 

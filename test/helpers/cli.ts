@@ -13,8 +13,17 @@ export interface CliProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/**
+ * The test run's workflow bundle for the workers a CLI process starts (`ftpipe worker`, `dev`): from sources each would
+ * webpack the workflows itself (10 s of CPU each; crash.test.ts starts 13).
+ */
+function runBundle(): NodeJS.ProcessEnv {
+  const bundle = process.env.FTPIPE_TEST_WORKFLOW_BUNDLE;
+  return bundle ? { FTPIPE_WORKFLOW_BUNDLE: bundle } : {};
+}
+
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, env: { ...process.env, ...runBundle(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const listeners = new Set<() => void>();
   const onData = (chunk: Buffer): void => {
