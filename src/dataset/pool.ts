@@ -3,12 +3,14 @@
  * the process's life, shared by every validation (each batch says what it is checked for). Threads keep their
  * tokenizers loaded and their caches warm between validations; an idle pool does not keep the process alive.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { TokenEncoding } from '../catalog';
 import type { BatchRequest, BatchResponse } from './line-worker';
 import type { BatchResult } from './batch';
 import type { LineCheckOptions } from './lines';
+import { SharedPieceCache } from './piece-cache';
 
 interface Pending {
   resolve: (result: BatchResult) => void;
@@ -18,6 +20,8 @@ interface Pending {
 interface PoolWorker {
   worker: Worker;
   pending: Map<number, Pending>;
+  /** Encodings whose piece cache this thread has been sent. */
+  caches: Set<TokenEncoding>;
 }
 
 /**
@@ -33,6 +37,23 @@ const MAX_THREADS = 4;
 const YOUNG_GENERATION_MB = 8;
 
 /**
+ * A thread's start costs 0.1-0.2 s of CPU (Node's bootstrap of a worker, the modules and token tables, a cold JIT):
+ * as much as checking 1-2 MB. A file starts one thread per this many bytes, so that a thread's start is a small part
+ * of its share; threads already running take any file's batches.
+ */
+const BYTES_PER_NEW_THREAD = 4 * 1024 * 1024;
+
+/**
+ * How many threads a file of `bytes` may start: one per BYTES_PER_NEW_THREAD, and no more than the cores the
+ * machine's load average leaves idle (at least one): on a busy machine another thread only adds its start and
+ * competes for the same cores (measured: a 10 MiB file took 2.2 s of CPU on two new threads, 1.5 s on one).
+ */
+export function threadsToStart(bytes: number): number {
+  const idleCores = Math.max(1, availableParallelism() - Math.floor(loadavg()[0]!));
+  return Math.max(1, Math.min(MAX_THREADS, Math.ceil(bytes / BYTES_PER_NEW_THREAD), idleCores));
+}
+
+/**
  * Starts the worker from the same kind of file as this module: compiled .js normally; under tsx (tests, benchmarks)
  * the .ts source, through tsx's CommonJS hook, which worker threads do not inherit from the parent's loader flags.
  */
@@ -46,6 +67,8 @@ function startWorker(): Worker {
 
 export class LinePool {
   private readonly workers: Array<PoolWorker | undefined>;
+  /** One piece cache per encoding, shared by the threads (a thread restarted after a crash gets it again). */
+  private readonly pieceCaches = new Map<TokenEncoding, SharedPieceCache>();
   private nextBatch = 0;
 
   constructor(threads: number) {
@@ -56,11 +79,16 @@ export class LinePool {
     return this.workers.length;
   }
 
+  /** Threads started and not exited. */
+  get running(): number {
+    return this.workers.filter((worker) => worker !== undefined).length;
+  }
+
   /** The thread in `slot`, started (or restarted, after a crash) when needed. */
   private workerAt(slot: number): PoolWorker {
     const existing = this.workers[slot];
     if (existing) return existing;
-    const entry: PoolWorker = { worker: startWorker(), pending: new Map() };
+    const entry: PoolWorker = { worker: startWorker(), pending: new Map(), caches: new Set() };
     entry.worker.unref();
     entry.worker.on('message', ({ batch, result }: BatchResponse) => {
       const pending = entry.pending.get(batch);
@@ -80,18 +108,37 @@ export class LinePool {
     return entry;
   }
 
-  /** Sends a batch (its buffer is transferred, not copied) to the least busy thread. */
-  check(data: Uint8Array<ArrayBuffer>, options: LineCheckOptions): Promise<BatchResult> {
-    let slot = 0;
-    for (let i = 1; i < this.workers.length; i++) {
-      if ((this.workers[i]?.pending.size ?? 0) < (this.workers[slot]?.pending.size ?? 0)) slot = i;
+  /**
+   * Sends a batch (its buffer is transferred, not copied) to the least busy running thread, or starts another one
+   * when every running thread has work and fewer than `threads` (at most the pool's size) run.
+   */
+  check(data: Uint8Array<ArrayBuffer>, options: LineCheckOptions, threads = this.workers.length): Promise<BatchResult> {
+    let slot = -1;
+    let running = 0;
+    for (let i = 0; i < this.workers.length; i++) {
+      const worker = this.workers[i];
+      if (!worker) continue;
+      running++;
+      if (slot === -1 || worker.pending.size < this.workers[slot]!.pending.size) slot = i;
+    }
+    if (slot === -1 || (this.workers[slot]!.pending.size > 0 && running < Math.min(threads, this.workers.length))) {
+      slot = this.workers.findIndex((worker) => worker === undefined);
     }
     const entry = this.workerAt(slot);
     const batch = this.nextBatch++;
+    const request: BatchRequest = { batch, data, options };
+    if (!entry.caches.has(options.encoding)) {
+      let cache = this.pieceCaches.get(options.encoding);
+      if (!cache) {
+        cache = SharedPieceCache.create();
+        this.pieceCaches.set(options.encoding, cache);
+      }
+      request.pieceCache = cache.buffer;
+      entry.caches.add(options.encoding);
+    }
     return new Promise<BatchResult>((resolve, reject) => {
       entry.pending.set(batch, { resolve, reject });
       entry.worker.ref();
-      const request: BatchRequest = { batch, data, options };
       entry.worker.postMessage(request, [data.buffer]);
     });
   }

@@ -10,7 +10,7 @@ import { severityOf, type Issue, type IssueCode } from './issues';
 import { DEFAULT_MAX_ISSUES, INLINE_VALIDATION_MAX_BYTES, MAX_FILE_BYTES, MAX_LINE_BYTES, MIN_TRAINING_EXAMPLES, RECOMMENDED_TRAINING_EXAMPLES, UTF8_BOM } from './limits';
 import { LINE_BLANK, LINE_EXAMPLE, oversizedLine, type BatchResult } from './batch';
 import { checkLines, type LineCheckOptions } from './lines';
-import { sharedLinePool } from './pool';
+import { sharedLinePool, threadsToStart } from './pool';
 import { sharedTokenCounter } from './tokens';
 import { readLineBatches, type FileFacts } from './reader';
 import { autoEpochs, CountList, type TokenDistribution } from './statistics';
@@ -35,6 +35,12 @@ export interface ValidateDatasetOptions {
   maxIssues?: number;
   /** Files up to this many bytes are checked on the calling thread, larger ones on the worker threads (0: all on the threads). */
   inlineMaxBytes?: number;
+  /**
+   * The calling thread has nothing else to do (the CLI): a larger file that would start only one worker thread (see
+   * threadsToStart in pool.ts) is checked on the calling thread instead, which saves that thread's start. Off in the
+   * worker, whose event loop serves other activities.
+   */
+  callerThreadIdle?: boolean;
   /** Called after each batch of lines is read (about every 256 KiB): an activity heartbeats from here. */
   onProgress?: (progress: ValidationProgress) => void;
   /** Stops validation between batches (the promise rejects with the signal's reason); workers are shut down. */
@@ -132,20 +138,22 @@ interface LineChecker {
   check(lines: Uint8Array<ArrayBuffer>): Promise<BatchResult>;
 }
 
-function lineChecker(bytes: number, options: LineCheckOptions, inlineMaxBytes: number): LineChecker {
-  if (bytes <= inlineMaxBytes) {
+function lineChecker(bytes: number, options: LineCheckOptions, inlineMaxBytes: number, callerThreadIdle: boolean): LineChecker {
+  const threads = bytes <= inlineMaxBytes ? 0 : threadsToStart(bytes);
+  if (threads === 0 || (callerThreadIdle && threads === 1)) {
     // A thread hop and a second copy of the tokenizer would cost more than checking a small file here.
     const tokens = sharedTokenCounter(options.encoding);
     return { parallelism: 1, check: (lines) => Promise.resolve(checkLines(lines, options, tokens)) };
   }
   const pool = sharedLinePool();
-  return { parallelism: pool.size * 2, check: (lines) => pool.check(lines, options) };
+  return { parallelism: Math.min(threads, pool.size) * 2, check: (lines) => pool.check(lines, options, threads) };
 }
 
 interface FileScanContext {
   model: ModelEntry;
   lineOptions: LineCheckOptions;
   inlineMaxBytes: number;
+  callerThreadIdle: boolean;
   issues: IssueList;
   trainingHashes: LineHashIndex | undefined;
   onProgress: ValidateDatasetOptions['onProgress'];
@@ -165,7 +173,7 @@ async function scanFile(path: string, role: FileRole, context: FileScanContext):
   const errorsBefore = issues.errorCount;
   const warningsBefore = issues.warningCount;
   const bytes = (await stat(path)).size;
-  const checker = lineChecker(bytes, context.lineOptions, context.inlineMaxBytes);
+  const checker = lineChecker(bytes, context.lineOptions, context.inlineMaxBytes, context.callerThreadIdle);
   const hashes = new LineHashIndex();
   const counts = new CountList();
   const limit = model.trainingContextTokens;
@@ -298,7 +306,7 @@ export async function validateDataset(options: ValidateDatasetOptions): Promise<
   const lineOptions: LineCheckOptions = {
     method, model: model.id, allowImages: model.modality === 'text+vision', encoding: model.encoding, maxIssues: options.maxIssues ?? DEFAULT_MAX_ISSUES,
   };
-  const scan = { model, lineOptions, inlineMaxBytes: options.inlineMaxBytes ?? INLINE_VALIDATION_MAX_BYTES, issues, onProgress: options.onProgress, signal: options.signal };
+  const scan = { model, lineOptions, inlineMaxBytes: options.inlineMaxBytes ?? INLINE_VALIDATION_MAX_BYTES, callerThreadIdle: options.callerThreadIdle ?? false, issues, onProgress: options.onProgress, signal: options.signal };
   const training = options.trainingFile === undefined ? undefined : await scanFile(options.trainingFile, 'training', { ...scan, trainingHashes: undefined });
   const validation = options.validationFile === undefined
     ? undefined

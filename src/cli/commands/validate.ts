@@ -36,7 +36,7 @@ export function registerValidateCommand(program: Command): void {
         const catalog = await loadCatalog();
         const report = await validateDataset({
           trainingFile: file, validationFile: flags.validation, model: flags.model, method: flags.method,
-          nEpochs: flags.nEpochs, catalog, maxIssues: flags.maxIssues,
+          nEpochs: flags.nEpochs, catalog, maxIssues: flags.maxIssues, callerThreadIdle: true,
         });
         process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatSummary(report)}\n`);
         process.exitCode = report.valid ? 0 : 1;
