@@ -202,7 +202,8 @@ export function jobActivities(azure: AzureAccess) {
       // No SDK retry: a blind re-POST after a lost response would create a second job. The activity's retry looks first.
       const created = await callAzure(`create the fine-tuning job (${request.family} API)`, () =>
         request.family === 'v1'
-          ? azure.openaiV1(input.profile).fineTuning.jobs.create(request.body, { maxRetries: 0 })
+          ? // The route jobs.create posts to, with Azure's v1 body (its RFT grader is Azure's, not openai's type).
+            azure.openaiV1(input.profile).post<FineTuningJob>('/fine_tuning/jobs', { body: request.body, maxRetries: 0 })
           : azure.openai(input.profile).fineTuning.jobs.create(request.body, { maxRetries: 0 }),
       );
       return snapshot(created);

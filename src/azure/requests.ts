@@ -3,7 +3,7 @@
  * Workflow-safe: pure functions over plain data.
  */
 import type { JobCreateParams } from 'openai/resources/fine-tuning/jobs/jobs';
-import type { DpoMethod, ReinforcementMethod } from 'openai/resources/fine-tuning/methods';
+import type { DpoMethod, ReinforcementHyperparameters, SupervisedMethod } from 'openai/resources/fine-tuning/methods';
 import type { DeploymentType } from '../catalog';
 import type { Hyperparameters, Method, PipelineInput } from '../pipeline/input';
 
@@ -60,8 +60,38 @@ export interface JobPlan {
   identity: RunIdentity;
 }
 
-/** v1's create body: exactly the openai package's `JobCreateParams` (hyperparameters inside `method`, `metadata`). */
-export type V1JobCreateBody = JobCreateParams & { model: string; seed: number; method: JobCreateParams.Method; metadata: Record<string, string> };
+/**
+ * The RFT grader of Azure's v1 spec (`AzureFineTuneReinforcementMethod.grader`): one of these four with its required
+ * fields (no Python grader, which OpenAI's own API has); other fields go to Azure as the user gave them. Own types,
+ * not openai's `ReinforcementMethod`: that one types score_model's input and multi's graders more narrowly than
+ * Azure's spec, and takes OpenAI's Python grader, which Azure does not.
+ */
+export type AzureGrader =
+  | { type: 'string_check'; name: string; input: string; reference: string; operation: 'eq' | 'ne' | 'like' | 'ilike'; [field: string]: unknown }
+  | {
+    type: 'text_similarity'; name: string; input: string; reference: string;
+    evaluation_metric: 'fuzzy_match' | 'bleu' | 'gleu' | 'meteor' | 'rouge_1' | 'rouge_2' | 'rouge_3' | 'rouge_4' | 'rouge_5' | 'rouge_l';
+    [field: string]: unknown;
+  }
+  | { type: 'score_model'; name: string; model: string; input: unknown[]; range?: number[]; [field: string]: unknown }
+  | { type: 'multi'; name: string; graders: Record<string, unknown>; calculate_output: string; [field: string]: unknown };
+
+/** v1's `method` for reinforcement fine-tuning, as Azure's spec has it. */
+export interface AzureReinforcementMethod {
+  type: 'reinforcement';
+  reinforcement: { grader: AzureGrader; hyperparameters?: ReinforcementHyperparameters };
+}
+
+/**
+ * v1's create body: the openai package's `JobCreateParams` (hyperparameters inside `method`, `metadata`), with Azure's
+ * reinforcement method. Sent as it is (activities/jobs.ts), so nothing narrows it to openai's grader types.
+ */
+export type V1JobCreateBody = Omit<JobCreateParams, 'method'> & {
+  model: string;
+  seed: number;
+  method: { type: 'supervised'; supervised: SupervisedMethod } | { type: 'dpo'; dpo: DpoMethod } | AzureReinforcementMethod;
+  metadata: Record<string, string>;
+};
 
 /**
  * The dated 2025-04-01-preview create body: top-level `hyperparameters` (with Azure's `prompt_loss_weight`), `method`
@@ -104,13 +134,12 @@ function numbersOnly<T extends object>(h: T): T {
   return Object.fromEntries(Object.entries(h).filter(([, v]) => v !== 'auto')) as T;
 }
 
-function v1Method(plan: JobPlan): JobCreateParams.Method {
+function v1Method(plan: JobPlan): V1JobCreateBody['method'] {
   const h = plan.hyperparameters;
   switch (plan.method.type) {
     case 'reinforcement':
-      // The grader is the user's JSON as Azure's spec takes it: the input schema checks its type and required fields;
-      // openai's types (with OpenAI's Python grader) type score_model's and multi's nested parts more narrowly than Azure's spec.
-      return { type: 'reinforcement', reinforcement: { grader: plan.method.grader as unknown as ReinforcementMethod['grader'], hyperparameters: common(h) } };
+      // The grader is the user's JSON as Azure's spec takes it: the input schema checks its type and required fields.
+      return { type: 'reinforcement', reinforcement: { grader: plan.method.grader, hyperparameters: common(h) } };
     case 'dpo':
       return { type: 'dpo', dpo: dpo(h) };
     case 'supervised':
