@@ -91,6 +91,41 @@ export function throwIfCancelled(): void {
   if (Context.current().cancellationSignal.aborted) throw new CancelledFailure('activity cancelled');
 }
 
+function answerText(info: NonNullable<ReturnType<typeof azureErrorInfo>>): string {
+  return `${info.status ?? 'no response'}${info.code ? ` ${info.code}` : ''}: ${info.message}`;
+}
+
+/** A failed first call to a new deployment that means "not serving yet, wait": no response, 429, 5xx, DeploymentNotReady/NotFound. */
+export interface NotServingYet {
+  last: string;
+  retryAfterMs: number | undefined;
+}
+
+export function notServingYet(err: unknown): NotServingYet | undefined {
+  const info = azureErrorInfo(err);
+  if (!info) return undefined;
+  const waitable = info.status === undefined || info.status === 429 || info.status >= 500 || (info.code !== undefined && NOT_YET_SERVING.has(info.code));
+  return waitable ? { last: answerText(info), retryAfterMs: info.retryAfterMs } : undefined;
+}
+
+/**
+ * Ends an attempt whose first call found the deployment not serving yet (a smoke test, or an evaluation's first
+ * answer): Temporal calls the activity again after `intervalSeconds` (a longer Retry-After wins), holding no slot,
+ * until `timeoutSeconds` after its first attempt; then it fails for good as SmokeTestFailed.
+ */
+export function awaitServing(deployment: string, answer: NotServingYet, wait: { timeoutSeconds?: number; intervalSeconds?: number }): never {
+  const { attempt, scheduledTimestampMs } = Context.current().info;
+  const deadline = scheduledTimestampMs + (wait.timeoutSeconds ?? DEFAULT_SMOKE_TIMEOUT_SECONDS) * 1000;
+  const waitMs = Math.max((wait.intervalSeconds ?? DEFAULT_SMOKE_INTERVAL_SECONDS) * 1000, answer.retryAfterMs ?? 0);
+  if (Date.now() + waitMs > deadline) {
+    throw ApplicationFailure.nonRetryable(
+      `smoke test of deployment ${deployment} failed: still not answering after ${attempt} attempts; last answer ${answer.last}`,
+      'SmokeTestFailed',
+    );
+  }
+  return checkAgainLater(`smoke test of deployment ${deployment}`, `answered ${answer.last}`, waitMs, 'SmokeTestFailed');
+}
+
 function isRequestConflict(err: unknown): boolean {
   return azureErrorInfo(err)?.status === 409;
 }
@@ -216,9 +251,7 @@ export function deploymentActivities(deps: ActivityDeps, azure: AzureAccess) {
      */
     async smokeTestDeployment(input: SmokeTestInput): Promise<SmokeTestResult> {
       const client = azure.openai(input.profile);
-      const { attempt, scheduledTimestampMs } = Context.current().info;
-      const deadline = scheduledTimestampMs + (input.timeoutSeconds ?? DEFAULT_SMOKE_TIMEOUT_SECONDS) * 1000;
-      const interval = input.intervalSeconds ?? DEFAULT_SMOKE_INTERVAL_SECONDS;
+      const { attempt } = Context.current().info;
       const started = Date.now();
       try {
         // No max_tokens: reasoning models (o4-mini fine-tunes) refuse it.
@@ -229,21 +262,11 @@ export function deploymentActivities(deps: ActivityDeps, azure: AzureAccess) {
         return { ok: true as const, attempts: attempt, latencyMs: Date.now() - started };
       } catch (err) {
         throwIfCancelled();
+        const answer = notServingYet(err);
+        if (answer) return awaitServing(input.deployment, answer, input);
         const info = azureErrorInfo(err);
         if (!info) throw azureFailure(err, `smoke test of ${input.deployment}`);
-        const last = `${info.status ?? 'no response'}${info.code ? ` ${info.code}` : ''}: ${info.message}`;
-        const waitable = info.status === undefined || info.status === 429 || info.status >= 500 || (info.code !== undefined && NOT_YET_SERVING.has(info.code));
-        if (!waitable) {
-          throw ApplicationFailure.nonRetryable(`smoke test of deployment ${input.deployment} failed: ${last}`, 'SmokeTestFailed');
-        }
-        const waitMs = Math.max(interval * 1000, info.retryAfterMs ?? 0);
-        if (Date.now() + waitMs > deadline) {
-          throw ApplicationFailure.nonRetryable(
-            `smoke test of deployment ${input.deployment} failed: still not answering after ${attempt} attempts; last answer ${last}`,
-            'SmokeTestFailed',
-          );
-        }
-        return checkAgainLater(`smoke test of deployment ${input.deployment}`, `answered ${last}`, waitMs, 'SmokeTestFailed');
+        throw ApplicationFailure.nonRetryable(`smoke test of deployment ${input.deployment} failed: ${answerText(info)}`, 'SmokeTestFailed');
       }
     },
 

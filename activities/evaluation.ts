@@ -12,6 +12,7 @@ import { DEPLOYMENT_GONE, type CheckpointPolicy, type CheckpointSummary, type Ev
 import { BUILTIN_CATALOG, isReasoningModel } from '../src/catalog';
 import { evalProgressSignal } from '../workflows/messages';
 import { armDeploymentExists } from './azure-access';
+import { awaitServing, notServingYet, type NotServingYet } from './deployments';
 import type { ActivityDeps, AzureAccess } from './deps';
 
 export interface AnalyzeJobMetricsInput {
@@ -48,6 +49,13 @@ export interface RunEvalSetInput {
    * the eval on the recreated deployment goes on from there instead of asking those items again.
    */
   resumeFrom?: unknown;
+  /**
+   * The deployment is new and was not smoke-tested: its first answer is the smoke test. Until the deployment has
+   * answered once (no heartbeat yet), the first item is asked alone, without in-process retries, and while Azure
+   * answers that it does not serve yet the attempt ends and Temporal calls again after `intervalSeconds`, holding no
+   * slot, up to `timeoutSeconds` (default 600) after the first attempt: as smokeTestDeployment waits.
+   */
+  firstAnswerIsSmokeTest?: { intervalSeconds?: number; timeoutSeconds?: number };
 }
 
 /** How many evalProgress notices one eval sends its run at most (one per tenth scored): bounded history, ~4 events each. */
@@ -82,6 +90,13 @@ function evalProgressNotices(context: Context, deployment: string): { scored(don
 
 /** The deployment under evaluation answered DeploymentNotFound (Azure deleted it mid-eval: a Developer-tier one lives 24 hours). */
 class DeploymentGoneError extends Error {}
+
+/** A new deployment's first answer (its smoke test) said it does not serve yet. */
+class NotServingYetError extends Error {
+  constructor(readonly answer: NotServingYet) {
+    super(answer.last);
+  }
+}
 
 const DEFAULT_CONCURRENCY = 4;
 const MAX_CONCURRENCY = 64;
@@ -160,18 +175,17 @@ export function evaluationActivities(deps: ActivityDeps, azure: AzureAccess) {
         }
         return known;
       };
-      const chat = async (profile: string, deployment: string, messages: { role: 'system' | 'user' | 'assistant'; content: string }[], operation: string, served?: string): Promise<string> => {
+      /** One answer; `smokeTest`: a new deployment's first, asked once (Temporal waits if it does not serve yet). */
+      const chat = async (profile: string, deployment: string, messages: { role: 'system' | 'user' | 'assistant'; content: string }[], operation: string, served?: string, smokeTest = false): Promise<string> => {
         const sampling = (await isReasoning(profile, deployment, served)) ? {} : { temperature: 0 };
+        const ask = () => azure.openai(profile).chat.completions.create({ model: deployment, messages, ...sampling }, smokeTest ? { maxRetries: 0, signal } : { signal });
         try {
-          const completion = await withBackoff(
-            () => azure.openai(profile).chat.completions.create({ model: deployment, messages, ...sampling }, { signal }),
-            chatRetryAdvice,
-            backoff,
-            signal,
-          );
+          const completion = smokeTest ? await ask() : await withBackoff(ask, chatRetryAdvice, backoff, signal);
           return completion.choices[0]?.message.content ?? '';
         } catch (err) {
           if (signal.aborted) throw err;
+          const notYet = smokeTest ? notServingYet(err) : undefined;
+          if (notYet) throw new NotServingYetError(notYet);
           if (deployment === input.deployment && profile === input.profile && azureErrorInfo(err)?.code === 'DeploymentNotFound') throw new DeploymentGoneError(`${operation}: Azure answered HTTP 404 DeploymentNotFound`);
           throw azureFailure(err, operation);
         }
@@ -190,13 +204,21 @@ export function evaluationActivities(deps: ActivityDeps, azure: AzureAccess) {
       const resumeFrom: unknown = context.info.heartbeatDetails ?? input.resumeFrom;
       let progress: unknown = resumeFrom;
       const notices = evalProgressNotices(context, input.deployment);
+      // An earlier attempt's heartbeat means the deployment has answered: its smoke test is behind it.
+      let smokeTest = context.info.heartbeatDetails === undefined ? input.firstAnswerIsSmokeTest : undefined;
+      const complete = async (messages: EvalItem['messages']): Promise<string> => {
+        const answer = await chat(input.profile, input.deployment, messages, `chat completion on deployment ${input.deployment}`, input.servedModel, smokeTest !== undefined);
+        smokeTest = undefined;
+        return answer;
+      };
       try {
         const result = await runEval({
           items,
           graders,
           concurrency,
           signal,
-          complete: (messages) => chat(input.profile, input.deployment, messages, `chat completion on deployment ${input.deployment}`, input.servedModel),
+          complete,
+          firstAlone: smokeTest !== undefined,
           resumeFrom,
           onProgress: (p) => {
             progress = p;
@@ -210,6 +232,7 @@ export function evaluationActivities(deps: ActivityDeps, azure: AzureAccess) {
         return { candidate: input.candidate, kind: input.kind, items: result.items, score: result.score, perGrader: result.perGrader };
       } catch (err) {
         if (err instanceof JudgeUnusableError) throw ApplicationFailure.nonRetryable(err.message, 'JudgeUnusable');
+        if (err instanceof NotServingYetError) return awaitServing(input.deployment, err.answer, input.firstAnswerIsSmokeTest ?? {});
         if (err instanceof DeploymentGoneError) {
           // A data-plane 404 can also mean "not serving yet": only ARM's 404 says the deployment is gone.
           if (await armDeploymentExists(azure, input.profile, input.deployment)) throw ApplicationFailure.retryable(`${err.message}: DeploymentNotFound while ARM lists the deployment; trying again`, 'DeploymentNotServing');

@@ -101,6 +101,8 @@ export async function postTraining(run: PipelineRun, job: JobSnapshot): Promise<
 
 /** Recreating an evaluation deployment Azure deleted mid-eval (activities/evaluation.ts `DeploymentGone`). */
 const EVAL_LIFETIME_PATCH = 'ftpipe-eval-deployment-lifetime';
+/** An evaluation deployment's smoke test is the eval's first answer (activities/evaluation.ts `firstAnswerIsSmokeTest`). */
+const EVAL_FIRST_ANSWER_PATCH = 'ftpipe-eval-first-answer-smoke';
 /** How many times one candidate's evaluation deployment is recreated before the run fails: each goes on from the last. */
 const EVAL_DEPLOYMENT_RECREATIONS = 2;
 
@@ -118,7 +120,7 @@ async function evaluateCandidates(run: PipelineRun, candidates: CheckpointSummar
   const evaluation = input.evaluation;
   if (!evaluation.evalSet) return [];
   const scores: EvalScore[] = [];
-  const scoreOn = async (deployment: string, candidate: string, kind: EvalScore['kind'], servedModel?: string, resumeFrom?: unknown): Promise<EvalScore> =>
+  const scoreOn = async (deployment: string, candidate: string, kind: EvalScore['kind'], servedModel?: string, resumeFrom?: unknown, firstAnswerIsSmokeTest?: boolean): Promise<EvalScore> =>
     acts.runEvalSet({
       profile: input.profile,
       deployment,
@@ -129,6 +131,7 @@ async function evaluateCandidates(run: PipelineRun, candidates: CheckpointSummar
       concurrency: evaluation.concurrency,
       ...(evaluation.graders ? { graders: evaluation.graders as never } : {}),
       ...(resumeFrom !== undefined ? { resumeFrom } : {}),
+      ...(firstAnswerIsSmokeTest ? { firstAnswerIsSmokeTest: { intervalSeconds: interval } } : {}),
     });
   // Deployed as src/catalog/models.ts says (what preflight checked), and deleted as soon as they are scored (and by
   // cleanup if the run stops first).
@@ -151,11 +154,16 @@ async function evaluateCandidates(run: PipelineRun, candidates: CheckpointSummar
         profile: input.profile, name, model: model.deploy, ...(model.how.base ? { base: true } : {}),
         type: model.how.type, capacity: model.how.capacity, pollIntervalSeconds: interval, newName: true,
       });
-      at(what, `smoke test of ${name}`);
-      await acts.smokeTestDeployment({ profile: input.profile, deployment: name, intervalSeconds: interval });
+      // The eval's first answer is the deployment's smoke test (waited for by Temporal as smokeTestDeployment's is):
+      // a separate smoke test asked one more chat completion per deployment. Runs from before keep it (the patch).
+      const firstAnswerIsSmokeTest = patched(EVAL_FIRST_ANSWER_PATCH);
+      if (!firstAnswerIsSmokeTest) {
+        at(what, `smoke test of ${name}`);
+        await acts.smokeTestDeployment({ profile: input.profile, deployment: name, intervalSeconds: interval });
+      }
       at(what, 'scoring the eval set', name);
       try {
-        score = await scoreOn(name, model.label, kind, model.label, resumeFrom);
+        score = await scoreOn(name, model.label, kind, model.label, resumeFrom, firstAnswerIsSmokeTest);
         if (recreations > 0) score.deploymentRecreations = recreations;
       } catch (err) {
         const gone = deploymentGone(err);

@@ -55,6 +55,11 @@ export interface EvalRunOptions {
   onProgress?(progress: EvalProgress): void;
   /** Progress of an earlier attempt on the same set and graders (ignored when it does not match them). */
   resumeFrom?: unknown;
+  /**
+   * Ask the first item alone before the others (a new deployment's first answer is its smoke test: if it is not
+   * serving yet, one call fails rather than `concurrency`).
+   */
+  firstAlone?: boolean;
   signal?: AbortSignal;
 }
 
@@ -147,7 +152,8 @@ export async function runEval(options: EvalRunOptions): Promise<EvalRunResult> {
     }
   }
 
-  const lanes = Math.max(1, Math.min(options.concurrency, items.length - start));
+  if (options.firstAlone && next < items.length) await one(next++);
+  const lanes = Math.max(1, Math.min(options.concurrency, items.length - next));
   await Promise.all(Array.from({ length: lanes }, lane));
   const { judgeCalls, unscoredByJudge } = sums;
   if (judgeCalls > 0 && unscoredByJudge === judgeCalls) {

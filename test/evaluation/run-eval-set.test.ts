@@ -11,6 +11,8 @@ import { azureAccess } from '../../activities/azure-access';
 import type { ActivityDeps } from '../../activities/deps';
 import { evaluationActivities, type AnalyzeJobMetricsInput, type RunEvalSetInput } from '../../activities/evaluation';
 import type { CheckpointSummary, EvalScore, MetricsAnalysis } from '../../src/pipeline/types';
+import { NOT_DONE_YET } from '../../activities/waiting';
+import { activityEnvironment } from '../activities/helpers';
 import { advanceUntil, chatJsonl, startTestEmulator, uploadProcessed, type TestEmulator } from '../emulator/helpers';
 
 const SWC = 'ftpipe-swc';
@@ -108,6 +110,30 @@ describe('evaluation activities on the emulator', () => {
     assert.doesNotMatch(JSON.stringify([bestRun.score, finalRun.score, baseline.score]), /valid (question|answer)/, 'no item text in the result');
     assert.deepEqual(bestRun.heartbeats[bestRun.heartbeats.length - 1], { done: EVAL_ITEMS, total: EVAL_ITEMS, prefix: EVAL_ITEMS, prefixSums: { perGrader: { exact_match: bestRun.score.perGrader.exact_match! * EVAL_ITEMS, contains: bestRun.score.perGrader.contains! * EVAL_ITEMS }, items: bestRun.score.score * EVAL_ITEMS, unscoredByJudge: 0, judgeCalls: 0 } });
     assert.equal(t.emu.control.requests({ route: 'chat.completions' }).filter((r) => r.path.includes(deployed.get(best)!)).length, EVAL_ITEMS);
+  });
+
+  it('with firstAnswerIsSmokeTest, a deployment not serving yet costs one call per attempt and Temporal waits; then the set is scored', async () => {
+    const deployment = 'eval-not-ready';
+    const p = t.profile(SWC);
+    const body: Deployment = { sku: { name: 'GlobalStandard', capacity: 1 }, properties: { model: { format: 'OpenAI', name: checkpoints[0]!.id, version: '1' } } };
+    const poller = await t.arm(SWC).deployments.beginCreateOrUpdate(p.resourceGroup, p.account, deployment, body, { updateIntervalInMs: 5 });
+    t.emu.control.advanceClock(600);
+    await poller.pollUntilDone(); // Succeeded in ARM, and inside Azure's DeploymentNotReady window
+    const input: RunEvalSetInput = { profile, deployment, candidate: checkpoints[0]!.model, kind: 'candidate', evalSetPath, concurrency: 4, firstAnswerIsSmokeTest: { intervalSeconds: 7 } };
+    const answers = (status?: number): number => t.emu.control.requests({ route: 'chat.completions' }).filter((r) => r.path.includes(`/${deployment}/`) && (status === undefined || r.status === status)).length;
+    const scheduledTimestampMs = Date.now();
+    for (const attempt of [1, 2]) {
+      await assert.rejects(
+        activityEnvironment({ attempt, scheduledTimestampMs }).run((i: RunEvalSetInput) => activities.runEvalSet(i), input),
+        (err: unknown) => err instanceof ApplicationFailure && err.type === NOT_DONE_YET && err.nextRetryDelay === 7000 && /^smoke test of deployment eval-not-ready: answered 404 DeploymentNotReady: .*; checking again in 7 s$/.test(err.message),
+      );
+      assert.equal(answers(), attempt, 'one call per attempt, however many items and lanes');
+    }
+    t.emu.control.advanceClock(120);
+    const score: EvalScore = await activityEnvironment({ attempt: 3, scheduledTimestampMs }).run((i: RunEvalSetInput) => activities.runEvalSet(i), input);
+    assert.equal(score.items, EVAL_ITEMS);
+    assert.equal(answers(200), EVAL_ITEMS, 'each item answered once: the first answer was the smoke test');
+    assert.deepEqual(score, (await evaluate({ deployment: deployed.get(checkpoints[0]!.step)!, candidate: checkpoints[0]!.model })).score, 'the same score as on a smoke-tested deployment');
   });
 
   it('a retried attempt resumes after the items its predecessor heartbeated as scored', async () => {

@@ -244,7 +244,7 @@ export const SCENARIOS: Scenario[] = [
       const scores = result.evaluation?.scores ?? [];
       expect(result.outcome === 'succeeded' && scores.some((s) => s.kind === 'baseline') && scores.filter((s) => s.kind === 'candidate').length === result.checkpoints.length,
         'every checkpoint and the baseline scored on the eval set', { outcome: result.outcome, scores });
-      await expectScheduled(ctx.client, handle.workflowId, undefined, ['runEvalSet', 'createDeployment', 'smokeTestDeployment', 'deleteDeployment']);
+      await expectScheduled(ctx.client, handle.workflowId, undefined, ['runEvalSet', 'createDeployment', 'deleteDeployment']);
       return { workflowId: handle.workflowId };
     },
   },

@@ -9,11 +9,14 @@ import { usePipelineStack } from '../helpers/pipeline';
 /** The demo's clock (`ftpipe demo`, bench/demo-calls.ts), so the demo's intervals meet Azure's emulated durations as in the demo. */
 const CLOCK_SCALE = 200;
 /**
- * The calls outside the training monitor's polls: 83 measured on 2026-12-01 (preflight 4, upload 6, create 1,
- * automatic evaluations 1, collect 1, evaluation 65, deploy 5), with room for a few retries under load. Waiting for
- * ARM can only take fewer checks on a loaded machine (each check comes later), never more.
+ * The calls outside the training monitor's polls: 79 measured on 2026-12-01 (preflight 4, upload 6, create 1,
+ * automatic evaluations 1, collect 1, evaluation 61, deploy 5; 83 before an evaluation deployment's first answer
+ * became its smoke test), with room for a few retries under load. Waiting for ARM can only take fewer checks on a
+ * loaded machine (each check comes later), never more.
  */
-const CALLS_BESIDE_POLLS = 88;
+const CALLS_BESIDE_POLLS = 84;
+/** Chat completions answered: 10 eval items on each of the 3 checkpoints and the baseline, and the new version's smoke test. */
+const ANSWERS = 4 * 10 + 1;
 /** The demo job's status as the polls see it move: its first sight, then queued, running, succeeded (each lists events). */
 const STATUS_SIGHTS = 4;
 
@@ -39,6 +42,9 @@ describe('Azure calls of the demo pipeline', () => {
     assert.equal(count('arm.operationResults.get'), 0, 'deployments are followed by their own state, not by the operation URL');
     // A look before a write only on a retry: each 404 is the check that a deleted deployment is gone.
     assert.equal(count('arm.deployments.get', 404), 4, 'no look-up before the PUTs');
+
+    // An evaluation deployment is not smoke-tested apart: its first eval answer is the smoke test.
+    assert.equal(count('chat.completions', 200), ANSWERS, 'each eval item answered once, and one smoke test (the new version\'s)');
 
     const polls = count('jobs.get');
     const monitor = polls + count('jobs.events');
