@@ -40,7 +40,9 @@ export const copyToRegionSignal = defineSignal<[CopyRequest]>('copyToRegion');
 export const copyToRegionUpdate = defineUpdate<CopyStatus, [CopyRequest]>('copyToRegionRun');
 /**
  * Sent by the runEvalSet activity to its own run at each tenth of the eval set it has scored (a workflow cannot read
- * its activities' heartbeats), so `status.task` and the Web UI's current details show the items n/N.
+ * its activities' heartbeats), so `status.task` and the Web UI's current details show the items n/N. Internal: the
+ * Web UI lists every registered signal, so its description says so. Its name stays as recorded histories and open
+ * runs have it (a renamed handler would leave their notices unhandled).
  */
 export const evalProgressSignal = defineSignal<[EvalProgressNotice]>('evalProgress');
 export const statusQuery = defineQuery<PipelineStatus, [Record<string, never>?]>('status');
@@ -58,6 +60,6 @@ export const DESCRIPTIONS = {
   copyToRegion:
     'Copy the chosen checkpoint to another account/region (preview copy API), and deploy it there if asked. Input: {"destinationResourceId": "/subscriptions/.../accounts/x", "region": "northcentralus", "deploy": {"profile": "...", "name": "..."}}.',
   copyToRegionRun: 'Queue a checkpoint copy to another region; answers with its status record.',
-  evalProgress: 'Sent by the run\'s own runEvalSet activity (eval items scored so far, shown in the current details and status.task); not for users. Input: {"deployment": "...", "done": 4, "total": 10}.',
+  evalProgress: 'Internal, not a control: the run\'s own runEvalSet activity sends it with the eval items scored so far, for the current details and status.task. Display only: sent by hand it steers nothing, and a notice about a deployment the run is not scoring now is ignored. Input: {"deployment": "...", "done": 4, "total": 10}.',
   status: 'Stage, job status, progress and ETA, latest metrics, recent events, files, timeline, requests and errors. Input: {} or none.',
 } as const satisfies Record<string, string>;

@@ -350,6 +350,8 @@ export class PipelineRun {
   controlRefusal(kind: ControlKind): string | undefined {
     const { job, progress, stage } = this.status;
     if (!job) return `there is no Azure job yet (stage ${stage})`;
+    // The run paused the job at its budget and stops: the job stays paused (a resume would train on past the budget).
+    if (this.status.budgetHold) return this.budgetHeldReason();
     if (kind === 'pause') {
       if (job.status !== 'running') return `Azure pauses only running jobs; Azure reports job ${job.id} is ${job.status}`;
       if (!progress.step || progress.step < 1) return `Azure pauses a job only after it trained at least one step; Azure reports job ${job.id} has not yet`;
@@ -415,8 +417,14 @@ export class PipelineRun {
   }
 
   private trainingOverReason(): string {
-    const { job, stage } = this.status;
+    const { job, stage, budgetHold } = this.status;
+    if (job && budgetHold) return this.budgetHeldReason();
     return job ? `training is over: Azure reports job ${job.id} is ${job.status}` : `the run is ending without a job (stage ${stage})`;
+  }
+
+  private budgetHeldReason(): string {
+    const { job, budgetHold } = this.status;
+    return `the run stops at budget.maxTrainingUsd $${budgetHold!.maxTrainingUsd.toFixed(2)} (spent $${budgetHold!.spentUsd.toFixed(2)}) and leaves job ${job!.id} paused (Azure reports it ${job!.status}); resume it in Azure to train on`;
   }
 
   /** A pause or resume update, after its validator: Azure is asked now; a refusal fails the update with the reason. */

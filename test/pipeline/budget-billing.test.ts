@@ -8,10 +8,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { PipelineInputDraft } from '../../src/pipeline/input';
 import { buildRunReport } from '../../src/report/build';
-import { resumeUpdate, statusQuery } from '../../workflows/messages';
+import { pauseSignal, pauseUpdate, resumeSignal, resumeUpdate, statusQuery } from '../../workflows/messages';
 import { SAMPLE_TRAINING, SAMPLE_VALIDATION, usePipelineStack } from '../helpers/pipeline';
+import { until } from '../helpers/until';
 
 /** The sample conversations as reinforcement data (the last answer becomes the graded reference), in a file of their own. */
 function rftDataset(source: string, tag: string): string {
@@ -102,6 +104,49 @@ describe('pipeline: money during the run (RFT billing limit, budget pause)', () 
       assert.equal(result.ledger?.training.estimatedUsd, null);
       assert.ok((result.ledger?.training.countedUsd ?? 0) > 1000, `counted ${result.ledger?.training.countedUsd}`);
       assert.match(result.ledger?.training.basis ?? '', /counted so far from Azure's events/);
+    });
+  });
+});
+
+describe('pipeline: a run held at its budget refuses pause and resume', () => {
+  // As above, and Azure takes 100 emulated hours to pause a job, so the run is seen while it stops at its budget.
+  const env = usePipelineStack({ clockScale: 10_000, timings: { stepBaseSeconds: 3600, stepSecondsPer1kTokens: 0, pauseSeconds: 360_000 } });
+
+  it('refuses a pause or resume (update and signal) while the run stops at its budget, naming the budget, and never resumes the job', async () => {
+    const taskQueue = env.temporal.taskQueue();
+    const worker = await env.createWorker(taskQueue);
+    await worker.runUntil(async () => {
+      const handle = await env.start(taskQueue, env.input({
+        baseModel: 'o4-mini', method: { type: 'reinforcement', grader: GRADER }, hyperparameters: { nEpochs: 2, batchSize: 1 },
+        training: { path: rftDataset(SAMPLE_TRAINING, `train-held-${Date.now()}`) }, validation: { path: rftDataset(SAMPLE_VALIDATION, `valid-held-${Date.now()}`) },
+        budget: { maxTrainingUsd: 1000 },
+      }));
+      const held = await until(async () => {
+        const status = await handle.query(statusQuery);
+        return status.budgetHold && status.job?.status === 'pausing' ? status : undefined;
+      }, 'the run pausing its job at the budget');
+      // Azure's pause stays under way while the refusals are checked.
+      env.emulator.control.setClockScale(0);
+      const reason = new RegExp(`^cannot (pause|resume): the run stops at budget\\.maxTrainingUsd \\$1000\\.00 \\(spent \\$[\\d.]+\\) and leaves job ${held.job!.id} paused \\(Azure reports it pausing\\); resume it in Azure to train on$`);
+      for (const update of [pauseUpdate, resumeUpdate]) {
+        await assert.rejects(handle.executeUpdate(update, { args: [{ by: 'test' }] }), (err: Error) => err instanceof WorkflowUpdateFailedError && reason.test((err.cause as Error).message), update.name);
+      }
+      await handle.signal(pauseSignal, { by: 'test' });
+      await handle.signal(resumeSignal, { by: 'test' });
+      const signalled = await until(async () => {
+        const requests = (await handle.query(statusQuery)).requests.filter((r) => r.via === 'signal');
+        return requests.length === 2 && requests.every((r) => r.state === 'refused') ? requests : undefined;
+      }, 'both signals refused');
+      for (const request of signalled) assert.ok(reason.test(`cannot ${request.kind}: ${request.reason}`), request.reason);
+
+      env.emulator.control.setClockScale(10_000);
+      env.emulator.control.advanceClock(360_000);
+      const result = await handle.result();
+      assert.equal(result.outcome, 'stopped_at_budget');
+      assert.equal(env.emulator.control.requests({ route: 'jobs.resume' }).length, 0, 'no resume reached Azure');
+      assert.equal(env.emulator.control.requests({ route: 'jobs.pause' }).length, 1, 'only the budget\'s pause reached Azure');
+      const job = env.emulator.control.dumpState().jobs.find((j) => j.id === result.jobId) as { status: string };
+      assert.equal(job.status, 'paused');
     });
   });
 });
