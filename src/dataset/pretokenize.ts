@@ -226,11 +226,58 @@ function spaceEnd(text: string, at: number): number {
   return end - 1;
 }
 
+/** ASCII characters by what o200k's word alternatives make of them (0: a digit, `\r` or `\n`, which no word takes). */
+const ASCII_UPPER = 1;
+const ASCII_LOWER = 2;
+/** `[^\r\n\p{L}\p{N}]`: may lead a word. */
+const ASCII_LEAD = 3;
+const ASCII_KINDS = new Uint8Array(0x80);
+for (let c = 0; c < 0x80; c++) {
+  const bits = ASCII[c]!;
+  ASCII_KINDS[c] = bits & UPPER ? ASCII_UPPER : bits & LOWER ? ASCII_LOWER : bits & NOT_WORD_OR_NEWLINE ? 0 : ASCII_LEAD;
+}
+
+/**
+ * o200k's two word alternatives for a word of ASCII letters (with its optional lead character, such as a space),
+ * the commonest piece, without the general path's class lookups: where it ends, or -1 when it is not such a word or a
+ * non-ASCII character follows it (which may continue it: the general path decides). In ASCII no letter is both UPPER
+ * and LOWER, so the greedy `[UPPER]*[LOWER]+` (else `[UPPER]+[LOWER]*`) is an upper-case run, then a lower-case run.
+ */
+function asciiWordEnd(text: string, start: number): number {
+  const n = text.length;
+  let at = start;
+  let c = text.charCodeAt(at);
+  if (c >= 0x80) return -1;
+  let kind = ASCII_KINDS[c]!;
+  if (kind === ASCII_LEAD) {
+    if (++at === n) return -1;
+    c = text.charCodeAt(at);
+    if (c >= 0x80) return -1;
+    kind = ASCII_KINDS[c]!;
+  }
+  if (kind !== ASCII_UPPER && kind !== ASCII_LOWER) return -1;
+  while (kind === ASCII_UPPER) {
+    if (++at === n) return at;
+    c = text.charCodeAt(at);
+    if (c >= 0x80) return -1;
+    kind = ASCII_KINDS[c]!;
+  }
+  while (kind === ASCII_LOWER) {
+    if (++at === n) return at;
+    c = text.charCodeAt(at);
+    if (c >= 0x80) return -1;
+    kind = ASCII_KINDS[c]!;
+  }
+  return c === 0x27 ? contractionEnd(text, at) : at;
+}
+
 /**
  * o200k_base: `[^\r\n\p{L}\p{N}]?[UPPER]*[LOWER]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?` `|[^\r\n\p{L}\p{N}]?[UPPER]+[LOWER]*(contractions)?`
  * `|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+`
  */
 export function o200kPieceEnd(text: string, start: number): number {
+  const word = asciiWordEnd(text, start);
+  if (word >= 0) return word;
   const bits = classAt(text, start);
   const first = width;
   const mayLead = (bits & NOT_WORD_OR_NEWLINE) === 0;
