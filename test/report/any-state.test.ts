@@ -14,8 +14,9 @@ import { pauseUpdate } from '../../workflows/messages';
 const EVAL_SET = join(ROOT, 'examples', 'data', 'bike-shop-eval.jsonl');
 
 describe('ftpipe report <run> in any state', () => {
-  // A slower emulated clock, so that a job trains long enough to be paused by hand.
-  const env = usePipelineStack({ clockScale: 200 });
+  const env = usePipelineStack();
+  /** A slower emulated clock, for the tests that pause or fail a job while it trains. */
+  const SLOW_CLOCK = 200;
   const dir = mkdtempSync(join(tmpdir(), 'ftpipe-report-states-'));
   const report = async (run: string): Promise<string> => {
     const out = join(dir, `${run}.html`);
@@ -25,6 +26,7 @@ describe('ftpipe report <run> in any state', () => {
   };
 
   it('reports a paused run in training, then the same run cancelled', async () => {
+    env.emulator.control.setClockScale(SLOW_CLOCK);
     const taskQueue = env.temporal.taskQueue();
     const worker = await env.createWorker(taskQueue);
     await worker.runUntil(async () => {
@@ -54,6 +56,8 @@ describe('ftpipe report <run> in any state', () => {
   });
 
   it('reports a run awaiting approval (the evidence is final, the decision is not), then rejected', async () => {
+    // The run waits in await_approval until the test decides: no job needs holding, so the fast clock.
+    env.emulator.control.setClockScale(1000);
     const taskQueue = env.temporal.taskQueue();
     const worker = await env.createWorker(taskQueue);
     await worker.runUntil(async () => {
@@ -95,6 +99,7 @@ describe('ftpipe report <run> in any state', () => {
   });
 
   it('reports a failed run from its status and failure', async () => {
+    env.emulator.control.setClockScale(SLOW_CLOCK);
     const taskQueue = env.temporal.taskQueue();
     const worker = await env.createWorker(taskQueue);
     await worker.runUntil(async () => {
