@@ -113,6 +113,37 @@ export function fileActivities(azure: AzureAccess) {
       checkAgainLater(`${input.role} file ${file.id} (${file.filename})`, `status ${file.status}`, backoffMs(input.intervalSeconds, attempt), 'FileProcessingTimedOut');
     },
 
+    /**
+     * One check that Azure has processed every file of a run (one activity for the training and validation files, not
+     * one each: half the activity tasks and workflow tasks). As awaitFileProcessed for each: Azure's reason fails it for
+     * good, a file not processed yet makes the attempt a retryable "not yet" (activities/waiting.ts). A file found
+     * processed is heartbeated, so the next attempt does not read it again; the result is in the input's order.
+     */
+    async awaitFilesProcessed(input: { profile: string; intervalSeconds: number; files: (Omit<FileRefInput, 'profile'> & { knownStatus?: string })[] }): Promise<UploadedFile[]> {
+      const context = Context.current();
+      const { attempt } = context.info;
+      const pending = (status: string | undefined): boolean => status !== undefined && status !== 'processed' && !UNUSABLE_FILE_STATUSES.has(status);
+      const names = (files: { role: FileRole; fileId: string }[]): string => files.map((f) => `${f.role} file ${f.fileId}`).join(' and ');
+      // The upload's own answer, a moment ago, said Azure has processed none of them: a check now would find the same.
+      if (attempt === 1 && input.files.every((f) => pending(f.knownStatus))) {
+        checkAgainLater(names(input.files), `status ${input.files.map((f) => f.knownStatus).join(', ')}`, backoffMs(input.intervalSeconds, attempt), 'FileProcessingTimedOut');
+      }
+      const done = new Map<string, UploadedFile>(((context.info.heartbeatDetails as { processed?: UploadedFile[] } | undefined)?.processed ?? []).map((f) => [f.fileId, f]));
+      const waiting: { role: FileRole; fileId: string; status: string }[] = [];
+      for (const ref of input.files) {
+        if (done.has(ref.fileId)) continue;
+        const file = await callAzure(`get ${ref.role} file ${ref.fileId}`, () => azure.openaiV1(input.profile).files.retrieve(ref.fileId));
+        if (file.status === 'processed') done.set(file.id, describe(file, ref.role, 'given', null));
+        else if (UNUSABLE_FILE_STATUSES.has(file.status)) {
+          const reason = (file as FileObject & { status_details?: string | null }).status_details ?? 'no reason given';
+          throw ApplicationFailure.nonRetryable(`Azure could not process the ${ref.role} file ${file.id} (${file.filename}): status ${file.status}: ${reason}`, 'FileProcessingFailed');
+        } else waiting.push({ role: ref.role, fileId: file.id, status: file.status });
+      }
+      if (waiting.length === 0) return input.files.map((f) => done.get(f.fileId)!);
+      context.heartbeat({ processed: [...done.values()] });
+      checkAgainLater(names(waiting), `status ${waiting.map((w) => w.status).join(', ')}`, backoffMs(input.intervalSeconds, attempt), 'FileProcessingTimedOut');
+    },
+
     /** Deletes files; ones already gone count as deleted. Returns the ids deleted now or before. */
     async deleteFiles(input: { profile: string; fileIds: string[] }): Promise<string[]> {
       const deleted: string[] = [];

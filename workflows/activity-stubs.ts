@@ -66,21 +66,23 @@ export function activitiesFor(timeouts: Timeouts, polling: PipelineInput['pollin
     runEvalSet: long.runEvalSet,
     awaitCheckpointCopy: long.awaitCheckpointCopy,
     awaitFileProcessed: fileWait.awaitFileProcessed,
+    awaitFilesProcessed: fileWait.awaitFilesProcessed,
   };
 }
 
 export type PipelineActivities = ReturnType<typeof activitiesFor>;
 
 /**
- * The training monitor's poll as a local activity: run by the worker inside the workflow task that the poll timer
- * starts, its result recorded as one marker, so a poll costs one workflow task (about 6 history events) instead of an
- * activity task and a second workflow task (11). It only reads Azure, so running it again (a retried workflow task, a
- * worker lost mid-poll) is harmless; retries by cause as the other activities do (the SDK backs off in the worker up
- * to a minute, then through a server timer).
+ * Short Azure reads as local activities: run by the worker inside the workflow task that reaches them, each result
+ * recorded as one marker, so a read costs no activity task and no workflow task of its own. The training monitor's
+ * poll (one workflow task, about 6 history events a poll, instead of an activity task and a second workflow task: 11)
+ * and preflight's reads (prepare.ts). They only read, so running one again (a retried workflow task, a worker lost
+ * mid-read) is harmless; retries by cause as the other activities do (the SDK backs off in the worker up to a minute,
+ * then through a server timer).
  */
 export function localActivitiesFor(timeouts: Timeouts) {
   const local = proxyLocalActivities<Activities>({ startToCloseTimeout: `${timeouts.azureCallSeconds} seconds`, retry: RETRY_BY_CAUSE });
-  return { pollFineTuningJob: local.pollFineTuningJob };
+  return { pollFineTuningJob: local.pollFineTuningJob, preflight: local.preflight, proveCredentials: local.proveCredentials };
 }
 
 export type PipelineLocalActivities = ReturnType<typeof localActivitiesFor>;

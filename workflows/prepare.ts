@@ -29,24 +29,32 @@ export function preflightInput(input: PipelineInput, baseModel: string): Preflig
 /** Prepares and creates the job; returns false when a lineage run finds no new data (nothing is created then). */
 export async function prepare(run: PipelineRun): Promise<boolean> {
   const { input, status, acts } = run;
-  upsertSearchAttributes([
+  // Preflight's reads (the plan against the catalogue and ARM's capacity, one read per credential) run as local
+  // activities: in the run's first workflow task, one marker each, instead of an activity task and a workflow task
+  // each. They only read, so running one again (a retried workflow task) is harmless. Runs from before: activities.
+  const localReads = patched('ftpipe-local-preflight');
+  // Taken before the local activities, so that every patch decision of this task precedes their markers.
+  const adoptsJob = localReads && input.fromJob !== undefined && patched('ftpipe-from-job');
+  run.setSearchAttributes([
     { key: RUN_NAME, value: input.runName },
     { key: PROFILE, value: input.profile },
     ...(input.lineage ? [{ key: LINEAGE, value: input.lineage.name }] : []),
+    // For runs started without ftpipe's client (Web UI, temporal CLI), which sets it at the start.
+    ...(run.batchedUpserts ? [{ key: BASE_MODEL, value: status.baseModel }] : []),
   ]);
   run.setStage('preflight');
   const lineage = input.lineage ? await acts.lineageState({ lineage: input.lineage.name }) : undefined;
   const trainedFrom = input.lineage?.continueFromLatest && lineage?.promotedModel ? lineage.promotedModel : input.baseModel;
   status.trainedFrom = trainedFrom;
-  // For runs started without ftpipe's client (Web UI, temporal CLI), which sets it at the start.
-  upsertSearchAttributes([{ key: BASE_MODEL, value: status.baseModel }]);
+  if (!run.batchedUpserts) upsertSearchAttributes([{ key: BASE_MODEL, value: status.baseModel }]);
   // A promoted earlier checkpoint is named by its ftchkpt- id (how Azure takes it); the catalogue knows the lineage's base.
   const catalogModel = trainedFrom.startsWith('ftchkpt-') ? input.baseModel : trainedFrom;
-  const pre = await acts.preflight(preflightInput(input, catalogModel));
+  const reads = localReads ? run.localActs : acts;
+  const pre = await reads.preflight(preflightInput(input, catalogModel));
   run.preflight = pre;
   if (pre.warnings?.length) status.warnings = pre.warnings;
-  await acts.proveCredentials(credentialNeeds(input));
-  if (input.fromJob && patched('ftpipe-from-job')) {
+  await reads.proveCredentials(credentialNeeds(input));
+  if (input.fromJob && (localReads ? adoptsJob : patched('ftpipe-from-job'))) {
     await adoptJob(run, input.fromJob, [input.baseModel, trainedFrom, pre.catalogModel], pre.accountResourceId);
     return true;
   }
@@ -68,7 +76,7 @@ export async function prepare(run: PipelineRun): Promise<boolean> {
     });
   }
   const hash = run.dataHash();
-  upsertSearchAttributes([{ key: DATA_HASH, value: hash }]);
+  run.setSearchAttributes([{ key: DATA_HASH, value: hash }]);
   if (input.lineage?.skipUnchangedData && lineage?.lastDataHash === hash) return false;
 
   status.cost = estimateTrainingCost({ catalogModel: pre.catalogModel, method: input.method.type, trainingType: input.trainingType, validation: status.validation });
@@ -83,12 +91,7 @@ export async function prepare(run: PipelineRun): Promise<boolean> {
   if (input.validation) sources.push(['validation', input.validation]);
   status.files = await Promise.all(sources.map(([role, source]) => uploadSource(run, role, source)));
   run.createdFiles();
-  status.files = await Promise.all(
-    status.files.map(async (file) => {
-      const processed = await acts.awaitFileProcessed({ profile: input.profile, role: file.role, fileId: file.fileId, intervalSeconds: input.polling.fileIntervalSeconds, knownStatus: file.status });
-      return { ...file, status: processed.status, bytes: processed.bytes };
-    }),
-  );
+  status.files = await awaitProcessed(run, status.files);
 
   run.setStage('create_job');
   const training = status.files.find((f) => f.role === 'training')!.fileId;
@@ -103,8 +106,27 @@ export async function prepare(run: PipelineRun): Promise<boolean> {
   const mayExist = workflowInfo().attempt > 1 || workflowInfo().continuedFromExecutionRunId !== undefined;
   const job = await acts.createFineTuningJob({ profile: input.profile, plan, notBefore: Math.floor(nowMs() / 1000), mayExist });
   run.createdJob(job);
-  upsertSearchAttributes([{ key: JOB_ID, value: job.id }]);
+  run.setSearchAttributes([{ key: JOB_ID, value: job.id }]);
   return true;
+}
+
+/**
+ * Waits until Azure has processed the run's files: one activity checking them all (runs from before: one per file,
+ * twice the activity tasks and workflow tasks for the usual training and validation pair).
+ */
+async function awaitProcessed(run: PipelineRun, files: UploadedFile[]): Promise<UploadedFile[]> {
+  const { input, acts } = run;
+  const intervalSeconds = input.polling.fileIntervalSeconds;
+  if (patched('ftpipe-files-processed-together')) {
+    const processed = await acts.awaitFilesProcessed({ profile: input.profile, intervalSeconds, files: files.map((f) => ({ role: f.role, fileId: f.fileId, knownStatus: f.status })) });
+    return files.map((file, i) => ({ ...file, status: processed[i]!.status, bytes: processed[i]!.bytes }));
+  }
+  return Promise.all(
+    files.map(async (file) => {
+      const processed = await acts.awaitFileProcessed({ profile: input.profile, role: file.role, fileId: file.fileId, intervalSeconds, knownStatus: file.status });
+      return { ...file, status: processed.status, bytes: processed.bytes };
+    }),
+  );
 }
 
 /** The admission slot of an adopted job that still trains: its job place on Azure, no files (it uploads none). */

@@ -16,6 +16,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { RunIdentity } from '../src/azure/requests';
 import type { RunNotice } from '../src/notify/message';
 import type { NotifyEvent } from '../src/notify/schema';
@@ -152,6 +153,14 @@ export class PipelineRun {
   readonly created: Created[] = [];
   /** Set by a signal, an update or a copy request: cuts the training monitor's wait short. */
   wakeUp = false;
+  /**
+   * Search attributes go with the next stage change, in its one upsert command, and only those whose value the run
+   * does not have yet (ftpipe's client starts a run with its name, profile, base model and first stage): each upsert is
+   * a history event and a command, and at hundreds of runs the visibility store's write. Runs from before, and
+   * continued executions (they carry their attributes and rarely change stage), upsert each at once.
+   */
+  readonly batchedUpserts: boolean;
+  private pendingAttributes: SearchAttributeUpdatePair[] = [];
   private trainingOver = false;
   /** A signal's refusal, shown in the current details while the run is in the stage it was refused in. */
   private shownRefusal: { text: string; stage: Stage } | null = null;
@@ -170,6 +179,7 @@ export class PipelineRun {
     this.input = input;
     this.draft = draft;
     this.continued = continuation !== undefined;
+    this.batchedUpserts = !continuation && patched('ftpipe-batched-upserts');
     // A continuation from an older version may lack newer fields: the empty status fills them in.
     this.status = continuation ? { ...emptyStatus(input), ...continuation.status } : emptyStatus(input);
     if (!continuation) {
@@ -181,7 +191,7 @@ export class PipelineRun {
     this.identity = { workflowId: workflowInfo().workflowId, firstRunId: workflowInfo().firstExecutionRunId, runName: input.runName };
     this.acts = activitiesFor(input.timeouts, input.polling);
     this.localActs = localActivitiesFor(input.timeouts);
-    this.slots = runSlots({ input, status: this.status, acts: this.acts, now: nowIso, changed: () => this.showDetails() });
+    this.slots = runSlots({ input, status: this.status, acts: this.acts, now: nowIso, changed: () => this.showDetails(), batchedUpserts: this.batchedUpserts });
     this.copyRequests = continuation ? [...continuation.copyRequests] : [...input.copies];
     // A continuation happens only while training: what the run created by then is in its status.
     if (continuation) {
@@ -276,9 +286,23 @@ export class PipelineRun {
     status.stage = stage;
     status.task = null;
     status.timeline.push({ stage, at: nowIso() });
-    upsertSearchAttributes([{ key: STAGE, value: stage }]);
+    if (this.batchedUpserts) this.upsertWithStage(stage);
+    else upsertSearchAttributes([{ key: STAGE, value: stage }]);
     recordStageEntered(stage);
     this.showDetails();
+  }
+
+  /** Search attributes for the Web UI and `ftpipe list`: set with the next stage change (see batchedUpserts). */
+  setSearchAttributes(pairs: SearchAttributeUpdatePair[]): void {
+    if (!this.batchedUpserts) return upsertSearchAttributes(pairs);
+    this.pendingAttributes = [...this.pendingAttributes.filter((p) => !pairs.some((n) => n.key.name === p.key.name)), ...pairs];
+  }
+
+  private upsertWithStage(stage: Stage): void {
+    const known = workflowInfo().typedSearchAttributes;
+    const changed = [...this.pendingAttributes, { key: STAGE, value: stage }].filter((p) => (known.get(p.key) ?? null) !== (p.value ?? null));
+    this.pendingAttributes = [];
+    if (changed.length > 0) upsertSearchAttributes(changed);
   }
 
   recordError(message: string): void {

@@ -60,6 +60,8 @@ export function runSlots(ctx: {
   now: () => string;
   /** Called when the admission state changes (the run refreshes its Web UI details). */
   changed: () => void;
+  /** The run upserts only what changed (run.ts batchedUpserts): no FtpipeQueuePosition removal when none was set. */
+  batchedUpserts?: boolean;
 }): RunSlots {
   const { status } = ctx;
   const holder = workflowInfo().workflowId;
@@ -92,12 +94,13 @@ export function runSlots(ctx: {
     if (!admission || admission.state === 'released' || admission.state === 'granted') return;
     admission.reason = notice.reason;
     if (notice.state === 'granted') {
+      const positionShown = admission.state === 'waiting';
       admission.state = 'granted';
       admission.position = null;
       admission.grantedAt = ctx.now();
       admission.waitedSeconds = Math.round((Date.parse(admission.grantedAt) - Date.parse(admission.requestedAt)) / 1000);
       recordAdmissionWait(admission.resource, admission.waitedSeconds);
-      upsertSearchAttributes([{ key: QUEUE_POSITION, value: null }]);
+      if (positionShown || !ctx.batchedUpserts) upsertSearchAttributes([{ key: QUEUE_POSITION, value: null }]);
     } else {
       admission.state = 'waiting';
       admission.position = notice.position;
@@ -157,7 +160,7 @@ export function runSlots(ctx: {
     async release() {
       const admission = status.admission;
       if (!admission || admission.state === 'released') return;
-      const wasWaiting = admission.state !== 'granted';
+      const wasWaiting = ctx.batchedUpserts ? admission.state === 'waiting' : admission.state !== 'granted';
       admission.state = 'released';
       admission.position = null;
       try {

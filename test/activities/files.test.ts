@@ -51,6 +51,31 @@ describe('waiting for Azure to process a file (emulator)', () => {
     );
   });
 
+  it('checks a run\'s files in one wait: a file found processed is not read again, the result in the input\'s order', async () => {
+    const line = (tag: string) => `${JSON.stringify({ messages: [{ role: 'user', content: tag }, { role: 'assistant', content: `${tag}!` }] })}\n`;
+    const early = await upload('early.jsonl', line('early'));
+    for (let i = 0; i < 50 && (await t.azure.openaiV1(SWC).files.retrieve(early)).status !== 'processed'; i++) t.emu.control.advanceClock(60);
+    const late = await upload('late.jsonl', line('late'));
+    t.emu.control.clearRequests();
+    const files = [{ role: 'training' as const, fileId: late, knownStatus: 'pending' }, { role: 'validation' as const, fileId: early }];
+    const done = await runUntilDone(() => acts.awaitFilesProcessed({ profile: SWC, intervalSeconds: 0.1, files }));
+    assert.deepEqual(done.result.map((f) => [f.role, f.fileId, f.status]), [['training', late, 'processed'], ['validation', early, 'processed']]);
+    assert.ok(done.notYet.length >= 1, 'the late file was pending at first');
+    assert.match(done.notYet[0]?.message ?? '', new RegExp(`^training file ${late}: status pending; checking again in 0\\.1 s$`), 'the first check names only the file not processed');
+    const gets = t.emu.control.requests({ route: 'files.get' });
+    assert.equal(gets.filter((r) => r.path.includes(early)).length, 1, 'the processed file is read once');
+    assert.equal(gets.filter((r) => r.path.includes(late)).length, done.notYet.length + 1, 'the late file once per check');
+  });
+
+  it('fails the run\'s one wait for good with Azure\'s reason when one of its files cannot be processed', async () => {
+    const bad = await upload('bad-pair.jsonl', 'not JSON either\n');
+    const good = await upload('good-pair.jsonl', `${JSON.stringify({ messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: 'a' }] })}\n`);
+    await assert.rejects(
+      runUntilDone(() => acts.awaitFilesProcessed({ profile: SWC, intervalSeconds: 0.1, files: [{ role: 'training', fileId: good }, { role: 'validation', fileId: bad }] })),
+      failure('FileProcessingFailed', true, new RegExp(`could not process the validation file ${bad} \\(bad-pair\\.jsonl\\): status error: .+`)),
+    );
+  });
+
   it('gives up after the wait limit since its first attempt, naming the last state', async () => {
     const fileId = await upload('slow.jsonl', `${JSON.stringify({ messages: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }] })}\n`);
     const env = activityEnvironment({ attempt: 40, scheduledTimestampMs: Date.now() - WAIT_LIMIT_MS });
