@@ -42,9 +42,22 @@ export async function train(run: PipelineRun): Promise<JobSnapshot> {
   return job;
 }
 
+/**
+ * The loop's patch decisions are taken here, once per execution and before its first poll, never right after a poll:
+ * the poll is a local activity, and when the SDK core answers a query while the poll's result waits for the workflow
+ * code, it records the result in one workflow task and the code after it in the next. On replay the core resolves the
+ * poll within the first task, before it announces the second's patch markers, so a `patched()` first asked after the
+ * poll returns false there and replay fails (README, "History and polling"). Runs and
+ * histories from before keep deciding budget pause and automatic evaluations after the poll.
+ */
+function monitorFlagsOn(): boolean {
+  return patched('ftpipe-monitor-flags');
+}
+
 async function monitor(run: PipelineRun): Promise<JobSnapshot> {
   const { input, status } = run;
   run.setStage('train');
+  const flags = monitorFlagsOn();
   for (;;) {
     const info = workflowInfo();
     if (info.historyLength >= historyBudget(run) || info.continueAsNewSuggested) {
@@ -56,8 +69,8 @@ async function monitor(run: PipelineRun): Promise<JobSnapshot> {
     run.showDetails();
     if (isTerminalJobStatus(run.job.status) || status.azureHold?.action === 'stop') return run.job;
     const budget = input.budget.maxTrainingUsd;
-    if (budget !== undefined && patched('ftpipe-budget-pause') && (await pauseAtBudget(run, budget))) return run.job;
-    if (input.validation && patched('ftpipe-automatic-evaluations') && (await watchAutomaticEvaluations(run))) return run.job;
+    if (budget !== undefined && (flags || patched('ftpipe-budget-pause')) && (await pauseAtBudget(run, budget))) return run.job;
+    if (input.validation && (flags || patched('ftpipe-automatic-evaluations')) && (await watchAutomaticEvaluations(run))) return run.job;
     await run.processSignalledRequests();
     run.wakeUp = false;
     const interval = pollIntervalSeconds(status.job, status.progress, input.polling, localPollOn() ? nowMs() / 1000 : undefined);
