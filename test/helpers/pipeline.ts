@@ -14,6 +14,7 @@ import { EMULATOR_PROFILE } from '../../src/stack/emulator-profiles';
 import type { fineTunePipeline } from '../../workflows';
 import { PIPELINE_WORKFLOW_TYPE, statusQuery } from '../../workflows/messages';
 import { ROOT } from './cli';
+import { isNondeterminism, saveHistory } from './history-evidence';
 import { SHARED_SERVER, useTemporal, type TemporalTestEnv, type TestServer } from './temporal';
 
 export const SAMPLE_TRAINING = join(ROOT, 'examples', 'data', 'bike-shop-train.jsonl');
@@ -73,12 +74,14 @@ export function usePipelineStack(emulatorOptions: EmulatorOptions = {}, server: 
     env.waitForStatus = async (handle, predicate, timeoutMs = Infinity) => {
       const deadline = Date.now() + timeoutMs;
       let last: PipelineStatus | undefined;
+      let kept = false;
       while (Date.now() < deadline) {
         try {
           last = await handle.query(statusQuery);
           if (predicate(last)) return last;
-        } catch {
-          // The first workflow task may not have run yet.
+        } catch (err) {
+          // The first workflow task may not have run yet; a replay failure is kept as evidence (and still retried).
+          if (!kept && isNondeterminism(err)) kept = await saveHistory(handle, String(err)).then(() => true, () => false);
         }
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
