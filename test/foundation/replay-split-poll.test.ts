@@ -23,6 +23,7 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import { WORKFLOW_BUNDLER_OPTIONS } from '../../src/stack/workflow-bundle';
 import { WORKFLOW_INTERCEPTORS_MODULE, setupTracing, workflowSpanSinks } from '../../src/telemetry/tracing';
 import { keepHistoryOnFailure } from '../helpers/history-evidence';
+import { testWorkflowSource } from '../helpers/temporal';
 import { SCENARIOS } from '../histories/scenarios';
 
 const HISTORIES = join(__dirname, '..', 'histories');
@@ -105,15 +106,12 @@ async function replaySplit(files: string[]): Promise<Map<string, ReplayResult>> 
     return split ? [{ workflowId: file, history: historyFromJSON({ events: split }) }] : [];
   });
   const results = new Map<string, ReplayResult>();
-  for await (const result of Worker.runReplayHistories(
-    {
-      workflowsPath: require.resolve('../../workflows'),
-      bundlerOptions: WORKFLOW_BUNDLER_OPTIONS,
-      interceptors: { workflowModules: [WORKFLOW_INTERCEPTORS_MODULE] },
-      sinks: workflowSpanSinks(setupTracing({ serviceName: 'replay' })),
-    },
-    histories,
-  )) {
+  // The code every worker runs: the test run's bundle, or the sources bundled alike (as test/foundation/replay.test.ts).
+  const source = testWorkflowSource();
+  const code = 'workflowBundlePath' in source
+    ? { workflowBundle: { codePath: source.workflowBundlePath } }
+    : { workflowsPath: source.workflowsPath, bundlerOptions: WORKFLOW_BUNDLER_OPTIONS, interceptors: { workflowModules: [WORKFLOW_INTERCEPTORS_MODULE] } };
+  for await (const result of Worker.runReplayHistories({ ...code, sinks: workflowSpanSinks(setupTracing({ serviceName: 'replay' })) }, histories)) {
     results.set(result.workflowId, result);
   }
   return results;
