@@ -53,6 +53,8 @@ import { runSlots, type RunSlots } from './slots';
 const RECENT_EVENTS_KEPT = 20;
 const REQUESTS_KEPT = 20;
 const ERRORS_KEPT = 20;
+/** A pause or resume sent while the run stops at its budget is refused (controlRefusal). */
+const BUDGET_HOLD_PATCH = 'ftpipe-budget-hold-refusal';
 
 /**
  * Runs from here on poll the job with a local activity (one workflow task per poll) and list its events only when
@@ -375,7 +377,8 @@ export class PipelineRun {
     const { job, progress, stage } = this.status;
     if (!job) return `there is no Azure job yet (stage ${stage})`;
     // The run paused the job at its budget and stops: the job stays paused (a resume would train on past the budget).
-    if (this.status.budgetHold) return this.budgetHeldReason();
+    // Runs from before carried out a control sent then (the patch: refusing it schedules no pause or resume).
+    if (this.status.budgetHold && (job.status === 'pausing' || job.status === 'paused') && patched(BUDGET_HOLD_PATCH)) return this.budgetHeldReason();
     if (kind === 'pause') {
       if (job.status !== 'running') return `Azure pauses only running jobs; Azure reports job ${job.id} is ${job.status}`;
       if (!progress.step || progress.step < 1) return `Azure pauses a job only after it trained at least one step; Azure reports job ${job.id} has not yet`;
@@ -442,7 +445,7 @@ export class PipelineRun {
 
   private trainingOverReason(): string {
     const { job, stage, budgetHold } = this.status;
-    if (job && budgetHold) return this.budgetHeldReason();
+    if (budgetHold && (job?.status === 'pausing' || job?.status === 'paused')) return this.budgetHeldReason();
     return job ? `training is over: Azure reports job ${job.id} is ${job.status}` : `the run is ending without a job (stage ${stage})`;
   }
 
