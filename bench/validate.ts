@@ -81,14 +81,17 @@ finally:
 const WORKER_PROGRAM = `${REPORT_PEAK_RSS}
 const { validateDataset } = require(${JSON.stringify(join(__dirname, 'out', 'dist', 'src', 'dataset'))});
 (async () => {
-  const times = [];
+  const times = [], cpu = [];
   for (let i = 0; i <= ${'${WARM_RUNS}'}; i++) {
     const started = process.hrtime.bigint();
+    const cpuBefore = process.cpuUsage();
     const report = await validateDataset({ trainingFile: process.argv[1], model: 'gpt-4.1-mini', maxIssues: 10 });
+    const used = process.cpuUsage(cpuBefore);
     times.push(Number(process.hrtime.bigint() - started) / 1e6);
+    cpu.push((used.user + used.system) / 1e3);
     if (report.files[0].examples !== 100) throw new Error('expected 100 examples, got ' + report.files[0].examples);
   }
-  process.stdout.write(JSON.stringify(times));
+  process.stdout.write(JSON.stringify({ times, cpu }));
 })();`;
 
 const WARM_RUNS = 40;
@@ -149,9 +152,9 @@ async function parent(): Promise<void> {
   const hundred = join(outDir, 'chat-100-examples.jsonl');
   writeFileSync(hundred, readFileSync(corpus1, 'utf8').split('\n').slice(0, 100).join('\n') + '\n');
   const workerLoad = load();
-  const times = JSON.parse(runChild('worker', WORKER_PROGRAM.replace('${WARM_RUNS}', String(WARM_RUNS)), [hundred]).stdout) as number[];
+  const { times, cpu } = JSON.parse(runChild('worker', WORKER_PROGRAM.replace('${WARM_RUNS}', String(WARM_RUNS)), [hundred]).stdout) as { times: number[]; cpu: number[] };
   const warm = times.slice(1);
-  console.log(`validateDataset of 100 examples (${(statSync(hundred).size / 1024).toFixed(0)} KiB) in one process: first ${times[0]!.toFixed(1)} ms, then ${WARM_RUNS} warm: median ${median(warm).toFixed(1)} ms, p90 ${quantile(warm, 0.9).toFixed(1)} ms, max ${Math.max(...warm).toFixed(1)} ms   load ${workerLoad}`);
+  console.log(`validateDataset of 100 examples (${(statSync(hundred).size / 1024).toFixed(0)} KiB) in one process: first ${times[0]!.toFixed(1)} ms, then ${WARM_RUNS} warm: median ${median(warm).toFixed(1)} ms, p90 ${quantile(warm, 0.9).toFixed(1)} ms, max ${Math.max(...warm).toFixed(1)} ms; CPU per validation (process-wide) first ${cpu[0]!.toFixed(1)} ms, warm median ${median(cpu.slice(1)).toFixed(1)} ms   load ${workerLoad}`);
 
   // 3. Throughput against the cookbook's checks and the floor.
   const python = pythonTiktoken();
@@ -161,7 +164,7 @@ async function parent(): Promise<void> {
     if (!existsSync(path) || !process.argv.includes('--reuse')) await writeChatCorpus(path, sizeMb * MIB);
     const megabytes = statSync(path).size / MIB;
     const row = (name: string, run: ChildRun, before: string): string =>
-      `${`${megabytes.toFixed(0)} MiB`.padEnd(11)} ${name.padEnd(31)} ${run.seconds.toFixed(2).padStart(6)} s ${(megabytes / run.seconds).toFixed(1).padStart(7)} ${run.cpuSeconds.toFixed(1).padStart(6)} s ${run.peakRssMb.toFixed(0).padStart(6)} MiB   ${before}`;
+      `${`${megabytes.toFixed(0)} MiB`.padEnd(11)} ${name.padEnd(31)} ${run.seconds.toFixed(2).padStart(6)} s ${(megabytes / run.seconds).toFixed(1).padStart(7)} ${run.cpuSeconds.toFixed(2).padStart(6)} s ${run.peakRssMb.toFixed(0).padStart(6)} MiB   ${before}`;
     let before = load();
     const validator = runChild('ftpipe validate', CLI_PROGRAM, [path, '--model', model, '--json']);
     if (validator.status !== 0) throw new Error(`the benchmark corpus should be valid; ftpipe validate exited ${validator.status}: ${validator.stdout.slice(0, 2000)}`);
@@ -174,7 +177,7 @@ async function parent(): Promise<void> {
     console.log(row('floor: line split + JSON.parse', runChild('floor', FLOOR_PROGRAM, [path]), before));
     const report = JSON.parse(validator.stdout) as { files: Array<{ examples: number; tokens: { totalTokens: number } }> };
     const book = JSON.parse(cookbook.stdout) as { examples: number; total_tokens: number };
-    console.log(`${''.padEnd(11)} ftpipe ${(cookbook.seconds / validator.seconds).toFixed(1)}x the cookbook's speed; ${report.files[0]!.examples.toLocaleString('en-US')} examples; tokens ftpipe ${report.files[0]!.tokens.totalTokens.toLocaleString('en-US')}, cookbook ${book.total_tokens.toLocaleString('en-US')} (it counts JSON keys and weight differently)`);
+    console.log(`${''.padEnd(11)} ftpipe ${(cookbook.seconds / validator.seconds).toFixed(1)}x the cookbook's speed in wall time, ${(cookbook.cpuSeconds / validator.cpuSeconds).toFixed(1)}x in CPU time; ${report.files[0]!.examples.toLocaleString('en-US')} examples; tokens ftpipe ${report.files[0]!.tokens.totalTokens.toLocaleString('en-US')}, cookbook ${book.total_tokens.toLocaleString('en-US')} (it counts JSON keys and weight differently)`);
   }
 }
 
