@@ -21,7 +21,8 @@ export const MAX_LINE_BYTES = 128 * 1024 * 1024;
 export const MAX_EXACT_PIECE_CHARS = 1_000;
 
 /**
- * The token counter's cache of pieces (src/dataset/piece-cache.ts), per thread: pieces of up to this many UTF-16 units
+ * The token counter's cache of pieces (src/dataset/piece-cache.ts), per thread (the pool's threads share one of this
+ * size per encoding, and each keeps one more once that is full): pieces of up to this many UTF-16 units
  * are cached (a word with its leading space; longer pieces are rare and are encoded each time), at most this many
  * pieces and this many units in all: about 3.5 MiB, whatever the data. When it is full it starts empty again.
  */
