@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Duration, PayloadCodec, VersioningBehavior } from '@temporalio/common';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { ftpipeDataConverter } from '../src/codec';
 import { missingVariables } from '../activities/credentials';
@@ -47,6 +47,8 @@ export interface FtpipeWorkerOptions {
   maxConcurrentActivityTaskExecutions?: number;
   maxConcurrentWorkflowTaskExecutions?: number;
   maxCachedWorkflows?: number;
+  /** Threads that run workflow activations (the SDK's `workflowThreadPoolSize`). */
+  workflowThreads?: number;
   /** Validations run at once (slots of the validation task queue); DEFAULT_CONCURRENT_VALIDATIONS by default. */
   maxConcurrentValidations?: number;
   /** Where workflow spans go; the process's tracing (`setupTracing`, off unless OTLP is configured) when omitted. */
@@ -94,6 +96,16 @@ export function warnMissingCredentials(deps: ActivityDeps): void {
  * process's tokenizer threads (one per core), so a few at a time keep the cores busy without queueing in memory.
  */
 export const DEFAULT_CONCURRENT_VALIDATIONS = 2;
+
+/**
+ * How long one workflow activation may run on the workflow thread before the SDK stops it (the SDK's
+ * `isolateExecutionTimeout`, 5 s by default, which its types do not expose). It is wall time: on a CPU-starved machine
+ * an ordinary activation passes 5 s, and Node's vm timeout firing while the activation's microtasks run corrupts the
+ * thread's async-hook stack and kills the whole worker process (nodejs/node#38503, temporalio/sdk-typescript#939):
+ * the 500-run bench crashed so twice. A task that outlives the server's 10 s workflow-task timeout is retried, which a
+ * worker survives; only code that never yields (a bug) is stopped, 30 s in instead of 5.
+ */
+const ACTIVATION_TIMEOUT: Partial<WorkerOptions> = { isolateExecutionTimeout: '30 seconds' } as Partial<WorkerOptions>;
 
 /** The two Temporal workers of one ftpipe worker process, run and stopped together. */
 export class FtpipeWorker {
@@ -146,6 +158,7 @@ export async function createFtpipeWorker(options: FtpipeWorkerOptions): Promise<
   };
   const main = await Worker.create({
     ...shared,
+    ...ACTIVATION_TIMEOUT,
     taskQueue,
     ...('workflowBundlePath' in source
       ? { workflowBundle: { codePath: source.workflowBundlePath } }
@@ -159,6 +172,7 @@ export async function createFtpipeWorker(options: FtpipeWorkerOptions): Promise<
     ...(options.maxConcurrentActivityTaskExecutions ? { maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions } : {}),
     ...(options.maxConcurrentWorkflowTaskExecutions ? { maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions } : {}),
     ...(options.maxCachedWorkflows ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
+    ...(options.workflowThreads ? { workflowThreadPoolSize: options.workflowThreads } : {}),
   });
   const validation = await Worker.create({
     ...shared,
