@@ -39,6 +39,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { FtpipeClient, type PipelineHandle, type PipelineResult } from '../src/client';
 import type { WorkerConfig } from '../src/config/worker-config';
 import type { DevServer } from '../src/devserver/dev-server';
@@ -67,10 +68,13 @@ const LONG_TRAINING_SECONDS = 24 * 3600;
  */
 const HIGH_LIMITS: ResourceLimits = { runningJobs: 1000, queuedJobs: 1000, files: 100_000, fileBytes: 1024 ** 4, fineTunedDeployments: 1000, holderCheckSeconds: 60 };
 
+/** Worker options the bench may set; each one left out keeps `ftpipe worker`'s default (the worker prints them all). */
 interface WorkerTuning {
-  maxConcurrentActivityTaskExecutions: number;
-  maxConcurrentWorkflowTaskExecutions: number;
-  maxCachedWorkflows: number;
+  maxConcurrentActivityTaskExecutions?: number;
+  maxConcurrentWorkflowTaskExecutions?: number;
+  maxCachedWorkflows?: number;
+  maxConcurrentValidations?: number;
+  workflowThreads?: number;
 }
 
 interface WorkerChildConfig {
@@ -89,7 +93,7 @@ interface HeapSnapshots {
   rss: number;
 }
 
-type ChildMessage = { type: 'ready' } | { type: 'error'; message: string } | ({ type: 'snapshots' } & HeapSnapshots);
+type ChildMessage = { type: 'ready'; settings: string } | { type: 'error'; message: string } | ({ type: 'snapshots' } & HeapSnapshots);
 
 // ---------------------------------------------------------------- worker child
 
@@ -146,7 +150,19 @@ process.once('message', async (cfg) => {
     // The parent going away (crash, Ctrl-C) must not leave this worker behind.
     process.on('disconnect', () => worker.shutdown());
     const running = worker.run();
-    process.send({ type: 'ready' });
+    // The settings the SDK compiled, defaults included: what the figures were measured with.
+    const slots = (o) => Object.fromEntries(Object.entries(o.tuner).map(([k, v]) => [k.replace(/SlotSupplier$/, ''), v && (v.numSlots ?? v.type)]));
+    const polls = (b) => b.type === 'simple-maximum' ? b.maximum : b.type + ' ' + b.minimum + '-' + b.maximum;
+    const m = worker.main.options;
+    const settings = JSON.stringify({
+      slots: slots(m), maxCachedWorkflows: m.maxCachedWorkflows, workflowTaskPollers: polls(m.workflowTaskPollerBehavior),
+      activityTaskPollers: polls(m.activityTaskPollerBehavior), nonStickyToStickyPollRatio: m.nonStickyToStickyPollRatio,
+      validationSlots: worker.validation.options.tuner.activityTaskSlotSupplier.numSlots,
+      workflowThreads: m.workflowThreadPoolSize, isolateExecutionTimeoutMs: m.isolateExecutionTimeoutMs, stickyQueueScheduleToStartTimeoutMs: m.stickyQueueScheduleToStartTimeoutMs,
+      maxEagerActivityReservationsPerWorkflowTask: m.maxEagerActivityReservationsPerWorkflowTask,
+      heapLimitMiB: Math.round(require('node:v8').getHeapStatistics().heap_size_limit / 1048576),
+    });
+    process.send({ type: 'ready', settings });
     await running;
     await connection.close();
     process.exit(0);
@@ -172,6 +188,7 @@ interface Options {
   heap: string | undefined;
   snapshotAfterSeconds: number;
   tuning: WorkerTuning;
+  cpuProfileDir: string | undefined;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -186,8 +203,10 @@ function parseArgs(argv: string[]): Options {
     limits: 'azure',
     heap: undefined,
     snapshotAfterSeconds: 60,
-    // The settings of the first measurements (docs/benchmarks.md), kept so that figures stay comparable.
-    tuning: { maxConcurrentActivityTaskExecutions: 8, maxConcurrentWorkflowTaskExecutions: 100, maxCachedWorkflows: 1000 },
+    cpuProfileDir: undefined,
+    // `ftpipe worker`'s defaults unless a flag sets one (the first measurements used 8 activity slots, 100 workflow-task
+    // slots and a cache of 1,000: `--max-activities 8 --max-workflow-tasks 100 --max-cached 1000`).
+    tuning: {},
   };
   const num = (i: number): number => {
     const v = Number(argv[i + 1]);
@@ -214,6 +233,9 @@ function parseArgs(argv: string[]): Options {
       case '--max-activities': opts.tuning.maxConcurrentActivityTaskExecutions = Math.floor(num(i)); i++; break;
       case '--max-workflow-tasks': opts.tuning.maxConcurrentWorkflowTaskExecutions = Math.floor(num(i)); i++; break;
       case '--max-cached': opts.tuning.maxCachedWorkflows = Math.floor(num(i)); i++; break;
+      case '--cpu-prof': opts.cpuProfileDir = argv[++i] ?? usage('--cpu-prof needs a directory'); break;
+      case '--workflow-threads': opts.tuning.workflowThreads = Math.floor(num(i)); i++; break;
+      case '--max-validations': opts.tuning.maxConcurrentValidations = Math.floor(num(i)); i++; break;
       default: usage(`unknown argument ${argv[i]}`);
     }
   }
@@ -221,7 +243,7 @@ function parseArgs(argv: string[]): Options {
 }
 
 function usage(message: string): never {
-  console.error(`${message}\nusage: npx tsx bench/pipelines.ts [--runs N] [--limits azure|high] [--heap DIR [--snapshot-after S]] [--clock-scale N] [--poll-seconds S] [--long [--long-poll-seconds S]] [--timeout-minutes M] [--max-activities N] [--max-workflow-tasks N] [--max-cached N] [--no-build]`);
+  console.error(`${message}\nusage: npx tsx bench/pipelines.ts [--runs N] [--limits azure|high] [--heap DIR [--snapshot-after S]] [--clock-scale N] [--poll-seconds S] [--long [--long-poll-seconds S]] [--timeout-minutes M] [--max-activities N] [--max-workflow-tasks N] [--max-cached N] [--max-validations N] [--workflow-threads N] [--cpu-prof DIR] [--no-build]`);
   process.exit(2);
 }
 
@@ -247,9 +269,33 @@ function vmHwmBytes(pid: number): number {
   return vmRssBytes(pid, 'VmHWM');
 }
 
+/** NaN once the process is gone (the worker crashed: the bench then says so and stops). */
 function vmRssBytes(pid: number, field: 'VmHWM' | 'VmRSS'): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return NaN;
+  }
+  const line = status.split('\n').find((l) => l.startsWith(`${field}:`));
   return line ? Number(line.replace(/\D+/g, '')) * 1024 : NaN;
+}
+
+/** CPU seconds a process has used so far (user + system, from /proc/<pid>/stat; clock ticks of 1/100 s). */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU seconds of the worker, of the Temporal dev server and of this process (the emulator, the client, the bench). */
+function cpuNow(stack: Stack): { worker: number; server: number; bench: number } {
+  const own = process.cpuUsage();
+  return { worker: cpuSeconds(stack.worker.pid), server: cpuSeconds(stack.server.pid), bench: (own.user + own.system) / 1e6 };
 }
 
 function machine(): string {
@@ -297,9 +343,33 @@ interface StackOptions {
   timings: Partial<Timings>;
   tuning: WorkerTuning;
   limits: Options['limits'];
+  /** `--cpu-prof DIR`: the worker child writes V8 CPU profiles (main and workflow threads) there when it exits. */
+  cpuProfileDir: string | undefined;
 }
 
-async function startStack({ clockScale, timings, tuning, limits }: StackOptions): Promise<Stack> {
+/** Counts of the worker's warnings that explain slow runs, read from its log lines as they are forwarded to stderr. */
+const WORKER_WARNINGS = {
+  TMPRL1104: /TMPRL1104/,
+  'workflow task not found when completing (timed out first)': /Task not found when completing/,
+  'failing workflow task': /Failing workflow task/,
+  'activity not found on completion (timed out first)': /Activity not found on completion/,
+} as const;
+const warningCounts = new Map<string, number>(Object.keys(WORKER_WARNINGS).map((k) => [k, 0]));
+
+function forwardWorkerLog(stream: NodeJS.ReadableStream): void {
+  let rest = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    process.stderr.write(chunk);
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) {
+      for (const [name, pattern] of Object.entries(WORKER_WARNINGS)) if (pattern.test(line)) warningCounts.set(name, (warningCounts.get(name) ?? 0) + 1);
+    }
+  });
+}
+
+async function startStack({ clockScale, timings, tuning, limits, cpuProfileDir }: StackOptions): Promise<Stack> {
   // The worker runs in a child process (its memory is measured on its own), so only the server, the emulator and the
   // client come from the local-stack builder here.
   const stack = await startLocalServices({ emulator: { clockScale, timings } });
@@ -317,18 +387,21 @@ async function startStack({ clockScale, timings, tuning, limits }: StackOptions)
 
     const { credentials: env } = stack;
     const profiles = limits === 'high' ? stack.profiles.map((p) => (p.name === EMULATOR_PROFILE ? { ...p, limits: HIGH_LIMITS } : p)) : stack.profiles;
-    const worker = spawn(process.execPath, ['-e', WORKER_CHILD], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const nodeFlags = cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfileDir] : [];
+    const worker = spawn(process.execPath, [...nodeFlags, '-e', WORKER_CHILD], { cwd: ROOT, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
+    forwardWorkerLog(worker.stderr!);
     cleanups.push(() => stopWorker(worker));
-    const ready = new Promise<void>((resolve, reject) => {
-      worker.once('message', (m: ChildMessage) => (m.type === 'error' ? reject(new Error(`worker child: ${m.message}`)) : resolve()));
+    const ready = new Promise<string>((resolve, reject) => {
+      worker.once('message', (m: ChildMessage) => (m.type === 'error' ? reject(new Error(`worker child: ${m.message}`)) : resolve(m.type === 'ready' ? m.settings : '')));
       worker.once('exit', (code) => reject(new Error(`worker exited with ${code} before it was ready`)));
     });
     const childConfig: WorkerChildConfig = { address: server.address, namespace: server.namespace, taskQueue, config: { profiles, dataRoots: [dataDir] }, env, tuning };
     worker.send(childConfig);
-    await withTimeout(ready, 180_000, 'worker start');
+    const settings = await withTimeout(ready, 180_000, 'worker start');
     await sleep(1_000);
     const idleRss = vmRssBytes(worker.pid!, 'VmRSS');
     console.log(`worker ready (pid ${worker.pid}): RSS ${mb(idleRss)} idle (${load()})`);
+    console.log(`worker settings in effect (${Object.keys(tuning).length ? `set by the bench: ${JSON.stringify(tuning)}, the rest` : 'all'} ftpipe worker's defaults): ${settings}`);
     return { server, emulator, connection, client, ftpipe, worker, idleRss, writeSnapshots: (prefix) => heapSnapshots(worker, prefix), taskQueue, dataDir, stop: stopAll };
   } catch (err) {
     await stopAll();
@@ -386,6 +459,83 @@ type HistoryEvent = NonNullable<Awaited<ReturnType<ReturnType<Client['workflow']
 function eventMs(event: HistoryEvent): number {
   const t = event.eventTime;
   return t ? Number(t.seconds?.toString() ?? 0) * 1000 + (t.nanos ?? 0) / 1e6 : NaN;
+}
+
+/** Seconds per task kind, split into waiting (scheduled -> started: for a slot or a poller) and work (started -> closed). */
+class TaskTimings {
+  readonly waits = new Map<string, number[]>();
+  readonly works = new Map<string, number[]>();
+  readonly attempts = new Map<string, number[]>();
+  /** Workflow tasks after an execution's first that went to the normal queue (not sticky: the run had to be replayed), and timed-out tasks by kind. */
+  readonly counts = new Map<string, number>();
+
+  private count(key: string): void {
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+  }
+
+  private push(map: Map<string, number[]>, key: string, value: number): void {
+    const values = map.get(key);
+    if (values) values.push(value);
+    else map.set(key, [value]);
+  }
+
+  /** Adds one execution's activity tasks (by activity type) and workflow tasks. */
+  add(events: HistoryEvent[]): void {
+    const scheduled = new Map<string, { kind: string; at: number }>();
+    const started = new Map<string, number>();
+    let taskScheduledAt = NaN;
+    let taskStartedAt = NaN;
+    for (const event of events) {
+      const at = eventMs(event);
+      const id = String(event.eventId);
+      const activityScheduled = event.activityTaskScheduledEventAttributes;
+      const activityStarted = event.activityTaskStartedEventAttributes;
+      const closed = event.activityTaskCompletedEventAttributes ?? event.activityTaskFailedEventAttributes ?? event.activityTaskTimedOutEventAttributes;
+      if (activityScheduled) scheduled.set(id, { kind: `activity ${activityScheduled.activityType?.name ?? '?'}`, at });
+      else if (activityStarted) {
+        const of = scheduled.get(String(activityStarted.scheduledEventId));
+        started.set(String(activityStarted.scheduledEventId), at);
+        if (of) {
+          this.push(this.waits, of.kind, (at - of.at) / 1000);
+          this.push(this.attempts, of.kind, activityStarted.attempt ?? 1);
+        }
+      } else if (closed) {
+        const key = String(closed.scheduledEventId);
+        const of = scheduled.get(key);
+        const startedAt = started.get(key);
+        if (of && startedAt !== undefined) this.push(this.works, of.kind, (at - startedAt) / 1000);
+      } else if (event.workflowTaskScheduledEventAttributes) {
+        taskScheduledAt = at;
+        // A later task on the normal queue: the worker no longer had the run cached, or the sticky task timed out.
+        if (event.eventId?.toString() !== '2' && event.workflowTaskScheduledEventAttributes.taskQueue?.kind !== temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_STICKY) this.count('workflow tasks on the normal queue after the first');
+      } else if (event.workflowTaskTimedOutEventAttributes) {
+        // SCHEDULE_TO_START: a sticky task no poller of the worker took in time (it goes to the normal queue).
+        const sticky = event.workflowTaskTimedOutEventAttributes.timeoutType === temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START;
+        this.count(`workflow task timed out (${sticky ? 'schedule-to-start, sticky' : 'start-to-close'})`);
+        if (!sticky) this.push(this.works, 'workflow task', (at - taskStartedAt) / 1000);
+      } else if (event.workflowTaskStartedEventAttributes) {
+        taskStartedAt = at;
+        this.push(this.waits, 'workflow task', (at - taskScheduledAt) / 1000);
+      } else if (event.workflowTaskCompletedEventAttributes || event.workflowTaskFailedEventAttributes) {
+        if (event.workflowTaskFailedEventAttributes) this.count('workflow task failed');
+        this.push(this.works, 'workflow task', (at - taskStartedAt) / 1000);
+      }
+    }
+  }
+
+  lines(): string[] {
+    const fmt = (values: number[] | undefined): string => {
+      if (!values?.length) return '-';
+      const sorted = [...values].sort((a, b) => a - b);
+      return `p50 ${percentile(sorted, 50).toFixed(2)} p95 ${percentile(sorted, 95).toFixed(2)} max ${percentile(sorted, 100).toFixed(2)}`;
+    };
+    const counts = [...this.counts].map(([name, n]) => `  ${name}: ${n}`);
+    return [...counts, ...[...this.waits.keys()].sort().map((kind) => {
+      const attempts = this.attempts.get(kind);
+      const retried = attempts ? attempts.filter((a) => a > 1).length : 0;
+      return `  ${kind.padEnd(34)} x${String(this.waits.get(kind)!.length).padEnd(6)} wait ${fmt(this.waits.get(kind))} | work ${fmt(this.works.get(kind))}${retried ? ` | ${retried} started on a later attempt` : ''}`;
+    })];
+  }
 }
 
 /** Where a poll cycle's real time goes, from history timestamps: timers, activities, workflow tasks (mean ms). */
@@ -500,7 +650,7 @@ async function throughput(opts: Options): Promise<void> {
   console.log(opts.limits === 'high'
     ? `limits: high (the emulator profile's limits raised to ${JSON.stringify(HIGH_LIMITS)}: no run waits for Azure's job or file slots; the overhead is ftpipe's and Temporal's own)`
     : 'limits: azure (the emulator profile has Azure\'s default per-resource limits, src/admission/limits.ts: 3 running + 20 queued jobs, 100 files; runs beyond them wait in the admission queue, and that wait is part of the overhead)');
-  const stack = await startStack({ clockScale, timings: {}, tuning: opts.tuning, limits: opts.limits });
+  const stack = await startStack({ clockScale, timings: {}, tuning: opts.tuning, limits: opts.limits, cpuProfileDir: opts.cpuProfileDir });
   const deadline = Date.now() + opts.timeoutMinutes * 60_000;
   try {
     const polling = { queuedIntervalSeconds: pollSeconds, runningIntervalSeconds: pollSeconds, nearFinishIntervalSeconds: pollSeconds, fileIntervalSeconds: Math.max(0.1, pollSeconds / 4) };
@@ -515,6 +665,7 @@ async function throughput(opts: Options): Promise<void> {
     if (opts.heap) mkdirSync(opts.heap, { recursive: true });
     const idleHeap = opts.heap ? await stack.writeSnapshots(join(opts.heap, 'idle')) : undefined;
     const started = Date.now();
+    const cpuAtStart = cpuNow(stack);
     const handles = await withTimeout(Promise.all(inputs.map((input) => stack.ftpipe.startPipeline(input))), 120_000, 'starting runs');
     const heapFigures = opts.heap && idleHeap ? heapPerOpenRun(stack, idleHeap, opts.heap, started, opts.snapshotAfterSeconds) : undefined;
     console.log(`started ${runs} runs in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -522,8 +673,13 @@ async function throughput(opts: Options): Promise<void> {
     let done = 0;
     const progress = setInterval(() => console.log(`  ${done}/${runs} closed after ${((Date.now() - started) / 1000).toFixed(0)} s; worker RSS peak so far ${mb(vmHwmBytes(stack.worker.pid!))} (${load()})`), 15_000);
     const openRuns = sampleOpenRuns(stack);
+    let peakBeforeExit = 0;
+    const rssWatch = setInterval(() => { peakBeforeExit = Math.max(peakBeforeExit, vmHwmBytes(stack.worker.pid!) || 0); }, 1_000);
+    const workerExit = new Promise<never>((_, reject) => {
+      stack.worker.once('exit', (code, signal) => reject(new Error(`the worker process exited (code ${code}, signal ${signal}) ${((Date.now() - started) / 1000).toFixed(0)} s after the first start, with ${done}/${runs} runs closed; its peak RSS was ${mb(peakBeforeExit)} (${load()}); worker log: ${[...warningCounts].map(([name, n]) => `${name} ${n}`).join(', ')}`)));
+    });
     const outcomes = await withTimeout(
-      Promise.all(
+      Promise.race([workerExit, Promise.all(
         handles.map(async (handle: PipelineHandle) => {
           try {
             return { handle, result: await handle.result() };
@@ -533,11 +689,15 @@ async function throughput(opts: Options): Promise<void> {
             done++;
           }
         }),
-      ),
+      )]),
       Math.max(1, deadline - Date.now()),
       'waiting for runs',
-    ).finally(() => clearInterval(progress));
+    ).finally(() => {
+      clearInterval(progress);
+      clearInterval(rssWatch);
+    });
     const allClosed = Date.now();
+    const cpuAtEnd = cpuNow(stack);
     const peakRss = vmHwmBytes(stack.worker.pid!);
     const open = openRuns.stop();
 
@@ -548,6 +708,7 @@ async function throughput(opts: Options): Promise<void> {
     const trainings: number[] = [];
     const walls: number[] = [];
     const stageSeconds = new Map<string, number[]>();
+    const timings = new TaskTimings();
     let maxPerExecution = 0;
     let maxPerChain = 0;
     let maxExecutions = 0;
@@ -555,7 +716,9 @@ async function throughput(opts: Options): Promise<void> {
     let lastClose = 0;
     for (const outcome of outcomes) {
       const executions = await executionsOf(stack.client, outcome.handle.workflowId);
-      const lengths = await Promise.all(executions.map((e) => historyEvents(stack.client, outcome.handle.workflowId, e.runId)));
+      const histories = await Promise.all(executions.map(async (e) => (await stack.client.workflow.getHandle(outcome.handle.workflowId, e.runId).fetchHistory()).events ?? []));
+      for (const events of histories) timings.add(events);
+      const lengths = histories.map((events) => events.length);
       maxPerExecution = Math.max(maxPerExecution, ...lengths);
       maxPerChain = Math.max(maxPerChain, lengths.reduce((a, b) => a + b, 0));
       maxExecutions = Math.max(maxExecutions, executions.length);
@@ -594,8 +757,13 @@ async function throughput(opts: Options): Promise<void> {
       values.sort((a, b) => a - b);
       console.log(`  ${stage.padEnd(12)} p50 ${percentile(values, 50).toFixed(2)}, p95 ${percentile(values, 95).toFixed(2)}, max ${percentile(values, 100).toFixed(2)}`);
     }
+    console.log('tasks from the runs\' histories (real s; wait = scheduled -> started: for a worker slot or poller, or an activity\'s retry backoff; work = started -> closed):');
+    for (const line of timings.lines()) console.log(line);
+    console.log(`worker log: ${[...warningCounts].map(([name, n]) => `${name} ${n}`).join(', ')}`);
     const at500 = (ok: boolean): string => (runs >= 500 ? verdict(ok) : 'n/a (fewer than 500 runs)');
     console.log(`overhead p95 target <= ${TARGET_OVERHEAD_P95_SECONDS} s at 500 runs: ${at500(percentile(overheads, 95) <= TARGET_OVERHEAD_P95_SECONDS)}`);
+    const cpu = (key: keyof typeof cpuAtEnd): string => `${(cpuAtEnd[key] - cpuAtStart[key]).toFixed(1)} s (${((cpuAtEnd[key] - cpuAtStart[key]) / runs).toFixed(2)} s per run)`;
+    console.log(`CPU from the first start to the last close: worker ${cpu('worker')}, Temporal dev server ${cpu('server')}, bench process (emulator + client) ${cpu('bench')}; ${(((cpuAtEnd.worker - cpuAtStart.worker) / ((allClosed - started) / 1000)) * 100).toFixed(0)}% of one core for the worker over ${((allClosed - started) / 1000).toFixed(0)} s`);
     console.log(`worker peak RSS (VmHWM):      ${mb(peakRss)} (idle after start ${mb(stack.idleRss)})   target <= ${mb(TARGET_RSS_BYTES)} at 500 runs: ${at500(peakRss <= TARGET_RSS_BYTES)}`);
     if (open.runs > 0) {
       const perRun = (open.rss - stack.idleRss) / open.runs;
@@ -630,7 +798,7 @@ async function longRun(opts: Options): Promise<void> {
     fileIntervalSeconds: Math.max(0.1, 10 / clockScale),
   };
   console.log(`# long run: 24 h emulated training, clock x${clockScale}, running poll ${poll} s real = ${REALISTIC_RUNNING_POLL_SECONDS} emulated s; ideal polls ${LONG_TRAINING_SECONDS / REALISTIC_RUNNING_POLL_SECONDS}; expected ~${(LONG_TRAINING_SECONDS / clockScale).toFixed(0)} s real`);
-  const stack = await startStack({ clockScale, timings, tuning: opts.tuning, limits: opts.limits });
+  const stack = await startStack({ clockScale, timings, tuning: opts.tuning, limits: opts.limits, cpuProfileDir: opts.cpuProfileDir });
   try {
     const input: PipelineInputDraft = {
       runName: `bench-long-${randomUUID().slice(0, 6)}`,
