@@ -167,6 +167,16 @@ interface FileScan {
   billableTokens: number;
 }
 
+/**
+ * Slots for a file's line hashes to start with: about two per line of 64 bytes (the table grows when half full), from
+ * 1,024 to 65,536, so that a small file does not allocate and clear the largest table (768 KiB) on every validation.
+ */
+function hashIndexCapacity(bytes: number): number {
+  let capacity = 1024;
+  while (capacity < 65_536 && capacity * 32 < bytes) capacity <<= 1;
+  return capacity;
+}
+
 async function scanFile(path: string, role: FileRole, context: FileScanContext): Promise<FileScan> {
   const { model, trainingHashes } = context;
   const issues = context.issues;
@@ -174,7 +184,7 @@ async function scanFile(path: string, role: FileRole, context: FileScanContext):
   const warningsBefore = issues.warningCount;
   const bytes = (await stat(path)).size;
   const checker = lineChecker(bytes, context.lineOptions, context.inlineMaxBytes, context.callerThreadIdle);
-  const hashes = new LineHashIndex();
+  const hashes = new LineHashIndex(hashIndexCapacity(bytes));
   const counts = new CountList();
   const limit = model.trainingContextTokens;
   const report: FileReport = {
