@@ -15,7 +15,7 @@ export interface CliProcess {
 
 /**
  * The test run's workflow bundle for the workers a CLI process starts (`ftpipe worker`, `dev`): from sources each would
- * webpack the workflows itself (10 s of CPU each; crash.test.ts starts 13).
+ * webpack the workflows itself (10 s of CPU each; the crash tests start 13).
  */
 function runBundle(): NodeJS.ProcessEnv {
   const bundle = process.env.FTPIPE_TEST_WORKFLOW_BUNDLE;
