@@ -156,6 +156,11 @@ export class PipelineRun {
   /** Set by a signal, an update or a copy request: cuts the training monitor's wait short. */
   wakeUp = false;
   /**
+   * The training monitor's patch decisions, taken at its entry (`ftpipe-monitor-flags`, workflows/training.ts): with
+   * them, what a patch after a job read would decide is on without asking `patched()` right after the read.
+   */
+  monitorFlags = false;
+  /**
    * Search attributes go with the next stage change, in its one upsert command, and only those whose value the run
    * does not have yet (ftpipe's client starts a run with its name, profile, base model and first stage): each upsert is
    * a history event and a command, and at hundreds of runs the visibility store's write. Runs from before, and
@@ -377,8 +382,9 @@ export class PipelineRun {
     const { job, progress, stage } = this.status;
     if (!job) return `there is no Azure job yet (stage ${stage})`;
     // The run paused the job at its budget and stops: the job stays paused (a resume would train on past the budget).
-    // Runs from before carried out a control sent then (the patch: refusing it schedules no pause or resume).
-    if (this.status.budgetHold && (job.status === 'pausing' || job.status === 'paused') && patched(BUDGET_HOLD_PATCH)) return this.budgetHeldReason();
+    // Runs from before carried out a control sent then (the patch: refusing it schedules no pause or resume). This
+    // follows a fresh job read (a local activity), so runs with the monitor flags decide it at the monitor's entry.
+    if (this.status.budgetHold && (job.status === 'pausing' || job.status === 'paused') && (this.monitorFlags || patched(BUDGET_HOLD_PATCH))) return this.budgetHeldReason();
     if (kind === 'pause') {
       if (job.status !== 'running') return `Azure pauses only running jobs; Azure reports job ${job.id} is ${job.status}`;
       if (!progress.step || progress.step < 1) return `Azure pauses a job only after it trained at least one step; Azure reports job ${job.id} has not yet`;
