@@ -6,8 +6,9 @@
  * the first task, before it has announced the patch markers of the second: a `patched()` asked first right after the
  * poll returns false there, and replay fails with "Non-deprecated patch marker encountered" (session 20's CI failure).
  *
- * This test makes that history from each recorded one: it ends the workflow task after the first poll's marker and
- * moves the commands after it into a new task, as the core records it. Histories from before `ftpipe-monitor-flags`
+ * This test makes that history from each recorded one: it ends the workflow task after the monitor's first poll marker
+ * (and after the run's first local activity, preflight's reads) and moves the commands after it into a new task, as
+ * the core records it. Histories from before `ftpipe-monitor-flags`
  * (test/histories/earlier) that decide a patch right after the poll fail on the split; every history recorded since
  * replays with it, since the monitor takes its patch decisions at its entry.
  */
@@ -60,14 +61,34 @@ function shiftReferences(value: unknown, after: number, by: number): unknown {
   );
 }
 
+function isPatchMarker(e: JsonEvent, patch: string): boolean {
+  const data = (e.markerRecordedEventAttributes as { details?: Record<string, { payloads?: { data?: string }[] }> } | undefined)?.details?.['patch-data']?.payloads?.[0]?.data;
+  return data !== undefined && Buffer.from(data, 'base64').toString('utf8').includes(`"${patch}"`);
+}
+
+type SplitPoint = 'first' | 'monitor';
+
 /**
- * The history with its first poll marker that shares a completion with later commands split off from them (undefined
- * when there is none): the marker's workflow task ends after it, and a new task (scheduled, started, completed)
- * records the commands that followed it.
+ * Where a history is split, each only when later commands share the marker's completion: after the run's first
+ * local-activity marker (preflight's reads, in runs from before them the monitor's first poll), and after the
+ * monitor's first poll (the first marker after the ftpipe-local-poll patch).
  */
-function splitAfterFirstPoll(events: JsonEvent[]): JsonEvent[] | undefined {
-  const at = events.findIndex((e, i) => isPollMarker(e) && COMMAND_EVENTS.has(events[i + 1]?.eventType ?? ''));
-  if (at < 0 || events.slice(0, at).some(isPollMarker)) return undefined;
+function splitPoints(events: JsonEvent[]): Map<SplitPoint, number> {
+  const localPoll = events.findIndex((e) => isPatchMarker(e, 'ftpipe-local-poll'));
+  const points = new Map<SplitPoint, number>([
+    ['first', events.findIndex(isPollMarker)],
+    ['monitor', localPoll < 0 ? -1 : events.findIndex((e, i) => i > localPoll && isPollMarker(e))],
+  ]);
+  if (points.get('first') === points.get('monitor')) points.delete('first');
+  for (const [point, at] of points) if (at < 0 || !COMMAND_EVENTS.has(events[at + 1]?.eventType ?? '')) points.delete(point);
+  return points;
+}
+
+/**
+ * The history split after the local-activity marker at `at`: the marker's workflow task ends after it, and a new task
+ * (scheduled, started, completed) records the commands that followed it.
+ */
+function splitAfter(events: JsonEvent[], at: number): JsonEvent[] {
   const last = (type: string): JsonEvent => events.slice(0, at).reverse().find((e) => e.eventType === `EVENT_TYPE_WORKFLOW_TASK_${type}`)!;
   const markerId = Number(events[at]!.eventId);
   const [scheduled, started, completed] = [markerId + 1, markerId + 2, markerId + 3].map(String) as [string, string, string];
@@ -99,11 +120,12 @@ function loadEvents(file: string): JsonEvent[] {
   return (JSON.parse(readFileSync(join(HISTORIES, file), 'utf8')) as { events: JsonEvent[] }).events;
 }
 
+/** Replays each history split at each of its split points; results by `<file>@<point>`. */
 async function replaySplit(files: string[]): Promise<Map<string, ReplayResult>> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const histories = files.flatMap((file) => {
-    const split = splitAfterFirstPoll(loadEvents(file));
-    return split ? [{ workflowId: file, history: historyFromJSON({ events: split }) }] : [];
+    const events = loadEvents(file);
+    return [...splitPoints(events)].map(([point, at]) => ({ workflowId: `${file}@${point}`, history: historyFromJSON({ events: splitAfter(events, at) }) }));
   });
   const results = new Map<string, ReplayResult>();
   // The code every worker runs: the test run's bundle, or the sources bundled alike (as test/foundation/replay.test.ts).
@@ -123,7 +145,7 @@ const BEFORE_THE_FLAGS = new Map([
 ]);
 
 describe('replay: the code after the monitor\'s first poll recorded in a later workflow task than the poll', () => {
-  const current = SCENARIOS.map((s) => `${s.name}.json`).filter((f) => splitAfterFirstPoll(loadEvents(f)) !== undefined);
+  const current = SCENARIOS.map((s) => `${s.name}.json`).filter((f) => splitPoints(loadEvents(f)).size > 0);
   let results: Map<string, ReplayResult>;
   // One replay worker (one workflow bundle) for every split history.
   before(async () => {
@@ -131,17 +153,18 @@ describe('replay: the code after the monitor\'s first poll recorded in a later w
   });
 
   it('fails on the histories from before ftpipe-monitor-flags that decide a patch right after the poll', () => {
-    for (const [file, patch] of BEFORE_THE_FLAGS) assert.match(String(results.get(file)?.error), new RegExp(`Non-deprecated patch marker encountered for change ${patch},`), file);
+    for (const [file, patch] of BEFORE_THE_FLAGS) assert.match(String(results.get(`${file}@monitor`)?.error), new RegExp(`Non-deprecated patch marker encountered for change ${patch},`), file);
   });
 
   it('keeps the history of a run whose replay failed so (test/helpers/history-evidence.ts)', async () => {
     const [file] = [...BEFORE_THE_FLAGS.keys()] as [string];
-    const history = historyFromJSON({ events: splitAfterFirstPoll(loadEvents(file))! });
+    const events = loadEvents(file);
+    const history = historyFromJSON({ events: splitAfter(events, splitPoints(events).get('monitor')!) });
     const handle = { workflowId: 'split-run', fetchHistory: () => Promise.resolve(history) } as unknown as WorkflowHandle;
     const artifacts = mkdtempSync(join(tmpdir(), 'ftpipe-artifacts-'));
     process.env.FTPIPE_TEST_ARTIFACTS = artifacts;
     try {
-      const error = results.get(file)?.error;
+      const error = results.get(`${file}@monitor`)?.error;
       assert.ok(error instanceof Error, `${file} failed to replay`);
       await assert.rejects(keepHistoryOnFailure(handle, () => Promise.reject(error)), DeterminismViolationError);
     } finally {
@@ -152,11 +175,8 @@ describe('replay: the code after the monitor\'s first poll recorded in a later w
   });
 
   it('replays every recorded history with the monitor flags split that way', () => {
-    assert.ok(current.includes('pipeline-stopped-early.json') && current.includes('pipeline-stopped-at-budget.json'), current.join(', '));
-    for (const file of current) {
-      const result = results.get(file);
-      assert.ok(result, `${file} was replayed`);
-      assert.equal(result.error, undefined, `${file}: ${String(result.error)}`);
-    }
+    for (const file of ['pipeline-stopped-early.json', 'pipeline-stopped-at-budget.json']) assert.ok(results.has(`${file}@monitor`), `${file} is split after the monitor's first poll`);
+    assert.equal(results.size, current.reduce((n, f) => n + splitPoints(loadEvents(f)).size, BEFORE_THE_FLAGS.size));
+    for (const [split, result] of results) if (!BEFORE_THE_FLAGS.has(split.split('@')[0]!)) assert.equal(result.error, undefined, `${split}: ${String(result.error)}`);
   });
 });
