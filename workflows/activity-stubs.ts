@@ -73,16 +73,17 @@ export function activitiesFor(timeouts: Timeouts, polling: PipelineInput['pollin
 export type PipelineActivities = ReturnType<typeof activitiesFor>;
 
 /**
- * Short Azure reads as local activities: run by the worker inside the workflow task that reaches them, each result
- * recorded as one marker, so a read costs no activity task and no workflow task of its own. The training monitor's
- * poll (one workflow task, about 6 history events a poll, instead of an activity task and a second workflow task: 11)
- * and preflight's reads (prepare.ts). They only read, so running one again (a retried workflow task, a worker lost
- * mid-read) is harmless; retries by cause as the other activities do (the SDK backs off in the worker up to a minute,
- * then through a server timer).
+ * Short calls as local activities: run by the worker inside the workflow task that reaches them, each result recorded
+ * as one marker, so a call costs no activity task and no workflow task of its own. The training monitor's poll (one
+ * workflow task, about 6 history events a poll, instead of an activity task and a second workflow task: 11),
+ * preflight's reads (prepare.ts) and the run's join of its admission queue (slots.ts; the queue keys requests by
+ * holder). Each only reads or is keyed, so running one again (a retried workflow task, a worker lost mid-call) is
+ * harmless; retries by cause as the other activities do (the SDK backs off in the worker up to a minute, then through
+ * a server timer).
  */
 export function localActivitiesFor(timeouts: Timeouts) {
   const local = proxyLocalActivities<Activities>({ startToCloseTimeout: `${timeouts.azureCallSeconds} seconds`, retry: RETRY_BY_CAUSE });
-  return { pollFineTuningJob: local.pollFineTuningJob, preflight: local.preflight, proveCredentials: local.proveCredentials };
+  return { pollFineTuningJob: local.pollFineTuningJob, preflight: local.preflight, proveCredentials: local.proveCredentials, joinAdmissionQueue: local.joinAdmissionQueue };
 }
 
 export type PipelineLocalActivities = ReturnType<typeof localActivitiesFor>;

@@ -198,7 +198,7 @@ export class PipelineRun {
     this.identity = { workflowId: workflowInfo().workflowId, firstRunId: workflowInfo().firstExecutionRunId, runName: input.runName };
     this.acts = activitiesFor(input.timeouts, input.polling);
     this.localActs = localActivitiesFor(input.timeouts);
-    this.slots = runSlots({ input, status: this.status, acts: this.acts, now: nowIso, changed: () => this.showDetails(), batchedUpserts: this.batchedUpserts });
+    this.slots = runSlots({ input, status: this.status, acts: this.acts, localActs: this.localActs, now: nowIso, changed: () => this.showDetails(), batchedUpserts: this.batchedUpserts });
     this.copyRequests = continuation ? [...continuation.copyRequests] : [...input.copies];
     // A continuation happens only while training: what the run created by then is in its status.
     if (continuation) {

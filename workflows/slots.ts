@@ -10,7 +10,7 @@ import type { DataSource, PipelineInput } from '../src/pipeline/input';
 import type { DeploymentSlot, PipelineStatus, ValidationSummary } from '../src/pipeline/types';
 import { QUEUE_POSITION } from '../src/temporal/search-attributes';
 import { recordAdmissionWait } from '../src/telemetry/workflow-metrics';
-import type { PipelineActivities } from './activity-stubs';
+import type { PipelineActivities, PipelineLocalActivities } from './activity-stubs';
 import { admissionNoticeSignal, releaseSlotsSignal } from './admission';
 
 export interface RunSlots {
@@ -57,6 +57,12 @@ export function runSlots(ctx: {
   input: PipelineInput;
   status: PipelineStatus;
   acts: Pick<PipelineActivities, 'joinAdmissionQueue'>;
+  /**
+   * The run's own join as a local activity (one signal-with-start to the queue: no activity task and no workflow task
+   * of its own); the queue keys requests by holder, so a join run again changes nothing. Runs from before (the patch),
+   * and deployment slots, join through an activity.
+   */
+  localActs?: Pick<PipelineLocalActivities, 'joinAdmissionQueue'>;
   now: () => string;
   /** Called when the admission state changes (the run refreshes its Web UI details). */
   changed: () => void;
@@ -118,7 +124,8 @@ export function runSlots(ctx: {
         reason: `asking ${resource} for slots`, amounts, requestedAt, grantedAt: null, waitedSeconds: null,
       };
       ctx.changed();
-      const joined = await ctx.acts.joinAdmissionQueue({ profile: ctx.input.profile, holder, runName: ctx.input.runName, amounts, priority: ctx.input.admission.priority });
+      const join = ctx.localActs && patched('ftpipe-local-join') ? ctx.localActs.joinAdmissionQueue : ctx.acts.joinAdmissionQueue;
+      const joined = await join({ profile: ctx.input.profile, holder, runName: ctx.input.runName, amounts, priority: ctx.input.admission.priority });
       queues.set(ctx.input.profile, joined.queue);
       if (options?.waitForGrant === false) return;
       await condition(() => status.admission?.state === 'granted');

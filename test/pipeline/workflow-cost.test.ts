@@ -11,19 +11,19 @@ import { JOB_ID } from '../../src/temporal/search-attributes';
 import { usePipelineStack } from '../helpers/pipeline';
 
 /**
- * A run started by ftpipe's client with a training and a validation file, before training: the start, validate, the
- * admission queue's join and its grant, the two uploads, the files' one processing wait and the job's create.
- * (Before issue 13's changes: 11 tasks; preflight and the credentials' proof were activities of their own, each file
- * had its own wait.)
+ * A run started by ftpipe's client with a training and a validation file, before training: the start (with preflight's
+ * local reads), validate (with the admission queue's local join), the queue's grant, the two uploads, the files' one
+ * processing wait and the job's create. (Before issue 13's changes: 11 tasks; preflight, the credentials' proof and
+ * the join were activities of their own, each file had its own wait.)
  */
-const WORKFLOW_TASKS_BEFORE_TRAINING = 8;
+const WORKFLOW_TASKS_BEFORE_TRAINING = 7;
 /** One upsert per stage change (validate, await_slot with the data hash, upload, create_job); the client set the rest. Before: 10. */
 const UPSERTS_BEFORE_TRAINING = 4;
 
 describe('workflow cost of a run before training', () => {
   const env = usePipelineStack();
 
-  it('runs preflight\'s reads locally, waits for both files in one activity, and upserts once per stage change', async (t) => {
+  it('runs preflight\'s reads and the queue\'s join locally, waits for both files in one activity, and upserts once per stage change', async (t) => {
     const taskQueue = env.temporal.taskQueue();
     const worker = await env.createWorker(taskQueue);
     const run = await new FtpipeClient(env.temporal.client).startPipeline(env.input({ hyperparameters: { nEpochs: 1 } }), { taskQueue });
@@ -38,8 +38,8 @@ describe('workflow cost of a run before training', () => {
     const scheduled = untilTraining.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
     t.diagnostic(`before training: ${before.workflowTasks} workflow tasks (${before.continuationTasks} continuations), ${before.activityTasks} activity tasks for ${scheduled.join(', ')}, ${before.localActivities} local, ${before.events} events, ${before.searchAttributeUpserts} upserts (+${before.changeVersionUpserts} TemporalChangeVersion), ${before.timers} timers`);
 
-    assert.deepEqual(scheduled.sort(), ['awaitFilesProcessed', 'createFineTuningJob', 'joinAdmissionQueue', 'uploadFile', 'uploadFile', 'validateTrainingData'], 'the activities before training');
-    assert.equal(before.localActivities, 2, 'preflight and the credentials\' proof, as local activities');
+    assert.deepEqual(scheduled.sort(), ['awaitFilesProcessed', 'createFineTuningJob', 'uploadFile', 'uploadFile', 'validateTrainingData'], 'the activities before training');
+    assert.equal(before.localActivities, 3, 'preflight, the credentials\' proof and the queue\'s join, as local activities');
     // A local activity past 80% of the task timeout (a loaded machine) makes the SDK continue in a commandless task.
     assert.ok(before.workflowTasks - before.continuationTasks <= WORKFLOW_TASKS_BEFORE_TRAINING, `${before.workflowTasks} workflow tasks (${before.continuationTasks} continuations), bound ${WORKFLOW_TASKS_BEFORE_TRAINING}`);
     assert.equal(before.searchAttributeUpserts, UPSERTS_BEFORE_TRAINING, 'one upsert per stage change, none of what the client set');
