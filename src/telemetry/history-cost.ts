@@ -11,9 +11,13 @@ export type HistoryEvent = NonNullable<History['events']>[number];
 
 export interface HistoryCost {
   events: number;
-  /** Workflow tasks completed, the SDK's own commandless ones (a local activity past 80% of the task timeout) included. */
+  /** Workflow tasks completed, the SDK's own continuations included. */
   workflowTasks: number;
-  /** Of those, the commandless continuations the worker asked for itself (a task completed and the next scheduled at once). */
+  /**
+   * Of those, the ones the worker completed early to keep a local activity going (past 80% of the task timeout): the
+   * next task is scheduled after the task's own commands, with no event from outside (an activity's end, a signal, a
+   * timer) between. An update's task looks the same (the server writes no event for an update before a task accepts it).
+   */
   continuationTasks: number;
   /** Workflow tasks failed or timed out (each retried as another task). */
   failedWorkflowTasks: number;
@@ -35,6 +39,24 @@ export interface HistoryCost {
 export interface StageCost {
   stage: string;
   cost: HistoryCost;
+}
+
+/** Events a workflow task's own commands write (whatever else happens between two tasks comes from outside). */
+const COMMAND_EVENTS = [
+  'markerRecordedEventAttributes', 'upsertWorkflowSearchAttributesEventAttributes', 'workflowPropertiesModifiedEventAttributes', 'activityTaskScheduledEventAttributes',
+  'activityTaskCancelRequestedEventAttributes', 'timerStartedEventAttributes', 'timerCanceledEventAttributes', 'signalExternalWorkflowExecutionInitiatedEventAttributes',
+  'requestCancelExternalWorkflowExecutionInitiatedEventAttributes', 'startChildWorkflowExecutionInitiatedEventAttributes', 'workflowExecutionUpdateAcceptedEventAttributes',
+  'workflowExecutionUpdateCompletedEventAttributes',
+] as const;
+
+/** Whether the task completed at `at` was a continuation: only its own commands lie between it and the next task. */
+function isContinuation(events: HistoryEvent[], at: number): boolean {
+  for (let i = at + 1; i < events.length; i++) {
+    const event = events[i]!;
+    if (event.workflowTaskScheduledEventAttributes) return true;
+    if (!COMMAND_EVENTS.some((key) => event[key])) return false;
+  }
+  return false;
 }
 
 function emptyCost(): HistoryCost {
@@ -82,7 +104,7 @@ export function historyCostByStage(events: HistoryEvent[], firstStage = 'preflig
     current.events++;
     if (event.workflowTaskCompletedEventAttributes) {
       current.workflowTasks++;
-      if (events[i + 1]?.workflowTaskScheduledEventAttributes) current.continuationTasks++;
+      if (isContinuation(events, i)) current.continuationTasks++;
     }
     if (event.workflowTaskFailedEventAttributes || event.workflowTaskTimedOutEventAttributes) current.failedWorkflowTasks++;
     if (event.activityTaskScheduledEventAttributes) current.activitiesScheduled++;

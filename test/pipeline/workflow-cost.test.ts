@@ -40,7 +40,7 @@ describe('workflow cost of a run before training', () => {
 
     assert.deepEqual(scheduled.sort(), ['awaitFilesProcessed', 'createFineTuningJob', 'uploadFile', 'uploadFile', 'validateTrainingData'], 'the activities before training');
     assert.equal(before.localActivities, 3, 'preflight, the credentials\' proof and the queue\'s join, as local activities');
-    // A local activity past 80% of the task timeout (a loaded machine) makes the SDK continue in a commandless task.
+    // A local activity past 80% of the task timeout (a loaded machine) makes the SDK complete the task early and go on in another.
     assert.ok(before.workflowTasks - before.continuationTasks <= WORKFLOW_TASKS_BEFORE_TRAINING, `${before.workflowTasks} workflow tasks (${before.continuationTasks} continuations), bound ${WORKFLOW_TASKS_BEFORE_TRAINING}`);
     assert.equal(before.searchAttributeUpserts, UPSERTS_BEFORE_TRAINING, 'one upsert per stage change, none of what the client set');
     assert.equal(before.timers, 0, 'no timer before training');
