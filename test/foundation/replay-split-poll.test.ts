@@ -66,20 +66,28 @@ function isPatchMarker(e: JsonEvent, patch: string): boolean {
   return data !== undefined && Buffer.from(data, 'base64').toString('utf8').includes(`"${patch}"`);
 }
 
-type SplitPoint = 'first' | 'monitor';
+function isAnyPatchMarker(e: JsonEvent): boolean {
+  return (e.markerRecordedEventAttributes as { details?: Record<string, unknown> } | undefined)?.details?.['patch-data'] !== undefined;
+}
 
 /**
  * Where a history is split, each only when later commands share the marker's completion: after the run's first
- * local-activity marker (preflight's reads, in runs from before them the monitor's first poll), and after the
- * monitor's first poll (the first marker after the ftpipe-local-poll patch).
+ * local-activity marker (preflight's reads, in runs from before them the monitor's first poll), after the monitor's
+ * first poll (the first marker after the ftpipe-local-poll patch), and after every local-activity marker whose
+ * completion records a patch marker after it (`patch@<event id>`: a patch decided right after a local activity).
  */
-function splitPoints(events: JsonEvent[]): Map<SplitPoint, number> {
+function splitPoints(events: JsonEvent[]): Map<string, number> {
   const localPoll = events.findIndex((e) => isPatchMarker(e, 'ftpipe-local-poll'));
-  const points = new Map<SplitPoint, number>([
+  const points = new Map<string, number>([
     ['first', events.findIndex(isPollMarker)],
     ['monitor', localPoll < 0 ? -1 : events.findIndex((e, i) => i > localPoll && isPollMarker(e))],
   ]);
   if (points.get('first') === points.get('monitor')) points.delete('first');
+  events.forEach((e, at) => {
+    if (!isPollMarker(e) || [...points.values()].includes(at)) return;
+    const end = events.findIndex((next, i) => i > at && !COMMAND_EVENTS.has(next.eventType));
+    if (events.slice(at + 1, end < 0 ? undefined : end).some(isAnyPatchMarker)) points.set(`patch@${e.eventId}`, at);
+  });
   for (const [point, at] of points) if (at < 0 || !COMMAND_EVENTS.has(events[at + 1]?.eventType ?? '')) points.delete(point);
   return points;
 }
