@@ -9,6 +9,7 @@ import { pollIntervalSeconds } from '../src/pipeline/progress';
 import { isTerminalJobStatus, type JobSnapshot } from '../src/pipeline/types';
 import { localPollOn, nowMs, type PipelineRun } from './run';
 import { pauseAtBudget, watchAutomaticEvaluations } from './training-watch';
+import { releasingWaits } from './waits';
 
 /**
  * Runs that started before the budget grew continued as new at 150 events, about every 13 polls, which closed the
@@ -60,6 +61,7 @@ async function monitor(run: PipelineRun): Promise<JobSnapshot> {
   run.setStage('train');
   const flags = monitorFlagsOn();
   run.monitorFlags = flags;
+  const wait = releasingWaits();
   for (;;) {
     const info = workflowInfo();
     if (info.historyLength >= historyBudget(run) || info.continueAsNewSuggested) {
@@ -76,7 +78,7 @@ async function monitor(run: PipelineRun): Promise<JobSnapshot> {
     await run.processSignalledRequests();
     run.wakeUp = false;
     const interval = pollIntervalSeconds(status.job, status.progress, input.polling, localPollOn() ? nowMs() / 1000 : undefined);
-    await condition(() => run.wakeUp, `${interval} seconds`);
+    await wait(() => run.wakeUp, `${interval} seconds`);
     await run.processSignalledRequests();
   }
 }
