@@ -5,6 +5,7 @@
  * holding none of the main queue's activity slots.
  */
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Duration, PayloadCodec, VersioningBehavior } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
@@ -47,7 +48,7 @@ export interface FtpipeWorkerOptions {
   maxConcurrentActivityTaskExecutions?: number;
   maxConcurrentWorkflowTaskExecutions?: number;
   maxCachedWorkflows?: number;
-  /** Threads that run workflow activations (the SDK's `workflowThreadPoolSize`). */
+  /** Threads that run workflow activations (the SDK's `workflowThreadPoolSize`); DEFAULT_WORKFLOW_THREADS by default. */
   workflowThreads?: number;
   /** Validations run at once (slots of the validation task queue); DEFAULT_CONCURRENT_VALIDATIONS by default. */
   maxConcurrentValidations?: number;
@@ -105,6 +106,17 @@ export const DEFAULT_CONCURRENT_VALIDATIONS = 2;
  * the 500-run bench crashed so twice. A task that outlives the server's 10 s workflow-task timeout is retried, which a
  * worker survives; only code that never yields (a bug) is stopped, 30 s in instead of 5.
  */
+/**
+ * Workflow threads and workflow-task slots when the caller sets none. The SDK runs activations one at a time per
+ * workflow thread; its default of 40 slots in front of one thread held tasks in the worker past the server's 10 s
+ * workflow-task timeout once activations took 0.3 s (500 runs on a loaded machine): every such task came back as a
+ * full replay on the normal queue, and the admission queue's first task waited there 10 minutes. Four slots per thread
+ * keep one task in hand while another runs; two threads use two cores. Tasks beyond them wait in the server, where
+ * nothing times out.
+ */
+const DEFAULT_WORKFLOW_THREADS = Math.min(2, availableParallelism());
+const WORKFLOW_TASK_SLOTS_PER_THREAD = 4;
+
 const ACTIVATION_TIMEOUT: Partial<WorkerOptions> = { isolateExecutionTimeout: '30 seconds' } as Partial<WorkerOptions>;
 
 /** The two Temporal workers of one ftpipe worker process, run and stopped together. */
@@ -146,6 +158,7 @@ export async function createFtpipeWorker(options: FtpipeWorkerOptions): Promise<
   const source = options.workflowSource ?? defaultWorkflowSource();
   const taskQueue = options.taskQueue ?? TASK_QUEUE;
   const tracing = options.tracing ?? setupTracing({ serviceName: 'ftpipe-worker' });
+  const workflowThreads = options.workflowThreads ?? DEFAULT_WORKFLOW_THREADS;
   const shared = {
     connection: options.connection,
     namespace: options.namespace,
@@ -170,9 +183,9 @@ export async function createFtpipeWorker(options: FtpipeWorkerOptions): Promise<
     interceptors: { activity: [activityInterceptors], ...('workflowsPath' in source ? { workflowModules: [WORKFLOW_INTERCEPTORS_MODULE] } : {}) },
     sinks: workflowSpanSinks(tracing),
     ...(options.maxConcurrentActivityTaskExecutions ? { maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions } : {}),
-    ...(options.maxConcurrentWorkflowTaskExecutions ? { maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions } : {}),
+    maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions ?? workflowThreads * WORKFLOW_TASK_SLOTS_PER_THREAD,
     ...(options.maxCachedWorkflows ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
-    ...(options.workflowThreads ? { workflowThreadPoolSize: options.workflowThreads } : {}),
+    workflowThreadPoolSize: workflowThreads,
   });
   const validation = await Worker.create({
     ...shared,

@@ -2,20 +2,24 @@
  * The worker options ftpipe sets beyond the SDK's defaults, as the SDK compiled them (workers/worker.ts says why).
  */
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
 import { useTemporal } from '../helpers/temporal';
 
 describe('ftpipe worker options', () => {
   const env = useTemporal();
 
-  it('gives a workflow activation 30 s of wall time, not the SDK\'s 5 s, and runs the workflow threads it is given', async () => {
+  it('gives an activation 30 s of wall time (the SDK: 5 s), runs two workflow threads on two cores, four task slots each', async () => {
     // Each is run and shut down at once: a worker that never ran keeps its hold on the connection.
     const defaults = await env.createWorker({ taskQueue: env.taskQueue() });
     await defaults.runUntil(() => Promise.resolve());
+    const threads = Math.min(2, availableParallelism());
     assert.equal(defaults.main.options.isolateExecutionTimeoutMs, 30_000);
-    assert.equal(defaults.main.options.workflowThreadPoolSize, 1);
-    const twoThreads = await env.createWorker({ taskQueue: env.taskQueue(), workflowThreads: 2 });
-    await twoThreads.runUntil(() => Promise.resolve());
-    assert.equal(twoThreads.main.options.workflowThreadPoolSize, 2);
+    assert.equal(defaults.main.options.workflowThreadPoolSize, threads);
+    assert.deepEqual(defaults.main.options.tuner.workflowTaskSlotSupplier, { type: 'fixed-size', numSlots: 4 * threads });
+    const set = await env.createWorker({ taskQueue: env.taskQueue(), workflowThreads: 3, maxConcurrentWorkflowTaskExecutions: 5 });
+    await set.runUntil(() => Promise.resolve());
+    assert.equal(set.main.options.workflowThreadPoolSize, 3);
+    assert.deepEqual(set.main.options.tuner.workflowTaskSlotSupplier, { type: 'fixed-size', numSlots: 5 });
   });
 });
