@@ -99,6 +99,18 @@ export function warnMissingCredentials(deps: ActivityDeps): void {
 export const DEFAULT_CONCURRENT_VALIDATIONS = 2;
 
 /**
+ * Workflow threads and workflow-task slots when the caller sets none. The SDK runs activations one at a time per
+ * workflow thread; its default of 40 slots in front of one thread held tasks in the worker past the server's 10 s
+ * workflow-task timeout once activations took 0.3 s (500 runs on a loaded machine): every such task came back as a
+ * full replay on the normal queue, and the admission queue's first task waited there 10 minutes. Four slots per thread
+ * keep one task in hand while another runs; two threads use two cores. Tasks beyond them wait in the server (a sticky
+ * one moves to the normal queue after 10 s and is replayed there: 1,287 times in the 500-run bench, which then
+ * finished every run; with 40 slots none passed await_slot in 650 s).
+ */
+const DEFAULT_WORKFLOW_THREADS = Math.min(2, availableParallelism());
+const WORKFLOW_TASK_SLOTS_PER_THREAD = 4;
+
+/**
  * How long one workflow activation may run on the workflow thread before the SDK stops it (the SDK's
  * `isolateExecutionTimeout`, 5 s by default, which its types do not expose). It is wall time: on a CPU-starved machine
  * an ordinary activation passes 5 s, and Node's vm timeout firing while the activation's microtasks run corrupts the
@@ -106,17 +118,6 @@ export const DEFAULT_CONCURRENT_VALIDATIONS = 2;
  * the 500-run bench crashed so twice. A task that outlives the server's 10 s workflow-task timeout is retried, which a
  * worker survives; only code that never yields (a bug) is stopped, 30 s in instead of 5.
  */
-/**
- * Workflow threads and workflow-task slots when the caller sets none. The SDK runs activations one at a time per
- * workflow thread; its default of 40 slots in front of one thread held tasks in the worker past the server's 10 s
- * workflow-task timeout once activations took 0.3 s (500 runs on a loaded machine): every such task came back as a
- * full replay on the normal queue, and the admission queue's first task waited there 10 minutes. Four slots per thread
- * keep one task in hand while another runs; two threads use two cores. Tasks beyond them wait in the server, where
- * nothing times out.
- */
-const DEFAULT_WORKFLOW_THREADS = Math.min(2, availableParallelism());
-const WORKFLOW_TASK_SLOTS_PER_THREAD = 4;
-
 const ACTIVATION_TIMEOUT: Partial<WorkerOptions> = { isolateExecutionTimeout: '30 seconds' } as Partial<WorkerOptions>;
 
 /** The two Temporal workers of one ftpipe worker process, run and stopped together. */
