@@ -10,7 +10,7 @@ import type { PreflightInput } from '../activities/preflight';
 import type { DataSource, PipelineInput } from '../src/pipeline/input';
 import type { FileRole, UploadedFile } from '../src/pipeline/types';
 import { BASE_MODEL, DATA_HASH, JOB_ID, LINEAGE, PROFILE, RUN_NAME } from '../src/temporal/search-attributes';
-import { nowMs, type PipelineRun } from './run';
+import { askPatchesAhead, nowMs, type PipelineRun } from './run';
 import { slotAmounts } from './slots';
 
 /** Azure's seed range is 0..2147483647. */
@@ -35,6 +35,7 @@ export async function prepare(run: PipelineRun): Promise<boolean> {
   const localReads = patched('ftpipe-local-preflight');
   // Taken before the local activities, so that every patch decision of this task precedes their markers.
   const adoptsJob = localReads && input.fromJob !== undefined && patched('ftpipe-from-job');
+  if (localReads) askPatchesAhead();
   run.setSearchAttributes([
     { key: RUN_NAME, value: input.runName },
     { key: PROFILE, value: input.profile },

@@ -57,6 +57,33 @@ const ERRORS_KEPT = 20;
 const BUDGET_HOLD_PATCH = 'ftpipe-budget-hold-refusal';
 
 /**
+ * Patches that code can ask for the first time right after a local activity resolves: on the way from the monitor's
+ * last poll to the run's end (notify, handlers settled), from preflight's local reads into the admission join or a
+ * failure, from an adopted job's join into the monitor, and from a poll into a copy's deployment. When the SDK core
+ * answers a query while a local activity's result waits for the workflow code, it records the result in one workflow
+ * task and the code after it in the next; on replay it resolves the activity within the first task, before it
+ * announces the second's patch markers, so such a patch would replay as false (README, "History and polling").
+ * Asking them ahead, before the execution's first local activity, puts their markers before it. Replay stays
+ * unchanged for histories that recorded them later: a patch asked during replay before its marker is announced is
+ * false without a decision being kept, and true where its marker was recorded.
+ */
+const PATCHES_ASKED_AHEAD = [
+  'ftpipe-notify',
+  'ftpipe-handlers-settled',
+  'ftpipe-deployment-slots',
+  'ftpipe-local-join',
+  'ftpipe-copy-deploy-check',
+  'ftpipe-monitor-flags',
+  'ftpipe-history-budget',
+  'ftpipe-local-poll',
+] as const;
+
+/** Asks PATCHES_ASKED_AHEAD; called before an execution's first local activity (prepare, the monitor's entry). */
+export function askPatchesAhead(): void {
+  for (const id of PATCHES_ASKED_AHEAD) patched(id);
+}
+
+/**
  * Runs from here on poll the job with a local activity (one workflow task per poll) and list its events only when
  * they can have changed (see EVENTS_EVERY_POLLS); runs and histories from before poll with an activity, events every time.
  */

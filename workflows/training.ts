@@ -7,7 +7,7 @@ import { ApplicationFailure, allHandlersFinished, condition, patched, workflowIn
 import { HISTORY_EVENT_BUDGET } from '../src/pipeline/input';
 import { pollIntervalSeconds } from '../src/pipeline/progress';
 import { isTerminalJobStatus, type JobSnapshot } from '../src/pipeline/types';
-import { localPollOn, nowMs, type PipelineRun } from './run';
+import { askPatchesAhead, localPollOn, nowMs, type PipelineRun } from './run';
 import { pauseAtBudget, watchAutomaticEvaluations } from './training-watch';
 import { releasingWaits } from './waits';
 
@@ -60,6 +60,7 @@ async function monitor(run: PipelineRun): Promise<JobSnapshot> {
   const { input, status } = run;
   run.setStage('train');
   const flags = monitorFlagsOn();
+  if (flags) askPatchesAhead();
   run.monitorFlags = flags;
   const wait = releasingWaits();
   for (;;) {
