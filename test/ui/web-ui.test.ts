@@ -28,6 +28,8 @@ const ARTIFACTS = join(ROOT, 'test-artifacts', 'ui');
 const TASK_QUEUE = 'fine-tuning';
 const STEERING_CLOCK = 25;
 const PAUSING_CLOCK = 5;
+/** Dialog passes for one update, each on the newest run's page (see sendUpdate). */
+const UPDATE_ATTEMPTS = 20;
 
 /** The few browser APIs the page-side code uses (the project's TypeScript has no DOM library). */
 interface BrowserGlobals {
@@ -160,7 +162,10 @@ describe('the Temporal Web UI', () => {
       } catch (err) {
         const description = await handle.describe();
         if (done(await handle.query(statusQuery))) return null;
-        if (attempt >= 5 || description.runId === runId || description.status.name !== 'RUNNING') throw err;
+        // A retry needs a newer run than the page showed, so each one follows a continue-as-new; a paused run continues
+        // every few polls, and on a loaded machine one pass through the dialog can take longer than that (5 attempts
+        // lost 5 times at load 33-36), so the bound is generous.
+        if (attempt >= UPDATE_ATTEMPTS || description.runId === runId || description.status.name !== 'RUNNING') throw err;
         await page.goto(`${uiUrl}/namespaces/default/workflows/${handle.workflowId}/${description.runId}/history`);
       }
     }
