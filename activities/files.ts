@@ -124,9 +124,11 @@ export function fileActivities(azure: AzureAccess) {
       const { attempt } = context.info;
       const pending = (status: string | undefined): boolean => status !== undefined && status !== 'processed' && !UNUSABLE_FILE_STATUSES.has(status);
       const names = (files: { role: FileRole; fileId: string }[]): string => files.map((f) => `${f.role} file ${f.fileId}`).join(' and ');
+      // Files waiting together are mostly in one state: "status pending" once, not once per file.
+      const states = (statuses: (string | undefined)[]): string => `status ${[...new Set(statuses)].join(' or ')}`;
       // The upload's own answer, a moment ago, said Azure has processed none of them: a check now would find the same.
       if (attempt === 1 && input.files.every((f) => pending(f.knownStatus))) {
-        checkAgainLater(names(input.files), `status ${input.files.map((f) => f.knownStatus).join(', ')}`, backoffMs(input.intervalSeconds, attempt), 'FileProcessingTimedOut');
+        checkAgainLater(names(input.files), states(input.files.map((f) => f.knownStatus)), backoffMs(input.intervalSeconds, attempt), 'FileProcessingTimedOut');
       }
       const done = new Map<string, UploadedFile>(((context.info.heartbeatDetails as { processed?: UploadedFile[] } | undefined)?.processed ?? []).map((f) => [f.fileId, f]));
       const waiting: { role: FileRole; fileId: string; status: string }[] = [];
@@ -141,7 +143,7 @@ export function fileActivities(azure: AzureAccess) {
       }
       if (waiting.length === 0) return input.files.map((f) => done.get(f.fileId)!);
       context.heartbeat({ processed: [...done.values()] });
-      checkAgainLater(names(waiting), `status ${waiting.map((w) => w.status).join(', ')}`, backoffMs(input.intervalSeconds, attempt), 'FileProcessingTimedOut');
+      checkAgainLater(names(waiting), states(waiting.map((w) => w.status)), backoffMs(input.intervalSeconds, attempt), 'FileProcessingTimedOut');
     },
 
     /** Deletes files; ones already gone count as deleted. Returns the ids deleted now or before. */

@@ -46,7 +46,8 @@ describe('the run --wait progress line on the emulator', () => {
     try {
       await worker.runUntil(async () => {
         const cli = spawnCli(['run', join(dir, 'pipeline.yaml'), '--wait', '--address', env.temporal.server.address]);
-        await cli.waitFor(/^upload +\| training file file-\w+ \([^)]*\): status pending$/m);
+        // Both files wait in one check (ftpipe-files-processed-together), their common state said once.
+        await cli.waitFor(/^upload +\| training file file-\w+ and validation file file-\w+: status pending$/m);
         control.advanceClock(60);
         await cli.waitFor(/^train +\| Azure job pending \(not started by Azure yet\)$/m);
         control.advanceClock(420 + 100);
