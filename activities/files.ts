@@ -39,6 +39,16 @@ function describe(file: FileObject, role: FileRole, origin: UploadedFile['origin
 }
 
 export function fileActivities(azure: AzureAccess) {
+  /** The file as Azure has it now; a final failure with Azure's reason when it could not process it. */
+  async function readProcessing(profile: string, role: FileRole, fileId: string): Promise<FileObject> {
+    const file = await callAzure(`get ${role} file ${fileId}`, () => azure.openaiV1(profile).files.retrieve(fileId));
+    if (UNUSABLE_FILE_STATUSES.has(file.status)) {
+      const reason = (file as FileObject & { status_details?: string | null }).status_details ?? 'no reason given';
+      throw ApplicationFailure.nonRetryable(`Azure could not process the ${role} file ${file.id} (${file.filename}): status ${file.status}: ${reason}`, 'FileProcessingFailed');
+    }
+    return file;
+  }
+
   /** A usable file of this name on the account: the content key of an earlier upload of the same bytes. */
   async function findByFilename(profile: string, filename: string): Promise<FileObject | undefined> {
     return callAzure('list files', async () => {
@@ -104,12 +114,8 @@ export function fileActivities(azure: AzureAccess) {
       if (attempt === 1 && input.knownStatus !== undefined && input.knownStatus !== 'processed' && !UNUSABLE_FILE_STATUSES.has(input.knownStatus)) {
         checkAgainLater(`${input.role} file ${input.fileId}`, `status ${input.knownStatus}`, backoffMs(input.intervalSeconds, attempt), 'FileProcessingTimedOut');
       }
-      const file = await callAzure(`get ${input.role} file ${input.fileId}`, () => azure.openaiV1(input.profile).files.retrieve(input.fileId));
+      const file = await readProcessing(input.profile, input.role, input.fileId);
       if (file.status === 'processed') return describe(file, input.role, 'given', null);
-      if (UNUSABLE_FILE_STATUSES.has(file.status)) {
-        const reason = (file as FileObject & { status_details?: string | null }).status_details ?? 'no reason given';
-        throw ApplicationFailure.nonRetryable(`Azure could not process the ${input.role} file ${file.id} (${file.filename}): status ${file.status}: ${reason}`, 'FileProcessingFailed');
-      }
       checkAgainLater(`${input.role} file ${file.id} (${file.filename})`, `status ${file.status}`, backoffMs(input.intervalSeconds, attempt), 'FileProcessingTimedOut');
     },
 
@@ -134,12 +140,9 @@ export function fileActivities(azure: AzureAccess) {
       const waiting: { role: FileRole; fileId: string; status: string }[] = [];
       for (const ref of input.files) {
         if (done.has(ref.fileId)) continue;
-        const file = await callAzure(`get ${ref.role} file ${ref.fileId}`, () => azure.openaiV1(input.profile).files.retrieve(ref.fileId));
+        const file = await readProcessing(input.profile, ref.role, ref.fileId);
         if (file.status === 'processed') done.set(file.id, describe(file, ref.role, 'given', null));
-        else if (UNUSABLE_FILE_STATUSES.has(file.status)) {
-          const reason = (file as FileObject & { status_details?: string | null }).status_details ?? 'no reason given';
-          throw ApplicationFailure.nonRetryable(`Azure could not process the ${ref.role} file ${file.id} (${file.filename}): status ${file.status}: ${reason}`, 'FileProcessingFailed');
-        } else waiting.push({ role: ref.role, fileId: file.id, status: file.status });
+        else waiting.push({ role: ref.role, fileId: file.id, status: file.status });
       }
       if (waiting.length === 0) return input.files.map((f) => done.get(f.fileId)!);
       context.heartbeat({ processed: [...done.values()] });
