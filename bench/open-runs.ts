@@ -36,6 +36,7 @@ import type { PipelineInputDraft } from '../src/pipeline/input';
 import { EMULATOR_PROFILE } from '../src/stack/emulator-profiles';
 import { startLocalServices } from '../src/stack/local-stack';
 import { PIPELINE_WORKFLOW_TYPE } from '../workflows/messages';
+import { SERVE_BENCH_WORKER } from './worker-child';
 
 const ROOT = join(__dirname, '..');
 const DIST = join(ROOT, 'dist');
@@ -172,41 +173,16 @@ async function measure() {
   const threadsAfterGc = await threadStats(true);
   return { running, collected: { rss: vmRss(), mappings: mappings(), threads: threadsAfterGc } };
 }
-const { NativeConnection } = require('@temporalio/worker');
-const pino = require('pino');
-const dist = ${JSON.stringify(DIST)};
-const { createLogger } = require(dist + '/src/logging');
-const { createFtpipeWorker, builtWorkflowBundlePath } = require(dist + '/workers/worker');
-const { installRuntime } = require(dist + '/workers/runtime');
-process.once('message', async (cfg) => {
-  try {
-    const logger = createLogger({ level: process.env.FTPIPE_BENCH_LOG || 'error', destination: pino.destination(2) });
-    installRuntime({ logger });
-    // The threads' heap snapshots (--snapshots) do not finish while the inspector is attached to them.
-    if (!cfg.snapshots) await post('NodeWorker.enable', { waitForDebuggerOnStart: false });
-    const connection = await NativeConnection.connect({ address: cfg.address });
-    const workflowBundlePath = builtWorkflowBundlePath();
-    if (!workflowBundlePath) throw new Error('dist/ has no workflow bundle: run npm run build');
-    const worker = await createFtpipeWorker({
-      connection, namespace: cfg.namespace, taskQueue: cfg.taskQueue,
-      deps: { config: cfg.config, logger, version: 'bench', env: { ...process.env, ...cfg.env } },
-      workflowSource: { workflowBundlePath }, shutdownGraceTime: '2s', ...cfg.tuning,
-    });
-    process.on('message', (m) => {
-      if (m && m.type === 'stop') worker.shutdown();
-      if (m && m.type === 'snapshot') workflowSnapshot(m.path).then((path) => process.send({ type: 'snapshot', path }), (err) => process.send({ type: 'error', message: String(err && err.stack || err) }));
-      if (m && m.type === 'measure') measure().then((memory) => process.send({ type: 'memory', memory }), (err) => process.send({ type: 'error', message: String(err && err.stack || err) }));
-    });
-    process.on('disconnect', () => worker.shutdown());
-    const running = worker.run();
-    process.send({ type: 'ready' });
-    await running;
-    await connection.close();
-    process.exit(0);
-  } catch (err) {
-    process.send({ type: 'error', message: String(err && err.stack || err) });
-    process.exit(1);
-  }
+${SERVE_BENCH_WORKER}
+serveBenchWorker(${JSON.stringify(DIST)}, {
+  logLevel: 'error',
+  // The threads' heap snapshots (--snapshots) do not finish while the inspector is attached to them.
+  beforeConnect: (cfg) => (cfg.snapshots ? Promise.resolve() : post('NodeWorker.enable', { waitForDebuggerOnStart: false })),
+  onMessage: (m) => {
+    const fail = (err) => process.send({ type: 'error', message: String(err && err.stack || err) });
+    if (m.type === 'snapshot') workflowSnapshot(m.path).then((path) => process.send({ type: 'snapshot', path }), fail);
+    if (m.type === 'measure') measure().then((memory) => process.send({ type: 'memory', memory }), fail);
+  },
 });
 `;
 

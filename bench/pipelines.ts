@@ -50,6 +50,7 @@ import type { PipelineInputDraft } from '../src/pipeline/input';
 import { EMULATOR_PROFILE } from '../src/stack/emulator-profiles';
 import { startLocalServices } from '../src/stack/local-stack';
 import { liveBytes } from './heap-diff';
+import { SERVE_BENCH_WORKER } from './worker-child';
 
 const ROOT = join(__dirname, '..');
 const DIST = join(ROOT, 'dist');
@@ -97,10 +98,7 @@ type ChildMessage = { type: 'ready'; settings: string } | { type: 'error'; messa
 
 // ---------------------------------------------------------------- worker child
 
-/**
- * The worker child, plain JavaScript on the built code (dist/, its workflow bundle included), so neither a TypeScript
- * loader nor webpack adds to the worker's time or memory.
- */
+/** The worker child (bench/worker-child.ts), with heap snapshots of its threads and the settings it runs with. */
 const WORKER_CHILD = `
 // The SDK's workflow threads, recorded as the SDK starts them, for their heap snapshots (--heap).
 const threads = require('node:worker_threads');
@@ -124,52 +122,29 @@ async function writeSnapshots(prefix) {
   }
   return { main, workflows, rss: process.memoryUsage().rss };
 }
-const { NativeConnection } = require('@temporalio/worker');
-const pino = require('pino');
-const dist = ${JSON.stringify(DIST)};
-const { createLogger } = require(dist + '/src/logging');
-const { createFtpipeWorker, builtWorkflowBundlePath } = require(dist + '/workers/worker');
-const { installRuntime } = require(dist + '/workers/runtime');
-process.once('message', async (cfg) => {
-  try {
-    // Warnings (e.g. TMPRL1104, slow workflow tasks) are shown: they explain slow runs. FTPIPE_BENCH_LOG=error hides them.
-    const logger = createLogger({ level: process.env.FTPIPE_BENCH_LOG || 'warn', destination: pino.destination(2) });
-    installRuntime({ logger });
-    const connection = await NativeConnection.connect({ address: cfg.address });
-    const workflowBundlePath = builtWorkflowBundlePath();
-    if (!workflowBundlePath) throw new Error('dist/ has no workflow bundle: run npm run build');
-    const worker = await createFtpipeWorker({
-      connection, namespace: cfg.namespace, taskQueue: cfg.taskQueue,
-      deps: { config: cfg.config, logger, version: 'bench', env: { ...process.env, ...cfg.env } },
-      workflowSource: { workflowBundlePath }, shutdownGraceTime: '2s', ...cfg.tuning,
-    });
-    process.on('message', (m) => {
-      if (m && m.type === 'stop') worker.shutdown();
-      if (m && m.type === 'snapshots') writeSnapshots(m.prefix).then((written) => process.send({ type: 'snapshots', ...written }));
-    });
-    // The parent going away (crash, Ctrl-C) must not leave this worker behind.
-    process.on('disconnect', () => worker.shutdown());
-    const running = worker.run();
-    // The settings the SDK compiled, defaults included: what the figures were measured with.
+// Warnings (e.g. TMPRL1104, slow workflow tasks) are shown: they explain slow runs. FTPIPE_BENCH_LOG=error hides them.
+${SERVE_BENCH_WORKER}
+serveBenchWorker(${JSON.stringify(DIST)}, {
+  logLevel: 'warn',
+  onMessage: (m) => {
+    if (m.type === 'snapshots') writeSnapshots(m.prefix).then((written) => process.send({ type: 'snapshots', ...written }));
+  },
+  // The settings the SDK compiled, defaults included: what the figures were measured with.
+  readyDetails: (worker) => {
     const slots = (o) => Object.fromEntries(Object.entries(o.tuner).map(([k, v]) => [k.replace(/SlotSupplier$/, ''), v && (v.numSlots ?? v.type)]));
     const polls = (b) => b.type === 'simple-maximum' ? b.maximum : b.type + ' ' + b.minimum + '-' + b.maximum;
     const m = worker.main.options;
-    const settings = JSON.stringify({
-      slots: slots(m), maxCachedWorkflows: m.maxCachedWorkflows, workflowTaskPollers: polls(m.workflowTaskPollerBehavior),
-      activityTaskPollers: polls(m.activityTaskPollerBehavior), nonStickyToStickyPollRatio: m.nonStickyToStickyPollRatio,
-      validationSlots: worker.validation.options.tuner.activityTaskSlotSupplier.numSlots,
-      workflowThreads: m.workflowThreadPoolSize, isolateExecutionTimeoutMs: m.isolateExecutionTimeoutMs, stickyQueueScheduleToStartTimeoutMs: m.stickyQueueScheduleToStartTimeoutMs,
-      maxEagerActivityReservationsPerWorkflowTask: m.maxEagerActivityReservationsPerWorkflowTask,
-      heapLimitMiB: Math.round(require('node:v8').getHeapStatistics().heap_size_limit / 1048576),
-    });
-    process.send({ type: 'ready', settings });
-    await running;
-    await connection.close();
-    process.exit(0);
-  } catch (err) {
-    process.send({ type: 'error', message: String(err && err.stack || err) });
-    process.exit(1);
-  }
+    return {
+      settings: JSON.stringify({
+        slots: slots(m), maxCachedWorkflows: m.maxCachedWorkflows, workflowTaskPollers: polls(m.workflowTaskPollerBehavior),
+        activityTaskPollers: polls(m.activityTaskPollerBehavior), nonStickyToStickyPollRatio: m.nonStickyToStickyPollRatio,
+        validationSlots: worker.validation.options.tuner.activityTaskSlotSupplier.numSlots,
+        workflowThreads: m.workflowThreadPoolSize, isolateExecutionTimeoutMs: m.isolateExecutionTimeoutMs, stickyQueueScheduleToStartTimeoutMs: m.stickyQueueScheduleToStartTimeoutMs,
+        maxEagerActivityReservationsPerWorkflowTask: m.maxEagerActivityReservationsPerWorkflowTask,
+        heapLimitMiB: Math.round(require('node:v8').getHeapStatistics().heap_size_limit / 1048576),
+      }),
+    };
+  },
 });
 `;
 
