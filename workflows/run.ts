@@ -67,7 +67,7 @@ const BUDGET_HOLD_PATCH = 'ftpipe-budget-hold-refusal';
  * unchanged for histories that recorded them later: a patch asked during replay before its marker is announced is
  * false without a decision being kept, and true where its marker was recorded.
  */
-const PATCHES_ASKED_AHEAD = [
+export const PATCHES_ASKED_AHEAD = [
   'ftpipe-notify',
   'ftpipe-handlers-settled',
   'ftpipe-deployment-slots',

@@ -13,7 +13,7 @@
  * replays with it, since the monitor takes its patch decisions at its entry.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -23,6 +23,7 @@ import { DefaultLogger, Runtime, Worker, type ReplayResult } from '@temporalio/w
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { WORKFLOW_BUNDLER_OPTIONS } from '../../src/stack/workflow-bundle';
 import { WORKFLOW_INTERCEPTORS_MODULE, setupTracing, workflowSpanSinks } from '../../src/telemetry/tracing';
+import { PATCHES_ASKED_AHEAD } from '../../workflows/run';
 import { keepHistoryOnFailure } from '../helpers/history-evidence';
 import { testWorkflowSource } from '../helpers/temporal';
 import { SCENARIOS } from '../histories/scenarios';
@@ -186,5 +187,11 @@ describe('replay: the code after the monitor\'s first poll recorded in a later w
     for (const file of ['pipeline-stopped-early.json', 'pipeline-stopped-at-budget.json']) assert.ok(results.has(`${file}@monitor`), `${file} is split after the monitor's first poll`);
     assert.equal(results.size, current.reduce((n, f) => n + splitPoints(loadEvents(f)).size, BEFORE_THE_FLAGS.size));
     for (const [split, result] of results) if (!BEFORE_THE_FLAGS.has(split.split('@')[0]!)) assert.equal(result.error, undefined, `${split}: ${String(result.error)}`);
+  });
+
+  it('asks ahead only patches the workflow code asks at their sites (a misspelt id would leave its site unguarded)', () => {
+    const dir = join(__dirname, '..', '..', 'workflows');
+    const sources = readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
+    for (const id of PATCHES_ASKED_AHEAD) assert.ok(sources.includes(`patched('${id}')`), `${id} is asked ahead but no workflow code asks patched('${id}')`);
   });
 });
