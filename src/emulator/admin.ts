@@ -135,6 +135,7 @@ export function createControl(deps: ControlDeps): EmulatorControl {
       const now = clock.now();
       for (const account of state.accounts.values()) deps.deployments.refresh(account.name, now);
       for (const job of state.jobs.values()) deps.jobs.refresh(job, now);
+      deps.files.expire(now);
       return {
         now: new Date(now).toISOString(),
         clockScale: clock.currentScale,

@@ -62,7 +62,8 @@ export class FileService {
   }
 
   /** A file of this account, or a 404 naming it. */
-  find(account: Account, id: string): FileRecord {
+  find(account: Account, id: string, now: number): FileRecord {
+    this.expire(now);
     const file = this.state.files.get(id);
     if (!file || file.account !== account.name) throw notFound();
     return file;
@@ -71,6 +72,7 @@ export class FileService {
   /** A `fine-tune` file ready for training, or the 400 Azure gives for the field `param`. */
   requireTrainingFile(account: Account, id: unknown, param: string, now: number): { file: FileRecord; validation: FileValidation } {
     if (typeof id !== 'string' || id.length === 0) throw invalidPayload(`${param} is required and must be a file id.`, param);
+    this.expire(now);
     const file = this.state.files.get(id);
     if (!file || file.account !== account.name) throw invalidPayload(`The file '${id}' given as ${param} was not found.`, param);
     if (file.purpose !== 'fine-tune') throw invalidPayload(`The file '${id}' has purpose '${file.purpose}'; ${param} needs purpose 'fine-tune'.`, param);
@@ -99,15 +101,16 @@ export class FileService {
     if (!purpose) throw invalidPayload("'purpose' is a required form field.", 'purpose');
     checkPurpose(purpose, ctx.family!);
     if (!form.file) throw invalidPayload("'file' is a required form field.", 'file');
+    // The dated spec names the form fields `expires_after.anchor`/`.seconds`; the openai SDK sends `expires_after[...]`.
+    const expiry = checkExpiresAfter(
+      form.fields.get('expires_after[anchor]') ?? form.fields.get('expires_after.anchor'),
+      form.fields.get('expires_after[seconds]') ?? form.fields.get('expires_after.seconds'),
+      ctx.family!,
+    );
+    this.expire(ctx.now);
     enforceFileQuota(account, this.state.files.values(), purpose, form.file.content.length);
     const file = this.store(account, form.file.filename, purpose, form.file.content, ctx.now);
-    // The dated spec names the form fields `expires_after.seconds`; the openai SDK sends `expires_after[seconds]`.
-    const seconds = form.fields.get('expires_after[seconds]') ?? form.fields.get('expires_after.seconds');
-    if (seconds !== undefined) {
-      const n = Number(seconds);
-      if (!Number.isInteger(n) || n < 1_209_600 || n > 2_592_000) throw invalidPayload('expires_after[seconds] must be between 1209600 and 2592000.', 'expires_after');
-      file.expiresAt = ctx.now + n * 1000;
-    }
+    if (expiry !== undefined) file.expiresAt = ctx.now + expiry * 1000;
     return createdReply(ctx, fileJson(file, this.status(file, ctx.now)), `/files/${file.id}`);
   }
 
@@ -123,8 +126,16 @@ export class FileService {
     if (typeof contentUrl !== 'string' || !schemes.test(contentUrl)) {
       throw invalidPayload("'content_url' must be an https:// URL the service can download (for example a blob SAS URL).", 'content_url');
     }
+    const expiresAfter = body.expires_after;
+    if (expiresAfter !== undefined && (typeof expiresAfter !== 'object' || expiresAfter === null || Array.isArray(expiresAfter))) {
+      throw invalidPayload("'expires_after' must be an object with anchor and seconds.", 'expires_after');
+    }
+    const { anchor, seconds } = (expiresAfter ?? {}) as Record<string, unknown>;
+    const expiry = checkExpiresAfter(anchor, seconds, 'dated');
+    this.expire(ctx.now);
     enforceFileQuota(account, this.state.files.values(), purpose, 0);
     const file: FileRecord = { id: newFileId(), account: account.name, filename, purpose, bytes: 0, createdAt: ctx.now, readyAt: ctx.now, content: null };
+    if (expiry !== undefined) file.expiresAt = ctx.now + expiry * 1000;
     this.state.files.set(file.id, file);
     this.state.markDirty();
     void download(contentUrl, this.trustedCa).then(
@@ -152,6 +163,7 @@ export class FileService {
     const account = ctx.account!;
     const purpose = ctx.query.get('purpose');
     const order = ctx.query.get('order') ?? 'desc';
+    this.expire(ctx.now);
     const files = [...this.state.files.values()].filter((f) => f.account === account.name && (!purpose || f.purpose === purpose));
     files.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
     if (order !== 'asc') files.reverse();
@@ -160,12 +172,12 @@ export class FileService {
   }
 
   private get(ctx: RequestContext): Reply {
-    const file = this.find(ctx.account!, ctx.params.fileId!);
+    const file = this.find(ctx.account!, ctx.params.fileId!, ctx.now);
     return { status: 200, json: fileJson(file, this.status(file, ctx.now)) };
   }
 
   private content(ctx: RequestContext): Reply {
-    const file = this.find(ctx.account!, ctx.params.fileId!);
+    const file = this.find(ctx.account!, ctx.params.fileId!, ctx.now);
     if (file.content === null) throw unexpectedEntityState(`The file '${file.id}' has no content yet (its import has not finished).`);
     return { status: 200, raw: file.content, contentType: 'application/octet-stream' };
   }
@@ -173,16 +185,28 @@ export class FileService {
   /** The recordings: 200 `deleted: true`, and 200 `deleted: false` when the file was already deleted. */
   private remove(ctx: RequestContext): Reply {
     const id = ctx.params.fileId!;
+    this.expire(ctx.now);
     const deleted = this.state.deletedFiles.get(id);
     if (deleted && deleted.account === ctx.account!.name) return { status: 200, json: fileDeletedJson(id, false) };
-    const file = this.find(ctx.account!, id);
+    this.forget(this.find(ctx.account!, id, ctx.now));
+    // Recorded with 2024-05-01-preview: 204 without a body (2025-01-01-preview and later: 200 with deleted: true).
+    if (ctx.family === 'dated' && (ctx.query.get('api-version') ?? '') < '2024-06-01') return { status: 204 };
+    return { status: 200, json: fileDeletedJson(id, true) };
+  }
+
+  /**
+   * Deletes the files whose `expires_after` has run out, as Azure does (dated spec `File.expires_at`: "when the file
+   * has expired"): afterwards they answer like deleted files (404, not listed, not usable by a job).
+   */
+  expire(now: number): void {
+    for (const file of this.state.files.values()) if (file.expiresAt !== undefined && file.expiresAt <= now) this.forget(file);
+  }
+
+  private forget(file: FileRecord): void {
     this.state.files.delete(file.id);
     this.state.deletedFiles.set(file.id, { id: file.id, account: file.account });
     this.validations.delete(file.id);
     this.state.markDirty();
-    // Recorded with 2024-05-01-preview: 204 without a body (2025-01-01-preview and later: 200 with deleted: true).
-    if (ctx.family === 'dated' && (ctx.query.get('api-version') ?? '') < '2024-06-01') return { status: 204 };
-    return { status: 200, json: fileDeletedJson(file.id, true) };
   }
 
   private store(account: Account, filename: string, purpose: string, content: Buffer, now: number): FileRecord {
@@ -235,6 +259,25 @@ async function readMultipart(ctx: RequestContext): Promise<{ fields: Map<string,
     parser.on('error', () => reject(invalidPayload('The multipart body is malformed.')));
     ctx.stream().pipe(parser);
   });
+}
+
+/**
+ * `expires_after` of an upload or import, as each spec defines it: `seconds` 1209600..2592000 (dated spec; the v1
+ * spec types it int32), `anchor` only `created_at` (both specs' enum); the v1 spec requires both once either is sent
+ * (`AzureCreateFileRequestMultiPart.expires_after.required`). Returns the seconds, or undefined without an expiry.
+ */
+function checkExpiresAfter(anchor: unknown, seconds: unknown, family: Family): number | undefined {
+  if (anchor === undefined && seconds === undefined) return undefined;
+  if (anchor !== undefined && anchor !== 'created_at') throw invalidPayload("expires_after.anchor must be 'created_at'.", 'expires_after.anchor');
+  if (family === 'v1' && (anchor === undefined || seconds === undefined)) {
+    throw invalidPayload('expires_after needs both anchor and seconds.', anchor === undefined ? 'expires_after.anchor' : 'expires_after.seconds');
+  }
+  if (seconds === undefined) return undefined;
+  const n = typeof seconds === 'string' && seconds.trim() !== '' ? Number(seconds) : seconds;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1_209_600 || n > 2_592_000) {
+    throw invalidPayload('expires_after.seconds must be an integer between 1209600 and 2592000.', 'expires_after.seconds');
+  }
+  return n;
 }
 
 function checkPurpose(purpose: string, family: Family): void {

@@ -597,6 +597,8 @@ export function parseCreate(body: Json, family: 'dated' | 'v1'): CreateRequest {
     if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 2_147_483_647) throw invalidPayload("'seed' must be an integer between 0 and 2147483647.", 'seed');
     request.seed = seed;
   }
+  // v1: `suffix` has minLength 1 (an empty one is refused); the dated spec types it as a plain string.
+  if (family === 'v1' && body.suffix === '') throw invalidPayload("'suffix' must not be empty.", 'suffix');
   if (body.suffix !== undefined && body.suffix !== null && body.suffix !== '') {
     if (typeof body.suffix !== 'string' || !/^[A-Za-z0-9_-]{1,40}$/.test(body.suffix)) {
       throw invalidPayload("'suffix' must be at most 40 characters of a-z, A-Z, 0-9, '-' and '_'.", 'suffix');
@@ -631,8 +633,33 @@ export function parseCreate(body: Json, family: 'dated' | 'v1'): CreateRequest {
     request.trainingType = body.trainingType;
   }
   if (family === 'v1' && body.metadata !== undefined && body.metadata !== null) request.metadata = resolveMetadata(body.metadata);
+  checkIntegrations(body.integrations, family);
   return request;
 }
+
+/**
+ * `integrations` is defined by both families (dated: `WandBIntegrationRequestWrapper[]`, `type` "wandb" and
+ * `wandb.project` required; v1: an array of objects), so a malformed one is refused (null counts as absent, as for
+ * the other optional fields). A valid one is not
+ * emulated: nothing is sent to Weights & Biases, and the job does not echo it.
+ */
+function checkIntegrations(integrations: unknown, family: 'dated' | 'v1'): void {
+  if (integrations === undefined || integrations === null) return;
+  if (!Array.isArray(integrations)) throw invalidPayload("'integrations' must be an array.", 'integrations');
+  integrations.forEach((item: unknown, i) => {
+    const path = `integrations.${i}`;
+    if (!isObject(item)) throw invalidPayload(`'${path}' must be an object.`, path);
+    if (family === 'v1') return;
+    if (item.type !== 'wandb') throw invalidPayload(`'${path}.type' must be 'wandb'.`, `${path}.type`);
+    const wandb = item.wandb;
+    if (!isObject(wandb) || typeof wandb.project !== 'string' || wandb.project.length === 0) {
+      throw invalidPayload(`'${path}.wandb.project' is required and must be a non-empty string.`, `${path}.wandb.project`);
+    }
+  });
+}
+
+/** The hyperparameters both specs type as integers (`format: int32`); the others are numbers. */
+const INTEGER_HYPERPARAMETERS: ReadonlySet<string> = new Set(['n_epochs', 'batch_size', 'eval_interval', 'eval_samples']);
 
 /** The defined hyperparameters of one object (others dropped), type-checked: a number, or "auto" where allowed. */
 function pickHyperparameters(raw: unknown, path: string, names: string[], allowAuto: boolean): Json {
@@ -644,6 +671,8 @@ function pickHyperparameters(raw: unknown, path: string, names: string[], allowA
     if (v === undefined || v === null) continue;
     if (name === 'reasoning_effort') {
       if (typeof v !== 'string' || !['default', 'low', 'medium', 'high'].includes(v)) throw invalidPayload(`'${path}.${name}' must be default, low, medium or high.`, `${path}.${name}`);
+    } else if (INTEGER_HYPERPARAMETERS.has(name) && typeof v === 'number' && !Number.isInteger(v)) {
+      throw invalidPayload(`'${path}.${name}' must be ${allowAuto ? '"auto" or ' : ''}an integer.`, `${path}.${name}`);
     } else if (!(typeof v === 'number' && Number.isFinite(v)) && !(allowAuto && v === 'auto')) {
       throw invalidPayload(`'${path}.${name}' must be ${allowAuto ? '"auto" or ' : ''}a number.`, `${path}.${name}`);
     }

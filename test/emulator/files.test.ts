@@ -171,6 +171,56 @@ describe('emulator files', () => {
     assert.equal(Object.keys(c)[0], 'status_details', 'status_details comes first, as recorded');
   });
 
+  it('checks expires_after as each family\'s spec defines it, and deletes a file when it expires', async () => {
+    const client = t.openai(ACCOUNT);
+    const v1 = t.v1(ACCOUNT);
+    const DAY = 86_400;
+    const count = async (): Promise<number> => (await client.files.list()).data.length;
+    const before = await count();
+    const upload = (c: typeof client | typeof v1, expires_after: unknown, purpose: 'batch' | 'fine-tune' = 'batch') =>
+      c.files.create({ file: new File([chatJsonl(10)], 'expiring.jsonl'), purpose, expires_after: expires_after as { anchor: 'created_at'; seconds: number } });
+    const refused = (param: string) => (err: { status?: number; code?: string; param?: string }) => err.status === 400 && err.code === 'invalidPayload' && err.param === param;
+    // Both specs: anchor is only created_at; the dated spec: seconds 1209600..2592000.
+    await assert.rejects(upload(client, { anchor: 'last_active_at', seconds: 14 * DAY }), refused('expires_after.anchor'));
+    await assert.rejects(upload(client, { anchor: 'created_at', seconds: 13 * DAY }), refused('expires_after.seconds'));
+    await assert.rejects(upload(v1, { anchor: 'created_at', seconds: 31 * DAY }), refused('expires_after.seconds'));
+    // v1 requires both fields of expires_after once it is sent (the SDK always sends both: a raw form here).
+    const form = new FormData();
+    form.set('purpose', 'batch');
+    form.set('expires_after[seconds]', String(14 * DAY));
+    form.set('file', new File([chatJsonl(10)], 'half.jsonl'));
+    const half = await fetch(`${t.emu.endpointFor(ACCOUNT)}/openai/v1/files`, { method: 'POST', headers: { 'api-key': t.emu.account(ACCOUNT).apiKey }, body: form });
+    assert.equal(half.status, 400);
+    assert.equal(((await half.json()) as { error: { param: string } }).error.param, 'expires_after.anchor');
+    assert.equal(await count(), before, 'a refused upload stores nothing');
+
+    const importFile = (expires_after: unknown) =>
+      client.post<{ id: string }>('/files/import', { body: { purpose: 'fine-tune', filename: 'imported.jsonl', content_url: t.emu.control.putBlob('expiring.jsonl', chatJsonl(11)), expires_after } });
+    await assert.rejects(importFile('soon'), refused('expires_after'));
+    await assert.rejects(importFile({ anchor: 'created_at', seconds: 60 }), refused('expires_after.seconds'));
+
+    const dated = await upload(client, { anchor: 'created_at', seconds: 14 * DAY });
+    const viaV1 = await upload(v1, { anchor: 'created_at', seconds: 15 * DAY }, 'fine-tune');
+    const imported = await importFile({ anchor: 'created_at', seconds: 14 * DAY });
+    const kept = await upload(client, undefined);
+    t.emu.control.advanceClock(14 * DAY - 1);
+    for (const id of [dated.id, viaV1.id, imported.id, kept.id]) assert.equal((await client.files.retrieve(id)).id, id, 'not expired yet');
+    t.emu.control.advanceClock(1);
+    // Expired: gone as if deleted (404, not listed, a second delete answers deleted: false).
+    for (const id of [dated.id, imported.id]) await assert.rejects(client.files.retrieve(id), NotFoundError);
+    assert.deepEqual(await client.files.delete(dated.id), { id: dated.id, object: 'file', deleted: false });
+    const listed = (await client.files.list()).data.map((f) => f.id);
+    assert.ok(!listed.includes(imported.id) && listed.includes(viaV1.id) && listed.includes(kept.id));
+    t.emu.control.advanceClock(DAY);
+    await assert.rejects(v1.files.retrieve(viaV1.id), NotFoundError);
+    // A job cannot train on an expired file.
+    await assert.rejects(
+      client.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: viaV1.id }),
+      (err: { status?: number; param?: string }) => err.status === 400 && err.param === 'training_file',
+    );
+    await client.files.delete(kept.id);
+  });
+
   it('imports from http and file URLs in lenient mode only (rehearsals)', async () => {
     const lenient = await startTestEmulator({ strict: false });
     try {

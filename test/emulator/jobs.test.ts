@@ -257,6 +257,22 @@ describe('emulator fine-tuning jobs', () => {
     );
     await assert.rejects(create({ training_file: 'file-doesnotexist' }), expectApiError(400, 'invalidPayload', 'training_file'));
     await assert.rejects(create({ trainingType: 'turbo' }), expectApiError(400, 'invalidPayload', 'trainingType'));
+    // `integrations` is defined by both families: the dated spec's WandBIntegrationRequestWrapper[] (type "wandb",
+    // wandb.project required), v1's array of objects; a malformed one is refused, a valid one taken (not emulated).
+    await assert.rejects(create({ integrations: { type: 'wandb' } }), expectApiError(400, 'invalidPayload', 'integrations'));
+    await assert.rejects(create({ integrations: [{ type: 'mlflow', wandb: { project: 'p' } }] }), expectApiError(400, 'invalidPayload', 'integrations.0.type'));
+    await assert.rejects(create({ integrations: [{ type: 'wandb', wandb: {} }] }), expectApiError(400, 'invalidPayload', 'integrations.0.wandb.project'));
+    const withWandb = (await create({ integrations: [{ type: 'wandb', wandb: { project: 'ftpipe' } }] })) as { id: string };
+    await client.fineTuning.jobs.cancel(withWandb.id);
+    await assert.rejects(
+      t.v1(ACCOUNT).post('/fine_tuning/jobs', { body: { model: 'gpt-4.1-mini', training_file: trainingFile, integrations: ['wandb'] } }),
+      expectApiError(400, 'invalidPayload', 'integrations.0'),
+    );
+    // v1's suffix has minLength 1; the dated spec's is a plain string (an empty one means none).
+    await assert.rejects(
+      t.v1(ACCOUNT).post('/fine_tuning/jobs', { body: { model: 'gpt-4.1-mini', training_file: trainingFile, suffix: '' } }),
+      expectApiError(400, 'invalidPayload', 'suffix'),
+    );
     await assert.rejects(create({ method: { type: 'dpo' } }), expectApiError(400, 'invalidPayload', 'training_file'));
     await assert.rejects(create({ model: 'o4-mini' }), expectApiError(400, 'invalidPayload', 'method'));
 
@@ -339,6 +355,12 @@ describe('emulator fine-tuning jobs', () => {
     await refusedGrader({ type: 'text_similarity', name: 's', input: 'i', reference: 'r', evaluation_metric: 'cosine' }, 'method.reinforcement.grader.evaluation_metric');
     await refusedGrader({ type: 'score_model', name: 'judge', input: [] }, 'method.reinforcement.grader.model');
     await refusedGrader({ type: 'multi', name: 'both', graders: {} }, 'method.reinforcement.grader.calculate_output');
+    // The v1 spec types eval_interval and eval_samples as "auto" or int32: a fraction is refused.
+    const rftHyper = (hyperparameters: object) => ({ body: { model: 'o4-mini', training_file: rftFile, method: { type: 'reinforcement', reinforcement: { grader, hyperparameters } } } });
+    await assert.rejects(v1.post('/fine_tuning/jobs', rftHyper({ eval_interval: 2.5 })), expectApiError(400, 'invalidPayload', 'method.reinforcement.hyperparameters.eval_interval'));
+    await assert.rejects(v1.post('/fine_tuning/jobs', rftHyper({ eval_samples: 0.5 })), expectApiError(400, 'invalidPayload', 'method.reinforcement.hyperparameters.eval_samples'));
+    const rftAuto = (await v1.post('/fine_tuning/jobs', rftHyper({ eval_interval: 'auto', eval_samples: 4, compute_multiplier: 1.5 }))) as { id: string };
+    await client.fineTuning.jobs.cancel(rftAuto.id);
     await client.fineTuning.jobs.cancel(dpo.id);
     await client.fineTuning.jobs.cancel(rft.id);
   });
