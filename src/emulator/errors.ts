@@ -63,6 +63,9 @@ export function unauthorizedArm(missing: boolean): ApiError {
     : new ApiError(401, 'InvalidAuthenticationToken', 'The access token is invalid.');
 }
 
+/** The data plane's code for a failure of the service itself (the dated spec's `ErrorCode` enum; no recording shows one). */
+export const INTERNAL_FAILURE = 'internalFailure';
+
 export const invalidPayload = (message: string, param?: string): ApiError => new ApiError(400, 'invalidPayload', message, param);
 /** The recordings' 404 for a job or file id: code `notFound`, "The specified entity cannot be found." */
 export const notFound = (message = 'The specified entity cannot be found.'): ApiError => new ApiError(404, 'notFound', message);

@@ -4,7 +4,7 @@
  * either delays, fails, drops the connection, or lets the handler change state and then loses the response.
  */
 import { z } from 'zod';
-import { ApiError } from './errors';
+import { ApiError, INTERNAL_FAILURE } from './errors';
 
 export const FaultRuleSchema = z
   .object({
@@ -142,8 +142,9 @@ function faultError(status: number, retryAfterMs: number | undefined, plane: 'da
       ? new ApiError(429, 'TooManyRequests', `The request was throttled. Retry after ${seconds} seconds.`, undefined, headers)
       : new ApiError(429, '429', `Requests to the OpenAI API have exceeded the call rate limit of your current pricing tier. Please retry after ${seconds} seconds.`, undefined, headers);
   }
-  if (status === 503) return new ApiError(503, 'ServiceUnavailable', 'The service is temporarily unavailable. Please retry.', undefined, headers);
-  if (status >= 500) return new ApiError(status, 'InternalServerError', 'The server had an error while processing your request. Sorry about that!', undefined, headers);
+  // Data plane: the dated spec's `ErrorCode` enum (serviceUnavailable, internalFailure); ARM: ARM's usual codes.
+  if (status === 503) return new ApiError(503, plane === 'arm' ? 'ServiceUnavailable' : 'serviceUnavailable', 'The service is temporarily unavailable. Please retry.', undefined, headers);
+  if (status >= 500) return new ApiError(status, plane === 'arm' ? 'InternalServerError' : INTERNAL_FAILURE, 'The server had an error while processing your request. Sorry about that!', undefined, headers);
   return new ApiError(status, String(status), `Injected fault ${status}.`, undefined, headers);
 }
 

@@ -10,7 +10,7 @@ import type { HTTPMethod } from 'find-my-way';
 import type { EmulatedClock } from './clock';
 import { NO_FAULT, type FaultInjector } from './faults';
 import { ARM_API_VERSIONS, DATED_API_VERSIONS, regionDisplayName, V1_API_VERSIONS } from './service';
-import { ApiError, armErrorBody, dataPlaneErrorBody, resourceNotFound, unauthorizedArm, unauthorizedDataPlane } from './errors';
+import { ApiError, armErrorBody, dataPlaneErrorBody, INTERNAL_FAILURE, resourceNotFound, unauthorizedArm, unauthorizedDataPlane } from './errors';
 import { newRequestId, type Family } from './shapes';
 import type { Account, EmulatorState } from './state';
 
@@ -377,7 +377,7 @@ function errorReply(err: unknown, plane: Plane): Reply {
     return { status: err.status, json: plane === 'arm' ? armErrorBody(err) : dataPlaneErrorBody(err), headers: err.headers, gateway: err.gateway };
   }
   console.error('ftpipe emulator: internal error:', err);
-  const internal = new ApiError(500, 'InternalServerError', 'The emulator failed while processing the request.');
+  const internal = new ApiError(500, plane === 'arm' ? 'InternalServerError' : INTERNAL_FAILURE, 'The emulator failed while processing the request.');
   return { status: 500, json: plane === 'arm' ? armErrorBody(internal) : dataPlaneErrorBody(internal) };
 }
 

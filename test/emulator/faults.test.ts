@@ -68,7 +68,10 @@ describe('emulator faults and control API', () => {
   it('fails with 500 and 503 by route and method, adds latency, and fires rate-based faults reproducibly', async () => {
     const client = t.openai(ACCOUNT);
     t.emu.control.addFault({ route: 'files.*', method: 'GET', action: 'error', status: 503, times: 1 });
-    await assert.rejects(client.files.retrieve(trainingFile), (err: { status?: number }) => err.status === 503);
+    // The data plane's codes for its own failures are the dated spec's ErrorCode values; no recording shows others.
+    await assert.rejects(client.files.retrieve(trainingFile), (err: { status?: number; code?: string }) => err.status === 503 && err.code === 'serviceUnavailable');
+    t.emu.control.addFault({ route: 'jobs.list', action: 'error', status: 500, times: 1 });
+    await assert.rejects(client.fineTuning.jobs.list(), (err: { status?: number; code?: string }) => err.status === 500 && err.code === 'internalFailure');
     t.emu.control.addFault({ route: 'files.get', action: 'error', status: 500, account: 'ftpipe-swc' });
     assert.equal((await client.files.retrieve(trainingFile)).id, trainingFile, 'a fault for another account does not fire');
     t.emu.control.clearFaults();
