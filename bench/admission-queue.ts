@@ -18,6 +18,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { DEFAULT_LIMITS, type ResourceLimits } from '../src/admission/limits';
@@ -77,7 +78,7 @@ async function taskFigures(client: Client, workflowId: string, signaledRunIds: S
       let started: number | undefined;
       for (const event of history.events ?? []) {
         events++;
-        const at = Number(event.eventTime?.seconds ?? 0) * 1000 + Math.round((event.eventTime?.nanos ?? 0) / 1e6);
+        const at = tsToMs(event.eventTime);
         if (event.workflowTaskStartedEventAttributes) started = at;
         else if (event.workflowTaskCompletedEventAttributes && started !== undefined) {
           durations.push(at - started);
