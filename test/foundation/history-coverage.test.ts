@@ -1,7 +1,10 @@
 /**
  * The recorded histories (test/histories) are what the replay test checks a workflow change against: a path no
  * history takes is a path whose nondeterminism passes CI unnoticed. So together they must schedule every activity,
- * and record every workflow type, that the code has; both sets are read from the code, never listed here.
+ * and record every workflow type, that the code has; both sets are read from the code, never listed here. The
+ * histories kept from before a patch (test/histories/earlier) count too: replay.test.ts replays them, and they alone
+ * take a patch's old branch (e.g. preflight as an activity, before `ftpipe-local-preflight`) once every scenario on
+ * that branch is re-recorded.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -15,6 +18,7 @@ import { PIPELINE_WORKFLOW_TYPE, PLAN_WORKFLOW_TYPE } from '../../workflows/mess
 
 const ROOT = join(__dirname, '..', '..');
 const HISTORIES = join(ROOT, 'test', 'histories');
+const EARLIER = 'earlier';
 
 interface RecordedHistory {
   file: string;
@@ -41,7 +45,9 @@ function localActivityOf(event: HistoryJson['events'][number]): string[] {
 }
 
 function recordedHistories(): RecordedHistory[] {
-  return readdirSync(HISTORIES).filter((f) => f.endsWith('.json')).sort().map((file) => {
+  const current = readdirSync(HISTORIES).filter((f) => f.endsWith('.json')).sort();
+  const earlier = readdirSync(join(HISTORIES, EARLIER)).filter((f) => f.endsWith('.json')).sort().map((f) => join(EARLIER, f));
+  return [...current, ...earlier].map((file) => {
     const { events } = JSON.parse(readFileSync(join(HISTORIES, file), 'utf8')) as HistoryJson;
     const workflowType = events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
     assert.ok(workflowType, `${file}: the first event starts a workflow`);
@@ -113,6 +119,10 @@ describe('the recorded histories cover the workflows\' code', () => {
     const recorded = new Set(histories.map((h) => h.workflowType));
     assert.deepEqual(types.filter((t) => !recorded.has(t)), [], 'record a scenario for these workflow types');
     assert.deepEqual([...recorded].filter((t) => !types.includes(t)), [], 'histories of workflow types the worker no longer registers');
+  });
+
+  it('count the histories kept from before a patch', () => {
+    assert.ok(histories.some((h) => h.file.startsWith(`${EARLIER}/`)), histories.map((h) => h.file).join(', '));
   });
 
   it('fail when an activity has no recording', () => {
