@@ -333,7 +333,7 @@ export class JobService {
     const job = this.find(ctx);
     const newestFirst = [...job.events].reverse();
     const { data, hasMore } = pageAfter(newestFirst, ctx.query, 20, 1000);
-    return { status: 200, json: listJson(ctx.family!, 'events', data.map((e) => eventJson(e) as { id: string }), hasMore) };
+    return { status: 200, json: listJson(ctx.family!, 'events', data.map((e) => eventJson(e, ctx.family!) as { id: string }), hasMore) };
   }
 
   private checkpoints(ctx: RequestContext): Reply {

@@ -90,8 +90,10 @@ export function jobJson(job: JobRecord, family: Family): Record<string, unknown>
 }
 
 /** An event as recorded: message events carry no `data`; metrics events carry the step's metrics (no total). */
-export function eventJson(event: JobEventRecord): Record<string, unknown> {
-  const body: Record<string, unknown> = { id: event.id, created_at: unixSeconds(event.createdAt), level: event.level, message: event.message, type: event.type };
+/** An event per family: a warning's level is `warn` in the v1 spec's enum and `warning` in the dated spec's `LogLevel`. */
+export function eventJson(event: JobEventRecord, family: Family): Record<string, unknown> {
+  const level = event.level === 'warn' && family === 'dated' ? 'warning' : event.level;
+  const body: Record<string, unknown> = { id: event.id, created_at: unixSeconds(event.createdAt), level, message: event.message, type: event.type };
   if (event.data) body.data = event.data;
   body.object = 'fine_tuning.job.event';
   return body;

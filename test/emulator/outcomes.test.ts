@@ -110,7 +110,11 @@ describe('emulator: Azure\'s own outcomes', () => {
     assert.equal(await status(job.id), 'paused');
     const stepsAtPreemption = t.emu.control.dumpState().jobs.find((j) => j.id === job.id)!.steps_done as number;
     assert.ok(stepsAtPreemption >= 1);
-    assert.match((await v1.fineTuning.jobs.listEvents(job.id, { limit: 1 })).data[0]?.message ?? '', /preempted/);
+    const [preempted] = (await v1.fineTuning.jobs.listEvents(job.id, { limit: 1 })).data;
+    assert.match(preempted?.message ?? '', /preempted/);
+    // A warning's level per family spec: v1 `warn`, dated `warning` (its LogLevel enum: info, warning, error).
+    assert.equal(preempted?.level, 'warn');
+    assert.equal((await dated.fineTuning.jobs.listEvents(job.id, { limit: 1 })).data[0]?.level, 'warning');
     t.emu.control.advanceClock(7199);
     assert.equal(await status(job.id), 'paused');
     assert.equal(t.emu.control.dumpState().jobs.find((j) => j.id === job.id)!.steps_done, stepsAtPreemption, 'no training while preempted');
