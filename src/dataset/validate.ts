@@ -3,7 +3,7 @@
  * and tokenize the lines (pool.ts, lines.ts), or this thread does for a small file, and the results are folded back
  * here in line order.
  */
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { BUILTIN_CATALOG, resolveModel, type Catalog, type FineTuningMethod, type ModelEntry } from '../catalog';
 import { LineHashIndex } from './hash-index';
 import { severityOf, type Issue, type IssueCode } from './issues';
@@ -12,7 +12,7 @@ import { LINE_BLANK, LINE_EXAMPLE, oversizedLine, type BatchResult } from './bat
 import { checkLines, type LineCheckOptions } from './lines';
 import { sharedLinePool, threadsToStart } from './pool';
 import { sharedTokenCounter } from './tokens';
-import { readLineBatches, type FileFacts } from './reader';
+import { readLineBatches, readSmallFileBatches, type FileFacts, type LineBatch } from './reader';
 import { autoEpochs, CountList, type TokenDistribution } from './statistics';
 
 export interface ValidateDatasetOptions {
@@ -177,12 +177,27 @@ function hashIndexCapacity(bytes: number): number {
   return capacity;
 }
 
-async function scanFile(path: string, role: FileRole, context: FileScanContext): Promise<FileScan> {
+/**
+ * The file's batches: a small file (checked on this thread) read at once, with a turn of the event loop between its
+ * batches so that one validation blocks it for one batch at a time, as a streamed file does; a larger one streamed.
+ */
+async function* fileBatches(path: string, bytes: number, inlineMaxBytes: number, facts: FileFacts): AsyncGenerator<LineBatch> {
+  if (bytes > inlineMaxBytes) {
+    yield* readLineBatches(path, facts);
+    return;
+  }
+  const batches = readSmallFileBatches(path, facts);
+  for (let i = 0; i < batches.length; i++) {
+    if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+    yield batches[i]!;
+  }
+}
+
+async function scanFile(path: string, bytes: number, role: FileRole, context: FileScanContext): Promise<FileScan> {
   const { model, trainingHashes } = context;
   const issues = context.issues;
   const errorsBefore = issues.errorCount;
   const warningsBefore = issues.warningCount;
-  const bytes = (await stat(path)).size;
   const checker = lineChecker(bytes, context.lineOptions, context.inlineMaxBytes, context.callerThreadIdle);
   const hashes = new LineHashIndex(hashIndexCapacity(bytes));
   const counts = new CountList();
@@ -242,7 +257,7 @@ async function scanFile(path: string, role: FileRole, context: FileScanContext):
   const facts: FileFacts = { hasBom: false, utf16: false, uploadSha256: '' };
   try {
     let bytesRead = 0;
-    for await (const batch of readLineBatches(path, facts)) {
+    for await (const batch of fileBatches(path, bytes, context.inlineMaxBytes, facts)) {
       context.signal?.throwIfAborted();
       if ('lines' in batch) {
         bytesRead += batch.lines.length;
@@ -285,10 +300,12 @@ async function scanFile(path: string, role: FileRole, context: FileScanContext):
   return { report, hashes, billableTokens };
 }
 
-async function requireFile(path: string, role: FileRole): Promise<void> {
-  const info = await stat(path).catch(() => undefined);
+/** The file's size; a synchronous stat, like the small file's read (see reader.ts). */
+function requireFile(path: string, role: FileRole): number {
+  const info = statSync(path, { throwIfNoEntry: false });
   if (!info) throw new DatasetUsageError(`${role} file not found: ${path}`);
   if (!info.isFile()) throw new DatasetUsageError(`${role} file is not a regular file: ${path}`);
+  return info.size;
 }
 
 /** Validates the training (and validation) file for fine-tuning `model` with `method`; never uploads or changes anything. */
@@ -306,8 +323,8 @@ export async function validateDataset(options: ValidateDatasetOptions): Promise<
   }
   options.signal?.throwIfAborted();
   if (options.trainingFile === undefined && options.validationFile === undefined) throw new DatasetUsageError('no dataset file to validate');
-  if (options.trainingFile !== undefined) await requireFile(options.trainingFile, 'training');
-  if (options.validationFile !== undefined) await requireFile(options.validationFile, 'validation');
+  const trainingBytes = options.trainingFile === undefined ? 0 : requireFile(options.trainingFile, 'training');
+  const validationBytes = options.validationFile === undefined ? 0 : requireFile(options.validationFile, 'validation');
 
   const issues = new IssueList(options.maxIssues ?? DEFAULT_MAX_ISSUES);
   if (method === 'reinforcement' && options.trainingFile !== undefined && options.validationFile === undefined) {
@@ -317,10 +334,10 @@ export async function validateDataset(options: ValidateDatasetOptions): Promise<
     method, model: model.id, allowImages: model.modality === 'text+vision', encoding: model.encoding, maxIssues: options.maxIssues ?? DEFAULT_MAX_ISSUES,
   };
   const scan = { model, lineOptions, inlineMaxBytes: options.inlineMaxBytes ?? INLINE_VALIDATION_MAX_BYTES, callerThreadIdle: options.callerThreadIdle ?? false, issues, onProgress: options.onProgress, signal: options.signal };
-  const training = options.trainingFile === undefined ? undefined : await scanFile(options.trainingFile, 'training', { ...scan, trainingHashes: undefined });
+  const training = options.trainingFile === undefined ? undefined : await scanFile(options.trainingFile, trainingBytes, 'training', { ...scan, trainingHashes: undefined });
   const validation = options.validationFile === undefined
     ? undefined
-    : await scanFile(options.validationFile, 'validation', { ...scan, trainingHashes: training?.hashes });
+    : await scanFile(options.validationFile, validationBytes, 'validation', { ...scan, trainingHashes: training?.hashes });
   const epochs = options.nEpochs === undefined
     ? { count: autoEpochs(training?.report.examples ?? 0), source: 'auto' as const }
     : { count: options.nEpochs, source: 'explicit' as const };

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { limits, openUploadStream, validateDataset, type Issue } from '../../src/dataset';
 import { LineHashIndex } from '../../src/dataset/hash-index';
+import { readLineBatches, readSmallFileBatches, type FileFacts, type LineBatch } from '../../src/dataset/reader';
 import { autoEpochs, CountList } from '../../src/dataset/statistics';
 
 const dir = mkdtempSync(join(tmpdir(), 'ftpipe-dataset-'));
@@ -125,6 +126,35 @@ describe('progress and cancellation', () => {
       (error) => error === reason,
     );
   });
+});
+
+describe('reading', () => {
+  const facts = (): FileFacts => ({ hasBom: false, utf16: false, uploadSha256: '' });
+  const batchBytes = (batches: LineBatch[]): Array<string | number> => batches.map((b) => ('lines' in b ? Buffer.from(b.lines).toString('latin1') : b.oversizedLineBytes));
+  // Lines that straddle the 256 KiB reads, a BOM or none, CRLF, no final newline, a file shorter than a BOM, empty.
+  const line = (n: number, length: number): string => JSON.stringify({ messages: [{ role: 'user', content: `${n} ${'é'.repeat(length)}` }] });
+  const files: Record<string, Buffer> = {
+    'bom, crlf, straddling lines': Buffer.concat([limits.UTF8_BOM, Buffer.from(Array.from({ length: 9 }, (_, i) => line(i, 70_001 + i * 997)).join('\r\n'))]),
+    'no bom, final newline': Buffer.from(Array.from({ length: 300 }, (_, i) => line(i, 2_000 + i)).join('\n') + '\n'),
+    'one byte': Buffer.from('{'),
+    'two bytes of a bom': limits.UTF8_BOM.subarray(0, 2),
+    'empty': Buffer.alloc(0),
+  };
+  for (const [name, content] of Object.entries(files)) {
+    it(`reads a small file at once into the same batches and facts as streaming it: ${name}`, async () => {
+      const path = join(dir, 'read.jsonl');
+      writeFileSync(path, content);
+      const streamedFacts = facts();
+      const streamed: LineBatch[] = [];
+      for await (const batch of readLineBatches(path, streamedFacts)) streamed.push(batch);
+      const wholeFacts = facts();
+      const whole = readSmallFileBatches(path, wholeFacts);
+      assert.deepEqual(batchBytes(whole), batchBytes(streamed));
+      assert.deepEqual(wholeFacts, streamedFacts);
+      assert.equal(whole.reduce((sum, b) => sum + ('lines' in b ? b.lines.length : 0), 0), content.length - (streamedFacts.hasBom ? 3 : 0), 'every byte but the BOM, once');
+      assert.equal(streamedFacts.uploadSha256, sha256(streamedFacts.hasBom ? content : Buffer.concat([limits.UTF8_BOM, content])));
+    });
+  }
 });
 
 describe('statistics', () => {
