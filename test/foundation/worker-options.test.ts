@@ -11,7 +11,8 @@ describe('ftpipe worker options', () => {
 
   it('gives an activation 30 s of wall time (the SDK: 5 s), runs two workflow threads on two cores, four task slots each', async () => {
     // Each is run and shut down at once: a worker that never ran keeps its hold on the connection.
-    const defaults = await env.createWorker({ taskQueue: env.taskQueue() });
+    // workflowThreads unset: the product's default, not the test helper's one thread.
+    const defaults = await env.createWorker({ taskQueue: env.taskQueue(), workflowThreads: undefined });
     await defaults.runUntil(() => Promise.resolve());
     const threads = Math.min(2, availableParallelism());
     assert.equal(defaults.main.options.isolateExecutionTimeoutMs, 30_000);

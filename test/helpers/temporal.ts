@@ -48,6 +48,13 @@ export function testWorkflowSource(): WorkflowSource {
   return bundle ? { workflowBundlePath: bundle } : { workflowsPath: require.resolve('../../workflows') };
 }
 
+/**
+ * A test worker's workflow threads, unless the test sets them: one. Each thread loads the workflow bundle (outcomes.test.ts,
+ * 9 workers: 62 CPU-s with the product's two, 40 with one), and a test's worker runs a few workflows at a time. The
+ * product's default is what worker-options.test.ts checks.
+ */
+const TEST_WORKFLOW_THREADS = 1;
+
 export type WorkerCreateOptions = { taskQueue: string; config?: WorkerConfig; env?: NodeJS.ProcessEnv } & Partial<Omit<FtpipeWorkerOptions, 'connection' | 'namespace' | 'deps'>>;
 
 /**
@@ -126,6 +133,7 @@ export function useTemporal(server: TestServer = SHARED_SERVER, emulator: Emulat
         },
         workflowSource: testWorkflowSource(),
         shutdownGraceTime: '1s',
+        workflowThreads: TEST_WORKFLOW_THREADS,
         ...rest,
       });
     };
