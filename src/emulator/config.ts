@@ -20,7 +20,6 @@ export const QuotasSchema = z
     fineTunedDeployments: z.int().min(1).optional(),
   })
   .strict();
-export type Quotas = z.infer<typeof QuotasSchema>;
 
 export const AccountConfigSchema = z
   .object({

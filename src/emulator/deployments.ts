@@ -11,7 +11,7 @@ import type { Timings } from './config';
 import type { JobService } from './jobs';
 import type { Dispatcher, RequestContext, Reply } from './server';
 import { ApiError } from './errors';
-import { armOperationJson, deploymentJson, newOperationId } from './shapes';
+import { armOperationJson, deploymentJson, newOperationId, quotedEtag } from './shapes';
 import { enforceFineTunedDeploymentQuota } from './quotas';
 import { BASE_MODEL_SKUS, deployableBaseModel, fineTunedSkusAt, resolveBaseModel, type ServiceModel, type ServiceSku } from './service';
 import { deploymentKey, type Account, type DeploymentRecord, type EmulatorState, type ModelRecord, type OperationRecord } from './state';
@@ -116,7 +116,8 @@ export class DeploymentService {
 
   private get(ctx: RequestContext): Reply {
     const account = this.account(ctx);
-    return { status: 200, json: this.json(account, this.find(ctx, account)) };
+    const deployment = this.find(ctx, account);
+    return { status: 200, json: this.json(account, deployment), headers: etagHeader(deployment) };
   }
 
   private async put(ctx: RequestContext): Promise<Reply> {
@@ -150,7 +151,7 @@ export class DeploymentService {
     };
     if (!existing) this.state.deployments.set(deploymentKey(account.name, name), record);
     const op = this.startOperation(account, record.name, existing ? 'update' : 'create', ctx.now, record);
-    return { status: existing ? 200 : 201, json: deploymentJson(record, account.armId, existing ? 'Accepted' : 'Creating'), headers: this.operationHeaders(ctx, account, op) };
+    return { status: existing ? 200 : 201, json: deploymentJson(record, account.armId, existing ? 'Accepted' : 'Creating'), headers: { ...this.operationHeaders(ctx, account, op), ...etagHeader(record) } };
   }
 
   private async patch(ctx: RequestContext): Promise<Reply> {
@@ -163,7 +164,7 @@ export class DeploymentService {
     this.requireIdle(account);
     const record: DeploymentRecord = { ...existing, sku, modifiedAt: ctx.now, etag: randomUUID() };
     const op = this.startOperation(account, existing.name, 'update', ctx.now, record);
-    return { status: 202, json: deploymentJson(record, account.armId, 'Accepted'), headers: this.operationHeaders(ctx, account, op) };
+    return { status: 202, json: deploymentJson(record, account.armId, 'Accepted'), headers: { ...this.operationHeaders(ctx, account, op), ...etagHeader(record) } };
   }
 
   private remove(ctx: RequestContext): Reply {
@@ -290,6 +291,11 @@ export class DeploymentService {
     if (running && running.kind !== 'delete') state = running.kind === 'create' ? 'Creating' : 'Accepted';
     return deploymentJson(deployment, account.armId, state);
   }
+}
+
+/** The recordings' `ETag` header on a deployment's PUT and GET (not on lists): the body's `etag`. */
+function etagHeader(deployment: DeploymentRecord): Record<string, string> {
+  return { etag: quotedEtag(deployment) };
 }
 
 /** `sku.capacity` may come as a string: the recorded .NET request sent `"1"`, answered as the number 1. */

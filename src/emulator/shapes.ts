@@ -145,6 +145,9 @@ export function listJson(family: Family, kind: ListKind, data: { id: string }[],
   return body;
 }
 
+/** A deployment's etag as ARM sends it, in the body and the `ETag` header: a quoted GUID (recorded). */
+export const quotedEtag = (deployment: DeploymentRecord): string => `"${deployment.etag}"`;
+
 export function deploymentJson(deployment: DeploymentRecord, accountArmId: string, provisioningState: string): Record<string, unknown> {
   const model: Record<string, unknown> = { format: deployment.model.format, name: deployment.model.name, version: deployment.model.version };
   if (deployment.model.source) model.source = deployment.model.source;
@@ -174,7 +177,7 @@ export function deploymentJson(deployment: DeploymentRecord, accountArmId: strin
       lastModifiedByType: 'Application',
       lastModifiedAt: new Date(deployment.modifiedAt).toISOString(),
     },
-    etag: `"${deployment.etag}"`,
+    etag: quotedEtag(deployment),
   };
 }
 

@@ -230,9 +230,15 @@ describe('conformance B: the emulator answers the recorded requests as the live 
     assert.match(String(put.headers.location), /\/operationResults\/[0-9a-f-]{36}\?api-version=2023-10-01-preview&operationResultResponseType=Location$/);
     const polling = await armCall('GET', path);
     assert.deepEqual(compare(rec[4]!.response_body, polling.json), []);
+    // Recorded: PUT and GET carry an ETag header, the body's quoted etag, unchanged while the deployment provisions.
+    const etag = (put.json as { etag: string }).etag;
+    assert.ok(putRec.response_headers?.ETag !== undefined && rec[4]!.response_headers?.ETag === putRec.response_headers.ETag);
+    assert.equal(put.headers.etag, etag);
+    assert.equal(polling.headers.etag, etag);
     t.emu.control.advanceClock(600);
     const succeeded = await armCall('GET', path);
     assert.deepEqual(compare(rec[5]!.response_body, succeeded.json), []);
+    assert.equal(succeeded.headers.etag, (succeeded.json as { etag: string }).etag);
     t.emu.control.advanceClock(120);
     const chat = await fetch(`${ncus.endpoint}/openai/deployments/azure-ai-openai-test/chat/completions?api-version=2025-01-01-preview`, {
       method: 'POST',
