@@ -11,6 +11,15 @@
  *   overhead = wall time of the run (first execution's start to the last execution's close, server clock)
  *              - (job.finished_at - job.created_at) / clockScale   (the job's emulated life, in real seconds)
  * so it counts validation, upload, file processing, job creation, poll granularity, collection and queueing in Temporal.
+ * It also prints the CPU floor of the load: the worker's and the dev server's CPU-seconds per run, times the runs, over
+ * the machine's cores; for a burst, the CPU used until 95% of the jobs existed, which on every core is already a floor
+ * of the p95 run's overhead (see cpuFloor).
+ *
+ * `--start-over S` (steady arrival): the runs start evenly spread over S seconds instead of all at once, with
+ * `--job-seconds J` (each job trains about J real seconds) and `--running-poll-seconds R` (the poll interval while a
+ * job trains until its ETA is near; `--poll-seconds` stays the near-finish, queued and file interval): with J > S all
+ * N runs are open at once, as for users whose runs start over the day, and the overhead is what ftpipe and Temporal
+ * add to each run rather than a queue for CPU; the bench prints the CPU that arrival rate offers against the cores.
  *
  * `--limits azure` (default): the emulator profile has Azure's default per-resource limits (3 running + 20 queued jobs,
  * 100 files), so beyond 23 runs the overhead mostly measures runs waiting in the admission queue for Azure's slots.
@@ -30,12 +39,12 @@
  * history per execution, total events, the delay from the job's finished_at to the `collect` stage, and where a poll
  * cycle's time goes (from history timestamps).
  *
- * Run: npx tsx bench/pipelines.ts [--runs 100] [--limits azure|high] [--heap DIR] [--clock-scale 20] [--poll-seconds 5] [--max-activities 8] [--long] [--no-build]
+ * Run: npx tsx bench/pipelines.ts [--runs 100] [--limits azure|high] [--start-over S [--job-seconds J] [--running-poll-seconds R]] [--heap DIR] [--clock-scale 20] [--poll-seconds 5] [--max-activities 8] [--sticky-timeout S] [--non-sticky-ratio R] [--long] [--no-build]
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client, Connection } from '@temporalio/client';
@@ -76,6 +85,9 @@ interface WorkerTuning {
   maxCachedWorkflows?: number;
   maxConcurrentValidations?: number;
   workflowThreads?: number;
+  /** Milliseconds (the SDK's Duration). */
+  stickyQueueScheduleToStartTimeout?: number;
+  nonStickyToStickyPollRatio?: number;
 }
 
 interface WorkerChildConfig {
@@ -164,6 +176,12 @@ interface Options {
   snapshotAfterSeconds: number;
   tuning: WorkerTuning;
   cpuProfileDir: string | undefined;
+  /** `--start-over S`: the runs' starts spread evenly over S seconds (steady arrival); 0 = all at once (a burst). */
+  startOverSeconds: number;
+  /** `--job-seconds J`: each job trains for about J real seconds (else the emulator's default job, ~122 s at x20). */
+  jobSeconds: number | undefined;
+  /** `--running-poll-seconds R`: the poll interval while a job trains, until its ETA is near (else `--poll-seconds`). */
+  runningPollSeconds: number | undefined;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -179,6 +197,9 @@ function parseArgs(argv: string[]): Options {
     heap: undefined,
     snapshotAfterSeconds: 60,
     cpuProfileDir: undefined,
+    startOverSeconds: 0,
+    jobSeconds: undefined,
+    runningPollSeconds: undefined,
     // `ftpipe worker`'s defaults unless a flag sets one (the first measurements used 8 activity slots, 100 workflow-task
     // slots and a cache of 1,000: `--max-activities 8 --max-workflow-tasks 100 --max-cached 1000`).
     tuning: {},
@@ -211,6 +232,11 @@ function parseArgs(argv: string[]): Options {
       case '--cpu-prof': opts.cpuProfileDir = argv[++i] ?? usage('--cpu-prof needs a directory'); break;
       case '--workflow-threads': opts.tuning.workflowThreads = Math.floor(num(i)); i++; break;
       case '--max-validations': opts.tuning.maxConcurrentValidations = Math.floor(num(i)); i++; break;
+      case '--sticky-timeout': opts.tuning.stickyQueueScheduleToStartTimeout = Math.round(num(i) * 1000); i++; break;
+      case '--non-sticky-ratio': opts.tuning.nonStickyToStickyPollRatio = num(i); i++; break;
+      case '--start-over': opts.startOverSeconds = num(i); i++; break;
+      case '--job-seconds': opts.jobSeconds = num(i); i++; break;
+      case '--running-poll-seconds': opts.runningPollSeconds = num(i); i++; break;
       default: usage(`unknown argument ${argv[i]}`);
     }
   }
@@ -218,7 +244,7 @@ function parseArgs(argv: string[]): Options {
 }
 
 function usage(message: string): never {
-  console.error(`${message}\nusage: npx tsx bench/pipelines.ts [--runs N] [--limits azure|high] [--heap DIR [--snapshot-after S]] [--clock-scale N] [--poll-seconds S] [--long [--long-poll-seconds S]] [--timeout-minutes M] [--max-activities N] [--max-workflow-tasks N] [--max-cached N] [--max-validations N] [--workflow-threads N] [--cpu-prof DIR] [--no-build]`);
+  console.error(`${message}\nusage: npx tsx bench/pipelines.ts [--runs N] [--limits azure|high] [--heap DIR [--snapshot-after S]] [--clock-scale N] [--poll-seconds S] [--long [--long-poll-seconds S]] [--timeout-minutes M] [--max-activities N] [--max-workflow-tasks N] [--max-cached N] [--max-validations N] [--workflow-threads N] [--sticky-timeout S] [--non-sticky-ratio R] [--start-over S [--job-seconds J] [--running-poll-seconds R]] [--cpu-prof DIR] [--no-build]`);
   process.exit(2);
 }
 
@@ -267,8 +293,14 @@ function cpuSeconds(pid: number | undefined): number {
   }
 }
 
+interface CpuUsed {
+  worker: number;
+  server: number;
+  bench: number;
+}
+
 /** CPU seconds of the worker, of the Temporal dev server and of this process (the emulator, the client, the bench). */
-function cpuNow(stack: Stack): { worker: number; server: number; bench: number } {
+function cpuNow(stack: Stack): CpuUsed {
   const own = process.cpuUsage();
   return { worker: cpuSeconds(stack.worker.pid), server: cpuSeconds(stack.server.pid), bench: (own.user + own.system) / 1e6 };
 }
@@ -295,6 +327,17 @@ function uniqueTrainingFile(dir: string, index: number): string {
   const path = join(dir, `train-${index}.jsonl`);
   writeFileSync(path, `${readFileSync(SAMPLE_TRAINING, 'utf8')}${unique}\n`);
   return path;
+}
+
+/**
+ * Emulator timings and hyperparameters for a job that trains for `emulatedSeconds` (Azure's validation and queue
+ * aside): batch 1 and fixed epochs, so each run's file (the sample plus one example) is examples x epochs steps of
+ * equal length, none costed by tokens.
+ */
+function fixedTraining(emulatedSeconds: number): { timings: Partial<Timings>; hyperparameters: { nEpochs: number; batchSize: number } } {
+  const examples = readFileSync(SAMPLE_TRAINING, 'utf8').split('\n').filter((l) => l.trim()).length + 1;
+  const epochs = 3;
+  return { timings: { stepBaseSeconds: emulatedSeconds / (examples * epochs), stepSecondsPer1kTokens: 0 }, hyperparameters: { nEpochs: epochs, batchSize: 1 } };
 }
 
 interface Stack {
@@ -619,21 +662,77 @@ function sampleOpenRuns(stack: Stack): { stop(): OpenRunsSample } {
   };
 }
 
+/**
+ * The arithmetic of the CPU a load needs, from the CPU the worker and the dev server used per run: a burst of N runs
+ * started at once is N x (worker + server CPU-s per run) of work for the machine's cores, so its last runs cannot close
+ * sooner than that after the first start and the overhead's p95 cannot be below about the same; runs that arrive at a
+ * steady rate offer (runs per second) x (CPU-s per run) cores, and only below the cores the machine gives the stack do
+ * they not queue for CPU.
+ */
+function cpuFloor({ runs, startOverSeconds, seconds, used, beforeTraining }: { runs: number; startOverSeconds: number; seconds: number; used: CpuUsed; beforeTraining: { seconds: number; used: CpuUsed } | undefined }): string[] {
+  const cores = availableParallelism();
+  const perRun = (used.worker + used.server) / runs;
+  const floor = (runs * perRun) / cores;
+  const got = (used.worker + used.server + used.bench) / seconds;
+  const lines = [
+    `CPU floor: ${runs} runs x ${perRun.toFixed(3)} CPU-s per run (worker ${(used.worker / runs).toFixed(3)} + dev server ${(used.server / runs).toFixed(3)}) / ${cores} cores = ${floor.toFixed(1)} s of the machine's whole CPU; the stack (worker, server, emulator, client) got ${got.toFixed(2)} cores on average over ${seconds.toFixed(0)} s (${load()})`,
+  ];
+  if (startOverSeconds > 0) {
+    const offered = (runs / startOverSeconds) * perRun;
+    lines.push(`  steady arrival: ${(runs / startOverSeconds).toFixed(2)} runs/s x ${perRun.toFixed(3)} CPU-s = ${offered.toFixed(2)} cores offered of ${cores} (${((offered / cores) * 100).toFixed(0)}% of the machine, ${((offered / Math.max(got, 1e-9)) * 100).toFixed(0)}% of what the stack got): the runs queue for CPU only near or above 100%`);
+  } else if (beforeTraining) {
+    // The p95 run's job exists only once 95% of the runs have done their work before training (and the others
+    // whatever they did meanwhile): that CPU on every core of the machine is a floor of the p95 run's overhead.
+    const before = beforeTraining.used.worker + beforeTraining.used.server;
+    const preFloor = before / cores;
+    const perRunBefore = before / Math.ceil(0.95 * runs);
+    const needed = (TARGET_OVERHEAD_P95_SECONDS * cores) / Math.ceil(0.95 * runs);
+    lines.push(`  burst: 95% of the jobs existed ${beforeTraining.seconds.toFixed(0)} s after the first start, after ${before.toFixed(1)} CPU-s of worker + server (${perRunBefore.toFixed(3)} per run): on all ${cores} cores that alone is ${preFloor.toFixed(1)} s, a floor of overhead p95 for a burst of ${runs}; p95 <= ${TARGET_OVERHEAD_P95_SECONDS} s needs <= ${needed.toFixed(3)} CPU-s per run before training: ${preFloor <= TARGET_OVERHEAD_P95_SECONDS ? 'possible on an idle machine' : `CANNOT be met on ${cores} cores (${(perRunBefore / needed).toFixed(1)}x too much CPU per run)`}`);
+  }
+  return lines;
+}
+
+/**
+ * The moment `count` jobs had been created (Azure's answer to the create, from the emulator's request log, checked
+ * every second) and the CPU used by then; undefined if fewer were.
+ */
+function watchJobsCreated(stack: Stack, count: number): { stop(): { at: number; cpu: CpuUsed } | undefined } {
+  let reached: { at: number; cpu: CpuUsed } | undefined;
+  const timer = setInterval(() => {
+    if (stack.emulator.control.requests({ route: 'jobs.create' }).filter((e) => e.status >= 200 && e.status < 300).length < count) return;
+    reached = { at: Date.now(), cpu: cpuNow(stack) };
+    clearInterval(timer);
+  }, 1_000);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return reached;
+    },
+  };
+}
+
 async function throughput(opts: Options): Promise<void> {
-  const { runs, clockScale, pollSeconds } = opts;
-  console.log(`# throughput: ${runs} concurrent runs, clock x${clockScale}, poll ${pollSeconds} s real (${(pollSeconds * clockScale).toFixed(0)} emulated s), worker ${JSON.stringify(opts.tuning)}${opts.heap ? `, heap snapshots in ${opts.heap}` : ''}`);
+  const { runs, clockScale, pollSeconds, startOverSeconds } = opts;
+  const runningPollSeconds = opts.runningPollSeconds ?? pollSeconds;
+  const steady = startOverSeconds > 0;
+  console.log(steady
+    ? `# steady arrival: ${runs} runs started evenly over ${startOverSeconds} s (one every ${(startOverSeconds / runs).toFixed(2)} s), clock x${clockScale}, poll ${runningPollSeconds} s real while a job trains and ${pollSeconds} s near its finish, queued and before it starts, worker ${JSON.stringify(opts.tuning)}`
+    : `# throughput: ${runs} concurrent runs, clock x${clockScale}, poll ${pollSeconds} s real (${(pollSeconds * clockScale).toFixed(0)} emulated s), worker ${JSON.stringify(opts.tuning)}${opts.heap ? `, heap snapshots in ${opts.heap}` : ''}`);
   console.log(opts.limits === 'high'
     ? `limits: high (the emulator profile's limits raised to ${JSON.stringify(HIGH_LIMITS)}: no run waits for Azure's job or file slots; the overhead is ftpipe's and Temporal's own)`
     : 'limits: azure (the emulator profile has Azure\'s default per-resource limits, src/admission/limits.ts: 3 running + 20 queued jobs, 100 files; runs beyond them wait in the admission queue, and that wait is part of the overhead)');
-  const stack = await startStack({ clockScale, timings: {}, tuning: opts.tuning, limits: opts.limits, cpuProfileDir: opts.cpuProfileDir });
-  const deadline = Date.now() + opts.timeoutMinutes * 60_000;
+  const job = opts.jobSeconds === undefined ? undefined : fixedTraining(opts.jobSeconds * clockScale);
+  if (opts.jobSeconds !== undefined) console.log(`job: trains for ${opts.jobSeconds} s real (${(opts.jobSeconds * clockScale).toFixed(0)} emulated s; ${JSON.stringify(job?.hyperparameters)}), beside Azure's validation and queue (emulator defaults)`);
+  const stack = await startStack({ clockScale, timings: job?.timings ?? {}, tuning: opts.tuning, limits: opts.limits, cpuProfileDir: opts.cpuProfileDir });
+  const deadline = Date.now() + (opts.timeoutMinutes * 60 + startOverSeconds) * 1000;
   try {
-    const polling = { queuedIntervalSeconds: pollSeconds, runningIntervalSeconds: pollSeconds, nearFinishIntervalSeconds: pollSeconds, fileIntervalSeconds: Math.max(0.1, pollSeconds / 4) };
+    const polling = { queuedIntervalSeconds: pollSeconds, runningIntervalSeconds: runningPollSeconds, nearFinishIntervalSeconds: pollSeconds, fileIntervalSeconds: Math.max(0.1, pollSeconds / 4) };
     const inputs: PipelineInputDraft[] = Array.from({ length: runs }, (_, i) => ({
       runName: `bench-${i}-${randomUUID().slice(0, 6)}`,
       profile: EMULATOR_PROFILE,
       baseModel: 'gpt-4.1-mini',
       training: { path: uniqueTrainingFile(stack.dataDir, i) },
+      ...(job ? { hyperparameters: job.hyperparameters } : {}),
       seed: i,
       polling,
     }));
@@ -641,13 +740,22 @@ async function throughput(opts: Options): Promise<void> {
     const idleHeap = opts.heap ? await stack.writeSnapshots(join(opts.heap, 'idle')) : undefined;
     const started = Date.now();
     const cpuAtStart = cpuNow(stack);
-    const handles = await withTimeout(Promise.all(inputs.map((input) => stack.ftpipe.startPipeline(input))), 120_000, 'starting runs');
+    let done = 0;
+    let begun = 0;
+    const progress = setInterval(() => console.log(`  ${steady ? `${begun} started, ` : ''}${done}/${runs} closed after ${((Date.now() - started) / 1000).toFixed(0)} s; worker RSS peak so far ${mb(vmHwmBytes(stack.worker.pid!))} (${load()})`), 15_000);
+    const openRuns = sampleOpenRuns(stack);
+    const jobsCreated = watchJobsCreated(stack, Math.ceil(0.95 * runs));
+    // Steady arrival: run i starts i * S / N seconds after the first, whatever the others are doing.
+    const startRun = async (input: PipelineInputDraft, i: number): Promise<PipelineHandle> => {
+      if (steady) await sleep(Math.max(0, started + (startOverSeconds * 1000 * i) / runs - Date.now()));
+      const handle = await stack.ftpipe.startPipeline(input);
+      begun++;
+      return handle;
+    };
+    const handles = await withTimeout(Promise.all(inputs.map(startRun)), 120_000 + startOverSeconds * 1000, 'starting runs');
     const heapFigures = opts.heap && idleHeap ? heapPerOpenRun(stack, idleHeap, opts.heap, started, opts.snapshotAfterSeconds) : undefined;
     console.log(`started ${runs} runs in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
-    let done = 0;
-    const progress = setInterval(() => console.log(`  ${done}/${runs} closed after ${((Date.now() - started) / 1000).toFixed(0)} s; worker RSS peak so far ${mb(vmHwmBytes(stack.worker.pid!))} (${load()})`), 15_000);
-    const openRuns = sampleOpenRuns(stack);
     let peakBeforeExit = 0;
     const rssWatch = setInterval(() => { peakBeforeExit = Math.max(peakBeforeExit, vmHwmBytes(stack.worker.pid!) || 0); }, 1_000);
     const workerExit = new Promise<never>((_, reject) => {
@@ -675,6 +783,7 @@ async function throughput(opts: Options): Promise<void> {
     const cpuAtEnd = cpuNow(stack);
     const peakRss = vmHwmBytes(stack.worker.pid!);
     const open = openRuns.stop();
+    const p95Created = jobsCreated.stop();
 
     const failures = outcomes.filter((o) => 'error' in o);
     for (const f of failures.slice(0, 5)) console.log(`  FAILED ${f.handle.workflowId}: ${'error' in f ? f.error : ''}`);
@@ -739,6 +848,9 @@ async function throughput(opts: Options): Promise<void> {
     console.log(`overhead p95 target <= ${TARGET_OVERHEAD_P95_SECONDS} s at 500 runs: ${at500(percentile(overheads, 95) <= TARGET_OVERHEAD_P95_SECONDS)}`);
     const cpu = (key: keyof typeof cpuAtEnd): string => `${(cpuAtEnd[key] - cpuAtStart[key]).toFixed(1)} s (${((cpuAtEnd[key] - cpuAtStart[key]) / runs).toFixed(2)} s per run)`;
     console.log(`CPU from the first start to the last close: worker ${cpu('worker')}, Temporal dev server ${cpu('server')}, bench process (emulator + client) ${cpu('bench')}; ${(((cpuAtEnd.worker - cpuAtStart.worker) / ((allClosed - started) / 1000)) * 100).toFixed(0)}% of one core for the worker over ${((allClosed - started) / 1000).toFixed(0)} s`);
+    const since = (at: CpuUsed): CpuUsed => ({ worker: at.worker - cpuAtStart.worker, server: at.server - cpuAtStart.server, bench: at.bench - cpuAtStart.bench });
+    const beforeTraining = p95Created && { seconds: (p95Created.at - started) / 1000, used: since(p95Created.cpu) };
+    for (const line of cpuFloor({ runs, startOverSeconds, seconds: (allClosed - started) / 1000, used: since(cpuAtEnd), beforeTraining })) console.log(line);
     console.log(`worker peak RSS (VmHWM):      ${mb(peakRss)} (idle after start ${mb(stack.idleRss)})   target <= ${mb(TARGET_RSS_BYTES)} at 500 runs: ${at500(peakRss <= TARGET_RSS_BYTES)}`);
     if (open.runs > 0) {
       const perRun = (open.rss - stack.idleRss) / open.runs;
@@ -761,10 +873,7 @@ async function throughput(opts: Options): Promise<void> {
 async function longRun(opts: Options): Promise<void> {
   const poll = opts.longPollSeconds;
   const clockScale = REALISTIC_RUNNING_POLL_SECONDS / poll;
-  const examples = readFileSync(SAMPLE_TRAINING, 'utf8').split('\n').filter((l) => l.trim()).length + 1;
-  const epochs = 3;
-  // Batch 1, fixed epochs: examples * epochs steps, each lasting its share of 24 h.
-  const timings: Partial<Timings> = { stepBaseSeconds: LONG_TRAINING_SECONDS / (examples * epochs), stepSecondsPer1kTokens: 0 };
+  const { timings, hyperparameters } = fixedTraining(LONG_TRAINING_SECONDS);
   const polling = {
     queuedIntervalSeconds: Math.max(0.1, REALISTIC_QUEUED_POLL_SECONDS / clockScale),
     runningIntervalSeconds: poll,
@@ -780,7 +889,7 @@ async function longRun(opts: Options): Promise<void> {
       profile: EMULATOR_PROFILE,
       baseModel: 'gpt-4.1-mini',
       training: { path: uniqueTrainingFile(stack.dataDir, 0) },
-      hyperparameters: { nEpochs: epochs, batchSize: 1 },
+      hyperparameters,
       seed: 1,
       polling,
     };
