@@ -7,7 +7,7 @@
  *    port of the OpenAI cookbook's checks on Python tiktoken (bench/cookbook_checks.py), and by the floor (a bare line
  *    split and JSON.parse), each in its own child process, side by side.
  *
- *   npx tsx bench/validate.ts [--sizes 1,10,64] [--model gpt-4.1-mini] [--reuse (keep earlier generated files)]
+ *   npx tsx bench/validate.ts [--sizes 1,10,64] [--rounds 1 (throughput runs per size)] [--model gpt-4.1-mini] [--reuse (keep earlier generated files)]
  *
  * Every figure is printed with the machine's load average (os.loadavg) when it was taken.
  */
@@ -77,21 +77,30 @@ finally:
     u = resource.getrusage(resource.RUSAGE_SELF)
     sys.stderr.write("\\npeak-rss-kb=%d cpu-us=%d\\n" % (u.ru_maxrss, (u.ru_utime + u.ru_stime) * 1e6))`;
 
-/** validateDataset in one long-lived process: once cold, then warm, one validation after another. */
+/**
+ * validateDataset in one long-lived process: once cold, then warm, one validation after another. After each warm
+ * one, a busy loop of the same CPU time, timed the same way: its wall time is what that much CPU costs at the
+ * machine's load, so the validation's wall time can be read against it (on a busy machine both are mostly waiting).
+ */
 const WORKER_PROGRAM = `${REPORT_PEAK_RSS}
 const { validateDataset } = require(${JSON.stringify(join(__dirname, 'out', 'dist', 'src', 'dataset'))});
+const cpuMs = (since) => { const used = process.cpuUsage(since); return (used.user + used.system) / 1e3; };
 (async () => {
-  const times = [], cpu = [];
+  const times = [], cpu = [], spins = [];
   for (let i = 0; i <= ${'${WARM_RUNS}'}; i++) {
-    const started = process.hrtime.bigint();
-    const cpuBefore = process.cpuUsage();
+    let started = process.hrtime.bigint();
+    let cpuBefore = process.cpuUsage();
     const report = await validateDataset({ trainingFile: process.argv[1], model: 'gpt-4.1-mini', maxIssues: 10 });
-    const used = process.cpuUsage(cpuBefore);
     times.push(Number(process.hrtime.bigint() - started) / 1e6);
-    cpu.push((used.user + used.system) / 1e3);
+    cpu.push(cpuMs(cpuBefore));
     if (report.files[0].examples !== 100) throw new Error('expected 100 examples, got ' + report.files[0].examples);
+    if (i === 0) continue;
+    started = process.hrtime.bigint();
+    cpuBefore = process.cpuUsage();
+    for (let x = 0; cpuMs(cpuBefore) < cpu[i]; ) for (let j = 0; j < 1000; j++) x += Math.sqrt(j);
+    spins.push(Number(process.hrtime.bigint() - started) / 1e6);
   }
-  process.stdout.write(JSON.stringify({ times, cpu }));
+  process.stdout.write(JSON.stringify({ times, cpu, spins }));
 })();`;
 
 const WARM_RUNS = 40;
@@ -131,6 +140,7 @@ function runChild(name: string, program: string, args: string[], command: { file
 async function parent(): Promise<void> {
   const sizes = argument('--sizes', '1,10,64').split(',').map(Number);
   const model = argument('--model', 'gpt-4.1-mini');
+  const rounds = Number(argument('--rounds', '1'));
   const outDir = join(__dirname, 'out');
   mkdirSync(outDir, { recursive: true });
   compileCli();
@@ -152,9 +162,9 @@ async function parent(): Promise<void> {
   const hundred = join(outDir, 'chat-100-examples.jsonl');
   writeFileSync(hundred, readFileSync(corpus1, 'utf8').split('\n').slice(0, 100).join('\n') + '\n');
   const workerLoad = load();
-  const { times, cpu } = JSON.parse(runChild('worker', WORKER_PROGRAM.replace('${WARM_RUNS}', String(WARM_RUNS)), [hundred]).stdout) as { times: number[]; cpu: number[] };
+  const { times, cpu, spins } = JSON.parse(runChild('worker', WORKER_PROGRAM.replace('${WARM_RUNS}', String(WARM_RUNS)), [hundred]).stdout) as { times: number[]; cpu: number[]; spins: number[] };
   const warm = times.slice(1);
-  console.log(`validateDataset of 100 examples (${(statSync(hundred).size / 1024).toFixed(0)} KiB) in one process: first ${times[0]!.toFixed(1)} ms, then ${WARM_RUNS} warm: median ${median(warm).toFixed(1)} ms, p90 ${quantile(warm, 0.9).toFixed(1)} ms, max ${Math.max(...warm).toFixed(1)} ms; CPU per validation (process-wide) first ${cpu[0]!.toFixed(1)} ms, warm median ${median(cpu.slice(1)).toFixed(1)} ms   load ${workerLoad}`);
+  console.log(`validateDataset of 100 examples (${(statSync(hundred).size / 1024).toFixed(0)} KiB) in one process: first ${times[0]!.toFixed(1)} ms, then ${WARM_RUNS} warm: median ${median(warm).toFixed(1)} ms, p90 ${quantile(warm, 0.9).toFixed(1)} ms, max ${Math.max(...warm).toFixed(1)} ms; CPU per validation (process-wide) first ${cpu[0]!.toFixed(1)} ms, warm median ${median(cpu.slice(1)).toFixed(1)} ms; a busy loop of each one's CPU time took median ${median(spins).toFixed(1)} ms wall (what that CPU costs at this load)   load ${workerLoad}`);
 
   // 3. Throughput against the cookbook's checks and the floor.
   const python = pythonTiktoken();
@@ -165,19 +175,28 @@ async function parent(): Promise<void> {
     const megabytes = statSync(path).size / MIB;
     const row = (name: string, run: ChildRun, before: string): string =>
       `${`${megabytes.toFixed(0)} MiB`.padEnd(11)} ${name.padEnd(31)} ${run.seconds.toFixed(2).padStart(6)} s ${(megabytes / run.seconds).toFixed(1).padStart(7)} ${run.cpuSeconds.toFixed(2).padStart(6)} s ${run.peakRssMb.toFixed(0).padStart(6)} MiB   ${before}`;
-    let before = load();
-    const validator = runChild('ftpipe validate', CLI_PROGRAM, [path, '--model', model, '--json']);
-    if (validator.status !== 0) throw new Error(`the benchmark corpus should be valid; ftpipe validate exited ${validator.status}: ${validator.stdout.slice(0, 2000)}`);
-    console.log(row('ftpipe validate (exact tokens)', validator, before));
-    before = load();
-    const cookbook = runChild('cookbook', COOKBOOK_PROGRAM, [join(__dirname, 'cookbook_checks.py'), path], { file: python.python, args: ['-c', COOKBOOK_PROGRAM], env: python.env });
-    if (cookbook.status !== 0) throw new Error(`the cookbook port failed (${cookbook.status})`);
-    console.log(row('cookbook checks (Python tiktoken)', cookbook, before));
-    before = load();
-    console.log(row('floor: line split + JSON.parse', runChild('floor', FLOOR_PROGRAM, [path]), before));
-    const report = JSON.parse(validator.stdout) as { files: Array<{ examples: number; tokens: { totalTokens: number } }> };
-    const book = JSON.parse(cookbook.stdout) as { examples: number; total_tokens: number };
-    console.log(`${''.padEnd(11)} ftpipe ${(cookbook.seconds / validator.seconds).toFixed(1)}x the cookbook's speed in wall time, ${(cookbook.cpuSeconds / validator.cpuSeconds).toFixed(1)}x in CPU time; ${report.files[0]!.examples.toLocaleString('en-US')} examples; tokens ftpipe ${report.files[0]!.tokens.totalTokens.toLocaleString('en-US')}, cookbook ${book.total_tokens.toLocaleString('en-US')} (it counts JSON keys and weight differently)`);
+    // Rounds alternate the runners, so that each round's pair saw about the same load; the spread is printed.
+    const ratios: Array<{ wall: number; cpu: number }> = [];
+    for (let round = 1; round <= rounds; round++) {
+      let before = load();
+      const validator = runChild('ftpipe validate', CLI_PROGRAM, [path, '--model', model, '--json']);
+      if (validator.status !== 0) throw new Error(`the benchmark corpus should be valid; ftpipe validate exited ${validator.status}: ${validator.stdout.slice(0, 2000)}`);
+      console.log(row('ftpipe validate (exact tokens)', validator, before));
+      before = load();
+      const cookbook = runChild('cookbook', COOKBOOK_PROGRAM, [join(__dirname, 'cookbook_checks.py'), path], { file: python.python, args: ['-c', COOKBOOK_PROGRAM], env: python.env });
+      if (cookbook.status !== 0) throw new Error(`the cookbook port failed (${cookbook.status})`);
+      console.log(row('cookbook checks (Python tiktoken)', cookbook, before));
+      before = load();
+      console.log(row('floor: line split + JSON.parse', runChild('floor', FLOOR_PROGRAM, [path]), before));
+      const report = JSON.parse(validator.stdout) as { files: Array<{ examples: number; tokens: { totalTokens: number } }> };
+      const book = JSON.parse(cookbook.stdout) as { examples: number; total_tokens: number };
+      ratios.push({ wall: cookbook.seconds / validator.seconds, cpu: cookbook.cpuSeconds / validator.cpuSeconds });
+      console.log(`${''.padEnd(11)} ftpipe ${ratios.at(-1)!.wall.toFixed(1)}x the cookbook's speed in wall time, ${ratios.at(-1)!.cpu.toFixed(1)}x in CPU time; ${report.files[0]!.examples.toLocaleString('en-US')} examples; tokens ftpipe ${report.files[0]!.tokens.totalTokens.toLocaleString('en-US')}, cookbook ${book.total_tokens.toLocaleString('en-US')} (it counts JSON keys and weight differently)`);
+    }
+    if (rounds > 1) {
+      const spread = (values: number[]): string => `median ${median(values).toFixed(2)}x (${Math.min(...values).toFixed(2)}-${Math.max(...values).toFixed(2)}x)`;
+      console.log(`${`${megabytes.toFixed(0)} MiB`.padEnd(11)} over ${rounds} rounds: ftpipe vs the cookbook in CPU time ${spread(ratios.map((r) => r.cpu))}, in wall time ${spread(ratios.map((r) => r.wall))}`);
+    }
   }
 }
 
