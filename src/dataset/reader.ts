@@ -1,9 +1,9 @@
 /**
  * Reads a JSONL file once, cutting it into batches of whole lines for the workers, and hashing on the way exactly the
  * bytes the upload step will send (a UTF-8 BOM in front when the file lacks one, then the file). A large file is
- * streamed; a small one (what the calling thread checks) is read in one synchronous call, since each asynchronous
- * read, open and close is a hop through libuv's thread pool, and on a busy machine each hop waits for a core (most of
- * a 100-example validation's wall time in the worker). Both cut the same bytes into the same lines.
+ * streamed; a small one (what the calling thread checks) is read in one synchronous call: the stream's open, reads
+ * and close, each a hop through libuv's thread pool, and its machinery cost more CPU than the read (a warm 12-line
+ * validation took 0.74 ms of CPU streamed, 0.33 ms read at once). Both cut the same bytes into the same lines.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
