@@ -98,11 +98,16 @@ workerThreads.Worker = class extends SdkWorker {
     if (String(file).includes('workflow-worker-thread')) workflowThreads.push(this);
   }
 };
-/** A heap snapshot of the SDK's workflow thread (the cached executions), written to path. */
-async function workflowSnapshot(path) {
+/** Heap snapshots of the SDK's workflow threads (the cached executions), one after the other: path-<thread>.heapsnapshot. */
+async function workflowSnapshots(path) {
   const { pipeline } = require('node:stream/promises');
-  await pipeline(await workflowThreads[0].getHeapSnapshot(), require('node:fs').createWriteStream(path));
-  return path;
+  const paths = [];
+  for (const [i, thread] of workflowThreads.entries()) {
+    const file = path + '-' + i + '.heapsnapshot';
+    await pipeline(await thread.getHeapSnapshot(), require('node:fs').createWriteStream(file));
+    paths.push(file);
+  }
+  return paths;
 }
 function inThread(sessionId, method, params) {
   const id = ++nextId;
@@ -180,7 +185,7 @@ serveBenchWorker(${JSON.stringify(DIST)}, {
   beforeConnect: (cfg) => (cfg.snapshots ? Promise.resolve() : post('NodeWorker.enable', { waitForDebuggerOnStart: false })),
   onMessage: (m) => {
     const fail = (err) => process.send({ type: 'error', message: String(err && err.stack || err) });
-    if (m.type === 'snapshot') workflowSnapshot(m.path).then((path) => process.send({ type: 'snapshot', path }), fail);
+    if (m.type === 'snapshot') workflowSnapshots(m.path).then((paths) => process.send({ type: 'snapshot', paths }), fail);
     if (m.type === 'measure') measure().then((memory) => process.send({ type: 'memory', memory }), fail);
   },
 });
@@ -192,7 +197,7 @@ interface Measurement {
   collected: ProcessMemory;
 }
 
-type ChildMessage = { type: 'ready' } | { type: 'error'; message: string } | { type: 'memory'; memory: Measurement } | { type: 'snapshot'; path: string };
+type ChildMessage = { type: 'ready' } | { type: 'error'; message: string } | { type: 'memory'; memory: Measurement } | { type: 'snapshot'; paths: string[] };
 
 interface Options {
   steps: number[];
@@ -389,8 +394,8 @@ async function main(): Promise<void> {
     const snapshot = async (name: string): Promise<void> => {
       if (!opts.snapshots) return;
       mkdirSync(opts.snapshots, { recursive: true });
-      const { path } = await ask(child, { type: 'snapshot', path: join(opts.snapshots, `workflows-${name}.heapsnapshot`) }, 'snapshot');
-      console.log(`  workflow thread heap snapshot: ${path}`);
+      const { paths } = await ask(child, { type: 'snapshot', path: join(opts.snapshots, `workflows-${name}`) }, 'snapshot');
+      console.log(`  workflow threads' heap snapshots: ${paths.join(', ')}`);
     };
     await snapshot('idle');
     let started = 0;
