@@ -9,7 +9,7 @@ import { pollIntervalSeconds } from '../src/pipeline/progress';
 import { isTerminalJobStatus, type JobSnapshot } from '../src/pipeline/types';
 import { askPatchesAhead, localPollOn, nowMs, type PipelineRun } from './run';
 import { pauseAtBudget, watchAutomaticEvaluations } from './training-watch';
-import { releasingWaits } from './waits';
+import { releasingSteps } from './waits';
 
 /**
  * Runs that started before the budget grew continued as new at 150 events, about every 13 polls, which closed the
@@ -62,7 +62,8 @@ async function monitor(run: PipelineRun): Promise<JobSnapshot> {
   const flags = monitorFlagsOn();
   if (flags) askPatchesAhead();
   run.monitorFlags = flags;
-  const wait = releasingWaits();
+  // The poll and the wait hold nothing for the execution's life (waits.ts).
+  const step = releasingSteps();
   for (;;) {
     const info = workflowInfo();
     if (info.historyLength >= historyBudget(run) || info.continueAsNewSuggested) {
@@ -70,7 +71,7 @@ async function monitor(run: PipelineRun): Promise<JobSnapshot> {
       return run.continueAsNew();
     }
     const trainingExamples = status.validation?.files.some((f) => f.role === 'training') ? status.validation.examples.training : null;
-    await run.pollJob(trainingExamples);
+    await step(() => run.pollJob(trainingExamples));
     run.showDetails();
     if (isTerminalJobStatus(run.job.status) || status.azureHold?.action === 'stop') return run.job;
     const budget = input.budget.maxTrainingUsd;
@@ -79,7 +80,7 @@ async function monitor(run: PipelineRun): Promise<JobSnapshot> {
     await run.processSignalledRequests();
     run.wakeUp = false;
     const interval = pollIntervalSeconds(status.job, status.progress, input.polling, localPollOn() ? nowMs() / 1000 : undefined);
-    await wait(() => run.wakeUp, `${interval} seconds`);
+    await step(() => condition(() => run.wakeUp, `${interval} seconds`));
     await run.processSignalledRequests();
   }
 }

@@ -1,30 +1,37 @@
 /**
- * Timed waits that a long-lived loop can make thousands of times without keeping each one. Workflow-safe.
+ * Steps that a long-lived loop makes thousands of times (its poll, its timed wait) without keeping each one.
+ * Workflow-safe.
  *
- * In SDK 1.24 every CancellationScope hangs a reaction on its parent's `cancelRequested` promise, and that reaction
- * holds the child scope (with its cancelled promise, the CancelledFailure and its stack, and the async context the
- * scope was made in, e.g. a tracing span) until the parent is cancelled. `condition(fn, timeout)` makes one scope per
- * call, under the root scope when called from the workflow's main path: a run that polls every minute kept ~8.6 KiB
- * per poll for the execution's life (bench/open-runs.ts --hold; docs/benchmarks.md, "Memory per open run").
- * Here the waits run under a scope of their own that is cancelled and replaced every WAITS_PER_SCOPE waits, which
- * releases the finished children. A wait's scope is only replaced between waits, when nothing it started is pending,
- * so cancelling it sends no command: the history is the same as with `condition` called directly.
+ * In SDK 1.24 every CancellationScope, timer, activity and local activity hangs a reaction on its scope's
+ * `cancelRequested` promise, and that reaction holds what it was made with (a child scope with its cancelled promise,
+ * the CancelledFailure and its stack and the async context it was made in, e.g. a tracing span; an activity's
+ * arguments, headers and options) until the scope is cancelled. Under the root scope that is the execution's life: a
+ * run that polls every minute kept ~8.6 KiB per poll for `condition(fn, timeout)` and ~1.2 KiB for the poll's local
+ * activity (bench/open-runs.ts --hold; docs/benchmarks.md, "Memory per open run").
+ * Here the steps run under a scope of their own that is cancelled and replaced every STEPS_PER_SCOPE steps, which
+ * releases the finished ones. The scope is a cancellable child of the caller's, so a cancellation of the run still
+ * reaches what runs in it. It is only replaced between steps, when nothing it started is pending (every step is
+ * awaited before the next starts), so cancelling it sends no command: the history is the same as without it.
  */
-import { CancellationScope, condition } from '@temporalio/workflow';
+import { CancellationScope } from '@temporalio/workflow';
 
-const WAITS_PER_SCOPE = 20;
+const STEPS_PER_SCOPE = 20;
 
-/** `condition(fn, timeout)` for a loop: true if `fn` became true, false on the timeout. One per loop. */
-export function releasingWaits(): (fn: () => boolean, timeout: string) => Promise<boolean> {
+/** A loop's step: runs `fn` (awaited before the next step) under the loop's released scope. */
+export type LoopStep = <T>(fn: () => Promise<T>) => Promise<T>;
+
+/** Steps for one loop, each awaited before the next. */
+export function releasingSteps(): LoopStep {
   let scope: CancellationScope | undefined;
-  let waits = 0;
-  return async (fn, timeout) => {
-    if (!scope || waits >= WAITS_PER_SCOPE) {
+  let steps = 0;
+  return (fn) => {
+    if (!scope || steps >= STEPS_PER_SCOPE) {
       scope?.cancel();
       scope = new CancellationScope({ cancellable: true });
-      waits = 0;
+      steps = 0;
     }
-    waits++;
-    return scope.run(() => condition(fn, timeout));
+    steps++;
+    return scope.run(fn);
   };
 }
+
