@@ -40,6 +40,7 @@ export interface FileRecord {
   content: Buffer | null;
   /** Why the file is in `error` (failed import or validation). */
   problem?: string;
+  /** From `expires_after`: the file is deleted then (FileService.expire). */
   expiresAt?: number;
 }
 
@@ -52,6 +53,7 @@ export interface DeletedFileRecord {
 export interface JobEventRecord {
   id: string;
   createdAt: number;
+  /** Rendered per family (shapes.ts eventJson): `warn` is the dated family's `warning`. */
   level: 'info' | 'warn' | 'error';
   message: string;
   type: 'message' | 'metrics';
