@@ -162,12 +162,15 @@ export class FileService {
   private list(ctx: RequestContext): Reply {
     const account = ctx.account!;
     const purpose = ctx.query.get('purpose');
-    const order = ctx.query.get('order') ?? 'desc';
+    // The dated spec defines purpose, limit (1..10,000, default 10,000), after and order here; the v1 spec only
+    // purpose, so on v1 the others are ignored (as undefined body fields are dropped): one page of every file.
+    const query = ctx.family === 'v1' ? new URLSearchParams(purpose === null ? {} : { purpose }) : ctx.query;
+    const order = query.get('order') ?? 'desc';
     this.expire(ctx.now);
     const files = [...this.state.files.values()].filter((f) => f.account === account.name && (!purpose || f.purpose === purpose));
     files.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
     if (order !== 'asc') files.reverse();
-    const { data, hasMore } = pageAfter(files, ctx.query, 10_000, 10_000);
+    const { data, hasMore } = pageAfter(files, query, 10_000, 10_000);
     return { status: 200, json: listJson(ctx.family!, 'files', data.map((f) => fileJson(f, this.status(f, ctx.now)) as { id: string }), hasMore) };
   }
 

@@ -68,22 +68,22 @@ describe('emulator files', () => {
     assert.equal((await upload(v1, 'batch')).status, 'processed');
   });
 
-  it('uploads on the v1 family with 200, and lists with v1 paging fields', async () => {
+  it('uploads on the v1 family with 200, and lists in the v1 envelope, ignoring the paging the v1 spec does not define', async () => {
     const v1 = t.v1('ftpipe-ncus');
     const { data: file, response } = await v1.files.create({ file: new File([chatJsonl(10)], 'v1.jsonl'), purpose: 'fine-tune' }).withResponse();
     assert.equal(response.status, 200);
-    await v1.files.create({ file: new File([chatJsonl(10)], 'v1b.jsonl'), purpose: 'fine-tune' });
-    const page = await v1.files.list({ limit: 1 });
-    assert.equal(page.data.length, 1);
-    assert.equal(page.has_more, true);
-    assert.ok(page.hasNextPage());
-    const raw = await v1.get<Record<string, unknown>>('/files', { query: { limit: 1 } });
+    t.emu.control.advanceClock(1);
+    const second = await v1.files.create({ file: new File([chatJsonl(10)], 'v1b.jsonl'), purpose: 'fine-tune' });
+    await v1.files.create({ file: new File(['{}'], 'v1.batch.jsonl'), purpose: 'batch' });
+    // The v1 spec's list defines only `purpose`: limit, after and order are ignored (the dated list takes them).
+    const page = await v1.files.list({ limit: 1, order: 'asc', purpose: 'fine-tune' });
+    assert.deepEqual(page.data.map((f) => f.id), [second.id, file.id], 'every fine-tune file, newest first');
+    assert.equal(page.has_more, false);
+    assert.ok(!page.hasNextPage());
+    const raw = await v1.get<Record<string, unknown>>('/files', { query: { limit: 1, after: second.id } });
     assert.deepEqual(Object.keys(raw).sort(), ['data', 'first_id', 'has_more', 'last_id', 'object']);
-    assert.equal(raw.first_id, page.data[0]!.id);
-    const all: string[] = [];
-    for await (const f of v1.files.list({ limit: 1 })) all.push(f.id);
-    assert.equal(all.length, 2);
-    assert.ok(all.includes(file.id));
+    assert.equal((raw.data as unknown[]).length, 3);
+    assert.equal(raw.last_id, file.id);
   });
 
   it('pages the dated list (newest first) with after/limit, filtered by purpose; the dated envelope has no has_more', async () => {
