@@ -4,16 +4,18 @@
  * `encode_ordinary` (native Rust). Throughput is MB of text per CPU-second; every count is compared with Python
  * tiktoken's, the reference. CPU time is the counting thread's own (Linux's per-thread schedstat for node, Python's
  * `time.thread_time`), so that a garbage collector or compiler thread of V8 running beside it is not counted as
- * counting, nor the load of the machine; the whole process's CPU is printed beside it. `--rounds N` runs Python and
- * the candidates one after the other N times and prints each ratio's spread (min, median, max) and the ratio of each
- * one's best run.
+ * counting, nor the load of the machine; the whole process's CPU is printed beside it. Each candidate runs beside its
+ * own Python process, the two counting the corpus in lockstep, chunk by chunk (see runPair), so that the ratio compares
+ * them under the same state of the machine. `--rounds N` repeats this N times and prints each ratio's spread (min,
+ * median, max) and the candidate's fastest run with its Python beside it.
  * Run: `npx tsx bench/tokenizers.ts [--size-mb 16] [--candidates ftpipe,tiktoken-wasm] [--rounds 3]`
  * (default: all four JavaScript candidates, one round; Python tiktoken always runs).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { pythonTiktoken } from './python-tiktoken';
 import { writeChatCorpus } from './validate-corpus';
 
@@ -31,9 +33,10 @@ const OUT = join(__dirname, 'out');
 const COMPILED_TOKENS = join(OUT, 'dist', 'src', 'dataset', 'tokens.js');
 
 /**
- * Each candidate in a child on plain node: counts every text (a JSON array file), prints CPU seconds (the main
- * thread's, from /proc/self/task/<pid>/schedstat in nanoseconds; the process's where there is no such file) and
- * writes counts.
+ * Each candidate in a child on plain node: loads the encoding and prints its CPU seconds as a JSON line, then counts
+ * the texts of each chunk `<from> <to>` it reads on stdin and prints the CPU seconds that took (the main thread's,
+ * from /proc/self/task/<pid>/schedstat in nanoseconds; the process's where there is no such file); on `end` it writes
+ * the counts and prints the process's CPU seconds over all chunks.
  */
 const NODE_PROGRAM = `
 const { existsSync, readFileSync, writeFileSync } = require('node:fs');
@@ -43,19 +46,31 @@ const texts = JSON.parse(readFileSync(textsFile, 'utf8'));
   let count;
   const schedstat = '/proc/self/task/' + process.pid + '/schedstat';
   const processCpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
-  const cpu = existsSync(schedstat) ? () => Number(readFileSync(schedstat, 'utf8').split(' ')[0]) / 1e9 : processCpu;
+  // The file gives the running time the kernel last accounted, up to a scheduler tick old while the thread runs:
+  // sleeping 10 us first accounts it up to now (without it, chunks read after a wait for stdin came out ~14% short).
+  const settle = new Int32Array(new SharedArrayBuffer(4));
+  const threadCpu = () => { Atomics.wait(settle, 0, 0, 0.01); return Number(readFileSync(schedstat, 'utf8').split(' ')[0]) / 1e9; };
+  const cpu = existsSync(schedstat) ? threadCpu : processCpu;
   const started = cpu();
   if (name === 'ftpipe') { const c = require(${JSON.stringify(COMPILED_TOKENS)}).createTokenCounter('o200k_base'); count = (t) => c.count(t); }
   if (name === 'tiktoken-wasm') { const e = require('tiktoken').get_encoding('o200k_base'); count = (t) => e.encode_ordinary(t).length; }
   if (name === 'gpt-tokenizer') { const { countTokens } = require('gpt-tokenizer/encoding/o200k_base'); const o = { disallowedSpecial: new Set() }; count = (t) => countTokens(t, o); }
   if (name === 'js-tiktoken') { const e = (await import('js-tiktoken')).getEncoding('o200k_base'); count = (t) => e.encode(t, [], []).length; }
-  const loaded = cpu();
-  const loadedProcess = processCpu();
-  const counts = texts.map((t) => count(t));
-  const done = cpu();
-  const doneProcess = processCpu();
+  process.stdout.write(JSON.stringify({ loadSeconds: cpu() - started }) + '\\n');
+  const counts = new Array(texts.length);
+  let processSeconds = 0;
+  for await (const line of require('node:readline').createInterface({ input: process.stdin })) {
+    if (line === 'end') break;
+    const [from, to] = line.split(' ').map(Number);
+    const before = cpu();
+    const beforeProcess = processCpu();
+    for (let i = from; i < to; i++) counts[i] = count(texts[i]);
+    const seconds = cpu() - before;
+    processSeconds += processCpu() - beforeProcess;
+    process.stdout.write(seconds + '\\n');
+  }
   writeFileSync(countsFile, JSON.stringify(counts));
-  process.stdout.write(JSON.stringify({ loadSeconds: loaded - started, countSeconds: done - loaded, processSeconds: doneProcess - loadedProcess }));
+  process.stdout.write(JSON.stringify({ processSeconds }) + '\\n');
 })();`;
 
 const PYTHON_PROGRAM = `
@@ -66,13 +81,57 @@ encoding = tiktoken.get_encoding("o200k_base")
 encoding.encode_ordinary("warm")
 t1 = time.thread_time()
 texts = json.load(open(sys.argv[1], encoding="utf-8"))
-t2 = time.thread_time()
-p2 = time.process_time()
-counts = [len(encoding.encode_ordinary(t)) for t in texts]
-t3 = time.thread_time()
-p3 = time.process_time()
+print(json.dumps({"loadSeconds": t1 - t0}), flush=True)
+counts = [0] * len(texts)
+process_seconds = 0.0
+for line in sys.stdin:
+    if line.strip() == "end":
+        break
+    start, end = map(int, line.split())
+    t2 = time.thread_time()
+    p2 = time.process_time()
+    for i in range(start, end):
+        counts[i] = len(encoding.encode_ordinary(texts[i]))
+    t3 = time.thread_time()
+    process_seconds += time.process_time() - p2
+    print(t3 - t2, flush=True)
 json.dump(counts, open(sys.argv[2], "w"))
-print(json.dumps({"loadSeconds": t1 - t0, "countSeconds": t3 - t2, "processSeconds": p3 - p2}))`;
+print(json.dumps({"processSeconds": process_seconds}), flush=True)`;
+
+/** Texts per chunk of the lockstep runs: some 10-30 ms of counting each. */
+const CHUNK_TEXTS = 2000;
+
+/** A counting child driven line by line over its stdin and stdout. */
+class Counter {
+  private readonly lines: AsyncIterator<string>;
+  private readonly child: ChildProcess;
+  private stderr = '';
+
+  constructor(readonly name: string, command: string, args: string[], env: NodeJS.ProcessEnv) {
+    this.child = spawn(command, args, { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stderr!.on('data', (data: Buffer) => {
+      this.stderr += data.toString();
+    });
+    this.lines = createInterface({ input: this.child.stdout! })[Symbol.asyncIterator]();
+  }
+
+  async line(): Promise<string> {
+    const next = await this.lines.next();
+    if (next.done) throw new Error(`${this.name} failed: ${this.stderr}`);
+    return next.value;
+  }
+
+  /** Counts texts [from, to) and answers the counting thread's CPU seconds. */
+  async chunk(from: number, to: number): Promise<number> {
+    this.child.stdin!.write(`${from} ${to}\n`);
+    return Number(await this.line());
+  }
+
+  async end(): Promise<number> {
+    this.child.stdin!.end('end\n');
+    return (JSON.parse(await this.line()) as { processSeconds: number }).processSeconds;
+  }
+}
 
 function collectTexts(value: unknown, into: string[]): void {
   if (typeof value === 'string') into.push(value);
@@ -96,37 +155,56 @@ async function main(): Promise<void> {
   console.log(`corpus: ${texts.length.toLocaleString('en-US')} text fields, ${megabytes.toFixed(1)} MB of text (${sizeMb} MiB of JSONL); MB/s is per CPU-second of the counting thread, one core`);
 
   const python = pythonTiktoken();
-  interface Result { loadSeconds: number; countSeconds: number; processSeconds: number; counts: number[]; load: string }
-  const run = (name: string): Result => {
-    const countsFile = join(OUT, `tokenizer-counts-${name}.json`);
-    const load = loadavg().map((n) => n.toFixed(2)).join(' ');
-    const child = name === 'python-tiktoken'
-      ? spawnSync(python.python, ['-c', PYTHON_PROGRAM, textsFile, countsFile], { encoding: 'utf8', env: python.env, maxBuffer: 1 << 26 })
-      : spawnSync(process.execPath, ['-e', NODE_PROGRAM, name, textsFile, countsFile], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 26 });
-    if (child.status !== 0) throw new Error(`${name} failed: ${child.stderr}`);
-    return { ...(JSON.parse(child.stdout) as { loadSeconds: number; countSeconds: number; processSeconds: number }), counts: JSON.parse(readFileSync(countsFile, 'utf8')) as number[], load };
+  interface Result { loadSeconds: number; countSeconds: number; processSeconds: number; counts: number[] }
+  /**
+   * Python tiktoken and one candidate, both loaded, count the corpus chunk by chunk in lockstep: each chunk by one,
+   * then by the other (the first alternating), so that both are timed under the same state of this shared machine,
+   * whose speed for the same code changes two- to three-fold within a minute.
+   */
+  const runPair = async (name: string): Promise<[Result, Result, string]> => {
+    const counters = [
+      new Counter('python-tiktoken', python.python, ['-c', PYTHON_PROGRAM, textsFile, join(OUT, 'tokenizer-counts-python-tiktoken.json')], python.env),
+      new Counter(name, process.execPath, ['-e', NODE_PROGRAM, name, textsFile, join(OUT, `tokenizer-counts-${name}.json`)], process.env),
+    ];
+    const loadSeconds = await Promise.all(counters.map(async (c) => (JSON.parse(await c.line()) as { loadSeconds: number }).loadSeconds));
+    const countSeconds = [0, 0];
+    const loads: number[] = [];
+    for (let from = 0, chunk = 0; from < texts.length; from += CHUNK_TEXTS, chunk++) {
+      const to = Math.min(from + CHUNK_TEXTS, texts.length);
+      for (const which of chunk % 2 === 0 ? [0, 1] : [1, 0]) countSeconds[which]! += await counters[which]!.chunk(from, to);
+      loads.push(loadavg()[0]!);
+    }
+    const processSeconds = await Promise.all(counters.map((c) => c.end()));
+    const results = counters.map((c, i): Result => ({
+      loadSeconds: loadSeconds[i]!, countSeconds: countSeconds[i]!, processSeconds: processSeconds[i]!,
+      counts: JSON.parse(readFileSync(join(OUT, `tokenizer-counts-${c.name}.json`), 'utf8')) as number[],
+    }));
+    return [results[0]!, results[1]!, `${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}`];
   };
   const ratios = new Map<string, number[]>(candidates.map((name) => [name, []]));
   /** Each one's least counting CPU over the rounds: the run least slowed by the machine's other work. */
-  const best = new Map<string, number>();
+  const best = new Map<string, { seconds: number; python: number }>();
+  const print = (name: string, result: Result, reference: Result, ratio: number, load: string): void => {
+    const mismatches = result.counts.reduce((n, c, i) => n + (c === reference.counts[i] ? 0 : 1), 0);
+    const total = result.counts.reduce((a, b) => a + b, 0);
+    console.log(`${name.padEnd(16)} ${(megabytes / result.countSeconds).toFixed(2).padStart(6)} MB/s (${ratio.toFixed(2)}x Python; process ${(megabytes / result.processSeconds).toFixed(2)} MB/s)  load ${result.loadSeconds.toFixed(2)} s CPU  ${total.toLocaleString('en-US')} tokens  mismatches vs Python tiktoken: ${mismatches}   load avg ${load}`);
+  };
   for (let round = 1; round <= rounds; round++) {
     if (rounds > 1) console.log(`round ${round} of ${rounds}`);
-    const reference = run('python-tiktoken');
-    const rows = [['python-tiktoken', reference] as const, ...candidates.map((name) => [name, run(name)] as const)];
-    for (const [name, result] of rows) {
-      const mismatches = result.counts.reduce((n, c, i) => n + (c === reference.counts[i] ? 0 : 1), 0);
-      const total = result.counts.reduce((a, b) => a + b, 0);
+    for (const name of candidates) {
+      const [reference, result, load] = await runPair(name);
       const ratio = reference.countSeconds / result.countSeconds;
-      ratios.get(name)?.push(ratio);
-      best.set(name, Math.min(best.get(name) ?? Infinity, result.countSeconds));
-      console.log(`${name.padEnd(16)} ${(megabytes / result.countSeconds).toFixed(2).padStart(6)} MB/s (${ratio.toFixed(2)}x Python; process ${(megabytes / result.processSeconds).toFixed(2)} MB/s)  load ${result.loadSeconds.toFixed(2)} s CPU  ${total.toLocaleString('en-US')} tokens  mismatches vs Python tiktoken: ${mismatches}   load avg ${result.load}`);
+      ratios.get(name)!.push(ratio);
+      if (result.countSeconds < (best.get(name)?.seconds ?? Infinity)) best.set(name, { seconds: result.countSeconds, python: reference.countSeconds });
+      print('python-tiktoken', reference, reference, 1, load);
+      print(name, result, reference, ratio, load);
     }
   }
   if (rounds > 1) {
     for (const [name, values] of ratios) {
       const sorted = [...values].sort((a, b) => a - b);
-      const bestRatio = best.get('python-tiktoken')! / best.get(name)!;
-      console.log(`${name.padEnd(16)} x Python over ${rounds} rounds: min ${sorted[0]!.toFixed(2)}, median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(2)}, max ${sorted[sorted.length - 1]!.toFixed(2)}; best run of each: ${(megabytes / best.get(name)!).toFixed(2)} vs ${(megabytes / best.get('python-tiktoken')!).toFixed(2)} MB/s = ${bestRatio.toFixed(2)}x`);
+      const { seconds, python: pythonSeconds } = best.get(name)!;
+      console.log(`${name.padEnd(16)} x Python over ${rounds} rounds: min ${sorted[0]!.toFixed(2)}, median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(2)}, max ${sorted[sorted.length - 1]!.toFixed(2)}; its fastest run: ${(megabytes / seconds).toFixed(2)} MB/s beside Python's ${(megabytes / pythonSeconds).toFixed(2)} MB/s = ${(pythonSeconds / seconds).toFixed(2)}x`);
     }
   }
 }
