@@ -3,9 +3,13 @@
  * its history (every execution of it) by stage: workflow tasks, activity tasks (each attempt), local activities,
  * events, search-attribute upserts (ftpipe's, and the SDK's TemporalChangeVersion per patch), timers, signals. At
  * hundreds of concurrent runs each task costs server and worker CPU, so the part before training (issue 13's floor:
- * one poll interval, file processing, about ten round trips) is summed on its own.
+ * one poll interval, file processing, about ten round trips) is summed on its own, and so is the chain after it
+ * (collect, evaluate, deploy, cleanup, completed with its notification). Then, stage by stage, what ran: each
+ * activity (scheduled x attempts: an ARM wait is one activity called again by Temporal), each local activity, and
+ * the signals in (admission grants, eval progress notices) and out (slot releases).
+ * `--pipeline FILE` counts another pipeline file (e.g. one shaped like bench/pipelines.ts's runs: training only).
  *
- *   npx tsx bench/workflow-tasks.ts [--clock-scale 200] [--repeat 1]
+ *   npx tsx bench/workflow-tasks.ts [--clock-scale 200] [--repeat 1] [--pipeline examples/demo-pipeline.yaml]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -15,7 +19,7 @@ import { FtpipeClient } from '../src/client';
 import { readPipelineFile } from '../src/cli/commands/runs';
 import { packageRoot } from '../src/paths';
 import { startLocalStack } from '../src/stack/local-stack';
-import { historyCostAroundTraining, historyCostByStage, type HistoryCost, type HistoryEvent } from '../src/telemetry/history-cost';
+import { historyCostAroundTraining, historyCostByStage, historyStepsByStage, type HistoryCost, type HistoryEvent, type StageSteps } from '../src/telemetry/history-cost';
 
 function argument(name: string, fallback: string): string {
   const at = process.argv.indexOf(name);
@@ -48,11 +52,22 @@ function row(label: string, c: HistoryCost): string {
   return cols.join(' ');
 }
 
-async function oneDemo(clockScale: number): Promise<void> {
+function stepsLine({ stage, activities, local, signalsIn, signalsOut }: StageSteps): string {
+  const counted = (counts: Record<string, number>): string => Object.entries(counts).map(([name, n]) => `${name}${n > 1 ? ` x${n}` : ''}`).join(', ');
+  const parts = [
+    Object.keys(activities).length ? `activities ${Object.entries(activities).map(([name, a]) => `${name}${a.scheduled > 1 ? ` x${a.scheduled}` : ''}${a.attempts > a.scheduled ? ` (${a.attempts} attempts)` : ''}`).join(', ')}` : '',
+    Object.keys(local).length ? `local ${counted(local)}` : '',
+    Object.keys(signalsIn).length ? `signals in ${counted(signalsIn)}` : '',
+    Object.keys(signalsOut).length ? `out ${counted(signalsOut)}` : '',
+  ];
+  return `  ${stage.padEnd(20)} ${parts.filter(Boolean).join('; ')}`;
+}
+
+async function oneDemo(clockScale: number, pipelineFile: string): Promise<void> {
   const home = mkdtempSync(join(tmpdir(), 'ftpipe-workflow-tasks-'));
   try {
     const stack = await startLocalStack({ home, config: { profiles: [] }, persistent: false, emulator: { clockScale } });
-    const input = readPipelineFile(join(packageRoot(), 'examples', 'demo-pipeline.yaml'));
+    const input = readPipelineFile(pipelineFile);
     const load = loadavg()[0]!.toFixed(1);
     const { events, outcome } = await stack.runWith(async () => {
       const run = await new FtpipeClient(stack.client).startPipeline(input, { workflowId: `workflow-tasks-${Date.now()}` });
@@ -61,15 +76,17 @@ async function oneDemo(clockScale: number): Promise<void> {
       const firstRunId = described.raw.workflowExecutionInfo?.firstRunId || described.runId;
       return { events: await runEvents(stack.client, run.workflowId, firstRunId), outcome: result.outcome };
     });
-    if (outcome !== 'succeeded') throw new Error(`the demo run ended ${outcome}`);
+    if (outcome !== 'succeeded') throw new Error(`the run ended ${outcome}`);
     const byStage = historyCostByStage(events);
     const { beforeTraining, training, afterTraining } = historyCostAroundTraining(byStage);
-    console.log(`demo run, load ${load}: workflow tasks completed, activity tasks (attempts)/scheduled, local activities, events, upserts (ftpipe's + TemporalChangeVersion), timers, signals in/out`);
+    console.log(`${pipelineFile}, load ${load}: workflow tasks completed, activity tasks (attempts)/scheduled, local activities, events, upserts (ftpipe's + TemporalChangeVersion), timers, signals in/out`);
     console.log(['stage'.padEnd(22), 'WFTs'.padEnd(16), 'ATs/sched'.padEnd(10), 'local'.padEnd(7), 'events'.padEnd(8), 'upserts'.padEnd(9), 'timers'.padEnd(7), 'sig in/out'].join(' '));
     for (const { stage, cost } of byStage) console.log(row(`  ${stage}`, cost));
     console.log(row('before training', beforeTraining));
     console.log(row('training', training));
     console.log(row('after training', afterTraining));
+    console.log('what each stage ran:');
+    for (const steps of historyStepsByStage(events)) console.log(stepsLine(steps));
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
@@ -78,7 +95,8 @@ async function oneDemo(clockScale: number): Promise<void> {
 async function main(): Promise<void> {
   const clockScale = Number(argument('--clock-scale', '200'));
   const repeat = Number(argument('--repeat', '1'));
-  for (let i = 0; i < repeat; i++) await oneDemo(clockScale);
+  const pipelineFile = argument('--pipeline', join(packageRoot(), 'examples', 'demo-pipeline.yaml'));
+  for (let i = 0; i < repeat; i++) await oneDemo(clockScale, pipelineFile);
 }
 
 main().then(

@@ -136,3 +136,59 @@ export function historyCostAroundTraining(byStage: StageCost[]): { beforeTrainin
     afterTraining: addCosts(after.map((s) => s.cost)),
   };
 }
+
+/** What a stage ran, by name: activities (scheduled, and attempts started), local activities, signals in and out. */
+export interface StageSteps {
+  stage: string;
+  activities: Record<string, { scheduled: number; attempts: number }>;
+  local: Record<string, number>;
+  signalsIn: Record<string, number>;
+  signalsOut: Record<string, number>;
+}
+
+function payloadText(data: string | Uint8Array | null | undefined): string | undefined {
+  if (!data) return undefined;
+  return typeof data === 'string' ? Buffer.from(data, 'base64').toString('utf8') : Buffer.from(data).toString('utf8');
+}
+
+/** The activity type a local activity's marker names (the SDK writes the marker's data as JSON). */
+function localActivityType(event: HistoryEvent): string | undefined {
+  const marker = event.markerRecordedEventAttributes;
+  if (marker?.markerName !== 'core_local_activity') return undefined;
+  const text = payloadText(marker.details?.data?.payloads?.[0]?.data);
+  return text ? (JSON.parse(text) as { activity_type?: string }).activity_type : undefined;
+}
+
+/** The steps of each stage, stages as historyCostByStage assigns events to them. */
+export function historyStepsByStage(events: HistoryEvent[], firstStage = 'preflight'): StageSteps[] {
+  const empty = (stage: string): StageSteps => ({ stage, activities: {}, local: {}, signalsIn: {}, signalsOut: {} });
+  const stages: StageSteps[] = [empty(firstStage)];
+  let current = stages[0]!;
+  const scheduledNames = new Map<string, string>();
+  const bump = (counts: Record<string, number>, name: string): void => {
+    counts[name] = (counts[name] ?? 0) + 1;
+  };
+  for (const event of events) {
+    const moved = stageSetBy(event);
+    if (moved !== undefined) {
+      current = stages.find((s) => s.stage === moved) ?? stages[stages.push(empty(moved)) - 1]!;
+    }
+    const scheduled = event.activityTaskScheduledEventAttributes?.activityType?.name;
+    if (scheduled) {
+      scheduledNames.set(String(event.eventId), scheduled);
+      (current.activities[scheduled] ??= { scheduled: 0, attempts: 0 }).scheduled++;
+    }
+    const started = event.activityTaskStartedEventAttributes;
+    if (started) {
+      const name = scheduledNames.get(String(started.scheduledEventId)) ?? '?';
+      (current.activities[name] ??= { scheduled: 0, attempts: 0 }).attempts += started.attempt ?? 1;
+    }
+    const local = localActivityType(event);
+    if (local) bump(current.local, local);
+    const signalled = event.workflowExecutionSignaledEventAttributes?.signalName;
+    if (signalled) bump(current.signalsIn, signalled);
+    const sent = event.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName;
+    if (sent) bump(current.signalsOut, sent);
+  }
+  return stages.filter((s) => Object.keys(s.activities).length + Object.keys(s.local).length + Object.keys(s.signalsIn).length + Object.keys(s.signalsOut).length > 0);
+}
