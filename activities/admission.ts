@@ -5,7 +5,7 @@ import { DEFAULT_LIMITS, type ResourceLimits, type SlotAmounts } from '../src/ad
 import { accountResourceId } from '../src/config/profile';
 import { admissionWorkflowId, deploymentSlotKey } from '../src/admission/types';
 import { azureFailure, isAzureNotFound } from '../src/azure/errors';
-import { admissionQuery, requestSlotsSignal, type AdmissionView, type DeploymentSlotCheck, type resourceAdmission, type SlotRequest } from '../workflows/admission';
+import { admissionQuery, releaseSlotsSignal, requestSlotsSignal, type AdmissionView, type DeploymentSlotCheck, type resourceAdmission, type SlotRequest } from '../workflows/admission';
 import { ADMISSION_WORKFLOW_TYPE } from '../workflows/messages';
 import type { AzureAccess } from './deps';
 
@@ -57,6 +57,20 @@ export function admissionActivities(azure: AzureAccess) {
         signalArgs: [request],
       });
       return { queue, resource, limits };
+    },
+
+    /**
+     * Gives the holder's slots back to its queue, or only the deployment slot `key`: a signal, run as a local activity
+     * (workflows/slots.ts) so that it costs the run no workflow task of its own, as a signal from the workflow does
+     * (the server answers each with a task). Idempotent: a slot released twice is released once; a queue that no
+     * longer runs has nothing to give back.
+     */
+    async releaseAdmissionSlots(input: { queue: string; holder: string; key?: string }): Promise<void> {
+      try {
+        await Context.current().client.workflow.getHandle(input.queue).signal(releaseSlotsSignal, { holder: input.holder, ...(input.key !== undefined ? { key: input.key } : {}) });
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }
     },
 
     /** The queue's view of a resource (limits, free slots, queue) without joining it; null when no queue runs yet. */

@@ -76,14 +76,25 @@ export type PipelineActivities = ReturnType<typeof activitiesFor>;
  * Short calls as local activities: run by the worker inside the workflow task that reaches them, each result recorded
  * as one marker, so a call costs no activity task and no workflow task of its own. The training monitor's poll (one
  * workflow task, about 6 history events a poll, instead of an activity task and a second workflow task: 11),
- * preflight's reads (prepare.ts) and the run's join of its admission queue (slots.ts; the queue keys requests by
- * holder). Each only reads or is keyed, so running one again (a retried workflow task, a worker lost mid-call) is
+ * preflight's reads (prepare.ts), the run's messages to its admission queue (slots.ts: joins and releases; the queue
+ * keys requests by holder), a deployment plan's check (post-training.ts: no Azure call) and collect's two reads of the
+ * job's results (its checkpoints; results.csv, analysed in the activity). Each only reads or is
+ * keyed, so running one again (a retried workflow task, a worker lost mid-call) is
  * harmless; retries by cause as the other activities do (the SDK backs off in the worker up to a minute, then through
  * a server timer).
  */
 export function localActivitiesFor(timeouts: Timeouts) {
   const local = proxyLocalActivities<Activities>({ startToCloseTimeout: `${timeouts.azureCallSeconds} seconds`, retry: RETRY_BY_CAUSE });
-  return { pollFineTuningJob: local.pollFineTuningJob, preflight: local.preflight, proveCredentials: local.proveCredentials, joinAdmissionQueue: local.joinAdmissionQueue };
+  return {
+    pollFineTuningJob: local.pollFineTuningJob,
+    preflight: local.preflight,
+    proveCredentials: local.proveCredentials,
+    joinAdmissionQueue: local.joinAdmissionQueue,
+    releaseAdmissionSlots: local.releaseAdmissionSlots,
+    checkDeploymentPlan: local.checkDeploymentPlan,
+    collectJobResults: local.collectJobResults,
+    analyzeJobMetrics: local.analyzeJobMetrics,
+  };
 }
 
 export type PipelineLocalActivities = ReturnType<typeof localActivitiesFor>;

@@ -34,7 +34,11 @@ export async function cleanUp(run: PipelineRun, trained: PostTrainingOutcome): P
 
   const outcome = input.deployment && !promoted ? 'not_promoted' : 'succeeded';
   // The promoted model as Azure takes it for deployment and further fine-tuning: fine_tuned_model or an ftchkpt- id.
-  if (outcome === 'succeeded') upsertSearchAttributes([{ key: PROMOTED_MODEL, value: chosen.deployAs ?? chosen.id }]);
+  const promotedModel = [{ key: PROMOTED_MODEL, value: chosen.deployAs ?? chosen.id }];
+  if (outcome === 'succeeded') {
+    if (run.resultUpserts) run.setSearchAttributes(promotedModel);
+    else upsertSearchAttributes(promotedModel);
+  }
   return run.finish(() => ({
     outcome,
     runName: input.runName,

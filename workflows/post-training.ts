@@ -22,7 +22,7 @@ import {
 import { approvalEvidence } from '../src/pipeline/approval';
 import { FINE_TUNED_MODEL } from '../src/temporal/search-attributes';
 import { nowIso, type PipelineRun } from './run';
-import { deploymentSlotsOn } from './slots';
+import { deploymentSlotsOn, localBookkeepingOn } from './slots';
 
 /** What training produced and what post-training decided: the cleanup stage and the result read it. */
 export interface PostTrainingOutcome {
@@ -42,15 +42,28 @@ function intervalOf(run: PipelineRun): number {
   return run.input.polling.deploymentIntervalSeconds;
 }
 
+/**
+ * Whether collect's reads run as local activities, and the fine-tuned and promoted model's search attributes go with
+ * the next stage change (one patch: each patch asked ahead costs every run two events). Asked ahead (run.ts).
+ */
+function localResultsOn(): boolean {
+  return patched('ftpipe-local-results');
+}
+
 /** Collects the job's results, evaluates them, asks for approval when required, deploys, and runs the copies. */
 export async function postTraining(run: PipelineRun, job: JobSnapshot): Promise<PostTrainingOutcome> {
   const { input, status, acts } = run;
   run.setStage('collect');
+  // Collect's reads (the checkpoints, then results.csv in evaluate) are short: local, each costs no task of its own;
+  // the model's search attribute goes with the next stage change, in its upsert (run.ts batchedUpserts).
+  run.resultUpserts = localResultsOn();
+  const reads = run.resultUpserts ? run.localActs : acts;
   // The last poll saw the job succeed: its snapshot spares collect a second read of the job.
   const succeeded = { status: job.status, fineTunedModel: job.fineTunedModel, trainedTokens: job.trainedTokens, resultFiles: job.resultFiles };
-  const results = await acts.collectJobResults({ profile: input.profile, jobId: job.id, succeeded });
+  const results = await reads.collectJobResults({ profile: input.profile, jobId: job.id, succeeded });
   status.results = results;
-  upsertSearchAttributes([{ key: FINE_TUNED_MODEL, value: results.fineTunedModel }]);
+  if (run.resultUpserts) run.setSearchAttributes([{ key: FINE_TUNED_MODEL, value: results.fineTunedModel }]);
+  else upsertSearchAttributes([{ key: FINE_TUNED_MODEL, value: results.fineTunedModel }]);
 
   const evaluation = await evaluate(run, job.id, results);
   status.evaluation = evaluation;
@@ -200,7 +213,7 @@ async function evaluateCandidates(run: PipelineRun, candidates: CheckpointSummar
 async function evaluate(run: PipelineRun, jobId: string, results: JobResults): Promise<EvaluationOutcome> {
   const { input, acts } = run;
   run.setStage('evaluate');
-  const analysis = await acts.analyzeJobMetrics({
+  const analysis = await (localResultsOn() ? run.localActs : acts).analyzeJobMetrics({
     profile: input.profile,
     jobId,
     resultFileId: results.resultFileId,
@@ -265,7 +278,9 @@ async function deploy(run: PipelineRun, model: string): Promise<DeployOutcome> {
   const interval = intervalOf(run);
   const plan = input.deployment!;
   run.setStage('deploy');
-  await acts.checkDeploymentPlan({ profile: input.profile, baseModel: input.baseModel, type: plan.type, capacity: plan.capacity });
+  // A check of the plan against the catalogue (no Azure call): local, so it costs no task of its own (the patch).
+  const checkPlan = localBookkeepingOn() ? run.localActs.checkDeploymentPlan : acts.checkDeploymentPlan;
+  await checkPlan({ profile: input.profile, baseModel: input.baseModel, type: plan.type, capacity: plan.capacity });
   const existing = await acts.listDeployments({ profile: input.profile, prefix: `${plan.name}-v` });
   const versions = existing.map((d) => ({ info: d, version: versionOf(d.name, plan.name) })).filter((d): d is { info: DeploymentInfo; version: number } => d.version !== undefined);
   const next = Math.max(0, ...versions.map((v) => v.version)) + 1;
@@ -345,7 +360,8 @@ async function copyCheckpoint(run: PipelineRun, jobId: string, request: CopyRequ
     // the checkpoint is copied, which is an Azure write. (Copies of the input were checked by preflight already.)
     if (request.deploy && patched('ftpipe-copy-deploy-check')) {
       const { profile, type, capacity } = request.deploy;
-      await acts.checkDeploymentPlan({ profile, baseModel: input.baseModel, type, capacity, copy: { destinationResourceId: request.destinationResourceId, region: request.region } });
+      const checkPlan = localBookkeepingOn() ? run.localActs.checkDeploymentPlan : acts.checkDeploymentPlan;
+      await checkPlan({ profile, baseModel: input.baseModel, type, capacity, copy: { destinationResourceId: request.destinationResourceId, region: request.region } });
     }
     Object.assign(record, await acts.startCheckpointCopy(ref));
     run.showDetails();

@@ -59,7 +59,9 @@ const BUDGET_HOLD_PATCH = 'ftpipe-budget-hold-refusal';
 /**
  * Patches that code can ask for the first time right after a local activity resolves: on the way from the monitor's
  * last poll to the run's end (notify, handlers settled), from preflight's local reads into the admission join or a
- * failure, from an adopted job's join into the monitor, and from a poll into a copy's deployment. When the SDK core
+ * failure, from an adopted job's join into the monitor, from a poll into a copy's deployment, from a poll or a
+ * local release of slots into the next step (local bookkeeping), and from the release after training into collect
+ * (local results). When the SDK core
  * answers a query while a local activity's result waits for the workflow code, it records the result in one workflow
  * task and the code after it in the next; on replay it resolves the activity within the first task, before it
  * announces the second's patch markers, so such a patch would replay as false (README, "History and polling").
@@ -76,6 +78,8 @@ export const PATCHES_ASKED_AHEAD = [
   'ftpipe-monitor-flags',
   'ftpipe-history-budget',
   'ftpipe-local-poll',
+  'ftpipe-local-bookkeeping',
+  'ftpipe-local-results',
 ] as const;
 
 /** Asks PATCHES_ASKED_AHEAD; called before an execution's first local activity (prepare, the monitor's entry). */
@@ -195,6 +199,11 @@ export class PipelineRun {
    */
   readonly batchedUpserts: boolean;
   private pendingAttributes: SearchAttributeUpdatePair[] = [];
+  /**
+   * The fine-tuned and the promoted model's search attributes go with the next stage change (with `ftpipe-local-results`,
+   * decided as collect starts): each was an upsert of its own.
+   */
+  resultUpserts = false;
   private trainingOver = false;
   /** A signal's refusal, shown in the current details while the run is in the stage it was refused in. */
   private shownRefusal: { text: string; stage: Stage } | null = null;

@@ -40,6 +40,17 @@ export function deploymentSlotsOn(): boolean {
   return patched('ftpipe-deployment-slots');
 }
 
+/**
+ * Whether the run's other messages to its queue (deployment slots' joins, every release) and a deployment plan's
+ * check run as local activities (`ftpipe-local-bookkeeping`): a join through an activity cost an activity task and a
+ * workflow task, a release signalled from the workflow a workflow task (the server answers the signal's delivery with
+ * one), five to ten per run that evaluates and deploys. Runs from before keep their activities and signals. Asked
+ * ahead (run.ts PATCHES_ASKED_AHEAD): a release can follow the monitor's last poll.
+ */
+export function localBookkeepingOn(): boolean {
+  return patched('ftpipe-local-bookkeeping');
+}
+
 /** What a run takes: one job place, and the files it will upload with their bytes (given file ids are already there). */
 export function slotAmounts(input: PipelineInput, validation: ValidationSummary | null): SlotAmounts {
   const sources: [string, DataSource | undefined][] = [['training', input.training], ['validation', input.validation]];
@@ -59,10 +70,10 @@ export function runSlots(ctx: {
   acts: Pick<PipelineActivities, 'joinAdmissionQueue'>;
   /**
    * The run's own join as a local activity (one signal-with-start to the queue: no activity task and no workflow task
-   * of its own); the queue keys requests by holder, so a join run again changes nothing. Runs from before (the patch),
-   * and deployment slots, join through an activity.
+   * of its own); the queue keys requests by holder, so a join run again changes nothing. Runs from before (the
+   * patches) join through an activity, and release by a signal from the workflow.
    */
-  localActs?: Pick<PipelineLocalActivities, 'joinAdmissionQueue'>;
+  localActs?: Pick<PipelineLocalActivities, 'joinAdmissionQueue' | 'releaseAdmissionSlots'>;
   now: () => string;
   /** Called when the admission state changes (the run refreshes its Web UI details). */
   changed: () => void;
@@ -76,6 +87,15 @@ export function runSlots(ctx: {
   const slotOf = (profile: string, name: string): DeploymentSlot | undefined => status.deploymentSlots?.find((s) => s.profile === profile && deploymentSlotKey(s.name) === deploymentSlotKey(name));
   /** Deployment slots waiting for their grant: the queue's key, and its resource once the join answered (names may repeat across resources). */
   const awaiting: { key: string; slot: DeploymentSlot; resource: string | null }[] = [];
+  /** Gives back the holder's slots on `queue`, or the deployment slot `key`. */
+  const releaseOn = async (queue: string, key?: string): Promise<void> => {
+    if (ctx.localActs && localBookkeepingOn()) return ctx.localActs.releaseAdmissionSlots({ queue, holder, ...(key !== undefined ? { key } : {}) });
+    try {
+      await getExternalWorkflowHandle(queue).signal(releaseSlotsSignal, { holder, ...(key !== undefined ? { key } : {}) });
+    } catch {
+      // No queue to tell (it was never started, or was terminated): there is nothing to give back.
+    }
+  };
   const stopAwaiting = (slot: DeploymentSlot): void => {
     const i = awaiting.findIndex((a) => a.slot === slot);
     if (i >= 0) awaiting.splice(i, 1);
@@ -142,7 +162,8 @@ export function runSlots(ctx: {
       const entry = { key: deploymentSlotKey(name), slot, resource: null as string | null };
       awaiting.push(entry);
       ctx.changed();
-      const joined = await ctx.acts.joinAdmissionQueue({ profile, holder, runName: ctx.input.runName, amounts: DEPLOYMENT_SLOT, priority: ctx.input.admission.priority, deployment: name });
+      const join = ctx.localActs && localBookkeepingOn() ? ctx.localActs.joinAdmissionQueue : ctx.acts.joinAdmissionQueue;
+      const joined = await join({ profile, holder, runName: ctx.input.runName, amounts: DEPLOYMENT_SLOT, priority: ctx.input.admission.priority, deployment: name });
       queues.set(profile, joined.queue);
       entry.resource = joined.resource;
       const waited = slot;
@@ -158,11 +179,7 @@ export function runSlots(ctx: {
       }
       // A queue this execution never joined: the queue takes the slot back once Azure no longer has the deployment.
       if (!queue) return;
-      try {
-        await getExternalWorkflowHandle(queue).signal(releaseSlotsSignal, { holder, key: deploymentSlotKey(name) });
-      } catch {
-        // No queue to tell: there is nothing to give back.
-      }
+      await releaseOn(queue, deploymentSlotKey(name));
     },
     async release() {
       const admission = status.admission;
@@ -170,11 +187,7 @@ export function runSlots(ctx: {
       const wasWaiting = ctx.batchedUpserts ? admission.state === 'waiting' : admission.state !== 'granted';
       admission.state = 'released';
       admission.position = null;
-      try {
-        await getExternalWorkflowHandle(admission.queue).signal(releaseSlotsSignal, { holder });
-      } catch {
-        // No queue to tell (it was never started, or was terminated): there is nothing to give back.
-      }
+      await releaseOn(admission.queue);
       if (wasWaiting) upsertSearchAttributes([{ key: QUEUE_POSITION, value: null }]);
     },
   };

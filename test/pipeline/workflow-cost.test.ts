@@ -1,14 +1,22 @@
 /**
  * Issue 13: at hundreds of concurrent runs every workflow task, activity task and upsert costs the server and the
- * worker CPU, so the work before training is bounded here, counted from the run's history (never from time).
- * bench/workflow-tasks.ts prints the same counts for the demo, stage by stage.
+ * worker CPU, so the work of a run is bounded here, before training and after it, counted from the run's history
+ * (never from time). bench/workflow-tasks.ts prints the same counts for the demo, stage by stage.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { FtpipeClient } from '../../src/client';
-import { historyCostAroundTraining, historyCostByStage, stageSetBy } from '../../src/telemetry/history-cost';
-import { JOB_ID } from '../../src/temporal/search-attributes';
+import { historyCostAroundTraining, historyCostByStage, historyStepsByStage, stageSetBy } from '../../src/telemetry/history-cost';
+import { FINE_TUNED_MODEL, JOB_ID, PROMOTED_MODEL, STAGE } from '../../src/temporal/search-attributes';
+import { ROOT } from '../helpers/cli';
 import { usePipelineStack } from '../helpers/pipeline';
+
+const EVAL_SET = join(ROOT, 'examples', 'data', 'bike-shop-eval.jsonl');
+/** evalProgress notices per eval of 10 items (activities/evaluation.ts): after the 1st, 3rd, 5th and 8th answer. Before: 10 or 11. */
+const NOTICES_PER_EVAL = 4;
 
 /**
  * A run started by ftpipe's client with a training and a validation file, before training: the start (with preflight's
@@ -47,5 +55,65 @@ describe('workflow cost of a run before training', () => {
     // The job id goes with the stage change to train, in one upsert.
     const trainUpsert = events[trainAt];
     assert.ok(trainUpsert?.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.[JOB_ID.name], 'FtpipeJobId is upserted with the stage train');
+  });
+});
+
+/**
+ * After training, a run that scores its checkpoints and a baseline model on an eval set and deploys the best: collect's
+ * two reads, the deployment plan's check, and every message to the admission queue (joins and releases of deployment
+ * slots) run as local activities; the model's attributes go with the stage changes. What stays a task of its own is
+ * Azure's slow work (a deployment's creation and deletion, an eval, the smoke test), the queue's grants and the
+ * notification. (Before, for the demo's four evaluation deployments: 43 workflow tasks, 38 activity tasks, 45 signals.)
+ */
+describe('workflow cost of a run after training', () => {
+  const env = usePipelineStack();
+
+  it('reads results, checks the plan and joins and releases deployment slots locally, and tells eval progress by quarters', async (t) => {
+    const taskQueue = env.temporal.taskQueue();
+    const worker = await env.createWorker(taskQueue);
+    const input = env.input({
+      hyperparameters: { nEpochs: 2 },
+      evaluation: { evalSet: { path: EVAL_SET }, baseline: { model: 'gpt-4.1-mini' } },
+      deployment: { name: `cost-${randomUUID().slice(0, 6)}`, type: 'GlobalStandard' },
+    });
+    const run = await new FtpipeClient(env.temporal.client).startPipeline(input, { taskQueue });
+    const result = await worker.runUntil(run.result());
+    assert.equal(result.outcome, 'succeeded');
+    assert.equal(readFileSync(EVAL_SET, 'utf8').trim().split('\n').length, 10, 'the eval set NOTICES_PER_EVAL counts for');
+    const evals = result.checkpoints.length + 1;
+    assert.ok(evals >= 2, `${evals - 1} checkpoints and the baseline scored`);
+
+    const events = (await run.workflow.fetchHistory()).events ?? [];
+    const byStage = historyCostByStage(events);
+    const { afterTraining: after } = historyCostAroundTraining(byStage);
+    const stagesAfter = byStage.slice(byStage.findIndex((s) => s.stage === 'train') + 1).map((s) => s.stage);
+    const steps = historyStepsByStage(events).filter((s) => stagesAfter.includes(s.stage));
+    const scheduled: Record<string, number> = {};
+    const local: Record<string, number> = {};
+    const signalsIn: Record<string, number> = {};
+    for (const s of steps) {
+      for (const [name, a] of Object.entries(s.activities)) scheduled[name] = (scheduled[name] ?? 0) + a.scheduled;
+      for (const [name, n] of Object.entries(s.local)) local[name] = (local[name] ?? 0) + n;
+      for (const [name, n] of Object.entries(s.signalsIn)) signalsIn[name] = (signalsIn[name] ?? 0) + n;
+      assert.deepEqual(s.signalsOut, {}, `${s.stage}: no signal from the workflow (a release is a local activity)`);
+    }
+    t.diagnostic(`after training (${stagesAfter.join(', ')}): ${after.workflowTasks} workflow tasks (${after.continuationTasks} continuations), ${after.activityTasks} activity tasks for ${JSON.stringify(scheduled)}, local ${JSON.stringify(local)}, signals ${JSON.stringify(signalsIn)}, ${after.events} events, ${after.searchAttributeUpserts} upserts (+${after.changeVersionUpserts} TemporalChangeVersion)`);
+
+    // Every evaluation deployment is created, scored on and deleted; the new version is listed, created and smoke-tested.
+    assert.deepEqual(scheduled, { createDeployment: evals + 1, runEvalSet: evals, deleteDeployment: evals, listDeployments: 1, smokeTestDeployment: 1, notifyRun: 1 }, 'the activities after training');
+    assert.deepEqual(local, { collectJobResults: 1, analyzeJobMetrics: 1, joinAdmissionQueue: evals + 1, releaseAdmissionSlots: evals, checkDeploymentPlan: 1 }, 'the local activities after training');
+    assert.deepEqual(signalsIn, { admissionNotice: evals + 1, evalProgress: evals * NOTICES_PER_EVAL }, 'the signals after training: each deployment slot\'s grant, the eval progress');
+    assert.equal(after.timers, 0, 'no timer after training (Azure\'s waits are activity retries)');
+    // One upsert per stage change (collect, evaluate, deploy, cleanup, completed): the fine-tuned model goes with
+    // evaluate, the promoted model with completed.
+    assert.equal(after.searchAttributeUpserts, stagesAfter.length, `one upsert per stage change (${stagesAfter.join(', ')})`);
+    const upsertOf = (stage: string) => events.find((e) => stageSetBy(e) === stage)?.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {};
+    assert.ok(FINE_TUNED_MODEL.name in upsertOf('evaluate') && STAGE.name in upsertOf('evaluate'), 'FtpipeFineTunedModel is upserted with the stage evaluate');
+    assert.ok(PROMOTED_MODEL.name in upsertOf('completed'), 'FtpipePromotedModel is upserted with the stage completed');
+    // Per evaluation: the grant, the deployment's creation, the eval (and at most a task per notice), its deletion;
+    // then the listing, the grant, the creation and the smoke test of the new version, and the notification.
+    const bound = evals * (4 + NOTICES_PER_EVAL) + 5;
+    assert.ok(after.workflowTasks - after.continuationTasks <= bound, `${after.workflowTasks} workflow tasks (${after.continuationTasks} continuations), bound ${bound}`);
+    assert.equal(after.failedWorkflowTasks, 0, 'no workflow task failed');
   });
 });
