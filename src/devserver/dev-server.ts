@@ -76,8 +76,10 @@ export class DevServer {
       mkdirSync(dirname(dbFile), { recursive: true });
       args.push('--db-filename', dbFile);
     }
-    // Lets a search attribute registered at start be used by the very first workflow (the SDK's own tests do the same).
-    args.push('--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=true');
+    // No `system.forceSearchAttributesCacheRefreshOnRead`: the CLI writes the --search-attribute flags into the
+    // namespace before the server starts, so the server's first read of them (into its cache) already has them. Forcing
+    // a refresh made every read of the namespace's search attributes (each start, upsert and visibility write) a read
+    // of the database.
     for (const [key, value] of Object.entries(this.options.dynamicConfig ?? {})) args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
     args.push(...searchAttributeFlags());
 
