@@ -91,6 +91,11 @@ export interface Exchange {
 export type ExchangeListener = (exchange: Exchange) => void;
 
 const MAX_LOG_ENTRIES = 50_000;
+/**
+ * Routes whose JSON Azure sends without a charset (recorded): the model service's chat answers and refusals
+ * (net-aoai DeployAndChatWithModel, go-azopenai InvalidModel) and the file list (net-aoai CanListFiles).
+ */
+const PLAIN_JSON_ROUTES: ReadonlySet<string> = new Set(['chat.completions', 'files.list']);
 
 export interface DispatcherDeps {
   state: EmulatorState;
@@ -215,7 +220,7 @@ export class Dispatcher {
       reply = errorReply(err, plane);
     }
     entry.status = reply.status;
-    const headers = this.write(res, reply, server, plane === 'admin' ? undefined : account);
+    const headers = this.write(res, reply, server, plane === 'admin' ? undefined : account, entry.route);
     if (tapped) {
       const exchange: Exchange = {
         plane: server,
@@ -276,11 +281,13 @@ export class Dispatcher {
 
   /**
    * Writes the answer with the headers the recordings show: data plane `apim-request-id` and `x-ms-region` (not on
-   * gateway errors), JSON as `application/json; charset=utf-8`; ARM `x-ms-request-id` and `x-ms-correlation-request-id`.
+   * gateway errors), JSON as `application/json; charset=utf-8` (gateway errors and PLAIN_JSON_ROUTES without the
+   * charset); ARM `x-ms-request-id` and `x-ms-correlation-request-id`.
    */
-  private write(res: ServerResponse, reply: Reply, server: 'data' | 'arm', account: Account | undefined): Record<string, string | number> {
+  private write(res: ServerResponse, reply: Reply, server: 'data' | 'arm', account: Account | undefined, route: string): Record<string, string | number> {
     const headers: Record<string, string | number> = { ...reply.headers };
     const gateway = reply.gateway === true;
+    const charset = !gateway && !PLAIN_JSON_ROUTES.has(route);
     if (server === 'arm') {
       headers['x-ms-request-id'] = newRequestId();
       headers['x-ms-correlation-request-id'] = newRequestId();
@@ -292,7 +299,7 @@ export class Dispatcher {
     let payload: string | Buffer | undefined;
     if (reply.json !== undefined) {
       payload = JSON.stringify(reply.json);
-      headers['content-type'] = gateway ? 'application/json' : 'application/json; charset=utf-8';
+      headers['content-type'] = charset ? 'application/json; charset=utf-8' : 'application/json';
     } else if (reply.raw !== undefined) {
       payload = reply.raw;
       headers['content-type'] = reply.contentType ?? 'application/octet-stream';

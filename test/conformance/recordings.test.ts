@@ -175,6 +175,10 @@ describe('conformance B: the emulator answers the recorded requests as the live 
     const list = await call('GET', '/openai/files?api-version=2025-01-01-preview');
     assert.equal(list.status, 200);
     assert.deepEqual(Object.keys(list.json as object).sort(), ['data', 'object']);
+    // Recorded: the file list answers JSON without a charset; the upload (and every other files answer) with one.
+    const listRec = recording('net-aoai__FileTests_CanListFiles(null)')[0]!;
+    assert.equal(list.headers.get('content-type'), listRec.response_headers?.['Content-Type']);
+    assert.equal(up.headers.get('content-type'), rec[0]!.response_headers?.['Content-Type'] ?? 'application/json; charset=utf-8');
     expectLike(rec[1]!, await call('DELETE', `/openai/files/${(up.json as { id: string }).id}?api-version=2025-03-01-preview`));
   });
 
@@ -246,6 +250,9 @@ describe('conformance B: the emulator answers the recorded requests as the live 
       body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] }),
     });
     assert.equal(chat.status, 200);
+    // The model service answers JSON without a charset (recorded here and in go-azopenai InvalidModel).
+    const chatRec = rec.find((r) => r.url.includes('/chat/completions'))!;
+    assert.equal(chat.headers.get('content-type'), chatRec.response_headers?.['Content-Type']);
     assert.equal(((await chat.json()) as { model: string }).model, ftm, 'the answer names the fine-tuned model');
     const deleted = await armCall('DELETE', path);
     assert.equal(deleted.status, rec[rec.length - 1]!.status);
@@ -256,5 +263,6 @@ describe('conformance B: the emulator answers the recorded requests as the live 
     assert.deepEqual(got.json, invalid.response_body);
     assert.ok(got.headers.get('apim-request-id'));
     assert.ok(got.headers.get('x-ms-region'));
+    assert.equal(got.headers.get('content-type'), invalid.response_headers?.['Content-Type']);
   });
 });
