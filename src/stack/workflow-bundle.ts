@@ -24,6 +24,8 @@ export const WORKFLOW_PRELOAD_MODULES: readonly string[] = [
   require.resolve('../../workflows/boundary-schemas'),
   require.resolve('../admission/limits'),
   require.resolve('../telemetry/semantic-conventions'),
+  // Its storage must be the thread's, not an execution's (see the module).
+  require.resolve('../telemetry/trace-context-storage'),
   // The copy @temporalio/common uses (ftpipe does not depend on long itself).
   require.resolve('long', { paths: [require.resolve('@temporalio/common')] }),
 ];

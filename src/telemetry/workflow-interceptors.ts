@@ -9,9 +9,12 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { interceptors as openTelemetryInterceptors } from '@temporalio/interceptors-opentelemetry/lib/workflow-interceptors';
 import type { WorkflowInterceptors } from '@temporalio/workflow';
 import { RUN_NAME_HEADER, runAttributes } from './attributes';
+import { useSharedTraceContext } from './trace-context';
 
 export const interceptors = (): WorkflowInterceptors => {
   const otel = openTelemetryInterceptors();
+  // One storage per workflow thread, not per execution (trace-context-storage.ts).
+  useSharedTraceContext();
   let runName: string | undefined;
   return {
     ...otel,
