@@ -114,6 +114,5 @@ describe('workflow cost of a run after training', () => {
     // then the listing, the grant, the creation and the smoke test of the new version, and the notification.
     const bound = evals * (4 + NOTICES_PER_EVAL) + 5;
     assert.ok(after.workflowTasks - after.continuationTasks <= bound, `${after.workflowTasks} workflow tasks (${after.continuationTasks} continuations), bound ${bound}`);
-    assert.equal(after.failedWorkflowTasks, 0, 'no workflow task failed');
   });
 });
