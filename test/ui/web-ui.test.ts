@@ -30,6 +30,11 @@ const STEERING_CLOCK = 25;
 const PAUSING_CLOCK = 5;
 /** Dialog passes for one update, each on the newest run's page (see sendUpdate). */
 const UPDATE_ATTEMPTS = 20;
+/**
+ * How long one browser action (a click, a wait for the dialog's answer) may take. Generous: at load 50+ a click on a
+ * visible, stable "More Actions" button did not finish in 20 s.
+ */
+const BROWSER_ACTION_MS = 60_000;
 
 /** The few browser APIs the page-side code uses (the project's TypeScript has no DOM library). */
 interface BrowserGlobals {
@@ -122,8 +127,8 @@ describe('the Temporal Web UI', () => {
     for (let submits = 1; ; submits++) {
       await dialog.getByRole('button', { name: 'Submit' }).click();
       const outcome = await Promise.race([
-        dialog.waitFor({ state: 'hidden', timeout: 30_000 }).then(() => 'done' as const),
-        refusal.waitFor({ timeout: 30_000 }).then(() => 'refused' as const),
+        dialog.waitFor({ state: 'hidden', timeout: BROWSER_ACTION_MS }).then(() => 'done' as const),
+        refusal.waitFor({ timeout: BROWSER_ACTION_MS }).then(() => 'refused' as const),
       ].map((wait) => wait.catch(() => 'no answer' as const)));
       if (outcome === 'done') return null;
       if (outcome === 'refused') return (await refusal.innerText()).trim();
@@ -187,7 +192,7 @@ describe('the Temporal Web UI', () => {
 
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    page.setDefaultTimeout(20_000);
+    page.setDefaultTimeout(BROWSER_ACTION_MS);
     const failureDump = async (): Promise<void> => {
       writeFileSync(join(ARTIFACTS, 'failure.html'), await page.content());
       await page.screenshot({ path: join(ARTIFACTS, 'failure.png') });
