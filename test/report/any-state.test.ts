@@ -32,7 +32,11 @@ describe('ftpipe report <run> in any state', () => {
     await worker.runUntil(async () => {
       const handle = await env.start(taskQueue, env.input({ hyperparameters: { nEpochs: 2 } }));
       await env.waitForStatus(handle, (s) => s.job?.status === 'running' && (s.progress.step ?? 0) >= 1);
+      // A stopped clock until the pause has reached Azure, so that the job still trains then however loaded the machine
+      // is (at load 50 it had finished first); a pausing job trains no further, so the clock can run on.
+      env.emulator.control.setClockScale(0);
       await handle.executeUpdate(pauseUpdate, { args: [{ by: 'alice' }] });
+      env.emulator.control.setClockScale(SLOW_CLOCK);
       await env.waitForStatus(handle, (s) => s.job?.status === 'paused');
 
       const paused = await report(handle.workflowId);
