@@ -80,6 +80,7 @@ export const PATCHES_ASKED_AHEAD = [
   'ftpipe-local-poll',
   'ftpipe-local-bookkeeping',
   'ftpipe-local-results',
+  'ftpipe-lean-spans',
 ] as const;
 
 /** Asks PATCHES_ASKED_AHEAD; called before an execution's first local activity (prepare, the monitor's entry). */
@@ -521,9 +522,13 @@ export class PipelineRun {
     return this.status.requests.filter((r) => r.via === 'signal' && r.state === 'pending');
   }
 
+  hasPendingSignals(): boolean {
+    return this.pendingSignals().length > 0;
+  }
+
   /** Carries out the pause and resume signals queued since the last poll (each on fresh job state). */
   async processSignalledRequests(): Promise<void> {
-    if (this.pendingSignals().length === 0) return;
+    if (!this.hasPendingSignals()) return;
     await this.refreshJob();
     // The live list: a signal that arrives while one is carried out is carried out in this round too.
     for (const request of this.status.requests) {

@@ -32,7 +32,7 @@ export async function pauseAtBudget(run: PipelineRun, maxTrainingUsd: number): P
 }
 
 /** Azure adds an epoch's checkpoint (with its evaluation) when the epoch ends: read them when the steps crossed one. */
-function epochCheckpointDue(run: PipelineRun): boolean {
+export function automaticEvaluationsDue(run: PipelineRun): boolean {
   const { job, progress, automaticEvaluations } = run.status;
   if (!job || job.status !== 'running' || !job.epochs || !progress.totalSteps || progress.step === null) return false;
   const stepsPerEpoch = progress.totalSteps / job.epochs;
@@ -50,7 +50,7 @@ function merge(known: readonly AutomaticEvaluation[], read: readonly AutomaticEv
 /** Reads the automatic evaluations when a new one can exist; true when `evaluation.stopEarly` cancelled the job. */
 export async function watchAutomaticEvaluations(run: PipelineRun): Promise<boolean> {
   const { input, status } = run;
-  if (!input.validation || !epochCheckpointDue(run)) return false;
+  if (!input.validation || !automaticEvaluationsDue(run)) return false;
   const read = await run.acts.readAutomaticEvaluations({ profile: input.profile, jobId: run.job.id });
   status.automaticEvaluations = merge(status.automaticEvaluations ?? [], read);
   const rule = input.evaluation.stopEarly;

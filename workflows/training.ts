@@ -8,7 +8,7 @@ import { HISTORY_EVENT_BUDGET } from '../src/pipeline/input';
 import { pollIntervalSeconds } from '../src/pipeline/progress';
 import { isTerminalJobStatus, type JobSnapshot } from '../src/pipeline/types';
 import { askPatchesAhead, localPollOn, nowMs, type PipelineRun } from './run';
-import { pauseAtBudget, watchAutomaticEvaluations } from './training-watch';
+import { automaticEvaluationsDue, pauseAtBudget, watchAutomaticEvaluations } from './training-watch';
 import { releasingSteps } from './waits';
 
 /**
@@ -62,6 +62,9 @@ async function monitor(run: PipelineRun): Promise<JobSnapshot> {
   const flags = monitorFlagsOn();
   if (flags) askPatchesAhead();
   run.monitorFlags = flags;
+  // Asked first when the execution started (src/telemetry/workflow-interceptors.ts); with it, the loop skips the steps
+  // that have nothing to do (each an async call: promises the SDK's promise hook captures a stack for).
+  const lean = patched('ftpipe-lean-spans');
   // The poll and the wait hold nothing for the execution's life (waits.ts).
   const step = releasingSteps();
   for (;;) {
@@ -76,11 +79,11 @@ async function monitor(run: PipelineRun): Promise<JobSnapshot> {
     if (isTerminalJobStatus(run.job.status) || status.azureHold?.action === 'stop') return run.job;
     const budget = input.budget.maxTrainingUsd;
     if (budget !== undefined && (flags || patched('ftpipe-budget-pause')) && (await pauseAtBudget(run, budget))) return run.job;
-    if (input.validation && (flags || patched('ftpipe-automatic-evaluations')) && (await watchAutomaticEvaluations(run))) return run.job;
-    await run.processSignalledRequests();
+    if (input.validation && (flags || patched('ftpipe-automatic-evaluations')) && (!lean || automaticEvaluationsDue(run)) && (await watchAutomaticEvaluations(run))) return run.job;
+    if (!lean || run.hasPendingSignals()) await run.processSignalledRequests();
     run.wakeUp = false;
     const interval = pollIntervalSeconds(status.job, status.progress, input.polling, localPollOn() ? nowMs() / 1000 : undefined);
     await step(() => condition(() => run.wakeUp, `${interval} seconds`));
-    await run.processSignalledRequests();
+    if (!lean || run.hasPendingSignals()) await run.processSignalledRequests();
   }
 }

@@ -24,7 +24,7 @@ import { ROOT } from '../helpers/cli';
 import { FAST_POLLING, SAMPLE_VALIDATION, uniqueTrainingFile } from '../helpers/pipeline';
 import { startHttpReceiver, type HttpReceiver } from '../helpers/http-receiver';
 import { testWorkflowSource } from '../helpers/temporal';
-import { ADMISSION_WORKFLOW_TYPE, PIPELINE_WORKFLOW_TYPE } from '../../workflows/messages';
+import { ADMISSION_WORKFLOW_TYPE, PIPELINE_WORKFLOW_TYPE, statusQuery } from '../../workflows/messages';
 
 interface OtlpValue { stringValue?: string; intValue?: string | number; arrayValue?: { values: OtlpValue[] } }
 interface OtlpSpan { traceId: string; spanId: string; parentSpanId?: string; name: string; attributes: { key: string; value: OtlpValue }[] }
@@ -106,11 +106,13 @@ describe('tracing and metrics', () => {
     emulator.control.addFault({ route: 'jobs.get', action: 'error', status: 503, times: 1 });
     const runName = `traced-${randomUUID().slice(0, 8)}`;
     const workflowId = `ftpipe-${runName}`;
-    const result = await client.workflow.execute<typeof fineTunePipeline>(PIPELINE_WORKFLOW_TYPE, {
+    const handle = await client.workflow.start<typeof fineTunePipeline>(PIPELINE_WORKFLOW_TYPE, {
       taskQueue: worker.main.options.taskQueue,
       workflowId,
       args: [{ runName, profile: EMULATOR_PROFILE, baseModel: 'gpt-4.1-mini', training: { path: uniqueTrainingFile() }, validation: { path: SAMPLE_VALIDATION }, seed: 3, polling: FAST_POLLING }],
     });
+    assert.equal((await handle.query(statusQuery)).runName, runName);
+    const result = await handle.result();
     assert.equal(result.outcome, 'succeeded');
     const jobId = result.jobId!;
     const training = result.files.find((f) => f.role === 'training')!.fileId;
@@ -139,6 +141,14 @@ describe('tracing and metrics', () => {
     assert.equal(upload.attributes['azure.file_id'], training);
     const poll = find('RunActivity:pollFineTuningJob')!;
     assert.equal(poll.attributes['azure.job_id'], jobId);
+    // Spans per step, not per poll or look (ftpipe-lean-spans): an activity has its StartActivity span, a local
+    // activity (the poll) none, its RunActivity span is the workflow span's child; a query has its client span only.
+    assert.equal(create.parentSpanId, find('StartActivity:createFineTuningJob')?.spanId, 'an activity\'s span is a child of its StartActivity span');
+    assert.equal(poll.traceId, start.traceId, 'the poll is in the run\'s trace');
+    assert.equal(poll.parentSpanId, run.spanId, 'the poll is a child of the workflow span');
+    assert.equal(find('StartActivity:pollFineTuningJob'), undefined, 'no workflow span per poll');
+    assert.ok(find('QueryWorkflow:status'), 'the query\'s client span');
+    assert.equal(spans.find((s) => s.name.startsWith('HandleQuery')), undefined, 'no workflow span per query');
 
     const azureCreate = spans.find((s) => s.name === 'azure POST fine_tuning/jobs')!;
     assert.ok(azureCreate, `an Azure span for the job create; got ${[...new Set(spans.map((s) => s.name))].join(', ')}`);
