@@ -748,9 +748,18 @@ async function throughput(opts: Options): Promise<void> {
     // Steady arrival: run i starts i * S / N seconds after the first, whatever the others are doing.
     const startRun = async (input: PipelineInputDraft, i: number): Promise<PipelineHandle> => {
       if (steady) await sleep(Math.max(0, started + (startOverSeconds * 1000 * i) / runs - Date.now()));
-      const handle = await stack.ftpipe.startPipeline(input);
-      begun++;
-      return handle;
+      // A start the loaded server did not answer in time is asked again, joining the run if the first one got through.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const handle = await stack.ftpipe.startPipeline(input, attempt > 1 ? { ifRunning: 'join' } : {});
+          begun++;
+          return handle;
+        } catch (err) {
+          console.log(`  start of run ${i} failed (attempt ${attempt}): ${err instanceof Error ? err.message : String(err)}`);
+          if (attempt >= 5) throw err;
+          await sleep(2_000);
+        }
+      }
     };
     const handles = await withTimeout(Promise.all(inputs.map(startRun)), 120_000 + startOverSeconds * 1000, 'starting runs');
     const heapFigures = opts.heap && idleHeap ? heapPerOpenRun(stack, idleHeap, opts.heap, started, opts.snapshotAfterSeconds) : undefined;
