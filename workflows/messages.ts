@@ -39,7 +39,7 @@ export const rejectUpdate = defineUpdate<ApprovalRecord, [ApprovalInput]>('rejec
 export const copyToRegionSignal = defineSignal<[CopyRequest]>('copyToRegion');
 export const copyToRegionUpdate = defineUpdate<CopyStatus, [CopyRequest]>('copyToRegionRun');
 /**
- * Sent by the runEvalSet activity to its own run at each tenth of the eval set it has scored (a workflow cannot read
+ * Sent by the runEvalSet activity to its own run after its first answer and each quarter of the eval set it has scored (a workflow cannot read
  * its activities' heartbeats), so `status.task` and the Web UI's current details show the items n/N. Internal: the
  * Web UI lists every registered signal, so its description says so. Its name stays as recorded histories and open
  * runs have it (a renamed handler would leave their notices unhandled).
