@@ -52,8 +52,9 @@ export interface FtpipeWorkerOptions {
   workflowThreads?: number;
   /**
    * How long a task for a cached run waits on this worker's sticky queue before the server moves it to the normal
-   * queue, where any worker takes it and replays the run's whole history (the SDK's `stickyQueueScheduleToStartTimeout`);
-   * STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT by default.
+   * queue, where any worker takes it and replays the run's whole history (the SDK's `stickyQueueScheduleToStartTimeout`,
+   * 10 s, kept by default: with 60 s, 150 runs started at once made a third of the replays at the same CPU, but a task
+   * queued for a worker killed a moment later waited the 60 s out, which stalled the crash tests' runs past their bounds).
    */
   stickyQueueScheduleToStartTimeout?: Duration;
   /** Share of workflow-task pollers on the normal queue vs the sticky one (the SDK's `nonStickyToStickyPollRatio`). */
@@ -118,16 +119,6 @@ export const DEFAULT_CONCURRENT_VALIDATIONS = 2;
 const DEFAULT_WORKFLOW_THREADS = Math.min(2, availableParallelism());
 const WORKFLOW_TASK_SLOTS_PER_THREAD = 4;
 
-/**
- * How long a cached run's task waits for this worker on its sticky queue before the server moves it to the normal
- * queue (the SDK: 10 s). A moved task is a full replay of the run's history on whichever worker takes it, so on a busy
- * worker the SDK's 10 s turned waiting into more work: at 150 runs started at once, 299 sticky timeouts and 363 replays
- * with 10 s, 92 and 114 with 60 s (bench/pipelines.ts, same load). A crashed or stopped worker does not hold tasks that
- * long: the server sends a run's next task to the normal queue at once when its sticky worker has not polled for
- * about 10 s, and a worker that shuts down says so; only tasks already queued for a worker that then dies wait out
- * the 60 s, which a run that lasts hours does not notice.
- */
-const STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT = '60 seconds';
 
 /**
  * How long one workflow activation may run on the workflow thread before the SDK stops it (the SDK's
@@ -206,7 +197,7 @@ export async function createFtpipeWorker(options: FtpipeWorkerOptions): Promise<
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions ?? workflowThreads * WORKFLOW_TASK_SLOTS_PER_THREAD,
     ...(options.maxCachedWorkflows ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
     // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment
-    stickyQueueScheduleToStartTimeout: options.stickyQueueScheduleToStartTimeout ?? STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT,
+    ...(options.stickyQueueScheduleToStartTimeout !== undefined ? { stickyQueueScheduleToStartTimeout: options.stickyQueueScheduleToStartTimeout } : {}),
     ...(options.nonStickyToStickyPollRatio !== undefined ? { nonStickyToStickyPollRatio: options.nonStickyToStickyPollRatio } : {}),
     workflowThreadPoolSize: workflowThreads,
   });

@@ -9,7 +9,7 @@ import { useTemporal } from '../helpers/temporal';
 describe('ftpipe worker options', () => {
   const env = useTemporal();
 
-  it('gives an activation 30 s of wall time (the SDK: 5 s), runs two workflow threads on two cores, four task slots each, and keeps a sticky task 60 s (the SDK: 10 s)', async () => {
+  it('gives an activation 30 s of wall time (the SDK: 5 s), runs two workflow threads on two cores, four task slots each, and keeps the SDK sticky timeout (10 s) unless set', async () => {
     // Each is run and shut down at once: a worker that never ran keeps its hold on the connection.
     // workflowThreads unset: the product's default, not the test helper's one thread.
     const defaults = await env.createWorker({ taskQueue: env.taskQueue(), workflowThreads: undefined });
@@ -18,7 +18,7 @@ describe('ftpipe worker options', () => {
     assert.equal(defaults.main.options.isolateExecutionTimeoutMs, 30_000);
     assert.equal(defaults.main.options.workflowThreadPoolSize, threads);
     assert.deepEqual(defaults.main.options.tuner.workflowTaskSlotSupplier, { type: 'fixed-size', numSlots: 4 * threads });
-    assert.equal(defaults.main.options.stickyQueueScheduleToStartTimeoutMs, 60_000);
+    assert.equal(defaults.main.options.stickyQueueScheduleToStartTimeoutMs, 10_000, "the SDK's sticky timeout, unchanged");
     assert.equal(defaults.main.options.nonStickyToStickyPollRatio, 0.2, "the SDK's ratio, unchanged");
     const set = await env.createWorker({ taskQueue: env.taskQueue(), workflowThreads: 3, maxConcurrentWorkflowTaskExecutions: 5, stickyQueueScheduleToStartTimeout: '15 seconds', nonStickyToStickyPollRatio: 0.5 });
     await set.runUntil(() => Promise.resolve());
