@@ -22,6 +22,15 @@ function runBundle(): NodeJS.ProcessEnv {
   return bundle ? { FTPIPE_WORKFLOW_BUNDLE: bundle } : {};
 }
 
+/**
+ * CLI processes still running: killed when the test file's process exits, so that a test that fails before it stops
+ * its `ftpipe worker` does not leave the worker polling the shared server (a child outlives its parent otherwise).
+ */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, env: { ...process.env, ...runBundle(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -32,7 +41,13 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProces
   };
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  running.add(child);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal });
+    }),
+  );
   return {
     child,
     output: () => out,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { usePipelineStack } from '../helpers/pipeline';
 import { CRASH_TIMEOUTS, killWorker, startWorkerProcess } from '../helpers/worker-process';
+import { until } from '../helpers/until';
 
 describe('worker crashes (kill -9) during deployment and copy', () => {
   // Training runs on a fast clock; after it, deployments and copies take seconds of real time, so the kills land while they are in flight.
@@ -28,13 +29,11 @@ describe('worker crashes (kill -9) during deployment and copy', () => {
       copies: [{ destinationResourceId: ncus.armId, region: 'northcentralus', deploy: { profile: 'ftpipe-ncus', name: 'crash-copy', type: 'GlobalStandard' } }],
     }));
     const puts = (name: string): number => env.emulator.control.requests({ route: 'arm.deployments.put' }).filter((r) => r.path.endsWith(`/deployments/${name}`) || r.path.includes(`/deployments/${name}?`)).length;
-    const untilTrue = async (predicate: () => boolean, what: string): Promise<void> => {
-      for (let i = 0; i < 1200 && !predicate(); i++) await new Promise((r) => setTimeout(r, 50));
-      assert.ok(predicate(), `timed out waiting for ${what}`);
-    };
+    // A generous bound: a killed worker's tasks move to the next worker only after their timeouts, slower under load.
+    const untilTrue = (predicate: () => boolean, what: string): Promise<true> => until(() => Promise.resolve(predicate() || undefined), what, 180_000);
 
     const first = await startWorkerProcess(env, taskQueue, configPath);
-    await env.waitForStatus(handle, (s) => ['evaluate', 'copy', 'deploy'].includes(s.stage), 60_000);
+    await env.waitForStatus(handle, (s) => ['evaluate', 'copy', 'deploy'].includes(s.stage), 180_000);
     env.emulator.control.setClockScale(40);
     await untilTrue(() => puts('crash-deploy-v1') > 0, 'the deployment PUT');
     await killWorker(first);

@@ -32,7 +32,7 @@ describe('worker crashes (kill -9) at every stage', () => {
     const killAt = async (predicate: (s: PipelineStatus) => boolean, label: string): Promise<void> => {
       const worker = await startWorkerProcess(env, taskQueue, configPath);
       try {
-        await env.waitForStatus(handle, predicate, 60_000);
+        await env.waitForStatus(handle, predicate, 180_000);
       } catch (err) {
         throw new Error(`${(err as Error).message}\nworker output:\n${worker.output()}`);
       }
