@@ -48,6 +48,7 @@ import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client, Connection } from '@temporalio/client';
+import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { FtpipeClient, type PipelineHandle, type PipelineResult } from '../src/client';
 import type { WorkerConfig } from '../src/config/worker-config';
@@ -475,8 +476,7 @@ async function historyEvents(client: Client, workflowId: string, runId: string):
 type HistoryEvent = NonNullable<Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['fetchHistory']>>['events']>[number];
 
 function eventMs(event: HistoryEvent): number {
-  const t = event.eventTime;
-  return t ? Number(t.seconds?.toString() ?? 0) * 1000 + (t.nanos ?? 0) / 1e6 : NaN;
+  return optionalTsToMs(event.eventTime) ?? NaN;
 }
 
 /** Seconds per task kind, split into waiting (scheduled -> started: for a slot or a poller) and work (started -> closed). */

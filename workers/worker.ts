@@ -119,7 +119,6 @@ export const DEFAULT_CONCURRENT_VALIDATIONS = 2;
 const DEFAULT_WORKFLOW_THREADS = Math.min(2, availableParallelism());
 const WORKFLOW_TASK_SLOTS_PER_THREAD = 4;
 
-
 /**
  * How long one workflow activation may run on the workflow thread before the SDK stops it (the SDK's
  * `isolateExecutionTimeout`, 5 s by default, which its types do not expose). It is wall time: on a CPU-starved machine
