@@ -34,7 +34,10 @@ const TRAINING_TYPES: Record<string, { tier: ServiceTrainingType; echo: string }
   globalstandard: { tier: 'Global', echo: 'globalStandard' },
   developertier: { tier: 'Developer', echo: 'developerTier' },
 };
-/** Recorded `estimated_finish` - `created_at` of freshly created jobs: sent from creation, never updated. */
+/**
+ * Recorded `estimated_finish` - `created_at` of freshly created jobs (and of running ones whose `n_epochs` is still
+ * -1); once training starts Azure corrects it (see `refresh`).
+ */
 const ESTIMATED_FINISH_AFTER_MS = 900_000;
 /** A continued model starts its new curve half an epoch in: it already knows the task's format. */
 const CONTINUATION_HEAD_START_EPOCHS = 0.5;
@@ -144,7 +147,13 @@ export class JobService {
         if (now < t) break;
         const resumed = job.status === 'resuming';
         this.enter(job, 'running', t);
-        job.trainingStartedAt ??= t;
+        if (job.trainingStartedAt === null) {
+          job.trainingStartedAt = t;
+          // Recorded: created_at + 900 s until the hyperparameters settle, then later (a paused job at created_at +
+          // 3,427 s, 2025-11-15-preview; succeeded jobs at + 1,514 s and + 1,680 s, 2025-03-01-preview). Azure's
+          // formula is unknown: the emulator's is the end of an uninterrupted training.
+          job.estimatedFinish = t + job.plan.totalSteps * job.plan.stepMs;
+        }
         this.event(job, t, resumed ? 'Job resumed.' : 'Job started.');
       } else if (job.status === 'running') {
         this.train(job, now);

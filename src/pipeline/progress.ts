@@ -1,9 +1,10 @@
 /**
  * Training progress and polling pace from what Azure really sends. Workflow-safe: pure functions over plain data.
  * Azure's metrics events carry no `total_steps`, and its `estimated_finish` is sent from creation (about
- * created_at + 900 s) and is unreliable (recorded jobs finished days later): so the total comes from the job's settled
- * epochs and batch size (see activities/jobs.ts), and the ETA from `estimated_finish` only when it is credible
- * (credibleFinishSeconds), else from the step rate measured while the job runs, else it is unknown.
+ * created_at + 900 s), corrected once training starts and still unreliable (recorded jobs finished days later): so
+ * the total comes from the job's settled epochs and batch size (see activities/jobs.ts), and the ETA from
+ * `estimated_finish` only when it is credible (credibleFinishSeconds), else from the step rate measured while the job
+ * runs, else it is unknown.
  */
 import type { Polling } from './input';
 import { WAITING_JOB_STATUSES, type JobPoll, type JobSnapshot, type PipelineStatus, type Stage, type StageTask } from './types';
@@ -37,8 +38,9 @@ export function nextProgress(previous: Progress, poll: Pick<JobPoll, 'job' | 'la
 
 /**
  * How far Azure's `estimated_finish` may lie from the step rate's ETA (either way, as a ratio of the time left) and
- * still be believed. The recordings show it fixed at creation (about created_at + 900 s) while jobs trained for days,
- * so one that disagrees more than this with what the steps show is Azure's creation-time guess, not a forecast.
+ * still be believed. The recordings show it at creation (about created_at + 900 s) until training starts, and even
+ * corrected well before jobs that trained for days finished, so one that disagrees more than this with what the steps
+ * show is a guess, not a forecast.
  */
 export const ESTIMATED_FINISH_AGREEMENT = 2;
 

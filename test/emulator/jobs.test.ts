@@ -39,6 +39,24 @@ describe('emulator fine-tuning jobs', () => {
   });
   after(() => t.emu.stop());
 
+  it('corrects estimated_finish when training starts: created_at + 900 s until then, then the end of an uninterrupted training', async () => {
+    const created = await client.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: trainingFile, hyperparameters: { n_epochs: 2, batch_size: 4 } });
+    const estimate = async (): Promise<number> => (await client.fineTuning.jobs.retrieve(created.id) as unknown as { estimated_finish: number }).estimated_finish;
+    t.emu.control.advanceClock(DEFAULT_TIMINGS.validation + DEFAULT_TIMINGS.queue - 1);
+    assert.equal(await estimate(), created.created_at + 900, 'pending: the creation-time figure (recorded)');
+    t.emu.control.advanceClock(1);
+    assert.equal((await client.fineTuning.jobs.retrieve(created.id)).status, 'running');
+    const corrected = await estimate();
+    const startedAt = created.created_at + DEFAULT_TIMINGS.validation + DEFAULT_TIMINGS.queue;
+    assert.ok(corrected > startedAt, 'corrected once training started (recorded later than created_at + 900 s)');
+    t.emu.control.advanceClock(corrected - startedAt - 1);
+    assert.equal((await client.fineTuning.jobs.retrieve(created.id)).status, 'running');
+    t.emu.control.advanceClock(2); // the estimate is whole seconds, the clock is not
+    const done = await client.fineTuning.jobs.retrieve(created.id);
+    assert.equal(done.status, 'succeeded');
+    assert.equal(done.finished_at, corrected, 'an uninterrupted job finishes at the corrected estimate');
+  });
+
   it('runs pending -> running -> pausing -> paused -> resuming -> running -> succeeded, with the recordings\' shapes', async () => {
     const { data: created, response } = await client.fineTuning.jobs
       .create({
@@ -96,7 +114,8 @@ describe('emulator fine-tuning jobs', () => {
     assert.ok(done.finished_at! >= done.created_at);
     assert.ok((done.trained_tokens ?? 0) > 0);
     assert.equal(done.result_files.length, 1);
-    assert.equal((done as unknown as Record<string, unknown>).estimated_finish, created.created_at + 900, 'estimated_finish is never corrected');
+    const estimate = (done as unknown as Record<string, unknown>).estimated_finish as number;
+    assert.ok(estimate > created.created_at + 900 && estimate < done.finished_at!, 'corrected when training started, not moved by the pause (recorded: estimated_finish < finished_at)');
 
     // 20 examples, batch 2: 10 steps per epoch, 50 in all; the newest three epoch checkpoints stay, plus the pause's.
     const checkpoints = await client.fineTuning.jobs.checkpoints.list(created.id);
