@@ -11,7 +11,7 @@ import { enforceJobQuota } from './quotas';
 import { createdReply, pageAfter, type Dispatcher, type RequestContext, type Reply } from './server';
 import { invalidPayload, notFound, unexpectedEntityState } from './errors';
 import { checkpointJson, copyJson, eventJson, jobJson, listJson, newCheckpointId, newEventId, newJobId, presentMetrics } from './shapes';
-import { normalizeRegion, resolveBaseModel, trainingTypesAt, type ServiceModel, type ServiceTrainingType } from './service';
+import { DATED_FULL_METHOD_API_VERSIONS, normalizeRegion, resolveBaseModel, trainingTypesAt, type ServiceModel, type ServiceTrainingType } from './service';
 import type { Account, CheckpointRecord, CopyRecord, EmulatorState, ExampleFormat, FileRecord, JobEventRecord, JobRecord, JobStatus, ModelRecord } from './state';
 import {
   AUTO_EPOCHS,
@@ -86,7 +86,7 @@ export class JobService {
     const both = ['dated', 'v1'] as const;
     d.data('jobs.create', 'POST', '/fine_tuning/jobs', both, (ctx) => this.create(ctx));
     d.data('jobs.list', 'GET', '/fine_tuning/jobs', both, (ctx) => this.list(ctx));
-    d.data('jobs.get', 'GET', '/fine_tuning/jobs/:jobId', both, (ctx) => ({ status: 200, json: jobJson(this.find(ctx), ctx.family!) }));
+    d.data('jobs.get', 'GET', '/fine_tuning/jobs/:jobId', both, (ctx) => ({ status: 200, json: jobReplyJson(ctx, this.find(ctx)) }));
     d.data('jobs.delete', 'DELETE', '/fine_tuning/jobs/:jobId', ['dated'], (ctx) => this.remove(ctx));
     d.data('jobs.cancel', 'POST', '/fine_tuning/jobs/:jobId/cancel', both, (ctx) => this.cancel(ctx));
     d.data('jobs.pause', 'POST', '/fine_tuning/jobs/:jobId/pause', both, (ctx) => this.pause(ctx));
@@ -188,7 +188,7 @@ export class JobService {
 
   private async create(ctx: RequestContext): Promise<Reply> {
     const account = ctx.account!;
-    const request = parseCreate(await ctx.json(), ctx.family!);
+    const request = parseCreate(await ctx.json(), ctx.family!, fullMethodShape(ctx));
     const base = this.resolveBase(account, request.model, ctx.now);
     const trainingType = resolveTrainingType(base.model, account, request.trainingType);
     if (!base.model.methods.includes(request.method)) {
@@ -239,6 +239,7 @@ export class JobService {
       autoHyperparameters: auto,
       method: request.method,
       methodSettings: request.methodSettings,
+      methodSent: request.methodSent,
       trainingType: trainingType?.echo ?? null,
       suffix: request.suffix ?? null,
       metadata: request.metadata ?? null,
@@ -255,7 +256,7 @@ export class JobService {
     this.state.jobs.set(id, job);
     this.event(job, ctx.now, 'Job enqueued. Waiting for jobs ahead to complete.');
     this.state.markDirty();
-    return createdReply(ctx, jobJson(job, ctx.family!), `/fine_tuning/${id}`);
+    return createdReply(ctx, jobReplyJson(ctx, job), `/fine_tuning/${id}`);
   }
 
   /**
@@ -279,7 +280,7 @@ export class JobService {
     const jobs = [...this.state.jobs.values()].filter((j) => j.account === account.name).sort((a, b) => b.createdAt - a.createdAt || b.id.localeCompare(a.id));
     for (const job of jobs) this.refresh(job, ctx.now);
     const { data, hasMore } = pageAfter(jobs, ctx.query, 20, 100);
-    return { status: 200, json: listJson(ctx.family!, 'jobs', data.map((j) => jobJson(j, ctx.family!) as { id: string }), hasMore) };
+    return { status: 200, json: listJson(ctx.family!, 'jobs', data.map((j) => jobReplyJson(ctx, j) as { id: string }), hasMore) };
   }
 
   /**
@@ -314,7 +315,7 @@ export class JobService {
     job.finishedAt = ctx.now;
     this.event(job, ctx.now, 'Job cancelled.');
     this.state.markDirty();
-    return { status: 200, json: jobJson(job, ctx.family!) };
+    return { status: 200, json: jobReplyJson(ctx, job) };
   }
 
   private pause(ctx: RequestContext): Reply {
@@ -325,7 +326,7 @@ export class JobService {
     this.enter(job, 'pausing', ctx.now);
     this.event(job, ctx.now, `Pausing job at step ${job.stepsDone}.`);
     this.state.markDirty();
-    return { status: 200, json: jobJson(job, ctx.family!) };
+    return { status: 200, json: jobReplyJson(ctx, job) };
   }
 
   private resume(ctx: RequestContext): Reply {
@@ -335,7 +336,7 @@ export class JobService {
     this.enter(job, 'resuming', ctx.now);
     this.event(job, ctx.now, 'Resuming job.');
     this.state.markDirty();
-    return { status: 200, json: jobJson(job, ctx.family!) };
+    return { status: 200, json: jobReplyJson(ctx, job) };
   }
 
   private events(ctx: RequestContext): Reply {
@@ -575,12 +576,22 @@ interface CreateRequest {
   methodSettings: Record<string, unknown>;
   /** Top-level hyperparameters overlaid with the method's own; values as given ("auto" allowed on v1 only). */
   hyperparameters: Record<string, unknown>;
+  methodSent: boolean;
   trainingType?: string;
   metadata?: Record<string, string>;
 }
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Whether this request's api-version takes and echoes `method.<type>` whole on the dated family (see service.ts). */
+function fullMethodShape(ctx: RequestContext): boolean {
+  return ctx.family === 'dated' && DATED_FULL_METHOD_API_VERSIONS.has(ctx.query.get('api-version') ?? '');
+}
+
+function jobReplyJson(ctx: RequestContext, job: JobRecord): Record<string, unknown> {
+  return jobJson(job, ctx.family!, fullMethodShape(ctx));
+}
 
 /**
  * Reads a create body as its family's spec defines it. Fields the family does not define are dropped, not refused:
@@ -589,14 +600,15 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
  * `prompt_loss_weight`): top-level `hyperparameters` (integers/numbers), `method.type` supervised|dpo with
  * `method.dpo.hyperparameters`; no `metadata`, no `reinforcement`. v1 (`OpenAI.CreateFineTuningJobRequest`):
  * `method.<type>.hyperparameters` ("auto" or a number), reinforcement with a grader, `metadata`; no `trainingType`.
+ * Dated with `fullMethod` (2025-11-15-preview, recorded): `method` read as v1 reads it, numbers only, plus `trainingType`.
  * A defined field of the wrong type or out of range is refused with 400 invalidPayload naming it.
  */
-export function parseCreate(body: Json, family: 'dated' | 'v1'): CreateRequest {
+export function parseCreate(body: Json, family: 'dated' | 'v1', fullMethod = false): CreateRequest {
   const model = body.model;
   if (typeof model !== 'string' || model.length === 0) throw invalidPayload("'model' is required.", 'model');
   const trainingFile = body.training_file;
   if (typeof trainingFile !== 'string' || trainingFile.length === 0) throw invalidPayload("'training_file' is required and must be a file id.", 'training_file');
-  const request: CreateRequest = { model, trainingFile, method: 'supervised', methodSettings: {}, hyperparameters: {} };
+  const request: CreateRequest = { model, trainingFile, method: 'supervised', methodSettings: {}, hyperparameters: {}, methodSent: body.method !== undefined && body.method !== null };
   if (body.validation_file !== undefined && body.validation_file !== null) {
     if (typeof body.validation_file !== 'string') throw invalidPayload("'validation_file' must be a file id.", 'validation_file');
     request.validationFile = body.validation_file;
@@ -620,16 +632,17 @@ export function parseCreate(body: Json, family: 'dated' | 'v1'): CreateRequest {
   const method = body.method;
   if (method !== undefined && method !== null) {
     if (!isObject(method)) throw invalidPayload("'method' must be an object.", 'method');
-    const types = family === 'dated' ? ['supervised', 'dpo'] : ['supervised', 'dpo', 'reinforcement'];
+    const typeOnly = family === 'dated' && !fullMethod;
+    const types = typeOnly ? ['supervised', 'dpo'] : ['supervised', 'dpo', 'reinforcement'];
     if (typeof method.type !== 'string' || !types.includes(method.type)) throw invalidPayload(`'method.type' must be one of ${types.join(', ')}.`, 'method.type');
     request.method = method.type as JobRecord['method'];
-    if (family === 'dated') {
+    if (typeOnly) {
       if (request.method === 'dpo') methodHyper = pickHyperparameters((method.dpo as Json | undefined)?.hyperparameters, 'method.dpo.hyperparameters', ['n_epochs', 'batch_size', 'learning_rate_multiplier', 'beta', 'l2_multiplier'], false);
     } else {
       const settings = method[request.method];
       if (settings !== undefined && !isObject(settings)) throw invalidPayload(`'method.${request.method}' must be an object.`, `method.${request.method}`);
       const names = { supervised: ['n_epochs', 'batch_size', 'learning_rate_multiplier'], dpo: ['n_epochs', 'batch_size', 'learning_rate_multiplier', 'beta'], reinforcement: ['n_epochs', 'batch_size', 'learning_rate_multiplier', 'reasoning_effort', 'compute_multiplier', 'eval_interval', 'eval_samples'] }[request.method];
-      methodHyper = pickHyperparameters(settings?.hyperparameters, `method.${request.method}.hyperparameters`, names, true);
+      methodHyper = pickHyperparameters(settings?.hyperparameters, `method.${request.method}.hyperparameters`, names, allowAuto);
       if (request.method === 'reinforcement') {
         const grader = checkGrader(settings?.grader, 'method.reinforcement.grader');
         request.methodSettings = { grader, ...(settings?.response_format !== undefined ? { response_format: settings.response_format } : {}) };

@@ -19,6 +19,15 @@ export const DATED_API_VERSIONS: ReadonlySet<string> = new Set([
   '2025-04-01-preview', '2025-04-28', '2025-11-15-preview',
 ]);
 
+/**
+ * Dated api-versions whose job create reads `method.<type>` whole (its hyperparameters, `reinforcement` with its grader)
+ * and whose jobs echo it back, and no `method` for a job created without one. Recorded with 2025-11-15-preview
+ * (Azure/azure-sdk-assets, python/sdk/ai/azure-ai-projects/tests/recordings/finetuning: test_create_job[sft-openai-Standard],
+ * test_finetuning_retrieve_rft_job, test_finetuning_pause_job). The older ones answer `method: {type}` (recorded with
+ * 2025-03-01-preview and 2025-04-01-preview) and their spec's `method.type` enum is supervised|dpo.
+ */
+export const DATED_FULL_METHOD_API_VERSIONS: ReadonlySet<string> = new Set(['2025-11-15-preview']);
+
 /** v1 family (`/openai/v1/...`): api-version is optional; the spec's `AzureAIFoundryModelsApiVersion` enum. */
 export const V1_API_VERSIONS: ReadonlySet<string> = new Set(['v1', 'preview']);
 

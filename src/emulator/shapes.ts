@@ -42,12 +42,20 @@ function shownHyperparameters(job: JobRecord): Record<string, unknown> {
   return { n_epochs: shown('n_epochs'), batch_size: shown('batch_size'), learning_rate_multiplier: shown('learning_rate_multiplier') };
 }
 
+/** `method.<type>.hyperparameters` as 2025-11-15-preview echoes them: the method's own as given, then the three shown. */
+function methodHyperparameters(job: JobRecord, shown: Record<string, unknown>): Record<string, unknown> {
+  const own = Object.fromEntries(Object.entries(job.hyperparameters).filter(([name]) => !(name in shown) && name !== 'prompt_loss_weight'));
+  return { ...own, ...shown };
+}
+
 /**
  * A job per family. Dated: the recordings' shape (2025-04-01-preview): fields without a value are absent, `method`
- * is `{type}` only, no `metadata`, `trainingType` echoed only when the request set it. v1: the v1 spec's
+ * is `{type}` only, no `metadata`, `trainingType` echoed only when the request set it. With `fullMethod`
+ * (2025-11-15-preview, recorded): `method` whole as the create sent it (hyperparameters as shown, the RFT grader), no
+ * `method` for a job created without one, and no top-level `hyperparameters` on a reinforcement job. v1: the v1 spec's
  * `OpenAI.FineTuningJob` (required fields present, `null` when unset), with `metadata` and the full `method`.
  */
-export function jobJson(job: JobRecord, family: Family): Record<string, unknown> {
+export function jobJson(job: JobRecord, family: Family, fullMethod = false): Record<string, unknown> {
   const hyperparameters = shownHyperparameters(job);
   if (family === 'v1') {
     const methodHyper = job.method === 'dpo' && job.hyperparameters.beta !== undefined ? { ...hyperparameters, beta: job.hyperparameters.beta } : hyperparameters;
@@ -73,9 +81,13 @@ export function jobJson(job: JobRecord, family: Family): Record<string, unknown>
     };
     return body;
   }
-  const body: Record<string, unknown> = { hyperparameters };
+  const body: Record<string, unknown> = {};
+  if (!(fullMethod && job.method === 'reinforcement')) body.hyperparameters = hyperparameters;
   if (job.suffix) body.suffix = job.suffix;
-  Object.assign(body, { seed: job.seed, method: { type: job.method }, status: job.status, model: job.model });
+  body.seed = job.seed;
+  if (!fullMethod) body.method = { type: job.method };
+  else if (job.methodSent !== false) body.method = { type: job.method, [job.method]: { hyperparameters: methodHyperparameters(job, hyperparameters), ...job.methodSettings } };
+  Object.assign(body, { status: job.status, model: job.model });
   if (job.fineTunedModel) body.fine_tuned_model = job.fineTunedModel;
   body.training_file = job.trainingFile;
   if (job.validationFile) body.validation_file = job.validationFile;

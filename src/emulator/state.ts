@@ -110,6 +110,8 @@ export interface JobRecord {
   method: 'supervised' | 'dpo' | 'reinforcement';
   /** `method.<type>` as given, without hyperparameters (e.g. the RFT grader), echoed back. */
   methodSettings: Record<string, unknown>;
+  /** Whether the create sent a `method` (2025-11-15-preview echoes none otherwise); absent in older state files: sent. */
+  methodSent?: boolean;
   /** Azure's echo spelling (`standard`, `globalStandard`, `developerTier`) when the request set one (dated only). */
   trainingType: string | null;
   suffix: string | null;

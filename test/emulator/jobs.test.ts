@@ -259,6 +259,39 @@ describe('emulator fine-tuning jobs', () => {
     assert.throws(() => t.emu.control.failJob(job.id), /already failed/);
   });
 
+  it('takes and echoes method.<type> whole with 2025-11-15-preview (recorded), {type} only with 2025-04-01-preview', async () => {
+    const newer = createOpenAIClient({ ...t.profile(ACCOUNT), apiVersion: '2025-11-15-preview' }, t.env, { maxRetries: 0 });
+    const sft = (await newer.post('/fine_tuning/jobs', {
+      body: { model: 'gpt-4.1-mini', training_file: trainingFile, method: { type: 'supervised', supervised: { hyperparameters: { n_epochs: 1, batch_size: 1, learning_rate_multiplier: 1.0 } } }, trainingType: 'Standard' },
+    })) as Record<string, unknown>;
+    const settled = { n_epochs: 1, batch_size: 1, learning_rate_multiplier: 1 };
+    assert.deepEqual(sft.hyperparameters, settled, "the method's hyperparameters are the job's (recorded: not -1)");
+    assert.deepEqual(sft.method, { type: 'supervised', supervised: { hyperparameters: settled } });
+    assert.deepEqual((await client.fineTuning.jobs.retrieve(sft.id as string)).method, { type: 'supervised' }, '2025-04-01-preview answers {type} for the same job');
+    await newer.fineTuning.jobs.cancel(sft.id as string);
+
+    const bare = await newer.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: trainingFile, hyperparameters: { learning_rate_multiplier: 2 } });
+    assert.equal('method' in bare, false, 'no method for a job created without one (recorded)');
+    assert.deepEqual(bare.hyperparameters, { n_epochs: -1, batch_size: -1, learning_rate_multiplier: 2 });
+    await newer.fineTuning.jobs.cancel(bare.id);
+
+    const rftLines = Array.from({ length: 10 }, (_, i) => JSON.stringify({ messages: [{ role: 'user', content: `dated rft question ${i}` }], reference_answer: `${i}` }));
+    const rftFile = await uploadProcessed(t, ACCOUNT, rftLines.join('\n'), 'dated-rft.jsonl');
+    const grader = { type: 'string_check', name: 'exact', input: '{{sample.output_text}}', reference: '{{item.reference_answer}}', operation: 'eq' };
+    const reinforcement = { hyperparameters: { eval_interval: 5, eval_samples: 2, compute_multiplier: 1, reasoning_effort: 'medium', n_epochs: 1, batch_size: 1, learning_rate_multiplier: 1 }, grader };
+    const body = { model: 'o4-mini', training_file: rftFile, method: { type: 'reinforcement', reinforcement } };
+    await assert.rejects(client.post('/fine_tuning/jobs', { body }), expectApiError(400, 'invalidPayload', 'method.type'), "2025-04-01-preview's enum is supervised|dpo");
+    const rft = (await newer.post('/fine_tuning/jobs', { body })) as Record<string, unknown>;
+    assert.deepEqual(rft.method, { type: 'reinforcement', reinforcement }, 'echoed as sent');
+    assert.equal('hyperparameters' in rft, false, 'a reinforcement job has no top-level hyperparameters (recorded)');
+    await assert.rejects(newer.post('/fine_tuning/jobs', { body: { ...body, method: { type: 'reinforcement', reinforcement: {} } } }), expectApiError(400, 'invalidPayload', 'method.reinforcement.grader'));
+    await assert.rejects(
+      newer.post('/fine_tuning/jobs', { body: { ...body, method: { type: 'reinforcement', reinforcement: { ...reinforcement, hyperparameters: { n_epochs: 'auto' } } } } }),
+      expectApiError(400, 'invalidPayload', 'method.reinforcement.hyperparameters.n_epochs'),
+    );
+    await newer.fineTuning.jobs.cancel(rft.id as string);
+  });
+
   it('rejects invalid creates with Azure codes and params', async () => {
     const create = (body: Record<string, unknown>, account = ACCOUNT) =>
       t.openai(account).post('/fine_tuning/jobs', { body: { model: 'gpt-4.1-mini', training_file: trainingFile, ...body } });
