@@ -357,8 +357,15 @@ describe('emulator fine-tuning jobs', () => {
       assert.equal(err.headers.get('x-ms-region'), null);
       return true;
     });
+    // An unknown version on the dated family is the gateway's 404 (ballerina-platform/ballerina-library#8373: the ARM
+    // version 2025-09-01 there); the 400 "API version not supported" is the v1 route's (openai/codex#3725).
+    await assert.rejects(datedWith('2025-09-01').fineTuning.jobs.list(), (err: unknown) => err instanceof NotFoundError && err.status === 404);
     assert.ok((await datedWith('2024-10-21').fineTuning.jobs.list()).data.length > 0);
     await assert.rejects(t.v1(ACCOUNT).get('/fine_tuning/jobs', { query: { 'api-version': 'latest' } }), expectApiError(400, 'BadRequest'));
+    await assert.rejects(t.v1(ACCOUNT).get('/fine_tuning/jobs', { query: { 'api-version': '2025-01-01-preview' } }), (err: unknown) => {
+      assert.deepEqual((err as { error?: unknown }).error, { code: 'BadRequest', message: 'API version not supported' });
+      return true;
+    });
     assert.ok((await t.v1(ACCOUNT).get<{ data: unknown[] }>('/fine_tuning/jobs', { query: { 'api-version': 'preview' } })).data.length > 0);
   });
 
