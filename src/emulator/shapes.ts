@@ -193,10 +193,15 @@ export function deploymentJson(deployment: DeploymentRecord, accountArmId: strin
   };
 }
 
-/** An ARM operation status (`Azure-AsyncOperation` body): `id` is the operation's path, as recorded. */
+/**
+ * An ARM operation status (`Azure-AsyncOperation` body): `id` is the operation's path, as recorded. The 2025-09-01
+ * recording of a fine-tuned deployment's create (azure-sdk-assets, python azure-ai-projects test_deploy_and_infer_job)
+ * sends `percentComplete: 0.0` on every poll, `Succeeded` included: so does the emulator.
+ */
 export function armOperationJson(path: string, id: string, status: string, startedAt: number, endedAt: number | null, error?: ApiError): Record<string, unknown> {
   const body: Record<string, unknown> = { id: path, name: id, status, startTime: new Date(startedAt).toISOString() };
   if (endedAt !== null) body.endTime = new Date(endedAt).toISOString();
+  body.percentComplete = 0;
   if (error) body.error = { code: error.code, message: error.message };
   return body;
 }

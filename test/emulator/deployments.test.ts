@@ -109,7 +109,9 @@ describe('emulator ARM deployments and inference', () => {
     assert.equal(done.properties?.model?.name, fineTunedModel);
     assert.equal((await arm.deployments.get(rg, SWC.toUpperCase(), 'FT-Main')).name, 'ft-main', 'ARM names are case-insensitive');
     untap();
-    const statuses = exchanges.filter((e) => e.route === 'arm.operationResults.get' && e.query.operationResultResponseType === undefined).map((e) => (e.responseBody as { status: string }).status);
+    const statusBodies = exchanges.filter((e) => e.route === 'arm.operationResults.get' && e.query.operationResultResponseType === undefined).map((e) => e.responseBody as { status: string; percentComplete?: number });
+    const statuses = statusBodies.map((b) => b.status);
+    assert.deepEqual([...new Set(statusBodies.map((b) => b.percentComplete))], [0], 'percentComplete 0 on every poll, Succeeded included (recorded, 2025-09-01)');
     assert.ok(statuses.length >= 1, 'the poller followed Azure-AsyncOperation');
     assert.deepEqual([...new Set(statuses)], statuses.includes('Running') ? ['Running', 'Succeeded'] : ['Succeeded']);
 
