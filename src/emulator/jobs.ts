@@ -641,7 +641,9 @@ export function parseCreate(body: Json, family: 'dated' | 'v1', fullMethod = fal
     } else {
       const settings = method[request.method];
       if (settings !== undefined && !isObject(settings)) throw invalidPayload(`'method.${request.method}' must be an object.`, `method.${request.method}`);
-      const names = { supervised: ['n_epochs', 'batch_size', 'learning_rate_multiplier'], dpo: ['n_epochs', 'batch_size', 'learning_rate_multiplier', 'beta'], reinforcement: ['n_epochs', 'batch_size', 'learning_rate_multiplier', 'reasoning_effort', 'compute_multiplier', 'eval_interval', 'eval_samples'] }[request.method];
+      // The dated family's DPO also defines `l2_multiplier` (echoed by 2025-11-15-preview); v1's does not.
+      const dpo = family === 'dated' ? ['n_epochs', 'batch_size', 'learning_rate_multiplier', 'beta', 'l2_multiplier'] : ['n_epochs', 'batch_size', 'learning_rate_multiplier', 'beta'];
+      const names = { supervised: ['n_epochs', 'batch_size', 'learning_rate_multiplier'], dpo, reinforcement: ['n_epochs', 'batch_size', 'learning_rate_multiplier', 'reasoning_effort', 'compute_multiplier', 'eval_interval', 'eval_samples'] }[request.method];
       methodHyper = pickHyperparameters(settings?.hyperparameters, `method.${request.method}.hyperparameters`, names, allowAuto);
       if (request.method === 'reinforcement') {
         const grader = checkGrader(settings?.grader, 'method.reinforcement.grader');

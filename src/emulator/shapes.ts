@@ -52,7 +52,7 @@ function methodHyperparameters(job: JobRecord, shown: Record<string, unknown>): 
  * A job per family. Dated: the recordings' shape (2025-04-01-preview): fields without a value are absent, `method`
  * is `{type}` only, no `metadata`, `trainingType` echoed only when the request set it. With `fullMethod`
  * (2025-11-15-preview, recorded): `method` whole as the create sent it (hyperparameters as shown, the RFT grader), no
- * `method` for a job created without one, and no top-level `hyperparameters` on a reinforcement job. v1: the v1 spec's
+ * `method` for a job created without one, and top-level `hyperparameters` only on a supervised job. v1: the v1 spec's
  * `OpenAI.FineTuningJob` (required fields present, `null` when unset), with `metadata` and the full `method`.
  */
 export function jobJson(job: JobRecord, family: Family, fullMethod = false): Record<string, unknown> {
@@ -82,7 +82,7 @@ export function jobJson(job: JobRecord, family: Family, fullMethod = false): Rec
     return body;
   }
   const body: Record<string, unknown> = {};
-  if (!(fullMethod && job.method === 'reinforcement')) body.hyperparameters = hyperparameters;
+  if (!(fullMethod && job.method !== 'supervised')) body.hyperparameters = hyperparameters;
   if (job.suffix) body.suffix = job.suffix;
   body.seed = job.seed;
   if (!fullMethod) body.method = { type: job.method };

@@ -290,6 +290,16 @@ describe('emulator fine-tuning jobs', () => {
       expectApiError(400, 'invalidPayload', 'method.reinforcement.hyperparameters.n_epochs'),
     );
     await newer.fineTuning.jobs.cancel(rft.id as string);
+
+    const dpoLines = Array.from({ length: 10 }, (_, i) =>
+      JSON.stringify({ input: { messages: [{ role: 'user', content: `dated dpo question ${i}` }] }, preferred_output: [{ role: 'assistant', content: `good ${i}` }], non_preferred_output: [{ role: 'assistant', content: `bad ${i}` }] }),
+    );
+    const dpoFile = await uploadProcessed(t, ACCOUNT, dpoLines.join('\n'), 'dated-dpo.jsonl');
+    const dpoHyper = { beta: 0.1, l2_multiplier: 0, n_epochs: 1, batch_size: 1, learning_rate_multiplier: 1 };
+    const dpo = (await newer.post('/fine_tuning/jobs', { body: { model: 'gpt-4o-mini', training_file: dpoFile, method: { type: 'dpo', dpo: { hyperparameters: dpoHyper } } } })) as Record<string, unknown>;
+    assert.deepEqual(dpo.method, { type: 'dpo', dpo: { hyperparameters: dpoHyper } });
+    assert.equal('hyperparameters' in dpo, false, 'nor has a DPO job (recorded)');
+    await newer.fineTuning.jobs.cancel(dpo.id as string);
   });
 
   it('rejects invalid creates with Azure codes and params', async () => {
