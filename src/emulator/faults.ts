@@ -98,13 +98,13 @@ export class FaultInjector {
           latencyMs += rule.latencyMs ?? 1000;
           break;
         case 'error':
-          outcome = { kind: 'error', error: faultError(rule.status ?? 500, rule.retryAfterMs, plane) };
+          outcome = { kind: 'error', error: faultError(rule.status ?? 500, rule.retryAfterMs, plane, route) };
           break;
         case 'drop':
           outcome = { kind: 'drop' };
           break;
         case 'lostResponse':
-          outcome = { kind: 'lostResponse', error: faultError(rule.status ?? 500, rule.retryAfterMs, plane) };
+          outcome = { kind: 'lostResponse', error: faultError(rule.status ?? 500, rule.retryAfterMs, plane, route) };
           break;
         case 'lostConnection':
           outcome = { kind: 'lostConnection' };
@@ -128,7 +128,7 @@ export class FaultInjector {
 }
 
 /** The error Azure sends for a throttled or failing request, with its retry hints. */
-function faultError(status: number, retryAfterMs: number | undefined, plane: 'data' | 'arm'): ApiError {
+function faultError(status: number, retryAfterMs: number | undefined, plane: 'data' | 'arm', route: string): ApiError {
   const headers: Record<string, string> = {};
   if (status === 429 || status === 503 || retryAfterMs !== undefined) {
     const ms = retryAfterMs ?? 1000;
@@ -145,6 +145,9 @@ function faultError(status: number, retryAfterMs: number | undefined, plane: 'da
   // Data plane: the dated spec's `ErrorCode` enum (serviceUnavailable, internalFailure); ARM: ARM's usual codes.
   if (status === 503) return new ApiError(503, plane === 'arm' ? 'ServiceUnavailable' : 'serviceUnavailable', 'The service is temporarily unavailable. Please retry.', undefined, headers);
   if (status >= 500) return new ApiError(status, plane === 'arm' ? 'InternalServerError' : INTERNAL_FAILURE, 'The server had an error while processing your request. Sorry about that!', undefined, headers);
+  // Recorded (2025-11-15-preview, azure-sdk-assets python azure-ai-projects test_finetuning_retrieve_dpo_job): a cancel
+  // just after the create answered this 409 once; the SDK's retry a second later cancelled the job.
+  if (status === 409 && route === 'jobs.cancel') return new ApiError(409, 'unexpectedEntityState', 'This item cannot be canceled at this moment. please try again.', undefined, headers);
   return new ApiError(status, String(status), `Injected fault ${status}.`, undefined, headers);
 }
 

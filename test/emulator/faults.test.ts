@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { APIConnectionError, InternalServerError, RateLimitError } from 'openai';
+import { APIConnectionError, ConflictError, InternalServerError, RateLimitError } from 'openai';
 import { chatJsonl, startTestEmulator, uploadProcessed, type TestEmulator } from './helpers';
 
 const ACCOUNT = 'ftpipe-ncus';
@@ -33,6 +33,20 @@ describe('emulator faults and control API', () => {
       assert.equal(err.code, '429');
       return true;
     });
+  });
+
+  it("answers an injected 409 on a cancel as Azure did (unexpectedEntityState, 'cannot be canceled at this moment'); the SDK retries it", async () => {
+    const job = await t.openai(ACCOUNT).fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: trainingFile });
+    t.emu.control.addFault({ route: 'jobs.cancel', action: 'error', status: 409, times: 2 });
+    await assert.rejects(t.openai(ACCOUNT).fineTuning.jobs.cancel(job.id), (err: unknown) => {
+      assert.ok(err instanceof ConflictError);
+      assert.deepEqual(err.error, { code: 'unexpectedEntityState', message: 'This item cannot be canceled at this moment. please try again.' });
+      return true;
+    });
+    t.emu.control.clearRequests();
+    assert.equal((await t.openai(ACCOUNT, { maxRetries: 2 }).fineTuning.jobs.cancel(job.id)).status, 'cancelled');
+    assert.deepEqual(t.emu.control.requests({ route: 'jobs.cancel' }).map((r) => r.status), [409, 200]);
+    await t.openai(ACCOUNT).delete(`/fine_tuning/jobs/${job.id}`); // the later tests count this account's jobs
   });
 
   it('loses the response after the job is created: a retrying client creates a second job', async () => {
