@@ -313,7 +313,8 @@ export class JobService {
     if (TERMINAL.has(job.status)) throw unexpectedEntityState(`Job '${job.id}' has already ${job.status === 'cancelled' ? 'been cancelled' : job.status}; it cannot be cancelled.`);
     this.enter(job, 'cancelled', ctx.now);
     job.finishedAt = ctx.now;
-    this.event(job, ctx.now, 'Job cancelled.');
+    // No event: the recorded events of a job cancelled a second earlier are its enqueued event only (2025-11-15-preview,
+    // azure-sdk-assets python azure-ai-projects test_finetuning_list_events).
     this.state.markDirty();
     return { status: 200, json: jobReplyJson(ctx, job) };
   }

@@ -232,6 +232,8 @@ describe('emulator fine-tuning jobs', () => {
     const cancelled = await client.fineTuning.jobs.cancel(job.id);
     assert.equal(cancelled.status, 'cancelled');
     assert.equal(cancelled.finished_at, cancelled.created_at);
+    // Recorded (2025-11-15-preview, test_finetuning_list_events): the cancel adds no event.
+    assert.deepEqual((await client.fineTuning.jobs.listEvents(job.id)).data.map((e) => e.message), ['Job enqueued. Waiting for jobs ahead to complete.']);
     await assert.rejects(client.fineTuning.jobs.cancel(job.id), (err) => err instanceof BadRequestError && expectApiError(400, 'unexpectedEntityState')(err));
     const { response } = await client.delete(`/fine_tuning/jobs/${job.id}`).withResponse();
     assert.equal(response.status, 204);
