@@ -265,4 +265,49 @@ describe('conformance B: the emulator answers the recorded requests as the live 
     assert.ok(got.headers.get('x-ms-region'));
     assert.equal(got.headers.get('content-type'), invalid.response_headers?.['Content-Type']);
   });
+  it('py-projects (2025-11-15-preview): method.<type> whole on create and cancel, events after a cancel, a cancel 409; the 2025-09-01 ARM operation status', async () => {
+    const rec = recording('py-projects__finetuning-2025-11-15-preview');
+    const v = '2025-11-15-preview';
+    // additionalParameters is the project endpoint's (the 2025 resource-endpoint recordings have none): not emulated.
+    const withoutProjectFields = (r: Recorded): Recorded => {
+      const { additionalParameters: _dropped, ...body } = r.response_body as Record<string, unknown>;
+      return { ...r, response_body: body };
+    };
+    const replayCreate = async (r: Recorded, content: string, name: string): Promise<string> => {
+      const training = await uploadProcessed(t, 'ftpipe-swc', content, `${name}.jsonl`);
+      const created = await call('POST', `/openai/fine_tuning/jobs?api-version=${v}`, { ...(r.request_body as object), training_file: training, validation_file: training });
+      expectLike(withoutProjectFields(r), created);
+      return (created.json as { id: string }).id;
+    };
+
+    const sft = await replayCreate(rec[0]!, chatJsonl(10, 'py-sft'), 'py-sft');
+    expectLike(withoutProjectFields(rec[1]!), await call('POST', `/openai/fine_tuning/jobs/${sft}/cancel?api-version=${v}`));
+    expectLike(rec[2]!, await call('GET', `/openai/fine_tuning/jobs/${sft}/events?api-version=${v}`));
+
+    const dpoLines = Array.from({ length: 10 }, (_, i) =>
+      JSON.stringify({ input: { messages: [{ role: 'user', content: `py dpo ${i}` }] }, preferred_output: [{ role: 'assistant', content: `good ${i}` }], non_preferred_output: [{ role: 'assistant', content: `bad ${i}` }] }),
+    );
+    const dpo = await replayCreate(rec[3]!, dpoLines.join('\n'), 'py-dpo');
+    // Azure refused this cancel once, a second after the create; the emulator answers so when told to (a fault).
+    t.emu.control.addFault({ route: 'jobs.cancel', action: 'error', status: 409, times: 1 });
+    expectLike(rec[4]!, await call('POST', `/openai/fine_tuning/jobs/${dpo}/cancel?api-version=${v}`));
+    assert.deepEqual((await call('POST', `/openai/fine_tuning/jobs/${dpo}/cancel?api-version=${v}`)).status, 200);
+
+    const rftLines = Array.from({ length: 10 }, (_, i) => JSON.stringify({ messages: [{ role: 'user', content: `py rft ${i}` }], reference_answer: `${i}` }));
+    const rft = await replayCreate(rec[5]!, rftLines.join('\n'), 'py-rft');
+    await call('POST', `/openai/fine_tuning/jobs/${rft}/cancel?api-version=${v}`);
+
+    const swc = t.emu.account('ftpipe-swc');
+    const client = t.openai('ftpipe-swc');
+    const job = await client.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: await uploadProcessed(t, 'ftpipe-swc', chatJsonl(10, 'py-deploy')) });
+    await advanceUntil(t, 600, async () => (await client.fineTuning.jobs.retrieve(job.id)).status === 'succeeded');
+    const ftm = (await client.fineTuning.jobs.retrieve(job.id)).fine_tuned_model!;
+    const put = await armCall('PUT', `${swc.armId}/deployments/py-ft?api-version=2025-09-01`, { sku: { name: 'GlobalStandard', capacity: 50 }, properties: { model: { format: 'OpenAI', name: ftm, version: '1' } } });
+    assert.equal(put.status, 201);
+    const operation = new URL(String(put.headers['azure-asyncoperation']));
+    const running = await armCall('GET', operation.pathname + operation.search);
+    expectLike(rec[6]!, running);
+    t.emu.control.advanceClock(600);
+    expectLike(rec[7]!, await armCall('GET', operation.pathname + operation.search));
+  });
 });
