@@ -3,7 +3,8 @@
  * handler parses its raw argument at the boundary and hands the request to the run (run.ts); signals record a refusal,
  * update validators throw it, so no caller can fail a workflow task. Workflow-safe.
  */
-import { ApplicationFailure, patched, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, setHandler } from '@temporalio/workflow';
+import { patched } from './patches';
 import { safeParseCopyRequest } from '../src/pipeline/input';
 import { ledgerOf } from '../src/report/build';
 import { isTerminalJobStatus, type ApprovalRecord, type ControlKind } from '../src/pipeline/types';

@@ -3,7 +3,8 @@
  * the deployment. Every deployment this part creates is recorded in the run's compensation list before it is created,
  * so that cleanup (on failure and cancellation) deletes what it should and nothing it did not create. Workflow-safe.
  */
-import { ActivityFailure, ApplicationFailure, allHandlersFinished, condition, patched, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, allHandlersFinished, condition, upsertSearchAttributes } from '@temporalio/workflow';
+import { patched } from './patches';
 import { baselineDeployment, EVALUATION_DEPLOYMENT, type EvaluationDeployment } from '../src/catalog/models';
 import { INACTIVE_DEPLOYMENT_DELETION_DAYS } from '../src/pipeline/cost';
 import { KEEP_ALIVE_DEFAULT_HOURS, type CopyRequest } from '../src/pipeline/input';

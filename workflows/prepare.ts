@@ -2,7 +2,8 @@
  * Before training: preflight -> validate -> await_slot -> upload -> create_job. Every check that can run before an
  * Azure write runs here first; the job is created last. Workflow-safe.
  */
-import { ApplicationFailure, patched, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
+import { patched } from './patches';
 import { credentialNeeds } from '../src/azure/credentials';
 import type { JobPlan } from '../src/azure/requests';
 import { budgetRefusal, estimateTrainingCost } from '../src/pipeline/cost';

@@ -11,11 +11,11 @@ import {
   condition,
   continueAsNew,
   isCancellation,
-  patched,
   setCurrentDetails,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { patched } from './patches';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { RunIdentity } from '../src/azure/requests';
 import type { RunNotice } from '../src/notify/message';

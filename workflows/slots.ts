@@ -3,7 +3,8 @@
  * while `status.admission` and the `FtpipeQueuePosition` search attribute say where it stands and why, and gives the
  * slots back. Workflow-side; the handler is registered when the run starts, so no notice is missed.
  */
-import { condition, getExternalWorkflowHandle, patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { condition, getExternalWorkflowHandle, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { patched } from './patches';
 import type { SlotAmounts } from '../src/admission/limits';
 import { admissionWorkflowId, deploymentSlotKey } from '../src/admission/types';
 import type { DataSource, PipelineInput } from '../src/pipeline/input';

@@ -3,7 +3,8 @@
  * the pause and resume signals between polls. Bounded history: the run continues as new between polls, never with a
  * handler running. Workflow-safe.
  */
-import { ApplicationFailure, allHandlersFinished, condition, patched, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, allHandlersFinished, condition, workflowInfo } from '@temporalio/workflow';
+import { patched } from './patches';
 import { HISTORY_EVENT_BUDGET } from '../src/pipeline/input';
 import { pollIntervalSeconds } from '../src/pipeline/progress';
 import { isTerminalJobStatus, type JobSnapshot } from '../src/pipeline/types';

@@ -18,7 +18,8 @@ import { headersWithContext } from '@temporalio/interceptors-opentelemetry/lib/i
 import {
   OpenTelemetryInboundInterceptor, OpenTelemetryInternalsInterceptor, OpenTelemetryOutboundInterceptor,
 } from '@temporalio/interceptors-opentelemetry/lib/workflow';
-import { patched, type WorkflowInterceptors } from '@temporalio/workflow';
+import type { WorkflowInterceptors } from '@temporalio/workflow';
+import { patched } from '../../workflows/patches';
 import { RUN_NAME_HEADER, runAttributes } from './attributes';
 import { useSharedTraceContext } from './trace-context';
 

@@ -52,6 +52,10 @@ describe('workflow cost of a run before training', () => {
     assert.ok(before.workflowTasks - before.continuationTasks <= WORKFLOW_TASKS_BEFORE_TRAINING, `${before.workflowTasks} workflow tasks (${before.continuationTasks} continuations), bound ${WORKFLOW_TASKS_BEFORE_TRAINING}`);
     assert.equal(before.searchAttributeUpserts, UPSERTS_BEFORE_TRAINING, 'one upsert per stage change, none of what the client set');
     assert.equal(before.timers, 0, 'no timer before training');
+    // One patch marker for every patch of the run (ftpipe-patch-set-1), each with the SDK's TemporalChangeVersion
+    // upsert: before, 15 of each before the job existed.
+    assert.equal(before.patchMarkers, 1, 'one patch marker before training: the patch set');
+    assert.equal(before.changeVersionUpserts, 1, 'one TemporalChangeVersion upsert before training');
     // The job id goes with the stage change to train, in one upsert.
     const trainUpsert = events[trainAt];
     assert.ok(trainUpsert?.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.[JOB_ID.name], 'FtpipeJobId is upserted with the stage train');
@@ -104,6 +108,7 @@ describe('workflow cost of a run after training', () => {
     assert.deepEqual(local, { collectJobResults: 1, analyzeJobMetrics: 1, joinAdmissionQueue: evals + 1, releaseAdmissionSlots: evals, checkDeploymentPlan: 1 }, 'the local activities after training');
     assert.deepEqual(signalsIn, { admissionNotice: evals + 1, evalProgress: evals * NOTICES_PER_EVAL }, 'the signals after training: each deployment slot\'s grant, the eval progress');
     assert.equal(after.timers, 0, 'no timer after training (Azure\'s waits are activity retries)');
+    assert.equal(after.patchMarkers, 0, 'no patch marker after training: the patch set asked at the start covers them');
     // One upsert per stage change (collect, evaluate, deploy, cleanup, completed): the fine-tuned model goes with
     // evaluate, the promoted model with completed.
     assert.equal(after.searchAttributeUpserts, stagesAfter.length, `one upsert per stage change (${stagesAfter.join(', ')})`);
