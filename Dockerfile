@@ -12,8 +12,8 @@ COPY scripts ./scripts
 RUN npm run build
 
 FROM node:20-bookworm-slim
-# Two malloc arenas instead of glibc's eight per core: with 100 open runs a worker's arenas held 86 MiB instead of 148
-# (docs/benchmarks.md, "Memory per open run, attributed"); glibc reads it before node starts, so it is set here.
+# Two malloc arenas instead of glibc's eight per core (workers/launcher.ts, WORKER_PROCESS_ENV; docs/benchmarks.md,
+# "Process-level settings"): set here, `ftpipe worker` runs the worker in its own process instead of relaunching itself.
 ENV NODE_ENV=production FTPIPE_HOME=/var/lib/ftpipe MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -110,7 +110,7 @@ export function registerDevCommands(program: Command): void {
         ...(opts.maxConcurrentActivities ? { maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities } : {}),
         maxConcurrentValidations,
       });
-      logger.info({ address: target.address, namespace: target.namespace, taskQueue: opts.taskQueue, maxConcurrentValidations, profiles: config.profiles.map((p) => p.name), metrics: opts.metrics ?? null, encryptedPayloads: payloadCodec !== undefined, deployment: deployment ?? null }, 'ftpipe worker started');
+      logger.info({ address: target.address, namespace: target.namespace, taskQueue: opts.taskQueue, maxConcurrentValidations, profiles: config.profiles.map((p) => p.name), metrics: opts.metrics ?? null, encryptedPayloads: payloadCodec !== undefined, deployment: deployment ?? null, mallocArenaMax: process.env.MALLOC_ARENA_MAX ?? null }, 'ftpipe worker started');
       try {
         await worker.run();
       } finally {
