@@ -14,8 +14,10 @@
  * Then "RSS per open run" and "V8 heap per open run" between steps (the slope, which leaves out what the first runs
  * start once per process: the tokenizer threads, arena growth from the first validations) and from idle.
  * The Rust core's share has no counter of its own: compare runs with the cache at its default and `--max-cached 2`
- * (runs evicted between their tasks: neither the core nor V8 keeps their state), and malloc's with
- * `--worker-env MALLOC_ARENA_MAX=2`; V8 flags for the worker process (and so for its threads) with `--node-flags`.
+ * (runs evicted between their tasks: neither the core nor V8 keeps their state). The worker child has the process
+ * settings `ftpipe worker` gives itself (workers/launcher.ts: MALLOC_ARENA_MAX=2); `--worker-env NAME=VALUE` changes
+ * one, `--worker-env NAME=` removes it (`MALLOC_ARENA_MAX=` measures glibc's default arenas); V8 flags for the worker
+ * process (and so for all its threads) with `--node-flags`.
  *
  *   npx tsx bench/open-runs.ts [--steps 100,200] [--max-cached N] [--node-flags "--max-semi-space-size=2"]
  *     [--worker-env NAME=VALUE ...] [--poll-seconds 15] [--settle-seconds 20] [--hold N [--hold-every 60]]
@@ -36,7 +38,8 @@ import type { PipelineInputDraft } from '../src/pipeline/input';
 import { EMULATOR_PROFILE } from '../src/stack/emulator-profiles';
 import { startLocalServices } from '../src/stack/local-stack';
 import { PIPELINE_WORKFLOW_TYPE } from '../workflows/messages';
-import { SERVE_BENCH_WORKER } from './worker-child';
+import { WORKER_PROCESS_ENV, workerProcessEnv } from '../workers/launcher';
+import { SERVE_BENCH_WORKER, WORKFLOW_THREAD_SNAPSHOTS } from './worker-child';
 
 const ROOT = join(__dirname, '..');
 const DIST = join(ROOT, 'dist');
@@ -88,27 +91,7 @@ session.on('NodeWorker.receivedMessageFromWorker', ({ params }) => {
   const done = pending.get(message.id);
   if (done) { pending.delete(message.id); done(message); }
 });
-// The SDK's workflow threads, recorded as the SDK starts them, for their heap snapshots (--snapshots).
-const workerThreads = require('node:worker_threads');
-const workflowThreads = [];
-const SdkWorker = workerThreads.Worker;
-workerThreads.Worker = class extends SdkWorker {
-  constructor(file, options) {
-    super(file, options);
-    if (String(file).includes('workflow-worker-thread')) workflowThreads.push(this);
-  }
-};
-/** Heap snapshots of the SDK's workflow threads (the cached executions), one after the other: path-<thread>.heapsnapshot. */
-async function workflowSnapshots(path) {
-  const { pipeline } = require('node:stream/promises');
-  const paths = [];
-  for (const [i, thread] of workflowThreads.entries()) {
-    const file = path + '-' + i + '.heapsnapshot';
-    await pipeline(await thread.getHeapSnapshot(), require('node:fs').createWriteStream(file));
-    paths.push(file);
-  }
-  return paths;
-}
+${WORKFLOW_THREAD_SNAPSHOTS}
 function inThread(sessionId, method, params) {
   const id = ++nextId;
   const answer = new Promise((resolve) => pending.set(id, resolve));
@@ -174,9 +157,10 @@ function vmRss() {
 }
 /** As the worker runs (no collection forced), then after a full garbage collection in every thread. */
 async function measure() {
+  const cpu = process.cpuUsage();
   const running = { rss: vmRss(), mappings: mappings(), threads: await threadStats(false) };
   const threadsAfterGc = await threadStats(true);
-  return { running, collected: { rss: vmRss(), mappings: mappings(), threads: threadsAfterGc } };
+  return { cpuSeconds: (cpu.user + cpu.system) / 1e6, running, collected: { rss: vmRss(), mappings: mappings(), threads: threadsAfterGc } };
 }
 ${SERVE_BENCH_WORKER}
 serveBenchWorker(${JSON.stringify(DIST)}, {
@@ -185,7 +169,7 @@ serveBenchWorker(${JSON.stringify(DIST)}, {
   beforeConnect: (cfg) => (cfg.snapshots ? Promise.resolve() : post('NodeWorker.enable', { waitForDebuggerOnStart: false })),
   onMessage: (m) => {
     const fail = (err) => process.send({ type: 'error', message: String(err && err.stack || err) });
-    if (m.type === 'snapshot') workflowSnapshots(m.path).then((paths) => process.send({ type: 'snapshot', paths }), fail);
+    if (m.type === 'snapshot') writeWorkflowThreadSnapshots((i) => m.path + '-' + i + '.heapsnapshot').then((paths) => process.send({ type: 'snapshot', paths }), fail);
     if (m.type === 'measure') measure().then((memory) => process.send({ type: 'memory', memory }), fail);
   },
 });
@@ -193,6 +177,8 @@ serveBenchWorker(${JSON.stringify(DIST)}, {
 
 /** The worker's memory as it runs, and after a full garbage collection in every thread (what is live). */
 interface Measurement {
+  /** The worker process's CPU time so far (all its threads), read before the measurement's own work. */
+  cpuSeconds: number;
   running: ProcessMemory;
   collected: ProcessMemory;
 }
@@ -316,6 +302,7 @@ function delta(label: string, fromBoth: Measurement, toBoth: Measurement, runs: 
   console.log(`\n## ${label} (${runs} more open runs)`);
   const runningPerRun = (toBoth.running.rss - fromBoth.running.rss) / runs;
   console.log(`RSS per open run:     ${kib(rssPerRun)} after a full GC, ${kib(runningPerRun)} as it runs   target <= 1 MB: ${Math.max(rssPerRun, runningPerRun) <= TARGET_BYTES_PER_OPEN_RUN ? 'MET' : 'MISSED'}`);
+  console.log(`worker CPU: ${(toBoth.cpuSeconds - fromBoth.cpuSeconds).toFixed(1)} CPU-s, ${((toBoth.cpuSeconds - fromBoth.cpuSeconds) / runs).toFixed(3)} per run (${load()})`);
   console.log(`V8 heap per open run: ${kib(heapPerRun)} used, ${kib((heapCommitted(to) - heapCommitted(from)) / runs)} committed, external ${kib((external(to) - external(from)) / runs)} (all threads)`);
   for (const [thread, after] of b) {
     const before = a.get(thread) ?? { committed: 0, used: 0, young: 0, external: 0, count: 0 };
@@ -374,8 +361,15 @@ async function main(): Promise<void> {
     const ftpipe = new FtpipeClient(stack.client, { taskQueue });
     const profiles = stack.profiles.map((p) => (p.name === EMULATOR_PROFILE ? { ...p, limits: HIGH_LIMITS } : p));
     const tuning = opts.maxCached ? { maxCachedWorkflows: opts.maxCached, maxConcurrentWorkflowTaskExecutions: Math.min(opts.maxCached, 100) } : {};
-    console.log(`worker: ftpipe's defaults${opts.maxCached ? ` but maxCachedWorkflows ${opts.maxCached}` : ' (the SDK\'s default workflow cache)'}; node ${opts.nodeFlags.join(' ') || '(no flags)'}; env ${JSON.stringify(opts.workerEnv)}; polls every ${opts.pollSeconds} s; the job's steps last ${ENDLESS_STEP_SECONDS} emulated s`);
-    const child = spawn(process.execPath, [...opts.nodeFlags, '-e', WORKER_CHILD], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...opts.workerEnv } });
+    // The worker's process settings, as `ftpipe worker` gives itself (workers/launcher.ts), then --worker-env's changes.
+    const workerEnv = workerProcessEnv(process.env);
+    for (const [name, value] of Object.entries(opts.workerEnv)) {
+      if (value === '') delete workerEnv[name];
+      else workerEnv[name] = value;
+    }
+    const settings = Object.fromEntries([...Object.keys(WORKER_PROCESS_ENV), ...Object.keys(opts.workerEnv)].map((name) => [name, workerEnv[name] ?? null]));
+    console.log(`worker: ftpipe's defaults${opts.maxCached ? ` but maxCachedWorkflows ${opts.maxCached}` : ' (the SDK\'s default workflow cache)'}; node ${opts.nodeFlags.join(' ') || '(no flags)'}; env ${JSON.stringify(settings)}; polls every ${opts.pollSeconds} s; the job's steps last ${ENDLESS_STEP_SECONDS} emulated s`);
+    const child = spawn(process.execPath, [...opts.nodeFlags, '-e', WORKER_CHILD], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: workerEnv });
     worker = child;
     await new Promise<void>((resolve, reject) => {
       child.once('message', (m: ChildMessage) => (m.type === 'error' ? reject(new Error(`worker child: ${m.message}`)) : resolve()));

@@ -60,7 +60,8 @@ import type { PipelineInputDraft } from '../src/pipeline/input';
 import { EMULATOR_PROFILE } from '../src/stack/emulator-profiles';
 import { startLocalServices } from '../src/stack/local-stack';
 import { liveBytes } from './heap-diff';
-import { SERVE_BENCH_WORKER } from './worker-child';
+import { workerProcessEnv } from '../workers/launcher';
+import { SERVE_BENCH_WORKER, WORKFLOW_THREAD_SNAPSHOTS } from './worker-child';
 
 const ROOT = join(__dirname, '..');
 const DIST = join(ROOT, 'dist');
@@ -113,26 +114,10 @@ type ChildMessage = { type: 'ready'; settings: string } | { type: 'error'; messa
 
 /** The worker child (bench/worker-child.ts), with heap snapshots of its threads and the settings it runs with. */
 const WORKER_CHILD = `
-// The SDK's workflow threads, recorded as the SDK starts them, for their heap snapshots (--heap).
-const threads = require('node:worker_threads');
-const workflowThreads = [];
-const SdkWorker = threads.Worker;
-threads.Worker = class extends SdkWorker {
-  constructor(file, options) {
-    super(file, options);
-    if (String(file).includes('workflow-worker-thread')) workflowThreads.push(this);
-  }
-};
+${WORKFLOW_THREAD_SNAPSHOTS}
 async function writeSnapshots(prefix) {
-  const { pipeline } = require('node:stream/promises');
-  const { createWriteStream } = require('node:fs');
   const main = require('node:v8').writeHeapSnapshot(prefix + '-main.heapsnapshot');
-  const workflows = [];
-  for (const [i, thread] of workflowThreads.entries()) {
-    const path = prefix + '-workflows' + (i ? '-' + i : '') + '.heapsnapshot';
-    await pipeline(await thread.getHeapSnapshot(), createWriteStream(path));
-    workflows.push(path);
-  }
+  const workflows = await writeWorkflowThreadSnapshots((i) => prefix + '-workflows' + (i ? '-' + i : '') + '.heapsnapshot');
   return { main, workflows, rss: process.memoryUsage().rss };
 }
 // Warnings (e.g. TMPRL1104, slow workflow tasks) are shown: they explain slow runs. FTPIPE_BENCH_LOG=error hides them.
@@ -407,7 +392,8 @@ async function startStack({ clockScale, timings, tuning, limits, cpuProfileDir }
     const { credentials: env } = stack;
     const profiles = limits === 'high' ? stack.profiles.map((p) => (p.name === EMULATOR_PROFILE ? { ...p, limits: HIGH_LIMITS } : p)) : stack.profiles;
     const nodeFlags = cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfileDir] : [];
-    const worker = spawn(process.execPath, [...nodeFlags, '-e', WORKER_CHILD], { cwd: ROOT, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
+    // The worker's process settings, as `ftpipe worker` gives itself (workers/launcher.ts).
+    const worker = spawn(process.execPath, [...nodeFlags, '-e', WORKER_CHILD], { cwd: ROOT, stdio: ['ignore', 'inherit', 'pipe', 'ipc'], env: workerProcessEnv(process.env) });
     forwardWorkerLog(worker.stderr!);
     cleanups.push(() => stopWorker(worker));
     const ready = new Promise<string>((resolve, reject) => {

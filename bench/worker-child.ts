@@ -47,3 +47,33 @@ function serveBenchWorker(dist, bench) {
   });
 }
 `;
+
+/**
+ * JavaScript for a bench's worker child that writes heap snapshots of the SDK's workflow threads (the cached
+ * executions). The SDK keeps its threads to itself, so `worker_threads.Worker` is wrapped to record each workflow thread
+ * as the SDK starts it: embed this before `serveBenchWorker` runs. `writeWorkflowThreadSnapshots(pathOf)` writes thread
+ * i's snapshot to `pathOf(i)`, one thread after the other, and resolves with the paths.
+ */
+export const WORKFLOW_THREAD_SNAPSHOTS = `const workflowThreads = [];
+{
+  const threads = require('node:worker_threads');
+  const SdkWorker = threads.Worker;
+  threads.Worker = class extends SdkWorker {
+    constructor(file, options) {
+      super(file, options);
+      if (String(file).includes('workflow-worker-thread')) workflowThreads.push(this);
+    }
+  };
+}
+/** @param {(index: number) => string} pathOf */
+async function writeWorkflowThreadSnapshots(pathOf) {
+  const { pipeline } = require('node:stream/promises');
+  const { createWriteStream } = require('node:fs');
+  const paths = [];
+  for (const [i, thread] of workflowThreads.entries()) {
+    await pipeline(await thread.getHeapSnapshot(), createWriteStream(pathOf(i)));
+    paths.push(pathOf(i));
+  }
+  return paths;
+}
+`;
