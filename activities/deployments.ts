@@ -238,7 +238,7 @@ export function deploymentActivities(deps: ActivityDeps, azure: AzureAccess) {
       } catch (err) {
         throwIfCancelled();
         if (isRequestConflict(err)) later('the account is busy with another deployment operation (409 RequestConflict)', azureErrorInfo(err)?.retryAfterMs);
-        throw azureFailure(err, operation);
+        throw azureFailure(err, operation, { quotaRetrySeconds: profile.limits?.quotaRetrySeconds });
       }
       if (answer.deployment?.properties?.provisioningState === 'Succeeded') return deploymentInfo(input.profile, answer.deployment);
       return later('requested; ARM is creating it', answer.retryAfterMs);

@@ -205,6 +205,7 @@ export function jobActivities(azure: AzureAccess) {
           ? // The route jobs.create posts to, with Azure's v1 body (its RFT grader is Azure's, not openai's type).
             azure.openaiV1(input.profile).post<FineTuningJob>('/fine_tuning/jobs', { body: request.body, maxRetries: 0 })
           : azure.openai(input.profile).fineTuning.jobs.create(request.body, { maxRetries: 0 }),
+        { quotaRetrySeconds: azure.profile(input.profile).limits?.quotaRetrySeconds },
       );
       return snapshot(created);
     },

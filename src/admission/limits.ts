@@ -25,6 +25,8 @@ const ResourceLimitsSchema = z
     fineTunedDeployments: z.int().min(1).max(1000).default(10),
     /** How often the admission queue checks that every slot holder is still open (a terminated run gives its slots back). */
     holderCheckSeconds: z.number().min(0.1).max(86_400).default(60),
+    /** How long to wait before retrying a create Azure refused over one of its quotas, when it sends no Retry-After. */
+    quotaRetrySeconds: z.number().min(0.1).max(86_400).default(60),
   })
   .strict();
 export type ResourceLimits = z.output<typeof ResourceLimitsSchema>;
@@ -55,5 +57,3 @@ export function capacity(limits: ResourceLimits): SlotAmounts {
  * out and retried, whether Azure answers 400 or 429, never a failed run.
  */
 export const AZURE_QUOTA_CODES: readonly string[] = ['quotaExceeded', 'QuotaExceeded', 'InsufficientQuota'];
-/** How long to wait before retrying a create Azure refused over a quota, when it sends no Retry-After. */
-export const QUOTA_RETRY_DELAY_MS = 60_000;

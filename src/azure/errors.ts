@@ -6,7 +6,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { APIConnectionError, APIError } from 'openai';
-import { AZURE_QUOTA_CODES, QUOTA_RETRY_DELAY_MS } from '../admission/limits';
+import { AZURE_QUOTA_CODES, DEFAULT_LIMITS } from '../admission/limits';
 
 export interface AzureErrorInfo {
   status: number | undefined;
@@ -95,8 +95,13 @@ export function credentialErrorName(err: unknown): string | undefined {
   return undefined;
 }
 
+/** How an Azure error is retried; `quotaRetrySeconds`: the profile's limit of that name (its default otherwise). */
+export interface AzureFailureOptions {
+  quotaRetrySeconds?: number;
+}
+
 /** The failure an activity throws for an Azure error during `operation` (e.g. "create the fine-tuning job"). */
-export function azureFailure(err: unknown, operation: string): ApplicationFailure {
+export function azureFailure(err: unknown, operation: string, options: AzureFailureOptions = {}): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;
   const unavailable = credentialErrorName(err);
   if (unavailable) {
@@ -112,7 +117,7 @@ export function azureFailure(err: unknown, operation: string): ApplicationFailur
   const details = [{ status: info.status ?? null, code: info.code ?? null }];
   // A create over one of the resource's limits succeeds once a slot frees up: wait it out, whatever the status.
   if (info.code !== undefined && AZURE_QUOTA_CODES.includes(info.code)) {
-    return ApplicationFailure.create({ message, type: 'AzureQuotaExceeded', details, nextRetryDelay: info.retryAfterMs ?? QUOTA_RETRY_DELAY_MS });
+    return ApplicationFailure.create({ message, type: 'AzureQuotaExceeded', details, nextRetryDelay: info.retryAfterMs ?? (options.quotaRetrySeconds ?? DEFAULT_LIMITS.quotaRetrySeconds) * 1000 });
   }
   if (info.status !== undefined && NON_RETRYABLE_STATUSES.has(info.status)) {
     return ApplicationFailure.create({ message, type: `Azure${info.status}`, nonRetryable: true, details });
@@ -126,11 +131,11 @@ export function azureFailure(err: unknown, operation: string): ApplicationFailur
 }
 
 /** Runs an Azure call, translating its errors. */
-export async function callAzure<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+export async function callAzure<T>(operation: string, fn: () => Promise<T>, options: AzureFailureOptions = {}): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    throw azureFailure(err, operation);
+    throw azureFailure(err, operation, options);
   }
 }
 

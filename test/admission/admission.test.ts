@@ -107,7 +107,9 @@ describe('admission: runs queue for their resource\'s job slots', () => {
 
   it('waits out Azure\'s own quota refusal (jobs ftpipe did not start hold the places) and creates its job once a place frees', async () => {
     const taskQueue = env.temporal.taskQueue();
-    const worker = await env.createWorker(taskQueue);
+    // The emulator's refusal carries no Retry-After, so the create is retried after the profile's quotaRetrySeconds:
+    // 1 s here instead of the default minute.
+    const worker = await env.temporal.createWorker({ taskQueue, config: withLimits(env, { quotaRetrySeconds: 1 }), env: env.workerEnv });
     const client = createOpenAIClient(env.config.profiles.find((p) => p.name === 'emulator')!, env.workerEnv, { maxRetries: 0 });
     const refused = () => env.emulator.control.requests({ route: 'jobs.create' }).filter((r) => r.status === 400).length;
     await worker.runUntil(async () => {
