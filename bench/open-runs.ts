@@ -46,7 +46,7 @@ const DIST = join(ROOT, 'dist');
 const SAMPLE_TRAINING = join(ROOT, 'examples', 'data', 'bike-shop-train.jsonl');
 const TARGET_BYTES_PER_OPEN_RUN = 1024 ** 2;
 /** No run waits for Azure's job or file slots (as bench/pipelines.ts --limits high): all N train at once. */
-const HIGH_LIMITS: ResourceLimits = { runningJobs: 1000, queuedJobs: 1000, files: 100_000, fileBytes: 1024 ** 4, fineTunedDeployments: 1000, holderCheckSeconds: 60 };
+const HIGH_LIMITS: ResourceLimits = { runningJobs: 1000, queuedJobs: 1000, files: 100_000, fileBytes: 1024 ** 4, fineTunedDeployments: 1000, holderCheckSeconds: 60, quotaRetrySeconds: 60 };
 /** Emulated seconds per training step: the job outlives the bench, so every run stays in `train`. */
 const ENDLESS_STEP_SECONDS = 10_000_000;
 

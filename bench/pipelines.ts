@@ -78,7 +78,7 @@ const LONG_TRAINING_SECONDS = 24 * 3600;
  * `--limits high`: per-resource limits no bench run reaches (the schema's maxima for jobs; files and bytes far above
  * what 1,000 runs upload), as a resource with a raised quota has them: no run waits in the admission queue.
  */
-const HIGH_LIMITS: ResourceLimits = { runningJobs: 1000, queuedJobs: 1000, files: 100_000, fileBytes: 1024 ** 4, fineTunedDeployments: 1000, holderCheckSeconds: 60 };
+const HIGH_LIMITS: ResourceLimits = { runningJobs: 1000, queuedJobs: 1000, files: 100_000, fileBytes: 1024 ** 4, fineTunedDeployments: 1000, holderCheckSeconds: 60, quotaRetrySeconds: 60 };
 
 /** Worker options the bench may set; each one left out keeps `ftpipe worker`'s default (the worker prints them all). */
 interface WorkerTuning {
