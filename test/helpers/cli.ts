@@ -1,14 +1,21 @@
-/** Runs the ftpipe CLI from its TypeScript sources in a child process, as a user would run `ftpipe ...`. */
+/**
+ * Runs the ftpipe CLI in a child process, as a user would run `ftpipe ...`: from dist/ as `bin/ftpipe.js` when
+ * scripts/run-tests.mjs found dist/ built from the current sources (FTPIPE_TEST_CLI_FROM_DIST=1), else from the
+ * TypeScript sources through tsx. tsx doubles a CLI process's start-up: `ftpipe worker --help` 3.4 CPU-s through tsx,
+ * 1.7 from dist (load ~25); the suite starts about a hundred.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
 export const ROOT = join(__dirname, '..', '..');
 const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
+const BIN = join(ROOT, 'bin', 'ftpipe.js');
+const CLI_ARGS = process.env.FTPIPE_TEST_CLI_FROM_DIST === '1' ? [BIN] : ['--import', 'tsx', MAIN];
 
 export interface CliProcess {
   child: ChildProcess;
   output(): string;
-  /** Resolves with the output once `pattern` appears in stdout or stderr (a generous bound: a cold tsx start on a loaded 2-core machine takes a minute). */
+  /** Resolves with the output once `pattern` appears in stdout or stderr (a generous bound: a cold start on a loaded 2-core machine takes a minute). */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -32,7 +39,7 @@ process.once('exit', () => {
 });
 
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, env: { ...process.env, ...runBundle(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...CLI_ARGS, ...args], { cwd: ROOT, env: { ...process.env, ...runBundle(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const listeners = new Set<() => void>();
   const onData = (chunk: Buffer): void => {
