@@ -36,9 +36,11 @@ const TRAINING_TYPES: Record<string, { tier: ServiceTrainingType; echo: string }
 };
 /**
  * Recorded `estimated_finish` - `created_at` of freshly created jobs (and of running ones whose `n_epochs` is still
- * -1); once training starts Azure corrects it (see `refresh`).
+ * -1): 900 s for supervised and DPO jobs, 2,760 s for reinforcement ones (seven RFT creates on three tiers in the
+ * azure-ai-projects 2025-11-15-preview recordings, test_finetuning_list_jobs). Once training starts Azure corrects it
+ * (see `refresh`).
  */
-const ESTIMATED_FINISH_AFTER_MS = 900_000;
+const ESTIMATED_FINISH_AFTER_MS: Record<JobRecord['method'], number> = { supervised: 900_000, dpo: 900_000, reinforcement: 2_760_000 };
 /** A continued model starts its new curve half an epoch in: it already knows the task's format. */
 const CONTINUATION_HEAD_START_EPOCHS = 0.5;
 const COPY_HEADER = 'aoai-copy-ft-checkpoints';
@@ -229,7 +231,7 @@ export class JobService {
       plannedModelName: `${base.versionedId}.ft-${id.slice('ftjob-'.length)}${request.suffix ? `-${request.suffix}` : ''}`,
       fineTunedModel: null,
       finishedAt: null,
-      estimatedFinish: ctx.now + ESTIMATED_FINISH_AFTER_MS,
+      estimatedFinish: ctx.now + ESTIMATED_FINISH_AFTER_MS[request.method],
       trainingFile: training.file.id,
       validationFile: validation?.file.id ?? null,
       resultFiles: [],

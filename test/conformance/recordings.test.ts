@@ -277,7 +277,10 @@ describe('conformance B: the emulator answers the recorded requests as the live 
       const training = await uploadProcessed(t, 'ftpipe-swc', content, `${name}.jsonl`);
       const created = await call('POST', `/openai/fine_tuning/jobs?api-version=${v}`, { ...(r.request_body as object), training_file: training, validation_file: training });
       expectLike(withoutProjectFields(r), created);
-      return (created.json as { id: string }).id;
+      const recorded = r.response_body as { created_at: number; estimated_finish: number };
+      const job = created.json as { id: string; created_at: number; estimated_finish: number };
+      assert.equal(job.estimated_finish - job.created_at, recorded.estimated_finish - recorded.created_at, `${name}: estimated_finish from creation as recorded`);
+      return job.id;
     };
 
     const sft = await replayCreate(rec[0]!, chatJsonl(10, 'py-sft'), 'py-sft');
