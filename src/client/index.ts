@@ -21,7 +21,7 @@ import { parseCopyRequest, parsePipelineInput, type CopyRequest, type PipelineIn
 import { NOT_DONE_YET_FAILURE, progressView, type ActivityNews, type ProgressView } from '../pipeline/progress';
 import type { ApprovalRecord, CopyStatus, PipelineResult, PipelineStatus } from '../pipeline/types';
 import { TASK_QUEUE } from '../temporal/constants';
-import { temporalTargetFromEnv, type TemporalTargetOverrides } from '../temporal/connection';
+import { temporalTargetFromEnv, temporalUnreachable, type TemporalTargetOverrides } from '../temporal/connection';
 import { clientInterceptors } from '../telemetry/client';
 import { BASE_MODEL, RUN_NAME, STAGE, startingSearchAttributes } from '../temporal/search-attributes';
 import type { fineTunePipeline } from '../../workflows';
@@ -225,7 +225,9 @@ export class FtpipeClient {
   /** Connects with the TEMPORAL_* environment (see the README), overridable per call. */
   static async connect(overrides: TemporalTargetOverrides & { taskQueue?: string } = {}, env: NodeJS.ProcessEnv = process.env): Promise<FtpipeClient> {
     const target = temporalTargetFromEnv(env, overrides);
-    const connection = await Connection.connect(target.connectionOptions);
+    const connection = await Connection.connect(target.connectionOptions).catch((err: unknown) => {
+      throw temporalUnreachable(target, err);
+    });
     const codec = payloadCodecFromEnv(env);
     return new FtpipeClient(new Client({ connection, namespace: target.namespace, interceptors: clientInterceptors(), dataConverter: ftpipeDataConverter(codec) }), { taskQueue: overrides.taskQueue ?? TASK_QUEUE }, connection);
   }

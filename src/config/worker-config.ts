@@ -3,11 +3,11 @@
  * FTPIPE_CONFIG), then extended by the caller (e.g. `ftpipe dev` adds the embedded emulator's profiles).
  * Holds names of environment variables for credentials, never the credentials themselves.
  */
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { notifyConfigSchema } from '../notify/schema';
 import { AzureProfileSchema, type AzureProfile } from './profile';
+import { objectKeysAt } from './schema-keys';
+import { describeSourceIssues, readSourceFile, type SourceFile } from './source-file';
 
 export const WorkerConfigSchema = z
   .object({
@@ -27,12 +27,21 @@ export function formatIssues(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('; ');
 }
 
-export function parseWorkerConfig(raw: unknown, source: string): WorkerConfig {
+/**
+ * The configuration checked, or an error naming the source and each field at fault; with the file it was read from,
+ * each issue names its line too (`ftpipe.config.yaml:7: profiles.0.endpoint: Invalid URL`).
+ */
+export function parseWorkerConfig(raw: unknown, source: string, file?: SourceFile): WorkerConfig {
   const parsed = WorkerConfigSchema.safeParse(raw ?? {});
-  if (!parsed.success) throw new Error(`${source}: invalid ftpipe configuration: ${formatIssues(parsed.error)}`);
+  if (!parsed.success) {
+    throw new Error(file
+      ? `${source}: invalid ftpipe configuration:\n  ${describeSourceIssues(file, parsed.error.issues, (path) => objectKeysAt(WorkerConfigSchema, path)).join('\n  ')}`
+      : `${source}: invalid ftpipe configuration: ${formatIssues(parsed.error)}`);
+  }
   const names = new Set<string>();
-  for (const profile of parsed.data.profiles) {
-    if (names.has(profile.name)) throw new Error(`${source}: profiles: the name "${profile.name}" is used twice`);
+  for (const [index, profile] of parsed.data.profiles.entries()) {
+    const line = file?.lineOf(['profiles', index, 'name']);
+    if (names.has(profile.name)) throw new Error(`${source}${line !== undefined ? `:${line}` : ''}: profiles.${index}.name: the name "${profile.name}" is used twice`);
     names.add(profile.name);
   }
   return parsed.data;
@@ -40,19 +49,8 @@ export function parseWorkerConfig(raw: unknown, source: string): WorkerConfig {
 
 export function loadWorkerConfig(path: string | undefined = process.env.FTPIPE_CONFIG): WorkerConfig {
   if (!path) return { profiles: [] };
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new Error(`cannot read the ftpipe configuration ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (err) {
-    throw new Error(`${path}: not valid YAML/JSON: ${(err as Error).message}`);
-  }
-  return parseWorkerConfig(raw, path);
+  const file = readSourceFile(path, 'ftpipe configuration');
+  return parseWorkerConfig(file.value, path, file);
 }
 
 export function withProfiles(config: WorkerConfig, extra: AzureProfile[]): WorkerConfig {

@@ -12,6 +12,7 @@
 import { z } from 'zod';
 import { CREDENTIAL_ADVICE, urlCredential } from './url-credentials';
 import { notifyTargetSchema } from '../notify/schema';
+import { objectKeysAt } from '../config/schema-keys';
 
 const SUFFIX_PATTERN = /^[A-Za-z0-9_-]{1,40}$/;
 const RUN_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -325,6 +326,11 @@ export function parseCopyRequest(raw: unknown): CopyRequest {
   const parsed = CopyRequestSchema.safeParse(raw);
   if (!parsed.success) throw new CopyRequestError(describeIssues(parsed.error));
   return parsed.data;
+}
+
+/** The keys the pipeline input accepts at `path` (`['hyperparameters']`: nEpochs, batchSize, ...), to name what a mistyped key meant. */
+export function pipelineInputKeysAt(path: readonly PropertyKey[]): string[] {
+  return objectKeysAt(PipelineInputSchema, path);
 }
 
 /** The input checked and with its defaults, or every issue (the workflow's boundary formats them itself). */

@@ -18,6 +18,8 @@ export interface TemporalTarget {
   connectionOptions: TemporalConnectionOptions;
   /** Deprecation notes for old variable names found in the environment (also emitted as process warnings). */
   deprecations: string[];
+  /** Where the address came from, for messages: `--address`, `TEMPORAL_ADDRESS`, a TOML profile, or the default. */
+  addressSource: string;
 }
 
 export interface TemporalConnectionOptions {
@@ -106,6 +108,7 @@ export function temporalTargetFromEnv(env: NodeJS.ProcessEnv = process.env, over
   }
 
   const address = overrides.address ?? profile.address ?? DEFAULT_TEMPORAL_ADDRESS;
+  const addressSource = overrides.address ? '--address' : vars.TEMPORAL_ADDRESS ? 'TEMPORAL_ADDRESS' : profile.address ? 'Temporal\'s client profile' : 'the default address';
   const namespace = overrides.namespace ?? profile.namespace ?? DEFAULT_NAMESPACE;
   let connect;
   try {
@@ -126,5 +129,15 @@ export function temporalTargetFromEnv(env: NodeJS.ProcessEnv = process.env, over
     connectionOptions.metadata = { ...metadata };
   }
   for (const note of deprecations) process.emitWarning(note, { type: 'DeprecationWarning', code: 'FTPIPE_TEMPORAL_ENV' });
-  return { address, namespace, connectionOptions, deprecations };
+  return { address, namespace, connectionOptions, deprecations, addressSource };
+}
+
+/**
+ * Temporal could not be reached: the SDK says only "Failed to connect before the deadline", so this names the address,
+ * where it came from and how to give another (no key or certificate is quoted).
+ */
+export function temporalUnreachable(target: Pick<TemporalTarget, 'address' | 'namespace' | 'addressSource'>, err: unknown): Error {
+  const reason = err instanceof Error ? err.message.split('\n')[0]! : String(err);
+  const port = /:\d+$/.test(target.address) ? '' : ' (no port: a Temporal frontend usually listens on :7233)';
+  return new Error(`cannot reach Temporal at ${target.address}${port} (${target.addressSource}; namespace ${target.namespace}): ${reason}. Is a server running there? \`ftpipe dev\` starts one; give another address with --address host:port, TEMPORAL_ADDRESS or a TEMPORAL_PROFILE`, { cause: err });
 }

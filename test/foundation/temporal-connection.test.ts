@@ -26,7 +26,7 @@ function tlsOf(target: ReturnType<typeof temporalTargetFromEnv>): TLSConfig {
 describe('Temporal connection: Temporal\'s environment variables (as the temporal CLI reads them)', () => {
   it('defaults to the local dev server without TLS', () => {
     const target = temporalTargetFromEnv({});
-    assert.deepEqual(target, { address: '127.0.0.1:7233', namespace: 'default', connectionOptions: { address: '127.0.0.1:7233' }, deprecations: [] });
+    assert.deepEqual(target, { address: '127.0.0.1:7233', namespace: 'default', connectionOptions: { address: '127.0.0.1:7233' }, deprecations: [], addressSource: 'the default address' });
   });
 
   it('configures Temporal Cloud from an API key: TLS on, namespace header, key only in the connection', () => {

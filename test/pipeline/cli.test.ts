@@ -57,6 +57,6 @@ describe('ftpipe run / status / list / pause on the real dev server', () => {
     writeFileSync(join(dir, 'pipeline.yaml'), stringify({ runName: 'bad', profile: 'emulator', baseModel: 'gpt-4.1-mini', training: { path: 'x.jsonl' }, trainingType: 'Regional' }));
     const run = await runCli(['run', join(dir, 'pipeline.yaml'), '--address', env.temporal.server.address]);
     assert.equal(run.code, 2, run.output);
-    assert.match(run.output, /pipeline\.yaml: trainingType: /);
+    assert.match(run.output, /pipeline\.yaml:\d+: trainingType: /);
   });
 });

@@ -13,7 +13,7 @@ import { renderReport } from '../../report/html';
 import { emulatorProfiles } from '../../stack/emulator-profiles';
 import { startLocalStack } from '../../stack/local-stack';
 import { TASK_QUEUE } from '../../temporal/constants';
-import { temporalTargetFromEnv } from '../../temporal/connection';
+import { temporalTargetFromEnv, temporalUnreachable } from '../../temporal/connection';
 import { createFtpipeWorker, DEFAULT_CONCURRENT_VALIDATIONS } from '../../../workers/worker';
 import { installRuntime } from '../../../workers/runtime';
 import { WorkerDeploymentError, workerDeploymentFrom } from '../../../workers/deployment';
@@ -96,7 +96,9 @@ export function registerDevCommands(program: Command): void {
       const catalog = await loadCatalog();
       const target = temporalTargetFromEnv(process.env, connectionOverrides(opts));
       installRuntime({ logger, ...(opts.metrics ? { metricsAddress: opts.metrics } : {}) });
-      const connection = await NativeConnection.connect(target.connectionOptions);
+      const connection = await NativeConnection.connect(target.connectionOptions).catch((err: unknown) => {
+        throw temporalUnreachable(target, err);
+      });
       const payloadCodec = payloadCodecFromEnv();
       const worker = await createFtpipeWorker({
         connection,
@@ -131,7 +133,9 @@ export function registerDevCommands(program: Command): void {
         return;
       }
       const target = temporalTargetFromEnv(process.env, connectionOverrides(opts));
-      const connection = await Connection.connect(target.connectionOptions);
+      const connection = await Connection.connect(target.connectionOptions).catch((err: unknown) => {
+        throw temporalUnreachable(target, err);
+      });
       try {
         const client = new Client({ connection, namespace: target.namespace, dataConverter: ftpipeDataConverter(payloadCodecFromEnv()) });
         const { worker } = await client.workflow.execute<typeof checkWorker>(CHECK_WORKER_WORKFLOW_TYPE, {

@@ -1,14 +1,13 @@
 /** `ftpipe run`, `status`, `pause`, `resume`, `cancel`, `list`: starting and steering pipeline runs. */
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { CancelledFailure, TerminatedFailure, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
 import { connect, withConnectionFlags, type ConnectionFlags } from '../connection';
 import { formatTable } from '../table';
 import { PipelineAlreadyRunningError, type PipelineHandle, type PipelineResult, type PipelineStatus } from '../../client';
-import { PipelineInputError, parsePipelineInput, type PipelineInputDraft } from '../../pipeline/input';
+import { pipelineInputKeysAt, safeParsePipelineInput, type PipelineInputDraft } from '../../pipeline/input';
+import { describeSourceIssues, readSourceFile, type SourceFile } from '../../config/source-file';
 import { TASK_QUEUE } from '../../temporal/constants';
 import { formatPlan, planRun } from '../dry-run';
 import { barLine, pipedKey } from '../progress-bar';
@@ -17,15 +16,22 @@ import { approvalEvidenceLines } from '../../pipeline/approval';
 import { formatProgressLine, trainingEta, type ProgressView } from '../../pipeline/progress';
 import { isTerminalJobStatus } from '../../pipeline/types';
 
+/** A pipeline file as read: the input (relative dataset paths taken relative to the file) and where its keys are. */
+export interface PipelineFile {
+  input: PipelineInputDraft;
+  source: SourceFile;
+}
+
 /** Reads a pipeline file (YAML or JSON); relative dataset paths are taken relative to the file. */
-export function readPipelineFile(path: string): PipelineInputDraft {
-  let raw: unknown;
+export function readPipelineSource(path: string): PipelineFile {
+  let source: SourceFile;
   try {
-    raw = parseYaml(readFileSync(path, 'utf8'));
+    source = readSourceFile(path, 'pipeline file');
   } catch (err) {
-    throw new Error(`${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid YAML/JSON: ${(err as Error).message}`}`);
+    throw usageError((err as Error).message);
   }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`${path}: a pipeline file holds one object (the workflow input)`);
+  const raw = source.value;
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw usageError(`${path}: a pipeline file holds one object (the workflow input)`);
   const input = raw as PipelineInputDraft & Record<string, unknown>;
   const base = dirname(resolve(path));
   const absolute = <T>(source: T): T =>
@@ -33,7 +39,27 @@ export function readPipelineFile(path: string): PipelineInputDraft {
   const training = absolute(input.training);
   const validation = absolute(input.validation);
   const evaluation = input.evaluation?.evalSet ? { ...input.evaluation, evalSet: absolute(input.evaluation.evalSet) } : input.evaluation;
-  return { ...input, ...(training ? { training } : {}), ...(validation ? { validation } : {}), ...(evaluation ? { evaluation } : {}) };
+  return { input: { ...input, ...(training ? { training } : {}), ...(validation ? { validation } : {}), ...(evaluation ? { evaluation } : {}) }, source };
+}
+
+export function readPipelineFile(path: string): PipelineInputDraft {
+  return readPipelineSource(path).input;
+}
+
+/**
+ * Checks a pipeline file's input (with the flags that set fields of it) as the workflow will, before anything talks to
+ * Temporal: bad input exits 2 with one line per fault, `file:line: field: reason`, or `file: --flag: reason` for a flag.
+ */
+export function checkPipelineInput(file: PipelineFile, flags: { fromJob?: string } = {}): void {
+  const input = { ...file.input, ...(flags.fromJob ? { fromJob: flags.fromJob } : {}) };
+  const parsed = safeParsePipelineInput(input);
+  if (parsed.success) return;
+  const lines = parsed.error.issues.flatMap((issue) => {
+    if (flags.fromJob && issue.path[0] === 'fromJob') return [`${file.source.path}: --from-job: ${issue.message}`];
+    const named = flags.fromJob ? issue : { ...issue, message: issue.message.replace(/unless fromJob names/, 'unless fromJob (or --from-job) names') };
+    return describeSourceIssues(file.source, [named], pipelineInputKeysAt);
+  });
+  throw usageError(lines.length === 1 ? lines[0]! : `invalid pipeline file:\n  ${lines.join('\n  ')}`);
 }
 
 function fmt(value: number | null | undefined, digits = 4): string {
@@ -189,26 +215,24 @@ export function registerRunCommands(program: Command): void {
     .option('--task-queue <queue>', 'task queue of the workers (default fine-tuning)')
     .option('--from-job <ftjob-id>', 'carry on from this Azure job (running or succeeded) instead of training: the input\'s fromJob')
     .action(async (file: string, opts: ConnectionFlags & { wait?: boolean; workflowId?: string; join?: boolean; dryRun?: boolean; taskQueue?: string; fromJob?: string }) => {
-      const input = { ...readPipelineFile(file), ...(opts.fromJob ? { fromJob: opts.fromJob } : {}) };
+      const pipeline = readPipelineSource(file);
+      checkPipelineInput(pipeline, opts);
+      const input = { ...pipeline.input, ...(opts.fromJob ? { fromJob: opts.fromJob } : {}) };
       const client = await connect(opts);
       try {
         if (opts.dryRun) {
-          // Bad input is the caller's mistake (exit 2, naming the field), as for a run.
-          parsePipelineInput(input);
           console.log(formatPlan(await planRun(client, input, opts.taskQueue ?? TASK_QUEUE)));
           return;
         }
         const handle = await client.startPipeline(input, { ...(opts.workflowId ? { workflowId: opts.workflowId } : {}), ...(opts.taskQueue ? { taskQueue: opts.taskQueue } : {}), ifRunning: opts.join ? 'join' : 'fail' });
         console.log(`started ${handle.workflowId}`);
-        if (!opts.wait) return;
+        if (!opts.wait) {
+          console.log(`  follow it: ftpipe watch ${handle.workflowId} (curves), ftpipe status ${handle.workflowId}, or ftpipe run ${file} --join --wait`);
+          return;
+        }
         await follow(handle);
         console.log(formatResult(await handle.result()));
       } catch (err) {
-        if (err instanceof PipelineInputError) {
-          // A bad --from-job is the flag's fault, not the file's.
-          const named = (issue: string): string => (opts.fromJob ? issue.replace(/^fromJob:/, '--from-job:') : issue.replace(/unless fromJob names/, 'unless fromJob (or --from-job) names'));
-          throw usageError(`${file}: ${err.issues.map(named).join('; ')}`);
-        }
         if (err instanceof PipelineAlreadyRunningError) {
           throw new Error(`a run with workflow id "${err.workflowId}" is already open: follow it with --join (ftpipe run ${file} --join --wait), watch it with ftpipe watch ${err.workflowId}, or cancel it with ftpipe cancel ${err.workflowId}`);
         }

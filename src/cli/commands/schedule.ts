@@ -13,7 +13,7 @@ import {
 import { PipelineInputError } from '../../pipeline/input';
 import { connect, withConnectionFlags, type ConnectionFlags } from '../connection';
 import { usageError } from '../usage';
-import { readPipelineFile } from './runs';
+import { checkPipelineInput, readPipelineSource } from './runs';
 
 /** On the command line the policies are spelled with dashes (`buffer-one`). */
 const OVERLAP_FLAGS = OVERLAP_POLICIES.map((p) => p.replace(/_/g, '-'));
@@ -83,7 +83,9 @@ export function registerScheduleCommands(program: Command): void {
       } catch (err) {
         throw usageError((err as Error).message);
       }
-      const input = readPipelineFile(opts.config);
+      const pipeline = readPipelineSource(opts.config);
+      checkPipelineInput(pipeline);
+      const { input } = pipeline;
       await withSchedules(opts, async (schedules) => {
         try {
           const id = await schedules.create({
