@@ -79,6 +79,16 @@ export class LinePool {
     return this.workers.length;
   }
 
+  /** The threads' piece cache for `encoding`, made on first use; the calling thread may count over it too. */
+  pieceCache(encoding: TokenEncoding): SharedPieceCache {
+    let cache = this.pieceCaches.get(encoding);
+    if (!cache) {
+      cache = SharedPieceCache.create();
+      this.pieceCaches.set(encoding, cache);
+    }
+    return cache;
+  }
+
   /** Threads started and not exited. */
   get running(): number {
     return this.workers.filter((worker) => worker !== undefined).length;
@@ -109,6 +119,20 @@ export class LinePool {
   }
 
   /**
+   * Whether `check` would hand a batch to a thread that can start on it soon: a running thread with fewer than
+   * `depth` batches queued, or a thread not started yet when fewer than `threads` (at most the pool's size) run.
+   */
+  hasRoom(threads: number, depth: number): boolean {
+    let running = 0;
+    for (const worker of this.workers) {
+      if (!worker) continue;
+      running++;
+      if (worker.pending.size < depth) return true;
+    }
+    return running < Math.min(threads, this.workers.length);
+  }
+
+  /**
    * Sends a batch (its buffer is transferred, not copied) to the least busy running thread, or starts another one
    * when every running thread has work and fewer than `threads` (at most the pool's size) run.
    */
@@ -128,12 +152,7 @@ export class LinePool {
     const batch = this.nextBatch++;
     const request: BatchRequest = { batch, data, options };
     if (!entry.caches.has(options.encoding)) {
-      let cache = this.pieceCaches.get(options.encoding);
-      if (!cache) {
-        cache = SharedPieceCache.create();
-        this.pieceCaches.set(options.encoding, cache);
-      }
-      request.pieceCache = cache.buffer;
+      request.pieceCache = this.pieceCache(options.encoding).buffer;
       entry.caches.add(options.encoding);
     }
     return new Promise<BatchResult>((resolve, reject) => {

@@ -4,14 +4,14 @@
  * here in line order.
  */
 import { statSync } from 'node:fs';
-import { BUILTIN_CATALOG, resolveModel, type Catalog, type FineTuningMethod, type ModelEntry } from '../catalog';
+import { BUILTIN_CATALOG, resolveModel, type Catalog, type FineTuningMethod, type ModelEntry, type TokenEncoding } from '../catalog';
 import { LineHashIndex } from './hash-index';
 import { severityOf, type Issue, type IssueCode } from './issues';
 import { DEFAULT_MAX_ISSUES, INLINE_VALIDATION_MAX_BYTES, MAX_FILE_BYTES, MAX_LINE_BYTES, MIN_TRAINING_EXAMPLES, RECOMMENDED_TRAINING_EXAMPLES, UTF8_BOM } from './limits';
 import { LINE_BLANK, LINE_EXAMPLE, oversizedLine, type BatchResult } from './batch';
 import { checkLines, type LineCheckOptions } from './lines';
-import { sharedLinePool, threadsToStart } from './pool';
-import { sharedTokenCounter } from './tokens';
+import { sharedLinePool, threadsToStart, type LinePool } from './pool';
+import { createTokenCounter, sharedTokenCounter, type TokenCounter } from './tokens';
 import { readLineBatches, readSmallFileBatches, type FileFacts, type LineBatch } from './reader';
 import { autoEpochs, CountList, type TokenDistribution } from './statistics';
 
@@ -36,11 +36,18 @@ export interface ValidateDatasetOptions {
   /** Files up to this many bytes are checked on the calling thread, larger ones on the worker threads (0: all on the threads). */
   inlineMaxBytes?: number;
   /**
-   * The calling thread has nothing else to do (the CLI): a larger file that would start only one worker thread (see
-   * threadsToStart in pool.ts) is checked on the calling thread instead, which saves that thread's start. Off in the
-   * worker, whose event loop serves other activities.
+   * The calling thread has nothing else to do (the CLI): it is one of the threads that check lines (so a file that
+   * would start one worker thread, see threadsToStart in pool.ts, is checked here, without that thread's start), and
+   * checks a batch itself whenever the worker threads have enough queued. Off in the worker, whose event loop serves
+   * other activities.
    */
   callerThreadIdle?: boolean;
+  /**
+   * Threads that check a file's lines, the calling thread included when it is idle. Default: one per 4 MiB of the
+   * file, no more than the cores the machine's load leaves idle (threadsToStart in pool.ts); a file up to
+   * `inlineMaxBytes` is checked on the calling thread alone.
+   */
+  threads?: number;
   /** Called after each batch of lines is read (about every 256 KiB): an activity heartbeats from here. */
   onProgress?: (progress: ValidationProgress) => void;
   /** Stops validation between batches (the promise rejects with the signal's reason); workers are shut down. */
@@ -131,22 +138,46 @@ class IssueList {
   }
 }
 
-/** Checks batches of lines: on the process's worker threads, or on the calling thread. */
+/** Checks batches of lines: on the process's worker threads, on the calling thread, or on both. */
 interface LineChecker {
   /** How many batches may be in flight at once. */
   readonly parallelism: number;
   check(lines: Uint8Array<ArrayBuffer>): Promise<BatchResult>;
 }
 
-function lineChecker(bytes: number, options: LineCheckOptions, inlineMaxBytes: number, callerThreadIdle: boolean): LineChecker {
-  const threads = bytes <= inlineMaxBytes ? 0 : threadsToStart(bytes);
-  if (threads === 0 || (callerThreadIdle && threads === 1)) {
+/** Batches queued per worker thread before the idle calling thread checks the next one itself. */
+const QUEUED_PER_THREAD = 2;
+
+/** The idle calling thread's counters over the pool's piece caches, so that a piece merged by one thread is a hit in all. */
+const poolCounters = new Map<TokenEncoding, TokenCounter>();
+
+function poolCounter(pool: LinePool, encoding: TokenEncoding): TokenCounter {
+  let counter = poolCounters.get(encoding);
+  if (!counter) {
+    counter = createTokenCounter(encoding, pool.pieceCache(encoding));
+    poolCounters.set(encoding, counter);
+  }
+  return counter;
+}
+
+function lineChecker(bytes: number, options: LineCheckOptions, context: Pick<FileScanContext, 'inlineMaxBytes' | 'callerThreadIdle' | 'threads'>): LineChecker {
+  const threads = context.threads ?? (bytes <= context.inlineMaxBytes ? 0 : threadsToStart(bytes));
+  // An idle calling thread is one of the threads: it checks a batch itself whenever the workers have enough queued.
+  const workers = context.callerThreadIdle ? threads - 1 : threads;
+  const inline = (tokens: TokenCounter): LineChecker['check'] => (lines) => Promise.resolve(checkLines(lines, options, tokens));
+  if (workers <= 0) {
     // A thread hop and a second copy of the tokenizer would cost more than checking a small file here.
-    const tokens = sharedTokenCounter(options.encoding);
-    return { parallelism: 1, check: (lines) => Promise.resolve(checkLines(lines, options, tokens)) };
+    return { parallelism: 1, check: inline(sharedTokenCounter(options.encoding)) };
   }
   const pool = sharedLinePool();
-  return { parallelism: Math.min(threads, pool.size) * 2, check: (lines) => pool.check(lines, options, threads) };
+  const onWorkers = Math.min(workers, pool.size);
+  if (!context.callerThreadIdle) return { parallelism: onWorkers * QUEUED_PER_THREAD, check: (lines) => pool.check(lines, options, workers) };
+  const here = inline(poolCounter(pool, options.encoding));
+  return {
+    // Threads already running take batches too (see LinePool.check), however few this file may start.
+    parallelism: (pool.size + 1) * QUEUED_PER_THREAD,
+    check: (lines) => (pool.hasRoom(workers, QUEUED_PER_THREAD) ? pool.check(lines, options, workers) : here(lines)),
+  };
 }
 
 interface FileScanContext {
@@ -154,6 +185,7 @@ interface FileScanContext {
   lineOptions: LineCheckOptions;
   inlineMaxBytes: number;
   callerThreadIdle: boolean;
+  threads: number | undefined;
   issues: IssueList;
   trainingHashes: LineHashIndex | undefined;
   onProgress: ValidateDatasetOptions['onProgress'];
@@ -198,7 +230,7 @@ async function scanFile(path: string, bytes: number, role: FileRole, context: Fi
   const issues = context.issues;
   const errorsBefore = issues.errorCount;
   const warningsBefore = issues.warningCount;
-  const checker = lineChecker(bytes, context.lineOptions, context.inlineMaxBytes, context.callerThreadIdle);
+  const checker = lineChecker(bytes, context.lineOptions, context);
   const hashes = new LineHashIndex(hashIndexCapacity(bytes));
   const counts = new CountList();
   const limit = model.trainingContextTokens;
@@ -333,7 +365,7 @@ export async function validateDataset(options: ValidateDatasetOptions): Promise<
   const lineOptions: LineCheckOptions = {
     method, model: model.id, allowImages: model.modality === 'text+vision', encoding: model.encoding, maxIssues: options.maxIssues ?? DEFAULT_MAX_ISSUES,
   };
-  const scan = { model, lineOptions, inlineMaxBytes: options.inlineMaxBytes ?? INLINE_VALIDATION_MAX_BYTES, callerThreadIdle: options.callerThreadIdle ?? false, issues, onProgress: options.onProgress, signal: options.signal };
+  const scan = { model, lineOptions, inlineMaxBytes: options.inlineMaxBytes ?? INLINE_VALIDATION_MAX_BYTES, callerThreadIdle: options.callerThreadIdle ?? false, threads: options.threads, issues, onProgress: options.onProgress, signal: options.signal };
   const training = options.trainingFile === undefined ? undefined : await scanFile(options.trainingFile, trainingBytes, 'training', { ...scan, trainingHashes: undefined });
   const validation = options.validationFile === undefined
     ? undefined

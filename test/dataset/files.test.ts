@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { limits, openUploadStream, validateDataset, type Issue } from '../../src/dataset';
 import { LineHashIndex } from '../../src/dataset/hash-index';
+import { sharedLinePool } from '../../src/dataset/pool';
 import { readLineBatches, readSmallFileBatches, type FileFacts, type LineBatch } from '../../src/dataset/reader';
 import { autoEpochs, CountList } from '../../src/dataset/statistics';
 
@@ -125,6 +126,44 @@ describe('progress and cancellation', () => {
       validateDataset({ trainingFile: path, model: 'gpt-4.1-mini', signal: controller.signal, onProgress: () => controller.abort(reason) }),
       (error) => error === reason,
     );
+  });
+});
+
+describe('threads', () => {
+  // About ten batches of 256 KiB, with issues in several of them: line numbers, issue order and the caps must survive the split.
+  const path = join(dir, 'threads.jsonl');
+  before(() => {
+    const lines = exampleLines(36_000).split('\n').slice(0, -1);
+    for (let i = 7; i < lines.length; i += 4_001) lines[i] = '{"messages": [{"role": "bot", "content": "x"}]}';
+    lines[20_000] = '';
+    lines[30_000] = lines[3]!;
+    writeFileSync(path, lines.join('\n') + '\n');
+  });
+
+  it('gives the same report when the idle calling thread checks batches beside a worker thread', async () => {
+    const options = { trainingFile: path, model: 'gpt-4.1-mini', maxIssues: 5 };
+    const alone = await validateDataset({ ...options, callerThreadIdle: true, threads: 1 });
+    assert.ok(alone.files[0]!.bytes > 7 * 256 * 1024, `${alone.files[0]!.bytes} bytes`);
+    assert.ok(alone.errorCount > 5 && alone.warningCount > 1, `${alone.errorCount} errors, ${alone.warningCount} warnings`);
+    assert.deepEqual(await validateDataset({ ...options, callerThreadIdle: true, threads: 2 }), alone, 'calling thread and one worker');
+    // Whether the worker has room depends on timing; here every other batch goes to it, so the merge sees both sources.
+    const pool = sharedLinePool();
+    const { check, hasRoom } = pool;
+    let asked = 0;
+    let toWorkers = 0;
+    pool.hasRoom = () => asked++ % 2 === 0;
+    pool.check = (...args) => {
+      toWorkers++;
+      return check.apply(pool, args);
+    };
+    try {
+      assert.deepEqual(await validateDataset({ ...options, callerThreadIdle: true, threads: 2 }), alone, 'alternate batches on the calling thread');
+      assert.ok(asked > 7, `${asked} batches`);
+      assert.equal(toWorkers, Math.ceil(asked / 2), 'batches sent to the worker');
+    } finally {
+      Object.assign(pool, { check, hasRoom });
+    }
+    assert.deepEqual(await validateDataset({ ...options, threads: 2 }), alone, 'two worker threads');
   });
 });
 

@@ -10,6 +10,7 @@ interface ValidateFlags {
   nEpochs?: number;
   json?: boolean;
   maxIssues: number;
+  threads?: number;
 }
 
 function positiveInteger(value: string): number {
@@ -29,6 +30,7 @@ export function registerValidateCommand(program: Command): void {
     .option('--n-epochs <n>', 'epochs the job will run (default: the service\'s automatic rule)', positiveInteger)
     .option('--max-issues <n>', 'errors and warnings to list (the rest are counted)', positiveInteger, 20)
     .option('--json', 'print one JSON report instead of the summary')
+    .option('--threads <n>', 'threads that check lines, this one included (default: one per 4 MiB of the file, at most the idle cores)', positiveInteger)
     // Parse errors throw to main(), which exits 2 (bad usage); subcommands added before the program's own exitOverride() do not inherit it.
     .exitOverride()
     .action(async (file: string, flags: ValidateFlags) => {
@@ -37,6 +39,7 @@ export function registerValidateCommand(program: Command): void {
         const report = await validateDataset({
           trainingFile: file, validationFile: flags.validation, model: flags.model, method: flags.method,
           nEpochs: flags.nEpochs, catalog, maxIssues: flags.maxIssues, callerThreadIdle: true,
+          threads: flags.threads,
         });
         process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatSummary(report)}\n`);
         process.exitCode = report.valid ? 0 : 1;
