@@ -3,9 +3,10 @@
  *
  * 1. cold start: `ftpipe validate` of a 12-line file, a new process each time (wall time, peak RSS);
  * 2. in a worker: `validateDataset` of a 100-example file in a long-lived process, warm (what the activity runs);
- * 3. throughput: realistic chat datasets (bench/validate-corpus.ts) of each size, validated by `ftpipe validate`, by a
- *    port of the OpenAI cookbook's checks on Python tiktoken (bench/cookbook_checks.py), and by the floor (a bare line
- *    split and JSON.parse), each in its own child process, side by side.
+ * 3. throughput: realistic chat datasets (bench/validate-corpus.ts) of each size, validated by `ftpipe validate` (with
+ *    its default threads and with --threads 2), by a port of the OpenAI cookbook's checks on Python tiktoken
+ *    (bench/cookbook_checks.py), and by the floor (a bare line split and JSON.parse), each in its own child process,
+ *    side by side.
  *
  *   npx tsx bench/validate.ts [--sizes 1,10,64] [--rounds 1 (throughput runs per size)] [--model gpt-4.1-mini] [--reuse (keep earlier generated files)]
  *
@@ -78,15 +79,20 @@ finally:
     sys.stderr.write("\\npeak-rss-kb=%d cpu-us=%d\\n" % (u.ru_maxrss, (u.ru_utime + u.ru_stime) * 1e6))`;
 
 /**
- * validateDataset in one long-lived process: once cold, then warm, one validation after another. After each warm
- * one, a busy loop of the same CPU time, timed the same way: its wall time is what that much CPU costs at the
- * machine's load, so the validation's wall time can be read against it (on a busy machine both are mostly waiting).
+ * validateDataset in one long-lived process: once cold, then warm, one validation after another, each followed by the
+ * worker's activity validateTrainingData (data-root checks, the validation, the summary, in the SDK's activity
+ * context) on the same file, so that both are timed under the same machine state. After each warm pair, a busy loop
+ * of the validation's CPU time, timed the same way: its wall time is what that much CPU costs at the machine's load,
+ * so the validation's wall time can be read against it (on a busy machine both are mostly waiting).
  */
 const WORKER_PROGRAM = `${REPORT_PEAK_RSS}
 const { validateDataset } = require(${JSON.stringify(join(__dirname, 'out', 'dist', 'src', 'dataset'))});
+const { MockActivityEnvironment } = require('@temporalio/testing');
+const { datasetActivities } = require(${JSON.stringify(join(__dirname, 'out', 'dist', 'activities', 'dataset'))});
+const { validateTrainingData } = datasetActivities({ config: { dataRoots: [require('node:path').dirname(process.argv[1])] }, logger: console, version: 'bench' });
 const cpuMs = (since) => { const used = process.cpuUsage(since); return (used.user + used.system) / 1e3; };
 (async () => {
-  const times = [], cpu = [], spins = [];
+  const times = [], cpu = [], spins = [], activity = [], activityCpu = [];
   for (let i = 0; i <= ${'${WARM_RUNS}'}; i++) {
     let started = process.hrtime.bigint();
     let cpuBefore = process.cpuUsage();
@@ -94,24 +100,17 @@ const cpuMs = (since) => { const used = process.cpuUsage(since); return (used.us
     times.push(Number(process.hrtime.bigint() - started) / 1e6);
     cpu.push(cpuMs(cpuBefore));
     if (report.files[0].examples !== 100) throw new Error('expected 100 examples, got ' + report.files[0].examples);
+    started = process.hrtime.bigint();
+    cpuBefore = process.cpuUsage();
+    const summary = await new MockActivityEnvironment().run(validateTrainingData, { trainingPath: process.argv[1], model: 'gpt-4.1-mini', method: 'supervised' });
+    activity.push(Number(process.hrtime.bigint() - started) / 1e6);
+    activityCpu.push(cpuMs(cpuBefore));
+    if (summary.examples.training !== 100) throw new Error('expected 100 examples, got ' + summary.examples.training);
     if (i === 0) continue;
     started = process.hrtime.bigint();
     cpuBefore = process.cpuUsage();
     for (let x = 0; cpuMs(cpuBefore) < cpu[i]; ) for (let j = 0; j < 1000; j++) x += Math.sqrt(j);
     spins.push(Number(process.hrtime.bigint() - started) / 1e6);
-  }
-  // The worker's activity itself (its data-root checks, the validation, the summary), in the SDK's activity context.
-  const { MockActivityEnvironment } = require('@temporalio/testing');
-  const { datasetActivities } = require(${JSON.stringify(join(__dirname, 'out', 'dist', 'activities', 'dataset'))});
-  const { validateTrainingData } = datasetActivities({ config: { dataRoots: [require('node:path').dirname(process.argv[1])] }, logger: console, version: 'bench' });
-  const activity = [], activityCpu = [];
-  for (let i = 0; i <= ${'${WARM_RUNS}'}; i++) {
-    const started = process.hrtime.bigint();
-    const cpuBefore = process.cpuUsage();
-    const summary = await new MockActivityEnvironment().run(validateTrainingData, { trainingPath: process.argv[1], model: 'gpt-4.1-mini', method: 'supervised' });
-    activity.push(Number(process.hrtime.bigint() - started) / 1e6);
-    activityCpu.push(cpuMs(cpuBefore));
-    if (summary.examples.training !== 100) throw new Error('expected 100 examples, got ' + summary.examples.training);
   }
   process.stdout.write(JSON.stringify({ times, cpu, spins, activity, activityCpu }));
 })();`;
@@ -177,7 +176,7 @@ async function parent(): Promise<void> {
   const workerLoad = load();
   const { times, cpu, spins, activity, activityCpu } = JSON.parse(runChild('worker', WORKER_PROGRAM.replaceAll('${WARM_RUNS}', String(WARM_RUNS)), [hundred]).stdout) as { times: number[]; cpu: number[]; spins: number[]; activity: number[]; activityCpu: number[] };
   const warm = times.slice(1);
-  console.log(`validateDataset of 100 examples (${(statSync(hundred).size / 1024).toFixed(0)} KiB) in one process: first ${times[0]!.toFixed(1)} ms, then ${WARM_RUNS} warm: median ${median(warm).toFixed(1)} ms, p90 ${quantile(warm, 0.9).toFixed(1)} ms, max ${Math.max(...warm).toFixed(1)} ms; CPU per validation (process-wide) first ${cpu[0]!.toFixed(1)} ms, warm median ${median(cpu.slice(1)).toFixed(1)} ms; a busy loop of each one's CPU time took median ${median(spins).toFixed(1)} ms wall (what that CPU costs at this load); the worker's activity validateTrainingData (data-root checks, validation, summary) after them, ${WARM_RUNS} warm: median ${median(activity.slice(1)).toFixed(1)} ms wall, CPU median ${median(activityCpu.slice(1)).toFixed(1)} ms   load ${workerLoad}`);
+  console.log(`validateDataset of 100 examples (${(statSync(hundred).size / 1024).toFixed(0)} KiB) in one process: first ${times[0]!.toFixed(1)} ms, then ${WARM_RUNS} warm: median ${median(warm).toFixed(1)} ms, p90 ${quantile(warm, 0.9).toFixed(1)} ms, max ${Math.max(...warm).toFixed(1)} ms; CPU per validation (process-wide) first ${cpu[0]!.toFixed(1)} ms, warm median ${median(cpu.slice(1)).toFixed(1)} ms; a busy loop of each one's CPU time took median ${median(spins).toFixed(1)} ms wall (what that CPU costs at this load); the worker's activity validateTrainingData (data-root checks, validation, summary) after each, ${WARM_RUNS} warm: median ${median(activity.slice(1)).toFixed(1)} ms wall, CPU median ${median(activityCpu.slice(1)).toFixed(1)} ms   load ${workerLoad}`);
 
   // 3. Throughput against the cookbook's checks and the floor.
   const python = pythonTiktoken();
@@ -188,27 +187,37 @@ async function parent(): Promise<void> {
     const megabytes = statSync(path).size / MIB;
     const row = (name: string, run: ChildRun, before: string): string =>
       `${`${megabytes.toFixed(0)} MiB`.padEnd(11)} ${name.padEnd(31)} ${run.seconds.toFixed(2).padStart(6)} s ${(megabytes / run.seconds).toFixed(1).padStart(7)} ${run.cpuSeconds.toFixed(2).padStart(6)} s ${run.peakRssMb.toFixed(0).padStart(6)} MiB   ${before}`;
-    // Rounds alternate the runners, so that each round's pair saw about the same load; the spread is printed.
-    const ratios: Array<{ wall: number; cpu: number }> = [];
+    // Rounds alternate the runners, so that each round's runs saw about the same load; the spread is printed. ftpipe
+    // runs twice: with its default threads (one per 4 MiB of the file, at most the cores the load leaves idle: one on a
+    // machine whose load average is 1 or more) and with --threads 2 (the calling thread and one worker thread).
+    const variants = [{ name: 'ftpipe validate (exact tokens)', args: [] as string[] }, { name: 'ftpipe validate --threads 2', args: ['--threads', '2'] }];
+    const ratios = variants.map(() => [] as Array<{ wall: number; cpu: number }>);
     for (let round = 1; round <= rounds; round++) {
+      const validators: ChildRun[] = [];
+      for (const variant of variants) {
+        const before = load();
+        const validator = runChild(variant.name, CLI_PROGRAM, [path, '--model', model, '--json', ...variant.args]);
+        if (validator.status !== 0) throw new Error(`the benchmark corpus should be valid; ftpipe validate exited ${validator.status}: ${validator.stdout.slice(0, 2000)}`);
+        console.log(row(variant.name, validator, before));
+        validators.push(validator);
+      }
       let before = load();
-      const validator = runChild('ftpipe validate', CLI_PROGRAM, [path, '--model', model, '--json']);
-      if (validator.status !== 0) throw new Error(`the benchmark corpus should be valid; ftpipe validate exited ${validator.status}: ${validator.stdout.slice(0, 2000)}`);
-      console.log(row('ftpipe validate (exact tokens)', validator, before));
-      before = load();
       const cookbook = runChild('cookbook', COOKBOOK_PROGRAM, [join(__dirname, 'cookbook_checks.py'), path], { file: python.python, args: ['-c', COOKBOOK_PROGRAM], env: python.env });
       if (cookbook.status !== 0) throw new Error(`the cookbook port failed (${cookbook.status})`);
       console.log(row('cookbook checks (Python tiktoken)', cookbook, before));
       before = load();
       console.log(row('floor: line split + JSON.parse', runChild('floor', FLOOR_PROGRAM, [path]), before));
-      const report = JSON.parse(validator.stdout) as { files: Array<{ examples: number; tokens: { totalTokens: number } }> };
+      const reports = validators.map((validator) => JSON.parse(validator.stdout) as { files: Array<{ examples: number; tokens: { totalTokens: number } }> });
+      if (JSON.stringify(reports[1]) !== JSON.stringify(reports[0])) throw new Error('ftpipe validate --threads 2 reported differently from its default');
       const book = JSON.parse(cookbook.stdout) as { examples: number; total_tokens: number };
-      ratios.push({ wall: cookbook.seconds / validator.seconds, cpu: cookbook.cpuSeconds / validator.cpuSeconds });
-      console.log(`${''.padEnd(11)} ftpipe ${ratios.at(-1)!.wall.toFixed(1)}x the cookbook's speed in wall time, ${ratios.at(-1)!.cpu.toFixed(1)}x in CPU time; ${report.files[0]!.examples.toLocaleString('en-US')} examples; tokens ftpipe ${report.files[0]!.tokens.totalTokens.toLocaleString('en-US')}, cookbook ${book.total_tokens.toLocaleString('en-US')} (it counts JSON keys and weight differently)`);
+      validators.forEach((validator, v) => ratios[v]!.push({ wall: cookbook.seconds / validator.seconds, cpu: cookbook.cpuSeconds / validator.cpuSeconds }));
+      console.log(`${''.padEnd(11)} ftpipe ${ratios[0]!.at(-1)!.wall.toFixed(1)}x the cookbook's speed in wall time, ${ratios[0]!.at(-1)!.cpu.toFixed(1)}x in CPU time (--threads 2: ${ratios[1]!.at(-1)!.wall.toFixed(1)}x, ${ratios[1]!.at(-1)!.cpu.toFixed(1)}x; the same report); ${reports[0]!.files[0]!.examples.toLocaleString('en-US')} examples; tokens ftpipe ${reports[0]!.files[0]!.tokens.totalTokens.toLocaleString('en-US')}, cookbook ${book.total_tokens.toLocaleString('en-US')} (it counts JSON keys and weight differently)`);
     }
     if (rounds > 1) {
       const spread = (values: number[]): string => `median ${median(values).toFixed(2)}x (${Math.min(...values).toFixed(2)}-${Math.max(...values).toFixed(2)}x)`;
-      console.log(`${`${megabytes.toFixed(0)} MiB`.padEnd(11)} over ${rounds} rounds: ftpipe vs the cookbook in CPU time ${spread(ratios.map((r) => r.cpu))}, in wall time ${spread(ratios.map((r) => r.wall))}`);
+      variants.forEach((variant, v) => {
+        console.log(`${`${megabytes.toFixed(0)} MiB`.padEnd(11)} over ${rounds} rounds: ${variant.name} vs the cookbook in CPU time ${spread(ratios[v]!.map((r) => r.cpu))}, in wall time ${spread(ratios[v]!.map((r) => r.wall))}`);
+      });
     }
   }
 }
