@@ -44,12 +44,21 @@ describe('ftpipe validate', () => {
     assert.equal(report.warnings.find((w) => w.code === 'IN_TRAINING_AND_VALIDATION')?.line, 1);
   });
 
+  it('prints the same report with --threads 2 (checked on a worker thread and its own) as on its own thread', () => {
+    const args = [fixture('supervised/combination.jsonl'), '--model', 'gpt-4.1-mini', '--json'];
+    const alone = ftpipe(...args);
+    const threaded = ftpipe(...args, '--threads', '2');
+    assert.equal(threaded.status, 1, threaded.stderr);
+    assert.equal(threaded.stdout, alone.stdout);
+  });
+
   it('exits 2 on bad usage: unknown model, unsupported method, missing file, bad option', () => {
     const cases: Array<[string[], RegExp]> = [
       [[fixture('supervised/few-examples.jsonl'), '--model', 'gpt-9'], /unknown model 'gpt-9'/],
       [[fixture('dpo/valid.jsonl'), '--model', 'gpt-4.1-nano', '--method', 'dpo'], /gpt-4\.1-nano does not support dpo fine-tuning/],
       [['no/such/file.jsonl', '--model', 'gpt-4.1-mini'], /training file not found: no\/such\/file\.jsonl/],
       [[fixture('supervised/few-examples.jsonl'), '--model', 'gpt-4.1-mini', '--n-epochs', '0'], /must be a positive integer/],
+      [[fixture('supervised/few-examples.jsonl'), '--model', 'gpt-4.1-mini', '--threads', '0'], /--threads <n>' argument '0' is invalid\. must be a positive integer/],
       [[fixture('supervised/few-examples.jsonl'), '--model', 'gpt-4.1-mini', '--method', 'rlhf'], /Allowed choices are supervised, dpo, reinforcement/],
       [[fixture('supervised/few-examples.jsonl')], /required option '--model <id>' not specified/],
     ];
