@@ -1,11 +1,12 @@
 /** The run's side of its resource's admission queue (workflows/admission.ts): joining it, and checking holders. */
 import { Context } from '@temporalio/activity';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { DEFAULT_LIMITS, type ResourceLimits, type SlotAmounts } from '../src/admission/limits';
 import { accountResourceId } from '../src/config/profile';
 import { admissionWorkflowId, deploymentSlotKey } from '../src/admission/types';
+import { admissionTaskQueue } from '../src/temporal/constants';
 import { azureFailure, isAzureNotFound } from '../src/azure/errors';
-import { admissionQuery, releaseSlotsSignal, requestSlotsSignal, type AdmissionView, type DeploymentSlotCheck, type resourceAdmission, type SlotRequest } from '../workflows/admission';
+import { admissionQuery, joinQueueUpdate, releaseSlotsSignal, requestSlotsSignal, type AdmissionInput, type AdmissionNotice, type AdmissionView, type DeploymentSlotCheck, type resourceAdmission, type SlotRequest } from '../workflows/admission';
 import { ADMISSION_WORKFLOW_TYPE } from '../workflows/messages';
 import type { AzureAccess } from './deps';
 
@@ -17,12 +18,16 @@ export interface JoinQueueInput {
   priority: number;
   /** A deployment slot: the deployment's name on the profile's resource (the grant is keyed by it, not by the run). */
   deployment?: string;
+  /** Ask with the queue's `joinQueue` update and return its answer (runs from before the patch signal, and learn by notice). */
+  reply?: boolean;
 }
 
 export interface JoinedQueue {
   queue: string;
   resource: string;
   limits: ResourceLimits;
+  /** The queue's answer when the join asked for one (`reply`): granted, or the run's position; absent for a signalled join. */
+  reply?: AdmissionNotice;
 }
 
 export interface QueueTarget {
@@ -39,8 +44,10 @@ export function admissionActivities(azure: AzureAccess) {
   };
   return {
     /**
-     * Queues the run for slots on its profile's resource: signal-with-start, so the resource's queue starts on first
-     * use. Idempotent: the queue keys requests by the run's workflow id, so a retry changes nothing.
+     * Queues the run for slots on its profile's resource, starting the resource's queue on first use: with `reply`,
+     * by update-with-start, returning the queue's answer (granted, or the run's position); else by signal-with-start.
+     * A queue on a build without the update (an older worker still serving it) refuses it: then by signal. Idempotent:
+     * the queue keys requests by the run's workflow id, so a retry changes nothing (and is answered the same way).
      */
     async joinAdmissionQueue(input: JoinQueueInput): Promise<JoinedQueue> {
       const { queue, resource, limits } = target(input.profile);
@@ -49,13 +56,21 @@ export function admissionActivities(azure: AzureAccess) {
         request.key = deploymentSlotKey(input.deployment);
         request.deployment = { profile: input.profile, name: input.deployment };
       }
-      await Context.current().client.workflow.signalWithStart<typeof resourceAdmission, [SlotRequest]>(ADMISSION_WORKFLOW_TYPE, {
-        workflowId: queue,
-        taskQueue: Context.current().info.taskQueue,
-        args: [{ resource, limits }],
-        signal: requestSlotsSignal,
-        signalArgs: [request],
-      });
+      const { client, info } = Context.current();
+      // A queue already open stays where it started (on the runs' own task queue, before queues had theirs).
+      const start = { workflowId: queue, taskQueue: admissionTaskQueue(info.taskQueue), args: [{ resource, limits }] as [AdmissionInput] };
+      if (input.reply) {
+        try {
+          const reply = await client.workflow.executeUpdateWithStart(joinQueueUpdate, {
+            args: [request],
+            startWorkflowOperation: new WithStartWorkflowOperation<typeof resourceAdmission>(ADMISSION_WORKFLOW_TYPE, { ...start, workflowIdConflictPolicy: 'USE_EXISTING' }),
+          });
+          return { queue, resource, limits, reply };
+        } catch (err) {
+          if (!(err instanceof WorkflowUpdateFailedError)) throw err;
+        }
+      }
+      await client.workflow.signalWithStart<typeof resourceAdmission, [SlotRequest]>(ADMISSION_WORKFLOW_TYPE, { ...start, signal: requestSlotsSignal, signalArgs: [request] });
       return { queue, resource, limits };
     },
 

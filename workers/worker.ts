@@ -2,7 +2,9 @@
  * Builds the ftpipe worker: the workflows (prebuilt bundle in production, sources in development and tests) and the
  * activities, on the `fine-tuning` task queue, and beside them, in the same process, the dataset validations on
  * their own task queue (`fine-tuning-validation`) with a few slots: a validation waits in Temporal for a free slot,
- * holding none of the main queue's activity slots.
+ * holding none of the main queue's activity slots; and the resources' admission queues on theirs
+ * (`fine-tuning-admission`), with a workflow thread and slots of their own: every run waits for a grant from one of
+ * them, so their workflow tasks must not queue behind hundreds of runs' tasks.
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -14,7 +16,7 @@ import { ftpipeDataConverter } from '../src/codec';
 import { missingVariables } from '../activities/credentials';
 import { datasetActivities } from '../activities/dataset';
 import { WORKFLOW_BUNDLER_OPTIONS } from '../src/stack/workflow-bundle';
-import { TASK_QUEUE, validationTaskQueue } from '../src/temporal/constants';
+import { admissionTaskQueue, TASK_QUEUE, validationTaskQueue } from '../src/temporal/constants';
 import { WORKFLOW_INTERCEPTORS_MODULE, activityInterceptors, setupTracing, workflowSpanSinks, type Tracing } from '../src/telemetry/tracing';
 
 export type WorkflowSource = { workflowBundlePath: string } | { workflowsPath: string };
@@ -129,28 +131,42 @@ const WORKFLOW_TASK_SLOTS_PER_THREAD = 4;
  */
 const ACTIVATION_TIMEOUT: Partial<WorkerOptions> = { isolateExecutionTimeout: '30 seconds' } as Partial<WorkerOptions>;
 
-/** The two Temporal workers of one ftpipe worker process, run and stopped together. */
+/**
+ * The admission queues' worker: one workflow thread (a queue's task is small: its cost must not grow with the number
+ * of runs, see workflows/admission.ts) and a few task slots, so a queue's task waits for no run's; a small cache (one
+ * queue per Azure resource and task queue).
+ */
+const ADMISSION_WORKFLOW_TASK_SLOTS = 2;
+const ADMISSION_CACHED_WORKFLOWS = 100;
+
+/** The three Temporal workers of one ftpipe worker process, run and stopped together. */
 export class FtpipeWorker {
   constructor(
-    /** Workflows and every activity, on the main task queue. */
+    /** Workflows and every activity, on the main task queue (admission queues started before they had their own too). */
     readonly main: Worker,
     /** Dataset validations only, on the validation task queue. */
     readonly validation: Worker,
+    /** The admission queues' workflows and their one activity, on the admission task queue. */
+    readonly admission: Worker,
   ) {}
 
-  /** Runs both until shut down; if one fails, the other is shut down too, and the failure is thrown. */
+  private get workers(): Worker[] {
+    return [this.main, this.validation, this.admission];
+  }
+
+  /** Runs all until shut down; if one fails, the others are shut down too, and the failure is thrown. */
   async run(): Promise<void> {
-    const runs = [this.main.run(), this.validation.run()];
+    const runs = this.workers.map((worker) => worker.run());
     for (const run of runs) run.catch(() => this.shutdown());
     await Promise.all(runs);
   }
 
-  /** Starts graceful shutdown of both (in-flight activities get the shutdown grace time). */
+  /** Starts graceful shutdown of all (in-flight activities get the shutdown grace time). */
   shutdown(): void {
-    for (const worker of [this.main, this.validation]) if (worker.getState() === 'RUNNING') worker.shutdown();
+    for (const worker of this.workers) if (worker.getState() === 'RUNNING') worker.shutdown();
   }
 
-  /** Runs both while `work` runs, then shuts them down; like `Worker.runUntil`. */
+  /** Runs all while `work` runs, then shuts them down; like `Worker.runUntil`. */
   async runUntil<R>(workOrStart: Promise<R> | (() => Promise<R>)): Promise<R> {
     const running = this.run();
     try {
@@ -179,19 +195,24 @@ export async function createFtpipeWorker(options: FtpipeWorkerOptions): Promise<
     ...(options.identity ? { identity: options.identity } : {}),
     ...(options.deployment ? { workerDeploymentOptions: workerDeploymentOptions(options.deployment) } : {}),
   };
-  const main = await Worker.create({
-    ...shared,
+  const workflows = {
     ...ACTIVATION_TIMEOUT,
-    taskQueue,
     ...('workflowBundlePath' in source
       ? { workflowBundle: { codePath: source.workflowBundlePath } }
       : { workflowsPath: source.workflowsPath, bundlerOptions: WORKFLOW_BUNDLER_OPTIONS }),
-    // validateTrainingData stays here too, for runs that scheduled it on this queue before validations had their own.
-    activities: createActivities(options.deps),
     // The workflow interceptors are always on (a prebuilt bundle has them compiled in), so every worker runs the same
     // workflow code whether or not it exports spans.
     interceptors: { activity: [activityInterceptors], ...('workflowsPath' in source ? { workflowModules: [WORKFLOW_INTERCEPTORS_MODULE] } : {}) },
     sinks: workflowSpanSinks(tracing),
+  };
+  const activities = createActivities(options.deps);
+  const main = await Worker.create({
+    ...shared,
+    ...workflows,
+    taskQueue,
+    // validateTrainingData stays here too, for runs that scheduled it on this queue before validations had their own;
+    // so do the admission queues' workflow and activity, for queues started on this queue before they had their own.
+    activities,
     ...(options.maxConcurrentActivityTaskExecutions ? { maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions } : {}),
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions ?? workflowThreads * WORKFLOW_TASK_SLOTS_PER_THREAD,
     ...(options.maxCachedWorkflows ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
@@ -207,5 +228,14 @@ export async function createFtpipeWorker(options: FtpipeWorkerOptions): Promise<
     interceptors: { activity: [activityInterceptors] },
     maxConcurrentActivityTaskExecutions: options.maxConcurrentValidations ?? DEFAULT_CONCURRENT_VALIDATIONS,
   });
-  return new FtpipeWorker(main, validation);
+  const admission = await Worker.create({
+    ...shared,
+    ...workflows,
+    taskQueue: admissionTaskQueue(taskQueue),
+    activities: { closedWorkflows: activities.closedWorkflows.bind(activities) },
+    maxConcurrentWorkflowTaskExecutions: ADMISSION_WORKFLOW_TASK_SLOTS,
+    maxCachedWorkflows: ADMISSION_CACHED_WORKFLOWS,
+    workflowThreadPoolSize: 1,
+  });
+  return new FtpipeWorker(main, validation, admission);
 }

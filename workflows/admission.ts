@@ -2,9 +2,11 @@
  * `resourceAdmission`: one long-lived workflow per Azure resource (and task queue) that hands out the resource's
  * slots - job places (running + queued), files and their bytes, fine-tuned deployments - to the runs that target it.
  *
- * A run asks with the `requestSlots` signal, sent by signal-with-start (activities/admission.ts), so the queue exists
- * as soon as anyone needs it. Requests and grants are keyed by the run's workflow id: a repeated request changes
- * nothing and a holder is never granted twice. Requests queue by priority, then first come first served; the head is
+ * A run asks with the `joinQueue` update, sent by update-with-start (activities/admission.ts), so the queue exists as
+ * soon as anyone needs it, and the reply says whether the run holds its slots already (most runs, when the resource
+ * has room) or where it waits; runs from before asked with the `requestSlots` signal (signal-with-start) and learn
+ * even an immediate grant by notice. Requests and grants are keyed by the run's workflow id: a repeated request
+ * changes nothing and a holder is never granted twice. Requests queue by priority, then first come first served; the head is
  * never overtaken, so a large request is not starved. The queue tells each waiting run its position and each granted
  * run its grant (signals to the run), takes slots back on `releaseSlots` (sent by the run's cleanup), and checks that
  * holders are still open while others wait, so a terminated run cannot keep its slots. It continues as new when its
@@ -27,6 +29,7 @@ import {
   continueAsNew,
   defineQuery,
   defineSignal,
+  defineUpdate,
   getExternalWorkflowHandle,
   patched,
   proxyActivities,
@@ -141,6 +144,7 @@ export interface AdmissionView {
 }
 
 export const requestSlotsSignal = defineSignal<[SlotRequest]>('requestSlots');
+export const joinQueueUpdate = defineUpdate<AdmissionNotice, [SlotRequest]>('joinQueue');
 export const releaseSlotsSignal = defineSignal<[SlotRelease]>('releaseSlots');
 export const admissionQuery = defineQuery<AdmissionView, [Record<string, never>?]>('admission');
 /** Sent by the queue to a run: its position while it waits, then its grant. */
@@ -213,7 +217,8 @@ export async function resourceAdmission(input: AdmissionInput): Promise<void> {
     return state.queue;
   };
 
-  setHandler(requestSlotsSignal, (request) => {
+  /** Queues a request (or re-sends a held grant); both messages that carry one, the signal and the update, take it here. */
+  const enqueue = (request: SlotRequest): void => {
     limits = request.limits;
     changed = true;
     const key = request.key ?? request.holder;
@@ -237,7 +242,8 @@ export async function resourceAdmission(input: AdmissionInput): Promise<void> {
     if (last && last.priority < waiting.priority) sorted = false;
     state.queue.push(waiting);
     waitingByKey.set(key, waiting);
-  }, { description: 'Queue a run for slots (sent by the run through signal-with-start). Input: {"holder", "runName", "amounts", "priority", "limits", "key"?, "deployment"?}.' });
+  };
+  setHandler(requestSlotsSignal, enqueue, { description: 'Queue a run for slots (sent by runs from before the joinQueue update, through signal-with-start). Input: {"holder", "runName", "amounts", "priority", "limits", "key"?, "deployment"?}.' });
 
   const release = (key: string): void => {
     const held = holderByKey.get(key);
@@ -296,9 +302,38 @@ export async function resourceAdmission(input: AdmissionInput): Promise<void> {
     queue.splice(0, taken);
   }
 
+  /** Why the queue's head waits, for the waiting runs' notices. */
+  const waitingReason = (head: Waiting | undefined): string => (head ? `waiting for ${shortage(head.amounts, used, capacity(limits), limits) || 'the runs ahead'} on ${resource}` : '');
+  const grantedNotice = (h: Holder): AdmissionNotice => ({ resource, state: 'granted', position: 0, reason: `slots granted on ${resource}`, ...(h.key === undefined ? {} : { key: h.key }) });
+
+  /**
+   * A run's request with the answer in the reply (sent by the run's join through update-with-start): granted at once
+   * when it fits, as the next round would have; else its position, and the grant comes later as a notice. A run
+   * granted here is sent no notice: the signal, its acknowledgement and the run's workflow task for it are saved.
+   * Keyed like the signal, so a join run again (a retried local activity) is answered again, the same way.
+   */
+  setHandler(joinQueueUpdate, (request) => {
+    enqueue(request);
+    grantWhatFits();
+    const key = request.key ?? request.holder;
+    const held = holderByKey.get(key);
+    if (held) {
+      grantsToSend.delete(key);
+      return grantedNotice(held);
+    }
+    const waiting = ordered();
+    const w = waitingByKey.get(key);
+    // Usually the newest request, at the end: found without a scan.
+    const position = w ? (waiting.at(-1) === w ? waiting.length : waiting.indexOf(w) + 1) : 0;
+    if (w) w.told = position;
+    return {
+      resource, state: 'waiting', position, reason: `${waitingReason(waiting[0])}; position ${position} of ${waiting.length}`,
+      ...(request.key === undefined ? {} : { key: request.key }),
+    };
+  }, { description: 'Queue a run for slots and answer at once: granted, or its position (sent by the run\'s join through update-with-start). Input: {"holder", "runName", "amounts", "priority", "limits", "key"?, "deployment"?}.' });
+
   /** Tells new grants and changed positions (under `bounded`, at most NOTICES_PER_ROUND); true when some are left for the next round. */
   async function notify(): Promise<boolean> {
-    const cap = capacity(limits);
     const budget = bounded ? NOTICES_PER_ROUND : Number.POSITIVE_INFINITY;
     const grants: Holder[] = [];
     for (const key of grantsToSend) {
@@ -308,8 +343,7 @@ export async function resourceAdmission(input: AdmissionInput): Promise<void> {
       if (held) grants.push(held);
     }
     const waiting = ordered();
-    const head = waiting[0];
-    const reason = head ? `waiting for ${shortage(head.amounts, used, cap, limits) || 'the runs ahead'} on ${resource}` : '';
+    const reason = waitingReason(waiting[0]);
     const positions: { w: Waiting; position: number }[] = [];
     let left = grantsToSend.size > 0;
     for (const [i, w] of waiting.entries()) {
@@ -323,7 +357,7 @@ export async function resourceAdmission(input: AdmissionInput): Promise<void> {
     }
     const notice = (h: Holder, n: AdmissionNotice): AdmissionNotice => (h.key === undefined ? n : { ...n, key: h.key });
     const results = await Promise.all([
-      ...grants.map((h) => tell(h.holder, notice(h, { resource, state: 'granted', position: 0, reason: `slots granted on ${resource}` })).then((ok) => ({ key: keyOf(h), ok }))),
+      ...grants.map((h) => tell(h.holder, grantedNotice(h)).then((ok) => ({ key: keyOf(h), ok }))),
       ...positions.map(({ w, position }) => {
         w.told = position;
         return tell(w.holder, notice(w, { resource, state: 'waiting', position, reason: `${reason}; position ${position} of ${waiting.length}` })).then((ok) => ({ key: keyOf(w), ok }));

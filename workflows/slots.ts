@@ -6,7 +6,7 @@
 import { condition, getExternalWorkflowHandle, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { patched } from './patches';
 import type { SlotAmounts } from '../src/admission/limits';
-import { admissionWorkflowId, deploymentSlotKey } from '../src/admission/types';
+import { admissionWorkflowId, deploymentSlotKey, type AdmissionNotice } from '../src/admission/types';
 import type { DataSource, PipelineInput } from '../src/pipeline/input';
 import type { DeploymentSlot, PipelineStatus, ValidationSummary } from '../src/pipeline/types';
 import { QUEUE_POSITION } from '../src/temporal/search-attributes';
@@ -50,6 +50,17 @@ export function deploymentSlotsOn(): boolean {
  */
 export function localBookkeepingOn(): boolean {
   return patched('ftpipe-local-bookkeeping');
+}
+
+/**
+ * Whether the run's joins ask the queue for its answer in the reply (`ftpipe-join-reply`: the joinQueue update, by
+ * update-with-start from the join's local activity): a run granted at once then goes on in the same workflow task,
+ * where the grant's notice cost a signal, its acknowledgement in the queue's history and a workflow task of the run.
+ * Runs from before learn every grant by notice. Asked ahead (run.ts PATCHES_ASKED_AHEAD): a join can follow
+ * preflight's local reads.
+ */
+export function joinReplyOn(): boolean {
+  return patched('ftpipe-join-reply');
 }
 
 /** What a run takes: one job place, and the files it will upload with their bytes (given file ids are already there). */
@@ -102,7 +113,8 @@ export function runSlots(ctx: {
     if (i >= 0) awaiting.splice(i, 1);
   };
 
-  setHandler(admissionNoticeSignal, (notice) => {
+  /** A notice from the queue, or the queue's reply to a join: the same news either way. */
+  const applyNotice = (notice: AdmissionNotice): void => {
     if (notice.key !== undefined) {
       const candidates = awaiting.filter((a) => a.key === notice.key && (a.resource === null || a.resource === notice.resource));
       const entry = candidates.find((a) => a.resource === notice.resource) ?? candidates[0];
@@ -134,7 +146,8 @@ export function runSlots(ctx: {
       upsertSearchAttributes([{ key: QUEUE_POSITION, value: notice.position }]);
     }
     ctx.changed();
-  }, { description: 'Sent by the resource\'s admission queue: the run\'s position while it waits, then its grant.' });
+  };
+  setHandler(admissionNoticeSignal, applyNotice, { description: 'Sent by the resource\'s admission queue: the run\'s position while it waits, then its grant.' });
 
   return {
     async acquire(resource, amounts, options) {
@@ -145,9 +158,12 @@ export function runSlots(ctx: {
         reason: `asking ${resource} for slots`, amounts, requestedAt, grantedAt: null, waitedSeconds: null,
       };
       ctx.changed();
-      const join = ctx.localActs && patched('ftpipe-local-join') ? ctx.localActs.joinAdmissionQueue : ctx.acts.joinAdmissionQueue;
-      const joined = await join({ profile: ctx.input.profile, holder, runName: ctx.input.runName, amounts, priority: ctx.input.admission.priority });
+      const localActs = ctx.localActs && patched('ftpipe-local-join') ? ctx.localActs : undefined;
+      const join = localActs ? localActs.joinAdmissionQueue : ctx.acts.joinAdmissionQueue;
+      const reply = localActs !== undefined && joinReplyOn();
+      const joined = await join({ profile: ctx.input.profile, holder, runName: ctx.input.runName, amounts, priority: ctx.input.admission.priority, ...(reply ? { reply } : {}) });
       queues.set(ctx.input.profile, joined.queue);
+      if (joined.reply) applyNotice(joined.reply);
       if (options?.waitForGrant === false) return;
       await condition(() => status.admission?.state === 'granted');
     },
@@ -163,10 +179,13 @@ export function runSlots(ctx: {
       const entry = { key: deploymentSlotKey(name), slot, resource: null as string | null };
       awaiting.push(entry);
       ctx.changed();
-      const join = ctx.localActs && localBookkeepingOn() ? ctx.localActs.joinAdmissionQueue : ctx.acts.joinAdmissionQueue;
-      const joined = await join({ profile, holder, runName: ctx.input.runName, amounts: DEPLOYMENT_SLOT, priority: ctx.input.admission.priority, deployment: name });
+      const localActs = ctx.localActs && localBookkeepingOn() ? ctx.localActs : undefined;
+      const join = localActs ? localActs.joinAdmissionQueue : ctx.acts.joinAdmissionQueue;
+      const reply = localActs !== undefined && joinReplyOn();
+      const joined = await join({ profile, holder, runName: ctx.input.runName, amounts: DEPLOYMENT_SLOT, priority: ctx.input.admission.priority, deployment: name, ...(reply ? { reply } : {}) });
       queues.set(profile, joined.queue);
       entry.resource = joined.resource;
+      if (joined.reply) applyNotice(joined.reply);
       const waited = slot;
       await condition(() => waited.state === 'granted');
     },

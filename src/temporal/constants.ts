@@ -10,3 +10,11 @@ export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
 export function validationTaskQueue(taskQueue: string): string {
   return `${taskQueue}-validation`;
 }
+
+/**
+ * The task queue of the admission queues (workflows/admission.ts) for runs on `taskQueue`: each worker process serves
+ * it with a workflow thread and slots of its own, so a queue's grants do not wait behind the runs' workflow tasks.
+ */
+export function admissionTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-admission`;
+}

@@ -10,8 +10,9 @@ import { admissionWorkflowId } from '../../src/admission/types';
 import { buildRunReport } from '../../src/report/build';
 import type { WorkerConfig } from '../../src/config/worker-config';
 import { DEFAULT_ACCOUNTS } from '../../src/emulator/config';
+import { admissionTaskQueue } from '../../src/temporal/constants';
 import { QUEUE_POSITION } from '../../src/temporal/search-attributes';
-import { admissionQuery, type AdmissionView } from '../../workflows/admission';
+import { admissionNoticeSignal, admissionQuery, type AdmissionView } from '../../workflows/admission';
 import { spawnCli, type CliProcess } from '../helpers/cli';
 import { jobsOfRun } from '../helpers/emulator-state';
 import { SAMPLE_TRAINING, uniqueTrainingFile, usePipelineStack, type PipelineTestEnv } from '../helpers/pipeline';
@@ -99,6 +100,12 @@ describe('admission: runs queue for their resource\'s job slots', () => {
       const final = await admission(env, taskQueue);
       assert.equal(final.granted, 10, 'each run granted exactly once');
       assert.deepEqual([final.holders.length, final.queue.length, final.used.jobs], [0, 0, 0], 'every slot given back');
+      // A run that found a free slot had its grant in its join's reply, with no notice; the others learned it by one.
+      const grantNotices = await Promise.all(handles.map(async (h) => ((await h.fetchHistory()).events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === admissionNoticeSignal.name).length));
+      assert.ok(grantNotices.filter((n) => n === 0).length >= 3, `runs granted in the reply, without a notice: notices per run ${grantNotices.join(' ')}`);
+      assert.ok(grantNotices.some((n) => n > 0), `runs that waited learned their grant by notice: ${grantNotices.join(' ')}`);
+      const queue = await env.temporal.client.workflow.getHandle(admissionWorkflowId(final.resource, taskQueue)).describe();
+      assert.equal(queue.taskQueue, admissionTaskQueue(taskQueue), 'the queue runs on the admission task queue');
     });
     assert.equal(peakUnfinishedJobs(env, SWC.name), 3, 'at most 3 jobs at any moment, and the 3 slots were used together');
     const refusals = env.emulator.control.requests({ route: 'jobs.create' }).filter((r) => r.status >= 400).length - refusalsBefore;

@@ -4,15 +4,17 @@
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
+import { admissionTaskQueue } from '../../src/temporal/constants';
 import { useTemporal } from '../helpers/temporal';
 
 describe('ftpipe worker options', () => {
   const env = useTemporal();
 
-  it('gives an activation 30 s of wall time (the SDK: 5 s), runs two workflow threads on two cores, four task slots each, and keeps the SDK sticky timeout (10 s) unless set', async () => {
+  it('gives an activation 30 s of wall time (the SDK: 5 s), runs two workflow threads on two cores, four task slots each, keeps the SDK sticky timeout (10 s) unless set, and serves the admission queues apart', async () => {
     // Each is run and shut down at once: a worker that never ran keeps its hold on the connection.
     // workflowThreads unset: the product's default, not the test helper's one thread.
-    const defaults = await env.createWorker({ taskQueue: env.taskQueue(), workflowThreads: undefined });
+    const taskQueue = env.taskQueue();
+    const defaults = await env.createWorker({ taskQueue, workflowThreads: undefined });
     await defaults.runUntil(() => Promise.resolve());
     const threads = Math.min(2, availableParallelism());
     assert.equal(defaults.main.options.isolateExecutionTimeoutMs, 30_000);
@@ -20,6 +22,10 @@ describe('ftpipe worker options', () => {
     assert.deepEqual(defaults.main.options.tuner.workflowTaskSlotSupplier, { type: 'fixed-size', numSlots: 4 * threads });
     assert.equal(defaults.main.options.stickyQueueScheduleToStartTimeoutMs, 10_000, "the SDK's sticky timeout, unchanged");
     assert.equal(defaults.main.options.nonStickyToStickyPollRatio, 0.2, "the SDK's ratio, unchanged");
+    // The admission queues on a task queue, a workflow thread and slots of their own: grants wait for no run's task.
+    assert.equal(defaults.admission.options.taskQueue, admissionTaskQueue(taskQueue));
+    assert.equal(defaults.admission.options.workflowThreadPoolSize, 1);
+    assert.deepEqual(defaults.admission.options.tuner.workflowTaskSlotSupplier, { type: 'fixed-size', numSlots: 2 });
     const set = await env.createWorker({ taskQueue: env.taskQueue(), workflowThreads: 3, maxConcurrentWorkflowTaskExecutions: 5, stickyQueueScheduleToStartTimeout: '15 seconds', nonStickyToStickyPollRatio: 0.5 });
     await set.runUntil(() => Promise.resolve());
     assert.equal(set.main.options.workflowThreadPoolSize, 3);
