@@ -59,6 +59,7 @@ import type { ResourceLimits } from '../src/admission/limits';
 import type { PipelineInputDraft } from '../src/pipeline/input';
 import { EMULATOR_PROFILE } from '../src/stack/emulator-profiles';
 import { startLocalServices } from '../src/stack/local-stack';
+import { ADMISSION_WORKFLOW_TYPE } from '../workflows/messages';
 import { liveBytes } from './heap-diff';
 import { workerProcessEnv } from '../workers/launcher';
 import { SERVE_BENCH_WORKER, WORKFLOW_THREAD_SNAPSHOTS } from './worker-child';
@@ -527,6 +528,38 @@ class TaskTimings {
     }
   }
 
+  /** Workflow tasks a run's worker took (WorkflowTaskStarted) before its job existed (createFineTuningJob completed) and after. */
+  readonly tasksPerRun = { beforeJob: [] as number[], afterJob: [] as number[] };
+
+  /** Adds one run chain's workflow tasks before and after its job was created (every execution, oldest first). */
+  addRun(histories: HistoryEvent[][]): void {
+    let before = 0;
+    let after = 0;
+    let jobCreated = false;
+    for (const events of histories) {
+      const jobActivities = new Set<string>();
+      for (const event of events) {
+        if (event.activityTaskScheduledEventAttributes?.activityType?.name === 'createFineTuningJob') jobActivities.add(String(event.eventId));
+        else if (event.activityTaskCompletedEventAttributes && jobActivities.has(String(event.activityTaskCompletedEventAttributes.scheduledEventId))) jobCreated = true;
+        else if (event.workflowTaskStartedEventAttributes) {
+          if (jobCreated) after++;
+          else before++;
+        }
+      }
+    }
+    this.tasksPerRun.beforeJob.push(before);
+    this.tasksPerRun.afterJob.push(after);
+  }
+
+  /** Workflow tasks per run, before and after the job existed (mean, p50, p95). */
+  perRunLine(): string {
+    const fmt = (values: number[]): string => {
+      const sorted = [...values].sort((a, b) => a - b);
+      return `mean ${(values.reduce((a, b) => a + b, 0) / Math.max(1, values.length)).toFixed(1)}, p50 ${percentile(sorted, 50)}, p95 ${percentile(sorted, 95)}`;
+    };
+    return `workflow tasks per run: before the job existed ${fmt(this.tasksPerRun.beforeJob)}; after (training polls, collect) ${fmt(this.tasksPerRun.afterJob)}`;
+  }
+
   lines(): string[] {
     const fmt = (values: number[] | undefined): string => {
       if (!values?.length) return '-';
@@ -540,6 +573,25 @@ class TaskTimings {
       return `  ${kind.padEnd(34)} x${String(this.waits.get(kind)!.length).padEnd(6)} wait ${fmt(this.waits.get(kind))} | work ${fmt(this.works.get(kind))}${retried ? ` | ${retried} started on a later attempt` : ''}`;
     })];
   }
+}
+
+/**
+ * The admission queues' workflow tasks (every execution of every queue on the bench's server): how long a queue's task
+ * waited for the worker, which is how long a join or a release waited before the queue saw it.
+ */
+async function admissionTasks(client: Client): Promise<{ summary: string; timings: TaskTimings }> {
+  const timings = new TaskTimings();
+  const queues = new Set<string>();
+  let executions = 0;
+  let events = 0;
+  for await (const run of client.workflow.list({ query: `WorkflowType = '${ADMISSION_WORKFLOW_TYPE}'` })) {
+    const history = (await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory()).events ?? [];
+    timings.add(history);
+    queues.add(run.taskQueue);
+    executions++;
+    events += history.length;
+  }
+  return { summary: `${executions} execution(s), ${events} events, on task queue ${[...queues].join(', ') || '-'}`, timings };
 }
 
 /** Where a poll cycle's real time goes, from history timestamps: timers, activities, workflow tasks (mean ms). */
@@ -797,6 +849,7 @@ async function throughput(opts: Options): Promise<void> {
       const executions = await executionsOf(stack.client, outcome.handle.workflowId);
       const histories = await Promise.all(executions.map(async (e) => (await stack.client.workflow.getHandle(outcome.handle.workflowId, e.runId).fetchHistory()).events ?? []));
       for (const events of histories) timings.add(events);
+      timings.addRun(histories);
       const lengths = histories.map((events) => events.length);
       maxPerExecution = Math.max(maxPerExecution, ...lengths);
       maxPerChain = Math.max(maxPerChain, lengths.reduce((a, b) => a + b, 0));
@@ -838,6 +891,10 @@ async function throughput(opts: Options): Promise<void> {
     }
     console.log('tasks from the runs\' histories (real s; wait = scheduled -> started: for a worker slot or poller, or an activity\'s retry backoff; work = started -> closed):');
     for (const line of timings.lines()) console.log(line);
+    console.log(`  ${timings.perRunLine()}`);
+    const admission = await admissionTasks(stack.client);
+    console.log(`the admission queue's own tasks (${admission.summary}):`);
+    for (const line of admission.timings.lines()) console.log(line);
     console.log(`worker log: ${[...warningCounts].map(([name, n]) => `${name} ${n}`).join(', ')}`);
     const at500 = (ok: boolean): string => (runs >= 500 ? verdict(ok) : 'n/a (fewer than 500 runs)');
     console.log(`overhead p95 target <= ${TARGET_OVERHEAD_P95_SECONDS} s at 500 runs: ${at500(percentile(overheads, 95) <= TARGET_OVERHEAD_P95_SECONDS)}`);
