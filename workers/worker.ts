@@ -3,8 +3,8 @@
  * activities, on the `fine-tuning` task queue, and beside them, in the same process, the dataset validations on
  * their own task queue (`fine-tuning-validation`) with a few slots: a validation waits in Temporal for a free slot,
  * holding none of the main queue's activity slots; and the resources' admission queues on theirs
- * (`fine-tuning-admission`), with a workflow thread and slots of their own: every run waits for a grant from one of
- * them, so their workflow tasks must not queue behind hundreds of runs' tasks.
+ * (`fine-tuning-admission`), with workflow-task slots of their own: every run waits for a grant from one of them, so
+ * their workflow tasks must not queue behind hundreds of runs' tasks.
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -132,9 +132,11 @@ const WORKFLOW_TASK_SLOTS_PER_THREAD = 4;
 const ACTIVATION_TIMEOUT: Partial<WorkerOptions> = { isolateExecutionTimeout: '30 seconds' } as Partial<WorkerOptions>;
 
 /**
- * The admission queues' worker: one workflow thread (a queue's task is small: its cost must not grow with the number
- * of runs, see workflows/admission.ts) and a few task slots, so a queue's task waits for no run's; a small cache (one
- * queue per Azure resource and task queue).
+ * The admission queues' worker: a few task slots of its own, so a queue's task waits for no run's, and a small cache
+ * (one queue per Azure resource and task queue). Its workflows run on the process's main thread (the SDK's
+ * `debugMode`; the main worker's runs keep their threads): a workflow thread of its own cost 95 MB of idle RSS (the
+ * bundle in a new isolate), the main thread 30 MB. A queue's task is small and bounded (workflows/admission.ts: its
+ * cost does not grow with the number of runs, about 40 ms), so activities hardly wait behind it.
  */
 const ADMISSION_WORKFLOW_TASK_SLOTS = 2;
 const ADMISSION_CACHED_WORKFLOWS = 100;
@@ -235,7 +237,7 @@ export async function createFtpipeWorker(options: FtpipeWorkerOptions): Promise<
     activities: { closedWorkflows: activities.closedWorkflows.bind(activities) },
     maxConcurrentWorkflowTaskExecutions: ADMISSION_WORKFLOW_TASK_SLOTS,
     maxCachedWorkflows: ADMISSION_CACHED_WORKFLOWS,
-    workflowThreadPoolSize: 1,
+    debugMode: true,
   });
   return new FtpipeWorker(main, validation, admission);
 }

@@ -22,9 +22,9 @@ describe('ftpipe worker options', () => {
     assert.deepEqual(defaults.main.options.tuner.workflowTaskSlotSupplier, { type: 'fixed-size', numSlots: 4 * threads });
     assert.equal(defaults.main.options.stickyQueueScheduleToStartTimeoutMs, 10_000, "the SDK's sticky timeout, unchanged");
     assert.equal(defaults.main.options.nonStickyToStickyPollRatio, 0.2, "the SDK's ratio, unchanged");
-    // The admission queues on a task queue, a workflow thread and slots of their own: grants wait for no run's task.
+    // The admission queues on a task queue and slots of their own (grants wait for no run's task), on the main thread.
     assert.equal(defaults.admission.options.taskQueue, admissionTaskQueue(taskQueue));
-    assert.equal(defaults.admission.options.workflowThreadPoolSize, 1);
+    assert.equal(defaults.admission.options.debugMode, true);
     assert.deepEqual(defaults.admission.options.tuner.workflowTaskSlotSupplier, { type: 'fixed-size', numSlots: 2 });
     const set = await env.createWorker({ taskQueue: env.taskQueue(), workflowThreads: 3, maxConcurrentWorkflowTaskExecutions: 5, stickyQueueScheduleToStartTimeout: '15 seconds', nonStickyToStickyPollRatio: 0.5 });
     await set.runUntil(() => Promise.resolve());

@@ -20,11 +20,12 @@ const NOTICES_PER_EVAL = 4;
 
 /**
  * A run started by ftpipe's client with a training and a validation file, before training: the start (with preflight's
- * local reads), validate (with the admission queue's local join), the queue's grant, the two uploads, the files' one
- * processing wait and the job's create. (Before issue 13's changes: 11 tasks; preflight, the credentials' proof and
- * the join were activities of their own, each file had its own wait.)
+ * local reads), validate (with the admission queue's local join, whose reply is the grant), the two uploads, the
+ * files' one processing wait and the job's create. (Before issue 13's changes: 11 tasks; preflight, the credentials'
+ * proof and the join were activities of their own, each file had its own wait; before ftpipe-join-reply: 7, the
+ * grant came by a notice signal.)
  */
-const WORKFLOW_TASKS_BEFORE_TRAINING = 7;
+const WORKFLOW_TASKS_BEFORE_TRAINING = 6;
 /** One upsert per stage change (validate, await_slot with the data hash, upload, create_job); the client set the rest. Before: 10. */
 const UPSERTS_BEFORE_TRAINING = 4;
 
@@ -66,8 +67,8 @@ describe('workflow cost of a run before training', () => {
  * After training, a run that scores its checkpoints and a baseline model on an eval set and deploys the best: collect's
  * two reads, the deployment plan's check, and every message to the admission queue (joins and releases of deployment
  * slots) run as local activities; the model's attributes go with the stage changes. What stays a task of its own is
- * Azure's slow work (a deployment's creation and deletion, an eval, the smoke test), the queue's grants and the
- * notification. (Before, for the demo's four evaluation deployments: 43 workflow tasks, 38 activity tasks, 45 signals.)
+ * Azure's slow work (a deployment's creation and deletion, an eval, the smoke test) and the notification; a free
+ * deployment slot is granted in the join's reply (ftpipe-join-reply; before, by a notice signal each). (Before, for the demo's four evaluation deployments: 43 workflow tasks, 38 activity tasks, 45 signals.)
  */
 describe('workflow cost of a run after training', () => {
   const env = usePipelineStack();
@@ -106,7 +107,7 @@ describe('workflow cost of a run after training', () => {
     // Every evaluation deployment is created, scored on and deleted; the new version is listed, created and smoke-tested.
     assert.deepEqual(scheduled, { createDeployment: evals + 1, runEvalSet: evals, deleteDeployment: evals, listDeployments: 1, smokeTestDeployment: 1, notifyRun: 1 }, 'the activities after training');
     assert.deepEqual(local, { collectJobResults: 1, analyzeJobMetrics: 1, joinAdmissionQueue: evals + 1, releaseAdmissionSlots: evals, checkDeploymentPlan: 1 }, 'the local activities after training');
-    assert.deepEqual(signalsIn, { admissionNotice: evals + 1, evalProgress: evals * NOTICES_PER_EVAL }, 'the signals after training: each deployment slot\'s grant, the eval progress');
+    assert.deepEqual(signalsIn, { evalProgress: evals * NOTICES_PER_EVAL }, 'the signals after training: the eval progress (each deployment slot\'s grant came in its join\'s reply)');
     assert.equal(after.timers, 0, 'no timer after training (Azure\'s waits are activity retries)');
     assert.equal(after.patchMarkers, 0, 'no patch marker after training: the patch set asked at the start covers them');
     // One upsert per stage change (collect, evaluate, deploy, cleanup, completed): the fine-tuned model goes with
