@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
 import { admissionActivities } from '../../activities/admission';
 import { azureAccess } from '../../activities/azure-access';
 import { DEFAULT_LIMITS } from '../../src/admission/limits';
@@ -17,6 +17,7 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator';
 import { createLogger } from '../../src/logging';
 import type { DeploymentSlot } from '../../src/pipeline/types';
 import { emulatorProfiles } from '../../src/stack/emulator-profiles';
+import { admissionTaskQueue } from '../../src/temporal/constants';
 import { admissionQuery, type AdmissionView } from '../../workflows/admission';
 import { deploymentSlotHolder, finishSignal, slotsQuery } from './workflows/deployment-holder';
 import { useTemporal } from '../helpers/temporal';
@@ -26,10 +27,10 @@ const PROFILE = 'ftpipe-swc';
 
 describe('admission: deployment slots', () => {
   let emu: RunningEmulator;
-  let worker: Worker | undefined;
-  let running: Promise<void> | undefined;
+  const workers: Worker[] = [];
+  let running: Promise<unknown> | undefined;
   after(async () => {
-    worker?.shutdown();
+    for (const worker of workers) worker.shutdown();
     await running;
     await emu?.stop();
   });
@@ -45,11 +46,12 @@ describe('admission: deployment slots', () => {
     const account = emu.account(PROFILE);
     resource = `/subscriptions/${account.subscriptionId}/resourceGroups/${account.resourceGroup}/providers/Microsoft.CognitiveServices/accounts/${account.name}`;
     const azure = azureAccess({ config: { profiles: withLimits }, logger: createLogger({ level: 'silent' }), version: 'test', env: { ...process.env, ...profiles.env } });
-    worker = await Worker.create({
-      connection: temporal.nativeConnection, namespace: temporal.server.namespace, taskQueue,
-      workflowsPath: require.resolve('./workflows/deployment-holder'), activities: admissionActivities(azure),
-    });
-    running = worker.run();
+    // The holders on their task queue, and the queue they join on its own, as an ftpipe worker serves both.
+    const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows/deployment-holder'), logger: new DefaultLogger('WARN') });
+    for (const queue of [taskQueue, admissionTaskQueue(taskQueue)]) {
+      workers.push(await Worker.create({ connection: temporal.nativeConnection, namespace: temporal.server.namespace, taskQueue: queue, workflowBundle, activities: admissionActivities(azure) }));
+    }
+    running = Promise.all(workers.map((w) => w.run()));
   });
 
   const hold = (name: string): Promise<WorkflowHandle> =>
