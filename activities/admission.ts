@@ -18,15 +18,13 @@ export interface JoinQueueInput {
   priority: number;
   /** A deployment slot: the deployment's name on the profile's resource (the grant is keyed by it, not by the run). */
   deployment?: string;
-  /** Ask with the queue's `joinQueue` update and return its answer (runs from before the patch signal, and learn by notice). */
-  reply?: boolean;
 }
 
 export interface JoinedQueue {
   queue: string;
   resource: string;
   limits: ResourceLimits;
-  /** The queue's answer when the join asked for one (`reply`): granted, or the run's position; absent for a signalled join. */
+  /** The queue's answer to the joinQueue update: granted, or the run's position; absent when the join had to signal. */
   reply?: AdmissionNotice;
 }
 
@@ -44,9 +42,9 @@ export function admissionActivities(azure: AzureAccess) {
   };
   return {
     /**
-     * Queues the run for slots on its profile's resource, starting the resource's queue on first use: with `reply`,
-     * by update-with-start, returning the queue's answer (granted, or the run's position); else by signal-with-start.
-     * A queue on a build without the update (an older worker still serving it) refuses it: then by signal. Idempotent:
+     * Queues the run for slots on its profile's resource, starting the resource's queue on first use: by
+     * update-with-start, returning the queue's answer (granted, or the run's position). A queue on a build without the
+     * update (an older worker still serving it) refuses it: then by signal-with-start, and the grant comes by notice. Idempotent:
      * the queue keys requests by the run's workflow id, so a retry changes nothing (and is answered the same way).
      */
     async joinAdmissionQueue(input: JoinQueueInput): Promise<JoinedQueue> {
@@ -59,16 +57,14 @@ export function admissionActivities(azure: AzureAccess) {
       const { client, info } = Context.current();
       // A queue already open stays where it started (on the runs' own task queue, before queues had theirs).
       const start = { workflowId: queue, taskQueue: admissionTaskQueue(info.taskQueue), args: [{ resource, limits }] as [AdmissionInput] };
-      if (input.reply) {
-        try {
-          const reply = await client.workflow.executeUpdateWithStart(joinQueueUpdate, {
-            args: [request],
-            startWorkflowOperation: new WithStartWorkflowOperation<typeof resourceAdmission>(ADMISSION_WORKFLOW_TYPE, { ...start, workflowIdConflictPolicy: 'USE_EXISTING' }),
-          });
-          return { queue, resource, limits, reply };
-        } catch (err) {
-          if (!(err instanceof WorkflowUpdateFailedError)) throw err;
-        }
+      try {
+        const reply = await client.workflow.executeUpdateWithStart(joinQueueUpdate, {
+          args: [request],
+          startWorkflowOperation: new WithStartWorkflowOperation<typeof resourceAdmission>(ADMISSION_WORKFLOW_TYPE, { ...start, workflowIdConflictPolicy: 'USE_EXISTING' }),
+        });
+        return { queue, resource, limits, reply };
+      } catch (err) {
+        if (!(err instanceof WorkflowUpdateFailedError)) throw err;
       }
       await client.workflow.signalWithStart<typeof resourceAdmission, [SlotRequest]>(ADMISSION_WORKFLOW_TYPE, { ...start, signal: requestSlotsSignal, signalArgs: [request] });
       return { queue, resource, limits };

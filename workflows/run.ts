@@ -81,7 +81,6 @@ export const PATCHES_ASKED_AHEAD = [
   'ftpipe-local-bookkeeping',
   'ftpipe-local-results',
   'ftpipe-lean-spans',
-  'ftpipe-join-reply',
 ] as const;
 
 /** Asks PATCHES_ASKED_AHEAD; called before an execution's first local activity (prepare, the monitor's entry). */

@@ -52,17 +52,6 @@ export function localBookkeepingOn(): boolean {
   return patched('ftpipe-local-bookkeeping');
 }
 
-/**
- * Whether the run's joins ask the queue for its answer in the reply (`ftpipe-join-reply`: the joinQueue update, by
- * update-with-start from the join's local activity): a run granted at once then goes on in the same workflow task,
- * where the grant's notice cost a signal, its acknowledgement in the queue's history and a workflow task of the run.
- * Runs from before learn every grant by notice. Asked ahead (run.ts PATCHES_ASKED_AHEAD): a join can follow
- * preflight's local reads.
- */
-export function joinReplyOn(): boolean {
-  return patched('ftpipe-join-reply');
-}
-
 /** What a run takes: one job place, and the files it will upload with their bytes (given file ids are already there). */
 export function slotAmounts(input: PipelineInput, validation: ValidationSummary | null): SlotAmounts {
   const sources: [string, DataSource | undefined][] = [['training', input.training], ['validation', input.validation]];
@@ -147,6 +136,14 @@ export function runSlots(ctx: {
     }
     ctx.changed();
   };
+  /**
+   * The queue's answer in the join's result (activities/admission.ts: the joinQueue update): a run that fits is
+   * granted there and sent no notice. No patch: the answer is recorded with the join's result, so a replay takes the
+   * same path; runs and histories from before have no answer in it and wait for the notice, as they did.
+   */
+  const applyReply = (joined: { reply?: AdmissionNotice }): void => {
+    if (joined.reply) applyNotice(joined.reply);
+  };
   setHandler(admissionNoticeSignal, applyNotice, { description: 'Sent by the resource\'s admission queue: the run\'s position while it waits, then its grant.' });
 
   return {
@@ -158,12 +155,10 @@ export function runSlots(ctx: {
         reason: `asking ${resource} for slots`, amounts, requestedAt, grantedAt: null, waitedSeconds: null,
       };
       ctx.changed();
-      const localActs = ctx.localActs && patched('ftpipe-local-join') ? ctx.localActs : undefined;
-      const join = localActs ? localActs.joinAdmissionQueue : ctx.acts.joinAdmissionQueue;
-      const reply = localActs !== undefined && joinReplyOn();
-      const joined = await join({ profile: ctx.input.profile, holder, runName: ctx.input.runName, amounts, priority: ctx.input.admission.priority, ...(reply ? { reply } : {}) });
+      const join = ctx.localActs && patched('ftpipe-local-join') ? ctx.localActs.joinAdmissionQueue : ctx.acts.joinAdmissionQueue;
+      const joined = await join({ profile: ctx.input.profile, holder, runName: ctx.input.runName, amounts, priority: ctx.input.admission.priority });
       queues.set(ctx.input.profile, joined.queue);
-      if (joined.reply) applyNotice(joined.reply);
+      applyReply(joined);
       if (options?.waitForGrant === false) return;
       await condition(() => status.admission?.state === 'granted');
     },
@@ -179,13 +174,11 @@ export function runSlots(ctx: {
       const entry = { key: deploymentSlotKey(name), slot, resource: null as string | null };
       awaiting.push(entry);
       ctx.changed();
-      const localActs = ctx.localActs && localBookkeepingOn() ? ctx.localActs : undefined;
-      const join = localActs ? localActs.joinAdmissionQueue : ctx.acts.joinAdmissionQueue;
-      const reply = localActs !== undefined && joinReplyOn();
-      const joined = await join({ profile, holder, runName: ctx.input.runName, amounts: DEPLOYMENT_SLOT, priority: ctx.input.admission.priority, deployment: name, ...(reply ? { reply } : {}) });
+      const join = ctx.localActs && localBookkeepingOn() ? ctx.localActs.joinAdmissionQueue : ctx.acts.joinAdmissionQueue;
+      const joined = await join({ profile, holder, runName: ctx.input.runName, amounts: DEPLOYMENT_SLOT, priority: ctx.input.admission.priority, deployment: name });
       queues.set(profile, joined.queue);
       entry.resource = joined.resource;
-      if (joined.reply) applyNotice(joined.reply);
+      applyReply(joined);
       const waited = slot;
       await condition(() => waited.state === 'granted');
     },

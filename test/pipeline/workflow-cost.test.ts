@@ -22,7 +22,7 @@ const NOTICES_PER_EVAL = 4;
  * A run started by ftpipe's client with a training and a validation file, before training: the start (with preflight's
  * local reads), validate (with the admission queue's local join, whose reply is the grant), the two uploads, the
  * files' one processing wait and the job's create. (Before issue 13's changes: 11 tasks; preflight, the credentials'
- * proof and the join were activities of their own, each file had its own wait; before ftpipe-join-reply: 7, the
+ * proof and the join were activities of their own, each file had its own wait; before the joinQueue update: 7, the
  * grant came by a notice signal.)
  */
 const WORKFLOW_TASKS_BEFORE_TRAINING = 6;
@@ -68,7 +68,7 @@ describe('workflow cost of a run before training', () => {
  * two reads, the deployment plan's check, and every message to the admission queue (joins and releases of deployment
  * slots) run as local activities; the model's attributes go with the stage changes. What stays a task of its own is
  * Azure's slow work (a deployment's creation and deletion, an eval, the smoke test) and the notification; a free
- * deployment slot is granted in the join's reply (ftpipe-join-reply; before, by a notice signal each). (Before, for the demo's four evaluation deployments: 43 workflow tasks, 38 activity tasks, 45 signals.)
+ * deployment slot is granted in the join's reply (the joinQueue update; before, by a notice signal each). (Before, for the demo's four evaluation deployments: 43 workflow tasks, 38 activity tasks, 45 signals.)
  */
 describe('workflow cost of a run after training', () => {
   const env = usePipelineStack();
