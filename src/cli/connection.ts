@@ -3,7 +3,7 @@
  * watch, report, worker, doctor). Unset flags fall back to the TEMPORAL_* environment and Temporal's TOML profiles.
  */
 import type { Command } from 'commander';
-import { FtpipeClient } from '../client';
+import { FtpipeClient, type PipelineHandle } from '../client';
 import type { TemporalTargetOverrides } from '../temporal/connection';
 
 export interface ConnectionFlags {
@@ -24,4 +24,14 @@ export function connectionOverrides(flags: ConnectionFlags): TemporalTargetOverr
 
 export async function connect(flags: ConnectionFlags): Promise<FtpipeClient> {
   return FtpipeClient.connect(connectionOverrides(flags));
+}
+
+/** Connects, finds the run (workflow id or run name), hands it to `use`, and closes the connection however `use` ends. */
+export async function withPipeline<T>(flags: ConnectionFlags, run: string, use: (found: { handle: PipelineHandle; execution: string }) => Promise<T>): Promise<T> {
+  const client = await connect(flags);
+  try {
+    return await use(await client.findPipeline(run));
+  } finally {
+    await client.close();
+  }
 }

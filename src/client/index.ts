@@ -270,7 +270,7 @@ export class FtpipeClient {
         if (!(err instanceof WorkflowNotFoundError)) throw err;
       }
     }
-    throw new Error(`no run with workflow id or run name "${idOrRunName}"`);
+    throw new Error(`no run with workflow id or run name "${idOrRunName}" in namespace ${this.client.options.namespace} (ftpipe list, or listPipelines, shows the recent runs)`);
   }
 
   /**

@@ -137,6 +137,8 @@ function temporalClient(client: ClientLike): Client {
 
 /** Milliseconds of a duration such as `2s`, `1 hour` or a number of milliseconds; the message names the option. */
 export function parseDurationOption(option: string, value: string | number): number {
+  // ms() reads a bare number as milliseconds, so "--every 3" would ask for 3 ms, which the server refuses as "too small".
+  if (typeof value === 'string' && /^\s*[\d.]+\s*$/.test(value)) throw new ScheduleOptionsError(`${option}: "${value}" has no unit (examples: 30s, 15m, 6h, 7d, "1 hour")`);
   let millis: number;
   try {
     millis = msToNumber(value as Parameters<typeof msToNumber>[0]);

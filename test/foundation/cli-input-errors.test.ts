@@ -55,6 +55,9 @@ describe('the CLI\'s answers to typical mistakes, before and without a Temporal 
     const schedule = await runCli(['schedule', 'create', 'nightly', '--every', '1d', '--config', write('schedule.yaml', 'runName: nightly\nprofile: emulator\nbaseModel: gpt-4.1-mini\ntraining: { paht: a.jsonl }\n')]);
     assert.equal(schedule.code, 2, schedule.output);
     assert.match(schedule.output, /schedule\.yaml:4: training\.paht: unknown key; did you mean "path"\?/);
+    const unitless = await runCli(['schedule', 'create', 'nightly', '--every', '3', '--config', broken]);
+    assert.equal(unitless.code, 2, unitless.output);
+    assert.match(unitless.output, /--every: "3" has no unit \(examples: 30s/);
   });
 
   it('says which Temporal address it could not reach, where the address came from, and how to give another', async () => {

@@ -2,13 +2,14 @@
 import type { Command } from 'commander';
 import { payloadCodecFromEnv } from '../../codec';
 import { startCodecServer } from '../../codec/server';
+import { parsePort } from '../usage';
 
 export function registerCodecCommand(program: Command): void {
   program
     .command('codec-server')
     .description('Serve the payload codec (FTPIPE_CODEC_KEYS or FTPIPE_CODEC_KEY_FILE) to the Temporal Web UI: /encode and /decode with CORS')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--port <port>', 'port to listen on', Number, 8888)
+    .option('--port <port>', 'port to listen on', parsePort, 8888)
     .option('--origin <url...>', 'Web UI origins allowed to call it (CORS)', ['http://localhost:8233', 'http://127.0.0.1:8233', 'http://localhost:8080'])
     .option('--auth-token-env <name>', 'environment variable holding a bearer token every request must carry')
     .action(async (opts: { host: string; port: number; origin: string[]; authTokenEnv?: string }) => {

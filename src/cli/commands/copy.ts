@@ -2,7 +2,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { CopyRequestError, type CopyRequest } from '../../client';
 import { DEPLOYMENT_TYPES } from '../../pipeline/input';
-import { connect, withConnectionFlags, type ConnectionFlags } from '../connection';
+import { withConnectionFlags, withPipeline, type ConnectionFlags } from '../connection';
 import { usageError } from '../usage';
 import { failureMessage } from './runs';
 
@@ -57,18 +57,14 @@ export function registerCopyCommand(program: Command): void {
     .option('--deploy-type <type>', `deployment type there (with --deploy-name): ${DEPLOYMENT_TYPES.join(', ')} (default GlobalStandard)`, deploymentType)
     .action(async (run: string, flags: CopyFlags) => {
       const request = copyRequestFromFlags(flags);
-      const client = await connect(flags);
-      try {
-        const { handle, execution } = await client.findPipeline(run);
+      await withPipeline(flags, run, async ({ handle, execution }) => {
         if (execution !== 'RUNNING') throw new Error(`run ${handle.workflowId} has closed (${execution.toLowerCase()}): a copy is asked for while the run goes, or in a run's input (copies)`);
-        const record = await handle.copy(request);
+        const record = await handle.copy(request).catch((err: unknown) => {
+          if (err instanceof CopyRequestError) throw usageError(`copy: ${err.issues.map(asFlags).join('; ')}`);
+          throw new Error(failureMessage(err));
+        });
         const deploy = request.deploy ? `, then deployed there as ${request.deploy.name} (profile ${request.deploy.profile})` : '';
         console.log(`copy of ${handle.workflowId}'s chosen checkpoint to ${record.region} (${record.destinationResourceId}) ${record.status}${deploy}; follow it with ftpipe status ${run}`);
-      } catch (err) {
-        if (err instanceof CopyRequestError) throw usageError(`copy: ${err.issues.map(asFlags).join('; ')}`);
-        throw new Error(failureMessage(err));
-      } finally {
-        await client.close();
-      }
+      });
     });
 }

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { ftpipeDataConverter, payloadCodecFromEnv } from '../../codec';
 import { loadWorkerConfig } from '../../config/worker-config';
 import { createLogger } from '../../logging';
@@ -22,15 +22,9 @@ import { CHECK_WORKER_WORKFLOW_TYPE, PIPELINE_WORKFLOW_TYPE } from '../../../wor
 import { loadCatalog } from '../../catalog';
 import { defaultWorkflowId, FtpipeClient } from '../../client';
 import { connectionOverrides, withConnectionFlags, type ConnectionFlags } from '../connection';
-import { parsePort } from '../usage';
+import { parseClockScale, parsePort, parsePositiveInt, parseSeconds } from '../usage';
 import { doctorProfiles } from './doctor-profile';
 import { formatResult, readPipelineFile } from './runs';
-
-function parsePositiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`not a positive integer: ${value}`);
-  return n;
-}
 
 export function registerDevCommands(program: Command): void {
   program
@@ -40,7 +34,7 @@ export function registerDevCommands(program: Command): void {
     .option('--ui-port <port>', 'Web UI port', parsePort, 8233)
     .option('--config <file>', 'worker configuration (profiles); default $FTPIPE_CONFIG')
     .option('--no-emulator', 'do not start the embedded Azure emulator')
-    .option('--clock-scale <n>', 'emulated seconds per real second in the emulator', Number, 100)
+    .option('--clock-scale <n>', 'emulated seconds per real second in the emulator', parseClockScale, 100)
     .option('--ui-codec-endpoint <url>', 'the Web UI\'s codec server (default: one started here, with the keys of FTPIPE_CODEC_KEYS / FTPIPE_CODEC_KEY_FILE or .ftpipe/dev/codec-keys.json)')
     .action(async (opts: { port: number; uiPort: number; config?: string; emulator: boolean; clockScale: number; uiCodecEndpoint?: string }) => {
       const home = join(stateDir(), 'dev');
@@ -124,7 +118,7 @@ export function registerDevCommands(program: Command): void {
 
   withConnectionFlags(program.command('doctor'))
     .description('Check that an ftpipe worker serves the task queue, by running a one-activity workflow; with --profile, check Azure profiles instead')
-    .option('--timeout <seconds>', 'give up after this many seconds', Number, 30)
+    .option('--timeout <seconds>', 'give up after this many seconds', parseSeconds, 30)
     .option('--profile <name...>', 'check these Azure profiles of the worker configuration: variables, token lifetimes, region, one data-plane and one ARM read each (run it where the worker runs)')
     .option('--config <file>', 'the worker configuration with the profiles (default $FTPIPE_CONFIG)')
     .action(async (opts: ConnectionFlags & { timeout: number; profile?: string[]; config?: string }) => {
@@ -154,7 +148,7 @@ export function registerDevCommands(program: Command): void {
     .command('demo')
     .description('Run the demo pipeline end to end on an embedded Temporal dev server and Azure emulator; exits 0 when it succeeded')
     .option('--pipeline <file>', 'the pipeline file to run', join(packageRoot(), 'examples', 'demo-pipeline.yaml'))
-    .option('--clock-scale <n>', 'emulated seconds per real second in the emulator', Number, 200)
+    .option('--clock-scale <n>', 'emulated seconds per real second in the emulator', parseClockScale, 200)
     .action(async (opts: { pipeline: string; clockScale: number }) => {
       const home = join(stateDir(), 'demo');
       const input = readPipelineFile(opts.pipeline);

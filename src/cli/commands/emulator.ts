@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadEmulatorConfig, startEmulator, type EmulatorOptions } from '../../emulator';
 import { stateDir } from '../../paths';
-import { parsePort } from '../usage';
+import { parseClockScale, parsePort } from '../usage';
 
 interface EmulatorCommandOptions {
   config?: string;
@@ -15,12 +15,6 @@ interface EmulatorCommandOptions {
   certDir?: string;
 }
 
-function parseScale(value: string): number {
-  const scale = Number(value);
-  if (!Number.isFinite(scale) || scale < 0) throw new Error(`not a clock scale (emulated seconds per real second, >= 0): ${value}`);
-  return scale;
-}
-
 export function registerEmulatorCommand(program: Command): void {
   program
     .command('emulator')
@@ -29,7 +23,7 @@ export function registerEmulatorCommand(program: Command): void {
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')
     .option('--port <port>', 'data-plane (http) port; 0 picks a free one', parsePort)
     .option('--arm-port <port>', 'ARM (https) port; 0 picks a free one', parsePort)
-    .option('--clock-scale <n>', 'emulated seconds per real second (1 = realistic, 600 = a job in seconds)', parseScale)
+    .option('--clock-scale <n>', 'emulated seconds per real second (1 = realistic, 600 = a job in seconds)', parseClockScale)
     .option('--state-file <file>', 'keep state in this file across restarts')
     .option('--cert-dir <dir>', 'where the TLS certificate is kept and reused', join(stateDir(), 'emulator', 'certs'))
     .action(async (opts: EmulatorCommandOptions) => {

@@ -3,7 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { CancelledFailure, TerminatedFailure, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { connect, withConnectionFlags, type ConnectionFlags } from '../connection';
+import { connect, withConnectionFlags, withPipeline, type ConnectionFlags } from '../connection';
 import { formatTable } from '../table';
 import { PipelineAlreadyRunningError, type PipelineHandle, type PipelineResult, type PipelineStatus } from '../../client';
 import { pipelineInputKeysAt, safeParsePipelineInput, type PipelineInputDraft } from '../../pipeline/input';
@@ -11,7 +11,7 @@ import { describeSourceIssues, readSourceFile, type SourceFile } from '../../con
 import { TASK_QUEUE } from '../../temporal/constants';
 import { formatPlan, planRun } from '../dry-run';
 import { barLine, pipedKey } from '../progress-bar';
-import { usageError } from '../usage';
+import { parsePositiveInt, usageError } from '../usage';
 import { approvalEvidenceLines } from '../../pipeline/approval';
 import { formatProgressLine, trainingEta, type ProgressView } from '../../pipeline/progress';
 import { isTerminalJobStatus } from '../../pipeline/types';
@@ -246,18 +246,14 @@ export function registerRunCommands(program: Command): void {
     .description('Show a run\'s stage, job, progress, metrics and events (run = workflow id or run name)')
     .option('--json', 'print the status as JSON')
     .action(async (run: string, opts: ConnectionFlags & { json?: boolean }) => {
-      const client = await connect(opts);
-      try {
-        const { handle } = await client.findPipeline(run);
+      await withPipeline(opts, run, async ({ handle }) => {
         if (opts.json) {
           console.log(JSON.stringify(await handle.status(), null, 2));
           return;
         }
         const { status, view } = await handle.progress();
         console.log(formatStatus(status, view));
-      } finally {
-        await client.close();
-      }
+      });
     });
 
   for (const kind of ['pause', 'resume'] as const) {
@@ -265,16 +261,12 @@ export function registerRunCommands(program: Command): void {
       .description(kind === 'pause' ? 'Pause the run\'s Azure job (it must be running and have trained a step)' : 'Resume the run\'s paused Azure job')
       .option('--by <name>', 'who asks, for the record')
       .action(async (run: string, opts: ConnectionFlags & { by?: string }) => {
-        const client = await connect(opts);
-        try {
-          const { handle } = await client.findPipeline(run);
-          const outcome = await (kind === 'pause' ? handle.pause(opts.by ? { by: opts.by } : {}) : handle.resume(opts.by ? { by: opts.by } : {}));
+        await withPipeline(opts, run, async ({ handle }) => {
+          const outcome = await (kind === 'pause' ? handle.pause(opts.by ? { by: opts.by } : {}) : handle.resume(opts.by ? { by: opts.by } : {})).catch((err: unknown) => {
+            throw new Error(failureMessage(err));
+          });
           console.log(outcome.message);
-        } catch (err) {
-          throw new Error(failureMessage(err));
-        } finally {
-          await client.close();
-        }
+        });
       });
   }
 
@@ -284,40 +276,32 @@ export function registerRunCommands(program: Command): void {
       .option('--by <name>', 'who decides, for the record')
       .option('--comment <text>', 'why, for the record')
       .action(async (run: string, opts: ConnectionFlags & { by?: string; comment?: string }) => {
-        const client = await connect(opts);
-        try {
-          const { handle } = await client.findPipeline(run);
+        await withPipeline(opts, run, async ({ handle }) => {
           const request = { ...(opts.by ? { by: opts.by } : {}), ...(opts.comment ? { comment: opts.comment } : {}) };
-          const record = await (kind === 'approve' ? handle.approve(request) : handle.reject(request));
+          const record = await (kind === 'approve' ? handle.approve(request) : handle.reject(request)).catch((err: unknown) => {
+            throw new Error(failureMessage(err));
+          });
           const next = record.decision === 'approved' ? 'the run deploys the chosen checkpoint now' : 'the run ends not promoted';
           console.log(`${record.decision} by ${record.by} at ${record.at}${record.comment ? ` ("${record.comment}")` : ''}: ${next}`);
-        } catch (err) {
-          throw new Error(failureMessage(err));
-        } finally {
-          await client.close();
-        }
+        });
       });
   }
 
   withConnectionFlags(program.command('cancel <run>'))
     .description('Cancel a run: its Azure job is cancelled and the files it uploaded are cleaned up')
     .action(async (run: string, opts: ConnectionFlags) => {
-      const client = await connect(opts);
-      try {
-        const { handle } = await client.findPipeline(run);
+      await withPipeline(opts, run, async ({ handle }) => {
         const outcome = await handle.cancel();
         if (outcome.state === 'requested') console.log(`cancellation requested for ${handle.workflowId}: its Azure job is cancelled and its uploads cleaned up (follow it with ftpipe status ${run})`);
         else if (outcome.state === 'already_cancelling') console.log(`run ${handle.workflowId} is already being cancelled (an earlier request); follow it with ftpipe status ${run}`);
         else console.log(`run ${handle.workflowId} has already closed (${outcome.execution.toLowerCase()}): nothing to cancel`);
-      } finally {
-        await client.close();
-      }
+      });
     });
 
   withConnectionFlags(program.command('list'))
     .description('List recent runs from Temporal\'s visibility store, one row per run (its latest execution)')
     .option('--query <filter>', 'extra visibility filter, e.g. "FtpipeStage = \'train\'" or "ExecutionStatus = \'Running\'"')
-    .option('--limit <n>', 'at most this many runs', Number, 20)
+    .option('--limit <n>', 'at most this many runs', parsePositiveInt, 20)
     .option('--json', 'print JSON')
     .action(async (opts: ConnectionFlags & { query?: string; limit: number; json?: boolean }) => {
       const client = await connect(opts);

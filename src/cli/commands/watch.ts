@@ -6,9 +6,9 @@ import { plot, blue, yellow, type PlotConfig } from 'asciichart';
 import type { Command } from 'commander';
 import type { PipelineStatus, TrainingMetrics } from '../../pipeline/types';
 import { formatSeconds, type ProgressView } from '../../pipeline/progress';
-import { connect, withConnectionFlags, type ConnectionFlags } from '../connection';
+import { withConnectionFlags, withPipeline, type ConnectionFlags } from '../connection';
 import { barLine } from '../progress-bar';
-import { usageError } from '../usage';
+import { parseSeconds } from '../usage';
 import { detachOnInterrupt } from './runs';
 
 type Pick = (row: TrainingMetrics) => number | null;
@@ -89,14 +89,9 @@ export function statusLine(status: PipelineStatus, view: ProgressView): string {
 export function registerWatchCommand(program: Command): void {
   withConnectionFlags(program.command('watch <run>'))
     .description('Draw the run\'s train/validation loss and token accuracy in the terminal as they arrive, until the run closes')
-    .option('--interval <seconds>', 'how often to ask the run for news', Number, 2)
+    .option('--interval <seconds>', 'how often to ask the run for news', parseSeconds, 2)
     .action(async (run: string, opts: ConnectionFlags & { interval: number }) => {
-      if (!(opts.interval > 0)) {
-        throw usageError(`--interval: "${String(opts.interval)}" is not a number of seconds above zero`);
-      }
-      const client = await connect(opts);
-      try {
-        const { handle } = await client.findPipeline(run);
+      await withPipeline(opts, run, async ({ handle }) => {
         const tty = process.stdout.isTTY === true;
         let shown = '';
         await detachOnInterrupt(handle.workflowId, async () => {
@@ -113,8 +108,6 @@ export function registerWatchCommand(program: Command): void {
         });
         const { status: execution } = await handle.workflow.describe();
         console.log(`run ${handle.workflowId} closed: ${execution.name.toLowerCase()}; its report: ftpipe report ${run}`);
-      } finally {
-        await client.close();
-      }
+      });
     });
 }
