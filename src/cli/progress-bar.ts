@@ -11,7 +11,7 @@ const BAR: Options = { barsize: 24, barCompleteString: '█'.repeat(24), barInco
 /** `stage | task | [bar] n/N unit | ETA`: the bar only when the total is known, the count whenever there is one. */
 export function barLine(view: ProgressView): string {
   const count = view.unit ? `${view.total !== null && view.total > 0 ? `|${Format.BarFormat(Math.min(1, (view.done ?? 0) / view.total), BAR)}| ` : ''}${view.done ?? 0}/${view.total ?? '?'} ${view.unit}` : '';
-  return [view.stage.padEnd(10), view.doing, count, view.eta ?? ''].filter((part) => part.trim() !== '').join(' | ');
+  return [view.stage.padEnd(10), view.doing !== view.stage ? view.doing : '', count, view.eta ?? ''].filter((part) => part.trim() !== '').join(' | ').trimEnd();
 }
 
 /** What changes a piped (non-terminal) progress log by a line: anything but the ETA counting down between polls. */

@@ -248,5 +248,6 @@ export function stageTaskText(task: StageTask): string {
 /** The view as one line of text (piped output, `ftpipe status`): `stage | task | n/N unit | ETA`. */
 export function formatProgressLine(view: ProgressView): string {
   const count = view.unit ? `${view.done ?? 0}/${view.total ?? '?'} ${view.unit}` : '';
-  return [view.stage, view.doing, count, view.eta ?? ''].filter(Boolean).join(' | ');
+  // An ended run's task is its stage again (`failed`): said once.
+  return [view.stage, view.doing !== view.stage ? view.doing : '', count, view.eta ?? ''].filter(Boolean).join(' | ');
 }

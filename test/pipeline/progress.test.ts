@@ -9,7 +9,7 @@ import type { FineTuningJob } from 'openai/resources/fine-tuning/jobs/jobs';
 import { snapshot, totalSteps } from '../../activities/jobs';
 import { checkpointDeployName, sameModel } from '../../src/azure/requests';
 import { barLine } from '../../src/cli/progress-bar';
-import { credibleFinishSeconds, ESTIMATED_FINISH_AGREEMENT, nextProgress, pollIntervalSeconds, progressView, trainingEta, type Progress } from '../../src/pipeline/progress';
+import { credibleFinishSeconds, ESTIMATED_FINISH_AGREEMENT, formatProgressLine, nextProgress, pollIntervalSeconds, progressView, trainingEta, type Progress } from '../../src/pipeline/progress';
 import type { JobSnapshot, PipelineStatus, TrainingMetrics } from '../../src/pipeline/types';
 
 const POLLING = { queuedIntervalSeconds: 300, runningIntervalSeconds: 60, nearFinishIntervalSeconds: 15 };
@@ -166,6 +166,8 @@ describe('what the run is doing now: the CLI bar, status and watch', () => {
     const waiting = progressView(status({ stage: 'deploy', job: done }), now, [{ type: 'createDeployment', attempt: 4, details: null, waiting: 'create deployment support-v3 on acct: provisioning state Creating; checking again in 0.4 s' }]);
     assert.equal(barLine(waiting), 'deploy     | create deployment support-v3 on acct: provisioning state Creating', 'a wait for Azure: what it waits for, no attempt count');
     assert.equal(barLine(progressView(status({ stage: 'collect', job: done }), now)), 'collect    | collecting the job\'s results');
+    assert.equal(barLine(progressView(status({ stage: 'failed', job: done }), now)), 'failed', 'an ended run\'s stage is said once, not "failed | failed"');
+    assert.equal(formatProgressLine(progressView(status({ stage: 'failed', job: done }), now)), 'failed');
     const smoke = progressView(status({ stage: 'deploy', job: done }), now, [{ type: 'smokeTestDeployment', attempt: 1, details: { deployment: 'support-v3', attempts: 2, last: '404 DeploymentNotReady' } }]);
     assert.equal(barLine(smoke), 'deploy     | smoke test of support-v3: 2 call(s), last 404 DeploymentNotReady');
     const copying = progressView(status({ stage: 'copy', job: done }), now, [{ type: 'awaitCheckpointCopy', attempt: 1, details: { status: 'Running' } }]);
