@@ -71,6 +71,8 @@ export function parseSourceText(text: string, path: string): SourceFile {
 export function issueFields(issue: z.core.$ZodIssue, knownKeys: (path: readonly PropertyKey[]) => string[] = () => []): { field: PropertyKey[]; message: string }[] {
   if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ field: [...issue.path, key], message: unknownKeyHint(key, knownKeys(issue.path)) }));
   if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message)) return [{ field: issue.path, message: `missing (a ${issue.expected} is required here)` }];
+  // YAML reads 0000 or 2024 as a number: say how to write the string.
+  if (issue.code === 'invalid_type' && issue.expected === 'string' && /received (number|boolean)$/.test(issue.message)) return [{ field: issue.path, message: `${issue.message}: quote it ("...") to give YAML a string` }];
   if (issue.code === 'invalid_union' && issue.errors.length > 0) {
     // "Invalid input" says nothing: name the faults of the alternative that came closest (fewest of them).
     const closest = issue.errors.reduce((best, option) => (option.length < best.length ? option : best));

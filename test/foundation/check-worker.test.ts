@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES, searchAttributeTypeName } from '../../src/temporal/search-attributes';
 import type { CheckWorkerResult } from '../../workflows';
+import { runCli } from '../helpers/cli';
 import { useTemporal } from '../helpers/temporal';
 import { CHECK_WORKER_WORKFLOW_TYPE } from '../../workflows/messages';
 
@@ -33,5 +34,17 @@ describe('skeleton workflow on the real dev server', () => {
     for (const key of SEARCH_ATTRIBUTES) {
       assert.equal(response.customAttributes?.[key.name], searchAttributeTypeName(key) === 'Int' ? INDEXED_VALUE_TYPE_INT : INDEXED_VALUE_TYPE_KEYWORD, key.name);
     }
+  });
+
+  it('ftpipe doctor --task-queue checks the worker of that queue, and says when none answers', async () => {
+    const taskQueue = env.taskQueue();
+    const worker = await env.createWorker({ taskQueue, config: { profiles: [] } });
+    const address = ['--address', env.server.address];
+    const ok = await worker.runUntil(runCli(['doctor', '--task-queue', taskQueue, ...address]));
+    assert.equal(ok.code, 0, ok.output);
+    assert.match(ok.output, new RegExp(`ok: a worker .* serves "${taskQueue}"`));
+    const none = await runCli(['doctor', '--task-queue', `${taskQueue}-nobody`, '--timeout', '2', ...address]);
+    assert.equal(none.code, 1, none.output);
+    assert.match(none.output, new RegExp(`no worker answered on task queue "${taskQueue}-nobody" of .* within 2 s: start one there`));
   });
 });

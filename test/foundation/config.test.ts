@@ -44,7 +44,7 @@ describe('worker configuration file', () => {
       'profiles:',
       '  - name: prod-swc',
       '    endpoint: my-account.openai.azure.com',
-      '    subscriptionId: "0"',
+      '    subscriptionId: 0000',
       '    resourceGroup: ml',
       '    account: acc',
       '    region: swedencentral',
@@ -53,8 +53,9 @@ describe('worker configuration file', () => {
     ].join('\n'));
     assert.throws(() => loadWorkerConfig(path), (err: Error) => {
       const lines = err.message.split('\n').slice(1).map((l) => l.trim());
-      assert.deepEqual(lines.map((l) => /^(.*?:\d+: [\w.]+): /.exec(l)?.[1]), [`${path}:3: profiles.0.endpoint`, `${path}:8: profiles.0.auth.type`, `${path}:9: profiles.0.limit`]);
-      assert.match(lines[2]!, /profiles\.0\.limit: unknown key; did you mean "limits"\?/);
+      assert.deepEqual(lines.map((l) => /^(.*?:\d+: [\w.]+): /.exec(l)?.[1]), [`${path}:3: profiles.0.endpoint`, `${path}:4: profiles.0.subscriptionId`, `${path}:8: profiles.0.auth.type`, `${path}:9: profiles.0.limit`]);
+      assert.match(lines[1]!, /received number: quote it/);
+      assert.match(lines[3]!, /profiles\.0\.limit: unknown key; did you mean "limits"\?/);
       return true;
     });
     const twice = write('twice.yaml', 'profiles:\n  - { name: a, endpoint: "https://a.example", subscriptionId: s, resourceGroup: r, account: a, region: swedencentral, auth: { type: entra } }\n  - { name: a, endpoint: "https://b.example", subscriptionId: s, resourceGroup: r, account: b, region: swedencentral, auth: { type: entra } }\n');

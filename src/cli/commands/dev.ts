@@ -1,7 +1,7 @@
 /** `ftpipe dev`, `ftpipe worker`, `ftpipe demo`, `ftpipe doctor`: running ftpipe locally and in production. */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, TimeoutFailure, WorkflowFailedError } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Command } from 'commander';
 import { ftpipeDataConverter, payloadCodecFromEnv } from '../../codec';
@@ -119,9 +119,10 @@ export function registerDevCommands(program: Command): void {
   withConnectionFlags(program.command('doctor'))
     .description('Check that an ftpipe worker serves the task queue, by running a one-activity workflow; with --profile, check Azure profiles instead')
     .option('--timeout <seconds>', 'give up after this many seconds', parseSeconds, 30)
+    .option('--task-queue <name>', 'the task queue the worker serves', TASK_QUEUE)
     .option('--profile <name...>', 'check these Azure profiles of the worker configuration: variables, token lifetimes, region, one data-plane and one ARM read each (run it where the worker runs)')
     .option('--config <file>', 'the worker configuration with the profiles (default $FTPIPE_CONFIG)')
-    .action(async (opts: ConnectionFlags & { timeout: number; profile?: string[]; config?: string }) => {
+    .action(async (opts: ConnectionFlags & { timeout: number; taskQueue: string; profile?: string[]; config?: string }) => {
       if (opts.profile) {
         if (!(await doctorProfiles(opts.profile, opts.config))) process.exitCode = 1;
         return;
@@ -133,10 +134,15 @@ export function registerDevCommands(program: Command): void {
       try {
         const client = new Client({ connection, namespace: target.namespace, dataConverter: ftpipeDataConverter(payloadCodecFromEnv()) });
         const { worker } = await client.workflow.execute<typeof checkWorker>(CHECK_WORKER_WORKFLOW_TYPE, {
-          taskQueue: TASK_QUEUE,
+          taskQueue: opts.taskQueue,
           workflowId: `ftpipe-doctor-${Date.now()}`,
           args: [{ note: 'ftpipe doctor' }],
           workflowExecutionTimeout: `${opts.timeout}s`,
+        }).catch((err: unknown) => {
+          if (err instanceof WorkflowFailedError && err.cause instanceof TimeoutFailure) {
+            throw new Error(`no worker answered on task queue "${opts.taskQueue}" of ${target.address}/${target.namespace} within ${opts.timeout} s: start one there (ftpipe worker --task-queue ${opts.taskQueue}), or check --address, --namespace and --task-queue`);
+          }
+          throw err;
         });
         console.log(`ok: a worker (ftpipe ${worker.ftpipeVersion}, Node ${worker.nodeVersion}) serves "${worker.taskQueue}" on ${target.address}/${target.namespace}; profiles: ${worker.profiles.join(', ') || '(none)'}`);
       } finally {
