@@ -57,8 +57,8 @@ describe('ftpipe validate', () => {
       [[fixture('supervised/few-examples.jsonl'), '--model', 'gpt-9'], /unknown model 'gpt-9'/],
       [[fixture('dpo/valid.jsonl'), '--model', 'gpt-4.1-nano', '--method', 'dpo'], /gpt-4\.1-nano does not support dpo fine-tuning/],
       [['no/such/file.jsonl', '--model', 'gpt-4.1-mini'], /training file not found: no\/such\/file\.jsonl/],
-      [[fixture('supervised/few-examples.jsonl'), '--model', 'gpt-4.1-mini', '--n-epochs', '0'], /must be a positive integer/],
-      [[fixture('supervised/few-examples.jsonl'), '--model', 'gpt-4.1-mini', '--threads', '0'], /--threads <n>' argument '0' is invalid\. must be a positive integer/],
+      [[fixture('supervised/few-examples.jsonl'), '--model', 'gpt-4.1-mini', '--n-epochs', '0'], /--n-epochs <n>' argument '0' is invalid\. not a positive integer: 0/],
+      [[fixture('supervised/few-examples.jsonl'), '--model', 'gpt-4.1-mini', '--threads', '0'], /--threads <n>' argument '0' is invalid\. not a positive integer: 0/],
       [[fixture('supervised/few-examples.jsonl'), '--model', 'gpt-4.1-mini', '--method', 'rlhf'], /Allowed choices are supervised, dpo, reinforcement/],
       [[fixture('supervised/few-examples.jsonl')], /required option '--model <id>' not specified/],
     ];

@@ -1,7 +1,8 @@
 /** `ftpipe validate`: checks a fine-tuning dataset before anything is uploaded. Exit 0 valid, 1 invalid, 2 bad usage. */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { CatalogConfigError, loadCatalog } from '../../catalog';
 import { DatasetUsageError, formatSummary, validateDataset } from '../../dataset';
+import { parsePositiveInt } from '../usage';
 
 interface ValidateFlags {
   validation?: string;
@@ -13,12 +14,6 @@ interface ValidateFlags {
   threads?: number;
 }
 
-function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
-
 export function registerValidateCommand(program: Command): void {
   program
     .command('validate')
@@ -27,10 +22,10 @@ export function registerValidateCommand(program: Command): void {
     .option('--validation <file>', 'validation file (JSONL)')
     .requiredOption('--model <id>', 'base model, e.g. gpt-4.1-mini (see the catalogue; FTPIPE_CATALOG adds models)')
     .addOption(new Option('--method <method>', 'fine-tuning method').choices(['supervised', 'dpo', 'reinforcement']).default('supervised'))
-    .option('--n-epochs <n>', 'epochs the job will run (default: the service\'s automatic rule)', positiveInteger)
-    .option('--max-issues <n>', 'errors and warnings to list (the rest are counted)', positiveInteger, 20)
+    .option('--n-epochs <n>', 'epochs the job will run (default: the service\'s automatic rule)', parsePositiveInt)
+    .option('--max-issues <n>', 'errors and warnings to list (the rest are counted)', parsePositiveInt, 20)
     .option('--json', 'print one JSON report instead of the summary')
-    .option('--threads <n>', 'threads that check lines, this one included (default: one per 4 MiB of the file, at most the idle cores)', positiveInteger)
+    .option('--threads <n>', 'threads that check lines, this one included (default: one per 4 MiB of the file, at most the idle cores)', parsePositiveInt)
     // Parse errors throw to main(), which exits 2 (bad usage); subcommands added before the program's own exitOverride() do not inherit it.
     .exitOverride()
     .action(async (file: string, flags: ValidateFlags) => {
