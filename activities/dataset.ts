@@ -2,7 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { BUILTIN_CATALOG } from '../src/catalog';
+import { BUILTIN_CATALOG, catalogForProfile, type Catalog } from '../src/catalog';
 import { confineDataPath } from '../src/config/data-roots';
 import { formatIssue, validateDataset, type ValidationReport } from '../src/dataset';
 import type { Method } from '../src/pipeline/input';
@@ -16,6 +16,8 @@ export interface ValidateTrainingDataInput {
   model: string;
   method: Method['type'];
   nEpochs?: number;
+  /** The run's profile, whose own catalogue entries (a model Azure added since) count as preflight's do; absent in runs from before. */
+  profile?: string;
 }
 
 /** Issues shown in history, status and failure messages: enough to fix the first lines, small enough for history. */
@@ -57,6 +59,13 @@ async function resolveDataFile(requested: string, dataRoots: string[] | undefine
   return confineDataPath(newest.file, dataRoots);
 }
 
+/** The catalogue preflight judged the run against: the worker's, extended by the profile's own entries. */
+function catalogOfProfile(deps: ActivityDeps, profileName: string | undefined): Catalog {
+  const base = deps.catalog ?? BUILTIN_CATALOG;
+  const profile = profileName === undefined ? undefined : deps.config.profiles.find((p) => p.name === profileName);
+  return profile ? catalogForProfile(base, profile) : base;
+}
+
 export function datasetActivities(deps: ActivityDeps) {
   return {
     /** Validates local dataset files; an invalid dataset fails the run at once (nothing is uploaded). */
@@ -74,7 +83,7 @@ export function datasetActivities(deps: ActivityDeps) {
           model: input.model,
           method: input.method,
           ...(input.nEpochs !== undefined ? { nEpochs: input.nEpochs } : {}),
-          catalog: deps.catalog ?? BUILTIN_CATALOG,
+          catalog: catalogOfProfile(deps, input.profile),
           // Preflight judged model and method against the profile's dated catalogue; Azure judges what it does not list.
           unlistedMethod: 'accept',
           maxIssues: SHOWN_ISSUES,

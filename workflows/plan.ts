@@ -102,6 +102,7 @@ export async function planPipeline(draft: PipelineInputDraft): Promise<RunPlan> 
       model: input.baseModel,
       method: input.method.type,
       ...(typeof nEpochs === 'number' ? { nEpochs } : {}),
+      profile: input.profile,
     });
   }
   const cost = adoptedJob ? null : estimateTrainingCost({ catalogModel: pre.catalogModel, method: input.method.type, trainingType: input.trainingType, validation });

@@ -75,6 +75,7 @@ export async function prepare(run: PipelineRun): Promise<boolean> {
       model: catalogModel,
       method: input.method.type,
       ...(typeof nEpochs === 'number' ? { nEpochs } : {}),
+      profile: input.profile,
     });
   }
   const hash = run.dataHash();

@@ -57,6 +57,20 @@ describe('dataRoots: the worker reads datasets only from its configured director
     assert.equal(summary.valid, true, 'the project (the tests\' working directory) is the default root');
   });
 
+  it("validates against the run's profile's catalogue: a model only that profile lists is known there, and only there", async () => {
+    const model = {
+      id: 'gpt-9-mini', version: '2026-11-01', trainingContextTokens: 65_536, inputTokens: 128_000, outputTokens: 16_384, modality: 'text', methods: ['supervised'],
+      source: { document: 'a test', date: '2026-11-01' }, training: { standardRegions: [], global: true, developer: false }, deployment: {},
+    };
+    const deps = { config: { profiles: [{ name: 'newer', catalog: { date: '2026-11-01', models: [model] } }, { name: 'older' }], dataRoots: [root] }, logger: createLogger({ level: 'silent' }), version: 'test' } as unknown as ActivityDeps;
+    const run = (profile: string) => new MockActivityEnvironment().run<[ValidateTrainingDataInput], ValidationSummary, (i: ValidateTrainingDataInput) => Promise<ValidationSummary>>(
+      (i) => datasetActivities(deps).validateTrainingData(i),
+      { trainingPath: join(root, 'train.jsonl'), model: 'gpt-9-mini', method: 'supervised', profile },
+    );
+    assert.equal((await run('newer')).valid, true);
+    await assert.rejects(run('older'), (err: unknown) => err instanceof ApplicationFailure && err.type === 'DatasetUnreadable' && /unknown model 'gpt-9-mini'/.test(err.message));
+  });
+
   it('confines eval sets the same way', async () => {
     await assert.rejects(readEvalSet('/etc/passwd', [root]), refusedOutside(/eval set \/etc\/passwd/));
     await assert.rejects(readEvalSet(join(root, 'link.jsonl'), [root]), refusedOutside(/eval set .*link\.jsonl/));
