@@ -162,7 +162,7 @@ describe('ftpipe schedule on the real dev server', () => {
       [['--every', 'fortnightly', '--config', file], /--every: "fortnightly" is not a duration/],
       [['--every', '1h', '--overlap', 'queue', '--config', file], /--overlap: "queue" is not one of skip, buffer-one, buffer-all, allow-all, cancel-other, terminate-other/],
       [['--cron', 'every monday', '--config', file], /--cron: /],
-      [['--every', '1h', '--config', pipelineFile({ trainingType: 'Regional' })], /pipeline\.yaml: trainingType: /],
+      [['--every', '1h', '--config', pipelineFile({ trainingType: 'Regional' })], /pipeline\.yaml:\d+: trainingType: Invalid option: expected one of "Standard"\|"Global"\|"Developer"/],
     ];
     const create = (args: string[]): string[] => ['schedule', 'create', `bad-${randomUUID().slice(0, 8)}`, ...args, ...address];
     // The first case in a child process (the real exit code), the others in this process meanwhile, one at a time.
