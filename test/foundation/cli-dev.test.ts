@@ -8,6 +8,7 @@ import { freePort } from '../../src/devserver/free-port';
 import { TASK_QUEUE } from '../../src/temporal/constants';
 import { ROOT, runCli, spawnCli } from '../helpers/cli';
 import { ownServer, useTemporal } from '../helpers/temporal';
+import { until } from '../helpers/until';
 import { CHECK_WORKER_WORKFLOW_TYPE } from '../../workflows/messages';
 
 function processAlive(pid: number): boolean {
@@ -71,8 +72,13 @@ describe('ftpipe worker', () => {
     const result = await env.client.workflow.execute(CHECK_WORKER_WORKFLOW_TYPE, { taskQueue: TASK_QUEUE, workflowId: `worker-cli-${metricsPort}`, args: [{}] });
     assert.equal((result as { worker: { taskQueue: string } }).worker.taskQueue, TASK_QUEUE);
 
-    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-    assert.match(metrics, /temporal_workflow_completed/);
+    // The worker counts the completion once its task's completion is answered, which can be after the client hears
+    // of it: the endpoint is read until it shows the count (it listed the activity's metrics without it once).
+    const metrics = await until(async () => {
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      return /temporal_workflow_completed/.test(text) ? text : undefined;
+    }, 'the worker\'s Prometheus endpoint to count the completed workflow');
+    assert.match(metrics, /temporal_activity_execution_latency_count\{activity_type="describeWorker"/);
 
     worker.child.kill('SIGTERM');
     const { code } = await worker.exited;
