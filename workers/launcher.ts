@@ -16,14 +16,8 @@ export const WORKER_PROCESS_ENV: Readonly<Record<string, string>> = { MALLOC_ARE
 /** Set in the launched worker's environment: the launcher's pid, so the worker stops when the launcher goes away. */
 const LAUNCHER_PID = 'FTPIPE_WORKER_LAUNCHER_PID';
 
-/** The SDK's default shutdown signals (the Runtime's `shutdownSignals`). */
-const SDK_SHUTDOWN_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGUSR2'];
-
-/** The SDK's shutdown signals and SIGHUP: what a service manager or terminal sends. */
-const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = [...SDK_SHUTDOWN_SIGNALS, 'SIGHUP'];
-
-/** A listener that keeps Node from ending the process on a shutdown signal the SDK no longer listens for. */
-function ignoreRepeatedShutdownSignal(): void {}
+/** The SDK's shutdown signals (SIGINT, SIGTERM, SIGQUIT, SIGUSR2) and SIGHUP: what a service manager or terminal sends. */
+const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGUSR2', 'SIGHUP'];
 
 /** The environment of a worker process: `env` with WORKER_PROCESS_ENV's variables where `env` has none. */
 export function workerProcessEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
@@ -80,10 +74,6 @@ export function launchWithWorkerSettings(): boolean {
 
 /** In the launched worker: its launcher's IPC channel closes when the launcher dies (even by SIGKILL); then stop as on SIGTERM. */
 function stopWhenLauncherGoes(): void {
-  // The SDK stops listening after the first shutdown signal, so a second one would end the worker in the middle of its
-  // graceful shutdown; a launched worker can get each signal twice: sent to the whole group (systemd's default
-  // KillMode=control-group signals every process of the service) and passed on by its launcher.
-  for (const signal of SDK_SHUTDOWN_SIGNALS) process.on(signal, ignoreRepeatedShutdownSignal);
   if (!process.channel) return;
   process.channel.unref();
   process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));

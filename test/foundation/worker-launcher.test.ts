@@ -63,17 +63,6 @@ describe('ftpipe worker: process settings', () => {
     assert.equal(alive(pid), false, 'the worker process is gone');
   });
 
-  it('shuts down gracefully when the worker gets SIGTERM twice: from a service manager and passed on by its launcher', async () => {
-    const worker = launch(args(), withoutArenaSetting());
-    const { pid } = await started(worker);
-    // systemd's default KillMode=control-group signals every process of the service, the worker directly too.
-    process.kill(pid, 'SIGTERM');
-    await until(async () => (/"state":"STOPPING"/.test(worker.output()) ? true : undefined), 'the worker to begin its shutdown');
-    worker.child.kill('SIGTERM');
-    assert.deepEqual(await worker.exited, { code: 0, signal: null }, worker.output());
-    assert.match(worker.output(), /"msg":"ftpipe worker stopped"/);
-  });
-
   it('stops the worker when its launcher is killed', async () => {
     const worker = launch(args(), withoutArenaSetting());
     const { pid } = await started(worker);
