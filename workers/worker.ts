@@ -67,7 +67,8 @@ export interface FtpipeWorkerOptions {
   tracing?: Tracing;
   /**
    * Worker Versioning: this worker is build `buildId` of the Worker Deployment `deploymentName`, and workflows it
-   * starts get `defaultVersioningBehavior` (see the README's "Shipping new workflow code"). Unversioned without it.
+   * starts get `defaultVersioningBehavior` (see docs/operations.md, "Shipping new workflow code"). Unversioned
+   * without it.
    */
   deployment?: WorkerDeployment;
   /** Encrypts every payload the worker writes, failures' messages included (see src/codec); plain JSON without one. */

@@ -64,7 +64,8 @@ const BUDGET_HOLD_PATCH = 'ftpipe-budget-hold-refusal';
  * (local results). When the SDK core
  * answers a query while a local activity's result waits for the workflow code, it records the result in one workflow
  * task and the code after it in the next; on replay it resolves the activity within the first task, before it
- * announces the second's patch markers, so such a patch would replay as false (README, "History and polling").
+ * announces the second's patch markers, so such a patch would replay as false (docs/how-a-run-works.md,
+ * "History and polling").
  * Asking them ahead, before the execution's first local activity, puts their markers before it. Replay stays
  * unchanged for histories that recorded them later: a patch asked during replay before its marker is announced is
  * false without a decision being kept, and true where its marker was recorded.

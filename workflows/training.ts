@@ -49,8 +49,8 @@ export async function train(run: PipelineRun): Promise<JobSnapshot> {
  * the poll is a local activity, and when the SDK core answers a query while the poll's result waits for the workflow
  * code, it records the result in one workflow task and the code after it in the next. On replay the core resolves the
  * poll within the first task, before it announces the second's patch markers, so a `patched()` first asked after the
- * poll returns false there and replay fails (README, "History and polling"). The flags also stand for
- * `ftpipe-budget-hold-refusal`, which a pause or resume decides right after its fresh read of the job (run.ts
+ * poll returns false there and replay fails (docs/how-a-run-works.md, "History and polling"). The flags also stand
+ * for `ftpipe-budget-hold-refusal`, which a pause or resume decides right after its fresh read of the job (run.ts
  * controlRefusal). Runs and histories from before keep deciding them after the read.
  */
 function monitorFlagsOn(): boolean {
