@@ -16,8 +16,11 @@ export const WORKER_PROCESS_ENV: Readonly<Record<string, string>> = { MALLOC_ARE
 /** Set in the launched worker's environment: the launcher's pid, so the worker stops when the launcher goes away. */
 const LAUNCHER_PID = 'FTPIPE_WORKER_LAUNCHER_PID';
 
-/** The SDK's shutdown signals (SIGINT, SIGTERM, SIGQUIT, SIGUSR2) and SIGHUP: what a service manager or terminal sends. */
-const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGUSR2', 'SIGHUP'];
+/** The SDK's default shutdown signals (the Runtime's `shutdownSignals`). */
+export const SDK_SHUTDOWN_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGUSR2'];
+
+/** The SDK's shutdown signals and SIGHUP: what a service manager or terminal sends. */
+const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = [...SDK_SHUTDOWN_SIGNALS, 'SIGHUP'];
 
 /** The environment of a worker process: `env` with WORKER_PROCESS_ENV's variables where `env` has none. */
 export function workerProcessEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
@@ -57,17 +60,21 @@ export function launchWithWorkerSettings(): boolean {
     detached: true,
   });
   const forward = (signal: NodeJS.Signals): void => {
-    child.kill(signal);
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
   };
+  // The listeners stay until this process is gone: a signal that came while it exits (a service manager signals the
+  // launcher and the worker at once) would otherwise end it by that signal instead of the worker's exit code.
   for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
   child.once('error', (err) => {
     console.error(`ftpipe worker: could not start the worker process: ${err.message}`);
     process.exit(1);
   });
   child.once('exit', (code, signal) => {
-    for (const s of FORWARDED_SIGNALS) process.off(s, forward);
-    if (signal) process.kill(process.pid, signal);
-    else process.exit(code ?? 1);
+    if (signal) {
+      // Ended as the worker was: only this signal's listener goes, so that the signal has its default effect.
+      process.removeAllListeners(signal);
+      process.kill(process.pid, signal);
+    } else process.exit(code ?? 1);
   });
   return true;
 }

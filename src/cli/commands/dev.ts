@@ -16,6 +16,7 @@ import { TASK_QUEUE } from '../../temporal/constants';
 import { temporalTargetFromEnv, temporalUnreachable } from '../../temporal/connection';
 import { createFtpipeWorker, DEFAULT_CONCURRENT_VALIDATIONS } from '../../../workers/worker';
 import { installRuntime } from '../../../workers/runtime';
+import { logShutdownSignals } from '../../../workers/shutdown';
 import { WorkerDeploymentError, workerDeploymentFrom } from '../../../workers/deployment';
 import type { checkWorker } from '../../../workflows';
 import { CHECK_WORKER_WORKFLOW_TYPE, PIPELINE_WORKFLOW_TYPE } from '../../../workflows/messages';
@@ -106,6 +107,7 @@ export function registerDevCommands(program: Command): void {
         ...(opts.maxConcurrentActivities ? { maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities } : {}),
         maxConcurrentValidations,
       });
+      logShutdownSignals(logger, opts.shutdownGrace);
       logger.info({ address: target.address, namespace: target.namespace, taskQueue: opts.taskQueue, maxConcurrentValidations, profiles: config.profiles.map((p) => p.name), metrics: opts.metrics ?? null, encryptedPayloads: payloadCodec !== undefined, deployment: deployment ?? null, mallocArenaMax: process.env.MALLOC_ARENA_MAX ?? null }, 'ftpipe worker started');
       try {
         await worker.run();

@@ -1,0 +1,124 @@
+/**
+ * A launched `ftpipe worker` (bin/ftpipe.js without MALLOC_ARENA_MAX: a launcher with the worker as its child,
+ * workers/launcher.ts) shuts down gracefully when a shutdown signal comes twice: from a service manager that signals
+ * every process of the service (systemd's default KillMode=control-group) and passed on by its launcher, in either
+ * order. The worker is held in its shutdown by an in-flight activity (a run's notice to a webhook that answers only
+ * when the test lets it), so each signal lands while the worker is shutting down: the order is set by the worker's
+ * own log lines, never by time.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ROOT } from '../helpers/cli';
+import { usePipelineStack } from '../helpers/pipeline';
+import { until } from '../helpers/until';
+
+interface Launched {
+  child: ChildProcess;
+  output(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** A webhook that keeps each request open until `release()`. */
+interface HeldWebhook {
+  url: string;
+  held: ServerResponse[];
+  release(): void;
+  close(): Promise<void>;
+}
+
+async function holdingWebhook(): Promise<HeldWebhook> {
+  const held: ServerResponse[] = [];
+  let released = false;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      if (released) res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      else held.push(res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    held,
+    release() {
+      released = true;
+      for (const res of held.splice(0)) res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    },
+    close: () => new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+describe('ftpipe worker: a shutdown signal that comes twice', () => {
+  const env = usePipelineStack();
+  let configPath: string;
+  before(() => {
+    configPath = join(mkdtempSync(join(tmpdir(), 'ftpipe-shutdown-')), 'ftpipe.config.json');
+    writeFileSync(configPath, JSON.stringify(env.config));
+  });
+
+  function launch(taskQueue: string): Launched {
+    const childEnv: NodeJS.ProcessEnv = { ...env.workerEnv };
+    delete childEnv.MALLOC_ARENA_MAX;
+    if (process.env.FTPIPE_TEST_WORKFLOW_BUNDLE) childEnv.FTPIPE_WORKFLOW_BUNDLE = process.env.FTPIPE_TEST_WORKFLOW_BUNDLE;
+    const args = ['worker', '--address', env.temporal.server.address, '--task-queue', taskQueue, '--config', configPath, '--shutdown-grace', '10m'];
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'ftpipe.js'), ...args], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    after(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
+    return { child, output: () => out, exited };
+  }
+
+  const logged = (worker: Launched, pattern: RegExp, what: string): Promise<true> =>
+    until(async () => (pattern.test(worker.output()) ? true : undefined), `${what}\n${worker.output()}`, 240_000);
+
+  /** A launched worker with a run's notice held in flight gets `signal` first from `first`, then from the other. */
+  async function twice(first: 'direct' | 'launcher', signal: NodeJS.Signals): Promise<void> {
+    const hook = await holdingWebhook();
+    const taskQueue = env.temporal.taskQueue();
+    const worker = launch(taskQueue);
+    try {
+      const line = (await until(async () => worker.output().split('\n').find((l) => l.includes('"msg":"ftpipe worker started"')), `the worker to start\n${worker.output()}`, 240_000));
+      const { pid } = JSON.parse(line) as { pid: number };
+      assert.notEqual(pid, worker.child.pid, 'the worker runs in a child of its launcher');
+      // A run that fails at once (its dataset is missing) and tells the held webhook so.
+      const handle = await env.start(taskQueue, env.input({ training: { path: join(tmpdir(), `missing-${randomUUID()}.jsonl`) }, notify: [{ url: hook.url }] }));
+      try {
+        await until(async () => (hook.held.length > 0 ? true : undefined), `the run's notice to reach the webhook\n${worker.output()}`, 240_000);
+        const toWorker = (): void => void process.kill(pid, signal);
+        const toLauncher = (): void => void worker.child.kill(signal);
+        (first === 'direct' ? toWorker : toLauncher)();
+        await logged(worker, /"msg":"ftpipe worker shutting down/, 'the worker to begin its shutdown');
+        (first === 'direct' ? toLauncher : toWorker)();
+        await logged(worker, /"msg":"ftpipe worker: shutdown signal again/, 'the worker to log the second signal');
+        assert.equal(hook.held.length, 1, 'the notice is still in flight');
+        hook.release();
+        assert.deepEqual(await worker.exited, { code: 0, signal: null }, worker.output());
+        assert.match(worker.output(), /"msg":"ftpipe worker stopped"/);
+        assert.doesNotMatch(worker.output(), /notifyRun[^\n]*(cancel|fail)/i, 'the in-flight activity finished');
+      } finally {
+        await handle.terminate('test over').catch(() => undefined);
+      }
+    } finally {
+      hook.release();
+      await hook.close();
+    }
+  }
+
+  it('SIGTERM to the worker, then to its launcher (systemd first, then the launcher passing it on)', () => twice('direct', 'SIGTERM'));
+  it('SIGTERM to the launcher, then to the worker', () => twice('launcher', 'SIGTERM'));
+  it('SIGINT to the launcher, then to the worker', () => twice('launcher', 'SIGINT'));
+});
