@@ -61,3 +61,20 @@ export function unknownKeyHint(key: string, known: readonly string[]): string {
     .sort((a, b) => a.d - b.d)[0];
   return close ? `unknown key; did you mean "${close.k}"?` : `unknown key; accepted here: ${known.join(', ')}`;
 }
+
+/**
+ * One schema issue's field (`hyperparameters.nEpochs`) and message; an unknown key is named with its own path and
+ * the key it likely meant, from `knownKeys` (the keys the schema accepts beside it).
+ */
+export function issueFields(issue: z.core.$ZodIssue, knownKeys: (path: readonly PropertyKey[]) => string[] = () => []): { field: PropertyKey[]; message: string }[] {
+  if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ field: [...issue.path, key], message: unknownKeyHint(key, knownKeys(issue.path)) }));
+  if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message)) return [{ field: issue.path, message: `missing (a ${issue.expected} is required here)` }];
+  // YAML reads 0000 or 2024 as a number: say how to write the string.
+  if (issue.code === 'invalid_type' && issue.expected === 'string' && /received (number|boolean)$/.test(issue.message)) return [{ field: issue.path, message: `${issue.message}: quote it ("...") to give YAML a string` }];
+  if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+    // "Invalid input" says nothing: name the faults of the alternative that came closest (fewest of them).
+    const closest = issue.errors.reduce((best, option) => (option.length < best.length ? option : best));
+    if (closest.length > 0) return closest.flatMap((inner) => issueFields({ ...inner, path: [...issue.path, ...inner.path] }, knownKeys));
+  }
+  return [{ field: issue.path, message: issue.message }];
+}

@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import { CREDENTIAL_ADVICE, urlCredential } from './url-credentials';
 import { notifyTargetSchema } from '../notify/schema';
-import { objectKeysAt } from '../config/schema-keys';
+import { issueFields, objectKeysAt } from '../config/schema-keys';
 
 const SUFFIX_PATTERN = /^[A-Za-z0-9_-]{1,40}$/;
 const RUN_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -301,9 +301,12 @@ export type PipelineInputDraft = z.input<typeof PipelineInputSchema>;
 /** What the workflow works with (defaults applied). */
 export type PipelineInput = z.output<typeof PipelineInputSchema>;
 
-/** Formats schema issues as `field.path: message`, so an error names the field at fault. */
-export function describeIssues(error: z.ZodError): string[] {
-  return error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(input)'}: ${issue.message}`);
+/**
+ * Formats schema issues as `field.path: reason`, as the CLI does for a pipeline file (without its line): an unknown
+ * key with the key it likely meant (`knownKeys`), a missing field as `missing`, a union by its closest alternative.
+ */
+export function describeIssues(error: z.ZodError, knownKeys?: (path: readonly PropertyKey[]) => string[]): string[] {
+  return error.issues.flatMap((issue) => issueFields(issue, knownKeys)).map(({ field, message }) => `${field.length ? field.map(String).join('.') : '(input)'}: ${message}`);
 }
 
 export class PipelineInputError extends Error {
@@ -324,7 +327,7 @@ export class CopyRequestError extends Error {
 /** Checks a copy request as the run's `copyToRegionRun` validator does, so a client hears of bad input before sending it. */
 export function parseCopyRequest(raw: unknown): CopyRequest {
   const parsed = CopyRequestSchema.safeParse(raw);
-  if (!parsed.success) throw new CopyRequestError(describeIssues(parsed.error));
+  if (!parsed.success) throw new CopyRequestError(describeIssues(parsed.error, (path) => objectKeysAt(CopyRequestSchema, path)));
   return parsed.data;
 }
 
@@ -345,6 +348,6 @@ export function safeParseCopyRequest(raw: unknown): z.ZodSafeParseResult<CopyReq
 
 export function parsePipelineInput(raw: unknown): PipelineInput {
   const parsed = PipelineInputSchema.safeParse(raw);
-  if (!parsed.success) throw new PipelineInputError(describeIssues(parsed.error));
+  if (!parsed.success) throw new PipelineInputError(describeIssues(parsed.error, pipelineInputKeysAt));
   return parsed.data;
 }
