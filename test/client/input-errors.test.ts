@@ -8,15 +8,17 @@ import { CopyRequestError, PipelineInputError, parseCopyRequest, parsePipelineIn
 
 const base = { runName: 'errors-demo', profile: 'emulator', baseModel: 'gpt-4.1-mini', training: { path: 'train.jsonl' } };
 
-function issuesOf(fn: () => unknown, kind: typeof PipelineInputError | typeof CopyRequestError): string[] {
+function errorOf<E extends PipelineInputError | CopyRequestError>(fn: () => unknown, kind: new (issues: string[]) => E): E {
   try {
     fn();
   } catch (err) {
     assert.ok(err instanceof kind, `expected ${kind.name}, got ${String(err)}`);
-    return err.issues;
+    return err;
   }
   assert.fail('the input was accepted');
 }
+
+const issuesOf = (fn: () => unknown, kind: typeof PipelineInputError | typeof CopyRequestError): string[] => errorOf(fn, kind).issues;
 
 describe('typed client input errors', () => {
   it('names a mistyped key with the key it likely meant', () => {
@@ -26,8 +28,7 @@ describe('typed client input errors', () => {
 
   it('says missing for a missing field, and the error message carries each issue', () => {
     const { profile: _profile, ...noProfile } = base;
-    const err = (() => { try { parsePipelineInput(noProfile); } catch (e) { return e as Error; } return undefined; })();
-    assert.ok(err instanceof PipelineInputError);
+    const err = errorOf(() => parsePipelineInput(noProfile), PipelineInputError);
     assert.deepEqual(err.issues, ['profile: missing (a string is required here)']);
     assert.equal(err.message, 'invalid pipeline input: profile: missing (a string is required here)');
   });

@@ -4,34 +4,11 @@
  * worker does, and the worker stops when its launcher is killed; with the variable set it runs the worker itself.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ROOT } from '../helpers/cli';
+import { spawnBuiltWorker, workerStarted } from '../helpers/cli';
 import { useTemporal } from '../helpers/temporal';
 import { until } from '../helpers/until';
-
-interface Launched {
-  child: ChildProcess;
-  output(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function launch(args: string[], env: NodeJS.ProcessEnv): Launched {
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'ftpipe.js'), 'worker', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  return { child, output: () => out, exited };
-}
-
-/** The worker's "started" log line: the pid of the process that runs the worker and its MALLOC_ARENA_MAX. */
-async function started(worker: Launched): Promise<{ pid: number; mallocArenaMax: string | null }> {
-  const line = await until(async () => worker.output().split('\n').find((l) => l.includes('"msg":"ftpipe worker started"')), 'the worker logs "ftpipe worker started"', 240_000);
-  return JSON.parse(line) as { pid: number; mallocArenaMax: string | null };
-}
 
 /** Whether the process runs (an exited orphan may stay a zombie until its new parent reaps it). */
 function alive(pid: number): boolean {
@@ -53,8 +30,8 @@ describe('ftpipe worker: process settings', () => {
   };
 
   it('runs the worker in a child with MALLOC_ARENA_MAX=2 and stops it gracefully on SIGTERM', async () => {
-    const worker = launch(args(), withoutArenaSetting());
-    const { pid, mallocArenaMax } = await started(worker);
+    const worker = spawnBuiltWorker(args(), withoutArenaSetting());
+    const { pid, mallocArenaMax } = await workerStarted(worker);
     assert.equal(mallocArenaMax, '2', worker.output());
     assert.notEqual(pid, worker.child.pid, 'the worker runs in a process of its own');
     worker.child.kill('SIGTERM');
@@ -64,16 +41,16 @@ describe('ftpipe worker: process settings', () => {
   });
 
   it('stops the worker when its launcher is killed', async () => {
-    const worker = launch(args(), withoutArenaSetting());
-    const { pid } = await started(worker);
+    const worker = spawnBuiltWorker(args(), withoutArenaSetting());
+    const { pid } = await workerStarted(worker);
     worker.child.kill('SIGKILL');
     await worker.exited;
     await until(async () => (!alive(pid) && /"msg":"ftpipe worker stopped"/.test(worker.output())) || undefined, 'the worker to stop after its launcher was killed');
   });
 
   it('runs the worker itself when MALLOC_ARENA_MAX is already set', async () => {
-    const worker = launch(args(), { ...process.env, MALLOC_ARENA_MAX: '4' });
-    const { pid, mallocArenaMax } = await started(worker);
+    const worker = spawnBuiltWorker(args(), { ...process.env, MALLOC_ARENA_MAX: '4' });
+    const { pid, mallocArenaMax } = await workerStarted(worker);
     assert.equal(mallocArenaMax, '4');
     assert.equal(pid, worker.child.pid);
     worker.child.kill('SIGTERM');

@@ -7,7 +7,6 @@
  * own log lines, never by time.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
@@ -15,15 +14,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ROOT } from '../helpers/cli';
+import { spawnBuiltWorker, workerStarted, type CliProcess } from '../helpers/cli';
 import { usePipelineStack } from '../helpers/pipeline';
 import { until } from '../helpers/until';
-
-interface Launched {
-  child: ChildProcess;
-  output(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
 
 /** A webhook that keeps each request open until `release()`. */
 interface HeldWebhook {
@@ -66,24 +59,16 @@ describe('ftpipe worker: a shutdown signal that comes twice', () => {
     writeFileSync(configPath, JSON.stringify(env.config));
   });
 
-  function launch(taskQueue: string): Launched {
+  function launch(taskQueue: string): CliProcess {
     const childEnv: NodeJS.ProcessEnv = { ...env.workerEnv };
     delete childEnv.MALLOC_ARENA_MAX;
     if (process.env.FTPIPE_TEST_WORKFLOW_BUNDLE) childEnv.FTPIPE_WORKFLOW_BUNDLE = process.env.FTPIPE_TEST_WORKFLOW_BUNDLE;
-    const args = ['worker', '--address', env.temporal.server.address, '--task-queue', taskQueue, '--config', configPath, '--shutdown-grace', '10m'];
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'ftpipe.js'), ...args], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    const worker = spawnBuiltWorker(['--address', env.temporal.server.address, '--task-queue', taskQueue, '--config', configPath, '--shutdown-grace', '10m'], childEnv);
     after(() => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGKILL');
     });
-    return { child, output: () => out, exited };
+    return worker;
   }
-
-  const logged = (worker: Launched, pattern: RegExp, what: string): Promise<true> =>
-    until(async () => (pattern.test(worker.output()) ? true : undefined), `${what}\n${worker.output()}`, 240_000);
 
   /** A launched worker with a run's notice held in flight gets `signal` first from `first`, then from the other. */
   async function twice(first: 'direct' | 'launcher', signal: NodeJS.Signals): Promise<void> {
@@ -91,8 +76,7 @@ describe('ftpipe worker: a shutdown signal that comes twice', () => {
     const taskQueue = env.temporal.taskQueue();
     const worker = launch(taskQueue);
     try {
-      const line = (await until(async () => worker.output().split('\n').find((l) => l.includes('"msg":"ftpipe worker started"')), `the worker to start\n${worker.output()}`, 240_000));
-      const { pid } = JSON.parse(line) as { pid: number };
+      const { pid } = await workerStarted(worker);
       assert.notEqual(pid, worker.child.pid, 'the worker runs in a child of its launcher');
       // A run that fails at once (its dataset is missing) and tells the held webhook so.
       const handle = await env.start(taskQueue, env.input({ training: { path: join(tmpdir(), `missing-${randomUUID()}.jsonl`) }, notify: [{ url: hook.url }] }));
@@ -101,9 +85,9 @@ describe('ftpipe worker: a shutdown signal that comes twice', () => {
         const toWorker = (): void => void process.kill(pid, signal);
         const toLauncher = (): void => void worker.child.kill(signal);
         (first === 'direct' ? toWorker : toLauncher)();
-        await logged(worker, /"msg":"ftpipe worker shutting down/, 'the worker to begin its shutdown');
+        await worker.waitFor(/"msg":"ftpipe worker shutting down/);
         (first === 'direct' ? toLauncher : toWorker)();
-        await logged(worker, /"msg":"ftpipe worker: shutdown signal again/, 'the worker to log the second signal');
+        await worker.waitFor(/"msg":"ftpipe worker: shutdown signal again/);
         assert.equal(hook.held.length, 1, 'the notice is still in flight');
         hook.release();
         assert.deepEqual(await worker.exited, { code: 0, signal: null }, worker.output());

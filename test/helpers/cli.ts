@@ -39,7 +39,25 @@ process.once('exit', () => {
 });
 
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
-  const child = spawn(process.execPath, [...CLI_ARGS, ...args], { cwd: ROOT, env: { ...process.env, ...runBundle(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawnFtpipe(CLI_ARGS, args, { ...process.env, ...runBundle(), ...env });
+}
+
+/**
+ * `bin/ftpipe.js worker ...` from dist/ whatever FTPIPE_TEST_CLI_FROM_DIST says, with `env` as its whole environment:
+ * only the built entry point has the launcher (workers/launcher.ts) that runs the worker in a child of its own.
+ */
+export function spawnBuiltWorker(args: string[], env: NodeJS.ProcessEnv): CliProcess {
+  return spawnFtpipe([BIN], ['worker', ...args], env);
+}
+
+/** The worker's "started" log line: the pid of the process that runs the worker and its MALLOC_ARENA_MAX. */
+export async function workerStarted(worker: CliProcess): Promise<{ pid: number; mallocArenaMax: string | null }> {
+  const [line] = await worker.waitFor(/^.*"msg":"ftpipe worker started".*$/m);
+  return JSON.parse(line) as { pid: number; mallocArenaMax: string | null };
+}
+
+function spawnFtpipe(entry: readonly string[], args: string[], env: NodeJS.ProcessEnv): CliProcess {
+  const child = spawn(process.execPath, [...entry, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const listeners = new Set<() => void>();
   const onData = (chunk: Buffer): void => {
