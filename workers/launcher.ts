@@ -42,8 +42,8 @@ function runsOnGlibc(): boolean {
  * Called first thing by `ftpipe worker`. When this process lacks a setting of WORKER_PROCESS_ENV (on glibc), starts the
  * same command in a child process that has them and returns true: this process then only passes signals on and exits
  * as the child does. The child runs in a process group of its own, so a terminal's Ctrl-C reaches it once, through
- * the launcher: the SDK stops listening after the first shutdown signal, and a second one would kill the worker in
- * the middle of its graceful shutdown. Returns false when this process is the worker (a launched child, or one with
+ * the launcher; a service manager that signals every process of the service still signals it twice, which the
+ * worker's own listener (workers/shutdown.ts) keeps from ending its graceful shutdown. Returns false when this process is the worker (a launched child, or one with
  * every setting), after making a launched child shut down gracefully if its launcher goes away.
  */
 export function launchWithWorkerSettings(): boolean {
