@@ -1,5 +1,6 @@
 /** Reading the emulator's state in tests: what exists on the emulated Azure accounts. */
 import type { RunningEmulator } from '../../src/emulator';
+import { until } from './until';
 
 export interface EmulatedJob {
   id: string;
@@ -19,6 +20,21 @@ export interface EmulatedFile {
 
 export function jobsOfRun(emulator: RunningEmulator, workflowId: string): EmulatedJob[] {
   return (emulator.control.dumpState().jobs as unknown as EmulatedJob[]).filter((j) => j.metadata?.ftpipe_workflow_id === workflowId);
+}
+
+/**
+ * Stops the emulated clock once the run's job runs and has trained a step, read from the emulator's own state and
+ * stopped in the same tick, so that the job still trains when the test acts on it however loaded the machine is
+ * (stopped once the run's status showed the step, the job had finished first at load 25). A pausing job trains no
+ * further, so the clock can run on once a pause has reached Azure.
+ */
+export async function holdClockOnceTraining(emulator: RunningEmulator, workflowId: string, timeoutMs: number): Promise<EmulatedJob> {
+  return until(async () => {
+    const [job] = jobsOfRun(emulator, workflowId);
+    if (job?.status !== 'running' || (job.steps_done ?? 0) < 1) return undefined;
+    emulator.control.setClockScale(0);
+    return job;
+  }, 'the job to train a step', timeoutMs);
 }
 
 export function liveFiles(emulator: RunningEmulator, ids: string[]): EmulatedFile[] {

@@ -6,12 +6,16 @@ import { describe, it } from 'node:test';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { SAMPLE_TRAINING, SAMPLE_VALIDATION, usePipelineStack } from '../helpers/pipeline';
-import { jobsOfRun, liveFiles } from '../helpers/emulator-state';
+import { holdClockOnceTraining, jobsOfRun, liveFiles } from '../helpers/emulator-state';
+import { until } from '../helpers/until';
 import { pauseSignal, pauseUpdate, resumeSignal, resumeUpdate, statusQuery } from '../../workflows/messages';
 
 // A slower emulated clock than the other pipeline tests, so that a job trains long enough to be paused by hand.
+const CLOCK_SCALE = 200;
+const WAIT_MS = 8 * 60_000;
+
 describe('steering a run: pause, resume, cancel', () => {
-  const env = usePipelineStack({ clockScale: 200 });
+  const env = usePipelineStack({ clockScale: CLOCK_SCALE });
   const twoEpochs = { hyperparameters: { nEpochs: 2 } };
 
   it('pauses and resumes through validated updates, and Azure sees both', async () => {
@@ -23,8 +27,11 @@ describe('steering a run: pause, resume, cancel', () => {
         handle.executeUpdate(pauseUpdate, { args: [{}] }),
         (err: Error) => err instanceof WorkflowUpdateFailedError && /cannot pause: there is no Azure job yet|Azure pauses only running jobs/.test((err.cause as Error).message),
       );
+      // The clock stands still until Azure has the pause, so that the job still runs when it comes.
+      await holdClockOnceTraining(env.emulator, handle.workflowId, WAIT_MS);
       await env.waitForStatus(handle, (s) => s.job?.status === 'running' && (s.progress.step ?? 0) >= 1);
       const paused = await handle.executeUpdate(pauseUpdate, { args: [{ by: 'alice' }] });
+      env.emulator.control.setClockScale(CLOCK_SCALE);
       assert.ok(['pausing', 'paused'].includes(paused.jobStatus), paused.jobStatus);
       const whilePaused = await env.waitForStatus(handle, (s) => s.job?.status === 'paused');
       // The first pauseRun may have been refused by the handler on Azure's fresh state: that refusal is kept too.
@@ -60,8 +67,11 @@ describe('steering a run: pause, resume, cancel', () => {
     const worker = await env.createWorker(taskQueue);
     await worker.runUntil(async () => {
       const handle = await env.start(taskQueue, env.input(twoEpochs));
+      await holdClockOnceTraining(env.emulator, handle.workflowId, WAIT_MS);
       await env.waitForStatus(handle, (s) => s.job?.status === 'running' && (s.progress.step ?? 0) >= 1);
       await handle.signal(pauseSignal, {});
+      await until(async () => (jobsOfRun(env.emulator, handle.workflowId)[0]?.status === 'pausing' ? true : undefined), 'the pause to reach Azure', WAIT_MS);
+      env.emulator.control.setClockScale(CLOCK_SCALE);
       await env.waitForStatus(handle, (s) => s.job?.status === 'paused' && s.requests[0]?.state === 'done');
       await handle.signal(resumeSignal, {});
       assert.equal((await handle.result()).outcome, 'succeeded');

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
 import { usePipelineStack } from '../helpers/pipeline';
 import { sdkWarningsOf } from '../helpers/temporal';
-import { jobsOfRun } from '../helpers/emulator-state';
+import { holdClockOnceTraining } from '../helpers/emulator-state';
 import { until } from '../helpers/until';
 import { pauseUpdate, resumeUpdate, statusQuery } from '../../workflows/messages';
 
@@ -28,12 +28,7 @@ describe('a run ends only once its accepted updates have answered', () => {
       // Azure holds still once the job has trained a step (read from the emulator itself, so a loaded machine cannot let
       // the job finish first), and answers the pause with a transient error for as long as the fault stands: the
       // update's handler (its activity retrying) is still running when the job ends.
-      await until(async () => {
-        const [job] = jobsOfRun(env.emulator, handle.workflowId);
-        if (job?.status !== 'running' || (job.steps_done ?? 0) < 1) return undefined;
-        env.emulator.control.setClockScale(0);
-        return job;
-      }, 'the job to train a step', WAIT_MS);
+      await holdClockOnceTraining(env.emulator, handle.workflowId, WAIT_MS);
       const running = await env.waitForStatus(handle, (s) => s.job?.status === 'running' && (s.progress.step ?? 0) >= 1);
       const fault = env.emulator.control.addFault({ route: 'jobs.pause', action: 'error', status: 503 });
       const update = await handle.startUpdate(pauseUpdate, { args: [{ by: 'alice' }], waitForStage: WorkflowUpdateStage.ACCEPTED });

@@ -8,9 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ROOT, runCli } from '../helpers/cli';
-import { jobsOfRun } from '../helpers/emulator-state';
+import { holdClockOnceTraining } from '../helpers/emulator-state';
 import { usePipelineStack } from '../helpers/pipeline';
-import { until } from '../helpers/until';
 import { pauseUpdate } from '../../workflows/messages';
 
 const EVAL_SET = join(ROOT, 'examples', 'data', 'bike-shop-eval.jsonl');
@@ -33,15 +32,8 @@ describe('ftpipe report <run> in any state', () => {
     const worker = await env.createWorker(taskQueue);
     await worker.runUntil(async () => {
       const handle = await env.start(taskQueue, env.input({ hyperparameters: { nEpochs: 2 } }));
-      // A stopped clock until the pause has reached Azure, so that the job still trains then however loaded the machine
-      // is; stopped from the emulator's own state, in the same tick it is read (stopped once the run's status showed
-      // the step, the job had finished first at load 25); a pausing job trains no further, so the clock can run on.
-      await until(async () => {
-        const [job] = jobsOfRun(env.emulator, handle.workflowId);
-        if (job?.status !== 'running' || (job.steps_done ?? 0) < 1) return undefined;
-        env.emulator.control.setClockScale(0);
-        return job;
-      }, 'the job to train a step', 180_000);
+      // A stopped clock until the pause has reached Azure, so that the job still trains then.
+      await holdClockOnceTraining(env.emulator, handle.workflowId, 180_000);
       await env.waitForStatus(handle, (s) => s.job?.status === 'running' && (s.progress.step ?? 0) >= 1);
       await handle.executeUpdate(pauseUpdate, { args: [{ by: 'alice' }] });
       env.emulator.control.setClockScale(SLOW_CLOCK);
