@@ -4,7 +4,7 @@
  * every process of the service (systemd's default KillMode=control-group) and passed on by its launcher, in either
  * order. The worker is held in its shutdown by an in-flight activity (a run's notice to a webhook that answers only
  * when the test lets it), so each signal lands while the worker is shutting down: the order is set by the worker's
- * own log lines, never by time.
+ * own log lines, never by time. And the launcher ends as its worker does (its exit code, or the signal that ended it).
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { spawnBuiltWorker, workerStarted, type CliProcess } from '../helpers/cli';
 import { usePipelineStack } from '../helpers/pipeline';
+import { useTemporal } from '../helpers/temporal';
 import { until } from '../helpers/until';
 
 /** A webhook that keeps each request open until `release()`. */
@@ -105,4 +106,48 @@ describe('ftpipe worker: a shutdown signal that comes twice', () => {
   it('SIGTERM to the worker, then to its launcher (systemd first, then the launcher passing it on)', () => twice('direct', 'SIGTERM'));
   it('SIGTERM to the launcher, then to the worker', () => twice('launcher', 'SIGTERM'));
   it('SIGINT to the launcher, then to the worker', () => twice('launcher', 'SIGINT'));
+  it('SIGINT to the worker, then to its launcher (a terminal\'s Ctrl-C and a service manager\'s SIGINT)', () => twice('direct', 'SIGINT'));
+});
+
+/**
+ * The launcher is what a service manager or `docker stop` sees, so it ends as its worker did: with the worker's exit
+ * code, or by the signal that ended the worker. Each case waits for the worker's own log lines, never for a time.
+ */
+describe('ftpipe worker: the launcher ends as its worker does', () => {
+  const env = useTemporal();
+  const withoutArenaSetting = (): NodeJS.ProcessEnv => {
+    const childEnv = { ...process.env };
+    delete childEnv.MALLOC_ARENA_MAX;
+    return childEnv;
+  };
+  const launch = (extra: string[] = []): CliProcess => spawnBuiltWorker(['--address', env.server.address, '--task-queue', env.taskQueue(), '--shutdown-grace', '1s', ...extra], withoutArenaSetting());
+
+  it('a worker that fails at start: the launcher exits with its code (1 for a failure, 2 for bad usage)', async () => {
+    const missing = launch(['--config', join(tmpdir(), `missing-${randomUUID()}.yaml`)]);
+    assert.deepEqual(await missing.exited, { code: 1, signal: null }, missing.output());
+    assert.match(missing.output(), /ftpipe: .*missing-.*\.yaml/);
+    const badUsage = launch(['--max-concurrent-activities', '0']);
+    assert.deepEqual(await badUsage.exited, { code: 2, signal: null }, badUsage.output());
+    assert.match(badUsage.output(), /--max-concurrent-activities.*not a positive integer: 0/);
+  });
+
+  it('a worker that shuts down cleanly (SIGTERM to the worker alone): the launcher exits 0', async () => {
+    const worker = launch();
+    const { pid } = await workerStarted(worker);
+    assert.notEqual(pid, worker.child.pid, 'the worker runs in a child of its launcher');
+    process.kill(pid, 'SIGTERM');
+    assert.deepEqual(await worker.exited, { code: 0, signal: null }, worker.output());
+    assert.match(worker.output(), /"msg":"ftpipe worker stopped"/);
+  });
+
+  for (const signal of ['SIGKILL', 'SIGHUP'] as const) {
+    it(`a worker ended by ${signal}: the launcher ends by ${signal}${signal === 'SIGHUP' ? ' (a signal it passes on itself)' : ''}`, async () => {
+      const worker = launch();
+      const { pid } = await workerStarted(worker);
+      assert.notEqual(pid, worker.child.pid, 'the worker runs in a child of its launcher');
+      process.kill(pid, signal);
+      assert.deepEqual(await worker.exited, { code: null, signal }, worker.output());
+      assert.doesNotMatch(worker.output(), /"msg":"ftpipe worker stopped"/, 'the worker did not shut down gracefully');
+    });
+  }
 });
