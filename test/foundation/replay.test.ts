@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, Worker, type ReplayResult } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
+import type { AdmissionNotice } from '../../src/admission/types';
 import { DEFAULT_API_KEYS, DEFAULT_TOKEN } from '../../src/emulator';
 import { WORKFLOW_BUNDLER_OPTIONS } from '../../src/stack/workflow-bundle';
 import { WORKFLOW_INTERCEPTORS_MODULE, setupTracing, workflowSpanSinks } from '../../src/telemetry/tracing';
@@ -78,6 +79,44 @@ describe('recorded workflow histories replay on the current workflow code', () =
       checked++;
     }
     assert.ok(checked >= 1, 'a recorded approval update under the patch (pipeline-approval-rejected)');
+  });
+
+  // The grant in the join's reply (workflows/admission.ts joinQueue, workflows/slots.ts applyReply) is recorded only in
+  // the update's outcome and the join's local-activity result: a change to either side's path fails replay only if
+  // some history takes it. admission-join-queue (the queue) and pipeline-waited-for-slot (a run) are recorded for it.
+  it('take both answers of the joinQueue update, on the queue\'s side and on a run\'s', () => {
+    type Payloads = { payloads?: { data?: string }[] };
+    type Event = {
+      workflowExecutionStartedEventAttributes?: { workflowType?: { name?: string } };
+      workflowExecutionUpdateAcceptedEventAttributes?: { protocolInstanceId?: string; acceptedRequest?: { input?: { name?: string } } };
+      workflowExecutionUpdateCompletedEventAttributes?: { meta?: { updateId?: string }; outcome?: { success?: Payloads } };
+      markerRecordedEventAttributes?: { markerName?: string; details?: Record<string, Payloads> };
+    };
+    const json = (p: Payloads | undefined): unknown => {
+      const data = p?.payloads?.[0]?.data;
+      return data ? JSON.parse(Buffer.from(data, 'base64').toString('utf8')) : undefined;
+    };
+    const answers = { queue: new Set<string>(), run: new Set<string>(), deploymentSlot: new Set<string>() };
+    for (const file of files) {
+      const events = (JSON.parse(readFileSync(join(HISTORIES, file), 'utf8')) as { events: Event[] }).events;
+      const type = events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
+      if (type === 'resourceAdmission') {
+        const joins = new Set(events.flatMap((e) => (e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'joinQueue' ? [e.workflowExecutionUpdateAcceptedEventAttributes.protocolInstanceId] : [])));
+        for (const e of events) {
+          const completed = e.workflowExecutionUpdateCompletedEventAttributes;
+          if (completed && joins.has(completed.meta?.updateId)) answers.queue.add((json(completed.outcome?.success) as AdmissionNotice).state);
+        }
+      }
+      for (const e of events) {
+        const marker = e.markerRecordedEventAttributes;
+        if (marker?.markerName !== 'core_local_activity' || (json(marker.details?.data) as { activity_type?: string }).activity_type !== 'joinAdmissionQueue') continue;
+        const reply = (json(marker.details?.result) as { reply?: AdmissionNotice } | undefined)?.reply;
+        if (reply) (reply.key === undefined ? answers.run : answers.deploymentSlot).add(reply.state);
+      }
+    }
+    assert.deepEqual([...answers.queue].sort(), ['granted', 'waiting'], 'the queue answers a join granted, and waiting (admission-join-queue)');
+    assert.deepEqual([...answers.run].sort(), ['granted', 'waiting'], 'a run is granted in the reply (pipeline-succeeded), and told to wait in it (pipeline-waited-for-slot)');
+    assert.deepEqual([...answers.deploymentSlot], ['granted'], 'a deployment slot granted in the reply (pipeline-waited-for-slot)');
   });
 
   it('fails replay when the workflow code changed incompatibly', async () => {

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import type { RunningEmulator } from '../../src/emulator';
@@ -16,9 +16,12 @@ import type { PipelineResult, PipelineStatus } from '../../src/pipeline/types';
 import { createOpenAIClient } from '../../src/azure/clients';
 import { EMULATOR_PROFILE, emulatorProfiles } from '../../src/stack/emulator-profiles';
 import type { FtpipeWorker } from '../../workers/worker';
-import { DEFAULT_LIMITS } from '../../src/admission/limits';
+import { capacity, DEFAULT_LIMITS } from '../../src/admission/limits';
+import { admissionWorkflowId } from '../../src/admission/types';
+import { accountResourceId } from '../../src/config/profile';
+import { admissionTaskQueue } from '../../src/temporal/constants';
 import type { fineTunePipeline, keepDeploymentAlive, planPipeline } from '../../workflows';
-import { admissionQuery, requestSlotsSignal, type AdmissionView, type resourceAdmission, type SlotRequest } from '../../workflows/admission';
+import { admissionNoticeSignal, admissionQuery, joinQueueUpdate, releaseSlotsSignal, requestSlotsSignal, type AdmissionNotice, type AdmissionView, type resourceAdmission, type SlotRequest } from '../../workflows/admission';
 import {
   ADMISSION_WORKFLOW_TYPE, approveSignal, CHECK_WORKER_WORKFLOW_TYPE, KEEP_ALIVE_WORKFLOW_TYPE, pauseUpdate, PIPELINE_WORKFLOW_TYPE, PLAN_WORKFLOW_TYPE, rejectSignal, rejectUpdate, resumeSignal, statusQuery,
 } from '../../workflows/messages';
@@ -531,6 +534,82 @@ export const SCENARIOS: Scenario[] = [
       });
       await expectScheduled(ctx.client, workflowId, undefined, ['closedWorkflows']);
       return { workflowId };
+    },
+  },
+  {
+    name: 'admission-join-queue',
+    async run(ctx) {
+      const worker = await ctx.createWorker(ctx.taskQueue);
+      // Holders are open workflows on a task queue no worker serves: notices to them arrive, they stay open until terminated.
+      const idle = `${ctx.taskQueue}-idle`;
+      const holders = await Promise.all(['a', 'b'].map((h) => ctx.client.workflow.start(CHECK_WORKER_WORKFLOW_TYPE, { taskQueue: idle, workflowId: `record-join-holder-${h}-${ctx.taskQueue}`, args: [{}] })));
+      const limits = { ...DEFAULT_LIMITS, runningJobs: 1, queuedJobs: 0 };
+      const resource = `/subscriptions/recorded/resourceGroups/recorded/providers/Microsoft.CognitiveServices/accounts/recorded-${randomUUID().slice(0, 8)}`;
+      const workflowId = `record-join-queue-${ctx.taskQueue}`;
+      const jobSlot = { jobs: 1, files: 0, fileBytes: 0, deployments: 0 };
+      const request = (holder: WorkflowHandle, extra: Partial<SlotRequest> = {}): SlotRequest => ({ holder: holder.workflowId, runName: holder.workflowId, amounts: jobSlot, priority: 0, limits, ...extra });
+      // As activities/admission.ts joins: update-with-start, the queue started by the first join.
+      const join = (req: SlotRequest): Promise<AdmissionNotice> => ctx.client.workflow.executeUpdateWithStart(joinQueueUpdate, {
+        args: [req],
+        startWorkflowOperation: new WithStartWorkflowOperation<typeof resourceAdmission>(ADMISSION_WORKFLOW_TYPE, { workflowId, taskQueue: ctx.taskQueue, args: [{ resource, limits }], workflowIdConflictPolicy: 'USE_EXISTING' }),
+      });
+      await worker.runUntil(async () => {
+        // The reply's two answers: the first holder granted at once, and a deployment slot by its key; then the second
+        // holder told its position (the head of the queue is never overtaken, so the deployment slot asks first).
+        const first = await join(request(holders[0]!));
+        const deployment = await join(request(holders[0]!, { key: 'deployment:recorded', deployment: { profile: EMULATOR_PROFILE, name: 'recorded' }, amounts: { jobs: 0, files: 0, fileBytes: 0, deployments: 1 } }));
+        const second = await join(request(holders[1]!));
+        expect(first.state === 'granted' && second.state === 'waiting' && second.position === 1 && deployment.state === 'granted' && deployment.key === 'deployment:recorded',
+          'the first join granted in the reply, the second told position 1, the deployment slot granted', { first, second, deployment });
+        // A join run again (a retried local activity) is answered again, the same way.
+        const again = await join(request(holders[0]!));
+        expect(again.state === 'granted', 'a repeated join answered granted again', again);
+        const queue = ctx.client.workflow.getHandle(workflowId);
+        // The first holder gives its job slot back: the waiting one's grant goes out as a notice.
+        await queue.signal(releaseSlotsSignal, { holder: holders[0]!.workflowId });
+        let last = await queue.query(admissionQuery);
+        for (let i = 0; i < 1200 && !(last.queue.length === 0 && last.holders.some((h) => h.holder === holders[1]!.workflowId)); i++) {
+          await sleep(100);
+          last = await queue.query(admissionQuery);
+        }
+        expect(last.queue.length === 0 && last.granted === 3 && last.holders.map((h) => h.key ?? h.holder).sort().join() === ['deployment:recorded', holders[1]!.workflowId].sort().join(),
+          'the released slot granted to the waiting holder, the deployment slot still held', last);
+        const notices = (await holders[1]!.fetchHistory()).events?.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === admissionNoticeSignal.name) ?? [];
+        expect(notices.length === 1, 'the waiting holder told its grant by one notice (its position came in the reply)', notices.length);
+        await Promise.all([queue.terminate('recording: done'), ...holders.map((h) => h.terminate('recording: done'))]);
+      });
+      return { workflowId };
+    },
+  },
+  {
+    name: 'pipeline-waited-for-slot',
+    async run(ctx) {
+      const worker = await ctx.createWorker(ctx.taskQueue);
+      // Another holder takes every job place of the run's resource first, so the run's join is answered with its position.
+      const profile = emulatorProfiles(ctx.emulator).profiles.find((p) => p.name === EMULATOR_PROFILE)!;
+      const resource = accountResourceId(profile);
+      const limits = profile.limits ?? DEFAULT_LIMITS;
+      const queueId = admissionWorkflowId(resource, ctx.taskQueue);
+      const blocker = await ctx.client.workflow.start(CHECK_WORKER_WORKFLOW_TYPE, { taskQueue: `${ctx.taskQueue}-idle`, workflowId: `record-slot-blocker-${ctx.taskQueue}`, args: [{}] });
+      const handle = await worker.runUntil(async () => {
+        const taken = await ctx.client.workflow.executeUpdateWithStart(joinQueueUpdate, {
+          args: [{ holder: blocker.workflowId, runName: 'recorded-blocker', amounts: { jobs: capacity(limits).jobs, files: 0, fileBytes: 0, deployments: 0 }, priority: 0, limits }],
+          startWorkflowOperation: new WithStartWorkflowOperation<typeof resourceAdmission>(ADMISSION_WORKFLOW_TYPE, { workflowId: queueId, taskQueue: admissionTaskQueue(ctx.taskQueue), args: [{ resource, limits }], workflowIdConflictPolicy: 'USE_EXISTING' }),
+        });
+        expect(taken.state === 'granted', 'the blocker granted every job place', taken);
+        // With a deployment: its slot is granted in the join's reply, the run's job slot by notice.
+        const run = await startPipeline(ctx, pipelineInput({ deployment: { name: `recorded-waited-${randomUUID().slice(0, 6)}`, type: 'GlobalStandard' } }));
+        const waiting = await waitFor(run, (s) => s.stage === 'await_slot' && s.admission?.state === 'waiting', 'stage await_slot, waiting for its slot');
+        expect(waiting.admission?.position === 1, 'the run told position 1 in the join\'s reply', waiting.admission);
+        await ctx.client.workflow.getHandle(queueId).signal(releaseSlotsSignal, { holder: blocker.workflowId });
+        const result = await run.result();
+        expect(result.outcome === 'succeeded' && result.deployments.length === 1, 'the run granted by notice, trained and deployed', { outcome: result.outcome, deployments: result.deployments });
+        await Promise.all([ctx.client.workflow.getHandle(queueId).terminate('recording: done'), blocker.terminate('recording: done')]);
+        return run;
+      });
+      const signals = (await handle.fetchHistory()).events?.flatMap((e) => e.workflowExecutionSignaledEventAttributes?.signalName ?? []) ?? [];
+      expect(signals.filter((n) => n === admissionNoticeSignal.name).length === 1, 'one admission notice (the job slot\'s grant); the position and the deployment slot came in the joins\' replies', signals);
+      return { workflowId: handle.workflowId };
     },
   },
   {
