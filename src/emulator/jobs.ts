@@ -149,20 +149,25 @@ export class JobService {
         if (now < t) break;
         const resumed = job.status === 'resuming';
         this.enter(job, 'running', t);
-        if (job.trainingStartedAt === null) {
-          job.trainingStartedAt = t;
-          // Recorded: created_at + 900 s until the hyperparameters settle, then later (a paused job at created_at +
-          // 3,427 s, 2025-11-15-preview; succeeded jobs at + 1,514 s and + 1,680 s, 2025-03-01-preview). Azure's
-          // formula is unknown: the emulator's is the end of an uninterrupted training.
-          job.estimatedFinish = t + job.plan.totalSteps * job.plan.stepMs;
-        }
+        if (job.trainingStartedAt === null) job.trainingStartedAt = t;
         this.event(job, t, resumed ? 'Job resumed.' : 'Job started.');
       } else if (job.status === 'running') {
         this.train(job, now);
         break;
       } else if (job.status === 'pausing') {
-        const t = job.phaseStartedAt + this.timings.pauseSeconds * 1000;
+        // A pause asked before the first step: the job trains that step, then pauses there (pauseFirstStepAt).
+        const firstStepAt = job.pauseFirstStepAt;
+        if (firstStepAt !== undefined && job.stepsDone === 0) {
+          if (now < firstStepAt) break;
+          this.trainStep(job, 1, firstStepAt);
+          if (job.status !== 'pausing') {
+            delete job.pauseFirstStepAt; // a one-step job succeeded, or the RFT cap paused it at that step
+            continue;
+          }
+        }
+        const t = Math.max(job.phaseStartedAt + this.timings.pauseSeconds * 1000, firstStepAt ?? 0);
         if (now < t) break;
+        delete job.pauseFirstStepAt;
         this.enter(job, 'paused', t);
         this.addCheckpoint(job, job.stepsDone, t, true);
         job.resultFiles = [this.resultsFile(job, t).id];
@@ -321,13 +326,21 @@ export class JobService {
     return { status: 200, json: jobReplyJson(ctx, job) };
   }
 
+  /**
+   * Recorded (2025-11-15-preview, azure-ai-projects test_finetuning_pause_job): Azure answers `pausing` for a running
+   * job whose auto hyperparameters are still -1, i.e. one that has trained no step yet; a job paused that early keeps a
+   * pause checkpoint at step 1 (test_finetuning_list_checkpoints). So a running job is paused at any step; before its
+   * first step it trains that step and pauses there.
+   */
   private pause(ctx: RequestContext): Reply {
     const job = this.find(ctx);
-    if (job.status !== 'running' || job.stepsDone < 1) {
-      throw unexpectedEntityState(`Job '${job.id}' cannot be paused: pause is allowed only for a running job that has trained at least one step (status: ${job.status}, steps: ${job.stepsDone}).`);
+    if (job.status !== 'running') {
+      throw unexpectedEntityState(`Job '${job.id}' cannot be paused: pause is allowed only for a running job (status: ${job.status}).`);
     }
+    const firstStepAt = job.stepsDone === 0 ? job.phaseStartedAt + (1 - job.stepsAtPhaseStart) * job.plan.stepMs : undefined;
     this.enter(job, 'pausing', ctx.now);
-    this.event(job, ctx.now, `Pausing job at step ${job.stepsDone}.`);
+    if (firstStepAt !== undefined) job.pauseFirstStepAt = firstStepAt;
+    this.event(job, ctx.now, firstStepAt === undefined ? `Pausing job at step ${job.stepsDone}.` : 'Pausing job after its first step.');
     this.state.markDirty();
     return { status: 200, json: jobReplyJson(ctx, job) };
   }
@@ -422,20 +435,29 @@ export class JobService {
   private train(job: JobRecord, now: number): void {
     const plan = job.plan;
     const target = Math.min(plan.totalSteps, job.stepsAtPhaseStart + Math.floor((now - job.phaseStartedAt) / plan.stepMs));
-    const capStep = billingCapStep(job);
     for (let step = job.stepsDone + 1; step <= target; step++) {
-      const t = job.phaseStartedAt + (step - job.stepsAtPhaseStart) * plan.stepMs;
-      const metrics = metricsAt(plan, step, isEpochEnd(plan, step));
-      job.stepsDone = step;
-      // Recorded metrics events: the step's metrics only, no total step count.
-      this.event(job, t, `Step ${step}: training loss=${metrics.train_loss}`, 'metrics', presentMetrics(metrics));
-      if (step === plan.totalSteps) this.succeed(job, t);
-      else if (isEpochEnd(plan, step)) this.addCheckpoint(job, step, t, false);
-      if (step === capStep) {
-        this.pauseAtBillingCap(job, t);
-        return;
-      }
+      this.trainStep(job, step, job.phaseStartedAt + (step - job.stepsAtPhaseStart) * plan.stepMs);
+      if (job.status !== 'running') return;
     }
+  }
+
+  /** One training step done at `t`: its metrics event, an epoch's checkpoint, success at the last, the RFT cap. */
+  private trainStep(job: JobRecord, step: number, t: number): void {
+    const plan = job.plan;
+    const metrics = metricsAt(plan, step, isEpochEnd(plan, step));
+    job.stepsDone = step;
+    if (step === 1) {
+      // Recorded: created_at + 900 s while the hyperparameters are -1, a running job's included (2025-11-15-preview
+      // test_finetuning_pause_job), then later (a paused job at created_at + 3,427 s; succeeded jobs at + 1,514 s and
+      // + 1,680 s, 2025-03-01-preview). Azure's formula is unknown: the emulator's is the end of an uninterrupted
+      // training, shown from the first step on, when the hyperparameters settle (shapes.ts).
+      job.estimatedFinish = (job.trainingStartedAt ?? t - plan.stepMs) + plan.totalSteps * plan.stepMs;
+    }
+    // Recorded metrics events: the step's metrics only, no total step count.
+    this.event(job, t, `Step ${step}: training loss=${metrics.train_loss}`, 'metrics', presentMetrics(metrics));
+    if (step === plan.totalSteps) this.succeed(job, t);
+    else if (isEpochEnd(plan, step)) this.addCheckpoint(job, step, t, false);
+    if (step === billingCapStep(job)) this.pauseAtBillingCap(job, t);
   }
 
   /** Azure's RFT cap: the job pauses itself with a deployable checkpoint and waits for a resume. */

@@ -34,9 +34,13 @@ export function fileDeletedJson(id: string, deleted: boolean): Record<string, un
   return { object: 'file', deleted, id };
 }
 
-/** Hyperparameters as shown: -1 for what the request left to the service until training starts (recordings). */
+/**
+ * Hyperparameters as shown: -1 for what the request left to the service until the first step is trained. Recorded:
+ * -1 on pending jobs and on a running one (2025-11-15-preview, azure-ai-projects test_finetuning_pause_job), settled on
+ * the same job once paused (test_finetuning_resume_job); when between those Azure settles them is not recorded.
+ */
 function shownHyperparameters(job: JobRecord): Record<string, unknown> {
-  const started = job.trainingStartedAt !== null;
+  const started = job.stepsDone >= 1;
   const shown = (name: 'n_epochs' | 'batch_size' | 'learning_rate_multiplier'): number =>
     !started && job.autoHyperparameters.includes(name) && name !== 'learning_rate_multiplier' ? -1 : job.hyperparameters[name];
   return { n_epochs: shown('n_epochs'), batch_size: shown('batch_size'), learning_rate_multiplier: shown('learning_rate_multiplier') };

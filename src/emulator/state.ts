@@ -118,8 +118,10 @@ export interface JobRecord {
   metadata: Record<string, string> | null;
   error: { code: string; message: string; param: string | null } | null;
   plan: TrainingPlan;
-  /** When training first started (null until then): auto hyperparameters show as -1 before it. */
+  /** When training first started (null until then); auto hyperparameters show as -1 until the first step is done. */
   trainingStartedAt: number | null;
+  /** A pause asked before the first step: when that step ends (the job trains it while pausing, then pauses). */
+  pauseFirstStepAt?: number;
   /** Start of the current status (ms) and steps done when it began: running progress is linear from there. */
   phaseStartedAt: number;
   stepsAtPhaseStart: number;

@@ -265,6 +265,44 @@ describe('conformance B: the emulator answers the recorded requests as the live 
     assert.ok(got.headers.get('x-ms-region'));
     assert.equal(got.headers.get('content-type'), invalid.response_headers?.['Content-Type']);
   });
+  it('py-projects pause and resume (2025-11-15-preview): a running job not yet trained (hyperparameters -1) pauses, at step 1; paused and resumed as recorded', async () => {
+    const rec = recording('py-projects__pause-resume-2025-11-15-preview');
+    const v = '2025-11-15-preview';
+    const withoutProjectFields = (r: Recorded): Recorded => {
+      const { additionalParameters: _dropped, ...body } = r.response_body as Record<string, unknown>;
+      return { ...r, response_body: body };
+    };
+    // The recorded job: created without method, learning_rate_multiplier 2, n_epochs and batch_size left to the service.
+    const training = await uploadProcessed(t, 'ftpipe-swc', chatJsonl(10, 'py-pause'), 'py-pause.jsonl');
+    const created = await call('POST', `/openai/fine_tuning/jobs?api-version=${v}`, { model: 'gpt-4.1', training_file: training, hyperparameters: { learning_rate_multiplier: 2 }, trainingType: 'Standard' });
+    assert.equal(created.status, 201);
+    const job = created.json as { id: string; created_at: number };
+    const path = `/openai/fine_tuning/jobs/${job.id}`;
+    await advanceUntil(t, 60, async () => ((await call('GET', `${path}?api-version=${v}`)).json as { status: string }).status === 'running');
+    const running = await call('GET', `${path}?api-version=${v}`);
+    expectLike(withoutProjectFields(rec[0]!), running);
+    const shown = (got: { json: unknown }) => (got.json as { hyperparameters: unknown; estimated_finish: number });
+    assert.deepEqual(shown(running).hyperparameters, (rec[0]!.response_body as { hyperparameters: unknown }).hyperparameters, 'running, no step trained: -1 as recorded');
+    assert.equal(shown(running).estimated_finish, job.created_at + 900, 'not yet corrected, as recorded');
+    const pausing = await call('POST', `${path}/pause?api-version=${v}`);
+    expectLike(withoutProjectFields(rec[1]!), pausing);
+    assert.deepEqual(shown(pausing).hyperparameters, (rec[1]!.response_body as { hyperparameters: unknown }).hyperparameters);
+
+    await advanceUntil(t, 60, async () => ((await call('GET', `${path}?api-version=${v}`)).json as { status: string }).status === 'paused');
+    const paused = await call('GET', `${path}?api-version=${v}`);
+    expectLike(withoutProjectFields(rec[2]!), paused);
+    const settled = shown(paused).hyperparameters as { n_epochs: number; batch_size: number };
+    assert.ok(settled.n_epochs > 0 && settled.batch_size > 0, 'settled once a step is trained, as recorded when paused');
+    assert.ok(shown(paused).estimated_finish > job.created_at + 900, 'corrected, as recorded (created_at + 3,427 s there)');
+    // Recorded (test_finetuning_list_checkpoints): a job paused that early keeps a checkpoint at step 1.
+    const checkpoints = await call('GET', `${path}/checkpoints?api-version=${v}`);
+    const excerpt = rec[4]!.response_body_excerpt as { data_last: unknown };
+    const data = (checkpoints.json as { data: { step_number: number }[] }).data;
+    assert.deepEqual(data.map((c) => c.step_number), [1]);
+    assert.deepEqual(compare(excerpt.data_last, data[0]), []);
+
+    expectLike(withoutProjectFields(rec[3]!), await call('POST', `${path}/resume?api-version=${v}`));
+  });
   it('py-projects (2025-11-15-preview): method.<type> whole on create and cancel, events after a cancel, a cancel 409; the 2025-09-01 ARM operation status', async () => {
     const rec = recording('py-projects__finetuning-2025-11-15-preview');
     const v = '2025-11-15-preview';

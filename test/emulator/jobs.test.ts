@@ -39,22 +39,69 @@ describe('emulator fine-tuning jobs', () => {
   });
   after(() => t.emu.stop());
 
-  it('corrects estimated_finish when training starts: created_at + 900 s until then, then the end of an uninterrupted training', async () => {
+  it('corrects estimated_finish at the first step: created_at + 900 s until then, then the end of an uninterrupted training', async () => {
     const created = await client.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: trainingFile, hyperparameters: { n_epochs: 2, batch_size: 4 } });
     const estimate = async (): Promise<number> => (await client.fineTuning.jobs.retrieve(created.id) as unknown as { estimated_finish: number }).estimated_finish;
     t.emu.control.advanceClock(DEFAULT_TIMINGS.validation + DEFAULT_TIMINGS.queue - 1);
     assert.equal(await estimate(), created.created_at + 900, 'pending: the creation-time figure (recorded)');
     t.emu.control.advanceClock(1);
     assert.equal((await client.fineTuning.jobs.retrieve(created.id)).status, 'running');
+    assert.equal(await estimate(), created.created_at + 900, 'running, no step trained yet: still the creation-time figure (recorded, test_finetuning_pause_job)');
+    t.emu.control.advanceClock(30); // the first step (~20 s)
     const corrected = await estimate();
     const startedAt = created.created_at + DEFAULT_TIMINGS.validation + DEFAULT_TIMINGS.queue;
-    assert.ok(corrected > startedAt, 'corrected once training started (recorded later than created_at + 900 s)');
-    t.emu.control.advanceClock(corrected - startedAt - 1);
+    assert.ok(corrected > startedAt + 30, 'corrected once a step is trained (recorded later than created_at + 900 s)');
+    t.emu.control.advanceClock(corrected - startedAt - 30 - 1);
     assert.equal((await client.fineTuning.jobs.retrieve(created.id)).status, 'running');
     t.emu.control.advanceClock(2); // the estimate is whole seconds, the clock is not
     const done = await client.fineTuning.jobs.retrieve(created.id);
     assert.equal(done.status, 'succeeded');
     assert.equal(done.finished_at, corrected, 'an uninterrupted job finishes at the corrected estimate');
+  });
+
+  it('pauses a running job before its first step: the job trains that step while pausing and pauses there (recorded: pausing with the hyperparameters still -1)', async () => {
+    const created = await client.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: trainingFile });
+    t.emu.control.advanceClock(DEFAULT_TIMINGS.validation + DEFAULT_TIMINGS.queue);
+    const running = await client.fineTuning.jobs.retrieve(created.id);
+    assert.equal(running.status, 'running');
+    assert.deepEqual(running.hyperparameters, { n_epochs: -1, batch_size: -1, learning_rate_multiplier: 1 }, 'no step trained: the auto ones still -1');
+    const pausing = await client.fineTuning.jobs.pause(created.id);
+    assert.equal(pausing.status, 'pausing');
+    assert.deepEqual(pausing.hyperparameters, running.hyperparameters);
+    t.emu.control.advanceClock(DEFAULT_TIMINGS.pause - 1);
+    assert.equal((await client.fineTuning.jobs.retrieve(created.id)).status, 'pausing');
+    t.emu.control.advanceClock(1);
+    const paused = await client.fineTuning.jobs.retrieve(created.id);
+    assert.equal(paused.status, 'paused');
+    assert.equal(paused.hyperparameters.n_epochs, 3, 'settled by the step trained');
+    assert.equal(paused.result_files.length, 1);
+    assert.deepEqual((await client.fineTuning.jobs.checkpoints.list(created.id)).data.map((c) => c.step_number), [1], 'a pause checkpoint at step 1, as recorded');
+    const steps = (await client.fineTuning.jobs.listEvents(created.id, { limit: 100 })).data.filter((e) => e.type === 'metrics');
+    assert.equal(steps.length, 1, 'one step trained while pausing, none after');
+    t.emu.control.advanceClock(10_000);
+    assert.equal((await client.fineTuning.jobs.retrieve(created.id)).status, 'paused', 'no training while paused');
+    assert.equal((await client.fineTuning.jobs.resume(created.id)).status, 'resuming');
+    await advanceUntil(t, 600, async () => (await client.fineTuning.jobs.retrieve(created.id)).status === 'succeeded');
+    const checkpoints = (await client.fineTuning.jobs.checkpoints.list(created.id)).data.map((c) => c.step_number);
+    assert.equal(checkpoints[checkpoints.length - 1], 1, 'the pause checkpoint stays beside the epoch ones');
+  });
+
+  it('pauses a job before its first step when that step outlasts the pause: paused when the step ends', async () => {
+    const slow = await startTestEmulator({ timings: { stepBaseSeconds: 1_000 } });
+    try {
+      const slowClient = slow.openai(ACCOUNT);
+      const file = await uploadProcessed(slow, ACCOUNT, chatJsonl(10, 'slow'));
+      const created = await slowClient.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: file });
+      slow.emu.control.advanceClock(DEFAULT_TIMINGS.validation + DEFAULT_TIMINGS.queue + 100);
+      assert.equal((await slowClient.fineTuning.jobs.pause(created.id)).status, 'pausing');
+      slow.emu.control.advanceClock(DEFAULT_TIMINGS.pause + 100);
+      assert.equal((await slowClient.fineTuning.jobs.retrieve(created.id)).status, 'pausing', 'the first step (~1,000 s) is still training');
+      slow.emu.control.advanceClock(1_000);
+      assert.equal((await slowClient.fineTuning.jobs.retrieve(created.id)).status, 'paused');
+      assert.deepEqual((await slowClient.fineTuning.jobs.checkpoints.list(created.id)).data.map((c) => c.step_number), [1]);
+    } finally {
+      await slow.emu.stop();
+    }
   });
 
   it('runs pending -> running -> pausing -> paused -> resuming -> running -> succeeded, with the recordings\' shapes', async () => {
@@ -90,7 +137,6 @@ describe('emulator fine-tuning jobs', () => {
     assert.equal(await status(), 'pending', 'validation and queueing are both pending (never queued)');
     t.emu.control.advanceClock(DEFAULT_TIMINGS.queue);
     assert.equal(await status(), 'running');
-    await assert.rejects(client.fineTuning.jobs.pause(created.id), expectApiError(400, 'unexpectedEntityState'));
 
     t.emu.control.advanceClock(65); // three steps of ~20 s
     const paused = await client.fineTuning.jobs.pause(created.id);
@@ -146,10 +192,14 @@ describe('emulator fine-tuning jobs', () => {
     assert.equal(resultFile.filename, 'results.csv');
   });
 
-  it('shows auto hyperparameters as -1 until training starts, and checkpoint metrics without validation as recorded', async () => {
+  it('shows auto hyperparameters as -1 until the first step is trained, and checkpoint metrics without validation as recorded', async () => {
     const job = await client.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: trainingFile, seed: 5 });
     assert.deepEqual(job.hyperparameters, { n_epochs: -1, batch_size: -1, learning_rate_multiplier: 1 });
     t.emu.control.advanceClock(DEFAULT_TIMINGS.validation + DEFAULT_TIMINGS.queue);
+    const running = await client.fineTuning.jobs.retrieve(job.id);
+    assert.equal(running.status, 'running');
+    assert.deepEqual(running.hyperparameters, job.hyperparameters, 'running before the first step: still -1 (recorded, test_finetuning_pause_job)');
+    t.emu.control.advanceClock(30); // the first step (~20 s)
     assert.deepEqual((await client.fineTuning.jobs.retrieve(job.id)).hyperparameters, { n_epochs: 3, batch_size: 1, learning_rate_multiplier: 1 });
     await advanceUntil(t, 600, async () => (await client.fineTuning.jobs.retrieve(job.id)).status === 'succeeded');
     const [last] = (await client.fineTuning.jobs.checkpoints.list(job.id)).data;
@@ -207,7 +257,7 @@ describe('emulator fine-tuning jobs', () => {
     });
     assert.equal('metadata' in dated, false);
     assert.deepEqual(dated.method, { type: 'supervised' });
-    t.emu.control.advanceClock(DEFAULT_TIMINGS.validation + DEFAULT_TIMINGS.queue);
+    t.emu.control.advanceClock(DEFAULT_TIMINGS.validation + DEFAULT_TIMINGS.queue + 30); // past the first step
     assert.equal((await client.fineTuning.jobs.retrieve(dated.id)).hyperparameters.n_epochs, 3, 'method.supervised.hyperparameters is dropped: defaults apply');
     assert.equal((await v1.fineTuning.jobs.retrieve(dated.id)).metadata, null);
     t.emu.control.advanceClock(1);
