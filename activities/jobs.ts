@@ -71,7 +71,9 @@ function settled(value: unknown): number | null {
 
 export function snapshot(job: FineTuningJob): JobSnapshot {
   const raw: AzureJob = job;
-  const h = job.hyperparameters as Record<string, unknown> | undefined;
+  const top = job.hyperparameters as Record<string, unknown> | undefined;
+  // A dated 2025-11-15-preview DPO or reinforcement job has its hyperparameters only inside its method (recorded).
+  const own = methodHyperparameters(job);
   const error = job.error ? { code: job.error.code ?? null, message: job.error.message, param: job.error.param ?? null } : null;
   return {
     id: job.id,
@@ -83,8 +85,8 @@ export function snapshot(job: FineTuningJob): JobSnapshot {
     estimatedFinish: raw.estimated_finish ?? null,
     seed: typeof job.seed === 'number' ? job.seed : null,
     trainingType: raw.trainingType ? (TRAINING_TYPES[raw.trainingType.toLowerCase()] ?? null) : null,
-    epochs: settled(h?.n_epochs),
-    batchSize: settled(h?.batch_size),
+    epochs: settled(top?.n_epochs) ?? settled(own?.n_epochs),
+    batchSize: settled(top?.batch_size) ?? settled(own?.batch_size),
     trainedTokens: job.trained_tokens ?? null,
     resultFiles: job.result_files ?? [],
     error,
@@ -93,11 +95,16 @@ export function snapshot(job: FineTuningJob): JobSnapshot {
   };
 }
 
-/** The job's hyperparameters (top level, with the method's own over them), scalar values only. */
-function resolvedHyperparameters(job: FineTuningJob): Record<string, number | string> {
+/** `method.<type>.hyperparameters` of the job, when it shows them. */
+function methodHyperparameters(job: FineTuningJob): Record<string, unknown> | undefined {
   const method = job.method as (Record<string, { hyperparameters?: Record<string, unknown> } | string | undefined> & { type?: string }) | undefined;
   const own = method?.type ? method[method.type] : undefined;
-  const merged = { ...(job.hyperparameters as Record<string, unknown> | undefined), ...(typeof own === 'object' ? own.hyperparameters : undefined) };
+  return typeof own === 'object' ? own.hyperparameters : undefined;
+}
+
+/** The job's hyperparameters (top level, with the method's own over them), scalar values only. */
+function resolvedHyperparameters(job: FineTuningJob): Record<string, number | string> {
+  const merged = { ...(job.hyperparameters as Record<string, unknown> | undefined), ...methodHyperparameters(job) };
   return Object.fromEntries(Object.entries(merged).filter((e): e is [string, number | string] => typeof e[1] === 'number' || typeof e[1] === 'string'));
 }
 
@@ -200,11 +207,12 @@ export function jobActivities(azure: AzureAccess) {
         if (existing) return snapshot(existing);
       }
       // No SDK retry: a blind re-POST after a lost response would create a second job. The activity's retry looks first.
-      const created = await callAzure(`create the fine-tuning job (${request.family} API)`, () =>
+      const created = await callAzure(`create the fine-tuning job (${request.family} API${request.family === 'dated' && request.apiVersion ? ` ${request.apiVersion}` : ''})`, () =>
         request.family === 'v1'
           ? // The route jobs.create posts to, with Azure's v1 body (its RFT grader is Azure's, not openai's type).
             azure.openaiV1(input.profile).post<FineTuningJob>('/fine_tuning/jobs', { body: request.body, maxRetries: 0 })
-          : azure.openai(input.profile).fineTuning.jobs.create(request.body, { maxRetries: 0 }),
+          : // The request's api-version, when it needs its own, replaces the profile's in the query.
+            azure.openai(input.profile).post<FineTuningJob>('/fine_tuning/jobs', { body: request.body, maxRetries: 0, ...(request.apiVersion ? { query: { 'api-version': request.apiVersion } } : {}) }),
         { quotaRetrySeconds: azure.profile(input.profile).limits?.quotaRetrySeconds },
       );
       return snapshot(created);

@@ -17,6 +17,15 @@ import type { Hyperparameters, Method, PipelineInput } from '../pipeline/input';
 export type ApiFamily = 'v1' | 'dated';
 export const DATED_API_VERSION = '2025-04-01-preview';
 
+/**
+ * The dated api-version a reinforcement job on a Global or Developer tier is created with, whatever the profile's
+ * `apiVersion`: its create takes `method.reinforcement` whole (grader, hyperparameters) beside `trainingType`, where
+ * 2025-04-01-preview's `method.type` is supervised|dpo only. Recorded (Azure/azure-sdk-assets,
+ * python/sdk/ai/azure-ai-projects/tests/recordings/finetuning, 2025-12 to 2026-02, East US 2): o4-mini RFT creates
+ * answered 201 with trainingType `standard`, `globalStandard` and `developerTier`, and no top-level hyperparameters.
+ */
+export const RFT_DATED_API_VERSION = '2025-11-15-preview';
+
 /** Azure's spelling of each training type in the dated family's `trainingType` (the seed's example: `developerTier`). */
 export const AZURE_TRAINING_TYPE = {
   Standard: 'Standard',
@@ -95,19 +104,24 @@ export type V1JobCreateBody = Omit<JobCreateParams, 'method'> & {
 
 /**
  * The dated 2025-04-01-preview create body: top-level `hyperparameters` (with Azure's `prompt_loss_weight`), `method`
- * only for DPO, `trainingType`, and no `metadata` (its FineTuningJobCreation has none).
+ * only for DPO, `trainingType`, and no `metadata` (its FineTuningJobCreation has none). A reinforcement job's body
+ * (sent with RFT_DATED_API_VERSION): `method.reinforcement` whole, hyperparameters inside it, none at the top level.
  */
 export type DatedJobCreateBody = Omit<JobCreateParams, 'metadata' | 'hyperparameters' | 'method' | 'integrations'> & {
   model: string;
   seed: number;
   hyperparameters?: JobCreateParams.Hyperparameters & { prompt_loss_weight?: number };
-  method?: { type: 'dpo'; dpo: DpoMethod };
+  method?: { type: 'dpo'; dpo: DpoMethod } | AzureReinforcementMethod;
   trainingType: AzureTrainingType;
 };
 
-export type JobCreateRequest = { family: 'v1'; body: V1JobCreateBody } | { family: 'dated'; body: DatedJobCreateBody };
+/**
+ * A create, its family, and for the dated family the api-version it needs when the profile's will not do (a
+ * reinforcement job: RFT_DATED_API_VERSION); without one, the profile's `apiVersion`.
+ */
+export type JobCreateRequest = { family: 'v1'; body: V1JobCreateBody } | { family: 'dated'; apiVersion?: string; body: DatedJobCreateBody };
 
-/** A plan no family can carry (e.g. reinforcement fine-tuning, v1 only, on a training tier only the dated family sets). */
+/** A plan no family can carry (e.g. `promptLossWeight` on a reinforcement job, which has no prompt loss); names the input field. */
 export class JobPlanError extends Error {
   override readonly name = 'JobPlanError';
 }
@@ -159,12 +173,19 @@ export function jobCreateRequest(plan: JobPlan): JobCreateRequest {
   if (jobCreateFamily(plan) === 'v1') {
     return { family: 'v1', body: { ...shared, method: v1Method(plan), metadata: { ...plan.metadata, ...runMetadata(plan.identity) } } };
   }
-  if (plan.method.type === 'reinforcement') {
-    throw new JobPlanError(
-      `reinforcement fine-tuning is created through Azure's v1 API, which has no trainingType and no prompt_loss_weight; use trainingType "Standard" without promptLossWeight (asked: trainingType "${plan.trainingType}"${plan.hyperparameters.promptLossWeight !== undefined ? ', promptLossWeight' : ''})`,
-    );
-  }
   const h = plan.hyperparameters;
+  if (plan.method.type === 'reinforcement') {
+    if (h.promptLossWeight !== undefined) {
+      throw new JobPlanError('hyperparameters.promptLossWeight: not for reinforcement fine-tuning (Azure\'s reinforcement hyperparameters have no prompt_loss_weight: a graded job has no prompt loss); leave it out');
+    }
+    const hyperparameters = numbersOnly(common(h));
+    const reinforcement = { grader: plan.method.grader, ...(Object.keys(hyperparameters).length > 0 ? { hyperparameters } : {}) };
+    return {
+      family: 'dated',
+      apiVersion: RFT_DATED_API_VERSION,
+      body: { ...shared, method: { type: 'reinforcement', reinforcement }, trainingType: AZURE_TRAINING_TYPE[plan.trainingType] },
+    };
+  }
   const plw = h.promptLossWeight !== undefined ? { prompt_loss_weight: h.promptLossWeight } : {};
   const top = plan.method.type === 'dpo' ? plw : { ...numbersOnly(common(h)), ...plw };
   return {

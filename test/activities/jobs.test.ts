@@ -109,10 +109,28 @@ describe('job activities (emulator)', () => {
     });
   }
 
-  it('refuses reinforcement fine-tuning on a training tier only the dated family sets, before any Azure call', async () => {
+  it('creates reinforcement fine-tuning on the Developer tier through the dated 2025-11-15-preview API (method.reinforcement whole, trainingType), and reads its step total from the method', async () => {
+    const client = t.azure.openaiV1(SWC);
+    const rftLines = Array.from({ length: 12 }, (_, i) => JSON.stringify({ messages: [{ role: 'user', content: `rft q${i}` }], answer: `a${i}` })).join('\n');
+    const [training, validation] = await Promise.all(['rft-train', 'rft-valid'].map((name) => client.files.create({ file: new File([`${rftLines}\n`], `${name}.jsonl`, { type: 'application/jsonl' }), purpose: 'fine-tune' })));
+    for (let i = 0; i < 50 && (await Promise.all([training!, validation!].map((f) => client.files.retrieve(f.id)))).some((f) => f.status !== 'processed'); i++) t.emu.control.advanceClock(60);
     t.emu.control.clearRequests();
-    const rft = plan({ baseModel: 'o4-mini', method: { type: 'reinforcement', grader: { type: 'string_check', name: 'exact', input: '{{sample.output_text}}', reference: '{{item.answer}}', operation: 'eq' } }, trainingType: 'Global' });
-    await assert.rejects(runActivity(() => jobs.createFineTuningJob({ profile: SWC, plan: rft, notBefore: nowSeconds() })), failure('JobPlanNotSupported', true, /v1 API, which has no trainingType/));
+    const grader = { type: 'string_check' as const, name: 'exact', input: '{{sample.output_text}}', reference: '{{item.answer}}', operation: 'eq' as const };
+    const rft = plan({ baseModel: 'o4-mini', method: { type: 'reinforcement', grader }, trainingType: 'Developer', hyperparameters: { nEpochs: 2, batchSize: 3 }, files: { training: training!.id, validation: validation!.id } });
+    const job = await runActivity(() => jobs.createFineTuningJob({ profile: SWC, plan: rft, notBefore: nowSeconds() }));
+    const [create, ...others] = t.emu.control.requests({ route: 'jobs.create' });
+    assert.deepEqual([create?.family, create?.status, others.length], ['dated', 201, 0]);
+    const emulated = t.emu.control.dumpState().jobs.find((j) => j.id === job.id) as unknown as EmulatedJob & { method: { type: string; reinforcement?: { grader?: unknown } } };
+    assert.deepEqual([emulated.method.type, emulated.trainingType, emulated.hyperparameters.n_epochs, emulated.hyperparameters.batch_size], ['reinforcement', 'developerTier', 2, 3]);
+    assert.deepEqual(emulated.method.reinforcement?.grader, grader, 'the grader reached Azure whole');
+    // The create's answer (2025-11-15-preview) has no top-level hyperparameters: epochs and batch size come from the method's.
+    assert.deepEqual([job.trainingType, job.epochs, job.batchSize, totalSteps(job, 12)], ['Developer', 2, 3, 8]);
+  });
+
+  it('refuses promptLossWeight on reinforcement fine-tuning before any Azure call, naming the field', async () => {
+    t.emu.control.clearRequests();
+    const rft = plan({ baseModel: 'o4-mini', method: { type: 'reinforcement', grader: { type: 'string_check', name: 'exact', input: '{{sample.output_text}}', reference: '{{item.answer}}', operation: 'eq' } }, trainingType: 'Global', hyperparameters: { promptLossWeight: 0.1 } });
+    await assert.rejects(runActivity(() => jobs.createFineTuningJob({ profile: SWC, plan: rft, notBefore: nowSeconds() })), failure('JobPlanNotSupported', true, /^hyperparameters\.promptLossWeight: /));
     assert.equal(t.emu.control.requests().length, 0);
   });
 
