@@ -163,6 +163,8 @@ interface Options {
   snapshotAfterSeconds: number;
   tuning: WorkerTuning;
   cpuProfileDir: string | undefined;
+  /** The dev server's gRPC port, the emulator's two and the server's HTTP and metrics ports after it (`--base-port`); free ones when omitted. */
+  basePort: number | undefined;
   /** `--start-over S`: the runs' starts spread evenly over S seconds (steady arrival); 0 = all at once (a burst). */
   startOverSeconds: number;
   /** `--job-seconds J`: each job trains for about J real seconds (else the emulator's default job, ~122 s at x20). */
@@ -184,6 +186,7 @@ function parseArgs(argv: string[]): Options {
     heap: undefined,
     snapshotAfterSeconds: 60,
     cpuProfileDir: undefined,
+    basePort: undefined,
     startOverSeconds: 0,
     jobSeconds: undefined,
     runningPollSeconds: undefined,
@@ -217,6 +220,7 @@ function parseArgs(argv: string[]): Options {
       case '--max-workflow-tasks': opts.tuning.maxConcurrentWorkflowTaskExecutions = Math.floor(num(i)); i++; break;
       case '--max-cached': opts.tuning.maxCachedWorkflows = Math.floor(num(i)); i++; break;
       case '--cpu-prof': opts.cpuProfileDir = argv[++i] ?? usage('--cpu-prof needs a directory'); break;
+      case '--base-port': opts.basePort = Math.floor(num(i)); i++; break;
       case '--workflow-threads': opts.tuning.workflowThreads = Math.floor(num(i)); i++; break;
       case '--max-validations': opts.tuning.maxConcurrentValidations = Math.floor(num(i)); i++; break;
       case '--sticky-timeout': opts.tuning.stickyQueueScheduleToStartTimeout = Math.round(num(i) * 1000); i++; break;
@@ -231,7 +235,7 @@ function parseArgs(argv: string[]): Options {
 }
 
 function usage(message: string): never {
-  console.error(`${message}\nusage: npx tsx bench/pipelines.ts [--runs N] [--limits azure|high] [--heap DIR [--snapshot-after S]] [--clock-scale N] [--poll-seconds S] [--long [--long-poll-seconds S]] [--timeout-minutes M] [--max-activities N] [--max-workflow-tasks N] [--max-cached N] [--max-validations N] [--workflow-threads N] [--sticky-timeout S] [--non-sticky-ratio R] [--start-over S [--job-seconds J] [--running-poll-seconds R]] [--cpu-prof DIR] [--no-build]`);
+  console.error(`${message}\nusage: npx tsx bench/pipelines.ts [--runs N] [--limits azure|high] [--heap DIR [--snapshot-after S]] [--clock-scale N] [--poll-seconds S] [--long [--long-poll-seconds S]] [--timeout-minutes M] [--max-activities N] [--max-workflow-tasks N] [--max-cached N] [--max-validations N] [--workflow-threads N] [--sticky-timeout S] [--non-sticky-ratio R] [--start-over S [--job-seconds J] [--running-poll-seconds R]] [--cpu-prof DIR] [--base-port P] [--no-build]`);
   process.exit(2);
 }
 
@@ -350,6 +354,8 @@ interface StackOptions {
   limits: Options['limits'];
   /** `--cpu-prof DIR`: the worker child writes V8 CPU profiles (main and workflow threads) there when it exits. */
   cpuProfileDir: string | undefined;
+  /** The dev server's gRPC port, the emulator's two and the server's HTTP and metrics ports after it (`--base-port`); free ones when omitted. */
+  basePort: number | undefined;
 }
 
 /** Counts of the worker's warnings that explain slow runs, read from its log lines as they are forwarded to stderr. */
@@ -374,10 +380,12 @@ function forwardWorkerLog(stream: NodeJS.ReadableStream): void {
   });
 }
 
-async function startStack({ clockScale, timings, tuning, limits, cpuProfileDir }: StackOptions): Promise<Stack> {
+async function startStack({ clockScale, timings, tuning, limits, cpuProfileDir, basePort }: StackOptions): Promise<Stack> {
   // The worker runs in a child process (its memory is measured on its own), so only the server, the emulator and the
-  // client come from the local-stack builder here.
-  const stack = await startLocalServices({ emulator: { clockScale, timings } });
+  // client come from the local-stack builder here. With --base-port, fixed ports (two benches side by side on a shared
+  // machine, each in its own range).
+  const ports = basePort === undefined ? undefined : { server: { port: basePort, httpPort: basePort + 3, metricsPort: basePort + 4 }, emulator: { port: basePort + 1, armPort: basePort + 2 } };
+  const stack = await startLocalServices({ emulator: { clockScale, timings, ...ports?.emulator }, ...(ports ? { server: ports.server } : {}) });
   const { server, connection, client } = stack;
   const emulator = stack.emulator!;
   const cleanups: (() => Promise<void>)[] = [() => stack.stop()];
@@ -761,7 +769,7 @@ async function throughput(opts: Options): Promise<void> {
     : 'limits: azure (the emulator profile has Azure\'s default per-resource limits, src/admission/limits.ts: 3 running + 20 queued jobs, 100 files; runs beyond them wait in the admission queue, and that wait is part of the overhead)');
   const job = opts.jobSeconds === undefined ? undefined : fixedTraining(opts.jobSeconds * clockScale);
   if (opts.jobSeconds !== undefined) console.log(`job: trains for ${opts.jobSeconds} s real (${(opts.jobSeconds * clockScale).toFixed(0)} emulated s; ${JSON.stringify(job?.hyperparameters)}), beside Azure's validation and queue (emulator defaults)`);
-  const stack = await startStack({ clockScale, timings: job?.timings ?? {}, tuning: opts.tuning, limits: opts.limits, cpuProfileDir: opts.cpuProfileDir });
+  const stack = await startStack({ clockScale, timings: job?.timings ?? {}, tuning: opts.tuning, limits: opts.limits, cpuProfileDir: opts.cpuProfileDir, basePort: opts.basePort });
   const deadline = Date.now() + (opts.timeoutMinutes * 60 + startOverSeconds) * 1000;
   try {
     const polling = { queuedIntervalSeconds: pollSeconds, runningIntervalSeconds: runningPollSeconds, nearFinishIntervalSeconds: pollSeconds, fileIntervalSeconds: Math.max(0.1, pollSeconds / 4) };
@@ -934,7 +942,7 @@ async function longRun(opts: Options): Promise<void> {
     fileIntervalSeconds: Math.max(0.1, 10 / clockScale),
   };
   console.log(`# long run: 24 h emulated training, clock x${clockScale}, running poll ${poll} s real = ${REALISTIC_RUNNING_POLL_SECONDS} emulated s; ideal polls ${LONG_TRAINING_SECONDS / REALISTIC_RUNNING_POLL_SECONDS}; expected ~${(LONG_TRAINING_SECONDS / clockScale).toFixed(0)} s real`);
-  const stack = await startStack({ clockScale, timings, tuning: opts.tuning, limits: opts.limits, cpuProfileDir: opts.cpuProfileDir });
+  const stack = await startStack({ clockScale, timings, tuning: opts.tuning, limits: opts.limits, cpuProfileDir: opts.cpuProfileDir, basePort: opts.basePort });
   try {
     const input: PipelineInputDraft = {
       runName: `bench-long-${randomUUID().slice(0, 6)}`,

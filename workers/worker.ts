@@ -11,6 +11,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Duration, PayloadCodec, VersioningBehavior } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { globalHandlers } from '@temporalio/worker/lib/workflow/vm-shared';
 import { createActivities, type ActivityDeps } from '../activities';
 import { ftpipeDataConverter } from '../src/codec';
 import { missingVariables } from '../activities/credentials';
@@ -142,6 +143,19 @@ const ACTIVATION_TIMEOUT: Partial<WorkerOptions> = { isolateExecutionTimeout: '3
 const ADMISSION_WORKFLOW_TASK_SLOTS = 2;
 const ADMISSION_CACHED_WORKFLOWS = 100;
 
+/**
+ * Takes the SDK's stack-trace hooks off the process's main thread once the admission worker (debugMode) installed them.
+ * Its promise hook (`@temporalio/worker` 1.24 vm-shared.js) is isolate-wide: on the main thread it ran for every promise
+ * of the activities, the openai client and the SDK, ~13% of the main thread's busy CPU (0.055 CPU-s per run, session 24
+ * profile); it serves only the Web UI's stack-trace query, which for the admission queues now answers "not enabled"
+ * (the SDK's own path where V8 has no promise hooks). The runs' workflow threads keep theirs. Called after every
+ * admission worker's creation (each installs them again); workflows created after it ask for no stack traces.
+ */
+function dropMainThreadStackTraceHooks(): void {
+  globalHandlers.uninstall();
+  globalHandlers.promiseHookInstalled = false;
+}
+
 /** The three Temporal workers of one ftpipe worker process, run and stopped together. */
 export class FtpipeWorker {
   constructor(
@@ -240,5 +254,6 @@ export async function createFtpipeWorker(options: FtpipeWorkerOptions): Promise<
     maxCachedWorkflows: ADMISSION_CACHED_WORKFLOWS,
     debugMode: true,
   });
+  dropMainThreadStackTraceHooks();
   return new FtpipeWorker(main, validation, admission);
 }

@@ -18,6 +18,9 @@ export interface DevServerOptions {
   port?: number;
   /** Web UI port; `false` for headless. A free one when omitted. */
   uiPort?: number | false;
+  /** The HTTP API's and the `/metrics` ports; the CLI picks free ones when omitted. */
+  httpPort?: number;
+  metricsPort?: number;
   /** SQLite file that keeps state across restarts; in-memory when omitted. */
   dbFile?: string;
   namespace?: string;
@@ -72,6 +75,8 @@ export class DevServer {
     const args = ['server', 'start-dev', '--ip', this.host, '--port', String(this.port), '--namespace', this.namespace, '--log-level', logLevel];
     args.push(...(this.uiPort === undefined ? ['--headless'] : ['--ui-port', String(this.uiPort)]));
     if (this.uiPort !== undefined && this.options.uiCodecEndpoint) args.push('--ui-codec-endpoint', this.options.uiCodecEndpoint);
+    if (this.options.httpPort !== undefined) args.push('--http-port', String(this.options.httpPort));
+    if (this.options.metricsPort !== undefined) args.push('--metrics-port', String(this.options.metricsPort));
     if (dbFile) {
       mkdirSync(dirname(dbFile), { recursive: true });
       args.push('--db-filename', dbFile);

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
+import { globalHandlers } from '@temporalio/worker/lib/workflow/vm-shared';
 import { admissionTaskQueue } from '../../src/temporal/constants';
 import { useTemporal } from '../helpers/temporal';
 
@@ -26,6 +27,9 @@ describe('ftpipe worker options', () => {
     assert.equal(defaults.admission.options.taskQueue, admissionTaskQueue(taskQueue));
     assert.equal(defaults.admission.options.debugMode, true);
     assert.deepEqual(defaults.admission.options.tuner.workflowTaskSlotSupplier, { type: 'fixed-size', numSlots: 2 });
+    // ... without the SDK's stack-trace hooks there: its promise hook ran for every promise of the activities.
+    assert.equal(globalHandlers.installed, false, 'no stack-trace hooks on the main thread');
+    assert.equal(globalHandlers.promiseHookInstalled, false, 'admission workflows ask for no stack traces');
     const set = await env.createWorker({ taskQueue: env.taskQueue(), workflowThreads: 3, maxConcurrentWorkflowTaskExecutions: 5, stickyQueueScheduleToStartTimeout: '15 seconds', nonStickyToStickyPollRatio: 0.5 });
     await set.runUntil(() => Promise.resolve());
     assert.equal(set.main.options.workflowThreadPoolSize, 3);
