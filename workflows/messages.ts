@@ -49,7 +49,7 @@ export const statusQuery = defineQuery<PipelineStatus, [Record<string, never>?]>
 
 /** What the Web UI shows beside each handler (its "Send a Signal"/"Execute Update"/"Query" dialogs). */
 export const DESCRIPTIONS = {
-  pause: 'Pause the Azure fine-tuning job (allowed once it runs and has trained a step); a deployable checkpoint is kept. Input: {"by": "name"} or {}.',
+  pause: 'Pause the Azure fine-tuning job (ftpipe sends it once the job has trained its first step); a deployable checkpoint is kept. Input: {"by": "name"} or {}.',
   resume: 'Resume a paused Azure fine-tuning job. Input: {"by": "name"} or {}.',
   pauseRun: 'Pause the Azure job now and answer with its status, or refuse with the reason.',
   resumeRun: 'Resume the paused Azure job now and answer with its status, or refuse with the reason.',

@@ -425,7 +425,9 @@ export class PipelineRun {
     if (this.status.budgetHold && (job.status === 'pausing' || job.status === 'paused') && (this.monitorFlags || patched(BUDGET_HOLD_PATCH))) return this.budgetHeldReason();
     if (kind === 'pause') {
       if (job.status !== 'running') return `Azure pauses only running jobs; Azure reports job ${job.id} is ${job.status}`;
-      if (!progress.step || progress.step < 1) return `Azure pauses a job only after it trained at least one step; Azure reports job ${job.id} has not yet`;
+      // Azure pauses a running job before its first step too (docs/emulator.md); ftpipe still waits for that step, since
+      // carrying out a pause it refused before would change what replays of such runs do (a patch marker in every run).
+      if (!progress.step || progress.step < 1) return `ftpipe pauses a job once it has trained its first step; Azure reports job ${job.id} has not yet (send the pause again then)`;
       return undefined;
     }
     return job.status === 'paused' ? undefined : `only a paused job can be resumed; Azure reports job ${job.id} is ${job.status}`;

@@ -13,8 +13,8 @@ const AUTOMATIC_EVALUATIONS_KEPT = 100;
 
 /**
  * Counts the training spend and pauses the job (Azure keeps a deployable checkpoint) once it passes the budget; true
- * when the job is paused at the budget and the run stops. A pause Azure refuses now (the job is not running, or has
- * trained no step) is tried again after the next poll.
+ * when the job is paused at the budget and the run stops. A pause refused now (the job is not running, or has
+ * trained no step yet: controlRefusal) is tried again after the next poll.
  */
 export async function pauseAtBudget(run: PipelineRun, maxTrainingUsd: number): Promise<boolean> {
   const { status } = run;
