@@ -44,7 +44,7 @@ function buildSchemas() {
     approximateTokenCounts: z.boolean().optional(),
     preview: z.boolean().optional(),
     reasoning: z.boolean().optional(),
-    source: z.strictObject({ document: z.string().min(1), date: z.string().min(1) }),
+    source: z.strictObject({ document: z.string().min(1), date: z.string().min(1), notes: z.string().min(1).optional() }),
     unavailable: z
       .strictObject({ trainingTypes: z.array(z.enum(['Standard', 'Global', 'Developer'])).optional(), methods: z.array(z.enum(['supervised', 'dpo', 'reinforcement'])).optional(), reason: z.string().min(1) })
       .optional(),

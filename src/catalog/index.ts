@@ -89,8 +89,8 @@ export interface PlanAssessment {
 
 /**
  * Checks a training plan against the catalogue. The catalogue is dated data, not a wall: Azure has accepted what its
- * tables did not list (gpt-4.1 Standard training from eastus2, DPO on gpt-4o-mini, RFT on o4-mini on the Developer
- * tier). So only what an entry marks `unavailable` is refused; a model, method or training type the catalogue does
+ * tables did not list (gpt-4.1 Standard training from eastus2, DPO on gpt-4o-mini; RFT on o4-mini on the Developer
+ * tier, now listed from the recordings: see its source notes). So only what an entry marks `unavailable` is refused; a model, method or training type the catalogue does
  * not list is a warning naming the catalogue's date, or a refusal when `strict`.
  */
 export function assessTrainingPlan(

@@ -43,6 +43,8 @@ export interface CatalogSource {
   document: string;
   /** ISO date of the document (its ms.date), or of the observation. */
   date: string;
+  /** Where sources disagree, which one the entry follows and why (recordings of the live service beat the docs). */
+  notes?: string;
 }
 
 export interface ModelEntry {
@@ -98,6 +100,24 @@ const ALL = '*' as const;
 
 /** The documents the built-in entries come from (seeds: Azure docs), with their dates. */
 const MODEL_GUIDANCE: CatalogSource = { document: 'Azure OpenAI "Fine-Tuning Model Guidance" (fine-tuning models table)', date: '2025-02-06' };
+/**
+ * Reinforcement fine-tuning is documented impossible on the GPT models: the RFT guide (MicrosoftDocs azure-ai-docs,
+ * how-to/reinforcement-fine-tuning.md, 2025-05-11) says "only o4-mini supports RFT", and Azure refuses it.
+ */
+const NO_RFT = { methods: ['reinforcement'] as FineTuningMethod[], reason: 'the reinforcement fine-tuning guide (2025-05-11) says "only o4-mini supports RFT"' };
+
+/**
+ * o4-mini's entry: the model table, except Developer training, which the table (2025-02-06) does not list and live
+ * recordings show Azure accepting. Recordings beat docs.
+ */
+const O4_MINI_SOURCE: CatalogSource = {
+  ...MODEL_GUIDANCE,
+  notes:
+    'Developer training: the model table lists none for o4-mini, but Azure created o4-mini reinforcement jobs with trainingType developerTier ' +
+    '(201, api-version 2025-11-15-preview, East US 2, 2026-02-03: Azure/azure-sdk-assets python/sdk/ai/azure-ai-projects/tests/recordings/finetuning, ' +
+    'test_create_job[rft-openai-developerTier] at 28ff9148, also GlobalStandard and Standard); the recordings win, so developer is true',
+};
+
 /** The date of the built-in catalogue as a whole: its newest source. */
 export const BUILTIN_CATALOG_DATE = '2025-02-27';
 
@@ -105,37 +125,42 @@ const BUILTIN_MODELS: ModelEntry[] = [
   {
     id: 'gpt-4o-mini', version: '2024-07-18', trainingContextTokens: 65_536, inputTokens: 128_000, outputTokens: 16_384,
     modality: 'text', methods: ['supervised'], encoding: 'o200k_base', source: MODEL_GUIDANCE,
+    unavailable: NO_RFT,
     training: { standardRegions: ['northcentralus', 'swedencentral'], global: true, developer: true },
     deployment: { Standard: ['eastus2', 'northcentralus'], GlobalStandard: ALL, ProvisionedManaged: ['northcentralus', 'swedencentral'] },
   },
   {
     id: 'gpt-4o', version: '2024-08-06', trainingContextTokens: 65_536, inputTokens: 128_000, outputTokens: 16_384,
     modality: 'text+vision', methods: ['supervised', 'dpo'], encoding: 'o200k_base', source: MODEL_GUIDANCE,
+    unavailable: NO_RFT,
     training: { standardRegions: ['eastus2', 'northcentralus', 'swedencentral'], global: true, developer: true },
     deployment: { Standard: ['eastus2', 'northcentralus'], GlobalStandard: ALL, ProvisionedManaged: ['northcentralus', 'swedencentral'] },
   },
   {
     id: 'gpt-4.1', version: '2025-04-14', trainingContextTokens: 65_536, inputTokens: 128_000, outputTokens: 16_384,
     modality: 'text+vision', methods: ['supervised', 'dpo'], encoding: 'o200k_base', source: MODEL_GUIDANCE,
+    unavailable: NO_RFT,
     training: { standardRegions: ['northcentralus', 'swedencentral'], global: true, developer: true },
     deployment: { Standard: ['eastus2', 'northcentralus'], GlobalStandard: ALL, DeveloperTier: ALL, ProvisionedManaged: ['northcentralus'] },
   },
   {
     id: 'gpt-4.1-mini', version: '2025-04-14', trainingContextTokens: 65_536, inputTokens: 128_000, outputTokens: 16_384,
     modality: 'text', methods: ['supervised', 'dpo'], encoding: 'o200k_base', source: MODEL_GUIDANCE,
+    unavailable: NO_RFT,
     training: { standardRegions: ['northcentralus', 'swedencentral'], global: true, developer: true },
     deployment: { Standard: ['eastus2', 'northcentralus'], GlobalStandard: ALL, DeveloperTier: ALL },
   },
   {
     id: 'gpt-4.1-nano', version: '2025-04-14', trainingContextTokens: 32_768, inputTokens: 128_000, outputTokens: 16_384,
     modality: 'text', methods: ['supervised'], encoding: 'o200k_base', source: MODEL_GUIDANCE,
+    unavailable: NO_RFT,
     training: { standardRegions: ['northcentralus', 'swedencentral'], global: true, developer: true },
     deployment: { Standard: ['eastus2', 'northcentralus'], GlobalStandard: ALL, DeveloperTier: ALL },
   },
   {
     id: 'o4-mini', version: '2025-04-16', trainingContextTokens: 65_536, inputTokens: 128_000, outputTokens: 16_384,
-    modality: 'text', methods: ['reinforcement'], encoding: 'o200k_base', source: MODEL_GUIDANCE, reasoning: true,
-    training: { standardRegions: ['eastus2', 'swedencentral'], global: true, developer: false },
+    modality: 'text', methods: ['reinforcement'], encoding: 'o200k_base', source: O4_MINI_SOURCE, reasoning: true,
+    training: { standardRegions: ['eastus2', 'swedencentral'], global: true, developer: true },
     deployment: { Standard: ['eastus2', 'northcentralus'], GlobalStandard: ALL, DeveloperTier: ALL },
   },
   {

@@ -9,11 +9,10 @@ describe('training plans against the dated catalogue', () => {
     for (const m of BUILTIN_CATALOG.models) assert.ok(m.source.document.length > 0 && /^\d{4}-\d{2}-\d{2}$/.test(m.source.date), m.id);
   });
 
-  it('warns about what Azure was seen accepting beyond the tables (gpt-4.1 Standard from eastus2, DPO on gpt-4o-mini, RFT on o4-mini Developer)', () => {
+  it('warns about what Azure was seen accepting beyond the tables (gpt-4.1 Standard from eastus2, DPO on gpt-4o-mini)', () => {
     for (const plan of [
       { model: 'gpt-4.1', method: 'supervised', trainingType: 'Standard', region: 'eastus2' },
       { model: 'gpt-4o-mini', method: 'dpo', trainingType: 'Global', region: 'swedencentral' },
-      { model: 'o4-mini', method: 'reinforcement', trainingType: 'Developer', region: 'swedencentral' },
     ] as const) {
       const assessed = assessTrainingPlan(plan);
       assert.equal(assessed.refusal, undefined, JSON.stringify(plan));
@@ -22,6 +21,25 @@ describe('training plans against the dated catalogue', () => {
       assert.equal(assessTrainingPlan(plan, BUILTIN_CATALOG, true).refusal?.type !== undefined, true, 'refused under strict checks');
     }
     assert.deepEqual(assessTrainingPlan({ model: 'gpt-4.1-mini', method: 'supervised', trainingType: 'Standard', region: 'swedencentral' }).warnings, []);
+  });
+
+  it('lists RFT on o4-mini on the Developer tier, where the recordings beat the model table, and says so in its source notes', () => {
+    for (const region of ['swedencentral', 'eastus2']) {
+      assert.deepEqual(assessTrainingPlan({ model: 'o4-mini', method: 'reinforcement', trainingType: 'Developer', region }, BUILTIN_CATALOG, true), { entry: BUILTIN_CATALOG.models.find((m) => m.id === 'o4-mini'), fineTuned: false, warnings: [] });
+    }
+    const source = BUILTIN_CATALOG.models.find((m) => m.id === 'o4-mini')!.source;
+    assert.match(source.notes ?? '', /trainingType developerTier .*2025-11-15-preview.*azure-sdk-assets.*the recordings win/);
+    // A region without Global training has no Developer training either: still unlisted, a warning naming the field.
+    const unlisted = assessTrainingPlan({ model: 'o4-mini', method: 'reinforcement', trainingType: 'Developer', region: 'marsnorth' });
+    assert.match(unlisted.warnings.join('\n'), /^trainingType "Developer" is not listed for o4-mini from marsnorth/);
+  });
+
+  it('refuses reinforcement fine-tuning on the GPT models (documented o4-mini only), naming the method, even without strict checks', () => {
+    for (const model of ['gpt-4o-mini', 'gpt-4o', 'gpt-4.1', 'gpt-4.1-mini', 'gpt-4.1-nano']) {
+      const assessed = assessTrainingPlan({ model, method: 'reinforcement', trainingType: 'Developer', region: 'swedencentral' });
+      assert.equal(assessed.refusal?.type, 'MethodNotSupported', model);
+      assert.match(assessed.refusal?.message ?? '', new RegExp(`^method "reinforcement" is not available for ${model.replace(/\./g, '\\.')}: .*"only o4-mini supports RFT"`));
+    }
   });
 
   it('refuses what is known unavailable, even without strict checks', () => {
