@@ -286,6 +286,9 @@ const PipelineInputSchema = z
     if (input.hyperparameters.beta !== undefined && input.method.type !== 'dpo') {
       ctx.addIssue({ code: 'custom', path: ['hyperparameters', 'beta'], message: 'beta applies to the dpo method only' });
     }
+    if (input.hyperparameters.promptLossWeight !== undefined && input.method.type === 'reinforcement') {
+      ctx.addIssue({ code: 'custom', path: ['hyperparameters', 'promptLossWeight'], message: 'not for reinforcement fine-tuning: Azure\'s reinforcement hyperparameters have no prompt_loss_weight' });
+    }
   });
 
 /** Every string in the input with its path (graders, metadata and URLs may all hold a URL). */
