@@ -23,6 +23,9 @@ export const DATED_API_VERSION = '2025-04-01-preview';
  * 2025-04-01-preview's `method.type` is supervised|dpo only. Recorded (Azure/azure-sdk-assets,
  * python/sdk/ai/azure-ai-projects/tests/recordings/finetuning, 2025-12 to 2026-02, East US 2): o4-mini RFT creates
  * answered 201 with trainingType `standard`, `globalStandard` and `developerTier`, and no top-level hyperparameters.
+ * Those went through a Foundry project endpoint (`/api/projects/{project}/openai/...`, the resource's paths below it):
+ * no recording shows this version's job create on a resource endpoint (its `api-supported-versions` header names the
+ * version nowhere, yet the project endpoint took it).
  */
 export const RFT_DATED_API_VERSION = '2025-11-15-preview';
 
