@@ -12,6 +12,10 @@ COPY scripts ./scripts
 RUN npm run build
 
 FROM node:20-bookworm-slim
+# tini as the container's first process (docs/operations.md, "Stopping a container"): the kernel drops a signal to
+# PID 1 that has no handler, so a `docker stop` during the worker's start-up (before the SDK listens for SIGTERM) was
+# lost and the container waited for SIGKILL; under tini node is an ordinary process and gets every signal tini passes on.
+RUN apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*
 # Two malloc arenas instead of glibc's eight per core (workers/launcher.ts, WORKER_PROCESS_ENV; docs/benchmarks.md,
 # "Process-level settings"): set here, `ftpipe worker` runs the worker in its own process instead of relaunching itself.
 ENV NODE_ENV=production FTPIPE_HOME=/var/lib/ftpipe MALLOC_ARENA_MAX=2
@@ -23,5 +27,5 @@ COPY bin ./bin
 RUN mkdir -p /var/lib/ftpipe && chown node:node /var/lib/ftpipe
 USER node
 EXPOSE 9464
-ENTRYPOINT ["node", "bin/ftpipe.js"]
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "bin/ftpipe.js"]
 CMD ["worker"]

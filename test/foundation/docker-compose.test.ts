@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import Ajv, { type AnySchema } from 'ajv';
 import AjvDraft04 from 'ajv-draft-04';
 import draft07 from 'ajv/dist/refs/json-schema-draft-07.json';
+import { msToNumber } from '@temporalio/common/lib/time';
 import { parse } from 'yaml';
 import { SEARCH_ATTRIBUTES, SQL_VISIBILITY_KEYWORD_SLOTS, searchAttributeSpec, searchAttributeTypeName } from '../../src/temporal/search-attributes';
 import { ROOT } from '../helpers/cli';
@@ -26,6 +27,7 @@ interface Service {
   secrets?: (string | { source: string; target?: string })[];
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
+  stop_grace_period?: string;
 }
 interface ComposeFile {
   services: Record<string, Service>;
@@ -199,11 +201,32 @@ describe('docker-compose.yml', () => {
     assert.equal(services.worker!.environment?.AZURE_OPENAI_API_KEY, '');
   });
 
+  it('gives a stopped worker longer than its shutdown grace before Docker kills it', () => {
+    const worker = services.worker!;
+    const args = worker.command ?? [];
+    const grace = args[args.indexOf('--shutdown-grace') + 1];
+    assert.ok(args.includes('--shutdown-grace') && grace, 'the worker sets --shutdown-grace');
+    // Compose's duration: 1h2m3s, 75s, 500ms.
+    const composeMs = (value: string): number => {
+      let total = 0;
+      const rest = value.replace(/(\d+(?:\.\d+)?)(ms|us|h|m|s)/g, (_m, n: string, unit: string) => {
+        total += Number(n) * { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001 }[unit as 'h' | 'm' | 's' | 'ms' | 'us'];
+        return '';
+      });
+      assert.equal(rest, '', `not a Compose duration: ${value}`);
+      return total;
+    };
+    const stopMs = composeMs(worker.stop_grace_period ?? '10s');
+    // As for systemd's TimeoutStopSec (worker-systemd.test.ts): the SDK cancels the activities at the end of the grace.
+    assert.ok(stopMs >= msToNumber(grace as Parameters<typeof msToNumber>[0]) + 15_000, `stop_grace_period ${worker.stop_grace_period} against --shutdown-grace ${grace}`);
+  });
+
   it('has a Dockerfile whose image runs the compiled worker with the prebuilt workflow bundle', () => {
     const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
     assert.match(dockerfile, /^FROM node:20/m);
     assert.match(dockerfile, /RUN npm run build/);
-    assert.match(dockerfile, /ENTRYPOINT \["node", "bin\/ftpipe\.js"\]/);
+    assert.match(dockerfile, /ENTRYPOINT \["\/usr\/bin\/tini", "--", "node", "bin\/ftpipe\.js"\]/, 'tini is the first process (test/foundation/worker-container.test.ts)');
+    assert.match(dockerfile, /apt-get install -y --no-install-recommends tini/);
     assert.match(dockerfile, /CMD \["worker"\]/);
   });
 });
