@@ -51,12 +51,24 @@ describe('steering a run: pause, resume, cancel', () => {
     const worker = await env.createWorker(taskQueue);
     await worker.runUntil(async () => {
       const handle = await env.start(taskQueue, env.input());
-      await env.waitForStatus(handle, (s) => s.job !== null && ['pending', 'validating_files', 'queued'].includes(s.job.status));
-      await handle.signal(pauseSignal, { by: 'ui' });
-      const status = await env.waitForStatus(handle, (s) => s.requests.some((r) => r.state !== 'pending'));
-      const [request] = status.requests;
-      assert.equal(request?.state, 'refused');
-      assert.match(request?.reason ?? '', /Azure pauses only running jobs; Azure reports job ftjob-\w+ is (pending|validating_files|queued)/);
+      // The clock stands still from the job's creation (in the tap of its create exchange, the same tick) until the
+      // refusal is recorded, so Azure still has the job pending when the pause reaches it however loaded the machine
+      // is: pending lasts 2.1 s at this clock, and at load 31 the job ran before the pause arrived.
+      const untap = env.emulator.control.tapExchanges((e) => {
+        if (e.route === 'jobs.create' && e.status < 300) env.emulator.control.setClockScale(0);
+      });
+      try {
+        await env.waitForStatus(handle, (s) => s.job !== null && ['pending', 'validating_files', 'queued'].includes(s.job.status));
+        assert.equal(env.emulator.control.clockScale(), 0, 'the clock stopped when Azure created the job');
+        await handle.signal(pauseSignal, { by: 'ui' });
+        const status = await env.waitForStatus(handle, (s) => s.requests.some((r) => r.state !== 'pending'));
+        const [request] = status.requests;
+        assert.equal(request?.state, 'refused');
+        assert.match(request?.reason ?? '', /Azure pauses only running jobs; Azure reports job ftjob-\w+ is (pending|validating_files|queued)/);
+      } finally {
+        untap();
+        env.emulator.control.setClockScale(CLOCK_SCALE);
+      }
       await env.waitForStatus(handle, (s) => s.job?.status === 'running');
       await handle.cancel();
     });
