@@ -14,9 +14,9 @@ import { checkpointJson, copyJson, eventJson, jobJson, listJson, newCheckpointId
 import { DATED_FULL_METHOD_API_VERSIONS, normalizeRegion, resolveBaseModel, trainingTypesAt, type ServiceModel, type ServiceTrainingType } from './service';
 import type { Account, CheckpointRecord, CopyRecord, EmulatorState, ExampleFormat, FileRecord, JobEventRecord, JobRecord, JobStatus, ModelRecord } from './state';
 import {
-  AUTO_EPOCHS,
   AUTO_LEARNING_RATE_MULTIPLIER,
   autoBatchSize,
+  autoEpochs,
   isEpochEnd,
   metricsAt,
   planTraining,
@@ -756,7 +756,7 @@ function resolveHyperparameters(h: Json, examples: number): { resolved: JobRecor
     ...h,
     batch_size: pick('batch_size', autoBatchSize(examples), (n) => Number.isInteger(n) && n >= 1 && n <= 256, 'an integer from 1 to 256'),
     learning_rate_multiplier: pick('learning_rate_multiplier', AUTO_LEARNING_RATE_MULTIPLIER, (n) => n > 0 && n <= 10, 'a number above 0 and at most 10'),
-    n_epochs: pick('n_epochs', AUTO_EPOCHS, (n) => Number.isInteger(n) && n >= 1 && n <= 50, 'an integer from 1 to 50'),
+    n_epochs: pick('n_epochs', autoEpochs(examples), (n) => Number.isInteger(n) && n >= 1 && n <= 50, 'an integer from 1 to 50'),
   };
   const w = h.prompt_loss_weight;
   if (w !== undefined && (typeof w !== 'number' || w < 0 || w > 1)) {

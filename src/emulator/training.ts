@@ -44,11 +44,24 @@ export interface StepMetrics {
 
 export const RESULTS_CSV_HEADER = 'step,train_loss,train_mean_token_accuracy,valid_loss,valid_mean_token_accuracy,full_valid_loss,full_valid_mean_token_accuracy';
 
-/** "auto" hyperparameters resolved the way OpenAI describes them: small datasets get batch 1, three epochs. */
+/** "auto" hyperparameters resolved the way OpenAI describes them: small datasets get batch 1. */
 export function autoBatchSize(examples: number): number {
   return Math.min(256, Math.max(1, Math.ceil(examples * 0.002)));
 }
-export const AUTO_EPOCHS = 3;
+
+/**
+ * "auto" n_epochs: 3, raised so that a small training set is seen at least 100 times in all, lowered so that a large
+ * one is seen at most 25,000 times, within 1..25 (the rule OpenAI's cookbook publishes, Chat_finetuning_data_prep).
+ * Recorded on Azure: jobs created with empty hyperparameters on the .NET SDK tests' 11-example file resolved to
+ * n_epochs 9 = floor(100 / 11), batch_size 1 (azure-sdk-assets net Azure.AI.OpenAI FineTuningTests, 2024-2025: the
+ * job lists of DeployAndChatWithModel and CheckpointsFineTuning, checkpoints at steps 99, 88, 77).
+ */
+export function autoEpochs(examples: number): number {
+  if (examples <= 0) return 3;
+  if (examples * 3 < 100) return Math.min(25, Math.floor(100 / examples));
+  if (examples * 3 > 25_000) return Math.max(1, Math.floor(25_000 / examples));
+  return 3;
+}
 export const AUTO_LEARNING_RATE_MULTIPLIER = 1;
 
 export function lossCurve(seed: number): LossCurve {

@@ -18,6 +18,7 @@ import { CancelledFailure } from '@temporalio/common';
 import type { Exchange } from '../../src/emulator';
 import type { PipelineStatus } from '../../src/pipeline/types';
 import { ROOT } from '../helpers/cli';
+import { holdClockOnceTraining } from '../helpers/emulator-state';
 import { SAMPLE_TRAINING, SAMPLE_VALIDATION, uniqueTrainingFile, usePipelineStack } from '../helpers/pipeline';
 import { validateExchanges } from './validate';
 import { pauseUpdate, resumeUpdate, statusQuery } from '../../workflows/messages';
@@ -81,11 +82,12 @@ describe('conformance A: the pipeline\'s end-to-end scenarios, every exchange ag
       const worker = await env.createWorker(taskQueue);
       await worker.runUntil(async () => {
         const handle = await env.start(taskQueue, env.input({ profile: 'ftpipe-ncus', training: { path: uniqueTrainingFile() }, validation: undefined }));
-        const running = await env.waitForStatus(handle, (s) => s.job?.status === 'running', 60_000);
-        // The clock stands still until the cancel has ended the run, so that the job still trains when the cancel reaches
-        // Azure however loaded the machine is (at load 50 it had finished first).
+        // The clock stands still from the job's first step (read from the emulator's own state, in the same tick) until the
+        // cancel has ended the run, so that the job still trains when the cancel reaches Azure however loaded the machine
+        // is (at load 50, and again at load 29 when the clock stopped once the run's status said running, it had finished first).
         const scale = env.emulator.control.clockScale();
-        env.emulator.control.setClockScale(0);
+        await holdClockOnceTraining(env.emulator, handle.workflowId, 120_000);
+        const running = await env.waitForStatus(handle, (s) => s.job?.status === 'running', 60_000);
         await handle.cancel();
         await assert.rejects(handle.result(), (err: Error) => err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure);
         env.emulator.control.setClockScale(scale);
@@ -108,12 +110,13 @@ describe('conformance A: the pipeline\'s end-to-end scenarios, every exchange ag
           training: { url: training }, validation: { path: dataset('reinforcement', SAMPLE_VALIDATION, 'rft-valid') },
         }));
         await env.waitForStatus(handle, (s) => s.job !== null, 60_000);
-        // A slow clock until the job has trained a step, then a stopped one, so that it still runs when the pause reaches Azure
-        // however loaded the machine is; fast again once asked.
+        // A slow clock until the job has trained a step, then a stopped one (from the emulator's own state, in the same tick:
+        // stopped once the run's status showed the step, the job had finished first at load 29), so that it still runs when
+        // the pause reaches Azure however loaded the machine is; fast again once asked.
         env.emulator.control.setClockScale(10);
         try {
+          await holdClockOnceTraining(env.emulator, handle.workflowId, 120_000);
           await env.waitForStatus(handle, (s) => s.job?.status === 'running' && (s.progress.step ?? 0) >= 1, 120_000);
-          env.emulator.control.setClockScale(0);
           await handle.executeUpdate(pauseUpdate, { args: [{ by: 'conformance' }] });
         } finally {
           env.emulator.control.setClockScale(1000);

@@ -186,13 +186,15 @@ describe('conformance B: the emulator answers the recorded requests as the live 
     const checkpointsRec = recording('net-aoai__FineTuningTests_CheckpointsFineTuning(null)');
     const training = await uploadProcessed(t, 'ftpipe-swc', chatJsonl(11, 'ckpt'));
     const v = '2025-03-01-preview';
-    const created = await call('POST', `/openai/fine_tuning/jobs?api-version=${v}`, { model: 'gpt-4o-mini', training_file: training, hyperparameters: { n_epochs: 9, batch_size: 1 } });
+    // Recorded: created with empty hyperparameters on the SDK's 11-example file, resolved to n_epochs 9, batch_size 1.
+    const created = await call('POST', `/openai/fine_tuning/jobs?api-version=${v}`, { model: 'gpt-4o-mini', training_file: training, method: { type: 'supervised', supervised: { hyperparameters: {} } } });
     const jobId = (created.json as { id: string }).id;
     await advanceUntil(t, 3600, async () => ((await call('GET', `/openai/fine_tuning/jobs/${jobId}?api-version=${v}`)).json as { status: string }).status === 'succeeded');
     const job = await call('GET', `/openai/fine_tuning/jobs/${jobId}?api-version=${v}`);
     // The recorded list's first entry is a 2025 job of the same shape (gpt-4o-mini, no suffix, no validation file).
     const recordedJob = (checkpointsRec[0]!.response_body_excerpt!.data_first_4_of_10 as unknown[])[0];
     assert.deepEqual(compare(recordedJob, job.json), []);
+    assert.deepEqual((job.json as { hyperparameters: unknown }).hyperparameters, (recordedJob as { hyperparameters: unknown }).hyperparameters, 'auto n_epochs for 11 examples: 9, as recorded');
     const ckpts = await call('GET', `/openai/fine_tuning/jobs/${jobId}/checkpoints?api-version=${v}&limit=10`);
     expectLike(checkpointsRec[3]!, ckpts);
     const data = (ckpts.json as { data: { step_number: number; fine_tuned_model_checkpoint: string }[] }).data;

@@ -73,7 +73,7 @@ describe('emulator fine-tuning jobs', () => {
     t.emu.control.advanceClock(1);
     const paused = await client.fineTuning.jobs.retrieve(created.id);
     assert.equal(paused.status, 'paused');
-    assert.equal(paused.hyperparameters.n_epochs, 3, 'settled by the step trained');
+    assert.equal(paused.hyperparameters.n_epochs, 5, 'settled by the step trained (20 examples: 5 epochs)');
     assert.equal(paused.result_files.length, 1);
     assert.deepEqual((await client.fineTuning.jobs.checkpoints.list(created.id)).data.map((c) => c.step_number), [1], 'a pause checkpoint at step 1, as recorded');
     const steps = (await client.fineTuning.jobs.listEvents(created.id, { limit: 100 })).data.filter((e) => e.type === 'metrics');
@@ -200,7 +200,7 @@ describe('emulator fine-tuning jobs', () => {
     assert.equal(running.status, 'running');
     assert.deepEqual(running.hyperparameters, job.hyperparameters, 'running before the first step: still -1 (recorded, test_finetuning_pause_job)');
     t.emu.control.advanceClock(30); // the first step (~20 s)
-    assert.deepEqual((await client.fineTuning.jobs.retrieve(job.id)).hyperparameters, { n_epochs: 3, batch_size: 1, learning_rate_multiplier: 1 });
+    assert.deepEqual((await client.fineTuning.jobs.retrieve(job.id)).hyperparameters, { n_epochs: 5, batch_size: 1, learning_rate_multiplier: 1 });
     await advanceUntil(t, 600, async () => (await client.fineTuning.jobs.retrieve(job.id)).status === 'succeeded');
     const [last] = (await client.fineTuning.jobs.checkpoints.list(job.id)).data;
     assert.deepEqual(Object.keys(last!.metrics).sort(), ['step', 'train_loss', 'train_mean_token_accuracy']);
@@ -258,7 +258,7 @@ describe('emulator fine-tuning jobs', () => {
     assert.equal('metadata' in dated, false);
     assert.deepEqual(dated.method, { type: 'supervised' });
     t.emu.control.advanceClock(DEFAULT_TIMINGS.validation + DEFAULT_TIMINGS.queue + 30); // past the first step
-    assert.equal((await client.fineTuning.jobs.retrieve(dated.id)).hyperparameters.n_epochs, 3, 'method.supervised.hyperparameters is dropped: defaults apply');
+    assert.equal((await client.fineTuning.jobs.retrieve(dated.id)).hyperparameters.n_epochs, 5, 'method.supervised.hyperparameters is dropped: defaults apply (20 examples: 5 epochs)');
     assert.equal((await v1.fineTuning.jobs.retrieve(dated.id)).metadata, null);
     t.emu.control.advanceClock(1);
     const withMetadata = await v1.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: trainingFile, metadata: { run: 'meta-b' } });

@@ -68,7 +68,7 @@ describe('emulator state file, certificate reuse and config', () => {
       const client = second.openai('ftpipe-swc');
       const loaded = await client.fineTuning.jobs.retrieve(job.id);
       assert.equal(loaded.status, 'pending');
-      assert.deepEqual(loaded.hyperparameters, { n_epochs: 3, batch_size: 1, learning_rate_multiplier: 1 }, 'what was auto is not known any more: shown resolved');
+      assert.deepEqual(loaded.hyperparameters, { n_epochs: 10, batch_size: 1, learning_rate_multiplier: 1 }, 'what was auto is not known any more: shown resolved (10 examples: 10 epochs)');
       second.emu.control.advanceClock(3 * 3600);
       assert.equal((await client.fineTuning.jobs.retrieve(job.id)).status, 'succeeded');
     } finally {
