@@ -5,7 +5,7 @@
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { extname, join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type * as WorkerThreads from 'node:worker_threads';
 import type { TokenEncoding } from '../catalog';
 import type { BatchRequest, BatchResponse } from './line-worker';
 import type { BatchResult } from './batch';
@@ -16,6 +16,8 @@ interface Pending {
   resolve: (result: BatchResult) => void;
   reject: (error: Error) => void;
 }
+
+type Worker = WorkerThreads.Worker;
 
 interface PoolWorker {
   worker: Worker;
@@ -58,6 +60,10 @@ export function threadsToStart(bytes: number): number {
  * the .ts source, through tsx's CommonJS hook, which worker threads do not inherit from the parent's loader flags.
  */
 function startWorker(): Worker {
+  // Loaded here, not at the top: a file checked on the calling thread (every file up to 1 MiB, and in the CLI every
+  // file that would start one thread) starts no thread, and node:worker_threads cost 2-5 ms of a cold start's CPU.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Worker } = require('node:worker_threads') as typeof WorkerThreads;
   const script = join(__dirname, `line-worker${extname(__filename)}`);
   const options = { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } };
   if (extname(__filename) !== '.ts') return new Worker(script, options);
