@@ -69,8 +69,8 @@ function deploymentWarnings(model: string, deployments: PlannedDeployment[]): st
     const assessed = assessDeploymentPlan({ model, type: d.type, region: d.profile.region }, d.catalog, d.profile.catalog?.strict ?? false);
     const where = `${d.field} (profile "${d.profile.name}")`;
     if (assessed.refusal) throw ApplicationFailure.nonRetryable(`${where}: ${assessed.refusal.message}`, assessed.refusal.type);
-    // An unknown model is already the training plan's warning; its deployment table is unknown with it.
-    if (assessed.entry) warnings.push(...assessed.warnings.map((w) => `${where}: ${w}`));
+    // The training plan has refused a model the run's profile does not list; a copy's destination may still lack it.
+    warnings.push(...assessed.warnings.map((w) => `${where}: ${w}`));
   }
   return warnings;
 }

@@ -79,7 +79,7 @@ export function isReasoningModel(model: string, catalog: Catalog = BUILTIN_CATAL
   return /^o\d/.test(model);
 }
 
-/** What preflight makes of a training plan: a refusal only for what is known impossible, warnings for what is unlisted. */
+/** What preflight makes of a training plan: a refusal for an unknown model or what is known impossible, warnings for what is unlisted. */
 export interface PlanAssessment {
   entry: ModelEntry | undefined;
   fineTuned: boolean;
@@ -90,8 +90,11 @@ export interface PlanAssessment {
 /**
  * Checks a training plan against the catalogue. The catalogue is dated data, not a wall: Azure has accepted what its
  * tables did not list (gpt-4.1 Standard training from eastus2, DPO on gpt-4o-mini; RFT on o4-mini on the Developer
- * tier, now listed from the recordings: see its source notes). So only what an entry marks `unavailable` is refused; a model, method or training type the catalogue does
- * not list is a warning naming the catalogue's date, or a refusal when `strict`.
+ * tier, now listed from the recordings: see its source notes). So of a listed model only what its entry marks
+ * `unavailable` is refused; a method or training type the catalogue does not list is a warning naming the catalogue's
+ * date, or a refusal when `strict`. A model it does not list is refused: validation needs its tokenizer and context
+ * length, so the run could not go on; a model Azure added since is accepted once the profile's catalogue or
+ * FTPIPE_CATALOG lists it.
  */
 export function assessTrainingPlan(
   plan: { model: string; method: FineTuningMethod; trainingType: TrainingType; region: string },
@@ -103,8 +106,7 @@ export function assessTrainingPlan(
   const unlisted: { type: string; message: string }[] = [];
   const asOf = `the model catalogue of ${catalog.date}`;
   if (!resolved) {
-    unlisted.push({ type: 'UnknownModel', message: `model "${plan.model}" is not in ${asOf} (known: ${catalog.models.map((m) => m.id).join(', ')}); add it to the profile's catalogue or FTPIPE_CATALOG if Azure offers it` });
-    return finish(undefined, FINE_TUNED_SUFFIX.test(plan.model), unlisted, strict);
+    return { entry: undefined, fineTuned: FINE_TUNED_SUFFIX.test(plan.model), warnings: [], refusal: { type: 'UnknownModel', message: unknownBaseModelMessage(plan.model, catalog) } };
   }
   const { entry, fineTuned } = resolved;
   const source = `${entry.source.document}, ${entry.source.date}`;
@@ -125,6 +127,17 @@ export function assessTrainingPlan(
     });
   }
   return finish(entry, fineTuned, unlisted, strict);
+}
+
+/**
+ * The refusal of a base model the catalogue does not list, naming the input field, the models it knows and how to add
+ * one Azure offers since (its tokenizer and limits are what validation needs).
+ */
+export function unknownBaseModelMessage(model: string, catalog: Catalog = BUILTIN_CATALOG): string {
+  const fineTuned = FINE_TUNED_SUFFIX.test(model);
+  const what = fineTuned ? `the base of fine-tuned model "${model}"` : `"${model}"`;
+  return `baseModel: ${what} is not in the model catalogue of ${catalog.date} (known: ${catalog.models.map((m) => m.id).join(', ')}); `
+    + 'for a model Azure added since, list it in the profile\'s catalog.models or an FTPIPE_CATALOG file (id, version, encoding, limits, methods, regions: docs/how-a-run-works.md#a-model-the-catalogue-does-not-list)';
 }
 
 function finish(entry: ModelEntry | undefined, fineTuned: boolean, unlisted: { type: string; message: string }[], strict: boolean): PlanAssessment {

@@ -42,6 +42,12 @@ describe('training plans against the dated catalogue', () => {
     }
   });
 
+  it('refuses a model it does not list, naming baseModel and the known models, even without strict checks', () => {
+    const assessed = assessTrainingPlan({ model: 'gpt-9', method: 'supervised', trainingType: 'Standard', region: 'swedencentral' });
+    assert.deepEqual([assessed.refusal?.type, assessed.warnings], ['UnknownModel', []]);
+    assert.match(assessed.refusal?.message ?? '', new RegExp(`^baseModel: "gpt-9" is not in the model catalogue of ${BUILTIN_CATALOG.date} \\(known: gpt-4o-mini, .*\\); for a model Azure added since, list it in the profile's catalog\\.models or an FTPIPE_CATALOG file`));
+  });
+
   it('refuses what is known unavailable, even without strict checks', () => {
     const assessed = assessTrainingPlan({ model: 'Ministral-3B', method: 'supervised', trainingType: 'Standard', region: 'swedencentral' });
     assert.equal(assessed.refusal?.type, 'TrainingTypeNotAvailable');
