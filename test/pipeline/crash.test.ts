@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { PipelineStatus } from '../../src/pipeline/types';
-import { jobsOfRun } from '../helpers/emulator-state';
+import { holdClockOnceTraining, jobsOfRun } from '../helpers/emulator-state';
 import { uniqueTrainingFile, usePipelineStack } from '../helpers/pipeline';
 import { CRASH_TIMEOUTS, killWorker, startWorkerProcess } from '../helpers/worker-process';
 
@@ -41,7 +41,13 @@ describe('worker crashes (kill -9) at every stage', () => {
     };
     await killAt((s) => s.stage === 'upload', 'upload');
     await killAt((s) => s.stage === 'create_job', 'create_job');
+    // The clock stops once the job has trained a step (from the emulator's own state, in the same tick), so the job
+    // still trains when the restarted worker's run shows it: at load ~30 the job had finished first and the run was
+    // past training. It runs on (at 1000x) once the worker is killed there.
+    const held = holdClockOnceTraining(env.emulator, workflowId, 180_000);
+    held.catch(() => undefined);
     await killAt((s) => s.job?.status === 'running' && (s.progress.step ?? 0) > 0, 'train');
+    await held;
     env.emulator.control.setClockScale(1000);
 
     const last = await startWorkerProcess(env, taskQueue, configPath);

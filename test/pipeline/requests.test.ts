@@ -4,9 +4,8 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ControlOutcome } from '../../workflows/messages';
 import { approveUpdate, copyToRegionSignal, copyToRegionUpdate, pauseSignal, pauseUpdate, rejectSignal, resumeUpdate } from '../../workflows/messages';
-import { jobsOfRun } from '../helpers/emulator-state';
+import { holdClockOnceTraining } from '../helpers/emulator-state';
 import { uniqueTrainingFile, usePipelineStack } from '../helpers/pipeline';
-import { until } from '../helpers/until';
 
 /** Emulated ARM waits made short, so deployments and copies finish in real milliseconds at the test clock. */
 /** A slow emulated clock, so that a job trains long enough to be paused by hand. */
@@ -25,8 +24,9 @@ describe('requests to a run: each carried out once or refused with the reason', 
       const handle = await env.start(taskQueue, env.input({ hyperparameters: { nEpochs: 2 } }));
       // Azure's clock stops once the job has trained a step: however loaded the machine, the job is still training
       // when the pause reaches Azure (the workflow's own view of the step lags by up to a few polls).
-      await until(async () => (jobsOfRun(env.emulator, handle.workflowId)[0]?.steps_done ?? 0) >= 1 ? true : undefined, 'a job that has trained a step');
-      env.emulator.control.setClockScale(0);
+      // Stopped in the probe's own tick (holdClockOnceTraining); bounded like the run's other waits, not by until's
+      // 60 s default: at load ~30 preparing the run (validate, upload, create, Azure's pending) took longer than that.
+      await holdClockOnceTraining(env.emulator, handle.workflowId, 8 * 60_000);
       try {
         // Azure answers this pause slowly: the monitor polls (every 0.2 s) and looks at the run's requests meanwhile.
         env.emulator.control.addFault({ route: 'jobs.pause', action: 'latency', latencyMs: 3000, times: 1 });
