@@ -43,6 +43,10 @@ describe('schedules through the client, on the real dev server', () => {
     await worker.runUntil(async () => {
       assert.equal(await schedules.create({ name, every: '2s', input }), `ftpipe-schedule-${name}`);
       try {
+        // Overlap skip: the second run starts only once the first has fine-tuned, so wait for the first run's end rather
+        // than for both within 30 s (at load ~30 the first run alone took longer).
+        const started = await waitForSchedule(schedules, name, (d) => d.recentRuns.length >= 1, 30_000);
+        await resultOf(started.recentRuns[0]!.workflowId).catch(() => undefined);
         const described = await waitForSchedule(schedules, name, (d) => d.recentRuns.length >= 2, 30_000);
         assert.deepEqual(described.spec, { every: '2s' });
         assert.deepEqual(described.policies, { overlap: 'skip', catchupWindowMs: 3_600_000, pauseOnFailure: true });
