@@ -73,12 +73,20 @@ describe('deployment activities (emulator)', () => {
 
     // A retry (attempt 2: its first attempt's PUT may have reached Azure, its answer lost) looks before it writes:
     // it finds the deployment that PUT made and waits for it, sending no second PUT.
+    // The emulated clock stands still while both attempts see ARM creating it: on a loaded machine the deployment could
+    // otherwise finish within the first attempt.
     const first = { profile: SWC, name: 'ft-new-retry', model, type: 'GlobalStandard' as const, capacity: 1, newName: true, ...FAST };
-    await assert.rejects(runActivity(() => acts.createDeployment(first)), failure(NOT_DONE_YET, false, /requested; ARM is creating it/));
-    await assert.rejects(
-      runActivity(() => acts.createDeployment(first), [], activityEnvironment({ attempt: 2 })),
-      failure(NOT_DONE_YET, false, /provisioning state Creating/),
-    );
+    const scale = t.emu.control.clockScale();
+    t.emu.control.setClockScale(0);
+    try {
+      await assert.rejects(runActivity(() => acts.createDeployment(first)), failure(NOT_DONE_YET, false, /requested; ARM is creating it/));
+      await assert.rejects(
+        runActivity(() => acts.createDeployment(first), [], activityEnvironment({ attempt: 2 })),
+        failure(NOT_DONE_YET, false, /provisioning state Creating/),
+      );
+    } finally {
+      t.emu.control.setClockScale(scale);
+    }
     assert.deepEqual(of('ft-new-retry'), ['PUT arm.deployments.put 201', 'GET arm.deployments.get 200']);
     assert.equal((await runUntilDone(() => acts.createDeployment({ ...first, newName: false }))).result.provisioningState, 'Succeeded');
     assert.equal(puts('ft-new-retry').length, 1);

@@ -23,9 +23,17 @@ describe('waiting for Azure to process a file (emulator)', () => {
   after(() => t.emu.stop());
 
   it('checks once per attempt: "not yet" (retryable, with the next check\'s delay) until processed', async () => {
+    // The emulated clock stands still until the first check has seen the file pending: at clock scale 2000 a loaded
+    // machine could otherwise let Azure process it (1 s real) before that check.
+    const scale = t.emu.control.clockScale();
+    t.emu.control.setClockScale(0);
     const fileId = await upload('ok.jsonl', `${JSON.stringify({ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }] })}\n`);
     t.emu.control.clearRequests();
-    const done = await runUntilDone(() => acts.awaitFileProcessed({ profile: SWC, role: 'training', fileId, intervalSeconds: 0.1 }));
+    let checks = 0;
+    const done = await runUntilDone(() => {
+      if (checks++ === 1) t.emu.control.setClockScale(scale);
+      return acts.awaitFileProcessed({ profile: SWC, role: 'training', fileId, intervalSeconds: 0.1 });
+    }).finally(() => t.emu.control.setClockScale(scale));
     assert.equal(done.result.status, 'processed');
     assert.equal(done.result.fileId, fileId);
     assert.ok(done.notYet.length >= 1, 'it was pending at first');
