@@ -25,6 +25,12 @@ interface Recorded {
 const recording = (name: string): Recorded[] =>
   (JSON.parse(readFileSync(join(__dirname, 'recordings', `${name}.json`), 'utf8')) as { exchanges: Recorded[] }).exchanges;
 
+/** A project endpoint's recorded answer without its `additionalParameters` (the 2025 resource-endpoint recordings have none): not emulated. */
+function withoutProjectFields(r: Recorded): Recorded {
+  const { additionalParameters: _dropped, ...body } = r.response_body as Record<string, unknown>;
+  return { ...r, response_body: body };
+}
+
 /** Keys whose values are the service's, not the account's: compared exactly. */
 const EXACT = new Set(['object', 'status', 'code', 'purpose', 'type', 'level', 'deleted', 'provisioningState', 'versionUpgradeOption', 'name_sku', 'format', 'learning_rate_multiplier']);
 const ID = /^(file|ftjob|ftchkpt|ftevent)-[0-9a-f]{32}$/;
@@ -270,10 +276,6 @@ describe('conformance B: the emulator answers the recorded requests as the live 
   it('py-projects pause and resume (2025-11-15-preview): a running job not yet trained (hyperparameters -1) pauses, at step 1; paused and resumed as recorded', async () => {
     const rec = recording('py-projects__pause-resume-2025-11-15-preview');
     const v = '2025-11-15-preview';
-    const withoutProjectFields = (r: Recorded): Recorded => {
-      const { additionalParameters: _dropped, ...body } = r.response_body as Record<string, unknown>;
-      return { ...r, response_body: body };
-    };
     // The recorded job: created without method, learning_rate_multiplier 2, n_epochs and batch_size left to the service.
     const training = await uploadProcessed(t, 'ftpipe-swc', chatJsonl(10, 'py-pause'), 'py-pause.jsonl');
     const created = await call('POST', `/openai/fine_tuning/jobs?api-version=${v}`, { model: 'gpt-4.1', training_file: training, hyperparameters: { learning_rate_multiplier: 2 }, trainingType: 'Standard' });
@@ -308,11 +310,6 @@ describe('conformance B: the emulator answers the recorded requests as the live 
   it('py-projects (2025-11-15-preview): method.<type> whole on create and cancel, events after a cancel, a cancel 409; the 2025-09-01 ARM operation status', async () => {
     const rec = recording('py-projects__finetuning-2025-11-15-preview');
     const v = '2025-11-15-preview';
-    // additionalParameters is the project endpoint's (the 2025 resource-endpoint recordings have none): not emulated.
-    const withoutProjectFields = (r: Recorded): Recorded => {
-      const { additionalParameters: _dropped, ...body } = r.response_body as Record<string, unknown>;
-      return { ...r, response_body: body };
-    };
     const replayCreate = async (r: Recorded, content: string, name: string): Promise<string> => {
       const training = await uploadProcessed(t, 'ftpipe-swc', content, `${name}.jsonl`);
       const created = await call('POST', `/openai/fine_tuning/jobs?api-version=${v}`, { ...(r.request_body as object), training_file: training, validation_file: training });
