@@ -56,8 +56,17 @@ export async function workerStarted(worker: CliProcess): Promise<{ pid: number; 
   return JSON.parse(line) as { pid: number; mallocArenaMax: string | null };
 }
 
-function spawnFtpipe(entry: readonly string[], args: string[], env: NodeJS.ProcessEnv): CliProcess {
-  const child = spawn(process.execPath, [...entry, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * A command that runs ftpipe's entry point its own way (the Dockerfile's ENTRYPOINT under `unshare`, say) with `args`
+ * after it, in spawnCli's environment.
+ */
+export function spawnCommand(command: readonly [string, ...string[]], args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
+  const [program, ...entry] = command;
+  return spawnFtpipe(entry, args, { ...process.env, ...runBundle(), ...env }, program);
+}
+
+function spawnFtpipe(entry: readonly string[], args: string[], env: NodeJS.ProcessEnv, program = process.execPath): CliProcess {
+  const child = spawn(program, [...entry, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const listeners = new Set<() => void>();
   const onData = (chunk: Buffer): void => {
