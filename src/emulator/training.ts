@@ -54,7 +54,9 @@ export function autoBatchSize(examples: number): number {
  * one is seen at most 25,000 times, within 1..25 (the rule OpenAI's cookbook publishes, Chat_finetuning_data_prep).
  * Recorded on Azure: jobs created with empty hyperparameters on the .NET SDK tests' 11-example file resolved to
  * n_epochs 9 = floor(100 / 11), batch_size 1 (azure-sdk-assets net Azure.AI.OpenAI FineTuningTests, 2024-2025: the
- * job lists of DeployAndChatWithModel and CheckpointsFineTuning, checkpoints at steps 99, 88, 77).
+ * job lists of DeployAndChatWithModel and CheckpointsFineTuning, checkpoints at steps 99, 88, 77). The same rule as
+ * ftpipe's estimate (src/dataset/statistics.ts), written apart on purpose: the emulator shares nothing with the
+ * pipeline, so that a mistake in one cannot be confirmed by the other (docs/emulator.md).
  */
 export function autoEpochs(examples: number): number {
   if (examples <= 0) return 3;
