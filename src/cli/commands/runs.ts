@@ -1,6 +1,6 @@
 /** `ftpipe run`, `status`, `pause`, `resume`, `cancel`, `list`: starting and steering pipeline runs. */
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { CancelledFailure, TerminatedFailure, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure, CancelledFailure, TerminatedFailure, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { connect, withConnectionFlags, withPipeline, type ConnectionFlags } from '../connection';
@@ -198,6 +198,18 @@ export function failureCause(err: unknown): string {
   return (err as Error).message;
 }
 
+/**
+ * A dry run's failure in words: nothing ran, so a refused input is the preflight's refusal naming each field
+ * (workflows/plan.ts fails with InvalidPipelineInput), not "run failed". Exit code 1 (invalid data), as main.ts says.
+ */
+export function dryRunRefusal(err: unknown): string {
+  if (err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure && err.cause.type === 'InvalidPipelineInput') {
+    const issues = (err.cause.details?.[0] as { issues?: string[] } | undefined)?.issues;
+    return `dry run: the preflight refused the input (nothing ran, nothing was written to Azure): ${issues?.length ? issues.join('; ') : err.cause.message}`;
+  }
+  return `dry run failed (nothing was written to Azure): ${failureCause(err)}`;
+}
+
 /** A steering command's failure in words: the run's failure, or the run's refusal of an update with its reason. */
 export function failureMessage(err: unknown): string {
   if (err instanceof WorkflowFailedError) return `run failed: ${failureCause(err)}`;
@@ -221,7 +233,9 @@ export function registerRunCommands(program: Command): void {
       const client = await connect(opts);
       try {
         if (opts.dryRun) {
-          console.log(formatPlan(await planRun(client, input, opts.taskQueue ?? TASK_QUEUE)));
+          console.log(formatPlan(await planRun(client, input, opts.taskQueue ?? TASK_QUEUE).catch((err: unknown) => {
+            throw new Error(dryRunRefusal(err));
+          })));
           return;
         }
         const handle = await client.startPipeline(input, { ...(opts.workflowId ? { workflowId: opts.workflowId } : {}), ...(opts.taskQueue ? { taskQueue: opts.taskQueue } : {}), ifRunning: opts.join ? 'join' : 'fail' });
