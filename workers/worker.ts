@@ -16,6 +16,7 @@ import { createActivities, type ActivityDeps } from '../activities';
 import { ftpipeDataConverter } from '../src/codec';
 import { missingVariables } from '../activities/credentials';
 import { datasetActivities } from '../activities/dataset';
+import { withoutWorkflowStackTraces } from './stack-traces';
 import { WORKFLOW_BUNDLER_OPTIONS } from '../src/stack/workflow-bundle';
 import { admissionTaskQueue, TASK_QUEUE, validationTaskQueue } from '../src/temporal/constants';
 import { WORKFLOW_INTERCEPTORS_MODULE, activityInterceptors, setupTracing, workflowSpanSinks, type Tracing } from '../src/telemetry/tracing';
@@ -51,6 +52,11 @@ export interface FtpipeWorkerOptions {
   maxConcurrentActivityTaskExecutions?: number;
   maxConcurrentWorkflowTaskExecutions?: number;
   maxCachedWorkflows?: number;
+  /**
+   * The SDK's stack-trace promise hook in the runs' workflow threads (the Web UI's Stack Trace query); true by default.
+   * False (`--workflow-stack-traces off`) saves its CPU and memory per run (workers/stack-traces.ts, docs/operations.md).
+   */
+  workflowStackTraces?: boolean;
   /** Threads that run workflow activations (the SDK's `workflowThreadPoolSize`); DEFAULT_WORKFLOW_THREADS by default. */
   workflowThreads?: number;
   /**
@@ -223,7 +229,7 @@ export async function createFtpipeWorker(options: FtpipeWorkerOptions): Promise<
     sinks: workflowSpanSinks(tracing),
   };
   const activities = createActivities(options.deps);
-  const main = await Worker.create({
+  const createMain = (): Promise<Worker> => Worker.create({
     ...shared,
     ...workflows,
     taskQueue,
@@ -238,6 +244,7 @@ export async function createFtpipeWorker(options: FtpipeWorkerOptions): Promise<
     ...(options.nonStickyToStickyPollRatio !== undefined ? { nonStickyToStickyPollRatio: options.nonStickyToStickyPollRatio } : {}),
     workflowThreadPoolSize: workflowThreads,
   });
+  const main = options.workflowStackTraces === false ? await withoutWorkflowStackTraces(createMain) : await createMain();
   const validation = await Worker.create({
     ...shared,
     taskQueue: validationTaskQueue(taskQueue),

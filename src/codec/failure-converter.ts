@@ -15,9 +15,16 @@ import { ApplicationFailure, DefaultFailureConverter, type PayloadConverter, typ
  */
 const READABLE_FAILURE_TYPES: ReadonlySet<string> = new Set(['InvalidRequest', 'RequestRefused']);
 
+/**
+ * The SDK's answer to the Stack Trace query on a worker run with `--workflow-stack-traces off` (workers/stack-traces.ts):
+ * a fixed text, kept readable so that the Web UI's Stack Trace tab says why there is none.
+ */
+const STACK_TRACES_NOT_ENABLED = 'Workflow stack traces are not enabled on this worker';
+
 class FtpipeFailureConverter extends DefaultFailureConverter {
   override errorToFailure(err: unknown, payloadConverter: PayloadConverter, context?: Parameters<DefaultFailureConverter['errorToFailure']>[2]): ProtoFailure {
     if (err instanceof ApplicationFailure && err.type && READABLE_FAILURE_TYPES.has(err.type)) return this.errorToFailureInner(err, payloadConverter, context);
+    if (err instanceof Error && err.message === STACK_TRACES_NOT_ENABLED && (err.name === 'IllegalStateError' || (err instanceof ApplicationFailure && err.type === 'IllegalStateError'))) return this.errorToFailureInner(err, payloadConverter, context);
     return super.errorToFailure(err, payloadConverter, context);
   }
 }

@@ -18,6 +18,7 @@ import { createFtpipeWorker, DEFAULT_CONCURRENT_VALIDATIONS } from '../../../wor
 import { installRuntime } from '../../../workers/runtime';
 import { logShutdownSignals } from '../../../workers/shutdown';
 import { WorkerDeploymentError, workerDeploymentFrom } from '../../../workers/deployment';
+import { WorkflowStackTracesError, workflowStackTracesFrom } from '../../../workers/stack-traces';
 import type { checkWorker } from '../../../workflows';
 import { CHECK_WORKER_WORKFLOW_TYPE, PIPELINE_WORKFLOW_TYPE } from '../../../workflows/messages';
 import { loadCatalog } from '../../catalog';
@@ -77,12 +78,15 @@ export function registerDevCommands(program: Command): void {
     .option('--deployment-name <name>', 'Worker Versioning: the Worker Deployment this worker belongs to (default $FTPIPE_DEPLOYMENT_NAME)')
     .option('--build-id <id>', 'Worker Versioning: this worker\'s build of it (default $FTPIPE_BUILD_ID)')
     .option('--default-versioning <behavior>', 'pinned (a run stays on the build it started on) or auto-upgrade (default $FTPIPE_DEFAULT_VERSIONING, else pinned)')
-    .action(async (opts: ConnectionFlags & { config?: string; taskQueue: string; metrics?: string; shutdownGrace: string; maxCachedWorkflows?: number; maxConcurrentActivities?: number; maxConcurrentValidations?: number; deploymentName?: string; buildId?: string; defaultVersioning?: string }, cmd: Command) => {
+    .option('--workflow-stack-traces <on|off>', 'off: no stack traces for the Web UI\'s Stack Trace query, for less worker CPU and memory per run (default $FTPIPE_WORKFLOW_STACK_TRACES, else on; docs/operations.md)')
+    .action(async (opts: ConnectionFlags & { config?: string; workflowStackTraces?: string; taskQueue: string; metrics?: string; shutdownGrace: string; maxCachedWorkflows?: number; maxConcurrentActivities?: number; maxConcurrentValidations?: number; deploymentName?: string; buildId?: string; defaultVersioning?: string }, cmd: Command) => {
       let deployment;
+      let workflowStackTraces;
       try {
         deployment = workerDeploymentFrom(opts);
+        workflowStackTraces = workflowStackTracesFrom(opts.workflowStackTraces);
       } catch (err) {
-        if (err instanceof WorkerDeploymentError) cmd.error(`ftpipe worker: ${err.message}`, { exitCode: 2 });
+        if (err instanceof WorkerDeploymentError || err instanceof WorkflowStackTracesError) cmd.error(`ftpipe worker: ${err.message}`, { exitCode: 2 });
         throw err;
       }
       const logger = createLogger();
@@ -106,9 +110,10 @@ export function registerDevCommands(program: Command): void {
         ...(opts.maxCachedWorkflows ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
         ...(opts.maxConcurrentActivities ? { maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities } : {}),
         maxConcurrentValidations,
+        workflowStackTraces,
       });
       logShutdownSignals(logger, opts.shutdownGrace);
-      logger.info({ address: target.address, namespace: target.namespace, taskQueue: opts.taskQueue, maxConcurrentValidations, profiles: config.profiles.map((p) => p.name), metrics: opts.metrics ?? null, encryptedPayloads: payloadCodec !== undefined, deployment: deployment ?? null, mallocArenaMax: process.env.MALLOC_ARENA_MAX ?? null }, 'ftpipe worker started');
+      logger.info({ address: target.address, namespace: target.namespace, taskQueue: opts.taskQueue, maxConcurrentValidations, profiles: config.profiles.map((p) => p.name), metrics: opts.metrics ?? null, encryptedPayloads: payloadCodec !== undefined, deployment: deployment ?? null, mallocArenaMax: process.env.MALLOC_ARENA_MAX ?? null, workflowStackTraces }, 'ftpipe worker started');
       try {
         await worker.run();
       } finally {
