@@ -3,6 +3,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure, RetryState } from '@temporalio/common';
+import { dryRunRefusal } from '../../src/cli/commands/runs';
 import { parsePipelineInput, PipelineInputError } from '../../src/pipeline/input';
 import { runCli } from '../helpers/cli';
 import { SAMPLE_TRAINING, SAMPLE_VALIDATION, usePipelineStack } from '../helpers/pipeline';
@@ -40,6 +43,14 @@ describe('ftpipe run --dry-run', () => {
     assert.equal(parsePipelineInput({ ...base, fromJob: 'ftjob-abc123' }).training, undefined);
     assert.throws(() => parsePipelineInput(base), (err: unknown) => err instanceof PipelineInputError
       && err.issues.length === 1 && /^training: required: the data to train on .* unless fromJob names an Azure job to carry on from$/.test(err.issues[0]!));
+  });
+
+  it('words a refusal by the plan workflow as the preflight\'s, naming each field, and any other failure as a failed dry run', () => {
+    const refused = new WorkflowFailedError('Workflow execution failed', ApplicationFailure.create({ message: 'the pipeline input is invalid', type: 'InvalidPipelineInput', nonRetryable: true, details: [{ issues: ['baseModel: required', 'training.path: not a file'] }] }), RetryState.NON_RETRYABLE_FAILURE);
+    assert.equal(dryRunRefusal(refused), 'dry run: the preflight refused the input (nothing ran, nothing was written to Azure): baseModel: required; training.path: not a file');
+    const failed = new WorkflowFailedError('Workflow execution failed', ApplicationFailure.create({ message: 'disk on fire', type: 'Internal' }), RetryState.RETRY_POLICY_NOT_SET);
+    assert.match(dryRunRefusal(failed), /^dry run failed \(nothing was written to Azure\): .*disk on fire/);
+    assert.doesNotMatch(dryRunRefusal(failed), /run failed:/);
   });
 
   it('with --from-job plans no training: shows the adopted job and what follows, validates nothing, estimates no training cost', async () => {
