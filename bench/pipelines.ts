@@ -65,17 +65,6 @@ import { workerProcessEnv } from '../workers/launcher';
 import { SERVE_BENCH_WORKER, WORKFLOW_THREAD_SNAPSHOTS } from './worker-child';
 
 const ROOT = join(__dirname, '..');
-/**
- * `--no-workflow-stack-traces`: a preload (node --require runs in every worker thread too) that keeps the SDK's
- * stack-trace promise hook out of each workflow thread (`@temporalio/worker` 1.24 vm-shared.js: for every promise of
- * workflow code an Error().stack mapped through the bundle's source map; ~30% of a workflow thread's busy CPU in the
- * session-25 profile). It measures what the hook costs; ftpipe does not ship it (the Web UI's stack-trace query).
- */
-const NO_WORKFLOW_STACK_TRACES = `if (!require('node:worker_threads').isMainThread) {
-  const { globalHandlers } = require(require.resolve('@temporalio/worker/lib/workflow/vm-shared', { paths: [${JSON.stringify(join(__dirname, '..'))}] }));
-  globalHandlers.setPromiseHook = () => undefined;
-}
-`;
 const DIST = join(ROOT, 'dist');
 const SAMPLE_TRAINING = join(ROOT, 'examples', 'data', 'bike-shop-train.jsonl');
 /** Issue 13's targets at 500 concurrent runs on one worker with default settings. */
@@ -102,6 +91,8 @@ interface WorkerTuning {
   /** Milliseconds (the SDK's Duration). */
   stickyQueueScheduleToStartTimeout?: number;
   nonStickyToStickyPollRatio?: number;
+  /** `--no-workflow-stack-traces`: false, as `ftpipe worker --workflow-stack-traces off` (workers/stack-traces.ts). */
+  workflowStackTraces?: boolean;
 }
 
 interface WorkerChildConfig {
@@ -176,8 +167,6 @@ interface Options {
   cpuProfileDir: string | undefined;
   /** The dev server's gRPC port, the emulator's two and the server's HTTP and metrics ports after it (`--base-port`); free ones when omitted. */
   basePort: number | undefined;
-  /** `--no-workflow-stack-traces`: the SDK's stack-trace promise hook kept out of the worker's workflow threads too. */
-  noWorkflowStackTraces: boolean;
   /** `--start-over S`: the runs' starts spread evenly over S seconds (steady arrival); 0 = all at once (a burst). */
   startOverSeconds: number;
   /** `--job-seconds J`: each job trains for about J real seconds (else the emulator's default job, ~122 s at x20). */
@@ -200,7 +189,6 @@ function parseArgs(argv: string[]): Options {
     snapshotAfterSeconds: 60,
     cpuProfileDir: undefined,
     basePort: undefined,
-    noWorkflowStackTraces: false,
     startOverSeconds: 0,
     jobSeconds: undefined,
     runningPollSeconds: undefined,
@@ -235,7 +223,7 @@ function parseArgs(argv: string[]): Options {
       case '--max-cached': opts.tuning.maxCachedWorkflows = Math.floor(num(i)); i++; break;
       case '--cpu-prof': opts.cpuProfileDir = argv[++i] ?? usage('--cpu-prof needs a directory'); break;
       case '--base-port': opts.basePort = Math.floor(num(i)); i++; break;
-      case '--no-workflow-stack-traces': opts.noWorkflowStackTraces = true; break;
+      case '--no-workflow-stack-traces': opts.tuning.workflowStackTraces = false; break;
       case '--workflow-threads': opts.tuning.workflowThreads = Math.floor(num(i)); i++; break;
       case '--max-validations': opts.tuning.maxConcurrentValidations = Math.floor(num(i)); i++; break;
       case '--sticky-timeout': opts.tuning.stickyQueueScheduleToStartTimeout = Math.round(num(i) * 1000); i++; break;
@@ -371,8 +359,6 @@ interface StackOptions {
   cpuProfileDir: string | undefined;
   /** The dev server's gRPC port, the emulator's two and the server's HTTP and metrics ports after it (`--base-port`); free ones when omitted. */
   basePort: number | undefined;
-  /** `--no-workflow-stack-traces`: the SDK's stack-trace promise hook kept out of the worker's workflow threads too. */
-  noWorkflowStackTraces: boolean;
 }
 
 /** Counts of the worker's warnings that explain slow runs, read from its log lines as they are forwarded to stderr. */
@@ -397,7 +383,7 @@ function forwardWorkerLog(stream: NodeJS.ReadableStream): void {
   });
 }
 
-async function startStack({ clockScale, timings, tuning, limits, cpuProfileDir, basePort, noWorkflowStackTraces }: StackOptions): Promise<Stack> {
+async function startStack({ clockScale, timings, tuning, limits, cpuProfileDir, basePort }: StackOptions): Promise<Stack> {
   // The worker runs in a child process (its memory is measured on its own), so only the server, the emulator and the
   // client come from the local-stack builder here. With --base-port, fixed ports (two benches side by side on a shared
   // machine, each in its own range).
@@ -418,11 +404,6 @@ async function startStack({ clockScale, timings, tuning, limits, cpuProfileDir, 
     const { credentials: env } = stack;
     const profiles = limits === 'high' ? stack.profiles.map((p) => (p.name === EMULATOR_PROFILE ? { ...p, limits: HIGH_LIMITS } : p)) : stack.profiles;
     const nodeFlags = cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfileDir] : [];
-    if (noWorkflowStackTraces) {
-      const preload = join(dataDir, 'no-workflow-stack-traces.js');
-      writeFileSync(preload, NO_WORKFLOW_STACK_TRACES);
-      nodeFlags.push('--require', preload);
-    }
     // The worker's process settings, as `ftpipe worker` gives itself (workers/launcher.ts).
     const worker = spawn(process.execPath, [...nodeFlags, '-e', WORKER_CHILD], { cwd: ROOT, stdio: ['ignore', 'inherit', 'pipe', 'ipc'], env: workerProcessEnv(process.env) });
     forwardWorkerLog(worker.stderr!);
@@ -791,7 +772,7 @@ async function throughput(opts: Options): Promise<void> {
     : 'limits: azure (the emulator profile has Azure\'s default per-resource limits, src/admission/limits.ts: 3 running + 20 queued jobs, 100 files; runs beyond them wait in the admission queue, and that wait is part of the overhead)');
   const job = opts.jobSeconds === undefined ? undefined : fixedTraining(opts.jobSeconds * clockScale);
   if (opts.jobSeconds !== undefined) console.log(`job: trains for ${opts.jobSeconds} s real (${(opts.jobSeconds * clockScale).toFixed(0)} emulated s; ${JSON.stringify(job?.hyperparameters)}), beside Azure's validation and queue (emulator defaults)`);
-  const stack = await startStack({ clockScale, timings: job?.timings ?? {}, tuning: opts.tuning, limits: opts.limits, cpuProfileDir: opts.cpuProfileDir, basePort: opts.basePort, noWorkflowStackTraces: opts.noWorkflowStackTraces });
+  const stack = await startStack({ clockScale, timings: job?.timings ?? {}, tuning: opts.tuning, limits: opts.limits, cpuProfileDir: opts.cpuProfileDir, basePort: opts.basePort });
   const deadline = Date.now() + (opts.timeoutMinutes * 60 + startOverSeconds) * 1000;
   try {
     const polling = { queuedIntervalSeconds: pollSeconds, runningIntervalSeconds: runningPollSeconds, nearFinishIntervalSeconds: pollSeconds, fileIntervalSeconds: Math.max(0.1, pollSeconds / 4) };
@@ -964,7 +945,7 @@ async function longRun(opts: Options): Promise<void> {
     fileIntervalSeconds: Math.max(0.1, 10 / clockScale),
   };
   console.log(`# long run: 24 h emulated training, clock x${clockScale}, running poll ${poll} s real = ${REALISTIC_RUNNING_POLL_SECONDS} emulated s; ideal polls ${LONG_TRAINING_SECONDS / REALISTIC_RUNNING_POLL_SECONDS}; expected ~${(LONG_TRAINING_SECONDS / clockScale).toFixed(0)} s real`);
-  const stack = await startStack({ clockScale, timings, tuning: opts.tuning, limits: opts.limits, cpuProfileDir: opts.cpuProfileDir, basePort: opts.basePort, noWorkflowStackTraces: opts.noWorkflowStackTraces });
+  const stack = await startStack({ clockScale, timings, tuning: opts.tuning, limits: opts.limits, cpuProfileDir: opts.cpuProfileDir, basePort: opts.basePort });
   try {
     const input: PipelineInputDraft = {
       runName: `bench-long-${randomUUID().slice(0, 6)}`,
