@@ -118,6 +118,8 @@ export interface LocalStackOptions {
    */
   codecKeyFile?: string;
   uiCodecEndpoint?: string;
+  /** The port of the codec server started for the Web UI; a free one when omitted or 0. */
+  codecPort?: number;
 }
 
 export interface LocalStack {
@@ -142,7 +144,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const codec = payloadCodecFromEnv() ?? (options.codecKeyFile ? new AesGcmCodec(existsSync(options.codecKeyFile) ? readKeyFile(options.codecKeyFile) : writeNewKeyFile(options.codecKeyFile)) : undefined);
   const uiPort = options.uiPort ?? false;
   const codecServer = codec && uiPort !== false && !options.uiCodecEndpoint
-    ? await startCodecServer({ codec, origins: [`http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`] })
+    ? await startCodecServer({ codec, origins: [`http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`], ...(options.codecPort ? { port: options.codecPort } : {}) })
     : undefined;
   const uiCodecEndpoint = options.uiCodecEndpoint ?? codecServer?.url;
   let services: LocalServices | undefined;

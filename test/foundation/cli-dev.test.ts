@@ -3,7 +3,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
+import { checkDevPorts, DevUsageError } from '../../src/dev/ports';
 import { freePort } from '../../src/devserver/free-port';
 import { TASK_QUEUE } from '../../src/temporal/constants';
 import { ROOT, runCli, spawnCli } from '../helpers/cli';
@@ -28,8 +30,8 @@ function childPidsOf(pid: number): number[] {
 describe('ftpipe dev', () => {
   it('serves the Web UI and a worker, persists to .ftpipe/dev, and stops everything on Ctrl-C', async (t) => {
     const home = mkdtempSync(join(tmpdir(), 'ftpipe-home-'));
-    const [port, uiPort] = [await freePort(), await freePort()];
-    const dev = spawnCli(['dev', '--port', String(port), '--ui-port', String(uiPort)], { FTPIPE_HOME: home });
+    const [port, uiPort, emulatorPort, armPort, codecPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+    const dev = spawnCli(['dev', '--port', String(port), '--ui-port', String(uiPort), '--emulator-port', String(emulatorPort), '--emulator-arm-port', String(armPort), '--codec-port', String(codecPort)], { FTPIPE_HOME: home });
     // A failed assertion must not leave the dev stack running: it would keep this test file from ever ending.
     t.after(() => {
       if (dev.child.exitCode === null && dev.child.signalCode === null) dev.child.kill('SIGINT');
@@ -39,6 +41,20 @@ describe('ftpipe dev', () => {
     assert.ok(dev.output().includes(encodeURIComponent(`TaskQueue="${TASK_QUEUE}"`)), 'prints the runs list filtered to ftpipe');
     const ui = await fetch(`http://127.0.0.1:${uiPort}/`);
     assert.equal(ui.status, 200);
+    // Every server of the stack listens where it was told, so that a second stack can run beside it.
+    assert.match(dev.output(), new RegExp(`emulator: +http://127\\.0\\.0\\.1:${emulatorPort} \\(ARM https://127\\.0\\.0\\.1:${armPort}\\)`));
+    assert.match(dev.output(), new RegExp(`Web UI codec http://127\\.0\\.0\\.1:${codecPort};`));
+    const decoded = await fetch(`http://127.0.0.1:${codecPort}/decode`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"payloads":[]}' });
+    assert.equal(decoded.status, 200, 'the codec server answers on --codec-port');
+
+    // A second stack on the same state folder is refused before it starts anything; on another folder, a port the
+    // first one holds is refused, naming the flag.
+    const sameHome = await runCli(['dev', '--port', '0', '--ui-port', '0'], { FTPIPE_HOME: home });
+    assert.equal(sameHome.code, 2, sameHome.output);
+    assert.match(sameHome.output, new RegExp(`ftpipe dev: ${join(home, 'dev')} is in use by another ftpipe dev \\(pid ${dev.child.pid}\\); .*FTPIPE_HOME`));
+    const takenPort = await runCli(['dev', '--port', '0', '--ui-port', '0', '--emulator-port', String(emulatorPort)], { FTPIPE_HOME: mkdtempSync(join(tmpdir(), 'ftpipe-home-')) });
+    assert.equal(takenPort.code, 2, takenPort.output);
+    assert.match(takenPort.output, new RegExp(`ftpipe dev: --emulator-port ${emulatorPort}: port ${emulatorPort} is in use on 127\\.0\\.0\\.1`));
 
     // ftpipe dev encrypts payloads and prints the key file other commands need.
     const keyFile = join(home, 'dev', 'codec-keys.json');
@@ -58,6 +74,23 @@ describe('ftpipe dev', () => {
     assert.equal(code, 0, dev.output());
     assert.match(dev.output(), /ftpipe dev: stopped/);
     assert.ok(!processAlive(serverPids[0]!), 'the dev server process is gone');
+  });
+});
+
+describe('the dev stack\'s ports', () => {
+  it('refuses a port given to two flags, and one another process listens on', async (t) => {
+    await assert.rejects(checkDevPorts([{ flag: '--port', port: 23456 }, { flag: '--ui-port', port: 0 }, { flag: '--codec-port', port: 23456 }]), (err: Error) => {
+      assert.ok(err instanceof DevUsageError);
+      assert.equal(err.message, '--codec-port 23456: the same port as --port; each server of the dev stack needs its own port (or 0 for a free one)');
+      return true;
+    });
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    t.after(() => holder.close());
+    const held = (holder.address() as AddressInfo).port;
+    await assert.rejects(checkDevPorts([{ flag: '--ui-port', port: held }]), new RegExp(`^DevUsageError: --ui-port ${held}: port ${held} is in use on 127\\.0\\.0\\.1`));
+    const free = await freePort();
+    await checkDevPorts([{ flag: '--port', port: free }, { flag: '--ui-port', port: 0 }, { flag: '--codec-port', port: 0 }]);
   });
 });
 

@@ -1,5 +1,5 @@
 /** `ftpipe dev`, `ftpipe worker`, `ftpipe demo`, `ftpipe doctor`: running ftpipe locally and in production. */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection, TimeoutFailure, WorkflowFailedError } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -24,32 +24,88 @@ import { CHECK_WORKER_WORKFLOW_TYPE, PIPELINE_WORKFLOW_TYPE } from '../../../wor
 import { loadCatalog } from '../../catalog';
 import { defaultWorkflowId, FtpipeClient } from '../../client';
 import { connectionOverrides, withConnectionFlags, type ConnectionFlags } from '../connection';
+import { checkDevPorts, claimDevHome, DevUsageError } from '../../dev/ports';
+import { freePort } from '../../devserver/free-port';
 import { parseClockScale, parsePort, parsePositiveInt, parseSeconds } from '../usage';
 import { doctorProfiles } from './doctor-profile';
 import { formatResult, readPipelineFile } from './runs';
+
+interface DevOptions {
+  port: number;
+  uiPort: number;
+  emulatorPort: number;
+  emulatorArmPort: number;
+  codecPort: number;
+  config?: string;
+  emulator: boolean;
+  clockScale: number;
+  uiCodecEndpoint?: string;
+}
+
+/**
+ * Before anything starts: flags that cannot apply, the state folder (one dev stack per folder), then the ports (each
+ * free and its own), so that a second stack beside a first is refused in one line instead of failing half-started.
+ */
+async function claimDevStack(home: string, opts: DevOptions): Promise<() => void> {
+  if (!opts.emulator && (opts.emulatorPort || opts.emulatorArmPort)) {
+    throw new DevUsageError(`${opts.emulatorPort ? '--emulator-port' : '--emulator-arm-port'}: there is no emulator with --no-emulator`);
+  }
+  if (opts.uiCodecEndpoint && opts.codecPort) throw new DevUsageError('--codec-port: no codec server is started with --ui-codec-endpoint');
+  mkdirSync(home, { recursive: true });
+  const release = claimDevHome(home);
+  try {
+    await checkDevPorts([
+      { flag: '--port', port: opts.port },
+      { flag: '--ui-port', port: opts.uiPort },
+      ...(opts.emulator ? [{ flag: '--emulator-port', port: opts.emulatorPort }, { flag: '--emulator-arm-port', port: opts.emulatorArmPort }] : []),
+      ...(opts.uiCodecEndpoint ? [] : [{ flag: '--codec-port', port: opts.codecPort }]),
+    ]);
+  } catch (err) {
+    release();
+    throw err;
+  }
+  return release;
+}
 
 export function registerDevCommands(program: Command): void {
   program
     .command('dev')
     .description('Start a local Temporal dev server with its Web UI, and an ftpipe worker; Ctrl-C stops everything')
-    .option('--port <port>', 'Temporal gRPC port', parsePort, 7233)
-    .option('--ui-port <port>', 'Web UI port', parsePort, 8233)
+    .option('--port <port>', 'Temporal gRPC port; 0 picks a free one', parsePort, 7233)
+    .option('--ui-port <port>', 'Web UI port; 0 picks a free one', parsePort, 8233)
+    .option('--emulator-port <port>', 'the Azure emulator\'s data-plane (http) port; 0 picks a free one', parsePort, 0)
+    .option('--emulator-arm-port <port>', 'the Azure emulator\'s ARM (https) port; 0 picks a free one', parsePort, 0)
+    .option('--codec-port <port>', 'the port of the codec server started for the Web UI; 0 picks a free one', parsePort, 0)
     .option('--config <file>', 'worker configuration (profiles); default $FTPIPE_CONFIG')
     .option('--no-emulator', 'do not start the embedded Azure emulator')
     .option('--clock-scale <n>', 'emulated seconds per real second in the emulator', parseClockScale, 100)
     .option('--ui-codec-endpoint <url>', 'the Web UI\'s codec server (default: one started here, with the keys of FTPIPE_CODEC_KEYS / FTPIPE_CODEC_KEY_FILE or .ftpipe/dev/codec-keys.json)')
-    .action(async (opts: { port: number; uiPort: number; config?: string; emulator: boolean; clockScale: number; uiCodecEndpoint?: string }) => {
+    .action(async (opts: DevOptions, cmd: Command) => {
       const home = join(stateDir(), 'dev');
-      const stack = await startLocalStack({
-        home,
-        config: loadWorkerConfig(opts.config),
-        persistent: true,
-        port: opts.port,
-        uiPort: opts.uiPort,
-        emulator: opts.emulator ? { clockScale: opts.clockScale } : false,
-        codecKeyFile: join(home, 'codec-keys.json'),
-        ...(opts.uiCodecEndpoint ? { uiCodecEndpoint: opts.uiCodecEndpoint } : {}),
-      });
+      let release: () => void;
+      try {
+        release = await claimDevStack(home, opts);
+      } catch (err) {
+        if (err instanceof DevUsageError) cmd.error(`ftpipe dev: ${err.message}`, { exitCode: 2 });
+        throw err;
+      }
+      let stack;
+      try {
+        stack = await startLocalStack({
+          home,
+          config: loadWorkerConfig(opts.config),
+          persistent: true,
+          port: opts.port || (await freePort()),
+          uiPort: opts.uiPort || (await freePort()),
+          emulator: opts.emulator ? { clockScale: opts.clockScale, port: opts.emulatorPort, armPort: opts.emulatorArmPort } : false,
+          codecKeyFile: join(home, 'codec-keys.json'),
+          codecPort: opts.codecPort,
+          ...(opts.uiCodecEndpoint ? { uiCodecEndpoint: opts.uiCodecEndpoint } : {}),
+        });
+      } catch (err) {
+        release();
+        throw err;
+      }
       const ui = stack.server.uiUrl ?? '';
       const ns = stack.server.namespace;
       console.log(`ftpipe dev: Temporal ${stack.server.address} (namespace ${ns}), worker on task queue "${TASK_QUEUE}"`);
@@ -62,7 +118,11 @@ export function registerDevCommands(program: Command): void {
       console.log(`  payloads:     encrypted (AES-GCM); Web UI codec ${opts.uiCodecEndpoint ?? stack.codecServer?.url ?? ''}; other ftpipe commands: ${process.env.FTPIPE_CODEC_KEYS || process.env.FTPIPE_CODEC_KEY_FILE ? 'use your FTPIPE_CODEC_* setting' : `export FTPIPE_CODEC_KEY_FILE=${join(home, 'codec-keys.json')}`}`);
       console.log(`  state:        ${home} (database temporal.sqlite, logs worker.log and temporal.log)`);
       console.log('  Ctrl-C stops the worker, then the server and the emulator.');
-      await stack.runUntilShutdown();
+      try {
+        await stack.runUntilShutdown();
+      } finally {
+        release();
+      }
       console.log('ftpipe dev: stopped');
     });
 
