@@ -210,6 +210,9 @@ export class JobService {
     }
     const seed = request.seed ?? Math.floor(Math.random() * 2_147_483_647);
     const { resolved: hyper, auto } = resolveHyperparameters(request.hyperparameters, training.validation.examples);
+    // Recorded (2025-11-15-preview, azure-ai-projects test_create_job[rft-*]): a create without compute_multiplier
+    // is answered with compute_multiplier 1, on the pending job already. "auto" is taken to mean the same.
+    if (request.method === 'reinforcement' && (hyper.compute_multiplier === undefined || hyper.compute_multiplier === 'auto')) hyper.compute_multiplier = 1;
     const accountJobs = [...this.state.jobs.values()].filter((j) => j.account === account.name);
     for (const j of accountJobs) this.refresh(j, ctx.now);
     enforceJobQuota(account, accountJobs);
@@ -710,6 +713,13 @@ function checkIntegrations(integrations: unknown, family: 'dated' | 'v1'): void 
 /** The hyperparameters both specs type as integers (`format: int32`); the others are numbers. */
 const INTEGER_HYPERPARAMETERS: ReadonlySet<string> = new Set(['n_epochs', 'batch_size', 'eval_interval', 'eval_samples']);
 
+/**
+ * The RFT-only numbers' ranges. The v1 spec leaves them open ("auto" or a number); Azure's RFT guide gives each a
+ * range ("Value": eval_samples 1-10, eval_interval 1-25, compute_multiplier 0.5-3.0). No recording shows a value
+ * outside one accepted or refused: the emulator takes the stricter reading and refuses it.
+ */
+const REINFORCEMENT_RANGES: Readonly<Record<string, readonly [number, number]>> = { eval_samples: [1, 10], eval_interval: [1, 25], compute_multiplier: [0.5, 3] };
+
 /** The defined hyperparameters of one object (others dropped), type-checked: a number, or "auto" where allowed. */
 function pickHyperparameters(raw: unknown, path: string, names: string[], allowAuto: boolean): Json {
   if (raw === undefined || raw === null) return {};
@@ -724,6 +734,10 @@ function pickHyperparameters(raw: unknown, path: string, names: string[], allowA
       throw invalidPayload(`'${path}.${name}' must be ${allowAuto ? '"auto" or ' : ''}an integer.`, `${path}.${name}`);
     } else if (!(typeof v === 'number' && Number.isFinite(v)) && !(allowAuto && v === 'auto')) {
       throw invalidPayload(`'${path}.${name}' must be ${allowAuto ? '"auto" or ' : ''}a number.`, `${path}.${name}`);
+    }
+    const range = REINFORCEMENT_RANGES[name];
+    if (range && typeof v === 'number' && (v < range[0] || v > range[1])) {
+      throw invalidPayload(`'${path}.${name}' must be ${allowAuto ? '"auto" or ' : ''}${INTEGER_HYPERPARAMETERS.has(name) ? 'an integer' : 'a number'} from ${range[0]} to ${range[1]}.`, `${path}.${name}`);
     }
     picked[name] = v;
   }

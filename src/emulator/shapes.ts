@@ -52,6 +52,13 @@ function methodHyperparameters(job: JobRecord, shown: Record<string, unknown>): 
   return { ...own, ...shown };
 }
 
+/** What v1's `method.<type>.hyperparameters` defines beyond the three shown for every job (the v1 spec's FineTune*Hyperparameters). */
+const V1_METHOD_HYPERPARAMETERS: Readonly<Record<JobRecord['method'], readonly string[]>> = {
+  supervised: [],
+  dpo: ['beta'],
+  reinforcement: ['reasoning_effort', 'compute_multiplier', 'eval_interval', 'eval_samples'],
+};
+
 /**
  * A job per family. Dated: the recordings' shape (2025-04-01-preview): fields without a value are absent, `method`
  * is `{type}` only, no `metadata`, `trainingType` echoed only when the request set it. With `fullMethod`
@@ -62,7 +69,8 @@ function methodHyperparameters(job: JobRecord, shown: Record<string, unknown>): 
 export function jobJson(job: JobRecord, family: Family, fullMethod = false): Record<string, unknown> {
   const hyperparameters = shownHyperparameters(job);
   if (family === 'v1') {
-    const methodHyper = job.method === 'dpo' && job.hyperparameters.beta !== undefined ? { ...hyperparameters, beta: job.hyperparameters.beta } : hyperparameters;
+    const own = Object.entries(job.hyperparameters).filter(([name]) => V1_METHOD_HYPERPARAMETERS[job.method].includes(name));
+    const methodHyper = { ...hyperparameters, ...Object.fromEntries(own) };
     const body: Record<string, unknown> = {
       id: job.id,
       object: 'fine_tuning.job',

@@ -480,7 +480,18 @@ describe('emulator fine-tuning jobs', () => {
     const rftHyper = (hyperparameters: object) => ({ body: { model: 'o4-mini', training_file: rftFile, method: { type: 'reinforcement', reinforcement: { grader, hyperparameters } } } });
     await assert.rejects(v1.post('/fine_tuning/jobs', rftHyper({ eval_interval: 2.5 })), expectApiError(400, 'invalidPayload', 'method.reinforcement.hyperparameters.eval_interval'));
     await assert.rejects(v1.post('/fine_tuning/jobs', rftHyper({ eval_samples: 0.5 })), expectApiError(400, 'invalidPayload', 'method.reinforcement.hyperparameters.eval_samples'));
-    const rftAuto = (await v1.post('/fine_tuning/jobs', rftHyper({ eval_interval: 'auto', eval_samples: 4, compute_multiplier: 1.5 }))) as { id: string };
+    // Azure's RFT guide gives each RFT-only value a range, which the spec leaves open: the emulator refuses outside it.
+    for (const [name, value] of [['eval_samples', 0], ['eval_samples', 11], ['eval_interval', 26], ['compute_multiplier', 0.4], ['compute_multiplier', 3.5]] as const) {
+      await assert.rejects(v1.post('/fine_tuning/jobs', rftHyper({ [name]: value })), expectApiError(400, 'invalidPayload', `method.reinforcement.hyperparameters.${name}`), `${name} ${value}`);
+    }
+    await assert.rejects(v1.post('/fine_tuning/jobs', rftHyper({ reasoning_effort: 'auto' })), expectApiError(400, 'invalidPayload', 'method.reinforcement.hyperparameters.reasoning_effort'), 'no "auto" in its enum');
+    const rftAuto = await v1.fineTuning.jobs.create({ model: 'o4-mini', training_file: rftFile, method: { type: 'reinforcement', reinforcement: { grader, hyperparameters: { eval_interval: 'auto', eval_samples: 10, reasoning_effort: 'high' } } } });
+    assert.deepEqual(
+      rftAuto.method?.reinforcement?.hyperparameters,
+      { eval_interval: 'auto', eval_samples: 10, reasoning_effort: 'high', compute_multiplier: 1, n_epochs: -1, batch_size: -1, learning_rate_multiplier: 1 },
+      'v1 echoes the RFT-only ones as sent; compute_multiplier left out is 1 (recorded on 2025-11-15-preview)',
+    );
+    assert.equal(rft.method?.reinforcement?.hyperparameters?.compute_multiplier, 1);
     await client.fineTuning.jobs.cancel(rftAuto.id);
     await client.fineTuning.jobs.cancel(dpo.id);
     await client.fineTuning.jobs.cancel(rft.id);
