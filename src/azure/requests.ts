@@ -146,6 +146,19 @@ function dpo(h: Hyperparameters): DpoMethod {
   return { hyperparameters: { ...common(h), ...(h.beta !== undefined ? { beta: h.beta } : {}) } };
 }
 
+/**
+ * `method.reinforcement.hyperparameters`: the common three and the RFT-only four. `reasoning_effort` has no "auto" in
+ * Azure's spec (its enum is default|low|medium|high), so the input's "auto" is said by leaving it out.
+ */
+function reinforcement(h: Hyperparameters): ReinforcementHyperparameters {
+  const out: ReinforcementHyperparameters = common(h);
+  if (h.reasoningEffort !== undefined && h.reasoningEffort !== 'auto') out.reasoning_effort = h.reasoningEffort;
+  if (h.computeMultiplier !== undefined) out.compute_multiplier = h.computeMultiplier;
+  if (h.evalInterval !== undefined) out.eval_interval = h.evalInterval;
+  if (h.evalSamples !== undefined) out.eval_samples = h.evalSamples;
+  return out;
+}
+
 /** The dated spec types hyperparameters as numbers only: "auto" is said by leaving the field out. */
 function numbersOnly<T extends object>(h: T): T {
   return Object.fromEntries(Object.entries(h).filter(([, v]) => v !== 'auto')) as T;
@@ -156,7 +169,7 @@ function v1Method(plan: JobPlan): V1JobCreateBody['method'] {
   switch (plan.method.type) {
     case 'reinforcement':
       // The grader is the user's JSON as Azure's spec takes it: the input schema checks its type and required fields.
-      return { type: 'reinforcement', reinforcement: { grader: plan.method.grader, hyperparameters: common(h) } };
+      return { type: 'reinforcement', reinforcement: { grader: plan.method.grader, hyperparameters: reinforcement(h) } };
     case 'dpo':
       return { type: 'dpo', dpo: dpo(h) };
     case 'supervised':
@@ -181,12 +194,12 @@ export function jobCreateRequest(plan: JobPlan): JobCreateRequest {
     if (h.promptLossWeight !== undefined) {
       throw new JobPlanError('hyperparameters.promptLossWeight: not for reinforcement fine-tuning (Azure\'s reinforcement hyperparameters have no prompt_loss_weight: a graded job has no prompt loss); leave it out');
     }
-    const hyperparameters = numbersOnly(common(h));
-    const reinforcement = { grader: plan.method.grader, ...(Object.keys(hyperparameters).length > 0 ? { hyperparameters } : {}) };
+    const hyperparameters = numbersOnly(reinforcement(h));
+    const settings = { grader: plan.method.grader, ...(Object.keys(hyperparameters).length > 0 ? { hyperparameters } : {}) };
     return {
       family: 'dated',
       apiVersion: RFT_DATED_API_VERSION,
-      body: { ...shared, method: { type: 'reinforcement', reinforcement }, trainingType: AZURE_TRAINING_TYPE[plan.trainingType] },
+      body: { ...shared, method: { type: 'reinforcement', reinforcement: settings }, trainingType: AZURE_TRAINING_TYPE[plan.trainingType] },
     };
   }
   const plw = h.promptLossWeight !== undefined ? { prompt_loss_weight: h.promptLossWeight } : {};

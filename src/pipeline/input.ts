@@ -53,9 +53,20 @@ const HyperparametersSchema = z
     promptLossWeight: z.number().min(0).max(1).optional(),
     /** DPO only. */
     beta: autoOr(z.number().positive().max(2)).optional(),
+    // Reinforcement only (Azure's v1 spec `OpenAI.FineTuneReinforcementHyperparameters`; the ranges are its RFT guide's,
+    // which the spec leaves open). "auto" leaves the choice to Azure, as above.
+    /** How hard the model reasons while it is sampled (Azure's default: medium). */
+    reasoningEffort: z.enum(['auto', 'low', 'medium', 'high']).optional(),
+    /** Compute spent exploring the search space: more samples rolled per example. */
+    computeMultiplier: autoOr(z.number().min(0.5).max(3)).optional(),
+    /** Training steps between evaluations on the validation file (Azure's default: 1). */
+    evalInterval: autoOr(z.int().min(1).max(25)).optional(),
+    /** Samples per validation example at each evaluation, their rewards averaged (Azure's default: 5). */
+    evalSamples: autoOr(z.int().min(1).max(10)).optional(),
   })
   .strict();
 export type Hyperparameters = z.infer<typeof HyperparametersSchema>;
+const REINFORCEMENT_ONLY_HYPERPARAMETERS = ['reasoningEffort', 'computeMultiplier', 'evalInterval', 'evalSamples'] as const;
 
 /**
  * The RFT grader as Azure takes it: the v1 spec's `AzureFineTuneReinforcementMethod.grader` is one of these four with
@@ -285,6 +296,13 @@ const PipelineInputSchema = z
     }
     if (input.hyperparameters.beta !== undefined && input.method.type !== 'dpo') {
       ctx.addIssue({ code: 'custom', path: ['hyperparameters', 'beta'], message: 'beta applies to the dpo method only' });
+    }
+    if (input.method.type !== 'reinforcement') {
+      for (const field of REINFORCEMENT_ONLY_HYPERPARAMETERS) {
+        if (input.hyperparameters[field] !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['hyperparameters', field], message: `applies to the reinforcement method only (method.type is "${input.method.type}")` });
+        }
+      }
     }
     if (input.hyperparameters.promptLossWeight !== undefined && input.method.type === 'reinforcement') {
       ctx.addIssue({ code: 'custom', path: ['hyperparameters', 'promptLossWeight'], message: 'not for reinforcement fine-tuning: Azure\'s reinforcement hyperparameters have no prompt_loss_weight' });

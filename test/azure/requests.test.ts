@@ -52,14 +52,17 @@ function plan(overrides: Partial<JobPlan> = {}): JobPlan {
 
 describe('job create requests', () => {
   it('creates reinforcement on the Developer and Global tiers through the dated family at 2025-11-15-preview: method.reinforcement whole, trainingType, no top-level hyperparameters', () => {
-    const developer = jobCreateRequest(plan());
+    const developer = jobCreateRequest(plan({ hyperparameters: { nEpochs: 1, batchSize: 1, learningRateMultiplier: 1, evalInterval: 5, evalSamples: 2, reasoningEffort: 'medium' } }));
     assert.equal(developer.family, 'dated');
     assert.equal(developer.family === 'dated' && developer.apiVersion, RFT_DATED_API_VERSION);
     assert.equal(RFT_DATED_API_VERSION, '2025-11-15-preview');
-    // The recorded request's shape (its RFT-only hyperparameters aside, which the pipeline input does not take).
+    // The recorded request's body (test_create_job[rft-openai-developerTier]; its seed left to the service there).
     assert.deepEqual(developer.body, {
       model: 'o4-mini', training_file: 'file-train', validation_file: 'file-valid', seed: 1641444030,
-      method: { type: 'reinforcement', reinforcement: { grader: GRADER, hyperparameters: { n_epochs: 1, batch_size: 1, learning_rate_multiplier: 1 } } },
+      method: {
+        type: 'reinforcement',
+        reinforcement: { grader: GRADER, hyperparameters: { n_epochs: 1, batch_size: 1, learning_rate_multiplier: 1, eval_interval: 5, eval_samples: 2, reasoning_effort: 'medium' } },
+      },
       trainingType: 'developerTier',
     });
     assert.ok(!('hyperparameters' in developer.body), 'no top-level hyperparameters (the recorded RFT creates have none)');

@@ -31,12 +31,13 @@ const GRADER = { type: 'string_check' as const, name: 'exact', input: '{{sample.
 describe('pipeline: reinforcement fine-tuning on the Developer tier (dated 2025-11-15-preview)', () => {
   const env = usePipelineStack();
 
-  it('creates the RFT job on the dated family with trainingType developerTier and trains it to success, its step total known', async () => {
+  it('creates the RFT job on the dated family with trainingType developerTier and its RFT hyperparameters, and trains it to success, its step total known', async () => {
     const taskQueue = env.temporal.taskQueue();
     const worker = await env.createWorker(taskQueue);
     const training = rftDataset(SAMPLE_TRAINING, `train-${Date.now()}`);
     const input = env.input({
-      baseModel: 'o4-mini', method: { type: 'reinforcement', grader: GRADER }, trainingType: 'Developer', hyperparameters: { nEpochs: 1, batchSize: 2 },
+      baseModel: 'o4-mini', method: { type: 'reinforcement', grader: GRADER }, trainingType: 'Developer',
+      hyperparameters: { nEpochs: 1, batchSize: 2, reasoningEffort: 'low', computeMultiplier: 'auto', evalInterval: 2, evalSamples: 3 },
       training: { path: training.path }, validation: { path: rftDataset(SAMPLE_VALIDATION, `valid-${Date.now()}`).path },
     });
     let details = '';
@@ -55,9 +56,12 @@ describe('pipeline: reinforcement fine-tuning on the Developer tier (dated 2025-
     assert.match(details, new RegExp(`job: ftjob-\\w+ \\(succeeded\\), step ${steps}/${steps} \\(100%\\)`));
 
     const creates = env.emulator.control.requests({ route: 'jobs.create' }).filter((r) => r.account !== null);
-    const job = env.emulator.control.dumpState().jobs.find((j) => j.id === result.jobId) as { method: { type: string; reinforcement?: { grader?: unknown } }; trainingType: string | null; status: string };
+    type DumpedJob = { method: { type: string; reinforcement?: { grader?: unknown; hyperparameters?: Record<string, unknown> } }; trainingType: string | null; status: string };
+    const job = env.emulator.control.dumpState().jobs.find((j) => j.id === result.jobId) as DumpedJob;
     assert.deepEqual([job.method.type, job.trainingType, job.status], ['reinforcement', 'developerTier', 'succeeded']);
     assert.deepEqual(job.method.reinforcement?.grader, GRADER, 'the grader reached Azure whole');
+    // As the job answers: what the run set, and compute_multiplier left to Azure ("auto" is not sent on the dated family) as its default 1.
+    assert.deepEqual(job.method.reinforcement?.hyperparameters, { reasoning_effort: 'low', eval_interval: 2, eval_samples: 3, compute_multiplier: 1, n_epochs: 1, batch_size: 2, learning_rate_multiplier: 1 });
     assert.ok(creates.some((r) => r.family === 'dated' && r.status === 201), `a dated create answered 201: ${JSON.stringify(creates)}`);
   });
 
