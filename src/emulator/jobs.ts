@@ -71,7 +71,9 @@ function checkGrader(grader: unknown, path: string): Json {
       throw invalidPayload(`'${path}.${field}' is required for a ${String(grader.type)} grader and must be ${expected}.`, `${path}.${field}`);
     }
   }
-  return grader;
+  // Recorded: a score_model grader sent without pass_threshold comes back with `pass_threshold: 0` (azure-ai-projects
+  // python test_create_job[rft-*] on 2025-11-15-preview, and .NET Test_Rft_FineTuning_Create_Job_OpenAI_Standard on v1).
+  return grader.type === 'score_model' && grader.pass_threshold === undefined ? { ...grader, pass_threshold: 0 } : grader;
 }
 
 export class JobService {

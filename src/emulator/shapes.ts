@@ -3,7 +3,7 @@
  * resource. Handlers build records (state.ts) and render them only through these functions, so a shape that
  * drifts from Azure's specs is fixed here once.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { CheckpointRecord, CopyRecord, DeploymentRecord, FileRecord, JobEventRecord, JobRecord } from './state';
 import type { StepMetrics } from './training';
 import type { ApiError } from './errors';
@@ -50,6 +50,18 @@ function shownHyperparameters(job: JobRecord): Record<string, unknown> {
 function methodHyperparameters(job: JobRecord, shown: Record<string, unknown>): Record<string, unknown> {
   const own = Object.fromEntries(Object.entries(job.hyperparameters).filter(([name]) => !(name in shown) && name !== 'prompt_loss_weight'));
   return { ...own, ...shown };
+}
+
+/**
+ * The eval a reinforcement job's validation runs are kept in (the RFT guide: "the evals associated with the fine-tuning
+ * job"). Recorded (2025-11-15-preview, azure-ai-projects test_finetuning_deploy_and_infer_oai_model_rft_job): a
+ * succeeded RFT job carries `eval: "eval_<32 hex>"`; pending ones carry none (the recorded creates and cancels).
+ * When in between it appears is not recorded: the emulator shows it from the start of training, when the job's
+ * evaluations (every `eval_interval` steps) begin. No spec defines it, so v1 answers (checked against the v1 spec)
+ * leave it out. The emulator serves no Evals API: the id is derived from the job's, stable across reads.
+ */
+function reinforcementEvalId(jobId: string): string {
+  return `eval_${createHash('sha256').update(jobId).digest('hex').slice(0, 32)}`;
 }
 
 /** What v1's `method.<type>.hyperparameters` defines beyond the three shown for every job (the v1 spec's FineTune*Hyperparameters). */
@@ -108,6 +120,7 @@ export function jobJson(job: JobRecord, family: Family, fullMethod = false): Rec
   if (job.trainedTokens !== null) body.trained_tokens = job.trainedTokens;
   if (job.error) body.error = job.error.param ? job.error : { code: job.error.code, message: job.error.message };
   if (job.trainingType) body.trainingType = job.trainingType;
+  if (fullMethod && job.method === 'reinforcement' && job.trainingStartedAt !== null) body.eval = reinforcementEvalId(job.id);
   if (job.estimatedFinish !== null) body.estimated_finish = unixSeconds(job.estimatedFinish);
   Object.assign(body, { id: job.id, created_at: unixSeconds(job.createdAt), object: 'fine_tuning.job' });
   return body;

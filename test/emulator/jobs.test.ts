@@ -343,6 +343,21 @@ describe('emulator fine-tuning jobs', () => {
     );
     await newer.fineTuning.jobs.cancel(rft.id as string);
 
+    // A score_model grader comes back with pass_threshold 0 (recorded on both families); a reinforcement job read with
+    // this version carries its eval id once training has started (recorded on a succeeded one; none while pending).
+    const judge = { type: 'score_model', name: 'Response Quality Grader', model: 'o3-mini', range: [0, 10], input: [{ role: 'user', content: 'Rate from 0 to 10.' }] };
+    const judged = (await newer.post('/fine_tuning/jobs', { body: { ...body, method: { type: 'reinforcement', reinforcement: { grader: judge } } } })) as { id: string; method: { reinforcement: { grader: unknown } } };
+    assert.deepEqual(judged.method.reinforcement.grader, { ...judge, pass_threshold: 0 });
+    assert.equal('eval' in judged, false, 'no eval while pending (recorded)');
+    t.emu.control.advanceClock(DEFAULT_TIMINGS.validation + DEFAULT_TIMINGS.queue + 30);
+    const training = (await newer.fineTuning.jobs.retrieve(judged.id)) as unknown as { status: string; eval?: string };
+    assert.equal(training.status, 'running');
+    assert.match(training.eval ?? '', /^eval_[0-9a-f]{32}$/);
+    assert.equal(((await newer.fineTuning.jobs.retrieve(judged.id)) as unknown as { eval?: string }).eval, training.eval, 'the same eval on every read');
+    assert.equal('eval' in (await t.v1(ACCOUNT).fineTuning.jobs.retrieve(judged.id)), false, 'no spec defines it: not on v1');
+    assert.equal('eval' in (await client.fineTuning.jobs.retrieve(judged.id)), false, 'nor with 2025-04-01-preview');
+    await newer.fineTuning.jobs.cancel(judged.id);
+
     const dpoLines = Array.from({ length: 10 }, (_, i) =>
       JSON.stringify({ input: { messages: [{ role: 'user', content: `dated dpo question ${i}` }] }, preferred_output: [{ role: 'assistant', content: `good ${i}` }], non_preferred_output: [{ role: 'assistant', content: `bad ${i}` }] }),
     );
