@@ -11,7 +11,7 @@ import { enforceJobQuota } from './quotas';
 import { createdReply, pageAfter, type Dispatcher, type RequestContext, type Reply } from './server';
 import { invalidPayload, notFound, unexpectedEntityState } from './errors';
 import { checkpointJson, copyJson, eventJson, jobJson, listJson, newCheckpointId, newEventId, newJobId, presentMetrics } from './shapes';
-import { DATED_FULL_METHOD_API_VERSIONS, normalizeRegion, resolveBaseModel, trainingTypesAt, type ServiceModel, type ServiceTrainingType } from './service';
+import { DATED_FULL_METHOD_API_VERSIONS, datedCreateDefinesMethod, normalizeRegion, resolveBaseModel, trainingTypesAt, type ServiceModel, type ServiceTrainingType } from './service';
 import type { Account, CheckpointRecord, CopyRecord, EmulatorState, ExampleFormat, FileRecord, JobEventRecord, JobRecord, JobStatus, ModelRecord } from './state';
 import {
   AUTO_LEARNING_RATE_MULTIPLIER,
@@ -197,7 +197,8 @@ export class JobService {
 
   private async create(ctx: RequestContext): Promise<Reply> {
     const account = ctx.account!;
-    const request = parseCreate(await ctx.json(), ctx.family!, fullMethodShape(ctx));
+    const methodDefined = ctx.family === 'v1' || datedCreateDefinesMethod(ctx.query.get('api-version') ?? '');
+    const request = parseCreate(await ctx.json(), ctx.family!, fullMethodShape(ctx), methodDefined);
     const base = this.resolveBase(account, request.model, ctx.now);
     const trainingType = resolveTrainingType(base.model, account, request.trainingType);
     if (!base.model.methods.includes(request.method)) {
@@ -631,14 +632,16 @@ function jobReplyJson(ctx: RequestContext, job: JobRecord): Record<string, unkno
  * `method.dpo.hyperparameters`; no `metadata`, no `reinforcement`. v1 (`OpenAI.CreateFineTuningJobRequest`):
  * `method.<type>.hyperparameters` ("auto" or a number), reinforcement with a grader, `metadata`; no `trainingType`.
  * Dated with `fullMethod` (2025-11-15-preview, recorded): `method` read as v1 reads it, numbers only, plus `trainingType`.
- * A defined field of the wrong type or out of range is refused with 400 invalidPayload naming it.
+ * Dated before 2025-01-01-preview (`methodDefined` false): its spec has no `method`, so a sent one is dropped and the
+ * job trains supervised. A defined field of the wrong type or out of range is refused with 400 invalidPayload naming it.
  */
-export function parseCreate(body: Json, family: 'dated' | 'v1', fullMethod = false): CreateRequest {
+export function parseCreate(body: Json, family: 'dated' | 'v1', fullMethod = false, methodDefined = true): CreateRequest {
   const model = body.model;
   if (typeof model !== 'string' || model.length === 0) throw invalidPayload("'model' is required.", 'model');
   const trainingFile = body.training_file;
   if (typeof trainingFile !== 'string' || trainingFile.length === 0) throw invalidPayload("'training_file' is required and must be a file id.", 'training_file');
-  const request: CreateRequest = { model, trainingFile, method: 'supervised', methodSettings: {}, hyperparameters: {}, methodSent: body.method !== undefined && body.method !== null };
+  const method = methodDefined ? body.method : undefined;
+  const request: CreateRequest = { model, trainingFile, method: 'supervised', methodSettings: {}, hyperparameters: {}, methodSent: method !== undefined && method !== null };
   if (body.validation_file !== undefined && body.validation_file !== null) {
     if (typeof body.validation_file !== 'string') throw invalidPayload("'validation_file' must be a file id.", 'validation_file');
     request.validationFile = body.validation_file;
@@ -659,7 +662,6 @@ export function parseCreate(body: Json, family: 'dated' | 'v1', fullMethod = fal
   const allowAuto = family === 'v1';
   const topLevel = pickHyperparameters(body.hyperparameters, 'hyperparameters', family === 'dated' ? ['n_epochs', 'batch_size', 'learning_rate_multiplier', 'prompt_loss_weight'] : ['n_epochs', 'batch_size', 'learning_rate_multiplier'], allowAuto);
   let methodHyper: Json = {};
-  const method = body.method;
   if (method !== undefined && method !== null) {
     if (!isObject(method)) throw invalidPayload("'method' must be an object.", 'method');
     const typeOnly = family === 'dated' && !fullMethod;

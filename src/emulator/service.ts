@@ -28,6 +28,19 @@ export const DATED_API_VERSIONS: ReadonlySet<string> = new Set([
  */
 export const DATED_FULL_METHOD_API_VERSIONS: ReadonlySet<string> = new Set(['2025-11-15-preview']);
 
+/**
+ * The first dated api-version whose `FineTuningJobCreation` defines `method`: 2025-01-01-preview's does (supervised
+ * and dpo), 2024-12-01-preview's and the GA 2024-10-21's do not (azure-rest-api-specs, specification/cognitiveservices/
+ * data-plane/AzureOpenAI/authoring/{preview,stable}/<version>/azureopenai.yaml), and every later spec keeps it. So an
+ * older version drops `method` as any field its spec does not define; versions compare as their dates.
+ */
+export const FIRST_DATED_METHOD_API_VERSION = '2025-01-01-preview';
+
+/** Whether a dated api-version's job create defines `method` (see FIRST_DATED_METHOD_API_VERSION). */
+export function datedCreateDefinesMethod(apiVersion: string): boolean {
+  return apiVersion.slice(0, 10) >= FIRST_DATED_METHOD_API_VERSION.slice(0, 10);
+}
+
 /** v1 family (`/openai/v1/...`): api-version is optional; the spec's `AzureAIFoundryModelsApiVersion` enum. */
 export const V1_API_VERSIONS: ReadonlySet<string> = new Set(['v1', 'preview']);
 

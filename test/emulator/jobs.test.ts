@@ -470,6 +470,17 @@ describe('emulator fine-tuning jobs', () => {
       client.fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: dpoFile }),
       expectApiError(400, 'invalidPayload', 'training_file'),
     );
+    // Before 2025-01-01-preview the dated spec has no `method` (2024-10-21, 2024-12-01-preview): it is dropped, so the
+    // DPO file meets a supervised job; 2025-01-01-preview, the first to define it, takes the same create.
+    const dpoBody = { model: 'gpt-4o-mini', training_file: dpoFile, method: { type: 'dpo', dpo: { hyperparameters: { beta: 0.1 } } } };
+    for (const apiVersion of ['2024-10-21', '2024-12-01-preview']) {
+      const older = createOpenAIClient({ ...t.profile(ACCOUNT), apiVersion }, t.env, { maxRetries: 0 });
+      await assert.rejects(older.post('/fine_tuning/jobs', { body: dpoBody }), expectApiError(400, 'invalidPayload', 'training_file'), apiVersion);
+    }
+    const first = createOpenAIClient({ ...t.profile(ACCOUNT), apiVersion: '2025-01-01-preview' }, t.env, { maxRetries: 0 });
+    const dpoJan = (await first.post('/fine_tuning/jobs', { body: dpoBody })) as { id: string; method: unknown };
+    assert.deepEqual(dpoJan.method, { type: 'dpo' });
+    await client.fineTuning.jobs.cancel(dpoJan.id);
 
     const rftLines = Array.from({ length: 10 }, (_, i) => JSON.stringify({ messages: [{ role: 'user', content: `rft question ${i}` }], reference_answer: `${i}` }));
     const rftFile = await uploadProcessed(t, ACCOUNT, rftLines.join('\n'), 'rft.jsonl');
