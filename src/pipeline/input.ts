@@ -42,27 +42,31 @@ const DataSourceSchema = z.union([
 ]);
 export type DataSource = z.infer<typeof DataSourceSchema>;
 
-const autoOr = <T extends z.ZodType>(schema: T) => z.union([z.literal('auto'), schema]);
+/**
+ * "auto" or `schema`, refused with the whole `rule`: a value of the wrong type fails both alternatives, and the
+ * literal's own message ('expected "auto"') would hide that a number was allowed (2.5 for an integer, "many").
+ */
+const autoOr = <T extends z.ZodType>(schema: T, rule: string) => z.union([z.literal('auto', { error: `"auto" or ${rule}` }), schema]);
 
 const HyperparametersSchema = z
   .object({
-    nEpochs: autoOr(z.int().min(1).max(50)).optional(),
-    batchSize: autoOr(z.int().min(1).max(256)).optional(),
-    learningRateMultiplier: autoOr(z.number().positive().max(10)).optional(),
+    nEpochs: autoOr(z.int().min(1).max(50), 'an integer from 1 to 50').optional(),
+    batchSize: autoOr(z.int().min(1).max(256), 'an integer from 1 to 256').optional(),
+    learningRateMultiplier: autoOr(z.number().positive().max(10), 'a number above 0, at most 10').optional(),
     /** Azure-only: weight of prompt tokens in the loss. */
     promptLossWeight: z.number().min(0).max(1).optional(),
     /** DPO only. */
-    beta: autoOr(z.number().positive().max(2)).optional(),
+    beta: autoOr(z.number().positive().max(2), 'a number above 0, at most 2').optional(),
     // Reinforcement only (Azure's v1 spec `OpenAI.FineTuneReinforcementHyperparameters`; the ranges are its RFT guide's,
     // which the spec leaves open). "auto" leaves the choice to Azure, as above.
     /** How hard the model reasons while it is sampled (Azure's default: medium). */
     reasoningEffort: z.enum(['auto', 'low', 'medium', 'high']).optional(),
     /** Compute spent exploring the search space: more samples rolled per example. */
-    computeMultiplier: autoOr(z.number().min(0.5).max(3)).optional(),
+    computeMultiplier: autoOr(z.number().min(0.5).max(3), 'a number from 0.5 to 3').optional(),
     /** Training steps between evaluations on the validation file (Azure's default: 1). */
-    evalInterval: autoOr(z.int().min(1).max(25)).optional(),
+    evalInterval: autoOr(z.int().min(1).max(25), 'an integer from 1 to 25').optional(),
     /** Samples per validation example at each evaluation, their rewards averaged (Azure's default: 5). */
-    evalSamples: autoOr(z.int().min(1).max(10)).optional(),
+    evalSamples: autoOr(z.int().min(1).max(10), 'an integer from 1 to 10').optional(),
   })
   .strict();
 export type Hyperparameters = z.infer<typeof HyperparametersSchema>;

@@ -55,7 +55,9 @@ describe('reinforcement-only hyperparameters', () => {
     assert.match(fault({ computeMultiplier: 3.5 }), /^hyperparameters\.computeMultiplier: /);
     assert.match(fault({ evalInterval: 0 }), /^hyperparameters\.evalInterval: /);
     assert.match(fault({ evalInterval: 26 }), /^hyperparameters\.evalInterval: /);
-    assert.match(fault({ evalInterval: 2.5 }), /^hyperparameters\.evalInterval: /);
+    assert.equal(fault({ evalInterval: 2.5 }), 'hyperparameters.evalInterval: "auto" or an integer from 1 to 25', 'the whole rule, not only the "auto" alternative');
+    assert.equal(fault({ computeMultiplier: 'high' }), 'hyperparameters.computeMultiplier: "auto" or a number from 0.5 to 3');
+    assert.equal(fault({ nEpochs: 'many' }), 'hyperparameters.nEpochs: "auto" or an integer from 1 to 50', 'the common ones say it the same way');
     assert.match(fault({ evalSamples: 11 }), /^hyperparameters\.evalSamples: /);
     assert.match(fault({ evalSamples: '5' }), /^hyperparameters\.evalSamples: /);
   });
