@@ -80,14 +80,17 @@ export function registerDevCommands(program: Command): void {
     .option('--no-emulator', 'do not start the embedded Azure emulator')
     .option('--clock-scale <n>', 'emulated seconds per real second in the emulator', parseClockScale, 100)
     .option('--ui-codec-endpoint <url>', 'the Web UI\'s codec server (default: one started here, with the keys of FTPIPE_CODEC_KEYS / FTPIPE_CODEC_KEY_FILE or .ftpipe/dev/codec-keys.json)')
-    .action(async (opts: DevOptions, cmd: Command) => {
+    .action(async (opts: DevOptions) => {
       const home = join(stateDir(), 'dev');
       let release: () => void;
       try {
         release = await claimDevStack(home, opts);
       } catch (err) {
-        if (err instanceof DevUsageError) cmd.error(`ftpipe dev: ${err.message}`, { exitCode: 2 });
-        throw err;
+        if (!(err instanceof DevUsageError)) throw err;
+        // One line, without commander's help after it: the flags were well formed, their values cannot be served.
+        console.error(`ftpipe dev: ${err.message}`);
+        process.exitCode = 2;
+        return;
       }
       let stack;
       try {
