@@ -106,8 +106,9 @@ export type V1JobCreateBody = Omit<JobCreateParams, 'method'> & {
 };
 
 /**
- * The dated 2025-04-01-preview create body: top-level `hyperparameters` (with Azure's `prompt_loss_weight`), `method`
- * only for DPO, `trainingType`, and no `metadata` (its FineTuningJobCreation has none). A reinforcement job's body
+ * The dated 2025-04-01-preview create body: supervised, top-level `hyperparameters` (with Azure's `prompt_loss_weight`)
+ * and no `method`; DPO, `method.dpo.hyperparameters` and no top-level ones (Azure ignores those beside a method);
+ * `trainingType`, and no `metadata` (its FineTuningJobCreation has none). A reinforcement job's body
  * (sent with RFT_DATED_API_VERSION): `method.reinforcement` whole, hyperparameters inside it, none at the top level.
  */
 export type DatedJobCreateBody = Omit<JobCreateParams, 'metadata' | 'hyperparameters' | 'method' | 'integrations'> & {
@@ -124,7 +125,7 @@ export type DatedJobCreateBody = Omit<JobCreateParams, 'metadata' | 'hyperparame
  */
 export type JobCreateRequest = { family: 'v1'; body: V1JobCreateBody } | { family: 'dated'; apiVersion?: string; body: DatedJobCreateBody };
 
-/** A plan no family can carry (e.g. `promptLossWeight` on a reinforcement job, which has no prompt loss); names the input field. */
+/** A plan no family can carry (e.g. `promptLossWeight` on a DPO or reinforcement job); names the input field. */
 export class JobPlanError extends Error {
   override readonly name = 'JobPlanError';
 }
@@ -202,8 +203,12 @@ export function jobCreateRequest(plan: JobPlan): JobCreateRequest {
       body: { ...shared, method: { type: 'reinforcement', reinforcement: settings }, trainingType: AZURE_TRAINING_TYPE[plan.trainingType] },
     };
   }
+  if (plan.method.type === 'dpo' && h.promptLossWeight !== undefined) {
+    // Only the top level takes it, and Azure ignores top-level hyperparameters beside a method (its RFT guide).
+    throw new JobPlanError('hyperparameters.promptLossWeight: not for dpo (Azure\'s DPO hyperparameters have no prompt_loss_weight, and top-level hyperparameters beside a method are ignored); leave it out');
+  }
   const plw = h.promptLossWeight !== undefined ? { prompt_loss_weight: h.promptLossWeight } : {};
-  const top = plan.method.type === 'dpo' ? plw : { ...numbersOnly(common(h)), ...plw };
+  const top = plan.method.type === 'dpo' ? {} : { ...numbersOnly(common(h)), ...plw };
   return {
     family: 'dated',
     body: {

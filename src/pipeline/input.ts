@@ -53,7 +53,7 @@ const HyperparametersSchema = z
     nEpochs: autoOr(z.int().min(1).max(50), 'an integer from 1 to 50').optional(),
     batchSize: autoOr(z.int().min(1).max(256), 'an integer from 1 to 256').optional(),
     learningRateMultiplier: autoOr(z.number().positive().max(10), 'a number above 0, at most 10').optional(),
-    /** Azure-only: weight of prompt tokens in the loss. */
+    /** Azure-only, supervised only: weight of prompt tokens in the loss. */
     promptLossWeight: z.number().min(0).max(1).optional(),
     /** DPO only. */
     beta: autoOr(z.number().positive().max(2), 'a number above 0, at most 2').optional(),
@@ -310,6 +310,12 @@ const PipelineInputSchema = z
     }
     if (input.hyperparameters.promptLossWeight !== undefined && input.method.type === 'reinforcement') {
       ctx.addIssue({ code: 'custom', path: ['hyperparameters', 'promptLossWeight'], message: 'not for reinforcement fine-tuning: Azure\'s reinforcement hyperparameters have no prompt_loss_weight' });
+    }
+    // Azure documents prompt_loss_weight only in the top-level hyperparameters of a create without a method (the seed's
+    // example); no spec has it in method.dpo.hyperparameters, and top-level hyperparameters beside a method are ignored
+    // (Azure's RFT guide): sent with DPO it would be dropped without a word.
+    if (input.hyperparameters.promptLossWeight !== undefined && input.method.type === 'dpo') {
+      ctx.addIssue({ code: 'custom', path: ['hyperparameters', 'promptLossWeight'], message: 'not for dpo: Azure\'s DPO hyperparameters have no prompt_loss_weight, and top-level hyperparameters beside a method are ignored; it applies to the supervised method only' });
     }
   });
 

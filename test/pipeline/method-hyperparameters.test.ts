@@ -1,12 +1,13 @@
 /**
- * The reinforcement-only hyperparameters (`reasoningEffort`, `computeMultiplier`, `evalInterval`, `evalSamples`): the
- * pipeline input takes them only with `method.type: "reinforcement"`, in the ranges of Azure's RFT guide, and the job
- * create carries them in `method.reinforcement.hyperparameters` as each family takes them (v1: the vendored v1 spec,
- * checked strictly; dated 2025-11-15-preview: numbers only, "auto" left out).
+ * Hyperparameters that belong to one method. The reinforcement-only ones (`reasoningEffort`, `computeMultiplier`,
+ * `evalInterval`, `evalSamples`): the pipeline input takes them only with `method.type: "reinforcement"`, in the ranges
+ * of Azure's RFT guide, and the job create carries them in `method.reinforcement.hyperparameters` as each family takes
+ * them (v1: the vendored v1 spec, checked strictly; dated 2025-11-15-preview: numbers only, "auto" left out).
+ * `promptLossWeight`: supervised only, as the top-level `prompt_loss_weight` of a dated create without a method.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { jobCreateRequest, type AzureGrader, type JobPlan } from '../../src/azure/requests';
+import { JobPlanError, jobCreateRequest, type AzureGrader, type JobPlan } from '../../src/azure/requests';
 import { PipelineInputError, parsePipelineInput, type Hyperparameters } from '../../src/pipeline/input';
 import { validateExchange } from '../conformance/validate';
 
@@ -92,5 +93,28 @@ describe('reinforcement-only hyperparameters', () => {
     assert.deepEqual(set.body.method, { type: 'reinforcement', reinforcement: { grader: GRADER, hyperparameters: { reasoning_effort: 'medium', compute_multiplier: 2, eval_interval: 5, eval_samples: 2 } } });
     const auto = jobCreateRequest(plan({ reasoningEffort: 'auto', computeMultiplier: 'auto', evalInterval: 'auto', evalSamples: 4 }, 'Developer'));
     assert.deepEqual(auto.body.method, { type: 'reinforcement', reinforcement: { grader: GRADER, hyperparameters: { eval_samples: 4 } } });
+  });
+});
+
+describe('promptLossWeight: supervised only', () => {
+  const dpoPlan = (trainingType: JobPlan['trainingType']): JobPlan => ({ ...plan({ promptLossWeight: 0.1 }, trainingType), baseModel: 'gpt-4.1-mini', method: { type: 'dpo' } });
+
+  it('is refused with dpo and reinforcement, naming the field: no DPO or RFT hyperparameters have it, and top-level ones beside a method are ignored', () => {
+    assert.match(issues({ baseModel: 'gpt-4.1-mini', method: { type: 'dpo' }, hyperparameters: { promptLossWeight: 0.1 } }).join('\n'), /^hyperparameters\.promptLossWeight: not for dpo: /);
+    assert.match(issues({ method: rft, hyperparameters: { promptLossWeight: 0.1 } }).join('\n'), /^hyperparameters\.promptLossWeight: not for reinforcement fine-tuning/);
+    for (const trainingType of ['Standard', 'Global', 'Developer'] as const) {
+      assert.throws(() => jobCreateRequest(dpoPlan(trainingType)), (err: unknown) => err instanceof JobPlanError && /^hyperparameters\.promptLossWeight: not for dpo /.test(err.message), trainingType);
+    }
+  });
+
+  it('goes with supervised as the dated create\'s top-level prompt_loss_weight, with no method (the seed\'s example)', () => {
+    assert.deepEqual(issues({ baseModel: 'gpt-4.1-mini', hyperparameters: { promptLossWeight: 0.1 } }), []);
+    const sft = jobCreateRequest({ ...plan({ nEpochs: 2, promptLossWeight: 0.1 }, 'Developer'), baseModel: 'gpt-4.1', method: { type: 'supervised' } });
+    assert.equal(sft.family, 'dated');
+    assert.deepEqual(sft.body.hyperparameters, { n_epochs: 2, prompt_loss_weight: 0.1 });
+    assert.equal('method' in sft.body, false);
+    const dpo = jobCreateRequest({ ...plan({ nEpochs: 2, beta: 0.2 }, 'Global'), baseModel: 'gpt-4.1-mini', method: { type: 'dpo' } });
+    assert.equal('hyperparameters' in dpo.body, false, 'a DPO create has no top-level hyperparameters');
+    assert.deepEqual(dpo.body.method, { type: 'dpo', dpo: { hyperparameters: { n_epochs: 2, beta: 0.2 } } });
   });
 });
