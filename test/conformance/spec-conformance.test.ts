@@ -94,7 +94,7 @@ describe('conformance A: every exchange of the end-to-end scenarios validates ag
     );
     const dpoFile = await upload(SWC, dpoLines.join('\n'), 'dpo.jsonl');
     const dpo = await dated.post<{ id: string }>('/fine_tuning/jobs', {
-      body: { model: 'gpt-4.1-mini', training_file: dpoFile, seed: 3, hyperparameters: { prompt_loss_weight: 0.1 }, method: { type: 'dpo', dpo: { hyperparameters: { beta: 0.2 } } }, trainingType: 'developerTier' },
+      body: { model: 'gpt-4.1-mini', training_file: dpoFile, seed: 3, method: { type: 'dpo', dpo: { hyperparameters: { beta: 0.2 } } }, trainingType: 'developerTier' },
     });
     await finish(SWC, dpo.id);
 
@@ -121,7 +121,7 @@ describe('conformance A: every exchange of the end-to-end scenarios validates ag
 
     // Checkpoint copy to East US2 and the destination's own deployment of the copy (same name, no source).
     const destFile = await upload(EUS2, chatJsonl(10, 'dest'), 'dest.jsonl');
-    await t.openai(EUS2).post('/fine_tuning/jobs', { body: { model: 'gpt-4.1', training_file: destFile, trainingType: 'globalstandard' } });
+    await t.openai(EUS2).post('/fine_tuning/jobs', { body: { model: 'gpt-4.1', training_file: destFile, hyperparameters: { prompt_loss_weight: 0.1 }, trainingType: 'globalstandard' } });
     const copyPath = `/fine_tuning/jobs/${sft.id}/checkpoints/${checkpoints[1]!.id}/copy`;
     await v1.post(copyPath, { body: { destinationResourceId: t.emu.account(EUS2).armId, region: 'eastus2' }, headers: PREVIEW });
     t.emu.control.advanceClock(900);

@@ -455,12 +455,17 @@ describe('emulator fine-tuning jobs', () => {
       }),
     );
     const dpoFile = await uploadProcessed(t, ACCOUNT, dpoLines.join('\n'), 'dpo.jsonl');
-    const dpo = await client.fineTuning.jobs.create({
-      model: 'gpt-4o-mini',
-      training_file: dpoFile,
-      hyperparameters: { prompt_loss_weight: 0.1 } as Record<string, number>,
-      method: { type: 'dpo', dpo: { hyperparameters: { n_epochs: 2, beta: 0.1 } } },
-    });
+    // Azure ignores top-level hyperparameters beside a method (its RFT guide); the emulator refuses them, naming the field.
+    const beside = (hyperparameters: Record<string, number>) =>
+      client.fineTuning.jobs.create({ model: 'gpt-4o-mini', training_file: dpoFile, hyperparameters, method: { type: 'dpo', dpo: { hyperparameters: { beta: 0.1 } } } });
+    await assert.rejects(beside({ prompt_loss_weight: 0.1 }), expectApiError(400, 'invalidPayload', 'hyperparameters.prompt_loss_weight'));
+    await assert.rejects(beside({ n_epochs: 2 }), expectApiError(400, 'invalidPayload', 'hyperparameters.n_epochs'));
+    await assert.rejects(
+      t.v1(ACCOUNT).fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: trainingFile, hyperparameters: { n_epochs: 2 }, method: { type: 'supervised', supervised: {} } }),
+      expectApiError(400, 'invalidPayload', 'hyperparameters.n_epochs'),
+      'v1 too',
+    );
+    const dpo = await client.fineTuning.jobs.create({ model: 'gpt-4o-mini', training_file: dpoFile, method: { type: 'dpo', dpo: { hyperparameters: { n_epochs: 2, beta: 0.1 } } } });
     assert.deepEqual(dpo.method, { type: 'dpo' });
     assert.equal(dpo.model, 'gpt-4o-mini-2024-07-18');
     assert.deepEqual(dpo.hyperparameters, { n_epochs: 2, batch_size: -1, learning_rate_multiplier: 1 });
