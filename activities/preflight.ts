@@ -7,6 +7,7 @@ import { GradersSchema } from '../src/evaluation/graders';
 import { checkDeploymentCapacity, type PlannedCapacity } from './capacity';
 import { readEvalSet } from './evaluation';
 import { accountResourceId, type AzureProfile } from '../src/config/profile';
+import { DATED_API_VERSION, FIRST_DATED_METHOD_API_VERSION, datedApiVersionTakesMethod, sendsMethodAtProfileApiVersion } from '../src/azure/requests';
 import type { CopyRequest, PipelineInput } from '../src/pipeline/input';
 import type { PreflightResult } from '../src/pipeline/types';
 import type { ActivityDeps, AzureAccess } from './deps';
@@ -124,6 +125,13 @@ export function preflightActivities(deps: ActivityDeps, azure: AzureAccess) {
         profile.catalog?.strict ?? false,
       );
       if (assessed.refusal) throw ApplicationFailure.nonRetryable(`${assessed.refusal.message} (profile "${profile.name}")`, assessed.refusal.type);
+      // promptLossWeight never goes with DPO (the input refuses it), so the tier alone decides the family here.
+      if (sendsMethodAtProfileApiVersion({ method: input.method, trainingType: input.trainingType, hyperparameters: {} }) && !datedApiVersionTakesMethod(profile.apiVersion)) {
+        throw ApplicationFailure.nonRetryable(
+          `method: "${input.method.type}" on the ${input.trainingType} tier is created on the dated API at profile "${profile.name}"'s apiVersion "${profile.apiVersion}", whose job create has no method (Azure's dated specs define one from ${FIRST_DATED_METHOD_API_VERSION}); Azure would train a supervised job instead. Set the profile's apiVersion to ${FIRST_DATED_METHOD_API_VERSION} or later, or leave it out (default ${DATED_API_VERSION})`,
+          'ApiVersionWithoutMethod',
+        );
+      }
       const { entry, fineTuned } = assessed;
       if (input.graders !== undefined) {
         const graders = GradersSchema.safeParse(input.graders);

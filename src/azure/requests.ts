@@ -130,6 +130,26 @@ export class JobPlanError extends Error {
   override readonly name = 'JobPlanError';
 }
 
+/**
+ * The first dated api-version whose job create defines `method`: azure-rest-api-specs' FineTuningJobCreation has none
+ * in 2024-10-21 (GA) or 2024-12-01-preview and supervised|dpo from 2025-01-01-preview on. Sent to an older version, a
+ * DPO create's `method` would be dropped as an undefined field, leaving a supervised job on preference data.
+ */
+export const FIRST_DATED_METHOD_API_VERSION = '2025-01-01-preview';
+
+/** Whether a dated create at `apiVersion` can carry `method` (versions compare by their dates). */
+export function datedApiVersionTakesMethod(apiVersion: string): boolean {
+  return apiVersion.slice(0, 10) >= FIRST_DATED_METHOD_API_VERSION.slice(0, 10);
+}
+
+/**
+ * Whether the plan's create sends `method` at the profile's api-version: DPO on the dated family (a Global or
+ * Developer tier). Reinforcement's dated create has its own version (RFT_DATED_API_VERSION); supervised sends none.
+ */
+export function sendsMethodAtProfileApiVersion(plan: Pick<JobPlan, 'method' | 'trainingType' | 'hyperparameters'>): boolean {
+  return plan.method.type === 'dpo' && jobCreateFamily(plan) === 'dated';
+}
+
 /** The family a job create goes to: dated only for what only it documents (a non-Standard tier, prompt_loss_weight). */
 export function jobCreateFamily(plan: Pick<JobPlan, 'trainingType' | 'hyperparameters'>): ApiFamily {
   return plan.trainingType !== 'Standard' || plan.hyperparameters.promptLossWeight !== undefined ? 'dated' : 'v1';
