@@ -3,6 +3,7 @@ import { copyFileSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { runCli } from '../helpers/cli';
 import { countRequests, jobsOfRun } from '../helpers/emulator-state';
 import { SAMPLE_TRAINING, SAMPLE_VALIDATION, usePipelineStack } from '../helpers/pipeline';
 
@@ -29,6 +30,11 @@ describe('a lineage: continuous fine-tuning from the last good model, and skippi
       assert.equal(skipped.jobId, null);
       assert.equal(jobsOfRun(env.emulator, unchanged.workflowId).length, 0);
       assert.equal(countRequests(env.emulator, 'files.upload'), uploadsBefore, 'nothing uploaded');
+      // Its status says so: stage completed alone would read as a run that trained.
+      const shown = await runCli(['status', unchanged.workflowId, '--address', env.temporal.server.address]);
+      assert.equal(shown.code, 0, shown.output);
+      assert.match(shown.output, /^ {2}outcome: skipped_no_new_data \(skipped: no new data\)$/m);
+      assert.match(shown.output, /^ {2}note: skipped: no new data since the lineage's last run \(data [0-9a-f.]+\)$/m);
 
       writeFileSync(join(folder, 'week-2.jsonl'), `${readFileSync(SAMPLE_TRAINING, 'utf8')}${readFileSync(SAMPLE_VALIDATION, 'utf8')}`);
       utimesSync(join(folder, 'week-2.jsonl'), new Date(), new Date(Date.now() + 1000));

@@ -66,13 +66,21 @@ function fmt(value: number | null | undefined, digits = 4): string {
   return value === null || value === undefined ? '-' : value.toFixed(digits);
 }
 
-/** The status in words; `now` (what the run is doing, from its activities' heartbeats too) when the caller read it. */
-export function formatStatus(status: PipelineStatus, now?: ProgressView): string {
+/** How each outcome of a completed run reads, in `ftpipe run --wait`'s summary and `ftpipe status`. */
+const OUTCOME_HEADLINES: Record<PipelineResult['outcome'], string> = { succeeded: 'succeeded', not_promoted: 'trained, not promoted', cancelled_in_azure: 'ended: the job was cancelled in Azure', skipped_no_new_data: 'skipped: no new data', not_deployable: 'ended: Azure\'s safety evaluation found the model not deployable', stopped_at_billing_limit: 'stopped: Azure paused the job at its billing limit and the budget allows no more', stopped_at_budget: 'stopped: the training spend passed budget.maxTrainingUsd; the job is paused', stopped_early: 'stopped early: the job\'s automatic evaluation stayed flat; the job was cancelled' };
+
+/**
+ * The status in words; `now` (what the run is doing, from its activities' heartbeats too) when the caller read it;
+ * the result of a completed run, whose outcome and notes the status does not hold (a run skipped for unchanged data
+ * is stage `completed` with no job).
+ */
+export function formatStatus(status: PipelineStatus, now?: ProgressView, result?: PipelineResult): string {
   const lines = [
     `run ${status.runName} (profile ${status.profile}, base ${status.baseModel})`,
     `  stage: ${status.stage}${status.continuations ? ` (continued ${status.continuations}x)` : ''}`,
   ];
   if (now) lines.push(`  now: ${formatProgressLine(now)}`);
+  if (result) lines.push(`  outcome: ${result.outcome} (${OUTCOME_HEADLINES[result.outcome]})`);
   if (status.job) {
     const p = status.progress;
     lines.push(`  job: ${status.job.id} ${status.job.status}${status.job.fineTunedModel ? ` -> ${status.job.fineTunedModel}` : ''}`);
@@ -102,11 +110,12 @@ export function formatStatus(status: PipelineStatus, now?: ProgressView): string
   for (const request of status.requests.slice(-5)) lines.push(`  ${request.kind} (${request.via}${request.by ? ` by ${request.by}` : ''}): ${request.state}${request.reason ? `: ${request.reason}` : ''}`);
   for (const error of status.errors.slice(-3)) lines.push(`  error in ${error.stage}: ${error.message}`);
   for (const event of status.recentEvents.slice(-3)) lines.push(`  event: ${event.message}`);
+  for (const note of result?.notes ?? []) lines.push(`  note: ${note}`);
   return lines.join('\n');
 }
 
 export function formatResult(result: PipelineResult): string {
-  const headline = { succeeded: 'succeeded', not_promoted: 'trained, not promoted', cancelled_in_azure: 'ended: the job was cancelled in Azure', skipped_no_new_data: 'skipped: no new data', not_deployable: 'ended: Azure\'s safety evaluation found the model not deployable', stopped_at_billing_limit: 'stopped: Azure paused the job at its billing limit and the budget allows no more', stopped_at_budget: 'stopped: the training spend passed budget.maxTrainingUsd; the job is paused', stopped_early: 'stopped early: the job\'s automatic evaluation stayed flat; the job was cancelled' }[result.outcome];
+  const headline = OUTCOME_HEADLINES[result.outcome];
   const lines = [`${headline}: run ${result.runName}${result.jobId ? `, job ${result.jobId}` : ''}`];
   if (result.fineTunedModel) lines.push(`  fine-tuned model: ${result.fineTunedModel}`);
   if (result.trainedTokens !== null) lines.push(`  trained tokens: ${result.trainedTokens}`);
@@ -265,8 +274,8 @@ export function registerRunCommands(program: Command): void {
           console.log(JSON.stringify(await handle.status(), null, 2));
           return;
         }
-        const { status, view } = await handle.progress();
-        console.log(formatStatus(status, view));
+        const { status, view, execution } = await handle.progress();
+        console.log(formatStatus(status, view, execution === 'COMPLETED' ? await handle.result() : undefined));
       });
     });
 
