@@ -170,11 +170,12 @@ function activityTask(news: ActivityNews): Pick<ProgressView, 'doing' | 'done' |
       return { doing: `scoring the eval set${retry}`, done, total, unit: 'items' };
     }
     case 'createDeployment':
-      return { doing: `creating deployment ${deployment ?? ''}: ${textIn(d, 'state') ?? 'requested'}${retry}`, ...none };
+      // Its first attempt has neither heartbeat nor wait yet, so nothing names the deployment: "the deployment" then.
+      return { doing: `creating ${deployment ? `deployment ${deployment}` : 'the deployment'}: ${textIn(d, 'state') ?? 'requested'}${retry}`, ...none };
     case 'smokeTestDeployment':
       return { doing: `smoke test of ${deployment ?? 'the deployment'}: ${numberIn(d, 'attempts') ?? 0} call(s), last ${textIn(d, 'last') ?? 'none yet'}${retry}`, ...none };
     case 'deleteDeployment':
-      return { doing: `deleting deployment ${deployment ?? ''}: ${textIn(d, 'state') ?? 'requested'}${retry}`, ...none };
+      return { doing: `deleting ${deployment ? `deployment ${deployment}` : 'the deployment'}: ${textIn(d, 'state') ?? 'requested'}${retry}`, ...none };
     case 'awaitCheckpointCopy':
       return { doing: `copying the checkpoint: ${textIn(d, 'status') ?? 'requested'}${retry}`, ...none };
     case 'awaitFileProcessed':

@@ -163,6 +163,11 @@ describe('what the run is doing now: the CLI bar, status and watch', () => {
     assert.equal(barLine(beforeHeartbeat), 'evaluate   | scoring the eval set (attempt 2) | 0/? items');
     const deploying = progressView(status({ stage: 'deploy', job: done }), now, [{ type: 'createDeployment', attempt: 1, details: { deployment: 'support-v3', state: 'Creating' } }]);
     assert.equal(barLine(deploying), 'deploy     | creating deployment support-v3: Creating');
+    // The first attempt, before any heartbeat or wait: no name to give, and no gap where one would be.
+    const firstAttempt = progressView(status({ stage: 'deploy', job: done }), now, [{ type: 'createDeployment', attempt: 1, details: null }]);
+    assert.equal(barLine(firstAttempt), 'deploy     | creating the deployment: requested');
+    const deleting = progressView(status({ stage: 'evaluate', job: done }), now, [{ type: 'deleteDeployment', attempt: 1, details: null }]);
+    assert.equal(barLine(deleting), 'evaluate   | deleting the deployment: requested');
     const waiting = progressView(status({ stage: 'deploy', job: done }), now, [{ type: 'createDeployment', attempt: 4, details: null, waiting: 'create deployment support-v3 on acct: provisioning state Creating; checking again in 0.4 s' }]);
     assert.equal(barLine(waiting), 'deploy     | create deployment support-v3 on acct: provisioning state Creating', 'a wait for Azure: what it waits for, no attempt count');
     assert.equal(barLine(progressView(status({ stage: 'collect', job: done }), now)), 'collect    | collecting the job\'s results');
