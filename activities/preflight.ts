@@ -13,6 +13,8 @@ import type { PreflightResult } from '../src/pipeline/types';
 import type { ActivityDeps, AzureAccess } from './deps';
 
 export type PreflightInput = Pick<PipelineInput, 'profile' | 'baseModel' | 'trainingType' | 'method'> & {
+  /** The job the run carries on from: it creates none, so the job create's checks are skipped. */
+  fromJob?: string | undefined;
   /** What the run will create or read after training, checked now so that a mistake fails before any Azure write. */
   deployment?: { type: string; capacity: number } | undefined;
   evalSetPath?: string | undefined;
@@ -126,7 +128,8 @@ export function preflightActivities(deps: ActivityDeps, azure: AzureAccess) {
       );
       if (assessed.refusal) throw ApplicationFailure.nonRetryable(`${assessed.refusal.message} (profile "${profile.name}")`, assessed.refusal.type);
       // promptLossWeight never goes with DPO (the input refuses it), so the tier alone decides the family here.
-      if (sendsMethodAtProfileApiVersion({ method: input.method, trainingType: input.trainingType, hyperparameters: {} }) && !datedApiVersionTakesMethod(profile.apiVersion)) {
+      const creates = input.fromJob === undefined;
+      if (creates && sendsMethodAtProfileApiVersion({ method: input.method, trainingType: input.trainingType, hyperparameters: {} }) && !datedApiVersionTakesMethod(profile.apiVersion)) {
         throw ApplicationFailure.nonRetryable(
           `method: "${input.method.type}" on the ${input.trainingType} tier is created on the dated API at profile "${profile.name}"'s apiVersion "${profile.apiVersion}", whose job create has no method (Azure's dated specs define one from ${FIRST_DATED_METHOD_API_VERSION}); Azure would train a supervised job instead. Set the profile's apiVersion to ${FIRST_DATED_METHOD_API_VERSION} or later, or leave it out (default ${DATED_API_VERSION})`,
           'ApiVersionWithoutMethod',

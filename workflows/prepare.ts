@@ -22,6 +22,8 @@ export function preflightInput(input: PipelineInput, baseModel: string): Preflig
   return {
     profile: input.profile, baseModel, trainingType: input.trainingType, method: input.method, deployment: input.deployment,
     evalSetPath: input.evaluation.evalSet?.path, graders: input.evaluation.graders, copies: input.copies,
+    // A run that carries on from a job creates none: the create's own checks do not apply (absent, as before it existed).
+    ...(input.fromJob ? { fromJob: input.fromJob } : {}),
     // A baseline is deployed only to score the eval set; absent otherwise (so is the field, as before it existed).
     ...(input.evaluation.evalSet && input.evaluation.baseline && 'model' in input.evaluation.baseline ? { baselineModel: input.evaluation.baseline.model } : {}),
   };

@@ -24,7 +24,7 @@ describe('preflight: a method on a dated api-version without one', () => {
   });
   after(() => t.emu.stop());
 
-  const preflight = (profile: string, input: Pick<PreflightInput, 'baseModel' | 'method' | 'trainingType'>) =>
+  const preflight = (profile: string, input: Pick<PreflightInput, 'baseModel' | 'method' | 'trainingType' | 'fromJob'>) =>
     runActivity(() => preflightActivities(t.deps, t.azure).preflight({ profile, ...input }));
 
   it('refuses DPO on the Global tier at 2024-10-21, naming the method, the profile, its apiVersion and the first version with a method, before any Azure call', async () => {
@@ -36,10 +36,12 @@ describe('preflight: a method on a dated api-version without one', () => {
     assert.deepEqual(t.emu.control.requests({}).map((r) => r.route), [], 'nothing was asked of Azure');
   });
 
-  it('passes DPO there from 2025-01-01-preview, DPO on Standard (v1), supervised and reinforcement at 2024-10-21', async () => {
+  it('passes DPO there from 2025-01-01-preview, DPO on Standard (v1), supervised and reinforcement at 2024-10-21, and a fromJob run', async () => {
     await preflight('swc-first', { baseModel: 'gpt-4o-mini', method: { type: 'dpo' }, trainingType: 'Global' });
     await preflight('swc-ga', { baseModel: 'gpt-4o-mini', method: { type: 'dpo' }, trainingType: 'Standard' });
     await preflight('swc-ga', { baseModel: 'gpt-4.1-mini', method: { type: 'supervised' }, trainingType: 'Global' });
     await preflight('swc-ga', { baseModel: 'o4-mini', method: { type: 'reinforcement', grader: GRADER }, trainingType: 'Global' });
+    // A run carrying on from a job creates none.
+    await preflight('swc-ga', { baseModel: 'gpt-4o-mini', method: { type: 'dpo' }, trainingType: 'Global', fromJob: 'ftjob-0123456789abcdef0123456789abcdef' });
   });
 });
