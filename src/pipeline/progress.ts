@@ -126,14 +126,25 @@ export function formatSeconds(seconds: number): string {
  * the step rate's; see nextProgress) counted down from that poll. Unknown (said so, never guessed) until there is one;
  * "due" once the countdown has passed (the next poll measures again).
  */
-export function trainingEta(progress: Progress, nowSeconds: number): string {
-  if (progress.etaSeconds !== null) {
+export function trainingEta(progress: Progress, nowSeconds: number, jobCreatedAt?: number): string {
+  if (progress.etaSeconds !== null && !(progress.etaBasis === 'estimated_finish' && jobClockAhead(progress, jobCreatedAt))) {
     const left = progress.etaSeconds - Math.max(0, nowSeconds - (progress.measuredAtSeconds ?? nowSeconds));
     if (left <= 0) return 'ETA due now (the next poll measures again)';
     return `ETA ${formatSeconds(left)}${progress.etaBasis === 'estimated_finish' ? ' (Azure\'s estimated_finish)' : ''}`;
   }
   if (progress.totalSteps === null) return 'ETA unknown: the step total is known once Azure settles epochs and batch size';
   return 'ETA unknown: measuring the step rate';
+}
+
+/**
+ * How far a job's `created_at` may lie after the poll that read it before its timestamps count as another clock's: the
+ * emulator's scaled clock (`--clock-scale 100`: a 30 s job's estimated_finish read "ETA 2h09m"), not clock skew.
+ */
+export const JOB_CLOCK_AHEAD_SECONDS = 60;
+
+/** Whether the job's timestamps run on a clock ahead of the workflow's, so Azure's estimated_finish is not this machine's time. */
+function jobClockAhead(progress: Progress, jobCreatedAt: number | undefined): boolean {
+  return jobCreatedAt !== undefined && progress.measuredAtSeconds !== undefined && jobCreatedAt > progress.measuredAtSeconds + JOB_CLOCK_AHEAD_SECONDS;
 }
 
 const JOB_WAITING: Record<string, string> = {
@@ -225,7 +236,7 @@ export function progressView(status: PipelineStatus, nowSeconds: number, activit
     const waiting = JOB_WAITING[status.job.status];
     if (waiting) return { ...base, doing: waiting };
     const p = status.progress;
-    if (status.job.status === 'running') return { stage, doing: 'training', done: p.step ?? 0, total: p.totalSteps, unit: 'steps', eta: trainingEta(p, nowSeconds) };
+    if (status.job.status === 'running') return { stage, doing: 'training', done: p.step ?? 0, total: p.totalSteps, unit: 'steps', eta: trainingEta(p, nowSeconds, status.job.createdAt) };
   }
   // Several at once (a copy beside a deployment): the one with a count first, else the first.
   const tasks = activities.map(activityTask).filter((t): t is NonNullable<typeof t> => t !== null);

@@ -9,7 +9,7 @@ import type { FineTuningJob } from 'openai/resources/fine-tuning/jobs/jobs';
 import { snapshot, totalSteps } from '../../activities/jobs';
 import { checkpointDeployName, sameModel } from '../../src/azure/requests';
 import { barLine } from '../../src/cli/progress-bar';
-import { credibleFinishSeconds, ESTIMATED_FINISH_AGREEMENT, formatProgressLine, nextProgress, pollIntervalSeconds, progressView, trainingEta, type Progress } from '../../src/pipeline/progress';
+import { credibleFinishSeconds, ESTIMATED_FINISH_AGREEMENT, JOB_CLOCK_AHEAD_SECONDS, formatProgressLine, nextProgress, pollIntervalSeconds, progressView, trainingEta, type Progress } from '../../src/pipeline/progress';
 import type { JobSnapshot, PipelineStatus, TrainingMetrics } from '../../src/pipeline/types';
 
 const POLLING = { queuedIntervalSeconds: 300, runningIntervalSeconds: 60, nearFinishIntervalSeconds: 15 };
@@ -92,6 +92,11 @@ describe('progress and polling from what Azure sends', () => {
     assert.equal(first.etaSeconds, 600);
     assert.equal(first.etaBasis, 'estimated_finish');
     assert.equal(trainingEta(first, now + 60), 'ETA 9m00s (Azure\'s estimated_finish)', 'counted down from the poll');
+    assert.equal(trainingEta(first, now + 60, now + 30), 'ETA 9m00s (Azure\'s estimated_finish)', 'a job created a little "after" the poll: clock skew');
+    // The emulator's scaled clock: the job's created_at lies after the poll that read it, so Azure's figure is another
+    // clock's time (a 30 s job read "ETA 2h09m (Azure's estimated_finish)" under --clock-scale 100).
+    assert.equal(trainingEta(first, now + 60, now + JOB_CLOCK_AHEAD_SECONDS + 1), 'ETA unknown: the step total is known once Azure settles epochs and batch size');
+    assert.equal(progressView({ ...statusOf({ ...finishIn(600), createdAt: now + 3_000 }), progress: { ...first, totalSteps: 75 } }, now + 60).eta, 'ETA unknown: measuring the step rate');
     // Two samples: 10 steps per 100 s, 55 left = 550 s by the rate; Azure says 500 s from then: they agree, Azure's wins.
     const agreeing = nextProgress(nextProgress(empty, { job: finishIn(600), latestMetrics: step(10), totalSteps: 75 }, now), { job: finishIn(600), latestMetrics: step(20), totalSteps: 75 }, now + 100);
     assert.equal(agreeing.etaSeconds, 500);

@@ -85,7 +85,7 @@ export function formatStatus(status: PipelineStatus, now?: ProgressView, result?
     const p = status.progress;
     lines.push(`  job: ${status.job.id} ${status.job.status}${status.job.fineTunedModel ? ` -> ${status.job.fineTunedModel}` : ''}`);
     const ended = isTerminalJobStatus(status.job.status);
-    lines.push(`  training: step ${p.step ?? '-'}/${p.totalSteps ?? '?'}${p.percent !== null ? ` (${p.percent}%)` : ''}${ended ? '' : `, ${trainingEta(p, Date.now() / 1000)}`}`);
+    lines.push(`  training: step ${p.step ?? '-'}/${p.totalSteps ?? '?'}${p.percent !== null ? ` (${p.percent}%)` : ''}${ended ? '' : `, ${trainingEta(p, Date.now() / 1000, status.job.createdAt)}`}`);
     if (status.job.error) lines.push(`  Azure error: ${status.job.error.code ?? ''} ${status.job.error.message}`);
   }
   if (status.latestMetrics) {
