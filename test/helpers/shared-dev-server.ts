@@ -5,9 +5,10 @@
  * however the runner ends (even killed), so no server outlives the run.
  */
 import { DevServer } from '../../src/devserver/dev-server';
+import { testServerOptions } from './dev-server-config';
 
 async function main(): Promise<void> {
-  const server = await DevServer.start({ uiPort: false, ...(process.env.FTPIPE_TEST_TEMPORAL_LOG ? { logFile: process.env.FTPIPE_TEST_TEMPORAL_LOG } : {}) });
+  const server = await DevServer.start(testServerOptions({ uiPort: false, ...(process.env.FTPIPE_TEST_TEMPORAL_LOG ? { logFile: process.env.FTPIPE_TEST_TEMPORAL_LOG } : {}) }));
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => (stopping ??= server.stop().then(() => process.exit(0)));
   process.once('SIGTERM', () => void stop());

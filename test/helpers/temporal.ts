@@ -11,6 +11,7 @@ import { createLogger } from '../../src/logging';
 import { startLocalServices, type LocalServices, type TemporalEndpoint } from '../../src/stack/local-stack';
 import type { FtpipeWorker, FtpipeWorkerOptions, WorkflowSource } from '../../workers/worker';
 import pino from 'pino';
+import { testServerOptions } from './dev-server-config';
 
 let runtimeInstalled = false;
 const sdkWarnings: LogEntry[] = [];
@@ -106,7 +107,7 @@ export function useTemporal(server: TestServer = SHARED_SERVER, emulator: Emulat
     if (shared) {
       env.services = await startLocalServices({ temporal: shared, emulator });
     } else {
-      const services = await startLocalServices({ server: server.own ? server.options : {}, emulator });
+      const services = await startLocalServices({ server: testServerOptions(server.own ? server.options : {}), emulator });
       // Only a file that asked for its own server may restart it: alone it would pass, under the runner it would not.
       if (server.own) own = services.server;
       env.services = services;
