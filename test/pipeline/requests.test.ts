@@ -7,19 +7,21 @@ import { approveUpdate, copyToRegionSignal, copyToRegionUpdate, pauseSignal, pau
 import { holdClockOnceTraining } from '../helpers/emulator-state';
 import { uniqueTrainingFile, usePipelineStack } from '../helpers/pipeline';
 
-/** Emulated ARM waits made short, so deployments and copies finish in real milliseconds at the test clock. */
-/** A slow emulated clock, so that a job trains long enough to be paused by hand. */
-const CLOCK_SCALE = 200;
+/** A slow emulated clock, so that the pause test's probe sees the job's first step; the other tests act after training. */
+const PAUSING_CLOCK = 200;
 
+/** Emulated ARM waits made short, so deployments and copies finish in real milliseconds at the test clock. */
 const FAST_DEPLOYMENTS = { deploymentCreateSeconds: 30, deploymentDeleteSeconds: 10, deploymentNotReadySeconds: 20, copySeconds: 60 };
 
 // What a caller asks of a run is carried out once, or refused with the reason; nothing stays pending or queued forever.
 describe('requests to a run: each carried out once or refused with the reason', () => {
-  const env = usePipelineStack({ clockScale: CLOCK_SCALE, timings: FAST_DEPLOYMENTS });
+  const env = usePipelineStack({ timings: FAST_DEPLOYMENTS });
 
   it('sends a pause update to Azure once, even when the monitor polls while the pause is in flight', async () => {
     const taskQueue = env.temporal.taskQueue();
     const worker = await env.createWorker(taskQueue);
+    const clockScale = env.emulator.control.clockScale();
+    env.emulator.control.setClockScale(PAUSING_CLOCK);
     await worker.runUntil(async () => {
       const handle = await env.start(taskQueue, env.input({ hyperparameters: { nEpochs: 2 } }));
       // Azure's clock stops once the job has trained a step: however loaded the machine, the job is still training
@@ -33,7 +35,8 @@ describe('requests to a run: each carried out once or refused with the reason', 
         const paused = await handle.executeUpdate<ControlOutcome, [object]>(pauseUpdate, { args: [{ by: 'alice' }] });
         assert.ok(['pausing', 'paused'].includes(paused.jobStatus), paused.jobStatus);
       } finally {
-        env.emulator.control.setClockScale(CLOCK_SCALE);
+        // A pausing job trains no further: the clock runs fast from here.
+        env.emulator.control.setClockScale(clockScale);
       }
       const whilePaused = await env.waitForStatus(handle, (s) => s.job?.status === 'paused');
       assert.deepEqual(whilePaused.requests.map((r) => [r.kind, r.via, r.state]), [['pause', 'update', 'done']]);
