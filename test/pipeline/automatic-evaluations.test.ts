@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { describeIssues, safeParsePipelineInput } from '../../src/pipeline/input';
 import { statusQuery } from '../../workflows/messages';
-import { SAMPLE_TRAINING, usePipelineStack } from '../helpers/pipeline';
+import { SAMPLE_TRAINING, SHORT_PREPARATION, usePipelineStack } from '../helpers/pipeline';
 
 describe('pipeline: Azure\'s automatic evaluations and evaluation.stopEarly', () => {
   // Azure's steps (which say when an epoch, and so an evaluation, ended) are listed every few polls: a clock slow
-  // enough that the polls see each epoch.
-  const env = usePipelineStack({ clockScale: 100 });
+  // enough that the polls see each epoch; Azure's waits before training short.
+  const env = usePipelineStack({ clockScale: 100, timings: SHORT_PREPARATION });
 
   it('reads each epoch\'s automatic evaluation while the job trains, into the status and the report', async () => {
     const taskQueue = env.temporal.taskQueue();
