@@ -662,22 +662,17 @@ export function parseCreate(body: Json, family: 'dated' | 'v1', fullMethod = fal
   const allowAuto = family === 'v1';
   const topLevel = pickHyperparameters(body.hyperparameters, 'hyperparameters', family === 'dated' ? ['n_epochs', 'batch_size', 'learning_rate_multiplier', 'prompt_loss_weight'] : ['n_epochs', 'batch_size', 'learning_rate_multiplier'], allowAuto);
   let methodHyper: Json = {};
+  let ignoreTopLevel = false;
   if (method !== undefined && method !== null) {
     if (!isObject(method)) throw invalidPayload("'method' must be an object.", 'method');
     const typeOnly = family === 'dated' && !fullMethod;
     const types = typeOnly ? ['supervised', 'dpo'] : ['supervised', 'dpo', 'reinforcement'];
     if (typeof method.type !== 'string' || !types.includes(method.type)) throw invalidPayload(`'method.type' must be one of ${types.join(', ')}.`, 'method.type');
     request.method = method.type as JobRecord['method'];
-    // Azure's RFT guide: "If a method is provided, the top level hyperparameters field will be ignored." Where the method
-    // has hyperparameters of its own (all but a supervised method on a dated version that defines it as {type} only),
-    // the emulator refuses top-level ones instead (stricter: ignored, they would be lost without a word).
-    const firstTopLevel = Object.keys(topLevel)[0];
-    if (firstTopLevel !== undefined && !(typeOnly && request.method === 'supervised')) {
-      const instead = firstTopLevel === 'prompt_loss_weight'
-        ? "'prompt_loss_weight' applies only to a supervised job created without a method (no method's hyperparameters have it)"
-        : `set '${firstTopLevel}' in 'method.${request.method}.hyperparameters'`;
-      throw invalidPayload(`Top-level 'hyperparameters' are ignored when 'method' is given: ${instead}.`, `hyperparameters.${firstTopLevel}`);
-    }
+    // Azure's RFT guide: "If a method is provided, the top level hyperparameters field will be ignored." So where the
+    // method has hyperparameters of its own (all but a supervised method on a dated version that defines it as {type}
+    // only), top-level ones are type-checked above and then ignored: the job trains with the method's, or defaults.
+    if (!(typeOnly && request.method === 'supervised')) ignoreTopLevel = true;
     if (typeOnly) {
       if (request.method === 'dpo') methodHyper = pickHyperparameters((method.dpo as Json | undefined)?.hyperparameters, 'method.dpo.hyperparameters', ['n_epochs', 'batch_size', 'learning_rate_multiplier', 'beta', 'l2_multiplier'], false);
     } else {
@@ -693,7 +688,7 @@ export function parseCreate(body: Json, family: 'dated' | 'v1', fullMethod = fal
       }
     }
   }
-  request.hyperparameters = { ...topLevel, ...methodHyper };
+  request.hyperparameters = ignoreTopLevel ? methodHyper : { ...topLevel, ...methodHyper };
   if (family === 'dated' && body.trainingType !== undefined && body.trainingType !== null) {
     if (typeof body.trainingType !== 'string') throw invalidPayload("'trainingType' must be a string.", 'trainingType');
     request.trainingType = body.trainingType;

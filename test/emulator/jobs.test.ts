@@ -455,15 +455,23 @@ describe('emulator fine-tuning jobs', () => {
       }),
     );
     const dpoFile = await uploadProcessed(t, ACCOUNT, dpoLines.join('\n'), 'dpo.jsonl');
-    // Azure ignores top-level hyperparameters beside a method (its RFT guide); the emulator refuses them, naming the field.
-    const beside = (hyperparameters: Record<string, number>) =>
-      client.fineTuning.jobs.create({ model: 'gpt-4o-mini', training_file: dpoFile, hyperparameters, method: { type: 'dpo', dpo: { hyperparameters: { beta: 0.1 } } } });
-    await assert.rejects(beside({ prompt_loss_weight: 0.1 }), expectApiError(400, 'invalidPayload', 'hyperparameters.prompt_loss_weight'));
-    await assert.rejects(beside({ n_epochs: 2 }), expectApiError(400, 'invalidPayload', 'hyperparameters.n_epochs'));
+    // Azure ignores top-level hyperparameters beside a method (its RFT guide): taken, and the job trains with the
+    // method's hyperparameters or the defaults (n_epochs left to the service: -1 before the first step).
+    const beside = await client.fineTuning.jobs.create({
+      model: 'gpt-4o-mini', training_file: dpoFile,
+      hyperparameters: { n_epochs: 2, prompt_loss_weight: 0.1 } as Record<string, number>,
+      method: { type: 'dpo', dpo: { hyperparameters: { beta: 0.1 } } },
+    });
+    assert.deepEqual(beside.hyperparameters, { n_epochs: -1, batch_size: -1, learning_rate_multiplier: 1 }, 'n_epochs 2 beside the method is ignored');
+    assert.deepEqual((await t.v1(ACCOUNT).fineTuning.jobs.retrieve(beside.id)).method?.dpo?.hyperparameters, { n_epochs: -1, batch_size: -1, learning_rate_multiplier: 1, beta: 0.1 });
+    await client.fineTuning.jobs.cancel(beside.id);
+    const besideV1 = await t.v1(ACCOUNT).fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: trainingFile, hyperparameters: { n_epochs: 2 }, method: { type: 'supervised', supervised: {} } });
+    assert.equal(besideV1.hyperparameters.n_epochs, -1, 'v1 too');
+    await client.fineTuning.jobs.cancel(besideV1.id);
     await assert.rejects(
-      t.v1(ACCOUNT).fineTuning.jobs.create({ model: 'gpt-4.1-mini', training_file: trainingFile, hyperparameters: { n_epochs: 2 }, method: { type: 'supervised', supervised: {} } }),
+      client.fineTuning.jobs.create({ model: 'gpt-4o-mini', training_file: dpoFile, hyperparameters: { n_epochs: 'many' } as unknown as Record<string, number>, method: { type: 'dpo', dpo: {} } }),
       expectApiError(400, 'invalidPayload', 'hyperparameters.n_epochs'),
-      'v1 too',
+      'still a defined field: a wrong type is refused',
     );
     const dpo = await client.fineTuning.jobs.create({ model: 'gpt-4o-mini', training_file: dpoFile, method: { type: 'dpo', dpo: { hyperparameters: { n_epochs: 2, beta: 0.1 } } } });
     assert.deepEqual(dpo.method, { type: 'dpo' });

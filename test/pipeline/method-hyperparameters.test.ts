@@ -107,6 +107,25 @@ describe('promptLossWeight: supervised only', () => {
     }
   });
 
+  it('never goes, nor does any hyperparameter, at the top level of a create that has a method (Azure ignores those), for any method and tier', () => {
+    const methods = [{ type: 'supervised' }, { type: 'dpo' }, { type: 'reinforcement', grader: GRADER }] as const;
+    const sets: Hyperparameters[] = [{}, { nEpochs: 2, batchSize: 'auto', learningRateMultiplier: 0.5 }, { nEpochs: 'auto', beta: 0.2 }, { evalSamples: 3, reasoningEffort: 'low' }, { nEpochs: 1, promptLossWeight: 0.1 }];
+    let creates = 0;
+    for (const method of methods) {
+      for (const trainingType of ['Standard', 'Global', 'Developer'] as const) {
+        for (const hyperparameters of sets) {
+          const input = { method, hyperparameters, ...(method.type === 'reinforcement' ? {} : { baseModel: 'gpt-4.1-mini' }) };
+          if (issues(input).length > 0) continue; // refused at input: never planned
+          const request = jobCreateRequest({ ...plan(hyperparameters, trainingType), method, baseModel: input.baseModel ?? 'o4-mini' });
+          creates++;
+          const body = request.body as { method?: unknown; hyperparameters?: unknown };
+          if (body.method !== undefined) assert.equal(body.hyperparameters, undefined, `${method.type} ${trainingType} ${JSON.stringify(hyperparameters)}: top-level hyperparameters beside method`);
+        }
+      }
+    }
+    assert.ok(creates >= 20, `${creates} creates checked`);
+  });
+
   it('goes with supervised as the dated create\'s top-level prompt_loss_weight, with no method (the seed\'s example)', () => {
     assert.deepEqual(issues({ baseModel: 'gpt-4.1-mini', hyperparameters: { promptLossWeight: 0.1 } }), []);
     const sft = jobCreateRequest({ ...plan({ nEpochs: 2, promptLossWeight: 0.1 }, 'Developer'), baseModel: 'gpt-4.1', method: { type: 'supervised' } });
