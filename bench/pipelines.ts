@@ -62,7 +62,7 @@ import { startLocalServices } from '../src/stack/local-stack';
 import { ADMISSION_WORKFLOW_TYPE } from '../workflows/messages';
 import { liveBytes } from './heap-diff';
 import { workerProcessEnv } from '../workers/launcher';
-import { SERVE_BENCH_WORKER, WORKFLOW_THREAD_SNAPSHOTS } from './worker-child';
+import { SERVE_BENCH_WORKER, WORKFLOW_CONTEXT_CALLS, WORKFLOW_THREAD_SNAPSHOTS } from './worker-child';
 
 const ROOT = join(__dirname, '..');
 const DIST = join(ROOT, 'dist');
@@ -118,6 +118,7 @@ type ChildMessage = { type: 'ready'; settings: string } | { type: 'error'; messa
 /** The worker child (bench/worker-child.ts), with heap snapshots of its threads and the settings it runs with. */
 const WORKER_CHILD = `
 ${WORKFLOW_THREAD_SNAPSHOTS}
+${WORKFLOW_CONTEXT_CALLS}
 async function writeSnapshots(prefix) {
   const main = require('node:v8').writeHeapSnapshot(prefix + '-main.heapsnapshot');
   const workflows = await writeWorkflowThreadSnapshots((i) => prefix + '-workflows' + (i ? '-' + i : '') + '.heapsnapshot');
@@ -173,6 +174,8 @@ interface Options {
   jobSeconds: number | undefined;
   /** `--running-poll-seconds R`: the poll interval while a job trains, until its ETA is near (else `--poll-seconds`). */
   runningPollSeconds: number | undefined;
+  /** `--no-activation-timeout` (an experiment, bench/worker-child.ts WORKFLOW_CONTEXT_CALLS): calls into the workflow context without the SDK's timeout. */
+  activationTimeout: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -192,6 +195,7 @@ function parseArgs(argv: string[]): Options {
     startOverSeconds: 0,
     jobSeconds: undefined,
     runningPollSeconds: undefined,
+    activationTimeout: true,
     // `ftpipe worker`'s defaults unless a flag sets one (the first measurements used 8 activity slots, 100 workflow-task
     // slots and a cache of 1,000: `--max-activities 8 --max-workflow-tasks 100 --max-cached 1000`).
     tuning: {},
@@ -224,6 +228,7 @@ function parseArgs(argv: string[]): Options {
       case '--cpu-prof': opts.cpuProfileDir = argv[++i] ?? usage('--cpu-prof needs a directory'); break;
       case '--base-port': opts.basePort = Math.floor(num(i)); i++; break;
       case '--no-workflow-stack-traces': opts.tuning.workflowStackTraces = false; break;
+      case '--no-activation-timeout': opts.activationTimeout = false; break;
       case '--workflow-threads': opts.tuning.workflowThreads = Math.floor(num(i)); i++; break;
       case '--max-validations': opts.tuning.maxConcurrentValidations = Math.floor(num(i)); i++; break;
       case '--sticky-timeout': opts.tuning.stickyQueueScheduleToStartTimeout = Math.round(num(i) * 1000); i++; break;
@@ -238,7 +243,7 @@ function parseArgs(argv: string[]): Options {
 }
 
 function usage(message: string): never {
-  console.error(`${message}\nusage: npx tsx bench/pipelines.ts [--runs N] [--limits azure|high] [--heap DIR [--snapshot-after S]] [--clock-scale N] [--poll-seconds S] [--long [--long-poll-seconds S]] [--timeout-minutes M] [--max-activities N] [--max-workflow-tasks N] [--max-cached N] [--max-validations N] [--workflow-threads N] [--sticky-timeout S] [--non-sticky-ratio R] [--start-over S [--job-seconds J] [--running-poll-seconds R]] [--cpu-prof DIR] [--base-port P] [--no-workflow-stack-traces] [--no-build]`);
+  console.error(`${message}\nusage: npx tsx bench/pipelines.ts [--runs N] [--limits azure|high] [--heap DIR [--snapshot-after S]] [--clock-scale N] [--poll-seconds S] [--long [--long-poll-seconds S]] [--timeout-minutes M] [--max-activities N] [--max-workflow-tasks N] [--max-cached N] [--max-validations N] [--workflow-threads N] [--sticky-timeout S] [--non-sticky-ratio R] [--start-over S [--job-seconds J] [--running-poll-seconds R]] [--cpu-prof DIR] [--base-port P] [--no-workflow-stack-traces] [--no-activation-timeout] [--no-build]`);
   process.exit(2);
 }
 
@@ -357,6 +362,8 @@ interface StackOptions {
   limits: Options['limits'];
   /** `--cpu-prof DIR`: the worker child writes V8 CPU profiles (main and workflow threads) there when it exits. */
   cpuProfileDir: string | undefined;
+  /** False: `--no-activation-timeout`. */
+  activationTimeout: boolean;
   /** The dev server's gRPC port, the emulator's two and the server's HTTP and metrics ports after it (`--base-port`); free ones when omitted. */
   basePort: number | undefined;
 }
@@ -383,7 +390,7 @@ function forwardWorkerLog(stream: NodeJS.ReadableStream): void {
   });
 }
 
-async function startStack({ clockScale, timings, tuning, limits, cpuProfileDir, basePort }: StackOptions): Promise<Stack> {
+async function startStack({ clockScale, timings, tuning, limits, cpuProfileDir, activationTimeout, basePort }: StackOptions): Promise<Stack> {
   // The worker runs in a child process (its memory is measured on its own), so only the server, the emulator and the
   // client come from the local-stack builder here. With --base-port, fixed ports (two benches side by side on a shared
   // machine, each in its own range).
@@ -405,7 +412,7 @@ async function startStack({ clockScale, timings, tuning, limits, cpuProfileDir, 
     const profiles = limits === 'high' ? stack.profiles.map((p) => (p.name === EMULATOR_PROFILE ? { ...p, limits: HIGH_LIMITS } : p)) : stack.profiles;
     const nodeFlags = cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfileDir] : [];
     // The worker's process settings, as `ftpipe worker` gives itself (workers/launcher.ts).
-    const worker = spawn(process.execPath, [...nodeFlags, '-e', WORKER_CHILD], { cwd: ROOT, stdio: ['ignore', 'inherit', 'pipe', 'ipc'], env: workerProcessEnv(process.env) });
+    const worker = spawn(process.execPath, [...nodeFlags, '-e', WORKER_CHILD], { cwd: ROOT, stdio: ['ignore', 'inherit', 'pipe', 'ipc'], env: { ...workerProcessEnv(process.env), ...(activationTimeout ? {} : { FTPIPE_BENCH_ACTIVATION_TIMEOUT: 'off' }) } });
     forwardWorkerLog(worker.stderr!);
     cleanups.push(() => stopWorker(worker));
     const ready = new Promise<string>((resolve, reject) => {
@@ -418,6 +425,7 @@ async function startStack({ clockScale, timings, tuning, limits, cpuProfileDir, 
     await sleep(1_000);
     const idleRss = vmRssBytes(worker.pid!, 'VmRSS');
     console.log(`worker ready (pid ${worker.pid}): RSS ${mb(idleRss)} idle (${load()})`);
+    if (!activationTimeout) console.log('experiment: the workflow threads call into their workflow contexts without the SDK\'s isolateExecutionTimeout (no watchdog thread per call; an activation that never yields is never stopped)');
     console.log(`worker settings in effect (${Object.keys(tuning).length ? `set by the bench: ${JSON.stringify(tuning)}, the rest` : 'all'} ftpipe worker's defaults): ${settings}`);
     return { server, emulator, connection, client, ftpipe, worker, idleRss, writeSnapshots: (prefix) => heapSnapshots(worker, prefix), taskQueue, dataDir, stop: stopAll };
   } catch (err) {
@@ -772,7 +780,7 @@ async function throughput(opts: Options): Promise<void> {
     : 'limits: azure (the emulator profile has Azure\'s default per-resource limits, src/admission/limits.ts: 3 running + 20 queued jobs, 100 files; runs beyond them wait in the admission queue, and that wait is part of the overhead)');
   const job = opts.jobSeconds === undefined ? undefined : fixedTraining(opts.jobSeconds * clockScale);
   if (opts.jobSeconds !== undefined) console.log(`job: trains for ${opts.jobSeconds} s real (${(opts.jobSeconds * clockScale).toFixed(0)} emulated s; ${JSON.stringify(job?.hyperparameters)}), beside Azure's validation and queue (emulator defaults)`);
-  const stack = await startStack({ clockScale, timings: job?.timings ?? {}, tuning: opts.tuning, limits: opts.limits, cpuProfileDir: opts.cpuProfileDir, basePort: opts.basePort });
+  const stack = await startStack({ clockScale, timings: job?.timings ?? {}, tuning: opts.tuning, limits: opts.limits, cpuProfileDir: opts.cpuProfileDir, activationTimeout: opts.activationTimeout, basePort: opts.basePort });
   const deadline = Date.now() + (opts.timeoutMinutes * 60 + startOverSeconds) * 1000;
   try {
     const polling = { queuedIntervalSeconds: pollSeconds, runningIntervalSeconds: runningPollSeconds, nearFinishIntervalSeconds: pollSeconds, fileIntervalSeconds: Math.max(0.1, pollSeconds / 4) };
@@ -945,7 +953,7 @@ async function longRun(opts: Options): Promise<void> {
     fileIntervalSeconds: Math.max(0.1, 10 / clockScale),
   };
   console.log(`# long run: 24 h emulated training, clock x${clockScale}, running poll ${poll} s real = ${REALISTIC_RUNNING_POLL_SECONDS} emulated s; ideal polls ${LONG_TRAINING_SECONDS / REALISTIC_RUNNING_POLL_SECONDS}; expected ~${(LONG_TRAINING_SECONDS / clockScale).toFixed(0)} s real`);
-  const stack = await startStack({ clockScale, timings, tuning: opts.tuning, limits: opts.limits, cpuProfileDir: opts.cpuProfileDir, basePort: opts.basePort });
+  const stack = await startStack({ clockScale, timings, tuning: opts.tuning, limits: opts.limits, cpuProfileDir: opts.cpuProfileDir, activationTimeout: opts.activationTimeout, basePort: opts.basePort });
   try {
     const input: PipelineInputDraft = {
       runName: `bench-long-${randomUUID().slice(0, 6)}`,

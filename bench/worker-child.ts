@@ -77,3 +77,37 @@ async function writeWorkflowThreadSnapshots(pathOf) {
   return paths;
 }
 `;
+
+/**
+ * JavaScript for a bench's worker child: each SDK workflow thread starts from an entry that counts the calls into its
+ * workflow context (the SDK's `Script.runInContext`, several per activation) and prints the count every 5,000 calls;
+ * with `FTPIPE_BENCH_ACTIVATION_TIMEOUT=off` in the child's environment it also drops their `timeout` option (the
+ * SDK's `isolateExecutionTimeout`), for which Node starts and joins a watchdog thread on every call. An experiment
+ * (`bench/pipelines.ts --no-activation-timeout`), not what `ftpipe worker` does: without the timeout a workflow
+ * activation that never yields is never stopped. Embed it after WORKFLOW_THREAD_SNAPSHOTS.
+ */
+export const WORKFLOW_CONTEXT_CALLS = `{
+  const threads = require('node:worker_threads');
+  const threadFile = require.resolve('@temporalio/worker/lib/workflow/workflow-worker-thread');
+  const entry = \`const vm = require('node:vm');
+const run = vm.Script.prototype.runInContext;
+const dropTimeout = process.env.FTPIPE_BENCH_ACTIVATION_TIMEOUT === 'off';
+let calls = 0;
+vm.Script.prototype.runInContext = function (context, options) {
+  if (++calls % 5000 === 0) process.stderr.write('bench: workflow thread ' + require('node:worker_threads').threadId + ': ' + calls + ' calls into the workflow context' + (dropTimeout ? ' (no timeout)' : '') + '\\\\n');
+  if (dropTimeout && options && options.timeout !== undefined) {
+    const { timeout, ...rest } = options;
+    return run.call(this, context, rest);
+  }
+  return run.call(this, context, options);
+};
+require(\${JSON.stringify(threadFile)});\`;
+  const Counted = threads.Worker;
+  threads.Worker = class extends Counted {
+    constructor(file, options) {
+      if (file === threadFile && !(options && options.eval)) super(entry, { ...options, eval: true });
+      else super(file, options);
+    }
+  };
+}
+`;
