@@ -63,7 +63,10 @@ describe('after training: evaluate, approve, deploy, copy', () => {
     const taskQueue = env.temporal.taskQueue();
     const worker = await env.createWorker(taskQueue);
     await worker.runUntil(async () => {
+      // Three runs side by side: each waits for its own decision.
       const approved = await env.start(taskQueue, env.input({ deployment: { name: 'approved', requireApproval: true, type: 'GlobalStandard' } }));
+      const rejected = await env.start(taskQueue, env.input({ deployment: { name: 'rejected', requireApproval: true, type: 'GlobalStandard' } }));
+      const timingOut = await env.start(taskQueue, env.input({ deployment: { name: 'timeout', requireApproval: true, approvalTimeoutSeconds: 1, type: 'GlobalStandard' } }));
       await env.waitForStatus(approved, (s) => s.stage === 'await_approval');
       const record = await approved.executeUpdate(approveUpdate, { args: [{ by: 'carol', comment: 'looks good' }] });
       assert.equal(record.by, 'carol');
@@ -72,7 +75,6 @@ describe('after training: evaluate, approve, deploy, copy', () => {
       assert.deepEqual([approvedResult.approval?.decision, approvedResult.approval?.by], ['approved', 'carol']);
       assert.deepEqual(approvedResult.deployments.map((d) => d.name), ['approved-v1']);
 
-      const rejected = await env.start(taskQueue, env.input({ deployment: { name: 'rejected', requireApproval: true, type: 'GlobalStandard' } }));
       await env.waitForStatus(rejected, (s) => s.stage === 'await_approval');
       await rejected.signal(rejectSignal, { by: 'dave' });
       const rejectedResult = await rejected.result();
@@ -80,7 +82,7 @@ describe('after training: evaluate, approve, deploy, copy', () => {
       assert.equal(rejectedResult.evaluation?.decision.reason, 'rejected by dave');
       assert.deepEqual(rejectedResult.deployments, []);
 
-      const timedOut = await (await env.start(taskQueue, env.input({ deployment: { name: 'timeout', requireApproval: true, approvalTimeoutSeconds: 1, type: 'GlobalStandard' } }))).result();
+      const timedOut = await timingOut.result();
       assert.equal(timedOut.outcome, 'not_promoted');
       assert.equal(timedOut.approval?.by, 'timeout');
     });
@@ -122,7 +124,10 @@ describe('after training: evaluate, approve, deploy, copy', () => {
     const worker = await env.createWorker(taskQueue);
     const evaluation = { evalSet: { path: EVAL_SET }, baseline: { model: 'gpt-4.1-mini' } };
     await worker.runUntil(async () => {
-      const promoted = await (await env.start(taskQueue, env.input({ evaluation, deployment: { name: 'evaluated', type: 'GlobalStandard' } }))).result();
+      // Two runs side by side: they deploy under names of their own.
+      const promotedRun = await env.start(taskQueue, env.input({ evaluation, deployment: { name: 'evaluated', type: 'GlobalStandard' } }));
+      const strictRun = await env.start(taskQueue, env.input({ evaluation: { ...evaluation, minLift: 1 }, deployment: { name: 'strict', type: 'GlobalStandard' } }));
+      const promoted = await promotedRun.result();
       const scores = promoted.evaluation!.scores;
       assert.equal(scores.filter((s) => s.kind === 'candidate').length, 3);
       const baseline = scores.find((s) => s.kind === 'baseline')!;
@@ -136,7 +141,7 @@ describe('after training: evaluate, approve, deploy, copy', () => {
       assert.equal(promoted.deployments[0]?.model, chosen.step === finalStep ? promoted.fineTunedModel : chosen.id);
       assert.match(promoted.deployments[0]?.model ?? '', /^ftchkpt-[0-9a-f]{32}$|\.ft-[0-9a-f]{32}/);
 
-      const strict = await (await env.start(taskQueue, env.input({ evaluation: { ...evaluation, minLift: 1 }, deployment: { name: 'strict', type: 'GlobalStandard' } }))).result();
+      const strict = await strictRun.result();
       assert.equal(strict.outcome, 'not_promoted');
       assert.match(strict.evaluation!.decision.reason, /^not promoted: best checkpoint scores .* vs baseline 0\.000/);
     });
