@@ -19,7 +19,8 @@ import type { PipelineStatus } from '../../src/pipeline/types';
 import type { fineTunePipeline } from '../../workflows';
 import { approveUpdate, copyToRegionUpdate, pauseUpdate, PIPELINE_WORKFLOW_TYPE, resumeUpdate, statusQuery } from '../../workflows/messages';
 import { ROOT } from '../helpers/cli';
-import { usePipelineStack } from '../helpers/pipeline';
+import { holdClockOnceTraining } from '../helpers/emulator-state';
+import { SHORT_PREPARATION, usePipelineStack } from '../helpers/pipeline';
 import { ownServer } from '../helpers/temporal';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -27,7 +28,6 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 const ARTIFACTS = join(ROOT, 'test-artifacts', 'ui');
 const TASK_QUEUE = 'fine-tuning';
 const STEERING_CLOCK = 25;
-const PAUSING_CLOCK = 5;
 /** Dialog passes for one update, each on the newest run's page (see sendUpdate). */
 const UPDATE_ATTEMPTS = 20;
 /**
@@ -35,6 +35,8 @@ const UPDATE_ATTEMPTS = 20;
  * visible, stable "More Actions" button did not finish in 20 s.
  */
 const BROWSER_ACTION_MS = 60_000;
+/** How long a submit may show nothing (no answer, no "In Progress") before it is taken as lost and repeated. */
+const SUBMIT_SEEN_MS = 10_000;
 
 /** The few browser APIs the page-side code uses (the project's TypeScript has no DOM library). */
 interface BrowserGlobals {
@@ -75,8 +77,9 @@ describe('the Temporal Web UI', () => {
   before(async () => {
     temporalOptions.uiPort = await freePort();
   });
-  // A clock slow enough that the job trains for over a minute: time to steer it by hand. Sped up once it is steered.
-  const env = usePipelineStack({ clockScale: STEERING_CLOCK }, ownServer('opens its Web UI and changes its dynamic config', temporalOptions));
+  // A clock slow enough that the probe sees the job's first step; stopped while the pause is driven by hand, fast
+  // while nothing in Azure needs to wait for the user (pausing, paused, resuming, after the resume).
+  const env = usePipelineStack({ clockScale: STEERING_CLOCK, timings: SHORT_PREPARATION }, ownServer('opens its Web UI and changes its dynamic config', temporalOptions));
   let browser: Browser | undefined;
 
   before(() => {
@@ -119,20 +122,26 @@ describe('the Temporal Web UI', () => {
 
   /**
    * Submits the update dialog: null when it closes (the update succeeded), else the error it shows inline (not its
-   * "In Progress" note). A click the page swallowed while it re-rendered is repeated: the dialog keeps its update id
-   * until it has an answer, and Temporal runs an update id once.
+   * "In Progress" note). A click the page swallowed while it re-rendered is repeated once the dialog has shown no sign
+   * of it for SUBMIT_SEEN_MS (the approval's first click was lost in 3 of 3 runs, and waiting BROWSER_ACTION_MS for its
+   * answer cost the test 60 s each time): the dialog keeps its update id until it has an answer, and Temporal runs an
+   * update id once. A submit the dialog shows in progress gets the whole BROWSER_ACTION_MS for its answer.
    */
   async function submitUpdate(dialog: Locator): Promise<string | null> {
     const refusal = dialog.getByRole('alert').filter({ hasText: /\S/ }).filter({ hasNotText: 'In Progress' }).first();
+    const inProgress = dialog.getByText('In Progress');
+    const answer = (timeout: number): Promise<'done' | 'refused' | 'no answer'> => Promise.race([
+      dialog.waitFor({ state: 'hidden', timeout }).then(() => 'done' as const),
+      refusal.waitFor({ timeout }).then(() => 'refused' as const),
+    ].map((wait) => wait.catch(() => 'no answer' as const)));
+    const deadline = Date.now() + 3 * BROWSER_ACTION_MS;
     for (let submits = 1; ; submits++) {
       await dialog.getByRole('button', { name: 'Submit' }).click();
-      const outcome = await Promise.race([
-        dialog.waitFor({ state: 'hidden', timeout: BROWSER_ACTION_MS }).then(() => 'done' as const),
-        refusal.waitFor({ timeout: BROWSER_ACTION_MS }).then(() => 'refused' as const),
-      ].map((wait) => wait.catch(() => 'no answer' as const)));
+      let outcome = await answer(SUBMIT_SEEN_MS);
+      if (outcome === 'no answer' && await inProgress.isVisible()) outcome = await answer(BROWSER_ACTION_MS);
       if (outcome === 'done') return null;
       if (outcome === 'refused') return (await refusal.innerText()).trim();
-      if (submits >= 3 || await dialog.getByText('In Progress').isVisible()) throw new Error(`the update dialog did not answer after ${submits} submits`);
+      if (Date.now() > deadline || await inProgress.isVisible()) throw new Error(`the update dialog did not answer after ${submits} submits`);
     }
   }
 
@@ -218,15 +227,17 @@ describe('the Temporal Web UI', () => {
         await screenshot(page, 'run-started');
 
         const handle = env.temporal.client.workflow.getHandle<typeof fineTunePipeline>(workflowId);
+        // The pause must land while the job runs: Azure's clock stands still from the job's first step (read from the
+        // emulator's own state, in the same tick) while the dialog is driven, however loaded the machine is.
+        await holdClockOnceTraining(env.emulator, workflowId, 8 * 60_000);
         const started = await env.waitForStatus(handle, (s) => s.job?.status === 'running' && (s.progress.step ?? 0) >= 1);
         assert.equal(started.runName, input.runName);
         const byUpdate = (kind: string) => (s: PipelineStatus): boolean => s.requests.some((r) => r.kind === kind && r.via === 'update' && r.state === 'done');
         const never = (): boolean => false;
 
-        // The pause must land while the job runs: a slower clock keeps it running while the dialog is driven.
-        env.emulator.control.setClockScale(PAUSING_CLOCK);
         assert.equal(await sendUpdate(page, uiUrl, handle, pauseUpdate, { by: 'ui-user' }, byUpdate('pause')), null);
-        env.emulator.control.setClockScale(STEERING_CLOCK);
+        // A pausing job trains no further: the clock runs fast from here.
+        env.emulator.control.setClockScale(1000);
         const paused = await env.waitForStatus(handle, (s) => s.job?.status === 'paused');
 
         // Refusals show in the dialog, with the reason, and change nothing.
@@ -246,7 +257,6 @@ describe('the Temporal Web UI', () => {
         const resumed = await env.waitForStatus(handle, (s) => s.job?.status !== 'paused');
         assert.ok(resumed.continuations > paused.continuations, 'resumed in a later execution than the pause');
         assert.equal(await sendUpdate(page, uiUrl, handle, copyToRegionUpdate, { destinationResourceId: ncus.armId, region: 'northcentralus' }, (s) => s.copies.length > 0), null);
-        env.emulator.control.setClockScale(1000);
 
         await env.waitForStatus(handle, (s) => s.stage === 'await_approval');
         assert.equal(await sendUpdate(page, uiUrl, handle, approveUpdate, { by: 'ui-user', comment: 'from the Web UI' }, (s) => s.approval !== null), null);
