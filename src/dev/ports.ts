@@ -34,14 +34,19 @@ export async function checkDevPorts(ports: readonly DevPort[], host = '127.0.0.1
   }
 }
 
+/** Why a server cannot listen on `host:port`, in words, from the error `listen` gave; undefined for another error. */
+export function listenProblem(err: unknown, port: number, host: string): string | undefined {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (code === 'EADDRINUSE') return `port ${port} is in use on ${host} (another ftpipe server or another program listens there); choose another port, or 0 for a free one`;
+  if (code === 'EACCES') return `port ${port} needs privileges this process lacks; choose a port above 1023, or 0 for a free one`;
+  if (code === 'EADDRNOTAVAIL') return `${host} is not an address of this machine`;
+  return undefined;
+}
+
 function cannotListen(port: number, host: string): Promise<string | undefined> {
   return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') resolve(`port ${port} is in use on ${host} (another ftpipe dev or another program listens there); choose another port, or 0 for a free one`);
-      else if (err.code === 'EACCES') resolve(`port ${port} needs privileges this process lacks; choose a port above 1023, or 0 for a free one`);
-      else resolve(`cannot listen on ${host}:${port}: ${err.message}`);
-    });
+    server.once('error', (err: NodeJS.ErrnoException) => resolve(listenProblem(err, port, host) ?? `cannot listen on ${host}:${port}: ${err.message}`));
     server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(undefined)));
   });
 }

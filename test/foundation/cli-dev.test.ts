@@ -91,6 +91,11 @@ describe('the dev stack\'s ports', () => {
     await assert.rejects(checkDevPorts([{ flag: '--ui-port', port: held }]), new RegExp(`^DevUsageError: --ui-port ${held}: port ${held} is in use on 127\\.0\\.0\\.1`));
     const free = await freePort();
     await checkDevPorts([{ flag: '--port', port: free }, { flag: '--ui-port', port: 0 }, { flag: '--codec-port', port: 0 }]);
+
+    // ftpipe codec-server says the same in words, naming its flag (it printed "listen EADDRINUSE ..." and exit 1).
+    const codec = await runCli(['codec-server', '--port', String(held)], { FTPIPE_CODEC_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`, FTPIPE_CODEC_KEY_FILE: '' });
+    assert.equal(codec.code, 2, codec.output);
+    assert.equal(codec.output.trim(), `ftpipe codec-server: --port ${held}: port ${held} is in use on 127.0.0.1 (another ftpipe server or another program listens there); choose another port, or 0 for a free one`);
   });
 });
 

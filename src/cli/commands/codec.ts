@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { payloadCodecFromEnv } from '../../codec';
 import { startCodecServer } from '../../codec/server';
+import { listenProblem } from '../../dev/ports';
 import { parsePort } from '../usage';
 
 export function registerCodecCommand(program: Command): void {
@@ -17,7 +18,16 @@ export function registerCodecCommand(program: Command): void {
       if (!codec) throw new Error('no codec keys: set FTPIPE_CODEC_KEYS or FTPIPE_CODEC_KEY_FILE (see the README, "Encrypted payloads")');
       const authToken = opts.authTokenEnv ? process.env[opts.authTokenEnv] : undefined;
       if (opts.authTokenEnv && !authToken) throw new Error(`--auth-token-env ${opts.authTokenEnv}: the variable is not set`);
-      const running = await startCodecServer({ codec, host: opts.host, port: opts.port, origins: opts.origin, ...(authToken ? { authToken } : {}) });
+      let running;
+      try {
+        running = await startCodecServer({ codec, host: opts.host, port: opts.port, origins: opts.origin, ...(authToken ? { authToken } : {}) });
+      } catch (err) {
+        const problem = listenProblem(err, opts.port, opts.host);
+        if (!problem) throw err;
+        console.error(`ftpipe codec-server: ${opts.port === 8888 ? '--port 8888 (the default)' : `--port ${opts.port}`}: ${problem}`);
+        process.exitCode = 2;
+        return;
+      }
       console.log(`ftpipe codec server on ${running.url} (origins ${opts.origin.join(', ')}${authToken ? ', bearer token required' : ''}); Ctrl-C stops it`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
