@@ -239,6 +239,9 @@ function parseArgs(argv: string[]): Options {
       default: usage(`unknown argument ${argv[i]}`);
     }
   }
+  // Off, the worker starts its workflow threads from workers/stack-traces.ts's entry, which the experiment's entry
+  // (bench/worker-child.ts WORKFLOW_CONTEXT_CALLS) lets through untouched: the timeout would stay without a word.
+  if (!opts.activationTimeout && opts.tuning.workflowStackTraces === false) usage('--no-activation-timeout works with workflow stack traces on only: leave out --no-workflow-stack-traces');
   return opts;
 }
 

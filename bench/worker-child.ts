@@ -84,7 +84,8 @@ async function writeWorkflowThreadSnapshots(pathOf) {
  * with `FTPIPE_BENCH_ACTIVATION_TIMEOUT=off` in the child's environment it also drops their `timeout` option (the
  * SDK's `isolateExecutionTimeout`), for which Node starts and joins a watchdog thread on every call. An experiment
  * (`bench/pipelines.ts --no-activation-timeout`), not what `ftpipe worker` does: without the timeout a workflow
- * activation that never yields is never stopped. Embed it after WORKFLOW_THREAD_SNAPSHOTS.
+ * activation that never yields is never stopped. With workflow stack traces off, ftpipe's own entry starts the threads
+ * and this one is not used (bench/pipelines.ts refuses the two flags together). Embed it after WORKFLOW_THREAD_SNAPSHOTS.
  */
 export const WORKFLOW_CONTEXT_CALLS = `{
   const threads = require('node:worker_threads');
