@@ -96,6 +96,14 @@ describe('the dev stack\'s ports', () => {
     const codec = await runCli(['codec-server', '--port', String(held)], { FTPIPE_CODEC_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`, FTPIPE_CODEC_KEY_FILE: '' });
     assert.equal(codec.code, 2, codec.output);
     assert.equal(codec.output.trim(), `ftpipe codec-server: --port ${held}: port ${held} is in use on 127.0.0.1 (another ftpipe server or another program listens there); choose another port, or 0 for a free one`);
+
+    // ftpipe demo refuses its ports as ftpipe dev does, before it starts anything.
+    const demoTaken = await runCli(['demo', '--emulator-arm-port', String(held)]);
+    assert.equal(demoTaken.code, 2, demoTaken.output);
+    assert.equal(demoTaken.output.trim(), `ftpipe demo: --emulator-arm-port ${held}: port ${held} is in use on 127.0.0.1 (another ftpipe server or another program listens there); choose another port, or 0 for a free one`);
+    const demoTwice = await runCli(['demo', '--port', String(free), '--emulator-port', String(free)]);
+    assert.equal(demoTwice.code, 2, demoTwice.output);
+    assert.equal(demoTwice.output.trim(), `ftpipe demo: --emulator-port ${free}: the same port as --port; each server of the dev stack needs its own port (or 0 for a free one)`);
   });
 });
 
@@ -135,12 +143,14 @@ describe('the built package', () => {
     assert.ok(builtWorkflowBundlePath()?.endsWith(join('dist', 'workflow-bundle.js')));
 
     const home = mkdtempSync(join(tmpdir(), 'ftpipe-demo-'));
-    const demo = spawn(process.execPath, [join(ROOT, 'bin', 'ftpipe.js'), 'demo'], { env: { ...process.env, FTPIPE_HOME: home } });
+    const [port, emulatorPort, armPort] = [await freePort(), await freePort(), await freePort()];
+    const demo = spawn(process.execPath, [join(ROOT, 'bin', 'ftpipe.js'), 'demo', '--port', String(port), '--emulator-port', String(emulatorPort), '--emulator-arm-port', String(armPort)], { env: { ...process.env, FTPIPE_HOME: home } });
     let output = '';
     demo.stdout.on('data', (c: Buffer) => (output += c.toString()));
     demo.stderr.on('data', (c: Buffer) => (output += c.toString()));
     const code = await new Promise<number | null>((resolve) => demo.once('exit', resolve));
     assert.equal(code, 0, output);
     assert.match(output, /demo: succeeded/);
+    assert.ok(output.includes(`demo: Temporal dev server 127.0.0.1:${port}, Azure emulator http://127.0.0.1:${emulatorPort} (ARM https://127.0.0.1:${armPort}, clock x200)`), output);
   });
 });

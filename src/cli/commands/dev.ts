@@ -67,6 +67,14 @@ async function claimDevStack(home: string, opts: DevOptions): Promise<() => void
   return release;
 }
 
+/** Says a DevUsageError in one line, without commander's help after it (the flags were well formed, their values cannot be served), and exit 2. */
+function refusedUsage(command: string, err: unknown): boolean {
+  if (!(err instanceof DevUsageError)) return false;
+  console.error(`ftpipe ${command}: ${err.message}`);
+  process.exitCode = 2;
+  return true;
+}
+
 export function registerDevCommands(program: Command): void {
   program
     .command('dev')
@@ -86,11 +94,8 @@ export function registerDevCommands(program: Command): void {
       try {
         release = await claimDevStack(home, opts);
       } catch (err) {
-        if (!(err instanceof DevUsageError)) throw err;
-        // One line, without commander's help after it: the flags were well formed, their values cannot be served.
-        console.error(`ftpipe dev: ${err.message}`);
-        process.exitCode = 2;
-        return;
+        if (refusedUsage('dev', err)) return;
+        throw err;
       }
       let stack;
       try {
@@ -225,11 +230,30 @@ export function registerDevCommands(program: Command): void {
     .description('Run the demo pipeline end to end on an embedded Temporal dev server and Azure emulator; exits 0 when it succeeded')
     .option('--pipeline <file>', 'the pipeline file to run', join(packageRoot(), 'examples', 'demo-pipeline.yaml'))
     .option('--clock-scale <n>', 'emulated seconds per real second in the emulator', parseClockScale, 200)
-    .action(async (opts: { pipeline: string; clockScale: number }) => {
+    .option('--port <port>', 'Temporal gRPC port; 0 picks a free one', parsePort, 0)
+    .option('--emulator-port <port>', 'the Azure emulator\'s data-plane (http) port; 0 picks a free one', parsePort, 0)
+    .option('--emulator-arm-port <port>', 'the Azure emulator\'s ARM (https) port; 0 picks a free one', parsePort, 0)
+    .action(async (opts: { pipeline: string; clockScale: number; port: number; emulatorPort: number; emulatorArmPort: number }) => {
       const home = join(stateDir(), 'demo');
       const input = readPipelineFile(opts.pipeline);
-      const stack = await startLocalStack({ home, config: loadWorkerConfig(), persistent: false, emulator: { clockScale: opts.clockScale } });
-      console.log(`demo: Temporal dev server ${stack.server.address}, Azure emulator ${stack.emulator?.dataPlaneUrl ?? ''} (clock x${opts.clockScale}), worker on "${TASK_QUEUE}"; logs in ${home}`);
+      try {
+        await checkDevPorts([
+          { flag: '--port', port: opts.port },
+          { flag: '--emulator-port', port: opts.emulatorPort },
+          { flag: '--emulator-arm-port', port: opts.emulatorArmPort },
+        ]);
+      } catch (err) {
+        if (refusedUsage('demo', err)) return;
+        throw err;
+      }
+      const stack = await startLocalStack({
+        home,
+        config: loadWorkerConfig(),
+        persistent: false,
+        ...(opts.port ? { port: opts.port } : {}),
+        emulator: { clockScale: opts.clockScale, port: opts.emulatorPort, armPort: opts.emulatorArmPort },
+      });
+      console.log(`demo: Temporal dev server ${stack.server.address}, Azure emulator ${stack.emulator?.dataPlaneUrl ?? ''} (ARM ${stack.emulator?.armEndpoint ?? ''}, clock x${opts.clockScale}), worker on "${TASK_QUEUE}"; logs in ${home}`);
       const client = new FtpipeClient(stack.client);
       const result = await stack.runWith(async () => {
         const run = await client.startPipeline(input, { workflowId: `${defaultWorkflowId(String(input.runName))}-${Date.now()}` });
