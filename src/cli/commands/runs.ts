@@ -69,6 +69,12 @@ function fmt(value: number | null | undefined, digits = 4): string {
 /** How each outcome of a completed run reads, in `ftpipe run --wait`'s summary and `ftpipe status`. */
 const OUTCOME_HEADLINES: Record<PipelineResult['outcome'], string> = { succeeded: 'succeeded', not_promoted: 'trained, not promoted', cancelled_in_azure: 'ended: the job was cancelled in Azure', skipped_no_new_data: 'skipped: no new data', not_deployable: 'ended: Azure\'s safety evaluation found the model not deployable', stopped_at_billing_limit: 'stopped: Azure paused the job at its billing limit and the budget allows no more', stopped_at_budget: 'stopped: the training spend passed budget.maxTrainingUsd; the job is paused', stopped_early: 'stopped early: the job\'s automatic evaluation stayed flat; the job was cancelled' };
 
+/** `outcome: <outcome>`, with its headline in parentheses when that says more than the outcome's own word. */
+export function outcomeLine(outcome: PipelineResult['outcome']): string {
+  const headline = OUTCOME_HEADLINES[outcome];
+  return headline === outcome ? `outcome: ${outcome}` : `outcome: ${outcome} (${headline})`;
+}
+
 /**
  * The status in words; `now` (what the run is doing, from its activities' heartbeats too) when the caller read it;
  * the result of a completed run, whose outcome and notes the status does not hold (a run skipped for unchanged data
@@ -80,7 +86,7 @@ export function formatStatus(status: PipelineStatus, now?: ProgressView, result?
     `  stage: ${status.stage}${status.continuations ? ` (continued ${status.continuations}x)` : ''}`,
   ];
   if (now) lines.push(`  now: ${formatProgressLine(now)}`);
-  if (result) lines.push(`  outcome: ${result.outcome} (${OUTCOME_HEADLINES[result.outcome]})`);
+  if (result) lines.push(`  ${outcomeLine(result.outcome)}`);
   if (status.job) {
     const p = status.progress;
     lines.push(`  job: ${status.job.id} ${status.job.status}${status.job.fineTunedModel ? ` -> ${status.job.fineTunedModel}` : ''}`);
