@@ -49,28 +49,43 @@ export function fileActivities(azure: AzureAccess) {
     return file;
   }
 
-  /** A usable file of this name on the account: the content key of an earlier upload of the same bytes. */
-  async function findByFilename(profile: string, filename: string): Promise<FileObject | undefined> {
+  /** The usable files of this name on the account: the content key of earlier uploads of the same bytes. */
+  async function findByFilename(profile: string, filename: string): Promise<FileObject[]> {
     return callAzure('list files', async () => {
+      const found: FileObject[] = [];
       for await (const file of azure.openaiV1(profile).files.list({ purpose: 'fine-tune' })) {
-        if (file.filename === filename && !UNUSABLE_FILE_STATUSES.has(file.status)) return file;
+        if (file.filename === filename && !UNUSABLE_FILE_STATUSES.has(file.status)) found.push(file);
       }
-      return undefined;
+      return found;
     });
+  }
+
+  /**
+   * Whose a file found by its content-addressed name is. An earlier attempt of this activity that found none
+   * heartbeated so before it sent the create (`sending`): the one file of that name is then this run's own upload whose
+   * answer was lost, which the run's cleanup deletes like any it uploaded, not another run's to leave alone. Two of that
+   * name (another run sent the same bytes meanwhile) cannot be told apart: reused.
+   */
+  function originOfFound(found: FileObject[], filename: string, created: UploadedFile['origin']): UploadedFile['origin'] {
+    const sent = (Context.current().info.heartbeatDetails as { sending?: string } | undefined)?.sending === filename;
+    return sent && found.length === 1 ? created : 'reused';
   }
 
   return {
     /**
      * Uploads a dataset file, streamed (constant memory at any size), with the BOM Azure requires. Idempotent: the
-     * filename carries the content hash, so a retry after a lost response, or a later run with the same data, finds
-     * the file already on the account and reuses it.
+     * filename carries the content hash, so a retry after a lost response finds the file on the account (still this
+     * run's upload), and a later run with the same data reuses it.
      */
     async uploadFile(input: UploadFileInput): Promise<UploadedFile> {
       const filename = contentAddressedFilename(basename(input.path), input.uploadSha256);
-      const existing = await findByFilename(input.profile, filename);
-      if (existing) return describe(existing, input.role, 'reused', input.uploadSha256);
+      const found = await findByFilename(input.profile, filename);
+      if (found[0]) return describe(found[0], input.role, originOfFound(found, filename, 'uploaded'), input.uploadSha256);
 
-      const heartbeat = setInterval(() => Context.current().heartbeat(), 1_000);
+      // Every heartbeat says what is being sent, so that a retry that finds it knows it as this run's (originOfFound).
+      const sending = { sending: filename };
+      Context.current().heartbeat(sending);
+      const heartbeat = setInterval(() => Context.current().heartbeat(sending), 1_000);
       try {
         const stream = await openUploadStream(input.path);
         const created = await callAzure(`upload ${input.role} file ${basename(input.path)}`, () =>
@@ -84,12 +99,16 @@ export function fileActivities(azure: AzureAccess) {
       }
     },
 
-    /** Asks Azure to import a file from a URL (Azure's files/import, on the dated family: v1 has no import), once per URL. */
+    /**
+     * Asks Azure to import a file from a URL (Azure's files/import, on the dated family: v1 has no import), once per URL:
+     * the filename carries the URL's hash, found as uploadFile finds its own.
+     */
     async importFile(input: ImportFileInput): Promise<UploadedFile> {
       const urlHash = createHash('sha256').update(input.url).digest('hex');
       const filename = contentAddressedFilename(`import-${input.role}`, urlHash);
-      const existing = await findByFilename(input.profile, filename);
-      if (existing) return describe(existing, input.role, 'reused', null);
+      const found = await findByFilename(input.profile, filename);
+      if (found[0]) return describe(found[0], input.role, originOfFound(found, filename, 'imported'), null);
+      Context.current().heartbeat({ sending: filename });
       const created = await callAzure(`import ${input.role} file from URL`, () =>
         azure.openai(input.profile).post<FileObject>('/files/import', { body: fileImportBody(input.url, filename), maxRetries: 0 }),
       );

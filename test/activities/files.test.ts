@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileActivities } from '../../activities/files';
 import { backoffMs, MAX_CHECK_INTERVAL_MS, WAIT_LIMIT_MS } from '../../activities/waiting';
@@ -91,6 +95,60 @@ describe('waiting for Azure to process a file (emulator)', () => {
       runActivity(() => acts.awaitFileProcessed({ profile: SWC, role: 'training', fileId, intervalSeconds: 0.1 }), [], env),
       failure('FileProcessingTimedOut', true, /training file .* \(slow\.jsonl\): still status pending after 360 min; giving up/),
     );
+  });
+});
+
+describe('an upload or import retried after its answer was lost (emulator)', () => {
+  let t: ActivityTestEnv;
+  let acts: ReturnType<typeof fileActivities>;
+  const dir = mkdtempSync(join(tmpdir(), 'ftpipe-files-'));
+  const dataset = (name: string): { path: string; uploadSha256: string; uploadBytes: number } => {
+    const text = `${JSON.stringify({ messages: [{ role: 'user', content: name }, { role: 'assistant', content: `${name}!` }] })}\n`;
+    const path = join(dir, `${name}.jsonl`);
+    writeFileSync(path, text);
+    return { path, uploadSha256: createHash('sha256').update(`${name}-upload`).digest('hex'), uploadBytes: Buffer.byteLength(text) + 3 };
+  };
+  const filesNamed = (filename: string) => (t.emu.control.dumpState().files as { id: string; filename: string; status: string }[]).filter((f) => f.filename === filename && f.status !== 'deleted');
+
+  before(async () => {
+    t = await startActivityTestEnv({ timings: TIMINGS });
+    acts = fileActivities(t.azure);
+  });
+  after(() => t.emu.stop());
+
+  /** The first attempt, whose answer Azure loses after storing the file; then the retry with the heartbeat it left. */
+  const lostThenRetried = async <O>(route: string, call: () => Promise<O>): Promise<O> => {
+    t.emu.control.addFault({ route, action: 'lostResponse', status: 500, times: 1 });
+    const heartbeats: unknown[] = [];
+    await assert.rejects(runActivity(call, heartbeats));
+    return runActivity(call, [], activityEnvironment({ attempt: 2, heartbeatDetails: heartbeats.at(-1) }));
+  };
+
+  it('the upload the retry finds is this run\'s own (origin uploaded, so cleanup deletes it); a later run reuses it', async () => {
+    const input = { profile: SWC, role: 'training' as const, ...dataset('lost-upload') };
+    const retried = await lostThenRetried('files.upload', () => acts.uploadFile(input));
+    assert.equal(retried.origin, 'uploaded');
+    assert.deepEqual(filesNamed(retried.filename).map((f) => f.id), [retried.fileId], 'one file of that name on the account');
+    const later = await runActivity(() => acts.uploadFile(input));
+    assert.deepEqual([later.fileId, later.origin], [retried.fileId, 'reused']);
+  });
+
+  it('the import the retry finds is this run\'s own (origin imported)', async () => {
+    const url = t.emu.control.putBlob('lost-import.jsonl', `${JSON.stringify({ messages: [{ role: 'user', content: 'i' }, { role: 'assistant', content: 'j' }] })}\n`);
+    const input = { profile: SWC, role: 'validation' as const, url };
+    const retried = await lostThenRetried('files.import', () => acts.importFile(input));
+    assert.equal(retried.origin, 'imported');
+    assert.deepEqual(filesNamed(retried.filename).map((f) => f.id), [retried.fileId]);
+    assert.equal((await runActivity(() => acts.importFile(input))).origin, 'reused');
+  });
+
+  it('a retry whose first attempt found the file already there (no heartbeat of its own) reuses it', async () => {
+    const input = { profile: SWC, role: 'training' as const, ...dataset('already-there') };
+    const first = await runActivity(() => acts.uploadFile(input));
+    const heartbeats: unknown[] = [];
+    const again = await runActivity(() => acts.uploadFile(input), heartbeats, activityEnvironment({ attempt: 2 }));
+    assert.deepEqual([first.origin, again.origin, again.fileId], ['uploaded', 'reused', first.fileId]);
+    assert.deepEqual(heartbeats, [], 'nothing sent, nothing heartbeated');
   });
 });
 
