@@ -11,8 +11,9 @@
  *       ...
  */
 import { readFile } from 'node:fs/promises';
-import type * as Yaml from 'yaml';
 import type * as Zod from 'zod';
+import type * as SourceFiles from '../config/source-file';
+import type { SourceFile } from '../config/source-file';
 import { BUILTIN_CATALOG, TOKEN_ENCODINGS, type Catalog, type ModelEntry, type RegionEntry } from './models';
 
 export const CATALOG_ENV = 'FTPIPE_CATALOG';
@@ -75,8 +76,20 @@ function buildSchemas() {
 
 let schemas: ReturnType<typeof buildSchemas> | undefined;
 
-function describe(error: Zod.ZodError, prefix: string): string {
-  return error.issues.map((issue) => `${[prefix, ...issue.path.map(String)].filter(Boolean).join('.')}: ${issue.message}`).join('; ');
+/** The line (1-based) of the key at `field` in the catalogue's file, when it came from one (src/config/source-file.ts). */
+type LineOf = (field: readonly PropertyKey[]) => number | undefined;
+
+/**
+ * Each issue as `field: message`, the field named from `prefix` (`models[0] (gpt-5-mini)`); with the file's lines,
+ * `source:line: field: message`, the line of the field's key (or of its entry, for a field the entry lacks).
+ */
+function describe(error: Zod.ZodError, source: string, prefix: string, at: readonly PropertyKey[], lineOf: LineOf | undefined): string {
+  const issues = error.issues.map((issue) => {
+    const field = `${[prefix, ...issue.path.map(String)].filter(Boolean).join('.')}: ${issue.message}`;
+    const line = lineOf?.([...at, ...issue.path]);
+    return line === undefined ? field : `${source}:${line}: ${field}`;
+  });
+  return lineOf ? issues.join('; ') : `${source}: ${issues.join('; ')}`;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -93,11 +106,14 @@ function overlay(base: object, patch: Record<string, unknown>): Record<string, u
   return merged;
 }
 
-/** Applies an extension (the parsed content of a catalogue file) to `base`; `source` names it in error messages. */
-export function extendCatalog(base: Catalog, extension: unknown, source: string): Catalog {
+/**
+ * Applies an extension (the parsed content of a catalogue file) to `base`; `source` names it in error messages, and
+ * `lineOf`, when the extension was read from that file, gives each message the line at fault.
+ */
+export function extendCatalog(base: Catalog, extension: unknown, source: string, lineOf?: LineOf): Catalog {
   const { file: fileSchema, model: modelSchema, region: regionSchema } = (schemas ??= buildSchemas());
   const file = fileSchema.safeParse(extension ?? {});
-  if (!file.success) throw new CatalogConfigError(`${source}: ${describe(file.error, '')}`);
+  if (!file.success) throw new CatalogConfigError(describe(file.error, source, '', [], lineOf));
 
   const models = [...base.models];
   file.data.models.forEach((patch, i) => {
@@ -105,7 +121,7 @@ export function extendCatalog(base: Catalog, extension: unknown, source: string)
     // An entry without its own source is attributed to the extension that brought it.
     const own = at >= 0 ? overlay(models[at]!, patch) : { source: { document: source, date: file.data.date ?? 'undated' }, ...patch };
     const entry = modelSchema.safeParse(own);
-    if (!entry.success) throw new CatalogConfigError(`${source}: ${describe(entry.error, `models[${i}] (${patch.id})`)}`);
+    if (!entry.success) throw new CatalogConfigError(describe(entry.error, source, `models[${i}] (${patch.id})`, ['models', i], lineOf));
     const model: ModelEntry = entry.data;
     if (at >= 0) models[at] = model;
     else models.push(model);
@@ -115,7 +131,7 @@ export function extendCatalog(base: Catalog, extension: unknown, source: string)
   file.data.regions.forEach((patch, i) => {
     const at = regions.findIndex((r) => r.name === patch.name);
     const entry = regionSchema.safeParse(at >= 0 ? overlay(regions[at]!, patch) : patch);
-    if (!entry.success) throw new CatalogConfigError(`${source}: ${describe(entry.error, `regions[${i}] (${patch.name})`)}`);
+    if (!entry.success) throw new CatalogConfigError(describe(entry.error, source, `regions[${i}] (${patch.name})`, ['regions', i], lineOf));
     const region: RegionEntry = entry.data;
     if (at >= 0) regions[at] = region;
     else regions.push(region);
@@ -140,15 +156,15 @@ export async function loadCatalog(options: LoadCatalogOptions = {}): Promise<Cat
   } catch (error) {
     throw new CatalogConfigError(`cannot read catalogue file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
-  let content: unknown;
+  let file: SourceFile;
   try {
-    // YAML is a superset of JSON, so one parser reads both.
+    // YAML is a superset of JSON, so one parser reads both, keeping the keys' lines for the errors.
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for a catalogue file (see buildSchemas)
-    content = (require('yaml') as typeof Yaml).parse(text);
+    file = (require('../config/source-file') as typeof SourceFiles).parseSourceText(text, path);
   } catch (error) {
-    throw new CatalogConfigError(`${path}: not valid YAML or JSON: ${error instanceof Error ? error.message : String(error)}`);
+    throw new CatalogConfigError(error instanceof Error ? error.message : String(error));
   }
-  return extendCatalog(BUILTIN_CATALOG, content, path);
+  return extendCatalog(BUILTIN_CATALOG, file.value, path, (field) => file.lineOf(field));
 }
 
 /** The catalogue a profile sees: `base` extended by the profile's own `catalog` entries, when it has any. */

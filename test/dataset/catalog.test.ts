@@ -75,4 +75,22 @@ describe('catalogue extension', () => {
     assert.throws(() => extendCatalog(BUILTIN_CATALOG, { model: [] }, 'extra.yaml'), /extra\.yaml: .*model/);
     await assert.rejects(loadCatalog({ extraModelsFile: '/no/such/catalog.yaml' }), /cannot read catalogue file \/no\/such\/catalog\.yaml: ENOENT/);
   });
+
+  it('names the line of the field at fault in a catalogue file (of its entry, for a field the entry lacks)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ftpipe-catalog-'));
+    const write = (name: string, text: string): string => {
+      const file = join(dir, name);
+      writeFileSync(file, text);
+      return file;
+    };
+    const override = write('override.yaml', ['date: 2026-12-01', 'models:', '  - id: gpt-4.1-nano', '    trainingContextTokens: 65536', '  - id: gpt-4o', '    modality: audio', ''].join('\n'));
+    await assert.rejects(loadCatalog({ extraModelsFile: override }), (error: Error) => {
+      assert.ok(error instanceof CatalogConfigError);
+      assert.match(error.message, new RegExp(`^${override.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:6: models\\[1\\] \\(gpt-4o\\)\\.modality: `));
+      return true;
+    });
+    const lacking = write('new.json', JSON.stringify({ models: [{ id: 'new-model', version: '1' }] }, null, 2));
+    await assert.rejects(loadCatalog({ extraModelsFile: lacking }), /new\.json:3: models\[0\] \(new-model\)\.trainingContextTokens: .*; .*new\.json:3: models\[0\] \(new-model\)\.inputTokens: /);
+    await assert.rejects(loadCatalog({ extraModelsFile: write('bad.yaml', 'models:\n  - id: [\n') }), (error: Error) => error instanceof CatalogConfigError && /bad\.yaml:\d+:\d+: not valid YAML\/JSON: /.test(error.message));
+  });
 });
