@@ -94,7 +94,7 @@ export async function prepare(run: PipelineRun): Promise<boolean> {
   run.setStage('upload');
   const sources: [FileRole, DataSource][] = [['training', trainingData]];
   if (input.validation) sources.push(['validation', input.validation]);
-  status.files = await Promise.all(sources.map(([role, source]) => uploadSource(run, role, source)));
+  status.files = await uploadAll(run, sources);
   run.createdFiles();
   status.files = await awaitProcessed(run, status.files);
 
@@ -154,6 +154,28 @@ async function adoptJob(run: PipelineRun, jobId: string, models: string[], resou
     // Not waiting for the grant: the job trains on Azure whatever the queue says, and the monitor must watch it
     // meanwhile (status.admission says where the place stands until it is granted).
     await run.slots.acquire(resource, ADOPTED_JOB_SLOT, { waitForGrant: false });
+  }
+}
+
+/** A failed upload leaves the run's other uploads to its cleanup (runs from before left them on the account). */
+const PARTIAL_UPLOADS_PATCH = 'ftpipe-partial-uploads-undone';
+
+/**
+ * The run's files, uploaded side by side. When one fails (or the run is cancelled meanwhile), the others are waited
+ * for and those that landed are recorded as the run's, so that the cleanup policy deletes them with the run's failure:
+ * a training file uploaded beside a validation import Azure refused was left on the account for good.
+ */
+async function uploadAll(run: PipelineRun, sources: [FileRole, DataSource][]): Promise<UploadedFile[]> {
+  const uploads = sources.map(([role, source]) => uploadSource(run, role, source));
+  try {
+    return await Promise.all(uploads);
+  } catch (err) {
+    if (patched(PARTIAL_UPLOADS_PATCH)) {
+      const landed = (await Promise.allSettled(uploads)).flatMap((u) => (u.status === 'fulfilled' ? [u.value] : []));
+      run.status.files = landed;
+      run.createdFiles();
+    }
+    throw err;
   }
 }
 
