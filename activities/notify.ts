@@ -27,8 +27,10 @@ export function notifyActivities(deps: ActivityDeps) {
       const config = deps.config.notify;
       const env = deps.env ?? process.env;
       const webhooks = config?.webhooks ?? [];
+      // Each target keeps its place in the input's `notify`, which names it in errors (`notify[3]`) and in the delivery id.
       const chosen = (targets ?? webhooks.filter((w) => w.default).map((w) => ({ webhook: w.name, format: w.format, events: w.events })))
-        .filter((t) => t.events.includes(notice.event));
+        .map((target, index) => ({ target, index }))
+        .filter(({ target }) => target.events.includes(notice.event));
       let secret: string | undefined;
       if (config?.signingSecretEnv) {
         secret = env[config.signingSecretEnv];
@@ -37,7 +39,7 @@ export function notifyActivities(deps: ActivityDeps) {
       const ctx = Context.current();
       const delivered = new Set<string>((ctx.info.heartbeatDetails as string[] | undefined) ?? []);
       const failures: string[] = [];
-      for (const [index, target] of chosen.entries()) {
+      for (const { target, index } of chosen) {
         const label = 'webhook' in target && target.webhook ? `webhook ${target.webhook}` : `notify[${index}]`;
         if (delivered.has(label)) continue;
         let url = 'url' in target ? target.url : undefined;
