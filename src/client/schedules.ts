@@ -341,8 +341,32 @@ export function deleteSchedule(client: ClientLike, name: string): Promise<void> 
 /** Keep-alive schedules (`deployment.idle: keepAlive`) have their own id prefix: `ftpipe schedule list` marks them apart. */
 export const KEEP_ALIVE_SCHEDULE_PREFIX = 'ftpipe-keepalive-';
 
+/**
+ * `ftpipe-keepalive-<profile>/<deployment>`. A deployment name has no `/` (Azure: letters, digits, `-`, `_`, `.`),
+ * so no two (profile, deployment) pairs share an id, whatever the profile is called.
+ */
 export function keepAliveScheduleId(profile: string, deployment: string): string {
+  return `${KEEP_ALIVE_SCHEDULE_PREFIX}${profile}/${deployment}`;
+}
+
+/**
+ * The id keep-alive schedules had before: `<profile>-<deployment>`, which two pairs could share (profile `prod-eu` with
+ * deployment `support-v1`, profile `prod` with `eu-support-v1`). Such a schedule is the pair's only when its memo says so.
+ */
+function legacyKeepAliveScheduleId(profile: string, deployment: string): string {
   return `${KEEP_ALIVE_SCHEDULE_PREFIX}${profile}-${deployment}`;
+}
+
+/** The handle of the pair's schedule under its legacy id, when there is one and it keeps this very pair. */
+async function legacyKeepAliveSchedule(client: Client, profile: string, deployment: string): Promise<ScheduleHandle | undefined> {
+  const handle = client.schedule.getHandle(legacyKeepAliveScheduleId(profile, deployment));
+  try {
+    const keeps = keepAliveMemo((await handle.describe()).memo)?.keeps;
+    return keeps?.profile === profile && keeps.deployment === deployment ? handle : undefined;
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) return undefined;
+    throw err;
+  }
 }
 
 export interface KeepAliveScheduleOptions {
@@ -358,11 +382,13 @@ export interface KeepAliveScheduleOptions {
 /**
  * Creates the schedule that calls a promoted deployment every `everyHours` (workflow `keepDeploymentAlive`), so Azure's
  * deletion after 15 days without calls does not come. Idempotent: an existing schedule of the same id is kept (a retry,
- * or a re-run that promoted the same name), and its id returned.
+ * or a re-run that promoted the same name), and its id returned; so is one of this deployment under its legacy id.
  */
 export async function createKeepAliveSchedule(client: ClientLike, options: KeepAliveScheduleOptions): Promise<string> {
   const scheduleId = keepAliveScheduleId(options.profile, options.deployment);
   const everyMs = options.everyHours * 3_600_000;
+  const legacy = await legacyKeepAliveSchedule(temporalClient(client), options.profile, options.deployment);
+  if (legacy) return legacy.scheduleId;
   try {
     await temporalClient(client).schedule.create({
       scheduleId,
@@ -387,13 +413,23 @@ export async function createKeepAliveSchedule(client: ClientLike, options: KeepA
   return scheduleId;
 }
 
-/** Deletes a deployment's keep-alive schedule; false when there was none. */
+/** Deletes a deployment's keep-alive schedule (under its id, or its legacy id); false when there was none. */
 export async function deleteKeepAliveSchedule(client: ClientLike, profile: string, deployment: string): Promise<boolean> {
+  const temporal = temporalClient(client);
+  let deleted = false;
   try {
-    await temporalClient(client).schedule.getHandle(keepAliveScheduleId(profile, deployment)).delete();
+    await temporal.schedule.getHandle(keepAliveScheduleId(profile, deployment)).delete();
+    deleted = true;
+  } catch (err) {
+    if (!(err instanceof ScheduleNotFoundError)) throw err;
+  }
+  const legacy = await legacyKeepAliveSchedule(temporal, profile, deployment);
+  if (!legacy) return deleted;
+  try {
+    await legacy.delete();
     return true;
   } catch (err) {
-    if (err instanceof ScheduleNotFoundError) return false;
+    if (err instanceof ScheduleNotFoundError) return deleted;
     throw err;
   }
 }
