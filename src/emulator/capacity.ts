@@ -14,9 +14,9 @@
  *   region on that model and SKU, plus what a test planted.
  */
 import type { Dispatcher, RequestContext, Reply } from './server';
-import { fineTunedSkusAt, normalizeRegion, SERVICE_MODELS, type ServiceSku } from './service';
+import { fineTunedSkusAt, normalizeRegion, SERVICE_MODELS, type ServiceModel, type ServiceSku } from './service';
 import { ApiError } from './errors';
-import type { EmulatorState } from './state';
+import type { Account, DeploymentRecord, EmulatorState } from './state';
 
 const LOCATION_PATH = '/subscriptions/:subscriptionId/providers/Microsoft.CognitiveServices/locations/:location';
 
@@ -69,6 +69,44 @@ export class CapacityService implements CapacityControl {
     this.usages.clear();
   }
 
+  /**
+   * Azure's refusals of a deployment PUT or PATCH by its capacity (HTTP 400, ARM error body), as live answers word
+   * them: a capacity outside the SKU's range (the Models_List range above) is `InvalidCapacity` ("The specified capacity
+   * '' of account deployment should be greater than 0 and no more than 3.", Azure/business-process-automation#259,
+   * 2023-11); one that needs more than the free quota (the Usages_List limit minus what is used) is `InsufficientQuota`
+   * ("This operation require 30 new capacity in quota Tokens Per Minute (thousands) - GPT-4-Turbo, which is bigger than
+   * the current available capacity 8. The current quota usage is 0 and the quota limit is 8 for quota ...",
+   * Azure-Samples/azure-search-openai-demo#2091 and microsoft/PubSec-Info-Assistant#880, 2024-10, the latter "400 Bad
+   * Request"). What an update needs is its capacity beyond the one it replaces under the same quota. A model outside the
+   * service's fine-tunable bases has no usage here and is not checked against a quota.
+   */
+  checkDeployment(account: Account, model: string, sku: ServiceSku, capacity: number, replaced?: DeploymentRecord): void {
+    const base = serviceModelOf(model);
+    const range = this.range(base?.id ?? model, sku);
+    const inRange = capacity >= range.minimum && capacity <= range.maximum && (capacity - range.minimum) % range.step === 0 && (!range.allowedValues || range.allowedValues.includes(capacity));
+    if (!inRange) {
+      const rule = range.allowedValues
+        ? `should be one of ${range.allowedValues.join(', ')}`
+        : range.minimum <= 1 && range.step === 1
+          ? `should be greater than 0 and no more than ${range.maximum}`
+          : `should be from ${range.minimum} to ${range.maximum} in steps of ${range.step}`;
+      throw new ApiError(400, 'InvalidCapacity', `The specified capacity '${capacity}' of account deployment ${rule}.`);
+    }
+    if (!base) return;
+    const usage = this.usage(account.subscriptionId, normalizeRegion(account.region), base, sku);
+    const replacedHere = replaced && replaced.sku.type === sku && serviceModelOf(replaced.served?.baseModel ?? replaced.model.name)?.id === base.id ? replaced.sku.capacity : 0;
+    const needed = capacity - replacedHere;
+    const available = Math.max(0, usage.limit - usage.currentValue);
+    if (needed > available) {
+      const quota = usage.localizedValue;
+      throw new ApiError(
+        400,
+        'InsufficientQuota',
+        `This operation require ${needed} new capacity in quota ${quota}, which is bigger than the current available capacity ${available}. The current quota usage is ${usage.currentValue} and the quota limit is ${usage.limit} for quota ${quota}.`,
+      );
+    }
+  }
+
   private range(model: string, sku: ServiceSku): CapacityRange {
     return this.ranges.get(`${model}|${sku}`.toLowerCase()) ?? (sku.includes('Provisioned') ? PROVISIONED_RANGE : PER_TOKEN_RANGE);
   }
@@ -110,13 +148,24 @@ export class CapacityService implements CapacityControl {
     for (const d of this.state.deployments.values()) {
       const account = this.state.accounts.get(d.account.toLowerCase());
       if (!account || account.subscriptionId.toLowerCase() !== subscriptionId.toLowerCase() || normalizeRegion(account.region) !== location) continue;
-      const base = d.served?.baseModel ?? d.model.name;
-      const model = SERVICE_MODELS.find((m) => base === m.id || base.startsWith(`${m.id}-${m.version}`));
+      const model = serviceModelOf(d.served?.baseModel ?? d.model.name);
       if (!model) continue;
       const key = usageName(d.sku.type, model.id).toLowerCase();
       used.set(key, (used.get(key) ?? 0) + d.sku.capacity);
     }
     return used;
+  }
+
+  /** One quota as Usages_List shows it: the deployments' capacity plus what a test planted, and the limit. */
+  private usage(subscriptionId: string, location: string, model: ServiceModel, sku: ServiceSku, deployed = this.deployed(subscriptionId, location)) {
+    const name = usageName(sku, model.id);
+    const planted = this.usages.get(`${subscriptionId}|${location}|${name}`.toLowerCase()) ?? {};
+    return {
+      name,
+      localizedValue: `Tokens Per Minute (thousands) - ${model.id} - ${sku}`,
+      currentValue: (deployed.get(name.toLowerCase()) ?? 0) + (planted.extraUsed ?? 0),
+      limit: planted.limit ?? DEFAULT_LIMIT,
+    };
   }
 
   private listUsages(ctx: RequestContext): Reply {
@@ -125,16 +174,15 @@ export class CapacityService implements CapacityControl {
     const deployed = this.deployed(subscriptionId, location);
     const value = SERVICE_MODELS.flatMap((m) =>
       fineTunedSkusAt(m, location).map((sku) => {
-        const name = usageName(sku, m.id);
-        const planted = this.usages.get(`${subscriptionId}|${location}|${name}`.toLowerCase()) ?? {};
-        return {
-          name: { value: name, localizedValue: `Tokens Per Minute (thousands) - ${m.id} - ${sku}` },
-          currentValue: (deployed.get(name.toLowerCase()) ?? 0) + (planted.extraUsed ?? 0),
-          limit: planted.limit ?? DEFAULT_LIMIT,
-          unit: 'Count',
-        };
+        const { name, localizedValue, currentValue, limit } = this.usage(subscriptionId, location, m, sku, deployed);
+        return { name: { value: name, localizedValue }, currentValue, limit, unit: 'Count' };
       }),
     );
     return { status: 200, json: { value } };
   }
+}
+
+/** The service's fine-tunable base a deployment's model counts under (by name, versioned name or a fine-tune's base). */
+function serviceModelOf(name: string): ServiceModel | undefined {
+  return SERVICE_MODELS.find((m) => name === m.id || name.startsWith(`${m.id}-${m.version}`));
 }

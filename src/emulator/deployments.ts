@@ -7,6 +7,7 @@
  * deployments expire after 24 h and fine-tuned deployments after 15 days without inference, lazily on read.
  */
 import { randomUUID } from 'node:crypto';
+import type { CapacityService } from './capacity';
 import type { Timings } from './config';
 import type { JobService } from './jobs';
 import type { Dispatcher, RequestContext, Reply } from './server';
@@ -35,6 +36,7 @@ export class DeploymentService {
   constructor(
     private readonly state: EmulatorState,
     private readonly jobs: JobService,
+    private readonly capacity: CapacityService,
     private readonly timings: Timings,
   ) {}
 
@@ -137,6 +139,7 @@ export class DeploymentService {
       this.refresh(account.name, ctx.now);
       enforceFineTunedDeploymentQuota(account, this.state.deployments.values());
     }
+    this.capacity.checkDeployment(account, served?.baseModel ?? model.name, sku.type, sku.capacity, existing);
     const record: DeploymentRecord = {
       name: existing?.name ?? name,
       account: account.name,
@@ -161,6 +164,7 @@ export class DeploymentService {
     const skuPatch = body.sku as { name?: unknown; capacity?: unknown } | undefined;
     const sku = skuPatch === undefined ? existing.sku : parseSku({ name: skuPatch.name ?? existing.sku.name, capacity: skuPatch.capacity ?? existing.sku.capacity });
     if (sku.type !== existing.sku.type) this.checkSku(account, existing.model.name, existing.served, sku);
+    this.capacity.checkDeployment(account, existing.served?.baseModel ?? existing.model.name, sku.type, sku.capacity, existing);
     this.requireIdle(account);
     const record: DeploymentRecord = { ...existing, sku, modifiedAt: ctx.now, etag: randomUUID() };
     const op = this.startOperation(account, existing.name, 'update', ctx.now, record);
@@ -305,7 +309,8 @@ function parseSku(raw: unknown): DeploymentRecord['sku'] {
   const type = SKUS[sku.name.toLowerCase()];
   if (!type) throw invalidProperties(`The SKU '${sku.name}' is not supported. Use Standard, GlobalStandard, DataZoneStandard, DeveloperTier, ProvisionedManaged or GlobalProvisionedManaged.`);
   const capacity = typeof sku.capacity === 'string' && /^\d+$/.test(sku.capacity) ? Number(sku.capacity) : (sku.capacity ?? 1);
-  if (typeof capacity !== 'number' || !Number.isInteger(capacity) || capacity < 1) throw invalidProperties("'sku.capacity' must be a positive integer.");
+  // Its range is the SKU's (CapacityService.checkDeployment: InvalidCapacity); here only its type.
+  if (typeof capacity !== 'number' || !Number.isInteger(capacity)) throw invalidProperties("'sku.capacity' must be an integer.");
   return { name: sku.name, type, capacity };
 }
 

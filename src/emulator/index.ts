@@ -73,12 +73,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const dispatcher = new Dispatcher({ state, clock, faults, acceptedTokens: new Set(o.acceptedTokens), strict: o.strict });
   const files = new FileService(state, clock, o.timings, certificate.cert, o.strict);
   const jobs = new JobService(state, files, o.timings);
-  const deployments = new DeploymentService(state, jobs, o.timings);
+  const capacity = new CapacityService(state);
+  const deployments = new DeploymentService(state, jobs, capacity, o.timings);
   files.register(dispatcher);
   jobs.register(dispatcher);
   deployments.register(dispatcher);
   new InferenceService(deployments).register(dispatcher);
-  const capacity = new CapacityService(state);
   capacity.register(dispatcher);
   const blobs = new Map<string, Buffer>();
   let armBaseUrl = '';

@@ -374,3 +374,45 @@ describe('emulator: deleting a fine-tuned model (dated job DELETE)', () => {
     assert.equal((await copied.pollUntilDone()).properties?.provisioningState, 'Succeeded');
   });
 });
+
+describe('emulator deployment capacity: the SKU\'s range and the free quota', () => {
+  let t: TestEmulator;
+  before(async () => {
+    t = await startTestEmulator();
+  });
+  after(() => t.emu.stop());
+
+  it('refuses a capacity outside the range with InvalidCapacity and one beyond the free quota with InsufficientQuota, as Azure words them; an update needs only what it adds', async () => {
+    const p = t.profile(SWC);
+    const arm = t.arm(SWC);
+    const base = (capacity: number) => deploymentBody('gpt-4.1-mini', 'GlobalStandard', capacity, undefined, '2025-04-14');
+    const refused = (code: string, message: string) => (err: unknown): boolean => {
+      expectRestError(400, code)(err);
+      assert.equal((err as Error).message, message);
+      return true;
+    };
+    await assert.rejects(arm.deployments.beginCreateOrUpdate(p.resourceGroup, p.account, 'big', base(101)), refused('InvalidCapacity', "The specified capacity '101' of account deployment should be greater than 0 and no more than 100."));
+    await assert.rejects(arm.deployments.beginCreateOrUpdate(p.resourceGroup, p.account, 'big', base(0)), refused('InvalidCapacity', "The specified capacity '0' of account deployment should be greater than 0 and no more than 100."));
+    t.emu.capacity.setSkuCapacity('gpt-4.1-mini', 'GlobalStandard', { minimum: 10, maximum: 100, step: 10, default: 10 });
+    await assert.rejects(arm.deployments.beginCreateOrUpdate(p.resourceGroup, p.account, 'big', base(15)), refused('InvalidCapacity', "The specified capacity '15' of account deployment should be from 10 to 100 in steps of 10."));
+    t.emu.capacity.reset();
+
+    const quota = 'Tokens Per Minute (thousands) - gpt-4.1-mini - GlobalStandard';
+    t.emu.capacity.setUsage(p.subscriptionId, 'swedencentral', 'OpenAI.GlobalStandard.gpt-4.1-mini', { limit: 10, extraUsed: 4 });
+    await assert.rejects(
+      arm.deployments.beginCreateOrUpdate(p.resourceGroup, p.account, 'big', base(7)),
+      refused('InsufficientQuota', `This operation require 7 new capacity in quota ${quota}, which is bigger than the current available capacity 6. The current quota usage is 4 and the quota limit is 10 for quota ${quota}.`),
+    );
+    await assert.rejects(arm.deployments.get(p.resourceGroup, p.account, 'big'), expectRestError(404, 'ResourceNotFound'), 'a refused PUT creates nothing');
+    const created = await arm.deployments.beginCreateOrUpdate(p.resourceGroup, p.account, 'fits', base(6), { updateIntervalInMs: 5 });
+    t.emu.control.advanceClock(CREATE_SECONDS);
+    await created.pollUntilDone();
+    await assert.rejects(
+      arm.deployments.beginUpdate(p.resourceGroup, p.account, 'fits', { sku: { name: 'GlobalStandard', capacity: 7 } }),
+      refused('InsufficientQuota', `This operation require 1 new capacity in quota ${quota}, which is bigger than the current available capacity 0. The current quota usage is 10 and the quota limit is 10 for quota ${quota}.`),
+    );
+    const same = await arm.deployments.beginCreateOrUpdate(p.resourceGroup, p.account, 'fits', base(5), { updateIntervalInMs: 5 });
+    t.emu.control.advanceClock(CREATE_SECONDS);
+    assert.equal((await same.pollUntilDone()).sku?.capacity, 5, 'an update within what the deployment holds needs no new capacity');
+  });
+});
