@@ -9,17 +9,20 @@ import { otlpTracesConfigured } from '../telemetry/otlp-env';
 
 type Register = (program: Command) => void;
 
-/** Every command module, with the commands it registers (test/foundation/cli-commands.test.ts checks the lists). */
+/**
+ * Every command module, with the commands it registers (test/foundation/cli-commands.test.ts checks the lists), in the
+ * order `ftpipe --help` lists them: a run's commands first, as the README's table of the CLI has them.
+ */
 export const COMMAND_MODULES: ReadonlyArray<{ commands: readonly string[]; load: () => Promise<Register> }> = [
-  { commands: ['dev', 'worker', 'doctor', 'demo'], load: async () => (await import('./commands/dev.js')).registerDevCommands },
-  { commands: ['copy'], load: async () => (await import('./commands/copy.js')).registerCopyCommand },
-  { commands: ['codec-server'], load: async () => (await import('./commands/codec.js')).registerCodecCommand },
-  { commands: ['emulator'], load: async () => (await import('./commands/emulator.js')).registerEmulatorCommand },
-  { commands: ['report'], load: async () => (await import('./commands/report.js')).registerReportCommand },
   { commands: ['run', 'status', 'pause', 'resume', 'approve', 'reject', 'cancel', 'list'], load: async () => (await import('./commands/runs.js')).registerRunCommands },
+  { commands: ['watch'], load: async () => (await import('./commands/watch.js')).registerWatchCommand },
+  { commands: ['copy'], load: async () => (await import('./commands/copy.js')).registerCopyCommand },
+  { commands: ['report'], load: async () => (await import('./commands/report.js')).registerReportCommand },
   { commands: ['schedule'], load: async () => (await import('./commands/schedule.js')).registerScheduleCommands },
   { commands: ['validate'], load: async () => (await import('./commands/validate.js')).registerValidateCommand },
-  { commands: ['watch'], load: async () => (await import('./commands/watch.js')).registerWatchCommand },
+  { commands: ['emulator'], load: async () => (await import('./commands/emulator.js')).registerEmulatorCommand },
+  { commands: ['dev', 'worker', 'doctor', 'demo'], load: async () => (await import('./commands/dev.js')).registerDevCommands },
+  { commands: ['codec-server'], load: async () => (await import('./commands/codec.js')).registerCodecCommand },
 ];
 
 /** The program with the commands that `argv` can reach: the named command's module, or all of them. */

@@ -25,5 +25,9 @@ describe('ftpipe command modules', () => {
     assert.deepEqual(await names('--help'), every);
     assert.deepEqual(await names('help', 'validate'), every);
     assert.deepEqual(await names('no-such-command'), every);
+    // --help lists them in the table's order, a run's commands first.
+    const listed = (await buildProgram(['node', 'ftpipe', '--help'])).commands.map((c) => c.name());
+    assert.deepEqual(listed, COMMAND_MODULES.flatMap((entry) => entry.commands));
+    assert.equal(listed[0], 'run');
   });
 });
