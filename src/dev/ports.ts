@@ -1,7 +1,8 @@
 /**
  * What `ftpipe dev` checks before it starts anything: that the ports it was told to listen on are distinct and free,
  * and that no other `ftpipe dev` uses its state folder (two Temporal servers on one SQLite file corrupt it). Both are
- * bad usage (exit 2), said in one line naming the flag, the port or the folder, and what to do instead.
+ * bad usage (exit 2), said in one line naming the flag, the port or the folder, and what to do instead. `ftpipe demo`
+ * and `ftpipe emulator` check their ports the same way.
  */
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -24,7 +25,7 @@ export async function checkDevPorts(ports: readonly DevPort[], host = '127.0.0.1
   for (const { flag, port } of ports) {
     if (port === 0) continue;
     const other = byPort.get(port);
-    if (other) throw new DevUsageError(`${flag} ${port}: the same port as ${other}; each server of the dev stack needs its own port (or 0 for a free one)`);
+    if (other) throw new DevUsageError(`${flag} ${port}: the same port as ${other}; each server needs its own port (or 0 for a free one)`);
     byPort.set(port, flag);
   }
   for (const { flag, port } of ports) {

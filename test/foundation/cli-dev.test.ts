@@ -81,7 +81,7 @@ describe('the dev stack\'s ports', () => {
   it('refuses a port given to two flags, and one another process listens on', async (t) => {
     await assert.rejects(checkDevPorts([{ flag: '--port', port: 23456 }, { flag: '--ui-port', port: 0 }, { flag: '--codec-port', port: 23456 }]), (err: Error) => {
       assert.ok(err instanceof DevUsageError);
-      assert.equal(err.message, '--codec-port 23456: the same port as --port; each server of the dev stack needs its own port (or 0 for a free one)');
+      assert.equal(err.message, '--codec-port 23456: the same port as --port; each server needs its own port (or 0 for a free one)');
       return true;
     });
     const holder = createServer();
@@ -97,13 +97,16 @@ describe('the dev stack\'s ports', () => {
     assert.equal(codec.code, 2, codec.output);
     assert.equal(codec.output.trim(), `ftpipe codec-server: --port ${held}: port ${held} is in use on 127.0.0.1 (another ftpipe server or another program listens there); choose another port, or 0 for a free one`);
 
-    // ftpipe demo refuses its ports as ftpipe dev does, before it starts anything.
+    // ftpipe demo and ftpipe emulator refuse their ports as ftpipe dev does, before they start anything.
     const demoTaken = await runCli(['demo', '--emulator-arm-port', String(held)]);
     assert.equal(demoTaken.code, 2, demoTaken.output);
     assert.equal(demoTaken.output.trim(), `ftpipe demo: --emulator-arm-port ${held}: port ${held} is in use on 127.0.0.1 (another ftpipe server or another program listens there); choose another port, or 0 for a free one`);
+    const emulator = await runCli(['emulator', '--port', String(held)]);
+    assert.equal(emulator.code, 2, emulator.output);
+    assert.equal(emulator.output.trim(), `ftpipe emulator: --port ${held}: port ${held} is in use on 127.0.0.1 (another ftpipe server or another program listens there); choose another port, or 0 for a free one`);
     const demoTwice = await runCli(['demo', '--port', String(free), '--emulator-port', String(free)]);
     assert.equal(demoTwice.code, 2, demoTwice.output);
-    assert.equal(demoTwice.output.trim(), `ftpipe demo: --emulator-port ${free}: the same port as --port; each server of the dev stack needs its own port (or 0 for a free one)`);
+    assert.equal(demoTwice.output.trim(), `ftpipe demo: --emulator-port ${free}: the same port as --port; each server needs its own port (or 0 for a free one)`);
   });
 });
 

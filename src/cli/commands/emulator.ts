@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadEmulatorConfig, startEmulator, type EmulatorOptions } from '../../emulator';
+import { checkDevPorts, DevUsageError } from '../../dev/ports';
 import { stateDir } from '../../paths';
 import { parseClockScale, parsePort } from '../usage';
 
@@ -34,6 +35,20 @@ export function registerEmulatorCommand(program: Command): void {
       if (opts.clockScale !== undefined) options.clockScale = opts.clockScale;
       if (opts.stateFile !== undefined) options.stateFile = opts.stateFile;
       if (opts.certDir !== undefined) options.certDir = opts.certDir;
+      try {
+        // A port from --config is named as the file's key, so that the line says where to change it.
+        const from = (flag: string, key: string, given: number | undefined): string => (given !== undefined ? flag : `${opts.config ?? ''} ${key}:`);
+        await checkDevPorts([
+          { flag: from('--port', 'port', opts.port), port: options.port ?? 0 },
+          { flag: from('--arm-port', 'armPort', opts.armPort), port: options.armPort ?? 0 },
+        ], options.host);
+      } catch (err) {
+        if (!(err instanceof DevUsageError)) throw err;
+        // One line and exit 2, as ftpipe dev says it: the flags were well formed, the ports cannot be served.
+        console.error(`ftpipe emulator: ${err.message}`);
+        process.exitCode = 2;
+        return;
+      }
       const emu = await startEmulator(options);
       const width = Math.max(...emu.accounts.map((a) => a.name.length));
       console.log(`ftpipe emulator: running, clock x${emu.control.clockScale()}`);
