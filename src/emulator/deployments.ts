@@ -128,6 +128,7 @@ export class DeploymentService {
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$/.test(name)) throw invalidProperties(`The deployment name '${name}' is invalid: use 2-64 letters, digits, '.', '_' or '-'.`);
     const body = await ctx.json();
     const sku = parseSku(body.sku);
+    const options = parseDeploymentOptions(body);
     const model = parseModel(body.properties);
     const { served } = this.resolveDeployable(account, model, sku, ctx.now);
     const existing = this.state.deployments.get(deploymentKey(account.name, name));
@@ -151,6 +152,7 @@ export class DeploymentService {
       etag: randomUUID(),
       state: 'Creating',
       succeededAt: null,
+      ...options,
     };
     if (!existing) this.state.deployments.set(deploymentKey(account.name, name), record);
     const op = this.startOperation(account, record.name, existing ? 'update' : 'create', ctx.now, record);
@@ -302,6 +304,63 @@ function etagHeader(deployment: DeploymentRecord): Record<string, string> {
   return { etag: quotedEtag(deployment) };
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const SKU_TIERS = ['Free', 'Basic', 'Standard', 'Premium', 'Enterprise'];
+const VERSION_UPGRADE_OPTIONS = ['OnceNewDefaultVersionAvailable', 'OnceCurrentVersionExpired', 'NoAutoUpgrade'];
+const SCALE_TYPES = ['Standard', 'Manual'];
+
+/**
+ * The writable fields of the 2025-09-01 spec's `Deployment` the emulator does not act on, type-checked as the spec
+ * defines them (cognitiveservices.json `Deployment`, `DeploymentProperties`, `DeploymentScaleSettings`,
+ * `DeploymentCapacitySettings`, `Sku`): `tags` string values; `sku.tier` and `versionUpgradeOption` and
+ * `scaleSettings.scaleType` in their enums; `raiPolicyName`, `parentDeploymentName`, `spilloverDeploymentName` strings;
+ * `capacitySettings.designatedCapacity`/`priority` integers >= 0 (the spec's `minimum: 0`). No recording or report shows
+ * Azure's answer to a value outside them; the stricter reading refuses it (400 InvalidResourceProperties, the code live
+ * answers give a property the RP does not take, `target` naming the field). `versionUpgradeOption` and `raiPolicyName`
+ * are kept and echoed as sent (the recordings echo `versionUpgradeOption`: the model's default when none was sent).
+ */
+function parseDeploymentOptions(body: Record<string, unknown>): Pick<DeploymentRecord, 'versionUpgradeOption' | 'raiPolicyName'> {
+  const refuse = (field: string, rule: string): never => {
+    throw new ApiError(400, 'InvalidResourceProperties', `The property '${field}' ${rule}.`, field);
+  };
+  const optionalString = (v: unknown, field: string): string | undefined => {
+    if (v !== undefined && v !== null && typeof v !== 'string') refuse(field, 'must be a string');
+    return typeof v === 'string' ? v : undefined;
+  };
+  const optionalEnum = (v: unknown, field: string, values: string[]): string | undefined => {
+    if (v !== undefined && v !== null && (typeof v !== 'string' || !values.includes(v))) refuse(field, `must be one of ${values.join(', ')}`);
+    return typeof v === 'string' ? v : undefined;
+  };
+  if (body.tags !== undefined && body.tags !== null && (!isObject(body.tags) || Object.values(body.tags).some((v) => typeof v !== 'string'))) refuse('tags', 'must be an object of string values');
+  if (isObject(body.sku)) optionalEnum(body.sku.tier, 'sku.tier', SKU_TIERS);
+  const properties = body.properties;
+  if (properties === undefined || properties === null) return {};
+  if (!isObject(properties)) return refuse('properties', 'must be an object');
+  const scale = properties.scaleSettings;
+  if (scale !== undefined && scale !== null) {
+    if (!isObject(scale)) refuse('properties.scaleSettings', 'must be an object');
+    else {
+      optionalEnum(scale.scaleType, 'properties.scaleSettings.scaleType', SCALE_TYPES);
+      if (scale.capacity !== undefined && scale.capacity !== null && !Number.isInteger(scale.capacity)) refuse('properties.scaleSettings.capacity', 'must be an integer');
+    }
+  }
+  const settings = properties.capacitySettings;
+  if (settings !== undefined && settings !== null) {
+    if (!isObject(settings)) refuse('properties.capacitySettings', 'must be an object');
+    else {
+      for (const name of ['designatedCapacity', 'priority']) {
+        const v = settings[name];
+        if (v !== undefined && v !== null && !(Number.isInteger(v) && (v as number) >= 0)) refuse(`properties.capacitySettings.${name}`, 'must be an integer of at least 0');
+      }
+    }
+  }
+  optionalString(properties.parentDeploymentName, 'properties.parentDeploymentName');
+  optionalString(properties.spilloverDeploymentName, 'properties.spilloverDeploymentName');
+  const versionUpgradeOption = optionalEnum(properties.versionUpgradeOption, 'properties.versionUpgradeOption', VERSION_UPGRADE_OPTIONS);
+  const raiPolicyName = optionalString(properties.raiPolicyName, 'properties.raiPolicyName');
+  return { ...(versionUpgradeOption ? { versionUpgradeOption } : {}), ...(raiPolicyName !== undefined ? { raiPolicyName } : {}) };
+}
+
 /** `sku.capacity` may come as a string: the recorded .NET request sent `"1"`, answered as the number 1. */
 function parseSku(raw: unknown): DeploymentRecord['sku'] {
   const sku = raw as { name?: unknown; capacity?: unknown } | undefined;
@@ -317,6 +376,9 @@ function parseSku(raw: unknown): DeploymentRecord['sku'] {
 function parseModel(raw: unknown): DeploymentRecord['model'] {
   const model = (raw as { model?: Record<string, unknown> } | undefined)?.model;
   if (!model || typeof model.name !== 'string' || model.name.length === 0) throw invalidProperties("'properties.model.name' is required.");
+  for (const field of ['format', 'source', 'publisher', 'sourceAccount']) {
+    if (model[field] !== undefined && model[field] !== null && typeof model[field] !== 'string') throw new ApiError(400, 'InvalidResourceProperties', `The property 'properties.model.${field}' must be a string.`, `properties.model.${field}`);
+  }
   const format = typeof model.format === 'string' ? model.format : 'OpenAI';
   if (format !== 'OpenAI') throw new ApiError(400, 'DeploymentModelNotSupported', `Model format '${format}' is not supported; use 'OpenAI'.`);
   if (model.version !== undefined && (typeof model.version !== 'string' || model.version.length === 0)) throw invalidProperties("'properties.model.version' must be a string.");

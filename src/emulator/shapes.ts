@@ -196,7 +196,8 @@ export function deploymentJson(deployment: DeploymentRecord, accountArmId: strin
     sku: { name: deployment.sku.name, capacity },
     properties: {
       model,
-      versionUpgradeOption: deployment.served ? 'NoAutoUpgrade' : 'OnceNewDefaultVersionAvailable',
+      versionUpgradeOption: deployment.versionUpgradeOption ?? (deployment.served ? 'NoAutoUpgrade' : 'OnceNewDefaultVersionAvailable'),
+      ...(deployment.raiPolicyName !== undefined ? { raiPolicyName: deployment.raiPolicyName } : {}),
       currentCapacity: capacity,
       // Recorded for a fine-tuned deployment (maxTotalToken there was that model's context).
       capabilities: deployment.served ? { completion: 'true', maxTotalToken: '128000', chatCompletion: 'true', assistants: 'true' } : { chatCompletion: 'true' },

@@ -161,6 +161,9 @@ export interface DeploymentRecord {
   succeededAt: number | null;
   /** Last chat completion served, for Azure's deletion of fine-tuned deployments inactive for 15 days. */
   lastUsedAt?: number;
+  /** As sent in the PUT; without one the answer shows the model's default. */
+  versionUpgradeOption?: string;
+  raiPolicyName?: string;
 }
 
 export interface OperationRecord {

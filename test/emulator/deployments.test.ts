@@ -30,16 +30,17 @@ const deploymentBody = (model: string, sku = 'globalstandard', capacity = 1, sou
 });
 
 /** A raw ARM request (for what the SDK never sends, e.g. another api-version), trusting the emulator's certificate. */
-function rawArm(t: TestEmulator, method: string, path: string): Promise<{ status: number; body: { error?: { code?: string } } }> {
+function rawArm(t: TestEmulator, method: string, path: string, body?: unknown): Promise<{ status: number; body: { error?: { code?: string; message?: string; target?: string } } }> {
   return new Promise((resolve, reject) => {
     const url = new URL(path, t.emu.armEndpoint);
-    const req = httpsRequest(url, { method, ca: readFileSync(t.emu.caCertPath), headers: { authorization: `Bearer ${t.emu.acceptedTokens[0]!}` } }, (res) => {
+    const headers = { authorization: `Bearer ${t.emu.acceptedTokens[0]!}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+    const req = httpsRequest(url, { method, ca: readFileSync(t.emu.caCertPath), headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { error?: { code?: string } } }));
     });
     req.on('error', reject);
-    req.end();
+    req.end(body === undefined ? undefined : JSON.stringify(body));
   });
 }
 
@@ -414,5 +415,45 @@ describe('emulator deployment capacity: the SKU\'s range and the free quota', ()
     const same = await arm.deployments.beginCreateOrUpdate(p.resourceGroup, p.account, 'fits', base(5), { updateIntervalInMs: 5 });
     t.emu.control.advanceClock(CREATE_SECONDS);
     assert.equal((await same.pollUntilDone()).sku?.capacity, 5, 'an update within what the deployment holds needs no new capacity');
+  });
+});
+
+describe('emulator deployment PUT: the spec\'s writable properties', () => {
+  let t: TestEmulator;
+  before(async () => {
+    t = await startTestEmulator();
+  });
+  after(() => t.emu.stop());
+
+  it('refuses a writable property of the wrong type or outside its enum or range (InvalidResourceProperties, target the field), and echoes versionUpgradeOption and raiPolicyName as sent', async () => {
+    const p = t.profile(SWC);
+    const arm = t.arm(SWC);
+    const base = deploymentBody('gpt-4.1-mini', 'GlobalStandard', 1, undefined, '2025-04-14');
+    const withProperties = (properties: Record<string, unknown>, extra: Record<string, unknown> = {}): Deployment =>
+      ({ ...base, ...extra, properties: { ...base.properties, ...properties } });
+    const cases: [Deployment, string][] = [
+      [withProperties({ versionUpgradeOption: 'Always' }), 'properties.versionUpgradeOption'],
+      [withProperties({ raiPolicyName: 7 }), 'properties.raiPolicyName'],
+      [withProperties({ capacitySettings: { designatedCapacity: -1 } }), 'properties.capacitySettings.designatedCapacity'],
+      [withProperties({ scaleSettings: { scaleType: 'Auto' } }), 'properties.scaleSettings.scaleType'],
+      [withProperties({ spilloverDeploymentName: ['x'] }), 'properties.spilloverDeploymentName'],
+      [withProperties({ model: { format: 1, name: 'gpt-4.1-mini', version: '2025-04-14' } }), 'properties.model.format'],
+      [withProperties({}, { tags: { team: 3 } }), 'tags'],
+      [withProperties({}, { sku: { name: 'GlobalStandard', capacity: 1, tier: 'Gold' } }), 'sku.tier'],
+    ];
+    // Raw requests: the SDK's serializer refuses the wrong types itself.
+    const path = `${t.emu.account(SWC).armId}/deployments/typed?api-version=2025-09-01`;
+    for (const [body, target] of cases) {
+      const answer = await rawArm(t, 'PUT', path, body);
+      assert.equal(answer.status, 400, target);
+      assert.deepEqual({ code: answer.body.error?.code, target: answer.body.error?.target }, { code: 'InvalidResourceProperties', target }, JSON.stringify(answer.body));
+    }
+    assert.deepEqual(t.emu.control.requests({ route: 'arm.deployments.put', status: 201 }), [], 'nothing was created');
+
+    const poller = await arm.deployments.beginCreateOrUpdate(p.resourceGroup, p.account, 'typed', withProperties({ versionUpgradeOption: 'NoAutoUpgrade', raiPolicyName: 'Microsoft.DefaultV2', capacitySettings: { designatedCapacity: 0, priority: 1 } }, { tags: { team: 'bikes' } }), { updateIntervalInMs: 5 });
+    t.emu.control.advanceClock(CREATE_SECONDS);
+    const done = await poller.pollUntilDone();
+    assert.equal(done.properties?.versionUpgradeOption, 'NoAutoUpgrade');
+    assert.equal(done.properties?.raiPolicyName, 'Microsoft.DefaultV2');
   });
 });
