@@ -232,6 +232,11 @@ export function failureMessage(err: unknown): string {
   return (err as Error).message;
 }
 
+/** The command that follows the run `ftpipe run` started or found open: the same file, workflow id and task queue. */
+export function joinCommand(file: string, opts: { workflowId?: string; taskQueue?: string }): string {
+  return `ftpipe run ${file}${opts.workflowId ? ` --workflow-id ${opts.workflowId}` : ''}${opts.taskQueue ? ` --task-queue ${opts.taskQueue}` : ''} --join --wait`;
+}
+
 export function registerRunCommands(program: Command): void {
   withConnectionFlags(program.command('run <pipeline-file>'))
     .description('Start a pipeline run from a YAML or JSON file holding the workflow input')
@@ -256,14 +261,14 @@ export function registerRunCommands(program: Command): void {
         const handle = await client.startPipeline(input, { ...(opts.workflowId ? { workflowId: opts.workflowId } : {}), ...(opts.taskQueue ? { taskQueue: opts.taskQueue } : {}), ifRunning: opts.join ? 'join' : 'fail' });
         console.log(`started ${handle.workflowId}`);
         if (!opts.wait) {
-          console.log(`  follow it: ftpipe watch ${handle.workflowId} (curves), ftpipe status ${handle.workflowId}, or ftpipe run ${file} --join --wait`);
+          console.log(`  follow it: ftpipe watch ${handle.workflowId} (curves), ftpipe status ${handle.workflowId}, or ${joinCommand(file, opts)}`);
           return;
         }
         await follow(handle);
         console.log(formatResult(await handle.result()));
       } catch (err) {
         if (err instanceof PipelineAlreadyRunningError) {
-          throw new Error(`a run with workflow id "${err.workflowId}" is already open: follow it with --join (ftpipe run ${file} --join --wait), watch it with ftpipe watch ${err.workflowId}, or cancel it with ftpipe cancel ${err.workflowId}`);
+          throw new Error(`a run with workflow id "${err.workflowId}" is already open: follow it with --join (${joinCommand(file, opts)}), watch it with ftpipe watch ${err.workflowId}, or cancel it with ftpipe cancel ${err.workflowId}`);
         }
         throw new Error(failureMessage(err));
       } finally {
