@@ -8,9 +8,11 @@
  */
 import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
 import type { z } from 'zod';
+import { moreSecretWebhookIssues } from '../src/notify/schema';
 import { safeParsePipelineInput, type CopyRequest, type PipelineInput, type PipelineInputDraft } from '../src/pipeline/input';
 import type { PipelineStatus, PreflightResult } from '../src/pipeline/types';
 import { parseContinuation, type SafeParse } from './boundary-schemas';
+import { patched } from './patches';
 
 export type { ApprovalInput, ControlInput } from './boundary-schemas';
 
@@ -35,6 +37,9 @@ export interface PipelineContinuation {
 }
 
 export type PipelineWorkflowInput = PipelineInputDraft & { continuation?: PipelineContinuation };
+
+/** Asked only by an input with such a webhook URL (src/notify/schema.ts moreSecretWebhookIssues): other runs record no marker. */
+const MORE_SECRET_WEBHOOKS_PATCH = 'ftpipe-more-secret-webhook-hosts';
 
 function clip(text: string): string {
   return text.length > MAX_ISSUE_CHARS ? `${text.slice(0, MAX_ISSUE_CHARS)}...` : text;
@@ -83,6 +88,9 @@ export function parseWorkflowArgs(raw: unknown): { input: PipelineInput; draft: 
   const parsed = safeParsePipelineInput(draft);
   if (!parsed.success) issues.push(...issuesOf(parsed.error));
   if (issues.length > 0 || !parsed.success) throw invalidInput(issues);
+  // Webhook hosts refused since runs took them: a new run (not a replay, not the continuation of one that took it).
+  const secretWebhooks = continuation ? [] : moreSecretWebhookIssues(parsed.data.notify);
+  if (secretWebhooks.length > 0 && patched(MORE_SECRET_WEBHOOKS_PATCH)) throw invalidInput(secretWebhooks);
   return { input: parsed.data, draft: draft as PipelineInputDraft, continuation };
 }
 

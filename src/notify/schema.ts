@@ -14,15 +14,29 @@ export type NotifyFormat = (typeof NOTIFY_FORMATS)[number];
 /** Hosts whose webhook URLs carry their secret in the path. */
 const SECRET_WEBHOOK_HOSTS = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*\.)?(hooks\.slack\.com|webhook\.office\.com|[^/?#]*\.logic\.azure\.com|outlook\.office\.com)(:\d+)?([/?#]|$)/i;
 
+/**
+ * More hosts whose webhook URLs are the credential (Discord's `/api/webhooks/<id>/<token>`, which also takes Slack's
+ * shape; Zapier's catch hooks; IFTTT's `.../with/key/<key>`). Not in the schema's refinement: the workflow parses the
+ * input at its start, so refusing them there would fail the replay of a run that accepted one. The client refuses them
+ * before a start (src/pipeline/input.ts parsePipelineInput) and a new run at its boundary (workflows/boundary.ts).
+ */
+const MORE_SECRET_WEBHOOK_HOSTS = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*\.)?(discord\.com|discordapp\.com|hooks\.zapier\.com|maker\.ifttt\.com)(:\d+)?([/?#]|$)/i;
+
+const secretWebhookMessage = (who: string): string =>
+  `this webhook URL is itself a credential (${who} put the secret in the path) and would be kept in workflow history; define it in the worker configuration under notify.webhooks and give its name as "webhook"`;
+
+/** `notify.N.url: why` for each target URL of MORE_SECRET_WEBHOOK_HOSTS. */
+export function moreSecretWebhookIssues(notify: readonly { url?: string | undefined }[] | undefined): string[] {
+  return (notify ?? []).flatMap((target, i) => (target.url !== undefined && MORE_SECRET_WEBHOOK_HOSTS.test(target.url) ? [`notify.${i}.url: ${secretWebhookMessage('Discord, Zapier and IFTTT')}`] : []));
+}
+
 const WebhookUrl = z.string().regex(/^https?:\/\/[^\s]+$/i, 'an http(s) URL');
 const Events = z.array(z.enum(NOTIFY_EVENTS)).min(1);
 
 const NotifyTargetSchema = z
   .object({
     /** An endpoint without credentials in it (ftpipe signs each request with the worker's secret). */
-    url: WebhookUrl.refine((url) => !SECRET_WEBHOOK_HOSTS.test(url), {
-      message: 'this webhook URL is itself a credential (Slack, Teams and Logic Apps put the secret in the path) and would be kept in workflow history; define it in the worker configuration under notify.webhooks and give its name as "webhook"',
-    }).optional(),
+    url: WebhookUrl.refine((url) => !SECRET_WEBHOOK_HOSTS.test(url), { message: secretWebhookMessage('Slack, Teams and Logic Apps') }).optional(),
     /** A webhook of the worker's configuration (notify.webhooks[].name). */
     webhook: z.string().min(1).optional(),
     /** For `url` (a named webhook has its own format in the worker configuration). */

@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import { CREDENTIAL_ADVICE, urlCredential } from './url-credentials';
-import { notifyTargetSchema } from '../notify/schema';
+import { moreSecretWebhookIssues, notifyTargetSchema } from '../notify/schema';
 import { issueFields, objectKeysAt } from '../config/schema-keys';
 
 const SUFFIX_PATTERN = /^[A-Za-z0-9_-]{1,40}$/;
@@ -377,8 +377,11 @@ export function safeParseCopyRequest(raw: unknown): z.ZodSafeParseResult<CopyReq
   return CopyRequestSchema.safeParse(raw);
 }
 
+/** The input checked and with its defaults, or a PipelineInputError naming each field at fault: what a client sends. */
 export function parsePipelineInput(raw: unknown): PipelineInput {
   const parsed = PipelineInputSchema.safeParse(raw);
   if (!parsed.success) throw new PipelineInputError(describeIssues(parsed.error, pipelineInputKeysAt));
+  const secretWebhooks = moreSecretWebhookIssues(parsed.data.notify);
+  if (secretWebhooks.length > 0) throw new PipelineInputError(secretWebhooks);
   return parsed.data;
 }
