@@ -255,13 +255,45 @@ async function readMultipart(ctx: RequestContext): Promise<{ fields: Map<string,
         if (name === 'file') file = { filename: info.filename ?? 'file', content: Buffer.concat(chunks) };
       });
     });
+    const head: Buffer[] = [];
+    let headBytes = 0;
     parser.on('close', () => {
       if (tooLarge) reject(invalidPayload(`The file is larger than ${MAX_FILE_BYTES} bytes; import large files from a URL.`, 'file'));
+      else if (file && fileContentTypeMissing(Buffer.concat(head).toString('latin1'), type)) reject(invalidPayload('The file has no or an empty content type specified.'));
       else resolve(file ? { fields, file } : { fields });
     });
     parser.on('error', () => reject(invalidPayload('The multipart body is malformed.')));
-    ctx.stream().pipe(parser);
+    const source = ctx.stream();
+    source.on('data', (c: Buffer) => {
+      if (headBytes >= MULTIPART_HEAD_BYTES) return;
+      head.push(c);
+      headBytes += c.length;
+    });
+    source.pipe(parser);
   });
+}
+
+/** How far into a multipart body the `file` part's headers are looked for (the fields before it are small). */
+const MULTIPART_HEAD_BYTES = 64 * 1024;
+
+/**
+ * Whether the `file` part's headers carry no Content-Type (or an empty one), which Azure refuses: 400
+ * `{"error":{"code":"invalidPayload","message":"The file has no or an empty content type specified."}}`, answered to
+ * the .NET SDK's upload of a fine-tuning file (Azure/azure-sdk-for-net#44710, 2024-06). busboy reports such a part as
+ * text/plain, so the part's raw headers are read. A part whose headers lie beyond the first 64 KB is not judged.
+ */
+function fileContentTypeMissing(head: string, contentType: string): boolean {
+  const boundary = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
+  const delimiter = boundary ? `--${boundary[1] ?? boundary[2]}` : undefined;
+  if (!delimiter) return false;
+  for (const part of head.split(delimiter).slice(1)) {
+    const end = part.indexOf('\r\n\r\n');
+    if (end === -1) continue;
+    const headers = part.slice(0, end);
+    if (!/^content-disposition:[^\r\n]*\bname="?file"?(?:;|\s|$)/im.test(headers)) continue;
+    return !/^content-type:[ \t]*\S/im.test(headers);
+  }
+  return false;
 }
 
 /**

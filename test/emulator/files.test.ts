@@ -68,6 +68,21 @@ describe('emulator files', () => {
     assert.equal((await upload(v1, 'batch')).status, 'processed');
   });
 
+  it('refuses an upload whose file part has no content type, as Azure answered the .NET SDK (azure-sdk-for-net#44710)', async () => {
+    const account = t.emu.account(ACCOUNT);
+    const boundary = 'ftpipe-boundary';
+    const send = (fileHeaders: string) => {
+      const body = [`--${boundary}`, 'Content-Disposition: form-data; name="purpose"', '', 'fine-tune', `--${boundary}`, 'Content-Disposition: form-data; name="file"; filename="train.jsonl"', ...(fileHeaders ? [fileHeaders] : []), '', chatJsonl(10), `--${boundary}--`, ''].join('\r\n');
+      return fetch(`${t.emu.endpointFor(ACCOUNT)}/openai/files?api-version=2024-10-21`, { method: 'POST', headers: { 'api-key': account.apiKey, 'content-type': `multipart/form-data; boundary=${boundary}` }, body });
+    };
+    for (const headers of ['', 'Content-Type: ']) {
+      const refused = await send(headers);
+      assert.equal(refused.status, 400, headers);
+      assert.deepEqual(await refused.json(), { error: { code: 'invalidPayload', message: 'The file has no or an empty content type specified.' } });
+    }
+    assert.equal((await send('Content-Type: application/octet-stream')).status, 201);
+  });
+
   it('uploads on the v1 family with 200, and lists in the v1 envelope, ignoring the paging the v1 spec does not define', async () => {
     const v1 = t.v1('ftpipe-ncus');
     const { data: file, response } = await v1.files.create({ file: new File([chatJsonl(10)], 'v1.jsonl'), purpose: 'fine-tune' }).withResponse();
