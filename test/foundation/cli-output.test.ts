@@ -1,7 +1,7 @@
 /** What CLI commands print, checked without a server. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { joinCommand, outcomeLine } from '../../src/cli/commands/runs';
+import { joinCommand, outcomeLine, trainingLine } from '../../src/cli/commands/runs';
 
 describe('ftpipe status: the outcome line', () => {
   it('says a plain success once, and keeps the headline that says more', () => {
@@ -15,5 +15,15 @@ describe('ftpipe run: the command that follows the run', () => {
   it('repeats the workflow id and task queue the run was started with (else --join follows ftpipe-<runName>)', () => {
     assert.equal(joinCommand('p.yaml', {}), 'ftpipe run p.yaml --join --wait');
     assert.equal(joinCommand('p.yaml', { workflowId: 'walk-pause', taskQueue: 'q2' }), 'ftpipe run p.yaml --workflow-id walk-pause --task-queue q2 --join --wait');
+  });
+});
+
+describe('ftpipe status: the training line', () => {
+  it('gives the ETA while the job trains, none while it is paused or has ended', () => {
+    const progress = { step: 12, totalSteps: 96, percent: 12.5, etaSeconds: 40, measuredAtSeconds: 1_000, etaBasis: 'step_rate' as const };
+    assert.equal(trainingLine({ status: 'running', createdAt: 900 }, progress, 1_010), 'training: step 12/96 (12.5%), ETA 30s');
+    assert.equal(trainingLine({ status: 'pausing', createdAt: 900 }, progress, 1_010), 'training: step 12/96 (12.5%)');
+    assert.equal(trainingLine({ status: 'paused', createdAt: 900 }, { ...progress, etaSeconds: null }, 1_010), 'training: step 12/96 (12.5%)');
+    assert.equal(trainingLine({ status: 'succeeded', createdAt: 900 }, { ...progress, step: 96, percent: 100 }, 1_010), 'training: step 96/96 (100%)');
   });
 });

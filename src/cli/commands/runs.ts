@@ -14,7 +14,7 @@ import { barLine, pipedKey } from '../progress-bar';
 import { parsePositiveInt, usageError } from '../usage';
 import { approvalEvidenceLines } from '../../pipeline/approval';
 import { formatProgressLine, trainingEta, type ProgressView } from '../../pipeline/progress';
-import { isTerminalJobStatus } from '../../pipeline/types';
+import { isTerminalJobStatus, type JobSnapshot } from '../../pipeline/types';
 
 /** A pipeline file as read: the input (relative dataset paths taken relative to the file) and where its keys are. */
 export interface PipelineFile {
@@ -69,6 +69,15 @@ function fmt(value: number | null | undefined, digits = 4): string {
 /** How each outcome of a completed run reads, in `ftpipe run --wait`'s summary and `ftpipe status`. */
 const OUTCOME_HEADLINES: Record<PipelineResult['outcome'], string> = { succeeded: 'succeeded', not_promoted: 'trained, not promoted', cancelled_in_azure: 'ended: the job was cancelled in Azure', skipped_no_new_data: 'skipped: no new data', not_deployable: 'ended: Azure\'s safety evaluation found the model not deployable', stopped_at_billing_limit: 'stopped: Azure paused the job at its billing limit and the budget allows no more', stopped_at_budget: 'stopped: the training spend passed budget.maxTrainingUsd; the job is paused', stopped_early: 'stopped early: the job\'s automatic evaluation stayed flat; the job was cancelled' };
 
+const PAUSE_STATUSES: ReadonlySet<string> = new Set(['pausing', 'paused']);
+
+/** `training: step n/N (p%)`, with the ETA only while the job trains: a paused job's would count down, and "measuring" would never end. */
+export function trainingLine(job: Pick<JobSnapshot, 'status' | 'createdAt'>, progress: PipelineStatus['progress'], nowSeconds: number): string {
+  const training = !isTerminalJobStatus(job.status) && !PAUSE_STATUSES.has(job.status);
+  const p = progress;
+  return `training: step ${p.step ?? '-'}/${p.totalSteps ?? '?'}${p.percent !== null ? ` (${p.percent}%)` : ''}${training ? `, ${trainingEta(p, nowSeconds, job.createdAt)}` : ''}`;
+}
+
 /** `outcome: <outcome>`, with its headline in parentheses when that says more than the outcome's own word. */
 export function outcomeLine(outcome: PipelineResult['outcome']): string {
   const headline = OUTCOME_HEADLINES[outcome];
@@ -90,8 +99,7 @@ export function formatStatus(status: PipelineStatus, now?: ProgressView, result?
   if (status.job) {
     const p = status.progress;
     lines.push(`  job: ${status.job.id} ${status.job.status}${status.job.fineTunedModel ? ` -> ${status.job.fineTunedModel}` : ''}`);
-    const ended = isTerminalJobStatus(status.job.status);
-    lines.push(`  training: step ${p.step ?? '-'}/${p.totalSteps ?? '?'}${p.percent !== null ? ` (${p.percent}%)` : ''}${ended ? '' : `, ${trainingEta(p, Date.now() / 1000, status.job.createdAt)}`}`);
+    lines.push(`  ${trainingLine(status.job, p, Date.now() / 1000)}`);
     if (status.job.error) lines.push(`  Azure error: ${status.job.error.code ?? ''} ${status.job.error.message}`);
   }
   if (status.latestMetrics) {
