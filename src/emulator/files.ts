@@ -123,7 +123,8 @@ export class FileService {
     if (typeof filename !== 'string' || filename.length === 0) throw invalidPayload("'filename' is required.", 'filename');
     // Azure downloads the content itself, from the internet: a SAS blob URL or another https URL it can GET.
     const schemes = this.strict ? /^https:\/\//i : /^(file:|https?:\/\/)/i;
-    if (typeof contentUrl !== 'string' || !schemes.test(contentUrl)) {
+    // `FileImport.content_url` has `format: url`: one that does not parse (or names no host) is refused, not downloaded.
+    if (typeof contentUrl !== 'string' || !schemes.test(contentUrl) || !isUrl(contentUrl)) {
       throw invalidPayload("'content_url' must be an https:// URL the service can download (for example a blob SAS URL).", 'content_url');
     }
     const expiresAfter = body.expires_after;
@@ -166,6 +167,11 @@ export class FileService {
     // purpose, so on v1 the others are ignored (as undefined body fields are dropped): one page of every file.
     const query = ctx.family === 'v1' ? new URLSearchParams(purpose === null ? {} : { purpose }) : ctx.query;
     const order = query.get('order') ?? 'desc';
+    // The dated spec's `purpose` is its Purpose enum (the upload's list) and `order` "asc ... desc": others are refused.
+    if (ctx.family === 'dated') {
+      if (purpose !== null) checkPurpose(purpose, 'dated');
+      if (order !== 'asc' && order !== 'desc') throw invalidPayload(`'${order}' is not a sort order. Use asc or desc.`, 'order');
+    }
     this.expire(ctx.now);
     const files = [...this.state.files.values()].filter((f) => f.account === account.name && (!purpose || f.purpose === purpose));
     files.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
@@ -313,6 +319,15 @@ function checkExpiresAfter(anchor: unknown, seconds: unknown, family: Family): n
     throw invalidPayload('expires_after.seconds must be an integer between 1209600 and 2592000.', 'expires_after.seconds');
   }
   return n;
+}
+
+function isUrl(value: string): boolean {
+  if (value.toLowerCase().startsWith('file:')) return true;
+  try {
+    return new URL(value).hostname.length > 0;
+  } catch {
+    return false;
+  }
 }
 
 function checkPurpose(purpose: string, family: Family): void {

@@ -109,6 +109,10 @@ describe('emulator files', () => {
       t.emu.control.advanceClock(1);
     }
     await client.files.create({ file: new File(['{}'], 'batch.jsonl'), purpose: 'batch' });
+    // The dated spec enumerates `purpose` and names asc/desc for `order`: anything else is refused.
+    for (const query of [{ purpose: 'training' }, { order: 'newest' }]) {
+      await assert.rejects(client.get('/files', { query }), (err: { status?: number; code?: string; param?: string }) => err.status === 400 && err.code === 'invalidPayload' && err.param === Object.keys(query)[0]);
+    }
     const raw = await client.get<Record<string, unknown>>('/files', { query: { limit: 2, purpose: 'fine-tune' } });
     assert.deepEqual(Object.keys(raw).sort(), ['data', 'object']);
     const seen: string[] = [];
@@ -159,7 +163,8 @@ describe('emulator files', () => {
     const importFile = (url: string, filename: string) =>
       client.post<{ id: string; status: string }>('/files/import', { body: { purpose: 'fine-tune', filename, content_url: url } }).withResponse();
     // Azure downloads the content itself: a path on this machine or plain http is nothing it can fetch.
-    for (const url of [pathToFileURL(path).href, `${contentUrl}/train.jsonl`]) {
+    // Nor is a URL that does not parse (`FileImport.content_url` has format url).
+    for (const url of [pathToFileURL(path).href, `${contentUrl}/train.jsonl`, 'https://', 'https:// blob']) {
       await assert.rejects(importFile(url, 'x.jsonl'), (err: { status?: number; code?: string; param?: string }) => err.status === 400 && err.code === 'invalidPayload' && err.param === 'content_url');
     }
     await assert.rejects(t.v1(ACCOUNT).post('/files/import', { body: { purpose: 'fine-tune', filename: 'x.jsonl', content_url: 'https://example.com/x' } }), NotFoundError);
