@@ -17,7 +17,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ApplicationFailure } from '@temporalio/common';
 import { decodeArrayFromPayloads, decodeOptionalFailureToOptionalError } from '@temporalio/common/lib/internal-non-workflow';
 import { ftpipeDataConverter, payloadCodecFromEnv } from '../codec';
-import { parseCopyRequest, parsePipelineInput, type CopyRequest, type PipelineInputDraft } from '../pipeline/input';
+import { isRunName, parseCopyRequest, parsePipelineInput, type CopyRequest, type PipelineInputDraft } from '../pipeline/input';
 import { NOT_DONE_YET_FAILURE, progressView, type ActivityNews, type ProgressView } from '../pipeline/progress';
 import type { ApprovalRecord, CopyStatus, PipelineResult, PipelineStatus } from '../pipeline/types';
 import { TASK_QUEUE } from '../temporal/constants';
@@ -44,6 +44,9 @@ export * from './schedules';
 export function defaultWorkflowId(runName: string): string {
   return `ftpipe-${runName}`;
 }
+
+/** How many runs of a name the error of `findPipeline` lists when the name's default id has none. */
+const NAMED_RUNS_SHOWN = 3;
 
 export class PipelineAlreadyRunningError extends Error {
   constructor(readonly workflowId: string) {
@@ -260,7 +263,10 @@ export class FtpipeClient {
     return new PipelineHandle(this.client.workflow.getHandle<typeof fineTunePipeline>(workflowId));
   }
 
-  /** Finds a run by workflow id or by run name (`ftpipe-<runName>`); `execution` is Temporal's status, e.g. RUNNING. */
+  /**
+   * Finds a run by workflow id or by run name (`ftpipe-<runName>`); `execution` is Temporal's status, e.g. RUNNING.
+   * Neither found, the error names the newest runs of that name under other ids, if any.
+   */
   async findPipeline(idOrRunName: string): Promise<{ handle: PipelineHandle; execution: string }> {
     for (const id of [idOrRunName, defaultWorkflowId(idOrRunName)]) {
       const handle = this.getPipeline(id);
@@ -269,6 +275,12 @@ export class FtpipeClient {
       } catch (err) {
         if (!(err instanceof WorkflowNotFoundError)) throw err;
       }
+    }
+    // Runs of that name under other ids (a schedule's, or started with --workflow-id): the ids to give instead.
+    const named = isRunName(idOrRunName) ? await this.listPipelines({ query: `${RUN_NAME.name} = '${idOrRunName}'`, limit: NAMED_RUNS_SHOWN + 1 }) : [];
+    if (named.length > 0) {
+      const ids = named.slice(0, NAMED_RUNS_SHOWN).map((run) => run.workflowId).join(', ');
+      throw new Error(`no run with workflow id "${idOrRunName}" or "${defaultWorkflowId(idOrRunName)}"; runs named "${idOrRunName}" have workflow ids ${ids}${named.length > NAMED_RUNS_SHOWN ? ', ...' : ''} (newest first): give one of those instead of the name`);
     }
     throw new Error(`no run with workflow id or run name "${idOrRunName}" in namespace ${this.client.options.namespace} (ftpipe list, or listPipelines, shows the recent runs)`);
   }
