@@ -5,6 +5,7 @@
  */
 import { ActivityFailure, ApplicationFailure, allHandlersFinished, condition, upsertSearchAttributes } from '@temporalio/workflow';
 import { patched } from './patches';
+import { DEPLOYMENT_NAME_MAX_CHARS } from '../src/azure/limits';
 import { baselineDeployment, EVALUATION_DEPLOYMENT, type EvaluationDeployment } from '../src/catalog/models';
 import { INACTIVE_DEPLOYMENT_DELETION_DAYS } from '../src/pipeline/cost';
 import { KEEP_ALIVE_DEFAULT_HOURS, type CopyRequest } from '../src/pipeline/input';
@@ -155,7 +156,7 @@ async function evaluateCandidates(run: PipelineRun, candidates: CheckpointSummar
     run.setTask(doing, { subject: what, done: scores.length, total, unit: 'models evaluated', ...(scoringOn ? { scoringOn } : {}) });
   };
   const scoreTemporary = async (model: { deploy: string; label: string; how: EvaluationDeployment }, label: string, kind: EvalScore['kind'], what: string): Promise<EvalScore> => {
-    const name = `ftpipe-eval-${run.runTag}-${label}`.slice(0, 64);
+    const name = `ftpipe-eval-${run.runTag}-${label}`.slice(0, DEPLOYMENT_NAME_MAX_CHARS);
     run.createdDeployment(name);
     at(what, `deploying ${name} (${model.how.type})`);
     if (deploymentSlotsOn()) await run.slots.acquireDeployment({ profile: input.profile, name });

@@ -6,6 +6,7 @@ import type { JobCreateParams } from 'openai/resources/fine-tuning/jobs/jobs';
 import type { DpoMethod, ReinforcementHyperparameters, SupervisedMethod } from 'openai/resources/fine-tuning/methods';
 import type { DeploymentType } from '../catalog';
 import type { Hyperparameters, Method, PipelineInput } from '../pipeline/input';
+import { JOB_METADATA_LIMITS } from './limits';
 
 /**
  * Which URL family each operation goes to (see README "Azure API families"). The seeds drive files, jobs, events,
@@ -53,9 +54,9 @@ export interface RunIdentity {
 
 export function runMetadata(identity: RunIdentity): Record<string, string> {
   return {
-    [RUN_METADATA.workflowId]: identity.workflowId.slice(0, 512),
+    [RUN_METADATA.workflowId]: identity.workflowId.slice(0, JOB_METADATA_LIMITS.valueChars),
     [RUN_METADATA.firstRunId]: identity.firstRunId,
-    [RUN_METADATA.runName]: identity.runName.slice(0, 512),
+    [RUN_METADATA.runName]: identity.runName.slice(0, JOB_METADATA_LIMITS.valueChars),
   };
 }
 
@@ -274,7 +275,7 @@ function suffixMatches(job: ListedJob, sent: string | null | undefined): boolean
 export function isRunsJob(job: ListedJob, request: JobCreateRequest, identity: RunIdentity, firstAttemptSeconds: number): boolean {
   if (job.created_at < firstAttemptSeconds - CREATE_CLOCK_SKEW_SECONDS) return false;
   if (request.family === 'v1') {
-    return job.metadata?.[RUN_METADATA.workflowId] === identity.workflowId.slice(0, 512) && job.metadata?.[RUN_METADATA.firstRunId] === identity.firstRunId;
+    return job.metadata?.[RUN_METADATA.workflowId] === identity.workflowId.slice(0, JOB_METADATA_LIMITS.valueChars) && job.metadata?.[RUN_METADATA.firstRunId] === identity.firstRunId;
   }
   const body = request.body;
   return (

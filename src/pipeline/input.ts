@@ -11,10 +11,14 @@
  */
 import { z } from 'zod';
 import { CREDENTIAL_ADVICE, urlCredential } from './url-credentials';
+import { JOB_METADATA_LIMITS, JOB_SUFFIX_MAX_CHARS, RUN_METADATA_PAIRS } from '../azure/limits';
 import { moreSecretWebhookIssues, notifyTargetSchema } from '../notify/schema';
 import { issueFields, objectKeysAt } from '../config/schema-keys';
 
-const SUFFIX_PATTERN = /^[A-Za-z0-9_-]{1,40}$/;
+const SUFFIX_PATTERN = new RegExp(`^[A-Za-z0-9_-]{1,${JOB_SUFFIX_MAX_CHARS}}$`);
+const METADATA_KEY_PATTERN = new RegExp(`^(?!ftpipe_)[A-Za-z0-9_.-]{1,${JOB_METADATA_LIMITS.keyChars}}$`);
+/** The metadata pairs an input may give: Azure's, less those ftpipe sets itself. */
+const INPUT_METADATA_PAIRS = JOB_METADATA_LIMITS.pairs - RUN_METADATA_PAIRS;
 const RUN_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 /** Whether `name` may name a run (`runName`), a schedule or a lineage. */
 export const isRunName = (name: string): boolean => RUN_NAME_PATTERN.test(name);
@@ -230,10 +234,20 @@ const PipelineInputSchema = z
     method: MethodSchema.default({ type: 'supervised' }),
     hyperparameters: HyperparametersSchema.default({}),
     seed: z.int().min(0).max(2_147_483_647).optional(),
-    suffix: z.string().regex(SUFFIX_PATTERN, 'at most 40 characters of A-Z, a-z, 0-9, "-" and "_"').optional(),
+    suffix: z.string().regex(SUFFIX_PATTERN, `at most ${JOB_SUFFIX_MAX_CHARS} characters of A-Z, a-z, 0-9, "-" and "_"`).optional(),
     trainingType: TrainingTypeSchema.default('Standard'),
     /** Extra metadata on the Azure job (ftpipe adds its own `ftpipe_*` keys; Azure allows 16 pairs in all). */
-    metadata: z.record(z.string().regex(/^(?!ftpipe_)[A-Za-z0-9_.-]{1,64}$/, 'keys of at most 64 characters, not starting with ftpipe_'), z.string().max(512)).default({}),
+    // Keys checked here, not by the record's key schema, whose refusal reads only "Invalid key in record".
+    metadata: z
+      .record(z.string(), z.string().max(JOB_METADATA_LIMITS.valueChars))
+      .superRefine((metadata, ctx) => {
+        for (const key of Object.keys(metadata)) {
+          if (METADATA_KEY_PATTERN.test(key)) continue;
+          const why = key.startsWith('ftpipe_') ? 'the ftpipe_ prefix is reserved for the keys ftpipe sets' : `a key is 1 to ${JOB_METADATA_LIMITS.keyChars} characters of A-Z, a-z, 0-9, ".", "_" and "-"`;
+          ctx.addIssue({ code: 'custom', path: [key], message: why });
+        }
+      })
+      .default({}),
     polling: PollingSchema.default(PollingSchema.parse({})),
     timeouts: TimeoutsSchema.default(TimeoutsSchema.parse({})),
     cleanup: CleanupSchema.default(CleanupSchema.parse({})),
@@ -279,8 +293,8 @@ const PipelineInputSchema = z
       const credential = urlCredential(text);
       if (credential) ctx.addIssue({ code: 'custom', path, message: `${credential}: ${CREDENTIAL_ADVICE}` });
     }
-    if (Object.keys(input.metadata).length > 13) {
-      ctx.addIssue({ code: 'custom', path: ['metadata'], message: 'at most 13 pairs (Azure allows 16; ftpipe uses 3)' });
+    if (Object.keys(input.metadata).length > INPUT_METADATA_PAIRS) {
+      ctx.addIssue({ code: 'custom', path: ['metadata'], message: `at most ${INPUT_METADATA_PAIRS} pairs (Azure allows ${JOB_METADATA_LIMITS.pairs}; ftpipe uses ${RUN_METADATA_PAIRS})` });
     }
     if (input.method.type === 'reinforcement' && !input.validation && !input.fromJob) {
       ctx.addIssue({ code: 'custom', path: ['validation'], message: 'reinforcement fine-tuning requires a validation file' });
