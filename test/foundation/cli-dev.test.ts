@@ -58,7 +58,7 @@ describe('ftpipe dev', () => {
 
     // ftpipe dev encrypts payloads and prints the key file other commands need.
     const keyFile = join(home, 'dev', 'codec-keys.json');
-    assert.ok(dev.output().includes(`export FTPIPE_CODEC_KEY_FILE=${keyFile}`), 'tells other commands where the codec keys are');
+    assert.ok(dev.output().includes(`export FTPIPE_CODEC_KEY_FILE=${keyFile} TEMPORAL_ADDRESS=127.0.0.1:${port}\n`), 'tells other commands where the codec keys and the server (not on 7233) are');
     const withoutKeys = await runCli(['doctor', '--address', `127.0.0.1:${port}`]);
     assert.equal(withoutKeys.code, 1, withoutKeys.output);
     assert.match(withoutKeys.output, /payloads are encrypted: set FTPIPE_CODEC_KEY_FILE/);

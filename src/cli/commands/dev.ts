@@ -12,7 +12,7 @@ import { createOpenAIClient } from '../../azure/clients';
 import { renderReport } from '../../report/html';
 import { emulatorProfiles } from '../../stack/emulator-profiles';
 import { startLocalStack } from '../../stack/local-stack';
-import { TASK_QUEUE } from '../../temporal/constants';
+import { DEFAULT_TEMPORAL_ADDRESS, TASK_QUEUE } from '../../temporal/constants';
 import { temporalTargetFromEnv, temporalUnreachable } from '../../temporal/connection';
 import { createFtpipeWorker, DEFAULT_CONCURRENT_VALIDATIONS } from '../../../workers/worker';
 import { installRuntime } from '../../../workers/runtime';
@@ -123,7 +123,14 @@ export function registerDevCommands(program: Command): void {
       if (stack.emulator) {
         console.log(`  emulator:     ${stack.emulator.dataPlaneUrl} (ARM ${stack.emulator.armEndpoint}), clock x${opts.clockScale}; profiles: ${stack.config.profiles.map((p) => p.name).join(', ')}`);
       }
-      console.log(`  payloads:     encrypted (AES-GCM); Web UI codec ${opts.uiCodecEndpoint ?? stack.codecServer?.url ?? ''}; other ftpipe commands: ${process.env.FTPIPE_CODEC_KEYS || process.env.FTPIPE_CODEC_KEY_FILE ? 'use your FTPIPE_CODEC_* setting' : `export FTPIPE_CODEC_KEY_FILE=${join(home, 'codec-keys.json')}`}`);
+      // What the ftpipe commands of a second shell need to reach this stack: its keys, and its address unless theirs is it.
+      const ownKeys = Boolean(process.env.FTPIPE_CODEC_KEYS || process.env.FTPIPE_CODEC_KEY_FILE);
+      const exports = [
+        ...(ownKeys ? [] : [`FTPIPE_CODEC_KEY_FILE=${join(home, 'codec-keys.json')}`]),
+        ...((process.env.TEMPORAL_ADDRESS || DEFAULT_TEMPORAL_ADDRESS) === stack.server.address ? [] : [`TEMPORAL_ADDRESS=${stack.server.address}`]),
+      ];
+      const needs = [...(ownKeys ? ['use your FTPIPE_CODEC_* setting'] : []), ...(exports.length > 0 ? [`export ${exports.join(' ')}`] : [])];
+      console.log(`  payloads:     encrypted (AES-GCM); Web UI codec ${opts.uiCodecEndpoint ?? stack.codecServer?.url ?? ''}; other ftpipe commands: ${needs.join('; ')}`);
       console.log(`  state:        ${home} (database temporal.sqlite, logs worker.log and temporal.log)`);
       console.log('  Ctrl-C stops the worker, then the server and the emulator.');
       try {
