@@ -11,7 +11,7 @@ import type { CapacityService } from './capacity';
 import type { Timings } from './config';
 import type { JobService } from './jobs';
 import type { Dispatcher, RequestContext, Reply } from './server';
-import { ApiError } from './errors';
+import { ApiError, armAccountNotFound } from './errors';
 import { armOperationJson, deploymentJson, newOperationId, quotedEtag } from './shapes';
 import { enforceFineTunedDeploymentQuota } from './quotas';
 import { BASE_MODEL_SKUS, deployableBaseModel, fineTunedSkusAt, resolveBaseModel, type ServiceModel, type ServiceSku } from './service';
@@ -95,7 +95,7 @@ export class DeploymentService {
   private account(ctx: RequestContext): Account {
     const account = ctx.account!;
     if (ctx.params.subscriptionId?.toLowerCase() !== account.subscriptionId.toLowerCase() || ctx.params.resourceGroupName?.toLowerCase() !== account.resourceGroup.toLowerCase()) {
-      throw new ApiError(404, 'ResourceNotFound', `The Resource 'Microsoft.CognitiveServices/accounts/${ctx.params.accountName ?? ''}' under resource group '${ctx.params.resourceGroupName ?? ''}' was not found.`);
+      throw armAccountNotFound(this.state.accounts.values(), ctx.params.subscriptionId ?? '', ctx.params.resourceGroupName ?? '', ctx.params.accountName ?? '');
     }
     this.refresh(account.name, ctx.now);
     return account;
@@ -105,7 +105,9 @@ export class DeploymentService {
     const name = ctx.params.deploymentName!;
     const deployment = this.state.deployments.get(deploymentKey(account.name, name));
     if (!deployment) {
-      throw new ApiError(404, 'ResourceNotFound', `The Resource 'Microsoft.CognitiveServices/accounts/${account.name}/deployments/${name}' under resource group '${account.resourceGroup}' was not found.`);
+      // The resource provider's own answer for a deployment it does not have (live: microsoft/PubSec-Info-Assistant#385,
+      // azure-mgmt-cognitiveservices "(NotFound) Specified resource '.../deployments/chat' cannot be found.").
+      throw new ApiError(404, 'NotFound', `Specified resource '${account.armId}/deployments/${name}' cannot be found.`);
     }
     return deployment;
   }

@@ -57,6 +57,28 @@ export function unauthorizedDataPlane(): ApiError {
   );
 }
 
+/**
+ * ARM's 404 for an account path that names no account, as live answers word it: an unknown subscription
+ * `SubscriptionNotFound` (as Models_List answers, capacity.ts), an unknown resource group `ResourceGroupNotFound`
+ * ("Resource group 'rg-ai-in-a-box-cj' could not be found.", Azure/AI-in-a-Box#27), else `ResourceNotFound` ("The
+ * Resource 'Microsoft.CognitiveServices/accounts/ai-testing3-resource' under resource group 'for-ai-testing' was not
+ * found. For more details please go to https://aka.ms/ARMResourceNotFoundFix", microsoft/foundry-dev-tools#512,
+ * Azure-Samples/azure-search-openai-demo#80). `accounts`: every account the emulator serves.
+ */
+export function armAccountNotFound(accounts: Iterable<{ subscriptionId: string; resourceGroup: string }>, subscriptionId: string, resourceGroup: string, accountName: string): ApiError {
+  const known = [...accounts];
+  const inSubscription = known.filter((a) => a.subscriptionId.toLowerCase() === subscriptionId.toLowerCase());
+  if (inSubscription.length === 0) return new ApiError(404, 'SubscriptionNotFound', `The subscription '${subscriptionId}' could not be found.`);
+  if (!inSubscription.some((a) => a.resourceGroup.toLowerCase() === resourceGroup.toLowerCase())) {
+    return new ApiError(404, 'ResourceGroupNotFound', `Resource group '${resourceGroup}' could not be found.`);
+  }
+  return new ApiError(
+    404,
+    'ResourceNotFound',
+    `The Resource 'Microsoft.CognitiveServices/accounts/${accountName}' under resource group '${resourceGroup}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+  );
+}
+
 export function unauthorizedArm(missing: boolean): ApiError {
   return missing
     ? new ApiError(401, 'AuthenticationFailed', "Authentication failed. The 'Authorization' header is missing.")

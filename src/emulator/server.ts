@@ -10,7 +10,7 @@ import type { HTTPMethod } from 'find-my-way';
 import type { EmulatedClock } from './clock';
 import { NO_FAULT, type FaultInjector } from './faults';
 import { ARM_API_VERSIONS, DATED_API_VERSIONS, regionDisplayName, V1_API_VERSIONS } from './service';
-import { ApiError, armErrorBody, dataPlaneErrorBody, INTERNAL_FAILURE, resourceNotFound, unauthorizedArm, unauthorizedDataPlane } from './errors';
+import { ApiError, armAccountNotFound, armErrorBody, dataPlaneErrorBody, INTERNAL_FAILURE, resourceNotFound, unauthorizedArm, unauthorizedDataPlane } from './errors';
 import { newRequestId, type Family } from './shapes';
 import type { Account, EmulatorState } from './state';
 
@@ -186,7 +186,11 @@ export class Dispatcher {
       const accountName = store.plane === 'data' ? match.params.account : store.plane === 'arm' ? match.params.accountName : undefined;
       if (accountName !== undefined) {
         account = this.deps.state.accounts.get(accountName.toLowerCase());
-        if (!account) throw store.plane === 'arm' ? armNotFound(path) : resourceNotFound();
+        if (!account) {
+          throw store.plane === 'arm'
+            ? armAccountNotFound(this.deps.state.accounts.values(), match.params.subscriptionId ?? '', match.params.resourceGroupName ?? '', accountName)
+            : resourceNotFound();
+        }
         entry.account = account.name;
       }
       if (store.plane === 'data') this.checkDataPlane(req, query, store.family, account);

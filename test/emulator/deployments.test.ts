@@ -194,7 +194,7 @@ describe('emulator ARM deployments and inference', () => {
     await assert.rejects(arm.deployments.beginCreateOrUpdate(rg, SWC, 'rejected', deploymentBody(fineTunedModel, 'Standard')), expectRestError(400, 'InvalidResourceProperties'));
     await assert.rejects(arm.deployments.beginCreateOrUpdate(rg, SWC, 'rejected', deploymentBody(fineTunedModel, 'Turbo')), expectRestError(400, 'InvalidResourceProperties'));
     await assert.rejects(arm.deployments.beginCreateOrUpdate(rg, SWC, 'ft-main', deploymentBody(checkpoints[1]!.id)), expectRestError(400, 'ModelUpgradeNotSupported'));
-    await assert.rejects(arm.deployments.get(rg, SWC, 'never-created'), expectRestError(404, 'ResourceNotFound'));
+    await assert.rejects(arm.deployments.get(rg, SWC, 'never-created'), expectRestError(404, 'NotFound'));
     // A checkpoint deploys by its ftchkpt- id, never by its ...:ckpt-step-N name; a fine-tuned model has version "1" only.
     await assert.rejects(arm.deployments.beginCreateOrUpdate(rg, SWC, 'rejected', deploymentBody(`${fineTunedModel}:ckpt-step-10`)), expectRestError(400, 'DeploymentModelNotSupported'));
     await assert.rejects(arm.deployments.beginCreateOrUpdate(rg, SWC, 'rejected', deploymentBody(fineTunedModel, 'GlobalStandard', 1, undefined, '2025-04-14')), expectRestError(400, 'DeploymentModelNotSupported'));
@@ -221,6 +221,18 @@ describe('emulator ARM deployments and inference', () => {
     assert.equal((await client.chat.completions.create({ model: 'o4-base', messages: [{ role: 'user', content: 'hi' }], max_completion_tokens: 5 })).object, 'chat.completion');
   });
 
+  it('answers a path to nothing as ARM and the resource provider word it: deployment NotFound, account ResourceNotFound, ResourceGroupNotFound, SubscriptionNotFound', async () => {
+    const account = t.emu.account(SWC);
+    const deployment = await rawArm(t, 'GET', `${account.armId}/deployments/never-created?api-version=2025-09-01`);
+    assert.deepEqual([deployment.status, deployment.body.error], [404, { code: 'NotFound', message: `Specified resource '${account.armId}/deployments/never-created' cannot be found.` }]);
+    const noAccount = await rawArm(t, 'GET', `/subscriptions/${account.subscriptionId}/resourceGroups/${account.resourceGroup}/providers/Microsoft.CognitiveServices/accounts/nope/deployments?api-version=2025-09-01`);
+    assert.deepEqual([noAccount.status, noAccount.body.error], [404, { code: 'ResourceNotFound', message: `The Resource 'Microsoft.CognitiveServices/accounts/nope' under resource group '${account.resourceGroup}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix` }]);
+    const noGroup = await rawArm(t, 'GET', `/subscriptions/${account.subscriptionId}/resourceGroups/other-rg/providers/Microsoft.CognitiveServices/accounts/${SWC}/deployments?api-version=2025-09-01`);
+    assert.deepEqual([noGroup.status, noGroup.body.error], [404, { code: 'ResourceGroupNotFound', message: "Resource group 'other-rg' could not be found." }]);
+    const noSubscription = await rawArm(t, 'GET', `/subscriptions/99999999-0000-4000-8000-000000000000/resourceGroups/${account.resourceGroup}/providers/Microsoft.CognitiveServices/accounts/${SWC}/deployments?api-version=2025-09-01`);
+    assert.deepEqual([noSubscription.status, noSubscription.body.error?.code], [404, 'SubscriptionNotFound']);
+  });
+
   it('serves only the ARM api-versions the resource provider registers', async () => {
     const path = `${t.emu.account(SWC).armId}/deployments?api-version=`;
     const old = await rawArm(t, 'GET', `${path}1999-01-01`);
@@ -239,14 +251,14 @@ describe('emulator ARM deployments and inference', () => {
     const deleting = await arm.deployments.beginDelete(rg, SWC, 'ft-main', { updateIntervalInMs: 5 });
     t.emu.control.advanceClock(60);
     await deleting.pollUntilDone();
-    await assert.rejects(arm.deployments.get(rg, SWC, 'ft-main'), expectRestError(404, 'ResourceNotFound'));
+    await assert.rejects(arm.deployments.get(rg, SWC, 'ft-main'), expectRestError(404, 'NotFound'));
   });
 
   it('expires DeveloperTier deployments after 24 emulated hours', async () => {
     await deploy(SWC, 'dev', deploymentBody(fineTunedModel, 'developertier'));
     assert.equal((await arm.deployments.get(rg, SWC, 'dev')).sku?.name, 'developertier');
     t.emu.control.advanceClock(24 * 3600);
-    await assert.rejects(arm.deployments.get(rg, SWC, 'dev'), expectRestError(404, 'ResourceNotFound'));
+    await assert.rejects(arm.deployments.get(rg, SWC, 'dev'), expectRestError(404, 'NotFound'));
     await assert.rejects(client.chat.completions.create({ model: 'dev', messages: [{ role: 'user', content: 'hi' }] }), NotFoundError);
   });
 
@@ -271,7 +283,7 @@ describe('emulator ARM deployments and inference', () => {
     t.emu.control.advanceClock(14 * day);
     assert.equal((await ncus.deployments.get(ncusRg, NCUS, 'from-swc')).name, 'from-swc');
     t.emu.control.advanceClock(day);
-    await assert.rejects(ncus.deployments.get(ncusRg, NCUS, 'from-swc'), expectRestError(404, 'ResourceNotFound'));
+    await assert.rejects(ncus.deployments.get(ncusRg, NCUS, 'from-swc'), expectRestError(404, 'NotFound'));
   });
 
   it('answers ARM 401 for a wrong bearer token', async () => {
@@ -404,7 +416,7 @@ describe('emulator deployment capacity: the SKU\'s range and the free quota', ()
       arm.deployments.beginCreateOrUpdate(p.resourceGroup, p.account, 'big', base(7)),
       refused('InsufficientQuota', `This operation require 7 new capacity in quota ${quota}, which is bigger than the current available capacity 6. The current quota usage is 4 and the quota limit is 10 for quota ${quota}.`),
     );
-    await assert.rejects(arm.deployments.get(p.resourceGroup, p.account, 'big'), expectRestError(404, 'ResourceNotFound'), 'a refused PUT creates nothing');
+    await assert.rejects(arm.deployments.get(p.resourceGroup, p.account, 'big'), expectRestError(404, 'NotFound'), 'a refused PUT creates nothing');
     const created = await arm.deployments.beginCreateOrUpdate(p.resourceGroup, p.account, 'fits', base(6), { updateIntervalInMs: 5 });
     t.emu.control.advanceClock(CREATE_SECONDS);
     await created.pollUntilDone();
