@@ -16,7 +16,7 @@ export const WORKER_PROCESS_ENV: Readonly<Record<string, string>> = { MALLOC_ARE
 /** Set in the launched worker's environment: the launcher's pid, so the worker stops when the launcher goes away. */
 const LAUNCHER_PID = 'FTPIPE_WORKER_LAUNCHER_PID';
 
-/** The SDK's default shutdown signals (the Runtime's `shutdownSignals`). */
+/** The signals a worker stops on: the SDK's defaults (the Runtime's `shutdownSignals`), which ftpipe handles itself (workers/shutdown.ts). */
 export const SDK_SHUTDOWN_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGUSR2'];
 
 /** The SDK's shutdown signals and SIGHUP: what a service manager or terminal sends. */

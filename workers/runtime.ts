@@ -1,7 +1,9 @@
 /**
  * The process-wide Temporal runtime: structured logs through pino, and the SDK's Prometheus metrics endpoint when
  * asked for; ftpipe's own figures (src/telemetry/metrics.ts) go through the runtime's meter to the same endpoint.
- * `Runtime.install` may run once per process, before the first connection.
+ * `Runtime.install` may run once per process, before the first connection. The SDK's shutdown on signals is off: on
+ * its signals it shuts every worker down at once, and ftpipe's three stop in order (workers/shutdown.ts,
+ * FtpipeWorker.shutdown).
  */
 import { DefaultLogger, makeTelemetryFilterString, Runtime, type LogLevel, type LogMetadata } from '@temporalio/worker';
 import type { Logger } from '../src/logging';
@@ -24,6 +26,7 @@ export function installRuntime({ logger, metricsAddress }: RuntimeOptions): Runt
   });
   const runtime = Runtime.install({
     logger: sdkLogger,
+    shutdownSignals: [],
     telemetryOptions: {
       logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN' }) },
       ...(metricsAddress ? { metrics: { prometheus: { bindAddress: metricsAddress } } } : {}),

@@ -162,8 +162,17 @@ function dropMainThreadStackTraceHooks(): void {
   globalHandlers.promiseHookInstalled = false;
 }
 
-/** The three Temporal workers of one ftpipe worker process, run and stopped together. */
+/**
+ * The three Temporal workers of one ftpipe worker process, run together. They stop in order: the main worker first,
+ * the admission worker once the main one has stopped. A run's join of its admission queue is a local activity of the
+ * main worker that waits for the queue's answer (an update, workflows/slots.ts), and the main worker's shutdown waits
+ * for its local activities; stopped together, the admission worker could be gone before it answered, and the
+ * process never finished stopping (a test file hung so at load 18).
+ */
 export class FtpipeWorker {
+  private mainRun: Promise<void> | undefined;
+  private admissionStopScheduled = false;
+
   constructor(
     /** Workflows and every activity, on the main task queue (admission queues started before they had their own too). */
     readonly main: Worker,
@@ -173,20 +182,24 @@ export class FtpipeWorker {
     readonly admission: Worker,
   ) {}
 
-  private get workers(): Worker[] {
-    return [this.main, this.validation, this.admission];
-  }
-
   /** Runs all until shut down; if one fails, the others are shut down too, and the failure is thrown. */
   async run(): Promise<void> {
-    const runs = this.workers.map((worker) => worker.run());
+    this.mainRun = this.main.run();
+    const runs = [this.mainRun, this.validation.run(), this.admission.run()];
     for (const run of runs) run.catch(() => this.shutdown());
     await Promise.all(runs);
   }
 
-  /** Starts graceful shutdown of all (in-flight activities get the shutdown grace time). */
+  /** Starts graceful shutdown (in-flight activities get the shutdown grace time): the admission worker's once the main worker has stopped. */
   shutdown(): void {
-    for (const worker of this.workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+    for (const worker of [this.main, this.validation]) if (worker.getState() === 'RUNNING') worker.shutdown();
+    if (this.admissionStopScheduled) return;
+    this.admissionStopScheduled = true;
+    const stopAdmission = (): void => {
+      if (this.admission.getState() === 'RUNNING') this.admission.shutdown();
+    };
+    if (this.mainRun) void this.mainRun.then(stopAdmission, stopAdmission);
+    else stopAdmission();
   }
 
   /** Runs all while `work` runs, then shuts them down; like `Worker.runUntil`. */

@@ -23,6 +23,7 @@ import { packageRoot, packageVersion } from '../paths';
 import { emulatorProfiles } from './emulator-profiles';
 import { createFtpipeWorker, type FtpipeWorker, type FtpipeWorkerOptions } from '../../workers/worker';
 import { installRuntime } from '../../workers/runtime';
+import { shutDownOnSignals } from '../../workers/shutdown';
 
 /** Where a Temporal server serves: a dev server the stack started, or one already running. */
 export interface TemporalEndpoint {
@@ -183,16 +184,20 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       logger,
       codecServer,
       async runUntilShutdown() {
+        const stopListening = shutDownOnSignals(worker, { laterSignals: 'default' });
         try {
           await worker.run();
         } finally {
+          stopListening();
           await closeAll();
         }
       },
       async runWith<T>(fn: () => Promise<T>): Promise<T> {
+        const stopListening = shutDownOnSignals(worker, { laterSignals: 'default' });
         try {
           return await worker.runUntil(fn());
         } finally {
+          stopListening();
           await closeAll();
         }
       },

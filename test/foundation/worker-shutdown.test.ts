@@ -5,6 +5,7 @@
  * order. The worker is held in its shutdown by an in-flight activity (a run's notice to a webhook that answers only
  * when the test lets it), so each signal lands while the worker is shutting down: the order is set by the worker's
  * own log lines, never by time. And the launcher ends as its worker does (its exit code, or the signal that ended it).
+ * In the worker's process, the same held notice shows the order its three Temporal workers stop in.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -102,6 +103,35 @@ describe('ftpipe worker: a shutdown signal that comes twice', () => {
       await hook.close();
     }
   }
+
+  it('the admission worker stops only after the main worker: a run\'s join of its queue waits for the queue\'s answer', async () => {
+    const hook = await holdingWebhook();
+    const taskQueue = env.temporal.taskQueue();
+    const worker = await env.createWorker(taskQueue);
+    const running = worker.run();
+    try {
+      const handle = await env.start(taskQueue, env.input({ training: { path: join(tmpdir(), `missing-${randomUUID()}.jsonl`) }, notify: [{ url: hook.url }] }));
+      try {
+        await until(async () => (hook.held.length > 0 ? true : undefined), 'the run\'s notice to reach the webhook', 240_000);
+        // The main worker is held in its shutdown by the notice in flight; the admission worker still answers.
+        worker.shutdown();
+        assert.notEqual(worker.main.getState(), 'RUNNING');
+        assert.notEqual(worker.validation.getState(), 'RUNNING');
+        assert.equal(worker.admission.getState(), 'RUNNING');
+        hook.release();
+        await running;
+        assert.equal(worker.main.getState(), 'STOPPED');
+        assert.equal(worker.admission.getState(), 'STOPPED');
+      } finally {
+        await handle.terminate('test over').catch(() => undefined);
+      }
+    } finally {
+      hook.release();
+      worker.shutdown();
+      await running.catch(() => undefined);
+      await hook.close();
+    }
+  });
 
   it('SIGTERM to the worker, then to its launcher (systemd first, then the launcher passing it on)', () => twice('direct', 'SIGTERM'));
   it('SIGTERM to the launcher, then to the worker', () => twice('launcher', 'SIGTERM'));

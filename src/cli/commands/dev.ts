@@ -16,7 +16,7 @@ import { DEFAULT_TEMPORAL_ADDRESS, TASK_QUEUE } from '../../temporal/constants';
 import { temporalTargetFromEnv, temporalUnreachable } from '../../temporal/connection';
 import { createFtpipeWorker, DEFAULT_CONCURRENT_VALIDATIONS } from '../../../workers/worker';
 import { installRuntime } from '../../../workers/runtime';
-import { logShutdownSignals } from '../../../workers/shutdown';
+import { shutDownOnSignals } from '../../../workers/shutdown';
 import { WorkerDeploymentError, workerDeploymentFrom } from '../../../workers/deployment';
 import { WorkflowStackTracesError, workflowStackTracesFrom } from '../../../workers/stack-traces';
 import type { checkWorker } from '../../../workflows';
@@ -187,7 +187,7 @@ export function registerDevCommands(program: Command): void {
         maxConcurrentValidations,
         workflowStackTraces,
       });
-      logShutdownSignals(logger, opts.shutdownGrace);
+      shutDownOnSignals(worker, { log: { logger, shutdownGrace: opts.shutdownGrace }, laterSignals: 'logged' });
       logger.info({ address: target.address, namespace: target.namespace, taskQueue: opts.taskQueue, maxConcurrentValidations, profiles: config.profiles.map((p) => p.name), metrics: opts.metrics ?? null, encryptedPayloads: payloadCodec !== undefined, deployment: deployment ?? null, mallocArenaMax: process.env.MALLOC_ARENA_MAX ?? null, workflowStackTraces }, 'ftpipe worker started');
       try {
         await worker.run();
