@@ -110,10 +110,11 @@ function overlay(base: object, patch: Record<string, unknown>): Record<string, u
  * Applies an extension (the parsed content of a catalogue file) to `base`; `source` names it in error messages, and
  * `lineOf`, when the extension was read from that file, gives each message the line at fault.
  */
-export function extendCatalog(base: Catalog, extension: unknown, source: string, lineOf?: LineOf): Catalog {
+export function extendCatalog(base: Catalog, extension: unknown, source: string, lineOf?: LineOf, field: { prefix: string; at: readonly PropertyKey[] } = { prefix: '', at: [] }): Catalog {
   const { file: fileSchema, model: modelSchema, region: regionSchema } = (schemas ??= buildSchemas());
+  const within = (name: string): string => [field.prefix, name].filter(Boolean).join('.');
   const file = fileSchema.safeParse(extension ?? {});
-  if (!file.success) throw new CatalogConfigError(describe(file.error, source, '', [], lineOf));
+  if (!file.success) throw new CatalogConfigError(describe(file.error, source, within(''), field.at, lineOf));
 
   const models = [...base.models];
   file.data.models.forEach((patch, i) => {
@@ -121,7 +122,7 @@ export function extendCatalog(base: Catalog, extension: unknown, source: string,
     // An entry without its own source is attributed to the extension that brought it.
     const own = at >= 0 ? overlay(models[at]!, patch) : { source: { document: source, date: file.data.date ?? 'undated' }, ...patch };
     const entry = modelSchema.safeParse(own);
-    if (!entry.success) throw new CatalogConfigError(describe(entry.error, source, `models[${i}] (${patch.id})`, ['models', i], lineOf));
+    if (!entry.success) throw new CatalogConfigError(describe(entry.error, source, within(`models[${i}] (${patch.id})`), [...field.at, 'models', i], lineOf));
     const model: ModelEntry = entry.data;
     if (at >= 0) models[at] = model;
     else models.push(model);
@@ -131,7 +132,7 @@ export function extendCatalog(base: Catalog, extension: unknown, source: string,
   file.data.regions.forEach((patch, i) => {
     const at = regions.findIndex((r) => r.name === patch.name);
     const entry = regionSchema.safeParse(at >= 0 ? overlay(regions[at]!, patch) : patch);
-    if (!entry.success) throw new CatalogConfigError(describe(entry.error, source, `regions[${i}] (${patch.name})`, ['regions', i], lineOf));
+    if (!entry.success) throw new CatalogConfigError(describe(entry.error, source, within(`regions[${i}] (${patch.name})`), [...field.at, 'regions', i], lineOf));
     const region: RegionEntry = entry.data;
     if (at >= 0) regions[at] = region;
     else regions.push(region);
@@ -167,9 +168,19 @@ export async function loadCatalog(options: LoadCatalogOptions = {}): Promise<Cat
   return extendCatalog(BUILTIN_CATALOG, file.value, path, (field) => file.lineOf(field));
 }
 
-/** The catalogue a profile sees: `base` extended by the profile's own `catalog` entries, when it has any. */
-export function catalogForProfile(base: Catalog, profile: { name: string; catalog?: { date?: string | undefined; models?: unknown[] | undefined; regions?: unknown[] | undefined } | undefined }): Catalog {
+/**
+ * The catalogue a profile sees: `base` extended by the profile's own `catalog` entries, when it has any. With `file`,
+ * the worker configuration the profile was read from (its lines, the profile's place in it), an error names the line
+ * and field at fault (`ftpipe.config.yaml:14: profiles.0.catalog.models[0] (gpt-5-mini).inputTokens: ...`).
+ */
+export function catalogForProfile(
+  base: Catalog,
+  profile: { name: string; catalog?: { date?: string | undefined; models?: unknown[] | undefined; regions?: unknown[] | undefined } | undefined },
+  file?: { path: string; lineOf: LineOf; index: number },
+): Catalog {
   const own = profile.catalog;
   if (!own || (!own.models?.length && !own.regions?.length)) return base;
-  return extendCatalog(base, { ...(own.date ? { date: own.date } : {}), models: own.models ?? [], regions: own.regions ?? [] }, `profile "${profile.name}" catalog`);
+  const extension = { ...(own.date ? { date: own.date } : {}), models: own.models ?? [], regions: own.regions ?? [] };
+  if (!file) return extendCatalog(base, extension, `profile "${profile.name}" catalog`);
+  return extendCatalog(base, extension, file.path, file.lineOf, { prefix: `profiles.${file.index}.catalog`, at: ['profiles', file.index, 'catalog'] });
 }

@@ -4,6 +4,7 @@
  * Holds names of environment variables for credentials, never the credentials themselves.
  */
 import { z } from 'zod';
+import { CatalogConfigError, catalogForProfile, type Catalog } from '../catalog';
 import { notifyConfigSchema } from '../notify/schema';
 import { AzureProfileSchema, type AzureProfile } from './profile';
 import { objectKeysAt } from './schema-keys';
@@ -45,6 +46,23 @@ export function parseWorkerConfig(raw: unknown, source: string, file?: SourceFil
     names.add(profile.name);
   }
   return parsed.data;
+}
+
+/**
+ * Each profile's own catalogue entries (`profiles[].catalog`) applied to the worker's catalogue, as preflight applies
+ * them for every run: a bad one stops the worker at start, naming the file's line and field, instead of failing each
+ * run of that profile at preflight. `path`: the configuration file the profiles were read from, if any.
+ */
+export function checkProfileCatalogs(config: WorkerConfig, catalog: Catalog, path: string | undefined = process.env.FTPIPE_CONFIG): void {
+  const file = path ? readSourceFile(path, 'ftpipe configuration') : undefined;
+  config.profiles.forEach((profile, index) => {
+    try {
+      catalogForProfile(catalog, profile, file ? { path: file.path, lineOf: (field) => file.lineOf(field), index } : undefined);
+    } catch (err) {
+      if (err instanceof CatalogConfigError) throw new Error(`invalid ftpipe configuration: ${err.message}`);
+      throw err;
+    }
+  });
 }
 
 export function loadWorkerConfig(path: string | undefined = process.env.FTPIPE_CONFIG): WorkerConfig {

@@ -5,7 +5,7 @@ import { Client, Connection, TimeoutFailure, WorkflowFailedError } from '@tempor
 import { NativeConnection } from '@temporalio/worker';
 import type { Command } from 'commander';
 import { ftpipeDataConverter, payloadCodecFromEnv } from '../../codec';
-import { loadWorkerConfig } from '../../config/worker-config';
+import { checkProfileCatalogs, loadWorkerConfig } from '../../config/worker-config';
 import { createLogger } from '../../logging';
 import { packageRoot, packageVersion, stateDir } from '../../paths';
 import { createOpenAIClient } from '../../azure/clients';
@@ -75,6 +75,17 @@ function refusedUsage(command: string, err: unknown): boolean {
   return true;
 }
 
+/**
+ * A worker's configuration and catalogue, each profile's own catalogue entries checked against the catalogue at start
+ * (a bad entry names the file's line), not first at the preflight of each of its runs.
+ */
+async function workerConfigWithCatalog(path: string | undefined): Promise<{ config: ReturnType<typeof loadWorkerConfig>; catalog: Awaited<ReturnType<typeof loadCatalog>> }> {
+  const config = loadWorkerConfig(path);
+  const catalog = await loadCatalog();
+  checkProfileCatalogs(config, catalog, path);
+  return { config, catalog };
+}
+
 export function registerDevCommands(program: Command): void {
   program
     .command('dev')
@@ -101,7 +112,7 @@ export function registerDevCommands(program: Command): void {
       try {
         stack = await startLocalStack({
           home,
-          config: loadWorkerConfig(opts.config),
+          config: (await workerConfigWithCatalog(opts.config)).config,
           persistent: true,
           port: opts.port || (await freePort()),
           uiPort: opts.uiPort || (await freePort()),
@@ -165,9 +176,8 @@ export function registerDevCommands(program: Command): void {
         throw err;
       }
       const logger = createLogger();
-      const config = loadWorkerConfig(opts.config);
+      const { config, catalog } = await workerConfigWithCatalog(opts.config);
       const maxConcurrentValidations = opts.maxConcurrentValidations ?? config.maxConcurrentValidations ?? DEFAULT_CONCURRENT_VALIDATIONS;
-      const catalog = await loadCatalog();
       const target = temporalTargetFromEnv(process.env, connectionOverrides(opts));
       installRuntime({ logger, ...(opts.metrics ? { metricsAddress: opts.metrics } : {}) });
       const connection = await NativeConnection.connect(target.connectionOptions).catch((err: unknown) => {
