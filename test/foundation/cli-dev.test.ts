@@ -138,6 +138,25 @@ describe('ftpipe worker', () => {
   });
 });
 
+describe('ftpipe demo', () => {
+  it('stops everything on Ctrl-C and says so in one line, exit 130', async (t) => {
+    const home = mkdtempSync(join(tmpdir(), 'ftpipe-demo-'));
+    const demo = spawnCli(['demo'], { FTPIPE_HOME: home });
+    t.after(() => {
+      if (demo.child.exitCode === null && demo.child.signalCode === null) demo.child.kill('SIGKILL');
+    });
+    await demo.waitFor(/^demo: started /m);
+    const serverPids = childPidsOf(demo.child.pid!);
+    assert.equal(serverPids.length, 1, 'one child process: the Temporal dev server');
+    demo.child.kill('SIGINT');
+    const { code } = await demo.exited;
+    assert.equal(code, 130, demo.output());
+    assert.match(demo.output(), /^demo: stopped by SIGINT before the run finished; its dev server and emulator have stopped too/m);
+    assert.doesNotMatch(demo.output(), /Channel has been shut down|the worker stopped before/);
+    assert.ok(!processAlive(serverPids[0]!), 'the dev server process is gone');
+  });
+});
+
 describe('the built package', () => {
   it('runs the demo from dist/ with the prebuilt workflow bundle (npm install builds it)', async () => {
     const compiledWorker = join(ROOT, 'dist', 'workers', 'worker.js');

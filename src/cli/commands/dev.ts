@@ -1,5 +1,6 @@
 /** `ftpipe dev`, `ftpipe worker`, `ftpipe demo`, `ftpipe doctor`: running ftpipe locally and in production. */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection, TimeoutFailure, WorkflowFailedError } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -272,6 +273,12 @@ export function registerDevCommands(program: Command): void {
       });
       console.log(`demo: Temporal dev server ${stack.server.address}, Azure emulator ${stack.emulator?.dataPlaneUrl ?? ''} (ARM ${stack.emulator?.armEndpoint ?? ''}, clock x${opts.clockScale}), worker on "${TASK_QUEUE}"; logs in ${home}`);
       const client = new FtpipeClient(stack.client);
+      // The SDK's runtime stops the worker on Ctrl-C, which ends runWith with "the worker stopped ...": say it plainly.
+      let stoppedBy: NodeJS.Signals | undefined;
+      const noteSignal = (signal: NodeJS.Signals): void => {
+        stoppedBy ??= signal;
+      };
+      process.once('SIGINT', noteSignal).once('SIGTERM', noteSignal);
       const result = await stack.runWith(async () => {
         const run = await client.startPipeline(input, { workflowId: `${defaultWorkflowId(String(input.runName))}-${Date.now()}` });
         console.log(`demo: started ${run.workflowId}`);
@@ -296,7 +303,16 @@ export function registerDevCommands(program: Command): void {
         });
         console.log(`demo: asked ${deployment.name} "${question}" -> "${answer.choices[0]?.message.content ?? ''}"`);
         return finished;
+      }).catch((err: unknown) => {
+        if (!stoppedBy) throw err;
+        return undefined;
       });
+      if (!result) {
+        console.error(`demo: stopped by ${stoppedBy ?? 'a signal'} before the run finished; its dev server and emulator have stopped too (their state was in memory; logs in ${home})`);
+        // Everything has stopped; the abandoned watch's query still retries on the closed connection, and its next try
+        // would throw "Channel has been shut down" from a timer: end here.
+        process.exit(128 + (osConstants.signals[stoppedBy ?? 'SIGINT'] ?? 2));
+      }
       const reportPath = join(home, 'report.html');
       writeFileSync(reportPath, renderReport(result.report!));
       console.log(`demo: report ${reportPath}`);
