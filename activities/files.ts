@@ -7,7 +7,7 @@ import type { FileObject } from 'openai/resources/files';
 import { callAzure, isAzureNotFound, azureFailure } from '../src/azure/errors';
 import { contentAddressedFilename, fileImportBody } from '../src/azure/requests';
 import { openUploadStream } from '../src/dataset';
-import type { FileRole, UploadedFile } from '../src/pipeline/types';
+import { isTerminalJobStatus, type DeletedFiles, type FileRole, type UploadedFile } from '../src/pipeline/types';
 import type { AzureAccess } from './deps';
 import { backoffMs, checkAgainLater } from './waiting';
 
@@ -168,18 +168,40 @@ export function fileActivities(azure: AzureAccess) {
       checkAgainLater(names(waiting), states(waiting.map((w) => w.status)), backoffMs(input.intervalSeconds, attempt), 'FileProcessingTimedOut');
     },
 
-    /** Deletes files; ones already gone count as deleted. Returns the ids deleted now or before. */
-    async deleteFiles(input: { profile: string; fileIds: string[] }): Promise<string[]> {
+    /**
+     * Deletes files; ones already gone count as deleted. A file that a job not yet ended names as its training or
+     * validation file is kept, not deleted from under it: another run that reused this run's upload (same bytes), or
+     * trains on it by file id. `exceptJob`, the deleting run's own job (cancelled just before), does not count. Returns
+     * the ids deleted now or before; with `withKept`, also the files kept and the job that holds each (runs from
+     * before ask without it and get the ids alone).
+     */
+    async deleteFiles(input: { profile: string; fileIds: string[]; exceptJob?: string; withKept?: boolean }): Promise<string[] | DeletedFiles> {
+      const client = azure.openaiV1(input.profile);
+      const inUse = new Map<string, string>();
+      if (input.fileIds.length > 0) {
+        await callAzure('list fine-tuning jobs', async () => {
+          for await (const job of client.fineTuning.jobs.list({ limit: 100 })) {
+            if (isTerminalJobStatus(job.status) || job.id === input.exceptJob) continue;
+            for (const fileId of [job.training_file, job.validation_file]) if (fileId && !inUse.has(fileId)) inUse.set(fileId, job.id);
+          }
+        });
+      }
       const deleted: string[] = [];
+      const kept: DeletedFiles['kept'] = [];
       for (const fileId of input.fileIds) {
+        const jobId = inUse.get(fileId);
+        if (jobId !== undefined) {
+          kept.push({ fileId, jobId });
+          continue;
+        }
         try {
-          await azure.openaiV1(input.profile).files.delete(fileId);
+          await client.files.delete(fileId);
         } catch (err) {
           if (!isAzureNotFound(err)) throw azureFailure(err, `delete file ${fileId}`);
         }
         deleted.push(fileId);
       }
-      return deleted;
+      return input.withKept ? { deleted, kept } : deleted;
     },
   };
 }

@@ -5,7 +5,7 @@
  */
 import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, upsertSearchAttributes } from '@temporalio/workflow';
 import { costLedger } from '../src/pipeline/cost';
-import { isTerminalJobStatus, type PipelineResult } from '../src/pipeline/types';
+import { deletedFilesOf, isTerminalJobStatus, type DeletedFiles, type PipelineResult } from '../src/pipeline/types';
 import { buildRunReport } from '../src/report/build';
 import { idleNote, liveSummary, remainingNotes } from '../src/report/notes';
 import { PROMOTED_MODEL } from '../src/temporal/search-attributes';
@@ -19,14 +19,21 @@ export async function cleanUp(run: PipelineRun, trained: PostTrainingOutcome): P
   const { job, results, evaluation, chosen, promoted, deletedDeployments, keptVersions } = trained;
   run.setStage('cleanup');
   const ours = run.ownFileIds();
-  let deletedFiles: string[] = [];
-  if (input.cleanup.uploadedFiles === 'always' && ours.length > 0) deletedFiles = await acts.deleteFiles({ profile: input.profile, fileIds: ours });
-  if (input.cleanup.resultFiles === 'delete' && results.resultFileId) deletedFiles.push(...(await acts.deleteFiles({ profile: input.profile, fileIds: [results.resultFileId] })));
+  const deletedFiles: string[] = [];
+  const inUse: DeletedFiles['kept'] = [];
+  const deleteFiles = async (fileIds: string[]): Promise<void> => {
+    const answer = deletedFilesOf(await acts.deleteFiles({ profile: input.profile, fileIds, exceptJob: job.id, withKept: true }));
+    deletedFiles.push(...answer.deleted);
+    inUse.push(...answer.kept);
+  };
+  if (input.cleanup.uploadedFiles === 'always' && ours.length > 0) await deleteFiles(ours);
+  if (input.cleanup.resultFiles === 'delete' && results.resultFileId) await deleteFiles([results.resultFileId]);
 
   const createdByRun = status.deployments.filter((d) => !keptVersions.includes(d.name)).map((d) => d.name);
   const notes = [liveSummary(status.deployments, createdByRun), ...remainingNotes(status.deployments), ...(status.idle ? [idleNote(status.idle)] : [])];
   const keptFiles = [...ours.filter((id) => !deletedFiles.includes(id)), ...(results.resultFileId && !deletedFiles.includes(results.resultFileId) ? [results.resultFileId] : [])];
   if (keptFiles.length > 0) notes.push(`Files kept on the account: ${keptFiles.join(', ')}.`);
+  for (const { fileId, jobId } of inUse) notes.push(`Kept ${fileId}: in use by job ${jobId}.`);
   if (run.adopted) notes.push(`Carried on from Azure job ${job.id} (fromJob): this run validated, uploaded and trained nothing.`);
   if (!promoted) notes.push(`Not deployed: ${evaluation.decision.reason}.`);
   // What preflight warned about (combinations the dated catalogue does not list, capacity it could not check) stays in the summary.
@@ -121,7 +128,8 @@ async function undo(run: PipelineRun, created: Created): Promise<void> {
     case 'files':
       if (input.cleanup.uploadedFiles === 'never') return;
       try {
-        await acts.deleteFiles({ profile: input.profile, fileIds: created.fileIds });
+        const answer = deletedFilesOf(await acts.deleteFiles({ profile: input.profile, fileIds: created.fileIds, ...(status.job ? { exceptJob: status.job.id } : {}), withKept: true }));
+        for (const { fileId, jobId } of answer.kept) run.recordError(`kept uploaded file ${fileId}: in use by job ${jobId}`);
       } catch (err) {
         run.recordError(`could not delete uploaded files ${created.fileIds.join(', ')}: ${describeFailure(err)}`);
       }

@@ -490,6 +490,17 @@ export interface MetricsAnalysis {
 /** The failure type runEvalSet ends with when Azure no longer has the deployment it evaluates; details: [the eval's progress]. */
 export const DEPLOYMENT_GONE = 'DeploymentGone';
 
+/** What the deleteFiles activity did: the ids deleted (now or before), and the files it kept for a job still reading them. */
+export interface DeletedFiles {
+  deleted: string[];
+  kept: { fileId: string; jobId: string }[];
+}
+
+/** deleteFiles' answer as runs from before recorded it (the ids alone) or as it answers now. */
+export function deletedFilesOf(answer: string[] | DeletedFiles): DeletedFiles {
+  return Array.isArray(answer) ? { deleted: answer, kept: [] } : answer;
+}
+
 export interface EvalScore {
   /** Checkpoint model name, or the baseline's deployment/model. */
   candidate: string;

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileActivities } from '../../activities/files';
 import { backoffMs, MAX_CHECK_INTERVAL_MS, WAIT_LIMIT_MS } from '../../activities/waiting';
 import { retryAfterMs } from '../../src/azure/errors';
-import { activityEnvironment, failure, runActivity, runUntilDone, startActivityTestEnv, type ActivityTestEnv } from './helpers';
+import { activityEnvironment, failure, runActivity, runUntilDone, startActivityTestEnv, startJob, type ActivityTestEnv } from './helpers';
 
 const SWC = 'ftpipe-swc';
 // Emulated seconds; at clock scale 2000 Azure processes a file in 1 s (real).
@@ -149,6 +149,36 @@ describe('an upload or import retried after its answer was lost (emulator)', () 
     const again = await runActivity(() => acts.uploadFile(input), heartbeats, activityEnvironment({ attempt: 2 }));
     assert.deepEqual([first.origin, again.origin, again.fileId], ['uploaded', 'reused', first.fileId]);
     assert.deepEqual(heartbeats, [], 'nothing sent, nothing heartbeated');
+  });
+});
+
+describe('deleting files a job not yet ended reads (emulator)', () => {
+  let t: ActivityTestEnv;
+  let acts: ReturnType<typeof fileActivities>;
+  before(async () => {
+    t = await startActivityTestEnv({ timings: TIMINGS });
+    acts = fileActivities(t.azure);
+  });
+  after(() => t.emu.stop());
+
+  it('keeps the file another job trains on, naming the job, and deletes the rest; the deleting run\'s own job does not count', async () => {
+    const client = t.azure.openaiV1(SWC);
+    const jobId = await startJob(t, SWC, 'in-use');
+    // The job stays where it is (not ended) while the files are deleted.
+    const scale = t.emu.control.clockScale();
+    t.emu.control.setClockScale(0);
+    try {
+      const job = await client.fineTuning.jobs.retrieve(jobId);
+      assert.ok(!['succeeded', 'failed', 'cancelled'].includes(job.status), job.status);
+      const unused = (await client.files.create({ file: new File(['{}\n'], 'unused.jsonl', { type: 'application/jsonl' }), purpose: 'fine-tune' })).id;
+      const answer = await runActivity(() => acts.deleteFiles({ profile: SWC, fileIds: [job.training_file, unused], withKept: true }));
+      assert.deepEqual(answer, { deleted: [unused], kept: [{ fileId: job.training_file, jobId }] });
+      assert.equal((await client.files.retrieve(job.training_file)).id, job.training_file, 'still on the account');
+      assert.deepEqual(await runActivity(() => acts.deleteFiles({ profile: SWC, fileIds: [job.training_file] })), [], 'runs from before get the ids alone');
+      assert.deepEqual(await runActivity(() => acts.deleteFiles({ profile: SWC, fileIds: [job.training_file], exceptJob: jobId, withKept: true })), { deleted: [job.training_file], kept: [] });
+    } finally {
+      t.emu.control.setClockScale(scale);
+    }
   });
 });
 
