@@ -1,5 +1,5 @@
 /** `ftpipe dev`, `ftpipe worker`, `ftpipe demo`, `ftpipe doctor`: running ftpipe locally and in production. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection, TimeoutFailure, WorkflowFailedError } from '@temporalio/client';
@@ -67,6 +67,9 @@ async function claimDevStack(home: string, opts: DevOptions): Promise<() => void
   }
   return release;
 }
+
+/** The demo's pipeline, in a clone (the npm package leaves examples/ out). */
+const DEMO_PIPELINE = join(packageRoot(), 'examples', 'demo-pipeline.yaml');
 
 /** Says a DevUsageError in one line, without commander's help after it (the flags were well formed, their values cannot be served), and exit 2. */
 function refusedUsage(command: string, err: unknown): boolean {
@@ -246,13 +249,18 @@ export function registerDevCommands(program: Command): void {
   program
     .command('demo')
     .description('Run the demo pipeline end to end on an embedded Temporal dev server and Azure emulator; exits 0 when it succeeded')
-    .option('--pipeline <file>', 'the pipeline file to run', join(packageRoot(), 'examples', 'demo-pipeline.yaml'))
+    .option('--pipeline <file>', 'the pipeline file to run', DEMO_PIPELINE)
     .option('--clock-scale <n>', 'emulated seconds per real second in the emulator', parseClockScale, 200)
     .option('--port <port>', 'Temporal gRPC port; 0 picks a free one', parsePort, 0)
     .option('--emulator-port <port>', 'the Azure emulator\'s data-plane (http) port; 0 picks a free one', parsePort, 0)
     .option('--emulator-arm-port <port>', 'the Azure emulator\'s ARM (https) port; 0 picks a free one', parsePort, 0)
     .action(async (opts: { pipeline: string; clockScale: number; port: number; emulatorPort: number; emulatorArmPort: number }) => {
       const home = join(stateDir(), 'demo');
+      if (opts.pipeline === DEMO_PIPELINE && !existsSync(DEMO_PIPELINE)) {
+        console.error('ftpipe demo: this install of ftpipe has no examples/ (the npm package carries bin/ and dist/ only, and no Temporal CLI): run the demo in a clone of ftpipe (npm ci && npm start)');
+        process.exitCode = 1;
+        return;
+      }
       const input = readPipelineFile(opts.pipeline);
       try {
         await checkDevPorts([
