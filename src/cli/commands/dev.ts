@@ -281,7 +281,7 @@ export function registerDevCommands(program: Command): void {
       });
       console.log(`demo: Temporal dev server ${stack.server.address}, Azure emulator ${stack.emulator?.dataPlaneUrl ?? ''} (ARM ${stack.emulator?.armEndpoint ?? ''}, clock x${opts.clockScale}), worker on "${TASK_QUEUE}"; logs in ${home}`);
       const client = new FtpipeClient(stack.client);
-      // The SDK's runtime stops the worker on Ctrl-C, which ends runWith with "the worker stopped ...": say it plainly.
+      // On Ctrl-C runWith stops the worker (workers/shutdown.ts shutDownOnSignals) and ends with "the worker stopped ...": say it plainly.
       let stoppedBy: NodeJS.Signals | undefined;
       const noteSignal = (signal: NodeJS.Signals): void => {
         stoppedBy ??= signal;
