@@ -209,9 +209,13 @@ export function deploymentActivities(deps: ActivityDeps, azure: AzureAccess) {
       }
       const body = deploymentCreateBody({ model: served.name, version: served.version, type: input.type, capacity: input.capacity });
       const operation = `create deployment ${input.name} on ${profile.account}`;
-      const { attempt } = Context.current().info;
+      const context = Context.current();
+      const { attempt } = context.info;
+      // Whether this activity has sent the PUT (an earlier attempt heartbeated so): a final failure says it in its
+      // details (`{sent}`), so the run deletes a deployment it made and leaves one of that name it did not.
+      let sent = (context.info.heartbeatDetails as { sent?: boolean } | undefined)?.sent === true;
       const later = (state: string, retryAfter: number | undefined): never =>
-        checkAgainLater(operation, state, backoffMs(input.pollIntervalSeconds ?? DEFAULT_POLL_SECONDS, attempt, retryAfter), 'DeploymentTimedOut');
+        checkAgainLater(operation, state, backoffMs(input.pollIntervalSeconds ?? DEFAULT_POLL_SECONDS, attempt, retryAfter), 'DeploymentTimedOut', { sent });
 
       if (!(input.newName && attempt === 1)) {
         const { deployment: existing, retryAfter } = await read(input.profile, input.name);
@@ -220,7 +224,7 @@ export function deploymentActivities(deps: ActivityDeps, azure: AzureAccess) {
           const model = existing.properties?.model?.name ?? '';
           if (state === 'Deleting') later('an earlier deployment of this name is being deleted', retryAfter);
           if (DEAD_STATES.has(state)) {
-            throw ApplicationFailure.nonRetryable(`${operation}: the deployment exists in state ${state}; delete it or choose another name`, 'DeploymentFailed');
+            throw ApplicationFailure.nonRetryable(`${operation}: the deployment exists in state ${state}; delete it or choose another name`, 'DeploymentFailed', { sent });
           }
           if (model !== served.name) {
             throw ApplicationFailure.nonRetryable(
@@ -234,7 +238,9 @@ export function deploymentActivities(deps: ActivityDeps, azure: AzureAccess) {
       }
       let answer;
       try {
-        answer = await writeDeployment(arm, profile, input.name, { method: 'PUT', body }, Context.current().cancellationSignal);
+        context.heartbeat({ sent: true });
+        sent = true;
+        answer = await writeDeployment(arm, profile, input.name, { method: 'PUT', body }, context.cancellationSignal);
       } catch (err) {
         throwIfCancelled();
         if (isRequestConflict(err)) later('the account is busy with another deployment operation (409 RequestConflict)', azureErrorInfo(err)?.retryAfterMs);

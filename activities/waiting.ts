@@ -29,13 +29,13 @@ export function backoffMs(baseSeconds: number, attempt: number, retryAfterMs?: n
 
 /**
  * Ends this attempt: Temporal calls the activity again after `delayMs`. Past WAIT_LIMIT_MS since the first attempt
- * the wait fails for good instead, with `what` and the last state in the message.
+ * the wait fails for good instead, with `what` and the last state in the message (and `details`, when given).
  */
-export function checkAgainLater(what: string, state: string, delayMs: number, timeoutType: string): never {
+export function checkAgainLater(what: string, state: string, delayMs: number, timeoutType: string, ...details: unknown[]): never {
   const { scheduledTimestampMs } = Context.current().info;
   const waited = Date.now() - scheduledTimestampMs;
   if (waited + delayMs > WAIT_LIMIT_MS) {
-    throw ApplicationFailure.nonRetryable(`${what}: still ${state} after ${Math.round(waited / 60_000)} min; giving up`, timeoutType);
+    throw ApplicationFailure.nonRetryable(`${what}: still ${state} after ${Math.round(waited / 60_000)} min; giving up`, timeoutType, ...details);
   }
   throw ApplicationFailure.create({
     message: `${what}: ${state}; checking again in ${Math.round(delayMs / 100) / 10} s`,
