@@ -13,8 +13,9 @@ import type { Timings } from './config';
 import { enforceFileQuota } from './quotas';
 import { createdReply, pageAfter, type Dispatcher, type RequestContext, type Reply } from './server';
 import { UPLOAD_PURPOSES } from './service';
+import { exampleTokens } from './tokens';
 import { ApiError, invalidPayload, notFound, unexpectedEntityState } from './errors';
-import { estimateTokens, fileDeletedJson, fileJson, listJson, newFileId, type Family } from './shapes';
+import { fileDeletedJson, fileJson, listJson, newFileId, type Family } from './shapes';
 import type { Account, EmulatorState, ExampleFormat, FileRecord, FileValidation } from './state';
 
 const MAX_FILE_BYTES = 512 * 1024 * 1024;
@@ -395,7 +396,7 @@ export function validateTrainingJsonl(content: Buffer): FileValidation {
     if (format !== null && example.format !== format) return fail(`line ${lineNo}: the example is in ${example.format} format but earlier lines are in ${format} format.`);
     format = example.format;
     examples++;
-    tokens += estimateTokens(line);
+    tokens += exampleTokens(parsed as Record<string, unknown>, example.format);
     if (example.prompt !== undefined && example.answer !== undefined) references[example.prompt] = example.answer;
   }
   if (examples === 0) return fail('the file has no examples.');

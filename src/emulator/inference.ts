@@ -15,7 +15,8 @@ import { messageText } from './files';
 import type { Dispatcher, RequestContext, Reply } from './server';
 import { deployableBaseModel, resolveBaseModel } from './service';
 import { ApiError, InvalidRequestError, invalidPayload } from './errors';
-import { chatCompletionJson, chatCompletionStream, estimateTokens } from './shapes';
+import { chatCompletionJson, chatCompletionStream } from './shapes';
+import { promptTokens } from './tokens';
 
 import type { ModelRecord } from './state';
 
@@ -125,11 +126,11 @@ export class InferenceService {
     }));
     const prompt = [...texts].reverse().find((m) => m.role === 'user')?.text.trim() ?? '';
     const content = answer(deployment.served, deployment.model.name, prompt);
-    const promptTokens = texts.reduce((sum, m) => sum + estimateTokens(m.text), 0);
+    const usagePromptTokens = promptTokens(messages);
     if (body.stream === true) {
       return { status: 200, raw: chatCompletionStream(deployment.model.name, content, ctx.now), contentType: 'text/event-stream' };
     }
-    return { status: 200, json: chatCompletionJson(deployment.model.name, content, promptTokens, ctx.now) };
+    return { status: 200, json: chatCompletionJson(deployment.model.name, content, usagePromptTokens, ctx.now) };
   }
 }
 

@@ -7,6 +7,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { CheckpointRecord, CopyRecord, DeploymentRecord, FileRecord, JobEventRecord, JobRecord } from './state';
 import type { StepMetrics } from './training';
 import type { ApiError } from './errors';
+import { textTokens } from './tokens';
 
 export type Family = 'dated' | 'v1';
 
@@ -233,7 +234,7 @@ export function armOperationJson(path: string, id: string, status: string, start
 }
 
 export function chatCompletionJson(model: string, content: string, promptTokens: number, createdAt: number): Record<string, unknown> {
-  const completionTokens = estimateTokens(content);
+  const completionTokens = textTokens(content);
   const noFilter = { hate: { filtered: false, severity: 'safe' }, self_harm: { filtered: false, severity: 'safe' }, sexual: { filtered: false, severity: 'safe' }, violence: { filtered: false, severity: 'safe' } };
   // The fields of the inference spec's createChatCompletionResponse (2025-04-01-preview) and the live recording
   // (DeployAndChatWithModel): no `annotations`, which neither has.
@@ -259,7 +260,3 @@ export function chatCompletionStream(model: string, content: string, createdAt: 
   return chunk({ role: 'assistant', content }, null) + chunk({}, 'stop') + 'data: [DONE]\n\n';
 }
 
-/** Token estimate used for usage and trained_tokens: about four characters per token, as OpenAI's rule of thumb. */
-export function estimateTokens(text: string): number {
-  return Math.max(1, Math.ceil(text.length / 4));
-}
