@@ -7,9 +7,7 @@ import type { FineTuningJobCheckpoint } from 'openai/resources/fine-tuning/jobs/
 import { callAzure } from '../src/azure/errors';
 import type { AutomaticEvaluation } from '../src/pipeline/types';
 import type { AzureAccess } from './deps';
-import type { JobRef } from './jobs';
-
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+import { finiteOrNull, type JobRef } from './jobs';
 
 export function automaticEvaluationActivities(azure: AzureAccess) {
   return {
@@ -20,7 +18,7 @@ export function automaticEvaluationActivities(azure: AzureAccess) {
         const all: FineTuningJobCheckpoint[] = [];
         for await (const checkpoint of client.fineTuning.jobs.checkpoints.list(input.jobId, { limit: 100 })) all.push(checkpoint);
         return all
-          .map((c) => ({ checkpointId: c.id, step: c.step_number, fullValidLoss: num(c.metrics.full_valid_loss), fullValidMeanTokenAccuracy: num(c.metrics.full_valid_mean_token_accuracy) }))
+          .map((c) => ({ checkpointId: c.id, step: c.step_number, fullValidLoss: finiteOrNull(c.metrics.full_valid_loss), fullValidMeanTokenAccuracy: finiteOrNull(c.metrics.full_valid_mean_token_accuracy) }))
           .sort((a, b) => a.step - b.step);
       });
     },

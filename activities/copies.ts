@@ -37,7 +37,8 @@ function destinationStatus(answer: CheckpointCopyAnswer, input: CheckpointCopyIn
   return answer.copiedAccountDetails.find((d) => sameResource(d.destinationResourceId, input.destinationResourceId))?.status;
 }
 
-function describe(input: CheckpointCopyInput): string {
+/** The copy in words, for messages: `copy of checkpoint ... (job ...) to <destination>`. */
+function copyText(input: CheckpointCopyInput): string {
   return `copy of checkpoint ${input.checkpoint} (job ${input.jobId}) to ${input.destinationResourceId}`;
 }
 
@@ -49,7 +50,7 @@ export function copyActivities(azure: AzureAccess) {
       return await azure.openaiV1(input.profile).get<CheckpointCopyAnswer>(checkpointCopyPath(input.jobId, input.checkpoint), { headers: CHECKPOINT_COPY_HEADERS });
     } catch (err) {
       if (isAzureNotFound(err)) return undefined;
-      throw azureFailure(err, `read the status of the ${describe(input)}`);
+      throw azureFailure(err, `read the status of the ${copyText(input)}`);
     }
   };
 
@@ -75,9 +76,9 @@ export function copyActivities(azure: AzureAccess) {
         throwIfCancelled();
         const info = azureErrorInfo(err);
         if (info?.status !== undefined && info.status >= 400 && info.status < 500 && info.status !== 408 && info.status !== 409 && info.status !== 429) {
-          throw ApplicationFailure.nonRetryable(`Azure refused the ${describe(input)}: ${info.code ? `${info.code}: ` : ''}${info.message} (${COPY_PREREQUISITES})`, 'CheckpointCopyRejected');
+          throw ApplicationFailure.nonRetryable(`Azure refused the ${copyText(input)}: ${info.code ? `${info.code}: ` : ''}${info.message} (${COPY_PREREQUISITES})`, 'CheckpointCopyRejected');
         }
-        throw azureFailure(err, `start the ${describe(input)}`);
+        throw azureFailure(err, `start the ${copyText(input)}`);
       }
       const started = destinationStatus(answer, input);
       return copyStatus(input, started === 'Completed' || started === 'Failed' ? started : 'InProgress');
@@ -91,13 +92,13 @@ export function copyActivities(azure: AzureAccess) {
       const answer = await readStatus(input);
       const status = answer && destinationStatus(answer, input);
       if (status === undefined) {
-        throw ApplicationFailure.nonRetryable(`no ${describe(input)} was requested; start it first`, 'CheckpointCopyNotFound');
+        throw ApplicationFailure.nonRetryable(`no ${copyText(input)} was requested; start it first`, 'CheckpointCopyNotFound');
       }
       if (status === 'Completed') return copyStatus(input, 'Completed');
       if (status === 'Failed') {
-        throw ApplicationFailure.nonRetryable(`Azure reports the ${describe(input)} Failed: ${COPY_PREREQUISITES}`, 'CheckpointCopyFailed');
+        throw ApplicationFailure.nonRetryable(`Azure reports the ${copyText(input)} Failed: ${COPY_PREREQUISITES}`, 'CheckpointCopyFailed');
       }
-      checkAgainLater(`the ${describe(input)}`, status, backoffMs(input.intervalSeconds, Context.current().info.attempt), 'CheckpointCopyTimedOut');
+      checkAgainLater(`the ${copyText(input)}`, status, backoffMs(input.intervalSeconds, Context.current().info.attempt), 'CheckpointCopyTimedOut');
     },
   };
 }

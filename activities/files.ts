@@ -34,7 +34,8 @@ export interface FileRefInput {
 
 const UNUSABLE_FILE_STATUSES = new Set(['error', 'deleted', 'deleting']);
 
-function describe(file: FileObject, role: FileRole, origin: UploadedFile['origin'], sha256: string | null): UploadedFile {
+/** The run's record of a file as Azure describes it. */
+function uploadedFile(file: FileObject, role: FileRole, origin: UploadedFile['origin'], sha256: string | null): UploadedFile {
   return { role, fileId: file.id, filename: file.filename, bytes: file.bytes ?? null, sha256, origin, status: file.status };
 }
 
@@ -80,7 +81,7 @@ export function fileActivities(azure: AzureAccess) {
     async uploadFile(input: UploadFileInput): Promise<UploadedFile> {
       const filename = contentAddressedFilename(basename(input.path), input.uploadSha256);
       const found = await findByFilename(input.profile, filename);
-      if (found[0]) return describe(found[0], input.role, originOfFound(found, filename, 'uploaded'), input.uploadSha256);
+      if (found[0]) return uploadedFile(found[0], input.role, originOfFound(found, filename, 'uploaded'), input.uploadSha256);
 
       // Every heartbeat says what is being sent, so that a retry that finds it knows it as this run's (originOfFound).
       const sending = { sending: filename };
@@ -93,7 +94,7 @@ export function fileActivities(azure: AzureAccess) {
           // looks for the file by its content-addressed name first.
           azure.openaiV1(input.profile).files.create({ file: toStreamingFile(stream, filename, { type: 'application/jsonl' }), purpose: 'fine-tune' }, { maxRetries: 0 }),
         );
-        return describe(created, input.role, 'uploaded', input.uploadSha256);
+        return uploadedFile(created, input.role, 'uploaded', input.uploadSha256);
       } finally {
         clearInterval(heartbeat);
       }
@@ -107,18 +108,18 @@ export function fileActivities(azure: AzureAccess) {
       const urlHash = createHash('sha256').update(input.url).digest('hex');
       const filename = contentAddressedFilename(`import-${input.role}`, urlHash);
       const found = await findByFilename(input.profile, filename);
-      if (found[0]) return describe(found[0], input.role, originOfFound(found, filename, 'imported'), null);
+      if (found[0]) return uploadedFile(found[0], input.role, originOfFound(found, filename, 'imported'), null);
       Context.current().heartbeat({ sending: filename });
       const created = await callAzure(`import ${input.role} file from URL`, () =>
         azure.openai(input.profile).post<FileObject>('/files/import', { body: fileImportBody(input.url, filename), maxRetries: 0 }),
       );
-      return describe(created, input.role, 'imported', null);
+      return uploadedFile(created, input.role, 'imported', null);
     },
 
     /** Looks up a file given by id; it must exist on the account. */
     async describeFile(input: FileRefInput): Promise<UploadedFile> {
       const file = await callAzure(`get ${input.role} file ${input.fileId}`, () => azure.openaiV1(input.profile).files.retrieve(input.fileId));
-      return describe(file, input.role, 'given', null);
+      return uploadedFile(file, input.role, 'given', null);
     },
 
     /**
@@ -134,7 +135,7 @@ export function fileActivities(azure: AzureAccess) {
         checkAgainLater(`${input.role} file ${input.fileId}`, `status ${input.knownStatus}`, backoffMs(input.intervalSeconds, attempt), 'FileProcessingTimedOut');
       }
       const file = await readProcessing(input.profile, input.role, input.fileId);
-      if (file.status === 'processed') return describe(file, input.role, 'given', null);
+      if (file.status === 'processed') return uploadedFile(file, input.role, 'given', null);
       checkAgainLater(`${input.role} file ${file.id} (${file.filename})`, `status ${file.status}`, backoffMs(input.intervalSeconds, attempt), 'FileProcessingTimedOut');
     },
 
@@ -160,7 +161,7 @@ export function fileActivities(azure: AzureAccess) {
       for (const ref of input.files) {
         if (done.has(ref.fileId)) continue;
         const file = await readProcessing(input.profile, ref.role, ref.fileId);
-        if (file.status === 'processed') done.set(file.id, describe(file, ref.role, 'given', null));
+        if (file.status === 'processed') done.set(file.id, uploadedFile(file, ref.role, 'given', null));
         else waiting.push({ role: ref.role, fileId: file.id, status: file.status });
       }
       if (waiting.length === 0) return input.files.map((f) => done.get(f.fileId)!);

@@ -108,7 +108,8 @@ function resolvedHyperparameters(job: FineTuningJob): Record<string, number | st
   return Object.fromEntries(Object.entries(merged).filter((e): e is [string, number | string] => typeof e[1] === 'number' || typeof e[1] === 'string'));
 }
 
-function num(value: unknown): number | null {
+/** A metric as Azure reports it: a finite number, else null (missing, NaN, or not a number). */
+export function finiteOrNull(value: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
@@ -123,13 +124,13 @@ export function totalSteps(job: Pick<JobSnapshot, 'epochs' | 'batchSize'>, train
 
 export function metricsFrom(data: Record<string, unknown>): TrainingMetrics {
   return {
-    step: num(data.step) ?? 0,
-    trainLoss: num(data.train_loss),
-    trainMeanTokenAccuracy: num(data.train_mean_token_accuracy),
-    validLoss: num(data.valid_loss),
-    validMeanTokenAccuracy: num(data.valid_mean_token_accuracy ?? data.validation_mean_token_accuracy),
-    fullValidLoss: num(data.full_valid_loss),
-    fullValidMeanTokenAccuracy: num(data.full_valid_mean_token_accuracy),
+    step: finiteOrNull(data.step) ?? 0,
+    trainLoss: finiteOrNull(data.train_loss),
+    trainMeanTokenAccuracy: finiteOrNull(data.train_mean_token_accuracy),
+    validLoss: finiteOrNull(data.valid_loss),
+    validMeanTokenAccuracy: finiteOrNull(data.valid_mean_token_accuracy ?? data.validation_mean_token_accuracy),
+    fullValidLoss: finiteOrNull(data.full_valid_loss),
+    fullValidMeanTokenAccuracy: finiteOrNull(data.full_valid_mean_token_accuracy),
   };
 }
 
