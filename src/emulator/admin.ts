@@ -39,6 +39,12 @@ export interface EmulatorControl {
    * that has none of its own (outcomes.ts). Not deployable: the job fails when training completes, naming `categories`.
    */
   setSafetyVerdict(target: { jobId: string } | { account: string }, verdict: SafetyVerdict): void;
+  /**
+   * Makes a deployment's provisioning end Failed: the running create or update of `deployment` (or of any deployment
+   * of `account`), or else the next one to start (once). The operation status turns `Failed` with `error` (default
+   * `InternalServerError`), the deployment's provisioningState `Failed`; a failed create serves nothing.
+   */
+  failDeployment(target: { account: string; deployment?: string }, error?: { code?: string; message?: string }): void;
   /** Preempts a running Developer-tier job: `paused` by the system, resumed by it `resumeAfterSeconds` (default 1800) later. */
   preemptJob(jobId: string, options?: { resumeAfterSeconds?: number }): void;
   requests(filter?: RequestLogFilter): RequestLogEntry[];
@@ -108,6 +114,12 @@ export function createControl(deps: ControlDeps): EmulatorControl {
       deps.jobs.refresh(job, clock.now());
       deps.jobs.outcomes.setSafetyVerdict({ job }, verdict);
       state.markDirty();
+    },
+    failDeployment: (target, error = {}) => {
+      const account = state.accounts.get(target.account.toLowerCase());
+      if (!account) throw new ApiError(404, 'notFound', `No account '${target.account}'.`);
+      deps.deployments.refresh(account.name, clock.now());
+      deps.deployments.failDeployment(account, target.deployment, { code: error.code ?? 'InternalServerError', message: error.message ?? 'The deployment failed to provision.' });
     },
     preemptJob: (jobId, options = {}) => {
       deps.jobs.preempt(jobId, clock.now(), options.resumeAfterSeconds);
@@ -213,6 +225,15 @@ export function registerAdminRoutes(d: Dispatcher, control: EmulatorControl): vo
   });
   d.admin('admin.accounts.safety', 'PUT', '/accounts/:accountName/safety', async (ctx) => {
     control.setSafetyVerdict({ account: ctx.params.accountName! }, safetyVerdict(await ctx.json()));
+    return { status: 204 };
+  });
+  d.admin('admin.deployments.fail', 'POST', '/accounts/:accountName/deployments/fail', async (ctx) => {
+    const body = (await ctx.body()).length === 0 ? {} : await ctx.json();
+    const error: { code?: string; message?: string } = {};
+    if (typeof body.code === 'string') error.code = body.code;
+    if (typeof body.message === 'string') error.message = body.message;
+    if (body.deployment !== undefined && typeof body.deployment !== 'string') throw new ApiError(400, 'invalidPayload', "'deployment' must be a deployment name.", 'deployment');
+    control.failDeployment({ account: ctx.params.accountName!, ...(typeof body.deployment === 'string' ? { deployment: body.deployment } : {}) }, error);
     return { status: 204 };
   });
   d.admin('admin.jobs.preempt', 'POST', '/jobs/:jobId/preempt', async (ctx) => {

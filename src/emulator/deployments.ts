@@ -33,6 +33,9 @@ const LOCATION_PATH = '/subscriptions/:subscriptionId/providers/Microsoft.Cognit
 const invalidProperties = (message: string): ApiError => new ApiError(400, 'InvalidResourceProperties', message);
 
 export class DeploymentService {
+  /** One-shot rules of control.failDeployment for operations not started yet (not kept in the state file). */
+  private readonly failures: { account: string; deployment?: string; error: { code: string; message: string } }[] = [];
+
   constructor(
     private readonly state: EmulatorState,
     private readonly jobs: JobService,
@@ -73,6 +76,14 @@ export class DeploymentService {
     for (const op of this.state.operations.values()) {
       if (op.account !== account || op.status !== 'Running' || now < op.endsAt) continue;
       const key = deploymentKey(account, op.deployment);
+      if (op.error) {
+        // A failed create leaves the resource Failed, serving nothing; a failed update leaves the old one serving.
+        const deployment = this.state.deployments.get(key);
+        if (deployment) this.state.deployments.set(key, { ...deployment, state: 'Failed', modifiedAt: op.endsAt });
+        op.status = 'Failed';
+        changed = true;
+        continue;
+      }
       if (op.kind === 'delete') this.state.deployments.delete(key);
       else if (op.pending) this.state.deployments.set(key, { ...op.pending, state: 'Succeeded', succeededAt: op.endsAt, modifiedAt: op.endsAt });
       op.status = 'Succeeded';
@@ -199,9 +210,12 @@ export class DeploymentService {
     const op = this.operation(ctx);
     if (ctx.query.get('operationResultResponseType') !== 'Location') {
       const path = `/subscriptions/${ctx.params.subscriptionId ?? ''}/providers/Microsoft.CognitiveServices/locations/${ctx.params.location ?? ''}/operationResults/${op.id}`;
-      return { status: 200, json: armOperationJson(path, op.id, op.status, op.startedAt, op.status === 'Running' ? null : op.endsAt) };
+      const error = op.status === 'Failed' && op.error ? new ApiError(500, op.error.code, op.error.message) : undefined;
+      return { status: 200, json: armOperationJson(path, op.id, op.status, op.startedAt, op.status === 'Running' ? null : op.endsAt, error) };
     }
     if (op.status === 'Running') return { status: 202, headers: { location: this.operationUrl(ctx, op, true) } };
+    // ARM's RPC: a failed operation's Location URL answers its error (the emulator's status: 500, as for its own failures).
+    if (op.status === 'Failed' && op.error) throw new ApiError(500, op.error.code, op.error.message);
     if (op.kind === 'delete') return { status: 204 };
     const account = this.state.accounts.get(op.account)!;
     const deployment = this.state.deployments.get(deploymentKey(op.account, op.deployment));
@@ -274,10 +288,27 @@ export class DeploymentService {
     }
   }
 
+  /**
+   * control.failDeployment: the running create or update of `deployment` (or of any deployment of `account`) ends
+   * Failed with `error`; when none runs, the next one to start does (once).
+   */
+  failDeployment(account: Account, deployment: string | undefined, error: { code: string; message: string }): void {
+    const matches = (name: string): boolean => deployment === undefined || name.toLowerCase() === deployment.toLowerCase();
+    const running = [...this.state.operations.values()].filter((op) => op.account === account.name && op.kind !== 'delete' && op.status === 'Running' && matches(op.deployment));
+    if (running.length > 0) {
+      for (const op of running) op.error = error;
+      this.state.markDirty();
+      return;
+    }
+    this.failures.push({ account: account.name, ...(deployment === undefined ? {} : { deployment }), error });
+  }
+
   private startOperation(account: Account, deployment: string, kind: OperationRecord['kind'], now: number, pending?: DeploymentRecord): OperationRecord {
     const seconds = kind === 'create' ? this.timings.deploymentCreateSeconds : kind === 'update' ? this.timings.deploymentUpdateSeconds : this.timings.deploymentDeleteSeconds;
     const op: OperationRecord = { id: newOperationId(), account: account.name, deployment, kind, startedAt: now, endsAt: now + seconds * 1000, status: 'Running' };
     if (pending) op.pending = pending;
+    const failure = kind === 'delete' ? -1 : this.failures.findIndex((f) => f.account === account.name && (f.deployment === undefined || f.deployment.toLowerCase() === deployment.toLowerCase()));
+    if (failure !== -1) op.error = this.failures.splice(failure, 1)[0]!.error;
     this.state.operations.set(op.id, op);
     this.state.markDirty();
     return op;

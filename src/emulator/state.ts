@@ -157,7 +157,8 @@ export interface DeploymentRecord {
   createdAt: number;
   modifiedAt: number;
   etag: string;
-  state: 'Creating' | 'Succeeded' | 'Deleting';
+  /** `Failed`: its create or update ended Failed (control.failDeployment); a failed create serves nothing. */
+  state: 'Creating' | 'Succeeded' | 'Deleting' | 'Failed';
   succeededAt: number | null;
   /** Last chat completion served, for Azure's deletion of fine-tuned deployments inactive for 15 days. */
   lastUsedAt?: number;
@@ -177,6 +178,8 @@ export interface OperationRecord {
   status: 'Running' | 'Succeeded' | 'Failed';
   /** The deployment as it will be when a create/update finishes. */
   pending?: DeploymentRecord;
+  /** Set when the operation is to end `Failed` (control.failDeployment): the status body's `error`. */
+  error?: { code: string; message: string };
 }
 
 export interface CopyDestination {

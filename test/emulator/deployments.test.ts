@@ -7,6 +7,7 @@ import { BadRequestError, NotFoundError, type AzureOpenAI } from 'openai';
 import { createArmClient } from '../../src/azure/clients';
 import type { Exchange } from '../../src/emulator';
 import { DEFAULT_ACCOUNTS } from '../../src/emulator/config';
+import { validateExchanges } from '../conformance/validate';
 import { advanceUntil, chatJsonl, startTestEmulator, uploadProcessed, type TestEmulator } from './helpers';
 
 const SWC = 'ftpipe-swc';
@@ -467,5 +468,56 @@ describe('emulator deployment PUT: the spec\'s writable properties', () => {
     const done = await poller.pollUntilDone();
     assert.equal(done.properties?.versionUpgradeOption, 'NoAutoUpgrade');
     assert.equal(done.properties?.raiPolicyName, 'Microsoft.DefaultV2');
+  });
+});
+
+describe('emulator deployment provisioning that ends Failed (control.failDeployment)', () => {
+  let t: TestEmulator;
+  before(async () => {
+    t = await startTestEmulator();
+  });
+  after(() => t.emu.stop());
+
+  it('fails the next create: the operation status Failed with its error, provisioningState Failed, nothing served; a new PUT then provisions', async () => {
+    const p = t.profile(SWC);
+    const arm = t.arm(SWC);
+    const base = deploymentBody('gpt-4.1-mini', 'GlobalStandard', 1, undefined, '2025-04-14');
+    t.emu.control.failDeployment({ account: SWC, deployment: 'doomed' }, { code: 'DeploymentFailed', message: 'Capacity could not be allocated.' });
+    const exchanges: Exchange[] = [];
+    const untap = t.emu.control.tapExchanges((e) => exchanges.push(e));
+    const poller = await arm.deployments.beginCreateOrUpdate(p.resourceGroup, p.account, 'doomed', base, { updateIntervalInMs: 5 });
+    t.emu.control.advanceClock(CREATE_SECONDS);
+    await assert.rejects(poller.pollUntilDone(), (err: unknown) => {
+      assert.match(String(err), /Capacity could not be allocated/);
+      return true;
+    });
+    untap();
+    const status = exchanges.filter((e) => e.route === 'arm.operationResults.get').at(-1)!.responseBody as { status: string; error?: unknown; endTime?: string };
+    assert.equal(status.status, 'Failed');
+    assert.deepEqual(status.error, { code: 'DeploymentFailed', message: 'Capacity could not be allocated.' });
+    assert.ok(status.endTime);
+    assert.deepEqual(validateExchanges(exchanges), [], 'the Failed status and deployment as the 2025-09-01 spec shapes them');
+    assert.equal((await arm.deployments.get(p.resourceGroup, p.account, 'doomed')).properties?.provisioningState, 'Failed');
+    t.emu.control.advanceClock(NOT_READY_SECONDS);
+    await assert.rejects(t.openai(SWC).chat.completions.create({ model: 'doomed', messages: [{ role: 'user', content: 'hi' }] }), (err: unknown) => err instanceof NotFoundError && err.code === 'DeploymentNotFound');
+
+    const again = await arm.deployments.beginCreateOrUpdate(p.resourceGroup, p.account, 'doomed', base, { updateIntervalInMs: 5 });
+    t.emu.control.advanceClock(CREATE_SECONDS);
+    assert.equal((await again.pollUntilDone()).properties?.provisioningState, 'Succeeded', 'the rule fired once');
+    t.emu.control.advanceClock(NOT_READY_SECONDS);
+    assert.equal((await t.openai(SWC).chat.completions.create({ model: 'doomed', messages: [{ role: 'user', content: 'hi' }] })).object, 'chat.completion');
+  });
+
+  it('fails a running update over HTTP, leaving the old deployment serving', async () => {
+    const p = t.profile(SWC);
+    const arm = t.arm(SWC);
+    const poller = await arm.deployments.beginUpdate(p.resourceGroup, p.account, 'doomed', { sku: { name: 'GlobalStandard', capacity: 2 } }, { updateIntervalInMs: 5 });
+    const answer = await fetch(`${t.emu.adminUrl}/accounts/${SWC}/deployments/fail`, { method: 'POST', body: JSON.stringify({ deployment: 'doomed' }) });
+    assert.equal(answer.status, 204);
+    t.emu.control.advanceClock(CREATE_SECONDS);
+    await assert.rejects(poller.pollUntilDone(), (err: unknown) => /The deployment failed to provision/.test(String(err)));
+    const failed = await arm.deployments.get(p.resourceGroup, p.account, 'doomed');
+    assert.deepEqual([failed.properties?.provisioningState, failed.sku?.capacity], ['Failed', 1]);
+    assert.equal((await t.openai(SWC).chat.completions.create({ model: 'doomed', messages: [{ role: 'user', content: 'hi' }] })).object, 'chat.completion');
   });
 });
