@@ -1,7 +1,7 @@
 /** What CLI commands print, checked without a server. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { joinCommand, outcomeLine, trainingLine } from '../../src/cli/commands/runs';
+import { copyLine, joinCommand, outcomeLine, trainingLine } from '../../src/cli/commands/runs';
 
 describe('ftpipe status: the outcome line', () => {
   it('says a plain success once, and keeps the headline that says more', () => {
@@ -25,5 +25,15 @@ describe('ftpipe status: the training line', () => {
     assert.equal(trainingLine({ status: 'pausing', createdAt: 900 }, progress, 1_010), 'training: step 12/96 (12.5%)');
     assert.equal(trainingLine({ status: 'paused', createdAt: 900 }, { ...progress, etaSeconds: null }, 1_010), 'training: step 12/96 (12.5%)');
     assert.equal(trainingLine({ status: 'succeeded', createdAt: 900 }, { ...progress, step: 96, percent: 100 }, 1_010), 'training: step 96/96 (100%)');
+  });
+});
+
+describe('ftpipe status and run: a copy\'s line', () => {
+  it('names the region and state, where it deployed, and why it failed', () => {
+    const copy = { destinationResourceId: '/subscriptions/s/resourceGroups/g/providers/Microsoft.CognitiveServices/accounts/ft-ncus', region: 'northcentralus', checkpoint: 'ftchkpt-1', deployment: null, error: null };
+    assert.equal(copyLine({ ...copy, status: 'InProgress' }), 'copy to northcentralus: InProgress');
+    const deployment = { profile: 'ncus', name: 'bikes-ncus', model: 'ftchkpt-1', sku: 'GlobalStandard', capacity: 1, provisioningState: 'Succeeded' };
+    assert.equal(copyLine({ ...copy, status: 'Completed', deployment }), 'copy to northcentralus: Completed (deployed as bikes-ncus, profile ncus)');
+    assert.equal(copyLine({ ...copy, status: 'Failed', error: 'the destination account must already have at least one fine-tuning job' }), 'copy to northcentralus: Failed: the destination account must already have at least one fine-tuning job');
   });
 });

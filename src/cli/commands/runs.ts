@@ -14,7 +14,7 @@ import { barLine, pipedKey } from '../progress-bar';
 import { parsePositiveInt, usageError } from '../usage';
 import { approvalEvidenceLines } from '../../pipeline/approval';
 import { formatProgressLine, trainingEta, type ProgressView } from '../../pipeline/progress';
-import { isTerminalJobStatus, type JobSnapshot } from '../../pipeline/types';
+import { isTerminalJobStatus, type CopyStatus, type JobSnapshot } from '../../pipeline/types';
 
 /** A pipeline file as read: the input (relative dataset paths taken relative to the file) and where its keys are. */
 export interface PipelineFile {
@@ -78,6 +78,12 @@ export function trainingLine(job: Pick<JobSnapshot, 'status' | 'createdAt'>, pro
   return `training: step ${p.step ?? '-'}/${p.totalSteps ?? '?'}${p.percent !== null ? ` (${p.percent}%)` : ''}${training ? `, ${trainingEta(p, nowSeconds, job.createdAt)}` : ''}`;
 }
 
+/** A copy the run was asked for, as the Web UI's details word it: `copy to <region>: <status>`, where it deployed, why it failed. */
+export function copyLine(c: CopyStatus): string {
+  const deployed = c.deployment ? ` (deployed as ${c.deployment.name}, profile ${c.deployment.profile})` : '';
+  return `copy to ${c.region}: ${c.status}${deployed}${c.error ? `: ${c.error}` : ''}`;
+}
+
 /** `outcome: <outcome>`, with its headline in parentheses when that says more than the outcome's own word. */
 export function outcomeLine(outcome: PipelineResult['outcome']): string {
   const headline = OUTCOME_HEADLINES[outcome];
@@ -116,6 +122,7 @@ export function formatStatus(status: PipelineStatus, now?: ProgressView, result?
     }
     lines.push(`  evaluation's decision: ${decision.promoted ? 'promote' : 'do not promote'}: ${decision.reason}`);
   }
+  for (const c of status.copies) lines.push(`  ${copyLine(c)}`);
   if (status.stage === 'await_approval') {
     lines.push(`  awaiting approval: ftpipe approve ${status.runName} --by NAME, or ftpipe reject ${status.runName} --by NAME --comment WHY`);
     for (const line of status.approvalEvidence ? approvalEvidenceLines(status.approvalEvidence) : ['approving deploys a fine-tuned deployment, billed by the hour unless DeveloperTier']) lines.push(`    ${line}`);
@@ -145,7 +152,7 @@ export function formatResult(result: PipelineResult): string {
   }
   if (result.approval) lines.push(`  approval: ${result.approval.decision} by ${result.approval.by} at ${result.approval.at}`);
   for (const d of result.deployments) lines.push(`  live deployment: ${d.name} (${d.sku} x${d.capacity}, profile ${d.profile}) -> ${d.model}`);
-  for (const c of result.copies) lines.push(`  copy to ${c.region}: ${c.status}${c.error ? `: ${c.error}` : ''}`);
+  for (const c of result.copies) lines.push(`  ${copyLine(c)}`);
   if (result.deletedDeployments.length) lines.push(`  retired deployments: ${result.deletedDeployments.join(', ')}`);
   if (result.resultFileId) lines.push(`  results.csv: file ${result.resultFileId}`);
   for (const note of result.notes) lines.push(`  note: ${note}`);
