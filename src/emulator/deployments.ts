@@ -176,7 +176,10 @@ export class DeploymentService {
     const account = this.account(ctx);
     const existing = this.find(ctx, account);
     const body = await ctx.json();
-    const skuPatch = body.sku as { name?: unknown; capacity?: unknown } | undefined;
+    // The spec's PATCH body is `PatchResourceTagsAndSku` (tags, sku): typed as the PUT types them.
+    if (body.sku !== undefined && body.sku !== null && !isObject(body.sku)) throw new ApiError(400, 'InvalidResourceProperties', "The property 'sku' must be an object.", 'sku');
+    parseDeploymentOptions({ tags: body.tags, sku: body.sku });
+    const skuPatch = (body.sku ?? undefined) as { name?: unknown; capacity?: unknown } | undefined;
     const sku = skuPatch === undefined ? existing.sku : parseSku({ name: skuPatch.name ?? existing.sku.name, capacity: skuPatch.capacity ?? existing.sku.capacity });
     if (sku.type !== existing.sku.type) this.checkSku(account, existing.model.name, existing.served, sku);
     this.capacity.checkDeployment(account, existing.served?.baseModel ?? existing.model.name, sku.type, sku.capacity, existing);

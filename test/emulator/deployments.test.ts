@@ -468,6 +468,11 @@ describe('emulator deployment PUT: the spec\'s writable properties', () => {
     const done = await poller.pollUntilDone();
     assert.equal(done.properties?.versionUpgradeOption, 'NoAutoUpgrade');
     assert.equal(done.properties?.raiPolicyName, 'Microsoft.DefaultV2');
+    // PATCH (the spec's PatchResourceTagsAndSku) types its tags and sku the same way.
+    for (const [body, target] of [[{ tags: { team: 3 } }, 'tags'], [{ sku: { name: 'GlobalStandard', tier: 'Gold' } }, 'sku.tier'], [{ sku: 'GlobalStandard' }, 'sku']] as [unknown, string][]) {
+      const answer = await rawArm(t, 'PATCH', path, body);
+      assert.deepEqual([answer.status, answer.body.error?.code, answer.body.error?.target], [400, 'InvalidResourceProperties', target], JSON.stringify(answer.body));
+    }
   });
 });
 
