@@ -40,8 +40,15 @@ export async function buildProgram(argv: string[] = process.argv): Promise<Comma
   return program;
 }
 
+/** `ftpipe list | head`: the reader has gone, so what is left to print has none; end quietly, as a pipe's writer does. */
+function stdoutClosed(err: NodeJS.ErrnoException): void {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(0);
+}
+
 /** Exit codes: 0 success, 1 failure (including invalid data), 2 bad usage. */
 export async function main(argv: string[] = process.argv): Promise<void> {
+  process.stdout.on('error', stdoutClosed);
   // Spans of the CLI's Temporal calls (and of a worker it runs), exported when OTLP is configured; flushed at exit.
   const tracing = otlpTracesConfigured() ? (await import('../telemetry/tracing.js')).setupTracing({ serviceName: 'ftpipe' }) : undefined;
   try {

@@ -1,7 +1,8 @@
-/** What CLI commands print, checked without a server. */
+/** What CLI commands print, checked without a server (the last test runs the CLI itself, without one). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { copyLine, joinCommand, outcomeLine, trainingLine } from '../../src/cli/commands/runs';
+import { spawnCli } from '../helpers/cli';
 
 describe('ftpipe status: the outcome line', () => {
   it('says a plain success once, and keeps the headline that says more', () => {
@@ -35,5 +36,16 @@ describe('ftpipe status and run: a copy\'s line', () => {
     const deployment = { profile: 'ncus', name: 'bikes-ncus', model: 'ftchkpt-1', sku: 'GlobalStandard', capacity: 1, provisioningState: 'Succeeded' };
     assert.equal(copyLine({ ...copy, status: 'Completed', deployment }), 'copy to northcentralus: Completed (deployed as bikes-ncus, profile ncus)');
     assert.equal(copyLine({ ...copy, status: 'Failed', error: 'the destination account must already have at least one fine-tuning job' }), 'copy to northcentralus: Failed: the destination account must already have at least one fine-tuning job');
+  });
+});
+
+describe('ftpipe output into a pipe its reader has closed (ftpipe list | head)', () => {
+  it('ends quietly with exit 0, not with an unhandled EPIPE', async () => {
+    const cli = spawnCli(['validate', 'examples/data/bike-shop-train.jsonl', '--model', 'gpt-4.1-mini']);
+    // Closed before the process has started: its first write meets a pipe without a reader.
+    cli.child.stdout!.destroy();
+    const { code } = await cli.exited;
+    assert.equal(code, 0, cli.output());
+    assert.doesNotMatch(cli.output(), /EPIPE/);
   });
 });
