@@ -23,7 +23,7 @@ import {
 } from '../src/pipeline/types';
 import { approvalEvidence } from '../src/pipeline/approval';
 import { FINE_TUNED_MODEL } from '../src/temporal/search-attributes';
-import { nowIso, type PipelineRun } from './run';
+import { describeFailure, nowIso, type PipelineRun } from './run';
 import { deploymentSlotsOn, localBookkeepingOn } from './slots';
 
 /** What training produced and what post-training decided: the cleanup stage and the result read it. */
@@ -385,5 +385,26 @@ async function copyCheckpoint(run: PipelineRun, jobId: string, request: CopyRequ
     record.status = 'Failed';
     record.error = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
     run.showDetails();
+    // A deploy there that failed after its create was sent: delete what it made, as deploy() deletes a failed new
+    // version (the deployment and its slot stayed, a Failed deployment under the copy's name). Runs from before left it.
+    if (request.deploy && sentDeployment(err) && patched(COPY_DEPLOY_UNDO_PATCH)) {
+      const { profile, name } = request.deploy;
+      try {
+        await acts.deleteDeployment({ profile, name, pollIntervalSeconds: interval });
+        if (deploymentSlotsOn()) await run.slots.releaseDeployment({ profile, name });
+        record.error = `${record.error}; deployment ${name} was deleted`;
+      } catch (deleteErr) {
+        run.recordError(`could not delete deployment ${name} (profile ${profile}) of the failed copy: ${describeFailure(deleteErr)}`);
+      }
+      run.showDetails();
+    }
   }
+}
+
+const COPY_DEPLOY_UNDO_PATCH = 'ftpipe-copy-deploy-undone';
+
+/** A createDeployment that failed for good after it had sent its create (its failure's details say `{sent: true}`). */
+function sentDeployment(err: unknown): boolean {
+  if (!(err instanceof ActivityFailure) || err.activityType !== 'createDeployment' || !(err.cause instanceof ApplicationFailure)) return false;
+  return (err.cause.details?.[0] as { sent?: unknown } | undefined)?.sent === true;
 }
