@@ -127,10 +127,14 @@ export class InferenceService {
     const prompt = [...texts].reverse().find((m) => m.role === 'user')?.text.trim() ?? '';
     const content = answer(deployment.served, deployment.model.name, prompt);
     const usagePromptTokens = promptTokens(messages);
+    // The answer names the deployed model: a fine-tuned one by its name (recorded, DeployAndChatWithModel), a base
+    // model by its versioned name, as a live Azure answer for a gpt-4.1 deployment shows ("model": "gpt-4.1-2025-04-14",
+    // enoch-sit/tool-chatbot-boilerplate services/mimicAzure/data/eduhk_non_stream.md).
+    const responseModel = deployment.served ? deployment.model.name : `${deployment.model.name}-${deployment.model.version}`;
     if (body.stream === true) {
-      return { status: 200, raw: chatCompletionStream(deployment.model.name, content, ctx.now), contentType: 'text/event-stream' };
+      return { status: 200, raw: chatCompletionStream(responseModel, content, ctx.now), contentType: 'text/event-stream' };
     }
-    return { status: 200, json: chatCompletionJson(deployment.model.name, content, usagePromptTokens, ctx.now) };
+    return { status: 200, json: chatCompletionJson(responseModel, content, usagePromptTokens, ctx.now) };
   }
 }
 

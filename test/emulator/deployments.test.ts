@@ -219,7 +219,9 @@ describe('emulator ARM deployments and inference', () => {
       return true;
     });
     await assert.rejects(client.chat.completions.create({ model: 'o4-base', messages: [{ role: 'user', content: 'hi' }], max_tokens: 5 }), (err: { param?: string }) => err.param === 'max_tokens');
-    assert.equal((await client.chat.completions.create({ model: 'o4-base', messages: [{ role: 'user', content: 'hi' }], max_completion_tokens: 5 })).object, 'chat.completion');
+    const answered = await client.chat.completions.create({ model: 'o4-base', messages: [{ role: 'user', content: 'hi' }], max_completion_tokens: 5 });
+    assert.equal(answered.object, 'chat.completion');
+    assert.equal(answered.model, 'o4-mini-2025-04-16', 'a base model is named with its version, as Azure answers');
   });
 
   it('answers a path to nothing as ARM and the resource provider word it: deployment NotFound, account ResourceNotFound, ResourceGroupNotFound, SubscriptionNotFound', async () => {
