@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { copyFileSync, lstatSync, mkdirSync, mkdtempSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { temporalCliPath } from '../../src/devserver/temporal-cli';
@@ -57,5 +57,27 @@ describe('scripts/install-temporal', () => {
       run('bash', [join(project, 'scripts', 'install-temporal')], { env: { ...process.env, TEMPORAL_CLI: join(project, 'missing') } }),
       (err: { code: number; stderr: string }) => err.code === 1 && /is not an executable file/.test(err.stderr),
     );
+  });
+});
+
+describe('finding the Temporal CLI (src/devserver/temporal-cli.ts)', () => {
+  it('takes TEMPORAL_CLI, then the project\'s .tools/, then PATH; missing, it says how to install it where the installer is and where it is not', () => {
+    const realCli = realpathSync(temporalCliPath());
+    const bare = mkdtempSync(join(tmpdir(), 'ftpipe-cli-lookup-'));
+    const bin = join(bare, 'bin');
+    mkdirSync(bin);
+    symlinkSync(realCli, join(bin, 'temporal'));
+    try {
+      assert.equal(temporalCliPath({ TEMPORAL_CLI: realCli, PATH: bin }, bare), realCli);
+      // The installed package: no .tools/, no installer; a temporal on PATH is taken.
+      assert.equal(temporalCliPath({ PATH: `/nonexistent${delimiter}${bin}` }, bare), join(bin, 'temporal'));
+      assert.throws(() => temporalCliPath({ PATH: '/nonexistent' }, bare), (err: Error) =>
+        err.message === `the Temporal CLI is not installed (looked for ${join(bare, '.tools', 'bin', 'temporal')} and temporal on PATH); install it (https://docs.temporal.io/cli) and put temporal on PATH, or set TEMPORAL_CLI to its path`);
+      mkdirSync(join(bare, 'scripts'));
+      copyFileSync(SCRIPT, join(bare, 'scripts', 'install-temporal'));
+      assert.throws(() => temporalCliPath({ PATH: '' }, bare), /the Temporal CLI is not installed \(looked for .+ and temporal on PATH\); run: bash scripts\/install-temporal$/);
+    } finally {
+      rmSync(bare, { recursive: true, force: true });
+    }
   });
 });
