@@ -1,7 +1,7 @@
 /** What CLI commands print, checked without a server (the last test runs the CLI itself, without one). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { copyLine, joinCommand, outcomeLine, trainingLine } from '../../src/cli/commands/runs';
+import { approvalLine, copyLine, joinCommand, outcomeLine, trainingLine } from '../../src/cli/commands/runs';
 import { spawnCli } from '../helpers/cli';
 
 describe('ftpipe status: the outcome line', () => {
@@ -36,6 +36,13 @@ describe('ftpipe status and run: a copy\'s line', () => {
     const deployment = { profile: 'ncus', name: 'bikes-ncus', model: 'ftchkpt-1', sku: 'GlobalStandard', capacity: 1, provisioningState: 'Succeeded' };
     assert.equal(copyLine({ ...copy, status: 'Completed', deployment }), 'copy to northcentralus: Completed (deployed as bikes-ncus, profile ncus)');
     assert.equal(copyLine({ ...copy, status: 'Failed', error: 'the destination account must already have at least one fine-tuning job' }), 'copy to northcentralus: Failed: the destination account must already have at least one fine-tuning job');
+  });
+});
+
+describe('ftpipe status and run: the approval line', () => {
+  it('says who decided, when, and their comment', () => {
+    assert.equal(approvalLine({ decision: 'approved', by: 'maria', at: '2026-12-03T15:23:29.663Z', comment: 'scores look right' }), 'approval: approved by maria at 2026-12-03T15:23:29.663Z ("scores look right")');
+    assert.equal(approvalLine({ decision: 'rejected', by: 'timeout', at: '2026-12-03T15:24:00.000Z' }), 'approval: rejected by timeout at 2026-12-03T15:24:00.000Z');
   });
 });
 

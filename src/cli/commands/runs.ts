@@ -14,7 +14,7 @@ import { barLine, pipedKey } from '../progress-bar';
 import { parsePositiveInt, usageError } from '../usage';
 import { approvalEvidenceLines } from '../../pipeline/approval';
 import { formatProgressLine, trainingEta, type ProgressView } from '../../pipeline/progress';
-import { isTerminalJobStatus, type CopyStatus, type JobSnapshot } from '../../pipeline/types';
+import { isTerminalJobStatus, type ApprovalRecord, type CopyStatus, type JobSnapshot } from '../../pipeline/types';
 
 /** A pipeline file as read: the input (relative dataset paths taken relative to the file) and where its keys are. */
 export interface PipelineFile {
@@ -84,6 +84,11 @@ export function copyLine(c: CopyStatus): string {
   return `copy to ${c.region}: ${c.status}${deployed}${c.error ? `: ${c.error}` : ''}`;
 }
 
+/** Who decided the run's deployment, when, and their comment: `approval: approved by maria at <time> ("scores look right")`. */
+export function approvalLine(a: ApprovalRecord): string {
+  return `approval: ${a.decision} by ${a.by} at ${a.at}${a.comment ? ` (${JSON.stringify(a.comment)})` : ''}`;
+}
+
 /** `outcome: <outcome>`, with its headline in parentheses when that says more than the outcome's own word. */
 export function outcomeLine(outcome: PipelineResult['outcome']): string {
   const headline = OUTCOME_HEADLINES[outcome];
@@ -123,6 +128,7 @@ export function formatStatus(status: PipelineStatus, now?: ProgressView, result?
     lines.push(`  evaluation's decision: ${decision.promoted ? 'promote' : 'do not promote'}: ${decision.reason}`);
   }
   for (const c of status.copies) lines.push(`  ${copyLine(c)}`);
+  if (status.approval) lines.push(`  ${approvalLine(status.approval)}`);
   if (status.stage === 'await_approval') {
     lines.push(`  awaiting approval: ftpipe approve ${status.runName} --by NAME, or ftpipe reject ${status.runName} --by NAME --comment WHY`);
     for (const line of status.approvalEvidence ? approvalEvidenceLines(status.approvalEvidence) : ['approving deploys a fine-tuned deployment, billed by the hour unless DeveloperTier']) lines.push(`    ${line}`);
@@ -150,7 +156,7 @@ export function formatResult(result: PipelineResult): string {
     for (const s of scores) lines.push(`  eval ${s.kind} ${s.candidate}: ${s.score.toFixed(3)} over ${s.items} items`);
     lines.push(`  decision: ${decision.promoted ? 'promote' : 'do not promote'}: ${decision.reason}`);
   }
-  if (result.approval) lines.push(`  approval: ${result.approval.decision} by ${result.approval.by} at ${result.approval.at}`);
+  if (result.approval) lines.push(`  ${approvalLine(result.approval)}`);
   for (const d of result.deployments) lines.push(`  live deployment: ${d.name} (${d.sku} x${d.capacity}, profile ${d.profile}) -> ${d.model}`);
   for (const c of result.copies) lines.push(`  ${copyLine(c)}`);
   if (result.deletedDeployments.length) lines.push(`  retired deployments: ${result.deletedDeployments.join(', ')}`);
