@@ -37,6 +37,20 @@ export async function holdClockOnceTraining(emulator: RunningEmulator, workflowI
   }, 'the job to train a step', timeoutMs);
 }
 
+/**
+ * Stops the emulated clock as soon as the run's job runs, read from the emulator's own state and stopped in the same
+ * tick: the job then trains no further however slowly a loaded machine lets the run poll it, until the test sets the
+ * clock going again.
+ */
+export async function holdClockOnceRunning(emulator: RunningEmulator, workflowId: string, timeoutMs?: number): Promise<EmulatedJob> {
+  return until(async () => {
+    const job = jobsOfRun(emulator, workflowId).find((j) => j.status === 'running');
+    if (!job) return undefined;
+    emulator.control.setClockScale(0);
+    return job;
+  }, 'a running job', timeoutMs);
+}
+
 export function liveFiles(emulator: RunningEmulator, ids: string[]): EmulatedFile[] {
   return (emulator.control.dumpState().files as unknown as EmulatedFile[]).filter((f) => ids.includes(f.id) && f.status !== 'deleted');
 }

@@ -4,7 +4,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { EVENTS_EVERY_POLLS } from '../../src/pipeline/progress';
 import type { PipelineStatus } from '../../src/pipeline/types';
 import { statusQuery } from '../../workflows/messages';
-import { jobsOfRun } from '../helpers/emulator-state';
+import { holdClockOnceRunning } from '../helpers/emulator-state';
 import { usePipelineStack, type PipelineTestEnv } from '../helpers/pipeline';
 import { until } from '../helpers/until';
 
@@ -12,6 +12,8 @@ const FAST = { queuedIntervalSeconds: 0.1, runningIntervalSeconds: 0.1, nearFini
 
 const CLOCK_SCALE = 100;
 const MIN_POLLS = 30;
+/** A bound on the run's steps before its job trains (uploads, validation, Azure's queue), only so a broken run fails. */
+const PREPARATION_MS = 180_000;
 /** The job's status moves that make a poll list events: its first sight, pending -> running, running -> succeeded. */
 const STATUS_MOVES = 3;
 
@@ -36,6 +38,14 @@ async function historyOf(handle: WorkflowHandle): Promise<{ events: number; poll
   return { events: events.length, polls: polls.length, perPoll: polls.slice(1).map((at, k) => at - polls[k]!) };
 }
 
+/**
+ * The status of a run that has ended. A worker answers the query by replaying the run's whole history, which at load
+ * 27 took longer than the server waits for an answer ('query timed out before a worker could process it'): asked again.
+ */
+async function closedRunStatus(handle: WorkflowHandle): Promise<PipelineStatus> {
+  return until(() => handle.query(statusQuery), 'the ended run\'s status', 180_000);
+}
+
 /** The emulator's reads of one job: its GETs and its event listings. */
 function jobReads(env: PipelineTestEnv, jobId: string): { gets: number; eventLists: number } {
   const requests = env.emulator.control.requests().filter((r) => r.path.includes(`/fine_tuning/jobs/${jobId}`));
@@ -54,8 +64,7 @@ describe('history: continue-as-new only when history is long', () => {
       const handle = await env.start(taskQueue, env.input({ polling: FAST, hyperparameters: { nEpochs: 1 } }));
       // Azure's clock stops while the job runs until the run has polled it MIN_POLLS times, so the run has a few dozen
       // polls however loaded the machine (its polls, not the clock, are what this test counts).
-      const job = await until(async () => jobsOfRun(env.emulator, handle.workflowId).find((j) => j.status === 'running'), 'a running job');
-      env.emulator.control.setClockScale(0);
+      const job = await holdClockOnceRunning(env.emulator, handle.workflowId, PREPARATION_MS);
       try {
         await until(async () => (jobReads(env, job.id).gets >= MIN_POLLS ? true : undefined), `${MIN_POLLS} polls of the job`);
       } finally {
@@ -63,7 +72,7 @@ describe('history: continue-as-new only when history is long', () => {
       }
       const result = await handle.result();
       assert.equal(result.outcome, 'succeeded');
-      const status = await handle.query(statusQuery);
+      const status = await closedRunStatus(handle);
       assert.equal(status.continuations, 0, 'no continue-as-new');
       const { events, polls, perPoll } = await historyOf(handle);
       assert.ok(events > 150, `past the old budget of 150 events (${events})`);
@@ -89,8 +98,16 @@ describe('history: continue-as-new only when history is long', () => {
     const worker = await env.createWorker(taskQueue);
     await worker.runUntil(async () => {
       const handle = await env.start(taskQueue, env.input({ polling: { ...FAST, continueAsNewAfterEvents: 100 }, hyperparameters: { nEpochs: 1 } }));
+      // Azure's clock stops while the job runs until the run has continued as new: on the 100x clock a loaded machine
+      // polled the short job too few times to reach the budget before it finished ('continued as new (0)', load 15-24).
+      await holdClockOnceRunning(env.emulator, handle.workflowId, PREPARATION_MS);
+      try {
+        await env.waitForStatus(handle, (s) => s.continuations >= 1);
+      } finally {
+        env.emulator.control.setClockScale(CLOCK_SCALE);
+      }
       assert.equal((await handle.result()).outcome, 'succeeded');
-      const status: PipelineStatus = await handle.query(statusQuery);
+      const status: PipelineStatus = await closedRunStatus(handle);
       assert.ok(status.continuations >= 1, `continued as new (${status.continuations})`);
       const first = env.temporal.client.workflow.getHandle(handle.workflowId, (await handle.describe()).raw.workflowExecutionInfo?.firstRunId ?? undefined);
       const { events } = await historyOf(first);
