@@ -28,3 +28,19 @@ function withCauses(err: Error): string {
   for (let e: unknown = err; e instanceof Error && messages.length < 4; e = e.cause) messages.push(e.message);
   return messages.join(': ');
 }
+
+/**
+ * `promise`, or an error naming `what` once `timeoutMs` has passed: for a wait with no state to poll (a run's result,
+ * a teardown), a generous bound that only keeps a broken test from hanging its file.
+ */
+export async function within<T>(promise: Promise<T>, what: string, timeoutMs = 60_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, bound]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -5,14 +5,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { PipelineResult } from '../../src/pipeline/types';
-import { FtpipeClient, FtpipeSchedules, ScheduleExistsError, ScheduleOptionsError, UnknownScheduleError, type ScheduleDetails } from '../../src/client';
+import { FtpipeClient, FtpipeSchedules, ScheduleExistsError, ScheduleOptionsError, UnknownScheduleError, scheduleIdOf, type ScheduleDetails } from '../../src/client';
 import { PipelineInputError } from '../../src/pipeline/input';
 import { LINEAGE, RUN_NAME } from '../../src/temporal/search-attributes';
 import { TASK_QUEUE } from '../../src/temporal/constants';
+import type { FtpipeWorker } from '../../workers/worker';
 import { jobsOfRun } from '../helpers/emulator-state';
 import { SAMPLE_TRAINING, SAMPLE_VALIDATION, usePipelineStack } from '../helpers/pipeline';
 import { ownServer } from '../helpers/temporal';
+import { until, within } from '../helpers/until';
+
+/** A bound on one scheduled run (a whole pipeline on the 1000x clock), only so a broken run fails its test. */
+const RUN_MS = 180_000;
 
 /** Polls the schedule until `predicate` holds. */
 async function waitForSchedule(schedules: FtpipeSchedules, name: string, predicate: (d: ScheduleDetails) => boolean, timeoutMs = 20_000): Promise<ScheduleDetails> {
@@ -24,6 +30,35 @@ async function waitForSchedule(schedules: FtpipeSchedules, name: string, predica
     await sleep(200);
   }
   throw new Error(`schedule ${name} never matched; last: ${JSON.stringify(last)}`);
+}
+
+/**
+ * Ends a schedule and every run it started, within a bound, before the test's worker shuts down: pauses it (it starts
+ * no more), deletes it, terminates its open runs (the schedule's own list of them, the server's, and `knownRunIds`),
+ * and waits until the worker runs no local activity. A scheduled run left open at the worker's shutdown hung the file
+ * at load 18: its join of the admission queue, a local activity, waited for an answer from the admission worker that
+ * was shutting down with it (workers/worker.ts now stops that one last); no run outlives its test either way.
+ */
+async function endSchedule(client: Client, worker: FtpipeWorker, name: string, knownRunIds: string[] = []): Promise<void> {
+  const schedules = new FtpipeSchedules(client);
+  await within((async () => {
+    const open = new Set(knownRunIds);
+    try {
+      await schedules.pause(name, 'test done');
+      for (const id of (await schedules.describe(name)).runningWorkflowIds) open.add(id);
+      await schedules.delete(name);
+    } catch (err) {
+      // A test that deleted it already (to make it anew, or to check the deletion).
+      if (!(err instanceof UnknownScheduleError)) throw err;
+    }
+    for await (const run of client.workflow.list({ query: `TemporalScheduledById = "${scheduleIdOf(name)}" AND ExecutionStatus = "Running"` })) open.add(run.workflowId);
+    await Promise.all([...open].map((id) => client.workflow.getHandle(id).terminate('test done').catch((err: unknown) => {
+      // It had closed.
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    })));
+    // A terminated run's local activity runs on to its end.
+    await until(async () => (worker.main.getStatus().numInFlightLocalActivities === 0 ? true : undefined), 'no local activity in flight');
+  })(), `schedule ${name} and its runs to end`);
 }
 
 describe('schedules through the client, on the real dev server', () => {
@@ -38,7 +73,7 @@ describe('schedules through the client, on the real dev server', () => {
     const folder = mkdtempSync(join(tmpdir(), 'ftpipe-scheduled-data-'));
     copyFileSync(SAMPLE_TRAINING, join(folder, 'week-1.jsonl'));
     const input = env.input({ suffix: 'sched', training: { path: folder } });
-    const resultOf = (workflowId: string): Promise<PipelineResult> => env.temporal.client.workflow.getHandle(workflowId).result() as Promise<PipelineResult>;
+    const resultOf = (workflowId: string): Promise<PipelineResult> => within(env.temporal.client.workflow.getHandle(workflowId).result() as Promise<PipelineResult>, `run ${workflowId} to end`, RUN_MS);
     const worker = await env.createWorker(TASK_QUEUE);
     await worker.runUntil(async () => {
       assert.equal(await schedules.create({ name, every: '2s', input }), `ftpipe-schedule-${name}`);
@@ -87,7 +122,7 @@ describe('schedules through the client, on the real dev server', () => {
         const [job] = jobsOfRun(env.emulator, next.workflowId) as { model?: string }[];
         assert.equal(job?.model, firstResult.evaluation!.analysis.chosen.model, 'the new run fine-tunes the first run\'s promoted model');
       } finally {
-        await schedules.delete(name);
+        await endSchedule(env.temporal.client, worker, name);
       }
     });
     await assert.rejects(schedules.describe(name), UnknownScheduleError);
@@ -99,6 +134,8 @@ describe('schedules through the client, on the real dev server', () => {
     // Polls once a minute: the run stays open for the length of the test.
     const slow = { queuedIntervalSeconds: 60, runningIntervalSeconds: 60, nearFinishIntervalSeconds: 60, fileIntervalSeconds: 60 };
     const worker = await env.createWorker(TASK_QUEUE);
+    // The runs of the schedule's first making, which its second does not know.
+    const earlierRuns: string[] = [];
     await worker.runUntil(async () => {
       await schedules.create({ name, every: '1h', input: env.input({ polling: slow }) });
       try {
@@ -106,6 +143,7 @@ describe('schedules through the client, on the real dev server', () => {
         assert.equal(triggered.result, 'started', JSON.stringify(triggered));
         const started = await waitForSchedule(schedules, name, (d) => d.recentRuns.length === 1 && d.runningWorkflowIds.length === 1);
         const runId = started.recentRuns[0]!.workflowId;
+        earlierRuns.push(runId);
         assert.equal(triggered.run?.workflowId, runId);
         assert.deepEqual(started.runningWorkflowIds, [runId]);
 
@@ -122,10 +160,8 @@ describe('schedules through the client, on the real dev server', () => {
         const ticked = await waitForSchedule(schedules, name, (d) => d.counts.skippedOverlap >= 2);
         assert.deepEqual(ticked.recentRuns.map((r) => r.workflowId), [first.recentRuns[0]!.workflowId]);
         assert.deepEqual(ticked.runningWorkflowIds, [first.recentRuns[0]!.workflowId]);
-        await env.temporal.client.workflow.getHandle(runId).terminate('test done');
-        await env.temporal.client.workflow.getHandle(first.recentRuns[0]!.workflowId).terminate('test done');
       } finally {
-        await schedules.delete(name);
+        await endSchedule(env.temporal.client, worker, name, earlierRuns);
       }
     });
   });
@@ -149,7 +185,7 @@ describe('schedules through the client, on the real dev server', () => {
         assert.match(paused.note ?? '', /workflow failure/);
         const failedHandle = env.temporal.client.workflow.getHandle(paused.recentRuns[0]!.workflowId);
         assert.equal((await failedHandle.describe()).status.name, 'FAILED');
-        await assert.rejects(failedHandle.result(), (err: Error & { cause?: Error }) => /unknown Azure profile "no-such-profile"/.test(err.cause?.message ?? ''));
+        await assert.rejects(within(failedHandle.result(), 'the failed run\'s result'), (err: Error & { cause?: Error }) => /unknown Azure profile "no-such-profile"/.test(err.cause?.message ?? ''));
 
         const other = await waitForSchedule(schedules, lenient, (d) => d.recentRuns.length === 1 && d.runningWorkflowIds.length === 0);
         const otherRun = await env.temporal.client.workflow.getHandle(other.recentRuns[0]!.workflowId).describe();
@@ -157,8 +193,8 @@ describe('schedules through the client, on the real dev server', () => {
         // The scheduler has seen the run close (it is no longer running), so it has made its pause decision.
         assert.equal(other.paused, false);
       } finally {
-        await schedules.delete(pausing);
-        await schedules.delete(lenient);
+        await endSchedule(env.temporal.client, worker, pausing);
+        await endSchedule(env.temporal.client, worker, lenient);
       }
     });
   });
