@@ -14,7 +14,7 @@ import type { Dispatcher, RequestContext, Reply } from './server';
 import { ApiError, armAccountNotFound } from './errors';
 import { armOperationJson, deploymentJson, newOperationId, quotedEtag } from './shapes';
 import { enforceFineTunedDeploymentQuota } from './quotas';
-import { BASE_MODEL_SKUS, deployableBaseModel, fineTunedSkusAt, resolveBaseModel, type ServiceModel, type ServiceSku } from './service';
+import { BASE_MODEL_SKUS, deployableBaseModel, fineTunedSkusAt, normalizeRegion, resolveBaseModel, type ServiceModel, type ServiceSku } from './service';
 import { deploymentKey, type Account, type DeploymentRecord, type EmulatorState, type ModelRecord, type OperationRecord } from './state';
 
 /** SKU names are case-insensitive (the docs send `standard`); Azure echoes them as sent. */
@@ -227,7 +227,11 @@ export class DeploymentService {
 
   private operation(ctx: RequestContext): OperationRecord {
     const op = this.state.operations.get(ctx.params.operationId!);
-    if (!op) throw new ApiError(404, 'ResourceNotFound', `The operation '${ctx.params.operationId ?? ''}' was not found.`);
+    // An operation lives under its account's subscription and region (the URL its PUT or DELETE answered): under
+    // another one it is not found.
+    const owner = op && this.state.accounts.get(op.account);
+    const here = owner && ctx.params.subscriptionId?.toLowerCase() === owner.subscriptionId.toLowerCase() && normalizeRegion(ctx.params.location ?? '') === normalizeRegion(owner.region);
+    if (!op || !here) throw new ApiError(404, 'ResourceNotFound', `The operation '${ctx.params.operationId ?? ''}' was not found.`);
     this.refresh(op.account, ctx.now);
     return op;
   }

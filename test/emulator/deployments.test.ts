@@ -111,6 +111,12 @@ describe('emulator ARM deployments and inference', () => {
     assert.equal(done.properties?.model?.name, fineTunedModel);
     assert.equal((await arm.deployments.get(rg, SWC.toUpperCase(), 'FT-Main')).name, 'ft-main', 'ARM names are case-insensitive');
     untap();
+    // The operation is found only under its account's subscription and region.
+    const operationPath = new URL(asyncOperation).pathname;
+    assert.equal((await rawArm(t, 'GET', `${operationPath}?api-version=2025-09-01`)).status, 200);
+    for (const elsewhere of [operationPath.replace('/locations/swedencentral/', '/locations/eastus2/'), operationPath.replace(t.emu.account(SWC).subscriptionId, t.emu.account('ftpipe-eus2').subscriptionId)]) {
+      assert.deepEqual([(await rawArm(t, 'GET', `${elsewhere}?api-version=2025-09-01`)).status], [404], elsewhere);
+    }
     const statusBodies = exchanges.filter((e) => e.route === 'arm.operationResults.get' && e.query.operationResultResponseType === undefined).map((e) => e.responseBody as { status: string; percentComplete?: number });
     const statuses = statusBodies.map((b) => b.status);
     assert.deepEqual([...new Set(statusBodies.map((b) => b.percentComplete))], [0], 'percentComplete 0 on every poll, Succeeded included (recorded, 2025-09-01)');
