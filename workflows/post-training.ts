@@ -298,11 +298,14 @@ async function deploy(run: PipelineRun, model: string): Promise<DeployOutcome> {
     run.setTask(`${name}: smoke test (one chat completion)`);
     await acts.smokeTestDeployment({ profile: input.profile, deployment: name, timeoutSeconds: plan.smokeTestTimeoutSeconds, intervalSeconds: interval });
   } catch (err) {
-    await acts.deleteDeployment({ profile: input.profile, name, pollIntervalSeconds: interval });
+    // A create that made nothing of this run's (Azure refused it, or the name holds another run's deployment, which two
+    // runs of one deployment.name at once can both pick) leaves that name alone. Runs from before deleted it anyway.
+    const madeNothing = createdNothing(err) && patched(DEPLOY_NOTHING_MADE_PATCH);
+    if (!madeNothing) await acts.deleteDeployment({ profile: input.profile, name, pollIntervalSeconds: interval });
     run.forgetDeployment(name);
     if (deploymentSlotsOn()) await run.slots.releaseDeployment({ profile: input.profile, name });
     throw ApplicationFailure.nonRetryable(
-      `deployment ${name} failed (${err instanceof Error ? err.message : String(err)}); it was deleted and the previous versions stay live`,
+      `deployment ${name} failed (${describeFailure(err)}); ${madeNothing ? 'the run made none to delete' : 'it was deleted'} and the previous versions stay live`,
       'DeploymentFailed',
     );
   }
@@ -402,6 +405,18 @@ async function copyCheckpoint(run: PipelineRun, jobId: string, request: CopyRequ
 }
 
 const COPY_DEPLOY_UNDO_PATCH = 'ftpipe-copy-deploy-undone';
+const DEPLOY_NOTHING_MADE_PATCH = 'ftpipe-deploy-nothing-made';
+
+/**
+ * A createDeployment that failed for good without making a deployment of the run's: Azure refused it (a 4xx), the name
+ * holds a deployment of another model (never the run's), or it found the name taken and never sent its own create.
+ */
+function createdNothing(err: unknown): boolean {
+  if (!(err instanceof ActivityFailure) || err.activityType !== 'createDeployment' || !(err.cause instanceof ApplicationFailure)) return false;
+  const { type, details } = err.cause;
+  if (type === 'ModelUpgradeNotSupported' || /^Azure4\d\d$/.test(type ?? '')) return true;
+  return (type === 'DeploymentFailed' || type === 'DeploymentTimedOut') && (details?.[0] as { sent?: unknown } | undefined)?.sent === false;
+}
 
 /** A createDeployment that failed for good after it had sent its create (its failure's details say `{sent: true}`). */
 function sentDeployment(err: unknown): boolean {
