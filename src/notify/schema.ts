@@ -25,9 +25,16 @@ const MORE_SECRET_WEBHOOK_HOSTS = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*\.)?(discord\.
 const secretWebhookMessage = (who: string): string =>
   `this webhook URL is itself a credential (${who} put the secret in the path) and would be kept in workflow history; define it in the worker configuration under notify.webhooks and give its name as "webhook"`;
 
+/** The field and why, for each target URL of MORE_SECRET_WEBHOOK_HOSTS (the CLI names the field's line in its file). */
+export function moreSecretWebhookFields(notify: readonly { url?: string | undefined }[] | undefined): { path: ['notify', number, 'url']; message: string }[] {
+  return (notify ?? []).flatMap((target, i) => (target.url !== undefined && MORE_SECRET_WEBHOOK_HOSTS.test(target.url)
+    ? [{ path: ['notify', i, 'url'] as ['notify', number, 'url'], message: secretWebhookMessage('Discord, Zapier and IFTTT') }]
+    : []));
+}
+
 /** `notify.N.url: why` for each target URL of MORE_SECRET_WEBHOOK_HOSTS. */
 export function moreSecretWebhookIssues(notify: readonly { url?: string | undefined }[] | undefined): string[] {
-  return (notify ?? []).flatMap((target, i) => (target.url !== undefined && MORE_SECRET_WEBHOOK_HOSTS.test(target.url) ? [`notify.${i}.url: ${secretWebhookMessage('Discord, Zapier and IFTTT')}`] : []));
+  return moreSecretWebhookFields(notify).map(({ path, message }) => `${path.join('.')}: ${message}`);
 }
 
 const WebhookUrl = z.string().regex(/^https?:\/\/[^\s]+$/i, 'an http(s) URL');

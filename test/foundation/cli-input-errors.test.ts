@@ -42,6 +42,13 @@ describe('the CLI\'s answers to typical mistakes, before and without a Temporal 
     assert.match(run.output, /typos\.yaml:8: trainingType: .*"Standard"/);
     assert.match(run.output, /typos\.yaml:10: deployment\.nmae: unknown key; did you mean "name"\?/);
     assert.doesNotMatch(run.output, /cannot reach Temporal|started/);
+
+    // A webhook URL that is itself a credential, in an input otherwise well formed: its line too, before connecting.
+    const hook = write('hook.yaml', ['runName: hook', 'profile: emulator', 'baseModel: gpt-4.1-mini', 'training:', '  path: train.jsonl', 'notify:', '  - url: https://discord.com/api/webhooks/1/secret'].join('\n'));
+    const hooked = await runCli(['run', hook, '--address', `127.0.0.1:${await closedPort()}`]);
+    assert.equal(hooked.code, 2, hooked.output);
+    assert.match(hooked.output, /hook\.yaml:7: notify\.0\.url: this webhook URL is itself a credential \(Discord, Zapier and IFTTT put the secret in the path\)/);
+    assert.doesNotMatch(hooked.output, /cannot reach Temporal|started/);
   });
 
   it('names the line and column of a syntax error, and a missing file, with exit 2', async () => {

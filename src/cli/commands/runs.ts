@@ -8,6 +8,7 @@ import { formatTable } from '../table';
 import { PipelineAlreadyRunningError, type PipelineHandle, type PipelineResult, type PipelineStatus } from '../../client';
 import { pipelineInputKeysAt, safeParsePipelineInput, type PipelineInputDraft } from '../../pipeline/input';
 import { describeSourceIssues, readSourceFile, type SourceFile } from '../../config/source-file';
+import { moreSecretWebhookFields } from '../../notify/schema';
 import { TASK_QUEUE } from '../../temporal/constants';
 import { formatPlan, planRun } from '../dry-run';
 import { barLine, pipedKey } from '../progress-bar';
@@ -53,7 +54,12 @@ export function readPipelineFile(path: string): PipelineInputDraft {
 export function checkPipelineInput(file: PipelineFile, flags: { fromJob?: string } = {}): void {
   const input = { ...file.input, ...(flags.fromJob ? { fromJob: flags.fromJob } : {}) };
   const parsed = safeParsePipelineInput(input);
-  if (parsed.success) return;
+  if (parsed.success) {
+    const secretWebhooks = moreSecretWebhookFields(parsed.data.notify).map(({ path, message }) => ({ code: 'custom' as const, path, message, input: undefined }));
+    if (secretWebhooks.length === 0) return;
+    const lines = describeSourceIssues(file.source, secretWebhooks);
+    throw usageError(lines.length === 1 ? lines[0]! : `invalid pipeline file:\n  ${lines.join('\n  ')}`);
+  }
   const lines = parsed.error.issues.flatMap((issue) => {
     if (flags.fromJob && issue.path[0] === 'fromJob') return [`${file.source.path}: --from-job: ${issue.message}`];
     const named = flags.fromJob ? issue : { ...issue, message: issue.message.replace(/unless fromJob names/, 'unless fromJob (or --from-job) names') };
