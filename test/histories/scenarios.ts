@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WithStartWorkflowOperation, WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -26,7 +26,7 @@ import {
   ADMISSION_WORKFLOW_TYPE, approveSignal, CHECK_WORKER_WORKFLOW_TYPE, KEEP_ALIVE_WORKFLOW_TYPE, pauseUpdate, PIPELINE_WORKFLOW_TYPE, PLAN_WORKFLOW_TYPE, rejectSignal, rejectUpdate, resumeSignal, statusQuery,
 } from '../../workflows/messages';
 import { ROOT } from '../helpers/cli';
-import { FAST_POLLING, SAMPLE_TRAINING, SAMPLE_VALIDATION } from '../helpers/pipeline';
+import { FAST_POLLING, SAMPLE_TRAINING, SAMPLE_VALIDATION, uniqueTrainingFile } from '../helpers/pipeline';
 
 export interface RecordingContext {
   client: Client;
@@ -375,6 +375,80 @@ export const SCENARIOS: Scenario[] = [
       const result = await worker.runUntil(handle.result());
       const [copy] = result.copies;
       expect(result.outcome === 'succeeded' && copy?.status === 'Failed' && /fine-tuning job/i.test(copy.error ?? ''), 'the copy failed, saying why, and the run succeeded', { outcome: result.outcome, copies: result.copies });
+      return { workflowId: handle.workflowId };
+    },
+  },
+  {
+    name: 'pipeline-deploy-refused',
+    async run(ctx) {
+      const worker = await ctx.createWorker(ctx.taskQueue);
+      // Azure refuses the new version's create: the run made nothing under that name, so it deletes nothing
+      // (patch ftpipe-deploy-nothing-made).
+      const fault = ctx.emulator.control.addFault({ route: 'arm.deployments.put', action: 'error', status: 400, times: 1 });
+      try {
+        const handle = await startPipeline(ctx, pipelineInput({ deployment: { name: `recorded-refused-${randomUUID().slice(0, 6)}`, type: 'GlobalStandard' } }));
+        const err = await worker.runUntil(failureOf(handle.result()));
+        const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
+        expect(cause?.type === 'DeploymentFailed' && /the run made none to delete/.test(cause.message), 'DeploymentFailed, nothing deleted', cause?.message ?? String(err.cause));
+        return { workflowId: handle.workflowId };
+      } finally {
+        ctx.emulator.control.removeFault(fault.id);
+      }
+    },
+  },
+  {
+    name: 'pipeline-copy-deploy-failed',
+    async run(ctx) {
+      const worker = await ctx.createWorker(ctx.taskQueue);
+      const ncus = ctx.emulator.account('ftpipe-ncus');
+      const name = `recorded-copy-fails-${randomUUID().slice(0, 6)}`;
+      const result = await worker.runUntil(async () => {
+        // The copy needs a fine-tuning job in the destination account.
+        await (await startPipeline(ctx, pipelineInput({ profile: 'ftpipe-ncus' }))).result();
+        // The copy's deployment fails to provision after its create was sent: the run deletes it
+        // (patch ftpipe-copy-deploy-undone).
+        ctx.emulator.control.failDeployment({ account: 'ftpipe-ncus', deployment: name }, { code: 'InternalServerError', message: 'The deployment failed to provision.' });
+        const run = await startPipeline(ctx, pipelineInput({ copies: [{ destinationResourceId: ncus.armId, region: 'northcentralus', deploy: { profile: 'ftpipe-ncus', name, type: 'GlobalStandard' } }] }));
+        return { workflowId: run.workflowId, result: await run.result() };
+      });
+      const [copy] = result.result.copies;
+      expect(result.result.outcome === 'succeeded' && copy?.status === 'Failed' && new RegExp(`deployment ${name} was deleted$`).test(copy.error ?? ''), 'the copy failed and its deployment was deleted', result.result.copies);
+      return { workflowId: result.workflowId };
+    },
+  },
+  {
+    name: 'pipeline-partial-upload-undone',
+    async run(ctx) {
+      const worker = await ctx.createWorker(ctx.taskQueue);
+      // The validation import is refused while the training upload lands: the run records the landed file as its own
+      // and its failure cleanup deletes it (patch ftpipe-partial-uploads-undone). A training file of its own bytes, so
+      // that the upload is this run's and not a reuse of an earlier recording's.
+      // (Under the project, the recording worker's one data root.)
+      mkdirSync(join(ROOT, '.ftpipe'), { recursive: true });
+      const training = join(mkdtempSync(join(ROOT, '.ftpipe', 'recorded-')), 'train.jsonl');
+      copyFileSync(uniqueTrainingFile(), training);
+      const url = ctx.emulator.control.putBlob(`recorded-validation-${randomUUID()}.jsonl`, readFileSync(SAMPLE_VALIDATION));
+      const fault = ctx.emulator.control.addFault({ route: 'files.import', action: 'error', status: 400, times: 1 });
+      try {
+        const handle = await startPipeline(ctx, pipelineInput({ training: { path: training }, validation: { url } }));
+        const { err, status } = await worker.runUntil(async () => ({ err: await failureOf(handle.result()), status: await handle.query(statusQuery) }));
+        const trainingFile = status.files.find((f) => f.role === 'training');
+        expect(err.cause instanceof ApplicationFailure && err.cause.type === 'Azure400' && trainingFile?.origin === 'uploaded', 'the import refused, the landed upload the run\'s', { cause: String(err.cause), files: status.files });
+        return { workflowId: handle.workflowId };
+      } finally {
+        ctx.emulator.control.removeFault(fault.id);
+      }
+    },
+  },
+  {
+    name: 'pipeline-secret-webhook-refused',
+    async run(ctx) {
+      const worker = await ctx.createWorker(ctx.taskQueue);
+      // Started without the client's check, as the Web UI starts one: the workflow's boundary refuses a webhook URL that
+      // is itself a credential (patch ftpipe-more-secret-webhook-hosts).
+      const handle = await startPipeline(ctx, pipelineInput({ notify: [{ url: 'https://discord.com/api/webhooks/1/recorded' }] }));
+      const err = await worker.runUntil(failureOf(handle.result()));
+      expect(/notify\.0\.url: this webhook URL is itself a credential/.test(err.cause?.message ?? ''), 'refused at the boundary, naming the field', err.cause?.message);
       return { workflowId: handle.workflowId };
     },
   },
