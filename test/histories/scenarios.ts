@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { WithStartWorkflowOperation, WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { History } from '@temporalio/common/lib/proto-utils';
-import type { RunningEmulator } from '../../src/emulator';
+import type { FaultRule, RunningEmulator } from '../../src/emulator';
 import type { PipelineInputDraft } from '../../src/pipeline/input';
 import type { PipelineResult, PipelineStatus } from '../../src/pipeline/types';
 import { createOpenAIClient } from '../../src/azure/clients';
@@ -112,6 +112,16 @@ async function atClockScale<T>(ctx: RecordingContext, scale: number, body: () =>
     return await body();
   } finally {
     ctx.emulator.control.setClockScale(1000);
+  }
+}
+
+/** Runs `body` with the emulator's fault `rule` in place, removed afterwards (a one-shot one may have fired by then). */
+async function withFault<T>(ctx: RecordingContext, rule: FaultRule, body: () => Promise<T>): Promise<T> {
+  const fault = ctx.emulator.control.addFault(rule);
+  try {
+    return await body();
+  } finally {
+    ctx.emulator.control.removeFault(fault.id);
   }
 }
 
@@ -348,16 +358,13 @@ export const SCENARIOS: Scenario[] = [
         const first: PipelineResult = await (await startPipeline(ctx, pipelineInput({ deployment }))).result();
         expect(first.deployments.map((d) => d.name).join() === 'recorded-rollback-v1', 'the first version deployed', first.deployments);
         // Every chat completion fails: the new version's smoke test never passes.
-        const fault = ctx.emulator.control.addFault({ route: 'chat.completions', action: 'error', status: 500 });
-        try {
+        return withFault(ctx, { route: 'chat.completions', action: 'error', status: 500 }, async () => {
           const second = await startPipeline(ctx, pipelineInput({ deployment }));
           const err = await failureOf(second.result());
           const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
           expect(cause?.type === 'DeploymentFailed' && /recorded-rollback-v2 failed .*it was deleted/.test(cause.message), 'DeploymentFailed: v2 deleted', cause?.message ?? String(err.cause));
           return second;
-        } finally {
-          ctx.emulator.control.removeFault(fault.id);
-        }
+        });
       });
       const live = ctx.emulator.control.dumpState().deployments.map((d) => String(d.name)).filter((n) => n.startsWith('recorded-rollback'));
       expect(live.join() === 'recorded-rollback-v1', 'only the previous version live', live);
@@ -384,16 +391,13 @@ export const SCENARIOS: Scenario[] = [
       const worker = await ctx.createWorker(ctx.taskQueue);
       // Azure refuses the new version's create: the run made nothing under that name, so it deletes nothing
       // (patch ftpipe-deploy-nothing-made).
-      const fault = ctx.emulator.control.addFault({ route: 'arm.deployments.put', action: 'error', status: 400, times: 1 });
-      try {
+      return withFault(ctx, { route: 'arm.deployments.put', action: 'error', status: 400, times: 1 }, async () => {
         const handle = await startPipeline(ctx, pipelineInput({ deployment: { name: `recorded-refused-${randomUUID().slice(0, 6)}`, type: 'GlobalStandard' } }));
         const err = await worker.runUntil(failureOf(handle.result()));
         const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
         expect(cause?.type === 'DeploymentFailed' && /the run made none to delete/.test(cause.message), 'DeploymentFailed, nothing deleted', cause?.message ?? String(err.cause));
         return { workflowId: handle.workflowId };
-      } finally {
-        ctx.emulator.control.removeFault(fault.id);
-      }
+      });
     },
   },
   {
@@ -428,16 +432,13 @@ export const SCENARIOS: Scenario[] = [
       const training = join(mkdtempSync(join(ROOT, '.ftpipe', 'recorded-')), 'train.jsonl');
       copyFileSync(uniqueTrainingFile(), training);
       const url = ctx.emulator.control.putBlob(`recorded-validation-${randomUUID()}.jsonl`, readFileSync(SAMPLE_VALIDATION));
-      const fault = ctx.emulator.control.addFault({ route: 'files.import', action: 'error', status: 400, times: 1 });
-      try {
+      return withFault(ctx, { route: 'files.import', action: 'error', status: 400, times: 1 }, async () => {
         const handle = await startPipeline(ctx, pipelineInput({ training: { path: training }, validation: { url } }));
         const { err, status } = await worker.runUntil(async () => ({ err: await failureOf(handle.result()), status: await handle.query(statusQuery) }));
         const trainingFile = status.files.find((f) => f.role === 'training');
         expect(err.cause instanceof ApplicationFailure && err.cause.type === 'Azure400' && trainingFile?.origin === 'uploaded', 'the import refused, the landed upload the run\'s', { cause: String(err.cause), files: status.files });
         return { workflowId: handle.workflowId };
-      } finally {
-        ctx.emulator.control.removeFault(fault.id);
-      }
+      });
     },
   },
   {
