@@ -13,6 +13,17 @@ export class DevUsageError extends Error {
   override name = 'DevUsageError';
 }
 
+/**
+ * Says a DevUsageError as `ftpipe <command>: <why>` in one line, without commander's help after it (the flags were
+ * well formed, their values cannot be served), and sets exit 2; false for any other error, which the caller throws.
+ */
+export function refusedUsage(command: string, err: unknown): boolean {
+  if (!(err instanceof DevUsageError)) return false;
+  console.error(`ftpipe ${command}: ${err.message}`);
+  process.exitCode = 2;
+  return true;
+}
+
 /** One listening port of the dev stack, as given on the command line; 0 means a free one, picked when it starts. */
 export interface DevPort {
   flag: string;

@@ -25,7 +25,7 @@ import { CHECK_WORKER_WORKFLOW_TYPE, PIPELINE_WORKFLOW_TYPE } from '../../../wor
 import { loadCatalog } from '../../catalog';
 import { defaultWorkflowId, FtpipeClient } from '../../client';
 import { connectionOverrides, withConnectionFlags, type ConnectionFlags } from '../connection';
-import { checkDevPorts, claimDevHome, DevUsageError } from '../../dev/ports';
+import { checkDevPorts, claimDevHome, DevUsageError, refusedUsage } from '../../dev/ports';
 import { freePort } from '../../devserver/free-port';
 import { parseClockScale, parsePort, parsePositiveInt, parseSeconds } from '../usage';
 import { doctorProfiles } from './doctor-profile';
@@ -70,14 +70,6 @@ async function claimDevStack(home: string, opts: DevOptions): Promise<() => void
 
 /** The demo's pipeline, in a clone (the npm package leaves examples/ out). */
 const DEMO_PIPELINE = join(packageRoot(), 'examples', 'demo-pipeline.yaml');
-
-/** Says a DevUsageError in one line, without commander's help after it (the flags were well formed, their values cannot be served), and exit 2. */
-function refusedUsage(command: string, err: unknown): boolean {
-  if (!(err instanceof DevUsageError)) return false;
-  console.error(`ftpipe ${command}: ${err.message}`);
-  process.exitCode = 2;
-  return true;
-}
 
 /**
  * A worker's configuration and catalogue, each profile's own catalogue entries checked against the catalogue at start

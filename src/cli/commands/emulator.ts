@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadEmulatorConfig, startEmulator, type EmulatorOptions } from '../../emulator';
-import { checkDevPorts, DevUsageError } from '../../dev/ports';
+import { checkDevPorts, refusedUsage } from '../../dev/ports';
 import { stateDir } from '../../paths';
 import { parseClockScale, parsePort } from '../usage';
 
@@ -43,11 +43,8 @@ export function registerEmulatorCommand(program: Command): void {
           { flag: from('--arm-port', 'armPort', opts.armPort), port: options.armPort ?? 0 },
         ], options.host);
       } catch (err) {
-        if (!(err instanceof DevUsageError)) throw err;
-        // One line and exit 2, as ftpipe dev says it: the flags were well formed, the ports cannot be served.
-        console.error(`ftpipe emulator: ${err.message}`);
-        process.exitCode = 2;
-        return;
+        if (refusedUsage('emulator', err)) return;
+        throw err;
       }
       const emu = await startEmulator(options);
       const width = Math.max(...emu.accounts.map((a) => a.name.length));
